@@ -1,0 +1,139 @@
+"""trio_openai: a Trio-native, structured-concurrency client for the OpenAI API.
+
+::
+
+    import trio, trio_openai
+
+    async def main():
+        async with trio_openai.open_client() as client:
+            chat = await client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}])
+            print(chat.choices[0].message.content)
+
+    trio.run(main)
+
+The package namespace only re-exports; the client stack (trio, httpx2, cattrs,
+stamina) is imported on first use of a name that needs it, so that
+``import trio_openai`` stays cheap in CLIs and notebooks.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._errors import APIConnectionError as APIConnectionError
+from ._errors import APIError as APIError
+from ._errors import APIResponseValidationError as APIResponseValidationError
+from ._errors import APIStatusError as APIStatusError
+from ._errors import APIStreamError as APIStreamError
+from ._errors import APITimeoutError as APITimeoutError
+from ._errors import AuthenticationError as AuthenticationError
+from ._errors import BadRequestError as BadRequestError
+from ._errors import ClientClosedError as ClientClosedError
+from ._errors import ConfigurationError as ConfigurationError
+from ._errors import ConflictError as ConflictError
+from ._errors import InternalServerError as InternalServerError
+from ._errors import NotFoundError as NotFoundError
+from ._errors import OpenAIError as OpenAIError
+from ._errors import PermissionDeniedError as PermissionDeniedError
+from ._errors import RateLimitError as RateLimitError
+from ._errors import StreamInterruptedError as StreamInterruptedError
+from ._errors import UnprocessableEntityError as UnprocessableEntityError
+from ._types import NOT_GIVEN as NOT_GIVEN
+from ._types import NotGiven as NotGiven
+
+if TYPE_CHECKING:
+    from ._client import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+    from ._client import Client as Client
+    from ._client import open_azure_client as open_azure_client
+    from ._client import open_client as open_client
+    from ._options import ClientOptions as ClientOptions
+    from ._pagination import AsyncPaginator as AsyncPaginator
+    from ._pagination import Page as Page
+    from ._pipeline import Layer as Layer
+    from ._response import APIResponse as APIResponse
+    from ._response import BinaryResponse as BinaryResponse
+    from ._response import RateLimitInfo as RateLimitInfo
+    from ._response import StreamedResponse as StreamedResponse
+    from ._retry import RetryEvent as RetryEvent
+    from ._retry import RetryHook as RetryHook
+    from ._retry import RetryPolicy as RetryPolicy
+    from ._secrets import Secret as Secret
+    from ._streaming import Stream as Stream
+
+__version__ = "0.1.0.dev0"
+
+_LAZY = {
+    "DEFAULT_TIMEOUT": "._client",
+    "Client": "._client",
+    "open_azure_client": "._client",
+    "open_client": "._client",
+    "ClientOptions": "._options",
+    "AsyncPaginator": "._pagination",
+    "Page": "._pagination",
+    "Layer": "._pipeline",
+    "APIResponse": "._response",
+    "BinaryResponse": "._response",
+    "RateLimitInfo": "._response",
+    "StreamedResponse": "._response",
+    "RetryEvent": "._retry",
+    "RetryHook": "._retry",
+    "RetryPolicy": "._retry",
+    "Secret": "._secrets",
+    "Stream": "._streaming",
+}
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIError",
+    "APIResponse",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APIStreamError",
+    "APITimeoutError",
+    "AsyncPaginator",
+    "AuthenticationError",
+    "BadRequestError",
+    "BinaryResponse",
+    "Client",
+    "ClientClosedError",
+    "ClientOptions",
+    "ConfigurationError",
+    "ConflictError",
+    "InternalServerError",
+    "Layer",
+    "NotFoundError",
+    "NotGiven",
+    "OpenAIError",
+    "Page",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RateLimitInfo",
+    "RetryEvent",
+    "RetryHook",
+    "RetryPolicy",
+    "Secret",
+    "Stream",
+    "StreamInterruptedError",
+    "StreamedResponse",
+    "UnprocessableEntityError",
+    "open_azure_client",
+    "open_client",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'trio_openai' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,362 @@
+"""The session: `open_client` opens a nursery that owns the HTTP pool and every task.
+
+::
+
+    async with trio_openai.open_client() as client:
+        await client.chat.completions.create(model=..., messages=[...])
+
+The client has three states: open inside the ``async with`` block, closed
+after it (new calls raise `ClientClosedError`), never reopened. Leaving the
+block cancels the session's background tasks (health checks, realtime readers)
+and closes the connection pool it created; a pool passed in as ``http_client``
+stays the caller's to close.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, final
+
+import attrs
+import httpx2
+import trio
+
+from ._decode import decode_json
+from ._errors import ClientClosedError, ConfigurationError
+from ._options import DEFAULT_BASE_URL, AzureConfig, ClientOptions
+from ._pipeline import Layer, SendFn, compose, send_spec
+from ._request import RequestSpec, StreamSpec
+from ._response import APIResponse, BinaryResponse, StreamedResponse
+from ._retry import RetryPolicy
+from ._secrets import Secret, resolve_api_key
+from ._types import NOT_GIVEN, NotGiven
+from .resources._root import RootResources
+
+if TYPE_CHECKING:
+    from ._streaming import Stream
+
+__all__ = ["DEFAULT_TIMEOUT", "Client", "open_azure_client", "open_client"]
+
+T = TypeVar("T")
+
+log = logging.getLogger("trio_openai")
+
+DEFAULT_TIMEOUT = httpx2.Timeout(600.0, connect=5.0)
+"""As the official SDK: 10 minutes to read, write or wait for the pool; 5 s to connect."""
+
+DEFAULT_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+
+DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+"""The largest single stream event accepted (bytes)."""
+
+
+@final
+@attrs.define(eq=False)
+class _Session:
+    """What every view of one client shares: the pool, the nursery, the state."""
+
+    http: httpx2.AsyncClient
+    nursery: trio.Nursery
+    send: SendFn
+    closed: bool = False
+
+
+@final
+class Client(RootResources):
+    """An open session with an OpenAI-compatible API. Made by `open_client`, never directly.
+
+    Attributes of the API tree (``client.chat``, ``client.files``, ...) are
+    created on first use. `with_options` gives a view with other defaults that
+    shares this session.
+    """
+
+    __slots__ = ("_children", "_options", "_session")
+
+    def __init__(self, session: _Session, options: ClientOptions) -> None:
+        self._session = session
+        self._options = options
+        self._children: dict[str, Any] = {}
+
+    @property
+    def _root(self) -> Client:
+        return self
+
+    def __repr__(self) -> str:
+        state = "closed" if self._session.closed else "open"
+        return f"<trio_openai.Client {state} base_url={self._options.base_url!r}>"
+
+    @property
+    def options(self) -> ClientOptions:
+        """The defaults this client sends with every call (the key is redacted)."""
+        return self._options
+
+    @property
+    def base_url(self) -> str:
+        """The API root every path is appended to."""
+        return self._options.base_url
+
+    @property
+    def nursery(self) -> trio.Nursery:
+        """The session's nursery: tasks started here end when the session does."""
+        return self._session.nursery
+
+    @property
+    def http_client(self) -> httpx2.AsyncClient:
+        """The session's connection pool."""
+        return self._session.http
+
+    @property
+    def closed(self) -> bool:
+        """Whether the session has ended."""
+        return self._session.closed
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx2.Timeout | None | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        retry_policy: RetryPolicy | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        default_query: Mapping[str, object] | NotGiven = NOT_GIVEN,
+    ) -> Client:
+        """A view of this client with other defaults, sharing its session and pool.
+
+        Args:
+            timeout: Per-attempt network timeout (seconds or an ``httpx2.Timeout``).
+            max_retries: Retries after the first attempt (keeps the rest of the policy).
+            retry_policy: A whole new retry policy.
+            default_headers: Headers merged over the current ones (``""`` removes one).
+            default_query: Query parameters merged over the current ones.
+        """
+        options = self._options
+        changes: dict[str, Any] = {}
+        if not isinstance(timeout, NotGiven):
+            changes["timeout"] = _timeout(timeout)
+        retry = options.retry if isinstance(retry_policy, NotGiven) else retry_policy
+        if not isinstance(max_retries, NotGiven):
+            retry = attrs.evolve(retry, max_retries=max_retries)
+        changes["retry"] = retry
+        if not isinstance(default_headers, NotGiven):
+            changes["headers"] = {**options.headers, **default_headers}
+        if not isinstance(default_query, NotGiven):
+            changes["query"] = {**options.query, **default_query}
+        return Client(self._session, attrs.evolve(options, **changes))
+
+    # -- the calls generated methods make (see _endpoint.py) --------------------------
+
+    def _check_open(self) -> _Session:
+        session = self._session
+        if session.closed:
+            msg = (
+                "This client's `async with open_client(...)` block has ended; "
+                "open a new client for new calls."
+            )
+            raise ClientClosedError(msg)
+        return session
+
+    async def _execute(self, spec: RequestSpec[T]) -> T:
+        session = self._check_open()
+        outcome = await send_spec(session.http, session.send, self._options, spec)
+        return self._decode(spec, outcome.response, outcome.content or b"")
+
+    def _decode(self, spec: RequestSpec[T], response: httpx2.Response, content: bytes) -> T:
+        if spec.kind == "json":
+            result: Any = decode_json(content, spec.result, response)
+        elif spec.kind == "binary":
+            result = BinaryResponse(content=content, http_response=response)
+        elif spec.kind == "text":
+            result = content.decode(response.encoding or "utf-8", errors="replace")
+        else:
+            result = None
+        return result  # type: ignore[no-any-return]
+
+    async def _execute_raw(self, spec: RequestSpec[T]) -> APIResponse[T]:
+        session = self._check_open()
+        outcome = await send_spec(session.http, session.send, self._options, spec)
+        content = outcome.content or b""
+        return APIResponse(
+            http_response=outcome.response,
+            retries_taken=outcome.retries,
+            parse=lambda: self._decode(spec, outcome.response, content),
+        )
+
+    @asynccontextmanager
+    async def _execute_streaming(self, spec: RequestSpec[Any]) -> AsyncIterator[StreamedResponse]:
+        session = self._check_open()
+        outcome = await send_spec(session.http, session.send, self._options, spec, read=False)
+        try:
+            yield StreamedResponse(outcome.response)
+        finally:
+            await outcome.response.aclose()
+
+    def _open_stream(self, spec: StreamSpec[T]) -> AbstractAsyncContextManager[Stream[T]]:
+        return self._stream(spec)
+
+    @asynccontextmanager
+    async def _stream(self, spec: StreamSpec[T]) -> AsyncIterator[Stream[T]]:
+        from ._streaming import Stream
+
+        session = self._check_open()
+        outcome = await send_spec(
+            session.http,
+            session.send,
+            self._options,
+            spec.request,
+            read=False,
+            accept="text/event-stream",
+        )
+        response = outcome.response
+        stream: Stream[T] = Stream(
+            response, spec.event, spec.end, max_event_size=DEFAULT_MAX_EVENT_SIZE
+        )
+        try:
+            _expect_event_stream(response)
+            yield stream
+        finally:
+            await stream.aclose()
+
+
+def _expect_event_stream(response: httpx2.Response) -> None:
+    from ._errors import APIResponseValidationError
+
+    content_type = response.headers.get("content-type", "")
+    if not content_type.startswith("text/event-stream"):
+        raise APIResponseValidationError(
+            f"Asked {response.request.url.path} for an event stream but got "
+            f"{content_type or 'no content type'}: the server does not stream this call.",
+            response=response,
+        )
+
+
+def _timeout(value: float | httpx2.Timeout | None) -> httpx2.Timeout:
+    if isinstance(value, httpx2.Timeout):
+        return value
+    if value is None:
+        return httpx2.Timeout(None)
+    return httpx2.Timeout(value, connect=min(value, 5.0))
+
+
+def _base_url(value: str | None, env: Mapping[str, str]) -> str:
+    url = value or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        msg = f"base_url must start with http:// or https://, got {url!r}"
+        raise ConfigurationError(msg)
+    return url
+
+
+@asynccontextmanager
+async def open_client(
+    *,
+    api_key: str | Secret | None = None,
+    organization: str | None = None,
+    project: str | None = None,
+    base_url: str | None = None,
+    timeout: float | httpx2.Timeout | None = DEFAULT_TIMEOUT,
+    max_retries: int = 2,
+    retry_policy: RetryPolicy | None = None,
+    default_headers: Mapping[str, str] | None = None,
+    default_query: Mapping[str, object] | None = None,
+    http_client: httpx2.AsyncClient | None = None,
+    layers: tuple[Layer, ...] = (),
+    _azure: AzureConfig | None = None,
+) -> AsyncIterator[Client]:
+    """Open a session with the OpenAI API (or any server that speaks it).
+
+    Use as ``async with open_client() as client:``. The session's nursery owns
+    the connection pool and any background task; leaving the block closes them.
+
+    Args:
+        api_key: The key. Otherwise ``OPENAI_API_KEY``, then a ``.env`` file in
+            the working directory, then the file named by ``OPENAI_ENV_FILE``.
+        organization: Sent as ``OpenAI-Organization`` (default ``OPENAI_ORG_ID``).
+        project: Sent as ``OpenAI-Project`` (default ``OPENAI_PROJECT_ID``).
+        base_url: The API root; default ``OPENAI_BASE_URL`` or ``https://api.openai.com/v1``.
+            Point it at vLLM, Ollama, a proxy...
+        timeout: Per-attempt network timeout: seconds, an ``httpx2.Timeout``, or ``None``.
+            A deadline for a whole call is a cancel scope (``trio.fail_after``).
+        max_retries: Retries after the first attempt (ignored if *retry_policy* is given).
+        retry_policy: The full retry policy (waits, jitter, hooks).
+        default_headers: Headers sent with every call.
+        default_query: Query parameters sent with every call.
+        http_client: Use this ``httpx2.AsyncClient`` (e.g. with a mock transport);
+            it is not closed on exit: it stays the caller's.
+        layers: Wrappers around each attempt (see `trio_openai.Layer`).
+
+    Raises:
+        ConfigurationError: No usable API key, or a malformed base URL.
+    """
+    env = os.environ
+    key = resolve_api_key(api_key, env=env, cwd=Path.cwd())
+    options = ClientOptions(
+        base_url=_base_url(base_url, env),
+        api_key=key,
+        organization=organization or env.get("OPENAI_ORG_ID") or None,
+        project=project or env.get("OPENAI_PROJECT_ID") or None,
+        timeout=_timeout(timeout),
+        retry=retry_policy or RetryPolicy(max_retries=max_retries),
+        headers=dict(default_headers or {}),
+        query=dict(default_query or {}),
+        azure=_azure,
+    )
+    owns_http = http_client is None
+    http = http_client or httpx2.AsyncClient(
+        limits=DEFAULT_LIMITS, follow_redirects=False, trust_env=False
+    )
+    try:
+        async with trio.open_nursery() as nursery:
+            session = _Session(http=http, nursery=nursery, send=compose(http, layers))
+            try:
+                yield Client(session, options)
+            finally:
+                session.closed = True
+                nursery.cancel_scope.cancel()
+    finally:
+        if owns_http:
+            with trio.CancelScope(shield=True):
+                await http.aclose()
+
+
+@asynccontextmanager
+async def open_azure_client(
+    *,
+    azure_endpoint: str | None = None,
+    api_version: str | None = None,
+    azure_deployment: str | None = None,
+    api_key: str | Secret | None = None,
+    **kwargs: Any,
+) -> AsyncIterator[Client]:
+    """Open a session with Azure OpenAI.
+
+    Requests carry the key in the ``api-key`` header. With an *api_version*,
+    deployment routes (chat, completions, embeddings, audio, images) go to
+    ``{endpoint}/openai/deployments/{deployment}/...?api-version=...``, the
+    deployment being *azure_deployment* or each call's ``model``. Without one,
+    Azure's version-less ``{endpoint}/openai/v1`` API is used, which takes the
+    deployment name as ``model``, like OpenAI.
+
+    Args:
+        azure_endpoint: ``https://<resource>.openai.azure.com`` (default ``AZURE_OPENAI_ENDPOINT``).
+        api_version: e.g. ``"2024-10-21"`` (default ``OPENAI_API_VERSION``, else none).
+        azure_deployment: A fixed deployment name.
+        api_key: The key (default ``AZURE_OPENAI_API_KEY``, then the `open_client` chain).
+        **kwargs: Any other `open_client` argument (timeout, retry_policy, ...).
+
+    Raises:
+        ConfigurationError: No endpoint or no key.
+    """
+    env = os.environ
+    endpoint = azure_endpoint or env.get("AZURE_OPENAI_ENDPOINT")
+    if not endpoint:
+        msg = "Azure OpenAI needs an endpoint: pass azure_endpoint= or set AZURE_OPENAI_ENDPOINT"
+        raise ConfigurationError(msg)
+    version = api_version or env.get("OPENAI_API_VERSION") or None
+    root = endpoint.rstrip("/") + ("/openai" if version else "/openai/v1")
+    key = api_key or env.get("AZURE_OPENAI_API_KEY") or None
+    azure = AzureConfig(api_version=version, deployment=azure_deployment)
+    async with open_client(api_key=key, base_url=root, _azure=azure, **kwargs) as client:
+        yield client

@@ -1,0 +1,183 @@
+"""How a generated method becomes an API call.
+
+Generated resource methods only *build* a spec (`RequestSpec`, `ListSpec` or
+`StreamSpec`); one of the decorators here turns the builder into a method that
+sends it through the client's pipeline. The bound method also offers the two
+variants every call has:
+
+- ``await client.models.retrieve.with_raw_response("gpt-4o")`` returns an
+  `APIResponse` (status, headers, request id, rate-limit headers, elapsed time)
+  whose ``.parse()`` gives the usual typed result;
+- ``async with client.files.content.with_streaming_response("file-1") as r:``
+  gives the response before its body is read, for large downloads.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+from ._request import ListSpec, RequestSpec, StreamSpec
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ._pagination import AsyncPaginator
+    from ._resource import Resource
+    from ._response import APIResponse, StreamedResponse
+    from ._streaming import Stream
+
+__all__ = ["endpoint", "list_endpoint", "stream_endpoint"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class _Descriptor(Generic[P, T]):
+    __slots__ = ("__dict__", "_build")
+
+    def __init__(self, build: Callable[Concatenate[Any, P], T]) -> None:
+        self._build = build
+        functools.update_wrapper(self, build)  # type: ignore[arg-type]
+
+
+class Endpoint(_Descriptor[P, RequestSpec[T]]):
+    """A method that makes one API call and returns its decoded result."""
+
+    __slots__ = ()
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, obj: Resource, owner: type[Any]) -> BoundEndpoint[P, T]: ...
+    def __get__(self, obj: Resource | None, owner: type[Any]) -> Self | BoundEndpoint[P, T]:
+        if obj is None:
+            return self
+        return BoundEndpoint(self._build, obj)
+
+
+class BoundEndpoint(Generic[P, T]):
+    """An `Endpoint` bound to a resource: call it, or use one of its variants."""
+
+    __slots__ = ("_build", "_resource")
+
+    def __init__(self, build: Callable[Concatenate[Any, P], RequestSpec[T]], resource: Resource):
+        self._build = build
+        self._resource = resource
+
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        return self._build.__doc__
+
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
+        spec = self._build(self._resource, *args, **kwargs)
+        return await self._resource._client._execute(spec)
+
+    async def with_raw_response(self, *args: P.args, **kwargs: P.kwargs) -> APIResponse[T]:
+        """Make the call and return the HTTP response with its metadata; ``.parse()`` decodes it."""
+        spec = self._build(self._resource, *args, **kwargs)
+        return await self._resource._client._execute_raw(spec)
+
+    def with_streaming_response(
+        self, *args: P.args, **kwargs: P.kwargs
+    ) -> AbstractAsyncContextManager[StreamedResponse]:
+        """Make the call and hold the response open without reading its body.
+
+        Use as ``async with ... as response:``; iterate ``response.aiter_bytes()`` or
+        ``await response.write_to_file(path)``. The connection is released when
+        the block ends.
+        """
+        spec = self._build(self._resource, *args, **kwargs)
+        return self._resource._client._execute_streaming(spec)
+
+
+class ListEndpoint(_Descriptor[P, ListSpec[T]]):
+    """A list method: returns an `AsyncPaginator` (await it for a page, iterate it for items)."""
+
+    __slots__ = ()
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, obj: Resource, owner: type[Any]) -> BoundListEndpoint[P, T]: ...
+    def __get__(self, obj: Resource | None, owner: type[Any]) -> Self | BoundListEndpoint[P, T]:
+        if obj is None:
+            return self
+        return BoundListEndpoint(self._build, obj)
+
+
+class BoundListEndpoint(Generic[P, T]):
+    """A `ListEndpoint` bound to a resource."""
+
+    __slots__ = ("_build", "_resource")
+
+    def __init__(self, build: Callable[Concatenate[Any, P], ListSpec[T]], resource: Resource):
+        self._build = build
+        self._resource = resource
+
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        return self._build.__doc__
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AsyncPaginator[T]:
+        from ._pagination import AsyncPaginator
+
+        return AsyncPaginator(self._resource._client, self._build(self._resource, *args, **kwargs))
+
+    async def with_raw_response(self, *args: P.args, **kwargs: P.kwargs) -> APIResponse[Any]:
+        """Fetch the first page and return the HTTP response; ``.parse()`` decodes the page body."""
+        spec = self._build(self._resource, *args, **kwargs)
+        return await self._resource._client._execute_raw(spec.request)
+
+
+class StreamEndpoint(_Descriptor[P, StreamSpec[T]]):
+    """A streaming method: ``async with client.X.stream(...) as events: async for e in events``."""
+
+    __slots__ = ()
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, obj: Resource, owner: type[Any]) -> BoundStreamEndpoint[P, T]: ...
+    def __get__(self, obj: Resource | None, owner: type[Any]) -> Self | BoundStreamEndpoint[P, T]:
+        if obj is None:
+            return self
+        return BoundStreamEndpoint(self._build, obj)
+
+
+class BoundStreamEndpoint(Generic[P, T]):
+    """A `StreamEndpoint` bound to a resource."""
+
+    __slots__ = ("_build", "_resource")
+
+    def __init__(self, build: Callable[Concatenate[Any, P], StreamSpec[T]], resource: Resource):
+        self._build = build
+        self._resource = resource
+
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        return self._build.__doc__
+
+    def __call__(
+        self, *args: P.args, **kwargs: P.kwargs
+    ) -> AbstractAsyncContextManager[Stream[T]]:
+        return self._resource._client._open_stream(self._build(self._resource, *args, **kwargs))
+
+
+def endpoint(build: Callable[Concatenate[Any, P], RequestSpec[T]]) -> Endpoint[P, T]:
+    """Turn a spec builder into an API method (see the module docstring)."""
+    return Endpoint(build)
+
+
+def list_endpoint(build: Callable[Concatenate[Any, P], ListSpec[T]]) -> ListEndpoint[P, T]:
+    """Turn a list-spec builder into a paginating API method."""
+    return ListEndpoint(build)
+
+
+def stream_endpoint(
+    build: Callable[Concatenate[Any, P], StreamSpec[T]],
+) -> StreamEndpoint[P, T]:
+    """Turn a stream-spec builder into a streaming API method."""
+    return StreamEndpoint(build)

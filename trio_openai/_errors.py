@@ -1,0 +1,291 @@
+"""The exceptions trio_openai raises.
+
+Every error the client raises derives from `OpenAIError`; exceptions of the
+libraries underneath (httpx2, cattrs, trio-websocket) are translated where they
+enter, so callers never need to import those libraries to catch ours::
+
+    OpenAIError
+    ├── ConfigurationError             bad client set-up (no key, malformed key, ...)
+    ├── ClientClosedError              a request on a client whose session has ended
+    └── APIError                       anything about one API call
+        ├── APIConnectionError         the request did not get a complete answer
+        │   ├── APITimeoutError        ... because a timeout expired
+        │   └── StreamInterruptedError ... a stream ended before its terminal marker
+        ├── APIResponseValidationError the answer does not fit the schema
+        ├── APIStreamError             the server reported an error inside a stream
+        └── APIStatusError             HTTP status >= 400
+            ├── BadRequestError            400
+            ├── AuthenticationError        401
+            ├── PermissionDeniedError      403
+            ├── NotFoundError              404
+            ├── ConflictError              409
+            ├── UnprocessableEntityError   422
+            ├── RateLimitError             429
+            └── InternalServerError        >= 500
+
+`trio.Cancelled` is never wrapped: cancellation passes through untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import httpx2
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APIStreamError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "ConfigurationError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "OpenAIError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "StreamInterruptedError",
+    "UnprocessableEntityError",
+    "status_error",
+]
+
+
+class OpenAIError(Exception):
+    """Base class of every exception raised by trio_openai."""
+
+
+class ConfigurationError(OpenAIError):
+    """The client cannot be set up as asked (missing or malformed key, bad URL, ...)."""
+
+
+class ClientClosedError(OpenAIError):
+    """A request was made on a client whose ``async with`` block has ended."""
+
+
+class APIError(OpenAIError):
+    """An API call failed.
+
+    Attributes:
+        message: What happened, and what to do about it.
+        request: The HTTP request that failed, if one was built.
+        body: The decoded error body (JSON) or text, if the server sent one.
+        code: The ``error.code`` the server sent, if any.
+        type: The ``error.type`` the server sent, if any.
+        param: The ``error.param`` the server sent, if any.
+    """
+
+    message: str
+    request: httpx2.Request | None
+    body: object
+    code: str | None
+    type: str | None
+    param: str | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: httpx2.Request | None = None,
+        body: object = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+        self.body = body
+        error = _error_object(body)
+        self.code = _str_or_none(error.get("code"))
+        self.type = _str_or_none(error.get("type"))
+        self.param = _str_or_none(error.get("param"))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class APIConnectionError(APIError):
+    """The request did not get a complete answer: connection refused, reset, dropped mid-body."""
+
+    def __init__(
+        self, message: str = "Connection error.", *, request: httpx2.Request | None = None
+    ) -> None:
+        super().__init__(message, request=request)
+
+
+class APITimeoutError(APIConnectionError):
+    """A network phase (connect, write, read, pool wait) took longer than the timeout."""
+
+    def __init__(
+        self, message: str = "Request timed out.", *, request: httpx2.Request | None = None
+    ) -> None:
+        super().__init__(message, request=request)
+
+
+class StreamInterruptedError(APIConnectionError):
+    """A stream ended before its terminal marker (``[DONE]`` or a final ``response.*`` event)."""
+
+
+class APIResponseValidationError(APIError):
+    """The server answered, but the body does not decode into the documented schema.
+
+    Attributes:
+        response: The HTTP response.
+        status_code: Its status code.
+        path: Where in the body the bad value sits, e.g. ``$.choices[0].index``.
+    """
+
+    response: httpx2.Response
+    status_code: int
+    path: str
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx2.Response,
+        body: object = None,
+        path: str = "$",
+    ) -> None:
+        super().__init__(message, request=response.request, body=body)
+        self.response = response
+        self.status_code = response.status_code
+        self.path = path
+
+
+class APIStreamError(APIError):
+    """The server sent an error event (or an ``{"error": ...}`` payload) inside a stream."""
+
+
+class APIStatusError(APIError):
+    """The server answered with an HTTP status of 400 or more.
+
+    Attributes:
+        status_code: The HTTP status.
+        response: The HTTP response (its body has been read).
+        request_id: The ``x-request-id`` header, to quote to support.
+        headers: The response headers.
+    """
+
+    status_code: int
+    response: httpx2.Response
+    request_id: str | None
+    hint: ClassVar[str] = ""
+
+    def __init__(self, message: str, *, response: httpx2.Response, body: object) -> None:
+        super().__init__(message, request=response.request, body=body)
+        self.response = response
+        self.status_code = response.status_code
+        self.request_id = response.headers.get("x-request-id")
+
+    @property
+    def headers(self) -> httpx2.Headers:
+        """The response headers (``x-ratelimit-*``, ``retry-after``, ...)."""
+        return self.response.headers
+
+
+class BadRequestError(APIStatusError):
+    """400: the request is malformed or names something invalid."""
+
+    hint = "Check the arguments named in the message."
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, wrong or revoked."""
+
+    hint = "Check the API key (OPENAI_API_KEY) and the base URL it belongs to."
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not use this resource, model or region."""
+
+    hint = "Check the key's project, organization and permissions."
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource, model or route."""
+
+    hint = "Check the id or model name, and that base_url ends with the API version (/v1)."
+
+
+class ConflictError(APIStatusError):
+    """409: the resource changed concurrently; retrying may succeed."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request is well formed but its values are rejected."""
+
+    hint = "Check the request arguments against the API reference."
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests or tokens, or the quota is used up (``code='insufficient_quota'``)."""
+
+    hint = "Slow down, or check your plan and billing if the code is insufficient_quota."
+
+
+class InternalServerError(APIStatusError):
+    """500 or above: the server failed; retrying may succeed."""
+
+
+_STATUS_CLASSES: Mapping[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error(response: httpx2.Response, body: object) -> APIStatusError:
+    """Build the `APIStatusError` subclass for *response* (whose body is already read).
+
+    Args:
+        response: The HTTP response with a status of 400 or more.
+        body: Its decoded JSON body, or its text when it is not JSON.
+    """
+    status = response.status_code
+    cls = _STATUS_CLASSES.get(status)
+    if cls is None:
+        cls = InternalServerError if status >= 500 else APIStatusError
+    detail = _error_message(body)
+    parts = [f"{status} {response.reason_phrase or 'error'}".strip()]
+    parts.append(f"from {response.request.method} {response.request.url.path}")
+    message = " ".join(parts)
+    if detail:
+        message += f": {detail}"
+    request_id = response.headers.get("x-request-id")
+    if request_id:
+        message += f" (request id {request_id})"
+    if cls.hint:
+        message += f". {cls.hint}"
+    return cls(message, response=response, body=body)
+
+
+def _error_object(body: object) -> Mapping[str, Any]:
+    if isinstance(body, Mapping):
+        error = body.get("error", body)
+        if isinstance(error, Mapping):
+            return error
+    return {}
+
+
+def _error_message(body: object) -> str:
+    error = _error_object(body)
+    for key in ("message", "detail", "title"):
+        value = error.get(key)
+        if isinstance(value, str) and value:
+            return value
+    if isinstance(body, str):
+        return body[:500]
+    return ""
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None

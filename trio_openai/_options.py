@@ -1,0 +1,61 @@
+"""The per-client settings: what a `Client` (or a `with_options` view) sends with every call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ._retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from ._secrets import Secret
+
+__all__ = ["DEFAULT_BASE_URL", "AzureConfig", "ClientOptions"]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+@attrs.frozen(kw_only=True)
+class AzureConfig:
+    """How requests are addressed to Azure OpenAI (see `open_azure_client`).
+
+    Attributes:
+        api_version: The ``api-version`` query parameter, or ``None`` for Azure's
+            version-less ``/openai/v1`` API (model names go in the body, as with OpenAI).
+        deployment: A fixed deployment name; by default the ``model`` argument
+            of each call names the deployment.
+    """
+
+    api_version: str | None
+    deployment: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ClientOptions:
+    """Everything a call takes from its client. Immutable; `Client.with_options` makes a copy.
+
+    Attributes:
+        base_url: The API root, e.g. ``https://api.openai.com/v1`` (no trailing slash).
+        api_key: The key, as a redacted `Secret`.
+        organization: Sent as ``OpenAI-Organization`` when set.
+        project: Sent as ``OpenAI-Project`` when set.
+        timeout: Per-phase network timeouts of each attempt.
+        retry: The retry policy.
+        headers: Headers sent with every call.
+        query: Query parameters sent with every call.
+        azure: Set for Azure OpenAI: ``api-key`` header, deployment URLs, ``api-version``.
+    """
+
+    base_url: str
+    api_key: Secret = attrs.field(repr=False)
+    organization: str | None = None
+    project: str | None = None
+    timeout: httpx2.Timeout
+    retry: RetryPolicy = RetryPolicy()
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    query: Mapping[str, object] = attrs.field(factory=dict)
+    azure: AzureConfig | None = None

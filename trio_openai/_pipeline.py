@@ -1,0 +1,110 @@
+"""The request pipeline: build -> send -> classify -> retry -> (decode, by the caller).
+
+One function, `send_spec`, runs a call's attempts. Each attempt goes through
+the session's *layers* before reaching the network: a layer is an async callable
+that receives the request and the next step, so opt-in reliability features
+(rate limiting, circuit breaking, failover) wrap an attempt without this
+module changing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+import attrs
+import httpx2
+
+from ._build import build_request
+from ._decode import error_body
+from ._errors import status_error
+from ._options import ClientOptions
+from ._request import RequestSpec
+from ._retry import run_with_retries
+from ._send import open_response, read_body
+
+__all__ = ["Layer", "Outcome", "SendFn", "compose", "send_spec"]
+
+log = logging.getLogger("trio_openai")
+
+SendFn = Callable[[httpx2.Request], Awaitable[httpx2.Response]]
+
+
+class Layer(Protocol):
+    """One wrapper around each attempt (rate limiter, circuit breaker, failover, ...)."""
+
+    async def __call__(self, request: httpx2.Request, send: SendFn, /) -> httpx2.Response:
+        """Send *request* through *send*, or refuse it by raising an `APIError`."""
+
+
+def compose(http: httpx2.AsyncClient, layers: Sequence[Layer]) -> SendFn:
+    """The send function for one attempt: *layers* outermost first, then the network."""
+
+    async def network(request: httpx2.Request) -> httpx2.Response:
+        return await open_response(http, request)
+
+    send: SendFn = network
+    for layer in reversed(layers):
+        send = _wrap(layer, send)
+    return send
+
+
+def _wrap(layer: Layer, inner: SendFn) -> SendFn:
+    async def wrapped(request: httpx2.Request) -> httpx2.Response:
+        return await layer(request, inner)
+
+    return wrapped
+
+
+@attrs.frozen
+class Outcome:
+    """A successful call's response, its body (``None`` when left unread) and retry count."""
+
+    response: httpx2.Response
+    content: bytes | None
+    retries: int
+
+
+async def send_spec(
+    http: httpx2.AsyncClient,
+    send: SendFn,
+    options: ClientOptions,
+    spec: RequestSpec[Any],
+    *,
+    read: bool = True,
+    accept: str = "application/json",
+) -> Outcome:
+    """Run one call: build its request once, then attempt it under the retry policy.
+
+    Args:
+        http: The session's HTTP client (for building the request).
+        send: The composed send function of the session (see `compose`).
+        options: The calling client's options.
+        spec: The call.
+        read: Read the body inside each attempt (a drop mid-body is then retried);
+            ``False`` leaves it unread for streaming, and retries only until the
+            headers arrive.
+        accept: The ``Accept`` header.
+
+    Raises:
+        APIStatusError: The last attempt got a status of 400 or more.
+        APIConnectionError: The last attempt got no complete answer.
+    """
+    request = await build_request(http, options, spec, accept=accept)
+    url = str(request.url.copy_with(query=None))
+    tries = 0
+
+    async def attempt() -> Outcome:
+        nonlocal tries
+        tries += 1
+        log.debug("sending %s %s (attempt %d)", request.method, url, tries)
+        response = await send(request)
+        if response.status_code >= 400:
+            body = error_body(await read_body(response))
+            log.debug("%s %s -> %d", request.method, url, response.status_code)
+            raise status_error(response, body)
+        content = await read_body(response) if read else None
+        return Outcome(response, content, tries - 1)
+
+    return await run_with_retries(options.retry, attempt, method=request.method, url=url)

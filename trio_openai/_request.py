@@ -1,0 +1,175 @@
+"""Where a request is built: the spec a generated method returns, and its helpers.
+
+A generated API method does no I/O. It checks and gathers its arguments into a
+`RequestSpec` (method, path, query, body, files, how to decode the answer); the
+client's pipeline (`_pipeline.py`) turns that spec into an HTTP request, sends
+it, retries it and decodes the result. Keeping the two apart is what lets one
+method serve the plain call, the raw-response call and the streaming-body call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from urllib.parse import quote
+
+import attrs
+
+from ._types import NotGiven
+
+if TYPE_CHECKING:
+    from ._files import FileInput
+
+__all__ = [
+    "ListSpec",
+    "RequestSpec",
+    "StreamSpec",
+    "body_of",
+    "path_param",
+    "query_of",
+    "reject_stream",
+]
+
+T = TypeVar("T")
+ItemT = TypeVar("ItemT")
+
+ResultKind = Literal["json", "binary", "text", "empty"]
+
+
+@attrs.frozen(kw_only=True)
+class RequestSpec(Generic[T]):
+    """Everything needed to make one API call, before any I/O.
+
+    Attributes:
+        method: The HTTP method.
+        path: The path below the base URL, path parameters already quoted.
+        query: Query parameters (values not yet stringified; `NOT_GIVEN` dropped).
+        body: The JSON body, or the form fields of a multipart body.
+        files: Multipart file fields; when set the body is sent as ``multipart/form-data``.
+        result: The type the answer decodes into (an attrs class, a union, a list, ...).
+        kind: How the answer's body is read: JSON, raw bytes, text, or nothing.
+        extra_headers: Per-call headers (``""`` removes a default header).
+        extra_query: Per-call query parameters merged over *query*.
+        extra_body: Per-call JSON fields merged over *body*.
+        timeout: Per-call timeout; `NOT_GIVEN` keeps the client's.
+    """
+
+    method: str
+    path: str
+    result: Any
+    query: Mapping[str, object] | None = None
+    body: Mapping[str, object] | None = None
+    files: Mapping[str, FileInput | list[FileInput]] | None = None
+    kind: ResultKind = "json"
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, object] | None = None
+    extra_body: Mapping[str, object] | None = None
+    timeout: float | None | NotGiven = attrs.field(factory=NotGiven)
+
+
+@attrs.frozen(kw_only=True)
+class ListSpec(Generic[ItemT]):
+    """A list call: the first page's request and how to walk to the next page.
+
+    Attributes:
+        request: The request for the first page.
+        item: The type of one item (for typing; decoding goes through *request.result*).
+        items_field: The field of the page object that holds the items.
+        cursor_param: The query parameter that asks for the next page (``after``,
+            ``page``, ...); ``None`` when the list is not paginated.
+        cursor_field: The page field that holds the next cursor (``last_id``,
+            ``next_page``, ...); ``None`` means the last item's ``id``.
+        has_more_field: The page field that says whether more pages exist; ``None``
+            means "another page exists while a cursor is present".
+    """
+
+    request: RequestSpec[Any]
+    item: Any
+    items_field: str = "data"
+    cursor_param: str | None = "after"
+    cursor_field: str | None = None
+    has_more_field: str | None = "has_more"
+
+
+StreamEnd = Literal["done", "response", "none"]
+
+
+@attrs.frozen(kw_only=True)
+class StreamSpec(Generic[ItemT]):
+    """A streaming call: the request (with ``stream: true``) and how to read its events.
+
+    Attributes:
+        request: The request; its *result* is unused.
+        event: The type one event's ``data`` decodes into.
+        end: How the stream says it is complete: ``"done"`` (a ``data: [DONE]``
+            line, chat and completions), ``"response"`` (a terminal
+            ``response.completed``/``failed``/``incomplete`` event) or ``"none"``
+            (end of body is the end).
+    """
+
+    request: RequestSpec[Any]
+    event: Any
+    end: StreamEnd = "done"
+
+
+def path_param(name: str, value: object) -> str:
+    """Quote one path parameter, refusing an empty value.
+
+    Args:
+        name: The parameter's name, for the error message.
+        value: Its value.
+
+    Raises:
+        ValueError: The value is empty: the call would hit another route.
+    """
+    text = str(value)
+    if not text:
+        msg = f"Expected a non-empty value for `{name}`, got {value!r}"
+        raise ValueError(msg)
+    return quote(text, safe="")
+
+
+def body_of(fields: Mapping[str, object]) -> dict[str, object]:
+    """The fields of a JSON body, without those left `NOT_GIVEN`."""
+    return {k: v for k, v in fields.items() if not isinstance(v, NotGiven)}
+
+
+def query_of(fields: Mapping[str, object]) -> dict[str, object]:
+    """The query parameters of a call, without those left `NOT_GIVEN` or ``None``."""
+    return {k: v for k, v in fields.items() if v is not None and not isinstance(v, NotGiven)}
+
+
+def reject_stream(stream: object, method: str) -> None:
+    """Refuse ``stream=True`` on a non-streaming method, pointing to the streaming one.
+
+    Raises:
+        TypeError: *stream* is true.
+    """
+    if stream is True:
+        msg = (
+            f"{method}() does not stream; use {method.rsplit('.', 1)[0]}.stream(...) "
+            "as `async with ... as stream:` to receive events"
+        )
+        raise TypeError(msg)
+
+
+def merge_query(*parts: Mapping[str, object] | None) -> list[tuple[str, str]]:
+    """Flatten query mappings into (name, text) pairs: lists repeat the name, bools are lower-case."""
+    out: list[tuple[str, str]] = []
+    for part in parts:
+        if not part:
+            continue
+        for key, value in part.items():
+            if value is None or isinstance(value, NotGiven):
+                continue
+            values: Iterable[object] = (
+                value if isinstance(value, (list, tuple)) else (value,)
+            )
+            out.extend((key, _query_text(v)) for v in values)
+    return out
+
+
+def _query_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

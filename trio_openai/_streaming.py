@@ -1,0 +1,136 @@
+"""Where a response is streamed: Server-Sent Events decoded into typed events.
+
+``async with client.chat.completions.stream(...) as stream: async for chunk in stream``.
+Leaving the block (normally, by ``break``, by an exception or by cancellation)
+closes the HTTP response, which releases or closes its connection.
+
+A stream must end with its terminal marker: ``data: [DONE]`` for chat and
+completions, a ``response.completed`` / ``response.failed`` /
+``response.incomplete`` event for responses. A body that ends before it raises
+`StreamInterruptedError` rather than ending silently; an ``error`` event or an
+``{"error": ...}`` payload raises `APIStreamError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
+
+from ._decode import loads, structure_as
+from ._errors import APIResponseValidationError, APIStreamError, StreamInterruptedError
+from ._response import _Metadata
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from ._request import StreamEnd
+
+__all__ = ["Stream"]
+
+T = TypeVar("T")
+
+_RESPONSE_TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete"})
+
+
+@final
+class Stream(_Metadata, Generic[T]):
+    """An open event stream: iterate it for typed events.
+
+    Attributes:
+        http_response: The underlying response (headers, request id via the
+            properties shared with `APIResponse`).
+    """
+
+    __slots__ = ("_done", "_end", "_event_type", "_iterator", "http_response", "max_event_size")
+
+    def __init__(
+        self,
+        response: httpx2.Response,
+        event_type: Any,
+        end: StreamEnd,
+        *,
+        max_event_size: int,
+    ) -> None:
+        self.http_response = response
+        self._event_type = event_type
+        self._end = end
+        self._done = False
+        self.max_event_size = max_event_size
+        self._iterator: AsyncIterator[T] | None = None
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        if self._iterator is None:
+            self._iterator = self._events()
+        return self._iterator
+
+    @property
+    def completed(self) -> bool:
+        """Whether the terminal marker has been received."""
+        return self._done
+
+    async def aclose(self) -> None:
+        """Stop reading and close the response (``async with`` does this for you)."""
+        if self._iterator is not None:
+            await self._iterator.aclose()  # type: ignore[attr-defined]
+        await self.http_response.aclose()
+
+    async def _events(self) -> AsyncIterator[T]:
+        from ._send import aiter_body
+        from ._sse import SSEDecodeError, SSEDecoder
+
+        response = self.http_response
+        decoder = SSEDecoder(max_event_size=self.max_event_size)
+        try:
+            async for chunk in aiter_body(response, stream=True):
+                for sse in decoder.feed(chunk):
+                    if self._done:
+                        continue  # nothing after the terminal marker counts
+                    data = sse.data
+                    if data == "[DONE]" and self._end == "done":
+                        self._done = True
+                        continue
+                    payload = self._payload(data, sse.event)
+                    event = structure_as(payload, self._event_type, response)
+                    if self._end == "response" and payload.get("type") in _RESPONSE_TERMINAL:
+                        self._done = True
+                    yield event
+            decoder.close()
+        except SSEDecodeError as exc:
+            raise APIResponseValidationError(
+                f"Malformed event stream from {response.request.url.path}: {exc}",
+                response=response,
+            ) from exc
+        if not self._done and self._end != "none":
+            marker = "data: [DONE]" if self._end == "done" else "a final response.* event"
+            raise StreamInterruptedError(
+                f"The event stream from {response.request.url.path} ended before {marker}: "
+                "the answer is incomplete (connection dropped or server stopped).",
+                request=response.request,
+            )
+
+    def _payload(self, data: str, event_name: str) -> Any:
+        response = self.http_response
+        try:
+            payload = loads(data)
+        except ValueError as exc:
+            raise APIResponseValidationError(
+                f"An event from {response.request.url.path} is not valid JSON ({exc}): "
+                f"{data[:200]!r}",
+                response=response,
+                body=data,
+            ) from exc
+        if not isinstance(payload, dict):
+            raise APIResponseValidationError(
+                f"An event from {response.request.url.path} is not a JSON object: {data[:200]!r}",
+                response=response,
+                body=payload,
+            )
+        if event_name == "error" or payload.get("type") == "error" or payload.get("error") is not None:
+            error = payload.get("error", payload)
+            message = error.get("message") if isinstance(error, dict) else None
+            raise APIStreamError(
+                f"The server reported an error in the stream: {message or error!r}",
+                request=response.request,
+                body=payload,
+            )
+        return payload
