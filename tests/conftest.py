@@ -7,15 +7,19 @@ with ``trio.run`` and its async fixtures inside the same run, and honours clock
 fixtures such as ``autojump_clock``. Items without a Python function (notebooks, doctest
 files) have no ``obj`` and are left alone.
 
-Tests marked ``live`` talk to a real server; they are deselected unless the run selects
-markers with ``-m`` (``pytest -m live``), so the default run never touches the network.
+Tests marked ``live`` talk to a real server; they are deselected unless the ``-m``
+expression names them (``pytest -m live``, ``-m "live and not slow"``), so the default run,
+and a run such as ``-m "not prism"``, never touches the network.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 
 import pytest
+
+_LIVE_WORD = re.compile(r"\blive\b")
 
 
 def _test_function(item: pytest.Item) -> object:
@@ -27,14 +31,14 @@ def _test_function(item: pytest.Item) -> object:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark async tests ``trio``; deselect ``live`` tests unless ``-m`` was given."""
+    """Mark async tests ``trio``; deselect ``live`` tests unless ``-m`` names ``live``."""
     for item in items:
         if item.get_closest_marker("trio") is None and inspect.iscoroutinefunction(
             _test_function(item)
         ):
             item.add_marker(pytest.mark.trio)
 
-    if config.getoption("markexpr", default=""):
+    if _LIVE_WORD.search(config.getoption("markexpr", default="") or ""):
         return
     live = [item for item in items if item.get_closest_marker("live") is not None]
     if live:

@@ -124,7 +124,8 @@ def install_prism(folder: Path | None = None) -> Path:
         raise PrismUnavailableError("`npm` is not on PATH; install Node.js 20+ with npm")
     folder.mkdir(parents=True, exist_ok=True)
     cmd = [npm, "install", "--no-audit", "--no-fund", "--prefix", str(folder), PRISM_PACKAGE]
-    result = subprocess.run(cmd, check=False)
+    # npm's chatter goes to stderr: stdout of `prism.py install` is only the binary's path.
+    result = subprocess.run(cmd, check=False, stdout=sys.stderr)
     if result.returncode != 0 or not binary.is_file():
         raise PrismUnavailableError(f"`{' '.join(cmd)}` failed (exit {result.returncode})")
     return binary

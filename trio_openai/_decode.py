@@ -39,6 +39,8 @@ def structure_as(data: object, tp: Any, response: httpx2.Response) -> Any:
     Raises:
         APIResponseValidationError: *data* does not fit *tp*; names the path.
     """
+    if tp is object or tp is Any:
+        return data
     from ._converter import ValidationError, structure
 
     try:
@@ -70,8 +72,6 @@ def decode_json(content: bytes, tp: Any, response: httpx2.Response) -> Any:
             response=response,
             body=content.decode("utf-8", errors="replace"),
         ) from exc
-    if tp is object or tp is Any:
-        return data
     return structure_as(data, tp, response)
 
 

@@ -58,22 +58,29 @@ class Page(Generic[T]):
         return await _fetch(self._client, self._spec, self.next_cursor)
 
 
+def _field(obj: Any, name: str) -> Any:
+    # Typed pages are attrs objects; a list decoded as plain JSON is a dict.
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
 async def _fetch(client: Client, spec: ListSpec[T], cursor: str | None) -> Page[T]:
     request = spec.request
     if cursor is not None and spec.cursor_param is not None:
         request = attrs.evolve(request, query={**(request.query or {}), spec.cursor_param: cursor})
     body = await client._execute(request)
-    items = getattr(body, spec.items_field, None) or []
+    items = _field(body, spec.items_field) or []
     next_cursor: str | None = None
     if spec.cursor_param is not None:
         if spec.cursor_field is not None:
-            value = getattr(body, spec.cursor_field, None)
+            value = _field(body, spec.cursor_field)
             next_cursor = value if isinstance(value, str) and value else None
         elif items:
-            value = getattr(items[-1], "id", None)
+            value = _field(items[-1], "id")
             next_cursor = value if isinstance(value, str) else None
     if spec.has_more_field is not None:
-        has_more = bool(getattr(body, spec.has_more_field, False))
+        has_more = bool(_field(body, spec.has_more_field))
     else:
         has_more = next_cursor is not None
     return Page(

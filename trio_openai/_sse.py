@@ -39,7 +39,7 @@ This module imports neither trio nor httpx2.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
-from typing import Final, NamedTuple, final
+from typing import Final, NamedTuple, NoReturn, final
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecodeError", "SSEDecoder", "ServerSentEvent", "aiter_sse"]
 
@@ -169,31 +169,12 @@ class SSEDecoder:
                 (raised on the next call when this chunk completed events first).
             RuntimeError: The decoder was closed.
         """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            msg = "SSEDecoder.feed() called after close()"
-            raise RuntimeError(msg)
-        if not chunk:
-            return []
-        if not self._started:
-            started = self._start(chunk)
-            if started is None:
-                return []
-            chunk = started
-        if self._skip_lf:
-            self._skip_lf = False
-            if chunk[0] == 0x0A:
-                chunk = chunk[1:]
-                if not chunk:
-                    return []
+        if self._error is not None or self._closed:
+            self._refuse()
+        if self._skip_lf or not self._started:
+            chunk = self._prepare(chunk)
         if b"\n" not in chunk and b"\r" not in chunk:
-            # Still inside one line: keep the piece without copying what we hold.
-            self._partial.append(chunk)
-            self._partial_len += len(chunk)
-            if self._size + self._partial_len > self._max:
-                self._error = self._too_large()
-                raise self._error
+            self._hold(chunk)
             return []
         if self._partial:
             self._partial.append(chunk)
@@ -204,16 +185,18 @@ class SSEDecoder:
             if chunk[-1] == 0x0D:
                 self._skip_lf = True
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        lines = chunk.split(b"\n")
-        tail = lines.pop()
         events: list[ServerSentEvent] = []
         try:
-            self._feed_lines(lines, events)
-            if tail:
-                self._partial.append(tail)
-                self._partial_len = len(tail)
+            self._feed_blocks(chunk, events)
             if self._size + self._partial_len > self._max:
                 raise self._too_large()
+        except UnicodeDecodeError as exc:
+            self._error = SSEDecodeError(
+                f"the event stream is not valid UTF-8 ({exc.reason} at byte {exc.start} of "
+                "an event's data or field)"
+            )
+            if not events:
+                raise self._error from None
         except SSEDecodeError as exc:
             self._error = exc
             if not events:
@@ -239,69 +222,115 @@ class SSEDecoder:
         self._closed = True
         return []
 
-    def _start(self, chunk: bytes) -> bytes | None:
-        """Drop a leading BOM, which may itself arrive split across chunks."""
-        if self._partial:
-            chunk = b"".join((*self._partial, chunk))
-            self._partial = []
-            self._partial_len = 0
-        if len(chunk) < len(_BOM) and _BOM.startswith(chunk):
-            self._partial.append(chunk)
-            self._partial_len = len(chunk)
-            return None
-        self._started = True
-        if chunk.startswith(_BOM):
-            chunk = chunk[len(_BOM) :]
-        return chunk or None
+    def _refuse(self) -> NoReturn:
+        if self._error is not None:
+            raise self._error
+        msg = "SSEDecoder.feed() called after close()"
+        raise RuntimeError(msg)
+
+    def _prepare(self, chunk: bytes) -> bytes:
+        """Drop a leading BOM (which may arrive split), or an LF that ends a CRLF."""
+        if not self._started:
+            if self._partial:
+                chunk = b"".join((*self._partial, chunk))
+                self._partial = []
+                self._partial_len = 0
+            if len(chunk) < len(_BOM) and _BOM.startswith(chunk):
+                # Too short to decide. Held like an incomplete line, but not
+                # counted against the size bound: it may be the BOM.
+                if chunk:
+                    self._partial.append(chunk)
+                    self._partial_len = len(chunk)
+                return b""
+            self._started = True
+            if chunk.startswith(_BOM):
+                chunk = chunk[len(_BOM) :]
+        elif chunk:
+            self._skip_lf = False
+            if chunk[0] == 0x0A:
+                chunk = chunk[1:]
+        return chunk
+
+    def _hold(self, piece: bytes) -> None:
+        """Keep bytes of an incomplete line, without copying what is already held."""
+        if piece:
+            self._partial.append(piece)
+            self._partial_len += len(piece)
+            if self._size + self._partial_len > self._max:
+                self._error = self._too_large()
+                raise self._error
+
+    def _feed_blocks(self, chunk: bytes, events: list[ServerSentEvent]) -> None:
+        """Parse a chunk with LF line ends, keeping what follows its last line end.
+
+        The chunk is cut at blank lines (``b"\\n\\n"``), so that the usual event,
+        one ``data: ...`` line, is recognised and built with a handful of
+        operations; any other block goes through the line-by-line path.
+        """
+        blocks = chunk.split(b"\n\n")
+        head, newline, tail = blocks.pop().rpartition(b"\n")
+        if tail:
+            self._partial.append(tail)
+            self._partial_len = len(tail)
+        # Locals: attribute access per event is a large share of the cost.
+        size = self._size
+        max_size = self._max
+        last_id = self._last_id
+        append_event = events.append
+        for block in blocks:
+            # size == 0: no line of the pending event yet, so its type and retry
+            # are unset and the block alone is the event.
+            if size == 0 and block[:6] == b"data: " and b"\n" not in block:
+                if len(block) > max_size:
+                    raise self._too_large()
+                append_event(
+                    _new_event(ServerSentEvent, ("message", block[6:].decode(), last_id, None))
+                )
+            else:
+                self._size = size
+                lines = block.split(b"\n")
+                lines.append(b"")
+                self._feed_lines(lines, events)
+                size = self._size
+                last_id = self._last_id
+        self._size = size
+        if newline:
+            self._feed_lines(head.split(b"\n"), events)
 
     def _feed_lines(self, lines: list[bytes], events: list[ServerSentEvent]) -> None:
         """Apply complete lines (without their line ends) to the pending event."""
-        # Locals: attribute access in the per-line loop is the parser's main cost.
         data = self._data
         size = self._size
         max_size = self._max
-        append_data = data.append
-        append_event = events.append
         try:
             for line in lines:
                 if line:
                     size += len(line)
-                    if line.startswith(b"data: "):
-                        append_data(line[6:])
-                    elif line.startswith(b"data:"):
-                        append_data(line[5:])
+                    if line.startswith(b"data:"):
+                        data.append(line[6:] if line[5:6] == b" " else line[5:])
                     else:
                         self._field(line)
                 elif size > max_size:
                     raise self._too_large()
-                elif data:
-                    append_event(
-                        _new_event(
-                            ServerSentEvent,
-                            (
-                                self._event or "message",
-                                b"\n".join(data).decode(),
-                                self._last_id,
-                                self._retry,
-                            ),
-                        )
-                    )
-                    data.clear()
-                    self._event = ""
-                    self._retry = None
-                    self._dirty = False
-                    size = 0
                 else:
-                    # A blank line with no data: drop the event type and retry.
+                    if data:
+                        events.append(
+                            _new_event(
+                                ServerSentEvent,
+                                (
+                                    self._event or "message",
+                                    b"\n".join(data).decode(),
+                                    self._last_id,
+                                    self._retry,
+                                ),
+                            )
+                        )
+                        data.clear()
+                    # Dispatched or not, a blank line ends the pending event.
                     self._event = ""
                     self._retry = None
                     self._dirty = False
                     size = 0
-        except UnicodeDecodeError as exc:
-            raise SSEDecodeError(
-                f"the event stream is not valid UTF-8 ({exc.reason} at byte {exc.start} of "
-                "an event's data or field)"
-            ) from None
         finally:
             self._size = size
 

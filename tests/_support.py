@@ -1,0 +1,56 @@
+"""Test helpers: a tiny hand-written resource and a client wired to a handler function."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx2
+
+import trio_openai
+from trio_openai._endpoint import endpoint, list_endpoint, stream_endpoint
+from trio_openai._request import ListSpec, RequestSpec, StreamSpec, body_of
+from trio_openai._resource import Resource
+
+Handler = Callable[[httpx2.Request], Any]
+
+
+class Probe(Resource):
+    """Endpoints of every kind over arbitrary paths, decoding to plain JSON."""
+
+    __slots__ = ()
+
+    @endpoint
+    def get(self, path: str, *, timeout: float | None | trio_openai.NotGiven = trio_openai.NOT_GIVEN
+            ) -> RequestSpec[Any]:
+        return RequestSpec(method="GET", path=path, result=object, timeout=timeout)
+
+    @endpoint
+    def post(self, path: str, **fields: Any) -> RequestSpec[Any]:
+        return RequestSpec(method="POST", path=path, result=object, body=body_of(fields))
+
+    @list_endpoint
+    def list(self, path: str, **query: Any) -> ListSpec[Any]:
+        return ListSpec(
+            request=RequestSpec(method="GET", path=path, result=object, query=query),
+            item=object,
+        )
+
+    @stream_endpoint
+    def stream(self, path: str, *, end: str = "done") -> StreamSpec[Any]:
+        return StreamSpec(
+            request=RequestSpec(method="POST", path=path, result=object, body={"stream": True}),
+            event=object,
+            end=end,  # type: ignore[arg-type]
+        )
+
+
+@asynccontextmanager
+async def mock_client(handler: Handler, **kwargs: Any) -> AsyncIterator[tuple[trio_openai.Client, Probe]]:
+    """An open client whose requests go to *handler* (an ``httpx2.MockTransport``)."""
+    kwargs.setdefault("api_key", "sk-test-1234")
+    kwargs.setdefault("base_url", "http://test.invalid/v1")
+    async with httpx2.AsyncClient(transport=httpx2.MockTransport(handler)) as http:
+        async with trio_openai.open_client(http_client=http, **kwargs) as client:
+            yield client, Probe(client)

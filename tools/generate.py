@@ -1,0 +1,171 @@
+"""Generate ``trio_openai/types/`` and ``trio_openai/resources/`` from the OpenAPI spec.
+
+Usage::
+
+    python tools/generate.py          # regenerate, in place
+    python tools/generate.py --check  # exit 1 if the committed files differ
+
+The spec is ``../shared/openapi/openai-openapi.yaml`` beside the repository
+(``OPENAI_OPENAPI_SPEC`` overrides it); it is never copied into the repo. Which
+operations are generated, how methods are named and the other tables are in
+``tools/_gen_names.py``. The output is formatted with ``ruff`` (safe fixes,
+then ``ruff format``) through stdin, with the project's configuration and the
+file's real path, so it is byte-for-byte reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _gen_names import OPERATIONS, STREAMS
+from _gen_resources import ResourcesWriter, build_tree
+from _gen_schema import SchemaModel
+from _gen_spec import (
+    REPO,
+    Operation,
+    build_operation,
+    iter_operations,
+    load_spec,
+    reached_schemas,
+    spec_path,
+)
+from _gen_types import HEADER, TypesWriter, write_init
+
+GENERATED_DIRS = ("trio_openai/types", "trio_openai/resources")
+
+
+def generate(spec_file: Path) -> dict[str, str]:
+    """Every generated file: repository-relative path -> unformatted text."""
+    spec = load_spec(spec_file)
+    all_ops = iter_operations(spec)
+    unknown = [o for o in OPERATIONS if o not in all_ops]
+    if unknown:
+        msg = f"operations not in the spec: {unknown}"
+        raise SystemExit(msg)
+
+    model = SchemaModel(spec)
+    operations: list[Operation] = []
+    for operation_id in OPERATIONS:
+        method, path, op = all_ops[operation_id]
+        operations.append(build_operation(model, operation_id, method, path, op))
+
+    schema_areas: dict[str, set[str]] = {}
+    owner_areas: dict[str, str] = {}
+    for operation in operations:
+        owner_areas[operation.operation_id] = operation.area
+        extra = (STREAMS[operation.operation_id][0],) if operation.operation_id in STREAMS else ()
+        for name in reached_schemas(spec, operation.raw, extra):
+            schema_areas.setdefault(name, set()).add(operation.area)
+    for name in sorted(schema_areas):
+        model.ensure(name)
+
+    header = HEADER.format(spec_name=spec_file.name, version=spec["info"]["version"])
+    files: dict[str, str] = {}
+    types = TypesWriter(model, schema_areas, owner_areas)
+    for module, names in types.modules().items():
+        files[f"trio_openai/types/{module}.py"] = types.write_module(module, names, header)
+    files["trio_openai/types/__init__.py"] = write_init(types, header)
+
+    resources = ResourcesWriter(types)
+    roots = build_tree(operations)
+    for name, root in roots.items():
+        files[f"trio_openai/resources/{name}.py"] = resources.write_module(root, header)
+    files["trio_openai/resources/_root.py"] = resources.write_root(roots, header)
+    files["trio_openai/resources/__init__.py"] = (
+        header + '"""The API\'s resources (generated): see `_root.RootResources`."""\n'
+    )
+    return files
+
+
+def _ruff(args: list[str], path: str, text: str) -> str:
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or "ruff"
+    result = subprocess.run(
+        [ruff, *args, "--stdin-filename", path, "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    if result.returncode not in (0, 1) or not result.stdout:
+        msg = f"ruff {' '.join(args)} failed on {path}:\n{result.stderr}"
+        raise SystemExit(msg)
+    return result.stdout
+
+
+def format_file(path: str, text: str) -> str:
+    text = _ruff(["check", "--fix-only", "--exit-zero", "--quiet"], path, text)
+    return _ruff(["format", "--quiet"], path, text)
+
+
+def existing_files() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for d in GENERATED_DIRS:
+        for file in sorted((REPO / d).rglob("*.py")):
+            out[file.relative_to(REPO).as_posix()] = file.read_text(encoding="utf-8")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="regenerate into a temporary directory and fail if the committed files differ",
+    )
+    args = parser.parse_args(argv)
+    spec_file = spec_path()
+    if not spec_file.is_file():
+        print(f"spec not found: {spec_file} (set OPENAI_OPENAPI_SPEC)", file=sys.stderr)
+        return 2
+    files = {path: format_file(path, text) for path, text in generate(spec_file).items()}
+
+    if args.check:
+        with tempfile.TemporaryDirectory() as tmp:
+            for path, text in files.items():
+                target = Path(tmp) / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            current = existing_files()
+            bad = sorted(set(current) ^ set(files)) + sorted(
+                p for p in set(current) & set(files) if current[p] != files[p]
+            )
+            for path in bad:
+                diff = difflib.unified_diff(
+                    current.get(path, "").splitlines(keepends=True),
+                    files.get(path, "").splitlines(keepends=True),
+                    f"committed/{path}",
+                    f"generated/{path}",
+                )
+                sys.stderr.writelines(list(diff)[:40])
+            if bad:
+                print(
+                    f"{len(bad)} generated file(s) out of date; run `python tools/generate.py`",
+                    file=sys.stderr,
+                )
+                return 1
+        print(f"{len(files)} generated files are up to date")
+        return 0
+
+    stale = set(existing_files()) - set(files)
+    for path in sorted(stale):
+        (REPO / path).unlink()
+    for path, text in files.items():
+        target = REPO / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+    print(f"wrote {len(files)} files ({len(stale)} stale removed)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,312 @@
+"""The default replies: what the fake answers when no script is queued for a route.
+
+`Defaults` holds the little state the defaults need (models, stored files, id
+counters) and routes a request to a generator (`_generate.py`) or a files/models
+handler here. Shapes follow the OpenAPI spec: ``ListModelsResponse``, ``Model``,
+``OpenAIFile``, ``ListFilesResponse``, ``DeleteFileResponse``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from . import _generate
+from ._error_bodies import BadRequest, error_body, missing
+from ._records import FakeRequest
+from ._routes import compile_route
+from ._script import Body, JsonBody, RawBody
+
+__all__ = ["DEFAULT_MODELS", "Defaults", "FakeFile", "invalid_url"]
+
+DEFAULT_MODELS = (
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4.1-mini",
+    "o4-mini",
+    "text-embedding-3-small",
+    "text-embedding-3-large",
+    "tts-1",
+    "gpt-4o-mini-tts",
+    "whisper-1",
+    "omni-moderation-latest",
+)
+"""The model ids ``GET /models`` lists unless `FakeOpenAI(models=...)` says otherwise."""
+
+FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+
+_Handler = Callable[["Defaults", FakeRequest, Mapping[str, str]], Body]
+
+
+@attrs.frozen(kw_only=True)
+class FakeFile:
+    """A file uploaded to the fake (``POST /files``) or added with `FakeOpenAI.add_file`.
+
+    Attributes:
+        id: The file id (``file-fake-1``).
+        filename: The uploaded file name.
+        purpose: The purpose given at upload.
+        content: The bytes.
+        created_at: The upload time stamp.
+    """
+
+    id: str
+    filename: str
+    purpose: str
+    content: bytes
+    created_at: int
+
+    def to_json(self) -> dict[str, object]:
+        """Return the file as an ``OpenAIFile`` object."""
+        return {
+            "id": self.id,
+            "object": "file",
+            "bytes": len(self.content),
+            "created_at": self.created_at,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": "processed",
+        }
+
+
+def _json_body(request: FakeRequest) -> Mapping[str, Any]:
+    try:
+        value = request.json()
+    except ValueError:
+        raise BadRequest(
+            "We could not parse the JSON body of your request. (HINT: This likely means you"
+            " aren't using your HTTP library correctly.)"
+        ) from None
+    if not isinstance(value, Mapping):
+        raise BadRequest("The request body must be a JSON object.")
+    return value
+
+
+@attrs.define(eq=False)
+class Defaults:
+    """State and routing of the default replies.
+
+    Attributes:
+        created: The time stamp put in ``created``/``created_at`` fields.
+        models: The model ids the server knows.
+        files: Uploaded files by id, oldest first.
+    """
+
+    created: int
+    models: tuple[str, ...]
+    files: dict[str, FakeFile] = attrs.field(factory=dict)
+    _counters: dict[str, itertools.count[int]] = attrs.field(factory=dict)
+
+    def new_id(self, prefix: str) -> str:
+        """Return the next id with *prefix* (``chatcmpl-fake-1``, ``chatcmpl-fake-2``, ...).
+
+        Args:
+            prefix: The id's prefix, separator included.
+        """
+        counter = self._counters.setdefault(prefix, itertools.count(1))
+        return f"{prefix}{next(counter)}"
+
+    def store_file(self, *, content: bytes, filename: str, purpose: str) -> FakeFile:
+        """Store a file as if it had been uploaded.
+
+        Args:
+            content: The bytes.
+            filename: The file name.
+            purpose: The purpose (``assistants``, ``batch``, ...).
+        """
+        stored = FakeFile(
+            id=self.new_id("file-fake-"),
+            filename=filename,
+            purpose=purpose,
+            content=content,
+            created_at=self.created,
+        )
+        self.files[stored.id] = stored
+        return stored
+
+    def has_route(self, method: str, path: str) -> bool:
+        """Tell whether a default reply exists for this method and path.
+
+        Args:
+            method: The HTTP method.
+            path: The route path (no ``/v1``).
+        """
+        return _find(method, path) is not None
+
+    def answer(self, request: FakeRequest) -> tuple[int, Body] | None:
+        """Return the default ``(status, body)`` for *request*, or ``None`` for an unknown route.
+
+        Args:
+            request: The request.
+        """
+        found = _find(request.method, request.path)
+        if found is None:
+            return None
+        handler, params = found
+        try:
+            return 200, handler(self, request, params)
+        except BadRequest as error:
+            return error.status, error.body
+
+
+def _stored(defaults: Defaults, file_id: str) -> FakeFile:
+    try:
+        return defaults.files[file_id]
+    except KeyError:
+        raise BadRequest(f"No such File object: {file_id}", param="id", status=404) from None
+
+
+def _generated(
+    generate: Callable[[Mapping[str, Any], _generate.Context], Body],
+) -> _Handler:
+    def handler(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) -> Body:
+        body = _json_body(request)
+        ctx = _generate.Context(created=defaults.created, new_id=defaults.new_id)
+        try:
+            return generate(body, ctx)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            # JSON of the right type but an unexpected shape: answer, do not crash.
+            raise BadRequest(f"The fake server could not read this request: {error!r}") from None
+
+    return handler
+
+
+def _list_models(defaults: Defaults, _: FakeRequest, __: Mapping[str, str]) -> Body:
+    data = [_model(defaults, model) for model in defaults.models]
+    return JsonBody({"object": "list", "data": data})
+
+
+def _model(defaults: Defaults, model: str) -> dict[str, object]:
+    return {"id": model, "object": "model", "created": defaults.created, "owned_by": "system"}
+
+
+def _get_model(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Body:
+    model = params["model"]
+    if model not in defaults.models:
+        raise BadRequest(
+            f"The model '{model}' does not exist or you do not have access to it.",
+            param="model",
+            code="model_not_found",
+            status=404,
+        )
+    return JsonBody(_model(defaults, model))
+
+
+def _create_file(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) -> Body:
+    try:
+        form = request.multipart()
+    except ValueError as error:
+        raise BadRequest(f"Expected a multipart/form-data body: {error}") from None
+    upload = form.files.get("file")
+    if upload is None:
+        raise missing("file")
+    purpose = form.fields.get("purpose")
+    if purpose is None:
+        raise missing("purpose")
+    if purpose not in FILE_PURPOSES:
+        raise BadRequest(f"Invalid value for 'purpose': {purpose!r}.", param="purpose")
+    stored = defaults.store_file(
+        content=upload.content, filename=upload.filename or "upload", purpose=purpose
+    )
+    return JsonBody(stored.to_json())
+
+
+def _int_query(request: FakeRequest, name: str, default: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest(f"Invalid value for '{name}': {raw!r}.", param=name) from None
+
+
+def _list_files(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) -> Body:
+    files = list(defaults.files.values())
+    purpose = request.query.get("purpose")
+    if purpose is not None:
+        files = [f for f in files if f.purpose == purpose]
+    order = request.query.get("order", "desc")
+    if order not in {"asc", "desc"}:
+        raise BadRequest(f"Invalid value for 'order': {order!r}.", param="order")
+    if order == "desc":
+        files.reverse()
+    after = request.query.get("after")
+    if after is not None:
+        ids = [f.id for f in files]
+        if after not in ids:
+            raise BadRequest(f"No such File object: {after}", param="after", status=404)
+        files = files[ids.index(after) + 1 :]
+    limit = _int_query(request, "limit", 10_000)
+    if not 1 <= limit <= 10_000:
+        raise BadRequest("'limit' must be between 1 and 10000.", param="limit")
+    page = files[:limit]
+    # The spec types first_id/last_id as strings, but the API sends null for an
+    # empty page (clients built from the spec trip on it: keep that realism).
+    return JsonBody(
+        {
+            "object": "list",
+            "data": [f.to_json() for f in page],
+            "first_id": page[0].id if page else None,
+            "last_id": page[-1].id if page else None,
+            "has_more": len(files) > limit,
+        }
+    )
+
+
+def _get_file(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Body:
+    return JsonBody(_stored(defaults, params["file_id"]).to_json())
+
+
+def _delete_file(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Body:
+    stored = _stored(defaults, params["file_id"])
+    del defaults.files[stored.id]
+    return JsonBody({"id": stored.id, "object": "file", "deleted": True})
+
+
+def _file_content(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Body:
+    stored = _stored(defaults, params["file_id"])
+    return RawBody(stored.content, "application/octet-stream")
+
+
+_ROUTES: tuple[tuple[str, re.Pattern[str], _Handler], ...] = tuple(
+    (method, compile_route(path), handler)
+    for method, path, handler in (
+        ("POST", "/chat/completions", _generated(_generate.chat_completion)),
+        ("POST", "/completions", _generated(_generate.completion)),
+        ("POST", "/responses", _generated(_generate.response)),
+        ("POST", "/embeddings", _generated(_generate.embeddings)),
+        ("POST", "/moderations", _generated(_generate.moderation)),
+        ("POST", "/audio/speech", _generated(_generate.speech)),
+        ("GET", "/models", _list_models),
+        ("GET", "/models/{model}", _get_model),
+        ("POST", "/files", _create_file),
+        ("GET", "/files", _list_files),
+        ("GET", "/files/{file_id}", _get_file),
+        ("DELETE", "/files/{file_id}", _delete_file),
+        ("GET", "/files/{file_id}/content", _file_content),
+    )
+)
+
+
+def _find(method: str, path: str) -> tuple[_Handler, dict[str, str]] | None:
+    for route_method, pattern, handler in _ROUTES:
+        match = pattern.fullmatch(path)
+        if match is not None and route_method == method:
+            return handler, match.groupdict()
+    return None
+
+
+def invalid_url(request: FakeRequest) -> tuple[int, Body]:
+    """Return the API's answer to an unknown route (404, ``Invalid URL``).
+
+    Args:
+        request: The request.
+    """
+    return 404, error_body(
+        f"Invalid URL ({request.method} {request.raw_path})", type="invalid_request_error"
+    )
