@@ -218,3 +218,18 @@ async def test_key_never_in_reprs_logs_or_errors(caplog: pytest.LogCaptureFixtur
     for text in texts:
         assert KEY not in text
         assert "SECRET" not in text
+
+
+async def test_errors_leave_the_block_unwrapped() -> None:
+    rec = Recorder(404, {"error": {"message": "nope"}})
+    with pytest.raises(trio_openai.NotFoundError):
+        async with mock_client(rec) as (_, probe):
+            await probe.get("/models/x")
+
+
+async def test_outer_cancellation_passes_through_the_block(autojump_clock: Any) -> None:
+    with trio.move_on_after(1) as scope:
+        async with mock_client(Recorder()) as (client, _):
+            await trio.sleep_forever()
+    assert scope.cancelled_caught
+    assert client.closed

@@ -52,6 +52,29 @@ def test_several_events_in_one_chunk() -> None:
     ]
 
 
+def test_responses_api_events() -> None:
+    """`event: ...` then `data: ...`, the Responses API's shape, gives typed events."""
+    raw = (
+        b'event: response.created\ndata: {"type":"response.created"}\n\n'
+        b'event: response.output_text.delta\ndata: {"delta":"Hi"}\n\n'
+        b"event: \ndata: x\n\n"
+    )
+    assert parse(raw) == [
+        E("response.created", '{"type":"response.created"}'),
+        E("response.output_text.delta", '{"delta":"Hi"}'),
+        E("message", "x"),
+    ]
+
+
+def test_fields_from_an_earlier_chunk_apply_to_the_event() -> None:
+    """Lines of an event that arrived in an earlier chunk are not forgotten."""
+    assert parse(b"event: e\nretry: 5\n", b"data: x\n\ndata: y\n\n") == [
+        E("e", "x", None, 5),
+        E("message", "y"),
+    ]
+    assert parse(b"data: a\n", b"data: b\n\n") == [E(data="a\nb")]
+
+
 def test_data_lines_join_with_newline() -> None:
     """Several `data` lines of one event are joined with LF."""
     assert parse(b"data: a\ndata: b\ndata:\ndata: c\n\n") == [E(data="a\nb\n\nc")]
@@ -487,7 +510,7 @@ def _run(chunks: Sequence[bytes], max_event_size: int) -> tuple[list[E], bool, b
     return events, False, decoder.pending
 
 
-_SETTINGS = settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @_SETTINGS

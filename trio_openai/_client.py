@@ -307,15 +307,24 @@ async def open_client(
     http = http_client or httpx2.AsyncClient(
         limits=DEFAULT_LIMITS, follow_redirects=False, trust_env=False
     )
+    # The block's own exception is caught inside the nursery and re-raised outside it,
+    # so that `except NotFoundError:` around the block works: a nursery would wrap it
+    # in an ExceptionGroup. Only failures of the session's background tasks come grouped.
+    body_error: BaseException | None = None
     try:
         async with trio.open_nursery() as nursery:
             session = _Session(http=http, nursery=nursery, send=compose(http, layers))
             try:
                 yield Client(session, options)
+            except BaseException as exc:  # noqa: BLE001 (re-raised below, unwrapped)
+                body_error = exc
             finally:
                 session.closed = True
                 nursery.cancel_scope.cancel()
+        if body_error is not None:
+            raise body_error
     finally:
+        body_error = None
         if owns_http:
             with trio.CancelScope(shield=True):
                 await http.aclose()

@@ -20,7 +20,7 @@ class ResponseMixin:
 
     @property
     def output_text(self) -> str:
-        """The text of the response: every ``output_text`` part of its ``message`` output items, joined.
+        """The response's text: its ``message`` items' ``output_text`` parts, joined.
 
         Empty when the response has no text output (only tool calls, or an
         unknown kind of item). This matches ``Response.output_text`` of the

@@ -279,12 +279,34 @@ class SSEDecoder:
         append_event = events.append
         for block in blocks:
             # size == 0: no line of the pending event yet, so its type and retry
-            # are unset and the block alone is the event.
+            # are unset and the block alone is the event. Two shapes are common
+            # enough for a fast path: `data: ...` (chat completions) and
+            # `event: ...\ndata: ...` (the Responses API).
             if size == 0 and block[:6] == b"data: " and b"\n" not in block:
                 if len(block) > max_size:
                     raise self._too_large()
                 append_event(
                     _new_event(ServerSentEvent, ("message", block[6:].decode(), last_id, None))
+                )
+            elif (
+                size == 0
+                and block[:7] == b"event: "
+                and (newline_at := block.find(b"\n")) > 0
+                and block[newline_at + 1 : newline_at + 7] == b"data: "
+                and block.find(b"\n", newline_at + 1) < 0
+            ):
+                if len(block) - 1 > max_size:
+                    raise self._too_large()
+                append_event(
+                    _new_event(
+                        ServerSentEvent,
+                        (
+                            block[7:newline_at].decode() or "message",
+                            block[newline_at + 7 :].decode(),
+                            last_id,
+                            None,
+                        ),
+                    )
                 )
             else:
                 self._size = size

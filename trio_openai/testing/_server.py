@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, final
 
@@ -63,6 +63,10 @@ class _Queue:
     entries: deque[_Entry] = attrs.field(factory=deque)
 
 
+def _model_ids(models: Iterable[str]) -> tuple[str, ...]:
+    return tuple(models)
+
+
 def _check_times(times: int | None) -> None:
     if times is not None and times < 1:
         raise ValueError(f"times must be at least 1 (or None for forever), not {times}")
@@ -81,7 +85,9 @@ class FakeOpenAI:
     """
 
     api_key: str | None = attrs.field(default=None, kw_only=True)
-    models: tuple[str, ...] = attrs.field(default=DEFAULT_MODELS, converter=tuple, kw_only=True)
+    models: tuple[str, ...] = attrs.field(
+        default=DEFAULT_MODELS, converter=_model_ids, kw_only=True
+    )
     created: int = attrs.field(default=DEFAULT_CREATED, kw_only=True)
     _defaults: Defaults = attrs.field(init=False)
     _queues: list[_Queue] = attrs.field(init=False, factory=list)
