@@ -510,7 +510,7 @@ def _run(chunks: Sequence[bytes], max_event_size: int) -> tuple[list[E], bool, b
     return events, False, decoder.pending
 
 
-_SETTINGS = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @_SETTINGS

@@ -88,6 +88,15 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
     "listFineTuningEvents": (("fine_tuning", "jobs"), "list_events"),
     "submitToolOuputsToRun": (("beta", "threads", "runs"), "submit_tool_outputs"),
     "createThreadAndRun": (("beta", "threads"), "create_and_run"),
+    "cancelEvalRun": (("evals", "runs"), "cancel"),
+    "runGrader": (("fine_tuning", "alpha", "graders"), "run"),
+    "listFilesInVectorStoreBatch": (("vector_stores", "file_batches"), "list_files"),
+    "RetrieveVideoContent": (("videos",), "download_content"),
+    "Getinputtokencounts": (("responses", "input_tokens"), "count"),
+    "beta_Getinputtokencounts": (("responses", "input_tokens"), "count"),
+    "Compactconversation": (("responses",), "compact"),
+    "beta_Compactconversation": (("responses",), "compact"),
+    "ListThreadItemsMethod": (("beta", "chatkit", "threads"), "list_items"),
 }
 
 # Operations with a streaming twin: operationId -> (event schema, how the stream ends).
@@ -135,7 +144,7 @@ def method_name_for(
     """The resource path and method name of an operation (see the module docstring)."""
     if operation_id in OVERRIDES:
         return OVERRIDES[operation_id]
-    segments = [s for s in path.split("?")[0].strip("/").split("/") if s]
+    segments = [s for s in path.split("?", 1)[0].strip("/").split("/") if s]
     is_param = [s.startswith("{") for s in segments]
     literals = [s for s in segments if not s.startswith("{")]
     method = method.upper()

@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from ._script import JsonBody
 
-__all__ = ["BadRequest", "error_body", "status_error_body"]
+__all__ = ["BadRequest", "error_body", "missing", "status_error_body"]
 
 
 def error_body(

@@ -31,7 +31,7 @@ __all__ = [
     "sse_body",
 ]
 
-SseItem: TypeAlias = "Mapping[str, object] | str | tuple[str, Mapping[str, object] | str]"
+SseItem: TypeAlias = Mapping[str, object] | str | tuple[str, Mapping[str, object] | str]
 """One scripted SSE event: a JSON payload, a raw block, or an ``(event name, data)`` pair."""
 
 DONE = "[DONE]"
@@ -85,7 +85,7 @@ class RawBody:
     content_type: str
 
 
-Body: TypeAlias = "JsonBody | SseBody | RawBody"
+Body: TypeAlias = JsonBody | SseBody | RawBody
 
 
 def dumps(value: object) -> str:

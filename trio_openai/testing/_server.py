@@ -1,6 +1,6 @@
 """`FakeOpenAI`: an OpenAI-compatible fake server for tests, scripted per route.
 
-One handler (`FakeOpenAI.handle`) answers every request, whichever way it came:
+One handler (`FakeOpenAI._handle`) answers every request, whichever way it came:
 
 * in memory, through `FakeOpenAI.transport` (an ``httpx2`` transport: no socket);
 * over a real socket, through `FakeOpenAI.serve` (HTTP/1.1 on 127.0.0.1, port 0).
@@ -85,10 +85,16 @@ class FakeOpenAI:
     """
 
     api_key: str | None = attrs.field(default=None, kw_only=True)
+    # The defaults' state is built from these two once: they cannot change later.
     models: tuple[str, ...] = attrs.field(
-        default=DEFAULT_MODELS, converter=_model_ids, kw_only=True
+        default=DEFAULT_MODELS,
+        converter=_model_ids,
+        kw_only=True,
+        on_setattr=attrs.setters.frozen,
     )
-    created: int = attrs.field(default=DEFAULT_CREATED, kw_only=True)
+    created: int = attrs.field(
+        default=DEFAULT_CREATED, kw_only=True, on_setattr=attrs.setters.frozen
+    )
     _defaults: Defaults = attrs.field(init=False)
     _queues: list[_Queue] = attrs.field(init=False, factory=list)
     _requests: list[FakeRequest] = attrs.field(init=False, factory=list)
@@ -351,10 +357,10 @@ class FakeOpenAI:
             status = script.status
         return status, body
 
-    async def handle(self, request: FakeRequest) -> Reply:
+    async def _handle(self, request: FakeRequest) -> Reply:
         """Record *request* and return the reply, after the script's delay.
 
-        Both transports call this; a custom transport or server may too.
+        The one handler behind both transports (`_transport.py`, `_http.py`).
 
         Args:
             request: What was received.
@@ -406,7 +412,7 @@ class FakeOpenAI:
         """
         from ._http import serve_http
 
-        await serve_http(self.handle, host=host, port=port, task_status=task_status)
+        await serve_http(self._handle, host=host, port=port, task_status=task_status)
 
     @asynccontextmanager
     async def client(self, **kwargs: Any) -> AsyncIterator[Client]:

@@ -91,7 +91,7 @@ class FakeTransport(httpx2.AsyncBaseTransport):
             method=request.method, target=target, headers=request.headers.copy(), body=body
         )
         with trio.move_on_after(_read_timeout(request)) as scope:
-            reply = await self._fake.handle(record)
+            reply = await self._fake._handle(record)  # the package-private handler
         if scope.cancelled_caught:
             raise httpx2.ReadTimeout("timed out waiting for the response", request=request)
         if reply.disconnect:
