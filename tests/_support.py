@@ -22,8 +22,9 @@ class Probe(Resource):
     __slots__ = ()
 
     @endpoint
-    def get(self, path: str, *, timeout: float | None | trio_openai.NotGiven = trio_openai.NOT_GIVEN
-            ) -> RequestSpec[Any]:
+    def get(
+        self, path: str, *, timeout: float | trio_openai.NotGiven | None = trio_openai.NOT_GIVEN
+    ) -> RequestSpec[Any]:
         return RequestSpec(method="GET", path=path, result=object, timeout=timeout)
 
     @endpoint
@@ -47,7 +48,9 @@ class Probe(Resource):
 
 
 @asynccontextmanager
-async def mock_client(handler: Handler, **kwargs: Any) -> AsyncIterator[tuple[trio_openai.Client, Probe]]:
+async def mock_client(
+    handler: Handler, **kwargs: Any
+) -> AsyncIterator[tuple[trio_openai.Client, Probe]]:
     """An open client whose requests go to *handler* (an ``httpx2.MockTransport``)."""
     kwargs.setdefault("api_key", "sk-test-1234")
     kwargs.setdefault("base_url", "http://test.invalid/v1")

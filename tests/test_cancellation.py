@@ -67,7 +67,21 @@ async def test_many_cancelled_requests_and_streams_leak_nothing(served: Any) -> 
             assert await cancel_when_blocked(slow_call)
         else:
             # Held between two events: cancelled mid-body.
-            fake.add("POST", "/chat/completions", sse=[{"id": "a", "object": "chat.completion.chunk", "created": 0, "model": "m", "choices": []}] * 3, interval=3600)
+            fake.add(
+                "POST",
+                "/chat/completions",
+                sse=[
+                    {
+                        "id": "a",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": "m",
+                        "choices": [],
+                    }
+                ]
+                * 3,
+                interval=3600,
+            )
             assert await cancel_when_blocked(stalled_stream)
         in_flight, busy, _ = pool_state(client)
         assert (in_flight, busy) == (0, 0)
@@ -81,7 +95,7 @@ async def test_many_cancelled_requests_and_streams_leak_nothing(served: Any) -> 
 
 
 async def test_break_out_of_stream_returns_connection(served: Any) -> None:
-    fake, client = served
+    _, client = served
     for _ in range(20):
         async with client.chat.completions.stream(model="m", messages=MESSAGES) as stream:
             async for _chunk in stream:
@@ -93,7 +107,7 @@ async def test_break_out_of_stream_returns_connection(served: Any) -> None:
 
 
 async def test_completed_calls_reuse_one_connection(served: Any) -> None:
-    fake, client = served
+    _, client = served
     for _ in range(10):
         await client.models.retrieve("gpt-4o-mini")
         async with client.chat.completions.stream(model="m", messages=MESSAGES) as stream:

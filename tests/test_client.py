@@ -8,10 +8,10 @@ from typing import Any
 import httpx2
 import pytest
 import trio
+import trio.lowlevel
+from _support import Probe, mock_client
 
 import trio_openai
-
-from _support import Probe, mock_client
 
 KEY = "sk-test-SECRET-0123456789"
 
@@ -111,7 +111,7 @@ async def test_session_nursery_tasks_end_with_the_block() -> None:
 
     async with mock_client(Recorder()) as (client, _):
         client.nursery.start_soon(forever)
-        await trio.sleep(0)
+        await trio.lowlevel.checkpoint()
     assert ended.is_set()
 
 
@@ -137,7 +137,17 @@ async def test_bad_base_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_status_error_carries_metadata_and_a_useful_message() -> None:
-    rec = Recorder(404, {"error": {"message": "No such model", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}})
+    rec = Recorder(
+        404,
+        {
+            "error": {
+                "message": "No such model",
+                "type": "invalid_request_error",
+                "param": "model",
+                "code": "model_not_found",
+            }
+        },
+    )
     async with mock_client(rec) as (_, probe):
         with pytest.raises(trio_openai.NotFoundError) as info:
             await probe.get("/models/nope")
@@ -211,8 +221,15 @@ async def test_key_never_in_reprs_logs_or_errors(caplog: pytest.LogCaptureFixtur
     async with mock_client(rec, api_key=KEY) as (client, probe):
         with pytest.raises(trio_openai.AuthenticationError) as info:
             await probe.get("/models")
-        texts = [repr(client), repr(client.options), str(info.value), repr(info.value),
-                 repr(info.value.request), repr(info.value.request.headers), repr(probe)]
+        texts = [
+            repr(client),
+            repr(client.options),
+            str(info.value),
+            repr(info.value),
+            repr(info.value.request),
+            repr(info.value.request.headers),
+            repr(probe),
+        ]
     texts += [r.getMessage() + repr(r.__dict__) for r in caplog.records]
     assert caplog.records, "expected DEBUG logs from the pipeline"
     for text in texts:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx2
-
 from _support import mock_client
 
 ITEMS = [{"id": f"file-{i}"} for i in range(7)]

@@ -9,10 +9,9 @@ from typing import Any
 import httpx2
 import pytest
 import trio
+from _support import mock_client
 
 import trio_openai
-
-from _support import mock_client
 
 
 def sse(*events: object) -> bytes:
@@ -92,7 +91,10 @@ async def test_responses_stream_without_terminal_event_raises() -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    [{"error": {"message": "overloaded", "type": "server_error"}}, {"type": "error", "message": "overloaded"}],
+    [
+        {"error": {"message": "overloaded", "type": "server_error"}},
+        {"type": "error", "message": "overloaded"},
+    ],
 )
 async def test_error_payload_in_stream_raises_api_error(payload: dict[str, Any]) -> None:
     body = Body(sse({"n": 1}, payload, "[DONE]"))
@@ -122,11 +124,10 @@ async def test_drop_mid_stream_raises_interrupted_not_retried() -> None:
         calls += 1
         return httpx2.Response(200, headers={"content-type": "text/event-stream"}, stream=body)
 
-    async with mock_client(handler) as (_, probe):
-        async with probe.stream("/chat/completions") as stream:
-            with pytest.raises(trio_openai.StreamInterruptedError, match="reset by peer"):
-                async for _ in stream:
-                    pass
+    async with mock_client(handler) as (_, probe), probe.stream("/chat/completions") as stream:
+        with pytest.raises(trio_openai.StreamInterruptedError, match="reset by peer"):
+            async for _ in stream:
+                pass
     assert calls == 1
 
 
@@ -161,11 +162,12 @@ async def test_stream_open_errors_are_status_errors_and_retried(autojump_clock: 
         if calls == 1:
             return httpx2.Response(503, json={"error": {"message": "busy"}})
         assert request.headers["accept"] == "text/event-stream"
-        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=sse("[DONE]"))
+        return httpx2.Response(
+            200, headers={"content-type": "text/event-stream"}, content=sse("[DONE]")
+        )
 
-    async with mock_client(handler) as (_, probe):
-        async with probe.stream("/chat/completions") as stream:
-            assert [e async for e in stream] == []
+    async with mock_client(handler) as (_, probe), probe.stream("/chat/completions") as stream:
+        assert [e async for e in stream] == []
     assert calls == 2
 
 
@@ -187,7 +189,6 @@ async def test_stream_exposes_http_metadata() -> None:
             content=sse("[DONE]"),
         )
 
-    async with mock_client(handler) as (_, probe):
-        async with probe.stream("/chat/completions") as stream:
-            assert stream.request_id == "req_9"
-            assert stream.status_code == 200
+    async with mock_client(handler) as (_, probe), probe.stream("/chat/completions") as stream:
+        assert stream.request_id == "req_9"
+        assert stream.status_code == 200

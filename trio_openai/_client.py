@@ -117,7 +117,7 @@ class Client(RootResources):
     def with_options(
         self,
         *,
-        timeout: float | httpx2.Timeout | None | NotGiven = NOT_GIVEN,
+        timeout: float | httpx2.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         retry_policy: RetryPolicy | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
@@ -256,7 +256,8 @@ async def open_client(
     organization: str | None = None,
     project: str | None = None,
     base_url: str | None = None,
-    timeout: float | httpx2.Timeout | None = DEFAULT_TIMEOUT,
+    # Per network phase of each attempt, as in httpx2; deadlines are cancel scopes.
+    timeout: float | httpx2.Timeout | None = DEFAULT_TIMEOUT,  # noqa: ASYNC109
     max_retries: int = 2,
     retry_policy: RetryPolicy | None = None,
     default_headers: Mapping[str, str] | None = None,

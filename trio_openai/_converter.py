@@ -24,8 +24,8 @@ configured there, as hooks of one `cattrs.Converter`:
   ``object``, ``role``, ...); an unknown discriminator value becomes an
   `UnknownObject`. Models without a usable discriminator are tried in order of
   best fit (required keys present, fewest unknown keys).
-- **Unstructuring** (request bodies) leaves out optional fields that are
-  ``None``, restores the JSON names, merges ``model_extra`` back, and walks
+- **Unstructuring** (request bodies) leaves out fields that are ``None``
+  (except required nullable ones, sent as ``null``), restores the JSON names, merges ``model_extra`` back, and walks
   plain dicts and lists so that models nested in user data are converted too.
 
 When structuring fails, `structure` walks the data again with the same hooks
@@ -45,7 +45,6 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_unstructure_fn, override
 
 from ._models import BaseModel, UnknownObject
 
@@ -593,20 +592,36 @@ def _type_name(tp: Any) -> str:
 # -- unstructuring ---------------------------------------------------------------------------
 
 
+_SCALARS = frozenset({str, int, float, bool})
+
+
 def _unstructure_model_hook(converter: cattrs.Converter) -> Callable[[Any], Callable[[Any], Any]]:
+    """Per model: JSON names, ``None`` left out (kept for required nullable fields), extras merged."""
+
     def factory(cl: Any) -> Callable[[Any], Any]:
         if cl is UnknownObject:
             return _unstructure_unknown
-        overrides: dict[str, Any] = {"model_extra": override(omit=True)}
-        for field in _model_fields(cl):
-            key = _json_name(field)
-            if key != field.name:
-                overrides[field.name] = override(rename=key)
-        base = make_dict_unstructure_fn(cl, converter, _cattrs_omit_if_default=True, **overrides)
+        plan = [
+            (
+                f.name,
+                _json_name(f),
+                f.default is attrs.NOTHING and _NoneType in get_args(f.type),
+            )
+            for f in _model_fields(cl)
+        ]
         unstructure_any = converter.unstructure
 
         def unstructure_model(obj: Any) -> Any:
-            data = base(obj)
+            data: dict[str, Any] = {}
+            for name, key, keep_none in plan:
+                value = getattr(obj, name)
+                if value is None:
+                    if keep_none:
+                        data[key] = None
+                elif value.__class__ in _SCALARS:
+                    data[key] = value
+                else:
+                    data[key] = unstructure_any(value)
             for key, value in obj.model_extra.items():
                 data.setdefault(key, unstructure_any(value))
             return data

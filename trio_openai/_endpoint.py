@@ -160,9 +160,7 @@ class BoundStreamEndpoint(Generic[P, T]):
     def __doc__(self) -> str | None:  # type: ignore[override]
         return self._build.__doc__
 
-    def __call__(
-        self, *args: P.args, **kwargs: P.kwargs
-    ) -> AbstractAsyncContextManager[Stream[T]]:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AbstractAsyncContextManager[Stream[T]]:
         return self._resource._client._open_stream(self._build(self._resource, *args, **kwargs))
 
 

@@ -55,7 +55,7 @@ class ClientOptions:
     organization: str | None = None
     project: str | None = None
     timeout: httpx2.Timeout
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     headers: Mapping[str, str] = attrs.field(factory=dict)
     query: Mapping[str, object] = attrs.field(factory=dict)
     azure: AzureConfig | None = None

@@ -95,7 +95,7 @@ async def _fetch(client: Client, spec: ListSpec[T], cursor: str | None) -> Page[
 
 @final
 class AsyncPaginator(Generic[T]):
-    """What a list method returns: ``await`` it for the first `Page`, ``async for`` for all items."""
+    """What a list method returns: ``await`` it for a `Page`, ``async for`` for every item."""
 
     __slots__ = ("_client", "_spec")
 

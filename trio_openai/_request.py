@@ -64,7 +64,7 @@ class RequestSpec(Generic[T]):
     extra_headers: Mapping[str, str] | None = None
     extra_query: Mapping[str, object] | None = None
     extra_body: Mapping[str, object] | None = None
-    timeout: float | None | NotGiven = attrs.field(factory=NotGiven)
+    timeout: float | NotGiven | None = attrs.field(factory=NotGiven)
 
 
 @attrs.frozen(kw_only=True)
@@ -153,18 +153,19 @@ def reject_stream(stream: object, method: str) -> None:
         raise TypeError(msg)
 
 
-def merge_query(*parts: Mapping[str, object] | None) -> list[tuple[str, str]]:
-    """Flatten query mappings into (name, text) pairs: lists repeat the name, bools are lower-case."""
-    out: list[tuple[str, str]] = []
+QueryPairs = list[tuple[str, str | int | float | bool | None]]
+
+
+def merge_query(*parts: Mapping[str, object] | None) -> QueryPairs:
+    """Flatten query mappings into (name, text) pairs; a list repeats the name."""
+    out: QueryPairs = []
     for part in parts:
         if not part:
             continue
         for key, value in part.items():
             if value is None or isinstance(value, NotGiven):
                 continue
-            values: Iterable[object] = (
-                value if isinstance(value, (list, tuple)) else (value,)
-            )
+            values: Iterable[object] = value if isinstance(value, (list, tuple)) else (value,)
             out.extend((key, _query_text(v)) for v in values)
     return out
 

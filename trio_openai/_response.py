@@ -73,9 +73,7 @@ class _Metadata:
     __slots__ = ()
 
     if TYPE_CHECKING:
-
-        @property
-        def http_response(self) -> httpx2.Response: ...
+        http_response: httpx2.Response
 
     @property
     def status_code(self) -> int:

@@ -189,7 +189,12 @@ async def run_with_retries(
         if trio.current_time() + wait >= trio.current_effective_deadline():
             return False
         event = RetryEvent(
-            attempt=failures, wait=wait, error=error, method=method, url=url, from_server=from_server
+            attempt=failures,
+            wait=wait,
+            error=error,
+            method=method,
+            url=url,
+            from_server=from_server,
         )
         log.info(
             "retrying %s %s in %.3f s after attempt %d failed: %s",
@@ -198,7 +203,11 @@ async def run_with_retries(
             wait,
             failures,
             type(error).__name__,
-            extra={"retry_attempt": failures, "retry_wait": wait, "error_type": type(error).__name__},
+            extra={
+                "retry_attempt": failures,
+                "retry_wait": wait,
+                "error_type": type(error).__name__,
+            },
         )
         for hook in policy.hooks:
             hook(event)

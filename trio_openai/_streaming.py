@@ -125,7 +125,11 @@ class Stream(_Metadata, Generic[T]):
                 response=response,
                 body=payload,
             )
-        if event_name == "error" or payload.get("type") == "error" or payload.get("error") is not None:
+        if (
+            event_name == "error"
+            or payload.get("type") == "error"
+            or payload.get("error") is not None
+        ):
             error = payload.get("error", payload)
             message = error.get("message") if isinstance(error, dict) else None
             raise APIStreamError(
