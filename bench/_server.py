@@ -180,7 +180,7 @@ def _wants_stream(body: bytes) -> bool:
         return False
 
 
-_stats = {"connections": 0, "requests": 0}
+_per_connection: list[int] = []  # requests served on each connection, in order of opening
 
 
 class _Connection(asyncio.Protocol):
@@ -189,10 +189,12 @@ class _Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
+        self.index = -1
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        _stats["connections"] += 1
+        self.index = len(_per_connection)
+        _per_connection.append(0)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -217,9 +219,10 @@ class _Connection(asyncio.Protocol):
             del self.buffer[:total]
             method, target, _ = head[0].decode("latin-1").split(" ", 2)
             path = target.split("?", 1)[0]
-            _stats["requests"] += 1
+            _per_connection[self.index] += 1
             if method == "GET" and path == "/bench/stats":
-                self._reply(_fixed(b"200 OK", b"", json.dumps(_stats).encode()))
+                stats = {"connections": len(_per_connection), "requests": _per_connection}
+                self._reply(_fixed(b"200 OK", b"", json.dumps(stats).encode()))
             elif method == "POST" and path.endswith("/chat/completions"):
                 if _wants_stream(body):
                     self._reply(stream_response(_chunk_count(target, headers)))

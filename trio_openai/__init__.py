@@ -17,10 +17,8 @@ stamina) is imported on first use of a name that needs it, so that
 ``import trio_openai`` stays cheap in CLIs and notebooks.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from ._errors import APIConnectionError as APIConnectionError
 from ._errors import APIError as APIError
@@ -43,7 +41,7 @@ from ._errors import UnprocessableEntityError as UnprocessableEntityError
 from ._types import NOT_GIVEN as NOT_GIVEN
 from ._types import NotGiven as NotGiven
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._client import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
     from ._client import Client as Client
     from ._client import open_azure_client as open_azure_client
@@ -85,8 +83,6 @@ _LAZY = {
 }
 
 __all__ = [
-    "DEFAULT_TIMEOUT",
-    "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
     "APIResponse",
@@ -103,8 +99,10 @@ __all__ = [
     "ClientOptions",
     "ConfigurationError",
     "ConflictError",
+    "DEFAULT_TIMEOUT",
     "InternalServerError",
     "Layer",
+    "NOT_GIVEN",
     "NotFoundError",
     "NotGiven",
     "OpenAIError",
@@ -125,12 +123,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         msg = f"module 'trio_openai' has no attribute {name!r}"
         raise AttributeError(msg)
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = getattr(_importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 

@@ -171,6 +171,12 @@ def _structure_bool(value: Any, _: Any) -> Any:
     raise _MismatchError("bool", value)
 
 
+def _structure_none(value: Any, _: Any) -> Any:
+    if value is None:
+        return None
+    raise _MismatchError("null", value)
+
+
 def _structure_any(value: Any, _: Any) -> Any:
     return value
 
@@ -493,8 +499,6 @@ class _TypeDispatch:
             kind: _bind(converter.get_structure_hook(members[0]), members[0])
             for kind, members in self.options.items()
         }
-        if _NoneType in self.options:
-            self.table[_NoneType] = _return_none
         self.objects: _ObjectDispatch | None = None
         if models or unknown_fallback:
             self.objects = _ObjectDispatch(models, maps, self.open_ended)
@@ -552,10 +556,6 @@ def _bind(hook: _Hook, tp: Any) -> Callable[[Any], Any]:
         return hook(value, tp)
 
     return bound
-
-
-def _return_none(value: Any) -> None:
-    return None
 
 
 def _first_fit(options: list[tuple[Any, _Hook]]) -> Callable[[Any], Any]:
@@ -646,6 +646,7 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(float, _structure_float)
     converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook_func(lambda t: t is _NoneType, _structure_none)
     converter.register_structure_hook_func(lambda t: t is Any or t is object, _structure_any)
     converter.register_structure_hook_factory(_is_literal, _literal_hook)
     converter.register_structure_hook_factory(_is_list, _list_hook(converter))

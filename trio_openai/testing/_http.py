@@ -18,8 +18,9 @@ import h11
 import httpx2
 import trio
 
+from ._error_bodies import error_body
 from ._records import FakeRequest
-from ._script import BodyDropped, Reply
+from ._script import BodyDropped, Reply, dumps
 
 __all__ = ["serve_http"]
 
@@ -27,7 +28,7 @@ Handler = Callable[[FakeRequest], Awaitable[Reply]]
 
 _log = logging.getLogger("trio_openai.testing")
 _RECEIVE_SIZE = 65_536
-_BAD_REQUEST = b'{"error":{"message":"Malformed HTTP request.","type":"invalid_request_error","param":null,"code":null}}'  # noqa: E501
+_BAD_REQUEST = dumps(error_body("Malformed HTTP request.", type="invalid_request_error").value)
 
 
 class _Closed(Exception):  # noqa: N818 -- control flow, never escapes this module
@@ -104,12 +105,12 @@ async def _reject(conn: h11.Connection, stream: trio.SocketStream) -> None:
         return
     headers = [
         (b"content-type", b"application/json"),
-        (b"content-length", str(len(_BAD_REQUEST)).encode()),
+        (b"content-length", str(len(_BAD_REQUEST.encode())).encode()),
         (b"connection", b"close"),
     ]
     try:
         await _send(stream, conn.send(h11.Response(status_code=400, headers=headers)))
-        await _send(stream, conn.send(h11.Data(data=_BAD_REQUEST)))
+        await _send(stream, conn.send(h11.Data(data=_BAD_REQUEST.encode())))
         await _send(stream, conn.send(h11.EndOfMessage()))
     except (_Closed, h11.LocalProtocolError):
         pass

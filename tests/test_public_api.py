@@ -1,0 +1,43 @@
+"""The public namespace: complete, sorted, lazily loaded, documented."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import pytest
+
+import trio_openai
+
+
+def test_all_is_sorted_and_unique() -> None:
+    assert list(trio_openai.__all__) == sorted(set(trio_openai.__all__))
+
+
+def test_every_exported_name_resolves_and_has_a_docstring() -> None:
+    for name in trio_openai.__all__:
+        value = getattr(trio_openai, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert value.__doc__, f"{name} has no docstring"
+
+
+def test_nothing_public_is_missing_from_all() -> None:
+    public = {n for n in dir(trio_openai) if not n.startswith("_")}
+    modules = {n for n in public if inspect.ismodule(getattr(trio_openai, n))}
+    assert public - modules - set(trio_openai.__all__) == set()
+
+
+def test_import_is_lazy() -> None:
+    code = (
+        "import sys, trio_openai\n"
+        "heavy = {'trio', 'httpx2', 'cattrs', 'stamina', 'attrs', 'trio_openai.types'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        trio_openai.no_such_name  # type: ignore[attr-defined]  # noqa: B018
