@@ -264,7 +264,7 @@ def test_keys_that_are_not_python_names_are_mapped() -> None:
         "illicit": False,
         "illicit/violent": False,
     }
-    scores = {k: 0.5 for k in categories}
+    scores = dict.fromkeys(categories, 0.5)
     applied = {k: ["text"] for k in categories}
     data = {
         "id": "modr-0d9740456c391e43c445bf0f010940c7",

@@ -97,7 +97,9 @@ async def test_open_binary_file_takes_its_name(tmp_path: Path) -> None:
     path = tmp_path / "clip.wav"
     path.write_bytes(b"RIFF")
     with path.open("rb") as handle:
-        assert await read_file_input(handle, field="file") == ("clip.wav", b"RIFF", "audio/x-wav")
+        name, content, content_type = await read_file_input(handle, field="file")
+    assert (name, content) == ("clip.wav", b"RIFF")
+    assert content_type in {"audio/x-wav", "audio/wav"}  # depends on the system's mime.types
 
 
 @pytest.mark.trio
@@ -169,7 +171,13 @@ async def test_other_types_are_refused_naming_the_field_and_the_accepted_types(
         await read_file_input(value, field="file")
     message = str(info.value)
     assert "`file`" in message
-    for accepted in ("bytes", "(filename, content)", "binary file object", "pathlib.Path", "trio.Path"):
+    for accepted in (
+        "bytes",
+        "(filename, content)",
+        "binary file object",
+        "pathlib.Path",
+        "trio.Path",
+    ):
         assert accepted in message
 
 
@@ -309,7 +317,7 @@ async def test_the_event_loop_runs_while_a_file_is_read() -> None:
     async def ticker() -> None:
         nonlocal ticks
         while ticks < 3:
-            await trio.sleep(0)
+            await trio.lowlevel.checkpoint()
             ticks += 1
         release.set()
 
@@ -327,9 +335,7 @@ def _parse_body(files: Any, data: Any) -> tuple[str, list[Message]]:
     request = httpx2.Request("POST", "https://example.test/v1/x", files=files, data=data)
     body = request.read()
     content_type = request.headers["content-type"]
-    message = message_from_bytes(
-        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-    )
+    message = message_from_bytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
     assert message.is_multipart()
     parts = message.get_payload()
     assert isinstance(parts, list)
@@ -338,7 +344,7 @@ def _parse_body(files: Any, data: Any) -> tuple[str, list[Message]]:
 
 def _disposition(part: Message) -> dict[str, str]:
     params = part.get_params(header="content-disposition") or []
-    return {key: value for key, value in params[1:]}
+    return dict(params[1:])
 
 
 @pytest.mark.trio

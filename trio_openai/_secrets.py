@@ -231,11 +231,11 @@ def _checked(key: Secret, source: str) -> Secret | str:
     problem = _problem(key)
     if problem is None:
         return key
+    message = f"The API key from {source} is malformed: it {problem}."
     length = len(key.get_secret_value())
-    return (
-        f"The API key from {source} is malformed: it {problem}. "
-        f"(It is {length} characters long; it is not shown here.)"
-    )
+    if length:
+        message += f" (It is {length} characters long; it is not shown here.)"
+    return message
 
 
 def _problem(key: Secret) -> str | None:
