@@ -221,7 +221,6 @@ async def test_faults_surface_as_errors_and_retries(fake_client: Any, autojump_c
         await client.chat.completions.create(model="m", messages=MESSAGES)
 
     fake.add_fault("POST", "/chat/completions", truncate_stream=True)
-    with pytest.raises(trio_openai.StreamInterruptedError):
-        async with client.chat.completions.stream(model="m", messages=MESSAGES) as stream:
-            async for _ in stream:
-                pass
+    async with client.chat.completions.stream(model="m", messages=MESSAGES) as stream:
+        with pytest.raises(trio_openai.StreamInterruptedError):
+            [_ async for _ in stream]
