@@ -139,10 +139,8 @@ class ResourcesWriter:
 
     def param_type(self, t: TypeExpr, used: set[str]) -> str:
         parts = self.param_parts(t, used)
-        if "None" in parts:
-            parts.remove("None")
-            parts.append("None")
-        return " | ".join(parts)
+        tail = [p for p in ("Mapping[str, Any]", "None") if p in parts]
+        return " | ".join([p for p in parts if p not in tail] + tail)
 
     # -- modules
 

@@ -78,6 +78,10 @@ def union(*members: TypeExpr) -> TypeExpr:
         first = flat.index(lits[0])
         flat = [x for x in flat if not isinstance(x, Lit)]
         flat.insert(first, Lit(tuple(values)))
+    str_ = Prim("str")
+    if str_ in flat and any(isinstance(x, Lit) for x in flat):
+        flat.remove(str_)  # known values first, then "any other string"
+        flat.insert(next(i for i, x in enumerate(flat) if isinstance(x, Lit)) + 1, str_)
     if NONE in flat:
         flat.remove(NONE)
         flat.append(NONE)
@@ -179,8 +183,8 @@ def clean_doc(text: str | None) -> str:
     """Spec markdown as plain docstring text: links reduced to their text."""
     if not text:
         return ""
-    text = _LINK.sub(r"\1", text)
-    lines = [line.rstrip() for line in text.strip().splitlines()]
+    text = _LINK.sub(r"\1", text).replace("**", "")
+    lines = [line.rstrip() for line in text.strip().splitlines() if line.strip() != "---"]
     return "\n".join(lines)
 
 

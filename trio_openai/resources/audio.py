@@ -45,7 +45,7 @@ class Speech(Resource):
     def create(
         self,
         *,
-        model: str | Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"],
+        model: Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str,
         input: str,
         voice: VoiceIdsShared | VoiceIdsOrCustomVoiceOption2 | Mapping[str, Any],
         instructions: str | NotGiven = NOT_GIVEN,

@@ -91,9 +91,9 @@ class Completions(Resource):
         | Mapping[str, Any]
         | NotGiven = NOT_GIVEN,
         response_format: ResponseFormatText
-        | Mapping[str, Any]
         | ResponseFormatJsonSchema
         | ResponseFormatJsonObject
+        | Mapping[str, Any]
         | NotGiven = NOT_GIVEN,
         audio: CreateChatCompletionRequestAudio | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
@@ -110,7 +110,7 @@ class Completions(Resource):
         | Mapping[str, Any]
         | NotGiven
         | None = NOT_GIVEN,
-        tools: Sequence[ChatCompletionTool | Mapping[str, Any] | CustomToolChatCompletions]
+        tools: Sequence[ChatCompletionTool | CustomToolChatCompletions | Mapping[str, Any]]
         | NotGiven = NOT_GIVEN,
         tool_choice: ChatCompletionToolChoiceOption | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         parallel_tool_calls: ParallelToolCalls | NotGiven = NOT_GIVEN,
@@ -124,9 +124,9 @@ class Completions(Resource):
         extra_body: Body | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> RequestSpec[CreateChatCompletionResponse]:
-        """**Starting a new project?** We recommend trying Responses to take advantage of the latest OpenAI platform features.
+        """Starting a new project? We recommend trying Responses to take advantage of the latest OpenAI platform features.
 
-        Compare Chat Completions with Responses. --- Creates a model response for the given chat
+        Compare Chat Completions with Responses. Creates a model response for the given chat
         conversation. Learn more in the text generation, vision, and audio guides. Parameter
         support can differ depending on the model used to generate the response, particularly
         for newer reasoning models. Parameters that are only supported for reasoning models are
@@ -298,9 +298,9 @@ class Completions(Resource):
         | Mapping[str, Any]
         | NotGiven = NOT_GIVEN,
         response_format: ResponseFormatText
-        | Mapping[str, Any]
         | ResponseFormatJsonSchema
         | ResponseFormatJsonObject
+        | Mapping[str, Any]
         | NotGiven = NOT_GIVEN,
         audio: CreateChatCompletionRequestAudio | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
@@ -316,7 +316,7 @@ class Completions(Resource):
         | Mapping[str, Any]
         | NotGiven
         | None = NOT_GIVEN,
-        tools: Sequence[ChatCompletionTool | Mapping[str, Any] | CustomToolChatCompletions]
+        tools: Sequence[ChatCompletionTool | CustomToolChatCompletions | Mapping[str, Any]]
         | NotGiven = NOT_GIVEN,
         tool_choice: ChatCompletionToolChoiceOption | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         parallel_tool_calls: ParallelToolCalls | NotGiven = NOT_GIVEN,
@@ -330,9 +330,9 @@ class Completions(Resource):
         extra_body: Body | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> StreamSpec[CreateChatCompletionStreamResponse]:
-        """**Starting a new project?** We recommend trying Responses to take advantage of the latest OpenAI platform features.
+        """Starting a new project? We recommend trying Responses to take advantage of the latest OpenAI platform features.
 
-        Compare Chat Completions with Responses. --- Creates a model response for the given chat
+        Compare Chat Completions with Responses. Creates a model response for the given chat
         conversation. Learn more in the text generation, vision, and audio guides. Parameter
         support can differ depending on the model used to generate the response, particularly
         for newer reasoning models. Parameters that are only supported for reasoning models are

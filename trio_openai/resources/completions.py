@@ -32,7 +32,7 @@ class Completions(Resource):
     def create(
         self,
         *,
-        model: str | Literal["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"],
+        model: Literal["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"] | str,
         prompt: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]] | None,
         best_of: int | NotGiven | None = NOT_GIVEN,
         echo: bool | NotGiven | None = NOT_GIVEN,
@@ -147,7 +147,7 @@ class Completions(Resource):
     def stream(
         self,
         *,
-        model: str | Literal["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"],
+        model: Literal["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"] | str,
         prompt: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]] | None,
         best_of: int | NotGiven | None = NOT_GIVEN,
         echo: bool | NotGiven | None = NOT_GIVEN,

@@ -32,8 +32,8 @@ class Embeddings(Resource):
         self,
         *,
         input: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]],
-        model: str
-        | Literal["text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"],
+        model: Literal["text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"]
+        | str,
         encoding_format: Literal["float", "base64"] | NotGiven = NOT_GIVEN,
         dimensions: int | NotGiven = NOT_GIVEN,
         user: str | NotGiven = NOT_GIVEN,

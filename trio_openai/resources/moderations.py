@@ -39,16 +39,16 @@ class Moderations(Resource):
         | Sequence[str]
         | Sequence[
             CreateModerationRequestInputOption3ItemOption1
-            | Mapping[str, Any]
             | CreateModerationRequestInputOption3ItemOption2
+            | Mapping[str, Any]
         ],
-        model: str
-        | Literal[
+        model: Literal[
             "omni-moderation-latest",
             "omni-moderation-2024-09-26",
             "text-moderation-latest",
             "text-moderation-stable",
         ]
+        | str
         | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

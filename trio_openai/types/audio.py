@@ -44,7 +44,7 @@ class CreateSpeechRequest(BaseModel):
             `audio`. `sse` is not supported for `tts-1` or `tts-1-hd`.
     """
 
-    model: str | Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"]
+    model: Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str
     input: str
     voice: VoiceIdsOrCustomVoice
     instructions: str | None = None

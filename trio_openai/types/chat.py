@@ -1006,9 +1006,8 @@ class CreateChatCompletionStreamResponse(BaseModel):
             that the model runs with. Can be used in conjunction with the `seed` request parameter
             to understand when backend changes have been made that might impact determinism.
         usage: An optional field that will only be present when you set `stream_options:
-            {"include_usage": true}` in your request. When present, it contains a null value
-            **except for the last chunk** which contains the token usage statistics for the entire
-            request.
+            {"include_usage": true}` in your request. When present, it contains a null value except
+            for the last chunk which contains the token usage statistics for the entire request.
     """
 
     id: str

@@ -64,7 +64,7 @@ class CreateCompletionRequest(BaseModel):
             and detect abuse. Learn more.
     """
 
-    model: str | Literal["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"]
+    model: Literal["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"] | str
     prompt: str | list[str] | list[int] | list[list[int]] | None
     best_of: int | None = None
     echo: bool | None = None

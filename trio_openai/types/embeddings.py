@@ -39,7 +39,7 @@ class CreateEmbeddingRequest(BaseModel):
 
     input: str | list[str] | list[int] | list[list[int]]
     model: (
-        str | Literal["text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"]
+        Literal["text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"] | str
     )
     encoding_format: Literal["float", "base64"] | None = None
     dimensions: int | None = None

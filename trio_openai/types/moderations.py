@@ -47,13 +47,13 @@ class CreateModerationRequest(BaseModel):
         ]
     )
     model: (
-        str
-        | Literal[
+        Literal[
             "omni-moderation-latest",
             "omni-moderation-2024-09-26",
             "text-moderation-latest",
             "text-moderation-stable",
         ]
+        | str
         | None
     ) = None
 

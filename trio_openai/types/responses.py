@@ -1850,18 +1850,18 @@ class ImageGenTool(BaseModel):
 
     type: Literal["image_generation"]
     model: (
-        str
-        | Literal[
+        Literal[
             "gpt-image-1",
             "gpt-image-1-mini",
             "gpt-image-1.5",
             "gpt-image-2",
             "gpt-image-2-2026-04-21",
         ]
+        | str
         | None
     ) = None
     quality: Literal["low", "medium", "high", "auto"] | None = None
-    size: str | Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | None = None
+    size: Literal["1024x1024", "1024x1536", "1536x1024", "auto"] | str | None = None
     output_format: Literal["png", "webp", "jpeg"] | None = None
     output_compression: int | None = None
     moderation: Literal["auto", "low"] | None = None
@@ -2709,7 +2709,7 @@ class RankingOptions(BaseModel):
 
 @attrs.frozen(kw_only=True)
 class Reasoning(BaseModel):
-    """**gpt-5 and o-series models only**
+    """gpt-5 and o-series models only
 
     Attributes:
         mode: Controls the reasoning execution mode for the request.
@@ -4966,7 +4966,7 @@ ProgramOutputStatus: TypeAlias = Literal["completed", "incomplete"]
 RankerVersionType: TypeAlias = Literal["auto", "default-2024-11-15"]
 
 
-ReasoningModeEnum: TypeAlias = str | Literal["standard", "pro"]
+ReasoningModeEnum: TypeAlias = Literal["standard", "pro"] | str
 
 
 ResponseErrorCode: TypeAlias = Literal[

@@ -303,8 +303,7 @@ objects via API or the dashboard.
 
 
 ModelIdsShared: TypeAlias = (
-    str
-    | Literal[
+    Literal[
         "gpt-5.6-sol",
         "gpt-5.6-terra",
         "gpt-5.6-luna",
@@ -389,6 +388,7 @@ ModelIdsShared: TypeAlias = (
         "gpt-3.5-turbo-0125",
         "gpt-3.5-turbo-16k-0613",
     ]
+    | str
 )
 
 
@@ -433,10 +433,8 @@ supported values are `low`, `medium`, and `high`. The default is `medium`.
 
 
 VoiceIdsShared: TypeAlias = (
-    str
-    | Literal[
-        "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
-    ]
+    Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"]
+    | str
 )
 
 
