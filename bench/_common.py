@@ -44,9 +44,9 @@ def start_server() -> Iterator[int]:
 
 def have_openai() -> bool:
     """Whether the official SDK (the peer) is installed."""
-    try:
-        import openai  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("openai") is None:
         print(
             "note: the official `openai` package is not installed: its column is skipped "
             "(uv pip install -e '.[bench]')\n"

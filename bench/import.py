@@ -3,11 +3,19 @@
     .venv/bin/python bench/import.py [--runs 7] [--detail]
 
 Every measurement is a new ``python`` process that times its own import with
-``time.perf_counter()`` and then reports its peak RSS
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``). The cases take turns within
-each run; the table shows the median of *runs* runs (after one discarded run
-per case, which also writes the bytecode caches). "RSS added" subtracts the
-RSS of an interpreter that imports nothing.
+``time.perf_counter()`` and then reports its peak RSS (``VmHWM`` of
+``/proc/self/status``: ``ru_maxrss`` is not used because Linux carries the
+high-water mark of the forking parent across ``exec``, so every child would
+report at least the parent's size). The cases take turns within each run; the
+table shows the median of *runs* runs, after one discarded run per case.
+"RSS added" subtracts the peak RSS of an interpreter that imports nothing.
+
+Bytecode: installers normally compile ``.pyc`` files, but this sandbox sets
+``PYTHONDONTWRITEBYTECODE=1`` and ``uv`` installs without compiling, so every
+import would compile from source. The children therefore write and use
+bytecode caches under a private ``PYTHONPYCACHEPREFIX`` (in the temp dir; the
+work tree and the venv are not touched), filled by the discarded run.
+``--no-bytecode`` measures the compile-every-time case instead.
 
 ``--detail`` also prints the slowest modules (cumulative) of ``import trio_openai``
 and of the full client stack, from ``python -X importtime``.
@@ -19,8 +27,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -51,10 +61,23 @@ import time
 _t0 = time.perf_counter()
 {code}
 _t1 = time.perf_counter()
-import json, resource, sys
-sys.stdout.write(json.dumps({{"seconds": _t1 - _t0,
-    "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+with open("/proc/self/status") as _f:
+    _hwm = next(int(l.split()[1]) for l in _f if l.startswith("VmHWM:"))
+import sys
+sys.stdout.write('{{"seconds": %r, "rss_kib": %d}}' % (_t1 - _t0, _hwm))
 """
+
+_ENV = dict(os.environ)
+
+
+def set_bytecode(enabled: bool) -> None:
+    """Let the children cache bytecode in a private folder, or forbid it."""
+    if enabled:
+        _ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+        _ENV["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "trio_openai-bench-pyc")
+    else:
+        _ENV["PYTHONDONTWRITEBYTECODE"] = "1"
+        _ENV["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.mkdtemp(prefix="bench-nopyc-")))
 
 
 def measure(code: str) -> tuple[float, float]:
@@ -64,6 +87,7 @@ def measure(code: str) -> tuple[float, float]:
         capture_output=True,
         text=True,
         check=True,
+        env=_ENV,
     ).stdout
     result = json.loads(out)
     return result["seconds"], result["rss_kib"]
@@ -76,6 +100,7 @@ def importtime(code: str, top: int = 12) -> str:
         capture_output=True,
         text=True,
         check=True,
+        env=_ENV,
     ).stderr
     rows = []
     for line in err.splitlines():
@@ -94,7 +119,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--detail", action="store_true")
+    parser.add_argument("--no-bytecode", action="store_true", help="compile every import")
     args = parser.parse_args()
+    set_bytecode(not args.no_bytecode)
     print(machine())
     print(versions())
     print()
@@ -124,7 +151,8 @@ def main() -> None:
             ]
         )
     print()
-    print(f"Import cost in a fresh interpreter (median of {args.runs} runs)\n")
+    cache = "no bytecode cache" if args.no_bytecode else "bytecode cached"
+    print(f"Import cost in a fresh interpreter ({cache}; median of {args.runs} runs)\n")
     print(table(["what", "import ms", "peak RSS MiB", "RSS added MiB", "time vs import openai"], rows))
     print()
     if peer:

@@ -116,9 +116,9 @@ async def test_bytesio_without_name_is_upload() -> None:
 async def test_file_object_with_a_pseudo_name_is_upload() -> None:
     """Names like '<stdin>' or a file descriptor number are not file names."""
     buffer = io.BytesIO(b"x")
-    buffer.name = "<stdin>"  # type: ignore[attr-defined]
+    buffer.name = "<stdin>"
     assert (await read_file_input(buffer, field="file"))[0] == "upload"
-    buffer.name = 3  # type: ignore[attr-defined]
+    buffer.name = 3
     assert (await read_file_input(buffer, field="file"))[0] == "upload"
 
 
@@ -339,7 +339,7 @@ def _parse_body(files: Any, data: Any) -> tuple[str, list[Message]]:
     assert message.is_multipart()
     parts = message.get_payload()
     assert isinstance(parts, list)
-    return content_type, parts
+    return content_type, [part for part in parts if isinstance(part, Message)]
 
 
 def _disposition(part: Message) -> dict[str, str]:

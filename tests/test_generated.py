@@ -68,13 +68,15 @@ def test_method_names_follow_the_official_sdk() -> None:
     """The naming rule + overrides give the official SDK's method for every documented op."""
     sys.path.insert(0, str(REPO / "tools"))
     try:
-        from _gen_names import method_name_for  # noqa: PLC0415
-        from _gen_spec import iter_operations, load_spec  # noqa: PLC0415
+        from _gen_names import method_name_for
+        from _gen_spec import iter_operations, load_spec
     finally:
         sys.path.remove(str(REPO / "tools"))
     spec = load_spec(SPEC)
     schemas = spec["components"]["schemas"]
-    known_inconsistent = {"DeleteThreadMethod"}  # its example says `beta.chat_kit`, others `chatkit`
+    known_inconsistent = {
+        "DeleteThreadMethod"
+    }  # its example says `beta.chat_kit`, others `chatkit`
     wrong = []
     for operation_id, (method, path, op) in iter_operations(spec).items():
         examples = (op.get("x-oaiMeta") or {}).get("examples") or []
@@ -177,7 +179,7 @@ def test_resource_tree_matches_the_official_sdk() -> None:
 
 def test_chat_create_builds_a_json_request() -> None:
     """`chat.completions.create` puts the given fields (only) in the body."""
-    from trio_openai.types.chat import CreateChatCompletionResponse  # noqa: PLC0415
+    from trio_openai.types.chat import CreateChatCompletionResponse
 
     spec = _build(
         ChatCompletions.create,
@@ -257,7 +259,7 @@ def test_multipart_upload_puts_the_file_in_files() -> None:
 
 def test_binary_operations_return_binary_responses() -> None:
     """`files.content` and `audio.speech.create` read the body as bytes."""
-    from trio_openai._response import BinaryResponse  # noqa: PLC0415
+    from trio_openai._response import BinaryResponse
 
     for spec in (
         _build(Files.content, "file-abc123"),
@@ -269,7 +271,7 @@ def test_binary_operations_return_binary_responses() -> None:
 
 def test_request_models_are_accepted_as_parameters() -> None:
     """Nested parameters take our models as well as plain mappings."""
-    from trio_openai.types import ChatCompletionRequestUserMessage  # noqa: PLC0415
+    from trio_openai.types import ChatCompletionRequestUserMessage
 
     message = ChatCompletionRequestUserMessage(role="user", content="Hi")
     spec = _build(Embeddings.create, input="text", model="text-embedding-3-small")

@@ -6,9 +6,8 @@ error, or changes an inferred type, mypy fails in CI.
 
 from __future__ import annotations
 
-from typing_extensions import assert_type
-
 import trio
+from typing_extensions import assert_type
 
 import trio_openai
 from trio_openai.types import ChatCompletion, ChatCompletionChunk

@@ -76,7 +76,9 @@ def build_tree(operations: list[Operation]) -> dict[str, Node]:
             names.setdefault(pascal(n.path[-1]), []).append(n)
         for short, group in names.items():
             for n in group:
-                n.class_name = short if len(group) == 1 else pascal("_".join(n.path[1:]) or n.path[0])
+                n.class_name = (
+                    short if len(group) == 1 else pascal("_".join(n.path[1:]) or n.path[0])
+                )
     return dict(sorted(roots.items()))
 
 
@@ -167,7 +169,7 @@ class ResourcesWriter:
     def write_root(self, roots: dict[str, Node], header: str) -> str:
         lines = [
             "class RootResources(ResourceTree):",
-            '    """The top of the API tree: ``client.chat``, ``client.files``, ... (generated)."""',
+            '    """The top of the API tree: ``client.chat``, ``client.files``, ..."""',
             "",
             "    __slots__ = ()",
         ]
@@ -176,7 +178,7 @@ class ResourcesWriter:
             lines.append("")
             lines.extend(self._child_property(name, node))
             tc.append(f"    from .{node.module} import {node.class_name}")
-        text = "\n".join(
+        return "\n".join(
             [
                 header,
                 '"""The client\'s top-level resources (generated from the OpenAPI spec)."""',
@@ -197,7 +199,6 @@ class ResourcesWriter:
                 "",
             ]
         )
-        return text
 
     def _child_property(self, name: str, node: Node) -> list[str]:
         return [
@@ -223,10 +224,15 @@ class ResourcesWriter:
         abc = sorted(n for n in ("Mapping", "Sequence") if n in used)
         if abc:
             imports.append(f"from collections.abc import {', '.join(abc)}")
-        typing_names = ["TYPE_CHECKING", *sorted(n for n in ("Any", "Literal") if n in used)]
+        typing_names = [
+            "TYPE_CHECKING",
+            *sorted(n for n in ("Any", "Literal", "cast") if n in used),
+        ]
         imports.append(f"from typing import {', '.join(typing_names)}")
         imports.append("")
-        decorators = sorted(n for n in ("endpoint", "list_endpoint", "stream_endpoint") if n in runtime)
+        decorators = sorted(
+            n for n in ("endpoint", "list_endpoint", "stream_endpoint") if n in runtime
+        )
         if decorators:
             imports.append(f"from .._endpoint import {', '.join(decorators)}")
         req = sorted(
@@ -249,7 +255,7 @@ class ResourcesWriter:
         tc: dict[str, set[str]] = {}
         local = {n.class_name for n in nodes}
         for name in used:
-            if name in ("Mapping", "Sequence", "Any", "Literal") or name in local:
+            if name in ("Mapping", "Sequence", "Any", "Literal", "cast") or name in local:
                 continue
             if name == "FileInput":
                 tc.setdefault("from .._files", set()).add(name)
@@ -260,8 +266,7 @@ class ResourcesWriter:
         if tc:
             imports.append("")
             imports.append("if TYPE_CHECKING:")
-            for mod in sorted(tc):
-                imports.append(f"    {mod} import {', '.join(sorted(tc[mod]))}")
+            imports.extend(f"    {mod} import {', '.join(sorted(tc[mod]))}" for mod in sorted(tc))
         all_names = sorted(n.class_name for n in nodes)
         return "\n".join(
             [
@@ -299,7 +304,9 @@ class ResourcesWriter:
 
     # -- methods
 
-    def _method(self, op: Operation, used: set[str], runtime: set[str], *, stream: bool) -> list[str]:
+    def _method(
+        self, op: Operation, used: set[str], runtime: set[str], *, stream: bool
+    ) -> list[str]:
         name = "stream" if stream else op.name
         dotted = ".".join((*op.resource, name))
         params = [p for p in op.params if not (stream and p.json_name == "stream")]
@@ -310,12 +317,10 @@ class ResourcesWriter:
         path_params = [p for p in params if p.location == "path"]
         others = [p for p in params if p.location != "path"]
         others.sort(key=lambda p: not p.required)
-        sig = ["        self,"]
-        for p in path_params:
-            sig.append(f"        {p.py_name}: str,")
-        sig.append("        *,")
-        for p in others:
-            sig.append(f"        {p.py_name}: {self._annotation(op, p, used, stream=stream)},")
+        sig = ["        self,", *(f"        {p.py_name}: str," for p in path_params), "        *,"]
+        sig.extend(
+            f"        {p.py_name}: {self._annotation(op, p, used, stream=stream)}," for p in others
+        )
         sig += [
             "        extra_headers: Headers | None = None,",
             "        extra_query: Query | None = None,",
@@ -364,6 +369,13 @@ class ResourcesWriter:
         if stream_param is not None and op.stream_event is not None and not stream:
             runtime.add("reject_stream")
             body.append(f'        reject_stream(stream, "{dotted}")')
+        elif stream_param is not None and not stream:
+            used.add("cast")
+            body += [
+                '        if cast("object", stream) is True:  # untyped callers may pass True',
+                f'            msg = "{dotted}() cannot stream yet: leave `stream` unset"',
+                "            raise TypeError(msg)",
+            ]
         lazy: dict[str, set[str]] = {}
         for n in sorted(result_names):
             lazy.setdefault(f"..types.{self.types.module_of[n]}", set()).add(n)
@@ -381,7 +393,8 @@ class ResourcesWriter:
             path_text = op.path
             for p in path_params:
                 path_text = path_text.replace(
-                    "{" + p.json_name + "}", "{path_param(" + repr(p.json_name) + ", " + p.py_name + ")}"
+                    "{" + p.json_name + "}",
+                    "{path_param(" + repr(p.json_name) + ", " + p.py_name + ")}",
                 )
             path_expr = 'f"' + path_text + '"'
         request_args = [f'method="{op.method}"', f"path={path_expr}"]
@@ -431,8 +444,10 @@ class ResourcesWriter:
             used.add("FileInput")
             t = "FileInput"
             return t if p.required else f"{t} | NotGiven = NOT_GIVEN"
-        if p.json_name == "stream" and op.stream_event is not None and not stream:
+        if p.json_name == "stream" and not stream:
             used.add("Literal")
+            if op.stream_event is None:  # no streaming twin yet: refuse True
+                return "Literal[False] | NotGiven = NOT_GIVEN"
             return "Literal[False] | None | NotGiven = NOT_GIVEN"
         t = self.param_type(p.type, used)
         if p.required:
@@ -457,7 +472,9 @@ class ResourcesWriter:
         arg_lines: list[str] = []
         for p in params:
             if p.json_name == "stream" and not stream and op.stream_event is not None:
-                desc = f"Must be false or left out; use ``{'.'.join(op.resource)}.stream()`` to stream."
+                desc = f"Must be false or left out; use ``{'.'.join(op.resource)}.stream()``."
+            elif p.json_name == "stream" and not stream:
+                desc = "Must be false or left out: this method does not stream yet."
             else:
                 desc = summarize(p.description, 300) or "See the API reference."
             if p.deprecated:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 # Python names a field may not take: keywords, and names used in annotations
@@ -310,6 +310,21 @@ class SchemaModel:
         required |= set(schema.get("required") or ())
         return props, required, schema.get("additionalProperties") is not False
 
+    def description_of(self, schema: dict[str, Any], depth: int = 0) -> str:
+        """A schema's description; else its target's, or its first described union member's."""
+        text: str = schema.get("description") or ""
+        if text or depth > 3:
+            return text
+        if "$ref" in schema:
+            return self.description_of(self.deref(schema), depth + 1)
+        for key in ("anyOf", "oneOf", "allOf"):
+            for member in schema.get(key, ()):
+                if member.get("type") != "null":
+                    text = self.description_of(member, depth + 1)
+                    if text:
+                        return text
+        return ""
+
     def _class(
         self,
         name: str,
@@ -326,7 +341,6 @@ class SchemaModel:
         for json_name, prop in props.items():
             if _sdk_only(prop):
                 continue  # an SDK convenience (e.g. `Response.output_text`): see MIXINS
-            inner_prop = prop
             ctx = name + pascal(json_name)
             t = self.type_of(prop, ctx, owner)
             deref = self.deref(prop) if "$ref" in prop else prop
@@ -337,9 +351,7 @@ class SchemaModel:
                     py_name=py_field_name(json_name),
                     type=t,
                     required=json_name in required,
-                    description=clean_doc(
-                        inner_prop.get("description") or deref.get("description", "")
-                    ),
+                    description=clean_doc(self.description_of(prop)),
                     deprecated=bool(prop.get("deprecated") or deref.get("deprecated")),
                     binary=binary,
                 )

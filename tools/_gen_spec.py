@@ -8,9 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from _gen_names import BINARY_OPERATIONS, STREAMS, method_name_for
-from _gen_schema import ClassDef, ListOf, Ref, SchemaModel, TypeExpr, clean_doc, pascal, py_param_name
+from _gen_schema import (
+    ClassDef,
+    ListOf,
+    Ref,
+    SchemaModel,
+    TypeExpr,
+    clean_doc,
+    pascal,
+    py_param_name,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SPEC = REPO.parent / "shared/openapi/openai-openapi.yaml"
@@ -24,7 +32,7 @@ def spec_path() -> Path:
 def load_spec(path: Path) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open("rb") as f:
-        spec: dict[str, Any] = yaml.load(f, Loader=loader)  # noqa: S506 - a safe loader
+        spec: dict[str, Any] = yaml.load(f, Loader=loader)
     return spec
 
 
@@ -125,7 +133,6 @@ def build_operation(
     model: SchemaModel, operation_id: str, method: str, path: str, op: dict[str, Any]
 ) -> Operation:
     """Translate one operation (its schemas are translated on the way)."""
-    spec = model.spec
     responses = _success_responses(op)
     ok = next(iter(responses.values()), {}) if responses else {}
     content = ok.get("content") or {}
@@ -158,7 +165,7 @@ def build_operation(
     out = Operation(
         operation_id=operation_id,
         method=method.upper(),
-        path=path.split("?")[0],
+        path=path.split("?", 1)[0],
         tag=tags[0],
         summary=clean_doc(op.get("summary")),
         description=clean_doc(op.get("description")),
@@ -172,8 +179,8 @@ def build_operation(
         raw=op,
     )
 
-    for p in op.get("parameters") or ():
-        p = model.deref(p) if "$ref" in p else p
+    for raw_param in op.get("parameters") or ():
+        p = model.deref(raw_param) if "$ref" in raw_param else raw_param
         if p["in"] not in ("path", "query"):
             continue
         schema = p.get("schema") or {}
@@ -185,7 +192,7 @@ def build_operation(
                 location=p["in"],
                 type=model.type_of(schema, ctx, operation_id),
                 required=bool(p.get("required")) or p["in"] == "path",
-                description=clean_doc(p.get("description") or schema.get("description")),
+                description=clean_doc(p.get("description") or model.description_of(schema)),
                 deprecated=bool(p.get("deprecated")),
             )
         )

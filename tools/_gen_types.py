@@ -138,14 +138,15 @@ class TypesWriter:
 
     def write_module(self, module: str, names: list[str], header: str) -> str:
         used: set[str] = set()
-        classes = [self.model.defs[n] for n in names if isinstance(self.model.defs.get(n), ClassDef)]
-        aliases = [self.model.defs[n] for n in names if isinstance(self.model.defs.get(n), AliasDef)]
+        classes = [
+            self.model.defs[n] for n in names if isinstance(self.model.defs.get(n), ClassDef)
+        ]
+        aliases = [
+            self.model.defs[n] for n in names if isinstance(self.model.defs.get(n), AliasDef)
+        ]
         body: list[str] = []
-        for d in classes:
-            assert isinstance(d, ClassDef)
-            body.append(self._class(d, used))
-        for d in self._alias_order(aliases, module):
-            body.append(self._alias(d, used))
+        body.extend(self._class(d, used) for d in classes if isinstance(d, ClassDef))
+        body.extend(self._alias(d, used) for d in self._alias_order(aliases, module))
         friendly = sorted(n for n in names if n in self.aliases)
         for alias in friendly:
             target = self.aliases[alias]
@@ -154,8 +155,7 @@ class TypesWriter:
             if annotation:
                 used.add("TypeAlias")
             body.append(
-                f"{alias}{annotation} = {target}\n"
-                f'"""The official SDK\'s name for `{target}`."""\n'
+                f'{alias}{annotation} = {target}\n"""The official SDK\'s name for `{target}`."""\n'
             )
 
         local = set(names)
@@ -262,7 +262,11 @@ class TypesWriter:
             t = self.render(f.type, used)
             if not f.required and not t.endswith("| None") and t not in ("None", "Any"):
                 t = f"{t} | None"
-            meta = f'metadata={{"json": {json.dumps(f.json_name)}}}' if f.py_name != f.json_name else ""
+            meta = (
+                f'metadata={{"json": {json.dumps(f.json_name)}}}'
+                if f.py_name != f.json_name
+                else ""
+            )
             if f.required:
                 value = f" = attrs.field({meta})" if meta else ""
             else:
@@ -297,7 +301,7 @@ def write_init(writer: TypesWriter, header: str) -> str:
     return "\n".join(
         [
             header,
-            '"""The API\'s data types: attrs models and type aliases, generated from the OpenAPI spec.',
+            '"""The API\'s data types: attrs models and type aliases (generated from the spec).',
             "",
             "Names are imported lazily: ``import trio_openai.types`` is cheap, and",
             "``from trio_openai.types import ChatCompletion`` imports only the module",

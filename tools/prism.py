@@ -229,7 +229,7 @@ class PrismServer:
                 self.ready_after = time.monotonic() - self.started_at
                 return self.ready_after
             if time.monotonic() > deadline:
-                self.stop()
+                self.stop(keep_log=True)
                 raise PrismUnavailableError(
                     f"Prism did not answer on {self.url} within {timeout:.0f} s;"
                     f" log {self.log_path}:\n{self.log_tail()}"

@@ -25,8 +25,9 @@ configured there, as hooks of one `cattrs.Converter`:
   `UnknownObject`. Models without a usable discriminator are tried in order of
   best fit (required keys present, fewest unknown keys).
 - **Unstructuring** (request bodies) leaves out fields that are ``None``
-  (except required nullable ones, sent as ``null``), restores the JSON names, merges ``model_extra`` back, and walks
-  plain dicts and lists so that models nested in user data are converted too.
+  (except required nullable ones, sent as ``null``), restores the JSON names,
+  merges ``model_extra`` back, and walks plain dicts and lists so that models
+  nested in user data are converted too.
 
 When structuring fails, `structure` walks the data again with the same hooks
 to find the innermost failing value and raises `ValidationError` naming its
@@ -440,8 +441,17 @@ class _ObjectDispatch:
             candidates = self.untagged if tag is None else self.by_tag.get(tag, [])
         if len(candidates) < 2:
             return candidates
+        # Several models share the tag: prefer those whose other Literal fields match too
+        # (an input and an output `message` differ by `role`).
+        matching = [
+            c
+            for c in candidates
+            if all(value[k] in values for k, values in c.tags.items() if k in value)
+        ]
         keys = value.keys()
-        return sorted(candidates, key=lambda c: (len(c.required - keys), len(keys - c.fields)))
+        return sorted(
+            matching or candidates, key=lambda c: (len(c.required - keys), len(keys - c.fields))
+        )
 
     def __call__(self, value: Any, _: Any) -> Any:
         if value.__class__ is not dict:
@@ -596,7 +606,7 @@ _SCALARS = frozenset({str, int, float, bool})
 
 
 def _unstructure_model_hook(converter: cattrs.Converter) -> Callable[[Any], Callable[[Any], Any]]:
-    """Per model: JSON names, ``None`` left out (kept for required nullable fields), extras merged."""
+    """Per model: JSON names, ``None`` left out (unless required and nullable), extras merged."""
 
     def factory(cl: Any) -> Callable[[Any], Any]:
         if cl is UnknownObject:

@@ -24,7 +24,7 @@ __all__ = ["RootResources"]
 
 
 class RootResources(ResourceTree):
-    """The top of the API tree: ``client.chat``, ``client.files``, ... (generated)."""
+    """The top of the API tree: ``client.chat``, ``client.files``, ..."""
 
     __slots__ = ()
 

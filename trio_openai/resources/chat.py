@@ -142,29 +142,52 @@ class Completions(Resource):
                 offers a wide range of models with different capabilities, performance
                 characteristics, and price points. Refer to the model guide to browse and
                 compare available models.
-            metadata: See the API reference.
+            metadata: Set of 16 key-value pairs that can be attached to an object. This can
+                be useful for storing additional information about the object in a structured
+                format, and querying for objects via API or the dashboard.
             top_logprobs: An integer between 0 and 20 specifying the maximum number of most
                 likely tokens to return at each token position, each with an associated log
                 probability. In some cases, the number of returned tokens may be fewer than
                 requested. `logprobs` must be set to `true` if this parameter is used.
-            temperature: See the API reference.
-            top_p: See the API reference.
+            temperature: What sampling temperature to use, between 0 and 2. Higher values
+                like 0.8 will make the output more random, while lower values like 0.2 will make
+                it more focused and deterministic. We generally recommend altering this or
+                `top_p` but not both.
+            top_p: An alternative to sampling with temperature, called nucleus sampling,
+                where the model considers the results of the tokens with top_p probability mass.
+                So 0.1 means only the tokens comprising the top 10% probability mass are
+                considered.
             user: Deprecated. This field is being replaced by `safety_identifier` and
                 `prompt_cache_key`. Use `prompt_cache_key` instead to maintain caching
                 optimizations. A stable identifier for your end-users. Used to boost cache hit
                 rates by better bucketing similar requests and to help OpenAI detect and prevent
                 abuse.
-            safety_identifier: See the API reference.
-            prompt_cache_key: See the API reference.
-            prompt_cache_retention: Deprecated. See the API reference.
+            safety_identifier: A stable identifier used to help detect users of your
+                application that may be violating OpenAI's usage policies. The IDs should be a
+                string that uniquely identifies each user, with a maximum length of 64
+                characters.
+            prompt_cache_key: Used by OpenAI to cache responses for similar requests to
+                optimize your cache hit rates. Replaces the `user` field. Learn more.
+            prompt_cache_retention: Deprecated. Deprecated. Use `prompt_cache_options.ttl`
+                instead.
             prompt_cache_options: Options for prompt caching. Supported for `gpt-5.6` and
                 later models. By default, OpenAI automatically chooses one implicit cache
                 breakpoint. You can add explicit breakpoints to content blocks with
                 `prompt_cache_breakpoint`. Each request can write up to four breakpoints.
-            service_tier: See the API reference.
-            modalities: See the API reference.
-            verbosity: See the API reference.
-            reasoning_effort: See the API reference.
+            service_tier: Specifies the processing type used for serving the request. - If
+                set to 'auto', then the request will be processed with the service tier
+                configured in the Project settings. Unless otherwise configured, the Project
+                will use 'default'.
+            modalities: Output types that you would like the model to generate. Most models
+                are capable of generating text, which is the default:
+            verbosity: Constrains the verbosity of the model's response. Lower values will
+                result in more concise responses, while higher values will result in more
+                verbose responses. Currently supported values are `low`, `medium`, and `high`.
+                The default is `medium`.
+            reasoning_effort: Constrains effort on reasoning for reasoning models. Currently
+                supported values are `none`, `minimal`, `low`, `medium`, `high`, `xhigh`, and
+                `max`. Reducing reasoning effort can result in faster responses and fewer tokens
+                used on reasoning in a response.
             max_completion_tokens: An upper bound for the number of tokens that can be
                 generated for a completion, including visible output tokens and reasoning
                 tokens.
@@ -181,8 +204,9 @@ class Completions(Resource):
                 `modalities: ["audio"]`. Learn more.
             store: Whether or not to store the output of this chat completion request for
                 use in our model distillation or evals products.
-            moderation: See the API reference.
-            stream: Must be false or left out; use ``chat.completions.stream()`` to stream.
+            moderation: Configuration for running moderation on the request input and
+                generated output.
+            stream: Must be false or left out; use ``chat.completions.stream()``.
             stop: Not supported with latest reasoning models `o3` and `o4-mini`.
             logit_bias: Modify the likelihood of specified tokens appearing in the
                 completion.
@@ -202,7 +226,8 @@ class Completions(Resource):
             seed: Deprecated. This feature is in Beta. If specified, our system will make a
                 best effort to sample deterministically, such that repeated requests with the
                 same `seed` and parameters should return the same result.
-            stream_options: See the API reference.
+            stream_options: Options for streaming response. Only set this when you set
+                `stream: true`.
             tools: A list of tools the model may call. You can provide either custom tools
                 or function tools.
             tool_choice: Controls which (if any) tool is called by the model. `none` means
@@ -350,29 +375,52 @@ class Completions(Resource):
                 offers a wide range of models with different capabilities, performance
                 characteristics, and price points. Refer to the model guide to browse and
                 compare available models.
-            metadata: See the API reference.
+            metadata: Set of 16 key-value pairs that can be attached to an object. This can
+                be useful for storing additional information about the object in a structured
+                format, and querying for objects via API or the dashboard.
             top_logprobs: An integer between 0 and 20 specifying the maximum number of most
                 likely tokens to return at each token position, each with an associated log
                 probability. In some cases, the number of returned tokens may be fewer than
                 requested. `logprobs` must be set to `true` if this parameter is used.
-            temperature: See the API reference.
-            top_p: See the API reference.
+            temperature: What sampling temperature to use, between 0 and 2. Higher values
+                like 0.8 will make the output more random, while lower values like 0.2 will make
+                it more focused and deterministic. We generally recommend altering this or
+                `top_p` but not both.
+            top_p: An alternative to sampling with temperature, called nucleus sampling,
+                where the model considers the results of the tokens with top_p probability mass.
+                So 0.1 means only the tokens comprising the top 10% probability mass are
+                considered.
             user: Deprecated. This field is being replaced by `safety_identifier` and
                 `prompt_cache_key`. Use `prompt_cache_key` instead to maintain caching
                 optimizations. A stable identifier for your end-users. Used to boost cache hit
                 rates by better bucketing similar requests and to help OpenAI detect and prevent
                 abuse.
-            safety_identifier: See the API reference.
-            prompt_cache_key: See the API reference.
-            prompt_cache_retention: Deprecated. See the API reference.
+            safety_identifier: A stable identifier used to help detect users of your
+                application that may be violating OpenAI's usage policies. The IDs should be a
+                string that uniquely identifies each user, with a maximum length of 64
+                characters.
+            prompt_cache_key: Used by OpenAI to cache responses for similar requests to
+                optimize your cache hit rates. Replaces the `user` field. Learn more.
+            prompt_cache_retention: Deprecated. Deprecated. Use `prompt_cache_options.ttl`
+                instead.
             prompt_cache_options: Options for prompt caching. Supported for `gpt-5.6` and
                 later models. By default, OpenAI automatically chooses one implicit cache
                 breakpoint. You can add explicit breakpoints to content blocks with
                 `prompt_cache_breakpoint`. Each request can write up to four breakpoints.
-            service_tier: See the API reference.
-            modalities: See the API reference.
-            verbosity: See the API reference.
-            reasoning_effort: See the API reference.
+            service_tier: Specifies the processing type used for serving the request. - If
+                set to 'auto', then the request will be processed with the service tier
+                configured in the Project settings. Unless otherwise configured, the Project
+                will use 'default'.
+            modalities: Output types that you would like the model to generate. Most models
+                are capable of generating text, which is the default:
+            verbosity: Constrains the verbosity of the model's response. Lower values will
+                result in more concise responses, while higher values will result in more
+                verbose responses. Currently supported values are `low`, `medium`, and `high`.
+                The default is `medium`.
+            reasoning_effort: Constrains effort on reasoning for reasoning models. Currently
+                supported values are `none`, `minimal`, `low`, `medium`, `high`, `xhigh`, and
+                `max`. Reducing reasoning effort can result in faster responses and fewer tokens
+                used on reasoning in a response.
             max_completion_tokens: An upper bound for the number of tokens that can be
                 generated for a completion, including visible output tokens and reasoning
                 tokens.
@@ -389,7 +437,8 @@ class Completions(Resource):
                 `modalities: ["audio"]`. Learn more.
             store: Whether or not to store the output of this chat completion request for
                 use in our model distillation or evals products.
-            moderation: See the API reference.
+            moderation: Configuration for running moderation on the request input and
+                generated output.
             stop: Not supported with latest reasoning models `o3` and `o4-mini`.
             logit_bias: Modify the likelihood of specified tokens appearing in the
                 completion.
@@ -409,7 +458,8 @@ class Completions(Resource):
             seed: Deprecated. This feature is in Beta. If specified, our system will make a
                 best effort to sample deterministically, such that repeated requests with the
                 same `seed` and parameters should return the same result.
-            stream_options: See the API reference.
+            stream_options: Options for streaming response. Only set this when you set
+                `stream: true`.
             tools: A list of tools the model may call. You can provide either custom tools
                 or function tools.
             tool_choice: Controls which (if any) tool is called by the model. `none` means

@@ -89,8 +89,9 @@ class Completions(Resource):
                 deterministically, such that repeated requests with the same `seed` and
                 parameters should return the same result.
             stop: Not supported with latest reasoning models `o3` and `o4-mini`.
-            stream: Must be false or left out; use ``completions.stream()`` to stream.
-            stream_options: See the API reference.
+            stream: Must be false or left out; use ``completions.stream()``.
+            stream_options: Options for streaming response. Only set this when you set
+                `stream: true`.
             suffix: The suffix that comes after a completion of inserted text.
             temperature: What sampling temperature to use, between 0 and 2. Higher values
                 like 0.8 will make the output more random, while lower values like 0.2 will make
@@ -205,7 +206,8 @@ class Completions(Resource):
                 deterministically, such that repeated requests with the same `seed` and
                 parameters should return the same result.
             stop: Not supported with latest reasoning models `o3` and `o4-mini`.
-            stream_options: See the API reference.
+            stream_options: Options for streaming response. Only set this when you set
+                `stream: true`.
             suffix: The suffix that comes after a completion of inserted text.
             temperature: What sampling temperature to use, between 0 and 2. Higher values
                 like 0.8 will make the output more random, while lower values like 0.2 will make

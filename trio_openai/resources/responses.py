@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .._endpoint import endpoint, list_endpoint, stream_endpoint
 from .._request import (
@@ -108,32 +108,50 @@ class Responses(Resource):
         data as input for the model's response.
 
         Args:
-            metadata: See the API reference.
+            metadata: Set of 16 key-value pairs that can be attached to an object. This can
+                be useful for storing additional information about the object in a structured
+                format, and querying for objects via API or the dashboard.
             top_logprobs: An integer between 0 and 20 specifying the maximum number of most
                 likely tokens to return at each token position, each with an associated log
                 probability. In some cases, the number of returned tokens may be fewer than
                 requested.
-            temperature: See the API reference.
-            top_p: See the API reference.
+            temperature: What sampling temperature to use, between 0 and 2. Higher values
+                like 0.8 will make the output more random, while lower values like 0.2 will make
+                it more focused and deterministic. We generally recommend altering this or
+                `top_p` but not both.
+            top_p: An alternative to sampling with temperature, called nucleus sampling,
+                where the model considers the results of the tokens with top_p probability mass.
+                So 0.1 means only the tokens comprising the top 10% probability mass are
+                considered.
             user: Deprecated. This field is being replaced by `safety_identifier` and
                 `prompt_cache_key`. Use `prompt_cache_key` instead to maintain caching
                 optimizations. A stable identifier for your end-users. Used to boost cache hit
                 rates by better bucketing similar requests and to help OpenAI detect and prevent
                 abuse.
-            safety_identifier: See the API reference.
-            prompt_cache_key: See the API reference.
-            prompt_cache_retention: Deprecated. See the API reference.
+            safety_identifier: A stable identifier used to help detect users of your
+                application that may be violating OpenAI's usage policies. The IDs should be a
+                string that uniquely identifies each user, with a maximum length of 64
+                characters.
+            prompt_cache_key: Used by OpenAI to cache responses for similar requests to
+                optimize your cache hit rates. Replaces the `user` field. Learn more.
+            prompt_cache_retention: Deprecated. Deprecated. Use `prompt_cache_options.ttl`
+                instead.
             prompt_cache_options: Options for prompt caching. Supported for `gpt-5.6` and
                 later models. By default, OpenAI automatically chooses one implicit cache
                 breakpoint. You can add explicit breakpoints to content blocks with
                 `prompt_cache_breakpoint`. Each request can write up to four breakpoints.
-            previous_response_id: See the API reference.
+            previous_response_id: The unique ID of the previous response to the model. Use
+                this to create multi-turn conversations. Learn more about conversation state.
+                Cannot be used in conjunction with `conversation`.
             model: Model ID used to generate the response, like `gpt-4o` or `o3`. OpenAI
                 offers a wide range of models with different capabilities, performance
                 characteristics, and price points. Refer to the model guide to browse and
                 compare available models.
-            background: See the API reference.
-            max_tool_calls: See the API reference.
+            background: Whether to run the model response in the background. Learn more.
+            max_tool_calls: The maximum number of total calls to built-in tools that can be
+                processed in a response. This maximum number applies across all built-in tool
+                calls, not per individual tool. Any further attempts to call a tool by the model
+                will be ignored.
             text: Configuration options for a text response from the model. Can be plain
                 text or structured JSON data. Learn more: - Text inputs and outputs - Structured
                 Outputs
@@ -142,21 +160,37 @@ class Responses(Resource):
             tool_choice: How the model should select which tool (or tools) to use when
                 generating a response. See the `tools` parameter to see how to specify which
                 tools the model can call.
-            prompt: See the API reference.
-            service_tier: See the API reference.
-            truncation: Deprecated. See the API reference.
-            reasoning: See the API reference.
+            prompt: Reference to a prompt template and its variables. Learn more.
+            service_tier: Specifies the processing type used for serving the request. - If
+                set to 'auto', then the request will be processed with the service tier
+                configured in the Project settings. Unless otherwise configured, the Project
+                will use 'default'.
+            truncation: Deprecated. The truncation strategy to use for the model response. -
+                `auto`: If the input to this Response exceeds the model's context window size,
+                the model will truncate the response to fit the context window by dropping items
+                from the beginning of the conversation.
+            reasoning: gpt-5 and o-series models only
             input: Text, image, or file inputs to the model, used to generate a response.
-            include: See the API reference.
-            parallel_tool_calls: See the API reference.
-            store: See the API reference.
-            instructions: See the API reference.
-            moderation: See the API reference.
-            stream: Must be false or left out; use ``responses.stream()`` to stream.
-            stream_options: See the API reference.
-            conversation: See the API reference.
-            context_management: See the API reference.
-            max_output_tokens: See the API reference.
+            include: Specify additional output data to include in the model response.
+                Currently supported values are: - `web_search_call.action.sources`: Include the
+                sources of the web search tool call. - `code_interpreter_call.outputs`: Includes
+                the outputs of python code execution in code interpreter tool call items.
+            parallel_tool_calls: Whether to allow the model to run tool calls in parallel.
+            store: Whether to store the generated model response for later retrieval via
+                API.
+            instructions: A system (or developer) message inserted into the model's context.
+            moderation: Configuration for running moderation on the input and output of this
+                response.
+            stream: Must be false or left out; use ``responses.stream()``.
+            stream_options: Options for streaming responses. Only set this when you set
+                `stream: true`.
+            conversation: The conversation that this response belongs to. Items from this
+                conversation are prepended to `input_items` for this response request. Input
+                items and output items from this response are automatically added to this
+                conversation after this response completes.
+            context_management: Context management configuration for this request.
+            max_output_tokens: An upper bound for the number of tokens that can be generated
+                for a response, including visible output tokens and reasoning tokens.
             extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
             extra_query: Extra query parameters for this call.
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
@@ -260,32 +294,50 @@ class Responses(Resource):
         Streams the answer: use as ``async with ... as events:`` and iterate the events.
 
         Args:
-            metadata: See the API reference.
+            metadata: Set of 16 key-value pairs that can be attached to an object. This can
+                be useful for storing additional information about the object in a structured
+                format, and querying for objects via API or the dashboard.
             top_logprobs: An integer between 0 and 20 specifying the maximum number of most
                 likely tokens to return at each token position, each with an associated log
                 probability. In some cases, the number of returned tokens may be fewer than
                 requested.
-            temperature: See the API reference.
-            top_p: See the API reference.
+            temperature: What sampling temperature to use, between 0 and 2. Higher values
+                like 0.8 will make the output more random, while lower values like 0.2 will make
+                it more focused and deterministic. We generally recommend altering this or
+                `top_p` but not both.
+            top_p: An alternative to sampling with temperature, called nucleus sampling,
+                where the model considers the results of the tokens with top_p probability mass.
+                So 0.1 means only the tokens comprising the top 10% probability mass are
+                considered.
             user: Deprecated. This field is being replaced by `safety_identifier` and
                 `prompt_cache_key`. Use `prompt_cache_key` instead to maintain caching
                 optimizations. A stable identifier for your end-users. Used to boost cache hit
                 rates by better bucketing similar requests and to help OpenAI detect and prevent
                 abuse.
-            safety_identifier: See the API reference.
-            prompt_cache_key: See the API reference.
-            prompt_cache_retention: Deprecated. See the API reference.
+            safety_identifier: A stable identifier used to help detect users of your
+                application that may be violating OpenAI's usage policies. The IDs should be a
+                string that uniquely identifies each user, with a maximum length of 64
+                characters.
+            prompt_cache_key: Used by OpenAI to cache responses for similar requests to
+                optimize your cache hit rates. Replaces the `user` field. Learn more.
+            prompt_cache_retention: Deprecated. Deprecated. Use `prompt_cache_options.ttl`
+                instead.
             prompt_cache_options: Options for prompt caching. Supported for `gpt-5.6` and
                 later models. By default, OpenAI automatically chooses one implicit cache
                 breakpoint. You can add explicit breakpoints to content blocks with
                 `prompt_cache_breakpoint`. Each request can write up to four breakpoints.
-            previous_response_id: See the API reference.
+            previous_response_id: The unique ID of the previous response to the model. Use
+                this to create multi-turn conversations. Learn more about conversation state.
+                Cannot be used in conjunction with `conversation`.
             model: Model ID used to generate the response, like `gpt-4o` or `o3`. OpenAI
                 offers a wide range of models with different capabilities, performance
                 characteristics, and price points. Refer to the model guide to browse and
                 compare available models.
-            background: See the API reference.
-            max_tool_calls: See the API reference.
+            background: Whether to run the model response in the background. Learn more.
+            max_tool_calls: The maximum number of total calls to built-in tools that can be
+                processed in a response. This maximum number applies across all built-in tool
+                calls, not per individual tool. Any further attempts to call a tool by the model
+                will be ignored.
             text: Configuration options for a text response from the model. Can be plain
                 text or structured JSON data. Learn more: - Text inputs and outputs - Structured
                 Outputs
@@ -294,20 +346,36 @@ class Responses(Resource):
             tool_choice: How the model should select which tool (or tools) to use when
                 generating a response. See the `tools` parameter to see how to specify which
                 tools the model can call.
-            prompt: See the API reference.
-            service_tier: See the API reference.
-            truncation: Deprecated. See the API reference.
-            reasoning: See the API reference.
+            prompt: Reference to a prompt template and its variables. Learn more.
+            service_tier: Specifies the processing type used for serving the request. - If
+                set to 'auto', then the request will be processed with the service tier
+                configured in the Project settings. Unless otherwise configured, the Project
+                will use 'default'.
+            truncation: Deprecated. The truncation strategy to use for the model response. -
+                `auto`: If the input to this Response exceeds the model's context window size,
+                the model will truncate the response to fit the context window by dropping items
+                from the beginning of the conversation.
+            reasoning: gpt-5 and o-series models only
             input: Text, image, or file inputs to the model, used to generate a response.
-            include: See the API reference.
-            parallel_tool_calls: See the API reference.
-            store: See the API reference.
-            instructions: See the API reference.
-            moderation: See the API reference.
-            stream_options: See the API reference.
-            conversation: See the API reference.
-            context_management: See the API reference.
-            max_output_tokens: See the API reference.
+            include: Specify additional output data to include in the model response.
+                Currently supported values are: - `web_search_call.action.sources`: Include the
+                sources of the web search tool call. - `code_interpreter_call.outputs`: Includes
+                the outputs of python code execution in code interpreter tool call items.
+            parallel_tool_calls: Whether to allow the model to run tool calls in parallel.
+            store: Whether to store the generated model response for later retrieval via
+                API.
+            instructions: A system (or developer) message inserted into the model's context.
+            moderation: Configuration for running moderation on the input and output of this
+                response.
+            stream_options: Options for streaming responses. Only set this when you set
+                `stream: true`.
+            conversation: The conversation that this response belongs to. Items from this
+                conversation are prepended to `input_items` for this response request. Input
+                items and output items from this response are automatically added to this
+                conversation after this response completes.
+            context_management: Context management configuration for this request.
+            max_output_tokens: An upper bound for the number of tokens that can be generated
+                for a response, including visible output tokens and reasoning tokens.
             extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
             extra_query: Extra query parameters for this call.
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
@@ -372,7 +440,7 @@ class Responses(Resource):
         response_id: str,
         *,
         include: Sequence[IncludeEnum] | NotGiven = NOT_GIVEN,
-        stream: bool | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven = NOT_GIVEN,
         starting_after: int | NotGiven = NOT_GIVEN,
         include_obfuscation: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -386,9 +454,7 @@ class Responses(Resource):
             response_id: The ID of the response to retrieve.
             include: Additional fields to include in the response. See the `include`
                 parameter for Response creation above for more information.
-            stream: If set to true, the model response data will be streamed to the client
-                as it is generated using server-sent events. See the Streaming section below for
-                more information.
+            stream: Must be false or left out: this method does not stream yet.
             starting_after: The sequence number of the event after which to start streaming.
             include_obfuscation: When true, stream obfuscation will be enabled. Stream
                 obfuscation adds random characters to an `obfuscation` field on streaming delta
@@ -399,6 +465,9 @@ class Responses(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
+        if cast("object", stream) is True:  # untyped callers may pass True
+            msg = "responses.retrieve() cannot stream yet: leave `stream` unset"
+            raise TypeError(msg)
         from ..types.responses import Response  # lazy: cached after the first call
 
         return RequestSpec(

@@ -2,7 +2,7 @@
 # (openai-openapi.yaml, version 2.3.0). Do not edit it by hand: change the
 # generator and run `python tools/generate.py`.
 
-"""The API's data types: attrs models and type aliases, generated from the OpenAPI spec.
+"""The API's data types: attrs models and type aliases (generated from the spec).
 
 Names are imported lazily: ``import trio_openai.types`` is cheap, and
 ``from trio_openai.types import ChatCompletion`` imports only the module

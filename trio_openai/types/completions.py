@@ -53,6 +53,8 @@ class CreateCompletionRequest(BaseModel):
         stream: Whether to stream back partial progress. If set, tokens will be sent as data-
             only server-sent events as they become available, with the stream terminated by a `data:
             [DONE]` message. Example Python code.
+        stream_options: Options for streaming response. Only set this when you set `stream:
+            true`.
         suffix: The suffix that comes after a completion of inserted text.
         temperature: What sampling temperature to use, between 0 and 2. Higher values like 0.8
             will make the output more random, while lower values like 0.2 will make it more focused

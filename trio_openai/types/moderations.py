@@ -143,7 +143,12 @@ class CreateModerationResponseResultCategories(BaseModel):
             target.
         harassment_threatening: (JSON ``harassment/threatening``) Harassment content that also
             includes violence or serious harm towards any target.
-        illicit_violent: (JSON ``illicit/violent``)
+        illicit: Content that includes instructions or advice that facilitate the planning or
+            execution of wrongdoing, or that gives advice or instruction on how to commit illicit
+            acts. For example, "how to shoplift" would fit this category.
+        illicit_violent: (JSON ``illicit/violent``) Content that includes instructions or advice
+            that facilitate the planning or execution of wrongdoing that also includes violence, or
+            that gives advice or instruction on the procurement of any weapon.
         self_harm: (JSON ``self-harm``) Content that promotes, encourages, or depicts acts of
             self-harm, such as suicide, cutting, and eating disorders.
         self_harm_intent: (JSON ``self-harm/intent``) Content where the speaker expresses that

@@ -126,14 +126,28 @@ class CreateModelResponseProperties(BaseModel):
     """The `CreateModelResponseProperties` object.
 
     Attributes:
+        metadata: Set of 16 key-value pairs that can be attached to an object. This can be
+            useful for storing additional information about the object in a structured format, and
+            querying for objects via API or the dashboard.
         top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely
             tokens to return at each token position, each with an associated log probability. In
             some cases, the number of returned tokens may be fewer than requested.
+        temperature: What sampling temperature to use, between 0 and 2. Higher values like 0.8
+            will make the output more random, while lower values like 0.2 will make it more focused
+            and deterministic. We generally recommend altering this or `top_p` but not both.
+        top_p: An alternative to sampling with temperature, called nucleus sampling, where the
+            model considers the results of the tokens with top_p probability mass. So 0.1 means only
+            the tokens comprising the top 10% probability mass are considered.
         user: Deprecated. This field is being replaced by `safety_identifier` and
             `prompt_cache_key`. Use `prompt_cache_key` instead to maintain caching optimizations. A
             stable identifier for your end-users. Used to boost cache hit rates by better bucketing
             similar requests and to help OpenAI detect and prevent abuse.
-        prompt_cache_retention: Deprecated.
+        safety_identifier: A stable identifier used to help detect users of your application
+            that may be violating OpenAI's usage policies. The IDs should be a string that uniquely
+            identifies each user, with a maximum length of 64 characters.
+        prompt_cache_key: Used by OpenAI to cache responses for similar requests to optimize
+            your cache hit rates. Replaces the `user` field. Learn more.
+        prompt_cache_retention: Deprecated. Deprecated. Use `prompt_cache_options.ttl` instead.
         prompt_cache_options: Options for prompt caching. Supported for `gpt-5.6` and later
             models. By default, OpenAI automatically chooses one implicit cache breakpoint. You can
             add explicit breakpoints to content blocks with `prompt_cache_breakpoint`. Each request
@@ -156,11 +170,28 @@ class ModelResponseProperties(BaseModel):
     """The `ModelResponseProperties` object.
 
     Attributes:
+        metadata: Set of 16 key-value pairs that can be attached to an object. This can be
+            useful for storing additional information about the object in a structured format, and
+            querying for objects via API or the dashboard.
+        top_logprobs: An integer between 0 and 20 specifying the maximum number of most likely
+            tokens to return at each token position, each with an associated log probability. In
+            some cases, the number of returned tokens may be fewer than requested.
+        temperature: What sampling temperature to use, between 0 and 2. Higher values like 0.8
+            will make the output more random, while lower values like 0.2 will make it more focused
+            and deterministic. We generally recommend altering this or `top_p` but not both.
+        top_p: An alternative to sampling with temperature, called nucleus sampling, where the
+            model considers the results of the tokens with top_p probability mass. So 0.1 means only
+            the tokens comprising the top 10% probability mass are considered.
         user: Deprecated. This field is being replaced by `safety_identifier` and
             `prompt_cache_key`. Use `prompt_cache_key` instead to maintain caching optimizations. A
             stable identifier for your end-users. Used to boost cache hit rates by better bucketing
             similar requests and to help OpenAI detect and prevent abuse.
-        prompt_cache_retention: Deprecated.
+        safety_identifier: A stable identifier used to help detect users of your application
+            that may be violating OpenAI's usage policies. The IDs should be a string that uniquely
+            identifies each user, with a maximum length of 64 characters.
+        prompt_cache_key: Used by OpenAI to cache responses for similar requests to optimize
+            your cache hit rates. Replaces the `user` field. Learn more.
+        prompt_cache_retention: Deprecated. Deprecated. Use `prompt_cache_options.ttl` instead.
     """
 
     metadata: Metadata | None = None
@@ -187,6 +218,7 @@ class ModerationParam(BaseModel):
     Attributes:
         model: The moderation model to use for moderated completions, e.g. 'omni-moderation-
             latest'.
+        policy: The policy to apply to moderated response input and output.
     """
 
     model: str
@@ -195,7 +227,12 @@ class ModerationParam(BaseModel):
 
 @attrs.frozen(kw_only=True)
 class ModerationPolicyParam(BaseModel):
-    """The policy to apply to moderated response input and output."""
+    """The policy to apply to moderated response input and output.
+
+    Attributes:
+        input: The moderation policy for the response input.
+        output: The moderation policy for the response output.
+    """
 
     input: ModerationConfigParam | None = None
     output: ModerationConfigParam | None = None
