@@ -16,13 +16,16 @@ from trio_openai.types.chat import (
     ChatCompletionRequestUserMessage,
     CreateChatCompletionRequest,
 )
+from trio_openai.types.embeddings import CreateEmbeddingResponse
 from trio_openai.types.moderations import CreateModerationResponse
 from trio_openai.types.responses import (
     FunctionToolCall,
+    InputMessageResource,
     OutputMessage,
     OutputTextContent,
     Response,
     ResponseCompletedEvent,
+    ResponseItemList,
     ResponseStreamEvent,
     ResponseTextDeltaEvent,
 )
@@ -160,6 +163,29 @@ def test_unknown_discriminator_value_becomes_unknown_object() -> None:
     assert isinstance(item, UnknownObject)
     assert item.type == "hologram_call"
     assert item.data == {"type": "hologram_call", "id": "hc_1", "beams": 3}
+
+
+def test_models_sharing_a_tag_are_told_apart_by_their_other_literals() -> None:
+    """Input items of `type: message` are input or output messages depending on `role`."""
+    page = structure(
+        {
+            "object": "list",
+            "data": [
+                {
+                    "id": "msg_abc123",
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": "Tell me a story."}],
+                },
+                RESPONSE["output"][0],
+            ],
+            "first_id": "msg_abc123",
+            "last_id": RESPONSE["output"][0]["id"],
+            "has_more": False,
+        },
+        ResponseItemList,
+    )
+    assert [type(item) for item in page.data] == [InputMessageResource, OutputMessage]
 
 
 def test_stream_events_discriminate_and_tolerate_new_types() -> None:
@@ -360,3 +386,19 @@ def _steps(path: str) -> list[str | int]:
             continue
         steps.append(int(part[1:-1]) if part.startswith("[") else part)
     return steps
+
+
+def test_base64_embeddings_decode_as_strings() -> None:
+    """`encoding_format="base64"` answers carry a string where the spec says list[float]."""
+    data = {
+        "object": "list",
+        "data": [{"object": "embedding", "embedding": "AAAAAA==", "index": 0}],
+        "model": "text-embedding-3-small",
+        "usage": {"prompt_tokens": 8, "total_tokens": 8},
+    }
+    assert structure(data, CreateEmbeddingResponse).data[0].embedding == "AAAAAA=="
+    data["data"][0]["embedding"] = [0.0023064255, -0.009327292]
+    assert structure(data, CreateEmbeddingResponse).data[0].embedding == [
+        0.0023064255,
+        -0.009327292,
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Literal
 
 import attrs
 import pytest
@@ -99,3 +100,33 @@ def test_models_can_be_built_by_hand() -> None:
     assert message.to_dict()["content"] == [
         {"type": "output_text", "text": "hi", "annotations": [], "logprobs": []}
     ]
+
+
+@attrs.frozen(kw_only=True)
+class _TreeNode(BaseModel):
+    name: str
+    children: list[_TreeNode | _TreeLeaf] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _TreeLeaf(BaseModel):
+    type: Literal["leaf"]
+    value: int
+
+
+def test_recursive_models_structure() -> None:
+    """A model that contains itself (like `CompoundFilter`) gets a working structure hook."""
+    data = {
+        "name": "root",
+        "children": [
+            {"name": "a", "children": [{"type": "leaf", "value": 1}]},
+            {"type": "leaf", "value": 2},
+        ],
+    }
+    tree = structure(data, _TreeNode)
+    assert tree.children is not None
+    first, second = tree.children
+    assert isinstance(first, _TreeNode)
+    assert first.children == [_TreeLeaf(type="leaf", value=1)]
+    assert second == _TreeLeaf(type="leaf", value=2)
+    assert tree.to_dict() == data

@@ -10,6 +10,7 @@ Everything a later issue extends to all 288 operations lives here:
 - `STREAMS`, `BINARY_OPERATIONS`: operations with a ``.stream()`` twin, and
   operations whose answer is raw bytes.
 - `FRIENDLY_ALIASES`, `MIXINS`: extra names and hand-written mixins for types.
+- `WIDENED_FIELDS`: fields whose answers the spec describes too narrowly.
 
 The rule names an operation after the official OpenAI Python SDK's resource
 tree. For a path ``/a/{a_id}/b/{b_id}/verb``:
@@ -128,13 +129,20 @@ FRIENDLY_ALIASES: dict[str, str] = {
     "ResponseOutputText": "OutputTextContent",
 }
 
+# Fields whose values the spec does not fully describe: (schema, field) -> a primitive
+# type the field may also hold.
+WIDENED_FIELDS: dict[tuple[str, str], str] = {
+    # A base64 string when the request asked for `encoding_format="base64"`.
+    ("Embedding", "embedding"): "str",
+}
+
 # Hand-written mixins (trio_openai/_extensions.py) added to generated classes.
 MIXINS: dict[str, tuple[str, ...]] = {
     "Response": ("ResponseMixin",),
 }
 
-# Top-level areas of the API: first resource segment -> types module. Schemas reached
-# from more than one area go to `types/shared.py`.
+# Types modules are named after the first resource segment of the operations that reach
+# a schema (`types/chat.py`); schemas reached from several areas go to this module.
 SHARED_MODULE = "shared"
 
 

@@ -27,6 +27,8 @@ from _gen_schema import (
 from _gen_spec import Operation, Param
 from _gen_types import TypesWriter, doc_lines, docstring
 
+# Names a signature uses that are imported directly, not from `types`.
+_NOT_TYPES = frozenset({"Mapping", "Sequence", "Any", "Literal", "cast", "builtins"})
 STANDARD_ARGS = ("extra_headers", "extra_query", "extra_body", "timeout")
 STANDARD_DOCS = [
     'extra_headers: Extra HTTP headers for this call (``""`` removes a default header).',
@@ -86,6 +88,12 @@ class ResourcesWriter:
     def __init__(self, types: TypesWriter) -> None:
         self.types = types
         self.model = types.model
+
+    def _types_module(self, name: str) -> str:
+        """Where a type name is imported from, relative to ``resources/``."""
+        if name == "UnknownObject":
+            return ".._models"
+        return f"..types.{self.types.module_of[name]}"
 
     # -- parameter types
 
@@ -221,6 +229,8 @@ class ResourcesWriter:
         nodes: list[Node],
     ) -> str:
         imports = ["from __future__ import annotations", ""]
+        if "builtins" in used:
+            imports.append("import builtins")
         abc = sorted(n for n in ("Mapping", "Sequence") if n in used)
         if abc:
             imports.append(f"from collections.abc import {', '.join(abc)}")
@@ -255,14 +265,14 @@ class ResourcesWriter:
         tc: dict[str, set[str]] = {}
         local = {n.class_name for n in nodes}
         for name in used:
-            if name in ("Mapping", "Sequence", "Any", "Literal", "cast") or name in local:
+            if name in _NOT_TYPES or name in local:
                 continue
             if name == "FileInput":
                 tc.setdefault("from .._files", set()).add(name)
             elif name == "BinaryResponse":
                 tc.setdefault("from .._response", set()).add(name)
-            elif name in self.types.module_of:
-                tc.setdefault(f"from ..types.{self.types.module_of[name]}", set()).add(name)
+            elif name in self.types.module_of or name == "UnknownObject":
+                tc.setdefault(f"from {self._types_module(name)}", set()).add(name)
         if tc:
             imports.append("")
             imports.append("if TYPE_CHECKING:")
@@ -378,7 +388,7 @@ class ResourcesWriter:
             ]
         lazy: dict[str, set[str]] = {}
         for n in sorted(result_names):
-            lazy.setdefault(f"..types.{self.types.module_of[n]}", set()).add(n)
+            lazy.setdefault(self._types_module(n), set()).add(n)
         if op.result_kind == "binary":
             lazy.setdefault(".._response", set()).add("BinaryResponse")
         for mod in sorted(lazy):
@@ -412,9 +422,22 @@ class ResourcesWriter:
                 items_list.append('"stream": True')
             request_args.append(f"body=body_of({{{', '.join(items_list)}}})")
         files = [p for p in params if p.location == "file"]
-        if files:
+        if files and all(p.required for p in files):
             items = ", ".join(f'"{p.json_name}": {p.py_name}' for p in files)
             request_args.append(f"files={{{items}}}")
+        elif files:
+            # Optional files are left out when NOT_GIVEN (the mapping's type has no NotGiven).
+            items = ", ".join(f'"{p.json_name}": {p.py_name}' for p in files if p.required)
+            body.append(
+                f"        upload_files: dict[str, FileInput | list[FileInput]] = {{{items}}}"
+            )
+            for p in files:
+                if not p.required:
+                    body += [
+                        f"        if not isinstance({p.py_name}, NotGiven):",
+                        f'            upload_files["{p.json_name}"] = {p.py_name}',
+                    ]
+            request_args.append("files=upload_files")
         if op.result_kind != "json":
             request_args.append(f'kind="{op.result_kind}"')
         request_args += [f"{a}={a}" for a in STANDARD_ARGS]
@@ -443,6 +466,9 @@ class ResourcesWriter:
         if p.location == "file":
             used.add("FileInput")
             t = "FileInput"
+            if p.binary == "many":
+                used.add("builtins")  # `list` may be a method name in the class body
+                t = "FileInput | builtins.list[FileInput]"
             return t if p.required else f"{t} | NotGiven = NOT_GIVEN"
         if p.json_name == "stream" and not stream:
             used.add("Literal")
@@ -477,7 +503,7 @@ class ResourcesWriter:
                 desc = "Must be false or left out: this method does not stream yet."
             else:
                 desc = summarize(p.description, 300) or "See the API reference."
-            if p.deprecated:
+            if p.deprecated and not desc.lower().startswith("deprecated"):
                 desc = "Deprecated. " + desc
             text = f"{p.py_name}: {desc}"
             wrapped = doc_lines(text, 80)

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from _gen_names import WIDENED_FIELDS
+
 # Python names a field may not take: keywords, and names used in annotations
 # (a slotted class's attributes shadow them when annotations are evaluated).
 RESERVED_FIELD_NAMES = frozenset(
@@ -107,7 +109,7 @@ class FieldDef:
     required: bool
     description: str
     deprecated: bool = False
-    binary: bool = False
+    binary: str | None = None  # "one" file, "many" (an array of files), or None
 
 
 @dataclass
@@ -204,6 +206,16 @@ def summarize(text: str | None, limit: int = 320) -> str:
     return cut.rsplit(" ", 1)[0] + "..."
 
 
+_ANNOTATION_KEYS = frozenset(
+    {"description", "title", "nullable", "default", "example", "examples", "deprecated"}
+)
+
+
+def _meaningful(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``allOf`` members that constrain something (``{}`` and bare descriptions do not)."""
+    return [p for p in parts if set(p) - _ANNOTATION_KEYS]
+
+
 def _sdk_only(schema: Any) -> bool:
     """Whether a property is marked as computed by the SDKs (``x-oaiSupportedSDKs``)."""
     if isinstance(schema, dict):
@@ -279,7 +291,12 @@ class SchemaModel:
         if "$ref" in schema:
             return False
         if "allOf" in schema:
-            return True
+            parts = _meaningful(schema["allOf"])
+            return (
+                len(parts) > 1
+                or bool(schema.get("properties"))
+                or (len(parts) == 1 and self._is_object(self.deref(parts[0])))
+            )
         return bool(schema.get("properties")) and schema.get("type", "object") == "object"
 
     def _named(self, name: str, schema: dict[str, Any], owner: str) -> Definition:
@@ -288,7 +305,12 @@ class SchemaModel:
         target = inner if inner is not None else schema
         if self._is_object(target):
             is_null = is_null or bool(target.get("nullable"))
-            description = description or target.get("description", "")
+            description = (
+                description
+                or target.get("description", "")
+                or schema.get("title", "")
+                or target.get("title", "")
+            )
             return self._class(name, target, owner, description, nullable_=is_null)
         t = self.type_of(schema, name, owner)
         return AliasDef(name, clean_doc(description or target.get("description", "")), t, owner)
@@ -309,6 +331,17 @@ class SchemaModel:
         props.update(schema.get("properties") or {})
         required |= set(schema.get("required") or ())
         return props, required, schema.get("additionalProperties") is not False
+
+    def binary_kind(self, schema: dict[str, Any]) -> str | None:
+        """``"one"`` for a file field (``format: binary``), ``"many"`` if it may be an array."""
+        schema = self.deref(schema)
+        if schema.get("format") == "binary":
+            return "one"
+        if schema.get("type") == "array" and self.binary_kind(schema.get("items") or {}):
+            return "many"
+        members = [m for key in ("anyOf", "oneOf") for m in schema.get(key, ())]
+        kinds = {self.binary_kind(m) for m in members} - {None}
+        return "many" if "many" in kinds else ("one" if kinds else None)
 
     def description_of(self, schema: dict[str, Any], depth: int = 0) -> str:
         """A schema's description; else its target's, or its first described union member's."""
@@ -343,8 +376,10 @@ class SchemaModel:
                 continue  # an SDK convenience (e.g. `Response.output_text`): see MIXINS
             ctx = name + pascal(json_name)
             t = self.type_of(prop, ctx, owner)
+            if (name, json_name) in WIDENED_FIELDS:
+                t = union(t, Prim(WIDENED_FIELDS[name, json_name]))
             deref = self.deref(prop) if "$ref" in prop else prop
-            binary = deref.get("format") == "binary"
+            binary = self.binary_kind(prop)
             fields.append(
                 FieldDef(
                     json_name=json_name,
@@ -379,7 +414,7 @@ class SchemaModel:
 
     def _type_of(self, schema: dict[str, Any], ctx: str, owner: str) -> TypeExpr:
         if "allOf" in schema:
-            parts = schema["allOf"]
+            parts = _meaningful(schema["allOf"])
             if len(parts) == 1 and not schema.get("properties"):
                 return self.type_of(parts[0], ctx, owner)
             return Ref(self._inline_class(ctx, schema, owner))

@@ -45,6 +45,7 @@ class Param:
     required: bool
     description: str
     deprecated: bool = False
+    binary: str | None = None  # file parameters: "one" or "many"
 
 
 @dataclass
@@ -220,6 +221,7 @@ def build_operation(
                         required=f.required,
                         description=f.description,
                         deprecated=f.deprecated,
+                        binary=f.binary,
                     )
                 )
 

@@ -244,12 +244,12 @@ class TypesWriter:
         attr_lines: list[str] = []
         for f in d.fields:
             desc = summarize(f.description, 300)
-            if f.deprecated:
+            if f.deprecated and not desc.lower().startswith("deprecated"):
                 desc = f"Deprecated. {desc}".strip()
             if f.py_name != f.json_name:
                 desc = f"(JSON ``{f.json_name}``) {desc}".strip()
             if desc:
-                wrapped = textwrap.wrap(f"{f.py_name}: {desc}", 88)
+                wrapped = textwrap.wrap(f"{f.py_name}: {desc}", 80)
                 attr_lines.append(wrapped[0])
                 attr_lines.extend("    " + line for line in wrapped[1:])
         lines = doc_lines(doc)
@@ -294,7 +294,7 @@ def write_init(writer: TypesWriter, header: str) -> str:
     type_checking = []
     for module, names in sorted(by_module.items()):
         type_checking.append(f"    from .{module} import (")
-        type_checking.extend(f"        {n} as {n}," for n in names)
+        type_checking.extend(f"        {n}," for n in names)  # re-exported by `__all__`
         type_checking.append("    )")
     all_names = sorted([*writer.module_of, "BaseModel", "UnknownObject"])
     mapping = [f'    "{name}": "{module}",' for name, module in entries]

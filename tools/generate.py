@@ -4,6 +4,7 @@ Usage::
 
     python tools/generate.py          # regenerate, in place
     python tools/generate.py --check  # exit 1 if the committed files differ
+    python tools/generate.py --all-into DIR  # preview: every operation, into DIR
 
 The spec is ``../shared/openapi/openai-openapi.yaml`` beside the repository
 (``OPENAI_OPENAPI_SPEC`` overrides it); it is never copied into the repo. Which
@@ -42,18 +43,27 @@ from _gen_types import HEADER, TypesWriter, write_init
 GENERATED_DIRS = ("trio_openai/types", "trio_openai/resources")
 
 
-def generate(spec_file: Path) -> dict[str, str]:
-    """Every generated file: repository-relative path -> unformatted text."""
+def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Every generated file: repository-relative path -> unformatted text.
+
+    Args:
+        spec_file: The OpenAPI spec.
+        operation_ids: The operations to generate; `OPERATIONS` when None.
+    """
     spec = load_spec(spec_file)
     all_ops = iter_operations(spec)
-    unknown = [o for o in OPERATIONS if o not in all_ops]
+    if operation_ids is None:
+        operation_ids = OPERATIONS
+    elif not operation_ids:  # every operation; `beta_*` ones duplicate the GA ones
+        operation_ids = tuple(o for o in all_ops if not o.startswith("beta_"))
+    unknown = [o for o in operation_ids if o not in all_ops]
     if unknown:
         msg = f"operations not in the spec: {unknown}"
         raise SystemExit(msg)
 
     model = SchemaModel(spec)
     operations: list[Operation] = []
-    for operation_id in OPERATIONS:
+    for operation_id in operation_ids:
         method, path, op = all_ops[operation_id]
         operations.append(build_operation(model, operation_id, method, path, op))
 
@@ -121,12 +131,28 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="regenerate into a temporary directory and fail if the committed files differ",
     )
+    parser.add_argument(
+        "--all-into",
+        metavar="DIR",
+        type=Path,
+        help="generate every operation of the spec into DIR (a preview; the repo is untouched)",
+    )
     args = parser.parse_args(argv)
     spec_file = spec_path()
     if not spec_file.is_file():
         print(f"spec not found: {spec_file} (set OPENAI_OPENAPI_SPEC)", file=sys.stderr)
         return 2
-    files = {path: format_file(path, text) for path, text in generate(spec_file).items()}
+    operation_ids = () if args.all_into else None
+    generated = generate(spec_file, operation_ids)
+    files = {path: format_file(path, text) for path, text in generated.items()}
+
+    if args.all_into:
+        for path, text in files.items():
+            target = args.all_into / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        print(f"wrote {len(files)} files for every operation into {args.all_into}")
+        return 0
 
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:

@@ -22,8 +22,9 @@ nobody drains would block it once full.
 
 Design decisions:
 
-- Readiness is an HTTP request that gets any answer, polled until ``timeout`` (90 s:
-  Prism needs ~20 s to compile the 3 MB spec on a 2-core machine, more when busy).
+- Readiness: an HTTP request that Prism (and only Prism) answers, polled until
+  ``timeout`` (120 s: Prism needs 20-30 s to compile the 3 MB spec on an idle 2-core
+  machine, and up to 50 s was seen while other test runs shared it).
 - Prism runs in its own session, so ``stop()`` terminates the whole process group;
   on Linux it also gets ``SIGTERM`` if its parent dies, so a killed test run leaves no
   server behind.
@@ -50,6 +51,7 @@ __all__ = [
     "DEFAULT_SPEC",
     "PRISM_PACKAGE",
     "PrismServer",
+    "PrismStartError",
     "PrismUnavailableError",
     "cache_dir",
     "find_prism",
@@ -64,13 +66,17 @@ PRISM_PACKAGE = "@stoplight/prism-cli@5"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = REPO_ROOT.parent / "shared" / "openapi" / "openai-openapi.prism.yaml"
 HOST = "127.0.0.1"
-READY_TIMEOUT = 90.0
+READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 10.0
 _PORT_ATTEMPTS = 3
 
 
 class PrismUnavailableError(RuntimeError):
     """Prism, or the Node, npm or spec it needs, is missing here; the message says what to do."""
+
+
+class PrismStartError(PrismUnavailableError):
+    """Prism is installed but did not come up: it exited, or did not answer in time."""
 
 
 def cache_dir() -> Path:
@@ -200,28 +206,31 @@ class PrismServer:
         return "\n".join(text.splitlines()[-lines:])
 
     def _answers(self) -> bool:
+        # Prism answers an unknown path with its own problem+json 404. Checking for it
+        # means that another server which won the free-port race is never taken for
+        # Prism (Prism then exits with EADDRINUSE, and `start_prism_ready` retries).
         conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
         try:
-            conn.request("GET", "/models", headers={"Authorization": "Bearer sk-ready-check"})
-            conn.getresponse().read()
+            conn.request("GET", "/__trio_openai_ready__")
+            body = conn.getresponse().read()
         except OSError:
             return False
         finally:
             conn.close()
-        return True
+        return b"stoplight.io/prism" in body
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> float:
-        """Poll until Prism answers HTTP; return the seconds since it was launched.
+        """Poll until Prism answers; return the seconds since it was launched.
 
         Raises:
-            PrismUnavailableError: Prism exited or did not answer within ``timeout`` s.
+            PrismStartError: Prism exited, or did not answer within ``timeout`` s of this call.
         """
         if self.ready_after is not None:
             return self.ready_after
-        deadline = self.started_at + timeout
+        deadline = time.monotonic() + timeout  # from now: it may have been launched early
         while True:
             if self.process.poll() is not None:
-                raise PrismUnavailableError(
+                raise PrismStartError(
                     f"Prism exited with code {self.process.returncode} before it was ready;"
                     f" log {self.log_path}:\n{self.log_tail()}"
                 )
@@ -230,7 +239,7 @@ class PrismServer:
                 return self.ready_after
             if time.monotonic() > deadline:
                 self.stop(keep_log=True)
-                raise PrismUnavailableError(
+                raise PrismStartError(
                     f"Prism did not answer on {self.url} within {timeout:.0f} s;"
                     f" log {self.log_path}:\n{self.log_tail()}"
                 )
@@ -304,11 +313,14 @@ def start_prism_ready(
         server = start_prism(binary, spec, port)
         try:
             server.wait_ready(timeout)
-        except PrismUnavailableError:
+        except PrismStartError:
             retry = port is None and server.port_conflict() and attempt + 1 < _PORT_ATTEMPTS
             server.stop(keep_log=not retry)
             if retry:
                 continue
+            raise
+        except BaseException:  # Ctrl-C, SIGTERM: leave nothing behind
+            server.stop()
             raise
         return server
     raise AssertionError("unreachable")  # pragma: no cover
@@ -346,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "path":
             print(find_prism())
         else:
+            # Stop cleanly on SIGTERM too, and on SIGINT even when started in the background.
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             with running_prism(spec=args.spec, port=args.port or None) as server:
                 print(
                     f"Prism ready on {server.url} after {server.ready_after:.1f} s"

@@ -291,6 +291,9 @@ async def open_client(
     Raises:
         ConfigurationError: No usable API key, or a malformed base URL.
     """
+    if isinstance(api_key, str):
+        # Rebound at once: no raw key in this frame's locals for a traceback to show.
+        api_key = Secret(api_key)
     env = os.environ
     key = resolve_api_key(api_key, env=env, cwd=Path.cwd())
     options = ClientOptions(
@@ -353,7 +356,7 @@ async def open_azure_client(
         azure_endpoint: ``https://<resource>.openai.azure.com`` (default ``AZURE_OPENAI_ENDPOINT``).
         api_version: e.g. ``"2024-10-21"`` (default ``OPENAI_API_VERSION``, else none).
         azure_deployment: A fixed deployment name.
-        api_key: The key (default ``AZURE_OPENAI_API_KEY``, then the `open_client` chain).
+        api_key: The key; else ``AZURE_OPENAI_API_KEY`` from the environment or a ``.env`` file.
         **kwargs: Any other `open_client` argument (timeout, retry_policy, ...).
 
     Raises:
@@ -366,7 +369,9 @@ async def open_azure_client(
         raise ConfigurationError(msg)
     version = api_version or env.get("OPENAI_API_VERSION") or None
     root = endpoint.rstrip("/") + ("/openai" if version else "/openai/v1")
-    key = api_key or env.get("AZURE_OPENAI_API_KEY") or None
+    if isinstance(api_key, str):
+        api_key = Secret(api_key)
+    key = resolve_api_key(api_key, env=env, cwd=Path.cwd(), env_var="AZURE_OPENAI_API_KEY")
     azure = AzureConfig(api_version=version, deployment=azure_deployment)
     async with open_client(api_key=key, base_url=root, _azure=azure, **kwargs) as client:
         yield client

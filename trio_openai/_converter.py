@@ -275,11 +275,33 @@ def _field_lines(i: int, tp: Any, converter: cattrs.Converter, ns: dict[str, Any
 
 
 def _model_hook(converter: cattrs.Converter) -> Callable[[Any], _Hook]:
-    """Generate (once per class) the structure function of a model."""
+    """Generate (once per class) the structure function of a model.
+
+    A recursive model asks for its own hook while it is being built: it gets a stub
+    that calls the finished hook (cattrs may cache the stub; it still works).
+    """
+    built: dict[type, _Hook] = {}
+    building: set[type] = set()
 
     def factory(cl: Any) -> _Hook:
         if cl is UnknownObject:
             return _structure_unknown
+        if cl in built:
+            return built[cl]
+        if cl in building:
+
+            def structure_recursive(value: Any, tp: Any) -> Any:
+                return built[cl](value, tp)
+
+            return structure_recursive
+        building.add(cl)
+        try:
+            built[cl] = hook = generate(cl)
+        finally:
+            building.discard(cl)
+        return hook
+
+    def generate(cl: Any) -> _Hook:
         fields = _model_fields(cl)
         setters = [_slot_setter(cl, n) for n in ("model_extra", *(f.name for f in fields))]
         # Writing slots directly skips __init__: only for plain generated models.

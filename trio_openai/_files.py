@@ -244,7 +244,7 @@ async def _read_tuple(value: tuple[object, ...], field: str) -> tuple[str | None
 async def _read_path(value: os.PathLike[str], field: str) -> tuple[str, bytes, str]:
     import trio
 
-    path = Path(os.fspath(value))
+    path = Path(os.fsdecode(value))
     try:
         # One thread hop reads the file; trio.Path would make the same one.
         content = await trio.to_thread.run_sync(path.read_bytes)
@@ -293,9 +293,9 @@ def _is_file_object(value: object) -> bool:
 
 def _file_object_name(value: object) -> str:
     name = getattr(value, "name", None)
-    if isinstance(name, bytes):
+    if isinstance(name, (bytes, os.PathLike)):
         name = os.fsdecode(name)
-    if isinstance(name, (str, os.PathLike)):
+    if isinstance(name, str):
         base = PurePath(name).name
         # Names such as "<stdin>" are not file names.
         if base and not (base.startswith("<") and base.endswith(">")):

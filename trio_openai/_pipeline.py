@@ -73,7 +73,7 @@ async def send_spec(
     spec: RequestSpec[Any],
     *,
     read: bool = True,
-    accept: str = "application/json",
+    accept: str | None = None,
 ) -> Outcome:
     """Run one call: build its request once, then attempt it under the retry policy.
 
@@ -85,12 +85,14 @@ async def send_spec(
         read: Read the body inside each attempt (a drop mid-body is then retried);
             ``False`` leaves it unread for streaming, and retries only until the
             headers arrive.
-        accept: The ``Accept`` header.
+        accept: The ``Accept`` header; by default JSON for JSON results, else anything.
 
     Raises:
         APIStatusError: The last attempt got a status of 400 or more.
         APIConnectionError: The last attempt got no complete answer.
     """
+    if accept is None:
+        accept = "application/json" if spec.kind == "json" else "*/*"
     request = await build_request(http, options, spec, accept=accept)
     url = str(request.url.copy_with(query=None))
     tries = 0

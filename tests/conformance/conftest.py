@@ -13,6 +13,8 @@ what the spec says comes back decodes.
 - No Prism (no Node or npm, not installed, no ``../shared/openapi``): with ``CI=true``
   the tests fail and say what is missing; elsewhere they are skipped with the same
   message. ``python tools/prism.py install`` installs Prism into the cache folder.
+  A Prism that is there but does not start (it exits, or is silent for 120 s) is a
+  failure everywhere.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -42,8 +45,9 @@ def _load_tool() -> ModuleType:
 
 prism_tool = _load_tool()
 
-# The launched server, or the PrismUnavailableError that stopped it from launching.
-_SERVER = pytest.StashKey[object]()
+# The launched PrismServer, or the PrismUnavailableError that stopped it from launching
+# (Any: the classes live in a module loaded from a file path, unknown to type checkers).
+_SERVER = pytest.StashKey[Any]()
 
 
 def _in_ci() -> bool:
@@ -65,7 +69,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = [item for item in items if not _is_conformance(item)] + conformance
 
 
-def _launch(config: pytest.Config) -> object:
+def _launch(config: pytest.Config) -> Any:
     try:
         server = prism_tool.start_prism()
     except prism_tool.PrismUnavailableError as exc:
@@ -103,6 +107,8 @@ def prism_url(pytestconfig: pytest.Config) -> str:
             server = prism_tool.start_prism_ready()
             pytestconfig.stash[_SERVER] = server
             pytestconfig.add_cleanup(server.stop)
+    except prism_tool.PrismStartError as exc:
+        pytest.fail(f"Prism mock server did not start: {exc}", pytrace=False)
     except prism_tool.PrismUnavailableError as exc:
         message = f"Prism mock server unavailable: {exc}"
         if _in_ci():
@@ -110,9 +116,3 @@ def prism_url(pytestconfig: pytest.Config) -> str:
         pytest.skip(message)
     url: str = server.url
     return url
-
-
-@pytest.fixture(scope="session")
-def prism_server(prism_url: str, pytestconfig: pytest.Config) -> object:
-    """Return the session's ready `PrismServer` (for its log, RSS and start time)."""
-    return pytestconfig.stash[_SERVER]

@@ -168,8 +168,7 @@ class Completions(Resource):
                 characters.
             prompt_cache_key: Used by OpenAI to cache responses for similar requests to
                 optimize your cache hit rates. Replaces the `user` field. Learn more.
-            prompt_cache_retention: Deprecated. Deprecated. Use `prompt_cache_options.ttl`
-                instead.
+            prompt_cache_retention: Deprecated. Use `prompt_cache_options.ttl` instead.
             prompt_cache_options: Options for prompt caching. Supported for `gpt-5.6` and
                 later models. By default, OpenAI automatically chooses one implicit cache
                 breakpoint. You can add explicit breakpoints to content blocks with
@@ -236,8 +235,8 @@ class Completions(Resource):
                 `required` means the model must call one or more tools.
             parallel_tool_calls: Whether to enable parallel function calling during tool
                 use.
-            function_call: Deprecated. Deprecated in favor of `tool_choice`.
-            functions: Deprecated. Deprecated in favor of `tools`.
+            function_call: Deprecated in favor of `tool_choice`.
+            functions: Deprecated in favor of `tools`.
             extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
             extra_query: Extra query parameters for this call.
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
@@ -401,8 +400,7 @@ class Completions(Resource):
                 characters.
             prompt_cache_key: Used by OpenAI to cache responses for similar requests to
                 optimize your cache hit rates. Replaces the `user` field. Learn more.
-            prompt_cache_retention: Deprecated. Deprecated. Use `prompt_cache_options.ttl`
-                instead.
+            prompt_cache_retention: Deprecated. Use `prompt_cache_options.ttl` instead.
             prompt_cache_options: Options for prompt caching. Supported for `gpt-5.6` and
                 later models. By default, OpenAI automatically chooses one implicit cache
                 breakpoint. You can add explicit breakpoints to content blocks with
@@ -468,8 +466,8 @@ class Completions(Resource):
                 `required` means the model must call one or more tools.
             parallel_tool_calls: Whether to enable parallel function calling during tool
                 use.
-            function_call: Deprecated. Deprecated in favor of `tool_choice`.
-            functions: Deprecated. Deprecated in favor of `tools`.
+            function_call: Deprecated in favor of `tool_choice`.
+            functions: Deprecated in favor of `tools`.
             extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
             extra_query: Extra query parameters for this call.
             extra_body: Extra JSON body fields for this call, merged over the generated ones.

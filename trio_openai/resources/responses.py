@@ -134,8 +134,7 @@ class Responses(Resource):
                 characters.
             prompt_cache_key: Used by OpenAI to cache responses for similar requests to
                 optimize your cache hit rates. Replaces the `user` field. Learn more.
-            prompt_cache_retention: Deprecated. Deprecated. Use `prompt_cache_options.ttl`
-                instead.
+            prompt_cache_retention: Deprecated. Use `prompt_cache_options.ttl` instead.
             prompt_cache_options: Options for prompt caching. Supported for `gpt-5.6` and
                 later models. By default, OpenAI automatically chooses one implicit cache
                 breakpoint. You can add explicit breakpoints to content blocks with
@@ -320,8 +319,7 @@ class Responses(Resource):
                 characters.
             prompt_cache_key: Used by OpenAI to cache responses for similar requests to
                 optimize your cache hit rates. Replaces the `user` field. Learn more.
-            prompt_cache_retention: Deprecated. Deprecated. Use `prompt_cache_options.ttl`
-                instead.
+            prompt_cache_retention: Deprecated. Use `prompt_cache_options.ttl` instead.
             prompt_cache_options: Options for prompt caching. Supported for `gpt-5.6` and
                 later models. By default, OpenAI automatically chooses one implicit cache
                 breakpoint. You can add explicit breakpoints to content blocks with

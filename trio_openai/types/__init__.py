@@ -19,1366 +19,476 @@ from .._models import UnknownObject as UnknownObject
 
 if TYPE_CHECKING:
     from .audio import (
-        CreateSpeechRequest as CreateSpeechRequest,
-    )
-    from .audio import (
-        CreateSpeechResponseStreamEvent as CreateSpeechResponseStreamEvent,
-    )
-    from .audio import (
-        SpeechAudioDeltaEvent as SpeechAudioDeltaEvent,
-    )
-    from .audio import (
-        SpeechAudioDoneEvent as SpeechAudioDoneEvent,
-    )
-    from .audio import (
-        SpeechAudioDoneEventUsage as SpeechAudioDoneEventUsage,
-    )
-    from .chat import (
-        ChatCompletion as ChatCompletion,
-    )
-    from .chat import (
-        ChatCompletionAllowedTools as ChatCompletionAllowedTools,
-    )
-    from .chat import (
-        ChatCompletionAllowedToolsChoice as ChatCompletionAllowedToolsChoice,
-    )
-    from .chat import (
-        ChatCompletionChunk as ChatCompletionChunk,
-    )
-    from .chat import (
-        ChatCompletionFunctionCallOption as ChatCompletionFunctionCallOption,
-    )
-    from .chat import (
-        ChatCompletionFunctions as ChatCompletionFunctions,
-    )
-    from .chat import (
-        ChatCompletionMessage as ChatCompletionMessage,
-    )
-    from .chat import (
-        ChatCompletionMessageCustomToolCall as ChatCompletionMessageCustomToolCall,
-    )
-    from .chat import (
-        ChatCompletionMessageCustomToolCallCustom as ChatCompletionMessageCustomToolCallCustom,
-    )
-    from .chat import (
-        ChatCompletionMessageParam as ChatCompletionMessageParam,
-    )
-    from .chat import (
-        ChatCompletionMessageToolCall as ChatCompletionMessageToolCall,
-    )
-    from .chat import (
-        ChatCompletionMessageToolCallChunk as ChatCompletionMessageToolCallChunk,
-    )
-    from .chat import (
-        ChatCompletionMessageToolCallChunkFunction as ChatCompletionMessageToolCallChunkFunction,
-    )
-    from .chat import (
-        ChatCompletionMessageToolCallFunction as ChatCompletionMessageToolCallFunction,
-    )
-    from .chat import (
-        ChatCompletionMessageToolCalls as ChatCompletionMessageToolCalls,
-    )
-    from .chat import (
-        ChatCompletionModeration as ChatCompletionModeration,
-    )
-    from .chat import (
-        ChatCompletionModerationError as ChatCompletionModerationError,
-    )
-    from .chat import (
-        ChatCompletionModerationResults as ChatCompletionModerationResults,
-    )
-    from .chat import (
-        ChatCompletionNamedToolChoice as ChatCompletionNamedToolChoice,
-    )
-    from .chat import (
-        ChatCompletionNamedToolChoiceCustom as ChatCompletionNamedToolChoiceCustom,
-    )
-    from .chat import (
-        ChatCompletionNamedToolChoiceCustomCustom as ChatCompletionNamedToolChoiceCustomCustom,
-    )
-    from .chat import (
-        ChatCompletionNamedToolChoiceFunction as ChatCompletionNamedToolChoiceFunction,
-    )
-    from .chat import (
-        ChatCompletionRequestAssistantMessage as ChatCompletionRequestAssistantMessage,
-    )
-    from .chat import (
-        ChatCompletionRequestAssistantMessageAudioOption1 as ChatCompletionRequestAssistantMessageAudioOption1,
-    )
-    from .chat import (
-        ChatCompletionRequestAssistantMessageContentPart as ChatCompletionRequestAssistantMessageContentPart,
-    )
-    from .chat import (
-        ChatCompletionRequestAssistantMessageFunctionCallOption1 as ChatCompletionRequestAssistantMessageFunctionCallOption1,
-    )
-    from .chat import (
-        ChatCompletionRequestDeveloperMessage as ChatCompletionRequestDeveloperMessage,
-    )
-    from .chat import (
-        ChatCompletionRequestFunctionMessage as ChatCompletionRequestFunctionMessage,
-    )
-    from .chat import (
-        ChatCompletionRequestMessage as ChatCompletionRequestMessage,
-    )
-    from .chat import (
-        ChatCompletionRequestMessageContentPartAudio as ChatCompletionRequestMessageContentPartAudio,
-    )
-    from .chat import (
-        ChatCompletionRequestMessageContentPartAudioInputAudio as ChatCompletionRequestMessageContentPartAudioInputAudio,
-    )
-    from .chat import (
-        ChatCompletionRequestMessageContentPartFile as ChatCompletionRequestMessageContentPartFile,
-    )
-    from .chat import (
-        ChatCompletionRequestMessageContentPartFileFile as ChatCompletionRequestMessageContentPartFileFile,
-    )
-    from .chat import (
-        ChatCompletionRequestMessageContentPartImage as ChatCompletionRequestMessageContentPartImage,
-    )
-    from .chat import (
-        ChatCompletionRequestMessageContentPartImageImageUrl as ChatCompletionRequestMessageContentPartImageImageUrl,
-    )
-    from .chat import (
-        ChatCompletionRequestMessageContentPartRefusal as ChatCompletionRequestMessageContentPartRefusal,
-    )
-    from .chat import (
-        ChatCompletionRequestMessageContentPartText as ChatCompletionRequestMessageContentPartText,
-    )
-    from .chat import (
-        ChatCompletionRequestSystemMessage as ChatCompletionRequestSystemMessage,
-    )
-    from .chat import (
-        ChatCompletionRequestSystemMessageContentPart as ChatCompletionRequestSystemMessageContentPart,
-    )
-    from .chat import (
-        ChatCompletionRequestToolMessage as ChatCompletionRequestToolMessage,
-    )
-    from .chat import (
-        ChatCompletionRequestToolMessageContentPart as ChatCompletionRequestToolMessageContentPart,
-    )
-    from .chat import (
-        ChatCompletionRequestUserMessage as ChatCompletionRequestUserMessage,
-    )
-    from .chat import (
-        ChatCompletionRequestUserMessageContentPart as ChatCompletionRequestUserMessageContentPart,
-    )
-    from .chat import (
-        ChatCompletionResponseMessage as ChatCompletionResponseMessage,
-    )
-    from .chat import (
-        ChatCompletionResponseMessageAnnotation as ChatCompletionResponseMessageAnnotation,
-    )
-    from .chat import (
-        ChatCompletionResponseMessageAnnotationUrlCitation as ChatCompletionResponseMessageAnnotationUrlCitation,
-    )
-    from .chat import (
-        ChatCompletionResponseMessageAudioOption1 as ChatCompletionResponseMessageAudioOption1,
-    )
-    from .chat import (
-        ChatCompletionResponseMessageFunctionCall as ChatCompletionResponseMessageFunctionCall,
-    )
-    from .chat import (
-        ChatCompletionStreamResponseDelta as ChatCompletionStreamResponseDelta,
-    )
-    from .chat import (
-        ChatCompletionStreamResponseDeltaFunctionCall as ChatCompletionStreamResponseDeltaFunctionCall,
-    )
-    from .chat import (
-        ChatCompletionTokenLogprob as ChatCompletionTokenLogprob,
-    )
-    from .chat import (
-        ChatCompletionTokenLogprobTopLogprob as ChatCompletionTokenLogprobTopLogprob,
-    )
-    from .chat import (
-        ChatCompletionTool as ChatCompletionTool,
-    )
-    from .chat import (
-        ChatCompletionToolChoiceOption as ChatCompletionToolChoiceOption,
-    )
-    from .chat import (
-        CreateChatCompletionRequest as CreateChatCompletionRequest,
-    )
-    from .chat import (
-        CreateChatCompletionRequestAudio as CreateChatCompletionRequestAudio,
-    )
-    from .chat import (
-        CreateChatCompletionRequestWebSearchOptions as CreateChatCompletionRequestWebSearchOptions,
-    )
-    from .chat import (
-        CreateChatCompletionRequestWebSearchOptionsUserLocation as CreateChatCompletionRequestWebSearchOptionsUserLocation,
-    )
-    from .chat import (
-        CreateChatCompletionResponse as CreateChatCompletionResponse,
-    )
-    from .chat import (
-        CreateChatCompletionResponseChoice as CreateChatCompletionResponseChoice,
-    )
-    from .chat import (
-        CreateChatCompletionResponseChoiceLogprobsOption1 as CreateChatCompletionResponseChoiceLogprobsOption1,
-    )
-    from .chat import (
-        CreateChatCompletionStreamResponse as CreateChatCompletionStreamResponse,
-    )
-    from .chat import (
-        CreateChatCompletionStreamResponseChoice as CreateChatCompletionStreamResponseChoice,
-    )
-    from .chat import (
-        CreateChatCompletionStreamResponseChoiceLogprobs as CreateChatCompletionStreamResponseChoiceLogprobs,
-    )
-    from .chat import (
-        CustomToolChatCompletions as CustomToolChatCompletions,
-    )
-    from .chat import (
-        CustomToolChatCompletionsCustom as CustomToolChatCompletionsCustom,
-    )
-    from .chat import (
-        CustomToolChatCompletionsCustomFormatGrammarFormat as CustomToolChatCompletionsCustomFormatGrammarFormat,
-    )
-    from .chat import (
-        CustomToolChatCompletionsCustomFormatGrammarFormatGrammar as CustomToolChatCompletionsCustomFormatGrammarFormatGrammar,
-    )
-    from .chat import (
-        CustomToolChatCompletionsCustomFormatTextFormat as CustomToolChatCompletionsCustomFormatTextFormat,
-    )
-    from .chat import (
-        FunctionObject as FunctionObject,
-    )
-    from .chat import (
-        FunctionParameters as FunctionParameters,
-    )
-    from .chat import (
-        ParallelToolCalls as ParallelToolCalls,
-    )
-    from .chat import (
-        PredictionContent as PredictionContent,
-    )
-    from .chat import (
-        ResponseFormatJsonSchema as ResponseFormatJsonSchema,
-    )
-    from .chat import (
-        ResponseFormatJsonSchemaJsonSchema as ResponseFormatJsonSchemaJsonSchema,
-    )
-    from .chat import (
-        ResponseModalities as ResponseModalities,
-    )
-    from .chat import (
-        ServiceTier as ServiceTier,
-    )
-    from .chat import (
-        WebSearchContextSize as WebSearchContextSize,
-    )
-    from .chat import (
-        WebSearchLocation as WebSearchLocation,
+        CreateSpeechRequest,
+        CreateSpeechResponseStreamEvent,
+        SpeechAudioDeltaEvent,
+        SpeechAudioDoneEvent,
+        SpeechAudioDoneEventUsage,
+    )
+    from .chat import (
+        ChatCompletion,
+        ChatCompletionAllowedTools,
+        ChatCompletionAllowedToolsChoice,
+        ChatCompletionChunk,
+        ChatCompletionFunctionCallOption,
+        ChatCompletionFunctions,
+        ChatCompletionMessage,
+        ChatCompletionMessageCustomToolCall,
+        ChatCompletionMessageCustomToolCallCustom,
+        ChatCompletionMessageParam,
+        ChatCompletionMessageToolCall,
+        ChatCompletionMessageToolCallChunk,
+        ChatCompletionMessageToolCallChunkFunction,
+        ChatCompletionMessageToolCallFunction,
+        ChatCompletionMessageToolCalls,
+        ChatCompletionModeration,
+        ChatCompletionModerationError,
+        ChatCompletionModerationResults,
+        ChatCompletionNamedToolChoice,
+        ChatCompletionNamedToolChoiceCustom,
+        ChatCompletionNamedToolChoiceCustomCustom,
+        ChatCompletionNamedToolChoiceFunction,
+        ChatCompletionRequestAssistantMessage,
+        ChatCompletionRequestAssistantMessageAudioOption1,
+        ChatCompletionRequestAssistantMessageContentPart,
+        ChatCompletionRequestAssistantMessageFunctionCallOption1,
+        ChatCompletionRequestDeveloperMessage,
+        ChatCompletionRequestFunctionMessage,
+        ChatCompletionRequestMessage,
+        ChatCompletionRequestMessageContentPartAudio,
+        ChatCompletionRequestMessageContentPartAudioInputAudio,
+        ChatCompletionRequestMessageContentPartFile,
+        ChatCompletionRequestMessageContentPartFileFile,
+        ChatCompletionRequestMessageContentPartImage,
+        ChatCompletionRequestMessageContentPartImageImageUrl,
+        ChatCompletionRequestMessageContentPartRefusal,
+        ChatCompletionRequestMessageContentPartText,
+        ChatCompletionRequestSystemMessage,
+        ChatCompletionRequestSystemMessageContentPart,
+        ChatCompletionRequestToolMessage,
+        ChatCompletionRequestToolMessageContentPart,
+        ChatCompletionRequestUserMessage,
+        ChatCompletionRequestUserMessageContentPart,
+        ChatCompletionResponseMessage,
+        ChatCompletionResponseMessageAnnotation,
+        ChatCompletionResponseMessageAnnotationUrlCitation,
+        ChatCompletionResponseMessageAudioOption1,
+        ChatCompletionResponseMessageFunctionCall,
+        ChatCompletionStreamResponseDelta,
+        ChatCompletionStreamResponseDeltaFunctionCall,
+        ChatCompletionTokenLogprob,
+        ChatCompletionTokenLogprobTopLogprob,
+        ChatCompletionTool,
+        ChatCompletionToolChoiceOption,
+        CreateChatCompletionRequest,
+        CreateChatCompletionRequestAudio,
+        CreateChatCompletionRequestWebSearchOptions,
+        CreateChatCompletionRequestWebSearchOptionsUserLocation,
+        CreateChatCompletionResponse,
+        CreateChatCompletionResponseChoice,
+        CreateChatCompletionResponseChoiceLogprobsOption1,
+        CreateChatCompletionStreamResponse,
+        CreateChatCompletionStreamResponseChoice,
+        CreateChatCompletionStreamResponseChoiceLogprobs,
+        CustomToolChatCompletions,
+        CustomToolChatCompletionsCustom,
+        CustomToolChatCompletionsCustomFormatGrammarFormat,
+        CustomToolChatCompletionsCustomFormatGrammarFormatGrammar,
+        CustomToolChatCompletionsCustomFormatTextFormat,
+        FunctionObject,
+        FunctionParameters,
+        ParallelToolCalls,
+        PredictionContent,
+        ResponseFormatJsonSchema,
+        ResponseFormatJsonSchemaJsonSchema,
+        ResponseModalities,
+        ServiceTier,
+        WebSearchContextSize,
+        WebSearchLocation,
     )
     from .completions import (
-        Completion as Completion,
-    )
-    from .completions import (
-        CreateCompletionRequest as CreateCompletionRequest,
-    )
-    from .completions import (
-        CreateCompletionResponse as CreateCompletionResponse,
-    )
-    from .completions import (
-        CreateCompletionResponseChoice as CreateCompletionResponseChoice,
-    )
-    from .completions import (
-        CreateCompletionResponseChoiceLogprobsOption1 as CreateCompletionResponseChoiceLogprobsOption1,
+        Completion,
+        CreateCompletionRequest,
+        CreateCompletionResponse,
+        CreateCompletionResponseChoice,
+        CreateCompletionResponseChoiceLogprobsOption1,
     )
     from .embeddings import (
-        CreateEmbeddingRequest as CreateEmbeddingRequest,
-    )
-    from .embeddings import (
-        CreateEmbeddingResponse as CreateEmbeddingResponse,
-    )
-    from .embeddings import (
-        CreateEmbeddingResponseUsage as CreateEmbeddingResponseUsage,
-    )
-    from .embeddings import (
-        Embedding as Embedding,
+        CreateEmbeddingRequest,
+        CreateEmbeddingResponse,
+        CreateEmbeddingResponseUsage,
+        Embedding,
     )
     from .files import (
-        CreateFileRequest as CreateFileRequest,
-    )
-    from .files import (
-        DeleteFileResponse as DeleteFileResponse,
-    )
-    from .files import (
-        FileDeleted as FileDeleted,
-    )
-    from .files import (
-        FileExpirationAfter as FileExpirationAfter,
-    )
-    from .files import (
-        FileObject as FileObject,
-    )
-    from .files import (
-        ListFilesResponse as ListFilesResponse,
-    )
-    from .files import (
-        OpenAIFile as OpenAIFile,
+        CreateFileRequest,
+        DeleteFileResponse,
+        FileDeleted,
+        FileExpirationAfter,
+        FileObject,
+        ListFilesResponse,
+        OpenAIFile,
     )
     from .models import (
-        DeleteModelResponse as DeleteModelResponse,
-    )
-    from .models import (
-        ListModelsResponse as ListModelsResponse,
-    )
-    from .models import (
-        Model as Model,
-    )
-    from .models import (
-        ModelDeleted as ModelDeleted,
+        DeleteModelResponse,
+        ListModelsResponse,
+        Model,
+        ModelDeleted,
     )
     from .moderations import (
-        CreateModerationRequest as CreateModerationRequest,
-    )
-    from .moderations import (
-        CreateModerationRequestInputOption3ItemOption1 as CreateModerationRequestInputOption3ItemOption1,
-    )
-    from .moderations import (
-        CreateModerationRequestInputOption3ItemOption1ImageUrl as CreateModerationRequestInputOption3ItemOption1ImageUrl,
-    )
-    from .moderations import (
-        CreateModerationRequestInputOption3ItemOption2 as CreateModerationRequestInputOption3ItemOption2,
-    )
-    from .moderations import (
-        CreateModerationResponse as CreateModerationResponse,
-    )
-    from .moderations import (
-        CreateModerationResponseResult as CreateModerationResponseResult,
-    )
-    from .moderations import (
-        CreateModerationResponseResultCategories as CreateModerationResponseResultCategories,
-    )
-    from .moderations import (
-        CreateModerationResponseResultCategoryAppliedInputTypes as CreateModerationResponseResultCategoryAppliedInputTypes,
-    )
-    from .moderations import (
-        CreateModerationResponseResultCategoryScores as CreateModerationResponseResultCategoryScores,
-    )
-    from .moderations import (
-        ModerationCreateResponse as ModerationCreateResponse,
-    )
-    from .responses import (
-        AdditionalTools as AdditionalTools,
-    )
-    from .responses import (
-        AdditionalToolsItemParam as AdditionalToolsItemParam,
-    )
-    from .responses import (
-        Annotation as Annotation,
-    )
-    from .responses import (
-        ApplyPatchCallOutputStatus as ApplyPatchCallOutputStatus,
-    )
-    from .responses import (
-        ApplyPatchCallOutputStatusParam as ApplyPatchCallOutputStatusParam,
-    )
-    from .responses import (
-        ApplyPatchCallStatus as ApplyPatchCallStatus,
-    )
-    from .responses import (
-        ApplyPatchCallStatusParam as ApplyPatchCallStatusParam,
-    )
-    from .responses import (
-        ApplyPatchCreateFileOperation as ApplyPatchCreateFileOperation,
-    )
-    from .responses import (
-        ApplyPatchCreateFileOperationParam as ApplyPatchCreateFileOperationParam,
-    )
-    from .responses import (
-        ApplyPatchDeleteFileOperation as ApplyPatchDeleteFileOperation,
-    )
-    from .responses import (
-        ApplyPatchDeleteFileOperationParam as ApplyPatchDeleteFileOperationParam,
-    )
-    from .responses import (
-        ApplyPatchOperationParam as ApplyPatchOperationParam,
-    )
-    from .responses import (
-        ApplyPatchToolCall as ApplyPatchToolCall,
-    )
-    from .responses import (
-        ApplyPatchToolCallItemParam as ApplyPatchToolCallItemParam,
-    )
-    from .responses import (
-        ApplyPatchToolCallOutput as ApplyPatchToolCallOutput,
-    )
-    from .responses import (
-        ApplyPatchToolCallOutputItemParam as ApplyPatchToolCallOutputItemParam,
-    )
-    from .responses import (
-        ApplyPatchToolParam as ApplyPatchToolParam,
-    )
-    from .responses import (
-        ApplyPatchUpdateFileOperation as ApplyPatchUpdateFileOperation,
-    )
-    from .responses import (
-        ApplyPatchUpdateFileOperationParam as ApplyPatchUpdateFileOperationParam,
-    )
-    from .responses import (
-        ApproximateLocation as ApproximateLocation,
-    )
-    from .responses import (
-        AutoCodeInterpreterToolParam as AutoCodeInterpreterToolParam,
-    )
-    from .responses import (
-        CallableToolAllowedCaller as CallableToolAllowedCaller,
-    )
-    from .responses import (
-        ClickButtonType as ClickButtonType,
-    )
-    from .responses import (
-        ClickParam as ClickParam,
-    )
-    from .responses import (
-        CodeInterpreterOutputImage as CodeInterpreterOutputImage,
-    )
-    from .responses import (
-        CodeInterpreterOutputLogs as CodeInterpreterOutputLogs,
-    )
-    from .responses import (
-        CodeInterpreterTool as CodeInterpreterTool,
-    )
-    from .responses import (
-        CodeInterpreterToolCall as CodeInterpreterToolCall,
-    )
-    from .responses import (
-        CompactionBody as CompactionBody,
-    )
-    from .responses import (
-        CompactionSummaryItemParam as CompactionSummaryItemParam,
-    )
-    from .responses import (
-        CompactionTriggerItemParam as CompactionTriggerItemParam,
-    )
-    from .responses import (
-        ComparisonFilter as ComparisonFilter,
-    )
-    from .responses import (
-        CompoundFilter as CompoundFilter,
-    )
-    from .responses import (
-        ComputerAction as ComputerAction,
-    )
-    from .responses import (
-        ComputerActionList as ComputerActionList,
-    )
-    from .responses import (
-        ComputerCallOutputItemParam as ComputerCallOutputItemParam,
-    )
-    from .responses import (
-        ComputerCallOutputStatus as ComputerCallOutputStatus,
-    )
-    from .responses import (
-        ComputerCallSafetyCheckParam as ComputerCallSafetyCheckParam,
-    )
-    from .responses import (
-        ComputerEnvironment as ComputerEnvironment,
-    )
-    from .responses import (
-        ComputerScreenshotImage as ComputerScreenshotImage,
-    )
-    from .responses import (
-        ComputerTool as ComputerTool,
-    )
-    from .responses import (
-        ComputerToolCall as ComputerToolCall,
-    )
-    from .responses import (
-        ComputerToolCallOutput as ComputerToolCallOutput,
-    )
-    from .responses import (
-        ComputerToolCallOutputResource as ComputerToolCallOutputResource,
-    )
-    from .responses import (
-        ComputerUsePreviewTool as ComputerUsePreviewTool,
-    )
-    from .responses import (
-        ContainerAutoParam as ContainerAutoParam,
-    )
-    from .responses import (
-        ContainerFileCitationBody as ContainerFileCitationBody,
-    )
-    from .responses import (
-        ContainerMemoryLimit as ContainerMemoryLimit,
-    )
-    from .responses import (
-        ContainerNetworkPolicyAllowlistParam as ContainerNetworkPolicyAllowlistParam,
-    )
-    from .responses import (
-        ContainerNetworkPolicyDisabledParam as ContainerNetworkPolicyDisabledParam,
-    )
-    from .responses import (
-        ContainerNetworkPolicyDomainSecretParam as ContainerNetworkPolicyDomainSecretParam,
-    )
-    from .responses import (
-        ContainerReferenceParam as ContainerReferenceParam,
-    )
-    from .responses import (
-        ContainerReferenceResource as ContainerReferenceResource,
-    )
-    from .responses import (
-        ContextManagementParam as ContextManagementParam,
-    )
-    from .responses import (
-        ConversationParam as ConversationParam,
-    )
-    from .responses import (
-        ConversationParam2 as ConversationParam2,
-    )
-    from .responses import (
-        CoordParam as CoordParam,
-    )
-    from .responses import (
-        CreateResponse as CreateResponse,
-    )
-    from .responses import (
-        CustomGrammarFormatParam as CustomGrammarFormatParam,
-    )
-    from .responses import (
-        CustomTextFormatParam as CustomTextFormatParam,
-    )
-    from .responses import (
-        CustomToolCall as CustomToolCall,
-    )
-    from .responses import (
-        CustomToolCallOutput as CustomToolCallOutput,
-    )
-    from .responses import (
-        CustomToolCallOutputResource as CustomToolCallOutputResource,
-    )
-    from .responses import (
-        CustomToolCallResource as CustomToolCallResource,
-    )
-    from .responses import (
-        CustomToolParam as CustomToolParam,
-    )
-    from .responses import (
-        DetailEnum as DetailEnum,
-    )
-    from .responses import (
-        DirectToolCallCaller as DirectToolCallCaller,
-    )
-    from .responses import (
-        DirectToolCallCallerParam as DirectToolCallCallerParam,
-    )
-    from .responses import (
-        DoubleClickAction as DoubleClickAction,
-    )
-    from .responses import (
-        DragParam as DragParam,
-    )
-    from .responses import (
-        EasyInputMessage as EasyInputMessage,
-    )
-    from .responses import (
-        EmptyModelParam as EmptyModelParam,
-    )
-    from .responses import (
-        FileCitationBody as FileCitationBody,
-    )
-    from .responses import (
-        FileDetailEnum as FileDetailEnum,
-    )
-    from .responses import (
-        FileInputDetail as FileInputDetail,
-    )
-    from .responses import (
-        FilePath as FilePath,
-    )
-    from .responses import (
-        FileSearchTool as FileSearchTool,
-    )
-    from .responses import (
-        FileSearchToolCall as FileSearchToolCall,
-    )
-    from .responses import (
-        FileSearchToolCallResultsOption1Item as FileSearchToolCallResultsOption1Item,
-    )
-    from .responses import (
-        Filters as Filters,
-    )
-    from .responses import (
-        FunctionAndCustomToolCallOutput as FunctionAndCustomToolCallOutput,
-    )
-    from .responses import (
-        FunctionCallItemStatus as FunctionCallItemStatus,
-    )
-    from .responses import (
-        FunctionCallOutputItemParam as FunctionCallOutputItemParam,
-    )
-    from .responses import (
-        FunctionCallOutputStatusEnum as FunctionCallOutputStatusEnum,
-    )
-    from .responses import (
-        FunctionCallStatus as FunctionCallStatus,
-    )
-    from .responses import (
-        FunctionShellAction as FunctionShellAction,
-    )
-    from .responses import (
-        FunctionShellActionParam as FunctionShellActionParam,
-    )
-    from .responses import (
-        FunctionShellCall as FunctionShellCall,
-    )
-    from .responses import (
-        FunctionShellCallItemParam as FunctionShellCallItemParam,
-    )
-    from .responses import (
-        FunctionShellCallItemStatus as FunctionShellCallItemStatus,
-    )
-    from .responses import (
-        FunctionShellCallOutput as FunctionShellCallOutput,
-    )
-    from .responses import (
-        FunctionShellCallOutputContent as FunctionShellCallOutputContent,
-    )
-    from .responses import (
-        FunctionShellCallOutputContentParam as FunctionShellCallOutputContentParam,
-    )
-    from .responses import (
-        FunctionShellCallOutputExitOutcome as FunctionShellCallOutputExitOutcome,
-    )
-    from .responses import (
-        FunctionShellCallOutputExitOutcomeParam as FunctionShellCallOutputExitOutcomeParam,
-    )
-    from .responses import (
-        FunctionShellCallOutputItemParam as FunctionShellCallOutputItemParam,
-    )
-    from .responses import (
-        FunctionShellCallOutputOutcomeParam as FunctionShellCallOutputOutcomeParam,
-    )
-    from .responses import (
-        FunctionShellCallOutputStatusEnum as FunctionShellCallOutputStatusEnum,
-    )
-    from .responses import (
-        FunctionShellCallOutputTimeoutOutcome as FunctionShellCallOutputTimeoutOutcome,
-    )
-    from .responses import (
-        FunctionShellCallOutputTimeoutOutcomeParam as FunctionShellCallOutputTimeoutOutcomeParam,
-    )
-    from .responses import (
-        FunctionShellCallStatus as FunctionShellCallStatus,
-    )
-    from .responses import (
-        FunctionShellToolParam as FunctionShellToolParam,
-    )
-    from .responses import (
-        FunctionTool as FunctionTool,
-    )
-    from .responses import (
-        FunctionToolCall as FunctionToolCall,
-    )
-    from .responses import (
-        FunctionToolCallOutput as FunctionToolCallOutput,
-    )
-    from .responses import (
-        FunctionToolCallOutputResource as FunctionToolCallOutputResource,
-    )
-    from .responses import (
-        FunctionToolCallResource as FunctionToolCallResource,
-    )
-    from .responses import (
-        FunctionToolParam as FunctionToolParam,
-    )
-    from .responses import (
-        GrammarSyntax1 as GrammarSyntax1,
-    )
-    from .responses import (
-        HTTPError as HTTPError,
-    )
-    from .responses import (
-        HybridSearchOptions as HybridSearchOptions,
-    )
-    from .responses import (
-        ImageDetail as ImageDetail,
-    )
-    from .responses import (
-        ImageGenActionEnum as ImageGenActionEnum,
-    )
-    from .responses import (
-        ImageGenTool as ImageGenTool,
-    )
-    from .responses import (
-        ImageGenToolCall as ImageGenToolCall,
-    )
-    from .responses import (
-        ImageGenToolInputImageMask as ImageGenToolInputImageMask,
-    )
-    from .responses import (
-        IncludeEnum as IncludeEnum,
-    )
-    from .responses import (
-        InlineSkillParam as InlineSkillParam,
-    )
-    from .responses import (
-        InlineSkillSourceParam as InlineSkillSourceParam,
-    )
-    from .responses import (
-        InputContent as InputContent,
-    )
-    from .responses import (
-        InputFidelity as InputFidelity,
-    )
-    from .responses import (
-        InputFileContent as InputFileContent,
-    )
-    from .responses import (
-        InputFileContentParam as InputFileContentParam,
-    )
-    from .responses import (
-        InputImageContent as InputImageContent,
-    )
-    from .responses import (
-        InputImageContentParamAutoParam as InputImageContentParamAutoParam,
-    )
-    from .responses import (
-        InputItem as InputItem,
-    )
-    from .responses import (
-        InputMessage as InputMessage,
-    )
-    from .responses import (
-        InputMessageContentList as InputMessageContentList,
-    )
-    from .responses import (
-        InputMessageResource as InputMessageResource,
-    )
-    from .responses import (
-        InputParam as InputParam,
-    )
-    from .responses import (
-        InputTextContent as InputTextContent,
-    )
-    from .responses import (
-        InputTextContentParam as InputTextContentParam,
-    )
-    from .responses import (
-        Item as Item,
-    )
-    from .responses import (
-        ItemReferenceParam as ItemReferenceParam,
-    )
-    from .responses import (
-        ItemResource as ItemResource,
-    )
-    from .responses import (
-        KeyPressAction as KeyPressAction,
-    )
-    from .responses import (
-        LocalEnvironmentParam as LocalEnvironmentParam,
-    )
-    from .responses import (
-        LocalEnvironmentResource as LocalEnvironmentResource,
-    )
-    from .responses import (
-        LocalShellExecAction as LocalShellExecAction,
-    )
-    from .responses import (
-        LocalShellToolCall as LocalShellToolCall,
-    )
-    from .responses import (
-        LocalShellToolCallOutput as LocalShellToolCallOutput,
-    )
-    from .responses import (
-        LocalShellToolParam as LocalShellToolParam,
-    )
-    from .responses import (
-        LocalSkillParam as LocalSkillParam,
-    )
-    from .responses import (
-        LogProb as LogProb,
-    )
-    from .responses import (
-        MCPApprovalRequest as MCPApprovalRequest,
-    )
-    from .responses import (
-        MCPApprovalResponse as MCPApprovalResponse,
-    )
-    from .responses import (
-        MCPApprovalResponseResource as MCPApprovalResponseResource,
-    )
-    from .responses import (
-        MCPListTools as MCPListTools,
-    )
-    from .responses import (
-        MCPListToolsTool as MCPListToolsTool,
-    )
-    from .responses import (
-        MCPProtocolError as MCPProtocolError,
-    )
-    from .responses import (
-        MCPTool as MCPTool,
-    )
-    from .responses import (
-        MCPToolCall as MCPToolCall,
-    )
-    from .responses import (
-        MCPToolCallError as MCPToolCallError,
-    )
-    from .responses import (
-        MCPToolCallStatus as MCPToolCallStatus,
-    )
-    from .responses import (
-        MCPToolExecutionError as MCPToolExecutionError,
-    )
-    from .responses import (
-        MCPToolFilter as MCPToolFilter,
-    )
-    from .responses import (
-        MCPToolRequireApprovalOption1MCPToolApprovalFilter as MCPToolRequireApprovalOption1MCPToolApprovalFilter,
-    )
-    from .responses import (
-        MessagePhase as MessagePhase,
-    )
-    from .responses import (
-        MessageRole as MessageRole,
-    )
-    from .responses import (
-        ModelIdsResponses as ModelIdsResponses,
-    )
-    from .responses import (
-        Moderation as Moderation,
-    )
-    from .responses import (
-        ModerationErrorBody as ModerationErrorBody,
-    )
-    from .responses import (
-        MoveParam as MoveParam,
-    )
-    from .responses import (
-        NamespaceToolParam as NamespaceToolParam,
-    )
-    from .responses import (
-        OutputContent as OutputContent,
-    )
-    from .responses import (
-        OutputItem as OutputItem,
-    )
-    from .responses import (
-        OutputMessage as OutputMessage,
-    )
-    from .responses import (
-        OutputMessageContent as OutputMessageContent,
-    )
-    from .responses import (
-        OutputTextContent as OutputTextContent,
-    )
-    from .responses import (
-        Program as Program,
-    )
-    from .responses import (
-        ProgramItemParam as ProgramItemParam,
-    )
-    from .responses import (
-        ProgrammaticToolCallingParam as ProgrammaticToolCallingParam,
-    )
-    from .responses import (
-        ProgramOutput as ProgramOutput,
-    )
-    from .responses import (
-        ProgramOutputItemParam as ProgramOutputItemParam,
-    )
-    from .responses import (
-        ProgramOutputItemStatus as ProgramOutputItemStatus,
-    )
-    from .responses import (
-        ProgramOutputStatus as ProgramOutputStatus,
-    )
-    from .responses import (
-        ProgramToolCallCaller as ProgramToolCallCaller,
-    )
-    from .responses import (
-        ProgramToolCallCallerParam as ProgramToolCallCallerParam,
-    )
-    from .responses import (
-        Prompt as Prompt,
-    )
-    from .responses import (
-        PromptCacheBreakpointConfig as PromptCacheBreakpointConfig,
-    )
-    from .responses import (
-        PromptCacheOptions as PromptCacheOptions,
-    )
-    from .responses import (
-        RankerVersionType as RankerVersionType,
-    )
-    from .responses import (
-        RankingOptions as RankingOptions,
-    )
-    from .responses import (
-        Reasoning as Reasoning,
-    )
-    from .responses import (
-        ReasoningItem as ReasoningItem,
-    )
-    from .responses import (
-        ReasoningModeEnum as ReasoningModeEnum,
-    )
-    from .responses import (
-        ReasoningTextContent as ReasoningTextContent,
-    )
-    from .responses import (
-        RefusalContent as RefusalContent,
-    )
-    from .responses import (
-        Response as Response,
-    )
-    from .responses import (
-        ResponseAudioDeltaEvent as ResponseAudioDeltaEvent,
-    )
-    from .responses import (
-        ResponseAudioDoneEvent as ResponseAudioDoneEvent,
-    )
-    from .responses import (
-        ResponseAudioTranscriptDeltaEvent as ResponseAudioTranscriptDeltaEvent,
-    )
-    from .responses import (
-        ResponseAudioTranscriptDoneEvent as ResponseAudioTranscriptDoneEvent,
-    )
-    from .responses import (
-        ResponseCodeInterpreterCallCodeDeltaEvent as ResponseCodeInterpreterCallCodeDeltaEvent,
-    )
-    from .responses import (
-        ResponseCodeInterpreterCallCodeDoneEvent as ResponseCodeInterpreterCallCodeDoneEvent,
-    )
-    from .responses import (
-        ResponseCodeInterpreterCallCompletedEvent as ResponseCodeInterpreterCallCompletedEvent,
-    )
-    from .responses import (
-        ResponseCodeInterpreterCallInProgressEvent as ResponseCodeInterpreterCallInProgressEvent,
-    )
-    from .responses import (
-        ResponseCodeInterpreterCallInterpretingEvent as ResponseCodeInterpreterCallInterpretingEvent,
-    )
-    from .responses import (
-        ResponseCompletedEvent as ResponseCompletedEvent,
-    )
-    from .responses import (
-        ResponseContentPartAddedEvent as ResponseContentPartAddedEvent,
-    )
-    from .responses import (
-        ResponseContentPartDoneEvent as ResponseContentPartDoneEvent,
-    )
-    from .responses import (
-        ResponseConversation as ResponseConversation,
-    )
-    from .responses import (
-        ResponseCreatedEvent as ResponseCreatedEvent,
-    )
-    from .responses import (
-        ResponseCustomToolCallInputDeltaEvent as ResponseCustomToolCallInputDeltaEvent,
-    )
-    from .responses import (
-        ResponseCustomToolCallInputDoneEvent as ResponseCustomToolCallInputDoneEvent,
-    )
-    from .responses import (
-        ResponseError as ResponseError,
-    )
-    from .responses import (
-        ResponseErrorCode as ResponseErrorCode,
-    )
-    from .responses import (
-        ResponseErrorEvent as ResponseErrorEvent,
-    )
-    from .responses import (
-        ResponseFailedEvent as ResponseFailedEvent,
-    )
-    from .responses import (
-        ResponseFileSearchCallCompletedEvent as ResponseFileSearchCallCompletedEvent,
-    )
-    from .responses import (
-        ResponseFileSearchCallInProgressEvent as ResponseFileSearchCallInProgressEvent,
-    )
-    from .responses import (
-        ResponseFileSearchCallSearchingEvent as ResponseFileSearchCallSearchingEvent,
-    )
-    from .responses import (
-        ResponseFunctionCallArgumentsDeltaEvent as ResponseFunctionCallArgumentsDeltaEvent,
-    )
-    from .responses import (
-        ResponseFunctionCallArgumentsDoneEvent as ResponseFunctionCallArgumentsDoneEvent,
-    )
-    from .responses import (
-        ResponseImageGenCallCompletedEvent as ResponseImageGenCallCompletedEvent,
-    )
-    from .responses import (
-        ResponseImageGenCallGeneratingEvent as ResponseImageGenCallGeneratingEvent,
-    )
-    from .responses import (
-        ResponseImageGenCallInProgressEvent as ResponseImageGenCallInProgressEvent,
-    )
-    from .responses import (
-        ResponseImageGenCallPartialImageEvent as ResponseImageGenCallPartialImageEvent,
-    )
-    from .responses import (
-        ResponseIncompleteDetailsOption1 as ResponseIncompleteDetailsOption1,
-    )
-    from .responses import (
-        ResponseIncompleteEvent as ResponseIncompleteEvent,
-    )
-    from .responses import (
-        ResponseInProgressEvent as ResponseInProgressEvent,
-    )
-    from .responses import (
-        ResponseInputItem as ResponseInputItem,
-    )
-    from .responses import (
-        ResponseItem as ResponseItem,
-    )
-    from .responses import (
-        ResponseItemList as ResponseItemList,
-    )
-    from .responses import (
-        ResponseLogProb as ResponseLogProb,
-    )
-    from .responses import (
-        ResponseLogProbTopLogprob as ResponseLogProbTopLogprob,
-    )
-    from .responses import (
-        ResponseMCPCallArgumentsDeltaEvent as ResponseMCPCallArgumentsDeltaEvent,
-    )
-    from .responses import (
-        ResponseMCPCallArgumentsDoneEvent as ResponseMCPCallArgumentsDoneEvent,
-    )
-    from .responses import (
-        ResponseMCPCallCompletedEvent as ResponseMCPCallCompletedEvent,
-    )
-    from .responses import (
-        ResponseMCPCallFailedEvent as ResponseMCPCallFailedEvent,
-    )
-    from .responses import (
-        ResponseMCPCallInProgressEvent as ResponseMCPCallInProgressEvent,
-    )
-    from .responses import (
-        ResponseMCPListToolsCompletedEvent as ResponseMCPListToolsCompletedEvent,
-    )
-    from .responses import (
-        ResponseMCPListToolsFailedEvent as ResponseMCPListToolsFailedEvent,
-    )
-    from .responses import (
-        ResponseMCPListToolsInProgressEvent as ResponseMCPListToolsInProgressEvent,
-    )
-    from .responses import (
-        ResponseOutputItem as ResponseOutputItem,
-    )
-    from .responses import (
-        ResponseOutputItemAddedEvent as ResponseOutputItemAddedEvent,
-    )
-    from .responses import (
-        ResponseOutputItemDoneEvent as ResponseOutputItemDoneEvent,
-    )
-    from .responses import (
-        ResponseOutputMessage as ResponseOutputMessage,
-    )
-    from .responses import (
-        ResponseOutputText as ResponseOutputText,
-    )
-    from .responses import (
-        ResponseOutputTextAnnotationAddedEvent as ResponseOutputTextAnnotationAddedEvent,
-    )
-    from .responses import (
-        ResponsePromptVariables as ResponsePromptVariables,
-    )
-    from .responses import (
-        ResponseProperties as ResponseProperties,
-    )
-    from .responses import (
-        ResponseQueuedEvent as ResponseQueuedEvent,
-    )
-    from .responses import (
-        ResponseReasoningSummaryPartAddedEvent as ResponseReasoningSummaryPartAddedEvent,
-    )
-    from .responses import (
-        ResponseReasoningSummaryPartAddedEventPart as ResponseReasoningSummaryPartAddedEventPart,
-    )
-    from .responses import (
-        ResponseReasoningSummaryPartDoneEvent as ResponseReasoningSummaryPartDoneEvent,
-    )
-    from .responses import (
-        ResponseReasoningSummaryPartDoneEventPart as ResponseReasoningSummaryPartDoneEventPart,
-    )
-    from .responses import (
-        ResponseReasoningSummaryTextDeltaEvent as ResponseReasoningSummaryTextDeltaEvent,
-    )
-    from .responses import (
-        ResponseReasoningSummaryTextDoneEvent as ResponseReasoningSummaryTextDoneEvent,
-    )
-    from .responses import (
-        ResponseReasoningTextDeltaEvent as ResponseReasoningTextDeltaEvent,
-    )
-    from .responses import (
-        ResponseReasoningTextDoneEvent as ResponseReasoningTextDoneEvent,
-    )
-    from .responses import (
-        ResponseRefusalDeltaEvent as ResponseRefusalDeltaEvent,
-    )
-    from .responses import (
-        ResponseRefusalDoneEvent as ResponseRefusalDoneEvent,
-    )
-    from .responses import (
-        ResponseShellCallCommandAddedStreamingEvent as ResponseShellCallCommandAddedStreamingEvent,
-    )
-    from .responses import (
-        ResponseShellCallCommandDeltaStreamingEvent as ResponseShellCallCommandDeltaStreamingEvent,
-    )
-    from .responses import (
-        ResponseShellCallCommandDoneStreamingEvent as ResponseShellCallCommandDoneStreamingEvent,
-    )
-    from .responses import (
-        ResponseShellCallOutputContentDeltaStreamingEvent as ResponseShellCallOutputContentDeltaStreamingEvent,
-    )
-    from .responses import (
-        ResponseShellCallOutputContentDoneStreamingEvent as ResponseShellCallOutputContentDoneStreamingEvent,
-    )
-    from .responses import (
-        ResponseStreamEvent as ResponseStreamEvent,
-    )
-    from .responses import (
-        ResponseStreamOptions as ResponseStreamOptions,
-    )
-    from .responses import (
-        ResponseTextDeltaEvent as ResponseTextDeltaEvent,
-    )
-    from .responses import (
-        ResponseTextDoneEvent as ResponseTextDoneEvent,
-    )
-    from .responses import (
-        ResponseTextParam as ResponseTextParam,
-    )
-    from .responses import (
-        ResponseUsage as ResponseUsage,
-    )
-    from .responses import (
-        ResponseUsageInputTokensDetails as ResponseUsageInputTokensDetails,
-    )
-    from .responses import (
-        ResponseUsageOutputTokensDetails as ResponseUsageOutputTokensDetails,
-    )
-    from .responses import (
-        ResponseWebSearchCallCompletedEvent as ResponseWebSearchCallCompletedEvent,
-    )
-    from .responses import (
-        ResponseWebSearchCallInProgressEvent as ResponseWebSearchCallInProgressEvent,
-    )
-    from .responses import (
-        ResponseWebSearchCallSearchingEvent as ResponseWebSearchCallSearchingEvent,
-    )
-    from .responses import (
-        ScreenshotParam as ScreenshotParam,
-    )
-    from .responses import (
-        ScrollParam as ScrollParam,
-    )
-    from .responses import (
-        SearchContentType as SearchContentType,
-    )
-    from .responses import (
-        SearchContextSize as SearchContextSize,
-    )
-    from .responses import (
-        ServiceTierResponses as ServiceTierResponses,
-    )
-    from .responses import (
-        ShellCallOutputDelta as ShellCallOutputDelta,
-    )
-    from .responses import (
-        SkillReferenceParam as SkillReferenceParam,
-    )
-    from .responses import (
-        SpecificApplyPatchParam as SpecificApplyPatchParam,
-    )
-    from .responses import (
-        SpecificFunctionShellParam as SpecificFunctionShellParam,
-    )
-    from .responses import (
-        SpecificProgrammaticToolCallingParam as SpecificProgrammaticToolCallingParam,
-    )
-    from .responses import (
-        SummaryTextContent as SummaryTextContent,
-    )
-    from .responses import (
-        TextResponseFormatConfiguration as TextResponseFormatConfiguration,
-    )
-    from .responses import (
-        TextResponseFormatJsonSchema as TextResponseFormatJsonSchema,
-    )
-    from .responses import (
-        Tool as Tool,
-    )
-    from .responses import (
-        ToolCallCaller as ToolCallCaller,
-    )
-    from .responses import (
-        ToolCallCallerParam as ToolCallCallerParam,
-    )
-    from .responses import (
-        ToolChoiceAllowed as ToolChoiceAllowed,
-    )
-    from .responses import (
-        ToolChoiceCustom as ToolChoiceCustom,
-    )
-    from .responses import (
-        ToolChoiceFunction as ToolChoiceFunction,
-    )
-    from .responses import (
-        ToolChoiceMCP as ToolChoiceMCP,
-    )
-    from .responses import (
-        ToolChoiceOptions as ToolChoiceOptions,
-    )
-    from .responses import (
-        ToolChoiceParam as ToolChoiceParam,
-    )
-    from .responses import (
-        ToolChoiceTypes as ToolChoiceTypes,
-    )
-    from .responses import (
-        ToolsArray as ToolsArray,
-    )
-    from .responses import (
-        ToolSearchCall as ToolSearchCall,
-    )
-    from .responses import (
-        ToolSearchCallItemParam as ToolSearchCallItemParam,
-    )
-    from .responses import (
-        ToolSearchExecutionType as ToolSearchExecutionType,
-    )
-    from .responses import (
-        ToolSearchOutput as ToolSearchOutput,
-    )
-    from .responses import (
-        ToolSearchOutputItemParam as ToolSearchOutputItemParam,
-    )
-    from .responses import (
-        ToolSearchToolParam as ToolSearchToolParam,
-    )
-    from .responses import (
-        TopLogProb as TopLogProb,
-    )
-    from .responses import (
-        TypeParam as TypeParam,
-    )
-    from .responses import (
-        UrlCitationBody as UrlCitationBody,
-    )
-    from .responses import (
-        VectorStoreFileAttributes as VectorStoreFileAttributes,
-    )
-    from .responses import (
-        WaitParam as WaitParam,
-    )
-    from .responses import (
-        WebSearchActionFind as WebSearchActionFind,
-    )
-    from .responses import (
-        WebSearchActionOpenPage as WebSearchActionOpenPage,
-    )
-    from .responses import (
-        WebSearchActionSearch as WebSearchActionSearch,
-    )
-    from .responses import (
-        WebSearchActionSearchSource as WebSearchActionSearchSource,
-    )
-    from .responses import (
-        WebSearchApproximateLocation as WebSearchApproximateLocation,
-    )
-    from .responses import (
-        WebSearchPreviewTool as WebSearchPreviewTool,
-    )
-    from .responses import (
-        WebSearchTool as WebSearchTool,
-    )
-    from .responses import (
-        WebSearchToolCall as WebSearchToolCall,
-    )
-    from .responses import (
-        WebSearchToolFiltersOption1 as WebSearchToolFiltersOption1,
+        CreateModerationRequest,
+        CreateModerationRequestInputOption3ItemOption1,
+        CreateModerationRequestInputOption3ItemOption1ImageUrl,
+        CreateModerationRequestInputOption3ItemOption2,
+        CreateModerationResponse,
+        CreateModerationResponseResult,
+        CreateModerationResponseResultCategories,
+        CreateModerationResponseResultCategoryAppliedInputTypes,
+        CreateModerationResponseResultCategoryScores,
+        ModerationCreateResponse,
+    )
+    from .responses import (
+        AdditionalTools,
+        AdditionalToolsItemParam,
+        Annotation,
+        ApplyPatchCallOutputStatus,
+        ApplyPatchCallOutputStatusParam,
+        ApplyPatchCallStatus,
+        ApplyPatchCallStatusParam,
+        ApplyPatchCreateFileOperation,
+        ApplyPatchCreateFileOperationParam,
+        ApplyPatchDeleteFileOperation,
+        ApplyPatchDeleteFileOperationParam,
+        ApplyPatchOperationParam,
+        ApplyPatchToolCall,
+        ApplyPatchToolCallItemParam,
+        ApplyPatchToolCallOutput,
+        ApplyPatchToolCallOutputItemParam,
+        ApplyPatchToolParam,
+        ApplyPatchUpdateFileOperation,
+        ApplyPatchUpdateFileOperationParam,
+        ApproximateLocation,
+        AutoCodeInterpreterToolParam,
+        CallableToolAllowedCaller,
+        ClickButtonType,
+        ClickParam,
+        CodeInterpreterOutputImage,
+        CodeInterpreterOutputLogs,
+        CodeInterpreterTool,
+        CodeInterpreterToolCall,
+        CompactionBody,
+        CompactionSummaryItemParam,
+        CompactionTriggerItemParam,
+        ComparisonFilter,
+        CompoundFilter,
+        ComputerAction,
+        ComputerActionList,
+        ComputerCallOutputItemParam,
+        ComputerCallOutputStatus,
+        ComputerCallSafetyCheckParam,
+        ComputerEnvironment,
+        ComputerScreenshotImage,
+        ComputerTool,
+        ComputerToolCall,
+        ComputerToolCallOutput,
+        ComputerToolCallOutputResource,
+        ComputerUsePreviewTool,
+        ContainerAutoParam,
+        ContainerFileCitationBody,
+        ContainerMemoryLimit,
+        ContainerNetworkPolicyAllowlistParam,
+        ContainerNetworkPolicyDisabledParam,
+        ContainerNetworkPolicyDomainSecretParam,
+        ContainerReferenceParam,
+        ContainerReferenceResource,
+        ContextManagementParam,
+        ConversationParam,
+        ConversationParam2,
+        CoordParam,
+        CreateResponse,
+        CustomGrammarFormatParam,
+        CustomTextFormatParam,
+        CustomToolCall,
+        CustomToolCallOutput,
+        CustomToolCallOutputResource,
+        CustomToolCallResource,
+        CustomToolParam,
+        DetailEnum,
+        DirectToolCallCaller,
+        DirectToolCallCallerParam,
+        DoubleClickAction,
+        DragParam,
+        EasyInputMessage,
+        EmptyModelParam,
+        FileCitationBody,
+        FileDetailEnum,
+        FileInputDetail,
+        FilePath,
+        FileSearchTool,
+        FileSearchToolCall,
+        FileSearchToolCallResultsOption1Item,
+        Filters,
+        FunctionAndCustomToolCallOutput,
+        FunctionCallItemStatus,
+        FunctionCallOutputItemParam,
+        FunctionCallOutputStatusEnum,
+        FunctionCallStatus,
+        FunctionShellAction,
+        FunctionShellActionParam,
+        FunctionShellCall,
+        FunctionShellCallItemParam,
+        FunctionShellCallItemStatus,
+        FunctionShellCallOutput,
+        FunctionShellCallOutputContent,
+        FunctionShellCallOutputContentParam,
+        FunctionShellCallOutputExitOutcome,
+        FunctionShellCallOutputExitOutcomeParam,
+        FunctionShellCallOutputItemParam,
+        FunctionShellCallOutputOutcomeParam,
+        FunctionShellCallOutputStatusEnum,
+        FunctionShellCallOutputTimeoutOutcome,
+        FunctionShellCallOutputTimeoutOutcomeParam,
+        FunctionShellCallStatus,
+        FunctionShellToolParam,
+        FunctionTool,
+        FunctionToolCall,
+        FunctionToolCallOutput,
+        FunctionToolCallOutputResource,
+        FunctionToolCallResource,
+        FunctionToolParam,
+        GrammarSyntax1,
+        HTTPError,
+        HybridSearchOptions,
+        ImageDetail,
+        ImageGenActionEnum,
+        ImageGenTool,
+        ImageGenToolCall,
+        ImageGenToolInputImageMask,
+        IncludeEnum,
+        InlineSkillParam,
+        InlineSkillSourceParam,
+        InputContent,
+        InputFidelity,
+        InputFileContent,
+        InputFileContentParam,
+        InputImageContent,
+        InputImageContentParamAutoParam,
+        InputItem,
+        InputMessage,
+        InputMessageContentList,
+        InputMessageResource,
+        InputParam,
+        InputTextContent,
+        InputTextContentParam,
+        Item,
+        ItemReferenceParam,
+        ItemResource,
+        KeyPressAction,
+        LocalEnvironmentParam,
+        LocalEnvironmentResource,
+        LocalShellExecAction,
+        LocalShellToolCall,
+        LocalShellToolCallOutput,
+        LocalShellToolParam,
+        LocalSkillParam,
+        LogProb,
+        MCPApprovalRequest,
+        MCPApprovalResponse,
+        MCPApprovalResponseResource,
+        MCPListTools,
+        MCPListToolsTool,
+        MCPProtocolError,
+        MCPTool,
+        MCPToolCall,
+        MCPToolCallError,
+        MCPToolCallStatus,
+        MCPToolExecutionError,
+        MCPToolFilter,
+        MCPToolRequireApprovalOption1MCPToolApprovalFilter,
+        MessagePhase,
+        MessageRole,
+        ModelIdsResponses,
+        Moderation,
+        ModerationErrorBody,
+        MoveParam,
+        NamespaceToolParam,
+        OutputContent,
+        OutputItem,
+        OutputMessage,
+        OutputMessageContent,
+        OutputTextContent,
+        Program,
+        ProgramItemParam,
+        ProgrammaticToolCallingParam,
+        ProgramOutput,
+        ProgramOutputItemParam,
+        ProgramOutputItemStatus,
+        ProgramOutputStatus,
+        ProgramToolCallCaller,
+        ProgramToolCallCallerParam,
+        Prompt,
+        PromptCacheBreakpointConfig,
+        PromptCacheOptions,
+        RankerVersionType,
+        RankingOptions,
+        Reasoning,
+        ReasoningItem,
+        ReasoningModeEnum,
+        ReasoningTextContent,
+        RefusalContent,
+        Response,
+        ResponseAudioDeltaEvent,
+        ResponseAudioDoneEvent,
+        ResponseAudioTranscriptDeltaEvent,
+        ResponseAudioTranscriptDoneEvent,
+        ResponseCodeInterpreterCallCodeDeltaEvent,
+        ResponseCodeInterpreterCallCodeDoneEvent,
+        ResponseCodeInterpreterCallCompletedEvent,
+        ResponseCodeInterpreterCallInProgressEvent,
+        ResponseCodeInterpreterCallInterpretingEvent,
+        ResponseCompletedEvent,
+        ResponseContentPartAddedEvent,
+        ResponseContentPartDoneEvent,
+        ResponseConversation,
+        ResponseCreatedEvent,
+        ResponseCustomToolCallInputDeltaEvent,
+        ResponseCustomToolCallInputDoneEvent,
+        ResponseError,
+        ResponseErrorCode,
+        ResponseErrorEvent,
+        ResponseFailedEvent,
+        ResponseFileSearchCallCompletedEvent,
+        ResponseFileSearchCallInProgressEvent,
+        ResponseFileSearchCallSearchingEvent,
+        ResponseFunctionCallArgumentsDeltaEvent,
+        ResponseFunctionCallArgumentsDoneEvent,
+        ResponseImageGenCallCompletedEvent,
+        ResponseImageGenCallGeneratingEvent,
+        ResponseImageGenCallInProgressEvent,
+        ResponseImageGenCallPartialImageEvent,
+        ResponseIncompleteDetailsOption1,
+        ResponseIncompleteEvent,
+        ResponseInProgressEvent,
+        ResponseInputItem,
+        ResponseItem,
+        ResponseItemList,
+        ResponseLogProb,
+        ResponseLogProbTopLogprob,
+        ResponseMCPCallArgumentsDeltaEvent,
+        ResponseMCPCallArgumentsDoneEvent,
+        ResponseMCPCallCompletedEvent,
+        ResponseMCPCallFailedEvent,
+        ResponseMCPCallInProgressEvent,
+        ResponseMCPListToolsCompletedEvent,
+        ResponseMCPListToolsFailedEvent,
+        ResponseMCPListToolsInProgressEvent,
+        ResponseOutputItem,
+        ResponseOutputItemAddedEvent,
+        ResponseOutputItemDoneEvent,
+        ResponseOutputMessage,
+        ResponseOutputText,
+        ResponseOutputTextAnnotationAddedEvent,
+        ResponsePromptVariables,
+        ResponseProperties,
+        ResponseQueuedEvent,
+        ResponseReasoningSummaryPartAddedEvent,
+        ResponseReasoningSummaryPartAddedEventPart,
+        ResponseReasoningSummaryPartDoneEvent,
+        ResponseReasoningSummaryPartDoneEventPart,
+        ResponseReasoningSummaryTextDeltaEvent,
+        ResponseReasoningSummaryTextDoneEvent,
+        ResponseReasoningTextDeltaEvent,
+        ResponseReasoningTextDoneEvent,
+        ResponseRefusalDeltaEvent,
+        ResponseRefusalDoneEvent,
+        ResponseShellCallCommandAddedStreamingEvent,
+        ResponseShellCallCommandDeltaStreamingEvent,
+        ResponseShellCallCommandDoneStreamingEvent,
+        ResponseShellCallOutputContentDeltaStreamingEvent,
+        ResponseShellCallOutputContentDoneStreamingEvent,
+        ResponseStreamEvent,
+        ResponseStreamOptions,
+        ResponseTextDeltaEvent,
+        ResponseTextDoneEvent,
+        ResponseTextParam,
+        ResponseUsage,
+        ResponseUsageInputTokensDetails,
+        ResponseUsageOutputTokensDetails,
+        ResponseWebSearchCallCompletedEvent,
+        ResponseWebSearchCallInProgressEvent,
+        ResponseWebSearchCallSearchingEvent,
+        ScreenshotParam,
+        ScrollParam,
+        SearchContentType,
+        SearchContextSize,
+        ServiceTierResponses,
+        ShellCallOutputDelta,
+        SkillReferenceParam,
+        SpecificApplyPatchParam,
+        SpecificFunctionShellParam,
+        SpecificProgrammaticToolCallingParam,
+        SummaryTextContent,
+        TextResponseFormatConfiguration,
+        TextResponseFormatJsonSchema,
+        Tool,
+        ToolCallCaller,
+        ToolCallCallerParam,
+        ToolChoiceAllowed,
+        ToolChoiceCustom,
+        ToolChoiceFunction,
+        ToolChoiceMCP,
+        ToolChoiceOptions,
+        ToolChoiceParam,
+        ToolChoiceTypes,
+        ToolsArray,
+        ToolSearchCall,
+        ToolSearchCallItemParam,
+        ToolSearchExecutionType,
+        ToolSearchOutput,
+        ToolSearchOutputItemParam,
+        ToolSearchToolParam,
+        TopLogProb,
+        TypeParam,
+        UrlCitationBody,
+        VectorStoreFileAttributes,
+        WaitParam,
+        WebSearchActionFind,
+        WebSearchActionOpenPage,
+        WebSearchActionSearch,
+        WebSearchActionSearchSource,
+        WebSearchApproximateLocation,
+        WebSearchPreviewTool,
+        WebSearchTool,
+        WebSearchToolCall,
+        WebSearchToolFiltersOption1,
     )
     from .shared import (
-        ChatCompletionStreamOptions as ChatCompletionStreamOptions,
-    )
-    from .shared import (
-        CompletionUsage as CompletionUsage,
-    )
-    from .shared import (
-        CompletionUsageCompletionTokensDetails as CompletionUsageCompletionTokensDetails,
-    )
-    from .shared import (
-        CompletionUsagePromptTokensDetails as CompletionUsagePromptTokensDetails,
-    )
-    from .shared import (
-        CreateModelResponseProperties as CreateModelResponseProperties,
-    )
-    from .shared import (
-        Metadata as Metadata,
-    )
-    from .shared import (
-        ModelIdsShared as ModelIdsShared,
-    )
-    from .shared import (
-        ModelResponseProperties as ModelResponseProperties,
-    )
-    from .shared import (
-        ModerationConfigParam as ModerationConfigParam,
-    )
-    from .shared import (
-        ModerationInputType as ModerationInputType,
-    )
-    from .shared import (
-        ModerationMode as ModerationMode,
-    )
-    from .shared import (
-        ModerationParam as ModerationParam,
-    )
-    from .shared import (
-        ModerationPolicyParam as ModerationPolicyParam,
-    )
-    from .shared import (
-        ModerationResultBody as ModerationResultBody,
-    )
-    from .shared import (
-        PromptCacheBreakpointParam as PromptCacheBreakpointParam,
-    )
-    from .shared import (
-        PromptCacheModeEnum as PromptCacheModeEnum,
-    )
-    from .shared import (
-        PromptCacheOptionsParam as PromptCacheOptionsParam,
-    )
-    from .shared import (
-        PromptCacheTTLEnum as PromptCacheTTLEnum,
-    )
-    from .shared import (
-        ReasoningEffort as ReasoningEffort,
-    )
-    from .shared import (
-        ResponseFormatJsonObject as ResponseFormatJsonObject,
-    )
-    from .shared import (
-        ResponseFormatJsonSchemaSchema as ResponseFormatJsonSchemaSchema,
-    )
-    from .shared import (
-        ResponseFormatText as ResponseFormatText,
-    )
-    from .shared import (
-        StopConfiguration as StopConfiguration,
-    )
-    from .shared import (
-        Verbosity as Verbosity,
-    )
-    from .shared import (
-        VoiceIdsOrCustomVoice as VoiceIdsOrCustomVoice,
-    )
-    from .shared import (
-        VoiceIdsOrCustomVoiceOption2 as VoiceIdsOrCustomVoiceOption2,
-    )
-    from .shared import (
-        VoiceIdsShared as VoiceIdsShared,
+        ChatCompletionStreamOptions,
+        CompletionUsage,
+        CompletionUsageCompletionTokensDetails,
+        CompletionUsagePromptTokensDetails,
+        CreateModelResponseProperties,
+        Metadata,
+        ModelIdsShared,
+        ModelResponseProperties,
+        ModerationConfigParam,
+        ModerationInputType,
+        ModerationMode,
+        ModerationParam,
+        ModerationPolicyParam,
+        ModerationResultBody,
+        PromptCacheBreakpointParam,
+        PromptCacheModeEnum,
+        PromptCacheOptionsParam,
+        PromptCacheTTLEnum,
+        ReasoningEffort,
+        ResponseFormatJsonObject,
+        ResponseFormatJsonSchemaSchema,
+        ResponseFormatText,
+        StopConfiguration,
+        Verbosity,
+        VoiceIdsOrCustomVoice,
+        VoiceIdsOrCustomVoiceOption2,
+        VoiceIdsShared,
     )
 
 __all__ = [

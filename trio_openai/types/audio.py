@@ -27,21 +27,21 @@ class CreateSpeechRequest(BaseModel):
     """The `CreateSpeechRequest` object.
 
     Attributes:
-        model: One of the available TTS models: `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`, or
-            `gpt-4o-mini-tts-2025-12-15`.
+        model: One of the available TTS models: `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`,
+            or `gpt-4o-mini-tts-2025-12-15`.
         input: The text to generate audio for. The maximum length is 4096 characters.
         voice: The voice to use when generating the audio. Supported built-in voices are
-            `alloy`, `ash`, `ballad`, `coral`, `echo`, `fable`, `onyx`, `nova`, `sage`, `shimmer`,
-            `verse`, `marin`, and `cedar`. You may also provide a custom voice object with an `id`,
-            for example `{ "id": "voice_1234" }`.
-        instructions: Control the voice of your generated audio with additional instructions.
-            Does not work with `tts-1` or `tts-1-hd`.
-        response_format: The format to audio in. Supported formats are `mp3`, `opus`, `aac`,
-            `flac`, `wav`, and `pcm`.
-        speed: The speed of the generated audio. Select a value from `0.25` to `4.0`. `1.0` is
-            the default.
-        stream_format: The format to stream the audio in. Supported formats are `sse` and
-            `audio`. `sse` is not supported for `tts-1` or `tts-1-hd`.
+            `alloy`, `ash`, `ballad`, `coral`, `echo`, `fable`, `onyx`, `nova`, `sage`,
+            `shimmer`, `verse`, `marin`, and `cedar`. You may also provide a custom voice
+            object with an `id`, for example `{ "id": "voice_1234" }`.
+        instructions: Control the voice of your generated audio with additional
+            instructions. Does not work with `tts-1` or `tts-1-hd`.
+        response_format: The format to audio in. Supported formats are `mp3`, `opus`,
+            `aac`, `flac`, `wav`, and `pcm`.
+        speed: The speed of the generated audio. Select a value from `0.25` to `4.0`.
+            `1.0` is the default.
+        stream_format: The format to stream the audio in. Supported formats are `sse`
+            and `audio`. `sse` is not supported for `tts-1` or `tts-1-hd`.
     """
 
     model: Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str

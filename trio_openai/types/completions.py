@@ -27,43 +27,46 @@ class CreateCompletionRequest(BaseModel):
     """The `CreateCompletionRequest` object.
 
     Attributes:
-        model: ID of the model to use. You can use the List models API to see all of your
-            available models, or see our Model overview for descriptions of them.
+        model: ID of the model to use. You can use the List models API to see all of
+            your available models, or see our Model overview for descriptions of them.
         prompt: The prompt(s) to generate completions for, encoded as a string, array of
             strings, array of tokens, or array of token arrays.
-        best_of: Generates `best_of` completions server-side and returns the "best" (the one
-            with the highest log probability per token). Results cannot be streamed.
+        best_of: Generates `best_of` completions server-side and returns the "best" (the
+            one with the highest log probability per token). Results cannot be streamed.
         echo: Echo back the prompt in addition to the completion
-        frequency_penalty: Number between -2.0 and 2.0. Positive values penalize new tokens
-            based on their existing frequency in the text so far, decreasing the model's likelihood
-            to repeat the same line verbatim.
-        logit_bias: Modify the likelihood of specified tokens appearing in the completion.
-        logprobs: Include the log probabilities on the `logprobs` most likely output tokens, as
-            well the chosen tokens. For example, if `logprobs` is 5, the API will return a list of
-            the 5 most likely tokens.
-        max_tokens: The maximum number of tokens that can be generated in the completion.
+        frequency_penalty: Number between -2.0 and 2.0. Positive values penalize new
+            tokens based on their existing frequency in the text so far, decreasing the
+            model's likelihood to repeat the same line verbatim.
+        logit_bias: Modify the likelihood of specified tokens appearing in the
+            completion.
+        logprobs: Include the log probabilities on the `logprobs` most likely output
+            tokens, as well the chosen tokens. For example, if `logprobs` is 5, the API will
+            return a list of the 5 most likely tokens.
+        max_tokens: The maximum number of tokens that can be generated in the
+            completion.
         n: How many completions to generate for each prompt.
-        presence_penalty: Number between -2.0 and 2.0. Positive values penalize new tokens based
-            on whether they appear in the text so far, increasing the model's likelihood to talk
-            about new topics.
-        seed: If specified, our system will make a best effort to sample deterministically, such
-            that repeated requests with the same `seed` and parameters should return the same
-            result.
+        presence_penalty: Number between -2.0 and 2.0. Positive values penalize new
+            tokens based on whether they appear in the text so far, increasing the model's
+            likelihood to talk about new topics.
+        seed: If specified, our system will make a best effort to sample
+            deterministically, such that repeated requests with the same `seed` and
+            parameters should return the same result.
         stop: Not supported with latest reasoning models `o3` and `o4-mini`.
-        stream: Whether to stream back partial progress. If set, tokens will be sent as data-
-            only server-sent events as they become available, with the stream terminated by a `data:
-            [DONE]` message. Example Python code.
-        stream_options: Options for streaming response. Only set this when you set `stream:
-            true`.
+        stream: Whether to stream back partial progress. If set, tokens will be sent as
+            data-only server-sent events as they become available, with the stream
+            terminated by a `data: [DONE]` message. Example Python code.
+        stream_options: Options for streaming response. Only set this when you set
+            `stream: true`.
         suffix: The suffix that comes after a completion of inserted text.
-        temperature: What sampling temperature to use, between 0 and 2. Higher values like 0.8
-            will make the output more random, while lower values like 0.2 will make it more focused
-            and deterministic.
-        top_p: An alternative to sampling with temperature, called nucleus sampling, where the
-            model considers the results of the tokens with top_p probability mass. So 0.1 means only
-            the tokens comprising the top 10% probability mass are considered.
-        user: A unique identifier representing your end-user, which can help OpenAI to monitor
-            and detect abuse. Learn more.
+        temperature: What sampling temperature to use, between 0 and 2. Higher values
+            like 0.8 will make the output more random, while lower values like 0.2 will make
+            it more focused and deterministic.
+        top_p: An alternative to sampling with temperature, called nucleus sampling,
+            where the model considers the results of the tokens with top_p probability mass.
+            So 0.1 means only the tokens comprising the top 10% probability mass are
+            considered.
+        user: A unique identifier representing your end-user, which can help OpenAI to
+            monitor and detect abuse. Learn more.
     """
 
     model: Literal["gpt-3.5-turbo-instruct", "davinci-002", "babbage-002"] | str
@@ -93,12 +96,13 @@ class CreateCompletionResponse(BaseModel):
 
     Attributes:
         id: A unique identifier for the completion.
-        choices: The list of completion choices the model generated for the input prompt.
+        choices: The list of completion choices the model generated for the input
+            prompt.
         created: The Unix timestamp (in seconds) of when the completion was created.
         model: The model used for completion.
         object: The object type, which is always "text_completion"
-        system_fingerprint: This fingerprint represents the backend configuration that the model
-            runs with.
+        system_fingerprint: This fingerprint represents the backend configuration that
+            the model runs with.
         usage: Usage statistics for the completion request.
     """
 
@@ -116,10 +120,11 @@ class CreateCompletionResponseChoice(BaseModel):
     """The `CreateCompletionResponseChoice` object.
 
     Attributes:
-        finish_reason: The reason the model stopped generating tokens. This will be `stop` if
-            the model hit a natural stop point or a provided stop sequence, `length` if the maximum
-            number of tokens specified in the request was reached, or `content_filter` if content
-            was omitted due to a flag from our content filters.
+        finish_reason: The reason the model stopped generating tokens. This will be
+            `stop` if the model hit a natural stop point or a provided stop sequence,
+            `length` if the maximum number of tokens specified in the request was reached,
+            or `content_filter` if content was omitted due to a flag from our content
+            filters.
     """
 
     finish_reason: Literal["stop", "length", "content_filter"]

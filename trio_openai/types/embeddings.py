@@ -25,16 +25,17 @@ class CreateEmbeddingRequest(BaseModel):
     """The `CreateEmbeddingRequest` object.
 
     Attributes:
-        input: Input text to embed, encoded as a string or array of tokens. To embed multiple
-            inputs in a single request, pass an array of strings or array of token arrays.
-        model: ID of the model to use. You can use the List models API to see all of your
-            available models, or see our Model overview for descriptions of them.
-        encoding_format: The format to return the embeddings in. Can be either `float` or
-            `base64`.
-        dimensions: The number of dimensions the resulting output embeddings should have. Only
-            supported in `text-embedding-3` and later models.
-        user: A unique identifier representing your end-user, which can help OpenAI to monitor
-            and detect abuse. Learn more.
+        input: Input text to embed, encoded as a string or array of tokens. To embed
+            multiple inputs in a single request, pass an array of strings or array of token
+            arrays.
+        model: ID of the model to use. You can use the List models API to see all of
+            your available models, or see our Model overview for descriptions of them.
+        encoding_format: The format to return the embeddings in. Can be either `float`
+            or `base64`.
+        dimensions: The number of dimensions the resulting output embeddings should
+            have. Only supported in `text-embedding-3` and later models.
+        user: A unique identifier representing your end-user, which can help OpenAI to
+            monitor and detect abuse. Learn more.
     """
 
     input: str | list[str] | list[int] | list[list[int]]
@@ -82,11 +83,11 @@ class Embedding(BaseModel):
 
     Attributes:
         index: The index of the embedding in the list of embeddings.
-        embedding: The embedding vector, which is a list of floats. The length of vector depends
-            on the model as listed in the embedding guide.
+        embedding: The embedding vector, which is a list of floats. The length of vector
+            depends on the model as listed in the embedding guide.
         object: The object type, which is always "embedding".
     """
 
     index: int
-    embedding: list[float]
+    embedding: list[float] | str
     object: Literal["embedding"]

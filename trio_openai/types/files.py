@@ -29,12 +29,13 @@ class CreateFileRequest(BaseModel):
 
     Attributes:
         file: The File object (not file name) to be uploaded.
-        purpose: The intended purpose of the uploaded file. One of: - `assistants`: Used in the
-            Assistants API - `batch`: Used in the Batch API - `fine-tune`: Used for fine-tuning -
-            `vision`: Images used for vision fine-tuning - `user_data`: Flexible file type for any
-            purpose - `evals`: Used for eval data sets
-        expires_after: The expiration policy for a file. By default, files with `purpose=batch`
-            expire after 30 days and all other files are persisted until they are manually deleted.
+        purpose: The intended purpose of the uploaded file. One of: - `assistants`: Used
+            in the Assistants API - `batch`: Used in the Batch API - `fine-tune`: Used for
+            fine-tuning - `vision`: Images used for vision fine-tuning - `user_data`:
+            Flexible file type for any purpose - `evals`: Used for eval data sets
+        expires_after: The expiration policy for a file. By default, files with
+            `purpose=batch` expire after 30 days and all other files are persisted until
+            they are manually deleted.
     """
 
     file: Any
@@ -57,10 +58,10 @@ class FileExpirationAfter(BaseModel):
     days and all other files are persisted until they are manually deleted.
 
     Attributes:
-        anchor: Anchor timestamp after which the expiration policy applies. Supported anchors:
-            `created_at`.
-        seconds: The number of seconds after the anchor time that the file will expire. Must be
-            between 3600 (1 hour) and 2592000 (30 days).
+        anchor: Anchor timestamp after which the expiration policy applies. Supported
+            anchors: `created_at`.
+        seconds: The number of seconds after the anchor time that the file will expire.
+            Must be between 3600 (1 hour) and 2592000 (30 days).
     """
 
     anchor: Literal["created_at"]
@@ -91,10 +92,10 @@ class OpenAIFile(BaseModel):
         purpose: The intended purpose of the file. Supported values are `assistants`,
             `assistants_output`, `batch`, `batch_output`, `fine-tune`, `fine-tune-results`,
             `vision`, and `user_data`.
-        status: Deprecated. Deprecated. The current status of the file, which can be either
+        status: Deprecated. The current status of the file, which can be either
             `uploaded`, `processed`, or `error`.
         expires_at: The Unix timestamp (in seconds) for when the file will expire.
-        status_details: Deprecated. Deprecated. For details on why a fine-tuning training file
+        status_details: Deprecated. For details on why a fine-tuning training file
             failed validation, see the `error` field on `fine_tuning.job`.
     """
 

@@ -31,10 +31,10 @@ class CreateModerationRequest(BaseModel):
     """The `CreateModerationRequest` object.
 
     Attributes:
-        input: Input (or inputs) to classify. Can be a single string, an array of strings, or an
-            array of multi-modal input objects similar to other models.
-        model: The content moderation model you would like to use. Learn more in the moderation
-            guide, and learn about available models here.
+        input: Input (or inputs) to classify. Can be a single string, an array of
+            strings, or an array of multi-modal input objects similar to other models.
+        model: The content moderation model you would like to use. Learn more in the
+            moderation guide, and learn about available models here.
     """
 
     input: (
@@ -64,7 +64,8 @@ class CreateModerationRequestInputOption3ItemOption1(BaseModel):
 
     Attributes:
         type: Always `image_url`.
-        image_url: Contains either an image URL or a data URL for a base64 encoded image.
+        image_url: Contains either an image URL or a data URL for a base64 encoded
+            image.
     """
 
     type: Literal["image_url"]
@@ -117,9 +118,10 @@ class CreateModerationResponseResult(BaseModel):
     Attributes:
         flagged: Whether any of the below categories are flagged.
         categories: A list of the categories, and whether they are flagged or not.
-        category_scores: A list of the categories along with their scores as predicted by model.
-        category_applied_input_types: A list of the categories along with the input type(s) that
-            the score applies to.
+        category_scores: A list of the categories along with their scores as predicted
+            by model.
+        category_applied_input_types: A list of the categories along with the input
+            type(s) that the score applies to.
     """
 
     flagged: bool
@@ -134,36 +136,40 @@ class CreateModerationResponseResultCategories(BaseModel):
 
     Attributes:
         hate: Content that expresses, incites, or promotes hate based on race, gender,
-            ethnicity, religion, nationality, sexual orientation, disability status, or caste.
-            Hateful content aimed at non-protected groups (e.g., chess players) is harassment.
+            ethnicity, religion, nationality, sexual orientation, disability status, or
+            caste. Hateful content aimed at non-protected groups (e.g., chess players) is
+            harassment.
         hate_threatening: (JSON ``hate/threatening``) Hateful content that also includes
-            violence or serious harm towards the targeted group based on race, gender, ethnicity,
-            religion, nationality, sexual orientation, disability status, or caste.
-        harassment: Content that expresses, incites, or promotes harassing language towards any
-            target.
-        harassment_threatening: (JSON ``harassment/threatening``) Harassment content that also
-            includes violence or serious harm towards any target.
-        illicit: Content that includes instructions or advice that facilitate the planning or
-            execution of wrongdoing, or that gives advice or instruction on how to commit illicit
-            acts. For example, "how to shoplift" would fit this category.
-        illicit_violent: (JSON ``illicit/violent``) Content that includes instructions or advice
-            that facilitate the planning or execution of wrongdoing that also includes violence, or
-            that gives advice or instruction on the procurement of any weapon.
-        self_harm: (JSON ``self-harm``) Content that promotes, encourages, or depicts acts of
-            self-harm, such as suicide, cutting, and eating disorders.
-        self_harm_intent: (JSON ``self-harm/intent``) Content where the speaker expresses that
-            they are engaging or intend to engage in acts of self-harm, such as suicide, cutting,
-            and eating disorders.
-        self_harm_instructions: (JSON ``self-harm/instructions``) Content that encourages
-            performing acts of self-harm, such as suicide, cutting, and eating disorders, or that
-            gives instructions or advice on how to commit such acts.
-        sexual: Content meant to arouse sexual excitement, such as the description of sexual
-            activity, or that promotes sexual services (excluding sex education and wellness).
-        sexual_minors: (JSON ``sexual/minors``) Sexual content that includes an individual who
-            is under 18 years old.
+            violence or serious harm towards the targeted group based on race, gender,
+            ethnicity, religion, nationality, sexual orientation, disability status, or
+            caste.
+        harassment: Content that expresses, incites, or promotes harassing language
+            towards any target.
+        harassment_threatening: (JSON ``harassment/threatening``) Harassment content
+            that also includes violence or serious harm towards any target.
+        illicit: Content that includes instructions or advice that facilitate the
+            planning or execution of wrongdoing, or that gives advice or instruction on how
+            to commit illicit acts. For example, "how to shoplift" would fit this category.
+        illicit_violent: (JSON ``illicit/violent``) Content that includes instructions
+            or advice that facilitate the planning or execution of wrongdoing that also
+            includes violence, or that gives advice or instruction on the procurement of any
+            weapon.
+        self_harm: (JSON ``self-harm``) Content that promotes, encourages, or depicts
+            acts of self-harm, such as suicide, cutting, and eating disorders.
+        self_harm_intent: (JSON ``self-harm/intent``) Content where the speaker
+            expresses that they are engaging or intend to engage in acts of self-harm, such
+            as suicide, cutting, and eating disorders.
+        self_harm_instructions: (JSON ``self-harm/instructions``) Content that
+            encourages performing acts of self-harm, such as suicide, cutting, and eating
+            disorders, or that gives instructions or advice on how to commit such acts.
+        sexual: Content meant to arouse sexual excitement, such as the description of
+            sexual activity, or that promotes sexual services (excluding sex education and
+            wellness).
+        sexual_minors: (JSON ``sexual/minors``) Sexual content that includes an
+            individual who is under 18 years old.
         violence: Content that depicts death, violence, or physical injury.
-        violence_graphic: (JSON ``violence/graphic``) Content that depicts death, violence, or
-            physical injury in graphic detail.
+        violence_graphic: (JSON ``violence/graphic``) Content that depicts death,
+            violence, or physical injury in graphic detail.
     """
 
     hate: bool
@@ -187,25 +193,26 @@ class CreateModerationResponseResultCategoryAppliedInputTypes(BaseModel):
 
     Attributes:
         hate: The applied input type(s) for the category 'hate'.
-        hate_threatening: (JSON ``hate/threatening``) The applied input type(s) for the category
-            'hate/threatening'.
+        hate_threatening: (JSON ``hate/threatening``) The applied input type(s) for the
+            category 'hate/threatening'.
         harassment: The applied input type(s) for the category 'harassment'.
-        harassment_threatening: (JSON ``harassment/threatening``) The applied input type(s) for
-            the category 'harassment/threatening'.
+        harassment_threatening: (JSON ``harassment/threatening``) The applied input
+            type(s) for the category 'harassment/threatening'.
         illicit: The applied input type(s) for the category 'illicit'.
-        illicit_violent: (JSON ``illicit/violent``) The applied input type(s) for the category
-            'illicit/violent'.
-        self_harm: (JSON ``self-harm``) The applied input type(s) for the category 'self-harm'.
-        self_harm_intent: (JSON ``self-harm/intent``) The applied input type(s) for the category
-            'self-harm/intent'.
-        self_harm_instructions: (JSON ``self-harm/instructions``) The applied input type(s) for
-            the category 'self-harm/instructions'.
+        illicit_violent: (JSON ``illicit/violent``) The applied input type(s) for the
+            category 'illicit/violent'.
+        self_harm: (JSON ``self-harm``) The applied input type(s) for the category
+            'self-harm'.
+        self_harm_intent: (JSON ``self-harm/intent``) The applied input type(s) for the
+            category 'self-harm/intent'.
+        self_harm_instructions: (JSON ``self-harm/instructions``) The applied input
+            type(s) for the category 'self-harm/instructions'.
         sexual: The applied input type(s) for the category 'sexual'.
-        sexual_minors: (JSON ``sexual/minors``) The applied input type(s) for the category
-            'sexual/minors'.
+        sexual_minors: (JSON ``sexual/minors``) The applied input type(s) for the
+            category 'sexual/minors'.
         violence: The applied input type(s) for the category 'violence'.
-        violence_graphic: (JSON ``violence/graphic``) The applied input type(s) for the category
-            'violence/graphic'.
+        violence_graphic: (JSON ``violence/graphic``) The applied input type(s) for the
+            category 'violence/graphic'.
     """
 
     hate: list[Literal["text"]]
@@ -240,18 +247,19 @@ class CreateModerationResponseResultCategoryScores(BaseModel):
         hate_threatening: (JSON ``hate/threatening``) The score for the category
             'hate/threatening'.
         harassment: The score for the category 'harassment'.
-        harassment_threatening: (JSON ``harassment/threatening``) The score for the category
-            'harassment/threatening'.
+        harassment_threatening: (JSON ``harassment/threatening``) The score for the
+            category 'harassment/threatening'.
         illicit: The score for the category 'illicit'.
         illicit_violent: (JSON ``illicit/violent``) The score for the category
             'illicit/violent'.
         self_harm: (JSON ``self-harm``) The score for the category 'self-harm'.
         self_harm_intent: (JSON ``self-harm/intent``) The score for the category 'self-
             harm/intent'.
-        self_harm_instructions: (JSON ``self-harm/instructions``) The score for the category
-            'self-harm/instructions'.
+        self_harm_instructions: (JSON ``self-harm/instructions``) The score for the
+            category 'self-harm/instructions'.
         sexual: The score for the category 'sexual'.
-        sexual_minors: (JSON ``sexual/minors``) The score for the category 'sexual/minors'.
+        sexual_minors: (JSON ``sexual/minors``) The score for the category
+            'sexual/minors'.
         violence: The score for the category 'violence'.
         violence_graphic: (JSON ``violence/graphic``) The score for the category
             'violence/graphic'.

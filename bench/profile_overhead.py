@@ -1,0 +1,286 @@
+"""Where trio_openai's CPU goes per non-streaming chat completion (a diagnostic, not a bench).
+
+    .venv/bin/python bench/profile_overhead.py [--requests 3000] [--no-sample]
+
+Two views, against the local server (``_server.py``, another process):
+
+1. Stages: each CPU-only stage of one call timed in isolation (best of 7 loops,
+   ``time.process_time()``), next to what the floor (raw httpx2 + ``json.loads``)
+   does in its place. Their differences add up to most of our overhead.
+2. Sampling profile: pyinstrument samples a loop of real calls, with CPU time
+   (``process_time``) as its clock so that time spent waiting for the server or
+   for a busy core is not counted. The same for the floor. Printed: CPU per
+   request by package (self time), and the inclusive time of trio_openai's own
+   functions, in microseconds per request.
+
+pyinstrument is not a dependency: ``uv pip install -p .venv/bin/python pyinstrument``.
+Without it only the stages are shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx2
+import trio
+
+import trio_openai
+from _common import machine, start_server, table, versions
+from _server import COMPLETION_BYTES
+
+MESSAGES = [
+    {"role": "system", "content": "You are a helpful assistant."},
+    {"role": "user", "content": "Hi! What can you do for me today?"},
+]
+MODEL = "gpt-4o-mini"
+KEY = "sk-bench"
+
+
+def _best(fn: Callable[[], object], n: int = 3000, rep: int = 7) -> float:
+    best = float("inf")
+    for _ in range(rep):
+        start = time.process_time()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.process_time() - start) / n)
+    return best
+
+
+async def _abest(fn: Callable[[], Awaitable[object]], n: int = 3000, rep: int = 7) -> float:
+    best = float("inf")
+    for _ in range(rep):
+        start = time.process_time()
+        for _ in range(n):
+            await fn()
+        best = min(best, (time.process_time() - start) / n)
+    return best
+
+
+async def stages(port: int) -> list[list[str]]:
+    """Each CPU-only stage of a call, in isolation (no network)."""
+    import uuid
+
+    from trio_openai import _build, _decode, _retry
+    from trio_openai.types.chat import CreateChatCompletionResponse
+
+    base = f"http://127.0.0.1:{port}/v1"
+    rows: list[list[str]] = []
+
+    def row(stage: str, ours: float | None, floor: float | None, note: str = "") -> None:
+        rows.append(
+            [
+                stage,
+                f"{ours * 1e6:.1f}" if ours is not None else "-",
+                f"{floor * 1e6:.1f}" if floor is not None else "-",
+                f"{((ours or 0) - (floor or 0)) * 1e6:+.1f}",
+                note,
+            ]
+        )
+
+    async with (
+        trio_openai.open_client(api_key=KEY, base_url=base) as client,
+        httpx2.AsyncClient(trust_env=False) as raw,
+    ):
+        completions = client.chat.completions
+        build = type(completions).create._build  # type: ignore[attr-defined]
+        http, options = client.http_client, client.options
+        spec = build(completions, model=MODEL, messages=MESSAGES)
+        payload = {"model": MODEL, "messages": MESSAGES}
+        url = base + "/chat/completions"
+
+        row(
+            "method call -> RequestSpec (args, body_of)",
+            _best(lambda: build(completions, model=MODEL, messages=MESSAGES)),
+            None,
+            "resources/chat.py create()",
+        )
+        row(
+            "`client.chat.completions.create` lookup",
+            _best(lambda: client.chat.completions.create),
+            None,
+            "descriptor makes a BoundEndpoint per access",
+        )
+
+        async def ours_build() -> httpx2.Request:
+            return await _build.build_request(http, options, spec)
+
+        row(
+            "build the httpx2.Request",
+            await _abest(ours_build),
+            _best(lambda: raw.build_request("POST", url, json=payload, headers={"a": "b"})),
+            "_build.build_request vs httpx2 build_request(json=...)",
+        )
+        row("  of which: headers incl. uuid4 idempotency key",
+            _best(lambda: _build._headers(options, spec, "application/json")), None)  # fmt: skip
+        row("  of which: uuid.uuid4()", _best(lambda: str(uuid.uuid4())), None)
+        row(
+            "  of which: to_jsonable + json.dumps",
+            _best(
+                lambda: json.dumps(
+                    _build.to_jsonable(dict(spec.body)), separators=(",", ":"), ensure_ascii=False
+                ).encode()
+            ),
+            _best(lambda: json.dumps(payload).encode()),
+        )
+        request = await ours_build()
+        row(
+            "log URL: str(request.url.copy_with(query=None))",
+            _best(lambda: str(request.url.copy_with(query=None))),
+            None,
+            "_pipeline.send_spec, every call",
+        )
+
+        async def attempt() -> int:
+            return 1
+
+        policy = options.retry
+        row(
+            "retry loop around one successful attempt",
+            await _abest(lambda: _retry.run_with_retries(policy, attempt, method="POST", url=url)),
+            None,
+            "stamina.retry_context",
+        )
+        response = httpx2.Response(200, content=COMPLETION_BYTES, request=request)
+        row(
+            "decode: JSON -> CreateChatCompletionResponse",
+            _best(lambda: _decode.decode_json(COMPLETION_BYTES, CreateChatCompletionResponse, response)),  # noqa: E501
+            _best(lambda: json.loads(COMPLETION_BYTES)),
+            "json.loads + cattrs structure",
+        )
+    return rows
+
+
+# -- sampling profile ---------------------------------------------------------------------
+
+_PACKAGES = ("trio_openai", "httpx2", "httpcore2", "h11", "trio", "stamina", "tenacity", "cattrs",
+             "attrs", "anyio", "sniffio", "json", "uuid", "logging", "contextlib", "asyncio")  # fmt: skip
+
+
+def _package(path: str | None) -> str:
+    if not path:
+        return "(builtins/C)"
+    parts = Path(path).parts
+    for name in reversed(parts[:-1]):
+        if name in _PACKAGES:
+            return name
+    stem = Path(path).stem
+    if stem in _PACKAGES:
+        return stem
+    if path.startswith("<attrs generated"):
+        return "attrs (generated)"
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1]
+    return "stdlib/other"
+
+
+def _walk(frame: Any, by_package: dict[str, float], ours: dict[str, float], stack: set[str]) -> None:
+    package = _package(frame.file_path)
+    if frame.is_synthetic_leaf or frame.file_path is None:
+        # time not attributed to a Python frame: the caller's C calls (socket, epoll...)
+        package = "(C calls from " + _package(getattr(frame.parent, "file_path", None)) + ")"
+    by_package[package] += frame.total_self_time
+    key = f"{frame.function} ({frame.file_path_short}:{frame.line_no})"
+    if package == "trio_openai" and key not in stack:
+        ours[key] += frame.time
+        stack = stack | {key}
+    for child in frame.children:
+        _walk(child, by_package, ours, stack)
+
+
+async def _sample(
+    port: int, requests: int
+) -> tuple[dict[str, dict[str, float]], dict[str, float], float]:
+    from pyinstrument import Profiler
+    from pyinstrument.stack_sampler import get_stack_sampler
+
+    get_stack_sampler().timer_func = time.process_time
+    base = f"http://127.0.0.1:{port}/v1"
+    payload = {"model": MODEL, "messages": MESSAGES}
+    results: dict[str, dict[str, float]] = {}
+    ours_functions: dict[str, float] = defaultdict(float)
+    async with (
+        trio_openai.open_client(api_key=KEY, base_url=base) as client,
+        httpx2.AsyncClient(trust_env=False) as raw,
+    ):
+
+        async def floor() -> None:
+            response = await raw.post(base + "/chat/completions", json=payload, headers={"a": "b"})
+            json.loads(response.content)
+
+        async def ours() -> None:
+            await client.chat.completions.create(model=MODEL, messages=MESSAGES)
+
+        for name, call in (("floor", floor), ("trio_openai", ours)):
+            for _ in range(200):
+                await call()
+            profiler = Profiler(interval=0.0002, async_mode="disabled")
+            profiler.start()
+            for _ in range(requests):
+                await call()
+            session = profiler.stop()
+            by_package: dict[str, float] = defaultdict(float)
+            functions: dict[str, float] = defaultdict(float)
+            _walk(session.root_frame(), by_package, functions, set())
+            results[name] = {k: v / requests for k, v in by_package.items()}
+            results[name]["(total)"] = session.duration / requests
+            if name == "trio_openai":
+                ours_functions = {k: v / requests for k, v in functions.items()}
+    return results, ours_functions, 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--no-sample", action="store_true")
+    args = parser.parse_args()
+    print(machine())
+    print(versions())
+    with start_server() as port:
+        rows = trio.run(stages, port)
+        print("\nStages of one call, CPU in isolation (us; best of 7 loops)\n")
+        print(table(["stage", "trio_openai", "floor", "extra", "where"], rows))
+        if args.no_sample:
+            return
+        try:
+            import pyinstrument  # noqa: F401
+        except ImportError:
+            print("\n(pyinstrument not installed: no sampling profile)")
+            return
+        by_package, functions, _ = trio.run(_sample, port, args.requests)
+    packages = sorted(
+        set(by_package["floor"]) | set(by_package["trio_openai"]),
+        key=lambda p: -(by_package["trio_openai"].get(p, 0.0) - by_package["floor"].get(p, 0.0)),
+    )
+    print(f"\nSampled CPU per request by package, self time (us; {args.requests} requests)\n")
+    print(
+        table(
+            ["package", "trio_openai", "floor", "extra"],
+            [
+                [
+                    p,
+                    f"{by_package['trio_openai'].get(p, 0.0) * 1e6:.1f}",
+                    f"{by_package['floor'].get(p, 0.0) * 1e6:.1f}",
+                    f"{(by_package['trio_openai'].get(p, 0.0) - by_package['floor'].get(p, 0.0)) * 1e6:+.1f}",  # noqa: E501
+                ]
+                for p in packages
+                if max(by_package["trio_openai"].get(p, 0.0), by_package["floor"].get(p, 0.0))
+                >= 0.5e-6
+            ],
+        )
+    )
+    top = sorted(functions.items(), key=lambda kv: -kv[1])[:25]
+    print("\ntrio_openai functions, inclusive sampled CPU per request (us)\n")
+    print(table(["function", "us / request"], [[k, f"{v * 1e6:.1f}"] for k, v in top]))
+
+
+if __name__ == "__main__":
+    main()
