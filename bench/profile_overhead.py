@@ -7,11 +7,15 @@ Two views, against the local server (``_server.py``, another process):
 1. Stages: each CPU-only stage of one call timed in isolation (best of 7 loops,
    ``time.process_time()``), next to what the floor (raw httpx2 + ``json.loads``)
    does in its place. Their differences add up to most of our overhead.
-2. Sampling profile: pyinstrument samples a loop of real calls, with CPU time
-   (``process_time``) as its clock so that time spent waiting for the server or
-   for a busy core is not counted. The same for the floor. Printed: CPU per
-   request by package (self time), and the inclusive time of trio_openai's own
-   functions, in microseconds per request.
+2. Ablation: the real loop (as in ``overhead.py``) with one part of our
+   pipeline switched off at a time: the retry loop (``max_retries=0``) and the
+   typed decode (``json.loads`` only, patched in this process); what each saves
+   end to end.
+3. Sampling profile: pyinstrument (wall clock, 1 ms interval) over a loop of
+   real calls, for the floor and for us; time waiting in epoll is excluded.
+   Printed: time per request by package (self time) and the inclusive time of
+   trio_openai's own functions. (A CPU clock is not used: pyinstrument reads
+   its clock on every call event, and ``process_time`` is a system call.)
 
 pyinstrument is not a dependency: ``uv pip install -p .venv/bin/python pyinstrument``.
 Without it only the stages are shown.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from collections import defaultdict
@@ -159,34 +164,95 @@ async def stages(port: int) -> list[list[str]]:
     return rows
 
 
+# -- ablation: the real loop with parts of our pipeline switched off -----------------------
+
+
+async def ablation(port: int, requests: int, rounds: int) -> list[list[str]]:
+    """End-to-end CPU per request of our client with one part removed at a time."""
+    from trio_openai import _client
+
+    base = f"http://127.0.0.1:{port}/v1"
+    payload = {"model": MODEL, "messages": MESSAGES}
+    typed = _client.decode_json
+
+    def untyped(content: bytes, tp: Any, response: Any) -> Any:
+        return json.loads(content)
+
+    async with (
+        trio_openai.open_client(api_key=KEY, base_url=base) as client,
+        trio_openai.open_client(api_key=KEY, base_url=base, max_retries=0) as no_retry,
+        httpx2.AsyncClient(trust_env=False) as raw,
+    ):
+
+        async def floor() -> None:
+            response = await raw.post(base + "/chat/completions", json=payload, headers={"a": "b"})
+            json.loads(response.content)
+
+        def ours(c: Any) -> Callable[[], Awaitable[object]]:
+            return lambda: c.chat.completions.create(model=MODEL, messages=MESSAGES)
+
+        variants: dict[str, tuple[Callable[[], Awaitable[object]], Any]] = {
+            "floor (httpx2 + json.loads)": (floor, typed),
+            "trio_openai (default)": (ours(client), typed),
+            "  max_retries=0 (no stamina loop)": (ours(no_retry), typed),
+            "  untyped decode (json.loads only)": (ours(client), untyped),
+            "  max_retries=0 + untyped": (ours(no_retry), untyped),
+        }
+        for call, decode in variants.values():
+            _client.decode_json = decode
+            for _ in range(200):
+                await call()
+        samples: dict[str, list[float]] = {name: [] for name in variants}
+        names = list(variants)
+        try:
+            for r in range(rounds):
+                for i in range(len(names)):
+                    name = names[(i + r) % len(names)]
+                    call, decode = variants[name]
+                    _client.decode_json = decode
+                    start = time.process_time()
+                    for _ in range(requests):
+                        await call()
+                    samples[name].append((time.process_time() - start) / requests)
+        finally:
+            _client.decode_json = typed
+    med = {n: statistics.median(v) for n, v in samples.items()}
+    default = med["trio_openai (default)"]
+    return [
+        [name, f"{med[name] * 1e6:.0f}", f"{(default - med[name]) * 1e6:+.0f}"
+         if name.startswith("  ") else "", f"{med[name] / med[names[0]]:.2f}x"]
+        for name in names
+    ]  # fmt: skip
+
+
 # -- sampling profile ---------------------------------------------------------------------
 
 _PACKAGES = ("trio_openai", "httpx2", "httpcore2", "h11", "trio", "stamina", "tenacity", "cattrs",
-             "attrs", "anyio", "sniffio", "json", "uuid", "logging", "contextlib", "asyncio")  # fmt: skip
+             "attrs", "outcome", "sniffio", "json", "uuid", "logging", "contextlib", "asyncio",
+             "typing", "functools", "enum", "re", "urllib")  # fmt: skip
 
 
 def _package(path: str | None) -> str:
     if not path:
-        return "(builtins/C)"
+        return "(other)"
+    if path.startswith("<attrs generated"):
+        return "attrs (generated methods)"
     parts = Path(path).parts
     for name in reversed(parts[:-1]):
         if name in _PACKAGES:
             return name
-    stem = Path(path).stem
-    if stem in _PACKAGES:
-        return stem
-    if path.startswith("<attrs generated"):
-        return "attrs (generated)"
-    if "site-packages" in parts:
-        return parts[parts.index("site-packages") + 1]
+    if Path(path).stem in _PACKAGES:
+        return Path(path).stem
     return "stdlib/other"
 
 
-def _walk(frame: Any, by_package: dict[str, float], ours: dict[str, float], stack: set[str]) -> None:
+def _walk(frame: Any, by_package: dict[str, float], ours: dict[str, float], stack: frozenset[str]) -> None:  # noqa: E501
+    if frame.is_synthetic:
+        return  # counted in its parent's total_self_time
     package = _package(frame.file_path)
-    if frame.is_synthetic_leaf or frame.file_path is None:
-        # time not attributed to a Python frame: the caller's C calls (socket, epoll...)
-        package = "(C calls from " + _package(getattr(frame.parent, "file_path", None)) + ")"
+    if frame.function == "get_events" and package == "trio":
+        by_package["(idle: waiting in epoll)"] += frame.time
+        return
     by_package[package] += frame.total_self_time
     key = f"{frame.function} ({frame.file_path_short}:{frame.line_no})"
     if package == "trio_openai" and key not in stack:
@@ -196,17 +262,14 @@ def _walk(frame: Any, by_package: dict[str, float], ours: dict[str, float], stac
         _walk(child, by_package, ours, stack)
 
 
-async def _sample(
-    port: int, requests: int
-) -> tuple[dict[str, dict[str, float]], dict[str, float], float]:
+async def sample(port: int, requests: int) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """pyinstrument (wall clock, idle time removed) over a loop of real calls, per request."""
     from pyinstrument import Profiler
-    from pyinstrument.stack_sampler import get_stack_sampler
 
-    get_stack_sampler().timer_func = time.process_time
     base = f"http://127.0.0.1:{port}/v1"
     payload = {"model": MODEL, "messages": MESSAGES}
     results: dict[str, dict[str, float]] = {}
-    ours_functions: dict[str, float] = defaultdict(float)
+    ours_functions: dict[str, float] = {}
     async with (
         trio_openai.open_client(api_key=KEY, base_url=base) as client,
         httpx2.AsyncClient(trust_env=False) as raw,
@@ -222,24 +285,26 @@ async def _sample(
         for name, call in (("floor", floor), ("trio_openai", ours)):
             for _ in range(200):
                 await call()
-            profiler = Profiler(interval=0.0002, async_mode="disabled")
+            profiler = Profiler(interval=0.001, async_mode="disabled")
             profiler.start()
             for _ in range(requests):
                 await call()
             session = profiler.stop()
             by_package: dict[str, float] = defaultdict(float)
             functions: dict[str, float] = defaultdict(float)
-            _walk(session.root_frame(), by_package, functions, set())
+            _walk(session.root_frame(), by_package, functions, frozenset())
+            busy = sum(v for k, v in by_package.items() if not k.startswith("(idle"))
             results[name] = {k: v / requests for k, v in by_package.items()}
-            results[name]["(total)"] = session.duration / requests
+            results[name]["(total busy)"] = busy / requests
             if name == "trio_openai":
                 ours_functions = {k: v / requests for k, v in functions.items()}
-    return results, ours_functions, 0.0
+    return results, ours_functions
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=1000, help="per round / profile")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-sample", action="store_true")
     args = parser.parse_args()
     print(machine())
@@ -248,6 +313,12 @@ def main() -> None:
         rows = trio.run(stages, port)
         print("\nStages of one call, CPU in isolation (us; best of 7 loops)\n")
         print(table(["stage", "trio_openai", "floor", "extra", "where"], rows))
+        rows = trio.run(ablation, port, args.requests, args.rounds)
+        print(
+            f"\nEnd to end with parts switched off (us CPU per request; median of "
+            f"{args.rounds} rounds x {args.requests})\n"
+        )
+        print(table(["variant", "us CPU / request", "saves", "vs floor"], rows))
         if args.no_sample:
             return
         try:
@@ -255,31 +326,33 @@ def main() -> None:
         except ImportError:
             print("\n(pyinstrument not installed: no sampling profile)")
             return
-        by_package, functions, _ = trio.run(_sample, port, args.requests)
-    packages = sorted(
-        set(by_package["floor"]) | set(by_package["trio_openai"]),
-        key=lambda p: -(by_package["trio_openai"].get(p, 0.0) - by_package["floor"].get(p, 0.0)),
+        by_package, functions = trio.run(sample, port, args.requests)
+    ours, floor = by_package["trio_openai"], by_package["floor"]
+    packages = sorted(set(floor) | set(ours), key=lambda p: -(ours.get(p, 0.0) - floor.get(p, 0.0)))
+    print(
+        f"\nSampled time per request by package, self time, idle excluded "
+        f"(us, wall clock; {args.requests} requests)\n"
     )
-    print(f"\nSampled CPU per request by package, self time (us; {args.requests} requests)\n")
     print(
         table(
             ["package", "trio_openai", "floor", "extra"],
             [
-                [
-                    p,
-                    f"{by_package['trio_openai'].get(p, 0.0) * 1e6:.1f}",
-                    f"{by_package['floor'].get(p, 0.0) * 1e6:.1f}",
-                    f"{(by_package['trio_openai'].get(p, 0.0) - by_package['floor'].get(p, 0.0)) * 1e6:+.1f}",  # noqa: E501
-                ]
+                [p, f"{ours.get(p, 0.0) * 1e6:.1f}", f"{floor.get(p, 0.0) * 1e6:.1f}",
+                 f"{(ours.get(p, 0.0) - floor.get(p, 0.0)) * 1e6:+.1f}"]
                 for p in packages
-                if max(by_package["trio_openai"].get(p, 0.0), by_package["floor"].get(p, 0.0))
-                >= 0.5e-6
+                if max(ours.get(p, 0.0), floor.get(p, 0.0)) >= 0.5e-6
             ],
         )
+    )  # fmt: skip
+    busy = ours["(total busy)"]
+    top = sorted(functions.items(), key=lambda kv: -kv[1])[:22]
+    print("\ntrio_openai functions, inclusive sampled time per request (idle excluded)\n")
+    print(
+        table(
+            ["function", "us / request", "% of busy"],
+            [[k, f"{v * 1e6:.1f}", f"{v / busy * 100:.0f}%"] for k, v in top],
+        )
     )
-    top = sorted(functions.items(), key=lambda kv: -kv[1])[:25]
-    print("\ntrio_openai functions, inclusive sampled CPU per request (us)\n")
-    print(table(["function", "us / request"], [[k, f"{v * 1e6:.1f}"] for k, v in top]))
 
 
 if __name__ == "__main__":
