@@ -274,3 +274,31 @@ async def test_binary_calls_accept_any_content_type() -> None:
         await client.models.list()
     assert rec.requests[0].headers["accept"] == "*/*"
     assert rec.requests[1].headers["accept"] == "application/json"
+
+
+async def test_a_supplied_pool_keeps_its_own_params_cookies_and_headers() -> None:
+    rec = Recorder()
+    transport = httpx2.MockTransport(rec)
+    async with httpx2.AsyncClient(
+        transport=transport, params={"tenant": "t1"}, cookies={"sid": "c1"}, headers={"X-Pool": "p"}
+    ) as http:
+        async with trio_openai.open_client(
+            api_key=KEY, base_url="http://test.invalid/v1", http_client=http
+        ) as client:
+            await Probe(client).list("/files", limit=2)
+    request = rec.requests[0]
+    assert request.url.params["tenant"] == "t1"
+    assert request.url.params["limit"] == "2"
+    assert request.headers["cookie"] == "sid=c1"
+    assert request.headers["x-pool"] == "p"
+    assert request.headers["authorization"] == f"Bearer {KEY}"
+
+
+async def test_query_values_are_percent_encoded() -> None:
+    rec = Recorder()
+    async with mock_client(rec) as (_, probe):
+        await probe.list("/files", after="a b&c", order=["x", "y"], flag=True)
+    params = rec.requests[0].url.params
+    assert params["after"] == "a b&c"
+    assert params.get_list("order") == ["x", "y"]
+    assert params["flag"] == "true"

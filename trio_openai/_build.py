@@ -2,6 +2,11 @@
 
 Built once per call, before the first attempt: every retry resends the very same
 request, so its ``Idempotency-Key`` header is the same across attempts.
+
+What every request of a client view shares (the pool's default headers merged with
+ours, the timeout, parsed URLs) is computed once per view by `RequestBuilder`: building
+through ``httpx2.AsyncClient.build_request`` re-merges and re-parses all of it on every
+call, which costs more than the rest of our pipeline together (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -9,15 +14,17 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, final
+from urllib.parse import quote, urlencode
 
+import attrs
 import httpx2
 
 from ._options import AzureConfig, ClientOptions
 from ._request import RequestSpec, merge_query
 from ._types import NotGiven
 
-__all__ = ["build_request", "to_jsonable"]
+__all__ = ["RequestBuilder", "to_jsonable"]
 
 _USER_AGENT = "trio-openai/0.1"
 # Azure serves these routes below /deployments/{deployment}.
@@ -28,6 +35,8 @@ _AZURE_DEPLOYMENT_ROUTES = (
     "/audio/",
     "/images/",
 )
+# Parsed URLs kept per client view; paths with ids or cursors make new ones, so bound it.
+_URL_CACHE_SIZE = 512
 
 
 def to_jsonable(value: object) -> object:
@@ -43,86 +52,134 @@ def to_jsonable(value: object) -> object:
     return unstructure(value)
 
 
-async def build_request(
-    http: httpx2.AsyncClient,
-    options: ClientOptions,
-    spec: RequestSpec[Any],
-    *,
-    accept: str = "application/json",
-) -> httpx2.Request:
-    """Build the HTTP request for *spec*.
+@final
+@attrs.define(eq=False)
+class RequestBuilder:
+    """Builds the HTTP requests of one client view.
 
     Args:
-        http: The client whose ``build_request`` applies its own defaults.
-        options: The calling client's options.
-        spec: The call.
-        accept: The ``Accept`` header (``text/event-stream`` for streams).
-
-    Raises:
-        TypeError: A file argument is of an unsupported type.
+        http: The session's pool; its default headers are merged in once. A pool
+            with default query parameters, cookies or a base URL of its own is
+            built through ``http.build_request`` so that those still apply.
+        options: The view's options.
     """
-    body: dict[str, object] | None = None
-    if spec.body is not None or spec.extra_body:
-        body = dict(spec.body or {})
-        if spec.extra_body:
-            body.update(spec.extra_body)
 
-    path = spec.path
-    query: dict[str, object] = dict(options.query)
-    if options.azure is not None:
-        path = _azure_path(options.azure, path, body)
-        if options.azure.api_version is not None:
-            query["api-version"] = options.azure.api_version
-    if spec.query:
-        query.update(spec.query)
-    if spec.extra_query:
-        query.update(spec.extra_query)
+    http: httpx2.AsyncClient
+    options: ClientOptions
+    _headers: dict[str, str] = attrs.field(init=False)
+    _timeout: dict[str, float | None] = attrs.field(init=False)
+    _urls: dict[str, httpx2.URL] = attrs.field(init=False, factory=dict)
+    _generic: bool = attrs.field(init=False)
 
-    headers = _headers(options, spec, accept)
+    def __attrs_post_init__(self) -> None:
+        options = self.options
+        # Lower-case names, so that a caller's header replaces ours whatever its case.
+        headers = {k.lower(): v for k, v in self.http.headers.items()}
+        headers["user-agent"] = _USER_AGENT
+        key = options.api_key.get_secret_value()
+        if options.azure is not None:
+            headers["api-key"] = key
+        else:
+            headers["authorization"] = f"Bearer {key}"
+        if options.organization:
+            headers["openai-organization"] = options.organization
+        if options.project:
+            headers["openai-project"] = options.project
+        headers.update({k.lower(): v for k, v in options.headers.items()})
+        self._headers = headers
+        self._timeout = options.timeout.as_dict()
+        http = self.http
+        self._generic = bool(http.params or http.cookies or str(http.base_url))
 
-    content: bytes | None = None
-    files: Any = None
-    data: Any = None
-    if spec.files is not None:
-        from ._files import build_multipart
+    async def build(self, spec: RequestSpec[Any], *, accept: str) -> httpx2.Request:
+        """Build the HTTP request for *spec*.
 
-        files, data = await build_multipart(spec.files, to_jsonable(body or {}))  # type: ignore[arg-type]
-    elif body is not None:
-        content = json.dumps(to_jsonable(body), separators=(",", ":"), ensure_ascii=False).encode()
-        headers["content-type"] = "application/json"
+        Args:
+            spec: The call.
+            accept: The ``Accept`` header (``text/event-stream`` for streams).
 
-    timeout = options.timeout if isinstance(spec.timeout, NotGiven) else spec.timeout
-    return http.build_request(
-        spec.method,
-        options.base_url + path,
-        params=merge_query(query) or None,
-        headers=headers,
-        content=content,
-        files=files,
-        data=data,
-        timeout=timeout,
-    )
+        Raises:
+            TypeError: A file argument is of an unsupported type, or Azure has no
+                deployment for a deployment route.
+        """
+        options = self.options
+        body: dict[str, object] | None = None
+        if spec.body is not None or spec.extra_body:
+            body = dict(spec.body or {})
+            if spec.extra_body:
+                body.update(spec.extra_body)
 
+        path = spec.path
+        query: dict[str, object] = dict(options.query)
+        if options.azure is not None:
+            path = _azure_path(options.azure, path, body)
+            if options.azure.api_version is not None:
+                query["api-version"] = options.azure.api_version
+        if spec.query:
+            query.update(spec.query)
+        if spec.extra_query:
+            query.update(spec.extra_query)
 
-def _headers(options: ClientOptions, spec: RequestSpec[Any], accept: str) -> dict[str, str]:
-    key = options.api_key.get_secret_value()
-    # Lower-case names, so that a caller's header replaces ours whatever its case.
-    headers = {"accept": accept, "user-agent": _USER_AGENT}
-    if options.azure is not None:
-        headers["api-key"] = key
-    else:
-        headers["authorization"] = f"Bearer {key}"
-    if options.organization:
-        headers["openai-organization"] = options.organization
-    if options.project:
-        headers["openai-project"] = options.project
-    if spec.method != "GET":
-        headers["idempotency-key"] = f"trio-openai-{uuid.uuid4()}"
-    for extra in (options.headers, spec.extra_headers):
-        if extra:
-            headers.update({k.lower(): v for k, v in extra.items()})
-    # An empty value removes a default header (e.g. extra_headers={"Idempotency-Key": ""}).
-    return {k: v for k, v in headers.items() if v != ""}
+        headers = dict(self._headers)
+        headers["accept"] = accept
+        if spec.method != "GET":
+            headers["idempotency-key"] = f"trio-openai-{uuid.uuid4()}"
+
+        content: bytes | None = None
+        files: Any = None
+        data: Any = None
+        if spec.files is not None:
+            from ._files import build_multipart
+
+            form = to_jsonable(body or {})
+            files, data = await build_multipart(spec.files, form)  # type: ignore[arg-type]
+        elif body is not None:
+            content = json.dumps(
+                to_jsonable(body), separators=(",", ":"), ensure_ascii=False
+            ).encode()
+            headers["content-type"] = "application/json"
+        if spec.extra_headers:
+            headers.update({k.lower(): v for k, v in spec.extra_headers.items()})
+        # An empty value removes a default header (e.g. extra_headers={"Idempotency-Key": ""}).
+        headers = {k: v for k, v in headers.items() if v != ""}
+
+        timeout = (
+            self._timeout
+            if isinstance(spec.timeout, NotGiven)
+            else httpx2.Timeout(spec.timeout).as_dict()
+        )
+        pairs = merge_query(query)
+        if self._generic:
+            return self.http.build_request(
+                spec.method,
+                options.base_url + path,
+                params=pairs or None,
+                headers=headers,
+                content=content,
+                files=files,
+                data=data,
+                extensions={"timeout": timeout},
+            )
+        target = options.base_url + path
+        if pairs:
+            target += "?" + urlencode(pairs, quote_via=quote)
+        return httpx2.Request(
+            spec.method,
+            self._url(target),
+            headers=headers,
+            content=content,
+            files=files,
+            data=data,
+            extensions={"timeout": timeout},
+        )
+
+    def _url(self, text: str) -> httpx2.URL:
+        url = self._urls.get(text)
+        if url is None:
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            url = self._urls[text] = httpx2.URL(text)
+        return url
 
 
 def _azure_path(azure: AzureConfig, path: str, body: Mapping[str, object] | None) -> str:

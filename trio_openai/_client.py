@@ -25,6 +25,7 @@ import attrs
 import httpx2
 import trio
 
+from ._build import RequestBuilder
 from ._decode import decode_json
 from ._errors import ClientClosedError, ConfigurationError
 from ._options import DEFAULT_BASE_URL, AzureConfig, ClientOptions
@@ -74,12 +75,13 @@ class Client(RootResources):
     shares this session.
     """
 
-    __slots__ = ("_children", "_options", "_session")
+    __slots__ = ("_builder", "_children", "_options", "_session")
 
     def __init__(self, session: _Session, options: ClientOptions) -> None:
         self._session = session
         self._options = options
         self._children: dict[str, Any] = {}
+        self._builder = RequestBuilder(session.http, options)
 
     @property
     def _root(self) -> Client:
@@ -160,7 +162,7 @@ class Client(RootResources):
 
     async def _execute(self, spec: RequestSpec[T]) -> T:
         session = self._check_open()
-        outcome = await send_spec(session.http, session.send, self._options, spec)
+        outcome = await send_spec(self._builder, session.send, self._options.retry, spec)
         return self._decode(spec, outcome.response, outcome.content or b"")
 
     def _decode(self, spec: RequestSpec[T], response: httpx2.Response, content: bytes) -> T:
@@ -176,7 +178,7 @@ class Client(RootResources):
 
     async def _execute_raw(self, spec: RequestSpec[T]) -> APIResponse[T]:
         session = self._check_open()
-        outcome = await send_spec(session.http, session.send, self._options, spec)
+        outcome = await send_spec(self._builder, session.send, self._options.retry, spec)
         content = outcome.content or b""
         return APIResponse(
             http_response=outcome.response,
@@ -187,7 +189,9 @@ class Client(RootResources):
     @asynccontextmanager
     async def _execute_streaming(self, spec: RequestSpec[Any]) -> AsyncIterator[StreamedResponse]:
         session = self._check_open()
-        outcome = await send_spec(session.http, session.send, self._options, spec, read=False)
+        outcome = await send_spec(
+            self._builder, session.send, self._options.retry, spec, read=False
+        )
         try:
             yield StreamedResponse(outcome.response)
         finally:
@@ -202,9 +206,9 @@ class Client(RootResources):
 
         session = self._check_open()
         outcome = await send_spec(
-            session.http,
+            self._builder,
             session.send,
-            self._options,
+            self._options.retry,
             spec.request,
             read=False,
             accept="text/event-stream",

@@ -16,12 +16,11 @@ from typing import Any, Protocol
 import attrs
 import httpx2
 
-from ._build import build_request
+from ._build import RequestBuilder
 from ._decode import error_body
 from ._errors import status_error
-from ._options import ClientOptions
 from ._request import RequestSpec
-from ._retry import run_with_retries
+from ._retry import RetryPolicy, run_with_retries
 from ._send import open_response, read_body
 
 __all__ = ["Layer", "Outcome", "SendFn", "compose", "send_spec"]
@@ -67,9 +66,9 @@ class Outcome:
 
 
 async def send_spec(
-    http: httpx2.AsyncClient,
+    builder: RequestBuilder,
     send: SendFn,
-    options: ClientOptions,
+    policy: RetryPolicy,
     spec: RequestSpec[Any],
     *,
     read: bool = True,
@@ -78,9 +77,9 @@ async def send_spec(
     """Run one call: build its request once, then attempt it under the retry policy.
 
     Args:
-        http: The session's HTTP client (for building the request).
+        builder: The calling client view's request builder.
         send: The composed send function of the session (see `compose`).
-        options: The calling client's options.
+        policy: The retry policy.
         spec: The call.
         read: Read the body inside each attempt (a drop mid-body is then retried);
             ``False`` leaves it unread for streaming, and retries only until the
@@ -93,20 +92,27 @@ async def send_spec(
     """
     if accept is None:
         accept = "application/json" if spec.kind == "json" else "*/*"
-    request = await build_request(http, options, spec, accept=accept)
-    url = str(request.url.copy_with(query=None))
+    request = await builder.build(spec, accept=accept)
     tries = 0
+    debug = log.isEnabledFor(logging.DEBUG)
 
     async def attempt() -> Outcome:
         nonlocal tries
         tries += 1
-        log.debug("sending %s %s (attempt %d)", request.method, url, tries)
+        if debug:
+            log.debug("sending %s %s (attempt %d)", request.method, _where(request), tries)
         response = await send(request)
+        if debug:
+            log.debug("%s %s -> %d", request.method, _where(request), response.status_code)
         if response.status_code >= 400:
             body = error_body(await read_body(response))
-            log.debug("%s %s -> %d", request.method, url, response.status_code)
             raise status_error(response, body)
         content = await read_body(response) if read else None
         return Outcome(response, content, tries - 1)
 
-    return await run_with_retries(options.retry, attempt, method=request.method, url=url)
+    return await run_with_retries(policy, attempt, request=request)
+
+
+def _where(request: httpx2.Request) -> str:
+    """The request's URL without its query (which may carry ids worth keeping out of logs)."""
+    return str(request.url.copy_with(query=None))

@@ -149,24 +149,33 @@ async def run_with_retries(
     policy: RetryPolicy,
     attempt: Callable[[], Awaitable[T]],
     *,
-    method: str,
-    url: str,
+    request: httpx2.Request,
 ) -> T:
     """Run *attempt* until it succeeds or the policy gives up; raise the last error.
+
+    The first attempt runs on its own: a call that succeeds at once (nearly all of
+    them) pays nothing for the retry machinery. Once it fails with a retryable
+    error, that error is replayed into stamina's loop, which then drives every
+    wait and retry.
 
     Args:
         policy: The retry policy.
         attempt: One try of the call (build nothing here: the request, and so
             its idempotency key, is the same across tries).
-        method: The HTTP method, for hooks and logs.
-        url: The URL, for hooks and logs.
+        request: The request, for hooks and logs.
     """
-    if policy.max_retries == 0:
+    try:
         return await attempt()
+    except APIError as error:
+        if policy.max_retries == 0 or not policy.should_retry(error):
+            raise
+        first_failure: APIError | None = error
 
     import stamina
     import trio
 
+    method = request.method
+    url = str(request.url.copy_with(query=None))
     failures = 0
 
     def decide(error: Exception) -> bool | float:
@@ -218,5 +227,8 @@ async def run_with_retries(
         on=decide, attempts=None, timeout=None, wait_jitter=0.0
     ):
         with try_:
+            if first_failure is not None:
+                replay, first_failure = first_failure, None
+                raise replay
             return await attempt()
     raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
