@@ -46,7 +46,11 @@ def have_openai() -> bool:
     """Whether the official SDK (the peer) is installed."""
     import importlib.util
 
-    if importlib.util.find_spec("openai") is None:
+    try:
+        found = importlib.util.find_spec("openai") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
         print(
             "note: the official `openai` package is not installed: its column is skipped "
             "(uv pip install -e '.[bench]')\n"
@@ -89,10 +93,11 @@ def versions() -> str:
     """The versions of the packages compared."""
     from importlib.metadata import PackageNotFoundError, version
 
-    parts = []
-    for name in ("trio-openai", "openai", "httpx2", "trio", "cattrs", "attrs", "stamina"):
+    def one(name: str) -> str:
         try:
-            parts.append(f"{name} {version(name)}")
+            return f"{name} {version(name)}"
         except PackageNotFoundError:
-            parts.append(f"{name} (not installed)")
-    return ", ".join(parts)
+            return f"{name} (not installed)"
+
+    names = ("trio-openai", "openai", "httpx2", "trio", "cattrs", "attrs", "stamina")
+    return ", ".join(one(name) for name in names)

@@ -139,21 +139,22 @@ def main() -> None:
     seconds = {n: median([s for s, _ in v]) for n, v in samples.items()}
     rss = {n: median([r for _, r in v]) / 1024 for n, v in samples.items()}
     peer = "import openai" if "import openai" in cases else None
-    rows = []
-    for name in cases:
-        rows.append(
-            [
-                name,
-                f"{seconds[name] * 1e3:.1f}" if name != BASELINE else "-",
-                f"{rss[name]:.1f}",
-                f"{rss[name] - rss[BASELINE]:.1f}" if name != BASELINE else "-",
-                f"{seconds[name] / seconds[peer]:.2f}x" if peer and name != BASELINE else "n/a",
-            ]
-        )
+    rows = [
+        [
+            name,
+            f"{seconds[name] * 1e3:.1f}" if name != BASELINE else "-",
+            f"{rss[name]:.1f}",
+            f"{rss[name] - rss[BASELINE]:.1f}" if name != BASELINE else "-",
+            f"{seconds[name] / seconds[peer]:.2f}x" if peer and name != BASELINE else "n/a",
+        ]
+        for name in cases
+    ]
     print()
     cache = "no bytecode cache" if args.no_bytecode else "bytecode cached"
     print(f"Import cost in a fresh interpreter ({cache}; median of {args.runs} runs)\n")
-    print(table(["what", "import ms", "peak RSS MiB", "RSS added MiB", "time vs import openai"], rows))
+    print(
+        table(["what", "import ms", "peak RSS MiB", "RSS added MiB", "time vs import openai"], rows)
+    )
     print()
     if peer:
         ratio = seconds["import trio_openai"] / seconds[peer]

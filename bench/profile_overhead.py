@@ -1,24 +1,27 @@
 """Where trio_openai's CPU goes per non-streaming chat completion (a diagnostic, not a bench).
 
-    .venv/bin/python bench/profile_overhead.py [--requests 3000] [--no-sample]
+    .venv/bin/python bench/profile_overhead.py [--requests 1000] [--rounds 5] [--sample]
 
-Two views, against the local server (``_server.py``, another process):
+Three views, against the local server (``_server.py``, another process):
 
 1. Stages: each CPU-only stage of one call timed in isolation (best of 7 loops,
    ``time.process_time()``), next to what the floor (raw httpx2 + ``json.loads``)
-   does in its place. Their differences add up to most of our overhead.
+   does in its place.
 2. Ablation: the real loop (as in ``overhead.py``) with one part of our
-   pipeline switched off at a time: the retry loop (``max_retries=0``) and the
-   typed decode (``json.loads`` only, patched in this process); what each saves
-   end to end.
-3. Sampling profile: pyinstrument (wall clock, 1 ms interval) over a loop of
-   real calls, for the floor and for us; time waiting in epoll is excluded.
+   pipeline switched off at a time: the retry loop (``max_retries=0``), the
+   typed decode (``json.loads`` only, patched in this process), and a sketch of
+   a leaner ``send_spec`` (`_prototype_send_spec`, patched in this process:
+   the library is not changed); what each saves end to end.
+3. With ``--sample``, a sampling profile: pyinstrument (wall clock, 1 ms
+   interval) over a loop of real calls, for the floor and for us; time waiting
+   in epoll is excluded.
    Printed: time per request by package (self time) and the inclusive time of
    trio_openai's own functions. (A CPU clock is not used: pyinstrument reads
    its clock on every call event, and ``process_time`` is a system call.)
 
 pyinstrument is not a dependency: ``uv pip install -p .venv/bin/python pyinstrument``.
-Without it only the stages are shown.
+Without it ``--sample`` is skipped. Its numbers are wall clock, so on a busy
+machine they run high; compare the two columns, not the absolute values.
 """
 
 from __future__ import annotations
@@ -37,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx2
 import trio
-
-import trio_openai
 from _common import machine, start_server, table, versions
 from _server import COMPLETION_BYTES
+
+import trio_openai
 
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},
@@ -157,7 +160,11 @@ async def stages(port: int) -> list[list[str]]:
         response = httpx2.Response(200, content=COMPLETION_BYTES, request=request)
         row(
             "decode: JSON -> CreateChatCompletionResponse",
-            _best(lambda: _decode.decode_json(COMPLETION_BYTES, CreateChatCompletionResponse, response)),  # noqa: E501
+            _best(
+                lambda: _decode.decode_json(
+                    COMPLETION_BYTES, CreateChatCompletionResponse, response
+                )
+            ),
             _best(lambda: json.loads(COMPLETION_BYTES)),
             "json.loads + cattrs structure",
         )
@@ -167,16 +174,87 @@ async def stages(port: int) -> list[list[str]]:
 # -- ablation: the real loop with parts of our pipeline switched off -----------------------
 
 
+def _prototype_send_spec() -> Callable[..., Awaitable[Any]]:
+    """A sketch of a leaner `_pipeline.send_spec`, to measure what the suggestions save.
+
+    Success path only (it re-raises on the first error: not a replacement). It
+    (a) makes the first attempt outside the stamina loop, (b) takes the log URL
+    as ``base_url + path`` instead of re-parsing the request URL, and (c) builds
+    the ``httpx2.Request`` directly, with a cached ``httpx2.URL`` and headers
+    merged once per client, and ``json.dumps(default=...)`` instead of walking
+    the body with ``to_jsonable``.
+    """
+    import functools
+    import uuid
+
+    from trio_openai._build import _USER_AGENT
+    from trio_openai._converter import unstructure
+    from trio_openai._decode import error_body
+    from trio_openai._errors import status_error
+    from trio_openai._pipeline import Outcome
+    from trio_openai._send import read_body
+
+    parse_url = functools.lru_cache(maxsize=256)(httpx2.URL)
+    static: dict[tuple[int, str], list[tuple[str, str]]] = {}
+    dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=unstructure).encode
+
+    def headers_for(http: httpx2.AsyncClient, options: Any, accept: str) -> list[tuple[str, str]]:
+        key = (id(options), accept)
+        cached = static.get(key)
+        if cached is None:
+            merged = dict(http.headers)
+            merged.update(
+                {
+                    "accept": accept,
+                    "user-agent": _USER_AGENT,
+                    "authorization": f"Bearer {options.api_key.get_secret_value()}",
+                }
+            )
+            cached = static[key] = list(merged.items())
+        return cached
+
+    async def send_spec(
+        http: httpx2.AsyncClient,
+        send: Any,
+        options: Any,
+        spec: Any,
+        *,
+        read: bool = True,
+        accept: str = "application/json",
+    ) -> Any:
+        url = options.base_url + spec.path
+        headers = [
+            *headers_for(http, options, accept),
+            ("idempotency-key", f"trio-openai-{uuid.uuid4()}"),
+            ("content-type", "application/json"),
+        ]
+        request = httpx2.Request(
+            spec.method,
+            parse_url(url),
+            headers=headers,
+            content=dumps(spec.body).encode(),
+            extensions={"timeout": options.timeout.as_dict()},
+        )
+        response = await send(request)
+        if response.status_code >= 400:
+            raise status_error(response, error_body(await read_body(response)))
+        content = await read_body(response) if read else None
+        return Outcome(response, content, 0)
+
+    return send_spec
+
+
 async def ablation(port: int, requests: int, rounds: int) -> list[list[str]]:
     """End-to-end CPU per request of our client with one part removed at a time."""
     from trio_openai import _client
 
     base = f"http://127.0.0.1:{port}/v1"
     payload = {"model": MODEL, "messages": MESSAGES}
-    typed = _client.decode_json
 
     def untyped(content: bytes, tp: Any, response: Any) -> Any:
         return json.loads(content)
+
+    prototype = _prototype_send_spec()
 
     async with (
         trio_openai.open_client(api_key=KEY, base_url=base) as client,
@@ -191,31 +269,44 @@ async def ablation(port: int, requests: int, rounds: int) -> list[list[str]]:
         def ours(c: Any) -> Callable[[], Awaitable[object]]:
             return lambda: c.chat.completions.create(model=MODEL, messages=MESSAGES)
 
-        variants: dict[str, tuple[Callable[[], Awaitable[object]], Any]] = {
-            "floor (httpx2 + json.loads)": (floor, typed),
-            "trio_openai (default)": (ours(client), typed),
-            "  max_retries=0 (no stamina loop)": (ours(no_retry), typed),
-            "  untyped decode (json.loads only)": (ours(client), untyped),
-            "  max_retries=0 + untyped": (ours(no_retry), untyped),
+        # name -> (call, patches of trio_openai._client for this variant)
+        variants: dict[str, tuple[Callable[[], Awaitable[object]], dict[str, Any]]] = {
+            "floor (httpx2 + json.loads)": (floor, {}),
+            "trio_openai (default)": (ours(client), {}),
+            "  max_retries=0 (no stamina loop)": (ours(no_retry), {}),
+            "  untyped decode (json.loads only)": (ours(client), {"decode_json": untyped}),
+            "  prototype send_spec (a+b+c, see source)": (ours(client), {"send_spec": prototype}),
         }
-        for call, decode in variants.values():
-            _client.decode_json = decode
-            for _ in range(200):
-                await call()
+        originals = {name: getattr(_client, name) for name in ("decode_json", "send_spec")}
+
+        def apply(patches: dict[str, Any]) -> None:
+            for name, value in originals.items():
+                setattr(_client, name, patches.get(name, value))
+
         samples: dict[str, list[float]] = {name: [] for name in variants}
         names = list(variants)
         try:
+            for call, patches in variants.values():
+                apply(patches)
+                for _ in range(200):
+                    await call()
+            block = 100  # calls per turn: load changes hit every variant alike
+            blocks = max(1, requests // block)
             for r in range(rounds):
-                for i in range(len(names)):
-                    name = names[(i + r) % len(names)]
-                    call, decode = variants[name]
-                    _client.decode_json = decode
-                    start = time.process_time()
-                    for _ in range(requests):
-                        await call()
-                    samples[name].append((time.process_time() - start) / requests)
+                spent = dict.fromkeys(names, 0.0)
+                for b in range(blocks):
+                    for i in range(len(names)):
+                        name = names[(i + b + r) % len(names)]
+                        call, patches = variants[name]
+                        apply(patches)
+                        start = time.process_time()
+                        for _ in range(block):
+                            await call()
+                        spent[name] += time.process_time() - start
+                for name in names:
+                    samples[name].append(spent[name] / (blocks * block))
         finally:
-            _client.decode_json = typed
+            apply({})
     med = {n: statistics.median(v) for n, v in samples.items()}
     default = med["trio_openai (default)"]
     return [
@@ -238,7 +329,7 @@ def _package(path: str | None) -> str:
     if path.startswith("<attrs generated"):
         return "attrs (generated methods)"
     parts = Path(path).parts
-    for name in reversed(parts[:-1]):
+    for name in parts[:-1]:  # outermost first: tenacity/asyncio/ is tenacity
         if name in _PACKAGES:
             return name
     if Path(path).stem in _PACKAGES:
@@ -246,7 +337,9 @@ def _package(path: str | None) -> str:
     return "stdlib/other"
 
 
-def _walk(frame: Any, by_package: dict[str, float], ours: dict[str, float], stack: frozenset[str]) -> None:  # noqa: E501
+def _walk(
+    frame: Any, by_package: dict[str, float], ours: dict[str, float], stack: frozenset[str]
+) -> None:
     if frame.is_synthetic:
         return  # counted in its parent's total_self_time
     package = _package(frame.file_path)
@@ -305,7 +398,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--requests", type=int, default=1000, help="per round / profile")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--no-sample", action="store_true")
+    parser.add_argument("--sample", action="store_true", help="add the pyinstrument profile")
     args = parser.parse_args()
     print(machine())
     print(versions())
@@ -319,7 +412,7 @@ def main() -> None:
             f"{args.rounds} rounds x {args.requests})\n"
         )
         print(table(["variant", "us CPU / request", "saves", "vs floor"], rows))
-        if args.no_sample:
+        if not args.sample:
             return
         try:
             import pyinstrument  # noqa: F401

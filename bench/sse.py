@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx2
 import trio
+from _common import have_openai, machine, median, start_server, table, versions
 
 import trio_openai
-from _common import have_openai, machine, median, start_server, table, versions
 
 MESSAGES = [{"role": "user", "content": "Write a long story about structured concurrency."}]
 MODEL = "gpt-4o-mini"
@@ -165,17 +165,16 @@ def report(results: dict[str, list[tuple[float, float]]], *, chunks: int, rounds
     cpu = {n: median([c / chunks for _, c in v]) for n, v in results.items()}
     floor = names[0]
     official = "openai (official)" if "openai (official)" in results else None
-    rows = []
-    for name in names:
-        rows.append(
-            [
-                name,
-                f"{rate[name]:,.0f}",
-                f"{cpu[name] * 1e6:.1f}",
-                f"{cpu[name] / cpu[floor]:.2f}x",
-                f"{rate[name] / rate[official]:.2f}x" if official else "n/a",
-            ]
-        )
+    rows = [
+        [
+            name,
+            f"{rate[name]:,.0f}",
+            f"{cpu[name] * 1e6:.1f}",
+            f"{cpu[name] / cpu[floor]:.2f}x",
+            f"{rate[name] / rate[official]:.2f}x" if official else "n/a",
+        ]
+        for name in names
+    ]
     print()
     print(f"One chat stream of {chunks:,} typed chunks (median of {rounds} rounds)\n")
     print(
@@ -205,9 +204,7 @@ def main() -> None:
     print()
     peer = have_openai()
     with start_server() as port:
-        results = trio.run(
-            lambda: run(port, chunks=args.chunks, rounds=args.rounds, peer=peer)
-        )
+        results = trio.run(lambda: run(port, chunks=args.chunks, rounds=args.rounds, peer=peer))
     report(results, chunks=args.chunks, rounds=args.rounds)
 
 
