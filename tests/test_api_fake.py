@@ -224,3 +224,16 @@ async def test_faults_surface_as_errors_and_retries(fake_client: Any, autojump_c
     async with client.chat.completions.stream(model="m", messages=MESSAGES) as stream:
         with pytest.raises(trio_openai.StreamInterruptedError):
             [_ async for _ in stream]
+
+
+async def test_completions_create_and_stream(fake_client: Any) -> None:
+    fake, client = fake_client
+    done = await client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Hi")
+    assert done.choices[0].text
+    text = ""
+    async with client.completions.stream(model="gpt-3.5-turbo-instruct", prompt="Hi") as stream:
+        async for chunk in stream:
+            text += "".join(choice.text for choice in chunk.choices)
+        assert stream.completed
+    assert text == done.choices[0].text
+    assert fake.last_request.json()["stream"] is True
