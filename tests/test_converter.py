@@ -214,6 +214,28 @@ def test_stream_events_discriminate_and_tolerate_new_types() -> None:
     assert isinstance(new, UnknownObject)
 
 
+def test_the_discriminator_is_the_field_that_tells_models_apart() -> None:
+    """Image stream events share `size`, `quality`...: `type` is what tells them apart."""
+    from trio_openai._converter import _ModelInfo, _pick_discriminator, make_converter
+    from trio_openai.types import (
+        ImageGenCompletedEvent,
+        ImageGenPartialImageEvent,
+        ImageGenStreamEvent,
+    )
+
+    common = {"created_at": 1, "size": "1024x1024", "quality": "high", "background": "auto"}
+    partial = {**common, "type": "image_generation.partial_image", "b64_json": "x"}
+    partial["partial_image_index"] = 0
+    completed = {**common, "type": "image_generation.completed", "b64_json": "y"}
+    assert isinstance(structure(partial, ImageGenStreamEvent), ImageGenPartialImageEvent)
+    assert isinstance(structure(completed, ImageGenStreamEvent), ImageGenCompletedEvent)
+    converter = make_converter()
+    infos = [
+        _ModelInfo.of(converter, cls) for cls in (ImageGenPartialImageEvent, ImageGenCompletedEvent)
+    ]
+    assert _pick_discriminator(infos) == "type"
+
+
 def test_unknown_enum_value_is_accepted() -> None:
     """A `finish_reason` the spec does not list passes through as a string."""
     data = copy.deepcopy(CHAT_COMPLETION)

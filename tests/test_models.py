@@ -27,6 +27,13 @@ def test_output_text_joins_the_output_text_parts_of_message_items() -> None:
     )
 
 
+def test_beta_response_has_output_text_too() -> None:
+    """The `?beta=true` variant's `BetaResponse` gets the same `output_text` mixin."""
+    from trio_openai.types import BetaResponse
+
+    assert structure(RESPONSE, BetaResponse).output_text.endswith("Lumina.")
+
+
 def test_output_text_skips_other_items_and_parts() -> None:
     """Refusals, tool calls and unknown items add nothing to `output_text`."""
     data = copy.deepcopy(RESPONSE)

@@ -1,14 +1,14 @@
 """The generator's tables: which operations, how they are named, and the exceptions.
 
-Everything a later issue extends to all 288 operations lives here:
-
-- `OPERATIONS`: the operation ids generated now (plus every schema they reach).
+- Every operation of the spec is generated, except those in `SKIPPED_OPERATIONS`
+  (none today); `tools/coverage.py` checks that each one is a method on the client.
 - `method_name_for`: resource path and method name of an operation, by rule
   (from the path segments and the HTTP method), unless `OVERRIDES` says otherwise.
 - `RESOURCE_PREFIXES`: resources the official SDK nests (``assistants`` is
-  ``client.beta.assistants``).
-- `STREAMS`, `BINARY_OPERATIONS`: operations with a ``.stream()`` twin, and
+  ``client.beta.assistants``, ``organization`` is ``client.admin.organization``).
+- `STREAMS`, `BINARY_OPERATIONS`: operations with a streaming twin, and
   operations whose answer is raw bytes.
+- `TYPE_AREAS`, `TYPE_HUBS`: which ``types/`` module a schema lives in.
 - `FRIENDLY_ALIASES`, `MIXINS`: extra names and hand-written mixins for types.
 - `WIDENED_FIELDS`: fields whose answers the spec describes too narrowly.
 
@@ -21,55 +21,58 @@ path ends with                          method
 a collection (``/files``)               GET ``list`` (or ``retrieve`` when the
                                         answer is not a page), POST ``create``,
                                         DELETE ``delete``
+a singleton (``/organization/           GET ``retrieve``, POST ``update``,
+data_retention``: GET answers one       DELETE ``delete``
+object, no id in the path)
 an item (``/files/{file_id}``)          GET ``retrieve``, POST ``update``,
                                         DELETE ``delete``
-an action verb (``.../cancel``)         the verb (``cancel``, ``content``, ...)
+an action verb (``.../cancel``,         the verb (``cancel``, ``content``, ...), on
+``ACTION_VERBS``)                       the item or the collection before it
+a child of a `METHOD_GROUPS` resource   the child's name (``usage/completions``
+                                        is ``usage.completions``)
 ======================================  =========================
+
+Operations on a path with ``?beta=true`` in its key (``beta_*`` operation ids)
+are the same operations under ``client.beta``: ``beta.responses.create`` sends
+``POST /responses?beta=true`` (see docs/dev/generator-status.md).
+
+A streaming twin is named ``stream`` when it streams ``create``, else
+``<method>_stream`` (``responses.retrieve_stream``, ``images.generate_stream``,
+``beta.threads.create_and_run_stream``), as in the official SDK.
 """
 
 from __future__ import annotations
 
-# The operations generated now. Extend this list to generate more: every schema an
-# operation reaches is generated with it.
-OPERATIONS: tuple[str, ...] = (
-    "createChatCompletion",
-    "createCompletion",
-    "createResponse",
-    "getResponse",
-    "deleteResponse",
-    "cancelResponse",
-    "listInputItems",
-    "createEmbedding",
-    "listModels",
-    "retrieveModel",
-    "deleteModel",
-    "listFiles",
-    "createFile",
-    "retrieveFile",
-    "deleteFile",
-    "downloadFile",
-    "createSpeech",
-    "createModeration",
-)
+from dataclasses import dataclass
 
-# Last path segments that name an action on the item before them, not a sub-collection.
+# Operations left out on purpose: operationId -> why. Empty: all 288 are generated.
+SKIPPED_OPERATIONS: dict[str, str] = {}
+
+# Operation ids of the `?beta=true` paths start with this; their resource is under `beta`.
+BETA_PREFIX = "beta_"
+
+# Last path segments that name an action on the item (or collection) before them.
 ACTION_VERBS: frozenset[str] = frozenset(
     {
+        "accept",
+        "activate",
+        "archive",
         "cancel",
+        "compact",
+        "complete",
         "content",
+        "deactivate",
+        "hangup",
         "pause",
+        "refer",
+        "reject",
+        "remix",
         "resume",
+        "run",
         "search",
         "submit_tool_outputs",
-        "complete",
-        "compact",
-        "run",
-        "validate",
-        "remix",
-        "archive",
         "unarchive",
-        "activate",
-        "deactivate",
+        "validate",
     }
 )
 
@@ -78,9 +81,16 @@ RESOURCE_PREFIXES: dict[str, tuple[str, ...]] = {
     "assistants": ("beta", "assistants"),
     "threads": ("beta", "threads"),
     "chatkit": ("beta", "chatkit"),
+    # The administration API: `client.admin.organization.*`, as in the official SDK.
+    "organization": ("admin", "organization"),
+    "projects": ("admin", "organization", "projects"),
 }
 
-# operationId -> (resource path, method name) where the rule gets it wrong.
+# Resources whose children are methods, not sub-resources (`usage.completions(...)`).
+METHOD_GROUPS: frozenset[tuple[str, ...]] = frozenset({("admin", "organization", "usage")})
+
+# operationId -> (resource path, method name) where the rule gets it wrong (the official
+# SDK's name; `beta_*` twins follow their GA operation).
 OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
     "createImage": (("images",), "generate"),
     "createImageEdit": (("images",), "edit"),
@@ -89,26 +99,139 @@ OVERRIDES: dict[str, tuple[tuple[str, ...], str]] = {
     "listFineTuningEvents": (("fine_tuning", "jobs"), "list_events"),
     "submitToolOuputsToRun": (("beta", "threads", "runs"), "submit_tool_outputs"),
     "createThreadAndRun": (("beta", "threads"), "create_and_run"),
-    "cancelEvalRun": (("evals", "runs"), "cancel"),
-    "runGrader": (("fine_tuning", "alpha", "graders"), "run"),
+    "cancelEvalRun": (("evals", "runs"), "cancel"),  # POST /evals/{id}/runs/{id}
     "listFilesInVectorStoreBatch": (("vector_stores", "file_batches"), "list_files"),
     "RetrieveVideoContent": (("videos",), "download_content"),
+    "CreateVideoCharacter": (("videos",), "create_character"),
+    "GetVideoCharacter": (("videos",), "get_character"),
+    "CreateVideoEdit": (("videos",), "edit"),
+    "CreateVideoExtend": (("videos",), "extend"),
     "Getinputtokencounts": (("responses", "input_tokens"), "count"),
-    "beta_Getinputtokencounts": (("responses", "input_tokens"), "count"),
-    "Compactconversation": (("responses",), "compact"),
-    "beta_Compactconversation": (("responses",), "compact"),
     "ListThreadItemsMethod": (("beta", "chatkit", "threads"), "list_items"),
+    # `content` is a sub-resource here, a method on `files` and `vector_stores.files`.
+    "RetrieveContainerFileContent": (("containers", "files", "content"), "retrieve"),
+    "GetSkillContent": (("skills", "content"), "retrieve"),
+    "GetSkillVersionContent": (("skills", "versions", "content"), "retrieve"),
+    # The older Realtime session endpoints live under `beta` in the official SDK.
+    "create-realtime-session": (("beta", "realtime", "sessions"), "create"),
+    "create-realtime-transcription-session": (
+        ("beta", "realtime", "transcription_sessions"),
+        "create",
+    ),
+    "usage-costs": (("admin", "organization", "usage"), "costs"),
+    "list-project-rate-limits": (
+        ("admin", "organization", "projects", "rate_limits"),
+        "list_rate_limits",
+    ),
+    "update-project-rate-limits": (
+        ("admin", "organization", "projects", "rate_limits"),
+        "update_rate_limit",
+    ),
 }
 
-# Operations with a streaming twin: operationId -> (event schema, how the stream ends).
-STREAMS: dict[str, tuple[str, str]] = {
-    "createChatCompletion": ("CreateChatCompletionStreamResponse", "done"),
-    "createCompletion": ("CreateCompletionResponse", "done"),
-    "createResponse": ("ResponseStreamEvent", "response"),
+
+@dataclass(frozen=True)
+class StreamDef:
+    """How an operation streams.
+
+    Attributes:
+        event: The component schema of one event.
+        end: `StreamSpec.end`: ``"done"`` (``data: [DONE]``), ``"response"`` (a
+            terminal ``response.*`` event), ``"event"`` (an event whose ``type`` is in
+            *terminal*) or ``"none"`` (end of body).
+        terminal: Event ``type`` values that complete the stream (``end="event"``).
+        switch: The parameter that asks for a stream and its value (``stream: true``,
+            or ``stream_format: "sse"`` for speech).
+        envelope: Each event is ``{"event": <SSE event name>, "data": <payload>}``
+            (the Assistants run streams; `StreamSpec.envelope` builds it).
+    """
+
+    event: str
+    end: str
+    terminal: tuple[str, ...] = ()
+    switch: tuple[str, object] = ("stream", True)
+    envelope: bool = False
+
+
+# Spec tags whose operations are deprecated upstream (the spec does not always say so):
+# tag -> the note their docstrings carry.
+DEPRECATED_TAGS: dict[str, str] = {
+    "Assistants": (
+        "Deprecated upstream: the Assistants API (assistants, threads, messages, runs, run "
+        "steps) is superseded by the Responses API. It is still served, and works here."
+    ),
 }
 
-# Operations whose answer is raw bytes (the spec sometimes declares `type: string` JSON).
-BINARY_OPERATIONS: frozenset[str] = frozenset({"downloadFile", "createSpeech"})
+_RUN_STREAM = StreamDef("AssistantStreamEvent", "done", envelope=True)
+
+# Operations with a streaming twin (every operation whose `streams` column in
+# operations.tsv is not `no`): operationId -> how it streams.
+STREAMS: dict[str, StreamDef] = {
+    "createChatCompletion": StreamDef("CreateChatCompletionStreamResponse", "done"),
+    "createCompletion": StreamDef("CreateCompletionResponse", "done"),
+    "createResponse": StreamDef("ResponseStreamEvent", "response"),
+    "getResponse": StreamDef("ResponseStreamEvent", "response"),
+    "beta_createResponse": StreamDef("BetaResponseStreamEvent", "response"),
+    "beta_getResponse": StreamDef("BetaResponseStreamEvent", "response"),
+    "createThreadAndRun": _RUN_STREAM,
+    "createRun": _RUN_STREAM,
+    "submitToolOuputsToRun": _RUN_STREAM,
+    "createImage": StreamDef(
+        "ImageGenStreamEvent", "event", terminal=("image_generation.completed",)
+    ),
+    "createImageEdit": StreamDef(
+        "ImageEditStreamEvent", "event", terminal=("image_edit.completed",)
+    ),
+    "createTranscription": StreamDef(
+        "CreateTranscriptionResponseStreamEvent", "event", terminal=("transcript.text.done",)
+    ),
+    "createSpeech": StreamDef(
+        "CreateSpeechResponseStreamEvent",
+        "event",
+        terminal=("speech.audio.done",),
+        switch=("stream_format", "sse"),
+    ),
+}
+
+# Operations whose answer is plain text for some values of a parameter although the spec
+# only declares JSON: operationId -> (parameter, values). The method's result is then a str.
+TEXT_RESULTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "createTranscription": ("response_format", ("text", "srt", "vtt")),
+    "createTranslation": ("response_format", ("text", "srt", "vtt")),
+}
+
+# Operations whose answer is raw bytes although the spec declares JSON or nothing (an
+# answer declared with a binary media type is recognised without this table).
+BINARY_OPERATIONS: frozenset[str] = frozenset(
+    {"downloadFile", "createSpeech", "RetrieveContainerFileContent"}
+)
+
+# Which `types/` module an operation's schemas belong to: resource path prefix -> module
+# (longest prefix wins; otherwise the first resource segment, `types/chat.py`).
+TYPE_AREAS: dict[tuple[str, ...], str] = {
+    ("admin",): "admin",
+    ("beta", "assistants"): "assistants",
+    ("beta", "threads"): "assistants",  # one API (tag "Assistants"): threads, runs, steps
+    ("beta", "chatkit"): "chatkit",
+    ("beta", "realtime"): "realtime",
+    ("beta", "responses"): "beta_responses",
+}
+
+# Areas other areas build on: a schema reached from several areas, all of them the hub or
+# its clients, lives in the hub's module (`types/responses.py`), not in `types/shared.py`.
+# Clients import their hub; a hub imports only `shared`; `shared` imports nothing.
+TYPE_HUBS: dict[str, frozenset[str]] = {
+    "responses": frozenset(
+        {"conversations", "evals", "realtime", "containers", "vector_stores", "images"}
+    ),
+    "files": frozenset({"uploads"}),  # an upload completes into a file (`OpenAIFile`)
+}
+
+# Component schemas generated under another class name: schema -> class. The official
+# SDK's `ResponseOutputText` is the Responses API's output text (`OutputTextContent`,
+# see FRIENDLY_ALIASES); the spec's ChatKit schema of that name is its
+# `ChatKitResponseOutputText`.
+SCHEMA_RENAMES: dict[str, str] = {"ResponseOutputText": "ChatKitResponseOutputText"}
 
 # The official SDK's names of much-used types: alias -> generated schema name.
 FRIENDLY_ALIASES: dict[str, str] = {
@@ -139,17 +262,53 @@ WIDENED_FIELDS: dict[tuple[str, str], str] = {
 # Hand-written mixins (trio_openai/_extensions.py) added to generated classes.
 MIXINS: dict[str, tuple[str, ...]] = {
     "Response": ("ResponseMixin",),
+    "BetaResponse": ("ResponseMixin",),
 }
 
-# Types modules are named after the first resource segment of the operations that reach
-# a schema (`types/chat.py`); schemas reached from several areas go to this module.
+# The events the spec's webhooks deliver go to `types/webhooks.py`, with their union under
+# the official SDK's name (`trio_openai/_webhooks.py` decodes deliveries into it).
+WEBHOOKS_AREA = "webhooks"
+WEBHOOK_EVENTS_UNION = "UnwrapWebhookEvent"
+
+# Types modules are named after the area of the operations that reach a schema
+# (`types/chat.py`); schemas reached from several areas go to this module.
 SHARED_MODULE = "shared"
 
 
+def type_area(resource: tuple[str, ...]) -> str:
+    """The `types/` module of an operation on *resource* (see `TYPE_AREAS`)."""
+    for n in range(len(resource), 0, -1):
+        if resource[:n] in TYPE_AREAS:
+            return TYPE_AREAS[resource[:n]]
+    return resource[0]
+
+
+def stream_method_name(name: str) -> str:
+    """The name of the streaming twin of method *name* (see the module docstring)."""
+    return "stream" if name == "create" else f"{name}_stream"
+
+
 def method_name_for(
-    operation_id: str, method: str, path: str, *, returns_page: bool
+    operation_id: str, method: str, path: str, *, returns_page: bool, singleton: bool = False
 ) -> tuple[tuple[str, ...], str]:
-    """The resource path and method name of an operation (see the module docstring)."""
+    """The resource path and method name of an operation (see the module docstring).
+
+    Args:
+        operation_id: The spec's operationId.
+        method: The HTTP method.
+        path: The spec's path key (``?beta=true`` included).
+        returns_page: The operation is a GET answering a page (an object with a ``data`` list).
+        singleton: The path ends with a literal and its GET answers one object, not a page.
+    """
+    if operation_id.startswith(BETA_PREFIX) and "?beta=true" in path:
+        resource, name = method_name_for(
+            operation_id.removeprefix(BETA_PREFIX),
+            method,
+            path.split("?", 1)[0],
+            returns_page=returns_page,
+            singleton=singleton,
+        )
+        return ("beta", *resource), name
     if operation_id in OVERRIDES:
         return OVERRIDES[operation_id]
     segments = [s for s in path.split("?", 1)[0].strip("/").split("/") if s]
@@ -157,16 +316,17 @@ def method_name_for(
     literals = [s for s in segments if not s.startswith("{")]
     method = method.upper()
     action: str | None = None
-    if not is_param[-1] and len(segments) >= 2 and is_param[-2] and segments[-1] in ACTION_VERBS:
+    if not is_param[-1] and len(segments) >= 2 and segments[-1] in ACTION_VERBS:
         action = literals.pop()
     resource = tuple(literals)
     if resource and resource[0] in RESOURCE_PREFIXES:
         resource = RESOURCE_PREFIXES[resource[0]] + resource[1:]
     if action is not None:
         return resource, action
-    ends_with_item = is_param[-1]
-    if ends_with_item:
-        name = {"GET": "retrieve", "POST": "update", "DELETE": "delete"}[method]
+    if not is_param[-1] and resource[:-1] in METHOD_GROUPS:
+        return resource[:-1], resource[-1]
+    if is_param[-1] or singleton:
+        name = {"GET": "retrieve", "POST": "update", "PUT": "update", "DELETE": "delete"}[method]
     elif method == "GET":
         name = "list" if returns_page else "retrieve"
     else:

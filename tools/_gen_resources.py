@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from _gen_names import DEPRECATED_TAGS, TEXT_RESULTS
 from _gen_schema import (
     AliasDef,
     ClassDef,
@@ -77,10 +78,16 @@ def build_tree(operations: list[Operation]) -> dict[str, Node]:
         for n in nodes:
             names.setdefault(pascal(n.path[-1]), []).append(n)
         for short, group in names.items():
-            for n in group:
-                n.class_name = (
-                    short if len(group) == 1 else pascal("_".join(n.path[1:]) or n.path[0])
-                )
+            # Same last segment: name each after its path below the prefix they share
+            # (`admin.organization.roles` -> `Roles`, `...projects.roles` -> `ProjectsRoles`).
+            paths = [n.path[1:] or n.path for n in group]
+            common = 0
+            while len(group) > 1 and all(
+                len(p) > common + 1 and p[common] == paths[0][common] for p in paths
+            ):
+                common += 1
+            for n, p in zip(group, paths, strict=True):
+                n.class_name = short if len(group) == 1 else pascal("_".join(p[common:]))
     return dict(sorted(roots.items()))
 
 
@@ -208,6 +215,54 @@ class ResourcesWriter:
             ]
         )
 
+    def write_operations(self, operations: list[Operation], header: str) -> str:
+        """``resources/_operations.py``: every operation and the method that implements it."""
+        rows = []
+        for op in sorted(operations, key=lambda o: o.operation_id):
+            stream = f'"{".".join((*op.resource, op.stream_name))}"' if op.stream_name else "None"
+            rows.append(
+                f'    "{op.operation_id}": Operation("{op.method}", "{op.spec_path}", '
+                f'"{op.dotted}", {stream}),'
+            )
+        return "\n".join(
+            [
+                header,
+                '"""Every operation of the spec and the method that implements it (generated).',
+                "",
+                "``tools/coverage.py`` checks this table against the spec and the client tree.",
+                '"""',
+                "",
+                "from __future__ import annotations",
+                "",
+                "from typing import NamedTuple",
+                "",
+                '__all__ = ["OPERATIONS", "Operation"]',
+                "",
+                "",
+                "class Operation(NamedTuple):",
+                '    """One operation of the spec.',
+                "",
+                "    Attributes:",
+                "        method: The HTTP method.",
+                "        path: The spec's path key, query included (``/responses?beta=true``).",
+                "        python: The method below the client (``chat.completions.create``).",
+                "        stream: Its streaming twin (``chat.completions.stream``), if any.",
+                '    """',
+                "",
+                "    method: str",
+                "    path: str",
+                "    python: str",
+                "    stream: str | None",
+                "",
+                "",
+                "OPERATIONS: dict[str, Operation] = {",
+                *rows,
+                "}",
+                '"""operationId -> `Operation`, for every operation generated."""',
+                "",
+            ]
+        )
+
     def _child_property(self, name: str, node: Node) -> list[str]:
         return [
             "    @property",
@@ -252,9 +307,10 @@ class ResourcesWriter:
                 "RequestSpec",
                 "StreamSpec",
                 "body_of",
+                "deep_object",
+                "form_part",
                 "path_param",
                 "query_of",
-                "reject_stream",
             )
             if n in runtime
         )
@@ -295,9 +351,12 @@ class ResourcesWriter:
         )
 
     def _resource_class(self, node: Node, used: set[str], runtime: set[str]) -> str:
+        doc = f"The ``{node.dotted}`` methods."
+        tags = {op.tag for op in node.operations}
+        notes = [DEPRECATED_TAGS[t] for t in sorted(tags) if t in DEPRECATED_TAGS]
         lines = [
             f"class {node.class_name}(Resource):",
-            f'    """The ``{node.dotted}`` methods."""',
+            docstring([doc, *(["", *doc_lines(notes[0])] if notes else [])], "    ").rstrip("\n"),
             "",
             "    __slots__ = ()",
         ]
@@ -307,29 +366,64 @@ class ResourcesWriter:
         for op in node.operations:
             lines.append("")
             lines.extend(self._method(op, used, runtime, stream=False))
-            if op.stream_event is not None:
+            if op.stream is not None:
                 lines.append("")
                 lines.extend(self._method(op, used, runtime, stream=True))
         return "\n".join(lines) + "\n"
 
     # -- methods
 
+    def method_params(self, op: Operation, *, stream: bool) -> list[Param]:
+        """The parameters of a method, in signature order.
+
+        As in the official SDK, the last path parameter (``run_id`` of
+        ``/threads/{thread_id}/runs/{run_id}``) is the one positional argument; the
+        other path parameters and the required ones come next, keyword-only, then
+        the optional ones.
+        """
+        switch = op.stream.switch[0] if op.stream is not None else None
+        params = [p for p in op.params if not (stream and p.json_name == switch)]
+        seen: set[str] = set()
+        for p in params:
+            if p.py_name in STANDARD_ARGS or p.py_name == "self" or p.py_name in seen:
+                msg = f"{op.operation_id}: parameter {p.py_name!r} clashes with another argument"
+                raise ValueError(msg)
+            seen.add(p.py_name)
+        path_params = sorted(
+            (p for p in params if p.location == "path"),
+            key=lambda p: op.path.index("{" + p.json_name + "}"),
+        )
+        others = sorted((p for p in params if p.location != "path"), key=lambda p: not p.required)
+        return path_params[-1:] + path_params[:-1] + others
+
+    def result_expr(self, op: Operation, used: set[str], *, stream: bool) -> str:
+        """The type a method's call gives (an event type for a stream)."""
+        if stream:
+            assert op.stream_event is not None
+            return self.types.render(op.stream_event, used)
+        if op.result_kind == "binary":
+            return "BinaryResponse"
+        if op.result_kind == "text":
+            return "str"
+        if op.result_kind == "empty" or op.result is None:
+            return "None"
+        rendered = self.types.render(op.result, used)
+        return f"{rendered} | str" if op.operation_id in TEXT_RESULTS else rendered
+
     def _method(
         self, op: Operation, used: set[str], runtime: set[str], *, stream: bool
     ) -> list[str]:
-        name = "stream" if stream else op.name
+        name = (op.stream_name if stream else op.name) or op.name
         dotted = ".".join((*op.resource, name))
-        params = [p for p in op.params if not (stream and p.json_name == "stream")]
-        for p in params:
-            if p.py_name in STANDARD_ARGS or p.py_name == "self":
-                msg = f"{op.operation_id}: parameter {p.py_name!r} clashes with a standard argument"
-                raise ValueError(msg)
+        params = self.method_params(op, stream=stream)
         path_params = [p for p in params if p.location == "path"]
-        others = [p for p in params if p.location != "path"]
-        others.sort(key=lambda p: not p.required)
-        sig = ["        self,", *(f"        {p.py_name}: str," for p in path_params), "        *,"]
+        sig = ["        self,", *(f"        {p.py_name}: str," for p in path_params[:1])]
+        sig.append("        *,")
+        sig.extend(f"        {p.py_name}: str," for p in path_params[1:])
         sig.extend(
-            f"        {p.py_name}: {self._annotation(op, p, used, stream=stream)}," for p in others
+            f"        {p.py_name}: {self._annotation(op, p, used, stream=stream)},"
+            for p in params
+            if p.location != "path"
         )
         sig += [
             "        extra_headers: Headers | None = None,",
@@ -338,27 +432,18 @@ class ResourcesWriter:
             "        timeout: float | None | NotGiven = NOT_GIVEN,",
         ]
 
-        # result
         result_names: set[str] = set()
-        if op.result_kind == "binary":
-            result_expr = "BinaryResponse"
-            used.add("BinaryResponse")
-        elif op.result_kind == "empty" or op.result is None:
-            result_expr = "None"
-        else:
-            result_expr = self.types.render(op.result, result_names)
-        if stream:
-            assert op.stream_event is not None
-            event_expr = self.types.render(op.stream_event, result_names)
+        result_expr = self.result_expr(op, result_names, stream=stream)
         item_expr = None
         if op.list_item is not None and not stream:
             item_expr = self.types.render(op.list_item, result_names)
-        result_names.discard("Any")
-        result_names.discard("Literal")
+        result_names -= {"Any", "Literal"}
         used.update(result_names)
+        if result_expr == "BinaryResponse":
+            used.add("BinaryResponse")
 
         if stream:
-            returns = f"StreamSpec[{event_expr}]"
+            returns = f"StreamSpec[{result_expr}]"
             decorator = "stream_endpoint"
             runtime.update(("StreamSpec", "RequestSpec"))
         elif item_expr is not None:
@@ -372,30 +457,42 @@ class ResourcesWriter:
         runtime.add(decorator)
 
         out = [f"    @{decorator}", f"    def {name}(", *sig, f"    ) -> {returns}:"]
-        out.append(docstring(self._doc(op, params, stream=stream), "        ").rstrip("\n"))
+        out.append(docstring(self.doc(op, stream=stream), "        ").rstrip("\n"))
 
         body: list[str] = []
-        stream_param = next((p for p in params if p.json_name == "stream"), None)
-        if stream_param is not None and op.stream_event is not None and not stream:
-            runtime.add("reject_stream")
-            body.append(f'        reject_stream(stream, "{dotted}")')
-        elif stream_param is not None and not stream:
-            used.add("cast")
-            body += [
-                '        if cast("object", stream) is True:  # untyped callers may pass True',
-                f'            msg = "{dotted}() cannot stream yet: leave `stream` unset"',
-                "            raise TypeError(msg)",
-            ]
+        if op.stream is not None and not stream:
+            body += self._refuse_stream(op, dotted, used)
         lazy: dict[str, set[str]] = {}
         for n in sorted(result_names):
             lazy.setdefault(self._types_module(n), set()).add(n)
-        if op.result_kind == "binary":
+        if result_expr == "BinaryResponse":
             lazy.setdefault(".._response", set()).add("BinaryResponse")
+        if lazy:
+            body.append(
+                "        # Imported here, not at the top: importing resources never imports types."
+            )
         for mod in sorted(lazy):
             body.append(f"        from {mod} import {', '.join(sorted(lazy[mod]))}")
-        if lazy:
-            body[-1] += "  # lazy: cached after the first call"
         body.append("")
+
+        switch_key, switch_value = op.stream.switch if op.stream is not None else ("", None)
+        switch_param = next((p for p in op.params if stream and p.json_name == switch_key), None)
+        switch_text = (
+            json.dumps(switch_value) if isinstance(switch_value, str) else repr(switch_value)
+        )
+
+        headers = [p for p in params if p.location == "header"]
+        for p in headers:
+            value = p.py_name
+            if isinstance(p.type, ListOf):
+                value = f'",".join({p.py_name})'
+            elif p.type != Prim("str"):
+                value = f"str({p.py_name})"
+            guard = "" if p.required else f"        if not isinstance({p.py_name}, NotGiven):\n    "
+            body.append(
+                f"{guard}        extra_headers = "
+                f'{{"{p.json_name}": {value}, **(extra_headers or {{}})}}'
+            )
 
         path_expr = json.dumps(op.path)
         if path_params:
@@ -408,26 +505,45 @@ class ResourcesWriter:
                 )
             path_expr = 'f"' + path_text + '"'
         request_args = [f'method="{op.method}"', f"path={path_expr}"]
-        request_args.append(f"result={event_expr if stream else result_expr}")
-        query = [p for p in params if p.location == "query"]
-        if query:
+        request_args.append(f"result={result_expr}")
+
+        query_items = [f'"{k}": "{v}"' for k, v in op.fixed_query.items()]
+        for p in params:
+            if p.location != "query":
+                continue
+            if p.deep:
+                runtime.add("deep_object")
+                query_items.append(f'**deep_object("{p.json_name}", {p.py_name})')
+            else:
+                query_items.append(f'"{p.json_name}": {p.py_name}')
+        if switch_param is not None and switch_param.location == "query":
+            query_items.append(f'"{switch_key}": {switch_text}')
+        if query_items:
             runtime.add("query_of")
-            items = ", ".join(f'"{p.json_name}": {p.py_name}' for p in query)
-            request_args.append(f"query=query_of({{{items}}})")
-        fields = [p for p in params if p.location == "body"]
-        if fields or stream:
+            request_args.append(f"query=query_of({{{', '.join(query_items)}}})")
+
+        fields = [f'"{p.json_name}": {p.py_name}' for p in params if p.location == "body"]
+        if switch_param is not None and switch_param.location == "body":
+            fields.append(f'"{switch_key}": {switch_text}')
+        if fields:
             runtime.add("body_of")
-            items_list = [f'"{p.json_name}": {p.py_name}' for p in fields]
-            if stream:
-                items_list.append('"stream": True')
-            request_args.append(f"body=body_of({{{', '.join(items_list)}}})")
-        files = [p for p in params if p.location == "file"]
+            request_args.append(f"body=body_of({{{', '.join(fields)}}})")
+
+        files = [p for p in params if p.location in ("file", "part")]
+
+        def part(p: Param) -> str:
+            if p.location == "part":
+                runtime.add("form_part")
+                return f'form_part({p.py_name}, "{p.content_type}")'
+            return p.py_name
+
         if files and all(p.required for p in files):
-            items = ", ".join(f'"{p.json_name}": {p.py_name}' for p in files)
+            items = ", ".join(f'"{p.json_name}": {part(p)}' for p in files)
             request_args.append(f"files={{{items}}}")
         elif files:
             # Optional files are left out when NOT_GIVEN (the mapping's type has no NotGiven).
-            items = ", ".join(f'"{p.json_name}": {p.py_name}' for p in files if p.required)
+            used.add("FileInput")
+            items = ", ".join(f'"{p.json_name}": {part(p)}' for p in files if p.required)
             body.append(
                 f"        upload_files: dict[str, FileInput | list[FileInput]] = {{{items}}}"
             )
@@ -435,32 +551,55 @@ class ResourcesWriter:
                 if not p.required:
                     body += [
                         f"        if not isinstance({p.py_name}, NotGiven):",
-                        f'            upload_files["{p.json_name}"] = {p.py_name}',
+                        f'            upload_files["{p.json_name}"] = {part(p)}',
                     ]
             request_args.append("files=upload_files")
-        if op.result_kind != "json":
+        if op.result_kind != "json" and not stream:
             request_args.append(f'kind="{op.result_kind}"')
+        elif op.operation_id in TEXT_RESULTS and not stream:
+            key, values = TEXT_RESULTS[op.operation_id]
+            p = next(p for p in params if p.json_name == key)
+            request_args.append(f'kind="text" if {p.py_name} in {values!r} else "json"')
         request_args += [f"{a}={a}" for a in STANDARD_ARGS]
         request = "RequestSpec(" + ", ".join(request_args) + ")"
         if stream:
+            assert op.stream is not None
+            extra = ""
+            if op.stream.terminal:
+                extra += f", terminal=frozenset({sorted(op.stream.terminal)!r})"
+            if op.stream.envelope:
+                extra += ", envelope=True"
             body.append(
-                f"        return StreamSpec(request={request}, event={event_expr}, "
-                f'end="{op.stream_end}")'
+                f"        return StreamSpec(request={request}, event={result_expr}, "
+                f'end="{op.stream.end}"{extra})'
             )
         elif item_expr is not None:
-            names = op.list_fields
-            query_names = {p.json_name for p in query}
-            cursor_param = '"after"' if "after" in query_names else "None"
-            cursor_field = '"last_id"' if "last_id" in names else "None"
-            has_more = '"has_more"' if "has_more" in names else "None"
+            assert op.page is not None
+            page = op.page
             body.append(
                 f"        return ListSpec(request={request}, item={item_expr}, "
-                f'items_field="data", cursor_param={cursor_param}, '
-                f"cursor_field={cursor_field}, has_more_field={has_more})"
+                f'items_field="data", cursor_param={_opt(page.cursor_param)}, '
+                f"cursor_field={_opt(page.cursor_field)}, "
+                f"has_more_field={_opt(page.has_more_field)})"
             )
         else:
             body.append(f"        return {request}")
         return out + body
+
+    def _refuse_stream(self, op: Operation, dotted: str, used: set[str]) -> list[str]:
+        """Code that refuses the streaming value of the switch on the non-streaming method."""
+        assert op.stream is not None
+        key, value = op.stream.switch
+        p = next(p for p in op.params if p.json_name == key)
+        twin = ".".join((*op.resource, op.stream_name or ""))
+        used.add("cast")
+        test = "is True" if value is True else f"== {json.dumps(value)}"
+        return [
+            f'        if cast("object", {p.py_name}) {test}:  # untyped callers may pass it',
+            f'            msg = "{dotted}() does not stream; use {twin}(...) as `async with '
+            f'... as events:`"',
+            "            raise TypeError(msg)",
+        ]
 
     def _annotation(self, op: Operation, p: Param, used: set[str], *, stream: bool) -> str:
         if p.location == "file":
@@ -470,48 +609,128 @@ class ResourcesWriter:
                 used.add("builtins")  # `list` may be a method name in the class body
                 t = "FileInput | builtins.list[FileInput]"
             return t if p.required else f"{t} | NotGiven = NOT_GIVEN"
-        if p.json_name == "stream" and not stream:
-            used.add("Literal")
-            if op.stream_event is None:  # no streaming twin yet: refuse True
-                return "Literal[False] | NotGiven = NOT_GIVEN"
-            return "Literal[False] | None | NotGiven = NOT_GIVEN"
+        if op.stream is not None and not stream and p.json_name == op.stream.switch[0]:
+            value = op.stream.switch[1]
+            if value is True:
+                used.add("Literal")
+                return "Literal[False] | None | NotGiven = NOT_GIVEN"
+            kept = self._without_value(p.type, value)
+            return f"{self.param_type(kept, used)} | NotGiven = NOT_GIVEN"
         t = self.param_type(p.type, used)
         if p.required:
             return t
         return f"{t} | NotGiven = NOT_GIVEN"
 
-    def _doc(self, op: Operation, params: list[Param], *, stream: bool) -> list[str]:
-        summary = " ".join(op.summary.split()) or op.operation_id
-        first, _, rest = summary.partition(". ")
+    @staticmethod
+    def _without_value(t: TypeExpr, value: object) -> TypeExpr:
+        """*t* without the literal *value* (``Literal["sse", "audio"]`` -> ``Literal["audio"]``)."""
+        if isinstance(t, Lit) and value in t.values and len(t.values) > 1:
+            return Lit(tuple(v for v in t.values if v != value))
+        if isinstance(t, UnionOf):
+            return UnionOf(tuple(ResourcesWriter._without_value(m, value) for m in t.members))
+        return t
+
+    def doc(self, op: Operation, *, stream: bool) -> list[str]:
+        """The docstring lines of a method (the API reference pages reuse them)."""
+        # The summary line: the first sentence of the spec's summary (up to its first
+        # line break: some summaries run on without a period).
+        head, _, tail = (op.summary.strip() or op.operation_id).partition("\n")
+        first, _, rest = " ".join(head.split()).partition(". ")
         first = first.rstrip(".") + "."
+        rest = " ".join(x for x in (rest, " ".join(tail.split())) if x)
         lines = [first]
         more = " ".join(x for x in (rest, op.description) if x)
         if more:
             lines += ["", *doc_lines(summarize(more, 900))]
+        notes: list[str] = []
         if stream:
-            lines += [
-                "",
-                "Streams the answer: use as ``async with ... as events:`` and iterate the events.",
-            ]
+            assert op.stream is not None
+            notes.append(
+                "Streams the answer: use as ``async with ... as events:`` and iterate the "
+                f"events. {_end_text(op)}"
+            )
+        if op.fixed_query:
+            ga = ".".join((*op.resource[1:], op.name))
+            query = "&".join(f"{k}={v}" for k, v in op.fixed_query.items())
+            notes.append(
+                f"Beta: the spec's ``{op.method} {op.path}?{query}`` variant of ``{ga}``, "
+                "with its own ``Beta*`` types and the ``openai-beta`` header (``betas``)."
+            )
+        if op.operation_id in TEXT_RESULTS and not stream:
+            key, values = TEXT_RESULTS[op.operation_id]
+            shown = ", ".join(f"``{v}``" for v in values)
+            notes.append(f"With ``{key}`` {shown}, the answer is the text itself (a ``str``).")
+        if {"AdminApiKeyAuth": []} in (op.raw.get("security") or []):
+            notes.append(
+                "Administration API: authenticate with an organization admin API key "
+                "(open the client, or a `with_options` view, with ``api_key=`` set to it)."
+            )
         if op.deprecated:
-            lines += ["", "Deprecated: the API marks this operation as deprecated."]
+            notes.append("Deprecated: the API marks this operation as deprecated.")
+        if op.tag in DEPRECATED_TAGS:
+            notes.append(DEPRECATED_TAGS[op.tag])
+        for note in notes:
+            lines += ["", *doc_lines(note)]
         arg_lines: list[str] = []
-        for p in params:
-            if p.json_name == "stream" and not stream and op.stream_event is not None:
-                desc = f"Must be false or left out; use ``{'.'.join(op.resource)}.stream()``."
-            elif p.json_name == "stream" and not stream:
-                desc = "Must be false or left out: this method does not stream yet."
-            else:
-                desc = summarize(p.description, 300) or "See the API reference."
+        for p in self.method_params(op, stream=stream):
+            desc = self._param_doc(op, p, stream=stream)
             if p.deprecated and not desc.lower().startswith("deprecated"):
                 desc = "Deprecated. " + desc
-            text = f"{p.py_name}: {desc}"
-            wrapped = doc_lines(text, 80)
+            wrapped = doc_lines(f"{p.py_name}: {desc}", 80)
             arg_lines.append(wrapped[0])
             arg_lines.extend("    " + w for w in wrapped[1:])
         arg_lines.extend(STANDARD_DOCS)
         lines += ["", "Args:", *("    " + a for a in arg_lines)]
+        if op.stream is not None and not stream:
+            lines += ["", "Raises:", f"    TypeError: {self._switch_doc(op)}"]
         return lines
+
+    def _switch_doc(self, op: Operation) -> str:
+        assert op.stream is not None
+        key, value = op.stream.switch
+        twin = ".".join((*op.resource, op.stream_name or ""))
+        shown = "true" if value is True else json.dumps(value)
+        return f"``{key}`` is {shown}: use ``{twin}()`` to stream."
+
+    def _param_doc(self, op: Operation, p: Param, *, stream: bool) -> str:
+        if op.stream is not None and not stream and p.json_name == op.stream.switch[0]:
+            twin = ".".join((*op.resource, op.stream_name or ""))
+            if op.stream.switch[1] is True:
+                return f"Must be false or left out; use ``{twin}()`` to stream."
+            return (
+                f"{summarize(p.description, 200)} For ``{json.dumps(op.stream.switch[1])}`` "
+                f"use ``{twin}()``."
+            )
+        return summarize(p.description, 300) or "See the API reference."
+
+
+def _end_text(op: Operation) -> str:
+    """How a stream ends, for its docstring."""
+    assert op.stream is not None
+    s = op.stream
+    if s.end == "done":
+        text = "The stream ends with ``data: [DONE]``."
+    elif s.end == "response":
+        text = (
+            "The stream ends with a ``response.completed``, ``response.failed`` or "
+            "``response.incomplete`` event."
+        )
+    else:
+        terminal = ", ".join(f"``{t}``" for t in s.terminal)
+        text = (
+            f"The stream is complete after a {terminal} event; a body that ends before "
+            "raises `StreamInterruptedError`."
+        )
+    if s.envelope:
+        text += (
+            " Each event carries its SSE event name (``event.event``, e.g. "
+            "``thread.run.completed``) and its typed payload (``event.data``)."
+        )
+    return text
+
+
+def _opt(value: str | None) -> str:
+    return "None" if value is None else f'"{value}"'
 
 
 def _all_nodes(root: Node) -> list[Node]:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from _gen_names import WIDENED_FIELDS
+from _gen_names import SCHEMA_RENAMES, WIDENED_FIELDS
 
 # Python names a field may not take: keywords, and names used in annotations
 # (a slotted class's attributes shadow them when annotations are evaluated).
@@ -144,7 +144,10 @@ def pascal(text: str) -> str:
 
 
 def class_name_for_schema(name: str) -> str:
-    cleaned = re.sub(r"[^0-9A-Za-z_]", "", name)
+    """A component schema's class name: CapWords (``Beta_AgentTag`` -> ``BetaAgentTag``)."""
+    if name in SCHEMA_RENAMES:
+        return SCHEMA_RENAMES[name]
+    cleaned = re.sub(r"[^0-9A-Za-z]", "", name)
     return cleaned if cleaned[:1].isalpha() else "Schema" + cleaned
 
 
@@ -216,6 +219,22 @@ def _meaningful(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [p for p in parts if set(p) - _ANNOTATION_KEYS]
 
 
+_TAG_FIELDS = ("type", "event", "object", "role")
+
+
+def _tag_value(schema: dict[str, Any]) -> str | None:
+    """The one value of an inline object's tag field (``type: {enum: [x]}``), if it has one."""
+    if "$ref" in schema:
+        return None
+    props = schema.get("properties") or {}
+    for name in _TAG_FIELDS:
+        prop = props.get(name) or {}
+        values = [prop["const"]] if "const" in prop else prop.get("enum") or []
+        if len(values) == 1 and isinstance(values[0], str):
+            return str(values[0])
+    return None
+
+
 def _sdk_only(schema: Any) -> bool:
     """Whether a property is marked as computed by the SDKs (``x-oaiSupportedSDKs``)."""
     if isinstance(schema, dict):
@@ -237,6 +256,9 @@ class SchemaModel:
         self.defs: dict[str, Definition] = {}
         self.by_schema: dict[str, str] = {}  # component schema -> definition name
         self._taken: set[str] = {class_name_for_schema(n) for n in self.schemas}
+        if len(self._taken) != len(self.schemas):
+            msg = "two component schemas have the same class name"
+            raise ValueError(msg)
         self._in_progress: set[str] = set()
 
     # names
@@ -267,6 +289,14 @@ class SchemaModel:
         self.defs[name] = self._named(name, schema, owner=schema_name)
         self._in_progress.discard(schema_name)
         return name
+
+    def add_alias(self, name: str, description: str, t: TypeExpr) -> None:
+        """Add a type alias no component schema defines (its owner is itself)."""
+        if name in self._taken:
+            msg = f"{name} is already a schema or class name"
+            raise ValueError(msg)
+        self._taken.add(name)
+        self.defs[name] = AliasDef(name, description, t, owner=name)
 
     def ref_type(self, schema_name: str) -> TypeExpr:
         name = self.ensure(schema_name)
@@ -369,17 +399,23 @@ class SchemaModel:
     ) -> ClassDef:
         cls = ClassDef(name, clean_doc(description), [], owner, nullable=nullable_)
         self.defs[name] = cls  # early, for recursive references
+        cls.fields = self.fields_of(schema, name, owner)
+        return cls
+
+    def fields_of(self, schema: dict[str, Any], ctx: str, owner: str) -> list[FieldDef]:
+        """The fields of an object schema (``allOf`` merged), required ones first.
+
+        Inline objects in the fields become classes named after *ctx* and the field.
+        """
         props, required, _ = self.merged_properties(schema)
         fields: list[FieldDef] = []
         for json_name, prop in props.items():
             if _sdk_only(prop):
                 continue  # an SDK convenience (e.g. `Response.output_text`): see MIXINS
-            ctx = name + pascal(json_name)
-            t = self.type_of(prop, ctx, owner)
-            if (name, json_name) in WIDENED_FIELDS:
-                t = union(t, Prim(WIDENED_FIELDS[name, json_name]))
+            t = self.type_of(prop, ctx + pascal(json_name), owner)
+            if (ctx, json_name) in WIDENED_FIELDS:
+                t = union(t, Prim(WIDENED_FIELDS[ctx, json_name]))
             deref = self.deref(prop) if "$ref" in prop else prop
-            binary = self.binary_kind(prop)
             fields.append(
                 FieldDef(
                     json_name=json_name,
@@ -388,12 +424,11 @@ class SchemaModel:
                     required=json_name in required,
                     description=clean_doc(self.description_of(prop)),
                     deprecated=bool(prop.get("deprecated") or deref.get("deprecated")),
-                    binary=binary,
+                    binary=self.binary_kind(prop),
                 )
             )
         fields.sort(key=lambda f: not f.required)  # stable: spec order within each group
-        cls.fields = fields
-        return cls
+        return fields
 
     # types
 
@@ -420,10 +455,24 @@ class SchemaModel:
             return Ref(self._inline_class(ctx, schema, owner))
         for key in ("oneOf", "anyOf"):
             if key in schema:
+                options = schema[key]
+                tags = [_tag_value(m) for m in options]
+                distinct = len(set(tags)) == len(tags)
+                solo = sum(m.get("type") != "null" for m in options) == 1
                 members = []
-                for i, m in enumerate(schema[key]):
+                for i, (m, tag) in enumerate(zip(options, tags, strict=True)):
+                    # An inline member is named after its title, else its tag value
+                    # (`type: "image_url"` -> `...ImageUrl`), else its position; the only
+                    # non-null member of a nullable union takes the union's own name.
                     title = m.get("title") if "$ref" not in m else None
-                    sub = ctx + (pascal(title) if title else f"Option{i + 1}")
+                    if title:
+                        sub = ctx + pascal(title)
+                    elif solo:
+                        sub = ctx
+                    elif tag and distinct:
+                        sub = ctx + pascal(tag)
+                    else:
+                        sub = ctx + f"Option{i + 1}"
                     members.append(self.type_of(m, sub, owner))
                 return union(*members)
         if "const" in schema:

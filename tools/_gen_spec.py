@@ -6,15 +6,28 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import yaml
-from _gen_names import BINARY_OPERATIONS, STREAMS, method_name_for
+from _gen_names import (
+    BINARY_OPERATIONS,
+    STREAMS,
+    StreamDef,
+    method_name_for,
+    stream_method_name,
+    type_area,
+)
 from _gen_schema import (
+    NONE,
+    AliasDef,
     ClassDef,
+    DictOf,
+    FieldDef,
     ListOf,
     Ref,
     SchemaModel,
     TypeExpr,
+    UnionOf,
     clean_doc,
     pascal,
     py_param_name,
@@ -40,19 +53,31 @@ def load_spec(path: Path) -> dict[str, Any]:
 class Param:
     json_name: str
     py_name: str
-    location: str  # path, query, body, file
+    location: str  # path, query, header, body, file (a file part), part (a typed form part)
     type: TypeExpr
     required: bool
     description: str
     deprecated: bool = False
     binary: str | None = None  # file parameters: "one" or "many"
+    deep: bool = False  # an object in the query, sent as `name[key]=value`
+    content_type: str | None = None  # a `part`: its multipart content type
+
+
+@dataclass
+class Page:
+    """How a list operation pages (the fields of `ListSpec`)."""
+
+    cursor_param: str | None
+    cursor_field: str | None
+    has_more_field: str | None
 
 
 @dataclass
 class Operation:
     operation_id: str
     method: str
-    path: str
+    path: str  # without the query of the spec's path key
+    spec_path: str  # the spec's path key (`/responses?beta=true`)
     tag: str
     summary: str
     description: str
@@ -60,19 +85,28 @@ class Operation:
     resource: tuple[str, ...]
     name: str
     params: list[Param] = field(default_factory=list)
+    fixed_query: dict[str, str] = field(default_factory=dict)  # from the path key
     body_schema: str | None = None  # the request body's definition name
     multipart: bool = False
-    result_kind: str = "json"  # json, binary, empty
+    result_kind: str = "json"  # json, binary, text, empty
     result: TypeExpr | None = None
     list_item: TypeExpr | None = None  # list operations: the type of one item
-    list_fields: frozenset[str] = frozenset()  # fields of the page object
+    page: Page | None = None
+    stream: StreamDef | None = None
     stream_event: TypeExpr | None = None
-    stream_end: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
     def area(self) -> str:
-        return self.resource[0]
+        return type_area(self.resource)
+
+    @property
+    def dotted(self) -> str:
+        return ".".join((*self.resource, self.name))
+
+    @property
+    def stream_name(self) -> str | None:
+        return stream_method_name(self.name) if self.stream is not None else None
 
 
 def iter_operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
@@ -125,33 +159,113 @@ def reached_schemas(spec: dict[str, Any], op: dict[str, Any], extra: tuple[str, 
     return seen
 
 
+def webhook_events(spec: dict[str, Any]) -> list[str]:
+    """The component schemas of the events the spec's webhooks deliver, in spec order."""
+    out: list[str] = []
+    for webhook in spec.get("webhooks", {}).values():
+        content = (webhook["post"].get("requestBody") or {}).get("content") or {}
+        name = _schema_name((content.get("application/json") or {}).get("schema") or {})
+        if name is not None and name not in out:
+            out.append(name)
+    return out
+
+
 def _schema_name(schema: dict[str, Any]) -> str | None:
     ref = schema.get("$ref", "")
     return ref.rsplit("/", 1)[-1] if ref.startswith("#/components/schemas/") else None
 
 
-def build_operation(
-    model: SchemaModel, operation_id: str, method: str, path: str, op: dict[str, Any]
-) -> Operation:
-    """Translate one operation (its schemas are translated on the way)."""
+_BINARY_MEDIA = ("application/octet-stream", "application/zip", "audio/", "image/", "video/")
+
+
+def _is_page_schema(spec: dict[str, Any], schema: dict[str, Any] | None) -> bool:
+    name = _schema_name(schema or {})
+    props = spec["components"]["schemas"].get(name, {}).get("properties", {}) if name else {}
+    return bool(props.get("data", {}).get("type") == "array")
+
+
+def singleton_paths(spec: dict[str, Any]) -> frozenset[str]:
+    """Paths without a trailing id whose GET answers one object (not a page)."""
+    out: set[str] = set()
+    for path, item in spec["paths"].items():
+        get = item.get("get")
+        if not isinstance(get, dict) or path.split("?", 1)[0].endswith("}"):
+            continue
+        ok = next(iter(_success_responses(get).values()), {})
+        schema = ((ok.get("content") or {}).get("application/json") or {}).get("schema")
+        if schema is not None and not _is_page_schema(spec, schema):
+            out.add(path)
+    return frozenset(out)
+
+
+def _result(
+    model: SchemaModel, operation_id: str, op: dict[str, Any]
+) -> tuple[str, TypeExpr | None]:
+    """(kind, type) of an operation's answer: json, binary (bytes), text or empty."""
     responses = _success_responses(op)
     ok = next(iter(responses.values()), {}) if responses else {}
-    content = ok.get("content") or {}
+    content = {k: v for k, v in (ok.get("content") or {}).items() if k != "text/event-stream"}
+    binary = [
+        m
+        for m, c in content.items()
+        if m.startswith(_BINARY_MEDIA) or (c.get("schema") or {}).get("format") == "binary"
+    ]
     json_schema = (content.get("application/json") or {}).get("schema")
-    result: TypeExpr | None = None
-    kind = "json"
-    if operation_id in BINARY_OPERATIONS or (
-        json_schema is None and any(not c.startswith("text/event-stream") for c in content)
-    ):
-        kind = "binary"
-    elif json_schema is None:
-        kind = "empty"
-    else:
-        ctx = pascal(operation_id) + "Response"
-        result = model.type_of(json_schema, ctx, _schema_name(json_schema) or operation_id)
+    if operation_id in BINARY_OPERATIONS or binary:
+        return "binary", None
+    if json_schema is None and content:
+        return "text", None  # e.g. `application/sdp`
+    if json_schema is None:
+        return "empty", None
+    ctx = pascal(operation_id) + "Response"
+    return "json", model.type_of(json_schema, ctx, _schema_name(json_schema) or operation_id)
+
+
+def _page(query: set[str], fields: set[str]) -> Page:
+    """How a list pages: ``after`` + ``last_id`` / ``next`` / the last item's id, or
+    ``page`` + ``next_page``; no cursor at all (one page) otherwise."""
+    if "after" in query:
+        cursor_field = next((f for f in ("last_id", "next") if f in fields), None)
+        return Page("after", cursor_field, "has_more" if "has_more" in fields else None)
+    if "page" in query and "next_page" in fields:
+        return Page("page", "next_page", "has_more" if "has_more" in fields else None)
+    return Page(None, None, None)  # one page only (`models.list`)
+
+
+def _stream_event(model: SchemaModel, stream: StreamDef) -> TypeExpr:
+    """The type of one event (for an envelope stream, the envelope's union)."""
+    return model.ref_type(stream.event)
+
+
+def _is_object_type(model: SchemaModel, t: TypeExpr) -> bool:
+    """Whether *t* is an object (a map or a model), possibly nullable."""
+    if isinstance(t, UnionOf):
+        members = [m for m in t.members if m != NONE]
+        return len(members) == 1 and _is_object_type(model, members[0])
+    if isinstance(t, DictOf):
+        return True
+    if isinstance(t, Ref):
+        d = model.defs.get(t.name)
+        return isinstance(d, ClassDef) or (
+            isinstance(d, AliasDef) and _is_object_type(model, d.type)
+        )
+    return False
+
+
+def build_operation(
+    model: SchemaModel,
+    operation_id: str,
+    method: str,
+    path: str,
+    op: dict[str, Any],
+    *,
+    singletons: frozenset[str] = frozenset(),
+) -> Operation:
+    """Translate one operation (its schemas are translated on the way)."""
+    kind, result = _result(model, operation_id, op)
 
     list_item: TypeExpr | None = None
-    list_fields: frozenset[str] = frozenset()
+    page_fields: set[str] = set()
     if isinstance(result, Ref) and method == "get":
         d = model.defs.get(result.name)
         if isinstance(d, ClassDef):
@@ -159,42 +273,53 @@ def build_operation(
             data = names.get("data")
             if data is not None and isinstance(data.type, ListOf):
                 list_item = data.type.item
-                list_fields = frozenset(names)
+                page_fields = set(names)
 
-    resource, name = method_name_for(operation_id, method, path, returns_page=list_item is not None)
+    resource, name = method_name_for(
+        operation_id,
+        method,
+        path,
+        returns_page=list_item is not None,
+        singleton=path in singletons,
+    )
     tags = op.get("tags") or ["(none)"]
+    bare_path, _, fixed = path.partition("?")
     out = Operation(
         operation_id=operation_id,
         method=method.upper(),
-        path=path.split("?", 1)[0],
+        path=bare_path,
+        spec_path=path,
         tag=tags[0],
         summary=clean_doc(op.get("summary")),
         description=clean_doc(op.get("description")),
         deprecated=bool(op.get("deprecated")),
         resource=resource,
         name=name,
+        fixed_query=dict(parse_qsl(fixed)),
         result_kind=kind,
         result=result,
         list_item=list_item,
-        list_fields=list_fields,
         raw=op,
     )
 
     for raw_param in op.get("parameters") or ():
         p = model.deref(raw_param) if "$ref" in raw_param else raw_param
-        if p["in"] not in ("path", "query"):
+        if p["in"] not in ("path", "query", "header"):
             continue
         schema = p.get("schema") or {}
-        ctx = pascal(operation_id) + pascal(py_param_name(p["name"]))
+        py_name = schema.get("x-stainless-param") or py_param_name(p["name"])
+        ctx = pascal(operation_id) + pascal(py_name)
+        t = model.type_of(schema, ctx, operation_id)
         out.params.append(
             Param(
                 json_name=p["name"],
-                py_name=py_param_name(p["name"]),
+                py_name=py_name,
                 location=p["in"],
-                type=model.type_of(schema, ctx, operation_id),
+                type=t,
                 required=bool(p.get("required")) or p["in"] == "path",
                 description=clean_doc(p.get("description") or model.description_of(schema)),
                 deprecated=bool(p.get("deprecated")),
+                deep=p["in"] == "query" and _is_object_type(model, t),
             )
         )
 
@@ -202,31 +327,55 @@ def build_operation(
     if body:
         body = model.deref(body) if "$ref" in body else body
         body_content = body.get("content") or {}
-        media = next(iter(body_content), None)
-        schema = (body_content.get(media) or {}).get("schema") or {}
+        # Multipart when offered (it carries files: `containers.files.create` takes either),
+        # else JSON; `create-realtime-call` also takes a bare `application/sdp` body.
+        media = next(
+            (m for m in ("multipart/form-data", "application/json") if m in body_content),
+            next(iter(body_content), None),
+        )
+        media_type = body_content.get(media) or {}
+        schema = media_type.get("schema") or {}
+        encoding = media_type.get("encoding") or {}
         name_ = _schema_name(schema)
+        fields: list[FieldDef] = []
         if name_ is not None:
             out.body_schema = model.ensure(name_)
+            d = model.defs.get(out.body_schema)
+            fields = d.fields if isinstance(d, ClassDef) else []
+        elif schema.get("properties"):
+            fields = model.fields_of(schema, pascal(operation_id) + "Body", operation_id)
         out.multipart = media == "multipart/form-data"
-        d = model.defs.get(out.body_schema or "")
-        if isinstance(d, ClassDef):
-            for f in d.fields:
-                location = "file" if out.multipart and f.binary else "body"
-                out.params.append(
-                    Param(
-                        json_name=f.json_name,
-                        py_name=py_param_name(f.json_name),
-                        location=location,
-                        type=f.type,
-                        required=f.required,
-                        description=f.description,
-                        deprecated=f.deprecated,
-                        binary=f.binary,
-                    )
+        for f in fields:
+            location = "body"
+            content_type = None
+            if out.multipart and f.binary:
+                location = "file"
+            elif out.multipart and f.json_name in encoding:
+                location, content_type = "part", encoding[f.json_name].get("contentType")
+            out.params.append(
+                Param(
+                    json_name=f.json_name,
+                    py_name=py_param_name(f.json_name),
+                    location=location,
+                    type=f.type,
+                    required=f.required,
+                    description=f.description,
+                    deprecated=f.deprecated,
+                    binary=f.binary,
+                    content_type=content_type,
                 )
+            )
 
-    if operation_id in STREAMS:
-        event_schema, end = STREAMS[operation_id]
-        out.stream_event = model.ref_type(event_schema)
-        out.stream_end = end
+    if list_item is not None:
+        query = {p.json_name for p in out.params if p.location == "query"}
+        out.page = _page(query, page_fields)
+
+    stream = STREAMS.get(operation_id)
+    if stream is not None:
+        out.stream = stream
+        out.stream_event = _stream_event(model, stream)
+        switch = next((p for p in out.params if p.json_name == stream.switch[0]), None)
+        if switch is None:
+            msg = f"{operation_id}: no `{stream.switch[0]}` parameter to ask for a stream"
+            raise ValueError(msg)
     return out

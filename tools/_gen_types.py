@@ -1,10 +1,13 @@
 """Writing ``trio_openai/types/``: one module per API area, plus ``shared``.
 
 A schema reached from one area's operations lives in that area's module
-(``types/chat.py``); one reached from several areas lives in ``types/shared.py``.
-So ``shared`` never imports an area module and area modules import only
-``shared``: no import cycles, and importing one area does not import the others.
-Inline objects live with the schema they appear in.
+(``types/chat.py``). One reached from several areas lives in its hub's module
+when all those areas belong to one hub's family (`TYPE_HUBS`: the Responses
+item and tool types used by conversations, evals, realtime, ... live in
+``types/responses.py``), else in ``types/shared.py``. Imports go one way only:
+area -> its hub -> ``shared``; so there are no import cycles, and importing one
+area imports at most its hub and ``shared``. Inline objects live with the
+schema they appear in.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import textwrap
 from collections.abc import Iterable
 
-from _gen_names import FRIENDLY_ALIASES, MIXINS, SHARED_MODULE
+from _gen_names import FRIENDLY_ALIASES, MIXINS, SHARED_MODULE, TYPE_HUBS
 from _gen_schema import (
     AliasDef,
     ClassDef,
@@ -73,6 +76,10 @@ class TypesWriter:
         self.model = model
         self.schema_areas = schema_areas
         self.owner_areas = owner_areas
+        hubs_as_clients = set(TYPE_HUBS) & set().union(*TYPE_HUBS.values())
+        if hubs_as_clients:
+            msg = f"a hub may not be another hub's client: {sorted(hubs_as_clients)}"
+            raise ValueError(msg)
         self.module_of: dict[str, str] = {}
         for name, d in model.defs.items():
             self.module_of[name] = self._module_for_owner(d.owner)
@@ -86,7 +93,19 @@ class TypesWriter:
         areas = self.schema_areas.get(owner)
         if areas is None:
             return self.owner_areas[owner]
-        return next(iter(areas)) if len(areas) == 1 else SHARED_MODULE
+        if len(areas) == 1:
+            return next(iter(areas))
+        for hub, clients in TYPE_HUBS.items():
+            if areas <= clients | {hub}:
+                return hub
+        return SHARED_MODULE
+
+    def may_import(self, module: str) -> frozenset[str]:
+        """The modules *module* may import from (the one-way order of the module docstring)."""
+        if module == SHARED_MODULE:
+            return frozenset()
+        hubs = {hub for hub, clients in TYPE_HUBS.items() if module in clients}
+        return frozenset({SHARED_MODULE, *hubs})
 
     # -- type expressions
 
@@ -181,7 +200,9 @@ class TypesWriter:
                 continue
             foreign.setdefault(self.module_of[n], set()).add(n)
         for other in sorted(foreign):
-            assert other == SHARED_MODULE, (module, other, foreign[other])
+            if other not in self.may_import(module):
+                msg = f"types/{module}.py would import {sorted(foreign[other])} from {other}"
+                raise ValueError(msg)
             names_ = ", ".join(sorted(foreign[other]))
             imports.append(f"from .{other} import {names_}")
 

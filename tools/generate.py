@@ -1,10 +1,10 @@
-"""Generate ``trio_openai/types/`` and ``trio_openai/resources/`` from the OpenAPI spec.
+"""Generate ``trio_openai/types/``, ``trio_openai/resources/`` and ``docs/api/`` from the spec.
 
 Usage::
 
     python tools/generate.py          # regenerate, in place
     python tools/generate.py --check  # exit 1 if the committed files differ
-    python tools/generate.py --all-into DIR  # preview: every operation, into DIR
+    python tools/generate.py --all-into DIR  # preview: the same output, into DIR
 
 The spec is ``../shared/openapi/openai-openapi.yaml`` beside the repository
 (``OPENAI_OPENAPI_SPEC`` overrides it); it is never copied into the repo. Which
@@ -18,17 +18,20 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _gen_names import OPERATIONS, STREAMS
+from _gen_docs import DOCS_HEADER, DocsWriter
+from _gen_names import SKIPPED_OPERATIONS, STREAMS, WEBHOOK_EVENTS_UNION, WEBHOOKS_AREA
 from _gen_resources import ResourcesWriter, build_tree
-from _gen_schema import SchemaModel
+from _gen_schema import SchemaModel, union
 from _gen_spec import (
     REPO,
     Operation,
@@ -36,11 +39,14 @@ from _gen_spec import (
     iter_operations,
     load_spec,
     reached_schemas,
+    singleton_paths,
     spec_path,
+    webhook_events,
 )
 from _gen_types import HEADER, TypesWriter, write_init
 
-GENERATED_DIRS = ("trio_openai/types", "trio_openai/resources")
+# Generated directories and the files in them that are generated.
+GENERATED_DIRS = {"trio_openai/types": "*.py", "trio_openai/resources": "*.py", "docs/api": "*.md"}
 
 
 def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> dict[str, str]:
@@ -48,34 +54,46 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
 
     Args:
         spec_file: The OpenAPI spec.
-        operation_ids: The operations to generate; `OPERATIONS` when None.
+        operation_ids: The operations to generate; all but `SKIPPED_OPERATIONS` when None.
     """
     spec = load_spec(spec_file)
     all_ops = iter_operations(spec)
     if operation_ids is None:
-        operation_ids = OPERATIONS
-    elif not operation_ids:  # every operation; `beta_*` ones duplicate the GA ones
-        operation_ids = tuple(o for o in all_ops if not o.startswith("beta_"))
+        operation_ids = tuple(o for o in all_ops if o not in SKIPPED_OPERATIONS)
     unknown = [o for o in operation_ids if o not in all_ops]
     if unknown:
         msg = f"operations not in the spec: {unknown}"
         raise SystemExit(msg)
 
     model = SchemaModel(spec)
+    singletons = singleton_paths(spec)
     operations: list[Operation] = []
     for operation_id in operation_ids:
         method, path, op = all_ops[operation_id]
-        operations.append(build_operation(model, operation_id, method, path, op))
+        operations.append(
+            build_operation(model, operation_id, method, path, op, singletons=singletons)
+        )
 
     schema_areas: dict[str, set[str]] = {}
     owner_areas: dict[str, str] = {}
     for operation in operations:
         owner_areas[operation.operation_id] = operation.area
-        extra = (STREAMS[operation.operation_id][0],) if operation.operation_id in STREAMS else ()
+        stream = STREAMS.get(operation.operation_id)
+        extra = (stream.event,) if stream is not None else ()
         for name in reached_schemas(spec, operation.raw, extra):
             schema_areas.setdefault(name, set()).add(operation.area)
+    events = webhook_events(spec)
+    for webhook in spec.get("webhooks", {}).values():
+        for name in reached_schemas(spec, webhook["post"], ()):
+            schema_areas.setdefault(name, set()).add(WEBHOOKS_AREA)
     for name in sorted(schema_areas):
         model.ensure(name)
+    model.add_alias(
+        WEBHOOK_EVENTS_UNION,
+        "A webhook event, told apart by its `type` (`client.webhooks.unwrap` decodes into it).",
+        union(*(model.ref_type(e) for e in events)),
+    )
+    owner_areas[WEBHOOK_EVENTS_UNION] = WEBHOOKS_AREA
 
     header = HEADER.format(spec_name=spec_file.name, version=spec["info"]["version"])
     files: dict[str, str] = {}
@@ -89,9 +107,12 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
     for name, root in roots.items():
         files[f"trio_openai/resources/{name}.py"] = resources.write_module(root, header)
     files["trio_openai/resources/_root.py"] = resources.write_root(roots, header)
+    files["trio_openai/resources/_operations.py"] = resources.write_operations(operations, header)
     files["trio_openai/resources/__init__.py"] = (
         header + '"""The API\'s resources (generated): see `_root.RootResources`."""\n'
     )
+    docs_header = DOCS_HEADER.format(spec_name=spec_file.name, version=spec["info"]["version"])
+    files.update(DocsWriter(resources, docs_header).pages(roots))
     return files
 
 
@@ -112,14 +133,16 @@ def _ruff(args: list[str], path: str, text: str) -> str:
 
 
 def format_file(path: str, text: str) -> str:
+    if not path.endswith(".py"):
+        return text
     text = _ruff(["check", "--fix-only", "--exit-zero", "--quiet"], path, text)
     return _ruff(["format", "--quiet"], path, text)
 
 
 def existing_files() -> dict[str, str]:
     out: dict[str, str] = {}
-    for d in GENERATED_DIRS:
-        for file in sorted((REPO / d).rglob("*.py")):
+    for d, pattern in GENERATED_DIRS.items():
+        for file in sorted((REPO / d).rglob(pattern)):
             out[file.relative_to(REPO).as_posix()] = file.read_text(encoding="utf-8")
     return out
 
@@ -135,23 +158,26 @@ def main(argv: list[str] | None = None) -> int:
         "--all-into",
         metavar="DIR",
         type=Path,
-        help="generate every operation of the spec into DIR (a preview; the repo is untouched)",
+        help="generate into DIR instead of the repository (a preview; the repo is untouched)",
     )
     args = parser.parse_args(argv)
     spec_file = spec_path()
     if not spec_file.is_file():
         print(f"spec not found: {spec_file} (set OPENAI_OPENAPI_SPEC)", file=sys.stderr)
         return 2
-    operation_ids = () if args.all_into else None
-    generated = generate(spec_file, operation_ids)
-    files = {path: format_file(path, text) for path, text in generated.items()}
+    generated = generate(spec_file)
+    # ruff runs once per file (stdin, the file's real path, the project's configuration):
+    # run those in parallel.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        formatted = pool.map(format_file, generated, generated.values())
+        files = dict(zip(generated, formatted, strict=True))
 
     if args.all_into:
         for path, text in files.items():
             target = args.all_into / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-        print(f"wrote {len(files)} files for every operation into {args.all_into}")
+        print(f"wrote {len(files)} files into {args.all_into}")
         return 0
 
     if args.check:

@@ -28,6 +28,7 @@ from ._errors import APIStreamError as APIStreamError
 from ._errors import APITimeoutError as APITimeoutError
 from ._errors import AuthenticationError as AuthenticationError
 from ._errors import BadRequestError as BadRequestError
+from ._errors import CircuitOpenError as CircuitOpenError
 from ._errors import ClientClosedError as ClientClosedError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ConflictError as ConflictError
@@ -36,20 +37,35 @@ from ._errors import NotFoundError as NotFoundError
 from ._errors import OpenAIError as OpenAIError
 from ._errors import PermissionDeniedError as PermissionDeniedError
 from ._errors import RateLimitError as RateLimitError
+from ._errors import RateLimitWaitError as RateLimitWaitError
 from ._errors import StreamInterruptedError as StreamInterruptedError
 from ._errors import UnprocessableEntityError as UnprocessableEntityError
 from ._types import NOT_GIVEN as NOT_GIVEN
 from ._types import NotGiven as NotGiven
 
 if _typing.TYPE_CHECKING:
+    from ._breaker import BreakerStatus as BreakerStatus
+    from ._breaker import CircuitBreaker as CircuitBreaker
     from ._client import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
     from ._client import Client as Client
     from ._client import open_azure_client as open_azure_client
     from ._client import open_client as open_client
+    from ._endpoints import Endpoint as Endpoint
+    from ._endpoints import Routing as Routing
+    from ._health import HealthCheck as HealthCheck
+    from ._observe import BreakerChanged as BreakerChanged
+    from ._observe import EventHook as EventHook
+    from ._observe import FailoverSwitched as FailoverSwitched
+    from ._observe import HealthChanged as HealthChanged
+    from ._observe import RateLimitWait as RateLimitWait
+    from ._observe import ReliabilityEvent as ReliabilityEvent
+    from ._observe import RetryScheduled as RetryScheduled
     from ._options import ClientOptions as ClientOptions
     from ._pagination import AsyncPaginator as AsyncPaginator
     from ._pagination import Page as Page
     from ._pipeline import Layer as Layer
+    from ._ratelimit import LimiterStatus as LimiterStatus
+    from ._ratelimit import RateLimit as RateLimit
     from ._response import APIResponse as APIResponse
     from ._response import BinaryResponse as BinaryResponse
     from ._response import RateLimitInfo as RateLimitInfo
@@ -57,20 +73,35 @@ if _typing.TYPE_CHECKING:
     from ._retry import RetryEvent as RetryEvent
     from ._retry import RetryHook as RetryHook
     from ._retry import RetryPolicy as RetryPolicy
+    from ._routing import EndpointStatus as EndpointStatus
     from ._secrets import Secret as Secret
     from ._streaming import Stream as Stream
 
 __version__ = "0.1.0.dev0"
 
 _LAZY = {
+    "BreakerStatus": "._breaker",
+    "CircuitBreaker": "._breaker",
     "DEFAULT_TIMEOUT": "._client",
     "Client": "._client",
     "open_azure_client": "._client",
     "open_client": "._client",
+    "Endpoint": "._endpoints",
+    "Routing": "._endpoints",
+    "HealthCheck": "._health",
+    "BreakerChanged": "._observe",
+    "EventHook": "._observe",
+    "FailoverSwitched": "._observe",
+    "HealthChanged": "._observe",
+    "RateLimitWait": "._observe",
+    "ReliabilityEvent": "._observe",
+    "RetryScheduled": "._observe",
     "ClientOptions": "._options",
     "AsyncPaginator": "._pagination",
     "Page": "._pagination",
     "Layer": "._pipeline",
+    "LimiterStatus": "._ratelimit",
+    "RateLimit": "._ratelimit",
     "APIResponse": "._response",
     "BinaryResponse": "._response",
     "RateLimitInfo": "._response",
@@ -78,6 +109,7 @@ _LAZY = {
     "RetryEvent": "._retry",
     "RetryHook": "._retry",
     "RetryPolicy": "._retry",
+    "EndpointStatus": "._routing",
     "Secret": "._secrets",
     "Stream": "._streaming",
 }
@@ -94,25 +126,42 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BinaryResponse",
+    "BreakerChanged",
+    "BreakerStatus",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "Client",
     "ClientClosedError",
     "ClientOptions",
     "ConfigurationError",
     "ConflictError",
     "DEFAULT_TIMEOUT",
+    "Endpoint",
+    "EndpointStatus",
+    "EventHook",
+    "FailoverSwitched",
+    "HealthChanged",
+    "HealthCheck",
     "InternalServerError",
     "Layer",
+    "LimiterStatus",
     "NOT_GIVEN",
     "NotFoundError",
     "NotGiven",
     "OpenAIError",
     "Page",
     "PermissionDeniedError",
+    "RateLimit",
     "RateLimitError",
     "RateLimitInfo",
+    "RateLimitWait",
+    "RateLimitWaitError",
+    "ReliabilityEvent",
     "RetryEvent",
     "RetryHook",
     "RetryPolicy",
+    "RetryScheduled",
+    "Routing",
     "Secret",
     "Stream",
     "StreamInterruptedError",

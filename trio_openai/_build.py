@@ -1,7 +1,9 @@
 """Where a request is built: a `RequestSpec` plus the client's options become an `httpx2.Request`.
 
-Built once per call, before the first attempt: every retry resends the very same
-request, so its ``Idempotency-Key`` header is the same across attempts.
+Built once per call and endpoint, on the first attempt that goes there: every
+retry on that endpoint resends the very same request. The ``Idempotency-Key``
+is made once per call by the pipeline and passed in, so it is the same across
+all attempts of a call, whichever endpoints they go to.
 
 What every request of a client view shares (the pool's default headers merged with
 ours, the timeout, parsed URLs) is computed once per view by `RequestBuilder`: building
@@ -24,7 +26,7 @@ from ._options import AzureConfig, ClientOptions
 from ._request import RequestSpec, merge_query
 from ._types import NotGiven
 
-__all__ = ["RequestBuilder", "to_jsonable"]
+__all__ = ["RequestBuilder", "new_idempotency_key", "to_jsonable"]
 
 _USER_AGENT = "trio-openai/0.1"
 # Azure serves these routes below /deployments/{deployment}.
@@ -37,6 +39,11 @@ _AZURE_DEPLOYMENT_ROUTES = (
 )
 # Parsed URLs kept per client view; paths with ids or cursors make new ones, so bound it.
 _URL_CACHE_SIZE = 512
+
+
+def new_idempotency_key() -> str:
+    """A fresh ``Idempotency-Key`` value, one per call."""
+    return f"trio-openai-{uuid.uuid4()}"
 
 
 def to_jsonable(value: object) -> object:
@@ -57,15 +64,19 @@ def to_jsonable(value: object) -> object:
 class RequestBuilder:
     """Builds the HTTP requests of one client view.
 
+    One builder serves one (client view, endpoint) pair.
+
     Args:
         http: The session's pool; its default headers are merged in once. A pool
             with default query parameters, cookies or a base URL of its own is
             built through ``http.build_request`` so that those still apply.
-        options: The view's options.
+        options: The view's options, addressed to the endpoint (URL, key, Azure).
+        models: Model names rewritten for the endpoint (the body's ``model``).
     """
 
     http: httpx2.AsyncClient
     options: ClientOptions
+    models: Mapping[str, str] = attrs.field(factory=dict)
     _headers: dict[str, str] = attrs.field(init=False)
     _timeout: dict[str, float | None] = attrs.field(init=False)
     _urls: dict[str, httpx2.URL] = attrs.field(init=False, factory=dict)
@@ -91,12 +102,15 @@ class RequestBuilder:
         http = self.http
         self._generic = bool(http.params or http.cookies or str(http.base_url))
 
-    async def build(self, spec: RequestSpec[Any], *, accept: str) -> httpx2.Request:
+    async def build(
+        self, spec: RequestSpec[Any], *, accept: str, idempotency_key: str | None = None
+    ) -> httpx2.Request:
         """Build the HTTP request for *spec*.
 
         Args:
             spec: The call.
             accept: The ``Accept`` header (``text/event-stream`` for streams).
+            idempotency_key: The call's ``Idempotency-Key`` (``None``: no header).
 
         Raises:
             TypeError: A file argument is of an unsupported type, or Azure has no
@@ -108,6 +122,7 @@ class RequestBuilder:
             body = dict(spec.body or {})
             if spec.extra_body:
                 body.update(spec.extra_body)
+            _map_model(body, self.models)
 
         path = spec.path
         query: dict[str, object] = dict(options.query)
@@ -122,8 +137,8 @@ class RequestBuilder:
 
         headers = dict(self._headers)
         headers["accept"] = accept
-        if spec.method != "GET":
-            headers["idempotency-key"] = f"trio-openai-{uuid.uuid4()}"
+        if idempotency_key is not None:
+            headers["idempotency-key"] = idempotency_key
 
         content: bytes | None = None
         files: Any = None
@@ -180,6 +195,14 @@ class RequestBuilder:
                 self._urls.clear()
             url = self._urls[text] = httpx2.URL(text)
         return url
+
+
+def _map_model(body: dict[str, object], models: Mapping[str, str]) -> None:
+    if not models:
+        return
+    model = body.get("model")
+    if isinstance(model, str) and model in models:
+        body["model"] = models[model]
 
 
 def _azure_path(azure: AzureConfig, path: str, body: Mapping[str, object] | None) -> str:

@@ -10,29 +10,42 @@ after it (new calls raise `ClientClosedError`), never reopened. Leaving the
 block cancels the session's background tasks (health checks, realtime readers)
 and closes the connection pool it created; a pool passed in as ``http_client``
 stays the caller's to close.
+
+The session also owns the reliability state every view shares: the endpoints
+with their breakers, rate limiters and health (`_routing.Router`) and the event
+stream (`_observe.Observer`). All of it is opt-in: without ``endpoints=``,
+``breaker=``, ``rate_limit=`` and ``health_check=`` a client has one endpoint
+and behaves as a plain client (see docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, final
+from urllib.parse import urlsplit
 
 import attrs
 import httpx2
 import trio
 
+from ._breaker import CircuitBreaker
 from ._build import RequestBuilder
 from ._decode import decode_json
+from ._endpoints import Endpoint, ResolvedEndpoint, Routing, check_base_url, resolve_endpoints
 from ._errors import ClientClosedError, ConfigurationError
+from ._health import HealthCheck, check_all, run_health_checks
+from ._observe import EventHook, Observer, ReliabilityEvent
 from ._options import DEFAULT_BASE_URL, AzureConfig, ClientOptions
-from ._pipeline import Layer, SendFn, compose, send_spec
+from ._pipeline import Layer, Route, SendFn, compose, send_spec
+from ._ratelimit import RateLimit
 from ._request import RequestSpec, StreamSpec
 from ._response import APIResponse, BinaryResponse, StreamedResponse
 from ._retry import RetryPolicy
+from ._routing import EndpointStatus, Router
 from ._secrets import Secret, resolve_api_key
 from ._types import NOT_GIVEN, NotGiven
 from .resources._root import RootResources
@@ -58,11 +71,14 @@ DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 @final
 @attrs.define(eq=False)
 class _Session:
-    """What every view of one client shares: the pool, the nursery, the state."""
+    """What every view of one client shares: the pool, the nursery, the endpoints, the state."""
 
     http: httpx2.AsyncClient
     nursery: trio.Nursery
     send: SendFn
+    router: Router
+    observer: Observer
+    health_check: HealthCheck | None = None
     closed: bool = False
 
 
@@ -75,13 +91,17 @@ class Client(RootResources):
     shares this session.
     """
 
-    __slots__ = ("_builder", "_children", "_options", "_session")
+    __slots__ = ("_children", "_options", "_route", "_session")
 
     def __init__(self, session: _Session, options: ClientOptions) -> None:
         self._session = session
         self._options = options
         self._children: dict[str, Any] = {}
-        self._builder = RequestBuilder(session.http, options)
+        self._route = Route(session.router, session.send, self._make_builder)
+
+    def _make_builder(self, index: int) -> RequestBuilder:
+        endpoint = self._session.router.endpoints[index].config
+        return RequestBuilder(self._session.http, endpoint.options(self._options), endpoint.models)
 
     @property
     def _root(self) -> Client:
@@ -89,7 +109,9 @@ class Client(RootResources):
 
     def __repr__(self) -> str:
         state = "closed" if self._session.closed else "open"
-        return f"<trio_openai.Client {state} base_url={self._options.base_url!r}>"
+        more = len(self._session.router.endpoints) - 1
+        extra = f" (+{more} endpoint{'s' if more > 1 else ''})" if more else ""
+        return f"<trio_openai.Client {state} base_url={self._options.base_url!r}{extra}>"
 
     @property
     def options(self) -> ClientOptions:
@@ -115,6 +137,44 @@ class Client(RootResources):
     def closed(self) -> bool:
         """Whether the session has ended."""
         return self._session.closed
+
+    # -- reliability: status and events (docs/reliability.md) -------------------------
+
+    def health(self) -> tuple[EndpointStatus, ...]:
+        """A snapshot of every endpoint: health, breaker, rate-limit budget, calls in flight.
+
+        Shared by all views of the session. Health fields are filled by health
+        checks (``open_client(health_check=...)`` or `check_health`).
+        """
+        return self._session.router.status()
+
+    async def check_health(self) -> tuple[EndpointStatus, ...]:
+        """Probe every endpoint now (the session's `HealthCheck`, or the default one).
+
+        Returns the snapshot taken after the probes, as `health` does.
+
+        Raises:
+            ClientClosedError: The session has ended.
+        """
+        session = self._check_open()
+        policy = session.health_check or HealthCheck()
+        await check_all(session.router, self._route.builder, session.send, policy)
+        return self.health()
+
+    def events(
+        self, max_buffer: int = 1000
+    ) -> AbstractAsyncContextManager[trio.MemoryReceiveChannel[ReliabilityEvent]]:
+        """Subscribe to the session's reliability events (retries, breakers, failover, ...).
+
+        ``async with client.events() as events: async for event in events: ...``.
+        A reader that falls more than *max_buffer* events behind misses the
+        newer ones (never slowing calls down); hooks (``open_client(event_hooks=...)``)
+        see every event.
+
+        Args:
+            max_buffer: Events kept for a slow reader.
+        """
+        return self._session.observer.subscribe(max_buffer)
 
     def with_options(
         self,
@@ -161,8 +221,8 @@ class Client(RootResources):
         return session
 
     async def _execute(self, spec: RequestSpec[T]) -> T:
-        session = self._check_open()
-        outcome = await send_spec(self._builder, session.send, self._options.retry, spec)
+        self._check_open()
+        outcome = await send_spec(self._route, self._options.retry, spec)
         return self._decode(spec, outcome.response, outcome.content or b"")
 
     def _decode(self, spec: RequestSpec[T], response: httpx2.Response, content: bytes) -> T:
@@ -177,8 +237,8 @@ class Client(RootResources):
         return result  # type: ignore[no-any-return]
 
     async def _execute_raw(self, spec: RequestSpec[T]) -> APIResponse[T]:
-        session = self._check_open()
-        outcome = await send_spec(self._builder, session.send, self._options.retry, spec)
+        self._check_open()
+        outcome = await send_spec(self._route, self._options.retry, spec)
         content = outcome.content or b""
         return APIResponse(
             http_response=outcome.response,
@@ -188,13 +248,12 @@ class Client(RootResources):
 
     @asynccontextmanager
     async def _execute_streaming(self, spec: RequestSpec[Any]) -> AsyncIterator[StreamedResponse]:
-        session = self._check_open()
-        outcome = await send_spec(
-            self._builder, session.send, self._options.retry, spec, read=False
-        )
+        self._check_open()
+        outcome = await send_spec(self._route, self._options.retry, spec, read=False)
         try:
             yield StreamedResponse(outcome.response)
         finally:
+            outcome.release()
             await outcome.response.aclose()
 
     def _open_stream(self, spec: StreamSpec[T]) -> AbstractAsyncContextManager[Stream[T]]:
@@ -204,23 +263,17 @@ class Client(RootResources):
     async def _stream(self, spec: StreamSpec[T]) -> AsyncIterator[Stream[T]]:
         from ._streaming import Stream
 
-        session = self._check_open()
+        self._check_open()
         outcome = await send_spec(
-            self._builder,
-            session.send,
-            self._options.retry,
-            spec.request,
-            read=False,
-            accept="text/event-stream",
+            self._route, self._options.retry, spec.request, read=False, accept="text/event-stream"
         )
         response = outcome.response
-        stream: Stream[T] = Stream(
-            response, spec.event, spec.end, max_event_size=DEFAULT_MAX_EVENT_SIZE
-        )
+        stream: Stream[T] = Stream(response, spec, max_event_size=DEFAULT_MAX_EVENT_SIZE)
         try:
             _expect_event_stream(response)
             yield stream
         finally:
+            outcome.release()
             await stream.aclose()
 
 
@@ -245,12 +298,7 @@ def _timeout(value: float | httpx2.Timeout | None) -> httpx2.Timeout:
 
 
 def _base_url(value: str | None, env: Mapping[str, str]) -> str:
-    url = value or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-    url = url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        msg = f"base_url must start with http:// or https://, got {url!r}"
-        raise ConfigurationError(msg)
-    return url
+    return check_base_url(value or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
 
 
 @asynccontextmanager
@@ -268,6 +316,12 @@ async def open_client(
     default_query: Mapping[str, object] | None = None,
     http_client: httpx2.AsyncClient | None = None,
     layers: tuple[Layer, ...] = (),
+    endpoints: Sequence[Endpoint] | None = None,
+    routing: Routing | None = None,
+    breaker: CircuitBreaker | None = None,
+    rate_limit: RateLimit | None = None,
+    health_check: HealthCheck | None = None,
+    event_hooks: Sequence[EventHook] = (),
     _azure: AzureConfig | None = None,
 ) -> AsyncIterator[Client]:
     """Open a session with the OpenAI API (or any server that speaks it).
@@ -291,25 +345,49 @@ async def open_client(
         http_client: Use this ``httpx2.AsyncClient`` (e.g. with a mock transport);
             it is not closed on exit: it stays the caller's.
         layers: Wrappers around each attempt (see `trio_openai.Layer`).
+        endpoints: Several servers to spread calls over and fail over between
+            (instead of *base_url*); each has its own key, kind and priority.
+        routing: How attempts are spread over *endpoints* (default: by priority,
+            with failover).
+        breaker: A circuit breaker for each endpoint (default: none).
+        rate_limit: A client-side rate limit for each endpoint (default: none).
+        health_check: Probe every endpoint periodically in the session's nursery
+            (default: never).
+        event_hooks: Called with every reliability event (retry scheduled, breaker
+            change, failover, health change, rate-limit wait).
 
     Raises:
-        ConfigurationError: No usable API key, or a malformed base URL.
+        ConfigurationError: No usable API key, a malformed base URL, or both
+            *base_url* and *endpoints*.
     """
     if isinstance(api_key, str):
         # Rebound at once: no raw key in this frame's locals for a traceback to show.
         api_key = Secret(api_key)
     env = os.environ
-    key = resolve_api_key(api_key, env=env, cwd=Path.cwd())
+    organization = organization or env.get("OPENAI_ORG_ID") or None
+    project = project or env.get("OPENAI_PROJECT_ID") or None
+    resolved = _resolve(
+        endpoints,
+        api_key=api_key,
+        base_url=base_url,
+        organization=organization,
+        project=project,
+        breaker=breaker,
+        rate_limit=rate_limit,
+        azure=_azure,
+        env=env,
+    )
+    primary = resolved[0]
     options = ClientOptions(
-        base_url=_base_url(base_url, env),
-        api_key=key,
-        organization=organization or env.get("OPENAI_ORG_ID") or None,
-        project=project or env.get("OPENAI_PROJECT_ID") or None,
+        base_url=primary.base_url,
+        api_key=primary.api_key,
+        organization=primary.organization,
+        project=primary.project,
         timeout=_timeout(timeout),
         retry=retry_policy or RetryPolicy(max_retries=max_retries),
         headers=dict(default_headers or {}),
         query=dict(default_query or {}),
-        azure=_azure,
+        azure=primary.azure,
     )
     owns_http = http_client is None
     http = http_client or httpx2.AsyncClient(
@@ -321,9 +399,28 @@ async def open_client(
     body_error: BaseException | None = None
     try:
         async with trio.open_nursery() as nursery:
-            session = _Session(http=http, nursery=nursery, send=compose(http, layers))
+            observer = Observer(tuple(event_hooks))
+            send = compose(http, layers)
+            session = _Session(
+                http=http,
+                nursery=nursery,
+                send=send,
+                router=Router(resolved, routing or Routing(), observer),
+                observer=observer,
+                health_check=health_check,
+            )
+            client = Client(session, options)
+            if health_check is not None:
+                nursery.start_soon(
+                    run_health_checks,
+                    session.router,
+                    client._route.builder,
+                    send,
+                    health_check,
+                    name="trio_openai health checks",
+                )
             try:
-                yield Client(session, options)
+                yield client
             except BaseException as exc:  # noqa: BLE001 (re-raised below, unwrapped)
                 body_error = exc
             finally:
@@ -336,6 +433,56 @@ async def open_client(
         if owns_http:
             with trio.CancelScope(shield=True):
                 await http.aclose()
+
+
+def _resolve(
+    endpoints: Sequence[Endpoint] | None,
+    *,
+    api_key: Secret | None,
+    base_url: str | None,
+    organization: str | None,
+    project: str | None,
+    breaker: CircuitBreaker | None,
+    rate_limit: RateLimit | None,
+    azure: AzureConfig | None,
+    env: Mapping[str, str],
+) -> tuple[ResolvedEndpoint, ...]:
+    """The session's endpoints: those given, or the one made of *base_url* and *api_key*."""
+    if endpoints is not None:
+        if base_url is not None or azure is not None:
+            msg = (
+                "endpoints= replaces base_url= (and open_azure_client's endpoint): "
+                "give each Endpoint its own base_url"
+            )
+            raise ConfigurationError(msg)
+        return resolve_endpoints(
+            endpoints,
+            api_key=api_key,
+            organization=organization,
+            project=project,
+            breaker=breaker,
+            rate_limit=rate_limit,
+            env=env,
+            cwd=Path.cwd(),
+        )
+    url = _base_url(base_url, env)
+    key = resolve_api_key(api_key, env=env, cwd=Path.cwd())
+    return (
+        ResolvedEndpoint(
+            name=urlsplit(url).netloc or url,
+            kind="azure" if azure is not None else "openai",
+            base_url=url,
+            api_key=key,
+            organization=organization,
+            project=project,
+            azure=azure,
+            models={},
+            priority=0,
+            weight=1.0,
+            breaker=breaker,
+            rate_limit=rate_limit,
+        ),
+    )
 
 
 @asynccontextmanager

@@ -402,21 +402,31 @@ class _ModelInfo:
 
 
 def _pick_discriminator(models: list[_ModelInfo]) -> str | None:
-    """The field that tells the models apart best: on most models, then most values."""
+    """The field that tells the models apart best.
+
+    Ranked by: how many models it identifies alone (a value no other model has),
+    then on how many models it is, then the usual names (``type``, ``object``, ...),
+    then how many values it has. So ``type`` wins over ``size`` for image stream
+    events, whose ``size`` values every event shares.
+    """
     counts: dict[str, int] = {}
     for info in models:
         for key in info.tags:
             counts[key] = counts.get(key, 0) + 1
-    best: tuple[int, int, int] | None = None
+    best: tuple[int, int, int, int] | None = None
     best_key = None
     for key, count in counts.items():
         if count < 2:
             continue
-        distinct = len({v for m in models for v in m.tags.get(key, ())})
+        owners: dict[object, int] = {}
+        for info in models:
+            for v in set(info.tags.get(key, ())):
+                owners[v] = owners.get(v, 0) + 1
+        unique = sum(1 for info in models if any(owners[v] == 1 for v in info.tags.get(key, ())))
         preference = (
             -_DISCRIMINATOR_PREFERENCE.index(key) if key in _DISCRIMINATOR_PREFERENCE else -99
         )
-        rank = (count, distinct, preference)
+        rank = (unique, count, preference, len(owners))
         if best is None or rank > best:
             best, best_key = rank, key
     return best_key

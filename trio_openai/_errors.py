@@ -10,7 +10,9 @@ enter, so callers never need to import those libraries to catch ours::
     └── APIError                       anything about one API call
         ├── APIConnectionError         the request did not get a complete answer
         │   ├── APITimeoutError        ... because a timeout expired
-        │   └── StreamInterruptedError ... a stream ended before its terminal marker
+        │   ├── StreamInterruptedError ... a stream ended before its terminal marker
+        │   └── CircuitOpenError       ... because no endpoint's circuit breaker lets it through
+        ├── RateLimitWaitError         the client's own rate limiter refused to wait
         ├── APIResponseValidationError the answer does not fit the schema
         ├── APIStreamError             the server reported an error inside a stream
         └── APIStatusError             HTTP status >= 400
@@ -43,6 +45,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CircuitOpenError",
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
@@ -51,6 +54,7 @@ __all__ = [
     "OpenAIError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitWaitError",
     "StreamInterruptedError",
     "UnprocessableEntityError",
     "status_error",
@@ -128,6 +132,55 @@ class APITimeoutError(APIConnectionError):
 
 class StreamInterruptedError(APIConnectionError):
     """A stream ended before its terminal marker (``[DONE]`` or a final ``response.*`` event)."""
+
+
+class CircuitOpenError(APIConnectionError):
+    """The call was refused without being sent: every endpoint it may use has an open breaker.
+
+    A subclass of `APIConnectionError` because, to the caller, it is the same
+    situation as a refused connection: no server answered, nothing was executed,
+    and code that falls back on ``except APIConnectionError`` keeps working. It is
+    never retried by the retry policy: the breaker's open time is the wait, and
+    failing fast is the point of a breaker (see docs/reliability.md).
+
+    Attributes:
+        endpoint: The name of the endpoint whose breaker opens first again.
+        retry_at: When that breaker lets a probe through (``trio.current_time()`` clock).
+        retry_in: Seconds from the error until then.
+    """
+
+    endpoint: str
+    retry_at: float
+    retry_in: float
+
+    def __init__(self, message: str, *, endpoint: str, retry_at: float, retry_in: float) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.retry_at = retry_at
+        self.retry_in = retry_in
+
+
+class RateLimitWaitError(APIError):
+    """The client's rate limiter would have had to wait, and did not.
+
+    Raised before anything is sent when the limiter fails fast
+    (``RateLimit(wait=False)``), when the wait would end after the caller's
+    deadline (``trio.current_effective_deadline()``, the retry policy's rule),
+    or when it is longer than ``RateLimit(max_wait=...)``. Not an
+    `APIStatusError`: no server answered. Never retried.
+
+    Attributes:
+        endpoint: The name of the endpoint whose budget is spent.
+        wait: Seconds the call would have waited.
+    """
+
+    endpoint: str
+    wait: float
+
+    def __init__(self, message: str, *, endpoint: str, wait: float) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.wait = wait
 
 
 class APIResponseValidationError(APIError):

@@ -1,29 +1,46 @@
-"""The request pipeline: build -> send -> classify -> retry -> (decode, by the caller).
+"""The request pipeline: route -> build -> admit -> send -> classify -> retry -> (decode).
 
-One function, `send_spec`, runs a call's attempts. Each attempt goes through
-the session's *layers* before reaching the network: a layer is an async callable
-that receives the request and the next step, so opt-in reliability features
-(rate limiting, circuit breaking, failover) wrap an attempt without this
-module changing.
+One function, `send_spec`, runs a call's attempts, whatever the session's
+configuration. Per attempt:
+
+1. *route*: the session's `Router` picks the endpoint (one endpoint: always
+   the same; several: by strategy, skipping open breakers, failing over);
+2. *build*: the calling view's `RequestBuilder` for that endpoint builds the
+   request, once per endpoint and call, with the call's one ``Idempotency-Key``;
+3. *admit*: the endpoint's rate limiter, if any, waits for budget;
+4. *send*: through the session's *layers* (async callables that receive the
+   request and the next step) to the network;
+5. *classify*: a status >= 400 becomes an `APIStatusError`;
+6. the outcome is reported to the router (breaker, limiter, counters), and
+   the retry loop (`_retry.py`) decides on another attempt, asking the router
+   whether it can fail over.
+
+A client without reliability options has one endpoint with no breaker and no
+limiter: the router's shortcut makes steps 1, 3 and 6 a few attribute reads.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, final
 
 import attrs
 import httpx2
 
-from ._build import RequestBuilder
+from ._build import RequestBuilder, new_idempotency_key
 from ._decode import error_body
 from ._errors import status_error
 from ._request import RequestSpec
 from ._retry import RetryPolicy, run_with_retries
+from ._routing import Call, Router
 from ._send import open_response, read_body
+from ._types import NotGiven
 
-__all__ = ["Layer", "Outcome", "SendFn", "compose", "send_spec"]
+if TYPE_CHECKING:
+    from ._retry import RetryEvent
+
+__all__ = ["Layer", "Outcome", "Route", "SendFn", "compose", "send_spec"]
 
 log = logging.getLogger("trio_openai")
 
@@ -56,61 +73,163 @@ def _wrap(layer: Layer, inner: SendFn) -> SendFn:
     return wrapped
 
 
+def _nothing() -> None:
+    return None
+
+
 @attrs.frozen
 class Outcome:
-    """A successful call's response, its body (``None`` when left unread) and retry count."""
+    """A successful call's response, its body (``None`` when left unread) and retry count.
+
+    Attributes:
+        response: The response.
+        content: Its body, or ``None`` when left unread (streaming).
+        retries: Retries the call took.
+        release: Call when an unread response is closed (the endpoint counts it
+            in flight until then).
+    """
 
     response: httpx2.Response
     content: bytes | None
     retries: int
+    release: Callable[[], None] = _nothing
+
+
+@final
+@attrs.define(eq=False)
+class Route:
+    """How one client view reaches the API: the session's router and send function,
+    and this view's request builders, one per endpoint, made on first use.
+
+    Args:
+        router: The session's router.
+        send: The session's composed send function (see `compose`).
+        make_builder: Makes this view's builder for the endpoint of that index.
+    """
+
+    router: Router
+    send: SendFn
+    make_builder: Callable[[int], RequestBuilder]
+    _builders: list[RequestBuilder | None] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._builders = [None] * len(self.router.endpoints)
+
+    def builder(self, index: int) -> RequestBuilder:
+        """This view's builder for endpoint *index*."""
+        builder = self._builders[index]
+        if builder is None:
+            builder = self._builders[index] = self.make_builder(index)
+        return builder
 
 
 async def send_spec(
-    builder: RequestBuilder,
-    send: SendFn,
+    route: Route,
     policy: RetryPolicy,
     spec: RequestSpec[Any],
     *,
     read: bool = True,
     accept: str | None = None,
 ) -> Outcome:
-    """Run one call: build its request once, then attempt it under the retry policy.
+    """Run one call: attempt it under the retry policy, each attempt routed to an endpoint.
 
     Args:
-        builder: The calling client view's request builder.
-        send: The composed send function of the session (see `compose`).
+        route: The calling client view's route (router, send function, builders).
         policy: The retry policy.
         spec: The call.
         read: Read the body inside each attempt (a drop mid-body is then retried);
-            ``False`` leaves it unread for streaming, and retries only until the
-            headers arrive.
+            ``False`` leaves it unread for streaming, and retries (and fails over)
+            only until the headers arrive.
         accept: The ``Accept`` header; by default JSON for JSON results, else anything.
 
     Raises:
         APIStatusError: The last attempt got a status of 400 or more.
         APIConnectionError: The last attempt got no complete answer.
+        CircuitOpenError: No endpoint's breaker lets the call through.
+        RateLimitWaitError: The endpoint's rate limiter refused to wait.
     """
     if accept is None:
         accept = "application/json" if spec.kind == "json" else "*/*"
-    request = await builder.build(spec, accept=accept)
+    router = route.router
+    send = route.send
+    key = None if spec.method == "GET" else new_idempotency_key()
+    if spec.files is not None and len(router.endpoints) > 1:
+        # Read once: each endpoint's request is built from the same bytes.
+        spec = attrs.evolve(spec, files=await _read_files(spec.files))
+    requests: list[httpx2.Request | None] = [None] * len(router.endpoints)
+    call = Call()
     tries = 0
     debug = log.isEnabledFor(logging.DEBUG)
 
     async def attempt() -> Outcome:
         nonlocal tries
         tries += 1
+        state = router.pick(call)
+        try:
+            request = requests[state.index]
+            if request is None:
+                builder = route.builder(state.index)
+                request = await builder.build(spec, accept=accept, idempotency_key=key)
+                requests[state.index] = request
+            if state.limiter is not None:
+                await router.admit(call, state, spec, request)
+        except BaseException:
+            router.abandon(call, state)
+            raise
+        state.in_flight += 1
+        state.requests += 1
         if debug:
-            log.debug("sending %s %s (attempt %d)", request.method, _where(request), tries)
-        response = await send(request)
-        if debug:
-            log.debug("%s %s -> %d", request.method, _where(request), response.status_code)
-        if response.status_code >= 400:
-            body = error_body(await read_body(response))
-            raise status_error(response, body)
-        content = await read_body(response) if read else None
-        return Outcome(response, content, tries - 1)
+            log.debug(
+                "sending %s %s to %r (attempt %d)",
+                request.method,
+                _where(request),
+                state.name,
+                tries,
+            )
+        try:
+            response = await send(request)
+            if debug:
+                log.debug("%s %s -> %d", request.method, _where(request), response.status_code)
+            if response.status_code >= 400:
+                body = error_body(await read_body(response))
+                raise status_error(response, body)
+            content = await read_body(response) if read else None
+        except BaseException as error:
+            router.settle(call, state, error)
+            raise
+        router.settle(call, state, None, response, content, keep=not read)
+        if read:
+            return Outcome(response, content, tries - 1)
+        return Outcome(response, content, tries - 1, state.done)
 
-    return await run_with_retries(policy, attempt, request=request)
+    if router.trivial:
+        return await run_with_retries(policy, attempt)
+
+    def failover() -> str | None:
+        return router.plan(call)
+
+    def on_retry(event: RetryEvent, target: str | None) -> None:
+        router.retry_scheduled(call, event, target)
+
+    return await run_with_retries(policy, attempt, failover=failover, on_retry=on_retry)
+
+
+async def _read_files(files: Mapping[str, Any]) -> dict[str, Any]:
+    """File inputs read into ``(filename, bytes, content_type)`` tuples (no I/O left)."""
+    from ._files import read_file_input
+
+    read: dict[str, Any] = {}
+    for name, value in files.items():
+        if isinstance(value, list):
+            read[name] = [
+                await read_file_input(item, field=f"{name}[{index}]")
+                for index, item in enumerate(value)
+            ]
+        elif value is None or isinstance(value, NotGiven):
+            read[name] = value
+        else:
+            read[name] = await read_file_input(value, field=name)
+    return read
 
 
 def _where(request: httpx2.Request) -> str:

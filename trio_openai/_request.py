@@ -25,6 +25,8 @@ __all__ = [
     "RequestSpec",
     "StreamSpec",
     "body_of",
+    "deep_object",
+    "form_part",
     "path_param",
     "query_of",
     "reject_stream",
@@ -91,7 +93,7 @@ class ListSpec(Generic[ItemT]):
     has_more_field: str | None = "has_more"
 
 
-StreamEnd = Literal["done", "response", "none"]
+StreamEnd = Literal["done", "response", "event", "none"]
 
 
 @attrs.frozen(kw_only=True)
@@ -103,13 +105,20 @@ class StreamSpec(Generic[ItemT]):
         event: The type one event's ``data`` decodes into.
         end: How the stream says it is complete: ``"done"`` (a ``data: [DONE]``
             line, chat and completions), ``"response"`` (a terminal
-            ``response.completed``/``failed``/``incomplete`` event) or ``"none"``
-            (end of body is the end).
+            ``response.completed``/``failed``/``incomplete`` event), ``"event"``
+            (an event whose ``type`` is in *terminal*; later events are still
+            read, e.g. several images) or ``"none"`` (end of body is the end).
+        terminal: With ``end="event"``, the ``type`` values that complete the stream.
+        envelope: Decode ``{"event": <the SSE event name>, "data": <payload>}``
+            instead of the payload alone (assistants run streams name their
+            events in the SSE ``event:`` field).
     """
 
     request: RequestSpec[Any]
     event: Any
     end: StreamEnd = "done"
+    terminal: frozenset[str] = frozenset()
+    envelope: bool = False
 
 
 def path_param(name: str, value: object) -> str:
@@ -137,6 +146,40 @@ def body_of(fields: Mapping[str, object]) -> dict[str, object]:
 def query_of(fields: Mapping[str, object]) -> dict[str, object]:
     """The query parameters of a call, without those left `NOT_GIVEN` or ``None``."""
     return {k: v for k, v in fields.items() if v is not None and not isinstance(v, NotGiven)}
+
+
+def deep_object(name: str, value: object) -> dict[str, object]:
+    """An object query parameter as ``name[key]`` parameters (OpenAPI ``deepObject``).
+
+    ``deep_object("metadata", {"team": "a"})`` is ``{"metadata[team]": "a"}``; a value
+    left `NOT_GIVEN` or ``None`` gives no parameter.
+    """
+    if value is None or isinstance(value, NotGiven):
+        return {}
+    if not isinstance(value, Mapping):
+        from ._build import to_jsonable
+
+        value = to_jsonable(value)
+    if not isinstance(value, Mapping):
+        msg = f"`{name}` must be a mapping, got {type(value).__name__}"
+        raise TypeError(msg)
+    return {f"{name}[{key}]": item for key, item in value.items()}
+
+
+def form_part(value: object, content_type: str) -> tuple[None, bytes, str]:
+    """A multipart part that is not a file: text as is, anything else as compact JSON.
+
+    For form fields the spec gives their own content type (``sdp`` as
+    ``application/sdp``, ``session`` as ``application/json`` in ``realtime.calls.create``).
+    """
+    if isinstance(value, str):
+        return None, value.encode(), content_type
+    import json
+
+    from ._build import to_jsonable
+
+    text = json.dumps(to_jsonable(value), separators=(",", ":"), ensure_ascii=False)
+    return None, text.encode(), content_type
 
 
 def reject_stream(stream: object, method: str) -> None:

@@ -13,6 +13,11 @@ Design decisions, stated once:
 - A 429 whose ``code`` is ``insufficient_quota`` is never retried: waiting
   does not add quota.
 - The server may override the decision with ``x-should-retry: true|false``.
+- `CircuitOpenError` and `RateLimitWaitError` are never retried: both are the
+  session refusing to send, and both already say when sending makes sense again.
+- With several endpoints and failover on, a retry that goes to an endpoint the
+  call has not tried yet starts at once: a backoff or Retry-After belongs to
+  the endpoint that failed (its rate limiter, if any, remembers it).
 """
 
 from __future__ import annotations
@@ -26,7 +31,13 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
 
-from ._errors import APIConnectionError, APIError, APIStatusError, StreamInterruptedError
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    CircuitOpenError,
+    StreamInterruptedError,
+)
 
 if TYPE_CHECKING:
     import httpx2
@@ -98,7 +109,7 @@ class RetryPolicy:
 
     def should_retry(self, error: BaseException) -> bool:
         """Whether *error* is worth another attempt, ignoring counts and deadlines."""
-        if isinstance(error, StreamInterruptedError):
+        if isinstance(error, (StreamInterruptedError, CircuitOpenError)):
             return False
         if isinstance(error, APIStatusError):
             override = error.response.headers.get("x-should-retry")
@@ -149,7 +160,8 @@ async def run_with_retries(
     policy: RetryPolicy,
     attempt: Callable[[], Awaitable[T]],
     *,
-    request: httpx2.Request,
+    failover: Callable[[], str | None] | None = None,
+    on_retry: Callable[[RetryEvent, str | None], None] | None = None,
 ) -> T:
     """Run *attempt* until it succeeds or the policy gives up; raise the last error.
 
@@ -160,9 +172,12 @@ async def run_with_retries(
 
     Args:
         policy: The retry policy.
-        attempt: One try of the call (build nothing here: the request, and so
-            its idempotency key, is the same across tries).
-        request: The request, for hooks and logs.
+        attempt: One try of the call (the idempotency key must be the same
+            across tries: make it once, outside).
+        failover: Called before each retry: plans it on an endpoint the call has
+            not tried and returns that endpoint's name (the retry then starts at
+            once), or returns ``None`` (the usual wait applies).
+        on_retry: Called with each scheduled retry and the planned endpoint.
     """
     try:
         return await attempt()
@@ -174,8 +189,6 @@ async def run_with_retries(
     import stamina
     import trio
 
-    method = request.method
-    url = str(request.url.copy_with(query=None))
     failures = 0
 
     def decide(error: Exception) -> bool | float:
@@ -187,7 +200,10 @@ async def run_with_retries(
             return False
         wait: float | None = None
         from_server = False
-        if isinstance(error, APIStatusError):
+        target = failover() if failover is not None else None
+        if target is not None:
+            wait = 0.0
+        elif isinstance(error, APIStatusError):
             wait = retry_after(error.response.headers)
             if wait is not None:
                 if wait > policy.max_retry_after:
@@ -197,6 +213,9 @@ async def run_with_retries(
             wait = policy.backoff(failures - 1)
         if trio.current_time() + wait >= trio.current_effective_deadline():
             return False
+        request = error.request
+        method = request.method if request is not None else "?"
+        url = str(request.url.copy_with(query=None)) if request is not None else "?"
         event = RetryEvent(
             attempt=failures,
             wait=wait,
@@ -206,20 +225,24 @@ async def run_with_retries(
             from_server=from_server,
         )
         log.info(
-            "retrying %s %s in %.3f s after attempt %d failed: %s",
+            "retrying %s %s in %.3f s after attempt %d failed: %s%s",
             method,
             url,
             wait,
             failures,
             type(error).__name__,
+            f" (failing over to endpoint {target!r})" if target is not None else "",
             extra={
                 "retry_attempt": failures,
                 "retry_wait": wait,
                 "error_type": type(error).__name__,
+                "failover_to": target,
             },
         )
         for hook in policy.hooks:
             hook(event)
+        if on_retry is not None:
+            on_retry(event, target)
         # stamina never sleeps for exactly 0: give it a tiny positive wait instead.
         return max(wait, 1e-9)
 

@@ -23,7 +23,7 @@ from ._response import _Metadata
 if TYPE_CHECKING:
     import httpx2
 
-    from ._request import StreamEnd
+    from ._request import StreamEnd, StreamSpec
 
 __all__ = ["Stream"]
 
@@ -41,19 +41,25 @@ class Stream(_Metadata, Generic[T]):
             properties shared with `APIResponse`).
     """
 
-    __slots__ = ("_done", "_end", "_event_type", "_iterator", "http_response", "max_event_size")
+    __slots__ = (
+        "_done",
+        "_end",
+        "_envelope",
+        "_event_type",
+        "_iterator",
+        "_terminal",
+        "http_response",
+        "max_event_size",
+    )
 
     def __init__(
-        self,
-        response: httpx2.Response,
-        event_type: Any,
-        end: StreamEnd,
-        *,
-        max_event_size: int,
+        self, response: httpx2.Response, spec: StreamSpec[T], *, max_event_size: int
     ) -> None:
         self.http_response = response
-        self._event_type = event_type
-        self._end = end
+        self._event_type = spec.event
+        self._end: StreamEnd = spec.end
+        self._terminal = _RESPONSE_TERMINAL if spec.end == "response" else spec.terminal
+        self._envelope = spec.envelope
         self._done = False
         self.max_event_size = max_event_size
         self._iterator: AsyncIterator[T] | None = None
@@ -83,17 +89,19 @@ class Stream(_Metadata, Generic[T]):
         try:
             async for chunk in aiter_body(response, stream=True):
                 for sse in decoder.feed(chunk):
-                    if self._done:
+                    if self._done and self._end != "event":
                         continue  # nothing after the terminal marker counts
                     data = sse.data
-                    if data == "[DONE]" and self._end == "done":
-                        self._done = True
+                    if data == "[DONE]":
+                        if self._end == "done":
+                            self._done = True
                         continue
                     payload = self._payload(data, sse.event)
-                    event = structure_as(payload, self._event_type, response)
-                    if self._end == "response" and payload.get("type") in _RESPONSE_TERMINAL:
+                    if self._terminal and payload.get("type") in self._terminal:
                         self._done = True
-                    yield event
+                    if self._envelope:
+                        payload = {"event": sse.event, "data": payload}
+                    yield structure_as(payload, self._event_type, response)
             decoder.close()
         except SSEDecodeError as exc:
             raise APIResponseValidationError(
@@ -101,7 +109,10 @@ class Stream(_Metadata, Generic[T]):
                 response=response,
             ) from exc
         if not self._done and self._end != "none":
-            marker = "data: [DONE]" if self._end == "done" else "a final response.* event"
+            if self._end == "done":
+                marker = "data: [DONE]"
+            else:
+                marker = "a final event (" + ", ".join(sorted(self._terminal)) + ")"
             raise StreamInterruptedError(
                 f"The event stream from {response.request.url.path} ended before {marker}: "
                 "the answer is incomplete (connection dropped or server stopped).",

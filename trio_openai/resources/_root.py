@@ -11,14 +11,28 @@ from typing import TYPE_CHECKING
 from .._resource import ResourceTree
 
 if TYPE_CHECKING:
+    from .admin import Admin
     from .audio import Audio
+    from .batches import Batches
+    from .beta import Beta
     from .chat import Chat
     from .completions import Completions
+    from .containers import Containers
+    from .content_provenance_checks import ContentProvenanceChecks
+    from .conversations import Conversations
     from .embeddings import Embeddings
+    from .evals import Evals
     from .files import Files
+    from .fine_tuning import FineTuning
+    from .images import Images
     from .models import Models
     from .moderations import Moderations
+    from .realtime import Realtime
     from .responses import Responses
+    from .skills import Skills
+    from .uploads import Uploads
+    from .vector_stores import VectorStores
+    from .videos import Videos
 
 __all__ = ["RootResources"]
 
@@ -29,9 +43,27 @@ class RootResources(ResourceTree):
     __slots__ = ()
 
     @property
+    def admin(self) -> Admin:
+        """The ``admin`` methods."""
+        child: Admin = self._child("admin", ".resources.admin", "Admin")
+        return child
+
+    @property
     def audio(self) -> Audio:
         """The ``audio`` methods."""
         child: Audio = self._child("audio", ".resources.audio", "Audio")
+        return child
+
+    @property
+    def batches(self) -> Batches:
+        """The ``batches`` methods."""
+        child: Batches = self._child("batches", ".resources.batches", "Batches")
+        return child
+
+    @property
+    def beta(self) -> Beta:
+        """The ``beta`` methods."""
+        child: Beta = self._child("beta", ".resources.beta", "Beta")
         return child
 
     @property
@@ -47,15 +79,57 @@ class RootResources(ResourceTree):
         return child
 
     @property
+    def containers(self) -> Containers:
+        """The ``containers`` methods."""
+        child: Containers = self._child("containers", ".resources.containers", "Containers")
+        return child
+
+    @property
+    def content_provenance_checks(self) -> ContentProvenanceChecks:
+        """The ``content_provenance_checks`` methods."""
+        child: ContentProvenanceChecks = self._child(
+            "content_provenance_checks",
+            ".resources.content_provenance_checks",
+            "ContentProvenanceChecks",
+        )
+        return child
+
+    @property
+    def conversations(self) -> Conversations:
+        """The ``conversations`` methods."""
+        child: Conversations = self._child(
+            "conversations", ".resources.conversations", "Conversations"
+        )
+        return child
+
+    @property
     def embeddings(self) -> Embeddings:
         """The ``embeddings`` methods."""
         child: Embeddings = self._child("embeddings", ".resources.embeddings", "Embeddings")
         return child
 
     @property
+    def evals(self) -> Evals:
+        """The ``evals`` methods."""
+        child: Evals = self._child("evals", ".resources.evals", "Evals")
+        return child
+
+    @property
     def files(self) -> Files:
         """The ``files`` methods."""
         child: Files = self._child("files", ".resources.files", "Files")
+        return child
+
+    @property
+    def fine_tuning(self) -> FineTuning:
+        """The ``fine_tuning`` methods."""
+        child: FineTuning = self._child("fine_tuning", ".resources.fine_tuning", "FineTuning")
+        return child
+
+    @property
+    def images(self) -> Images:
+        """The ``images`` methods."""
+        child: Images = self._child("images", ".resources.images", "Images")
         return child
 
     @property
@@ -71,7 +145,39 @@ class RootResources(ResourceTree):
         return child
 
     @property
+    def realtime(self) -> Realtime:
+        """The ``realtime`` methods."""
+        child: Realtime = self._child("realtime", ".resources.realtime", "Realtime")
+        return child
+
+    @property
     def responses(self) -> Responses:
         """The ``responses`` methods."""
         child: Responses = self._child("responses", ".resources.responses", "Responses")
+        return child
+
+    @property
+    def skills(self) -> Skills:
+        """The ``skills`` methods."""
+        child: Skills = self._child("skills", ".resources.skills", "Skills")
+        return child
+
+    @property
+    def uploads(self) -> Uploads:
+        """The ``uploads`` methods."""
+        child: Uploads = self._child("uploads", ".resources.uploads", "Uploads")
+        return child
+
+    @property
+    def vector_stores(self) -> VectorStores:
+        """The ``vector_stores`` methods."""
+        child: VectorStores = self._child(
+            "vector_stores", ".resources.vector_stores", "VectorStores"
+        )
+        return child
+
+    @property
+    def videos(self) -> Videos:
+        """The ``videos`` methods."""
+        child: Videos = self._child("videos", ".resources.videos", "Videos")
         return child

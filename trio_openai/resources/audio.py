@@ -6,21 +6,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .._endpoint import endpoint
-from .._request import RequestSpec, body_of
+from .._endpoint import endpoint, list_endpoint, stream_endpoint
+from .._request import ListSpec, RequestSpec, StreamSpec, body_of, path_param, query_of
 from .._resource import Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
+    from .._files import FileInput
+    from .._models import UnknownObject
     from .._response import BinaryResponse
+    from ..types.audio import (
+        AudioResponseFormat,
+        CreateSpeechResponseStreamEvent,
+        CreateTranscriptionResponseDiarizedJson,
+        CreateTranscriptionResponseJson,
+        CreateTranscriptionResponseStreamEvent,
+        CreateTranscriptionResponseVerboseJson,
+        CreateTranslationResponseJson,
+        CreateTranslationResponseVerboseJson,
+        TranscriptionInclude,
+        VadConfig,
+        VoiceConsentDeletedResource,
+        VoiceConsentResource,
+        VoiceResource,
+    )
     from ..types.shared import VoiceIdsOrCustomVoiceOption2, VoiceIdsShared
 
 __all__ = [
     "Audio",
     "Speech",
+    "Transcriptions",
+    "Translations",
+    "VoiceConsents",
+    "Voices",
 ]
 
 
@@ -33,6 +54,30 @@ class Audio(Resource):
     def speech(self) -> Speech:
         """The ``audio.speech`` methods."""
         child: Speech = self._child("speech", ".resources.audio", "Speech")
+        return child
+
+    @property
+    def transcriptions(self) -> Transcriptions:
+        """The ``audio.transcriptions`` methods."""
+        child: Transcriptions = self._child("transcriptions", ".resources.audio", "Transcriptions")
+        return child
+
+    @property
+    def translations(self) -> Translations:
+        """The ``audio.translations`` methods."""
+        child: Translations = self._child("translations", ".resources.audio", "Translations")
+        return child
+
+    @property
+    def voice_consents(self) -> VoiceConsents:
+        """The ``audio.voice_consents`` methods."""
+        child: VoiceConsents = self._child("voice_consents", ".resources.audio", "VoiceConsents")
+        return child
+
+    @property
+    def voices(self) -> Voices:
+        """The ``audio.voices`` methods."""
+        child: Voices = self._child("voices", ".resources.audio", "Voices")
         return child
 
 
@@ -51,7 +96,7 @@ class Speech(Resource):
         instructions: str | NotGiven = NOT_GIVEN,
         response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | NotGiven = NOT_GIVEN,
         speed: float | NotGiven = NOT_GIVEN,
-        stream_format: Literal["sse", "audio"] | NotGiven = NOT_GIVEN,
+        stream_format: Literal["audio"] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -76,13 +121,21 @@ class Speech(Resource):
             speed: The speed of the generated audio. Select a value from `0.25` to `4.0`.
                 `1.0` is the default.
             stream_format: The format to stream the audio in. Supported formats are `sse`
-                and `audio`. `sse` is not supported for `tts-1` or `tts-1-hd`.
+                and `audio`. `sse` is not supported for `tts-1` or `tts-1-hd`. For ``"sse"`` use
+                ``audio.speech.stream()``.
             extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
             extra_query: Extra query parameters for this call.
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
+
+        Raises:
+            TypeError: ``stream_format`` is "sse": use ``audio.speech.stream()`` to stream.
         """
-        from .._response import BinaryResponse  # lazy: cached after the first call
+        if cast("object", stream_format) == "sse":  # untyped callers may pass it
+            msg = "audio.speech.create() does not stream; use audio.speech.stream(...) as `async with ... as events:`"
+            raise TypeError(msg)
+        # Imported here, not at the top: importing resources never imports types.
+        from .._response import BinaryResponse
 
         return RequestSpec(
             method="POST",
@@ -100,6 +153,684 @@ class Speech(Resource):
                 }
             ),
             kind="binary",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    @stream_endpoint
+    def stream(
+        self,
+        *,
+        model: Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str,
+        input: str,
+        voice: VoiceIdsShared | VoiceIdsOrCustomVoiceOption2 | Mapping[str, Any],
+        instructions: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | NotGiven = NOT_GIVEN,
+        speed: float | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> StreamSpec[CreateSpeechResponseStreamEvent]:
+        """Generates audio from the input text.
+
+        Returns the audio file content, or a stream of audio events.
+
+        Streams the answer: use as ``async with ... as events:`` and iterate the events. The
+        stream is complete after a ``speech.audio.done`` event; a body that ends before raises
+        `StreamInterruptedError`.
+
+        Args:
+            model: One of the available TTS models: `tts-1`, `tts-1-hd`, `gpt-4o-mini-tts`,
+                or `gpt-4o-mini-tts-2025-12-15`.
+            input: The text to generate audio for. The maximum length is 4096 characters.
+            voice: The voice to use when generating the audio. Supported built-in voices are
+                `alloy`, `ash`, `ballad`, `coral`, `echo`, `fable`, `onyx`, `nova`, `sage`,
+                `shimmer`, `verse`, `marin`, and `cedar`. You may also provide a custom voice
+                object with an `id`, for example `{ "id": "voice_1234" }`.
+            instructions: Control the voice of your generated audio with additional
+                instructions. Does not work with `tts-1` or `tts-1-hd`.
+            response_format: The format to audio in. Supported formats are `mp3`, `opus`,
+                `aac`, `flac`, `wav`, and `pcm`.
+            speed: The speed of the generated audio. Select a value from `0.25` to `4.0`.
+                `1.0` is the default.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.audio import CreateSpeechResponseStreamEvent
+
+        return StreamSpec(
+            request=RequestSpec(
+                method="POST",
+                path="/audio/speech",
+                result=CreateSpeechResponseStreamEvent,
+                body=body_of(
+                    {
+                        "model": model,
+                        "input": input,
+                        "voice": voice,
+                        "instructions": instructions,
+                        "response_format": response_format,
+                        "speed": speed,
+                        "stream_format": "sse",
+                    }
+                ),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            ),
+            event=CreateSpeechResponseStreamEvent,
+            end="event",
+            terminal=frozenset(["speech.audio.done"]),
+        )
+
+
+class Transcriptions(Resource):
+    """The ``audio.transcriptions`` methods."""
+
+    __slots__ = ()
+
+    @endpoint
+    def create(
+        self,
+        *,
+        file: FileInput,
+        model: Literal[
+            "whisper-1",
+            "gpt-transcribe",
+            "gpt-4o-transcribe",
+            "gpt-4o-mini-transcribe",
+            "gpt-4o-mini-transcribe-2025-12-15",
+            "gpt-4o-transcribe-diarize",
+        ]
+        | str,
+        language: str | NotGiven = NOT_GIVEN,
+        languages: Sequence[str] | NotGiven = NOT_GIVEN,
+        keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: AudioResponseFormat | NotGiven = NOT_GIVEN,
+        temperature: float | NotGiven = NOT_GIVEN,
+        include: Sequence[TranscriptionInclude] | NotGiven = NOT_GIVEN,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven | None = NOT_GIVEN,
+        chunking_strategy: Literal["auto"]
+        | VadConfig
+        | Mapping[str, Any]
+        | NotGiven
+        | None = NOT_GIVEN,
+        known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> RequestSpec[
+        CreateTranscriptionResponseJson
+        | CreateTranscriptionResponseDiarizedJson
+        | CreateTranscriptionResponseVerboseJson
+        | UnknownObject
+        | str
+    ]:
+        """Transcribes audio into the input language.
+
+        Returns a transcription object in `json`, `diarized_json`, or `verbose_json` format, or
+        a stream of transcript events.
+
+        With ``response_format`` ``text``, ``srt``, ``vtt``, the answer is the text itself (a
+        ``str``).
+
+        Args:
+            file: The audio file object (not file name) to transcribe, in one of these
+                formats: flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav, or webm. The request must
+                include enough format metadata for the file to be identified. We recommend an
+                extension-bearing filename and an appropriate content type.
+            model: ID of the model to use. The options are `gpt-transcribe`,
+                `gpt-4o-transcribe`, `gpt-4o-mini-transcribe`, `gpt-4o-mini-
+                transcribe-2025-12-15`, `whisper-1` (which is powered by our open source Whisper
+                V2 model), and `gpt-4o-transcribe-diarize`.
+            language: The language of the input audio. Supplying the input language in
+                ISO-639-1 (e.g. `en`) format will improve accuracy and latency.
+            languages: Possible languages of the input audio, in ISO-639-1 format. Supported
+                by `gpt-transcribe`.
+            keywords: Words or phrases to guide transcription of the input audio. Supported
+                by `gpt-transcribe`.
+            prompt: An optional text to guide the model's style or continue a previous audio
+                segment. The prompt should match the audio language. This field is not supported
+                when using `gpt-4o-transcribe-diarize`.
+            response_format: The format of the output, in one of these options: `json`,
+                `text`, `srt`, `verbose_json`, `vtt`, or `diarized_json`. For
+                `gpt-4o-transcribe` and `gpt-4o-mini-transcribe`, the only supported format is
+                `json`.
+            temperature: The sampling temperature, between 0 and 1. Higher values like 0.8
+                will make the output more random, while lower values like 0.2 will make it more
+                focused and deterministic. If set to 0, the model will use log probability to
+                automatically increase the temperature until certain thresholds are hit.
+            include: Additional information to include in the transcription response.
+                `logprobs` will return the log probabilities of the tokens in the response to
+                understand the model's confidence in the transcription.
+            timestamp_granularities: The timestamp granularities to populate for this
+                transcription. `response_format` must be set `verbose_json` to use timestamp
+                granularities. Either or both of these options are supported: `word`, or
+                `segment`.
+            stream: Must be false or left out; use ``audio.transcriptions.stream()`` to
+                stream.
+            chunking_strategy: Controls how the audio is cut into chunks. When set to
+                `"auto"`, the server first normalizes loudness and then uses voice activity
+                detection (VAD) to choose boundaries. `server_vad` object can be provided to
+                tweak VAD detection parameters manually.
+            known_speaker_names: Optional list of speaker names that correspond to the audio
+                samples provided in `known_speaker_references[]`. Each entry should be a short
+                identifier (for example `customer` or `agent`). Up to 4 speakers are supported.
+            known_speaker_references: Optional list of audio samples (as data URLs) that
+                contain known speaker references matching `known_speaker_names[]`. Each sample
+                must be between 2 and 10 seconds, and can use any of the same input audio
+                formats supported by `file`.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+
+        Raises:
+            TypeError: ``stream`` is true: use ``audio.transcriptions.stream()`` to stream.
+        """
+        if cast("object", stream) is True:  # untyped callers may pass it
+            msg = "audio.transcriptions.create() does not stream; use audio.transcriptions.stream(...) as `async with ... as events:`"
+            raise TypeError(msg)
+        # Imported here, not at the top: importing resources never imports types.
+        from .._models import UnknownObject
+        from ..types.audio import (
+            CreateTranscriptionResponseDiarizedJson,
+            CreateTranscriptionResponseJson,
+            CreateTranscriptionResponseVerboseJson,
+        )
+
+        return RequestSpec(
+            method="POST",
+            path="/audio/transcriptions",
+            result=CreateTranscriptionResponseJson
+            | CreateTranscriptionResponseDiarizedJson
+            | CreateTranscriptionResponseVerboseJson
+            | UnknownObject
+            | str,
+            body=body_of(
+                {
+                    "model": model,
+                    "language": language,
+                    "languages": languages,
+                    "keywords": keywords,
+                    "prompt": prompt,
+                    "response_format": response_format,
+                    "temperature": temperature,
+                    "include": include,
+                    "timestamp_granularities": timestamp_granularities,
+                    "stream": stream,
+                    "chunking_strategy": chunking_strategy,
+                    "known_speaker_names": known_speaker_names,
+                    "known_speaker_references": known_speaker_references,
+                }
+            ),
+            files={"file": file},
+            kind="text" if response_format in ("text", "srt", "vtt") else "json",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    @stream_endpoint
+    def stream(
+        self,
+        *,
+        file: FileInput,
+        model: Literal[
+            "whisper-1",
+            "gpt-transcribe",
+            "gpt-4o-transcribe",
+            "gpt-4o-mini-transcribe",
+            "gpt-4o-mini-transcribe-2025-12-15",
+            "gpt-4o-transcribe-diarize",
+        ]
+        | str,
+        language: str | NotGiven = NOT_GIVEN,
+        languages: Sequence[str] | NotGiven = NOT_GIVEN,
+        keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: AudioResponseFormat | NotGiven = NOT_GIVEN,
+        temperature: float | NotGiven = NOT_GIVEN,
+        include: Sequence[TranscriptionInclude] | NotGiven = NOT_GIVEN,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+        chunking_strategy: Literal["auto"]
+        | VadConfig
+        | Mapping[str, Any]
+        | NotGiven
+        | None = NOT_GIVEN,
+        known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+        known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> StreamSpec[CreateTranscriptionResponseStreamEvent]:
+        """Transcribes audio into the input language.
+
+        Returns a transcription object in `json`, `diarized_json`, or `verbose_json` format, or
+        a stream of transcript events.
+
+        Streams the answer: use as ``async with ... as events:`` and iterate the events. The
+        stream is complete after a ``transcript.text.done`` event; a body that ends before
+        raises `StreamInterruptedError`.
+
+        Args:
+            file: The audio file object (not file name) to transcribe, in one of these
+                formats: flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav, or webm. The request must
+                include enough format metadata for the file to be identified. We recommend an
+                extension-bearing filename and an appropriate content type.
+            model: ID of the model to use. The options are `gpt-transcribe`,
+                `gpt-4o-transcribe`, `gpt-4o-mini-transcribe`, `gpt-4o-mini-
+                transcribe-2025-12-15`, `whisper-1` (which is powered by our open source Whisper
+                V2 model), and `gpt-4o-transcribe-diarize`.
+            language: The language of the input audio. Supplying the input language in
+                ISO-639-1 (e.g. `en`) format will improve accuracy and latency.
+            languages: Possible languages of the input audio, in ISO-639-1 format. Supported
+                by `gpt-transcribe`.
+            keywords: Words or phrases to guide transcription of the input audio. Supported
+                by `gpt-transcribe`.
+            prompt: An optional text to guide the model's style or continue a previous audio
+                segment. The prompt should match the audio language. This field is not supported
+                when using `gpt-4o-transcribe-diarize`.
+            response_format: The format of the output, in one of these options: `json`,
+                `text`, `srt`, `verbose_json`, `vtt`, or `diarized_json`. For
+                `gpt-4o-transcribe` and `gpt-4o-mini-transcribe`, the only supported format is
+                `json`.
+            temperature: The sampling temperature, between 0 and 1. Higher values like 0.8
+                will make the output more random, while lower values like 0.2 will make it more
+                focused and deterministic. If set to 0, the model will use log probability to
+                automatically increase the temperature until certain thresholds are hit.
+            include: Additional information to include in the transcription response.
+                `logprobs` will return the log probabilities of the tokens in the response to
+                understand the model's confidence in the transcription.
+            timestamp_granularities: The timestamp granularities to populate for this
+                transcription. `response_format` must be set `verbose_json` to use timestamp
+                granularities. Either or both of these options are supported: `word`, or
+                `segment`.
+            chunking_strategy: Controls how the audio is cut into chunks. When set to
+                `"auto"`, the server first normalizes loudness and then uses voice activity
+                detection (VAD) to choose boundaries. `server_vad` object can be provided to
+                tweak VAD detection parameters manually.
+            known_speaker_names: Optional list of speaker names that correspond to the audio
+                samples provided in `known_speaker_references[]`. Each entry should be a short
+                identifier (for example `customer` or `agent`). Up to 4 speakers are supported.
+            known_speaker_references: Optional list of audio samples (as data URLs) that
+                contain known speaker references matching `known_speaker_names[]`. Each sample
+                must be between 2 and 10 seconds, and can use any of the same input audio
+                formats supported by `file`.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.audio import CreateTranscriptionResponseStreamEvent
+
+        return StreamSpec(
+            request=RequestSpec(
+                method="POST",
+                path="/audio/transcriptions",
+                result=CreateTranscriptionResponseStreamEvent,
+                body=body_of(
+                    {
+                        "model": model,
+                        "language": language,
+                        "languages": languages,
+                        "keywords": keywords,
+                        "prompt": prompt,
+                        "response_format": response_format,
+                        "temperature": temperature,
+                        "include": include,
+                        "timestamp_granularities": timestamp_granularities,
+                        "chunking_strategy": chunking_strategy,
+                        "known_speaker_names": known_speaker_names,
+                        "known_speaker_references": known_speaker_references,
+                        "stream": True,
+                    }
+                ),
+                files={"file": file},
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            ),
+            event=CreateTranscriptionResponseStreamEvent,
+            end="event",
+            terminal=frozenset(["transcript.text.done"]),
+        )
+
+
+class Translations(Resource):
+    """The ``audio.translations`` methods."""
+
+    __slots__ = ()
+
+    @endpoint
+    def create(
+        self,
+        *,
+        file: FileInput,
+        model: Literal["whisper-1"] | str,
+        prompt: str | NotGiven = NOT_GIVEN,
+        response_format: Literal["json", "text", "srt", "verbose_json", "vtt"]
+        | NotGiven = NOT_GIVEN,
+        temperature: float | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> RequestSpec[
+        CreateTranslationResponseJson | CreateTranslationResponseVerboseJson | UnknownObject | str
+    ]:
+        """Translates audio into English.
+
+        With ``response_format`` ``text``, ``srt``, ``vtt``, the answer is the text itself (a
+        ``str``).
+
+        Args:
+            file: The audio file object (not file name) translate, in one of these formats:
+                flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav, or webm. The request must include
+                enough format metadata for the file to be identified. We recommend an extension-
+                bearing filename and an appropriate content type.
+            model: ID of the model to use. Only `whisper-1` (which is powered by our open
+                source Whisper V2 model) is currently available.
+            prompt: An optional text to guide the model's style or continue a previous audio
+                segment. The prompt should be in English.
+            response_format: The format of the output, in one of these options: `json`,
+                `text`, `srt`, `verbose_json`, or `vtt`.
+            temperature: The sampling temperature, between 0 and 1. Higher values like 0.8
+                will make the output more random, while lower values like 0.2 will make it more
+                focused and deterministic. If set to 0, the model will use log probability to
+                automatically increase the temperature until certain thresholds are hit.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from .._models import UnknownObject
+        from ..types.audio import (
+            CreateTranslationResponseJson,
+            CreateTranslationResponseVerboseJson,
+        )
+
+        return RequestSpec(
+            method="POST",
+            path="/audio/translations",
+            result=CreateTranslationResponseJson
+            | CreateTranslationResponseVerboseJson
+            | UnknownObject
+            | str,
+            body=body_of(
+                {
+                    "model": model,
+                    "prompt": prompt,
+                    "response_format": response_format,
+                    "temperature": temperature,
+                }
+            ),
+            files={"file": file},
+            kind="text" if response_format in ("text", "srt", "vtt") else "json",
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+
+class VoiceConsents(Resource):
+    """The ``audio.voice_consents`` methods."""
+
+    __slots__ = ()
+
+    @list_endpoint
+    def list(
+        self,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> ListSpec[VoiceConsentResource]:
+        """Returns a list of voice consent recordings.
+
+        List consent recordings available to your organization for creating custom voices.
+
+        Args:
+            after: A cursor for use in pagination. `after` is an object ID that defines your
+                place in the list. For instance, if you make a list request and receive 100
+                objects, ending with obj_foo, your subsequent call can include after=obj_foo in
+                order to fetch the next page of the list.
+            limit: A limit on the number of objects to be returned. Limit can range between
+                1 and 100, and the default is 20.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.audio import VoiceConsentListResource, VoiceConsentResource
+
+        return ListSpec(
+            request=RequestSpec(
+                method="GET",
+                path="/audio/voice_consents",
+                result=VoiceConsentListResource,
+                query=query_of({"after": after, "limit": limit}),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            ),
+            item=VoiceConsentResource,
+            items_field="data",
+            cursor_param="after",
+            cursor_field="last_id",
+            has_more_field="has_more",
+        )
+
+    @endpoint
+    def create(
+        self,
+        *,
+        name: str,
+        recording: FileInput,
+        language: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> RequestSpec[VoiceConsentResource]:
+        """Upload a voice consent recording.
+
+        Upload a consent recording that authorizes creation of a custom voice.
+
+        Args:
+            name: The label to use for this consent recording.
+            recording: The consent audio recording file. Maximum size is 10 MiB.
+            language: The BCP 47 language tag for the consent phrase (for example, `en-US`).
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.audio import VoiceConsentResource
+
+        return RequestSpec(
+            method="POST",
+            path="/audio/voice_consents",
+            result=VoiceConsentResource,
+            body=body_of({"name": name, "language": language}),
+            files={"recording": recording},
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    @endpoint
+    def retrieve(
+        self,
+        consent_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> RequestSpec[VoiceConsentResource]:
+        """Retrieves a voice consent recording.
+
+        Retrieve consent recording metadata used for creating custom voices.
+
+        Args:
+            consent_id: The ID of the consent recording to retrieve.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.audio import VoiceConsentResource
+
+        return RequestSpec(
+            method="GET",
+            path=f"/audio/voice_consents/{path_param('consent_id', consent_id)}",
+            result=VoiceConsentResource,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    @endpoint
+    def update(
+        self,
+        consent_id: str,
+        *,
+        name: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> RequestSpec[VoiceConsentResource]:
+        """Updates a voice consent recording (metadata only).
+
+        Update consent recording metadata used for creating custom voices. This endpoint updates
+        metadata only and does not replace the underlying audio.
+
+        Args:
+            consent_id: The ID of the consent recording to update.
+            name: The updated label for this consent recording.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.audio import VoiceConsentResource
+
+        return RequestSpec(
+            method="POST",
+            path=f"/audio/voice_consents/{path_param('consent_id', consent_id)}",
+            result=VoiceConsentResource,
+            body=body_of({"name": name}),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    @endpoint
+    def delete(
+        self,
+        consent_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> RequestSpec[VoiceConsentDeletedResource]:
+        """Deletes a voice consent recording.
+
+        Delete a consent recording that was uploaded for creating custom voices.
+
+        Args:
+            consent_id: The ID of the consent recording to delete.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.audio import VoiceConsentDeletedResource
+
+        return RequestSpec(
+            method="DELETE",
+            path=f"/audio/voice_consents/{path_param('consent_id', consent_id)}",
+            result=VoiceConsentDeletedResource,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+
+class Voices(Resource):
+    """The ``audio.voices`` methods."""
+
+    __slots__ = ()
+
+    @endpoint
+    def create(
+        self,
+        *,
+        name: str,
+        audio_sample: FileInput,
+        consent: str,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> RequestSpec[VoiceResource]:
+        """Creates a custom voice.
+
+        Create a custom voice you can use for audio output (for example, in Text-to-Speech and
+        the Realtime API). This requires an audio sample and a previously uploaded consent
+        recording.
+
+        Args:
+            name: The name of the new voice.
+            audio_sample: The sample audio recording file. Maximum size is 10 MiB.
+            consent: The consent recording ID (for example, `cons_1234`).
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.audio import VoiceResource
+
+        return RequestSpec(
+            method="POST",
+            path="/audio/voices",
+            result=VoiceResource,
+            body=body_of({"name": name, "consent": consent}),
+            files={"audio_sample": audio_sample},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,

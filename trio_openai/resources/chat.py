@@ -7,37 +7,39 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .._endpoint import endpoint, stream_endpoint
-from .._request import RequestSpec, StreamSpec, body_of, reject_stream
+from .._endpoint import endpoint, list_endpoint, stream_endpoint
+from .._request import ListSpec, RequestSpec, StreamSpec, body_of, deep_object, path_param, query_of
 from .._resource import Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
     from ..types.chat import (
+        ChatCompletionDeleted,
         ChatCompletionFunctionCallOption,
         ChatCompletionFunctions,
+        ChatCompletionMessageListDataItem,
         ChatCompletionRequestMessage,
-        ChatCompletionTool,
         ChatCompletionToolChoiceOption,
         CreateChatCompletionRequestAudio,
         CreateChatCompletionRequestWebSearchOptions,
         CreateChatCompletionResponse,
         CreateChatCompletionStreamResponse,
         CustomToolChatCompletions,
-        ParallelToolCalls,
         PredictionContent,
-        ResponseFormatJsonSchema,
         ServiceTier,
     )
     from ..types.shared import (
         ChatCompletionStreamOptions,
+        ChatCompletionTool,
         ModelIdsShared,
         ModerationParam,
+        ParallelToolCalls,
         PromptCacheOptionsParam,
         ReasoningEffort,
         ResponseFormatJsonObject,
+        ResponseFormatJsonSchema,
         ResponseFormatText,
         Verbosity,
     )
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Chat",
     "Completions",
+    "Messages",
 ]
 
 
@@ -64,6 +67,73 @@ class Completions(Resource):
     """The ``chat.completions`` methods."""
 
     __slots__ = ()
+
+    @property
+    def messages(self) -> Messages:
+        """The ``chat.completions.messages`` methods."""
+        child: Messages = self._child("messages", ".resources.chat", "Messages")
+        return child
+
+    @list_endpoint
+    def list(
+        self,
+        *,
+        model: str | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> ListSpec[CreateChatCompletionResponse]:
+        """List stored Chat Completions.
+
+        Only Chat Completions that have been stored with the `store` parameter set to `true`
+        will be returned.
+
+        Args:
+            model: The model used to generate the Chat Completions.
+            metadata: A list of metadata keys to filter the Chat Completions by. Example:
+            after: Identifier for the last chat completion from the previous pagination
+                request.
+            limit: Number of Chat Completions to retrieve.
+            order: Sort order for Chat Completions by timestamp. Use `asc` for ascending
+                order or `desc` for descending order. Defaults to `asc`.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.chat import ChatCompletionList, CreateChatCompletionResponse
+
+        return ListSpec(
+            request=RequestSpec(
+                method="GET",
+                path="/chat/completions",
+                result=ChatCompletionList,
+                query=query_of(
+                    {
+                        "model": model,
+                        **deep_object("metadata", metadata),
+                        "after": after,
+                        "limit": limit,
+                        "order": order,
+                    }
+                ),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            ),
+            item=CreateChatCompletionResponse,
+            items_field="data",
+            cursor_param="after",
+            cursor_field="last_id",
+            has_more_field="has_more",
+        )
 
     @endpoint
     def create(
@@ -124,15 +194,16 @@ class Completions(Resource):
         extra_body: Body | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> RequestSpec[CreateChatCompletionResponse]:
-        """Starting a new project? We recommend trying Responses to take advantage of the latest OpenAI platform features.
+        """Starting a new project? We recommend trying Responses.
 
-        Compare Chat Completions with Responses. Creates a model response for the given chat
-        conversation. Learn more in the text generation, vision, and audio guides. Parameter
-        support can differ depending on the model used to generate the response, particularly
-        for newer reasoning models. Parameters that are only supported for reasoning models are
-        noted below. For the current state of unsupported parameters in reasoning models, refer
-        to the reasoning guide. Returns a chat completion object, or a streamed sequence of chat
-        completion chunk objects if the request is streamed.
+        to take advantage of the latest OpenAI platform features. Compare Chat Completions with
+        Responses. Creates a model response for the given chat conversation. Learn more in the
+        text generation, vision, and audio guides. Parameter support can differ depending on the
+        model used to generate the response, particularly for newer reasoning models. Parameters
+        that are only supported for reasoning models are noted below. For the current state of
+        unsupported parameters in reasoning models, refer to the reasoning guide. Returns a chat
+        completion object, or a streamed sequence of chat completion chunk objects if the
+        request is streamed.
 
         Args:
             messages: A list of messages comprising the conversation so far. Depending on
@@ -205,7 +276,7 @@ class Completions(Resource):
                 use in our model distillation or evals products.
             moderation: Configuration for running moderation on the request input and
                 generated output.
-            stream: Must be false or left out; use ``chat.completions.stream()``.
+            stream: Must be false or left out; use ``chat.completions.stream()`` to stream.
             stop: Not supported with latest reasoning models `o3` and `o4-mini`.
             logit_bias: Modify the likelihood of specified tokens appearing in the
                 completion.
@@ -241,9 +312,15 @@ class Completions(Resource):
             extra_query: Extra query parameters for this call.
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
+
+        Raises:
+            TypeError: ``stream`` is true: use ``chat.completions.stream()`` to stream.
         """
-        reject_stream(stream, "chat.completions.create")
-        from ..types.chat import CreateChatCompletionResponse  # lazy: cached after the first call
+        if cast("object", stream) is True:  # untyped callers may pass it
+            msg = "chat.completions.create() does not stream; use chat.completions.stream(...) as `async with ... as events:`"
+            raise TypeError(msg)
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.chat import CreateChatCompletionResponse
 
         return RequestSpec(
             method="POST",
@@ -354,17 +431,19 @@ class Completions(Resource):
         extra_body: Body | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> StreamSpec[CreateChatCompletionStreamResponse]:
-        """Starting a new project? We recommend trying Responses to take advantage of the latest OpenAI platform features.
+        """Starting a new project? We recommend trying Responses.
 
-        Compare Chat Completions with Responses. Creates a model response for the given chat
-        conversation. Learn more in the text generation, vision, and audio guides. Parameter
-        support can differ depending on the model used to generate the response, particularly
-        for newer reasoning models. Parameters that are only supported for reasoning models are
-        noted below. For the current state of unsupported parameters in reasoning models, refer
-        to the reasoning guide. Returns a chat completion object, or a streamed sequence of chat
-        completion chunk objects if the request is streamed.
+        to take advantage of the latest OpenAI platform features. Compare Chat Completions with
+        Responses. Creates a model response for the given chat conversation. Learn more in the
+        text generation, vision, and audio guides. Parameter support can differ depending on the
+        model used to generate the response, particularly for newer reasoning models. Parameters
+        that are only supported for reasoning models are noted below. For the current state of
+        unsupported parameters in reasoning models, refer to the reasoning guide. Returns a chat
+        completion object, or a streamed sequence of chat completion chunk objects if the
+        request is streamed.
 
-        Streams the answer: use as ``async with ... as events:`` and iterate the events.
+        Streams the answer: use as ``async with ... as events:`` and iterate the events. The
+        stream ends with ``data: [DONE]``.
 
         Args:
             messages: A list of messages comprising the conversation so far. Depending on
@@ -473,9 +552,8 @@ class Completions(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.chat import (  # lazy: cached after the first call
-            CreateChatCompletionStreamResponse,
-        )
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.chat import CreateChatCompletionStreamResponse
 
         return StreamSpec(
             request=RequestSpec(
@@ -530,4 +608,171 @@ class Completions(Resource):
             ),
             event=CreateChatCompletionStreamResponse,
             end="done",
+        )
+
+    @endpoint
+    def retrieve(
+        self,
+        completion_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> RequestSpec[CreateChatCompletionResponse]:
+        """Get a stored chat completion.
+
+        Only Chat Completions that have been created with the `store` parameter set to `true`
+        will be returned.
+
+        Args:
+            completion_id: The ID of the chat completion to retrieve.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.chat import CreateChatCompletionResponse
+
+        return RequestSpec(
+            method="GET",
+            path=f"/chat/completions/{path_param('completion_id', completion_id)}",
+            result=CreateChatCompletionResponse,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    @endpoint
+    def update(
+        self,
+        completion_id: str,
+        *,
+        metadata: Mapping[str, str] | None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> RequestSpec[CreateChatCompletionResponse]:
+        """Modify a stored chat completion.
+
+        Only Chat Completions that have been created with the `store` parameter set to `true`
+        can be modified. Currently, the only supported modification is to update the `metadata`
+        field.
+
+        Args:
+            completion_id: The ID of the chat completion to update.
+            metadata: Set of 16 key-value pairs that can be attached to an object. This can
+                be useful for storing additional information about the object in a structured
+                format, and querying for objects via API or the dashboard.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.chat import CreateChatCompletionResponse
+
+        return RequestSpec(
+            method="POST",
+            path=f"/chat/completions/{path_param('completion_id', completion_id)}",
+            result=CreateChatCompletionResponse,
+            body=body_of({"metadata": metadata}),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    @endpoint
+    def delete(
+        self,
+        completion_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> RequestSpec[ChatCompletionDeleted]:
+        """Delete a stored chat completion.
+
+        Only Chat Completions that have been created with the `store` parameter set to `true`
+        can be deleted.
+
+        Args:
+            completion_id: The ID of the chat completion to delete.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.chat import ChatCompletionDeleted
+
+        return RequestSpec(
+            method="DELETE",
+            path=f"/chat/completions/{path_param('completion_id', completion_id)}",
+            result=ChatCompletionDeleted,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+
+class Messages(Resource):
+    """The ``chat.completions.messages`` methods."""
+
+    __slots__ = ()
+
+    @list_endpoint
+    def list(
+        self,
+        completion_id: str,
+        *,
+        after: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> ListSpec[ChatCompletionMessageListDataItem]:
+        """Get the messages in a stored chat completion.
+
+        Only Chat Completions that have been created with the `store` parameter set to `true`
+        will be returned.
+
+        Args:
+            completion_id: The ID of the chat completion to retrieve messages from.
+            after: Identifier for the last message from the previous pagination request.
+            limit: Number of messages to retrieve.
+            order: Sort order for messages by timestamp. Use `asc` for ascending order or
+                `desc` for descending order. Defaults to `asc`.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.chat import ChatCompletionMessageList, ChatCompletionMessageListDataItem
+
+        return ListSpec(
+            request=RequestSpec(
+                method="GET",
+                path=f"/chat/completions/{path_param('completion_id', completion_id)}/messages",
+                result=ChatCompletionMessageList,
+                query=query_of({"after": after, "limit": limit, "order": order}),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            ),
+            item=ChatCompletionMessageListDataItem,
+            items_field="data",
+            cursor_param="after",
+            cursor_field="last_id",
+            has_more_field="has_more",
         )

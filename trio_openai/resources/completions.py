@@ -7,10 +7,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .._endpoint import endpoint, stream_endpoint
-from .._request import RequestSpec, StreamSpec, body_of, reject_stream
+from .._request import RequestSpec, StreamSpec, body_of
 from .._resource import Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
@@ -89,7 +89,7 @@ class Completions(Resource):
                 deterministically, such that repeated requests with the same `seed` and
                 parameters should return the same result.
             stop: Not supported with latest reasoning models `o3` and `o4-mini`.
-            stream: Must be false or left out; use ``completions.stream()``.
+            stream: Must be false or left out; use ``completions.stream()`` to stream.
             stream_options: Options for streaming response. Only set this when you set
                 `stream: true`.
             suffix: The suffix that comes after a completion of inserted text.
@@ -106,11 +106,15 @@ class Completions(Resource):
             extra_query: Extra query parameters for this call.
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
+
+        Raises:
+            TypeError: ``stream`` is true: use ``completions.stream()`` to stream.
         """
-        reject_stream(stream, "completions.create")
-        from ..types.completions import (
-            CreateCompletionResponse,  # lazy: cached after the first call
-        )
+        if cast("object", stream) is True:  # untyped callers may pass it
+            msg = "completions.create() does not stream; use completions.stream(...) as `async with ... as events:`"
+            raise TypeError(msg)
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.completions import CreateCompletionResponse
 
         return RequestSpec(
             method="POST",
@@ -178,7 +182,8 @@ class Completions(Resource):
         Returns a completion object, or a sequence of completion objects if the request is
         streamed.
 
-        Streams the answer: use as ``async with ... as events:`` and iterate the events.
+        Streams the answer: use as ``async with ... as events:`` and iterate the events. The
+        stream ends with ``data: [DONE]``.
 
         Args:
             model: ID of the model to use. You can use the List models API to see all of
@@ -223,9 +228,8 @@ class Completions(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.completions import (
-            CreateCompletionResponse,  # lazy: cached after the first call
-        )
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.completions import CreateCompletionResponse
 
         return StreamSpec(
             request=RequestSpec(

@@ -61,7 +61,8 @@ class Embeddings(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.embeddings import CreateEmbeddingResponse  # lazy: cached after the first call
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.embeddings import CreateEmbeddingResponse
 
         return RequestSpec(
             method="POST",

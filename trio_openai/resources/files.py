@@ -59,7 +59,8 @@ class Files(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.files import ListFilesResponse, OpenAIFile  # lazy: cached after the first call
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.files import ListFilesResponse, OpenAIFile
 
         return ListSpec(
             request=RequestSpec(
@@ -120,7 +121,8 @@ class Files(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.files import OpenAIFile  # lazy: cached after the first call
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.files import OpenAIFile
 
         return RequestSpec(
             method="POST",
@@ -153,7 +155,8 @@ class Files(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.files import OpenAIFile  # lazy: cached after the first call
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.files import OpenAIFile
 
         return RequestSpec(
             method="GET",
@@ -184,7 +187,8 @@ class Files(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.files import DeleteFileResponse  # lazy: cached after the first call
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.files import DeleteFileResponse
 
         return RequestSpec(
             method="DELETE",
@@ -215,7 +219,8 @@ class Files(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from .._response import BinaryResponse  # lazy: cached after the first call
+        # Imported here, not at the top: importing resources never imports types.
+        from .._response import BinaryResponse
 
         return RequestSpec(
             method="GET",

@@ -43,7 +43,8 @@ class Models(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.models import ListModelsResponse, Model  # lazy: cached after the first call
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.models import ListModelsResponse, Model
 
         return ListSpec(
             request=RequestSpec(
@@ -81,7 +82,8 @@ class Models(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.models import Model  # lazy: cached after the first call
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.models import Model
 
         return RequestSpec(
             method="GET",
@@ -114,7 +116,8 @@ class Models(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.models import DeleteModelResponse  # lazy: cached after the first call
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.models import DeleteModelResponse
 
         return RequestSpec(
             method="DELETE",

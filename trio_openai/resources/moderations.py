@@ -16,8 +16,8 @@ from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
     from ..types.moderations import (
-        CreateModerationRequestInputOption3ItemOption1,
-        CreateModerationRequestInputOption3ItemOption2,
+        CreateModerationRequestInputOption3ItemImageUrl,
+        CreateModerationRequestInputOption3ItemText,
         CreateModerationResponse,
     )
 
@@ -38,8 +38,8 @@ class Moderations(Resource):
         input: str
         | Sequence[str]
         | Sequence[
-            CreateModerationRequestInputOption3ItemOption1
-            | CreateModerationRequestInputOption3ItemOption2
+            CreateModerationRequestInputOption3ItemImageUrl
+            | CreateModerationRequestInputOption3ItemText
             | Mapping[str, Any]
         ],
         model: Literal[
@@ -69,9 +69,8 @@ class Moderations(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.moderations import (
-            CreateModerationResponse,  # lazy: cached after the first call
-        )
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.moderations import CreateModerationResponse
 
         return RequestSpec(
             method="POST",

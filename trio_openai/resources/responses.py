@@ -10,40 +10,40 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .._endpoint import endpoint, list_endpoint, stream_endpoint
-from .._request import (
-    ListSpec,
-    RequestSpec,
-    StreamSpec,
-    body_of,
-    path_param,
-    query_of,
-    reject_stream,
-)
+from .._request import ListSpec, RequestSpec, StreamSpec, body_of, path_param, query_of
 from .._resource import Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
     from ..types.responses import (
+        CompactResource,
         ContextManagementParam,
         ConversationParam2,
         IncludeEnum,
         InputItem,
         ItemResource,
+        ModelIdsCompaction,
         ModelIdsResponses,
+        PersonalityEnum,
         Prompt,
+        PromptCacheRetentionEnum,
         Reasoning,
         Response,
         ResponseStreamEvent,
         ResponseStreamOptions,
         ResponseTextParam,
+        ServiceTierEnum,
         ServiceTierResponses,
+        TokenCountsResource,
         Tool,
         ToolChoiceParam,
+        TruncationEnum,
     )
     from ..types.shared import ModerationParam, PromptCacheOptionsParam
 
 __all__ = [
     "InputItems",
+    "InputTokens",
     "Responses",
 ]
 
@@ -57,6 +57,12 @@ class Responses(Resource):
     def input_items(self) -> InputItems:
         """The ``responses.input_items`` methods."""
         child: InputItems = self._child("input_items", ".resources.responses", "InputItems")
+        return child
+
+    @property
+    def input_tokens(self) -> InputTokens:
+        """The ``responses.input_tokens`` methods."""
+        child: InputTokens = self._child("input_tokens", ".resources.responses", "InputTokens")
         return child
 
     @endpoint
@@ -180,7 +186,7 @@ class Responses(Resource):
             instructions: A system (or developer) message inserted into the model's context.
             moderation: Configuration for running moderation on the input and output of this
                 response.
-            stream: Must be false or left out; use ``responses.stream()``.
+            stream: Must be false or left out; use ``responses.stream()`` to stream.
             stream_options: Options for streaming responses. Only set this when you set
                 `stream: true`.
             conversation: The conversation that this response belongs to. Items from this
@@ -194,9 +200,15 @@ class Responses(Resource):
             extra_query: Extra query parameters for this call.
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
+
+        Raises:
+            TypeError: ``stream`` is true: use ``responses.stream()`` to stream.
         """
-        reject_stream(stream, "responses.create")
-        from ..types.responses import Response  # lazy: cached after the first call
+        if cast("object", stream) is True:  # untyped callers may pass it
+            msg = "responses.create() does not stream; use responses.stream(...) as `async with ... as events:`"
+            raise TypeError(msg)
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.responses import Response
 
         return RequestSpec(
             method="POST",
@@ -290,7 +302,9 @@ class Responses(Resource):
         own custom code or use built-in tools like web search or file search to use your own
         data as input for the model's response.
 
-        Streams the answer: use as ``async with ... as events:`` and iterate the events.
+        Streams the answer: use as ``async with ... as events:`` and iterate the events. The
+        stream ends with a ``response.completed``, ``response.failed`` or
+        ``response.incomplete`` event.
 
         Args:
             metadata: Set of 16 key-value pairs that can be attached to an object. This can
@@ -379,9 +393,8 @@ class Responses(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.responses import (  # lazy: cached after the first call
-            ResponseStreamEvent,
-        )
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.responses import ResponseStreamEvent
 
         return StreamSpec(
             request=RequestSpec(
@@ -438,7 +451,7 @@ class Responses(Resource):
         response_id: str,
         *,
         include: Sequence[IncludeEnum] | NotGiven = NOT_GIVEN,
-        stream: Literal[False] | NotGiven = NOT_GIVEN,
+        stream: Literal[False] | NotGiven | None = NOT_GIVEN,
         starting_after: int | NotGiven = NOT_GIVEN,
         include_obfuscation: bool | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -452,7 +465,8 @@ class Responses(Resource):
             response_id: The ID of the response to retrieve.
             include: Additional fields to include in the response. See the `include`
                 parameter for Response creation above for more information.
-            stream: Must be false or left out: this method does not stream yet.
+            stream: Must be false or left out; use ``responses.retrieve_stream()`` to
+                stream.
             starting_after: The sequence number of the event after which to start streaming.
             include_obfuscation: When true, stream obfuscation will be enabled. Stream
                 obfuscation adds random characters to an `obfuscation` field on streaming delta
@@ -462,11 +476,15 @@ class Responses(Resource):
             extra_query: Extra query parameters for this call.
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
+
+        Raises:
+            TypeError: ``stream`` is true: use ``responses.retrieve_stream()`` to stream.
         """
-        if cast("object", stream) is True:  # untyped callers may pass True
-            msg = "responses.retrieve() cannot stream yet: leave `stream` unset"
+        if cast("object", stream) is True:  # untyped callers may pass it
+            msg = "responses.retrieve() does not stream; use responses.retrieve_stream(...) as `async with ... as events:`"
             raise TypeError(msg)
-        from ..types.responses import Response  # lazy: cached after the first call
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.responses import Response
 
         return RequestSpec(
             method="GET",
@@ -484,6 +502,64 @@ class Responses(Resource):
             extra_query=extra_query,
             extra_body=extra_body,
             timeout=timeout,
+        )
+
+    @stream_endpoint
+    def retrieve_stream(
+        self,
+        response_id: str,
+        *,
+        include: Sequence[IncludeEnum] | NotGiven = NOT_GIVEN,
+        starting_after: int | NotGiven = NOT_GIVEN,
+        include_obfuscation: bool | NotGiven = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> StreamSpec[ResponseStreamEvent]:
+        """Retrieves a model response with the given ID.
+
+        Streams the answer: use as ``async with ... as events:`` and iterate the events. The
+        stream ends with a ``response.completed``, ``response.failed`` or
+        ``response.incomplete`` event.
+
+        Args:
+            response_id: The ID of the response to retrieve.
+            include: Additional fields to include in the response. See the `include`
+                parameter for Response creation above for more information.
+            starting_after: The sequence number of the event after which to start streaming.
+            include_obfuscation: When true, stream obfuscation will be enabled. Stream
+                obfuscation adds random characters to an `obfuscation` field on streaming delta
+                events to normalize payload sizes as a mitigation to certain side-channel
+                attacks.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.responses import ResponseStreamEvent
+
+        return StreamSpec(
+            request=RequestSpec(
+                method="GET",
+                path=f"/responses/{path_param('response_id', response_id)}",
+                result=ResponseStreamEvent,
+                query=query_of(
+                    {
+                        "include": include,
+                        "starting_after": starting_after,
+                        "include_obfuscation": include_obfuscation,
+                        "stream": True,
+                    }
+                ),
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            ),
+            event=ResponseStreamEvent,
+            end="response",
         )
 
     @endpoint
@@ -539,12 +615,93 @@ class Responses(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.responses import Response  # lazy: cached after the first call
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.responses import Response
 
         return RequestSpec(
             method="POST",
             path=f"/responses/{path_param('response_id', response_id)}/cancel",
             result=Response,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+    @endpoint
+    def compact(
+        self,
+        *,
+        model: ModelIdsCompaction,
+        input: str | Sequence[InputItem | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
+        previous_response_id: str | NotGiven | None = NOT_GIVEN,
+        instructions: str | NotGiven | None = NOT_GIVEN,
+        prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
+        prompt_cache_retention: PromptCacheRetentionEnum | NotGiven | None = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam
+        | Mapping[str, Any]
+        | NotGiven
+        | None = NOT_GIVEN,
+        service_tier: ServiceTierEnum | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> RequestSpec[CompactResource]:
+        """Compact a conversation.
+
+        Returns a compacted response object. Learn when and how to compact long-running
+        conversations in the conversation state guide. For ZDR-compatible compaction details,
+        see Compaction (advanced).
+
+        Args:
+            model: Model ID used to generate the response, like `gpt-5` or `o3`. OpenAI
+                offers a wide range of models with different capabilities, performance
+                characteristics, and price points. Refer to the model guide to browse and
+                compare available models.
+            input: Text, image, or file inputs to the model, used to generate a response
+            previous_response_id: The unique ID of the previous response to the model. Use
+                this to create multi-turn conversations. Learn more about conversation state.
+                Cannot be used in conjunction with `conversation`.
+            instructions: A system (or developer) message inserted into the model's context.
+                When used along with `previous_response_id`, the instructions from a previous
+                response will not be carried over to the next response. This makes it simple to
+                swap out system (or developer) messages in new responses.
+            prompt_cache_key: A key to use when reading from or writing to the prompt cache.
+            prompt_cache_retention: How long to retain a prompt cache entry created by this
+                request.
+            prompt_cache_options: Options for prompt caching. Supported for `gpt-5.6` and
+                later models. By default, OpenAI automatically chooses one implicit cache
+                breakpoint. You can add explicit breakpoints to content blocks with
+                `prompt_cache_breakpoint`. Each request can write up to four breakpoints.
+            service_tier: Specifies the processing type used for serving the request. - If
+                set to 'auto', then the request will be processed with the service tier
+                configured in the Project settings. Unless otherwise configured, the Project
+                will use 'default'.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.responses import CompactResource
+
+        return RequestSpec(
+            method="POST",
+            path="/responses/compact",
+            result=CompactResource,
+            body=body_of(
+                {
+                    "model": model,
+                    "input": input,
+                    "previous_response_id": previous_response_id,
+                    "instructions": instructions,
+                    "prompt_cache_key": prompt_cache_key,
+                    "prompt_cache_retention": prompt_cache_retention,
+                    "prompt_cache_options": prompt_cache_options,
+                    "service_tier": service_tier,
+                }
+            ),
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -588,10 +745,8 @@ class InputItems(Resource):
             extra_body: Extra JSON body fields for this call, merged over the generated ones.
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
-        from ..types.responses import (  # lazy: cached after the first call
-            ItemResource,
-            ResponseItemList,
-        )
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.responses import ItemResource, ResponseItemList
 
         return ListSpec(
             request=RequestSpec(
@@ -611,4 +766,103 @@ class InputItems(Resource):
             cursor_param="after",
             cursor_field="last_id",
             has_more_field="has_more",
+        )
+
+
+class InputTokens(Resource):
+    """The ``responses.input_tokens`` methods."""
+
+    __slots__ = ()
+
+    @endpoint
+    def count(
+        self,
+        *,
+        model: str | NotGiven | None = NOT_GIVEN,
+        input: str | Sequence[InputItem | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
+        previous_response_id: str | NotGiven | None = NOT_GIVEN,
+        tools: Sequence[Tool | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
+        text: ResponseTextParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        reasoning: Reasoning | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        truncation: TruncationEnum | NotGiven = NOT_GIVEN,
+        instructions: str | NotGiven | None = NOT_GIVEN,
+        personality: PersonalityEnum | NotGiven = NOT_GIVEN,
+        conversation: str | ConversationParam2 | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        tool_choice: ToolChoiceParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> RequestSpec[TokenCountsResource]:
+        """Returns input token counts of the request.
+
+        Returns an object with `object` set to `response.input_tokens` and an `input_tokens`
+        count.
+
+        Args:
+            model: Model ID used to generate the response, like `gpt-4o` or `o3`. OpenAI
+                offers a wide range of models with different capabilities, performance
+                characteristics, and price points. Refer to the model guide to browse and
+                compare available models.
+            input: Text, image, or file inputs to the model, used to generate a response
+            previous_response_id: The unique ID of the previous response to the model. Use
+                this to create multi-turn conversations. Learn more about conversation state.
+                Cannot be used in conjunction with `conversation`.
+            tools: An array of tools the model may call while generating a response. You can
+                specify which tool to use by setting the `tool_choice` parameter.
+            text: Configuration options for a text response from the model. Can be plain
+                text or structured JSON data. Learn more: - Text inputs and outputs - Structured
+                Outputs
+            reasoning: gpt-5 and o-series models only Configuration options for reasoning
+                models.
+            truncation: Deprecated. The truncation strategy to use for the model response. -
+                `auto`: If the input to this Response exceeds the model's context window size,
+                the model will truncate the response to fit the context window by dropping items
+                from the beginning of the conversation.
+            instructions: A system (or developer) message inserted into the model's context.
+                When used along with `previous_response_id`, the instructions from a previous
+                response will not be carried over to the next response. This makes it simple to
+                swap out system (or developer) messages in new responses.
+            personality: A model-owned style preset to apply to this request. Omit this
+                parameter to use the model's default style. Supported values may expand over
+                time. Values must be at most 64 characters.
+            conversation: The conversation that this response belongs to. Items from this
+                conversation are prepended to `input_items` for this response request. Input
+                items and output items from this response are automatically added to this
+                conversation after this response completes.
+            tool_choice: Controls which tool the model should use, if any.
+            parallel_tool_calls: Whether to allow the model to run tool calls in parallel.
+            extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
+            extra_query: Extra query parameters for this call.
+            extra_body: Extra JSON body fields for this call, merged over the generated ones.
+            timeout: A timeout in seconds for this call's network phases, instead of the client's.
+        """
+        # Imported here, not at the top: importing resources never imports types.
+        from ..types.responses import TokenCountsResource
+
+        return RequestSpec(
+            method="POST",
+            path="/responses/input_tokens",
+            result=TokenCountsResource,
+            body=body_of(
+                {
+                    "model": model,
+                    "input": input,
+                    "previous_response_id": previous_response_id,
+                    "tools": tools,
+                    "text": text,
+                    "reasoning": reasoning,
+                    "truncation": truncation,
+                    "instructions": instructions,
+                    "personality": personality,
+                    "conversation": conversation,
+                    "tool_choice": tool_choice,
+                    "parallel_tool_calls": parallel_tool_calls,
+                }
+            ),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import attrs
 
@@ -14,11 +14,42 @@ from .._models import BaseModel, UnknownObject
 from .shared import VoiceIdsOrCustomVoice
 
 __all__ = [
+    "AudioResponseFormat",
     "CreateSpeechRequest",
     "CreateSpeechResponseStreamEvent",
+    "CreateTranscriptionRequest",
+    "CreateTranscriptionResponseDiarizedJson",
+    "CreateTranscriptionResponseJson",
+    "CreateTranscriptionResponseJsonLogprob",
+    "CreateTranscriptionResponseStreamEvent",
+    "CreateTranscriptionResponseVerboseJson",
+    "CreateTranslationRequest",
+    "CreateTranslationResponseJson",
+    "CreateTranslationResponseVerboseJson",
+    "CreateVoiceConsentRequest",
+    "CreateVoiceRequest",
     "SpeechAudioDeltaEvent",
     "SpeechAudioDoneEvent",
     "SpeechAudioDoneEventUsage",
+    "TranscriptTextDeltaEvent",
+    "TranscriptTextDeltaEventLogprob",
+    "TranscriptTextDoneEvent",
+    "TranscriptTextDoneEventLogprob",
+    "TranscriptTextSegmentEvent",
+    "TranscriptTextUsageDuration",
+    "TranscriptTextUsageTokens",
+    "TranscriptTextUsageTokensInputTokenDetails",
+    "TranscriptionDiarizedSegment",
+    "TranscriptionInclude",
+    "TranscriptionLanguage",
+    "TranscriptionSegment",
+    "TranscriptionWord",
+    "UpdateVoiceConsentRequest",
+    "VadConfig",
+    "VoiceConsentDeletedResource",
+    "VoiceConsentListResource",
+    "VoiceConsentResource",
+    "VoiceResource",
 ]
 
 
@@ -51,6 +82,245 @@ class CreateSpeechRequest(BaseModel):
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | None = None
     speed: float | None = None
     stream_format: Literal["sse", "audio"] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CreateTranscriptionRequest(BaseModel):
+    """The `CreateTranscriptionRequest` object.
+
+    Attributes:
+        file: The audio file object (not file name) to transcribe, in one of these
+            formats: flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav, or webm. The request must
+            include enough format metadata for the file to be identified. We recommend an
+            extension-bearing filename and an appropriate content type.
+        model: ID of the model to use. The options are `gpt-transcribe`,
+            `gpt-4o-transcribe`, `gpt-4o-mini-transcribe`, `gpt-4o-mini-
+            transcribe-2025-12-15`, `whisper-1` (which is powered by our open source Whisper
+            V2 model), and `gpt-4o-transcribe-diarize`.
+        language: The language of the input audio. Supplying the input language in
+            ISO-639-1 (e.g. `en`) format will improve accuracy and latency.
+        languages: Possible languages of the input audio, in ISO-639-1 format. Supported
+            by `gpt-transcribe`.
+        keywords: Words or phrases to guide transcription of the input audio. Supported
+            by `gpt-transcribe`.
+        prompt: An optional text to guide the model's style or continue a previous audio
+            segment. The prompt should match the audio language. This field is not supported
+            when using `gpt-4o-transcribe-diarize`.
+        response_format: The format of the output, in one of these options: `json`,
+            `text`, `srt`, `verbose_json`, `vtt`, or `diarized_json`. For
+            `gpt-4o-transcribe` and `gpt-4o-mini-transcribe`, the only supported format is
+            `json`.
+        temperature: The sampling temperature, between 0 and 1. Higher values like 0.8
+            will make the output more random, while lower values like 0.2 will make it more
+            focused and deterministic. If set to 0, the model will use log probability to
+            automatically increase the temperature until certain thresholds are hit.
+        include: Additional information to include in the transcription response.
+            `logprobs` will return the log probabilities of the tokens in the response to
+            understand the model's confidence in the transcription.
+        timestamp_granularities: The timestamp granularities to populate for this
+            transcription. `response_format` must be set `verbose_json` to use timestamp
+            granularities. Either or both of these options are supported: `word`, or
+            `segment`.
+        stream: If set to true, the model response data will be streamed to the client
+            as it is generated using server-sent events. See the Streaming section of the
+            Speech-to-Text guide for more information.
+        chunking_strategy: Controls how the audio is cut into chunks. When set to
+            `"auto"`, the server first normalizes loudness and then uses voice activity
+            detection (VAD) to choose boundaries. `server_vad` object can be provided to
+            tweak VAD detection parameters manually.
+        known_speaker_names: Optional list of speaker names that correspond to the audio
+            samples provided in `known_speaker_references[]`. Each entry should be a short
+            identifier (for example `customer` or `agent`). Up to 4 speakers are supported.
+        known_speaker_references: Optional list of audio samples (as data URLs) that
+            contain known speaker references matching `known_speaker_names[]`. Each sample
+            must be between 2 and 10 seconds, and can use any of the same input audio
+            formats supported by `file`.
+    """
+
+    file: Any
+    model: (
+        Literal[
+            "whisper-1",
+            "gpt-transcribe",
+            "gpt-4o-transcribe",
+            "gpt-4o-mini-transcribe",
+            "gpt-4o-mini-transcribe-2025-12-15",
+            "gpt-4o-transcribe-diarize",
+        ]
+        | str
+    )
+    language: str | None = None
+    languages: list[str] | None = None
+    keywords: list[str] | None = None
+    prompt: str | None = None
+    response_format: AudioResponseFormat | None = None
+    temperature: float | None = None
+    include: list[TranscriptionInclude] | None = None
+    timestamp_granularities: list[Literal["word", "segment"]] | None = None
+    stream: bool | None = None
+    chunking_strategy: Literal["auto"] | VadConfig | None = None
+    known_speaker_names: list[str] | None = None
+    known_speaker_references: list[str] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CreateTranscriptionResponseDiarizedJson(BaseModel):
+    """Represents a diarized transcription response returned by the model, including the
+    combined transcript and speaker-segment annotations.
+
+    Attributes:
+        task: The type of task that was run. Always `transcribe`.
+        duration: Duration of the input audio in seconds.
+        text: The concatenated transcript text for the entire audio input.
+        segments: Segments of the transcript annotated with timestamps and speaker
+            labels.
+        usage: Token or duration usage statistics for the request.
+    """
+
+    task: Literal["transcribe"]
+    duration: float
+    text: str
+    segments: list[TranscriptionDiarizedSegment]
+    usage: TranscriptTextUsageTokens | TranscriptTextUsageDuration | UnknownObject | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CreateTranscriptionResponseJson(BaseModel):
+    """Represents a transcription response returned by model, based on the provided input.
+
+    Attributes:
+        text: The transcribed text.
+        languages: The languages detected in the audio. Returned by `gpt-transcribe`. An
+            empty array indicates that no language could be reliably detected.
+        logprobs: The log probabilities of the tokens in the transcription. Only
+            returned with the models `gpt-4o-transcribe` and `gpt-4o-mini-transcribe` if
+            `logprobs` is added to the `include` array.
+        usage: Token usage statistics for the request.
+    """
+
+    text: str
+    languages: list[TranscriptionLanguage] | None = None
+    logprobs: list[CreateTranscriptionResponseJsonLogprob] | None = None
+    usage: TranscriptTextUsageTokens | TranscriptTextUsageDuration | UnknownObject | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CreateTranscriptionResponseJsonLogprob(BaseModel):
+    """The `CreateTranscriptionResponseJsonLogprob` object.
+
+    Attributes:
+        token: The token in the transcription.
+        logprob: The log probability of the token.
+        bytes: The bytes of the token.
+    """
+
+    token: str | None = None
+    logprob: float | None = None
+    bytes: list[float] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CreateTranscriptionResponseVerboseJson(BaseModel):
+    """Represents a verbose json transcription response returned by model, based on the
+    provided input.
+
+    Attributes:
+        language: The language of the input audio.
+        duration: The duration of the input audio.
+        text: The transcribed text.
+        words: Extracted words and their corresponding timestamps.
+        segments: Segments of the transcribed text and their corresponding details.
+        usage: Usage statistics for models billed by audio input duration.
+    """
+
+    language: str
+    duration: float
+    text: str
+    words: list[TranscriptionWord] | None = None
+    segments: list[TranscriptionSegment] | None = None
+    usage: TranscriptTextUsageDuration | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CreateTranslationRequest(BaseModel):
+    """The `CreateTranslationRequest` object.
+
+    Attributes:
+        file: The audio file object (not file name) translate, in one of these formats:
+            flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav, or webm. The request must include
+            enough format metadata for the file to be identified. We recommend an extension-
+            bearing filename and an appropriate content type.
+        model: ID of the model to use. Only `whisper-1` (which is powered by our open
+            source Whisper V2 model) is currently available.
+        prompt: An optional text to guide the model's style or continue a previous audio
+            segment. The prompt should be in English.
+        response_format: The format of the output, in one of these options: `json`,
+            `text`, `srt`, `verbose_json`, or `vtt`.
+        temperature: The sampling temperature, between 0 and 1. Higher values like 0.8
+            will make the output more random, while lower values like 0.2 will make it more
+            focused and deterministic. If set to 0, the model will use log probability to
+            automatically increase the temperature until certain thresholds are hit.
+    """
+
+    file: Any
+    model: Literal["whisper-1"] | str
+    prompt: str | None = None
+    response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | None = None
+    temperature: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CreateTranslationResponseJson(BaseModel):
+    """The `CreateTranslationResponseJson` object."""
+
+    text: str
+
+
+@attrs.frozen(kw_only=True)
+class CreateTranslationResponseVerboseJson(BaseModel):
+    """The `CreateTranslationResponseVerboseJson` object.
+
+    Attributes:
+        language: The language of the output translation (always `english`).
+        duration: The duration of the input audio.
+        text: The translated text.
+        segments: Segments of the translated text and their corresponding details.
+    """
+
+    language: str
+    duration: float
+    text: str
+    segments: list[TranscriptionSegment] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CreateVoiceConsentRequest(BaseModel):
+    """The `CreateVoiceConsentRequest` object.
+
+    Attributes:
+        name: The label to use for this consent recording.
+        recording: The consent audio recording file. Maximum size is 10 MiB.
+        language: The BCP 47 language tag for the consent phrase (for example, `en-US`).
+    """
+
+    name: str
+    recording: Any
+    language: str
+
+
+@attrs.frozen(kw_only=True)
+class CreateVoiceRequest(BaseModel):
+    """The `CreateVoiceRequest` object.
+
+    Attributes:
+        name: The name of the new voice.
+        audio_sample: The sample audio recording file. Maximum size is 10 MiB.
+        consent: The consent recording ID (for example, `cons_1234`).
+    """
+
+    name: str
+    audio_sample: Any
+    consent: str
 
 
 @attrs.frozen(kw_only=True)
@@ -94,6 +364,343 @@ class SpeechAudioDoneEventUsage(BaseModel):
     total_tokens: int
 
 
+@attrs.frozen(kw_only=True)
+class TranscriptTextDeltaEvent(BaseModel):
+    """Emitted when there is an additional text delta. This is also the first event emitted
+    when the transcription starts. Only emitted when you create a transcription with the
+    `Stream` parameter set to `true`.
+
+    Attributes:
+        type: The type of the event. Always `transcript.text.delta`.
+        delta: The text delta that was additionally transcribed.
+        logprobs: The log probabilities of the delta. Only included if you create a
+            transcription with the `include[]` parameter set to `logprobs`.
+        segment_id: Identifier of the diarized segment that this delta belongs to. Only
+            present when using `gpt-4o-transcribe-diarize`.
+    """
+
+    type: Literal["transcript.text.delta"]
+    delta: str
+    logprobs: list[TranscriptTextDeltaEventLogprob] | None = None
+    segment_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptTextDeltaEventLogprob(BaseModel):
+    """The `TranscriptTextDeltaEventLogprob` object.
+
+    Attributes:
+        token: The token that was used to generate the log probability.
+        logprob: The log probability of the token.
+        bytes: The bytes that were used to generate the log probability.
+    """
+
+    token: str | None = None
+    logprob: float | None = None
+    bytes: list[int] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptTextDoneEvent(BaseModel):
+    """Emitted when the transcription is complete. Contains the complete transcription text.
+    Only emitted when you create a transcription with the `Stream` parameter set to `true`.
+
+    Attributes:
+        type: The type of the event. Always `transcript.text.done`.
+        text: The text that was transcribed.
+        languages: The languages detected in the audio. Returned by `gpt-transcribe`. An
+            empty array indicates that no language could be reliably detected.
+        logprobs: The log probabilities of the individual tokens in the transcription.
+            Only included if you create a transcription with the `include[]` parameter set
+            to `logprobs`.
+        usage: Usage statistics for models billed by token usage.
+    """
+
+    type: Literal["transcript.text.done"]
+    text: str
+    languages: list[TranscriptionLanguage] | None = None
+    logprobs: list[TranscriptTextDoneEventLogprob] | None = None
+    usage: TranscriptTextUsageTokens | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptTextDoneEventLogprob(BaseModel):
+    """The `TranscriptTextDoneEventLogprob` object.
+
+    Attributes:
+        token: The token that was used to generate the log probability.
+        logprob: The log probability of the token.
+        bytes: The bytes that were used to generate the log probability.
+    """
+
+    token: str | None = None
+    logprob: float | None = None
+    bytes: list[int] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptTextSegmentEvent(BaseModel):
+    """Emitted when a diarized transcription returns a completed segment with speaker
+    information. Only emitted when you create a transcription with `stream` set to `true`
+    and `response_format` set to `diarized_json`.
+
+    Attributes:
+        type: The type of the event. Always `transcript.text.segment`.
+        id: Unique identifier for the segment.
+        start: Start timestamp of the segment in seconds.
+        end: End timestamp of the segment in seconds.
+        text: Transcript text for this segment.
+        speaker: Speaker label for this segment.
+    """
+
+    type: Literal["transcript.text.segment"]
+    id: str
+    start: float
+    end: float
+    text: str
+    speaker: str
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptTextUsageDuration(BaseModel):
+    """Usage statistics for models billed by audio input duration.
+
+    Attributes:
+        type: The type of the usage object. Always `duration` for this variant.
+        seconds: Duration of the input audio in seconds.
+    """
+
+    type: Literal["duration"]
+    seconds: float
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptTextUsageTokens(BaseModel):
+    """Usage statistics for models billed by token usage.
+
+    Attributes:
+        type: The type of the usage object. Always `tokens` for this variant.
+        input_tokens: Number of input tokens billed for this request.
+        output_tokens: Number of output tokens generated.
+        total_tokens: Total number of tokens used (input + output).
+        input_token_details: Details about the input tokens billed for this request.
+    """
+
+    type: Literal["tokens"]
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    input_token_details: TranscriptTextUsageTokensInputTokenDetails | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptTextUsageTokensInputTokenDetails(BaseModel):
+    """Details about the input tokens billed for this request.
+
+    Attributes:
+        text_tokens: Number of text tokens billed for this request.
+        audio_tokens: Number of audio tokens billed for this request.
+    """
+
+    text_tokens: int | None = None
+    audio_tokens: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptionDiarizedSegment(BaseModel):
+    """A segment of diarized transcript text with speaker metadata.
+
+    Attributes:
+        type: The type of the segment. Always `transcript.text.segment`.
+        id: Unique identifier for the segment.
+        start: Start timestamp of the segment in seconds.
+        end: End timestamp of the segment in seconds.
+        text: Transcript text for this segment.
+        speaker: Speaker label for this segment. When known speakers are provided, the
+            label matches `known_speaker_names[]`. Otherwise speakers are labeled
+            sequentially using capital letters (`A`, `B`, ...).
+    """
+
+    type: Literal["transcript.text.segment"]
+    id: str
+    start: float
+    end: float
+    text: str
+    speaker: str
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptionLanguage(BaseModel):
+    """A language detected in transcribed audio.
+
+    Attributes:
+        code: The code of a language detected in the audio.
+    """
+
+    code: str
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptionSegment(BaseModel):
+    """The `TranscriptionSegment` object.
+
+    Attributes:
+        id: Unique identifier of the segment.
+        seek: Seek offset of the segment.
+        start: Start time of the segment in seconds.
+        end: End time of the segment in seconds.
+        text: Text content of the segment.
+        tokens: Array of token IDs for the text content.
+        temperature: Temperature parameter used for generating the segment.
+        avg_logprob: Average logprob of the segment. If the value is lower than -1,
+            consider the logprobs failed.
+        compression_ratio: Compression ratio of the segment. If the value is greater
+            than 2.4, consider the compression failed.
+        no_speech_prob: Probability of no speech in the segment. If the value is higher
+            than 1.0 and the `avg_logprob` is below -1, consider this segment silent.
+    """
+
+    id: int
+    seek: int
+    start: float
+    end: float
+    text: str
+    tokens: list[int]
+    temperature: float
+    avg_logprob: float
+    compression_ratio: float
+    no_speech_prob: float
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptionWord(BaseModel):
+    """The `TranscriptionWord` object.
+
+    Attributes:
+        word: The text content of the word.
+        start: Start time of the word in seconds.
+        end: End time of the word in seconds.
+    """
+
+    word: str
+    start: float
+    end: float
+
+
+@attrs.frozen(kw_only=True)
+class UpdateVoiceConsentRequest(BaseModel):
+    """The `UpdateVoiceConsentRequest` object.
+
+    Attributes:
+        name: The updated label for this consent recording.
+    """
+
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class VadConfig(BaseModel):
+    """The `VadConfig` object.
+
+    Attributes:
+        type: Must be set to `server_vad` to enable manual chunking using server side
+            VAD.
+        prefix_padding_ms: Amount of audio to include before the VAD detected speech (in
+            milliseconds).
+        silence_duration_ms: Duration of silence to detect speech stop (in
+            milliseconds). With shorter values the model will respond more quickly, but may
+            jump in on short pauses from the user.
+        threshold: Sensitivity threshold (0.0 to 1.0) for voice activity detection. A
+            higher threshold will require louder audio to activate the model, and thus might
+            perform better in noisy environments.
+    """
+
+    type: Literal["server_vad"]
+    prefix_padding_ms: int | None = None
+    silence_duration_ms: int | None = None
+    threshold: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class VoiceConsentDeletedResource(BaseModel):
+    """The `VoiceConsentDeletedResource` object.
+
+    Attributes:
+        id: The consent recording identifier.
+    """
+
+    id: str
+    object: Literal["audio.voice_consent"]
+    deleted: bool
+
+
+@attrs.frozen(kw_only=True)
+class VoiceConsentListResource(BaseModel):
+    """The `VoiceConsentListResource` object."""
+
+    object: Literal["list"]
+    data: list[VoiceConsentResource]
+    has_more: bool
+    first_id: str | None = None
+    last_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class VoiceConsentResource(BaseModel):
+    """A consent recording used to authorize creation of a custom voice.
+
+    Attributes:
+        object: The object type, which is always `audio.voice_consent`.
+        id: The consent recording identifier.
+        name: The label provided when the consent recording was uploaded.
+        language: The BCP 47 language tag for the consent phrase (for example, `en-US`).
+        created_at: The Unix timestamp (in seconds) for when the consent recording was
+            created.
+    """
+
+    object: Literal["audio.voice_consent"]
+    id: str
+    name: str
+    language: str
+    created_at: int
+
+
+@attrs.frozen(kw_only=True)
+class VoiceResource(BaseModel):
+    """A custom voice that can be used for audio output.
+
+    Attributes:
+        object: The object type, which is always `audio.voice`.
+        id: The voice identifier, which can be referenced in API endpoints.
+        name: The name of the voice.
+        created_at: The Unix timestamp (in seconds) for when the voice was created.
+    """
+
+    object: Literal["audio.voice"]
+    id: str
+    name: str
+    created_at: int
+
+
+AudioResponseFormat: TypeAlias = Literal[
+    "json", "text", "srt", "verbose_json", "vtt", "diarized_json"
+]
+"""The format of the output, in one of these options: `json`, `text`, `srt`,
+`verbose_json`, `vtt`, or `diarized_json`. For `gpt-4o-transcribe` and `gpt-4o-mini-
+transcribe`, the only supported format is `json`. For `gpt-4o-transcribe-diarize`, the
+supported formats are `json`, `text`, and `diarized_json`, with `diarized_json` required
+to receive speaker annotations.
+"""
+
+
 CreateSpeechResponseStreamEvent: TypeAlias = (
     SpeechAudioDeltaEvent | SpeechAudioDoneEvent | UnknownObject
 )
+
+
+CreateTranscriptionResponseStreamEvent: TypeAlias = (
+    TranscriptTextSegmentEvent | TranscriptTextDeltaEvent | TranscriptTextDoneEvent | UnknownObject
+)
+
+
+TranscriptionInclude: TypeAlias = Literal["logprobs"]

@@ -13,16 +13,19 @@ import attrs
 from .._models import BaseModel, UnknownObject
 from .shared import (
     ChatCompletionStreamOptions,
+    ChatCompletionTool,
     CompletionUsage,
+    FunctionParameters,
     Metadata,
     ModelIdsShared,
     ModerationParam,
     ModerationResultBody,
+    ParallelToolCalls,
     PromptCacheBreakpointParam,
     PromptCacheOptionsParam,
     ReasoningEffort,
     ResponseFormatJsonObject,
-    ResponseFormatJsonSchemaSchema,
+    ResponseFormatJsonSchema,
     ResponseFormatText,
     StopConfiguration,
     Verbosity,
@@ -34,11 +37,19 @@ __all__ = [
     "ChatCompletionAllowedTools",
     "ChatCompletionAllowedToolsChoice",
     "ChatCompletionChunk",
+    "ChatCompletionDeleted",
     "ChatCompletionFunctionCallOption",
     "ChatCompletionFunctions",
+    "ChatCompletionList",
     "ChatCompletionMessage",
     "ChatCompletionMessageCustomToolCall",
     "ChatCompletionMessageCustomToolCallCustom",
+    "ChatCompletionMessageList",
+    "ChatCompletionMessageListDataItem",
+    "ChatCompletionMessageListDataItemAnnotation",
+    "ChatCompletionMessageListDataItemAnnotationUrlCitation",
+    "ChatCompletionMessageListDataItemAudio",
+    "ChatCompletionMessageListDataItemFunctionCall",
     "ChatCompletionMessageParam",
     "ChatCompletionMessageToolCall",
     "ChatCompletionMessageToolCallChunk",
@@ -53,9 +64,9 @@ __all__ = [
     "ChatCompletionNamedToolChoiceCustomCustom",
     "ChatCompletionNamedToolChoiceFunction",
     "ChatCompletionRequestAssistantMessage",
-    "ChatCompletionRequestAssistantMessageAudioOption1",
+    "ChatCompletionRequestAssistantMessageAudio",
     "ChatCompletionRequestAssistantMessageContentPart",
-    "ChatCompletionRequestAssistantMessageFunctionCallOption1",
+    "ChatCompletionRequestAssistantMessageFunctionCall",
     "ChatCompletionRequestDeveloperMessage",
     "ChatCompletionRequestFunctionMessage",
     "ChatCompletionRequestMessage",
@@ -76,13 +87,12 @@ __all__ = [
     "ChatCompletionResponseMessage",
     "ChatCompletionResponseMessageAnnotation",
     "ChatCompletionResponseMessageAnnotationUrlCitation",
-    "ChatCompletionResponseMessageAudioOption1",
+    "ChatCompletionResponseMessageAudio",
     "ChatCompletionResponseMessageFunctionCall",
     "ChatCompletionStreamResponseDelta",
     "ChatCompletionStreamResponseDeltaFunctionCall",
     "ChatCompletionTokenLogprob",
     "ChatCompletionTokenLogprobTopLogprob",
-    "ChatCompletionTool",
     "ChatCompletionToolChoiceOption",
     "CreateChatCompletionRequest",
     "CreateChatCompletionRequestAudio",
@@ -90,7 +100,7 @@ __all__ = [
     "CreateChatCompletionRequestWebSearchOptionsUserLocation",
     "CreateChatCompletionResponse",
     "CreateChatCompletionResponseChoice",
-    "CreateChatCompletionResponseChoiceLogprobsOption1",
+    "CreateChatCompletionResponseChoiceLogprobs",
     "CreateChatCompletionStreamResponse",
     "CreateChatCompletionStreamResponseChoice",
     "CreateChatCompletionStreamResponseChoiceLogprobs",
@@ -99,12 +109,7 @@ __all__ = [
     "CustomToolChatCompletionsCustomFormatGrammarFormat",
     "CustomToolChatCompletionsCustomFormatGrammarFormatGrammar",
     "CustomToolChatCompletionsCustomFormatTextFormat",
-    "FunctionObject",
-    "FunctionParameters",
-    "ParallelToolCalls",
     "PredictionContent",
-    "ResponseFormatJsonSchema",
-    "ResponseFormatJsonSchemaJsonSchema",
     "ResponseModalities",
     "ServiceTier",
     "WebSearchContextSize",
@@ -139,6 +144,21 @@ class ChatCompletionAllowedToolsChoice(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
+class ChatCompletionDeleted(BaseModel):
+    """The `ChatCompletionDeleted` object.
+
+    Attributes:
+        object: The type of object being deleted.
+        id: The ID of the chat completion that was deleted.
+        deleted: Whether the chat completion was deleted.
+    """
+
+    object: Literal["chat.completion.deleted"]
+    id: str
+    deleted: bool
+
+
+@attrs.frozen(kw_only=True)
 class ChatCompletionFunctionCallOption(BaseModel):
     """Specifying a particular function via `{"name": "my_function"}` forces the model to call
     that function.
@@ -170,6 +190,25 @@ class ChatCompletionFunctions(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
+class ChatCompletionList(BaseModel):
+    """An object representing a list of Chat Completions.
+
+    Attributes:
+        object: The type of this object. It is always set to "list".
+        data: An array of chat completion objects.
+        first_id: The identifier of the first chat completion in the data array.
+        last_id: The identifier of the last chat completion in the data array.
+        has_more: Indicates whether there are more Chat Completions available.
+    """
+
+    object: Literal["list"]
+    data: list[CreateChatCompletionResponse]
+    first_id: str
+    last_id: str
+    has_more: bool
+
+
+@attrs.frozen(kw_only=True)
 class ChatCompletionMessageCustomToolCall(BaseModel):
     """A call to a custom tool created by the model.
 
@@ -195,6 +234,131 @@ class ChatCompletionMessageCustomToolCallCustom(BaseModel):
 
     name: str
     input: str
+
+
+@attrs.frozen(kw_only=True)
+class ChatCompletionMessageList(BaseModel):
+    """An object representing a list of chat completion messages.
+
+    Attributes:
+        object: The type of this object. It is always set to "list".
+        data: An array of chat completion message objects.
+        first_id: The identifier of the first chat message in the data array.
+        last_id: The identifier of the last chat message in the data array.
+        has_more: Indicates whether there are more chat messages available.
+    """
+
+    object: Literal["list"]
+    data: list[ChatCompletionMessageListDataItem]
+    first_id: str
+    last_id: str
+    has_more: bool
+
+
+@attrs.frozen(kw_only=True)
+class ChatCompletionMessageListDataItem(BaseModel):
+    """The `ChatCompletionMessageListDataItem` object.
+
+    Attributes:
+        content: The contents of the message.
+        refusal: The refusal message generated by the model.
+        role: The role of the author of this message.
+        id: The identifier of the chat message.
+        tool_calls: The tool calls generated by the model, such as function calls.
+        annotations: Annotations for the message, when applicable, as when using the web
+            search tool.
+        function_call: Deprecated and replaced by `tool_calls`. The name and arguments
+            of a function that should be called, as generated by the model.
+        audio: If the audio output modality is requested, this object contains data
+            about the audio response from the model. Learn more.
+        content_parts: If a content parts array was provided, this is an array of `text`
+            and `image_url` parts. Otherwise, null.
+    """
+
+    content: str | None
+    refusal: str | None
+    role: Literal["assistant"]
+    id: str
+    tool_calls: ChatCompletionMessageToolCalls | None = None
+    annotations: list[ChatCompletionMessageListDataItemAnnotation] | None = None
+    function_call: ChatCompletionMessageListDataItemFunctionCall | None = None
+    audio: ChatCompletionMessageListDataItemAudio | None = None
+    content_parts: (
+        list[
+            ChatCompletionRequestMessageContentPartText
+            | ChatCompletionRequestMessageContentPartImage
+            | UnknownObject
+        ]
+        | None
+    ) = None
+
+
+@attrs.frozen(kw_only=True)
+class ChatCompletionMessageListDataItemAnnotation(BaseModel):
+    """A URL citation when using web search.
+
+    Attributes:
+        type: The type of the URL citation. Always `url_citation`.
+        url_citation: A URL citation when using web search.
+    """
+
+    type: Literal["url_citation"]
+    url_citation: ChatCompletionMessageListDataItemAnnotationUrlCitation
+
+
+@attrs.frozen(kw_only=True)
+class ChatCompletionMessageListDataItemAnnotationUrlCitation(BaseModel):
+    """A URL citation when using web search.
+
+    Attributes:
+        end_index: The index of the last character of the URL citation in the message.
+        start_index: The index of the first character of the URL citation in the
+            message.
+        url: The URL of the web resource.
+        title: The title of the web resource.
+    """
+
+    end_index: int
+    start_index: int
+    url: str
+    title: str
+
+
+@attrs.frozen(kw_only=True)
+class ChatCompletionMessageListDataItemAudio(BaseModel):
+    """If the audio output modality is requested, this object contains data about the audio
+    response from the model. Learn more.
+
+    Attributes:
+        id: Unique identifier for this audio response.
+        expires_at: The Unix timestamp (in seconds) for when this audio response will no
+            longer be accessible on the server for use in multi-turn conversations.
+        data: Base64 encoded audio bytes generated by the model, in the format specified
+            in the request.
+        transcript: Transcript of the audio generated by the model.
+    """
+
+    id: str
+    expires_at: int
+    data: str
+    transcript: str
+
+
+@attrs.frozen(kw_only=True)
+class ChatCompletionMessageListDataItemFunctionCall(BaseModel):
+    """Deprecated and replaced by `tool_calls`. The name and arguments of a function that
+    should be called, as generated by the model.
+
+    Attributes:
+        arguments: The arguments to call the function with, as generated by the model in
+            JSON format. Note that the model does not always generate valid JSON, and may
+            hallucinate parameters not defined by your function schema. Validate the
+            arguments in your code before calling your function.
+        name: The name of the function to call.
+    """
+
+    arguments: str
+    name: str
 
 
 @attrs.frozen(kw_only=True)
@@ -371,13 +535,13 @@ class ChatCompletionRequestAssistantMessage(BaseModel):
     content: str | list[ChatCompletionRequestAssistantMessageContentPart] | None = None
     refusal: str | None = None
     name: str | None = None
-    audio: ChatCompletionRequestAssistantMessageAudioOption1 | None = None
+    audio: ChatCompletionRequestAssistantMessageAudio | None = None
     tool_calls: ChatCompletionMessageToolCalls | None = None
-    function_call: ChatCompletionRequestAssistantMessageFunctionCallOption1 | None = None
+    function_call: ChatCompletionRequestAssistantMessageFunctionCall | None = None
 
 
 @attrs.frozen(kw_only=True)
-class ChatCompletionRequestAssistantMessageAudioOption1(BaseModel):
+class ChatCompletionRequestAssistantMessageAudio(BaseModel):
     """Data about a previous audio response from the model. Learn more.
 
     Attributes:
@@ -388,7 +552,7 @@ class ChatCompletionRequestAssistantMessageAudioOption1(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ChatCompletionRequestAssistantMessageFunctionCallOption1(BaseModel):
+class ChatCompletionRequestAssistantMessageFunctionCall(BaseModel):
     """Deprecated and replaced by `tool_calls`. The name and arguments of a function that
     should be called, as generated by the model.
 
@@ -631,7 +795,7 @@ class ChatCompletionResponseMessage(BaseModel):
     tool_calls: ChatCompletionMessageToolCalls | None = None
     annotations: list[ChatCompletionResponseMessageAnnotation] | None = None
     function_call: ChatCompletionResponseMessageFunctionCall | None = None
-    audio: ChatCompletionResponseMessageAudioOption1 | None = None
+    audio: ChatCompletionResponseMessageAudio | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -666,7 +830,7 @@ class ChatCompletionResponseMessageAnnotationUrlCitation(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ChatCompletionResponseMessageAudioOption1(BaseModel):
+class ChatCompletionResponseMessageAudio(BaseModel):
     """If the audio output modality is requested, this object contains data about the audio
     response from the model. Learn more.
 
@@ -780,18 +944,6 @@ class ChatCompletionTokenLogprobTopLogprob(BaseModel):
     token: str
     logprob: float
     bytes: list[int] | None
-
-
-@attrs.frozen(kw_only=True)
-class ChatCompletionTool(BaseModel):
-    """A function tool that can be used to generate a response.
-
-    Attributes:
-        type: The type of the tool. Currently, only `function` is supported.
-    """
-
-    type: Literal["function"]
-    function: FunctionObject
 
 
 @attrs.frozen(kw_only=True)
@@ -1054,11 +1206,11 @@ class CreateChatCompletionResponseChoice(BaseModel):
     finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
     index: int
     message: ChatCompletionResponseMessage
-    logprobs: CreateChatCompletionResponseChoiceLogprobsOption1 | None
+    logprobs: CreateChatCompletionResponseChoiceLogprobs | None
 
 
 @attrs.frozen(kw_only=True)
-class CreateChatCompletionResponseChoiceLogprobsOption1(BaseModel):
+class CreateChatCompletionResponseChoiceLogprobs(BaseModel):
     """Log probability information for the choice.
 
     Attributes:
@@ -1221,30 +1373,6 @@ class CustomToolChatCompletionsCustomFormatTextFormat(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class FunctionObject(BaseModel):
-    """The `FunctionObject` object.
-
-    Attributes:
-        name: The name of the function to be called. Must be a-z, A-Z, 0-9, or contain
-            underscores and dashes, with a maximum length of 64.
-        description: A description of what the function does, used by the model to
-            choose when and how to call the function.
-        parameters: The parameters the functions accepts, described as a JSON Schema
-            object. See the guide for examples, and the JSON Schema reference for
-            documentation about the format.
-        strict: Whether to enable strict schema adherence when generating the function
-            call. If set to true, the model will follow the exact schema defined in the
-            `parameters` field. Only a subset of JSON Schema is supported when `strict` is
-            `true`. Learn more about Structured Outputs in the function calling guide.
-    """
-
-    name: str
-    description: str | None = None
-    parameters: FunctionParameters | None = None
-    strict: bool | None = None
-
-
-@attrs.frozen(kw_only=True)
 class PredictionContent(BaseModel):
     """Static predicted output content, such as the content of a text file that is being
     regenerated.
@@ -1259,43 +1387,6 @@ class PredictionContent(BaseModel):
 
     type: Literal["content"]
     content: str | list[ChatCompletionRequestMessageContentPartText]
-
-
-@attrs.frozen(kw_only=True)
-class ResponseFormatJsonSchema(BaseModel):
-    """JSON Schema response format. Used to generate structured JSON responses. Learn more
-    about Structured Outputs.
-
-    Attributes:
-        type: The type of response format being defined. Always `json_schema`.
-        json_schema: Structured Outputs configuration options, including a JSON Schema.
-    """
-
-    type: Literal["json_schema"]
-    json_schema: ResponseFormatJsonSchemaJsonSchema
-
-
-@attrs.frozen(kw_only=True)
-class ResponseFormatJsonSchemaJsonSchema(BaseModel):
-    """Structured Outputs configuration options, including a JSON Schema.
-
-    Attributes:
-        name: The name of the response format. Must be a-z, A-Z, 0-9, or contain
-            underscores and dashes, with a maximum length of 64.
-        description: A description of what the response format is for, used by the model
-            to determine how to respond in the format.
-        schema: The schema for the response format, described as a JSON Schema object.
-            Learn how to build JSON schemas here.
-        strict: Whether to enable strict schema adherence when generating the output. If
-            set to true, the model will always follow the exact schema defined in the
-            `schema` field. Only a subset of JSON Schema is supported when `strict` is
-            `true`. To learn more, read the Structured Outputs guide.
-    """
-
-    name: str
-    description: str | None = None
-    schema: ResponseFormatJsonSchemaSchema | None = None
-    strict: bool | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1369,16 +1460,6 @@ generating a message or calling one or more tools. `required` means the model mu
 one or more tools. Specifying a particular tool via `{"type": "function", "function":
 {"name": "my_function"}}` forces the model to call that tool.
 """
-
-
-FunctionParameters: TypeAlias = dict[str, Any]
-"""The parameters the functions accepts, described as a JSON Schema object. See the guide
-for examples, and the JSON Schema reference for documentation about the format.
-"""
-
-
-ParallelToolCalls: TypeAlias = bool
-"""Whether to enable parallel function calling during tool use."""
 
 
 ResponseModalities: TypeAlias = list[Literal["text", "audio"]] | None

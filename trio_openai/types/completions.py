@@ -18,7 +18,7 @@ __all__ = [
     "CreateCompletionRequest",
     "CreateCompletionResponse",
     "CreateCompletionResponseChoice",
-    "CreateCompletionResponseChoiceLogprobsOption1",
+    "CreateCompletionResponseChoiceLogprobs",
 ]
 
 
@@ -129,13 +129,13 @@ class CreateCompletionResponseChoice(BaseModel):
 
     finish_reason: Literal["stop", "length", "content_filter"]
     index: int
-    logprobs: CreateCompletionResponseChoiceLogprobsOption1 | None
+    logprobs: CreateCompletionResponseChoiceLogprobs | None
     text: str
 
 
 @attrs.frozen(kw_only=True)
-class CreateCompletionResponseChoiceLogprobsOption1(BaseModel):
-    """The `CreateCompletionResponseChoiceLogprobsOption1` object."""
+class CreateCompletionResponseChoiceLogprobs(BaseModel):
+    """The `CreateCompletionResponseChoiceLogprobs` object."""
 
     text_offset: list[int] | None = None
     token_logprobs: list[float] | None = None

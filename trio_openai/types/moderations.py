@@ -14,9 +14,9 @@ from .._models import BaseModel, UnknownObject
 
 __all__ = [
     "CreateModerationRequest",
-    "CreateModerationRequestInputOption3ItemOption1",
-    "CreateModerationRequestInputOption3ItemOption1ImageUrl",
-    "CreateModerationRequestInputOption3ItemOption2",
+    "CreateModerationRequestInputOption3ItemImageUrl",
+    "CreateModerationRequestInputOption3ItemImageUrlImageUrl",
+    "CreateModerationRequestInputOption3ItemText",
     "CreateModerationResponse",
     "CreateModerationResponseResult",
     "CreateModerationResponseResultCategories",
@@ -41,8 +41,8 @@ class CreateModerationRequest(BaseModel):
         str
         | list[str]
         | list[
-            CreateModerationRequestInputOption3ItemOption1
-            | CreateModerationRequestInputOption3ItemOption2
+            CreateModerationRequestInputOption3ItemImageUrl
+            | CreateModerationRequestInputOption3ItemText
             | UnknownObject
         ]
     )
@@ -59,7 +59,7 @@ class CreateModerationRequest(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class CreateModerationRequestInputOption3ItemOption1(BaseModel):
+class CreateModerationRequestInputOption3ItemImageUrl(BaseModel):
     """An object describing an image to classify.
 
     Attributes:
@@ -69,11 +69,11 @@ class CreateModerationRequestInputOption3ItemOption1(BaseModel):
     """
 
     type: Literal["image_url"]
-    image_url: CreateModerationRequestInputOption3ItemOption1ImageUrl
+    image_url: CreateModerationRequestInputOption3ItemImageUrlImageUrl
 
 
 @attrs.frozen(kw_only=True)
-class CreateModerationRequestInputOption3ItemOption1ImageUrl(BaseModel):
+class CreateModerationRequestInputOption3ItemImageUrlImageUrl(BaseModel):
     """Contains either an image URL or a data URL for a base64 encoded image.
 
     Attributes:
@@ -84,7 +84,7 @@ class CreateModerationRequestInputOption3ItemOption1ImageUrl(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class CreateModerationRequestInputOption3ItemOption2(BaseModel):
+class CreateModerationRequestInputOption3ItemText(BaseModel):
     """An object describing text to classify.
 
     Attributes:

@@ -13,10 +13,12 @@ import attrs
 from .._extensions import ResponseMixin
 from .._models import BaseModel, UnknownObject
 from .shared import (
+    InputTextContent,
     Metadata,
     ModelIdsShared,
     ModerationParam,
     ModerationResultBody,
+    PromptCacheBreakpointConfig,
     PromptCacheBreakpointParam,
     PromptCacheModeEnum,
     PromptCacheOptionsParam,
@@ -57,6 +59,8 @@ __all__ = [
     "CodeInterpreterOutputLogs",
     "CodeInterpreterTool",
     "CodeInterpreterToolCall",
+    "CompactResource",
+    "CompactResponseMethodPublicBody",
     "CompactionBody",
     "CompactionSummaryItemParam",
     "CompactionTriggerItemParam",
@@ -68,6 +72,7 @@ __all__ = [
     "ComputerCallOutputStatus",
     "ComputerCallSafetyCheckParam",
     "ComputerEnvironment",
+    "ComputerScreenshotContent",
     "ComputerScreenshotImage",
     "ComputerTool",
     "ComputerToolCall",
@@ -107,7 +112,7 @@ __all__ = [
     "FilePath",
     "FileSearchTool",
     "FileSearchToolCall",
-    "FileSearchToolCallResultsOption1Item",
+    "FileSearchToolCallResult",
     "Filters",
     "FunctionAndCustomToolCallOutput",
     "FunctionCallItemStatus",
@@ -159,9 +164,9 @@ __all__ = [
     "InputMessageContentList",
     "InputMessageResource",
     "InputParam",
-    "InputTextContent",
     "InputTextContentParam",
     "Item",
+    "ItemField",
     "ItemReferenceParam",
     "ItemResource",
     "KeyPressAction",
@@ -185,9 +190,13 @@ __all__ = [
     "MCPToolCallStatus",
     "MCPToolExecutionError",
     "MCPToolFilter",
-    "MCPToolRequireApprovalOption1MCPToolApprovalFilter",
+    "MCPToolRequireApprovalMCPToolApprovalFilter",
+    "Message",
     "MessagePhase",
+    "MessagePhase2",
     "MessageRole",
+    "MessageStatus",
+    "ModelIdsCompaction",
     "ModelIdsResponses",
     "Moderation",
     "ModerationErrorBody",
@@ -198,6 +207,7 @@ __all__ = [
     "OutputMessage",
     "OutputMessageContent",
     "OutputTextContent",
+    "PersonalityEnum",
     "Program",
     "ProgramItemParam",
     "ProgramOutput",
@@ -208,8 +218,8 @@ __all__ = [
     "ProgramToolCallCallerParam",
     "ProgrammaticToolCallingParam",
     "Prompt",
-    "PromptCacheBreakpointConfig",
     "PromptCacheOptions",
+    "PromptCacheRetentionEnum",
     "RankerVersionType",
     "RankingOptions",
     "Reasoning",
@@ -248,7 +258,7 @@ __all__ = [
     "ResponseImageGenCallInProgressEvent",
     "ResponseImageGenCallPartialImageEvent",
     "ResponseInProgressEvent",
-    "ResponseIncompleteDetailsOption1",
+    "ResponseIncompleteDetails",
     "ResponseIncompleteEvent",
     "ResponseInputItem",
     "ResponseItem",
@@ -302,6 +312,7 @@ __all__ = [
     "ScrollParam",
     "SearchContentType",
     "SearchContextSize",
+    "ServiceTierEnum",
     "ServiceTierResponses",
     "ShellCallOutputDelta",
     "SkillReferenceParam",
@@ -309,8 +320,11 @@ __all__ = [
     "SpecificFunctionShellParam",
     "SpecificProgrammaticToolCallingParam",
     "SummaryTextContent",
+    "TextContent",
     "TextResponseFormatConfiguration",
     "TextResponseFormatJsonSchema",
+    "TokenCountsBody",
+    "TokenCountsResource",
     "Tool",
     "ToolCallCaller",
     "ToolCallCallerParam",
@@ -329,6 +343,7 @@ __all__ = [
     "ToolSearchToolParam",
     "ToolsArray",
     "TopLogProb",
+    "TruncationEnum",
     "TypeParam",
     "UrlCitationBody",
     "VectorStoreFileAttributes",
@@ -341,7 +356,7 @@ __all__ = [
     "WebSearchPreviewTool",
     "WebSearchTool",
     "WebSearchToolCall",
-    "WebSearchToolFiltersOption1",
+    "WebSearchToolFilters",
 ]
 
 
@@ -715,6 +730,67 @@ class CodeInterpreterToolCall(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
+class CompactResource(BaseModel):
+    """The compacted response object
+
+    Attributes:
+        id: The unique identifier for the compacted response.
+        object: The object type. Always `response.compaction`.
+        output: The compacted list of output items.
+        created_at: Unix timestamp (in seconds) when the compacted conversation was
+            created.
+        usage: Token accounting for the compaction pass, including cached, reasoning,
+            and total tokens.
+    """
+
+    id: str
+    object: Literal["response.compaction"]
+    output: list[ItemField]
+    created_at: int
+    usage: ResponseUsage
+
+
+@attrs.frozen(kw_only=True)
+class CompactResponseMethodPublicBody(BaseModel):
+    """The `CompactResponseMethodPublicBody` object.
+
+    Attributes:
+        model: Model ID used to generate the response, like `gpt-5` or `o3`. OpenAI
+            offers a wide range of models with different capabilities, performance
+            characteristics, and price points. Refer to the model guide to browse and
+            compare available models.
+        input: Text, image, or file inputs to the model, used to generate a response
+        previous_response_id: The unique ID of the previous response to the model. Use
+            this to create multi-turn conversations. Learn more about conversation state.
+            Cannot be used in conjunction with `conversation`.
+        instructions: A system (or developer) message inserted into the model's context.
+            When used along with `previous_response_id`, the instructions from a previous
+            response will not be carried over to the next response. This makes it simple to
+            swap out system (or developer) messages in new responses.
+        prompt_cache_key: A key to use when reading from or writing to the prompt cache.
+        prompt_cache_retention: How long to retain a prompt cache entry created by this
+            request.
+        prompt_cache_options: Options for prompt caching. Supported for `gpt-5.6` and
+            later models. By default, OpenAI automatically chooses one implicit cache
+            breakpoint. You can add explicit breakpoints to content blocks with
+            `prompt_cache_breakpoint`. Each request can write up to four breakpoints.
+        service_tier: Specifies the processing type used for serving the request. - If
+            set to 'auto', then the request will be processed with the service tier
+            configured in the Project settings. Unless otherwise configured, the Project
+            will use 'default'.
+    """
+
+    model: ModelIdsCompaction
+    input: str | list[InputItem] | None = None
+    previous_response_id: str | None = None
+    instructions: str | None = None
+    prompt_cache_key: str | None = None
+    prompt_cache_retention: PromptCacheRetentionEnum | None = None
+    prompt_cache_options: PromptCacheOptionsParam | None = None
+    service_tier: ServiceTierEnum | None = None
+
+
+@attrs.frozen(kw_only=True)
 class CompactionBody(BaseModel):
     """A compaction item generated by the `v1/responses/compact` API.
 
@@ -827,6 +903,29 @@ class ComputerCallSafetyCheckParam(BaseModel):
     id: str
     code: str | None = None
     message: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ComputerScreenshotContent(BaseModel):
+    """A screenshot of a computer.
+
+    Attributes:
+        type: Specifies the event type. For a computer screenshot, this property is
+            always set to `computer_screenshot`.
+        image_url: The URL of the screenshot image.
+        file_id: The identifier of an uploaded file that contains the screenshot.
+        detail: The detail level of the screenshot image to be sent to the model. One of
+            `high`, `low`, `auto`, or `original`. Defaults to `auto`.
+        prompt_cache_breakpoint: Marks the exact end of a reusable prompt prefix. The
+            breakpoint inherits its TTL from the request's `prompt_cache_options.ttl`; the
+            boundary is not rounded to a token block.
+    """
+
+    type: Literal["computer_screenshot"]
+    image_url: str | None
+    file_id: str | None
+    detail: ImageDetail
+    prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1520,12 +1619,12 @@ class FileSearchToolCall(BaseModel):
     type: Literal["file_search_call"]
     status: Literal["in_progress", "searching", "completed", "incomplete", "failed"]
     queries: list[str]
-    results: list[FileSearchToolCallResultsOption1Item] | None = None
+    results: list[FileSearchToolCallResult] | None = None
 
 
 @attrs.frozen(kw_only=True)
-class FileSearchToolCallResultsOption1Item(BaseModel):
-    """The `FileSearchToolCallResultsOption1Item` object.
+class FileSearchToolCallResult(BaseModel):
+    """The `FileSearchToolCallResult` object.
 
     Attributes:
         file_id: The unique ID of the file.
@@ -2272,23 +2371,6 @@ class InputMessageResource(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class InputTextContent(BaseModel):
-    """A text input to the model.
-
-    Attributes:
-        type: The type of the input item. Always `input_text`.
-        text: The text input to the model.
-        prompt_cache_breakpoint: Marks the exact end of a reusable prompt prefix. The
-            breakpoint inherits its TTL from the request's `prompt_cache_options.ttl`; the
-            boundary is not rounded to a token block.
-    """
-
-    type: Literal["input_text"]
-    text: str
-    prompt_cache_breakpoint: PromptCacheBreakpointConfig | None = None
-
-
-@attrs.frozen(kw_only=True)
 class InputTextContentParam(BaseModel):
     """A text input to the model.
 
@@ -2605,7 +2687,7 @@ class MCPTool(BaseModel):
     allowed_tools: list[str] | MCPToolFilter | None = None
     allowed_callers: list[CallableToolAllowedCaller] | None = None
     require_approval: (
-        MCPToolRequireApprovalOption1MCPToolApprovalFilter | Literal["always", "never"] | None
+        MCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | None
     ) = None
     defer_loading: bool | None = None
 
@@ -2663,7 +2745,7 @@ class MCPToolFilter(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class MCPToolRequireApprovalOption1MCPToolApprovalFilter(BaseModel):
+class MCPToolRequireApprovalMCPToolApprovalFilter(BaseModel):
     """Specify which of the MCP server's tools require approval. Can be `always`, `never`, or a
     filter object associated with tools that require approval.
 
@@ -2674,6 +2756,43 @@ class MCPToolRequireApprovalOption1MCPToolApprovalFilter(BaseModel):
 
     always: MCPToolFilter | None = None
     never: MCPToolFilter | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Message(BaseModel):
+    """A message to or from the model.
+
+    Attributes:
+        type: The type of the message. Always set to `message`.
+        id: The unique ID of the message.
+        status: The status of item. One of `in_progress`, `completed`, or `incomplete`.
+            Populated when items are returned via API.
+        role: The role of the message. One of `unknown`, `user`, `assistant`, `system`,
+            `critic`, `discriminator`, `developer`, or `tool`.
+        content: The content of the message
+        phase: Labels an `assistant` message as intermediate commentary (`commentary`)
+            or the final answer (`final_answer`). For models like `gpt-5.3-codex` and
+            beyond, when sending follow-up requests, preserve and resend phase on all
+            assistant messages — dropping it can degrade performance.
+    """
+
+    type: Literal["message"]
+    id: str
+    status: MessageStatus
+    role: MessageRole
+    content: list[
+        InputTextContent
+        | OutputTextContent
+        | TextContent
+        | SummaryTextContent
+        | ReasoningTextContent
+        | RefusalContent
+        | InputImageContent
+        | ComputerScreenshotContent
+        | InputFileContent
+        | UnknownObject
+    ]
+    phase: MessagePhase2 | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -2910,18 +3029,6 @@ class Prompt(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class PromptCacheBreakpointConfig(BaseModel):
-    """Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from
-    the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
-
-    Attributes:
-        mode: The breakpoint mode. Always `explicit`.
-    """
-
-    mode: Literal["explicit"]
-
-
-@attrs.frozen(kw_only=True)
 class PromptCacheOptions(BaseModel):
     """The prompt-caching options that were applied to the response. Supported for `gpt-5.6`
     and later models.
@@ -3128,7 +3235,7 @@ class Response(ResponseMixin, BaseModel):
     object: Literal["response"]
     created_at: float
     error: ResponseError | None
-    incomplete_details: ResponseIncompleteDetailsOption1 | None
+    incomplete_details: ResponseIncompleteDetails | None
     output: list[OutputItem]
     instructions: str | list[InputItem] | None
     parallel_tool_calls: bool
@@ -3682,7 +3789,7 @@ class ResponseInProgressEvent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ResponseIncompleteDetailsOption1(BaseModel):
+class ResponseIncompleteDetails(BaseModel):
     """Details about why the response is incomplete.
 
     Attributes:
@@ -4601,6 +4708,14 @@ class SummaryTextContent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
+class TextContent(BaseModel):
+    """A text content."""
+
+    type: Literal["text"]
+    text: str
+
+
+@attrs.frozen(kw_only=True)
 class TextResponseFormatJsonSchema(BaseModel):
     """JSON Schema response format. Used to generate structured JSON responses. Learn more
     about Structured Outputs.
@@ -4624,6 +4739,67 @@ class TextResponseFormatJsonSchema(BaseModel):
     schema: ResponseFormatJsonSchemaSchema
     description: str | None = None
     strict: bool | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TokenCountsBody(BaseModel):
+    """The `TokenCountsBody` object.
+
+    Attributes:
+        model: Model ID used to generate the response, like `gpt-4o` or `o3`. OpenAI
+            offers a wide range of models with different capabilities, performance
+            characteristics, and price points. Refer to the model guide to browse and
+            compare available models.
+        input: Text, image, or file inputs to the model, used to generate a response
+        previous_response_id: The unique ID of the previous response to the model. Use
+            this to create multi-turn conversations. Learn more about conversation state.
+            Cannot be used in conjunction with `conversation`.
+        tools: An array of tools the model may call while generating a response. You can
+            specify which tool to use by setting the `tool_choice` parameter.
+        text: Configuration options for a text response from the model. Can be plain
+            text or structured JSON data. Learn more: - Text inputs and outputs - Structured
+            Outputs
+        reasoning: gpt-5 and o-series models only Configuration options for reasoning
+            models.
+        truncation: Deprecated. The truncation strategy to use for the model response. -
+            `auto`: If the input to this Response exceeds the model's context window size,
+            the model will truncate the response to fit the context window by dropping items
+            from the beginning of the conversation.
+        instructions: A system (or developer) message inserted into the model's context.
+            When used along with `previous_response_id`, the instructions from a previous
+            response will not be carried over to the next response. This makes it simple to
+            swap out system (or developer) messages in new responses.
+        personality: A model-owned style preset to apply to this request. Omit this
+            parameter to use the model's default style. Supported values may expand over
+            time. Values must be at most 64 characters.
+        conversation: The conversation that this response belongs to. Items from this
+            conversation are prepended to `input_items` for this response request. Input
+            items and output items from this response are automatically added to this
+            conversation after this response completes.
+        tool_choice: Controls which tool the model should use, if any.
+        parallel_tool_calls: Whether to allow the model to run tool calls in parallel.
+    """
+
+    model: str | None = None
+    input: str | list[InputItem] | None = None
+    previous_response_id: str | None = None
+    tools: list[Tool] | None = None
+    text: ResponseTextParam | None = None
+    reasoning: Reasoning | None = None
+    truncation: TruncationEnum | None = None
+    instructions: str | None = None
+    personality: PersonalityEnum | None = None
+    conversation: ConversationParam | None = None
+    tool_choice: ToolChoiceParam | None = None
+    parallel_tool_calls: bool | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TokenCountsResource(BaseModel):
+    """Token counts"""
+
+    object: Literal["response.input_tokens"]
+    input_tokens: int
 
 
 @attrs.frozen(kw_only=True)
@@ -4982,7 +5158,7 @@ class WebSearchTool(BaseModel):
 
     type: Literal["web_search", "web_search_2025_08_26"]
     external_web_access: bool | None = None
-    filters: WebSearchToolFiltersOption1 | None = None
+    filters: WebSearchToolFilters | None = None
     user_location: WebSearchApproximateLocation | None = None
     search_context_size: Literal["low", "medium", "high"] | None = None
 
@@ -5007,7 +5183,7 @@ class WebSearchToolCall(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class WebSearchToolFiltersOption1(BaseModel):
+class WebSearchToolFilters(BaseModel):
     """Filters for the search.
 
     Attributes:
@@ -5231,6 +5407,42 @@ InputParam: TypeAlias = str | list[InputItem]
 """Text, image, or file inputs to the model, used to generate a response."""
 
 
+ItemField: TypeAlias = (
+    Message
+    | Program
+    | ProgramOutput
+    | FunctionToolCall
+    | ToolSearchCall
+    | ToolSearchOutput
+    | AdditionalTools
+    | FunctionToolCallOutput
+    | FileSearchToolCall
+    | WebSearchToolCall
+    | ImageGenToolCall
+    | ComputerToolCall
+    | ComputerToolCallOutputResource
+    | ReasoningItem
+    | CompactionBody
+    | CodeInterpreterToolCall
+    | LocalShellToolCall
+    | LocalShellToolCallOutput
+    | FunctionShellCall
+    | FunctionShellCallOutput
+    | ApplyPatchToolCall
+    | ApplyPatchToolCallOutput
+    | MCPListTools
+    | MCPApprovalRequest
+    | MCPApprovalResponseResource
+    | MCPToolCall
+    | CustomToolCall
+    | CustomToolCallOutput
+    | UnknownObject
+)
+"""An item representing a message, tool call, tool output, reasoning, or other response
+element.
+"""
+
+
 ItemResource: TypeAlias = (
     InputMessageResource
     | OutputMessage
@@ -5282,9 +5494,15 @@ can degrade performance. Not used for user messages.
 """
 
 
+MessagePhase2: TypeAlias = Literal["commentary", "final_answer"]
+
+
 MessageRole: TypeAlias = Literal[
     "unknown", "user", "assistant", "system", "critic", "discriminator", "developer", "tool"
 ]
+
+
+MessageStatus: TypeAlias = Literal["in_progress", "completed", "incomplete"]
 
 
 ModelIdsResponses: TypeAlias = (
@@ -5311,6 +5529,13 @@ ModelIdsResponses: TypeAlias = (
         "gpt-5.6-cyber",
     ]
 )
+
+
+ModelIdsCompaction: TypeAlias = ModelIdsResponses | str | None
+"""Model ID used to generate the response, like `gpt-5` or `o3`. OpenAI offers a wide range
+of models with different capabilities, performance characteristics, and price points.
+Refer to the model guide to browse and compare available models.
+"""
 
 
 OutputContent: TypeAlias = OutputTextContent | RefusalContent | ReasoningTextContent | UnknownObject
@@ -5352,10 +5577,16 @@ OutputItem: TypeAlias = (
 OutputMessageContent: TypeAlias = OutputTextContent | RefusalContent | UnknownObject
 
 
+PersonalityEnum: TypeAlias = Literal["friendly", "pragmatic"] | str
+
+
 ProgramOutputItemStatus: TypeAlias = Literal["completed", "incomplete"]
 
 
 ProgramOutputStatus: TypeAlias = Literal["completed", "incomplete"]
+
+
+PromptCacheRetentionEnum: TypeAlias = Literal["in_memory", "24h"]
 
 
 RankerVersionType: TypeAlias = Literal["auto", "default-2024-11-15"]
@@ -5467,6 +5698,9 @@ SearchContentType: TypeAlias = Literal["text", "image"]
 SearchContextSize: TypeAlias = Literal["low", "medium", "high"]
 
 
+ServiceTierEnum: TypeAlias = Literal["auto", "default", "fast", "flex", "priority"]
+
+
 ServiceTierResponses: TypeAlias = (
     Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None
 )
@@ -5545,6 +5779,9 @@ ToolsArray: TypeAlias = list[Tool]
 """An array of tools the model may call while generating a response. You can specify which
 tool to use by setting the `tool_choice` parameter.
 """
+
+
+TruncationEnum: TypeAlias = Literal["auto", "disabled"]
 
 
 VectorStoreFileAttributes: TypeAlias = dict[str, str | float | bool] | None
