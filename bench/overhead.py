@@ -9,7 +9,10 @@ connection, run under one ``trio.run``:
 * floor: raw ``httpx2.AsyncClient.post(json=...)`` + ``json.loads`` (no types,
   no retries: the least any client must do);
 * trio_openai: ``client.chat.completions.create(...)`` (typed attrs result);
-* openai: the official ``AsyncOpenAI`` (typed pydantic result), if installed.
+* openai: the official ``AsyncOpenAI`` (typed pydantic result), if installed;
+* with ``--reliability``, also trio_openai with every reliability feature on
+  (two endpoints on the same server, least-in-flight routing, a breaker and a
+  rate limiter on each): what opting in costs per call.
 
 Each round makes *requests* sequential calls per client, the clients taking
 turns in blocks of *block* calls (the order rotating), so that a change in the
@@ -59,7 +62,14 @@ async def _loop(call: Call, n: int) -> float:
 
 
 async def run(
-    port: int, *, requests: int, block: int, warmup: int, rounds: int, peer: bool
+    port: int,
+    *,
+    requests: int,
+    block: int,
+    warmup: int,
+    rounds: int,
+    peer: bool,
+    reliability: bool = False,
 ) -> dict[str, list[float]]:
     base = f"http://127.0.0.1:{port}/v1"
     url = base + "/chat/completions"
@@ -69,6 +79,16 @@ async def run(
     async with (
         httpx2.AsyncClient(trust_env=False) as raw,
         trio_openai.open_client(api_key=KEY, base_url=base, max_retries=2) as ours,
+        trio_openai.open_client(
+            api_key=KEY,
+            endpoints=[
+                trio_openai.Endpoint(base, name="a"),
+                trio_openai.Endpoint(base, name="b"),
+            ],
+            routing=trio_openai.Routing(strategy="least_in_flight"),
+            breaker=trio_openai.CircuitBreaker(),
+            rate_limit=trio_openai.RateLimit(requests_per_minute=1e9, tokens_per_minute=1e12),
+        ) as reliable,
     ):
         official = None
         if peer:
@@ -92,9 +112,15 @@ async def run(
                 chat = await official.chat.completions.create(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
                 return chat.choices[0].message.content
 
+            async def reliable_() -> str | None:
+                chat = await reliable.chat.completions.create(model=MODEL, messages=MESSAGES)
+                return chat.choices[0].message.content
+
             calls: dict[str, Call] = {"floor (httpx2 + json)": floor, "trio_openai": trio_openai_}
             if official is not None:
                 calls["openai (official)"] = openai_
+            if reliability:
+                calls["trio_openai + reliability"] = reliable_
 
             answers = {name: await call() for name, call in calls.items()}
             if len(set(answers.values())) != 1:
@@ -186,6 +212,9 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=100, help="calls per turn")
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--reliability", action="store_true", help="add a client with every reliability feature on"
+    )
     args = parser.parse_args()
     print(machine())
     print(versions())
@@ -200,6 +229,7 @@ def main() -> None:
                 warmup=args.warmup,
                 rounds=args.rounds,
                 peer=peer,
+                reliability=args.reliability,
             )
         )
     report(results, requests=args.requests, rounds=args.rounds)

@@ -229,12 +229,13 @@ async def test_single_endpoint_client_takes_breaker_too(autojump_clock: Any) -> 
         calls += 1
         raise __import__("httpx2").ConnectError("refused")
 
-    async with mock_client(
-        handler, max_retries=0, breaker=CircuitBreaker(failure_threshold=1)
-    ) as (client, probe):
+    async with mock_client(handler, max_retries=0, breaker=CircuitBreaker(failure_threshold=1)) as (
+        client,
+        probe,
+    ):
         with pytest.raises(trio_openai.APIConnectionError):
             await probe.get("/x")
-        with pytest.raises(trio_openai.CircuitOpenError, match="test.invalid"):
+        with pytest.raises(trio_openai.CircuitOpenError, match=r"test\.invalid"):
             await probe.get("/x")
         assert client.health()[0].name == "test.invalid"
     assert calls == 1

@@ -16,6 +16,7 @@ from typing import Any
 import httpx2
 import pytest
 import trio
+import trio.testing
 
 import trio_openai.testing
 from trio_openai.testing import FakeOpenAI
@@ -753,6 +754,37 @@ async def test_serve_forever_serves_a_fresh_fake(nursery: trio.Nursery) -> None:
     base_url = await nursery.start(trio_openai.testing.serve_forever, 0)
     async with httpx2.AsyncClient(base_url=base_url) as c:
         assert (await c.get("/models")).json()["object"] == "list"
+
+
+@pytest.mark.trio
+async def test_serve_counts_connections_and_can_restart_on_its_port() -> None:
+    """`open_connections` falls to 0 when clients close; a stopped server restarts on its port."""
+    fake = FakeOpenAI()
+
+    async def serve(scope: trio.CancelScope, port: int, task_status: Any) -> None:
+        with scope:
+            await fake.serve(port=port, task_status=task_status)
+
+    async with trio.open_nursery() as nursery:
+        first = trio.CancelScope()
+        base_url = await nursery.start(serve, first, 0)
+        port = int(base_url.rsplit(":", 1)[1].split("/")[0])
+        async with httpx2.AsyncClient(base_url=base_url) as c:
+            await c.get("/models")
+            assert fake.open_connections == 1
+        await trio.testing.wait_all_tasks_blocked()
+        assert fake.open_connections == 0
+        first.cancel()  # "kill" it: the listener closes
+        await trio.testing.wait_all_tasks_blocked()
+        async with httpx2.AsyncClient(base_url=base_url) as c:
+            with pytest.raises(httpx2.ConnectError):
+                await c.get("/models")
+            again = await nursery.start(serve, trio.CancelScope(), port)  # "revive" it
+            assert again == base_url
+            assert (await c.get("/models")).status_code == 200
+        nursery.cancel_scope.cancel()
+    assert fake.connections_served == 2
+    assert fake.open_connections == 0
 
 
 # --- the client and the pytest plugin -------------------------------------------------

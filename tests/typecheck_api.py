@@ -57,3 +57,80 @@ async def typed_calls(client: trio_openai.Client) -> None:
 async def typed_session() -> None:
     async with trio_openai.open_client(api_key="sk-x", max_retries=1) as client:
         assert_type(client, trio_openai.Client)
+
+
+async def typed_reliability() -> None:
+    def on_event(event: trio_openai.ReliabilityEvent) -> None:
+        if isinstance(event, trio_openai.BreakerChanged):
+            state: str = event.new
+            del state
+
+    async with trio_openai.open_client(
+        endpoints=[
+            trio_openai.Endpoint("https://api.openai.com/v1", api_key="sk-a", priority=0),
+            trio_openai.Endpoint(
+                "https://res.openai.azure.com",
+                kind="azure",
+                api_key="az-b",
+                api_version="2024-10-21",
+                models={"gpt-4o": "gpt4o-prod"},
+                priority=1,
+            ),
+        ],
+        routing=trio_openai.Routing(strategy="least_in_flight", failover=True),
+        breaker=trio_openai.CircuitBreaker(failure_threshold=5, open_for=30.0),
+        rate_limit=trio_openai.RateLimit(requests_per_minute=500, tokens_per_minute=200_000),
+        health_check=trio_openai.HealthCheck(interval=30.0),
+        event_hooks=[on_event],
+    ) as client:
+        statuses = client.health()
+        assert_type(statuses, tuple[trio_openai.EndpointStatus, ...])
+        breaker: trio_openai.BreakerStatus | None = statuses[0].breaker
+        limiter: trio_openai.LimiterStatus | None = statuses[0].limiter
+        del breaker, limiter
+        assert_type(await client.check_health(), tuple[trio_openai.EndpointStatus, ...])
+        async with client.events() as events:
+            async for event in events:
+                assert_type(event, trio_openai.ReliabilityEvent)
+        try:
+            await client.models.list()
+        except trio_openai.CircuitOpenError as error:
+            seconds: float = error.retry_in
+            del seconds
+        except trio_openai.RateLimitWaitError as error:
+            name: str = error.endpoint
+            del name
+
+
+async def typed_realtime(client: trio_openai.Client) -> None:
+    from trio_openai.types import (
+        RealtimeServerEvent,
+        RealtimeServerEventError,
+        RealtimeServerEventResponseTextDelta,
+    )
+
+    async with client.realtime.connect(model="gpt-realtime") as conn:
+        assert_type(conn, trio_openai.RealtimeConnection)
+        event_id: str = await conn.response.create(response={"output_modalities": ["text"]})
+        await conn.send({"type": "response.cancel", "event_id": event_id})
+        assert_type(await conn.recv(), RealtimeServerEvent)
+        async for event in conn:
+            assert_type(event, RealtimeServerEvent)
+            match event:
+                case RealtimeServerEventResponseTextDelta(delta=delta):
+                    assert_type(delta, str)
+                case RealtimeServerEventError(error=error):
+                    sent = conn.sent_event(error.event_id)
+                    del sent
+        sent_audio: int = await conn.input_audio_buffer.append_pcm16(b"\x00\x00")
+        del sent_audio
+    try:
+        async with client.realtime.connect(
+            model="gpt-realtime",
+            keepalive=trio_openai.Keepalive(interval=10.0, timeout=5.0),
+            limits=trio_openai.RealtimeLimits(max_queued_events=64),
+        ):
+            pass
+    except trio_openai.RealtimeConnectionClosed as closed:
+        code: int = closed.close_code
+        del code

@@ -9,6 +9,7 @@ naming rules. The pages are regenerated and checked with the code
 
 from __future__ import annotations
 
+from _gen_names import RESOURCE_MIXINS, ROOT_PROPERTIES
 from _gen_resources import STANDARD_ARGS, Node, ResourcesWriter
 from _gen_spec import Operation
 
@@ -76,6 +77,14 @@ class DocsWriter:
         for name, root in roots.items():
             count = sum(len(_methods(n)) for n in _nodes(root))
             lines.append(f"| `client.{name}` | {count} | [{name}.md]({name}.md) |")
+        lines += ["", "Hand-written, not generated from the spec:", ""]
+        lines.extend(f"- `client.{name}`: {prop.doc}" for name, prop in ROOT_PROPERTIES.items())
+        for path, mixins in RESOURCE_MIXINS.items():
+            for mixin in mixins:
+                lines.extend(
+                    f"- `client.{'.'.join(path)}.{m}(...)`: {_see(mixin.docs, mixin.module)}"
+                    for m in mixin.methods
+                )
         return "\n".join(lines) + "\n"
 
     def page(self, root: Node) -> str:
@@ -88,6 +97,12 @@ class DocsWriter:
             f" ({', '.join(_method_name(op, s) for op, s in _methods(n))})"
             for n in nodes
         )
+        for n in _nodes(root):
+            for mixin in RESOURCE_MIXINS.get(n.path, ()):
+                see = _see(mixin.docs, mixin.module)
+                lines.extend(
+                    f"- `client.{n.dotted}.{m}(...)`: hand-written, {see}" for m in mixin.methods
+                )
         for node in nodes:
             lines += ["", f"## `client.{node.dotted}`"]
             for op, stream in _methods(node):
@@ -150,6 +165,13 @@ class DocsWriter:
         standard = ", ".join(f"`{a}`" for a in STANDARD_ARGS)
         out.append(f"Also takes {standard}. Gives {gives}.")
         return out
+
+
+def _see(page: str | None, module: str) -> str:
+    """Where a hand-written method is documented: its page, else its module."""
+    if page is not None:
+        return f"see [{page}](../{page})."
+    return f"see the docstrings of `trio_openai.{module}`."
 
 
 def _method_name(op: Operation, stream: bool) -> str:

@@ -10,6 +10,11 @@
   operations whose answer is raw bytes.
 - `TYPE_AREAS`, `TYPE_HUBS`: which ``types/`` module a schema lives in.
 - `FRIENDLY_ALIASES`, `MIXINS`: extra names and hand-written mixins for types.
+- `RESOURCE_MIXINS`, `ROOT_PROPERTIES`: hand-written methods of generated resources
+  (``client.realtime.connect``, ``client.uploads.upload_file``) and hand-written
+  top-level resources (``client.webhooks``).
+- `EXTRA_SCHEMAS`, `EVENT_UNIONS`: schemas no operation reaches (the Realtime
+  WebSocket events) and unions the spec does not define (the beta Realtime events).
 - `WIDENED_FIELDS`: fields whose answers the spec describes too narrowly.
 
 The rule names an operation after the official OpenAI Python SDK's resource
@@ -263,6 +268,105 @@ WIDENED_FIELDS: dict[tuple[str, str], str] = {
 MIXINS: dict[str, tuple[str, ...]] = {
     "Response": ("ResponseMixin",),
     "BetaResponse": ("ResponseMixin",),
+}
+
+
+@dataclass(frozen=True)
+class ResourceMixin:
+    """A hand-written class a generated resource class inherits (before `Resource`).
+
+    The mixin has ``__slots__ = ()`` and reaches the client through ``self._client``;
+    its module must not import the generated resource modules (which import it).
+
+    Attributes:
+        module: Its module, relative to ``trio_openai`` (``_uploads``, ``realtime._connect``).
+        name: The class name.
+        methods: The methods it adds, for the API reference.
+        docs: The page that documents them (relative to ``docs/``), if there is one
+            (else their docstrings do).
+    """
+
+    module: str
+    name: str
+    methods: tuple[str, ...]
+    docs: str | None = None
+
+
+# Hand-written methods of generated resources: resource path -> mixins (first base first).
+RESOURCE_MIXINS: dict[tuple[str, ...], tuple[ResourceMixin, ...]] = {
+    ("realtime",): (
+        ResourceMixin("realtime._connect", "RealtimeConnectMixin", ("connect",), "realtime.md"),
+    ),
+    ("beta", "realtime"): (
+        ResourceMixin("realtime._connect", "BetaRealtimeConnectMixin", ("connect",), "realtime.md"),
+    ),
+    ("uploads",): (ResourceMixin("_uploads", "UploadsHelpers", ("upload_file",)),),
+}
+
+
+@dataclass(frozen=True)
+class RootProperty:
+    """A hand-written resource on `RootResources` (``client.webhooks``).
+
+    Attributes:
+        module: Its module, relative to ``trio_openai``.
+        name: Its class: a `Resource` subclass, built with the client on first use.
+        doc: The property's docstring.
+    """
+
+    module: str
+    name: str
+    doc: str
+
+
+# Top-level resources no operation makes: attribute of the client -> its class.
+ROOT_PROPERTIES: dict[str, RootProperty] = {
+    "webhooks": RootProperty(
+        "_webhooks",
+        "Webhooks",
+        "Verify and decode webhook deliveries (hand-written, docs/webhooks.md).",
+    ),
+}
+
+# Component schemas no operation reaches that are generated anyway: schema -> types module.
+# The Realtime API's WebSocket events (`client.realtime.connect`, trio_openai/realtime/):
+# the spec's unions of the GA events reach every event class.
+EXTRA_SCHEMAS: dict[str, str] = {
+    "RealtimeClientEvent": "realtime",
+    "RealtimeServerEvent": "realtime",
+}
+
+
+@dataclass(frozen=True)
+class EventUnion:
+    """A union of event schemas the spec lists but never joins in a union.
+
+    Attributes:
+        area: The types module it lives in.
+        prefix: Its members: every component schema named ``prefix + ...`` with a
+            single-valued ``type`` (sorted by name).
+        doc: The alias's docstring.
+    """
+
+    area: str
+    prefix: str
+    doc: str
+
+
+# Unions the generator makes: alias name -> members. The beta Realtime API's events
+# (`OpenAI-Beta: realtime=v1`, `client.beta.realtime.connect`) have schemas but no union.
+EVENT_UNIONS: dict[str, EventUnion] = {
+    "RealtimeBetaClientEvent": EventUnion(
+        "realtime",
+        "RealtimeBetaClientEvent",
+        "A client event of the beta Realtime API, told apart by its `type`.",
+    ),
+    "RealtimeBetaServerEvent": EventUnion(
+        "realtime",
+        "RealtimeBetaServerEvent",
+        "A server event of the beta Realtime API, told apart by its `type` "
+        "(`client.beta.realtime.connect` decodes into it).",
+    ),
 }
 
 # The events the spec's webhooks deliver go to `types/webhooks.py`, with their union under

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from _gen_names import DEPRECATED_TAGS, TEXT_RESULTS
+from _gen_names import DEPRECATED_TAGS, RESOURCE_MIXINS, ROOT_PROPERTIES, TEXT_RESULTS
 from _gen_schema import (
     AliasDef,
     ClassDef,
@@ -189,10 +189,28 @@ class ResourcesWriter:
             "    __slots__ = ()",
         ]
         tc: list[str] = []
-        for name, node in roots.items():
+        clash = sorted(set(ROOT_PROPERTIES) & set(roots))
+        if clash:
+            msg = f"ROOT_PROPERTIES {clash} are also generated resources"
+            raise ValueError(msg)
+        extra = dict(ROOT_PROPERTIES)
+        for name in sorted({*roots, *extra}):
             lines.append("")
-            lines.extend(self._child_property(name, node))
-            tc.append(f"    from .{node.module} import {node.class_name}")
+            if name in roots:
+                node = roots[name]
+                lines.extend(self._child_property(name, node))
+                tc.append(f"    from .{node.module} import {node.class_name}")
+            else:
+                prop = extra[name]
+                lines += [
+                    "    @property",
+                    f"    def {name}(self) -> {prop.name}:",
+                    f'        """{prop.doc}"""',
+                    f'        child: {prop.name} = self._child("{name}", ".{prop.module}", '
+                    f'"{prop.name}")',
+                    "        return child",
+                ]
+                tc.append(f"    from ..{prop.module} import {prop.name}")
         return "\n".join(
             [
                 header,
@@ -318,6 +336,9 @@ class ResourcesWriter:
             imports.append(f"from .._request import {', '.join(req)}")
         imports.append("from .._resource import Resource")
         imports.append("from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query")
+        # Hand-written bases (RESOURCE_MIXINS): runtime imports.
+        mixins = {(m.module, m.name) for n in nodes for m in RESOURCE_MIXINS.get(n.path, ())}
+        imports.extend(f"from ..{module} import {name}" for module, name in sorted(mixins))
         tc: dict[str, set[str]] = {}
         local = {n.class_name for n in nodes}
         for name in used:
@@ -354,8 +375,14 @@ class ResourcesWriter:
         doc = f"The ``{node.dotted}`` methods."
         tags = {op.tag for op in node.operations}
         notes = [DEPRECATED_TAGS[t] for t in sorted(tags) if t in DEPRECATED_TAGS]
+        bases = [m.name for m in RESOURCE_MIXINS.get(node.path, ())]
+        if bases:
+            added = ", ".join(
+                f"``{m}``" for mixin in RESOURCE_MIXINS[node.path] for m in mixin.methods
+            )
+            doc += f" Hand-written: {added}."
         lines = [
-            f"class {node.class_name}(Resource):",
+            f"class {node.class_name}({', '.join([*bases, 'Resource'])}):",
             docstring([doc, *(["", *doc_lines(notes[0])] if notes else [])], "    ").rstrip("\n"),
             "",
             "    __slots__ = ()",

@@ -182,13 +182,24 @@ def py_param_name(json_name: str) -> str:
 
 
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+# Typographic characters ruff flags as ambiguous in docstrings (RUF002), as plain ASCII.
+_PLAIN = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u00a0": " ",
+    }
+)
 
 
 def clean_doc(text: str | None) -> str:
     """Spec markdown as plain docstring text: links reduced to their text."""
     if not text:
         return ""
-    text = _LINK.sub(r"\1", text).replace("**", "")
+    text = _LINK.sub(r"\1", text).replace("**", "").translate(_PLAIN)
     lines = [line.rstrip() for line in text.strip().splitlines() if line.strip() != "---"]
     return "\n".join(lines)
 

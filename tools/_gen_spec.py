@@ -170,6 +170,26 @@ def webhook_events(spec: dict[str, Any]) -> list[str]:
     return out
 
 
+def event_schemas(spec: dict[str, Any], prefix: str) -> list[str]:
+    """The component schemas named ``prefix + ...`` with a single-valued ``type``, sorted.
+
+    Raises:
+        ValueError: None matches (the spec renamed them: fix `EVENT_UNIONS`).
+    """
+    out: list[str] = []
+    for name, schema in spec["components"]["schemas"].items():
+        if not name.startswith(prefix) or name == prefix:
+            continue
+        prop = (schema.get("properties") or {}).get("type") or {}
+        values = [prop["const"]] if "const" in prop else prop.get("enum") or []
+        if len(values) == 1:
+            out.append(name)
+    if not out:
+        msg = f"no event schema is named {prefix}*"
+        raise ValueError(msg)
+    return sorted(out)
+
+
 def _schema_name(schema: dict[str, Any]) -> str | None:
     ref = schema.get("$ref", "")
     return ref.rsplit("/", 1)[-1] if ref.startswith("#/components/schemas/") else None

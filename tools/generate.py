@@ -29,13 +29,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _gen_docs import DOCS_HEADER, DocsWriter
-from _gen_names import SKIPPED_OPERATIONS, STREAMS, WEBHOOK_EVENTS_UNION, WEBHOOKS_AREA
+from _gen_names import (
+    EVENT_UNIONS,
+    EXTRA_SCHEMAS,
+    SKIPPED_OPERATIONS,
+    STREAMS,
+    WEBHOOK_EVENTS_UNION,
+    WEBHOOKS_AREA,
+)
 from _gen_resources import ResourcesWriter, build_tree
 from _gen_schema import SchemaModel, union
 from _gen_spec import (
     REPO,
     Operation,
     build_operation,
+    event_schemas,
     iter_operations,
     load_spec,
     reached_schemas,
@@ -86,8 +94,19 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
     for webhook in spec.get("webhooks", {}).values():
         for name in reached_schemas(spec, webhook["post"], ()):
             schema_areas.setdefault(name, set()).add(WEBHOOKS_AREA)
+    for root, area in EXTRA_SCHEMAS.items():
+        for name in reached_schemas(spec, {}, (root,)):
+            schema_areas.setdefault(name, set()).add(area)
+    unions = {name: event_schemas(spec, u.prefix) for name, u in EVENT_UNIONS.items()}
+    for name, members in unions.items():
+        for member in members:
+            for reached in reached_schemas(spec, {}, (member,)):
+                schema_areas.setdefault(reached, set()).add(EVENT_UNIONS[name].area)
     for name in sorted(schema_areas):
         model.ensure(name)
+    for name, members in unions.items():
+        model.add_alias(name, EVENT_UNIONS[name].doc, union(*(model.ref_type(m) for m in members)))
+        owner_areas[name] = EVENT_UNIONS[name].area
     model.add_alias(
         WEBHOOK_EVENTS_UNION,
         "A webhook event, told apart by its `type` (`client.webhooks.unwrap` decodes into it).",

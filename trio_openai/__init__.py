@@ -76,6 +76,10 @@ if _typing.TYPE_CHECKING:
     from ._routing import EndpointStatus as EndpointStatus
     from ._secrets import Secret as Secret
     from ._streaming import Stream as Stream
+    from .realtime._connection import RealtimeConnection as RealtimeConnection
+    from .realtime._errors import RealtimeConnectionClosed as RealtimeConnectionClosed
+    from .realtime._settings import Keepalive as Keepalive
+    from .realtime._settings import RealtimeLimits as RealtimeLimits
 
 __version__ = "0.1.0.dev0"
 
@@ -112,6 +116,10 @@ _LAZY = {
     "EndpointStatus": "._routing",
     "Secret": "._secrets",
     "Stream": "._streaming",
+    "RealtimeConnection": ".realtime._connection",
+    "RealtimeConnectionClosed": ".realtime._errors",
+    "Keepalive": ".realtime._settings",
+    "RealtimeLimits": ".realtime._settings",
 }
 
 __all__ = [
@@ -143,6 +151,7 @@ __all__ = [
     "HealthChanged",
     "HealthCheck",
     "InternalServerError",
+    "Keepalive",
     "Layer",
     "LimiterStatus",
     "NOT_GIVEN",
@@ -156,6 +165,9 @@ __all__ = [
     "RateLimitInfo",
     "RateLimitWait",
     "RateLimitWaitError",
+    "RealtimeConnection",
+    "RealtimeConnectionClosed",
+    "RealtimeLimits",
     "ReliabilityEvent",
     "RetryEvent",
     "RetryHook",

@@ -55,6 +55,10 @@ def _secret(value: str | Secret | None) -> Secret | None:
     return Secret(value) if isinstance(value, str) else value
 
 
+def _models(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(value)
+
+
 def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not value > 0:
         msg = f"{attribute.name} must be positive, got {value!r}"
@@ -95,7 +99,7 @@ class Endpoint:
     name: str | None = attrs.field(default=None, kw_only=True)
     priority: int = attrs.field(default=0, kw_only=True)
     weight: float = attrs.field(default=1.0, validator=_positive, kw_only=True)
-    models: Mapping[str, str] = attrs.field(factory=dict, converter=dict, kw_only=True)
+    models: Mapping[str, str] = attrs.field(factory=dict, converter=_models, kw_only=True)
     api_version: str | None = attrs.field(default=None, kw_only=True)
     azure_deployment: str | None = attrs.field(default=None, kw_only=True)
     organization: str | None = attrs.field(default=None, kw_only=True)

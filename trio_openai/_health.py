@@ -24,6 +24,7 @@ Design decisions, stated once:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from ._routing import EndpointState, Router
 
 __all__ = ["HealthCheck", "check_all", "run_health_checks"]
+
+log = logging.getLogger("trio_openai")
 
 
 def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -90,6 +93,11 @@ async def check_endpoint(
             await read_body(response)
         except APIError as exc:
             error = f"{type(exc).__name__}: {exc.message}"
+        except Exception as exc:
+            # A probe that cannot even be built (a bad path, a layer's bug) must not end
+            # the user's session from a background task: it is a failed probe, logged.
+            log.warning("health check of endpoint %r failed", state.name, exc_info=True)
+            error = f"{type(exc).__name__}: {exc}"
         else:
             if response.status_code >= 500:
                 error = f"{policy.method} {policy.path} answered {response.status_code}"

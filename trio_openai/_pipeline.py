@@ -202,7 +202,7 @@ async def send_spec(
             return Outcome(response, content, tries - 1)
         return Outcome(response, content, tries - 1, state.done)
 
-    if router.trivial:
+    if router.trivial and not router.observer.listening:
         return await run_with_retries(policy, attempt)
 
     def failover() -> str | None:
@@ -211,7 +211,9 @@ async def send_spec(
     def on_retry(event: RetryEvent, target: str | None) -> None:
         router.retry_scheduled(call, event, target)
 
-    return await run_with_retries(policy, attempt, failover=failover, on_retry=on_retry)
+    return await run_with_retries(
+        policy, attempt, failover=failover, ready_at=router.ready_at, on_retry=on_retry
+    )
 
 
 async def _read_files(files: Mapping[str, Any]) -> dict[str, Any]:

@@ -161,6 +161,7 @@ async def run_with_retries(
     attempt: Callable[[], Awaitable[T]],
     *,
     failover: Callable[[], str | None] | None = None,
+    ready_at: Callable[[float], float] | None = None,
     on_retry: Callable[[RetryEvent, str | None], None] | None = None,
 ) -> T:
     """Run *attempt* until it succeeds or the policy gives up; raise the last error.
@@ -177,6 +178,9 @@ async def run_with_retries(
         failover: Called before each retry: plans it on an endpoint the call has
             not tried and returns that endpoint's name (the retry then starts at
             once), or returns ``None`` (the usual wait applies).
+        ready_at: Given the time now, when the call could next be sent somewhere
+            (its endpoints' breakers); a retry that could not be sent after its
+            wait is not scheduled: the last error is raised at once.
         on_retry: Called with each scheduled retry and the planned endpoint.
     """
     try:
@@ -211,7 +215,10 @@ async def run_with_retries(
                 from_server = True
         if wait is None:
             wait = policy.backoff(failures - 1)
-        if trio.current_time() + wait >= trio.current_effective_deadline():
+        now = trio.current_time()
+        if now + wait >= trio.current_effective_deadline():
+            return False
+        if ready_at is not None and ready_at(now) > now + wait:
             return False
         request = error.request
         method = request.method if request is not None else "?"

@@ -281,6 +281,19 @@ class Router:
         call.planned = state
         return state.name
 
+    def ready_at(self, now: float) -> float:
+        """The earliest time some endpoint's breaker lets a call through (*now*, if one does)."""
+        soonest = float("inf")
+        for state in self.endpoints:
+            breaker = state.breaker
+            if breaker is None or breaker.allows(now):
+                return now
+            if breaker.state == "open":
+                soonest = min(soonest, breaker.retry_at)
+            else:  # half-open, every probe slot taken: unknown, assume soon
+                return now
+        return soonest
+
     async def admit(
         self, call: Call, state: EndpointState, spec: RequestSpec[Any], request: httpx2.Request
     ) -> None:
@@ -412,8 +425,9 @@ class Router:
         if strategy == "priority":
             return candidates[0]
         if strategy == "round_robin":
+            turn = self._turn
             self._turn += 1
-            return candidates[self._turn % len(candidates)]
+            return candidates[turn % len(candidates)]
         if strategy == "weighted":
             total = 0.0
             chosen = candidates[0]

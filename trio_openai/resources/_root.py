@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from .._resource import ResourceTree
 
 if TYPE_CHECKING:
+    from .._webhooks import Webhooks
     from .admin import Admin
     from .audio import Audio
     from .batches import Batches
@@ -180,4 +181,10 @@ class RootResources(ResourceTree):
     def videos(self) -> Videos:
         """The ``videos`` methods."""
         child: Videos = self._child("videos", ".resources.videos", "Videos")
+        return child
+
+    @property
+    def webhooks(self) -> Webhooks:
+        """Verify and decode webhook deliveries (hand-written, docs/webhooks.md)."""
+        child: Webhooks = self._child("webhooks", "._webhooks", "Webhooks")
         return child

@@ -13,6 +13,7 @@ from .._endpoint import endpoint, list_endpoint, stream_endpoint
 from .._request import ListSpec, RequestSpec, StreamSpec, body_of, path_param, query_of
 from .._resource import Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from ..realtime._connect import BetaRealtimeConnectMixin
 
 if TYPE_CHECKING:
     from ..types.assistants import (
@@ -512,8 +513,8 @@ class Assistants(Resource):
         )
 
 
-class Realtime(Resource):
-    """The ``beta.realtime`` methods."""
+class Realtime(BetaRealtimeConnectMixin, Resource):
+    """The ``beta.realtime`` methods. Hand-written: ``connect``."""
 
     __slots__ = ()
 

@@ -13,6 +13,7 @@ from .._endpoint import endpoint
 from .._request import RequestSpec, body_of, form_part, path_param
 from .._resource import Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from ..realtime._connect import RealtimeConnectMixin
 
 if TYPE_CHECKING:
     from .._files import FileInput
@@ -47,8 +48,8 @@ __all__ = [
 ]
 
 
-class Realtime(Resource):
-    """The ``realtime`` methods."""
+class Realtime(RealtimeConnectMixin, Resource):
+    """The ``realtime`` methods. Hand-written: ``connect``."""
 
     __slots__ = ()
 

@@ -13,6 +13,7 @@ from .._endpoint import endpoint
 from .._request import RequestSpec, body_of, path_param
 from .._resource import Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from .._uploads import UploadsHelpers
 
 if TYPE_CHECKING:
     from .._files import FileInput
@@ -25,8 +26,8 @@ __all__ = [
 ]
 
 
-class Uploads(Resource):
-    """The ``uploads`` methods."""
+class Uploads(UploadsHelpers, Resource):
+    """The ``uploads`` methods. Hand-written: ``upload_file``."""
 
     __slots__ = ()
 

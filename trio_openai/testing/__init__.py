@@ -6,6 +6,9 @@
         ...
     base_url = await nursery.start(fake.serve)  # or a real HTTP/1.1 server
 
+    realtime = FakeRealtime()                   # the Realtime API's WebSocket endpoint
+    base_url = await nursery.start(realtime.serve)
+
 The names below are loaded on first use, so that importing this package (which
 pytest does for the ``trio_openai.testing.pytest_plugin`` entry point on every
 run) stays cheap and imports neither trio nor httpx2. See docs/testing.md.
@@ -19,6 +22,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._defaults import DEFAULT_MODELS as DEFAULT_MODELS
     from ._defaults import FakeFile as FakeFile
+    from ._realtime import FakeRealtime as FakeRealtime
+    from ._realtime import FakeRealtimeSession as FakeRealtimeSession
     from ._records import FakeRequest as FakeRequest
     from ._records import FormPart as FormPart
     from ._records import MultipartForm as MultipartForm
@@ -30,6 +35,8 @@ __all__ = [
     "DEFAULT_MODELS",
     "FakeFile",
     "FakeOpenAI",
+    "FakeRealtime",
+    "FakeRealtimeSession",
     "FakeRequest",
     "FormPart",
     "MultipartForm",
@@ -41,6 +48,8 @@ _HOMES = {
     "DEFAULT_MODELS": "._defaults",
     "FakeFile": "._defaults",
     "FakeOpenAI": "._server",
+    "FakeRealtime": "._realtime",
+    "FakeRealtimeSession": "._realtime",
     "FakeRequest": "._records",
     "FormPart": "._records",
     "MultipartForm": "._records",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 import h11
 import httpx2
@@ -21,6 +22,9 @@ import trio
 from ._error_bodies import error_body
 from ._records import FakeRequest
 from ._script import BodyDropped, Reply, dumps
+
+if TYPE_CHECKING:
+    from ._server import ConnectionCount
 
 __all__ = ["serve_http"]
 
@@ -116,7 +120,18 @@ async def _reject(conn: h11.Connection, stream: trio.SocketStream) -> None:
         pass
 
 
-async def _serve_connection(handler: Handler, stream: trio.SocketStream) -> None:
+async def _serve_connection(
+    handler: Handler, count: ConnectionCount, stream: trio.SocketStream
+) -> None:
+    count.open += 1
+    count.total += 1
+    try:
+        await _converse(handler, stream)
+    finally:
+        count.open -= 1
+
+
+async def _converse(handler: Handler, stream: trio.SocketStream) -> None:
     peer = stream.socket.getpeername()
     client = (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) else None
     conn = h11.Connection(h11.SERVER)
@@ -143,6 +158,7 @@ async def serve_http(
     *,
     host: str,
     port: int,
+    connections: ConnectionCount | None = None,
     task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve HTTP/1.1 on *host*:*port* until cancelled, answering with *handler*.
@@ -151,11 +167,15 @@ async def serve_http(
         handler: Turns each request into a reply.
         host: The address to listen on.
         port: The port; 0 picks a free one.
+        connections: Counts the connections served (open now, and in all).
         task_status: Receives the base URL (``http://127.0.0.1:PORT/v1``) once listening.
     """
+    from ._server import ConnectionCount
+
+    count = connections if connections is not None else ConnectionCount()
     async with trio.open_nursery() as nursery:
         listeners: list[trio.SocketListener] = await nursery.start(
-            partial(trio.serve_tcp, partial(_serve_connection, handler), port, host=host)
+            partial(trio.serve_tcp, partial(_serve_connection, handler, count), port, host=host)
         )
         bound_port = listeners[0].socket.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host

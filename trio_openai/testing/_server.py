@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from .._client import Client
 
-__all__ = ["FakeOpenAI", "serve_forever"]
+__all__ = ["ConnectionCount", "FakeOpenAI", "serve_forever"]
 
 IN_MEMORY_BASE_URL = "http://fake-openai.test/v1"
 DEFAULT_CREATED = 1_735_689_600  # 2025-01-01T00:00:00Z
@@ -47,6 +47,14 @@ class _Unset(enum.Enum):
 
 
 _UNSET = _Unset.UNSET
+
+
+@attrs.define
+class ConnectionCount:
+    """Connections a server has served: open now, and in all (see `FakeOpenAI.serve`)."""
+
+    open: int = 0
+    total: int = 0
 
 
 @attrs.define(eq=False)
@@ -98,6 +106,7 @@ class FakeOpenAI:
     _defaults: Defaults = attrs.field(init=False)
     _queues: list[_Queue] = attrs.field(init=False, factory=list)
     _requests: list[FakeRequest] = attrs.field(init=False, factory=list)
+    _connections: ConnectionCount = attrs.field(init=False, factory=ConnectionCount)
 
     def __attrs_post_init__(self) -> None:
         self._defaults = Defaults(created=self.created, models=self.models)
@@ -113,6 +122,16 @@ class FakeOpenAI:
     def requests(self) -> list[FakeRequest]:
         """Every request received so far, oldest first (a copy)."""
         return list(self._requests)
+
+    @property
+    def open_connections(self) -> int:
+        """Connections `serve` holds open now (0 once every client has closed its own)."""
+        return self._connections.open
+
+    @property
+    def connections_served(self) -> int:
+        """Connections `serve` has accepted in all (every run of it, if restarted)."""
+        return self._connections.total
 
     @property
     def last_request(self) -> FakeRequest:
@@ -412,7 +431,13 @@ class FakeOpenAI:
         """
         from ._http import serve_http
 
-        await serve_http(self._handle, host=host, port=port, task_status=task_status)
+        await serve_http(
+            self._handle,
+            host=host,
+            port=port,
+            connections=self._connections,
+            task_status=task_status,
+        )
 
     @asynccontextmanager
     async def client(self, **kwargs: Any) -> AsyncIterator[Client]:

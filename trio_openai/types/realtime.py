@@ -11,26 +11,203 @@ from typing import Any, Literal, TypeAlias
 import attrs
 
 from .._models import BaseModel, UnknownObject
-from .responses import MCPTool, Prompt, ToolChoiceFunction, ToolChoiceMCP, ToolChoiceOptions
-from .shared import VoiceIdsOrCustomVoice, VoiceIdsShared
+from .responses import (
+    MCPListToolsTool,
+    MCPTool,
+    Prompt,
+    ToolChoiceFunction,
+    ToolChoiceMCP,
+    ToolChoiceOptions,
+)
+from .shared import (
+    Metadata,
+    TranscriptionLanguage,
+    TranscriptTextUsageDuration,
+    TranscriptTextUsageTokens,
+    VoiceIdsOrCustomVoice,
+    VoiceIdsShared,
+)
 
 __all__ = [
     "AudioTranscription",
     "AudioTranscriptionResponse",
+    "LogProbProperties",
     "NoiseReductionType",
     "RealtimeAudioFormats",
     "RealtimeAudioFormatsPCMAAudioFormat",
     "RealtimeAudioFormatsPCMAudioFormat",
     "RealtimeAudioFormatsPCMUAudioFormat",
+    "RealtimeBetaClientEvent",
+    "RealtimeBetaClientEventConversationItemCreate",
+    "RealtimeBetaClientEventConversationItemDelete",
+    "RealtimeBetaClientEventConversationItemRetrieve",
+    "RealtimeBetaClientEventConversationItemTruncate",
+    "RealtimeBetaClientEventInputAudioBufferAppend",
+    "RealtimeBetaClientEventInputAudioBufferClear",
+    "RealtimeBetaClientEventInputAudioBufferCommit",
+    "RealtimeBetaClientEventOutputAudioBufferClear",
+    "RealtimeBetaClientEventResponseCancel",
+    "RealtimeBetaClientEventResponseCreate",
+    "RealtimeBetaClientEventSessionUpdate",
+    "RealtimeBetaClientEventTranscriptionSessionUpdate",
+    "RealtimeBetaResponse",
+    "RealtimeBetaResponseCreateParams",
+    "RealtimeBetaResponseCreateParamsTool",
+    "RealtimeBetaResponseStatusDetails",
+    "RealtimeBetaResponseStatusDetailsError",
+    "RealtimeBetaResponseUsage",
+    "RealtimeBetaResponseUsageInputTokenDetails",
+    "RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails",
+    "RealtimeBetaResponseUsageOutputTokenDetails",
+    "RealtimeBetaServerEvent",
+    "RealtimeBetaServerEventConversationItemCreated",
+    "RealtimeBetaServerEventConversationItemDeleted",
+    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted",
+    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta",
+    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed",
+    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError",
+    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment",
+    "RealtimeBetaServerEventConversationItemRetrieved",
+    "RealtimeBetaServerEventConversationItemTruncated",
+    "RealtimeBetaServerEventError",
+    "RealtimeBetaServerEventErrorError",
+    "RealtimeBetaServerEventInputAudioBufferCleared",
+    "RealtimeBetaServerEventInputAudioBufferCommitted",
+    "RealtimeBetaServerEventInputAudioBufferSpeechStarted",
+    "RealtimeBetaServerEventInputAudioBufferSpeechStopped",
+    "RealtimeBetaServerEventMCPListToolsCompleted",
+    "RealtimeBetaServerEventMCPListToolsFailed",
+    "RealtimeBetaServerEventMCPListToolsInProgress",
+    "RealtimeBetaServerEventRateLimitsUpdated",
+    "RealtimeBetaServerEventRateLimitsUpdatedRateLimit",
+    "RealtimeBetaServerEventResponseAudioDelta",
+    "RealtimeBetaServerEventResponseAudioDone",
+    "RealtimeBetaServerEventResponseAudioTranscriptDelta",
+    "RealtimeBetaServerEventResponseAudioTranscriptDone",
+    "RealtimeBetaServerEventResponseContentPartAdded",
+    "RealtimeBetaServerEventResponseContentPartAddedPart",
+    "RealtimeBetaServerEventResponseContentPartDone",
+    "RealtimeBetaServerEventResponseContentPartDonePart",
+    "RealtimeBetaServerEventResponseCreated",
+    "RealtimeBetaServerEventResponseDone",
+    "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta",
+    "RealtimeBetaServerEventResponseFunctionCallArgumentsDone",
+    "RealtimeBetaServerEventResponseMCPCallArgumentsDelta",
+    "RealtimeBetaServerEventResponseMCPCallArgumentsDone",
+    "RealtimeBetaServerEventResponseMCPCallCompleted",
+    "RealtimeBetaServerEventResponseMCPCallFailed",
+    "RealtimeBetaServerEventResponseMCPCallInProgress",
+    "RealtimeBetaServerEventResponseOutputItemAdded",
+    "RealtimeBetaServerEventResponseOutputItemDone",
+    "RealtimeBetaServerEventResponseTextDelta",
+    "RealtimeBetaServerEventResponseTextDone",
+    "RealtimeBetaServerEventSessionCreated",
+    "RealtimeBetaServerEventSessionUpdated",
+    "RealtimeBetaServerEventTranscriptionSessionCreated",
+    "RealtimeBetaServerEventTranscriptionSessionUpdated",
     "RealtimeCallCreateRequest",
     "RealtimeCallReferRequest",
     "RealtimeCallRejectRequest",
+    "RealtimeClientEvent",
+    "RealtimeClientEventConversationItemCreate",
+    "RealtimeClientEventConversationItemDelete",
+    "RealtimeClientEventConversationItemRetrieve",
+    "RealtimeClientEventConversationItemTruncate",
+    "RealtimeClientEventInputAudioBufferAppend",
+    "RealtimeClientEventInputAudioBufferClear",
+    "RealtimeClientEventInputAudioBufferCommit",
+    "RealtimeClientEventOutputAudioBufferClear",
+    "RealtimeClientEventResponseCancel",
+    "RealtimeClientEventResponseCreate",
+    "RealtimeClientEventSessionUpdate",
+    "RealtimeConversationItem",
+    "RealtimeConversationItemFunctionCall",
+    "RealtimeConversationItemFunctionCallOutput",
+    "RealtimeConversationItemMessageAssistant",
+    "RealtimeConversationItemMessageAssistantContentItem",
+    "RealtimeConversationItemMessageSystem",
+    "RealtimeConversationItemMessageSystemContentItem",
+    "RealtimeConversationItemMessageUser",
+    "RealtimeConversationItemMessageUserContentItem",
     "RealtimeCreateClientSecretRequest",
     "RealtimeCreateClientSecretRequestExpiresAfter",
     "RealtimeCreateClientSecretResponse",
     "RealtimeFunctionTool",
+    "RealtimeMCPApprovalRequest",
+    "RealtimeMCPApprovalResponse",
+    "RealtimeMCPHTTPError",
+    "RealtimeMCPListTools",
+    "RealtimeMCPProtocolError",
+    "RealtimeMCPToolCall",
+    "RealtimeMCPToolExecutionError",
     "RealtimeReasoning",
     "RealtimeReasoningEffort",
+    "RealtimeResponse",
+    "RealtimeResponseAudio",
+    "RealtimeResponseAudioOutput",
+    "RealtimeResponseCreateParams",
+    "RealtimeResponseCreateParamsAudio",
+    "RealtimeResponseCreateParamsAudioOutput",
+    "RealtimeResponseStatusDetails",
+    "RealtimeResponseStatusDetailsError",
+    "RealtimeResponseUsage",
+    "RealtimeResponseUsageInputTokenDetails",
+    "RealtimeResponseUsageInputTokenDetailsCachedTokensDetails",
+    "RealtimeResponseUsageOutputTokenDetails",
+    "RealtimeServerEvent",
+    "RealtimeServerEventConversationCreated",
+    "RealtimeServerEventConversationCreatedConversation",
+    "RealtimeServerEventConversationItemAdded",
+    "RealtimeServerEventConversationItemCreated",
+    "RealtimeServerEventConversationItemDeleted",
+    "RealtimeServerEventConversationItemDone",
+    "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted",
+    "RealtimeServerEventConversationItemInputAudioTranscriptionDelta",
+    "RealtimeServerEventConversationItemInputAudioTranscriptionFailed",
+    "RealtimeServerEventConversationItemInputAudioTranscriptionFailedError",
+    "RealtimeServerEventConversationItemInputAudioTranscriptionSegment",
+    "RealtimeServerEventConversationItemRetrieved",
+    "RealtimeServerEventConversationItemTruncated",
+    "RealtimeServerEventError",
+    "RealtimeServerEventErrorError",
+    "RealtimeServerEventInputAudioBufferCleared",
+    "RealtimeServerEventInputAudioBufferCommitted",
+    "RealtimeServerEventInputAudioBufferDtmfEventReceived",
+    "RealtimeServerEventInputAudioBufferSpeechStarted",
+    "RealtimeServerEventInputAudioBufferSpeechStopped",
+    "RealtimeServerEventInputAudioBufferTimeoutTriggered",
+    "RealtimeServerEventMCPListToolsCompleted",
+    "RealtimeServerEventMCPListToolsFailed",
+    "RealtimeServerEventMCPListToolsInProgress",
+    "RealtimeServerEventOutputAudioBufferCleared",
+    "RealtimeServerEventOutputAudioBufferStarted",
+    "RealtimeServerEventOutputAudioBufferStopped",
+    "RealtimeServerEventRateLimitsUpdated",
+    "RealtimeServerEventRateLimitsUpdatedRateLimit",
+    "RealtimeServerEventResponseAudioDelta",
+    "RealtimeServerEventResponseAudioDone",
+    "RealtimeServerEventResponseAudioTranscriptDelta",
+    "RealtimeServerEventResponseAudioTranscriptDone",
+    "RealtimeServerEventResponseContentPartAdded",
+    "RealtimeServerEventResponseContentPartAddedPart",
+    "RealtimeServerEventResponseContentPartDone",
+    "RealtimeServerEventResponseContentPartDonePart",
+    "RealtimeServerEventResponseCreated",
+    "RealtimeServerEventResponseDone",
+    "RealtimeServerEventResponseFunctionCallArgumentsDelta",
+    "RealtimeServerEventResponseFunctionCallArgumentsDone",
+    "RealtimeServerEventResponseMCPCallArgumentsDelta",
+    "RealtimeServerEventResponseMCPCallArgumentsDone",
+    "RealtimeServerEventResponseMCPCallCompleted",
+    "RealtimeServerEventResponseMCPCallFailed",
+    "RealtimeServerEventResponseMCPCallInProgress",
+    "RealtimeServerEventResponseOutputItemAdded",
+    "RealtimeServerEventResponseOutputItemDone",
+    "RealtimeServerEventResponseTextDelta",
+    "RealtimeServerEventResponseTextDone",
+    "RealtimeServerEventSessionCreated",
+    "RealtimeServerEventSessionUpdated",
+    "RealtimeSession",
     "RealtimeSessionCreateRequest",
     "RealtimeSessionCreateRequestClientSecret",
     "RealtimeSessionCreateRequestGA",
@@ -57,6 +234,8 @@ __all__ = [
     "RealtimeSessionCreateResponseGATracingTracingConfigurationTracingConfiguration",
     "RealtimeSessionCreateResponseTracingTracingConfiguration",
     "RealtimeSessionCreateResponseTurnDetection",
+    "RealtimeSessionInputAudioNoiseReduction",
+    "RealtimeSessionTracingTracingConfigurationTracingConfiguration",
     "RealtimeTranscriptionSessionCreateRequest",
     "RealtimeTranscriptionSessionCreateRequestGA",
     "RealtimeTranscriptionSessionCreateRequestGAAudio",
@@ -176,6 +355,21 @@ class AudioTranscriptionResponse(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
+class LogProbProperties(BaseModel):
+    """A log probability object.
+
+    Attributes:
+        token: The token that was used to generate the log probability.
+        logprob: The log probability of the token.
+        bytes: The bytes that were used to generate the log probability.
+    """
+
+    token: str
+    logprob: float
+    bytes: list[int]
+
+
+@attrs.frozen(kw_only=True)
 class RealtimeAudioFormatsPCMAAudioFormat(BaseModel):
     """The G.711 A-law format.
 
@@ -208,6 +402,1348 @@ class RealtimeAudioFormatsPCMUAudioFormat(BaseModel):
     """
 
     type: Literal["audio/pcmu"] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaClientEventConversationItemCreate(BaseModel):
+    """Add a new Item to the Conversation's context, including messages, function calls, and
+    function call responses. This event can be used both to populate a "history" of the
+    conversation and to add new items mid-stream, but has the current limitation that it
+    cannot populate assistant audio messages.
+
+    Attributes:
+        type: The event type, must be `conversation.item.create`.
+        item: A single item within a Realtime conversation.
+        event_id: Optional client-generated ID used to identify this event.
+        previous_item_id: The ID of the preceding item after which the new item will be
+            inserted. If not set, the new item will be appended to the end of the
+            conversation. If set to `root`, the new item will be added to the beginning of
+            the conversation.
+    """
+
+    type: Literal["conversation.item.create"]
+    item: RealtimeConversationItem
+    event_id: str | None = None
+    previous_item_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaClientEventConversationItemDelete(BaseModel):
+    """Send this event when you want to remove any item from the conversation history. The
+    server will respond with a `conversation.item.deleted` event, unless the item does not
+    exist in the conversation history, in which case the server will respond with an error.
+
+    Attributes:
+        type: The event type, must be `conversation.item.delete`.
+        item_id: The ID of the item to delete.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["conversation.item.delete"]
+    item_id: str
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaClientEventConversationItemRetrieve(BaseModel):
+    """Send this event when you want to retrieve the server's representation of a specific item
+    in the conversation history. This is useful, for example, to inspect user audio after
+    noise cancellation and VAD. The server will respond with a `conversation.item.retrieved`
+    event, unless the item does not exist in the conversation history, in which case the
+    server will respond with an error.
+
+    Attributes:
+        type: The event type, must be `conversation.item.retrieve`.
+        item_id: The ID of the item to retrieve.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["conversation.item.retrieve"]
+    item_id: str
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaClientEventConversationItemTruncate(BaseModel):
+    """Send this event to truncate a previous assistant message's audio. The server will
+    produce audio faster than realtime, so this event is useful when the user interrupts to
+    truncate audio that has already been sent to the client but not yet played. This will
+    synchronize the server's understanding of the audio with the client's playback.
+
+    Attributes:
+        type: The event type, must be `conversation.item.truncate`.
+        item_id: The ID of the assistant message item to truncate. Only assistant
+            message items can be truncated.
+        content_index: The index of the content part to truncate. Set this to 0.
+        audio_end_ms: Inclusive duration up to which audio is truncated, in
+            milliseconds. If the audio_end_ms is greater than the actual audio duration, the
+            server will respond with an error.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["conversation.item.truncate"]
+    item_id: str
+    content_index: int
+    audio_end_ms: int
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaClientEventInputAudioBufferAppend(BaseModel):
+    """Send this event to append audio bytes to the input audio buffer. The audio buffer is
+    temporary storage you can write to and later commit. In Server VAD mode, the audio
+    buffer is used to detect speech and the server will decide when to commit. When Server
+    VAD is disabled, you must commit the audio buffer manually.
+
+    Attributes:
+        type: The event type, must be `input_audio_buffer.append`.
+        audio: Base64-encoded audio bytes. This must be in the format specified by the
+            `input_audio_format` field in the session configuration.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["input_audio_buffer.append"]
+    audio: str
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaClientEventInputAudioBufferClear(BaseModel):
+    """Send this event to clear the audio bytes in the buffer. The server will respond with an
+    `input_audio_buffer.cleared` event.
+
+    Attributes:
+        type: The event type, must be `input_audio_buffer.clear`.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["input_audio_buffer.clear"]
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaClientEventInputAudioBufferCommit(BaseModel):
+    """Send this event to commit the user input audio buffer, which will create a new user
+    message item in the conversation. This event will produce an error if the input audio
+    buffer is empty. When in Server VAD mode, the client does not need to send this event,
+    the server will commit the audio buffer automatically.
+
+    Attributes:
+        type: The event type, must be `input_audio_buffer.commit`.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["input_audio_buffer.commit"]
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaClientEventOutputAudioBufferClear(BaseModel):
+    """WebRTC/SIP Only: Emit to cut off the current audio response. This will trigger the
+    server to stop generating audio and emit a `output_audio_buffer.cleared` event. This
+    event should be preceded by a `response.cancel` client event to stop the generation of
+    the current response. Learn more.
+
+    Attributes:
+        type: The event type, must be `output_audio_buffer.clear`.
+        event_id: The unique ID of the client event used for error handling.
+    """
+
+    type: Literal["output_audio_buffer.clear"]
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaClientEventResponseCancel(BaseModel):
+    """Send this event to cancel an in-progress response. The server will respond with a
+    `response.done` event with a status of `response.status=cancelled`. If there is no
+    response to cancel, the server will respond with an error.
+
+    Attributes:
+        type: The event type, must be `response.cancel`.
+        event_id: Optional client-generated ID used to identify this event.
+        response_id: A specific response ID to cancel - if not provided, will cancel an
+            in-progress response in the default conversation.
+    """
+
+    type: Literal["response.cancel"]
+    event_id: str | None = None
+    response_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaClientEventResponseCreate(BaseModel):
+    """This event instructs the server to create a Response, which means triggering model
+    inference. When in Server VAD mode, the server will create Responses automatically.
+
+    Attributes:
+        type: The event type, must be `response.create`.
+        event_id: Optional client-generated ID used to identify this event.
+        response: Create a new Realtime response with these parameters
+    """
+
+    type: Literal["response.create"]
+    event_id: str | None = None
+    response: RealtimeBetaResponseCreateParams | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaClientEventSessionUpdate(BaseModel):
+    """Send this event to update the session's default configuration. The client may send this
+    event at any time to update any field, except for `voice`. However, note that once a
+    session has been initialized with a particular `model`, it can't be changed to another
+    model using `session.update`.
+
+    Attributes:
+        type: The event type, must be `session.update`.
+        session: A new Realtime session configuration, with an ephemeral key. Default
+            TTL for keys is one minute.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["session.update"]
+    session: RealtimeSessionCreateRequest
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaClientEventTranscriptionSessionUpdate(BaseModel):
+    """Send this event to update a transcription session.
+
+    Attributes:
+        type: The event type, must be `transcription_session.update`.
+        session: Realtime transcription session object configuration.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["transcription_session.update"]
+    session: RealtimeTranscriptionSessionCreateRequest
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaResponse(BaseModel):
+    """The response resource.
+
+    Attributes:
+        id: The unique ID of the response.
+        object: The object type, must be `realtime.response`.
+        status: The final status of the response (`completed`, `cancelled`, `failed`, or
+            `incomplete`, `in_progress`).
+        status_details: Additional details about the status.
+        output: The list of output items generated by the response.
+        metadata: Set of 16 key-value pairs that can be attached to an object. This can
+            be useful for storing additional information about the object in a structured
+            format, and querying for objects via API or the dashboard.
+        usage: Usage statistics for the Response, this will correspond to billing. A
+            Realtime API session will maintain a conversation context and append new Items
+            to the Conversation, thus output from previous turns (text and audio tokens)
+            will become the input for later turns.
+        conversation_id: Which conversation the response is added to, determined by the
+            `conversation` field in the `response.create` event. If `auto`, the response
+            will be added to the default conversation and the value of `conversation_id`
+            will be an id like `conv_1234`.
+        voice: The voice the model used to respond. Current voice options are `alloy`,
+            `ash`, `ballad`, `coral`, `echo`, `sage`, `shimmer`, and `verse`.
+        modalities: The set of modalities the model used to respond. If there are
+            multiple modalities, the model will pick one, for example if `modalities` is
+            `["text", "audio"]`, the model could be responding in either text or audio.
+        output_audio_format: The format of output audio. Options are `pcm16`,
+            `g711_ulaw`, or `g711_alaw`.
+        temperature: Sampling temperature for the model, limited to [0.6, 1.2]. Defaults
+            to 0.8.
+        max_output_tokens: Maximum number of output tokens for a single assistant
+            response, inclusive of tool calls, that was used in this response.
+    """
+
+    id: str | None = None
+    object: Literal["realtime.response"] | None = None
+    status: Literal["completed", "cancelled", "failed", "incomplete", "in_progress"] | None = None
+    status_details: RealtimeBetaResponseStatusDetails | None = None
+    output: list[RealtimeConversationItem] | None = None
+    metadata: Metadata | None = None
+    usage: RealtimeBetaResponseUsage | None = None
+    conversation_id: str | None = None
+    voice: VoiceIdsShared | None = None
+    modalities: list[Literal["text", "audio"]] | None = None
+    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | None = None
+    temperature: float | None = None
+    max_output_tokens: int | Literal["inf"] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaResponseCreateParams(BaseModel):
+    """Create a new Realtime response with these parameters
+
+    Attributes:
+        modalities: The set of modalities the model can respond with. To disable audio,
+            set this to ["text"].
+        instructions: The default system instructions (i.e. system message) prepended to
+            model calls. This field allows the client to guide the model on desired
+            responses. The model can be instructed on response content and format, (e.g.
+        voice: The voice the model uses to respond. Supported built-in voices are
+            `alloy`, `ash`, `ballad`, `coral`, `echo`, `sage`, `shimmer`, `verse`, `marin`,
+            and `cedar`. You may also provide a custom voice object with an `id`, for
+            example `{ "id": "voice_1234" }`.
+        output_audio_format: The format of output audio. Options are `pcm16`,
+            `g711_ulaw`, or `g711_alaw`.
+        tools: Tools (functions) available to the model.
+        tool_choice: How the model chooses tools. Provide one of the string modes or
+            force a specific function/MCP tool.
+        temperature: Sampling temperature for the model, limited to [0.6, 1.2]. Defaults
+            to 0.8.
+        max_output_tokens: Maximum number of output tokens for a single assistant
+            response, inclusive of tool calls. Provide an integer between 1 and 4096 to
+            limit output tokens, or `inf` for the maximum available tokens for a given
+            model. Defaults to `inf`.
+        conversation: Controls which conversation the response is added to. Currently
+            supports `auto` and `none`, with `auto` as the default value. The `auto` value
+            means that the contents of the response will be added to the default
+            conversation.
+        metadata: Set of 16 key-value pairs that can be attached to an object. This can
+            be useful for storing additional information about the object in a structured
+            format, and querying for objects via API or the dashboard.
+        prompt: Reference to a prompt template and its variables. Learn more.
+        input: Input items to include in the prompt for the model. Using this field
+            creates a new context for this Response instead of using the default
+            conversation. An empty array `[]` will clear the context for this Response. Note
+            that this can include references to items from the default conversation.
+    """
+
+    modalities: list[Literal["text", "audio"]] | None = None
+    instructions: str | None = None
+    voice: VoiceIdsOrCustomVoice | None = None
+    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | None = None
+    tools: list[RealtimeBetaResponseCreateParamsTool] | None = None
+    tool_choice: ToolChoiceOptions | ToolChoiceFunction | ToolChoiceMCP | UnknownObject | None = (
+        None
+    )
+    temperature: float | None = None
+    max_output_tokens: int | Literal["inf"] | None = None
+    conversation: Literal["auto", "none"] | str | None = None
+    metadata: Metadata | None = None
+    prompt: Prompt | None = None
+    input: list[RealtimeConversationItem] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaResponseCreateParamsTool(BaseModel):
+    """The `RealtimeBetaResponseCreateParamsTool` object.
+
+    Attributes:
+        type: The type of the tool, i.e. `function`.
+        name: The name of the function.
+        description: The description of the function, including guidance on when and how
+            to call it, and guidance about what to tell the user when calling (if anything).
+        parameters: Parameters of the function in JSON Schema.
+    """
+
+    type: Literal["function"] | None = None
+    name: str | None = None
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaResponseStatusDetails(BaseModel):
+    """Additional details about the status.
+
+    Attributes:
+        type: The type of error that caused the response to fail, corresponding with the
+            `status` field (`completed`, `cancelled`, `incomplete`, `failed`).
+        reason: The reason the Response did not complete. For a `cancelled` Response,
+            one of `turn_detected` (the server VAD detected a new start of speech) or
+            `client_cancelled` (the client sent a cancel event).
+        error: A description of the error that caused the response to fail, populated
+            when the `status` is `failed`.
+    """
+
+    type: Literal["completed", "cancelled", "failed", "incomplete"] | None = None
+    reason: (
+        Literal["turn_detected", "client_cancelled", "max_output_tokens", "content_filter"] | None
+    ) = None
+    error: RealtimeBetaResponseStatusDetailsError | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaResponseStatusDetailsError(BaseModel):
+    """A description of the error that caused the response to fail, populated when the `status`
+    is `failed`.
+
+    Attributes:
+        type: The type of error.
+        code: Error code, if any.
+    """
+
+    type: str | None = None
+    code: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaResponseUsage(BaseModel):
+    """Usage statistics for the Response, this will correspond to billing. A Realtime API
+    session will maintain a conversation context and append new Items to the Conversation,
+    thus output from previous turns (text and audio tokens) will become the input for later
+    turns.
+
+    Attributes:
+        total_tokens: The total number of tokens in the Response including input and
+            output text and audio tokens.
+        input_tokens: The number of input tokens used in the Response, including text
+            and audio tokens.
+        output_tokens: The number of output tokens sent in the Response, including text
+            and audio tokens.
+        input_token_details: Details about the input tokens used in the Response.
+        output_token_details: Details about the output tokens used in the Response.
+    """
+
+    total_tokens: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    input_token_details: RealtimeBetaResponseUsageInputTokenDetails | None = None
+    output_token_details: RealtimeBetaResponseUsageOutputTokenDetails | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaResponseUsageInputTokenDetails(BaseModel):
+    """Details about the input tokens used in the Response.
+
+    Attributes:
+        cached_tokens: The number of cached tokens used as input for the Response.
+        text_tokens: The number of text tokens used as input for the Response.
+        image_tokens: The number of image tokens used as input for the Response.
+        audio_tokens: The number of audio tokens used as input for the Response.
+        cached_tokens_details: Details about the cached tokens used as input for the
+            Response.
+    """
+
+    cached_tokens: int | None = None
+    text_tokens: int | None = None
+    image_tokens: int | None = None
+    audio_tokens: int | None = None
+    cached_tokens_details: RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails | None = (
+        None
+    )
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails(BaseModel):
+    """Details about the cached tokens used as input for the Response.
+
+    Attributes:
+        text_tokens: The number of cached text tokens used as input for the Response.
+        image_tokens: The number of cached image tokens used as input for the Response.
+        audio_tokens: The number of cached audio tokens used as input for the Response.
+    """
+
+    text_tokens: int | None = None
+    image_tokens: int | None = None
+    audio_tokens: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaResponseUsageOutputTokenDetails(BaseModel):
+    """Details about the output tokens used in the Response.
+
+    Attributes:
+        text_tokens: The number of text tokens used in the Response.
+        audio_tokens: The number of audio tokens used in the Response.
+    """
+
+    text_tokens: int | None = None
+    audio_tokens: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventConversationItemCreated(BaseModel):
+    """Returned when a conversation item is created. There are several scenarios that produce
+    this event: - The server is generating a Response, which if successful will produce
+    either one or two Items, which will be of type `message` (role `assistant`) or type
+    `function_call`. - The input audio buffer has been committed, either by the client or
+    the server (in `server_vad` mode). The server will take the content of the input audio
+    buffer and add it to a new user message Item. - The client has sent a
+    `conversation.item.create` event to add a new Item to the Conversation.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `conversation.item.created`.
+        item: A single item within a Realtime conversation.
+        previous_item_id: The ID of the preceding item in the Conversation context,
+            allows the client to understand the order of the conversation. Can be `null` if
+            the item has no predecessor.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.created"]
+    item: RealtimeConversationItem
+    previous_item_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventConversationItemDeleted(BaseModel):
+    """Returned when an item in the conversation is deleted by the client with a
+    `conversation.item.delete` event. This event is used to synchronize the server's
+    understanding of the conversation history with the client's view.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `conversation.item.deleted`.
+        item_id: The ID of the item that was deleted.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.deleted"]
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel):
+    """This event is the output of audio transcription for user audio written to the user audio
+    buffer. Transcription begins when the input audio buffer is committed by the client or
+    server (in `server_vad` mode). Transcription runs asynchronously with Response creation,
+    so this event may come before or after the Response events.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be
+            `conversation.item.input_audio_transcription.completed`.
+        item_id: The ID of the user message item containing the audio.
+        content_index: The index of the content part containing the audio.
+        transcript: The transcribed text.
+        usage: Usage statistics for the transcription.
+        languages: The languages detected in the audio. Returned by `gpt-transcribe`. An
+            empty array indicates that no language could be reliably detected.
+        logprobs: The log probabilities of the transcription.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.input_audio_transcription.completed"]
+    item_id: str
+    content_index: int
+    transcript: str
+    usage: TranscriptTextUsageTokens | TranscriptTextUsageDuration | UnknownObject
+    languages: list[TranscriptionLanguage] | None = None
+    logprobs: list[LogProbProperties] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseModel):
+    """Returned when the text value of an input audio transcription content part is updated.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be
+            `conversation.item.input_audio_transcription.delta`.
+        item_id: The ID of the item.
+        content_index: The index of the content part in the item's content array.
+        delta: The text delta.
+        logprobs: The log probabilities of the transcription.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.input_audio_transcription.delta"]
+    item_id: str
+    content_index: int | None = None
+    delta: str | None = None
+    logprobs: list[LogProbProperties] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(BaseModel):
+    """Returned when input audio transcription is configured, and a transcription request for a
+    user message failed. These events are separate from other `error` events so that the
+    client can identify the related Item.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be
+            `conversation.item.input_audio_transcription.failed`.
+        item_id: The ID of the user message item.
+        content_index: The index of the content part containing the audio.
+        error: Details of the transcription error.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.input_audio_transcription.failed"]
+    item_id: str
+    content_index: int
+    error: RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
+    """Details of the transcription error.
+
+    Attributes:
+        type: The type of error.
+        code: Error code, if any.
+        message: A human-readable error message.
+        param: Parameter related to the error, if any.
+    """
+
+    type: str | None = None
+    code: str | None = None
+    message: str | None = None
+    param: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(BaseModel):
+    """Returned when an input audio transcription segment is identified for an item.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be
+            `conversation.item.input_audio_transcription.segment`.
+        item_id: The ID of the item containing the input audio content.
+        content_index: The index of the input audio content part within the item.
+        text: The text for this segment.
+        id: The segment identifier.
+        speaker: The detected speaker label for this segment.
+        start: Start time of the segment in seconds.
+        end: End time of the segment in seconds.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.input_audio_transcription.segment"]
+    item_id: str
+    content_index: int
+    text: str
+    id: str
+    speaker: str
+    start: float
+    end: float
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventConversationItemRetrieved(BaseModel):
+    """Returned when a conversation item is retrieved with `conversation.item.retrieve`.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `conversation.item.retrieved`.
+        item: A single item within a Realtime conversation.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.retrieved"]
+    item: RealtimeConversationItem
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventConversationItemTruncated(BaseModel):
+    """Returned when an earlier assistant audio message item is truncated by the client with a
+    `conversation.item.truncate` event. This event is used to synchronize the server's
+    understanding of the audio with the client's playback.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `conversation.item.truncated`.
+        item_id: The ID of the assistant message item that was truncated.
+        content_index: The index of the content part that was truncated.
+        audio_end_ms: The duration up to which the audio was truncated, in milliseconds.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.truncated"]
+    item_id: str
+    content_index: int
+    audio_end_ms: int
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventError(BaseModel):
+    """Returned when an error occurs, which could be a client problem or a server problem. Most
+    errors are recoverable and the session will stay open, we recommend to implementors to
+    monitor and log error messages by default.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `error`.
+        error: Details of the error.
+    """
+
+    event_id: str
+    type: Literal["error"]
+    error: RealtimeBetaServerEventErrorError
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventErrorError(BaseModel):
+    """Details of the error.
+
+    Attributes:
+        type: The type of error (e.g., "invalid_request_error", "server_error").
+        message: A human-readable error message.
+        code: Error code, if any.
+        param: Parameter related to the error, if any.
+        event_id: The event_id of the client event that caused the error, if applicable.
+    """
+
+    type: str
+    message: str
+    code: str | None = None
+    param: str | None = None
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventInputAudioBufferCleared(BaseModel):
+    """Returned when the input audio buffer is cleared by the client with a
+    `input_audio_buffer.clear` event.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `input_audio_buffer.cleared`.
+    """
+
+    event_id: str
+    type: Literal["input_audio_buffer.cleared"]
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventInputAudioBufferCommitted(BaseModel):
+    """Returned when an input audio buffer is committed, either by the client or automatically
+    in server VAD mode. The `item_id` property is the ID of the user message item that will
+    be created, thus a `conversation.item.created` event will also be sent to the client.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `input_audio_buffer.committed`.
+        item_id: The ID of the user message item that will be created.
+        previous_item_id: The ID of the preceding item after which the new item will be
+            inserted. Can be `null` if the item has no predecessor.
+    """
+
+    event_id: str
+    type: Literal["input_audio_buffer.committed"]
+    item_id: str
+    previous_item_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventInputAudioBufferSpeechStarted(BaseModel):
+    """Sent by the server when in `server_vad` mode to indicate that speech has been detected
+    in the audio buffer. This can happen any time audio is added to the buffer (unless
+    speech is already detected). The client may want to use this event to interrupt audio
+    playback or provide visual feedback to the user.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `input_audio_buffer.speech_started`.
+        audio_start_ms: Milliseconds from the start of all audio written to the buffer
+            during the session when speech was first detected. This will correspond to the
+            beginning of audio sent to the model, and thus includes the `prefix_padding_ms`
+            configured in the Session.
+        item_id: The ID of the user message item that will be created when speech stops.
+    """
+
+    event_id: str
+    type: Literal["input_audio_buffer.speech_started"]
+    audio_start_ms: int
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventInputAudioBufferSpeechStopped(BaseModel):
+    """Returned in `server_vad` mode when the server detects the end of speech in the audio
+    buffer. The server will also send an `conversation.item.created` event with the user
+    message item that is created from the audio buffer.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `input_audio_buffer.speech_stopped`.
+        audio_end_ms: Milliseconds since the session started when speech stopped. This
+            will correspond to the end of audio sent to the model, and thus includes the
+            `min_silence_duration_ms` configured in the Session.
+        item_id: The ID of the user message item that will be created.
+    """
+
+    event_id: str
+    type: Literal["input_audio_buffer.speech_stopped"]
+    audio_end_ms: int
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventMCPListToolsCompleted(BaseModel):
+    """Returned when listing MCP tools has completed for an item.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `mcp_list_tools.completed`.
+        item_id: The ID of the MCP list tools item.
+    """
+
+    event_id: str
+    type: Literal["mcp_list_tools.completed"]
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventMCPListToolsFailed(BaseModel):
+    """Returned when listing MCP tools has failed for an item.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `mcp_list_tools.failed`.
+        item_id: The ID of the MCP list tools item.
+    """
+
+    event_id: str
+    type: Literal["mcp_list_tools.failed"]
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventMCPListToolsInProgress(BaseModel):
+    """Returned when listing MCP tools is in progress for an item.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `mcp_list_tools.in_progress`.
+        item_id: The ID of the MCP list tools item.
+    """
+
+    event_id: str
+    type: Literal["mcp_list_tools.in_progress"]
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventRateLimitsUpdated(BaseModel):
+    """Emitted at the beginning of a Response to indicate the updated rate limits. When a
+    Response is created some tokens will be "reserved" for the output tokens, the rate
+    limits shown here reflect that reservation, which is then adjusted accordingly once the
+    Response is completed.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `rate_limits.updated`.
+        rate_limits: List of rate limit information.
+    """
+
+    event_id: str
+    type: Literal["rate_limits.updated"]
+    rate_limits: list[RealtimeBetaServerEventRateLimitsUpdatedRateLimit]
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventRateLimitsUpdatedRateLimit(BaseModel):
+    """The `RealtimeBetaServerEventRateLimitsUpdatedRateLimit` object.
+
+    Attributes:
+        name: The name of the rate limit (`requests`, `tokens`).
+        limit: The maximum allowed value for the rate limit.
+        remaining: The remaining value before the limit is reached.
+        reset_seconds: Seconds until the rate limit resets.
+    """
+
+    name: Literal["requests", "tokens"] | None = None
+    limit: int | None = None
+    remaining: int | None = None
+    reset_seconds: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseAudioDelta(BaseModel):
+    """Returned when the model-generated audio is updated.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_audio.delta`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        delta: Base64-encoded audio data delta.
+    """
+
+    event_id: str
+    type: Literal["response.output_audio.delta"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    delta: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseAudioDone(BaseModel):
+    """Returned when the model-generated audio is done. Also emitted when a Response is
+    interrupted, incomplete, or cancelled.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_audio.done`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+    """
+
+    event_id: str
+    type: Literal["response.output_audio.done"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseAudioTranscriptDelta(BaseModel):
+    """Returned when the model-generated transcription of audio output is updated.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_audio_transcript.delta`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        delta: The transcript delta.
+    """
+
+    event_id: str
+    type: Literal["response.output_audio_transcript.delta"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    delta: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseAudioTranscriptDone(BaseModel):
+    """Returned when the model-generated transcription of audio output is done streaming. Also
+    emitted when a Response is interrupted, incomplete, or cancelled.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_audio_transcript.done`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        transcript: The final transcript of the audio.
+    """
+
+    event_id: str
+    type: Literal["response.output_audio_transcript.done"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    transcript: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseContentPartAdded(BaseModel):
+    """Returned when a new content part is added to an assistant message item during response
+    generation.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.content_part.added`.
+        response_id: The ID of the response.
+        item_id: The ID of the item to which the content part was added.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        part: The content part that was added.
+    """
+
+    event_id: str
+    type: Literal["response.content_part.added"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    part: RealtimeBetaServerEventResponseContentPartAddedPart
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseContentPartAddedPart(BaseModel):
+    """The content part that was added.
+
+    Attributes:
+        type: The content type ("text", "audio").
+        text: The text content (if type is "text").
+        audio: Base64-encoded audio data (if type is "audio").
+        transcript: The transcript of the audio (if type is "audio").
+    """
+
+    type: Literal["audio", "text"] | None = None
+    text: str | None = None
+    audio: str | None = None
+    transcript: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseContentPartDone(BaseModel):
+    """Returned when a content part is done streaming in an assistant message item. Also
+    emitted when a Response is interrupted, incomplete, or cancelled.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.content_part.done`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        part: The content part that is done.
+    """
+
+    event_id: str
+    type: Literal["response.content_part.done"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    part: RealtimeBetaServerEventResponseContentPartDonePart
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseContentPartDonePart(BaseModel):
+    """The content part that is done.
+
+    Attributes:
+        type: The content type ("text", "audio").
+        text: The text content (if type is "text").
+        audio: Base64-encoded audio data (if type is "audio").
+        transcript: The transcript of the audio (if type is "audio").
+    """
+
+    type: Literal["audio", "text"] | None = None
+    text: str | None = None
+    audio: str | None = None
+    transcript: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseCreated(BaseModel):
+    """Returned when a new Response is created. The first event of response creation, where the
+    response is in an initial state of `in_progress`.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.created`.
+        response: The response resource.
+    """
+
+    event_id: str
+    type: Literal["response.created"]
+    response: RealtimeBetaResponse
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseDone(BaseModel):
+    """Returned when a Response is done streaming. Always emitted, no matter the final state.
+    The Response object included in the `response.done` event will include all output Items
+    in the Response but will omit the raw audio data.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.done`.
+        response: The response resource.
+    """
+
+    event_id: str
+    type: Literal["response.done"]
+    response: RealtimeBetaResponse
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(BaseModel):
+    """Returned when the model-generated function call arguments are updated.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.function_call_arguments.delta`.
+        response_id: The ID of the response.
+        item_id: The ID of the function call item.
+        output_index: The index of the output item in the response.
+        call_id: The ID of the function call.
+        delta: The arguments delta as a JSON string.
+    """
+
+    event_id: str
+    type: Literal["response.function_call_arguments.delta"]
+    response_id: str
+    item_id: str
+    output_index: int
+    call_id: str
+    delta: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseFunctionCallArgumentsDone(BaseModel):
+    """Returned when the model-generated function call arguments are done streaming. Also
+    emitted when a Response is interrupted, incomplete, or cancelled.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.function_call_arguments.done`.
+        response_id: The ID of the response.
+        item_id: The ID of the function call item.
+        output_index: The index of the output item in the response.
+        call_id: The ID of the function call.
+        name: The name of the function that was called.
+        arguments: The final arguments as a JSON string.
+    """
+
+    event_id: str
+    type: Literal["response.function_call_arguments.done"]
+    response_id: str
+    item_id: str
+    output_index: int
+    call_id: str
+    name: str
+    arguments: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseMCPCallArgumentsDelta(BaseModel):
+    """Returned when MCP tool call arguments are updated during response generation.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.mcp_call_arguments.delta`.
+        response_id: The ID of the response.
+        item_id: The ID of the MCP tool call item.
+        output_index: The index of the output item in the response.
+        delta: The JSON-encoded arguments delta.
+        obfuscation: If present, indicates the delta text was obfuscated.
+    """
+
+    event_id: str
+    type: Literal["response.mcp_call_arguments.delta"]
+    response_id: str
+    item_id: str
+    output_index: int
+    delta: str
+    obfuscation: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseMCPCallArgumentsDone(BaseModel):
+    """Returned when MCP tool call arguments are finalized during response generation.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.mcp_call_arguments.done`.
+        response_id: The ID of the response.
+        item_id: The ID of the MCP tool call item.
+        output_index: The index of the output item in the response.
+        arguments: The final JSON-encoded arguments string.
+    """
+
+    event_id: str
+    type: Literal["response.mcp_call_arguments.done"]
+    response_id: str
+    item_id: str
+    output_index: int
+    arguments: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseMCPCallCompleted(BaseModel):
+    """Returned when an MCP tool call has completed successfully.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.mcp_call.completed`.
+        output_index: The index of the output item in the response.
+        item_id: The ID of the MCP tool call item.
+    """
+
+    event_id: str
+    type: Literal["response.mcp_call.completed"]
+    output_index: int
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseMCPCallFailed(BaseModel):
+    """Returned when an MCP tool call has failed.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.mcp_call.failed`.
+        output_index: The index of the output item in the response.
+        item_id: The ID of the MCP tool call item.
+    """
+
+    event_id: str
+    type: Literal["response.mcp_call.failed"]
+    output_index: int
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseMCPCallInProgress(BaseModel):
+    """Returned when an MCP tool call has started and is in progress.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.mcp_call.in_progress`.
+        output_index: The index of the output item in the response.
+        item_id: The ID of the MCP tool call item.
+    """
+
+    event_id: str
+    type: Literal["response.mcp_call.in_progress"]
+    output_index: int
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseOutputItemAdded(BaseModel):
+    """Returned when a new Item is created during Response generation.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_item.added`.
+        response_id: The ID of the Response to which the item belongs.
+        output_index: The index of the output item in the Response.
+        item: A single item within a Realtime conversation.
+    """
+
+    event_id: str
+    type: Literal["response.output_item.added"]
+    response_id: str
+    output_index: int
+    item: RealtimeConversationItem
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseOutputItemDone(BaseModel):
+    """Returned when an Item is done streaming. Also emitted when a Response is interrupted,
+    incomplete, or cancelled.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_item.done`.
+        response_id: The ID of the Response to which the item belongs.
+        output_index: The index of the output item in the Response.
+        item: A single item within a Realtime conversation.
+    """
+
+    event_id: str
+    type: Literal["response.output_item.done"]
+    response_id: str
+    output_index: int
+    item: RealtimeConversationItem
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseTextDelta(BaseModel):
+    """Returned when the text value of an "output_text" content part is updated.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_text.delta`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        delta: The text delta.
+    """
+
+    event_id: str
+    type: Literal["response.output_text.delta"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    delta: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventResponseTextDone(BaseModel):
+    """Returned when the text value of an "output_text" content part is done streaming. Also
+    emitted when a Response is interrupted, incomplete, or cancelled.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_text.done`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        text: The final text content.
+    """
+
+    event_id: str
+    type: Literal["response.output_text.done"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    text: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventSessionCreated(BaseModel):
+    """Returned when a Session is created. Emitted automatically when a new connection is
+    established as the first server event. This event will contain the default Session
+    configuration.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `session.created`.
+        session: Realtime session object for the beta interface.
+    """
+
+    event_id: str
+    type: Literal["session.created"]
+    session: RealtimeSession
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventSessionUpdated(BaseModel):
+    """Returned when a session is updated with a `session.update` event, unless there is an
+    error.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `session.updated`.
+        session: Realtime session object for the beta interface.
+    """
+
+    event_id: str
+    type: Literal["session.updated"]
+    session: RealtimeSession
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventTranscriptionSessionCreated(BaseModel):
+    """Returned when a transcription session is created.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `transcription_session.created`.
+        session: A new Realtime transcription session configuration.
+    """
+
+    event_id: str
+    type: Literal["transcription_session.created"]
+    session: RealtimeTranscriptionSessionCreateResponse
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeBetaServerEventTranscriptionSessionUpdated(BaseModel):
+    """Returned when a transcription session is updated with a `transcription_session.update`
+    event, unless there is an error.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `transcription_session.updated`.
+        session: A new Realtime transcription session configuration.
+    """
+
+    event_id: str
+    type: Literal["transcription_session.updated"]
+    session: RealtimeTranscriptionSessionCreateResponse
 
 
 @attrs.frozen(kw_only=True)
@@ -249,6 +1785,399 @@ class RealtimeCallRejectRequest(BaseModel):
     """
 
     status_code: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeClientEventConversationItemCreate(BaseModel):
+    """Add a new Item to the Conversation's context, including messages, function calls, and
+    function call responses. This event can be used both to populate a "history" of the
+    conversation and to add new items mid-stream, but has the current limitation that it
+    cannot populate assistant audio messages.
+
+    Attributes:
+        type: The event type, must be `conversation.item.create`.
+        item: A single item within a Realtime conversation.
+        event_id: Optional client-generated ID used to identify this event.
+        previous_item_id: The ID of the preceding item after which the new item will be
+            inserted. If not set, the new item will be appended to the end of the
+            conversation.
+    """
+
+    type: Literal["conversation.item.create"]
+    item: RealtimeConversationItem
+    event_id: str | None = None
+    previous_item_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeClientEventConversationItemDelete(BaseModel):
+    """Send this event when you want to remove any item from the conversation history. The
+    server will respond with a `conversation.item.deleted` event, unless the item does not
+    exist in the conversation history, in which case the server will respond with an error.
+
+    Attributes:
+        type: The event type, must be `conversation.item.delete`.
+        item_id: The ID of the item to delete.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["conversation.item.delete"]
+    item_id: str
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeClientEventConversationItemRetrieve(BaseModel):
+    """Send this event when you want to retrieve the server's representation of a specific item
+    in the conversation history. This is useful, for example, to inspect user audio after
+    noise cancellation and VAD. The server will respond with a `conversation.item.retrieved`
+    event, unless the item does not exist in the conversation history, in which case the
+    server will respond with an error.
+
+    Attributes:
+        type: The event type, must be `conversation.item.retrieve`.
+        item_id: The ID of the item to retrieve.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["conversation.item.retrieve"]
+    item_id: str
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeClientEventConversationItemTruncate(BaseModel):
+    """Send this event to truncate a previous assistant message's audio. The server will
+    produce audio faster than realtime, so this event is useful when the user interrupts to
+    truncate audio that has already been sent to the client but not yet played. This will
+    synchronize the server's understanding of the audio with the client's playback.
+
+    Attributes:
+        type: The event type, must be `conversation.item.truncate`.
+        item_id: The ID of the assistant message item to truncate. Only assistant
+            message items can be truncated.
+        content_index: The index of the content part to truncate. Set this to `0`.
+        audio_end_ms: Inclusive duration up to which audio is truncated, in
+            milliseconds. If the audio_end_ms is greater than the actual audio duration, the
+            server will respond with an error.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["conversation.item.truncate"]
+    item_id: str
+    content_index: int
+    audio_end_ms: int
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeClientEventInputAudioBufferAppend(BaseModel):
+    """Send this event to append audio bytes to the input audio buffer. The audio buffer is
+    temporary storage you can write to and later commit. A "commit" will create a new user
+    message item in the conversation history from the buffer content and clear the buffer.
+    Input audio transcription (if enabled) will be generated when the buffer is committed.
+
+    Attributes:
+        type: The event type, must be `input_audio_buffer.append`.
+        audio: Base64-encoded audio bytes. This must be in the format specified by the
+            `input_audio_format` field in the session configuration.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["input_audio_buffer.append"]
+    audio: str
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeClientEventInputAudioBufferClear(BaseModel):
+    """Send this event to clear the audio bytes in the buffer. The server will respond with an
+    `input_audio_buffer.cleared` event.
+
+    Attributes:
+        type: The event type, must be `input_audio_buffer.clear`.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["input_audio_buffer.clear"]
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeClientEventInputAudioBufferCommit(BaseModel):
+    """Send this event to commit the user input audio buffer, which will create a new user
+    message item in the conversation. This event will produce an error if the input audio
+    buffer is empty. When in Server VAD mode, the client does not need to send this event,
+    the server will commit the audio buffer automatically.
+
+    Attributes:
+        type: The event type, must be `input_audio_buffer.commit`.
+        event_id: Optional client-generated ID used to identify this event.
+    """
+
+    type: Literal["input_audio_buffer.commit"]
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeClientEventOutputAudioBufferClear(BaseModel):
+    """WebRTC/SIP Only: Emit to cut off the current audio response. This will trigger the
+    server to stop generating audio and emit a `output_audio_buffer.cleared` event. This
+    event should be preceded by a `response.cancel` client event to stop the generation of
+    the current response. Learn more.
+
+    Attributes:
+        type: The event type, must be `output_audio_buffer.clear`.
+        event_id: The unique ID of the client event used for error handling.
+    """
+
+    type: Literal["output_audio_buffer.clear"]
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeClientEventResponseCancel(BaseModel):
+    """Send this event to cancel an in-progress response. The server will respond with a
+    `response.done` event with a status of `response.status=cancelled`. If there is no
+    response to cancel, the server will respond with an error. It's safe to call
+    `response.cancel` even if no response is in progress, an error will be returned the
+    session will remain unaffected.
+
+    Attributes:
+        type: The event type, must be `response.cancel`.
+        event_id: Optional client-generated ID used to identify this event.
+        response_id: A specific response ID to cancel - if not provided, will cancel an
+            in-progress response in the default conversation.
+    """
+
+    type: Literal["response.cancel"]
+    event_id: str | None = None
+    response_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeClientEventResponseCreate(BaseModel):
+    """This event instructs the server to create a Response, which means triggering model
+    inference. When in Server VAD mode, the server will create Responses automatically.
+
+    Attributes:
+        type: The event type, must be `response.create`.
+        event_id: Optional client-generated ID used to identify this event.
+        response: Create a new Realtime response with these parameters
+    """
+
+    type: Literal["response.create"]
+    event_id: str | None = None
+    response: RealtimeResponseCreateParams | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeClientEventSessionUpdate(BaseModel):
+    """Send this event to update the session's configuration. The client may send this event at
+    any time to update any field except for `voice` and `model`. `voice` can be updated only
+    if there have been no other audio outputs yet.
+
+    Attributes:
+        type: The event type, must be `session.update`.
+        session: Update the Realtime session. Choose either a realtime session or a
+            transcription session.
+        event_id: Optional client-generated ID used to identify this event. This is an
+            arbitrary string that a client may assign. It will be passed back if there is an
+            error with the event, but the corresponding `session.updated` event will not
+            include it.
+    """
+
+    type: Literal["session.update"]
+    session: (
+        RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | UnknownObject
+    )
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeConversationItemFunctionCall(BaseModel):
+    """A function call item in a Realtime conversation.
+
+    Attributes:
+        type: The type of the item. Always `function_call`.
+        name: The name of the function being called.
+        arguments: The arguments of the function call. This is a JSON-encoded string
+            representing the arguments passed to the function, for example `{"arg1":
+            "value1", "arg2": 42}`.
+        id: The unique ID of the item. This may be provided by the client or generated
+            by the server.
+        object: Identifier for the API object being returned - always `realtime.item`.
+            Optional when creating a new item.
+        status: The status of the item. Has no effect on the conversation.
+        call_id: The ID of the function call.
+    """
+
+    type: Literal["function_call"]
+    name: str
+    arguments: str
+    id: str | None = None
+    object: Literal["realtime.item"] | None = None
+    status: Literal["completed", "incomplete", "in_progress"] | None = None
+    call_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeConversationItemFunctionCallOutput(BaseModel):
+    """A function call output item in a Realtime conversation.
+
+    Attributes:
+        type: The type of the item. Always `function_call_output`.
+        call_id: The ID of the function call this output is for.
+        output: The output of the function call, this is free text and can contain any
+            information or simply be empty.
+        id: The unique ID of the item. This may be provided by the client or generated
+            by the server.
+        object: Identifier for the API object being returned - always `realtime.item`.
+            Optional when creating a new item.
+        status: The status of the item. Has no effect on the conversation.
+    """
+
+    type: Literal["function_call_output"]
+    call_id: str
+    output: str
+    id: str | None = None
+    object: Literal["realtime.item"] | None = None
+    status: Literal["completed", "incomplete", "in_progress"] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeConversationItemMessageAssistant(BaseModel):
+    """An assistant message item in a Realtime conversation.
+
+    Attributes:
+        type: The type of the item. Always `message`.
+        role: The role of the message sender. Always `assistant`.
+        content: The content of the message.
+        id: The unique ID of the item. This may be provided by the client or generated
+            by the server.
+        object: Identifier for the API object being returned - always `realtime.item`.
+            Optional when creating a new item.
+        status: The status of the item. Has no effect on the conversation.
+    """
+
+    type: Literal["message"]
+    role: Literal["assistant"]
+    content: list[RealtimeConversationItemMessageAssistantContentItem]
+    id: str | None = None
+    object: Literal["realtime.item"] | None = None
+    status: Literal["completed", "incomplete", "in_progress"] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeConversationItemMessageAssistantContentItem(BaseModel):
+    """The `RealtimeConversationItemMessageAssistantContentItem` object.
+
+    Attributes:
+        type: The content type, `output_text` or `output_audio` depending on the session
+            `output_modalities` configuration.
+        text: The text content.
+        audio: Base64-encoded audio bytes, these will be parsed as the format specified
+            in the session output audio type configuration. This defaults to PCM 16-bit
+            24kHz mono if not specified.
+        transcript: The transcript of the audio content, this will always be present if
+            the output type is `audio`.
+    """
+
+    type: Literal["output_text", "output_audio"] | None = None
+    text: str | None = None
+    audio: str | None = None
+    transcript: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeConversationItemMessageSystem(BaseModel):
+    """A system message in a Realtime conversation can be used to provide additional context or
+    instructions to the model. This is similar but distinct from the instruction prompt
+    provided at the start of a conversation, as system messages can be added at any point in
+    the conversation. For major changes to the conversation's behavior, use instructions,
+    but for smaller updates (e.g. "the user is now asking about a different topic"), use
+    system messages.
+
+    Attributes:
+        type: The type of the item. Always `message`.
+        role: The role of the message sender. Always `system`.
+        content: The content of the message.
+        id: The unique ID of the item. This may be provided by the client or generated
+            by the server.
+        object: Identifier for the API object being returned - always `realtime.item`.
+            Optional when creating a new item.
+        status: The status of the item. Has no effect on the conversation.
+    """
+
+    type: Literal["message"]
+    role: Literal["system"]
+    content: list[RealtimeConversationItemMessageSystemContentItem]
+    id: str | None = None
+    object: Literal["realtime.item"] | None = None
+    status: Literal["completed", "incomplete", "in_progress"] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeConversationItemMessageSystemContentItem(BaseModel):
+    """The `RealtimeConversationItemMessageSystemContentItem` object.
+
+    Attributes:
+        type: The content type. Always `input_text` for system messages.
+        text: The text content.
+    """
+
+    type: Literal["input_text"] | None = None
+    text: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeConversationItemMessageUser(BaseModel):
+    """A user message item in a Realtime conversation.
+
+    Attributes:
+        type: The type of the item. Always `message`.
+        role: The role of the message sender. Always `user`.
+        content: The content of the message.
+        id: The unique ID of the item. This may be provided by the client or generated
+            by the server.
+        object: Identifier for the API object being returned - always `realtime.item`.
+            Optional when creating a new item.
+        status: The status of the item. Has no effect on the conversation.
+    """
+
+    type: Literal["message"]
+    role: Literal["user"]
+    content: list[RealtimeConversationItemMessageUserContentItem]
+    id: str | None = None
+    object: Literal["realtime.item"] | None = None
+    status: Literal["completed", "incomplete", "in_progress"] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeConversationItemMessageUserContentItem(BaseModel):
+    """The `RealtimeConversationItemMessageUserContentItem` object.
+
+    Attributes:
+        type: The content type (`input_text`, `input_audio`, or `input_image`).
+        text: The text content (for `input_text`).
+        audio: Base64-encoded audio bytes (for `input_audio`), these will be parsed as
+            the format specified in the session input audio type configuration. This
+            defaults to PCM 16-bit 24kHz mono if not specified.
+        image_url: Base64-encoded image bytes (for `input_image`) as a data URI. For
+            example `data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA...`. Supported formats
+            are PNG and JPEG.
+        detail: The detail level of the image (for `input_image`). `auto` will default
+            to `high`.
+        transcript: Transcript of the audio (for `input_audio`). This is not sent to the
+            model, but will be attached to the message item for reference.
+    """
+
+    type: Literal["input_text", "input_audio", "input_image"] | None = None
+    text: str | None = None
+    audio: str | None = None
+    image_url: str | None = None
+    detail: Literal["auto", "low", "high"] | None = None
+    transcript: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -333,6 +2262,118 @@ class RealtimeFunctionTool(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
+class RealtimeMCPApprovalRequest(BaseModel):
+    """A Realtime item requesting human approval of a tool invocation.
+
+    Attributes:
+        type: The type of the item. Always `mcp_approval_request`.
+        id: The unique ID of the approval request.
+        server_label: The label of the MCP server making the request.
+        name: The name of the tool to run.
+        arguments: A JSON string of arguments for the tool.
+    """
+
+    type: Literal["mcp_approval_request"]
+    id: str
+    server_label: str
+    name: str
+    arguments: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeMCPApprovalResponse(BaseModel):
+    """A Realtime item responding to an MCP approval request.
+
+    Attributes:
+        type: The type of the item. Always `mcp_approval_response`.
+        id: The unique ID of the approval response.
+        approval_request_id: The ID of the approval request being answered.
+        approve: Whether the request was approved.
+        reason: Optional reason for the decision.
+    """
+
+    type: Literal["mcp_approval_response"]
+    id: str
+    approval_request_id: str
+    approve: bool
+    reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeMCPHTTPError(BaseModel):
+    """Realtime MCP HTTP error"""
+
+    type: Literal["http_error"]
+    code: int
+    message: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeMCPListTools(BaseModel):
+    """A Realtime item listing tools available on an MCP server.
+
+    Attributes:
+        type: The type of the item. Always `mcp_list_tools`.
+        server_label: The label of the MCP server.
+        tools: The tools available on the server.
+        id: The unique ID of the list.
+    """
+
+    type: Literal["mcp_list_tools"]
+    server_label: str
+    tools: list[MCPListToolsTool]
+    id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeMCPProtocolError(BaseModel):
+    """Realtime MCP protocol error"""
+
+    type: Literal["protocol_error"]
+    code: int
+    message: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeMCPToolCall(BaseModel):
+    """A Realtime item representing an invocation of a tool on an MCP server.
+
+    Attributes:
+        type: The type of the item. Always `mcp_call`.
+        id: The unique ID of the tool call.
+        server_label: The label of the MCP server running the tool.
+        name: The name of the tool that was run.
+        arguments: A JSON string of the arguments passed to the tool.
+        approval_request_id: The ID of an associated approval request, if any.
+        output: The output from the tool call.
+        error: The error from the tool call, if any.
+    """
+
+    type: Literal["mcp_call"]
+    id: str
+    server_label: str
+    name: str
+    arguments: str
+    approval_request_id: str | None = None
+    output: str | None = None
+    error: (
+        RealtimeMCPProtocolError
+        | RealtimeMCPToolExecutionError
+        | RealtimeMCPHTTPError
+        | UnknownObject
+        | None
+    ) = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeMCPToolExecutionError(BaseModel):
+    """Realtime MCP tool execution error"""
+
+    type: Literal["tool_execution_error"]
+    message: str
+
+
+@attrs.frozen(kw_only=True)
 class RealtimeReasoning(BaseModel):
     """Configuration for reasoning-capable Realtime models such as `gpt-realtime-2`.
 
@@ -342,6 +2383,1401 @@ class RealtimeReasoning(BaseModel):
     """
 
     effort: RealtimeReasoningEffort | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeResponse(BaseModel):
+    """The response resource.
+
+    Attributes:
+        id: The unique ID of the response, will look like `resp_1234`.
+        object: The object type, must be `realtime.response`.
+        status: The final status of the response (`completed`, `cancelled`, `failed`, or
+            `incomplete`, `in_progress`).
+        status_details: Additional details about the status.
+        output: The list of output items generated by the response.
+        metadata: Set of 16 key-value pairs that can be attached to an object. This can
+            be useful for storing additional information about the object in a structured
+            format, and querying for objects via API or the dashboard.
+        audio: Configuration for audio output.
+        usage: Usage statistics for the Response, this will correspond to billing. A
+            Realtime API session will maintain a conversation context and append new Items
+            to the Conversation, thus output from previous turns (text and audio tokens)
+            will become the input for later turns.
+        conversation_id: Which conversation the response is added to, determined by the
+            `conversation` field in the `response.create` event. If `auto`, the response
+            will be added to the default conversation and the value of `conversation_id`
+            will be an id like `conv_1234`.
+        output_modalities: The set of modalities the model used to respond, currently
+            the only possible values are `[\\"audio\\"]`, `[\\"text\\"]`. Audio output always
+            include a text transcript. Setting the output to mode `text` will disable audio
+            output from the model.
+        max_output_tokens: Maximum number of output tokens for a single assistant
+            response, inclusive of tool calls, that was used in this response.
+    """
+
+    id: str | None = None
+    object: Literal["realtime.response"] | None = None
+    status: Literal["completed", "cancelled", "failed", "incomplete", "in_progress"] | None = None
+    status_details: RealtimeResponseStatusDetails | None = None
+    output: list[RealtimeConversationItem] | None = None
+    metadata: Metadata | None = None
+    audio: RealtimeResponseAudio | None = None
+    usage: RealtimeResponseUsage | None = None
+    conversation_id: str | None = None
+    output_modalities: list[Literal["text", "audio"]] | None = None
+    max_output_tokens: int | Literal["inf"] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeResponseAudio(BaseModel):
+    """Configuration for audio output."""
+
+    output: RealtimeResponseAudioOutput | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeResponseAudioOutput(BaseModel):
+    """The `RealtimeResponseAudioOutput` object.
+
+    Attributes:
+        format: The format of the output audio.
+        voice: The voice the model uses to respond. Voice cannot be changed during the
+            session once the model has responded with audio at least once. Current voice
+            options are `alloy`, `ash`, `ballad`, `coral`, `echo`, `sage`, `shimmer`,
+            `verse`, `marin`, and `cedar`.
+    """
+
+    format: RealtimeAudioFormats | None = None
+    voice: VoiceIdsShared | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeResponseCreateParams(BaseModel):
+    """Create a new Realtime response with these parameters
+
+    Attributes:
+        output_modalities: The set of modalities the model used to respond, currently
+            the only possible values are `[\\"audio\\"]`, `[\\"text\\"]`. Audio output always
+            include a text transcript. Setting the output to mode `text` will disable audio
+            output from the model.
+        instructions: The default system instructions (i.e. system message) prepended to
+            model calls. This field allows the client to guide the model on desired
+            responses. The model can be instructed on response content and format, (e.g.
+        audio: Configuration for audio input and output.
+        tools: Tools available to the model.
+        tool_choice: How the model chooses tools. Provide one of the string modes or
+            force a specific function/MCP tool.
+        parallel_tool_calls: Whether the model may call multiple tools in parallel. Only
+            supported by reasoning Realtime models such as `gpt-realtime-2`.
+        reasoning: Configuration for reasoning-capable Realtime models such as `gpt-
+            realtime-2`.
+        max_output_tokens: Maximum number of output tokens for a single assistant
+            response, inclusive of tool calls. Provide an integer between 1 and 4096 to
+            limit output tokens, or `inf` for the maximum available tokens for a given
+            model. Defaults to `inf`.
+        conversation: Controls which conversation the response is added to. Currently
+            supports `auto` and `none`, with `auto` as the default value. The `auto` value
+            means that the contents of the response will be added to the default
+            conversation.
+        metadata: Set of 16 key-value pairs that can be attached to an object. This can
+            be useful for storing additional information about the object in a structured
+            format, and querying for objects via API or the dashboard.
+        prompt: Reference to a prompt template and its variables. Learn more.
+        input: Input items to include in the prompt for the model. Using this field
+            creates a new context for this Response instead of using the default
+            conversation. An empty array `[]` will clear the context for this Response.
+    """
+
+    output_modalities: list[Literal["text", "audio"]] | None = None
+    instructions: str | None = None
+    audio: RealtimeResponseCreateParamsAudio | None = None
+    tools: list[RealtimeFunctionTool | MCPTool | UnknownObject] | None = None
+    tool_choice: ToolChoiceOptions | ToolChoiceFunction | ToolChoiceMCP | UnknownObject | None = (
+        None
+    )
+    parallel_tool_calls: bool | None = None
+    reasoning: RealtimeReasoning | None = None
+    max_output_tokens: int | Literal["inf"] | None = None
+    conversation: Literal["auto", "none"] | str | None = None
+    metadata: Metadata | None = None
+    prompt: Prompt | None = None
+    input: list[RealtimeConversationItem] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeResponseCreateParamsAudio(BaseModel):
+    """Configuration for audio input and output."""
+
+    output: RealtimeResponseCreateParamsAudioOutput | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeResponseCreateParamsAudioOutput(BaseModel):
+    """The `RealtimeResponseCreateParamsAudioOutput` object.
+
+    Attributes:
+        format: The format of the output audio.
+        voice: The voice the model uses to respond. Supported built-in voices are
+            `alloy`, `ash`, `ballad`, `coral`, `echo`, `sage`, `shimmer`, `verse`, `marin`,
+            and `cedar`. You may also provide a custom voice object with an `id`, for
+            example `{ "id": "voice_1234" }`.
+    """
+
+    format: RealtimeAudioFormats | None = None
+    voice: VoiceIdsOrCustomVoice | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeResponseStatusDetails(BaseModel):
+    """Additional details about the status.
+
+    Attributes:
+        type: The type of error that caused the response to fail, corresponding with the
+            `status` field (`completed`, `cancelled`, `incomplete`, `failed`).
+        reason: The reason the Response did not complete. For a `cancelled` Response,
+            one of `turn_detected` (the server VAD detected a new start of speech) or
+            `client_cancelled` (the client sent a cancel event).
+        error: A description of the error that caused the response to fail, populated
+            when the `status` is `failed`.
+    """
+
+    type: Literal["completed", "cancelled", "failed", "incomplete"] | None = None
+    reason: (
+        Literal["turn_detected", "client_cancelled", "max_output_tokens", "content_filter"] | None
+    ) = None
+    error: RealtimeResponseStatusDetailsError | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeResponseStatusDetailsError(BaseModel):
+    """A description of the error that caused the response to fail, populated when the `status`
+    is `failed`.
+
+    Attributes:
+        type: The type of error.
+        code: Error code, if any.
+    """
+
+    type: str | None = None
+    code: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeResponseUsage(BaseModel):
+    """Usage statistics for the Response, this will correspond to billing. A Realtime API
+    session will maintain a conversation context and append new Items to the Conversation,
+    thus output from previous turns (text and audio tokens) will become the input for later
+    turns.
+
+    Attributes:
+        total_tokens: The total number of tokens in the Response including input and
+            output text and audio tokens.
+        input_tokens: The number of input tokens used in the Response, including text
+            and audio tokens.
+        output_tokens: The number of output tokens sent in the Response, including text
+            and audio tokens.
+        input_token_details: Details about the input tokens used in the Response. Cached
+            tokens are tokens from previous turns in the conversation that are included as
+            context for the current response. Cached tokens here are counted as a subset of
+            input tokens, meaning input tokens will include cached and uncached tokens.
+        output_token_details: Details about the output tokens used in the Response.
+    """
+
+    total_tokens: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    input_token_details: RealtimeResponseUsageInputTokenDetails | None = None
+    output_token_details: RealtimeResponseUsageOutputTokenDetails | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeResponseUsageInputTokenDetails(BaseModel):
+    """Details about the input tokens used in the Response. Cached tokens are tokens from
+    previous turns in the conversation that are included as context for the current
+    response. Cached tokens here are counted as a subset of input tokens, meaning input
+    tokens will include cached and uncached tokens.
+
+    Attributes:
+        cached_tokens: The number of cached tokens used as input for the Response.
+        text_tokens: The number of text tokens used as input for the Response.
+        image_tokens: The number of image tokens used as input for the Response.
+        audio_tokens: The number of audio tokens used as input for the Response.
+        cached_tokens_details: Details about the cached tokens used as input for the
+            Response.
+    """
+
+    cached_tokens: int | None = None
+    text_tokens: int | None = None
+    image_tokens: int | None = None
+    audio_tokens: int | None = None
+    cached_tokens_details: RealtimeResponseUsageInputTokenDetailsCachedTokensDetails | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeResponseUsageInputTokenDetailsCachedTokensDetails(BaseModel):
+    """Details about the cached tokens used as input for the Response.
+
+    Attributes:
+        text_tokens: The number of cached text tokens used as input for the Response.
+        image_tokens: The number of cached image tokens used as input for the Response.
+        audio_tokens: The number of cached audio tokens used as input for the Response.
+    """
+
+    text_tokens: int | None = None
+    image_tokens: int | None = None
+    audio_tokens: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeResponseUsageOutputTokenDetails(BaseModel):
+    """Details about the output tokens used in the Response.
+
+    Attributes:
+        text_tokens: The number of text tokens used in the Response.
+        audio_tokens: The number of audio tokens used in the Response.
+    """
+
+    text_tokens: int | None = None
+    audio_tokens: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationCreated(BaseModel):
+    """Returned when a conversation is created. Emitted right after session creation.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `conversation.created`.
+        conversation: The conversation resource.
+    """
+
+    event_id: str
+    type: Literal["conversation.created"]
+    conversation: RealtimeServerEventConversationCreatedConversation
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationCreatedConversation(BaseModel):
+    """The conversation resource.
+
+    Attributes:
+        id: The unique ID of the conversation.
+        object: The object type, must be `realtime.conversation`.
+    """
+
+    id: str | None = None
+    object: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationItemAdded(BaseModel):
+    """Sent by the server when an Item is added to the default Conversation. This can happen in
+    several cases: - When the client sends a `conversation.item.create` event. - When the
+    input audio buffer is committed. In this case the item will be a user message containing
+    the audio from the buffer. - When the model is generating a Response. In this case the
+    `conversation.item.added` event will be sent when the model starts generating a specific
+    Item, and thus it will not yet have any content (and `status` will be `in_progress`).
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `conversation.item.added`.
+        item: A single item within a Realtime conversation.
+        previous_item_id: The ID of the item that precedes this one, if any. This is
+            used to maintain ordering when items are inserted.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.added"]
+    item: RealtimeConversationItem
+    previous_item_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationItemCreated(BaseModel):
+    """Returned when a conversation item is created. There are several scenarios that produce
+    this event: - The server is generating a Response, which if successful will produce
+    either one or two Items, which will be of type `message` (role `assistant`) or type
+    `function_call`. - The input audio buffer has been committed, either by the client or
+    the server (in `server_vad` mode). The server will take the content of the input audio
+    buffer and add it to a new user message Item. - The client has sent a
+    `conversation.item.create` event to add a new Item to the Conversation.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `conversation.item.created`.
+        item: A single item within a Realtime conversation.
+        previous_item_id: The ID of the preceding item in the Conversation context,
+            allows the client to understand the order of the conversation. Can be `null` if
+            the item has no predecessor.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.created"]
+    item: RealtimeConversationItem
+    previous_item_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationItemDeleted(BaseModel):
+    """Returned when an item in the conversation is deleted by the client with a
+    `conversation.item.delete` event. This event is used to synchronize the server's
+    understanding of the conversation history with the client's view.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `conversation.item.deleted`.
+        item_id: The ID of the item that was deleted.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.deleted"]
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationItemDone(BaseModel):
+    """Returned when a conversation item is finalized.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `conversation.item.done`.
+        item: A single item within a Realtime conversation.
+        previous_item_id: The ID of the item that precedes this one, if any. This is
+            used to maintain ordering when items are inserted.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.done"]
+    item: RealtimeConversationItem
+    previous_item_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationItemInputAudioTranscriptionCompleted(BaseModel):
+    """This event is the output of audio transcription for user audio written to the user audio
+    buffer. Transcription begins when the input audio buffer is committed by the client or
+    server (when VAD is enabled). Transcription runs asynchronously with Response creation,
+    so this event may come before or after the Response events.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be
+            `conversation.item.input_audio_transcription.completed`.
+        item_id: The ID of the item containing the audio that is being transcribed.
+        content_index: The index of the content part containing the audio.
+        transcript: The transcribed text.
+        usage: Usage statistics for the transcription, this is billed according to the
+            ASR model's pricing rather than the realtime model's pricing.
+        languages: The languages detected in the audio. Returned by `gpt-transcribe`. An
+            empty array indicates that no language could be reliably detected.
+        logprobs: The log probabilities of the transcription.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.input_audio_transcription.completed"]
+    item_id: str
+    content_index: int
+    transcript: str
+    usage: TranscriptTextUsageTokens | TranscriptTextUsageDuration | UnknownObject
+    languages: list[TranscriptionLanguage] | None = None
+    logprobs: list[LogProbProperties] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel):
+    """Returned when the text value of an input audio transcription content part is updated
+    with incremental transcription results.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be
+            `conversation.item.input_audio_transcription.delta`.
+        item_id: The ID of the item containing the audio that is being transcribed.
+        content_index: The index of the content part in the item's content array.
+        delta: The text delta.
+        logprobs: The log probabilities of the transcription. These can be enabled by
+            configurating the session with `"include":
+            ["item.input_audio_transcription.logprobs"]`. Each entry in the array
+            corresponds a log probability of which token would be selected for this chunk of
+            transcription.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.input_audio_transcription.delta"]
+    item_id: str
+    content_index: int | None = None
+    delta: str | None = None
+    logprobs: list[LogProbProperties] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(BaseModel):
+    """Returned when input audio transcription is configured, and a transcription request for a
+    user message failed. These events are separate from other `error` events so that the
+    client can identify the related Item.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be
+            `conversation.item.input_audio_transcription.failed`.
+        item_id: The ID of the user message item.
+        content_index: The index of the content part containing the audio.
+        error: Details of the transcription error.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.input_audio_transcription.failed"]
+    item_id: str
+    content_index: int
+    error: RealtimeServerEventConversationItemInputAudioTranscriptionFailedError
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationItemInputAudioTranscriptionFailedError(BaseModel):
+    """Details of the transcription error.
+
+    Attributes:
+        type: The type of error.
+        code: Error code, if any.
+        message: A human-readable error message.
+        param: Parameter related to the error, if any.
+    """
+
+    type: str | None = None
+    code: str | None = None
+    message: str | None = None
+    param: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(BaseModel):
+    """Returned when an input audio transcription segment is identified for an item.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be
+            `conversation.item.input_audio_transcription.segment`.
+        item_id: The ID of the item containing the input audio content.
+        content_index: The index of the input audio content part within the item.
+        text: The text for this segment.
+        id: The segment identifier.
+        speaker: The detected speaker label for this segment.
+        start: Start time of the segment in seconds.
+        end: End time of the segment in seconds.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.input_audio_transcription.segment"]
+    item_id: str
+    content_index: int
+    text: str
+    id: str
+    speaker: str
+    start: float
+    end: float
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationItemRetrieved(BaseModel):
+    """Returned when a conversation item is retrieved with `conversation.item.retrieve`. This
+    is provided as a way to fetch the server's representation of an item, for example to get
+    access to the post-processed audio data after noise cancellation and VAD. It includes
+    the full content of the Item, including audio data.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `conversation.item.retrieved`.
+        item: A single item within a Realtime conversation.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.retrieved"]
+    item: RealtimeConversationItem
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventConversationItemTruncated(BaseModel):
+    """Returned when an earlier assistant audio message item is truncated by the client with a
+    `conversation.item.truncate` event. This event is used to synchronize the server's
+    understanding of the audio with the client's playback.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `conversation.item.truncated`.
+        item_id: The ID of the assistant message item that was truncated.
+        content_index: The index of the content part that was truncated.
+        audio_end_ms: The duration up to which the audio was truncated, in milliseconds.
+    """
+
+    event_id: str
+    type: Literal["conversation.item.truncated"]
+    item_id: str
+    content_index: int
+    audio_end_ms: int
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventError(BaseModel):
+    """Returned when an error occurs, which could be a client problem or a server problem. Most
+    errors are recoverable and the session will stay open, we recommend to implementors to
+    monitor and log error messages by default.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `error`.
+        error: Details of the error.
+    """
+
+    event_id: str
+    type: Literal["error"]
+    error: RealtimeServerEventErrorError
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventErrorError(BaseModel):
+    """Details of the error.
+
+    Attributes:
+        type: The type of error (e.g., "invalid_request_error", "server_error").
+        message: A human-readable error message.
+        code: Error code, if any.
+        param: Parameter related to the error, if any.
+        event_id: The event_id of the client event that caused the error, if applicable.
+    """
+
+    type: str
+    message: str
+    code: str | None = None
+    param: str | None = None
+    event_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventInputAudioBufferCleared(BaseModel):
+    """Returned when the input audio buffer is cleared by the client with a
+    `input_audio_buffer.clear` event.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `input_audio_buffer.cleared`.
+    """
+
+    event_id: str
+    type: Literal["input_audio_buffer.cleared"]
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventInputAudioBufferCommitted(BaseModel):
+    """Returned when an input audio buffer is committed, either by the client or automatically
+    in server VAD mode. The `item_id` property is the ID of the user message item that will
+    be created, thus a `conversation.item.created` event will also be sent to the client.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `input_audio_buffer.committed`.
+        item_id: The ID of the user message item that will be created.
+        previous_item_id: The ID of the preceding item after which the new item will be
+            inserted. Can be `null` if the item has no predecessor.
+    """
+
+    event_id: str
+    type: Literal["input_audio_buffer.committed"]
+    item_id: str
+    previous_item_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventInputAudioBufferDtmfEventReceived(BaseModel):
+    """SIP Only: Returned when an DTMF event is received. A DTMF event is a message that
+    represents a telephone keypad press (0-9, *, #, A-D). The `event` property is the keypad
+    that the user press. The `received_at` is the UTC Unix Timestamp that the server
+    received the event.
+
+    Attributes:
+        type: The event type, must be `input_audio_buffer.dtmf_event_received`.
+        event: The telephone keypad that was pressed by the user.
+        received_at: UTC Unix Timestamp when DTMF Event was received by server.
+    """
+
+    type: Literal["input_audio_buffer.dtmf_event_received"]
+    event: str
+    received_at: int
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventInputAudioBufferSpeechStarted(BaseModel):
+    """Sent by the server when in `server_vad` mode to indicate that speech has been detected
+    in the audio buffer. This can happen any time audio is added to the buffer (unless
+    speech is already detected). The client may want to use this event to interrupt audio
+    playback or provide visual feedback to the user.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `input_audio_buffer.speech_started`.
+        audio_start_ms: Milliseconds from the start of all audio written to the buffer
+            during the session when speech was first detected. This will correspond to the
+            beginning of audio sent to the model, and thus includes the `prefix_padding_ms`
+            configured in the Session.
+        item_id: The ID of the user message item that will be created when speech stops.
+    """
+
+    event_id: str
+    type: Literal["input_audio_buffer.speech_started"]
+    audio_start_ms: int
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventInputAudioBufferSpeechStopped(BaseModel):
+    """Returned in `server_vad` mode when the server detects the end of speech in the audio
+    buffer. The server will also send an `conversation.item.created` event with the user
+    message item that is created from the audio buffer.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `input_audio_buffer.speech_stopped`.
+        audio_end_ms: Milliseconds since the session started when speech stopped. This
+            will correspond to the end of audio sent to the model, and thus includes the
+            `min_silence_duration_ms` configured in the Session.
+        item_id: The ID of the user message item that will be created.
+    """
+
+    event_id: str
+    type: Literal["input_audio_buffer.speech_stopped"]
+    audio_end_ms: int
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventInputAudioBufferTimeoutTriggered(BaseModel):
+    """Returned when the Server VAD timeout is triggered for the input audio buffer. This is
+    configured with `idle_timeout_ms` in the `turn_detection` settings of the session, and
+    it indicates that there hasn't been any speech detected for the configured duration.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `input_audio_buffer.timeout_triggered`.
+        audio_start_ms: Millisecond offset of audio written to the input audio buffer
+            that was after the playback time of the last model response.
+        audio_end_ms: Millisecond offset of audio written to the input audio buffer at
+            the time the timeout was triggered.
+        item_id: The ID of the item associated with this segment.
+    """
+
+    event_id: str
+    type: Literal["input_audio_buffer.timeout_triggered"]
+    audio_start_ms: int
+    audio_end_ms: int
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventMCPListToolsCompleted(BaseModel):
+    """Returned when listing MCP tools has completed for an item.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `mcp_list_tools.completed`.
+        item_id: The ID of the MCP list tools item.
+    """
+
+    event_id: str
+    type: Literal["mcp_list_tools.completed"]
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventMCPListToolsFailed(BaseModel):
+    """Returned when listing MCP tools has failed for an item.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `mcp_list_tools.failed`.
+        item_id: The ID of the MCP list tools item.
+    """
+
+    event_id: str
+    type: Literal["mcp_list_tools.failed"]
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventMCPListToolsInProgress(BaseModel):
+    """Returned when listing MCP tools is in progress for an item.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `mcp_list_tools.in_progress`.
+        item_id: The ID of the MCP list tools item.
+    """
+
+    event_id: str
+    type: Literal["mcp_list_tools.in_progress"]
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventOutputAudioBufferCleared(BaseModel):
+    """WebRTC/SIP Only: Emitted when the output audio buffer is cleared. This happens either in
+    VAD mode when the user has interrupted (`input_audio_buffer.speech_started`), or when
+    the client has emitted the `output_audio_buffer.clear` event to manually cut off the
+    current audio response. Learn more.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `output_audio_buffer.cleared`.
+        response_id: The unique ID of the response that produced the audio.
+    """
+
+    event_id: str
+    type: Literal["output_audio_buffer.cleared"]
+    response_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventOutputAudioBufferStarted(BaseModel):
+    """WebRTC/SIP Only: Emitted when the server begins streaming audio to the client. This
+    event is emitted after an audio content part has been added
+    (`response.content_part.added`) to the response. Learn more.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `output_audio_buffer.started`.
+        response_id: The unique ID of the response that produced the audio.
+    """
+
+    event_id: str
+    type: Literal["output_audio_buffer.started"]
+    response_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventOutputAudioBufferStopped(BaseModel):
+    """WebRTC/SIP Only: Emitted when the output audio buffer has been completely drained on the
+    server, and no more audio is forthcoming. This event is emitted after the full response
+    data has been sent to the client (`response.done`). Learn more.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `output_audio_buffer.stopped`.
+        response_id: The unique ID of the response that produced the audio.
+    """
+
+    event_id: str
+    type: Literal["output_audio_buffer.stopped"]
+    response_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventRateLimitsUpdated(BaseModel):
+    """Emitted at the beginning of a Response to indicate the updated rate limits. When a
+    Response is created some tokens will be "reserved" for the output tokens, the rate
+    limits shown here reflect that reservation, which is then adjusted accordingly once the
+    Response is completed.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `rate_limits.updated`.
+        rate_limits: List of rate limit information.
+    """
+
+    event_id: str
+    type: Literal["rate_limits.updated"]
+    rate_limits: list[RealtimeServerEventRateLimitsUpdatedRateLimit]
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventRateLimitsUpdatedRateLimit(BaseModel):
+    """The `RealtimeServerEventRateLimitsUpdatedRateLimit` object.
+
+    Attributes:
+        name: The name of the rate limit (`requests`, `tokens`).
+        limit: The maximum allowed value for the rate limit.
+        remaining: The remaining value before the limit is reached.
+        reset_seconds: Seconds until the rate limit resets.
+    """
+
+    name: Literal["requests", "tokens"] | None = None
+    limit: int | None = None
+    remaining: int | None = None
+    reset_seconds: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseAudioDelta(BaseModel):
+    """Returned when the model-generated audio is updated.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_audio.delta`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        delta: Base64-encoded audio data delta.
+    """
+
+    event_id: str
+    type: Literal["response.output_audio.delta"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    delta: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseAudioDone(BaseModel):
+    """Returned when the model-generated audio is done. Also emitted when a Response is
+    interrupted, incomplete, or cancelled.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_audio.done`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+    """
+
+    event_id: str
+    type: Literal["response.output_audio.done"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseAudioTranscriptDelta(BaseModel):
+    """Returned when the model-generated transcription of audio output is updated.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_audio_transcript.delta`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        delta: The transcript delta.
+    """
+
+    event_id: str
+    type: Literal["response.output_audio_transcript.delta"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    delta: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseAudioTranscriptDone(BaseModel):
+    """Returned when the model-generated transcription of audio output is done streaming. Also
+    emitted when a Response is interrupted, incomplete, or cancelled.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_audio_transcript.done`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        transcript: The final transcript of the audio.
+    """
+
+    event_id: str
+    type: Literal["response.output_audio_transcript.done"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    transcript: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseContentPartAdded(BaseModel):
+    """Returned when a new content part is added to an assistant message item during response
+    generation.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.content_part.added`.
+        response_id: The ID of the response.
+        item_id: The ID of the item to which the content part was added.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        part: The content part that was added.
+    """
+
+    event_id: str
+    type: Literal["response.content_part.added"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    part: RealtimeServerEventResponseContentPartAddedPart
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseContentPartAddedPart(BaseModel):
+    """The content part that was added.
+
+    Attributes:
+        type: The content type ("text", "audio").
+        text: The text content (if type is "text").
+        audio: Base64-encoded audio data (if type is "audio").
+        transcript: The transcript of the audio (if type is "audio").
+    """
+
+    type: Literal["audio", "text"] | None = None
+    text: str | None = None
+    audio: str | None = None
+    transcript: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseContentPartDone(BaseModel):
+    """Returned when a content part is done streaming in an assistant message item. Also
+    emitted when a Response is interrupted, incomplete, or cancelled.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.content_part.done`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        part: The content part that is done.
+    """
+
+    event_id: str
+    type: Literal["response.content_part.done"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    part: RealtimeServerEventResponseContentPartDonePart
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseContentPartDonePart(BaseModel):
+    """The content part that is done.
+
+    Attributes:
+        type: The content type ("text", "audio").
+        text: The text content (if type is "text").
+        audio: Base64-encoded audio data (if type is "audio").
+        transcript: The transcript of the audio (if type is "audio").
+    """
+
+    type: Literal["audio", "text"] | None = None
+    text: str | None = None
+    audio: str | None = None
+    transcript: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseCreated(BaseModel):
+    """Returned when a new Response is created. The first event of response creation, where the
+    response is in an initial state of `in_progress`.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.created`.
+        response: The response resource.
+    """
+
+    event_id: str
+    type: Literal["response.created"]
+    response: RealtimeResponse
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseDone(BaseModel):
+    """Returned when a Response is done streaming. Always emitted, no matter the final state.
+    The Response object included in the `response.done` event will include all output Items
+    in the Response but will omit the raw audio data.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.done`.
+        response: The response resource.
+    """
+
+    event_id: str
+    type: Literal["response.done"]
+    response: RealtimeResponse
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseFunctionCallArgumentsDelta(BaseModel):
+    """Returned when the model-generated function call arguments are updated.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.function_call_arguments.delta`.
+        response_id: The ID of the response.
+        item_id: The ID of the function call item.
+        output_index: The index of the output item in the response.
+        call_id: The ID of the function call.
+        delta: The arguments delta as a JSON string.
+    """
+
+    event_id: str
+    type: Literal["response.function_call_arguments.delta"]
+    response_id: str
+    item_id: str
+    output_index: int
+    call_id: str
+    delta: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseFunctionCallArgumentsDone(BaseModel):
+    """Returned when the model-generated function call arguments are done streaming. Also
+    emitted when a Response is interrupted, incomplete, or cancelled.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.function_call_arguments.done`.
+        response_id: The ID of the response.
+        item_id: The ID of the function call item.
+        output_index: The index of the output item in the response.
+        call_id: The ID of the function call.
+        name: The name of the function that was called.
+        arguments: The final arguments as a JSON string.
+    """
+
+    event_id: str
+    type: Literal["response.function_call_arguments.done"]
+    response_id: str
+    item_id: str
+    output_index: int
+    call_id: str
+    name: str
+    arguments: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseMCPCallArgumentsDelta(BaseModel):
+    """Returned when MCP tool call arguments are updated during response generation.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.mcp_call_arguments.delta`.
+        response_id: The ID of the response.
+        item_id: The ID of the MCP tool call item.
+        output_index: The index of the output item in the response.
+        delta: The JSON-encoded arguments delta.
+        obfuscation: If present, indicates the delta text was obfuscated.
+    """
+
+    event_id: str
+    type: Literal["response.mcp_call_arguments.delta"]
+    response_id: str
+    item_id: str
+    output_index: int
+    delta: str
+    obfuscation: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseMCPCallArgumentsDone(BaseModel):
+    """Returned when MCP tool call arguments are finalized during response generation.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.mcp_call_arguments.done`.
+        response_id: The ID of the response.
+        item_id: The ID of the MCP tool call item.
+        output_index: The index of the output item in the response.
+        arguments: The final JSON-encoded arguments string.
+    """
+
+    event_id: str
+    type: Literal["response.mcp_call_arguments.done"]
+    response_id: str
+    item_id: str
+    output_index: int
+    arguments: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseMCPCallCompleted(BaseModel):
+    """Returned when an MCP tool call has completed successfully.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.mcp_call.completed`.
+        output_index: The index of the output item in the response.
+        item_id: The ID of the MCP tool call item.
+    """
+
+    event_id: str
+    type: Literal["response.mcp_call.completed"]
+    output_index: int
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseMCPCallFailed(BaseModel):
+    """Returned when an MCP tool call has failed.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.mcp_call.failed`.
+        output_index: The index of the output item in the response.
+        item_id: The ID of the MCP tool call item.
+    """
+
+    event_id: str
+    type: Literal["response.mcp_call.failed"]
+    output_index: int
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseMCPCallInProgress(BaseModel):
+    """Returned when an MCP tool call has started and is in progress.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.mcp_call.in_progress`.
+        output_index: The index of the output item in the response.
+        item_id: The ID of the MCP tool call item.
+    """
+
+    event_id: str
+    type: Literal["response.mcp_call.in_progress"]
+    output_index: int
+    item_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseOutputItemAdded(BaseModel):
+    """Returned when a new Item is created during Response generation.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_item.added`.
+        response_id: The ID of the Response to which the item belongs.
+        output_index: The index of the output item in the Response.
+        item: A single item within a Realtime conversation.
+    """
+
+    event_id: str
+    type: Literal["response.output_item.added"]
+    response_id: str
+    output_index: int
+    item: RealtimeConversationItem
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseOutputItemDone(BaseModel):
+    """Returned when an Item is done streaming. Also emitted when a Response is interrupted,
+    incomplete, or cancelled.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_item.done`.
+        response_id: The ID of the Response to which the item belongs.
+        output_index: The index of the output item in the Response.
+        item: A single item within a Realtime conversation.
+    """
+
+    event_id: str
+    type: Literal["response.output_item.done"]
+    response_id: str
+    output_index: int
+    item: RealtimeConversationItem
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseTextDelta(BaseModel):
+    """Returned when the text value of an "output_text" content part is updated.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_text.delta`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        delta: The text delta.
+    """
+
+    event_id: str
+    type: Literal["response.output_text.delta"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    delta: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventResponseTextDone(BaseModel):
+    """Returned when the text value of an "output_text" content part is done streaming. Also
+    emitted when a Response is interrupted, incomplete, or cancelled.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `response.output_text.done`.
+        response_id: The ID of the response.
+        item_id: The ID of the item.
+        output_index: The index of the output item in the response.
+        content_index: The index of the content part in the item's content array.
+        text: The final text content.
+    """
+
+    event_id: str
+    type: Literal["response.output_text.done"]
+    response_id: str
+    item_id: str
+    output_index: int
+    content_index: int
+    text: str
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventSessionCreated(BaseModel):
+    """Returned when a Session is created. Emitted automatically when a new connection is
+    established as the first server event. This event will contain the default Session
+    configuration.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `session.created`.
+        session: The session configuration.
+    """
+
+    event_id: str
+    type: Literal["session.created"]
+    session: (
+        RealtimeSessionCreateResponseGA
+        | RealtimeTranscriptionSessionCreateResponseGA
+        | UnknownObject
+    )
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeServerEventSessionUpdated(BaseModel):
+    """Returned when a session is updated with a `session.update` event, unless there is an
+    error.
+
+    Attributes:
+        event_id: The unique ID of the server event.
+        type: The event type, must be `session.updated`.
+        session: The session configuration.
+    """
+
+    event_id: str
+    type: Literal["session.updated"]
+    session: (
+        RealtimeSessionCreateResponseGA
+        | RealtimeTranscriptionSessionCreateResponseGA
+        | UnknownObject
+    )
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeSession(BaseModel):
+    """Realtime session object for the beta interface.
+
+    Attributes:
+        id: Unique identifier for the session that looks like `sess_1234567890abcdef`.
+        object: The object type. Always `realtime.session`.
+        modalities: The set of modalities the model can respond with. To disable audio,
+            set this to ["text"].
+        model: The Realtime model used for this session.
+        instructions: The default system instructions (i.e. system message) prepended to
+            model calls. This field allows the client to guide the model on desired
+            responses. The model can be instructed on response content and format, (e.g.
+        voice: The voice the model uses to respond. Voice cannot be changed during the
+            session once the model has responded with audio at least once. Current voice
+            options are `alloy`, `ash`, `ballad`, `coral`, `echo`, `sage`, `shimmer`, and
+            `verse`.
+        input_audio_format: The format of input audio. Options are `pcm16`, `g711_ulaw`,
+            or `g711_alaw`. For `pcm16`, input audio must be 16-bit PCM at a 24kHz sample
+            rate, single channel (mono), and little-endian byte order.
+        output_audio_format: The format of output audio. Options are `pcm16`,
+            `g711_ulaw`, or `g711_alaw`. For `pcm16`, output audio is sampled at a rate of
+            24kHz.
+        input_audio_transcription: Configuration for input audio transcription, defaults
+            to off and can be set to `null` to turn off once on. Input audio transcription
+            is not native to the model, since the model consumes audio directly.
+        turn_detection: Configuration for turn detection, ether Server VAD or Semantic
+            VAD. This can be set to `null` to turn off, in which case the client must
+            manually trigger model response.
+        input_audio_noise_reduction: Configuration for input audio noise reduction. This
+            can be set to `null` to turn off. Noise reduction filters audio added to the
+            input audio buffer before it is sent to VAD and the model.
+        speed: The speed of the model's spoken response. 1.0 is the default speed. 0.25
+            is the minimum speed. 1.5 is the maximum speed. This value can only be changed
+            in between model turns, not while a response is in progress.
+        tracing: Configuration options for tracing. Set to null to disable tracing. Once
+            tracing is enabled for a session, the configuration cannot be modified.
+        tools: Tools (functions) available to the model.
+        tool_choice: How the model chooses tools. Options are `auto`, `none`,
+            `required`, or specify a function.
+        temperature: Sampling temperature for the model, limited to [0.6, 1.2]. For
+            audio models a temperature of 0.8 is highly recommended for best performance.
+        max_response_output_tokens: Maximum number of output tokens for a single
+            assistant response, inclusive of tool calls. Provide an integer between 1 and
+            4096 to limit output tokens, or `inf` for the maximum available tokens for a
+            given model. Defaults to `inf`.
+        expires_at: Expiration timestamp for the session, in seconds since epoch.
+        prompt: Reference to a prompt template and its variables. Learn more.
+        include: Additional fields to include in server outputs. -
+            `item.input_audio_transcription.logprobs`: Include logprobs for input audio
+            transcription.
+    """
+
+    id: str | None = None
+    object: Literal["realtime.session"] | None = None
+    modalities: Any = None
+    model: (
+        Literal[
+            "gpt-realtime",
+            "gpt-realtime-1.5",
+            "gpt-realtime-2025-08-28",
+            "gpt-4o-realtime-preview",
+            "gpt-4o-realtime-preview-2024-10-01",
+            "gpt-4o-realtime-preview-2024-12-17",
+            "gpt-4o-realtime-preview-2025-06-03",
+            "gpt-4o-mini-realtime-preview",
+            "gpt-4o-mini-realtime-preview-2024-12-17",
+            "gpt-realtime-mini",
+            "gpt-realtime-mini-2025-10-06",
+            "gpt-realtime-mini-2025-12-15",
+            "gpt-audio-1.5",
+            "gpt-audio-mini",
+            "gpt-audio-mini-2025-10-06",
+            "gpt-audio-mini-2025-12-15",
+        ]
+        | str
+        | None
+    ) = None
+    instructions: str | None = None
+    voice: VoiceIdsShared | None = None
+    input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | None = None
+    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | None = None
+    input_audio_transcription: AudioTranscriptionResponse | None = None
+    turn_detection: RealtimeTurnDetection | None = None
+    input_audio_noise_reduction: RealtimeSessionInputAudioNoiseReduction | None = None
+    speed: float | None = None
+    tracing: (
+        Literal["auto"] | RealtimeSessionTracingTracingConfigurationTracingConfiguration | None
+    ) = None
+    tools: list[RealtimeFunctionTool] | None = None
+    tool_choice: str | None = None
+    temperature: float | None = None
+    max_response_output_tokens: int | Literal["inf"] | None = None
+    expires_at: int | None = None
+    prompt: Prompt | None = None
+    include: list[Literal["item.input_audio_transcription.logprobs"]] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -992,6 +4428,40 @@ class RealtimeSessionCreateResponseTurnDetection(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
+class RealtimeSessionInputAudioNoiseReduction(BaseModel):
+    """Configuration for input audio noise reduction. This can be set to `null` to turn off.
+    Noise reduction filters audio added to the input audio buffer before it is sent to VAD
+    and the model. Filtering the audio can improve VAD and turn detection accuracy (reducing
+    false positives) and model performance by improving perception of the input audio.
+
+    Attributes:
+        type: Type of noise reduction. `near_field` is for close-talking microphones
+            such as headphones, `far_field` is for far-field microphones such as laptop or
+            conference room microphones.
+    """
+
+    type: NoiseReductionType | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RealtimeSessionTracingTracingConfigurationTracingConfiguration(BaseModel):
+    """Granular configuration for tracing.
+
+    Attributes:
+        workflow_name: The name of the workflow to attach to this trace. This is used to
+            name the trace in the traces dashboard.
+        group_id: The group id to attach to this trace to enable filtering and grouping
+            in the traces dashboard.
+        metadata: The arbitrary metadata to attach to this trace to enable filtering in
+            the traces dashboard.
+    """
+
+    workflow_name: str | None = None
+    group_id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@attrs.frozen(kw_only=True)
 class RealtimeTranscriptionSessionCreateRequest(BaseModel):
     """Realtime transcription session object configuration.
 
@@ -1601,10 +5071,160 @@ RealtimeAudioFormats: TypeAlias = (
 )
 
 
+RealtimeBetaClientEvent: TypeAlias = (
+    RealtimeBetaClientEventConversationItemCreate
+    | RealtimeBetaClientEventConversationItemDelete
+    | RealtimeBetaClientEventConversationItemRetrieve
+    | RealtimeBetaClientEventConversationItemTruncate
+    | RealtimeBetaClientEventInputAudioBufferAppend
+    | RealtimeBetaClientEventInputAudioBufferClear
+    | RealtimeBetaClientEventInputAudioBufferCommit
+    | RealtimeBetaClientEventOutputAudioBufferClear
+    | RealtimeBetaClientEventResponseCancel
+    | RealtimeBetaClientEventResponseCreate
+    | RealtimeBetaClientEventSessionUpdate
+    | RealtimeBetaClientEventTranscriptionSessionUpdate
+    | UnknownObject
+)
+"""A client event of the beta Realtime API, told apart by its `type`."""
+
+
+RealtimeBetaServerEvent: TypeAlias = (
+    RealtimeBetaServerEventConversationItemCreated
+    | RealtimeBetaServerEventConversationItemDeleted
+    | RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted
+    | RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta
+    | RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed
+    | RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment
+    | RealtimeBetaServerEventConversationItemRetrieved
+    | RealtimeBetaServerEventConversationItemTruncated
+    | RealtimeBetaServerEventError
+    | RealtimeBetaServerEventInputAudioBufferCleared
+    | RealtimeBetaServerEventInputAudioBufferCommitted
+    | RealtimeBetaServerEventInputAudioBufferSpeechStarted
+    | RealtimeBetaServerEventInputAudioBufferSpeechStopped
+    | RealtimeBetaServerEventMCPListToolsCompleted
+    | RealtimeBetaServerEventMCPListToolsFailed
+    | RealtimeBetaServerEventMCPListToolsInProgress
+    | RealtimeBetaServerEventRateLimitsUpdated
+    | RealtimeBetaServerEventResponseAudioDelta
+    | RealtimeBetaServerEventResponseAudioDone
+    | RealtimeBetaServerEventResponseAudioTranscriptDelta
+    | RealtimeBetaServerEventResponseAudioTranscriptDone
+    | RealtimeBetaServerEventResponseContentPartAdded
+    | RealtimeBetaServerEventResponseContentPartDone
+    | RealtimeBetaServerEventResponseCreated
+    | RealtimeBetaServerEventResponseDone
+    | RealtimeBetaServerEventResponseFunctionCallArgumentsDelta
+    | RealtimeBetaServerEventResponseFunctionCallArgumentsDone
+    | RealtimeBetaServerEventResponseMCPCallArgumentsDelta
+    | RealtimeBetaServerEventResponseMCPCallArgumentsDone
+    | RealtimeBetaServerEventResponseMCPCallCompleted
+    | RealtimeBetaServerEventResponseMCPCallFailed
+    | RealtimeBetaServerEventResponseMCPCallInProgress
+    | RealtimeBetaServerEventResponseOutputItemAdded
+    | RealtimeBetaServerEventResponseOutputItemDone
+    | RealtimeBetaServerEventResponseTextDelta
+    | RealtimeBetaServerEventResponseTextDone
+    | RealtimeBetaServerEventSessionCreated
+    | RealtimeBetaServerEventSessionUpdated
+    | RealtimeBetaServerEventTranscriptionSessionCreated
+    | RealtimeBetaServerEventTranscriptionSessionUpdated
+    | UnknownObject
+)
+"""A server event of the beta Realtime API, told apart by its `type`
+(`client.beta.realtime.connect` decodes into it).
+"""
+
+
+RealtimeClientEvent: TypeAlias = (
+    RealtimeClientEventConversationItemCreate
+    | RealtimeClientEventConversationItemDelete
+    | RealtimeClientEventConversationItemRetrieve
+    | RealtimeClientEventConversationItemTruncate
+    | RealtimeClientEventInputAudioBufferAppend
+    | RealtimeClientEventInputAudioBufferClear
+    | RealtimeClientEventOutputAudioBufferClear
+    | RealtimeClientEventInputAudioBufferCommit
+    | RealtimeClientEventResponseCancel
+    | RealtimeClientEventResponseCreate
+    | RealtimeClientEventSessionUpdate
+    | UnknownObject
+)
+"""A realtime client event."""
+
+
+RealtimeConversationItem: TypeAlias = (
+    RealtimeConversationItemMessageSystem
+    | RealtimeConversationItemMessageUser
+    | RealtimeConversationItemMessageAssistant
+    | RealtimeConversationItemFunctionCall
+    | RealtimeConversationItemFunctionCallOutput
+    | RealtimeMCPApprovalResponse
+    | RealtimeMCPListTools
+    | RealtimeMCPToolCall
+    | RealtimeMCPApprovalRequest
+    | UnknownObject
+)
+"""A single item within a Realtime conversation."""
+
+
 RealtimeReasoningEffort: TypeAlias = Literal["minimal", "low", "medium", "high", "xhigh"]
 """Constrains effort on reasoning for reasoning-capable Realtime models such as `gpt-
 realtime-2`.
 """
+
+
+RealtimeServerEvent: TypeAlias = (
+    RealtimeServerEventConversationCreated
+    | RealtimeServerEventConversationItemCreated
+    | RealtimeServerEventConversationItemDeleted
+    | RealtimeServerEventConversationItemInputAudioTranscriptionCompleted
+    | RealtimeServerEventConversationItemInputAudioTranscriptionDelta
+    | RealtimeServerEventConversationItemInputAudioTranscriptionFailed
+    | RealtimeServerEventConversationItemRetrieved
+    | RealtimeServerEventConversationItemTruncated
+    | RealtimeServerEventError
+    | RealtimeServerEventInputAudioBufferCleared
+    | RealtimeServerEventInputAudioBufferCommitted
+    | RealtimeServerEventInputAudioBufferDtmfEventReceived
+    | RealtimeServerEventInputAudioBufferSpeechStarted
+    | RealtimeServerEventInputAudioBufferSpeechStopped
+    | RealtimeServerEventRateLimitsUpdated
+    | RealtimeServerEventResponseAudioDelta
+    | RealtimeServerEventResponseAudioDone
+    | RealtimeServerEventResponseAudioTranscriptDelta
+    | RealtimeServerEventResponseAudioTranscriptDone
+    | RealtimeServerEventResponseContentPartAdded
+    | RealtimeServerEventResponseContentPartDone
+    | RealtimeServerEventResponseCreated
+    | RealtimeServerEventResponseDone
+    | RealtimeServerEventResponseFunctionCallArgumentsDelta
+    | RealtimeServerEventResponseFunctionCallArgumentsDone
+    | RealtimeServerEventResponseOutputItemAdded
+    | RealtimeServerEventResponseOutputItemDone
+    | RealtimeServerEventResponseTextDelta
+    | RealtimeServerEventResponseTextDone
+    | RealtimeServerEventSessionCreated
+    | RealtimeServerEventSessionUpdated
+    | RealtimeServerEventOutputAudioBufferStarted
+    | RealtimeServerEventOutputAudioBufferStopped
+    | RealtimeServerEventOutputAudioBufferCleared
+    | RealtimeServerEventConversationItemAdded
+    | RealtimeServerEventConversationItemDone
+    | RealtimeServerEventInputAudioBufferTimeoutTriggered
+    | RealtimeServerEventConversationItemInputAudioTranscriptionSegment
+    | RealtimeServerEventMCPListToolsInProgress
+    | RealtimeServerEventMCPListToolsCompleted
+    | RealtimeServerEventMCPListToolsFailed
+    | RealtimeServerEventResponseMCPCallArgumentsDelta
+    | RealtimeServerEventResponseMCPCallArgumentsDone
+    | RealtimeServerEventResponseMCPCallInProgress
+    | RealtimeServerEventResponseMCPCallCompleted
+    | RealtimeServerEventResponseMCPCallFailed
+    | UnknownObject
+)
+"""A realtime server event."""
 
 
 RealtimeTruncation: TypeAlias = (

@@ -60,6 +60,10 @@ __all__ = [
     "ResponseFormatJsonSchemaSchema",
     "ResponseFormatText",
     "StopConfiguration",
+    "TranscriptTextUsageDuration",
+    "TranscriptTextUsageTokens",
+    "TranscriptTextUsageTokensInputTokenDetails",
+    "TranscriptionLanguage",
     "Verbosity",
     "VoiceIdsOrCustomVoice",
     "VoiceIdsOrCustomVoiceOption2",
@@ -673,6 +677,62 @@ class ResponseFormatText(BaseModel):
     """
 
     type: Literal["text"]
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptTextUsageDuration(BaseModel):
+    """Usage statistics for models billed by audio input duration.
+
+    Attributes:
+        type: The type of the usage object. Always `duration` for this variant.
+        seconds: Duration of the input audio in seconds.
+    """
+
+    type: Literal["duration"]
+    seconds: float
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptTextUsageTokens(BaseModel):
+    """Usage statistics for models billed by token usage.
+
+    Attributes:
+        type: The type of the usage object. Always `tokens` for this variant.
+        input_tokens: Number of input tokens billed for this request.
+        output_tokens: Number of output tokens generated.
+        total_tokens: Total number of tokens used (input + output).
+        input_token_details: Details about the input tokens billed for this request.
+    """
+
+    type: Literal["tokens"]
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    input_token_details: TranscriptTextUsageTokensInputTokenDetails | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptTextUsageTokensInputTokenDetails(BaseModel):
+    """Details about the input tokens billed for this request.
+
+    Attributes:
+        text_tokens: Number of text tokens billed for this request.
+        audio_tokens: Number of audio tokens billed for this request.
+    """
+
+    text_tokens: int | None = None
+    audio_tokens: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TranscriptionLanguage(BaseModel):
+    """A language detected in transcribed audio.
+
+    Attributes:
+        code: The code of a language detected in the audio.
+    """
+
+    code: str
 
 
 @attrs.frozen(kw_only=True)
