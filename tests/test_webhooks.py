@@ -424,3 +424,28 @@ async def test_accepts_and_rejects_what_the_official_sdk_does(
     else:
         ours = True
     assert ours == theirs
+
+
+async def test_webhook_secret_option_is_used_and_redacted() -> None:
+    """`open_client(webhook_secret=...)` reaches `client.webhooks` and stays out of reprs."""
+    import base64
+    import hashlib
+    import hmac
+
+    import trio_openai
+    from trio_openai.testing import FakeOpenAI
+
+    raw = b"option-secret-bytes"
+    secret = "whsec_" + base64.b64encode(raw).decode()
+    payload = '{"id": "evt_1", "type": "batch.completed", "created_at": 1, "data": {"id": "b"}}'
+    stamp = str(int(NOW))
+    mac = hmac.new(raw, f"msg_1.{stamp}.{payload}".encode(), hashlib.sha256).digest()
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": stamp,
+        "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+    }
+    async with FakeOpenAI().client(webhook_secret=secret) as client:
+        client.webhooks.verify_signature(payload, headers)
+        assert secret not in repr(client.options)
+    assert issubclass(trio_openai.InvalidWebhookSignatureError, trio_openai.OpenAIError)

@@ -76,6 +76,9 @@ if _typing.TYPE_CHECKING:
     from ._routing import EndpointStatus as EndpointStatus
     from ._secrets import Secret as Secret
     from ._streaming import Stream as Stream
+    from ._uploads import CompletedUpload as CompletedUpload
+    from ._uploads import UploadProgress as UploadProgress
+    from ._webhooks import InvalidWebhookSignatureError as InvalidWebhookSignatureError
     from .realtime._connection import RealtimeConnection as RealtimeConnection
     from .realtime._errors import RealtimeConnectionClosed as RealtimeConnectionClosed
     from .realtime._settings import Keepalive as Keepalive
@@ -115,6 +118,9 @@ _LAZY = {
     "RetryPolicy": "._retry",
     "EndpointStatus": "._routing",
     "Secret": "._secrets",
+    "CompletedUpload": "._uploads",
+    "UploadProgress": "._uploads",
+    "InvalidWebhookSignatureError": "._webhooks",
     "Stream": "._streaming",
     "RealtimeConnection": ".realtime._connection",
     "RealtimeConnectionClosed": ".realtime._errors",
@@ -141,6 +147,7 @@ __all__ = [
     "Client",
     "ClientClosedError",
     "ClientOptions",
+    "CompletedUpload",
     "ConfigurationError",
     "ConflictError",
     "DEFAULT_TIMEOUT",
@@ -151,6 +158,7 @@ __all__ = [
     "HealthChanged",
     "HealthCheck",
     "InternalServerError",
+    "InvalidWebhookSignatureError",
     "Keepalive",
     "Layer",
     "LimiterStatus",
@@ -179,6 +187,7 @@ __all__ = [
     "StreamInterruptedError",
     "StreamedResponse",
     "UnprocessableEntityError",
+    "UploadProgress",
     "open_azure_client",
     "open_client",
 ]

@@ -20,8 +20,10 @@ and behaves as a plain client (see docs/reliability.md).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -297,6 +299,13 @@ def _timeout(value: float | httpx2.Timeout | None) -> httpx2.Timeout:
     return httpx2.Timeout(value, connect=min(value, 5.0))
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~30 ms; one verifying context serves every session.
+    # Verification stays on: this is httpx2's default context, made once.
+    return httpx2.create_ssl_context(trust_env=False)
+
+
 def _base_url(value: str | None, env: Mapping[str, str]) -> str:
     return check_base_url(value or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
 
@@ -322,6 +331,7 @@ async def open_client(
     rate_limit: RateLimit | None = None,
     health_check: HealthCheck | None = None,
     event_hooks: Sequence[EventHook] = (),
+    webhook_secret: str | Secret | None = None,
     _azure: AzureConfig | None = None,
 ) -> AsyncIterator[Client]:
     """Open a session with the OpenAI API (or any server that speaks it).
@@ -355,6 +365,8 @@ async def open_client(
             (default: never).
         event_hooks: Called with every reliability event (retry scheduled, breaker
             change, failover, health change, rate-limit wait).
+        webhook_secret: The ``whsec_...`` secret for ``client.webhooks`` (default
+            ``OPENAI_WEBHOOK_SECRET``, read when verifying).
 
     Raises:
         ConfigurationError: No usable API key, a malformed base URL, or both
@@ -363,6 +375,8 @@ async def open_client(
     if isinstance(api_key, str):
         # Rebound at once: no raw key in this frame's locals for a traceback to show.
         api_key = Secret(api_key)
+    if isinstance(webhook_secret, str):
+        webhook_secret = Secret(webhook_secret)
     env = os.environ
     organization = organization or env.get("OPENAI_ORG_ID") or None
     project = project or env.get("OPENAI_PROJECT_ID") or None
@@ -388,10 +402,11 @@ async def open_client(
         headers=dict(default_headers or {}),
         query=dict(default_query or {}),
         azure=primary.azure,
+        webhook_secret=webhook_secret,
     )
     owns_http = http_client is None
     http = http_client or httpx2.AsyncClient(
-        limits=DEFAULT_LIMITS, follow_redirects=False, trust_env=False
+        limits=DEFAULT_LIMITS, follow_redirects=False, trust_env=False, verify=_ssl_context()
     )
     # The block's own exception is caught inside the nursery and re-raised outside it,
     # so that `except NotFoundError:` around the block works: a nursery would wrap it

@@ -7,10 +7,12 @@ enter, so callers never need to import those libraries to catch ours::
     OpenAIError
     ├── ConfigurationError             bad client set-up (no key, malformed key, ...)
     ├── ClientClosedError              a request on a client whose session has ended
+    ├── InvalidWebhookSignatureError   a webhook delivery fails verification (_webhooks.py)
     └── APIError                       anything about one API call
         ├── APIConnectionError         the request did not get a complete answer
         │   ├── APITimeoutError        ... because a timeout expired
         │   ├── StreamInterruptedError ... a stream ended before its terminal marker
+        │   ├── RealtimeConnectionClosed   a realtime websocket closed (realtime/)
         │   └── CircuitOpenError       ... because no endpoint's circuit breaker lets it through
         ├── RateLimitWaitError         the client's own rate limiter refused to wait
         ├── APIResponseValidationError the answer does not fit the schema

@@ -48,6 +48,7 @@ class ClientOptions:
         headers: Headers sent with every call.
         query: Query parameters sent with every call.
         azure: Set for Azure OpenAI: ``api-key`` header, deployment URLs, ``api-version``.
+        webhook_secret: The secret `Client.webhooks` verifies signatures with.
     """
 
     base_url: str
@@ -59,3 +60,4 @@ class ClientOptions:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     query: Mapping[str, object] = attrs.field(factory=dict)
     azure: AzureConfig | None = None
+    webhook_secret: Secret | None = attrs.field(default=None, repr=False)
