@@ -134,9 +134,8 @@ def _asks_to_stream(request: Any) -> bool:
 
 def check(operations: list[SpecOperation]) -> tuple[list[tuple[SpecOperation, str]], list[str]]:
     """(operation, implementing method) for each covered operation, and the problems."""
-    from trio_openai.resources._operations import OPERATIONS
-
     from trio_openai._endpoint import StreamEndpoint
+    from trio_openai.resources._operations import OPERATIONS
 
     root = _tree()
     covered: list[tuple[SpecOperation, str]] = []
