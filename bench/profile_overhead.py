@@ -9,9 +9,9 @@ Three views, against the local server (``_server.py``, another process):
    does in its place.
 2. Ablation: the real loop (as in ``overhead.py``) with one part of our
    pipeline switched off at a time: the retry loop (``max_retries=0``), the
-   typed decode (``json.loads`` only, patched in this process), and a sketch of
-   a leaner ``send_spec`` (`_prototype_send_spec`, patched in this process:
-   the library is not changed); what each saves end to end.
+   typed decode (``json.loads`` only, patched in this process: the library is
+   not changed); what each saves end to end. (The leaner send path this
+   ablation once sketched is now the client's own.)
 3. With ``--sample``, a sampling profile: pyinstrument (wall clock, 1 ms
    interval) over a loop of real calls, for the floor and for us; time waiting
    in epoll is excluded.
@@ -118,17 +118,17 @@ async def stages(port: int) -> list[list[str]]:
             "descriptor makes a BoundEndpoint per access",
         )
 
+        builder = _build.RequestBuilder(http, options)
+
         async def ours_build() -> httpx2.Request:
-            return await _build.build_request(http, options, spec)
+            return await builder.build(spec, accept="application/json")
 
         row(
             "build the httpx2.Request",
             await _abest(ours_build),
             _best(lambda: raw.build_request("POST", url, json=payload, headers={"a": "b"})),
-            "_build.build_request vs httpx2 build_request(json=...)",
+            "_build.RequestBuilder.build vs httpx2 build_request(json=...)",
         )
-        row("  of which: headers incl. uuid4 idempotency key",
-            _best(lambda: _build._headers(options, spec, "application/json")), None)  # fmt: skip
         row("  of which: uuid.uuid4()", _best(lambda: str(uuid.uuid4())), None)
         row(
             "  of which: to_jsonable + json.dumps",
@@ -140,12 +140,6 @@ async def stages(port: int) -> list[list[str]]:
             _best(lambda: json.dumps(payload).encode()),
         )
         request = await ours_build()
-        row(
-            "log URL: str(request.url.copy_with(query=None))",
-            _best(lambda: str(request.url.copy_with(query=None))),
-            None,
-            "_pipeline.send_spec, every call",
-        )
 
         async def attempt() -> int:
             return 1
@@ -153,9 +147,9 @@ async def stages(port: int) -> list[list[str]]:
         policy = options.retry
         row(
             "retry loop around one successful attempt",
-            await _abest(lambda: _retry.run_with_retries(policy, attempt, method="POST", url=url)),
+            await _abest(lambda: _retry.run_with_retries(policy, attempt)),
             None,
-            "stamina.retry_context",
+            "first attempt outside stamina's loop",
         )
         response = httpx2.Response(200, content=COMPLETION_BYTES, request=request)
         row(
@@ -174,76 +168,6 @@ async def stages(port: int) -> list[list[str]]:
 # -- ablation: the real loop with parts of our pipeline switched off -----------------------
 
 
-def _prototype_send_spec() -> Callable[..., Awaitable[Any]]:
-    """A sketch of a leaner `_pipeline.send_spec`, to measure what the suggestions save.
-
-    Success path only (it re-raises on the first error: not a replacement). It
-    (a) makes the first attempt outside the stamina loop, (b) takes the log URL
-    as ``base_url + path`` instead of re-parsing the request URL, and (c) builds
-    the ``httpx2.Request`` directly, with a cached ``httpx2.URL`` and headers
-    merged once per client, and ``json.dumps(default=...)`` instead of walking
-    the body with ``to_jsonable``.
-    """
-    import functools
-    import uuid
-
-    from trio_openai._build import _USER_AGENT
-    from trio_openai._converter import unstructure
-    from trio_openai._decode import error_body
-    from trio_openai._errors import status_error
-    from trio_openai._pipeline import Outcome
-    from trio_openai._send import read_body
-
-    parse_url = functools.lru_cache(maxsize=256)(httpx2.URL)
-    static: dict[tuple[int, str], list[tuple[str, str]]] = {}
-    dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=unstructure).encode
-
-    def headers_for(http: httpx2.AsyncClient, options: Any, accept: str) -> list[tuple[str, str]]:
-        key = (id(options), accept)
-        cached = static.get(key)
-        if cached is None:
-            merged = dict(http.headers)
-            merged.update(
-                {
-                    "accept": accept,
-                    "user-agent": _USER_AGENT,
-                    "authorization": f"Bearer {options.api_key.get_secret_value()}",
-                }
-            )
-            cached = static[key] = list(merged.items())
-        return cached
-
-    async def send_spec(
-        http: httpx2.AsyncClient,
-        send: Any,
-        options: Any,
-        spec: Any,
-        *,
-        read: bool = True,
-        accept: str = "application/json",
-    ) -> Any:
-        url = options.base_url + spec.path
-        headers = [
-            *headers_for(http, options, accept),
-            ("idempotency-key", f"trio-openai-{uuid.uuid4()}"),
-            ("content-type", "application/json"),
-        ]
-        request = httpx2.Request(
-            spec.method,
-            parse_url(url),
-            headers=headers,
-            content=dumps(spec.body).encode(),
-            extensions={"timeout": options.timeout.as_dict()},
-        )
-        response = await send(request)
-        if response.status_code >= 400:
-            raise status_error(response, error_body(await read_body(response)))
-        content = await read_body(response) if read else None
-        return Outcome(response, content, 0)
-
-    return send_spec
-
-
 async def ablation(port: int, requests: int, rounds: int) -> list[list[str]]:
     """End-to-end CPU per request of our client with one part removed at a time."""
     from trio_openai import _client
@@ -253,8 +177,6 @@ async def ablation(port: int, requests: int, rounds: int) -> list[list[str]]:
 
     def untyped(content: bytes, tp: Any, response: Any) -> Any:
         return json.loads(content)
-
-    prototype = _prototype_send_spec()
 
     async with (
         trio_openai.open_client(api_key=KEY, base_url=base) as client,
@@ -275,7 +197,6 @@ async def ablation(port: int, requests: int, rounds: int) -> list[list[str]]:
             "trio_openai (default)": (ours(client), {}),
             "  max_retries=0 (no stamina loop)": (ours(no_retry), {}),
             "  untyped decode (json.loads only)": (ours(client), {"decode_json": untyped}),
-            "  prototype send_spec (a+b+c, see source)": (ours(client), {"send_spec": prototype}),
         }
         originals = {name: getattr(_client, name) for name in ("decode_json", "send_spec")}
 
