@@ -26,7 +26,7 @@ from ._options import AzureConfig, ClientOptions
 from ._request import RequestSpec, merge_query
 from ._types import NotGiven
 
-__all__ = ["RequestBuilder", "new_idempotency_key", "to_jsonable"]
+__all__ = ["RequestBuilder", "client_headers", "new_idempotency_key", "to_jsonable"]
 
 _USER_AGENT = "trio-openai/0.1"
 # Azure serves these routes below /deployments/{deployment}.
@@ -59,6 +59,25 @@ def to_jsonable(value: object) -> object:
     return unstructure(value)
 
 
+def client_headers(options: ClientOptions) -> dict[str, str]:
+    """The headers every call of a client sends (HTTP and realtime): identity, auth, defaults.
+
+    Names are lower-case, so that a caller's header replaces ours whatever its case.
+    """
+    headers = {"user-agent": _USER_AGENT}
+    key = options.api_key.get_secret_value()
+    if options.azure is not None:
+        headers["api-key"] = key
+    else:
+        headers["authorization"] = f"Bearer {key}"
+    if options.organization:
+        headers["openai-organization"] = options.organization
+    if options.project:
+        headers["openai-project"] = options.project
+    headers.update({k.lower(): v for k, v in options.headers.items()})
+    return headers
+
+
 @final
 @attrs.define(eq=False)
 class RequestBuilder:
@@ -86,17 +105,7 @@ class RequestBuilder:
         options = self.options
         # Lower-case names, so that a caller's header replaces ours whatever its case.
         headers = {k.lower(): v for k, v in self.http.headers.items()}
-        headers["user-agent"] = _USER_AGENT
-        key = options.api_key.get_secret_value()
-        if options.azure is not None:
-            headers["api-key"] = key
-        else:
-            headers["authorization"] = f"Bearer {key}"
-        if options.organization:
-            headers["openai-organization"] = options.organization
-        if options.project:
-            headers["openai-project"] = options.project
-        headers.update({k.lower(): v for k, v in options.headers.items()})
+        headers.update(client_headers(options))
         self._headers = headers
         self._timeout = options.timeout.as_dict()
         http = self.http

@@ -36,6 +36,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import trio
 
+from .._build import client_headers
 from .._errors import APIConnectionError, APIError, APITimeoutError, status_error
 from .._request import merge_query
 
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["StreamOpener", "Target", "open_websocket", "realtime_target", "rejection"]
 
-_USER_AGENT: Final = "trio-openai/0.1"
 _SCHEMES: Final = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 
 
@@ -117,17 +117,7 @@ def realtime_target(
         (scheme, parts.netloc, parts.path + "/realtime", urlencode(pairs, quote_via=quote), "")
     )
 
-    headers: dict[str, str] = {"user-agent": _USER_AGENT}
-    key = options.api_key.get_secret_value()
-    if azure is not None:
-        headers["api-key"] = key
-    else:
-        headers["authorization"] = f"Bearer {key}"
-    if options.organization:
-        headers["openai-organization"] = options.organization
-    if options.project:
-        headers["openai-project"] = options.project
-    headers.update({k.lower(): v for k, v in options.headers.items()})
+    headers = client_headers(options)
     if beta:
         headers["openai-beta"] = "realtime=v1"
     headers.update({k.lower(): v for k, v in (extra_headers or {}).items()})
