@@ -35,6 +35,7 @@ from trio_openai.resources.images import Images
 from trio_openai.resources.models import Models
 from trio_openai.resources.realtime import Calls
 from trio_openai.resources.responses import InputItems, Responses
+from trio_openai.resources.videos import Videos
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO.parent / "shared/openapi/openai-openapi.yaml"
@@ -607,6 +608,23 @@ def test_multipart_upload_puts_the_file_in_files() -> None:
     assert spec.body == {"purpose": "batch"}
     edit = _build(Images.edit, image=[b"a", b"b"], prompt="p")
     assert edit.files == {"image": [b"a", b"b"]}
+
+
+def test_file_or_reference_field_sends_a_reference_as_json() -> None:
+    """`videos.extend(video=...)`: a reference is the JSON body, a file is multipart."""
+    from trio_openai.types.videos import VideoReferenceInputParam
+
+    as_json = _build(Videos.extend, video={"id": "video_123"}, prompt="p", seconds="4")
+    assert as_json.files is None
+    assert as_json.body == {"prompt": "p", "seconds": "4", "video": {"id": "video_123"}}
+    ref = VideoReferenceInputParam(id="video_123")
+    typed = _build(Videos.extend, video=ref, prompt="p", seconds="4")
+    assert typed.files is None
+    assert typed.body == {"prompt": "p", "seconds": "4", "video": ref}
+    upload = _build(Videos.extend, video=b"mp4", prompt="p", seconds="4")
+    assert upload.files == {"video": b"mp4"}
+    assert upload.body == {"prompt": "p", "seconds": "4"}
+    assert _build(Videos.create, prompt="p").files == {}
 
 
 def test_typed_form_parts_carry_their_content_type() -> None:

@@ -489,8 +489,15 @@ class ResourcesWriter:
         body: list[str] = []
         if op.stream is not None and not stream:
             body += self._refuse_stream(op, dotted, used)
+        # A file-or-reference field: its reference class is checked at run time.
+        reference = next((p for p in params if p.reference is not None), None)
+        reference_names: set[str] = set()
+        if reference is not None:
+            assert reference.reference is not None
+            reference_class = self.types.render(reference.reference, reference_names)
+            used.update(reference_names)
         lazy: dict[str, set[str]] = {}
-        for n in sorted(result_names):
+        for n in sorted(result_names | reference_names):
             lazy.setdefault(self._types_module(n), set()).add(n)
         if result_expr == "BinaryResponse":
             lazy.setdefault(".._response", set()).add("BinaryResponse")
@@ -554,6 +561,29 @@ class ResourcesWriter:
             fields.append(f'"{switch_key}": {switch_text}')
         if fields:
             runtime.add("body_of")
+
+        if reference is not None:
+            if stream or item_expr is not None or op.result_kind != "json":
+                msg = f"{op.operation_id}: a file-or-reference field on a non-JSON operation"
+                raise ValueError(msg)
+            # A reference object, not a file: the spec's `application/json` body.
+            used.add("Mapping")
+            json_fields = [*fields, f'"{reference.json_name}": {reference.py_name}']
+            json_args = [
+                *request_args,
+                f"body=body_of({{{', '.join(json_fields)}}})",
+                "files=None",
+                *(f"{a}={a}" for a in STANDARD_ARGS),
+            ]
+            runtime.add("body_of")
+            body += [
+                f"        if isinstance({reference.py_name}, (Mapping, {reference_class})):",
+                "            # A reference object, not a file: sent as the JSON body.",
+                f"            return RequestSpec({', '.join(json_args)})",
+            ]
+            if fields:
+                request_args.append(f"body=body_of({{{', '.join(fields)}}})")
+        elif fields:
             request_args.append(f"body=body_of({{{', '.join(fields)}}})")
 
         files = [p for p in params if p.location in ("file", "part")]
@@ -632,6 +662,9 @@ class ResourcesWriter:
         if p.location == "file":
             used.add("FileInput")
             t = "FileInput"
+            if p.reference is not None:
+                used.update(("Mapping", "Any"))
+                t = f"FileInput | {self.types.render(p.reference, used)} | Mapping[str, Any]"
             if p.binary == "many":
                 used.add("builtins")  # `list` may be a method name in the class body
                 t = "FileInput | builtins.list[FileInput]"

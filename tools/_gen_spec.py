@@ -61,6 +61,9 @@ class Param:
     binary: str | None = None  # file parameters: "one" or "many"
     deep: bool = False  # an object in the query, sent as `name[key]=value`
     content_type: str | None = None  # a `part`: its multipart content type
+    # A file field that may also be a reference object (`oneOf` [binary, object]) on an
+    # operation that also takes an `application/json` body: the object's type.
+    reference: TypeExpr | None = None
 
 
 @dataclass
@@ -272,6 +275,21 @@ def _is_object_type(model: SchemaModel, t: TypeExpr) -> bool:
     return False
 
 
+def _reference_type(model: SchemaModel, prop: dict[str, Any], ctx: str) -> TypeExpr | None:
+    """The object member of a file-or-reference field (``oneOf`` [binary, object])."""
+    prop = model.deref(prop)
+    members = [m for key in ("oneOf", "anyOf") for m in prop.get(key, ())]
+    objects = [
+        m
+        for m in members
+        if model.binary_kind(m) is None
+        and (model.deref(m).get("type") == "object" or model.deref(m).get("properties"))
+    ]
+    if len(objects) != 1 or len(objects) == len(members):
+        return None
+    return model.type_of(objects[0], ctx, ctx)
+
+
 def build_operation(
     model: SchemaModel,
     operation_id: str,
@@ -365,11 +383,19 @@ def build_operation(
         elif schema.get("properties"):
             fields = model.fields_of(schema, pascal(operation_id) + "Body", operation_id)
         out.multipart = media == "multipart/form-data"
+        raw_props: dict[str, Any] = {}
+        if out.multipart and "application/json" in body_content:
+            raw_props = model.merged_properties(model.deref(schema))[0]
         for f in fields:
             location = "body"
             content_type = None
+            reference = None
             if out.multipart and f.binary:
                 location = "file"
+                if f.binary == "one" and f.json_name in raw_props:
+                    reference = _reference_type(
+                        model, raw_props[f.json_name], pascal(operation_id) + pascal(f.json_name)
+                    )
             elif out.multipart and f.json_name in encoding:
                 location, content_type = "part", encoding[f.json_name].get("contentType")
             out.params.append(
@@ -383,8 +409,14 @@ def build_operation(
                     deprecated=f.deprecated,
                     binary=f.binary,
                     content_type=content_type,
+                    reference=reference,
                 )
             )
+        references = [p for p in out.params if p.reference is not None]
+        uploads = [p for p in out.params if p.location in ("file", "part")]
+        if references and len(uploads) > 1:
+            msg = f"{operation_id}: a file-or-reference field next to other multipart parts"
+            raise ValueError(msg)
 
     if list_item is not None:
         query = {p.json_name for p in out.params if p.location == "query"}

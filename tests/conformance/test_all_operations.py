@@ -227,21 +227,10 @@ async def test_operation_succeeds_and_decodes(synth: Synthesizer, prism_url: str
 
 # Multipart fields that the spec lets be a file or a reference object (`oneOf` of a
 # binary string and an object), on operations that also take an `application/json`
-# body for the reference form. The official SDK accepts both (`video: FileTypes |
-# VideoReferenceInputParam`); trio_openai types them `FileInput` and refuses a mapping.
-_REFERENCE_BUG = (
-    "client bug: a file-or-reference multipart field is typed `FileInput` only; a"
-    " reference mapping raises TypeError in `_files.read_file_input` instead of being"
-    " sent as the spec's application/json body"
-)
+# body for the reference form. As the official SDK (`video: FileTypes |
+# VideoReferenceInputParam`), trio_openai takes both: a reference is sent as JSON.
 FILE_OR_REFERENCE = [
-    pytest.param(
-        op,
-        field,
-        id=f"{op}-{field}",
-        # (no `raises=`: pytest-trio hands pytest the TypeError inside an ExceptionGroup)
-        marks=pytest.mark.xfail(strict=True, reason=_REFERENCE_BUG),
-    )
+    pytest.param(op, field, id=f"{op}-{field}")
     for op, field in [
         ("createVideo", "input_reference"),
         ("CreateVideoEdit", "video"),

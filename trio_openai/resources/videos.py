@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .._endpoint import endpoint, list_endpoint
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
@@ -19,9 +20,11 @@ if TYPE_CHECKING:
     from ..types.shared import OrderEnum
     from ..types.videos import (
         DeletedVideoResource,
+        ImageRefParam2,
         VideoCharacterResource,
         VideoContentVariant,
         VideoModel,
+        VideoReferenceInputParam,
         VideoResource,
         VideoSeconds,
         VideoSize,
@@ -90,7 +93,7 @@ class Videos(Resource):
         *,
         prompt: str,
         model: VideoModel | NotGiven = NOT_GIVEN,
-        input_reference: FileInput | NotGiven = NOT_GIVEN,
+        input_reference: FileInput | ImageRefParam2 | Mapping[str, Any] | NotGiven = NOT_GIVEN,
         seconds: VideoSeconds | NotGiven = NOT_GIVEN,
         size: VideoSize | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -118,8 +121,29 @@ class Videos(Resource):
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
         # Imported here, not at the top: importing resources never imports types.
-        from ..types.videos import VideoResource
+        from ..types.videos import ImageRefParam2, VideoResource
 
+        if isinstance(input_reference, (Mapping, ImageRefParam2)):
+            # A reference object, not a file: sent as the JSON body.
+            return RequestSpec(
+                method="POST",
+                path="/videos",
+                result=VideoResource,
+                body=body_of(
+                    {
+                        "prompt": prompt,
+                        "model": model,
+                        "seconds": seconds,
+                        "size": size,
+                        "input_reference": input_reference,
+                    }
+                ),
+                files=None,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            )
         upload_files: dict[str, FileInput | list[FileInput]] = {}
         if not isinstance(input_reference, NotGiven):
             upload_files["input_reference"] = input_reference
@@ -211,7 +235,7 @@ class Videos(Resource):
     def edit(
         self,
         *,
-        video: FileInput,
+        video: FileInput | VideoReferenceInputParam | Mapping[str, Any],
         prompt: str,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -231,8 +255,21 @@ class Videos(Resource):
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
         # Imported here, not at the top: importing resources never imports types.
-        from ..types.videos import VideoResource
+        from ..types.videos import VideoReferenceInputParam, VideoResource
 
+        if isinstance(video, (Mapping, VideoReferenceInputParam)):
+            # A reference object, not a file: sent as the JSON body.
+            return RequestSpec(
+                method="POST",
+                path="/videos/edits",
+                result=VideoResource,
+                body=body_of({"prompt": prompt, "video": video}),
+                files=None,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            )
         return RequestSpec(
             method="POST",
             path="/videos/edits",
@@ -249,7 +286,7 @@ class Videos(Resource):
     def extend(
         self,
         *,
-        video: FileInput,
+        video: FileInput | VideoReferenceInputParam | Mapping[str, Any],
         prompt: str,
         seconds: VideoSeconds,
         extra_headers: Headers | None = None,
@@ -272,8 +309,21 @@ class Videos(Resource):
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
         # Imported here, not at the top: importing resources never imports types.
-        from ..types.videos import VideoResource
+        from ..types.videos import VideoReferenceInputParam, VideoResource
 
+        if isinstance(video, (Mapping, VideoReferenceInputParam)):
+            # A reference object, not a file: sent as the JSON body.
+            return RequestSpec(
+                method="POST",
+                path="/videos/extensions",
+                result=VideoResource,
+                body=body_of({"prompt": prompt, "seconds": seconds, "video": video}),
+                files=None,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+            )
         return RequestSpec(
             method="POST",
             path="/videos/extensions",
