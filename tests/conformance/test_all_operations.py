@@ -22,8 +22,10 @@ invalid calls (a required field of another JSON type, ``null`` or an unknown enu
 through ``extra_body``, or a required query parameter of the wrong type through
 ``extra_query``) and expects `UnprocessableEntityError`.
 
-Operations that cannot pass are ``xfail(strict=True)`` with the reason (`XFAIL`,
-`FILE_OR_REFERENCE`); docs/dev/ci.md lists them.
+Four eval operations get the spec's own example back, which contradicts its schema
+(`SPEC_EXAMPLE_BROKEN`): for them the test asserts the client refuses it, naming the
+field. Operations that cannot pass at all would be ``xfail(strict=True)`` with the reason
+(`XFAIL`, empty now).
 """
 
 from __future__ import annotations
@@ -73,20 +75,25 @@ def _row(operation_id: str) -> Row:
     return next(r for r in ROWS if r.operation_id == operation_id)
 
 
-# Operations whose call cannot pass against Prism, each with the precise reason. Every
-# one is `xfail(strict=True)`: it fails the suite the day it starts passing.
+# Operations whose valid call gets an answer that contradicts the spec's own schema; the
+# test asserts that the client refuses it with an error naming the bad field.
 _EVAL_EXAMPLE = (
     "spec example contradicts its schema: EvalCustomDataSourceConfig.schema is"
     " `type: object`, its `example` a string (JSON text with a trailing comma); Prism"
     " answers that example, and the client rightly refuses a string for an object"
     " (`$.data_source_config.schema: expected object`)"
 )
-XFAIL: dict[str, str] = {
+SPEC_EXAMPLE_BROKEN: dict[str, str] = {
     "listEvals": _EVAL_EXAMPLE,
     "createEval": _EVAL_EXAMPLE,
     "getEval": _EVAL_EXAMPLE,
     "updateEval": _EVAL_EXAMPLE,
 }
+
+
+# Operations whose call cannot pass against Prism, each with the precise reason. Every
+# one is `xfail(strict=True)`: it fails the suite the day it starts passing. (None now.)
+XFAIL: dict[str, str] = {}
 
 
 def _param(row: Row) -> Any:
@@ -202,6 +209,14 @@ async def test_operation_succeeds_and_decodes(synth: Synthesizer, prism_url: str
             assert entry.stream is not None, f"{row.operation_id} streams but has no twin"
             assert isinstance(_static(client, entry.stream), StreamEndpoint), entry.stream
         kwargs = synth.arguments(row.method, row.path, inspect.signature(bound._build))
+        if row.operation_id in SPEC_EXAMPLE_BROKEN:
+            # The request is valid (Prism answers 2xx), but the answer is the spec's own
+            # example, which contradicts its schema: the client must refuse it, by path.
+            with pytest.raises(trio_openai.APIResponseValidationError) as info:
+                await bound(**kwargs)
+            assert 200 <= info.value.status_code < 300
+            assert info.value.path.endswith("data_source_config.schema"), info.value.path
+            return
         promised = _promised(bound)
         where = f"client.{entry.python}"
         if isinstance(bound, BoundListEndpoint):
