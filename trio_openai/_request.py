@@ -29,7 +29,6 @@ __all__ = [
     "form_part",
     "path_param",
     "query_of",
-    "reject_stream",
 ]
 
 T = TypeVar("T")
@@ -180,20 +179,6 @@ def form_part(value: object, content_type: str) -> tuple[None, bytes, str]:
 
     text = json.dumps(to_jsonable(value), separators=(",", ":"), ensure_ascii=False)
     return None, text.encode(), content_type
-
-
-def reject_stream(stream: object, method: str) -> None:
-    """Refuse ``stream=True`` on a non-streaming method, pointing to the streaming one.
-
-    Raises:
-        TypeError: *stream* is true.
-    """
-    if stream is True:
-        msg = (
-            f"{method}() does not stream; use {method.rsplit('.', 1)[0]}.stream(...) "
-            "as `async with ... as stream:` to receive events"
-        )
-        raise TypeError(msg)
 
 
 QueryPairs = list[tuple[str, str | int | float | bool | None]]
