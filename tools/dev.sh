@@ -2,6 +2,9 @@
 # The two commands of the README, from a fresh clone:
 #   bash tools/dev.sh demo    # set up .venv if needed, then run the demo
 #   bash tools/dev.sh test    # set up .venv (and Prism, when npm exists), then run the tests
+# and, for CI and maintainers:
+#   bash tools/dev.sh docs     # build the documentation site with warnings as errors
+#   bash tools/dev.sh package  # build wheel + sdist, install each in a fresh venv, smoke-test
 # Extra arguments go to the demo or to pytest. Set-up is skipped when .venv is current.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +20,10 @@ setup() {
     fi
     if command -v uv >/dev/null 2>&1; then
         [ -x .venv/bin/python ] || uv venv --quiet .venv
-        uv pip install --quiet -p .venv/bin/python -e '.[dev,bench]'
+        uv pip install --quiet -p .venv/bin/python -e '.[dev,bench,docs]'
     else
         [ -x .venv/bin/python ] || python3 -m venv .venv
-        .venv/bin/python -m pip install --quiet -e '.[dev,bench]'
+        .venv/bin/python -m pip install --quiet -e '.[dev,bench,docs]'
     fi
     touch "$stamp"
 }
@@ -42,8 +45,18 @@ case "$cmd" in
         fi
         exec .venv/bin/python -m pytest "$@"
         ;;
+    docs)
+        # The documentation site, warnings as errors (CI runs this).
+        setup
+        exec .venv/bin/python -m mkdocs build --strict --site-dir "${SITE_DIR:-site}" "$@"
+        ;;
+    package)
+        # Build the wheel and sdist, install each into a fresh venv, run the smoke test.
+        setup
+        exec bash tools/package_smoke.sh "$@"
+        ;;
     *)
-        echo "usage: bash tools/dev.sh demo|test [args...]" >&2
+        echo "usage: bash tools/dev.sh demo|test|docs|package [args...]" >&2
         exit 2
         ;;
 esac
