@@ -120,14 +120,14 @@ class PCM16Chunker:
 class AudioCollector:
     """Gathers a response's audio deltas into PCM16 bytes (and WAV files).
 
-    ::
-
-        audio = AudioCollector()
-        async for event in conn:
-            audio.feed(event)               # keeps response.output_audio.delta events
-            if event.type == "response.done":
-                break
-        await audio.save_wav("reply.wav")
+    ```python
+    audio = AudioCollector()
+    async for event in conn:
+        audio.feed(event)               # keeps response.output_audio.delta events
+        if event.type == "response.done":
+            break
+    await audio.save_wav("reply.wav")
+    ```
 
     Args:
         sample_rate: The sample rate of the output audio (24 kHz for ``audio/pcm``).
