@@ -56,18 +56,21 @@ class DocsWriter:
             "resource; each method shows its call, its HTTP route and operationId, its "
             "arguments and what it gives.",
             "",
-            "- `await client.x.create(...)` makes one call and gives its decoded result.",
+            "- `await client.x.create(...)` makes one call and gives its decoded result; "
+            "`.with_raw_response(...)` gives it with its HTTP metadata (status, headers, "
+            "request id), `.with_streaming_response(...)` with its body unread "
+            "([calls and results](../guide/calls.md)).",
             "- `client.x.list(...)` gives an `AsyncPaginator`: `await` it for the first `Page`, "
-            "`async for` it for every item, page after page.",
+            "`async for` it for every item, page after page; `.with_raw_response(...)` gives "
+            "the first page's HTTP response.",
             "- `async with client.x.stream(...) as events:` opens an event stream (`Stream`) "
-            "to iterate.",
-            "- Every method also has `.with_raw_response(...)` (status, headers, request id) "
-            "and `.with_streaming_response(...)` (the body unread).",
+            "to iterate ([streams](../guide/streams.md)).",
             "",
-            "Names follow the official Python SDK's resource tree (rule and exceptions: "
-            "`tools/_gen_names.py`, `docs/dev/generator-status.md`). Types are in "
-            "`trio_openai.types`. The administration API (`client.admin.organization`) "
-            "needs an organization admin API key; the Assistants API (`client.beta.assistants`, "
+            "Names follow the official Python SDK's resource tree (the rule and its exceptions "
+            "are in `tools/_gen_names.py` and [generator status](../dev/generator-status.md)). "
+            "Types are in `trio_openai.types`. The administration API "
+            "(`client.admin.organization`) needs an organization admin API key; "
+            "the Assistants API (`client.beta.assistants`, "
             "`client.beta.threads`) is deprecated upstream but still served; "
             "`client.beta.responses` is the spec's `?beta=true` variant of the Responses API.",
             "",
