@@ -9,6 +9,8 @@ naming rules. The pages are regenerated and checked with the code
 
 from __future__ import annotations
 
+import re
+
 from _gen_names import RESOURCE_MIXINS, ROOT_PROPERTIES
 from _gen_resources import STANDARD_ARGS, Node, ResourcesWriter
 from _gen_spec import Operation
@@ -81,7 +83,9 @@ class DocsWriter:
             count = sum(len(_methods(n)) for n in _nodes(root))
             lines.append(f"| `client.{name}` | {count} | [{name}.md]({name}.md) |")
         lines += ["", "Hand-written, not generated from the spec:", ""]
-        lines.extend(f"- `client.{name}`: {prop.doc}" for name, prop in ROOT_PROPERTIES.items())
+        lines.extend(
+            f"- `client.{name}`: {_link_docs(prop.doc)}" for name, prop in ROOT_PROPERTIES.items()
+        )
         for path, mixins in RESOURCE_MIXINS.items():
             for mixin in mixins:
                 lines.extend(
@@ -168,6 +172,11 @@ class DocsWriter:
         standard = ", ".join(f"`{a}`" for a in STANDARD_ARGS)
         out.append(f"Also takes {standard}. Gives {gives}.")
         return out
+
+
+def _link_docs(text: str) -> str:
+    """Turn the ``docs/<page>.md`` a docstring names into a link from ``docs/api/``."""
+    return re.sub(r"\bdocs/([\w/-]+\.md)\b", r"[\1](../\1)", text)
 
 
 def _see(page: str | None, module: str) -> str:
