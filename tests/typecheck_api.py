@@ -134,3 +134,51 @@ async def typed_realtime(client: trio_openai.Client) -> None:
     except trio_openai.RealtimeConnectionClosed as closed:
         code: int = closed.close_code
         del code
+
+
+def typed_sync_calls(client: trio_openai.SyncClient) -> None:
+    chat = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}]
+    )
+    assert_type(chat, ChatCompletion)
+
+    with client.chat.completions.stream(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}]
+    ) as stream:
+        assert_type(stream, trio_openai.SyncStream[ChatCompletionChunk])
+        for chunk in stream:
+            assert_type(chunk, ChatCompletionChunk)
+
+    raw = client.chat.completions.create.with_raw_response(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}]
+    )
+    assert_type(raw.parse(), ChatCompletion)
+
+    page = client.models.list()
+    for model in page:
+        model_id: str = model.id
+        del model_id
+
+    speech = client.audio.speech.create(model="gpt-4o-mini-tts", voice="alloy", input="x")
+    assert_type(speech, trio_openai.SyncBinaryResponse)
+    speech.write_to_file("x.mp3")
+
+    done = client.uploads.upload_file("train.jsonl", purpose="fine-tune")
+    assert_type(done, trio_openai.CompletedUpload)
+
+    with client.realtime.connect(model="gpt-realtime") as conn:
+        assert_type(conn, trio_openai.SyncRealtimeConnection)
+        event_id: str = conn.session.update(session={"type": "realtime"})
+        conn.conversation.item.create(item={"type": "message", "role": "user", "content": []})
+        del event_id
+        for event in conn:
+            del event
+            break
+
+    view = client.with_options(max_retries=0)
+    assert_type(view, trio_openai.SyncClient)
+
+
+def typed_sync_constructor() -> None:
+    with trio_openai.SyncClient(api_key="sk-x", max_retries=1) as client:
+        assert_type(client, trio_openai.SyncClient)

@@ -183,7 +183,7 @@ class ResourcesWriter:
 
     def write_root(self, roots: dict[str, Node], header: str) -> str:
         lines = [
-            "class RootResources(ResourceTree):",
+            "class RootResources(ResourceTree[M]):",
             '    """The top of the API tree: ``client.chat``, ``client.files``, ..."""',
             "",
             "    __slots__ = ()",
@@ -204,9 +204,9 @@ class ResourcesWriter:
                 prop = extra[name]
                 lines += [
                     "    @property",
-                    f"    def {name}(self) -> {prop.name}:",
+                    f"    def {name}(self) -> {prop.name}[M]:",
                     f'        """{prop.doc}"""',
-                    f'        child: {prop.name} = self._child("{name}", ".{prop.module}", '
+                    f'        child: {prop.name}[M] = self._child("{name}", ".{prop.module}", '
                     f'"{prop.name}")',
                     "        return child",
                 ]
@@ -220,7 +220,7 @@ class ResourcesWriter:
                 "",
                 "from typing import TYPE_CHECKING",
                 "",
-                "from .._resource import ResourceTree",
+                "from .._resource import M, ResourceTree",
                 "",
                 "if TYPE_CHECKING:",
                 *sorted(tc),
@@ -284,9 +284,9 @@ class ResourcesWriter:
     def _child_property(self, name: str, node: Node) -> list[str]:
         return [
             "    @property",
-            f"    def {name}(self) -> {node.class_name}:",
+            f"    def {name}(self) -> {node.class_name}[M]:",
             f'        """The ``{node.dotted}`` methods."""',
-            f"        child: {node.class_name} = self._child(",
+            f"        child: {node.class_name}[M] = self._child(",
             f'            "{name}", ".resources.{node.module}", "{node.class_name}"',
             "        )",
             "        return child",
@@ -314,7 +314,9 @@ class ResourcesWriter:
         imports.append(f"from typing import {', '.join(typing_names)}")
         imports.append("")
         decorators = sorted(
-            n for n in ("endpoint", "list_endpoint", "stream_endpoint") if n in runtime
+            n
+            for n in ("binary_endpoint", "endpoint", "list_endpoint", "stream_endpoint")
+            if n in runtime
         )
         if decorators:
             imports.append(f"from .._endpoint import {', '.join(decorators)}")
@@ -334,7 +336,7 @@ class ResourcesWriter:
         )
         if req:
             imports.append(f"from .._request import {', '.join(req)}")
-        imports.append("from .._resource import Resource")
+        imports.append("from .._resource import M, Resource")
         imports.append("from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query")
         # Hand-written bases (RESOURCE_MIXINS): runtime imports.
         mixins = {(m.module, m.name) for n in nodes for m in RESOURCE_MIXINS.get(n.path, ())}
@@ -382,7 +384,7 @@ class ResourcesWriter:
             )
             doc += f" Hand-written: {added}."
         lines = [
-            f"class {node.class_name}({', '.join([*bases, 'Resource'])}):",
+            f"class {node.class_name}({', '.join([*bases, 'Resource[M]'])}):",
             docstring([doc, *(["", *doc_lines(notes[0])] if notes else [])], "    ").rstrip("\n"),
             "",
             "    __slots__ = ()",
@@ -479,7 +481,8 @@ class ResourcesWriter:
             runtime.update(("ListSpec", "RequestSpec"))
         else:
             returns = f"RequestSpec[{result_expr}]"
-            decorator = "endpoint"
+            # Binary answers get their own decorator: the sync tree wraps them.
+            decorator = "binary_endpoint" if result_expr == "BinaryResponse" else "endpoint"
             runtime.add("RequestSpec")
         runtime.add(decorator)
 

@@ -59,8 +59,9 @@ def _tree() -> Any:
     """The root of the resource tree, without a client (methods only build specs)."""
     from trio_openai.resources._root import RootResources
 
-    class Root(RootResources):
+    class Root(RootResources[Any]):
         __slots__ = ("_children",)
+        _portal = None
 
         def __init__(self) -> None:
             self._children = {}
@@ -78,7 +79,7 @@ def _descriptor(root: Any, dotted: str) -> Any:
     Raises:
         LookupError: A resource or the method does not exist.
     """
-    from trio_openai._endpoint import Endpoint, ListEndpoint, StreamEndpoint
+    from trio_openai._endpoint import BinaryEndpoint, Endpoint, ListEndpoint, StreamEndpoint
 
     *resources, name = dotted.split(".")
     node = root
@@ -88,7 +89,7 @@ def _descriptor(root: Any, dotted: str) -> Any:
             msg = f"no resource `{part}` in client.{dotted}"
             raise LookupError(msg)
     descriptor = inspect.getattr_static(type(node), name, None)
-    if not isinstance(descriptor, (Endpoint, ListEndpoint, StreamEndpoint)):
+    if not isinstance(descriptor, (Endpoint, BinaryEndpoint, ListEndpoint, StreamEndpoint)):
         msg = f"client.{dotted} is not an API method"
         raise LookupError(msg)
     return descriptor

@@ -76,6 +76,13 @@ if _typing.TYPE_CHECKING:
     from ._routing import EndpointStatus as EndpointStatus
     from ._secrets import Secret as Secret
     from ._streaming import Stream as Stream
+    from ._sync_client import SyncClient as SyncClient
+    from ._sync_client import SyncEvents as SyncEvents
+    from ._sync_results import SyncBinaryResponse as SyncBinaryResponse
+    from ._sync_results import SyncContext as SyncContext
+    from ._sync_results import SyncPage as SyncPage
+    from ._sync_results import SyncStream as SyncStream
+    from ._sync_results import SyncStreamedResponse as SyncStreamedResponse
     from ._uploads import CompletedUpload as CompletedUpload
     from ._uploads import UploadProgress as UploadProgress
     from ._webhooks import InvalidWebhookSignatureError as InvalidWebhookSignatureError
@@ -83,6 +90,7 @@ if _typing.TYPE_CHECKING:
     from .realtime._errors import RealtimeConnectionClosed as RealtimeConnectionClosed
     from .realtime._settings import Keepalive as Keepalive
     from .realtime._settings import RealtimeLimits as RealtimeLimits
+    from .realtime._sync import SyncRealtimeConnection as SyncRealtimeConnection
 
 __version__ = "0.1.0.dev0"
 
@@ -122,6 +130,14 @@ _LAZY = {
     "UploadProgress": "._uploads",
     "InvalidWebhookSignatureError": "._webhooks",
     "Stream": "._streaming",
+    "SyncClient": "._sync_client",
+    "SyncEvents": "._sync_client",
+    "SyncBinaryResponse": "._sync_results",
+    "SyncContext": "._sync_results",
+    "SyncPage": "._sync_results",
+    "SyncStream": "._sync_results",
+    "SyncStreamedResponse": "._sync_results",
+    "SyncRealtimeConnection": ".realtime._sync",
     "RealtimeConnection": ".realtime._connection",
     "RealtimeConnectionClosed": ".realtime._errors",
     "Keepalive": ".realtime._settings",
@@ -186,6 +202,14 @@ __all__ = [
     "Stream",
     "StreamInterruptedError",
     "StreamedResponse",
+    "SyncBinaryResponse",
+    "SyncClient",
+    "SyncContext",
+    "SyncEvents",
+    "SyncPage",
+    "SyncRealtimeConnection",
+    "SyncStream",
+    "SyncStreamedResponse",
     "UnprocessableEntityError",
     "UploadProgress",
     "open_azure_client",

@@ -45,6 +45,7 @@ from ._options import DEFAULT_BASE_URL, AzureConfig, ClientOptions
 from ._pipeline import Layer, Route, SendFn, compose, send_spec
 from ._ratelimit import RateLimit
 from ._request import RequestSpec, StreamSpec
+from ._resource import Async
 from ._response import APIResponse, BinaryResponse, StreamedResponse
 from ._retry import RetryPolicy
 from ._routing import EndpointStatus, Router
@@ -85,7 +86,7 @@ class _Session:
 
 
 @final
-class Client(RootResources):
+class Client(RootResources[Async]):
     """An open session with an OpenAI-compatible API. Made by `open_client`, never directly.
 
     Attributes of the API tree (``client.chat``, ``client.files``, ...) are
@@ -94,6 +95,8 @@ class Client(RootResources):
     """
 
     __slots__ = ("_children", "_options", "_route", "_session")
+
+    _portal = None  # the async tree (see _resource.py)
 
     def __init__(self, session: _Session, options: ClientOptions) -> None:
         self._session = session

@@ -10,6 +10,10 @@ variants every call has:
   whose ``.parse()`` gives the usual typed result;
 - ``async with client.files.content.with_streaming_response("file-1") as r:``
   gives the response before its body is read, for large downloads.
+
+The same descriptors serve the sync client's tree (``_resource.py``): on a
+resource in `Sync` mode they bind the blocking twins from ``_sync_endpoint.py``
+instead, and their overloads tell the type checker which one it gets.
 """
 
 from __future__ import annotations
@@ -25,11 +29,17 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from ._pagination import AsyncPaginator
-    from ._resource import Resource
-    from ._response import APIResponse, StreamedResponse
+    from ._resource import Async, Resource, Sync
+    from ._response import APIResponse, BinaryResponse, StreamedResponse
     from ._streaming import Stream
+    from ._sync_endpoint import (
+        SyncBinaryEndpoint,
+        SyncEndpoint,
+        SyncListEndpoint,
+        SyncStreamEndpoint,
+    )
 
-__all__ = ["endpoint", "list_endpoint", "stream_endpoint"]
+__all__ = ["binary_endpoint", "endpoint", "list_endpoint", "stream_endpoint"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -51,11 +61,44 @@ class Endpoint(_Descriptor[P, RequestSpec[T]]):
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Self: ...
     @overload
-    def __get__(self, obj: Resource, owner: type[Any]) -> BoundEndpoint[P, T]: ...
-    def __get__(self, obj: Resource | None, owner: type[Any]) -> Self | BoundEndpoint[P, T]:
+    def __get__(self, obj: Resource[Async], owner: type[Any]) -> BoundEndpoint[P, T]: ...
+    @overload
+    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> SyncEndpoint[P, T]: ...
+    def __get__(
+        self, obj: Resource[Any] | None, owner: type[Any]
+    ) -> Self | BoundEndpoint[P, T] | SyncEndpoint[P, T]:
         if obj is None:
             return self
-        return BoundEndpoint(self._build, obj)
+        if obj._portal is None:
+            return BoundEndpoint(self._build, obj)
+        from ._sync_endpoint import SyncEndpoint
+
+        return SyncEndpoint(self._build, obj)
+
+
+class BinaryEndpoint(_Descriptor[P, "RequestSpec[BinaryResponse]"]):
+    """A method whose answer is a binary body (audio, file content): a `BinaryResponse`."""
+
+    __slots__ = ()
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(
+        self, obj: Resource[Async], owner: type[Any]
+    ) -> BoundEndpoint[P, BinaryResponse]: ...
+    @overload
+    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> SyncBinaryEndpoint[P]: ...
+    def __get__(
+        self, obj: Resource[Any] | None, owner: type[Any]
+    ) -> Self | BoundEndpoint[P, BinaryResponse] | SyncBinaryEndpoint[P]:
+        if obj is None:
+            return self
+        if obj._portal is None:
+            return BoundEndpoint(self._build, obj)
+        from ._sync_endpoint import SyncBinaryEndpoint
+
+        return SyncBinaryEndpoint(self._build, obj)
 
 
 class BoundEndpoint(Generic[P, T]):
@@ -63,7 +106,9 @@ class BoundEndpoint(Generic[P, T]):
 
     __slots__ = ("_build", "_resource")
 
-    def __init__(self, build: Callable[Concatenate[Any, P], RequestSpec[T]], resource: Resource):
+    def __init__(
+        self, build: Callable[Concatenate[Any, P], RequestSpec[T]], resource: Resource[Any]
+    ):
         self._build = build
         self._resource = resource
 
@@ -101,11 +146,19 @@ class ListEndpoint(_Descriptor[P, ListSpec[T]]):
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Self: ...
     @overload
-    def __get__(self, obj: Resource, owner: type[Any]) -> BoundListEndpoint[P, T]: ...
-    def __get__(self, obj: Resource | None, owner: type[Any]) -> Self | BoundListEndpoint[P, T]:
+    def __get__(self, obj: Resource[Async], owner: type[Any]) -> BoundListEndpoint[P, T]: ...
+    @overload
+    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> SyncListEndpoint[P, T]: ...
+    def __get__(
+        self, obj: Resource[Any] | None, owner: type[Any]
+    ) -> Self | BoundListEndpoint[P, T] | SyncListEndpoint[P, T]:
         if obj is None:
             return self
-        return BoundListEndpoint(self._build, obj)
+        if obj._portal is None:
+            return BoundListEndpoint(self._build, obj)
+        from ._sync_endpoint import SyncListEndpoint
+
+        return SyncListEndpoint(self._build, obj)
 
 
 class BoundListEndpoint(Generic[P, T]):
@@ -113,7 +166,7 @@ class BoundListEndpoint(Generic[P, T]):
 
     __slots__ = ("_build", "_resource")
 
-    def __init__(self, build: Callable[Concatenate[Any, P], ListSpec[T]], resource: Resource):
+    def __init__(self, build: Callable[Concatenate[Any, P], ListSpec[T]], resource: Resource[Any]):
         self._build = build
         self._resource = resource
 
@@ -140,11 +193,19 @@ class StreamEndpoint(_Descriptor[P, StreamSpec[T]]):
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Self: ...
     @overload
-    def __get__(self, obj: Resource, owner: type[Any]) -> BoundStreamEndpoint[P, T]: ...
-    def __get__(self, obj: Resource | None, owner: type[Any]) -> Self | BoundStreamEndpoint[P, T]:
+    def __get__(self, obj: Resource[Async], owner: type[Any]) -> BoundStreamEndpoint[P, T]: ...
+    @overload
+    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> SyncStreamEndpoint[P, T]: ...
+    def __get__(
+        self, obj: Resource[Any] | None, owner: type[Any]
+    ) -> Self | BoundStreamEndpoint[P, T] | SyncStreamEndpoint[P, T]:
         if obj is None:
             return self
-        return BoundStreamEndpoint(self._build, obj)
+        if obj._portal is None:
+            return BoundStreamEndpoint(self._build, obj)
+        from ._sync_endpoint import SyncStreamEndpoint
+
+        return SyncStreamEndpoint(self._build, obj)
 
 
 class BoundStreamEndpoint(Generic[P, T]):
@@ -152,7 +213,9 @@ class BoundStreamEndpoint(Generic[P, T]):
 
     __slots__ = ("_build", "_resource")
 
-    def __init__(self, build: Callable[Concatenate[Any, P], StreamSpec[T]], resource: Resource):
+    def __init__(
+        self, build: Callable[Concatenate[Any, P], StreamSpec[T]], resource: Resource[Any]
+    ):
         self._build = build
         self._resource = resource
 
@@ -167,6 +230,13 @@ class BoundStreamEndpoint(Generic[P, T]):
 def endpoint(build: Callable[Concatenate[Any, P], RequestSpec[T]]) -> Endpoint[P, T]:
     """Turn a spec builder into an API method (see the module docstring)."""
     return Endpoint(build)
+
+
+def binary_endpoint(
+    build: Callable[Concatenate[Any, P], RequestSpec[BinaryResponse]],
+) -> BinaryEndpoint[P]:
+    """Turn a spec builder whose answer is a binary body into an API method."""
+    return BinaryEndpoint(build)
 
 
 def list_endpoint(build: Callable[Concatenate[Any, P], ListSpec[T]]) -> ListEndpoint[P, T]:

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import trio
 
+from ._bridge import blocking
 from ._errors import APIResponseValidationError
 from ._request import RequestSpec, path_param
 
@@ -223,6 +224,7 @@ class UploadsHelpers:
     if TYPE_CHECKING:
         _client: Client
 
+    @blocking
     async def upload_file(
         self,
         file: str | os.PathLike[str],

@@ -46,7 +46,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from ._errors import ConfigurationError, OpenAIError
-from ._resource import Resource
+from ._resource import M, Resource
 from ._secrets import Secret
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def _now() -> float:
     return time.time()
 
 
-class Webhooks(Resource):
+class Webhooks(Resource[M]):
     """Verify and decode the webhook deliveries OpenAI sends (``client.webhooks``).
 
     The secret is, in this order: the *secret* argument, the client's

@@ -4,6 +4,8 @@ The generator (``tools/_gen_names.py``, table ``RESOURCE_MIXINS``) adds these
 classes to the bases of the generated ``Realtime`` resources. This module stays
 light (it is imported with the resource module): the connection machinery,
 trio-websocket and the event types are imported when `connect` is called.
+On a `SyncClient`, `connect` returns a `SyncContext` of a `SyncRealtimeConnection`
+(``_sync.py``; see ``trio_openai/_bridge.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
+from .._bridge import blocking_context
 from ._settings import Keepalive, RealtimeLimits
+from ._sync import SyncBetaRealtimeConnection, SyncRealtimeConnection
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -42,6 +46,7 @@ class RealtimeConnectMixin:
     if TYPE_CHECKING:
         _client: Client
 
+    @blocking_context(SyncRealtimeConnection)
     def connect(
         self,
         *,
@@ -106,6 +111,7 @@ class BetaRealtimeConnectMixin:
     if TYPE_CHECKING:
         _client: Client
 
+    @blocking_context(SyncBetaRealtimeConnection)
     def connect(
         self,
         *,

@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from trio_websocket import CloseReason, WebSocketConnection
 
     from .._client import Client
+    from .._resource import Async
     from ..types.realtime import (  # noqa: F401 - named in the subclasses' string bases
         RealtimeBetaClientEvent,
         RealtimeBetaServerEvent,
@@ -95,15 +96,15 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
     _union: ClassVar[str]  # the server event union's name in trio_openai.types.realtime
     beta: ClassVar[bool] = False
 
-    session: SessionResource
+    session: SessionResource[Async]
     """``session.update``."""
-    input_audio_buffer: InputAudioBufferResource
+    input_audio_buffer: InputAudioBufferResource[Async]
     """``input_audio_buffer.append`` / ``commit`` / ``clear``, and `append_pcm16`."""
-    conversation: ConversationResource
+    conversation: ConversationResource[Async]
     """``conversation.item.create`` / ``delete`` / ``retrieve`` / ``truncate``."""
-    response: ResponseResource
+    response: ResponseResource[Async]
     """``response.create`` / ``cancel``."""
-    output_audio_buffer: OutputAudioBufferResource
+    output_audio_buffer: OutputAudioBufferResource[Async]
     """``output_audio_buffer.clear``."""
 
     def __init__(

@@ -6,6 +6,9 @@ method sends one client event whose JSON fields are its keyword arguments
 (models or plain dicts), with an ``event_id`` (generated unless given), and
 returns that ``event_id`` so that a later ``error`` event can be matched to it.
 `InputAudioBufferResource.append_pcm16` sends raw PCM16 audio in chunks.
+
+The namespaces serve both the async connection and the sync one
+(``_sync.py``): their methods are `blocking` (see ``trio_openai/_bridge.py``).
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .._bridge import blocking
+from .._resource import M, Moded
 from ._audio import DEFAULT_SAMPLE_RATE, PCM16Chunker, encode_base64
 
 if TYPE_CHECKING:
+    from .._portal import Portal
     from ..types.realtime import (
         RealtimeConversationItem,
         RealtimeResponseCreateParams,
@@ -61,18 +67,20 @@ async def _send(conn: _Sender, kind: str, event_id: str | None, **fields: Any) -
     return await conn._send_dict(data)
 
 
-class _Namespace:
-    __slots__ = ("_conn",)
+class _Namespace(Moded[M]):
+    __slots__ = ("_conn", "_portal")
 
-    def __init__(self, conn: _Sender) -> None:
+    def __init__(self, conn: _Sender, portal: Portal | None = None) -> None:
         self._conn = conn
+        self._portal = portal
 
 
-class SessionResource(_Namespace):
+class SessionResource(_Namespace[M]):
     """``conn.session``: configure the session."""
 
     __slots__ = ()
 
+    @blocking
     async def update(
         self,
         *,
@@ -96,11 +104,12 @@ class SessionResource(_Namespace):
         return await _send(self._conn, "session.update", event_id, session=session)
 
 
-class InputAudioBufferResource(_Namespace):
+class InputAudioBufferResource(_Namespace[M]):
     """``conn.input_audio_buffer``: send the user's audio."""
 
     __slots__ = ()
 
+    @blocking
     async def append(self, *, audio: str, event_id: str | None = None) -> str:
         """Send ``input_audio_buffer.append`` with base64 audio (at most 15 MiB per event).
 
@@ -113,6 +122,7 @@ class InputAudioBufferResource(_Namespace):
         """
         return await _send(self._conn, "input_audio_buffer.append", event_id, audio=audio)
 
+    @blocking
     async def append_pcm16(
         self,
         audio: AudioSource,
@@ -158,6 +168,7 @@ class InputAudioBufferResource(_Namespace):
         await send(chunker.flush())
         return sent
 
+    @blocking
     async def commit(self, *, event_id: str | None = None) -> str:
         """Send ``input_audio_buffer.commit``: the buffered audio becomes a user message item.
 
@@ -169,6 +180,7 @@ class InputAudioBufferResource(_Namespace):
         """
         return await _send(self._conn, "input_audio_buffer.commit", event_id)
 
+    @blocking
     async def clear(self, *, event_id: str | None = None) -> str:
         """Send ``input_audio_buffer.clear``: drop the audio buffered so far.
 
@@ -181,11 +193,12 @@ class InputAudioBufferResource(_Namespace):
         return await _send(self._conn, "input_audio_buffer.clear", event_id)
 
 
-class ConversationItemResource(_Namespace):
+class ConversationItemResource(_Namespace[M]):
     """``conn.conversation.item``: add, remove, fetch and cut conversation items."""
 
     __slots__ = ()
 
+    @blocking
     async def create(
         self,
         *,
@@ -212,6 +225,7 @@ class ConversationItemResource(_Namespace):
             previous_item_id=previous_item_id,
         )
 
+    @blocking
     async def delete(self, *, item_id: str, event_id: str | None = None) -> str:
         """Send ``conversation.item.delete``.
 
@@ -224,6 +238,7 @@ class ConversationItemResource(_Namespace):
         """
         return await _send(self._conn, "conversation.item.delete", event_id, item_id=item_id)
 
+    @blocking
     async def retrieve(self, *, item_id: str, event_id: str | None = None) -> str:
         """Send ``conversation.item.retrieve``; the server answers ``conversation.item.retrieved``.
 
@@ -236,6 +251,7 @@ class ConversationItemResource(_Namespace):
         """
         return await _send(self._conn, "conversation.item.retrieve", event_id, item_id=item_id)
 
+    @blocking
     async def truncate(
         self,
         *,
@@ -265,21 +281,22 @@ class ConversationItemResource(_Namespace):
         )
 
 
-class ConversationResource(_Namespace):
+class ConversationResource(_Namespace[M]):
     """``conn.conversation``: its ``item`` methods."""
 
     __slots__ = ("item",)
 
-    def __init__(self, conn: _Sender) -> None:
-        super().__init__(conn)
-        self.item = ConversationItemResource(conn)
+    def __init__(self, conn: _Sender, portal: Portal | None = None) -> None:
+        super().__init__(conn, portal)
+        self.item: ConversationItemResource[M] = ConversationItemResource(conn, portal)
 
 
-class ResponseResource(_Namespace):
+class ResponseResource(_Namespace[M]):
     """``conn.response``: ask for a model response, or cancel it."""
 
     __slots__ = ()
 
+    @blocking
     async def create(
         self,
         *,
@@ -297,6 +314,7 @@ class ResponseResource(_Namespace):
         """
         return await _send(self._conn, "response.create", event_id, response=response)
 
+    @blocking
     async def cancel(self, *, response_id: str | None = None, event_id: str | None = None) -> str:
         """Send ``response.cancel``: stop the response in progress.
 
@@ -310,11 +328,12 @@ class ResponseResource(_Namespace):
         return await _send(self._conn, "response.cancel", event_id, response_id=response_id)
 
 
-class OutputAudioBufferResource(_Namespace):
+class OutputAudioBufferResource(_Namespace[M]):
     """``conn.output_audio_buffer`` (WebRTC and SIP sessions)."""
 
     __slots__ = ()
 
+    @blocking
     async def clear(self, *, event_id: str | None = None) -> str:
         """Send ``output_audio_buffer.clear``: stop the audio being played.
 

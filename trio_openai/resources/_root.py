@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._resource import ResourceTree
+from .._resource import M, ResourceTree
 
 if TYPE_CHECKING:
     from .._webhooks import Webhooks
@@ -38,57 +38,57 @@ if TYPE_CHECKING:
 __all__ = ["RootResources"]
 
 
-class RootResources(ResourceTree):
+class RootResources(ResourceTree[M]):
     """The top of the API tree: ``client.chat``, ``client.files``, ..."""
 
     __slots__ = ()
 
     @property
-    def admin(self) -> Admin:
+    def admin(self) -> Admin[M]:
         """The ``admin`` methods."""
-        child: Admin = self._child("admin", ".resources.admin", "Admin")
+        child: Admin[M] = self._child("admin", ".resources.admin", "Admin")
         return child
 
     @property
-    def audio(self) -> Audio:
+    def audio(self) -> Audio[M]:
         """The ``audio`` methods."""
-        child: Audio = self._child("audio", ".resources.audio", "Audio")
+        child: Audio[M] = self._child("audio", ".resources.audio", "Audio")
         return child
 
     @property
-    def batches(self) -> Batches:
+    def batches(self) -> Batches[M]:
         """The ``batches`` methods."""
-        child: Batches = self._child("batches", ".resources.batches", "Batches")
+        child: Batches[M] = self._child("batches", ".resources.batches", "Batches")
         return child
 
     @property
-    def beta(self) -> Beta:
+    def beta(self) -> Beta[M]:
         """The ``beta`` methods."""
-        child: Beta = self._child("beta", ".resources.beta", "Beta")
+        child: Beta[M] = self._child("beta", ".resources.beta", "Beta")
         return child
 
     @property
-    def chat(self) -> Chat:
+    def chat(self) -> Chat[M]:
         """The ``chat`` methods."""
-        child: Chat = self._child("chat", ".resources.chat", "Chat")
+        child: Chat[M] = self._child("chat", ".resources.chat", "Chat")
         return child
 
     @property
-    def completions(self) -> Completions:
+    def completions(self) -> Completions[M]:
         """The ``completions`` methods."""
-        child: Completions = self._child("completions", ".resources.completions", "Completions")
+        child: Completions[M] = self._child("completions", ".resources.completions", "Completions")
         return child
 
     @property
-    def containers(self) -> Containers:
+    def containers(self) -> Containers[M]:
         """The ``containers`` methods."""
-        child: Containers = self._child("containers", ".resources.containers", "Containers")
+        child: Containers[M] = self._child("containers", ".resources.containers", "Containers")
         return child
 
     @property
-    def content_provenance_checks(self) -> ContentProvenanceChecks:
+    def content_provenance_checks(self) -> ContentProvenanceChecks[M]:
         """The ``content_provenance_checks`` methods."""
-        child: ContentProvenanceChecks = self._child(
+        child: ContentProvenanceChecks[M] = self._child(
             "content_provenance_checks",
             ".resources.content_provenance_checks",
             "ContentProvenanceChecks",
@@ -96,95 +96,95 @@ class RootResources(ResourceTree):
         return child
 
     @property
-    def conversations(self) -> Conversations:
+    def conversations(self) -> Conversations[M]:
         """The ``conversations`` methods."""
-        child: Conversations = self._child(
+        child: Conversations[M] = self._child(
             "conversations", ".resources.conversations", "Conversations"
         )
         return child
 
     @property
-    def embeddings(self) -> Embeddings:
+    def embeddings(self) -> Embeddings[M]:
         """The ``embeddings`` methods."""
-        child: Embeddings = self._child("embeddings", ".resources.embeddings", "Embeddings")
+        child: Embeddings[M] = self._child("embeddings", ".resources.embeddings", "Embeddings")
         return child
 
     @property
-    def evals(self) -> Evals:
+    def evals(self) -> Evals[M]:
         """The ``evals`` methods."""
-        child: Evals = self._child("evals", ".resources.evals", "Evals")
+        child: Evals[M] = self._child("evals", ".resources.evals", "Evals")
         return child
 
     @property
-    def files(self) -> Files:
+    def files(self) -> Files[M]:
         """The ``files`` methods."""
-        child: Files = self._child("files", ".resources.files", "Files")
+        child: Files[M] = self._child("files", ".resources.files", "Files")
         return child
 
     @property
-    def fine_tuning(self) -> FineTuning:
+    def fine_tuning(self) -> FineTuning[M]:
         """The ``fine_tuning`` methods."""
-        child: FineTuning = self._child("fine_tuning", ".resources.fine_tuning", "FineTuning")
+        child: FineTuning[M] = self._child("fine_tuning", ".resources.fine_tuning", "FineTuning")
         return child
 
     @property
-    def images(self) -> Images:
+    def images(self) -> Images[M]:
         """The ``images`` methods."""
-        child: Images = self._child("images", ".resources.images", "Images")
+        child: Images[M] = self._child("images", ".resources.images", "Images")
         return child
 
     @property
-    def models(self) -> Models:
+    def models(self) -> Models[M]:
         """The ``models`` methods."""
-        child: Models = self._child("models", ".resources.models", "Models")
+        child: Models[M] = self._child("models", ".resources.models", "Models")
         return child
 
     @property
-    def moderations(self) -> Moderations:
+    def moderations(self) -> Moderations[M]:
         """The ``moderations`` methods."""
-        child: Moderations = self._child("moderations", ".resources.moderations", "Moderations")
+        child: Moderations[M] = self._child("moderations", ".resources.moderations", "Moderations")
         return child
 
     @property
-    def realtime(self) -> Realtime:
+    def realtime(self) -> Realtime[M]:
         """The ``realtime`` methods."""
-        child: Realtime = self._child("realtime", ".resources.realtime", "Realtime")
+        child: Realtime[M] = self._child("realtime", ".resources.realtime", "Realtime")
         return child
 
     @property
-    def responses(self) -> Responses:
+    def responses(self) -> Responses[M]:
         """The ``responses`` methods."""
-        child: Responses = self._child("responses", ".resources.responses", "Responses")
+        child: Responses[M] = self._child("responses", ".resources.responses", "Responses")
         return child
 
     @property
-    def skills(self) -> Skills:
+    def skills(self) -> Skills[M]:
         """The ``skills`` methods."""
-        child: Skills = self._child("skills", ".resources.skills", "Skills")
+        child: Skills[M] = self._child("skills", ".resources.skills", "Skills")
         return child
 
     @property
-    def uploads(self) -> Uploads:
+    def uploads(self) -> Uploads[M]:
         """The ``uploads`` methods."""
-        child: Uploads = self._child("uploads", ".resources.uploads", "Uploads")
+        child: Uploads[M] = self._child("uploads", ".resources.uploads", "Uploads")
         return child
 
     @property
-    def vector_stores(self) -> VectorStores:
+    def vector_stores(self) -> VectorStores[M]:
         """The ``vector_stores`` methods."""
-        child: VectorStores = self._child(
+        child: VectorStores[M] = self._child(
             "vector_stores", ".resources.vector_stores", "VectorStores"
         )
         return child
 
     @property
-    def videos(self) -> Videos:
+    def videos(self) -> Videos[M]:
         """The ``videos`` methods."""
-        child: Videos = self._child("videos", ".resources.videos", "Videos")
+        child: Videos[M] = self._child("videos", ".resources.videos", "Videos")
         return child
 
     @property
-    def webhooks(self) -> Webhooks:
+    def webhooks(self) -> Webhooks[M]:
         """Verify and decode webhook deliveries (hand-written, docs/webhooks.md)."""
-        child: Webhooks = self._child("webhooks", "._webhooks", "Webhooks")
+        child: Webhooks[M] = self._child("webhooks", "._webhooks", "Webhooks")
         return child

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._endpoint import endpoint, list_endpoint
 from .._request import ListSpec, RequestSpec, body_of, deep_object, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -115,97 +115,97 @@ __all__ = [
 ]
 
 
-class Admin(Resource):
+class Admin(Resource[M]):
     """The ``admin`` methods."""
 
     __slots__ = ()
 
     @property
-    def organization(self) -> Organization:
+    def organization(self) -> Organization[M]:
         """The ``admin.organization`` methods."""
-        child: Organization = self._child("organization", ".resources.admin", "Organization")
+        child: Organization[M] = self._child("organization", ".resources.admin", "Organization")
         return child
 
 
-class Organization(Resource):
+class Organization(Resource[M]):
     """The ``admin.organization`` methods."""
 
     __slots__ = ()
 
     @property
-    def admin_api_keys(self) -> AdminApiKeys:
+    def admin_api_keys(self) -> AdminApiKeys[M]:
         """The ``admin.organization.admin_api_keys`` methods."""
-        child: AdminApiKeys = self._child("admin_api_keys", ".resources.admin", "AdminApiKeys")
+        child: AdminApiKeys[M] = self._child("admin_api_keys", ".resources.admin", "AdminApiKeys")
         return child
 
     @property
-    def audit_logs(self) -> AuditLogs:
+    def audit_logs(self) -> AuditLogs[M]:
         """The ``admin.organization.audit_logs`` methods."""
-        child: AuditLogs = self._child("audit_logs", ".resources.admin", "AuditLogs")
+        child: AuditLogs[M] = self._child("audit_logs", ".resources.admin", "AuditLogs")
         return child
 
     @property
-    def certificates(self) -> Certificates:
+    def certificates(self) -> Certificates[M]:
         """The ``admin.organization.certificates`` methods."""
-        child: Certificates = self._child("certificates", ".resources.admin", "Certificates")
+        child: Certificates[M] = self._child("certificates", ".resources.admin", "Certificates")
         return child
 
     @property
-    def usage(self) -> Usage:
+    def usage(self) -> Usage[M]:
         """The ``admin.organization.usage`` methods."""
-        child: Usage = self._child("usage", ".resources.admin", "Usage")
+        child: Usage[M] = self._child("usage", ".resources.admin", "Usage")
         return child
 
     @property
-    def data_retention(self) -> DataRetention:
+    def data_retention(self) -> DataRetention[M]:
         """The ``admin.organization.data_retention`` methods."""
-        child: DataRetention = self._child("data_retention", ".resources.admin", "DataRetention")
+        child: DataRetention[M] = self._child("data_retention", ".resources.admin", "DataRetention")
         return child
 
     @property
-    def groups(self) -> Groups:
+    def groups(self) -> Groups[M]:
         """The ``admin.organization.groups`` methods."""
-        child: Groups = self._child("groups", ".resources.admin", "Groups")
+        child: Groups[M] = self._child("groups", ".resources.admin", "Groups")
         return child
 
     @property
-    def invites(self) -> Invites:
+    def invites(self) -> Invites[M]:
         """The ``admin.organization.invites`` methods."""
-        child: Invites = self._child("invites", ".resources.admin", "Invites")
+        child: Invites[M] = self._child("invites", ".resources.admin", "Invites")
         return child
 
     @property
-    def projects(self) -> Projects:
+    def projects(self) -> Projects[M]:
         """The ``admin.organization.projects`` methods."""
-        child: Projects = self._child("projects", ".resources.admin", "Projects")
+        child: Projects[M] = self._child("projects", ".resources.admin", "Projects")
         return child
 
     @property
-    def roles(self) -> Roles:
+    def roles(self) -> Roles[M]:
         """The ``admin.organization.roles`` methods."""
-        child: Roles = self._child("roles", ".resources.admin", "Roles")
+        child: Roles[M] = self._child("roles", ".resources.admin", "Roles")
         return child
 
     @property
-    def spend_alerts(self) -> SpendAlerts:
+    def spend_alerts(self) -> SpendAlerts[M]:
         """The ``admin.organization.spend_alerts`` methods."""
-        child: SpendAlerts = self._child("spend_alerts", ".resources.admin", "SpendAlerts")
+        child: SpendAlerts[M] = self._child("spend_alerts", ".resources.admin", "SpendAlerts")
         return child
 
     @property
-    def users(self) -> Users:
+    def users(self) -> Users[M]:
         """The ``admin.organization.users`` methods."""
-        child: Users = self._child("users", ".resources.admin", "Users")
+        child: Users[M] = self._child("users", ".resources.admin", "Users")
         return child
 
     @property
-    def spend_limit(self) -> SpendLimit:
+    def spend_limit(self) -> SpendLimit[M]:
         """The ``admin.organization.spend_limit`` methods."""
-        child: SpendLimit = self._child("spend_limit", ".resources.admin", "SpendLimit")
+        child: SpendLimit[M] = self._child("spend_limit", ".resources.admin", "SpendLimit")
         return child
 
 
-class AdminApiKeys(Resource):
+class AdminApiKeys(Resource[M]):
     """The ``admin.organization.admin_api_keys`` methods."""
 
     __slots__ = ()
@@ -375,7 +375,7 @@ class AdminApiKeys(Resource):
         )
 
 
-class AuditLogs(Resource):
+class AuditLogs(Resource[M]):
     """The ``admin.organization.audit_logs`` methods."""
 
     __slots__ = ()
@@ -472,7 +472,7 @@ class AuditLogs(Resource):
         )
 
 
-class Certificates(Resource):
+class Certificates(Resource[M]):
     """The ``admin.organization.certificates`` methods."""
 
     __slots__ = ()
@@ -765,7 +765,7 @@ class Certificates(Resource):
         )
 
 
-class Usage(Resource):
+class Usage(Resource[M]):
     """The ``admin.organization.usage`` methods."""
 
     __slots__ = ()
@@ -1648,7 +1648,7 @@ class Usage(Resource):
         )
 
 
-class DataRetention(Resource):
+class DataRetention(Resource[M]):
     """The ``admin.organization.data_retention`` methods."""
 
     __slots__ = ()
@@ -1728,21 +1728,21 @@ class DataRetention(Resource):
         )
 
 
-class Groups(Resource):
+class Groups(Resource[M]):
     """The ``admin.organization.groups`` methods."""
 
     __slots__ = ()
 
     @property
-    def roles(self) -> GroupsRoles:
+    def roles(self) -> GroupsRoles[M]:
         """The ``admin.organization.groups.roles`` methods."""
-        child: GroupsRoles = self._child("roles", ".resources.admin", "GroupsRoles")
+        child: GroupsRoles[M] = self._child("roles", ".resources.admin", "GroupsRoles")
         return child
 
     @property
-    def users(self) -> GroupsUsers:
+    def users(self) -> GroupsUsers[M]:
         """The ``admin.organization.groups.users`` methods."""
-        child: GroupsUsers = self._child("users", ".resources.admin", "GroupsUsers")
+        child: GroupsUsers[M] = self._child("users", ".resources.admin", "GroupsUsers")
         return child
 
     @list_endpoint
@@ -1941,7 +1941,7 @@ class Groups(Resource):
         )
 
 
-class GroupsRoles(Resource):
+class GroupsRoles(Resource[M]):
     """The ``admin.organization.groups.roles`` methods."""
 
     __slots__ = ()
@@ -2110,7 +2110,7 @@ class GroupsRoles(Resource):
         )
 
 
-class GroupsUsers(Resource):
+class GroupsUsers(Resource[M]):
     """The ``admin.organization.groups.users`` methods."""
 
     __slots__ = ()
@@ -2279,7 +2279,7 @@ class GroupsUsers(Resource):
         )
 
 
-class Invites(Resource):
+class Invites(Resource[M]):
     """The ``admin.organization.invites`` methods."""
 
     __slots__ = ()
@@ -2451,93 +2451,93 @@ class Invites(Resource):
         )
 
 
-class Projects(Resource):
+class Projects(Resource[M]):
     """The ``admin.organization.projects`` methods."""
 
     __slots__ = ()
 
     @property
-    def api_keys(self) -> ApiKeys:
+    def api_keys(self) -> ApiKeys[M]:
         """The ``admin.organization.projects.api_keys`` methods."""
-        child: ApiKeys = self._child("api_keys", ".resources.admin", "ApiKeys")
+        child: ApiKeys[M] = self._child("api_keys", ".resources.admin", "ApiKeys")
         return child
 
     @property
-    def certificates(self) -> ProjectsCertificates:
+    def certificates(self) -> ProjectsCertificates[M]:
         """The ``admin.organization.projects.certificates`` methods."""
-        child: ProjectsCertificates = self._child(
+        child: ProjectsCertificates[M] = self._child(
             "certificates", ".resources.admin", "ProjectsCertificates"
         )
         return child
 
     @property
-    def data_retention(self) -> ProjectsDataRetention:
+    def data_retention(self) -> ProjectsDataRetention[M]:
         """The ``admin.organization.projects.data_retention`` methods."""
-        child: ProjectsDataRetention = self._child(
+        child: ProjectsDataRetention[M] = self._child(
             "data_retention", ".resources.admin", "ProjectsDataRetention"
         )
         return child
 
     @property
-    def groups(self) -> ProjectsGroups:
+    def groups(self) -> ProjectsGroups[M]:
         """The ``admin.organization.projects.groups`` methods."""
-        child: ProjectsGroups = self._child("groups", ".resources.admin", "ProjectsGroups")
+        child: ProjectsGroups[M] = self._child("groups", ".resources.admin", "ProjectsGroups")
         return child
 
     @property
-    def hosted_tool_permissions(self) -> HostedToolPermissions:
+    def hosted_tool_permissions(self) -> HostedToolPermissions[M]:
         """The ``admin.organization.projects.hosted_tool_permissions`` methods."""
-        child: HostedToolPermissions = self._child(
+        child: HostedToolPermissions[M] = self._child(
             "hosted_tool_permissions", ".resources.admin", "HostedToolPermissions"
         )
         return child
 
     @property
-    def model_permissions(self) -> ModelPermissions:
+    def model_permissions(self) -> ModelPermissions[M]:
         """The ``admin.organization.projects.model_permissions`` methods."""
-        child: ModelPermissions = self._child(
+        child: ModelPermissions[M] = self._child(
             "model_permissions", ".resources.admin", "ModelPermissions"
         )
         return child
 
     @property
-    def rate_limits(self) -> RateLimits:
+    def rate_limits(self) -> RateLimits[M]:
         """The ``admin.organization.projects.rate_limits`` methods."""
-        child: RateLimits = self._child("rate_limits", ".resources.admin", "RateLimits")
+        child: RateLimits[M] = self._child("rate_limits", ".resources.admin", "RateLimits")
         return child
 
     @property
-    def service_accounts(self) -> ServiceAccounts:
+    def service_accounts(self) -> ServiceAccounts[M]:
         """The ``admin.organization.projects.service_accounts`` methods."""
-        child: ServiceAccounts = self._child(
+        child: ServiceAccounts[M] = self._child(
             "service_accounts", ".resources.admin", "ServiceAccounts"
         )
         return child
 
     @property
-    def spend_alerts(self) -> ProjectsSpendAlerts:
+    def spend_alerts(self) -> ProjectsSpendAlerts[M]:
         """The ``admin.organization.projects.spend_alerts`` methods."""
-        child: ProjectsSpendAlerts = self._child(
+        child: ProjectsSpendAlerts[M] = self._child(
             "spend_alerts", ".resources.admin", "ProjectsSpendAlerts"
         )
         return child
 
     @property
-    def users(self) -> ProjectsUsers:
+    def users(self) -> ProjectsUsers[M]:
         """The ``admin.organization.projects.users`` methods."""
-        child: ProjectsUsers = self._child("users", ".resources.admin", "ProjectsUsers")
+        child: ProjectsUsers[M] = self._child("users", ".resources.admin", "ProjectsUsers")
         return child
 
     @property
-    def roles(self) -> ProjectsRoles:
+    def roles(self) -> ProjectsRoles[M]:
         """The ``admin.organization.projects.roles`` methods."""
-        child: ProjectsRoles = self._child("roles", ".resources.admin", "ProjectsRoles")
+        child: ProjectsRoles[M] = self._child("roles", ".resources.admin", "ProjectsRoles")
         return child
 
     @property
-    def spend_limit(self) -> ProjectsSpendLimit:
+    def spend_limit(self) -> ProjectsSpendLimit[M]:
         """The ``admin.organization.projects.spend_limit`` methods."""
-        child: ProjectsSpendLimit = self._child(
+        child: ProjectsSpendLimit[M] = self._child(
             "spend_limit", ".resources.admin", "ProjectsSpendLimit"
         )
         return child
@@ -2756,7 +2756,7 @@ class Projects(Resource):
         )
 
 
-class ApiKeys(Resource):
+class ApiKeys(Resource[M]):
     """The ``admin.organization.projects.api_keys`` methods."""
 
     __slots__ = ()
@@ -2896,7 +2896,7 @@ class ApiKeys(Resource):
         )
 
 
-class ProjectsCertificates(Resource):
+class ProjectsCertificates(Resource[M]):
     """The ``admin.organization.projects.certificates`` methods."""
 
     __slots__ = ()
@@ -3036,7 +3036,7 @@ class ProjectsCertificates(Resource):
         )
 
 
-class ProjectsDataRetention(Resource):
+class ProjectsDataRetention(Resource[M]):
     """The ``admin.organization.projects.data_retention`` methods."""
 
     __slots__ = ()
@@ -3122,15 +3122,17 @@ class ProjectsDataRetention(Resource):
         )
 
 
-class ProjectsGroups(Resource):
+class ProjectsGroups(Resource[M]):
     """The ``admin.organization.projects.groups`` methods."""
 
     __slots__ = ()
 
     @property
-    def roles(self) -> ProjectsGroupsRoles:
+    def roles(self) -> ProjectsGroupsRoles[M]:
         """The ``admin.organization.projects.groups.roles`` methods."""
-        child: ProjectsGroupsRoles = self._child("roles", ".resources.admin", "ProjectsGroupsRoles")
+        child: ProjectsGroupsRoles[M] = self._child(
+            "roles", ".resources.admin", "ProjectsGroupsRoles"
+        )
         return child
 
     @list_endpoint
@@ -3301,7 +3303,7 @@ class ProjectsGroups(Resource):
         )
 
 
-class ProjectsGroupsRoles(Resource):
+class ProjectsGroupsRoles(Resource[M]):
     """The ``admin.organization.projects.groups.roles`` methods."""
 
     __slots__ = ()
@@ -3477,7 +3479,7 @@ class ProjectsGroupsRoles(Resource):
         )
 
 
-class HostedToolPermissions(Resource):
+class HostedToolPermissions(Resource[M]):
     """The ``admin.organization.projects.hosted_tool_permissions`` methods."""
 
     __slots__ = ()
@@ -3578,7 +3580,7 @@ class HostedToolPermissions(Resource):
         )
 
 
-class ModelPermissions(Resource):
+class ModelPermissions(Resource[M]):
     """The ``admin.organization.projects.model_permissions`` methods."""
 
     __slots__ = ()
@@ -3694,7 +3696,7 @@ class ModelPermissions(Resource):
         )
 
 
-class RateLimits(Resource):
+class RateLimits(Resource[M]):
     """The ``admin.organization.projects.rate_limits`` methods."""
 
     __slots__ = ()
@@ -3818,15 +3820,15 @@ class RateLimits(Resource):
         )
 
 
-class ServiceAccounts(Resource):
+class ServiceAccounts(Resource[M]):
     """The ``admin.organization.projects.service_accounts`` methods."""
 
     __slots__ = ()
 
     @property
-    def api_keys(self) -> ServiceAccountsApiKeys:
+    def api_keys(self) -> ServiceAccountsApiKeys[M]:
         """The ``admin.organization.projects.service_accounts.api_keys`` methods."""
-        child: ServiceAccountsApiKeys = self._child(
+        child: ServiceAccountsApiKeys[M] = self._child(
             "api_keys", ".resources.admin", "ServiceAccountsApiKeys"
         )
         return child
@@ -4047,7 +4049,7 @@ class ServiceAccounts(Resource):
         )
 
 
-class ServiceAccountsApiKeys(Resource):
+class ServiceAccountsApiKeys(Resource[M]):
     """The ``admin.organization.projects.service_accounts.api_keys`` methods."""
 
     __slots__ = ()
@@ -4095,7 +4097,7 @@ class ServiceAccountsApiKeys(Resource):
         )
 
 
-class ProjectsSpendAlerts(Resource):
+class ProjectsSpendAlerts(Resource[M]):
     """The ``admin.organization.projects.spend_alerts`` methods."""
 
     __slots__ = ()
@@ -4332,15 +4334,17 @@ class ProjectsSpendAlerts(Resource):
         )
 
 
-class ProjectsUsers(Resource):
+class ProjectsUsers(Resource[M]):
     """The ``admin.organization.projects.users`` methods."""
 
     __slots__ = ()
 
     @property
-    def roles(self) -> ProjectsUsersRoles:
+    def roles(self) -> ProjectsUsersRoles[M]:
         """The ``admin.organization.projects.users.roles`` methods."""
-        child: ProjectsUsersRoles = self._child("roles", ".resources.admin", "ProjectsUsersRoles")
+        child: ProjectsUsersRoles[M] = self._child(
+            "roles", ".resources.admin", "ProjectsUsersRoles"
+        )
         return child
 
     @list_endpoint
@@ -4556,7 +4560,7 @@ class ProjectsUsers(Resource):
         )
 
 
-class ProjectsUsersRoles(Resource):
+class ProjectsUsersRoles(Resource[M]):
     """The ``admin.organization.projects.users.roles`` methods."""
 
     __slots__ = ()
@@ -4732,7 +4736,7 @@ class ProjectsUsersRoles(Resource):
         )
 
 
-class ProjectsRoles(Resource):
+class ProjectsRoles(Resource[M]):
     """The ``admin.organization.projects.roles`` methods."""
 
     __slots__ = ()
@@ -4952,7 +4956,7 @@ class ProjectsRoles(Resource):
         )
 
 
-class ProjectsSpendLimit(Resource):
+class ProjectsSpendLimit(Resource[M]):
     """The ``admin.organization.projects.spend_limit`` methods."""
 
     __slots__ = ()
@@ -5074,7 +5078,7 @@ class ProjectsSpendLimit(Resource):
         )
 
 
-class Roles(Resource):
+class Roles(Resource[M]):
     """The ``admin.organization.roles`` methods."""
 
     __slots__ = ()
@@ -5284,7 +5288,7 @@ class Roles(Resource):
         )
 
 
-class SpendAlerts(Resource):
+class SpendAlerts(Resource[M]):
     """The ``admin.organization.spend_alerts`` methods."""
 
     __slots__ = ()
@@ -5511,15 +5515,15 @@ class SpendAlerts(Resource):
         )
 
 
-class Users(Resource):
+class Users(Resource[M]):
     """The ``admin.organization.users`` methods."""
 
     __slots__ = ()
 
     @property
-    def roles(self) -> UsersRoles:
+    def roles(self) -> UsersRoles[M]:
         """The ``admin.organization.users.roles`` methods."""
-        child: UsersRoles = self._child("roles", ".resources.admin", "UsersRoles")
+        child: UsersRoles[M] = self._child("roles", ".resources.admin", "UsersRoles")
         return child
 
     @list_endpoint
@@ -5695,7 +5699,7 @@ class Users(Resource):
         )
 
 
-class UsersRoles(Resource):
+class UsersRoles(Resource[M]):
     """The ``admin.organization.users.roles`` methods."""
 
     __slots__ = ()
@@ -5863,7 +5867,7 @@ class UsersRoles(Resource):
         )
 
 
-class SpendLimit(Resource):
+class SpendLimit(Resource[M]):
     """The ``admin.organization.spend_limit`` methods."""
 
     __slots__ = ()

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .._endpoint import endpoint, list_endpoint, stream_endpoint
+from .._endpoint import binary_endpoint, endpoint, list_endpoint, stream_endpoint
 from .._request import ListSpec, RequestSpec, StreamSpec, body_of, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -45,48 +45,50 @@ __all__ = [
 ]
 
 
-class Audio(Resource):
+class Audio(Resource[M]):
     """The ``audio`` methods."""
 
     __slots__ = ()
 
     @property
-    def speech(self) -> Speech:
+    def speech(self) -> Speech[M]:
         """The ``audio.speech`` methods."""
-        child: Speech = self._child("speech", ".resources.audio", "Speech")
+        child: Speech[M] = self._child("speech", ".resources.audio", "Speech")
         return child
 
     @property
-    def transcriptions(self) -> Transcriptions:
+    def transcriptions(self) -> Transcriptions[M]:
         """The ``audio.transcriptions`` methods."""
-        child: Transcriptions = self._child("transcriptions", ".resources.audio", "Transcriptions")
+        child: Transcriptions[M] = self._child(
+            "transcriptions", ".resources.audio", "Transcriptions"
+        )
         return child
 
     @property
-    def translations(self) -> Translations:
+    def translations(self) -> Translations[M]:
         """The ``audio.translations`` methods."""
-        child: Translations = self._child("translations", ".resources.audio", "Translations")
+        child: Translations[M] = self._child("translations", ".resources.audio", "Translations")
         return child
 
     @property
-    def voice_consents(self) -> VoiceConsents:
+    def voice_consents(self) -> VoiceConsents[M]:
         """The ``audio.voice_consents`` methods."""
-        child: VoiceConsents = self._child("voice_consents", ".resources.audio", "VoiceConsents")
+        child: VoiceConsents[M] = self._child("voice_consents", ".resources.audio", "VoiceConsents")
         return child
 
     @property
-    def voices(self) -> Voices:
+    def voices(self) -> Voices[M]:
         """The ``audio.voices`` methods."""
-        child: Voices = self._child("voices", ".resources.audio", "Voices")
+        child: Voices[M] = self._child("voices", ".resources.audio", "Voices")
         return child
 
 
-class Speech(Resource):
+class Speech(Resource[M]):
     """The ``audio.speech`` methods."""
 
     __slots__ = ()
 
-    @endpoint
+    @binary_endpoint
     def create(
         self,
         *,
@@ -231,7 +233,7 @@ class Speech(Resource):
         )
 
 
-class Transcriptions(Resource):
+class Transcriptions(Resource[M]):
     """The ``audio.transcriptions`` methods."""
 
     __slots__ = ()
@@ -512,7 +514,7 @@ class Transcriptions(Resource):
         )
 
 
-class Translations(Resource):
+class Translations(Resource[M]):
     """The ``audio.translations`` methods."""
 
     __slots__ = ()
@@ -590,7 +592,7 @@ class Translations(Resource):
         )
 
 
-class VoiceConsents(Resource):
+class VoiceConsents(Resource[M]):
     """The ``audio.voice_consents`` methods."""
 
     __slots__ = ()
@@ -790,7 +792,7 @@ class VoiceConsents(Resource):
         )
 
 
-class Voices(Resource):
+class Voices(Resource[M]):
     """The ``audio.voices`` methods."""
 
     __slots__ = ()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._endpoint import endpoint, list_endpoint
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-class Batches(Resource):
+class Batches(Resource[M]):
     """The ``batches`` methods."""
 
     __slots__ = ()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .._endpoint import endpoint, list_endpoint, stream_endpoint
 from .._request import ListSpec, RequestSpec, StreamSpec, body_of, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 from ..realtime._connect import BetaRealtimeConnectMixin
 
@@ -124,43 +124,43 @@ __all__ = [
 ]
 
 
-class Beta(Resource):
+class Beta(Resource[M]):
     """The ``beta`` methods."""
 
     __slots__ = ()
 
     @property
-    def assistants(self) -> Assistants:
+    def assistants(self) -> Assistants[M]:
         """The ``beta.assistants`` methods."""
-        child: Assistants = self._child("assistants", ".resources.beta", "Assistants")
+        child: Assistants[M] = self._child("assistants", ".resources.beta", "Assistants")
         return child
 
     @property
-    def realtime(self) -> Realtime:
+    def realtime(self) -> Realtime[M]:
         """The ``beta.realtime`` methods."""
-        child: Realtime = self._child("realtime", ".resources.beta", "Realtime")
+        child: Realtime[M] = self._child("realtime", ".resources.beta", "Realtime")
         return child
 
     @property
-    def threads(self) -> Threads:
+    def threads(self) -> Threads[M]:
         """The ``beta.threads`` methods."""
-        child: Threads = self._child("threads", ".resources.beta", "Threads")
+        child: Threads[M] = self._child("threads", ".resources.beta", "Threads")
         return child
 
     @property
-    def chatkit(self) -> Chatkit:
+    def chatkit(self) -> Chatkit[M]:
         """The ``beta.chatkit`` methods."""
-        child: Chatkit = self._child("chatkit", ".resources.beta", "Chatkit")
+        child: Chatkit[M] = self._child("chatkit", ".resources.beta", "Chatkit")
         return child
 
     @property
-    def responses(self) -> Responses:
+    def responses(self) -> Responses[M]:
         """The ``beta.responses`` methods."""
-        child: Responses = self._child("responses", ".resources.beta", "Responses")
+        child: Responses[M] = self._child("responses", ".resources.beta", "Responses")
         return child
 
 
-class Assistants(Resource):
+class Assistants(Resource[M]):
     """The ``beta.assistants`` methods.
 
     Deprecated upstream: the Assistants API (assistants, threads, messages, runs, run steps)
@@ -513,27 +513,27 @@ class Assistants(Resource):
         )
 
 
-class Realtime(BetaRealtimeConnectMixin, Resource):
+class Realtime(BetaRealtimeConnectMixin, Resource[M]):
     """The ``beta.realtime`` methods. Hand-written: ``connect``."""
 
     __slots__ = ()
 
     @property
-    def sessions(self) -> RealtimeSessions:
+    def sessions(self) -> RealtimeSessions[M]:
         """The ``beta.realtime.sessions`` methods."""
-        child: RealtimeSessions = self._child("sessions", ".resources.beta", "RealtimeSessions")
+        child: RealtimeSessions[M] = self._child("sessions", ".resources.beta", "RealtimeSessions")
         return child
 
     @property
-    def transcription_sessions(self) -> TranscriptionSessions:
+    def transcription_sessions(self) -> TranscriptionSessions[M]:
         """The ``beta.realtime.transcription_sessions`` methods."""
-        child: TranscriptionSessions = self._child(
+        child: TranscriptionSessions[M] = self._child(
             "transcription_sessions", ".resources.beta", "TranscriptionSessions"
         )
         return child
 
 
-class RealtimeSessions(Resource):
+class RealtimeSessions(Resource[M]):
     """The ``beta.realtime.sessions`` methods."""
 
     __slots__ = ()
@@ -663,7 +663,7 @@ class RealtimeSessions(Resource):
         )
 
 
-class TranscriptionSessions(Resource):
+class TranscriptionSessions(Resource[M]):
     """The ``beta.realtime.transcription_sessions`` methods."""
 
     __slots__ = ()
@@ -738,7 +738,7 @@ class TranscriptionSessions(Resource):
         )
 
 
-class Threads(Resource):
+class Threads(Resource[M]):
     """The ``beta.threads`` methods.
 
     Deprecated upstream: the Assistants API (assistants, threads, messages, runs, run steps)
@@ -748,15 +748,15 @@ class Threads(Resource):
     __slots__ = ()
 
     @property
-    def messages(self) -> Messages:
+    def messages(self) -> Messages[M]:
         """The ``beta.threads.messages`` methods."""
-        child: Messages = self._child("messages", ".resources.beta", "Messages")
+        child: Messages[M] = self._child("messages", ".resources.beta", "Messages")
         return child
 
     @property
-    def runs(self) -> Runs:
+    def runs(self) -> Runs[M]:
         """The ``beta.threads.runs`` methods."""
-        child: Runs = self._child("runs", ".resources.beta", "Runs")
+        child: Runs[M] = self._child("runs", ".resources.beta", "Runs")
         return child
 
     @endpoint
@@ -1284,7 +1284,7 @@ class Threads(Resource):
         )
 
 
-class Messages(Resource):
+class Messages(Resource[M]):
     """The ``beta.threads.messages`` methods.
 
     Deprecated upstream: the Assistants API (assistants, threads, messages, runs, run steps)
@@ -1539,7 +1539,7 @@ class Messages(Resource):
         )
 
 
-class Runs(Resource):
+class Runs(Resource[M]):
     """The ``beta.threads.runs`` methods.
 
     Deprecated upstream: the Assistants API (assistants, threads, messages, runs, run steps)
@@ -1549,9 +1549,9 @@ class Runs(Resource):
     __slots__ = ()
 
     @property
-    def steps(self) -> Steps:
+    def steps(self) -> Steps[M]:
         """The ``beta.threads.runs.steps`` methods."""
-        child: Steps = self._child("steps", ".resources.beta", "Steps")
+        child: Steps[M] = self._child("steps", ".resources.beta", "Steps")
         return child
 
     @list_endpoint
@@ -2129,7 +2129,7 @@ class Runs(Resource):
         )
 
 
-class Steps(Resource):
+class Steps(Resource[M]):
     """The ``beta.threads.runs.steps`` methods.
 
     Deprecated upstream: the Assistants API (assistants, threads, messages, runs, run steps)
@@ -2260,25 +2260,25 @@ class Steps(Resource):
         )
 
 
-class Chatkit(Resource):
+class Chatkit(Resource[M]):
     """The ``beta.chatkit`` methods."""
 
     __slots__ = ()
 
     @property
-    def sessions(self) -> ChatkitSessions:
+    def sessions(self) -> ChatkitSessions[M]:
         """The ``beta.chatkit.sessions`` methods."""
-        child: ChatkitSessions = self._child("sessions", ".resources.beta", "ChatkitSessions")
+        child: ChatkitSessions[M] = self._child("sessions", ".resources.beta", "ChatkitSessions")
         return child
 
     @property
-    def threads(self) -> ChatkitThreads:
+    def threads(self) -> ChatkitThreads[M]:
         """The ``beta.chatkit.threads`` methods."""
-        child: ChatkitThreads = self._child("threads", ".resources.beta", "ChatkitThreads")
+        child: ChatkitThreads[M] = self._child("threads", ".resources.beta", "ChatkitThreads")
         return child
 
 
-class ChatkitSessions(Resource):
+class ChatkitSessions(Resource[M]):
     """The ``beta.chatkit.sessions`` methods."""
 
     __slots__ = ()
@@ -2371,7 +2371,7 @@ class ChatkitSessions(Resource):
         )
 
 
-class ChatkitThreads(Resource):
+class ChatkitThreads(Resource[M]):
     """The ``beta.chatkit.threads`` methods."""
 
     __slots__ = ()
@@ -2544,21 +2544,21 @@ class ChatkitThreads(Resource):
         )
 
 
-class Responses(Resource):
+class Responses(Resource[M]):
     """The ``beta.responses`` methods."""
 
     __slots__ = ()
 
     @property
-    def input_items(self) -> InputItems:
+    def input_items(self) -> InputItems[M]:
         """The ``beta.responses.input_items`` methods."""
-        child: InputItems = self._child("input_items", ".resources.beta", "InputItems")
+        child: InputItems[M] = self._child("input_items", ".resources.beta", "InputItems")
         return child
 
     @property
-    def input_tokens(self) -> InputTokens:
+    def input_tokens(self) -> InputTokens[M]:
         """The ``beta.responses.input_tokens`` methods."""
-        child: InputTokens = self._child("input_tokens", ".resources.beta", "InputTokens")
+        child: InputTokens[M] = self._child("input_tokens", ".resources.beta", "InputTokens")
         return child
 
     @endpoint
@@ -3283,7 +3283,7 @@ class Responses(Resource):
         )
 
 
-class InputItems(Resource):
+class InputItems(Resource[M]):
     """The ``beta.responses.input_items`` methods."""
 
     __slots__ = ()
@@ -3357,7 +3357,7 @@ class InputItems(Resource):
         )
 
 
-class InputTokens(Resource):
+class InputTokens(Resource[M]):
     """The ``beta.responses.input_tokens`` methods."""
 
     __slots__ = ()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .._endpoint import endpoint, list_endpoint, stream_endpoint
 from .._request import ListSpec, RequestSpec, StreamSpec, body_of, deep_object, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -51,27 +51,27 @@ __all__ = [
 ]
 
 
-class Chat(Resource):
+class Chat(Resource[M]):
     """The ``chat`` methods."""
 
     __slots__ = ()
 
     @property
-    def completions(self) -> Completions:
+    def completions(self) -> Completions[M]:
         """The ``chat.completions`` methods."""
-        child: Completions = self._child("completions", ".resources.chat", "Completions")
+        child: Completions[M] = self._child("completions", ".resources.chat", "Completions")
         return child
 
 
-class Completions(Resource):
+class Completions(Resource[M]):
     """The ``chat.completions`` methods."""
 
     __slots__ = ()
 
     @property
-    def messages(self) -> Messages:
+    def messages(self) -> Messages[M]:
         """The ``chat.completions.messages`` methods."""
-        child: Messages = self._child("messages", ".resources.chat", "Messages")
+        child: Messages[M] = self._child("messages", ".resources.chat", "Messages")
         return child
 
     @list_endpoint
@@ -722,7 +722,7 @@ class Completions(Resource):
         )
 
 
-class Messages(Resource):
+class Messages(Resource[M]):
     """The ``chat.completions.messages`` methods."""
 
     __slots__ = ()

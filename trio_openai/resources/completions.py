@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .._endpoint import endpoint, stream_endpoint
 from .._request import RequestSpec, StreamSpec, body_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-class Completions(Resource):
+class Completions(Resource[M]):
     """The ``completions`` methods."""
 
     __slots__ = ()

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import endpoint, list_endpoint
+from .._endpoint import binary_endpoint, endpoint, list_endpoint
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -36,15 +36,15 @@ __all__ = [
 ]
 
 
-class Containers(Resource):
+class Containers(Resource[M]):
     """The ``containers`` methods."""
 
     __slots__ = ()
 
     @property
-    def files(self) -> Files:
+    def files(self) -> Files[M]:
         """The ``containers.files`` methods."""
-        child: Files = self._child("files", ".resources.containers", "Files")
+        child: Files[M] = self._child("files", ".resources.containers", "Files")
         return child
 
     @list_endpoint
@@ -227,15 +227,15 @@ class Containers(Resource):
         )
 
 
-class Files(Resource):
+class Files(Resource[M]):
     """The ``containers.files`` methods."""
 
     __slots__ = ()
 
     @property
-    def content(self) -> Content:
+    def content(self) -> Content[M]:
         """The ``containers.files.content`` methods."""
-        child: Content = self._child("content", ".resources.containers", "Content")
+        child: Content[M] = self._child("content", ".resources.containers", "Content")
         return child
 
     @list_endpoint
@@ -407,12 +407,12 @@ class Files(Resource):
         )
 
 
-class Content(Resource):
+class Content(Resource[M]):
     """The ``containers.files.content`` methods."""
 
     __slots__ = ()
 
-    @endpoint
+    @binary_endpoint
     def retrieve(
         self,
         file_id: str,

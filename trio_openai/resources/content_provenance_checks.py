@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .._endpoint import endpoint
 from .._request import RequestSpec
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-class ContentProvenanceChecks(Resource):
+class ContentProvenanceChecks(Resource[M]):
     """The ``content_provenance_checks`` methods."""
 
     __slots__ = ()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._endpoint import endpoint, list_endpoint
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -29,15 +29,15 @@ __all__ = [
 ]
 
 
-class Conversations(Resource):
+class Conversations(Resource[M]):
     """The ``conversations`` methods."""
 
     __slots__ = ()
 
     @property
-    def items(self) -> Items:
+    def items(self) -> Items[M]:
         """The ``conversations.items`` methods."""
-        child: Items = self._child("items", ".resources.conversations", "Items")
+        child: Items[M] = self._child("items", ".resources.conversations", "Items")
         return child
 
     @endpoint
@@ -184,7 +184,7 @@ class Conversations(Resource):
         )
 
 
-class Items(Resource):
+class Items(Resource[M]):
     """The ``conversations.items`` methods."""
 
     __slots__ = ()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from .._endpoint import endpoint
 from .._request import RequestSpec, body_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-class Embeddings(Resource):
+class Embeddings(Resource[M]):
     """The ``embeddings`` methods."""
 
     __slots__ = ()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._endpoint import endpoint, list_endpoint
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -41,15 +41,15 @@ __all__ = [
 ]
 
 
-class Evals(Resource):
+class Evals(Resource[M]):
     """The ``evals`` methods."""
 
     __slots__ = ()
 
     @property
-    def runs(self) -> Runs:
+    def runs(self) -> Runs[M]:
         """The ``evals.runs`` methods."""
-        child: Runs = self._child("runs", ".resources.evals", "Runs")
+        child: Runs[M] = self._child("runs", ".resources.evals", "Runs")
         return child
 
     @list_endpoint
@@ -273,15 +273,15 @@ class Evals(Resource):
         )
 
 
-class Runs(Resource):
+class Runs(Resource[M]):
     """The ``evals.runs`` methods."""
 
     __slots__ = ()
 
     @property
-    def output_items(self) -> OutputItems:
+    def output_items(self) -> OutputItems[M]:
         """The ``evals.runs.output_items`` methods."""
-        child: OutputItems = self._child("output_items", ".resources.evals", "OutputItems")
+        child: OutputItems[M] = self._child("output_items", ".resources.evals", "OutputItems")
         return child
 
     @list_endpoint
@@ -485,7 +485,7 @@ class Runs(Resource):
         )
 
 
-class OutputItems(Resource):
+class OutputItems(Resource[M]):
     """The ``evals.runs.output_items`` methods."""
 
     __slots__ = ()

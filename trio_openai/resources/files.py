@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import endpoint, list_endpoint
+from .._endpoint import binary_endpoint, endpoint, list_endpoint
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-class Files(Resource):
+class Files(Resource[M]):
     """The ``files`` methods."""
 
     __slots__ = ()
@@ -200,7 +200,7 @@ class Files(Resource):
             timeout=timeout,
         )
 
-    @endpoint
+    @binary_endpoint
     def content(
         self,
         file_id: str,

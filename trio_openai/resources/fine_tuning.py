@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._endpoint import endpoint, list_endpoint
 from .._request import ListSpec, RequestSpec, body_of, deep_object, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -47,43 +47,43 @@ __all__ = [
 ]
 
 
-class FineTuning(Resource):
+class FineTuning(Resource[M]):
     """The ``fine_tuning`` methods."""
 
     __slots__ = ()
 
     @property
-    def alpha(self) -> Alpha:
+    def alpha(self) -> Alpha[M]:
         """The ``fine_tuning.alpha`` methods."""
-        child: Alpha = self._child("alpha", ".resources.fine_tuning", "Alpha")
+        child: Alpha[M] = self._child("alpha", ".resources.fine_tuning", "Alpha")
         return child
 
     @property
-    def checkpoints(self) -> Checkpoints:
+    def checkpoints(self) -> Checkpoints[M]:
         """The ``fine_tuning.checkpoints`` methods."""
-        child: Checkpoints = self._child("checkpoints", ".resources.fine_tuning", "Checkpoints")
+        child: Checkpoints[M] = self._child("checkpoints", ".resources.fine_tuning", "Checkpoints")
         return child
 
     @property
-    def jobs(self) -> Jobs:
+    def jobs(self) -> Jobs[M]:
         """The ``fine_tuning.jobs`` methods."""
-        child: Jobs = self._child("jobs", ".resources.fine_tuning", "Jobs")
+        child: Jobs[M] = self._child("jobs", ".resources.fine_tuning", "Jobs")
         return child
 
 
-class Alpha(Resource):
+class Alpha(Resource[M]):
     """The ``fine_tuning.alpha`` methods."""
 
     __slots__ = ()
 
     @property
-    def graders(self) -> Graders:
+    def graders(self) -> Graders[M]:
         """The ``fine_tuning.alpha.graders`` methods."""
-        child: Graders = self._child("graders", ".resources.fine_tuning", "Graders")
+        child: Graders[M] = self._child("graders", ".resources.fine_tuning", "Graders")
         return child
 
 
-class Graders(Resource):
+class Graders(Resource[M]):
     """The ``fine_tuning.alpha.graders`` methods."""
 
     __slots__ = ()
@@ -173,19 +173,19 @@ class Graders(Resource):
         )
 
 
-class Checkpoints(Resource):
+class Checkpoints(Resource[M]):
     """The ``fine_tuning.checkpoints`` methods."""
 
     __slots__ = ()
 
     @property
-    def permissions(self) -> Permissions:
+    def permissions(self) -> Permissions[M]:
         """The ``fine_tuning.checkpoints.permissions`` methods."""
-        child: Permissions = self._child("permissions", ".resources.fine_tuning", "Permissions")
+        child: Permissions[M] = self._child("permissions", ".resources.fine_tuning", "Permissions")
         return child
 
 
-class Permissions(Resource):
+class Permissions(Resource[M]):
     """The ``fine_tuning.checkpoints.permissions`` methods."""
 
     __slots__ = ()
@@ -326,15 +326,15 @@ class Permissions(Resource):
         )
 
 
-class Jobs(Resource):
+class Jobs(Resource[M]):
     """The ``fine_tuning.jobs`` methods."""
 
     __slots__ = ()
 
     @property
-    def checkpoints(self) -> JobsCheckpoints:
+    def checkpoints(self) -> JobsCheckpoints[M]:
         """The ``fine_tuning.jobs.checkpoints`` methods."""
-        child: JobsCheckpoints = self._child(
+        child: JobsCheckpoints[M] = self._child(
             "checkpoints", ".resources.fine_tuning", "JobsCheckpoints"
         )
         return child
@@ -637,7 +637,7 @@ class Jobs(Resource):
         )
 
 
-class JobsCheckpoints(Resource):
+class JobsCheckpoints(Resource[M]):
     """The ``fine_tuning.jobs.checkpoints`` methods."""
 
     __slots__ = ()

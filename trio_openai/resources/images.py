@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from .._endpoint import endpoint, stream_endpoint
 from .._request import RequestSpec, StreamSpec, body_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-class Images(Resource):
+class Images(Resource[M]):
     """The ``images`` methods."""
 
     __slots__ = ()

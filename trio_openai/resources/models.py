@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .._endpoint import endpoint, list_endpoint
 from .._request import ListSpec, RequestSpec, path_param
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-class Models(Resource):
+class Models(Resource[M]):
     """The ``models`` methods."""
 
     __slots__ = ()

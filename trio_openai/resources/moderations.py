@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._endpoint import endpoint
 from .._request import RequestSpec, body_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-class Moderations(Resource):
+class Moderations(Resource[M]):
     """The ``moderations`` methods."""
 
     __slots__ = ()

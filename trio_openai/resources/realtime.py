@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._endpoint import endpoint
 from .._request import RequestSpec, body_of, form_part, path_param
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 from ..realtime._connect import RealtimeConnectMixin
 
@@ -48,31 +48,33 @@ __all__ = [
 ]
 
 
-class Realtime(RealtimeConnectMixin, Resource):
+class Realtime(RealtimeConnectMixin, Resource[M]):
     """The ``realtime`` methods. Hand-written: ``connect``."""
 
     __slots__ = ()
 
     @property
-    def calls(self) -> Calls:
+    def calls(self) -> Calls[M]:
         """The ``realtime.calls`` methods."""
-        child: Calls = self._child("calls", ".resources.realtime", "Calls")
+        child: Calls[M] = self._child("calls", ".resources.realtime", "Calls")
         return child
 
     @property
-    def client_secrets(self) -> ClientSecrets:
+    def client_secrets(self) -> ClientSecrets[M]:
         """The ``realtime.client_secrets`` methods."""
-        child: ClientSecrets = self._child("client_secrets", ".resources.realtime", "ClientSecrets")
+        child: ClientSecrets[M] = self._child(
+            "client_secrets", ".resources.realtime", "ClientSecrets"
+        )
         return child
 
     @property
-    def translations(self) -> Translations:
+    def translations(self) -> Translations[M]:
         """The ``realtime.translations`` methods."""
-        child: Translations = self._child("translations", ".resources.realtime", "Translations")
+        child: Translations[M] = self._child("translations", ".resources.realtime", "Translations")
         return child
 
 
-class Calls(Resource):
+class Calls(Resource[M]):
     """The ``realtime.calls`` methods."""
 
     __slots__ = ()
@@ -358,7 +360,7 @@ class Calls(Resource):
         )
 
 
-class ClientSecrets(Resource):
+class ClientSecrets(Resource[M]):
     """The ``realtime.client_secrets`` methods."""
 
     __slots__ = ()
@@ -417,21 +419,21 @@ class ClientSecrets(Resource):
         )
 
 
-class Translations(Resource):
+class Translations(Resource[M]):
     """The ``realtime.translations`` methods."""
 
     __slots__ = ()
 
     @property
-    def client_secrets(self) -> TranslationsClientSecrets:
+    def client_secrets(self) -> TranslationsClientSecrets[M]:
         """The ``realtime.translations.client_secrets`` methods."""
-        child: TranslationsClientSecrets = self._child(
+        child: TranslationsClientSecrets[M] = self._child(
             "client_secrets", ".resources.realtime", "TranslationsClientSecrets"
         )
         return child
 
 
-class TranslationsClientSecrets(Resource):
+class TranslationsClientSecrets(Resource[M]):
     """The ``realtime.translations.client_secrets`` methods."""
 
     __slots__ = ()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .._endpoint import endpoint, list_endpoint, stream_endpoint
 from .._request import ListSpec, RequestSpec, StreamSpec, body_of, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -48,21 +48,21 @@ __all__ = [
 ]
 
 
-class Responses(Resource):
+class Responses(Resource[M]):
     """The ``responses`` methods."""
 
     __slots__ = ()
 
     @property
-    def input_items(self) -> InputItems:
+    def input_items(self) -> InputItems[M]:
         """The ``responses.input_items`` methods."""
-        child: InputItems = self._child("input_items", ".resources.responses", "InputItems")
+        child: InputItems[M] = self._child("input_items", ".resources.responses", "InputItems")
         return child
 
     @property
-    def input_tokens(self) -> InputTokens:
+    def input_tokens(self) -> InputTokens[M]:
         """The ``responses.input_tokens`` methods."""
-        child: InputTokens = self._child("input_tokens", ".resources.responses", "InputTokens")
+        child: InputTokens[M] = self._child("input_tokens", ".resources.responses", "InputTokens")
         return child
 
     @endpoint
@@ -709,7 +709,7 @@ class Responses(Resource):
         )
 
 
-class InputItems(Resource):
+class InputItems(Resource[M]):
     """The ``responses.input_items`` methods."""
 
     __slots__ = ()
@@ -769,7 +769,7 @@ class InputItems(Resource):
         )
 
 
-class InputTokens(Resource):
+class InputTokens(Resource[M]):
     """The ``responses.input_tokens`` methods."""
 
     __slots__ = ()

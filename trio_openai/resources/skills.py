@@ -9,9 +9,9 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING
 
-from .._endpoint import endpoint, list_endpoint
+from .._endpoint import binary_endpoint, endpoint, list_endpoint
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -33,21 +33,21 @@ __all__ = [
 ]
 
 
-class Skills(Resource):
+class Skills(Resource[M]):
     """The ``skills`` methods."""
 
     __slots__ = ()
 
     @property
-    def content(self) -> Content:
+    def content(self) -> Content[M]:
         """The ``skills.content`` methods."""
-        child: Content = self._child("content", ".resources.skills", "Content")
+        child: Content[M] = self._child("content", ".resources.skills", "Content")
         return child
 
     @property
-    def versions(self) -> Versions:
+    def versions(self) -> Versions[M]:
         """The ``skills.versions`` methods."""
-        child: Versions = self._child("versions", ".resources.skills", "Versions")
+        child: Versions[M] = self._child("versions", ".resources.skills", "Versions")
         return child
 
     @list_endpoint
@@ -228,12 +228,12 @@ class Skills(Resource):
         )
 
 
-class Content(Resource):
+class Content(Resource[M]):
     """The ``skills.content`` methods."""
 
     __slots__ = ()
 
-    @endpoint
+    @binary_endpoint
     def retrieve(
         self,
         skill_id: str,
@@ -267,15 +267,15 @@ class Content(Resource):
         )
 
 
-class Versions(Resource):
+class Versions(Resource[M]):
     """The ``skills.versions`` methods."""
 
     __slots__ = ()
 
     @property
-    def content(self) -> VersionsContent:
+    def content(self) -> VersionsContent[M]:
         """The ``skills.versions.content`` methods."""
-        child: VersionsContent = self._child("content", ".resources.skills", "VersionsContent")
+        child: VersionsContent[M] = self._child("content", ".resources.skills", "VersionsContent")
         return child
 
     @list_endpoint
@@ -431,12 +431,12 @@ class Versions(Resource):
         )
 
 
-class VersionsContent(Resource):
+class VersionsContent(Resource[M]):
     """The ``skills.versions.content`` methods."""
 
     __slots__ = ()
 
-    @endpoint
+    @binary_endpoint
     def retrieve(
         self,
         version: str,

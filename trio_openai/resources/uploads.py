@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._endpoint import endpoint
 from .._request import RequestSpec, body_of, path_param
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 from .._uploads import UploadsHelpers
 
@@ -26,15 +26,15 @@ __all__ = [
 ]
 
 
-class Uploads(UploadsHelpers, Resource):
+class Uploads(UploadsHelpers, Resource[M]):
     """The ``uploads`` methods. Hand-written: ``upload_file``."""
 
     __slots__ = ()
 
     @property
-    def parts(self) -> Parts:
+    def parts(self) -> Parts[M]:
         """The ``uploads.parts`` methods."""
-        child: Parts = self._child("parts", ".resources.uploads", "Parts")
+        child: Parts[M] = self._child("parts", ".resources.uploads", "Parts")
         return child
 
     @endpoint
@@ -178,7 +178,7 @@ class Uploads(UploadsHelpers, Resource):
         )
 
 
-class Parts(Resource):
+class Parts(Resource[M]):
     """The ``uploads.parts`` methods."""
 
     __slots__ = ()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._endpoint import endpoint, list_endpoint
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -39,21 +39,23 @@ __all__ = [
 ]
 
 
-class VectorStores(Resource):
+class VectorStores(Resource[M]):
     """The ``vector_stores`` methods."""
 
     __slots__ = ()
 
     @property
-    def file_batches(self) -> FileBatches:
+    def file_batches(self) -> FileBatches[M]:
         """The ``vector_stores.file_batches`` methods."""
-        child: FileBatches = self._child("file_batches", ".resources.vector_stores", "FileBatches")
+        child: FileBatches[M] = self._child(
+            "file_batches", ".resources.vector_stores", "FileBatches"
+        )
         return child
 
     @property
-    def files(self) -> Files:
+    def files(self) -> Files[M]:
         """The ``vector_stores.files`` methods."""
-        child: Files = self._child("files", ".resources.vector_stores", "Files")
+        child: Files[M] = self._child("files", ".resources.vector_stores", "Files")
         return child
 
     @list_endpoint
@@ -330,7 +332,7 @@ class VectorStores(Resource):
         )
 
 
-class FileBatches(Resource):
+class FileBatches(Resource[M]):
     """The ``vector_stores.file_batches`` methods."""
 
     __slots__ = ()
@@ -538,7 +540,7 @@ class FileBatches(Resource):
         )
 
 
-class Files(Resource):
+class Files(Resource[M]):
     """The ``vector_stores.files`` methods."""
 
     __slots__ = ()

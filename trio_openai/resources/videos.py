@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._endpoint import endpoint, list_endpoint
+from .._endpoint import binary_endpoint, endpoint, list_endpoint
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
-from .._resource import Resource
+from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-class Videos(Resource):
+class Videos(Resource[M]):
     """The ``videos`` methods."""
 
     __slots__ = ()
@@ -404,7 +404,7 @@ class Videos(Resource):
             timeout=timeout,
         )
 
-    @endpoint
+    @binary_endpoint
     def download_content(
         self,
         video_id: str,

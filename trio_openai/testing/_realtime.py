@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from trio_websocket import WebSocketConnection
 
     from .._client import Client
+    from .._sync_client import SyncClient
 
 __all__ = ["FakeRealtime", "FakeRealtimeSession"]
 
@@ -373,6 +374,18 @@ class FakeRealtime:
             async with open_client(base_url=base_url, **kwargs) as client:
                 yield client
             nursery.cancel_scope.cancel()
+
+    def sync_client(self, **kwargs: Any) -> SyncClient:
+        """A `trio_openai.SyncClient` of this fake (served on a free port in its loop).
+
+        ``with fake.sync_client() as c: with c.realtime.connect(model=...) as conn:``.
+
+        Args:
+            **kwargs: More `open_client` arguments.
+        """
+        from .._sync_client import SyncClient
+
+        return SyncClient.from_opener(lambda: self.client(**kwargs))
 
     # -- one connection -------------------------------------------------------------------
 

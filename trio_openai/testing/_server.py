@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import httpx2
 
     from .._client import Client
+    from .._sync_client import SyncClient
 
 __all__ = ["ConnectionCount", "FakeOpenAI", "serve_forever"]
 
@@ -465,6 +466,18 @@ class FakeOpenAI:
             open_client(http_client=http, **kwargs) as client,
         ):
             yield client
+
+    def sync_client(self, **kwargs: Any) -> SyncClient:
+        """Open a `trio_openai.SyncClient` wired to this fake in memory (see `client`).
+
+        ``with fake.sync_client() as client: client.models.list()``.
+
+        Args:
+            **kwargs: Passed to `trio_openai.open_client`.
+        """
+        from .._sync_client import SyncClient
+
+        return SyncClient.from_opener(lambda: self.client(**kwargs))
 
 
 async def serve_forever(
