@@ -92,7 +92,9 @@ if _typing.TYPE_CHECKING:
     from .realtime._settings import RealtimeLimits as RealtimeLimits
     from .realtime._sync import SyncRealtimeConnection as SyncRealtimeConnection
 
-__version__ = "0.1.0.dev0"
+# The installed distribution's version, read from its metadata on first access (see
+# `__getattr__`): importing importlib.metadata costs more than importing this package.
+__version__: str
 
 _LAZY = {
     "BreakerStatus": "._breaker",
@@ -217,7 +219,19 @@ __all__ = [
 ]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trio-openai")
+    except PackageNotFoundError:  # imported from a checkout that was never installed
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> _typing.Any:
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         msg = f"module 'trio_openai' has no attribute {name!r}"
@@ -228,4 +242,4 @@ def __getattr__(name: str) -> _typing.Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | {"__version__"})
