@@ -126,7 +126,7 @@ class AudioCollector:
         audio.feed(event)               # keeps response.output_audio.delta events
         if event.type == "response.done":
             break
-    await audio.save_wav("reply.wav")
+    audio.write_wav("reply.wav")
     ```
 
     Args:
