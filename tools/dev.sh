@@ -48,6 +48,7 @@ case "$cmd" in
     docs)
         # The documentation site, warnings as errors (CI runs this).
         setup
+        export NO_MKDOCS_2_WARNING=1  # Material's end-of-life banner: not a build warning
         exec .venv/bin/python -m mkdocs build --strict --site-dir "${SITE_DIR:-site}" "$@"
         ;;
     package)
