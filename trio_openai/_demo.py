@@ -20,7 +20,7 @@ from . import APIConnectionError, APIStatusError, NotFoundError
 from ._client import Client, open_client
 from ._retry import RetryEvent, RetryPolicy
 
-__all__ = ["main"]
+__all__ = ["main", "run_demo"]
 
 
 def _say(text: str = "", *, end: str = "\n") -> None:
@@ -105,9 +105,23 @@ async def _demo() -> None:
         _say(f"   {raw.parse().choices[0].message.content!r}")
 
 
-def main() -> None:
-    """Run the demo."""
+async def run_demo() -> None:
+    """Run the demo in the current trio run (``python -m trio_openai demo``).
+
+    Raises:
+        OpenAIError: A call failed in a way the demo does not expect (no key
+            accepted, server unreachable, ...).
+    """
     # stamina also reports each retry on its own `stamina` logger at WARNING; the
     # retry hook above says it better here, so keep Python's last-resort handler quiet.
     logging.getLogger("stamina").addHandler(logging.NullHandler())
-    trio.run(_demo)
+    await _demo()
+
+
+def main() -> None:
+    """Run the demo in a trio run of its own.
+
+    Raises:
+        OpenAIError: See `run_demo`.
+    """
+    trio.run(run_demo)
