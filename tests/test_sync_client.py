@@ -443,3 +443,29 @@ def test_a_realtime_session_outlives_the_call_that_opened_it() -> None:
     conn.close()  # idempotent
     assert fake.last_session.close_code == 1000
     client.close()
+
+
+def test_a_stream_error_arrives_after_the_events_before_it(
+    fake: FakeOpenAI, client: trio_openai.SyncClient
+) -> None:
+    """A stream cut before its terminal marker gives every event sent, then raises."""
+    fake.add("POST", "/chat/completions", sse=[{"choices": []}] * 100, truncate_stream=True)
+    seen = 0
+    with pytest.raises(trio_openai.StreamInterruptedError):  # noqa: PT012 - counts events first
+        for _ in client.chat.completions.stream(model="m", messages=MESSAGES):
+            seen += 1
+    assert seen == 100  # every event; only the closing [DONE] is missing
+
+
+def test_a_dropped_body_raises_while_reading_bytes(fake: FakeOpenAI) -> None:
+    """iter_bytes over a connection that drops mid-body raises APIConnectionError."""
+    stored = fake.add_file(b"y" * 200_000, filename="big.bin")
+    fake.add_fault("GET", "/files/{file_id}/content", drop_after=50_000)
+    with trio_openai.SyncClient.from_opener(lambda: over_tcp(fake, max_retries=0)) as client:
+        received = 0
+        with pytest.raises(trio_openai.APIConnectionError):  # noqa: PT012 - the bytes before count
+            with client.files.content.with_streaming_response(stored.id) as response:
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+        assert 0 < received <= 50_000
+        assert pool_state(client.async_client)[:2] == (0, 0)
