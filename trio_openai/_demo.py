@@ -114,7 +114,9 @@ async def run_demo() -> None:
     """
     # stamina also reports each retry on its own `stamina` logger at WARNING; the
     # retry hook above says it better here, so keep Python's last-resort handler quiet.
-    logging.getLogger("stamina").addHandler(logging.NullHandler())
+    stamina_log = logging.getLogger("stamina")
+    if not any(isinstance(h, logging.NullHandler) for h in stamina_log.handlers):
+        stamina_log.addHandler(logging.NullHandler())
     await _demo()
 
 
