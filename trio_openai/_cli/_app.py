@@ -86,6 +86,7 @@ async def run(
 
     Raises:
         KeyboardInterrupt: Ctrl-C (`main` turns it into exit code 130).
+        BrokenPipeError: stdout's reader went away (``| head``); `main` exits quietly.
         trio.Cancelled: The caller cancelled the run.
     """
     console = Console(
@@ -117,8 +118,8 @@ async def run(
     ctx = Context(args=args, console=console, client_factory=client_factory)
     try:
         return int(await args.handler(ctx))
-    except (KeyboardInterrupt, trio.Cancelled):
-        raise
+    except (KeyboardInterrupt, trio.Cancelled, BrokenPipeError):
+        raise  # main() handles the first and last; a cancellation is the caller's
     except BaseExceptionGroup as group:
         leaf = _leaf(group)
         if leaf is None or args.debug:

@@ -88,6 +88,9 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Raise a `UsageError` with *message* and this parser's usage line.
 
+        Args:
+            message: argparse's description of the mistake.
+
         Raises:
             UsageError: Always.
         """
@@ -96,6 +99,9 @@ class Parser(argparse.ArgumentParser):
     def print_help(self, file: Any = None) -> NoReturn:
         """Raise `HelpShown` with the help text (``--help``).
 
+        Args:
+            file: Ignored: `run` prints the text on its own stdout.
+
         Raises:
             HelpShown: Always.
         """
@@ -103,6 +109,10 @@ class Parser(argparse.ArgumentParser):
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         """Raise instead of exiting the process.
+
+        Args:
+            status: The exit status argparse asked for.
+            message: Its message, if any.
 
         Raises:
             UsageError: Always (argparse only exits here after an error).

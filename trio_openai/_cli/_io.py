@@ -145,19 +145,33 @@ class Console:
     secrets: tuple[str, ...] = ()
 
     def out(self, text: str = "", *, end: str = "\n") -> None:
-        """Write *text* to stdout and flush it."""
+        """Write *text* to stdout and flush it.
+
+        Args:
+            text: What to write.
+            end: Written after it (a newline by default).
+        """
         self.stdout.write(text + end)
         self.stdout.flush()
 
     def err(self, text: str = "", *, end: str = "\n") -> None:
-        """Write *text* to stderr (scrubbed of `secrets`) and flush it."""
+        """Write *text* to stderr (scrubbed of `secrets`) and flush it.
+
+        Args:
+            text: What to write.
+            end: Written after it (a newline by default).
+        """
         for secret in self.secrets:
             text = text.replace(secret, "<redacted>")
         self.stderr.write(text + end)
         self.stderr.flush()
 
     def error(self, text: str) -> None:
-        """Write one error line, ``trio-openai: error: <text>``, to stderr."""
+        """Write one error line, ``trio-openai: error: <text>``, to stderr.
+
+        Args:
+            text: What went wrong, for a person.
+        """
         self.err(f"{PROG}: error: {text}")
 
     def json_out(self, value: object, *, indent: int | None = 2) -> None:
