@@ -469,3 +469,53 @@ def test_a_dropped_body_raises_while_reading_bytes(fake: FakeOpenAI) -> None:
                     received += len(chunk)
         assert 0 < received <= 50_000
         assert pool_state(client.async_client)[:2] == (0, 0)
+
+
+_UNCLOSED_AT_EXIT = """
+import atexit, sys
+from trio_openai.testing import FakeOpenAI, FakeRealtime
+
+# atexit runs hooks last-registered first: this one runs after the clients' own.
+atexit.register(lambda: print("realtime close code", realtime.last_session.close_code, flush=True))
+fake, realtime = FakeOpenAI(), FakeRealtime()
+client = fake.sync_client()
+hi = [{"role": "user", "content": "hi"}]
+stream = iter(client.chat.completions.stream(model="m", messages=hi))
+next(stream)  # a stream left open mid-way, its generator still alive
+rt_client = realtime.sync_client()
+conn = rt_client.realtime.connect(model="gpt-realtime").enter()
+conn.send({"type": "response.create"})
+print("leaving without closing anything", flush=True)
+"""
+
+
+def test_the_interpreter_exits_with_unclosed_clients_streams_and_sessions() -> None:
+    """Nobody closed the clients: an atexit hook closes them, and the process ends (code 0)."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", _UNCLOSED_AT_EXIT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "leaving without closing anything",
+        "realtime close code 1000",
+    ]
+    assert "Traceback" not in done.stderr
+
+
+def test_closing_unregisters_the_exit_hook(fake: FakeOpenAI) -> None:
+    """A closed client leaves nothing behind for atexit (the portal can be collected)."""
+    import gc
+    import weakref
+
+    client = fake.sync_client()
+    ref = weakref.ref(client._portal)
+    client.close()
+    del client
+    gc.collect()
+    assert ref() is None

@@ -12,12 +12,18 @@ realtime connection) in a task of its own, until `Held.release`.
 The loop is started by `Portal.start`, which enters an async context manager
 (``open_client(...)``) in the new thread and returns its value; `Portal.close`
 leaves it and joins the thread. Calls still running then end with
-`ClientClosedError`.
+`ClientClosedError`. A portal nobody closed is closed by an `atexit` hook, while
+the loop thread still runs: the interpreter exits instead of waiting, at
+finalization, for a loop that no longer turns.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import sys
 import threading
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from contextlib import AbstractAsyncContextManager
@@ -44,7 +50,16 @@ class Portal:
     Made by `Portal.start`, never directly.
     """
 
-    __slots__ = ("_closing", "_finished", "_nursery", "_stop", "_thread", "_token")
+    __slots__ = (
+        "__weakref__",
+        "_at_exit",
+        "_closing",
+        "_finished",
+        "_nursery",
+        "_stop",
+        "_thread",
+        "_token",
+    )
 
     def __init__(
         self,
@@ -59,6 +74,7 @@ class Portal:
         self._finished = finished
         self._thread = threading.current_thread()
         self._closing = False
+        self._at_exit: Callable[[], None] | None = None
 
     @classmethod
     def start(
@@ -81,10 +97,14 @@ class Portal:
         )
         thread.start()
         try:
-            return ready.result()
+            portal, value = ready.result()
         except BaseException:
             thread.join()
             raise
+        ref = weakref.ref(portal)
+        portal._at_exit = lambda: _close_at_exit(ref)
+        atexit.register(portal._at_exit)
+        return portal, value
 
     @property
     def closed(self) -> bool:
@@ -142,6 +162,8 @@ class Portal:
             self._thread.join()
             return
         self._closing = True
+        if self._at_exit is not None:
+            atexit.unregister(self._at_exit)
         self._soon(self._stop.set)
         self._thread.join()
         self._finished.result()
@@ -233,6 +255,8 @@ class Held(Generic[X_co]):
             Exception: Whatever leaving it raised.
         """
         if not self._exited.done():
+            if sys.is_finalizing():
+                return  # the loop thread no longer runs: nothing would ever answer
             self.portal._check_thread()
             if not self.portal._soon(self._release.set):
                 return  # the loop has ended, and the context manager with it
@@ -269,9 +293,9 @@ class Held(Generic[X_co]):
                         raise entry.error
                     yield entry
         finally:
-            if not stopped.done():
+            if not stopped.done() and not sys.is_finalizing():
                 self.portal._soon(scope.cancel)
-            stopped.exception()
+                stopped.exception()
 
 
 @final
@@ -346,6 +370,15 @@ async def _holder(
         raise
     else:
         exited.set_result(None)
+
+
+def _close_at_exit(ref: weakref.ref[Portal]) -> None:
+    # atexit runs before finalization, while daemon threads still run.
+    portal = ref()
+    if portal is not None and not portal.closed:
+        # The program is ending: nobody is left to tell about a failure to close.
+        with contextlib.suppress(Exception):
+            portal.close()
 
 
 def _loop_main(
