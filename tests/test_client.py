@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx2
@@ -215,10 +217,38 @@ async def test_azure_v1_without_api_version() -> None:
     assert str(rec.requests[0].url) == "https://res.openai.azure.com/openai/v1/chat/completions"
 
 
-async def test_key_never_in_reprs_logs_or_errors(caplog: pytest.LogCaptureFixture) -> None:
+@asynccontextmanager
+async def _keyed_client(
+    kind: str, handler: Recorder
+) -> AsyncIterator[tuple[trio_openai.Client, Probe]]:
+    """A client that sends KEY the way *kind* does: bearer, Azure ``api-key``, ``x-api-key``."""
+    if kind == "openai":
+        async with mock_client(handler, api_key=KEY) as opened:
+            yield opened
+        return
+    async with httpx2.AsyncClient(transport=httpx2.MockTransport(handler)) as http:
+        if kind == "azure":
+            opener = trio_openai.open_azure_client(
+                azure_endpoint="https://res.openai.azure.com", api_key=KEY, http_client=http
+            )
+        else:  # a gateway that wants its own key header besides the bearer token
+            opener = trio_openai.open_client(
+                api_key="sk-other-1234",
+                base_url="http://gateway.invalid/v1",
+                default_headers={"X-Api-Key": KEY},
+                http_client=http,
+            )
+        async with opener as client:
+            yield client, Probe(client)
+
+
+@pytest.mark.parametrize("kind", ["openai", "azure", "gateway"])
+async def test_key_never_in_reprs_logs_or_errors(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     rec = Recorder(401, {"error": {"message": "Incorrect API key provided"}})
-    async with mock_client(rec, api_key=KEY) as (client, probe):
+    async with _keyed_client(kind, rec) as (client, probe):
         with pytest.raises(trio_openai.AuthenticationError) as info:
             await probe.get("/models")
         texts = [
@@ -230,6 +260,10 @@ async def test_key_never_in_reprs_logs_or_errors(caplog: pytest.LogCaptureFixtur
             repr(info.value.request.headers),
             repr(probe),
         ]
+    # The key was sent (and can be read on purpose), only never shown.
+    sent = rec.requests[0].headers
+    assert any(KEY in sent.get(name, "") for name in ("authorization", "api-key", "x-api-key"))
+    assert "[secure]" in repr(info.value.request.headers)
     texts += [r.getMessage() + repr(r.__dict__) for r in caplog.records]
     assert caplog.records, "expected DEBUG logs from the pipeline"
     for text in texts:

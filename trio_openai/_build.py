@@ -22,8 +22,8 @@ from urllib.parse import quote, urlencode
 import attrs
 import httpx2
 
-from ._options import AzureConfig, ClientOptions
-from ._request import RequestSpec, merge_query
+from ._options import SECRET_HEADERS, AzureConfig, ClientOptions
+from ._request import QueryPairs, RequestSpec, merge_query
 from ._types import NotGiven
 
 __all__ = ["RequestBuilder", "client_headers", "new_idempotency_key", "to_jsonable"]
@@ -57,6 +57,28 @@ def to_jsonable(value: object) -> object:
     from ._converter import unstructure
 
     return unstructure(value)
+
+
+# Key headers that httpx2's reprs do not hide (they hide only the authorization ones).
+_KEY_HEADERS = SECRET_HEADERS - {"authorization", "proxy-authorization"}
+
+
+@final
+class RedactedHeaders(httpx2.Headers):
+    """Request headers whose repr hides every key header, Azure's ``api-key`` included.
+
+    httpx2 hides only ``Authorization`` and ``Proxy-Authorization``; a request that
+    carries ``api-key`` (Azure) or ``x-api-key`` (gateways) gets these headers, so
+    that printing ``error.request.headers`` does not show the key.
+    """
+
+    def __repr__(self) -> str:
+        shown = [
+            (name, "[secure]" if name.lower() in SECRET_HEADERS else value)
+            for name, value in self.multi_items()
+        ]
+        as_dict = dict(shown)
+        return f"Headers({as_dict if len(as_dict) == len(shown) else shown!r})"
 
 
 def client_headers(options: ClientOptions) -> dict[str, str]:
@@ -133,17 +155,7 @@ class RequestBuilder:
                 body.update(spec.extra_body)
             _map_model(body, self.models)
 
-        path = spec.path
-        query: dict[str, object] = dict(options.query)
-        if options.azure is not None:
-            path = _azure_path(options.azure, path, body)
-            if options.azure.api_version is not None:
-                query["api-version"] = options.azure.api_version
-        if spec.query:
-            query.update(spec.query)
-        if spec.extra_query:
-            query.update(spec.extra_query)
-
+        path, pairs = self._address(spec, body)
         headers = dict(self._headers)
         headers["accept"] = accept
         if idempotency_key is not None:
@@ -172,9 +184,8 @@ class RequestBuilder:
             if isinstance(spec.timeout, NotGiven)
             else httpx2.Timeout(spec.timeout).as_dict()
         )
-        pairs = merge_query(query)
         if self._generic:
-            return self.http.build_request(
+            request = self.http.build_request(
                 spec.method,
                 options.base_url + path,
                 params=pairs or None,
@@ -184,18 +195,39 @@ class RequestBuilder:
                 data=data,
                 extensions={"timeout": timeout},
             )
-        target = options.base_url + path
-        if pairs:
-            target += "?" + urlencode(pairs, quote_via=quote)
-        return httpx2.Request(
-            spec.method,
-            self._url(target),
-            headers=headers,
-            content=content,
-            files=files,
-            data=data,
-            extensions={"timeout": timeout},
-        )
+        else:
+            target = options.base_url + path
+            if pairs:
+                target += "?" + urlencode(pairs, quote_via=quote)
+            request = httpx2.Request(
+                spec.method,
+                self._url(target),
+                headers=headers,
+                content=content,
+                files=files,
+                data=data,
+                extensions={"timeout": timeout},
+            )
+        if not _KEY_HEADERS.isdisjoint(headers):
+            request.headers = RedactedHeaders(request.headers)
+        return request
+
+    def _address(
+        self, spec: RequestSpec[Any], body: Mapping[str, object] | None
+    ) -> tuple[str, QueryPairs]:
+        # The path under the base URL (Azure deployments) and the query's pairs.
+        options = self.options
+        path = spec.path
+        query: dict[str, object] = dict(options.query)
+        if options.azure is not None:
+            path = _azure_path(options.azure, path, body)
+            if options.azure.api_version is not None:
+                query["api-version"] = options.azure.api_version
+        if spec.query:
+            query.update(spec.query)
+        if spec.extra_query:
+            query.update(spec.extra_query)
+        return path, merge_query(query)
 
     def _url(self, text: str) -> httpx2.URL:
         url = self._urls.get(text)

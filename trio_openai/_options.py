@@ -14,9 +14,16 @@ if TYPE_CHECKING:
 
     from ._secrets import Secret
 
-__all__ = ["DEFAULT_BASE_URL", "AzureConfig", "ClientOptions"]
+__all__ = ["DEFAULT_BASE_URL", "SECRET_HEADERS", "AzureConfig", "ClientOptions"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key"})
+"""Header names (lower case) whose values carry a key: never shown in a repr."""
+
+
+def _headers_repr(headers: Mapping[str, str]) -> str:
+    return repr({k: "<redacted>" if k.lower() in SECRET_HEADERS else v for k, v in headers.items()})
 
 
 @attrs.frozen(kw_only=True)
@@ -57,7 +64,7 @@ class ClientOptions:
     project: str | None = None
     timeout: httpx2.Timeout
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
-    headers: Mapping[str, str] = attrs.field(factory=dict)
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=_headers_repr)
     query: Mapping[str, object] = attrs.field(factory=dict)
     azure: AzureConfig | None = None
     webhook_secret: Secret | None = attrs.field(default=None, repr=False)
