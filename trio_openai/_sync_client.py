@@ -19,20 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, final
 
 from ._client import Client, open_client
 from ._portal import Held, Portal
 from ._resource import Sync
-from ._sync_results import SyncContext, _HeldValue
+from ._sync_results import ClosedOnExit, SyncContext, _HeldValue
 from ._types import NOT_GIVEN, NotGiven
 from .resources._root import RootResources
 
 if TYPE_CHECKING:
     import httpx2
     import trio
-    from typing_extensions import Self
 
     from ._observe import ReliabilityEvent
     from ._options import ClientOptions
@@ -56,7 +54,7 @@ def _takes_arguments_of(
 
 
 @final
-class SyncClient(RootResources[Sync]):
+class SyncClient(RootResources[Sync], ClosedOnExit):
     """A blocking client: the async client run on a Trio loop in a background thread.
 
     Takes the same arguments as `open_client`. The thread starts here and stops
@@ -104,17 +102,6 @@ class SyncClient(RootResources[Sync]):
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<trio_openai.SyncClient {state} base_url={self.base_url!r}>"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the session (its pool and tasks) and stop the loop thread. Idempotent.

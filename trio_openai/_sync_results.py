@@ -94,17 +94,14 @@ class SyncPage(Generic[T]):
             page = page.next_page()
 
 
-class _HeldValue(Generic[X]):
-    """A wrapper around a value held open on the loop; `close` releases it."""
+class ClosedOnExit:
+    """A mixin for things with a ``close()``: ``with`` gives the object and closes it at the end."""
 
-    __slots__ = ("_held",)
-
-    def __init__(self, held: Held[X]) -> None:
-        self._held = held
+    __slots__ = ()
 
     def close(self) -> None:
-        """Leave the underlying ``async with`` block (closing the response). Idempotent."""
-        self._held.release()
+        """Release what the object holds. Idempotent."""
+        raise NotImplementedError
 
     def __enter__(self) -> Self:
         return self
@@ -116,6 +113,19 @@ class _HeldValue(Generic[X]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _HeldValue(ClosedOnExit, Generic[X]):
+    """A wrapper around a value held open on the loop; `close` releases it."""
+
+    __slots__ = ("_held",)
+
+    def __init__(self, held: Held[X]) -> None:
+        self._held = held
+
+    def close(self) -> None:
+        """Leave the underlying ``async with`` block (closing the response). Idempotent."""
+        self._held.release()
 
 
 @final
@@ -228,7 +238,7 @@ class SyncBinaryResponse(_Metadata):
 
 
 @final
-class SyncStream(_Metadata, Generic[T]):
+class SyncStream(_Metadata, ClosedOnExit, Generic[T]):
     """An event stream from the sync client: iterate it for typed events.
 
     Use ``with client.chat.completions.stream(...) as stream: for chunk in stream``;
@@ -264,14 +274,6 @@ class SyncStream(_Metadata, Generic[T]):
     def __enter__(self) -> Self:
         self._stream()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __iter__(self) -> Iterator[T]:
         held = self._stream()
