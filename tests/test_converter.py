@@ -216,7 +216,8 @@ def test_stream_events_discriminate_and_tolerate_new_types() -> None:
 
 def test_the_discriminator_is_the_field_that_tells_models_apart() -> None:
     """Image stream events share `size`, `quality`...: `type` is what tells them apart."""
-    from trio_openai._converter import _ModelInfo, _pick_discriminator, make_converter
+    from trio_openai._convert_unions import _ModelInfo, _pick_discriminator
+    from trio_openai._converter import make_converter
     from trio_openai.types import (
         ImageGenCompletedEvent,
         ImageGenPartialImageEvent,
