@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import struct
@@ -404,9 +405,9 @@ async def test_api_key_is_checked_when_configured() -> None:
 # --- conformance of the default replies to the OpenAPI spec -----------------------------
 
 
-@pytest.fixture(scope="module")
-def schemas() -> dict[str, Any]:
-    """The spec's component schemas (the spec is in ../shared/openapi)."""
+@functools.cache
+def spec_schemas() -> dict[str, Any]:
+    """The spec's component schemas, loaded once per run (about 2 s) for every test module."""
     yaml = pytest.importorskip("yaml")
     if not SPEC.exists():
         pytest.skip(f"no OpenAPI spec at {SPEC}")
@@ -414,6 +415,12 @@ def schemas() -> dict[str, Any]:
     with SPEC.open() as f:
         spec = yaml.load(f, Loader=loader)
     return spec["components"]["schemas"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def schemas() -> dict[str, Any]:
+    """The spec's component schemas (the spec is in ../shared/openapi)."""
+    return spec_schemas()
 
 
 # Where the fake follows the API rather than the spec: the API sends null here (clients

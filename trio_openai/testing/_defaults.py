@@ -1,9 +1,11 @@
 """The default replies: what the fake answers when no script is queued for a route.
 
-`Defaults` holds the little state the defaults need (models, stored files, id
-counters) and routes a request to a generator (`_generate.py`) or a files/models
-handler here. Shapes follow the OpenAPI spec: ``ListModelsResponse``, ``Model``,
-``OpenAIFile``, ``ListFilesResponse``, ``DeleteFileResponse``.
+`Defaults` holds the state the defaults need (models, stored files, uploads,
+batches, fine-tuning jobs, id counters) and `_ROUTES` routes a request to a
+generator (`_generate.py`), a files/models handler here, or the handlers of
+`_defaults_uploads.py`, `_defaults_batches.py` and `_defaults_fine_tuning.py`.
+Shapes follow the OpenAPI spec: ``ListModelsResponse``, ``Model``, ``OpenAIFile``,
+``ListFilesResponse``, ``DeleteFileResponse``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from typing import Any
 
 import attrs
 
+from . import _defaults_batches as _batches
+from . import _defaults_fine_tuning as _fine_tuning
+from . import _defaults_uploads as _uploads
 from . import _generate
 from ._error_bodies import BadRequest, error_body, missing
+from ._params import int_query, json_object
 from ._records import FakeRequest
 from ._routes import compile_route
 from ._script import Body, JsonBody, RawBody
@@ -73,19 +79,6 @@ class FakeFile:
         }
 
 
-def _json_body(request: FakeRequest) -> Mapping[str, Any]:
-    try:
-        value = request.json()
-    except ValueError:
-        raise BadRequest(
-            "We could not parse the JSON body of your request. (HINT: This likely means you"
-            " aren't using your HTTP library correctly.)"
-        ) from None
-    if not isinstance(value, Mapping):
-        raise BadRequest("The request body must be a JSON object.")
-    return value
-
-
 @attrs.define(eq=False)
 class Defaults:
     """State and routing of the default replies.
@@ -94,11 +87,17 @@ class Defaults:
         created: The time stamp put in ``created``/``created_at`` fields.
         models: The model ids the server knows.
         files: Uploaded files by id, oldest first.
+        uploads: Uploads (``POST /uploads``) by id, oldest first.
+        batches: Batches by id, oldest first.
+        fine_tuning_jobs: Fine-tuning jobs by id, oldest first.
     """
 
     created: int
     models: tuple[str, ...]
     files: dict[str, FakeFile] = attrs.field(factory=dict)
+    uploads: dict[str, _uploads.FakeUpload] = attrs.field(factory=dict)
+    batches: dict[str, _batches.FakeBatch] = attrs.field(factory=dict)
+    fine_tuning_jobs: dict[str, _fine_tuning.FakeFineTuningJob] = attrs.field(factory=dict)
     _counters: dict[str, itertools.count[int]] = attrs.field(factory=dict)
 
     def new_id(self, prefix: str) -> str:
@@ -127,6 +126,27 @@ class Defaults:
         )
         self.files[stored.id] = stored
         return stored
+
+    def generate(
+        self,
+        generator: Callable[[Mapping[str, Any], _generate.Context], Body],
+        body: Mapping[str, Any],
+    ) -> Body:
+        """Run a generator of `_generate.py` on a request body, with this fake's ids and time.
+
+        Args:
+            generator: The generator (``_generate.chat_completion``, ...).
+            body: The request body.
+
+        Raises:
+            BadRequest: The generator rejected the body, or could not read it.
+        """
+        ctx = _generate.Context(created=self.created, new_id=self.new_id)
+        try:
+            return generator(body, ctx)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            # JSON of the right type but an unexpected shape: answer, do not crash.
+            raise BadRequest(f"The fake server could not read this request: {error!r}") from None
 
     def has_route(self, method: str, path: str) -> bool:
         """Tell whether a default reply exists for this method and path.
@@ -164,13 +184,7 @@ def _generated(
     generate: Callable[[Mapping[str, Any], _generate.Context], Body],
 ) -> _Handler:
     def handler(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) -> Body:
-        body = _json_body(request)
-        ctx = _generate.Context(created=defaults.created, new_id=defaults.new_id)
-        try:
-            return generate(body, ctx)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            # JSON of the right type but an unexpected shape: answer, do not crash.
-            raise BadRequest(f"The fake server could not read this request: {error!r}") from None
+        return defaults.generate(generate, json_object(request))
 
     return handler
 
@@ -215,16 +229,6 @@ def _create_file(defaults: Defaults, request: FakeRequest, _: Mapping[str, str])
     return JsonBody(stored.to_json())
 
 
-def _int_query(request: FakeRequest, name: str, default: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(f"Invalid value for '{name}': {raw!r}.", param=name) from None
-
-
 def _list_files(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) -> Body:
     files = list(defaults.files.values())
     purpose = request.query.get("purpose")
@@ -241,7 +245,7 @@ def _list_files(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) 
         if after not in ids:
             raise BadRequest(f"No such File object: {after}", param="after", status=404)
         files = files[ids.index(after) + 1 :]
-    limit = _int_query(request, "limit", 10_000)
+    limit = int_query(request, "limit", 10_000)
     if not 1 <= limit <= 10_000:
         raise BadRequest("'limit' must be between 1 and 10000.", param="limit")
     page = files[:limit]
@@ -289,6 +293,19 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], _Handler], ...] = tuple(
         ("GET", "/files/{file_id}", _get_file),
         ("DELETE", "/files/{file_id}", _delete_file),
         ("GET", "/files/{file_id}/content", _file_content),
+        ("POST", "/uploads", _uploads.create_upload),
+        ("POST", "/uploads/{upload_id}/parts", _uploads.add_upload_part),
+        ("POST", "/uploads/{upload_id}/complete", _uploads.complete_upload),
+        ("POST", "/uploads/{upload_id}/cancel", _uploads.cancel_upload),
+        ("POST", "/batches", _batches.create_batch),
+        ("GET", "/batches", _batches.list_batches),
+        ("GET", "/batches/{batch_id}", _batches.get_batch),
+        ("POST", "/batches/{batch_id}/cancel", _batches.cancel_batch),
+        ("POST", "/fine_tuning/jobs", _fine_tuning.create_job),
+        ("GET", "/fine_tuning/jobs", _fine_tuning.list_jobs),
+        ("GET", "/fine_tuning/jobs/{fine_tuning_job_id}", _fine_tuning.get_job),
+        ("POST", "/fine_tuning/jobs/{fine_tuning_job_id}/cancel", _fine_tuning.cancel_job),
+        ("GET", "/fine_tuning/jobs/{fine_tuning_job_id}/events", _fine_tuning.list_job_events),
     )
 )
 
