@@ -44,7 +44,7 @@ def register(commands: Commands) -> None:
     upload.add_argument(
         "--purpose",
         required=True,
-        help="what the file is for: assistants, batch, fine-tune, vision, user_data, evals",
+        help="what the file is for (the Uploads API's: assistants, batch, fine-tune, vision)",
     )
     upload.add_argument(
         "--part-size",
