@@ -217,6 +217,17 @@ async def test_azure_v1_without_api_version() -> None:
     assert str(rec.requests[0].url) == "https://res.openai.azure.com/openai/v1/chat/completions"
 
 
+@pytest.mark.parametrize("extra", [{"base_url": "https://other/v1"}, {"endpoints": []}])
+async def test_open_azure_client_takes_its_address_from_azure_endpoint_only(
+    extra: dict[str, Any],
+) -> None:
+    with pytest.raises(trio_openai.ConfigurationError, match="takes azure_endpoint="):
+        async with trio_openai.open_azure_client(
+            azure_endpoint="https://res.openai.azure.com", api_key=KEY, **extra
+        ):
+            pass
+
+
 @asynccontextmanager
 async def _keyed_client(
     kind: str, handler: Recorder

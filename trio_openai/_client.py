@@ -41,7 +41,7 @@ from ._endpoints import Endpoint, ResolvedEndpoint, Routing, check_base_url, res
 from ._errors import ClientClosedError, ConfigurationError
 from ._health import HealthCheck, check_all, run_health_checks
 from ._observe import EventHook, Observer, ReliabilityEvent
-from ._options import DEFAULT_BASE_URL, AzureConfig, ClientOptions
+from ._options import DEFAULT_BASE_URL, ClientOptions
 from ._pipeline import Layer, Route, SendFn, compose, send_spec
 from ._ratelimit import RateLimit
 from ._request import RequestSpec, StreamSpec
@@ -335,7 +335,6 @@ async def open_client(
     health_check: HealthCheck | None = None,
     event_hooks: Sequence[EventHook] = (),
     webhook_secret: str | Secret | None = None,
-    _azure: AzureConfig | None = None,
 ) -> AsyncIterator[Client]:
     """Open a session with the OpenAI API (or any server that speaks it).
 
@@ -391,7 +390,6 @@ async def open_client(
         project=project,
         breaker=breaker,
         rate_limit=rate_limit,
-        azure=_azure,
         env=env,
     )
     primary = resolved[0]
@@ -462,16 +460,12 @@ def _resolve(
     project: str | None,
     breaker: CircuitBreaker | None,
     rate_limit: RateLimit | None,
-    azure: AzureConfig | None,
     env: Mapping[str, str],
 ) -> tuple[ResolvedEndpoint, ...]:
     """The session's endpoints: those given, or the one made of *base_url* and *api_key*."""
     if endpoints is not None:
-        if base_url is not None or azure is not None:
-            msg = (
-                "endpoints= replaces base_url= (and open_azure_client's endpoint): "
-                "give each Endpoint its own base_url"
-            )
+        if base_url is not None:
+            msg = "endpoints= replaces base_url=: give each Endpoint its own base_url"
             raise ConfigurationError(msg)
         return resolve_endpoints(
             endpoints,
@@ -488,12 +482,12 @@ def _resolve(
     return (
         ResolvedEndpoint(
             name=urlsplit(url).netloc or url,
-            kind="azure" if azure is not None else "openai",
+            kind="openai",
             base_url=url,
             api_key=key,
             organization=organization,
             project=project,
-            azure=azure,
+            azure=None,
             models={},
             priority=0,
             weight=1.0,
@@ -529,18 +523,29 @@ async def open_azure_client(
         **kwargs: Any other `open_client` argument (timeout, retry_policy, ...).
 
     Raises:
-        ConfigurationError: No endpoint or no key.
+        ConfigurationError: No endpoint or no key, or a ``base_url``/``endpoints``
+            argument (the endpoint is *azure_endpoint*).
     """
+    if isinstance(api_key, str):
+        api_key = Secret(api_key)  # rebound at once: no raw key in this frame's locals
     env = os.environ
     endpoint = azure_endpoint or env.get("AZURE_OPENAI_ENDPOINT")
     if not endpoint:
         msg = "Azure OpenAI needs an endpoint: pass azure_endpoint= or set AZURE_OPENAI_ENDPOINT"
         raise ConfigurationError(msg)
-    version = api_version or env.get("OPENAI_API_VERSION") or None
-    root = endpoint.rstrip("/") + ("/openai" if version else "/openai/v1")
-    if isinstance(api_key, str):
-        api_key = Secret(api_key)
-    key = resolve_api_key(api_key, env=env, cwd=Path.cwd(), env_var="AZURE_OPENAI_API_KEY")
-    azure = AzureConfig(api_version=version, deployment=azure_deployment)
-    async with open_client(api_key=key, base_url=root, _azure=azure, **kwargs) as client:
+    if "base_url" in kwargs or "endpoints" in kwargs:
+        msg = (
+            "open_azure_client takes azure_endpoint=, not base_url= or endpoints=; for "
+            "several servers, use open_client(endpoints=[Endpoint(..., kind='azure'), ...])"
+        )
+        raise ConfigurationError(msg)
+    # One Azure endpoint: the same addressing as open_client(endpoints=[...]) gives.
+    azure = Endpoint(
+        endpoint,
+        kind="azure",
+        api_key=api_key,
+        api_version=api_version or env.get("OPENAI_API_VERSION") or None,
+        azure_deployment=azure_deployment,
+    )
+    async with open_client(endpoints=[azure], **kwargs) as client:
         yield client
