@@ -508,14 +508,23 @@ def test_the_interpreter_exits_with_unclosed_clients_streams_and_sessions() -> N
     assert "Traceback" not in done.stderr
 
 
-def test_closing_unregisters_the_exit_hook(fake: FakeOpenAI) -> None:
-    """A closed client leaves nothing behind for atexit (the portal can be collected)."""
+def test_closing_unregisters_the_exit_hook(
+    fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A closed client leaves nothing behind for atexit (and the portal can be collected)."""
+    import atexit
     import gc
     import weakref
 
+    hooks: list[object] = []
+    monkeypatch.setattr(atexit, "register", hooks.append)
+    monkeypatch.setattr(atexit, "unregister", hooks.remove)
     client = fake.sync_client()
+    assert len(hooks) == 1
     ref = weakref.ref(client._portal)
     client.close()
+    assert hooks == []
+    client.close()  # idempotent: nothing to unregister twice
     del client
     gc.collect()
     assert ref() is None
