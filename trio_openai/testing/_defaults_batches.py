@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, final
+from typing import TYPE_CHECKING, Any, final, get_args, get_type_hints
 
 import attrs
 
+from ..types.batches import CreateBatchRequest
 from . import _generate
 from ._error_bodies import BadRequest
 from ._params import json_object, list_page, required_string
@@ -43,17 +44,8 @@ __all__ = [
     "list_batches",
 ]
 
-BATCH_ENDPOINTS = (
-    "/v1/responses",
-    "/v1/chat/completions",
-    "/v1/embeddings",
-    "/v1/completions",
-    "/v1/moderations",
-    "/v1/images/generations",
-    "/v1/images/edits",
-    "/v1/videos",
-)
-"""The endpoints a batch may target (the spec's ``CreateBatchRequest.endpoint``)."""
+BATCH_ENDPOINTS: tuple[str, ...] = get_args(get_type_hints(CreateBatchRequest)["endpoint"])
+"""The endpoints a batch may target: the spec's ``CreateBatchRequest.endpoint``, as generated."""
 
 _GENERATORS: dict[str, Callable[[Mapping[str, Any], _generate.Context], Body]] = {
     "/v1/responses": _generate.response,
