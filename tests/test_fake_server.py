@@ -333,6 +333,13 @@ async def test_files_lifecycle_and_cursor_pagination() -> None:
         content = await c.get(f"/files/{ids[0]}/content")
         deleted = (await c.delete(f"/files/{ids[0]}")).json()
         missing = await c.get(f"/files/{ids[0]}")
+        empty = (await c.get("/files", params={"purpose": "vision"})).json()
+        too_many = await c.get("/files", params={"limit": 10_001})
+        unknown_after = await c.get("/files", params={"after": "file-nope"})
+    assert (empty["data"], empty["first_id"], empty["last_id"]) == ([], None, None)
+    assert too_many.json()["error"]["message"] == "'limit' must be between 1 and 10000."
+    assert unknown_after.status_code == 404
+    assert unknown_after.json()["error"]["message"] == "No such File object: file-nope"
     assert form.fields == {"purpose": "batch"}
     assert form.files["file"].filename == "f2.jsonl"
     assert form.files["file"].content_type == "text/plain"

@@ -22,7 +22,7 @@ from . import _defaults_fine_tuning as _fine_tuning
 from . import _defaults_uploads as _uploads
 from . import _generate
 from ._error_bodies import BadRequest, error_body, missing
-from ._params import int_query, json_object
+from ._params import json_object, list_page
 from ._records import FakeRequest
 from ._routes import compile_route
 from ._script import Body, JsonBody, RawBody
@@ -239,27 +239,19 @@ def _list_files(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) 
         raise BadRequest(f"Invalid value for 'order': {order!r}.", param="order")
     if order == "desc":
         files.reverse()
-    after = request.query.get("after")
-    if after is not None:
-        ids = [f.id for f in files]
-        if after not in ids:
-            raise BadRequest(f"No such File object: {after}", param="after", status=404)
-        files = files[ids.index(after) + 1 :]
-    limit = int_query(request, "limit", 10_000)
-    if not 1 <= limit <= 10_000:
-        raise BadRequest("'limit' must be between 1 and 10000.", param="limit")
-    page = files[:limit]
+    page = list_page(
+        request,
+        [f.to_json() for f in files],
+        noun="File",
+        default_limit=10_000,
+        max_limit=10_000,
+        id_bounds=True,
+    )
     # The spec types first_id/last_id as strings, but the API sends null for an
     # empty page (clients built from the spec trip on it: keep that realism).
-    return JsonBody(
-        {
-            "object": "list",
-            "data": [f.to_json() for f in page],
-            "first_id": page[0].id if page else None,
-            "last_id": page[-1].id if page else None,
-            "has_more": len(files) > limit,
-        }
-    )
+    page.setdefault("first_id", None)
+    page.setdefault("last_id", None)
+    return JsonBody(page)
 
 
 def _get_file(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Body:
