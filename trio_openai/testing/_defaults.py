@@ -22,7 +22,7 @@ from . import _defaults_fine_tuning as _fine_tuning
 from . import _defaults_uploads as _uploads
 from . import _generate
 from ._error_bodies import BadRequest, error_body, missing
-from ._params import json_object, list_page
+from ._params import json_object, list_page, lookup
 from ._records import FakeRequest
 from ._routes import compile_route
 from ._script import Body, JsonBody, RawBody
@@ -174,10 +174,7 @@ class Defaults:
 
 
 def _stored(defaults: Defaults, file_id: str) -> FakeFile:
-    try:
-        return defaults.files[file_id]
-    except KeyError:
-        raise BadRequest(f"No such File object: {file_id}", param="id", status=404) from None
+    return lookup(defaults.files, file_id, noun="File")
 
 
 def _generated(

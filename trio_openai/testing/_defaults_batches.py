@@ -28,7 +28,7 @@ import attrs
 from ..types.batches import CreateBatchRequest
 from . import _generate
 from ._error_bodies import BadRequest
-from ._params import json_object, list_page, required_string
+from ._params import json_object, list_page, lookup, required_string
 from ._script import Body, JsonBody, dumps
 
 if TYPE_CHECKING:
@@ -254,10 +254,7 @@ def create_batch(defaults: Defaults, request: FakeRequest, _: Mapping[str, str])
 
 
 def _batch(defaults: Defaults, batch_id: str) -> FakeBatch:
-    try:
-        return defaults.batches[batch_id]
-    except KeyError:
-        raise BadRequest(f"No such Batch object: {batch_id}", param="id", status=404) from None
+    return lookup(defaults.batches, batch_id, noun="Batch")
 
 
 def get_batch(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Body:

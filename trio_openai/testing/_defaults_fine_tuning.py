@@ -26,7 +26,7 @@ import attrs
 
 from . import _generate
 from ._error_bodies import BadRequest
-from ._params import json_object, list_page, optional_string, required_string
+from ._params import json_object, list_page, lookup, optional_string, required_string
 from ._script import Body, JsonBody
 
 if TYPE_CHECKING:
@@ -286,12 +286,9 @@ def create_job(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) -
 
 
 def _job(defaults: Defaults, job_id: str) -> FakeFineTuningJob:
-    try:
-        return defaults.fine_tuning_jobs[job_id]
-    except KeyError:
-        raise BadRequest(
-            f"No such FineTuningJob object: {job_id}", param="fine_tuning_job_id", status=404
-        ) from None
+    return lookup(
+        defaults.fine_tuning_jobs, job_id, noun="FineTuningJob", param="fine_tuning_job_id"
+    )
 
 
 def get_job(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Body:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, final
 import attrs
 
 from ._error_bodies import BadRequest, missing
-from ._params import json_object, optional_string, required_string
+from ._params import json_object, lookup, optional_string, required_string
 from ._script import Body, JsonBody
 
 if TYPE_CHECKING:
@@ -84,10 +84,7 @@ class FakeUpload:
 
 
 def _pending(defaults: Defaults, upload_id: str) -> FakeUpload:
-    try:
-        upload = defaults.uploads[upload_id]
-    except KeyError:
-        raise BadRequest(f"No such Upload object: {upload_id}", param="id", status=404) from None
+    upload = lookup(defaults.uploads, upload_id, noun="Upload")
     if upload.status != "pending":
         raise BadRequest(f"Upload {upload_id} is already {upload.status}.", param="id")
     return upload

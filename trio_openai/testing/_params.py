@@ -8,12 +8,21 @@ happy path.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from ._error_bodies import BadRequest, missing
 from ._records import FakeRequest
 
-__all__ = ["int_query", "json_object", "list_page", "optional_string", "required_string"]
+__all__ = [
+    "int_query",
+    "json_object",
+    "list_page",
+    "lookup",
+    "optional_string",
+    "required_string",
+]
+
+T = TypeVar("T")
 
 
 def json_object(request: FakeRequest) -> Mapping[str, Any]:
@@ -100,6 +109,24 @@ def int_query(request: FakeRequest, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise BadRequest(f"Invalid value for '{name}': {raw!r}.", param=name) from None
+
+
+def lookup(objects: Mapping[str, T], object_id: str, *, noun: str, param: str = "id") -> T:
+    """Return the stored object with id *object_id*, as a path parameter names it.
+
+    Args:
+        objects: The stored objects by id.
+        object_id: The id from the request's path.
+        noun: What the object is called in the 404 (``File``, ``Batch``).
+        param: The ``param`` of the 404.
+
+    Raises:
+        BadRequest: No such object (404, ``No such Batch object: ...``).
+    """
+    try:
+        return objects[object_id]
+    except KeyError:
+        raise BadRequest(f"No such {noun} object: {object_id}", param=param, status=404) from None
 
 
 def list_page(
