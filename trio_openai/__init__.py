@@ -33,11 +33,13 @@ from ._errors import ClientClosedError as ClientClosedError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ConflictError as ConflictError
 from ._errors import InternalServerError as InternalServerError
+from ._errors import InvalidArgumentError as InvalidArgumentError
 from ._errors import NotFoundError as NotFoundError
 from ._errors import OpenAIError as OpenAIError
 from ._errors import PermissionDeniedError as PermissionDeniedError
 from ._errors import RateLimitError as RateLimitError
 from ._errors import RateLimitWaitError as RateLimitWaitError
+from ._errors import ResponseTooLargeError as ResponseTooLargeError
 from ._errors import StreamInterruptedError as StreamInterruptedError
 from ._errors import UnprocessableEntityError as UnprocessableEntityError
 from ._types import NOT_GIVEN as NOT_GIVEN
@@ -176,6 +178,7 @@ __all__ = [
     "HealthChanged",
     "HealthCheck",
     "InternalServerError",
+    "InvalidArgumentError",
     "InvalidWebhookSignatureError",
     "Keepalive",
     "Layer",
@@ -195,6 +198,7 @@ __all__ = [
     "RealtimeConnectionClosed",
     "RealtimeLimits",
     "ReliabilityEvent",
+    "ResponseTooLargeError",
     "RetryEvent",
     "RetryHook",
     "RetryPolicy",

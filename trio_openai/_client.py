@@ -20,10 +20,8 @@ and behaves as a plain client (see docs/reliability.md).
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
-import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -50,6 +48,7 @@ from ._response import APIResponse, BinaryResponse, StreamedResponse
 from ._retry import RetryPolicy
 from ._routing import EndpointStatus, Router
 from ._secrets import Secret, resolve_api_key
+from ._tls import default_ssl_context
 from ._types import NOT_GIVEN, NotGiven
 from .resources._root import RootResources
 
@@ -302,13 +301,6 @@ def _timeout(value: float | httpx2.Timeout | None) -> httpx2.Timeout:
     return httpx2.Timeout(value, connect=min(value, 5.0))
 
 
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    # Loading the CA bundle costs ~30 ms; one verifying context serves every session.
-    # Verification stays on: this is httpx2's default context, made once.
-    return httpx2.create_ssl_context(trust_env=False)
-
-
 def _base_url(value: str | None, env: Mapping[str, str]) -> str:
     return check_base_url(value or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
 
@@ -407,7 +399,7 @@ async def open_client(
     )
     owns_http = http_client is None
     http = http_client or httpx2.AsyncClient(
-        limits=DEFAULT_LIMITS, follow_redirects=False, trust_env=False, verify=_ssl_context()
+        limits=DEFAULT_LIMITS, follow_redirects=False, trust_env=False, verify=default_ssl_context()
     )
     # The block's own exception is caught inside the nursery and re-raised outside it,
     # so that `except NotFoundError:` around the block works: a nursery would wrap it

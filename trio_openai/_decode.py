@@ -15,12 +15,30 @@ from ._errors import APIResponseValidationError
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["decode_json", "error_body", "loads", "structure_as"]
+__all__ = ["JSONDepthError", "decode_json", "error_body", "loads", "structure_as"]
+
+
+class JSONDepthError(ValueError):
+    """A JSON document nests deeper than the parser can follow.
+
+    A `ValueError`, as every other malformed JSON is, so each caller's
+    "not valid JSON" path reports it and nothing has to know about recursion.
+    """
 
 
 def loads(data: bytes | str) -> Any:
-    """Parse JSON (one place, so a faster parser can be swapped in)."""
-    return json.loads(data)
+    """Parse JSON (one place, so a faster parser can be swapped in).
+
+    Raises:
+        ValueError: *data* is not JSON (`json.JSONDecodeError`), or it nests
+            too deeply to parse (`JSONDepthError`; the C parser's
+            `RecursionError` never escapes).
+    """
+    try:
+        return json.loads(data)
+    except RecursionError:
+        msg = "JSON nested too deeply to decode (more levels than the parser follows)"
+        raise JSONDepthError(msg) from None
 
 
 def error_body(content: bytes) -> object:

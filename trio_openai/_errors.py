@@ -7,6 +7,7 @@ enter, so callers never need to import those libraries to catch ours::
     OpenAIError
     ├── ConfigurationError             bad client set-up (no key, malformed key, ...)
     ├── ClientClosedError              a request on a client whose session has ended
+    ├── InvalidArgumentError           a call's argument cannot be sent (checked before sending)
     ├── InvalidWebhookSignatureError   a webhook delivery fails verification (_webhooks.py)
     └── APIError                       anything about one API call
         ├── APIConnectionError         the request did not get a complete answer
@@ -16,6 +17,7 @@ enter, so callers never need to import those libraries to catch ours::
         │   └── CircuitOpenError       ... because no endpoint's circuit breaker lets it through
         ├── RateLimitWaitError         the client's own rate limiter refused to wait
         ├── APIResponseValidationError the answer does not fit the schema
+        ├── ResponseTooLargeError      the body is larger than the client's ``max_response_size``
         ├── APIStreamError             the server reported an error inside a stream
         └── APIStatusError             HTTP status >= 400
             ├── BadRequestError            400
@@ -52,11 +54,13 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "InternalServerError",
+    "InvalidArgumentError",
     "NotFoundError",
     "OpenAIError",
     "PermissionDeniedError",
     "RateLimitError",
     "RateLimitWaitError",
+    "ResponseTooLargeError",
     "StreamInterruptedError",
     "UnprocessableEntityError",
     "status_error",
@@ -73,6 +77,17 @@ class ConfigurationError(OpenAIError):
 
 class ClientClosedError(OpenAIError):
     """A request was made on a client whose ``async with`` block has ended."""
+
+
+class InvalidArgumentError(OpenAIError, ValueError, TypeError):
+    """An argument of a call cannot be sent as it is; raised before anything is sent.
+
+    The message names the argument (its JSON path for nested values) and what is
+    wrong: an empty or dot-segment path parameter, a non-finite float, a value
+    that has no JSON form, a header value with a line break or outside latin-1.
+    It is also a `ValueError` and a `TypeError`, the standard library's classes
+    for bad arguments, so code written against either keeps working. Never retried.
+    """
 
 
 class APIError(OpenAIError):
@@ -210,6 +225,32 @@ class APIResponseValidationError(APIError):
         self.response = response
         self.status_code = response.status_code
         self.path = path
+
+
+class ResponseTooLargeError(APIError):
+    """A body read into memory grew past the client's ``max_response_size``.
+
+    Checked while the body arrives and is decompressed, so a huge or
+    compression-bomb answer stops at the limit instead of exhausting memory.
+    Never retried. Stream a large download instead
+    (``.with_streaming_response``), or raise the limit
+    (``open_client(max_response_size=...)``).
+
+    Attributes:
+        response: The HTTP response (its body was not kept).
+        status_code: Its status code.
+        limit: The limit, in bytes.
+    """
+
+    response: httpx2.Response
+    status_code: int
+    limit: int
+
+    def __init__(self, message: str, *, response: httpx2.Response, limit: int) -> None:
+        super().__init__(message, request=response.request)
+        self.response = response
+        self.status_code = response.status_code
+        self.limit = limit
 
 
 class APIStreamError(APIError):
