@@ -22,13 +22,13 @@ from urllib.parse import quote, urlencode
 import attrs
 import httpx2
 
-from ._options import SECRET_HEADERS, AzureConfig, ClientOptions
+from ._auth import RedactedHeaders, SecretHeaders, check_headers, client_headers
+from ._options import AzureConfig, ClientOptions
 from ._request import QueryPairs, RequestSpec, merge_query
 from ._types import NotGiven
 
-__all__ = ["RequestBuilder", "client_headers", "new_idempotency_key", "to_jsonable"]
+__all__ = ["RequestBuilder", "new_idempotency_key", "to_jsonable"]
 
-_USER_AGENT = "trio-openai/0.1"
 # Azure serves these routes below /deployments/{deployment}.
 _AZURE_DEPLOYMENT_ROUTES = (
     "/chat/completions",
@@ -59,47 +59,6 @@ def to_jsonable(value: object) -> object:
     return unstructure(value)
 
 
-# Key headers that httpx2's reprs do not hide (they hide only the authorization ones).
-_KEY_HEADERS = SECRET_HEADERS - {"authorization", "proxy-authorization"}
-
-
-@final
-class RedactedHeaders(httpx2.Headers):
-    """Request headers whose repr hides every key header, Azure's ``api-key`` included.
-
-    httpx2 hides only ``Authorization`` and ``Proxy-Authorization``; a request that
-    carries ``api-key`` (Azure) or ``x-api-key`` (gateways) gets these headers, so
-    that printing ``error.request.headers`` does not show the key.
-    """
-
-    def __repr__(self) -> str:
-        shown = [
-            (name, "[secure]" if name.lower() in SECRET_HEADERS else value)
-            for name, value in self.multi_items()
-        ]
-        as_dict = dict(shown)
-        return f"Headers({as_dict if len(as_dict) == len(shown) else shown!r})"
-
-
-def client_headers(options: ClientOptions) -> dict[str, str]:
-    """The headers every call of a client sends (HTTP and realtime): identity, auth, defaults.
-
-    Names are lower-case, so that a caller's header replaces ours whatever its case.
-    """
-    headers = {"user-agent": _USER_AGENT}
-    key = options.api_key.get_secret_value()
-    if options.azure is not None:
-        headers["api-key"] = key
-    else:
-        headers["authorization"] = f"Bearer {key}"
-    if options.organization:
-        headers["openai-organization"] = options.organization
-    if options.project:
-        headers["openai-project"] = options.project
-    headers.update({k.lower(): v for k, v in options.headers.items()})
-    return headers
-
-
 @final
 @attrs.define(eq=False)
 class RequestBuilder:
@@ -118,7 +77,7 @@ class RequestBuilder:
     http: httpx2.AsyncClient
     options: ClientOptions
     models: Mapping[str, str] = attrs.field(factory=dict)
-    _headers: dict[str, str] = attrs.field(init=False)
+    _headers: SecretHeaders = attrs.field(init=False)
     _timeout: dict[str, float | None] = attrs.field(init=False)
     _urls: dict[str, httpx2.URL] = attrs.field(init=False, factory=dict)
     _generic: bool = attrs.field(init=False)
@@ -126,8 +85,10 @@ class RequestBuilder:
     def __attrs_post_init__(self) -> None:
         options = self.options
         # Lower-case names, so that a caller's header replaces ours whatever its case.
-        headers = {k.lower(): v for k, v in self.http.headers.items()}
+        headers = SecretHeaders({k.lower(): v for k, v in self.http.headers.items()})
         headers.update(client_headers(options))
+        # Checked once per view: a bad default header fails every call the same way.
+        check_headers(headers, "default_headers")
         self._headers = headers
         self._timeout = options.timeout.as_dict()
         http = self.http
@@ -156,7 +117,7 @@ class RequestBuilder:
             _map_model(body, self.models)
 
         path, pairs = self._address(spec, body)
-        headers = dict(self._headers)
+        headers = self._headers.copy()
         headers["accept"] = accept
         if idempotency_key is not None:
             headers["idempotency-key"] = idempotency_key
@@ -175,9 +136,11 @@ class RequestBuilder:
             ).encode()
             headers["content-type"] = "application/json"
         if spec.extra_headers:
+            check_headers(spec.extra_headers, "extra_headers")
             headers.update({k.lower(): v for k, v in spec.extra_headers.items()})
         # An empty value removes a default header (e.g. extra_headers={"Idempotency-Key": ""}).
-        headers = {k: v for k, v in headers.items() if v != ""}
+        for name in [k for k, v in headers.items() if v == ""]:
+            del headers[name]
 
         timeout = (
             self._timeout
@@ -208,8 +171,8 @@ class RequestBuilder:
                 data=data,
                 extensions={"timeout": timeout},
             )
-        if not _KEY_HEADERS.isdisjoint(headers):
-            request.headers = RedactedHeaders(request.headers)
+        # Every request carries a key: its headers are redacted whatever prints them.
+        request.headers = RedactedHeaders(request.headers)
         return request
 
     def _address(

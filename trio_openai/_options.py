@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ._auth import REDACTED, redacted_mapping_repr
 from ._retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -14,16 +15,16 @@ if TYPE_CHECKING:
 
     from ._secrets import Secret
 
-__all__ = ["DEFAULT_BASE_URL", "SECRET_HEADERS", "AzureConfig", "ClientOptions"]
+__all__ = ["DEFAULT_BASE_URL", "PUBLIC_QUERY", "AzureConfig", "ClientOptions"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key"})
-"""Header names (lower case) whose values carry a key: never shown in a repr."""
+PUBLIC_QUERY = frozenset({"api-version"})
+"""Default query parameters whose values are shown; any other may be a gateway's key."""
 
 
-def _headers_repr(headers: Mapping[str, str]) -> str:
-    return repr({k: "<redacted>" if k.lower() in SECRET_HEADERS else v for k, v in headers.items()})
+def _query_repr(query: Mapping[str, object]) -> str:
+    return repr({k: v if k in PUBLIC_QUERY else REDACTED for k, v in query.items()})
 
 
 @attrs.frozen(kw_only=True)
@@ -52,8 +53,10 @@ class ClientOptions:
         project: Sent as ``OpenAI-Project`` when set.
         timeout: Per-phase network timeouts of each attempt.
         retry: The retry policy.
-        headers: Headers sent with every call.
-        query: Query parameters sent with every call.
+        headers: Headers sent with every call (values not on the allow-list of
+            ``_auth.PUBLIC_HEADERS`` are hidden in the repr).
+        query: Query parameters sent with every call (values hidden in the repr
+            and in request URLs as printed, except ``api-version``).
         azure: Set for Azure OpenAI: ``api-key`` header, deployment URLs, ``api-version``.
         webhook_secret: The secret `Client.webhooks` verifies signatures with.
     """
@@ -64,7 +67,7 @@ class ClientOptions:
     project: str | None = None
     timeout: httpx2.Timeout
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
-    headers: Mapping[str, str] = attrs.field(factory=dict, repr=_headers_repr)
-    query: Mapping[str, object] = attrs.field(factory=dict)
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=redacted_mapping_repr)
+    query: Mapping[str, object] = attrs.field(factory=dict, repr=_query_repr)
     azure: AzureConfig | None = None
     webhook_secret: Secret | None = attrs.field(default=None, repr=False)

@@ -10,11 +10,12 @@ method serve the plain call, the raw-response call and the streaming-body call.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 from urllib.parse import quote
 
 import attrs
 
+from ._errors import InvalidArgumentError
 from ._types import NotGiven
 
 if TYPE_CHECKING:
@@ -35,6 +36,13 @@ T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
 ResultKind = Literal["json", "binary", "text", "empty"]
+
+
+def _headers_repr(headers: Mapping[str, str] | None) -> str:
+    # A per-call header may carry a key: shown as the client's own headers are.
+    from ._auth import redacted_mapping_repr
+
+    return "None" if headers is None else redacted_mapping_repr(headers)
 
 
 @attrs.frozen(kw_only=True)
@@ -62,7 +70,7 @@ class RequestSpec(Generic[T]):
     body: Mapping[str, object] | None = None
     files: Mapping[str, FileInput | list[FileInput]] | None = None
     kind: ResultKind = "json"
-    extra_headers: Mapping[str, str] | None = None
+    extra_headers: Mapping[str, str] | None = attrs.field(default=None, repr=_headers_repr)
     extra_query: Mapping[str, object] | None = None
     extra_body: Mapping[str, object] | None = None
     timeout: float | NotGiven | None = attrs.field(factory=NotGiven)
@@ -120,21 +128,47 @@ class StreamSpec(Generic[ItemT]):
     envelope: bool = False
 
 
+# Values that, quoted, would not be one plain segment below the route's prefix.
+_ROUTE_CHANGING: Final = frozenset({"", ".", ".."})
+
+
 def path_param(name: str, value: object) -> str:
-    """Quote one path parameter, refusing an empty value.
+    """Quote one path parameter, refusing a value that would address another route.
+
+    Every character outside the URL's unreserved set is percent-encoded, ``/``
+    and ``%`` included, so a value stays one path segment (``"a/b"`` is sent
+    as ``a%2Fb``, ``"%2e%2e"`` as ``%252e%252e``). Dots are unreserved, so
+    ``"."`` and ``".."`` would survive quoting as dot segments, which every URL
+    parser (httpx2's included) resolves: ``files.delete("..")`` would become
+    ``DELETE /v1``. Those two, and the empty value that drops the segment,
+    are refused; ``"..x"`` or ``"..."`` are ordinary segments and are sent.
 
     Args:
         name: The parameter's name, for the error message.
         value: Its value.
 
     Raises:
-        ValueError: The value is empty: the call would hit another route.
+        InvalidArgumentError: The value is empty, ``"."`` or ``".."`` (the call
+            would hit another route), or it is not encodable as UTF-8 (a lone
+            surrogate).
     """
     text = str(value)
-    if not text:
-        msg = f"Expected a non-empty value for `{name}`, got {value!r}"
-        raise ValueError(msg)
-    return quote(text, safe="")
+    if text in _ROUTE_CHANGING:
+        why = "an empty segment" if not text else "a dot segment, which URL parsers resolve"
+        msg = (
+            f"`{name}` must be an id, not {value!r}: it would be {why}, "
+            "and the request would go to another route"
+        )
+        raise InvalidArgumentError(msg)
+    try:
+        return quote(text, safe="")
+    except UnicodeEncodeError as exc:
+        # `from None`: the codec's message repeats the value; ours names the parameter.
+        msg = (
+            f"`{name}` cannot be sent in a URL: {exc.reason} at character {exc.start} "
+            "(a lone surrogate has no UTF-8 form)"
+        )
+        raise InvalidArgumentError(msg) from None
 
 
 def body_of(fields: Mapping[str, object]) -> dict[str, object]:

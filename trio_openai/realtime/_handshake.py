@@ -36,7 +36,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import trio
 
-from .._build import client_headers
+from .._auth import client_headers
 from .._errors import APIConnectionError, APIError, APITimeoutError, status_error
 from .._request import merge_query
 
