@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Final, cast, final
+from typing import TYPE_CHECKING, Final, cast, final, overload
 
 import httpx2
 
@@ -41,7 +41,9 @@ __all__ = [
     "client_headers",
     "is_public_header",
     "redacted_items",
+    "redacted_copy",
     "redacted_mapping_repr",
+    "redacted_url",
     "scrub",
     "secret_values",
     "strip_credentials",
@@ -216,6 +218,51 @@ def strip_credentials(headers: httpx2.Headers) -> None:
     for name in list(headers.keys()):
         if not is_public_header(name):
             del headers[name]
+
+
+@overload
+def redacted_copy(message: httpx2.Request) -> httpx2.Request: ...
+@overload
+def redacted_copy(message: httpx2.Response) -> httpx2.Response: ...
+def redacted_copy(message: httpx2.Request | httpx2.Response) -> httpx2.Request | httpx2.Response:
+    """A copy of a request or response safe to pickle or send elsewhere.
+
+    Header values not on the allow-list become ``[secure]``; a request loses its
+    body (a multipart upload may be large) and its URL its query values; a response
+    keeps its status, headers and body (with the request's secrets scrubbed from it).
+    """
+    if isinstance(message, httpx2.Request):
+        return httpx2.Request(
+            message.method,
+            redacted_url(message.url),
+            headers=redacted_items(message.headers.multi_items()),
+        )
+    try:
+        request: httpx2.Request | None = message.request
+    except RuntimeError:  # a response made by hand, with no request
+        request = None
+    try:
+        content = message.content
+    except httpx2.ResponseNotRead:
+        content = b""
+    if request is not None and content:
+        secrets = secret_values(request.headers.multi_items())
+        for secret in secrets:
+            content = content.replace(secret.encode("latin-1"), REDACTED.encode())
+    return httpx2.Response(
+        message.status_code,
+        headers=message.headers.multi_items(),
+        content=content,
+        request=None if request is None else redacted_copy(request),
+    )
+
+
+def redacted_url(url: httpx2.URL) -> httpx2.URL:
+    """*url* without userinfo and with every query value replaced by ``[secure]``."""
+    if not url.query and not url.userinfo:
+        return url
+    params = [(name, REDACTED) for name, _ in url.params.multi_items()]
+    return url.copy_with(userinfo=b"", params=params or None)
 
 
 def redacted_mapping_repr(headers: Mapping[str, str]) -> str:

@@ -128,6 +128,30 @@ class APIError(OpenAIError):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default (``cls(*args)``) fails on keyword-only arguments, and would
+        # pickle the request with its key header: rebuild from redacted copies.
+        return _restore, (type(self), self.message, _picklable_state(self.__dict__))
+
+
+def _restore(cls: type[APIError], message: str, state: dict[str, Any]) -> APIError:
+    """Rebuild a pickled `APIError` of class *cls* without calling its ``__init__``."""
+    error = cls.__new__(cls, message)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
+
+def _picklable_state(state: Mapping[str, Any]) -> dict[str, Any]:
+    import httpx2
+
+    from ._auth import redacted_copy
+
+    return {
+        name: redacted_copy(value) if isinstance(value, (httpx2.Request, httpx2.Response)) else value
+        for name, value in state.items()
+    }
+
 
 class APIConnectionError(APIError):
     """The request did not get a complete answer: connection refused, reset, dropped mid-body."""
@@ -339,13 +363,24 @@ _STATUS_CLASSES: Mapping[int, type[APIStatusError]] = {
 }
 
 
-def status_error(response: httpx2.Response, body: object) -> APIStatusError:
-    """Build the `APIStatusError` subclass for *response* (whose body is already read).
+def status_error(response: httpx2.Response, content: bytes) -> APIStatusError:
+    """Build the `APIStatusError` subclass for *response* from its body.
+
+    The request's own secrets (its key header, any custom header value) are
+    scrubbed from the body before it is decoded: a server that echoes the key
+    in its message (``Incorrect API key provided: ...``) does not put it in the
+    error's message, ``body``, repr or log line.
 
     Args:
-        response: The HTTP response with a status of 400 or more.
-        body: Its decoded JSON body, or its text when it is not JSON.
+        response: The HTTP response with a status of 300 or more.
+        content: Its body, as read.
     """
+    from ._auth import REDACTED, secret_values
+    from ._decode import error_body
+
+    for secret in secret_values(response.request.headers.multi_items()):
+        content = content.replace(secret.encode("latin-1"), REDACTED.encode())
+    body = error_body(content)
     status = response.status_code
     cls = _STATUS_CLASSES.get(status)
     if cls is None:

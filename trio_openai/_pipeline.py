@@ -29,7 +29,6 @@ import attrs
 import httpx2
 
 from ._build import RequestBuilder, new_idempotency_key
-from ._decode import error_body
 from ._errors import status_error
 from ._request import RequestSpec
 from ._retry import RetryPolicy, run_with_retries
@@ -191,8 +190,7 @@ async def send_spec(
             if debug:
                 log.debug("%s %s -> %d", request.method, _where(request), response.status_code)
             if response.status_code >= 400:
-                body = error_body(await read_body(response))
-                raise status_error(response, body)
+                raise status_error(response, await read_body(response))
             content = await read_body(response) if read else None
         except BaseException as error:
             router.settle(call, state, error)

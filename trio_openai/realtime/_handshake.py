@@ -234,8 +234,6 @@ def _rejected(exc: object, url: str) -> APIError:
     """The `APIStatusError` for a refused upgrade (`trio_websocket.ConnectionRejected`)."""
     import httpx2
 
-    from .._decode import error_body
-
     status: int = getattr(exc, "status_code", 0) or 0
     headers = list(getattr(exc, "headers", None) or ())
     body: bytes = getattr(exc, "body", None) or b""
@@ -246,7 +244,7 @@ def _rejected(exc: object, url: str) -> APIError:
     response = httpx2.Response(
         status, headers=headers, content=body, request=httpx2.Request("GET", http_url)
     )
-    return status_error(response, error_body(body))
+    return status_error(response, body)
 
 
 def _redacted(url: str) -> str:
