@@ -148,7 +148,9 @@ def _picklable_state(state: Mapping[str, Any]) -> dict[str, Any]:
     from ._auth import redacted_copy
 
     return {
-        name: redacted_copy(value) if isinstance(value, (httpx2.Request, httpx2.Response)) else value
+        name: redacted_copy(value)
+        if isinstance(value, (httpx2.Request, httpx2.Response))
+        else value
         for name, value in state.items()
     }
 
