@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PUBLIC_HEADERS",
+    "QuietURL",
     "REDACTED",
     "RedactedHeaders",
     "SecretHeaders",
@@ -255,6 +256,45 @@ def redacted_copy(message: httpx2.Request | httpx2.Response) -> httpx2.Request |
         content=content,
         request=None if request is None else redacted_copy(request),
     )
+
+
+@final
+class QuietURL(httpx2.URL):
+    """A request URL that prints the values of the client's default query as ``[secure]``.
+
+    Gateways take keys as query parameters (``?key=...``, ``?subscription-key=...``),
+    and httpx2 logs every request's URL at INFO level. The wire is unaffected (the
+    request line is built from the URL's raw parts); only printing changes, and
+    equality, hashing and joining still use the real URL.
+
+    Args:
+        url: The real URL.
+        hidden: The query parameter names whose values are hidden.
+    """
+
+    def __init__(self, url: httpx2.URL, hidden: frozenset[str]) -> None:
+        super().__init__(url)
+        self._hidden = hidden
+
+    def __str__(self) -> str:
+        params = [
+            (name, REDACTED if name in self._hidden else value)
+            for name, value in self.params.multi_items()
+        ]
+        return str(httpx2.URL(self).copy_with(params=params))
+
+    def __repr__(self) -> str:
+        return f"URL({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return httpx2.URL(self) == other
+
+    def __hash__(self) -> int:
+        return hash(httpx2.URL(self))
+
+    def join(self, url: httpx2.URL | str) -> httpx2.URL:
+        """Resolve *url* against the real URL (a redirect's ``Location``)."""
+        return httpx2.URL(self).join(url)
 
 
 def redacted_url(url: httpx2.URL) -> httpx2.URL:

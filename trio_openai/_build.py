@@ -22,8 +22,8 @@ from urllib.parse import quote, urlencode
 import attrs
 import httpx2
 
-from ._auth import RedactedHeaders, SecretHeaders, check_headers, client_headers
-from ._options import AzureConfig, ClientOptions
+from ._auth import QuietURL, RedactedHeaders, SecretHeaders, check_headers, client_headers
+from ._options import PUBLIC_QUERY, AzureConfig, ClientOptions
 from ._request import QueryPairs, RequestSpec, merge_query
 from ._types import NotGiven
 
@@ -81,6 +81,7 @@ class RequestBuilder:
     _timeout: dict[str, float | None] = attrs.field(init=False)
     _urls: dict[str, httpx2.URL] = attrs.field(init=False, factory=dict)
     _generic: bool = attrs.field(init=False)
+    _hidden_query: frozenset[str] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         options = self.options
@@ -93,6 +94,8 @@ class RequestBuilder:
         self._timeout = options.timeout.as_dict()
         http = self.http
         self._generic = bool(http.params or http.cookies or str(http.base_url))
+        # The client's default query may hold a gateway's key: printed as [secure].
+        self._hidden_query = frozenset(options.query) - PUBLIC_QUERY
 
     async def build(
         self, spec: RequestSpec[Any], *, accept: str, idempotency_key: str | None = None
@@ -173,6 +176,8 @@ class RequestBuilder:
             )
         # Every request carries a key: its headers are redacted whatever prints them.
         request.headers = RedactedHeaders(request.headers)
+        if self._hidden_query:
+            request.url = QuietURL(request.url, self._hidden_query)
         return request
 
     def _address(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal, cast
 from urllib.parse import urlsplit
 
 import attrs
+import httpx2
 
 from ._breaker import CircuitBreaker
 from ._errors import ConfigurationError
@@ -185,12 +186,43 @@ class ResolvedEndpoint:
 def check_base_url(url: str) -> str:
     """*url* without surrounding blanks and trailing slash.
 
+    A URL that carries credentials (``https://user:key@host``) or a query string
+    is refused: both would be shown wherever the URL is (reprs, endpoint names,
+    logs, error messages). The key goes in ``api_key=``, other query parameters
+    in ``default_query=``, whose values are hidden. No message shows the URL
+    itself beyond its scheme, since a mistyped argument may be the key.
+
     Raises:
-        ConfigurationError: It does not start with ``http://`` or ``https://``.
+        ConfigurationError: It does not start with ``http://`` or ``https://``,
+            has no host, carries userinfo, a query or a fragment, or does not parse.
     """
     url = url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        msg = f"base_url must start with http:// or https://, got {url!r}"
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        shown = f"scheme {scheme[:10]!r}" if sep else "a value with no scheme (not shown)"
+        msg = f"base_url must start with http:// or https://, got {shown}"
+        raise ConfigurationError(msg)
+    try:
+        parsed = httpx2.URL(url)
+    except (httpx2.InvalidURL, ValueError, TypeError):
+        msg = "base_url is not a valid URL (it is not shown here, in case it holds a key)"
+        raise ConfigurationError(msg) from None
+    if parsed.userinfo:
+        msg = (
+            "base_url carries credentials (user:password@host); they would be shown "
+            "wherever the URL is. Pass the key as api_key= (or a header in "
+            "default_headers=) instead. The URL is not shown here."
+        )
+        raise ConfigurationError(msg)
+    if parsed.query or parsed.fragment:
+        msg = (
+            f"base_url {parsed.scheme}://{parsed.netloc.decode('ascii')}{parsed.path} has a "
+            "query string or fragment; pass query parameters as default_query= "
+            "(their values are hidden in reprs and logs)"
+        )
+        raise ConfigurationError(msg)
+    if not parsed.host:
+        msg = f"base_url has no host: {url!r}"
         raise ConfigurationError(msg)
     return url
 
