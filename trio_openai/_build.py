@@ -79,7 +79,7 @@ class RequestBuilder:
     models: Mapping[str, str] = attrs.field(factory=dict)
     _headers: SecretHeaders = attrs.field(init=False)
     _timeout: dict[str, float | None] = attrs.field(init=False)
-    _urls: dict[str, httpx2.URL] = attrs.field(init=False, factory=dict)
+    _urls: dict[str, httpx2.URL] = attrs.field(init=False, factory=dict, repr=False)
     _generic: bool = attrs.field(init=False)
     _hidden_query: frozenset[str] = attrs.field(init=False)
 
