@@ -4,7 +4,14 @@ headers, streams after their terminal marker, and JSON nested past any parser's 
 from __future__ import annotations
 
 import ast
+import base64
+import hashlib
+import hmac
+import json
+import math
 import pathlib
+import sys
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
 
@@ -14,6 +21,8 @@ import trio
 from _support import mock_client
 
 import trio_openai
+from trio_openai import _webhooks
+from trio_openai._webhooks import InvalidWebhookSignatureError, Webhooks
 
 # -- path parameters: a dot segment must not rewrite the route -----------------------------------
 
@@ -202,3 +211,199 @@ async def _read_request(stream: trio.SocketStream) -> bytes:
             break
         body += chunk
     return head
+
+
+# -- webhooks: nothing in a sender's headers raises anything but the webhook error ---------------
+
+WEBHOOK_NOW = 1_750_000_000
+WEBHOOK_KEY = b"hostile-input-webhook-key"
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(WEBHOOK_KEY).decode()
+WEBHOOK_PAYLOAD = json.dumps(
+    {
+        "id": "evt_1",
+        "object": "event",
+        "created_at": WEBHOOK_NOW,
+        "type": "batch.completed",
+        "data": {"id": "batch_1"},
+    }
+).encode()
+
+
+def _signed(
+    payload: bytes = WEBHOOK_PAYLOAD, *, msg_id: str = "wh_1", ts: str = str(WEBHOOK_NOW)
+) -> dict[str, str]:
+    signed = msg_id.encode() + b"." + ts.encode() + b"." + payload
+    digest = hmac.new(WEBHOOK_KEY, signed, hashlib.sha256).digest()
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": ts,
+        "webhook-signature": "v1," + base64.b64encode(digest).decode(),
+    }
+
+
+@pytest.fixture
+async def webhooks(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Webhooks[Any]]:
+    monkeypatch.setattr(_webhooks, "_now", lambda: WEBHOOK_NOW + 0.5)
+    async with mock_client(_deleted) as (client, _):
+        yield Webhooks(client)
+
+
+def _refused(webhooks: Webhooks[Any], payload: Any, headers: Any, **kw: Any) -> str:
+    """The check of the `InvalidWebhookSignatureError` a delivery raises (and nothing else)."""
+    kw.setdefault("secret", WEBHOOK_SECRET)
+    with pytest.raises(InvalidWebhookSignatureError) as info:
+        webhooks.verify_signature(payload, headers, **kw)
+    assert WEBHOOK_SECRET[6:] not in str(info.value)
+    return info.value.check
+
+
+async def test_a_genuine_delivery_still_passes_with_a_non_ascii_id(
+    webhooks: Webhooks[Any],
+) -> None:
+    """The bounds and encoding checks leave a real (UTF-8) delivery alone."""
+    webhooks.verify_signature(WEBHOOK_PAYLOAD, _signed(msg_id="wh_ü"), WEBHOOK_SECRET)
+    webhooks.verify_signature(WEBHOOK_PAYLOAD.decode(), _signed(), WEBHOOK_SECRET)
+
+
+@pytest.mark.parametrize("digits", [21, 4_301, 5_000, 100_000])
+async def test_a_huge_timestamp_is_an_invalid_timestamp(
+    webhooks: Webhooks[Any], digits: int
+) -> None:
+    """int() of 5,000 digits raised a bare ValueError; now the webhook error, unparsed."""
+    headers = {**_signed(), "webhook-timestamp": "9" * digits}
+    if digits > 8192:
+        assert _refused(webhooks, WEBHOOK_PAYLOAD, headers) == "invalid_header"
+    else:
+        assert _refused(webhooks, WEBHOOK_PAYLOAD, headers) == "invalid_timestamp"
+
+
+@pytest.mark.parametrize("name", ["webhook-id", "webhook-timestamp", "webhook-signature"])
+async def test_a_lone_surrogate_in_a_header_is_the_webhook_error(
+    webhooks: Webhooks[Any], name: str
+) -> None:
+    """A lone surrogate (a framework's escape for undecodable bytes) was a UnicodeEncodeError."""
+    headers = _signed()
+    headers[name] = headers[name] + "\udcff"
+    assert _refused(webhooks, WEBHOOK_PAYLOAD, headers) == "invalid_header"
+
+
+async def test_a_str_payload_with_a_lone_surrogate_is_an_invalid_payload(
+    webhooks: Webhooks[Any],
+) -> None:
+    """A str body with no UTF-8 form cannot be what was signed: the webhook error."""
+    payload = WEBHOOK_PAYLOAD.decode() + "\ud800"
+    assert _refused(webhooks, payload, _signed()) == "invalid_payload"
+    with pytest.raises(InvalidWebhookSignatureError):
+        webhooks.unwrap(payload, _signed(), WEBHOOK_SECRET)
+
+
+@pytest.mark.parametrize("tolerance", [math.nan, math.inf, -math.inf, -1, "300", None, True])
+async def test_a_non_finite_or_negative_tolerance_is_refused_at_the_call(
+    webhooks: Webhooks[Any], tolerance: Any
+) -> None:
+    """`tolerance=nan` accepted a delivery 10**6 s old; now it is the caller's clear error."""
+    stale = _signed(ts=str(WEBHOOK_NOW - 1_000_000))
+    with pytest.raises(trio_openai.InvalidArgumentError, match="tolerance"):
+        webhooks.verify_signature(WEBHOOK_PAYLOAD, stale, WEBHOOK_SECRET, tolerance=tolerance)
+    with pytest.raises(trio_openai.InvalidArgumentError, match="tolerance"):
+        webhooks.unwrap(WEBHOOK_PAYLOAD, stale, WEBHOOK_SECRET, tolerance=tolerance)
+
+
+@pytest.mark.parametrize("name", ["webhook-id", "webhook-signature"])
+async def test_a_huge_header_is_refused_before_any_parsing(
+    webhooks: Webhooks[Any], name: str
+) -> None:
+    """A header past 8 KiB is refused, even one correctly signed: the work is bounded."""
+    headers = _signed(msg_id="x" * 100_000) if name == "webhook-id" else _signed()
+    if name == "webhook-signature":
+        headers[name] = " ".join([headers[name]] * 5_000)
+    assert _refused(webhooks, WEBHOOK_PAYLOAD, headers) == "invalid_header"
+
+
+async def test_many_signatures_are_refused_not_each_compared(webhooks: Webhooks[Any]) -> None:
+    """More than 32 signatures (a genuine header holds one per secret) is refused."""
+    good = _signed()["webhook-signature"]
+    headers = {**_signed(), "webhook-signature": " ".join(["v1,AAAA"] * 40 + [good])}
+    assert _refused(webhooks, WEBHOOK_PAYLOAD, headers) == "invalid_header"
+    # A real rotation still passes.
+    headers["webhook-signature"] = f"v1,AAAA v1,BBBB {good}"
+    webhooks.verify_signature(WEBHOOK_PAYLOAD, headers, WEBHOOK_SECRET)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["whsec_ü", "whsec_\ud800", "plain-\ud800", b"whsec_AAAA", "whsec_" + "=" * 3],
+)
+async def test_a_malformed_secret_is_an_invalid_secret_not_a_crash(
+    webhooks: Webhooks[Any], secret: Any
+) -> None:
+    """Non-ASCII base64, a lone surrogate, bytes: each is `invalid_secret`, without the secret."""
+    assert _refused(webhooks, WEBHOOK_PAYLOAD, _signed(), secret=secret) == "invalid_secret"
+
+
+@pytest.mark.parametrize("payload", [{"id": "evt_1"}, 5, None, ["a"]])
+async def test_a_payload_that_is_not_the_raw_body_is_a_clear_error(
+    webhooks: Webhooks[Any], payload: Any
+) -> None:
+    """A parsed body (or bytes(5), five zero bytes) is the caller's mistake, named as such."""
+    with pytest.raises(trio_openai.InvalidArgumentError, match="payload"):
+        webhooks.verify_signature(payload, _signed(), WEBHOOK_SECRET)
+
+
+async def test_odd_header_mappings_do_not_crash(webhooks: Webhooks[Any]) -> None:
+    """Non-str keys and non-str values in the caller's mapping are skipped or missing."""
+    headers: dict[Any, Any] = {1: "x", b"webhook-id": b"wh_1", **_signed()}
+    del headers["webhook-id"]
+    assert _refused(webhooks, WEBHOOK_PAYLOAD, headers) == "missing_header"
+    headers["Webhook-Id"] = ["wh_1"]
+    assert _refused(webhooks, WEBHOOK_PAYLOAD, headers) == "missing_header"
+
+
+async def test_unwrap_of_a_signed_100000_level_payload_is_an_invalid_payload(
+    webhooks: Webhooks[Any],
+) -> None:
+    """json.loads raised a bare RecursionError; now the webhook error (`invalid_payload`)."""
+    payload = b'{"type": "batch.completed", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(InvalidWebhookSignatureError, match="too deeply") as info:
+        webhooks.unwrap(payload, _signed(payload), WEBHOOK_SECRET)
+    assert info.value.check == "invalid_payload"
+
+
+async def test_unwrap_from_a_deep_stack_is_an_invalid_payload_not_a_recursion_error(
+    webhooks: Webhooks[Any],
+) -> None:
+    """Structuring that runs out of stack is reported as the webhook error, never RecursionError."""
+    headers = _signed()
+    error = _at_stack_headroom(lambda: webhooks.unwrap(WEBHOOK_PAYLOAD, headers, WEBHOOK_SECRET))
+    assert isinstance(error, InvalidWebhookSignatureError)
+    assert error.check == "invalid_payload"
+
+
+def _at_stack_headroom(call: Callable[[], object]) -> Exception | None:
+    """Call *call* with less and less stack left; return the first exception it raises.
+
+    The first failure comes from the deepest call chain inside *call* (structuring,
+    for a decode): that is where a RecursionError must be turned into our error.
+    """
+    limit = sys.getrecursionlimit()
+    depth = 0
+    frame = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back  # type: ignore[assignment]
+
+    def dive(n: int) -> object:
+        return call() if n <= 0 else dive(n - 1)
+
+    def failure(n: int) -> Exception | None:
+        try:
+            dive(n)
+        except Exception as exc:  # any failure is the answer
+            return exc
+        return None
+
+    for headroom in range(200, 0, -1):
+        error = failure(limit - depth - headroom)
+        if error is not None:
+            return error
+    return None

@@ -370,10 +370,21 @@ async def test_unwrap_verifies_before_decoding(webhooks: Webhooks) -> None:
         webhooks.unwrap(b"not json at all", signed_headers(), SECRET)
 
 
-async def test_unwrap_of_a_signed_non_object_is_a_value_error(webhooks: Webhooks) -> None:
-    payload = b"[1, 2]"
-    with pytest.raises(ValueError, match="JSON object"):
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"[1, 2]", "JSON object"),
+        (b"{not json", "not valid JSON"),
+        (b'{"type": "response.completed", "data": 5}', "schema"),
+    ],
+)
+async def test_unwrap_of_a_signed_undecodable_payload_is_an_invalid_payload(
+    webhooks: Webhooks, payload: bytes, reason: str
+) -> None:
+    """A verified payload that is no event raises the webhook error, not a bare ValueError."""
+    with pytest.raises(InvalidWebhookSignatureError, match=reason) as info:
         webhooks.unwrap(payload, signed_headers(payload), SECRET)
+    assert info.value.check == "invalid_payload"
 
 
 # -- parity with the official SDK's check (when it is installed) ---------------------------------

@@ -25,6 +25,18 @@ being used as an empty HMAC key; the timestamp must be plain ASCII digits; a
 for any UTF-8 body). A missing secret raises `ConfigurationError`, since it is a
 set-up problem rather than a bad delivery.
 
+The headers are the sender's, so nothing in them may raise anything but
+`InvalidWebhookSignatureError`, nor cost more than a bounded amount of work
+before the HMAC is compared: a header longer than 8 KiB, a timestamp of more
+than 20 digits, more than 32 signatures, or a value with no UTF-8 form (a lone
+surrogate, which some frameworks produce for undecodable bytes) is refused
+without further parsing. `unwrap` reports a verified payload it cannot decode
+(not JSON, nested past the parser's depth, not an object, not its event's
+schema) with the same class (``check == "invalid_payload"``), so a handler that
+answers that class with a 400 covers every delivery it cannot act on. A
+tolerance that is negative or not finite (``nan`` would accept any age) is the
+caller's mistake, refused with `InvalidArgumentError`.
+
 Nothing here does I/O, so the methods are synchronous, and the module imports
 neither trio nor httpx2 (``import trio_openai`` may import it eagerly).
 
@@ -38,14 +50,14 @@ import binascii
 import hashlib
 import hmac
 import importlib
-import json
+import math
 import os
 import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from ._errors import ConfigurationError, OpenAIError
+from ._errors import ConfigurationError, InvalidArgumentError, OpenAIError
 from ._resource import M, Resource
 from ._secrets import Secret
 
@@ -71,18 +83,26 @@ DEFAULT_TOLERANCE: Final = 300
 _SECRET_PREFIX: Final = "whsec_"  # noqa: S105 -- the prefix every secret shares
 _SIGNATURE_VERSION: Final = "v1"
 _DIGITS: Final = re.compile(r"[0-9]+")
+# Bounds on what a sender's headers may make us do before the HMAC is compared.
+# Real headers are far below them: an id of ~40 characters, a 10-digit
+# timestamp, one signature per secret in rotation (47 characters each).
+_MAX_HEADER_LENGTH: Final = 8192
+_MAX_TIMESTAMP_DIGITS: Final = 20
+_MAX_SIGNATURES: Final = 32
 # Where the generated webhook event types live, and the name of their union.
 _EVENTS_MODULE: Final = "trio_openai.types.webhooks"
 _EVENTS_UNION: Final = "UnwrapWebhookEvent"
 
 WebhookCheck = Literal[
     "missing_header",
+    "invalid_header",
     "invalid_timestamp",
     "timestamp_too_old",
     "timestamp_too_new",
     "invalid_secret",
     "no_signature",
     "signature_mismatch",
+    "invalid_payload",
 ]
 """The check a webhook delivery failed (`InvalidWebhookSignatureError.check`)."""
 
@@ -91,16 +111,19 @@ class InvalidWebhookSignatureError(OpenAIError):
     """A webhook delivery failed verification: it may not come from OpenAI.
 
     Do not act on such a delivery; answer it with a 400. The message says
-    which check failed; it never contains the secret.
+    which check failed; it never contains the secret. `Webhooks.unwrap` also
+    raises it, with ``check == "invalid_payload"``, for a verified payload it
+    cannot decode into an event.
 
     Args:
         message: What failed, for people.
         check: Which check failed, for programs.
 
     Attributes:
-        check: Which check failed: ``"missing_header"``, ``"invalid_timestamp"``,
-            ``"timestamp_too_old"``, ``"timestamp_too_new"``, ``"invalid_secret"``,
-            ``"no_signature"`` or ``"signature_mismatch"``.
+        check: Which check failed: ``"missing_header"``, ``"invalid_header"``,
+            ``"invalid_timestamp"``, ``"timestamp_too_old"``, ``"timestamp_too_new"``,
+            ``"invalid_secret"``, ``"no_signature"``, ``"signature_mismatch"`` or
+            (in `Webhooks.unwrap`) ``"invalid_payload"``.
     """
 
     check: WebhookCheck
@@ -146,17 +169,15 @@ class Webhooks(Resource[M]):
             tolerance: How many seconds the timestamp may be from now, either way.
 
         Raises:
-            InvalidWebhookSignatureError: A header is missing, the timestamp is
-                malformed or outside the tolerance, the secret is malformed, or no
+            InvalidWebhookSignatureError: A header is missing, malformed or over
+                its bound, the timestamp is malformed or outside the tolerance, the
+                secret is malformed, a ``str`` payload has no UTF-8 form, or no
                 signature matches; ``.check`` says which.
             ConfigurationError: No secret was given and none is configured.
-            ValueError: *tolerance* is negative.
+            InvalidArgumentError: *tolerance* is negative, not finite or not a
+                number, or *payload* is neither ``bytes`` nor ``str``.
         """
-        if tolerance < 0:
-            msg = f"tolerance must be zero or more seconds, not {tolerance!r}"
-            raise ValueError(msg)
-        key = _secret_key(self._secret(secret))
-        _verify(payload, headers, key, tolerance=tolerance, now=_now())
+        _verify_signature(self._secret(secret), payload, headers, tolerance)
 
     def unwrap(
         self,
@@ -181,13 +202,15 @@ class Webhooks(Resource[M]):
             tolerance: How many seconds the timestamp may be from now, either way.
 
         Raises:
-            InvalidWebhookSignatureError: The delivery failed verification.
+            InvalidWebhookSignatureError: The delivery failed verification, or
+                (``check == "invalid_payload"``) the verified payload is not JSON,
+                nests too deeply, is not a JSON object, or does not fit its event's
+                schema (the message names the JSON path).
             ConfigurationError: No secret was given and none is configured.
-            ValueError: The verified payload is not a JSON object, or does not fit
-                its event's schema (a ``ValidationError`` naming the JSON path).
+            InvalidArgumentError: As for `verify_signature`.
         """
-        self.verify_signature(payload, headers, secret, tolerance=tolerance)
-        event: UnwrapWebhookEvent = _decode_event(json.loads(payload))
+        body = _verify_signature(self._secret(secret), payload, headers, tolerance)
+        event: UnwrapWebhookEvent = _decode_event(body)
         return event
 
     def _secret(self, secret: str | Secret | None) -> str | Secret:
@@ -208,14 +231,70 @@ class Webhooks(Resource[M]):
         raise ConfigurationError(msg)
 
 
+def _verify_signature(
+    secret: str | Secret,
+    payload: str | bytes,
+    headers: Mapping[str, str] | httpx2.Headers,
+    tolerance: float,
+) -> bytes:
+    """Check the caller's arguments, then the delivery; return the body's bytes."""
+    _check_tolerance(tolerance)
+    body = _body_bytes(payload)
+    key = _secret_key(secret)
+    _verify(body, headers, key, tolerance=tolerance, now=_now())
+    return body
+
+
+def _check_tolerance(tolerance: object) -> None:
+    # A comparison with nan is always false: `nan` would accept a delivery of any age.
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not math.isfinite(tolerance)
+        or tolerance < 0
+    ):
+        msg = f"tolerance must be a finite number of seconds, zero or more, not {tolerance!r}"
+        raise InvalidArgumentError(msg)
+
+
+def _body_bytes(payload: object) -> bytes:
+    """The signed bytes of a body: ``bytes`` as they are, a ``str`` as its UTF-8."""
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        return bytes(payload)
+    if not isinstance(payload, str):
+        # bytes(5) would be five zero bytes, bytes({...}) a TypeError naming nothing.
+        msg = (
+            "payload must be the request body as received (bytes or str), not "
+            f"{type(payload).__name__}: a parsed and re-serialised body never verifies"
+        )
+        raise InvalidArgumentError(msg)
+    try:
+        return payload.encode()
+    except UnicodeEncodeError as exc:
+        msg = (
+            f"The webhook payload has no UTF-8 form ({exc.reason} at character {exc.start}), "
+            "so it cannot be what was signed; pass the body's raw bytes"
+        )
+        raise InvalidWebhookSignatureError(msg, check="invalid_payload") from None
+
+
 def _secret_key(secret: str | Secret) -> bytes:
     """The HMAC key of a secret: the base64 after ``whsec_``, else the text's UTF-8 bytes."""
-    text = secret.get_secret_value() if isinstance(secret, Secret) else secret
+    # `object`: a careless caller's bytes must get our error, not a bare TypeError.
+    text: object = secret.get_secret_value() if isinstance(secret, Secret) else secret
+    if not isinstance(text, str):
+        msg = f"The webhook secret must be a str or a Secret, not {type(text).__name__}"
+        raise InvalidWebhookSignatureError(msg, check="invalid_secret")
     if not text:
         msg = f"The webhook secret is empty (check {WEBHOOK_SECRET_ENV} or the secret passed)"
         raise InvalidWebhookSignatureError(msg, check="invalid_secret")
     if not text.startswith(_SECRET_PREFIX):
-        return text.encode()
+        try:
+            return text.encode()
+        except UnicodeEncodeError:
+            # `from None`: the codec's error would quote the secret.
+            msg = "The webhook secret has no UTF-8 form (a lone surrogate in it)"
+            raise InvalidWebhookSignatureError(msg, check="invalid_secret") from None
     try:
         # Not validating, as the official SDK: characters outside base64 are skipped.
         key = base64.b64decode(text[len(_SECRET_PREFIX) :])
@@ -230,19 +309,38 @@ def _secret_key(secret: str | Secret) -> bytes:
 
 
 def _header(headers: Mapping[str, str] | httpx2.Headers, name: str) -> str:
+    """One header's value, stripped, checked to be present, bounded and encodable."""
     # httpx2.Headers matches names ignoring case by itself; a plain mapping may
     # hold them as a framework spelt them ("Webhook-Id").
     value = headers.get(name)
     if value is None:
-        value = next((v for k, v in headers.items() if k.lower() == name), None)
+        value = next(
+            (v for k, v in headers.items() if isinstance(k, str) and k.lower() == name), None
+        )
+    if isinstance(value, str) and len(value) > _MAX_HEADER_LENGTH:
+        # Checked first: nothing below (strip, split, regex) runs on a huge value.
+        msg = (
+            f"The webhook request's {name} header is {len(value)} characters long, more "
+            f"than the {_MAX_HEADER_LENGTH} a genuine delivery comes near"
+        )
+        raise InvalidWebhookSignatureError(msg, check="invalid_header")
     if not isinstance(value, str) or not value.strip():
         msg = f"The webhook request has no {name} header (or an empty one)"
         raise InvalidWebhookSignatureError(msg, check="missing_header")
-    return value.strip()
+    value = value.strip()
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        msg = (
+            f"The webhook request's {name} header has no UTF-8 form ({exc.reason} at "
+            f"character {exc.start}): it was not sent by a signer"
+        )
+        raise InvalidWebhookSignatureError(msg, check="invalid_header") from None
+    return value
 
 
 def _verify(
-    payload: str | bytes,
+    body: bytes,
     headers: Mapping[str, str] | httpx2.Headers,
     key: bytes,
     *,
@@ -254,8 +352,12 @@ def _verify(
     timestamp = _header(headers, "webhook-timestamp")
     webhook_id = _header(headers, "webhook-id")
 
-    if not _DIGITS.fullmatch(timestamp):
-        msg = f"The webhook-timestamp header is not a Unix time in seconds: {timestamp[:40]!r}"
+    # The length first: int() of thousands of digits is slow, and refused past 4,300.
+    if len(timestamp) > _MAX_TIMESTAMP_DIGITS or not _DIGITS.fullmatch(timestamp):
+        msg = (
+            "The webhook-timestamp header is not a Unix time in seconds: "
+            f"{timestamp[:40]!r}{'...' if len(timestamp) > 40 else ''}"
+        )
         raise InvalidWebhookSignatureError(msg, check="invalid_timestamp")
     sent_at = int(timestamp)
     # Whole seconds, as the official SDK compares them.
@@ -273,8 +375,15 @@ def _verify(
         )
         raise InvalidWebhookSignatureError(msg, check="timestamp_too_new")
 
+    entries = signature_header.split()
+    if len(entries) > _MAX_SIGNATURES:
+        msg = (
+            f"The webhook-signature header holds {len(entries)} signatures, more than the "
+            f"{_MAX_SIGNATURES} checked (a genuine one holds one per secret in rotation)"
+        )
+        raise InvalidWebhookSignatureError(msg, check="invalid_header")
     candidates: list[bytes] = []
-    for entry in signature_header.split():
+    for entry in entries:
         version, comma, signature = entry.partition(",")
         if not comma:
             # A bare signature, without a version: the official SDK accepts it too.
@@ -286,7 +395,6 @@ def _verify(
         msg = "The webhook-signature header holds no v1 signature"
         raise InvalidWebhookSignatureError(msg, check="no_signature")
 
-    body = payload.encode() if isinstance(payload, str) else bytes(payload)
     signed = b"%s.%s.%s" % (webhook_id.encode(), timestamp.encode(), body)
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest())
     # Every candidate is compared (no early exit), each in constant time.
@@ -310,17 +418,45 @@ def _event_union() -> Any:
     return getattr(module, _EVENTS_UNION, None)
 
 
-def _decode_event(data: object) -> Any:
-    """Structure a verified payload into its event type (see `Webhooks.unwrap`)."""
+def _decode_event(body: bytes) -> Any:
+    """Decode a verified payload into its event type (see `Webhooks.unwrap`).
+
+    Raises:
+        InvalidWebhookSignatureError: ``check == "invalid_payload"``: the body is
+            not JSON (or nests too deeply), not an object, or not its event's schema.
+    """
+    from ._decode import loads
+
+    try:
+        data = loads(body)
+    except ValueError as exc:
+        msg = f"The verified webhook payload is not valid JSON ({exc}); it cannot be decoded"
+        raise InvalidWebhookSignatureError(msg, check="invalid_payload") from exc
     if not isinstance(data, dict):
         msg = f"A webhook payload must be a JSON object, got {type(data).__name__}"
-        raise ValueError(msg)
+        raise InvalidWebhookSignatureError(msg, check="invalid_payload")
     union = _event_union()
     if union is not None:
-        from ._converter import structure
-
-        return structure(data, union)
+        return _structure_event(data, union)
     from ._models import UnknownObject
 
     kind = data.get("type")
     return UnknownObject(type=kind if isinstance(kind, str) else None, data=data, model_extra=data)
+
+
+def _structure_event(data: dict[str, Any], union: Any) -> Any:
+    from ._converter import ValidationError, structure
+
+    try:
+        return structure(data, union)
+    except ValidationError as exc:
+        if isinstance(exc.__cause__, RecursionError):
+            detail = "it nests deeper than the decoder can follow"
+        else:
+            detail = f"it does not fit its event's schema: {exc}"
+        msg = f"The verified webhook payload cannot be decoded: {detail}"
+        raise InvalidWebhookSignatureError(msg, check="invalid_payload") from exc
+    except RecursionError:
+        # Caught only here, after the stack has unwound: the message needs a few frames.
+        msg = "The verified webhook payload nests deeper than the decoder can follow"
+        raise InvalidWebhookSignatureError(msg, check="invalid_payload") from None
