@@ -13,7 +13,6 @@ call, which costs more than the rest of our pipeline together (see docs/benchmar
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any, final
@@ -23,11 +22,12 @@ import attrs
 import httpx2
 
 from ._auth import QuietURL, RedactedHeaders, SecretHeaders, check_headers, client_headers
+from ._encode import encode_json, to_jsonable
 from ._options import PUBLIC_QUERY, AzureConfig, ClientOptions
 from ._request import QueryPairs, RequestSpec, merge_query
 from ._types import NotGiven
 
-__all__ = ["RequestBuilder", "new_idempotency_key", "to_jsonable"]
+__all__ = ["RequestBuilder", "new_idempotency_key"]
 
 # Azure serves these routes below /deployments/{deployment}.
 _AZURE_DEPLOYMENT_ROUTES = (
@@ -44,19 +44,6 @@ _URL_CACHE_SIZE = 512
 def new_idempotency_key() -> str:
     """A fresh ``Idempotency-Key`` value, one per call."""
     return f"trio-openai-{uuid.uuid4()}"
-
-
-def to_jsonable(value: object) -> object:
-    """Turn a request value (plain data, possibly holding attrs models) into JSON data."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items() if not isinstance(v, NotGiven)}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    from ._converter import unstructure
-
-    return unstructure(value)
 
 
 @final
@@ -134,9 +121,7 @@ class RequestBuilder:
             form = to_jsonable(body or {})
             files, data = await build_multipart(spec.files, form)  # type: ignore[arg-type]
         elif body is not None:
-            content = json.dumps(
-                to_jsonable(body), separators=(",", ":"), ensure_ascii=False
-            ).encode()
+            content = encode_json(body)
             headers["content-type"] = "application/json"
         if spec.extra_headers:
             check_headers(spec.extra_headers, "extra_headers")

@@ -44,10 +44,11 @@ from ._pipeline import Layer, Route, SendFn, compose, send_spec
 from ._ratelimit import RateLimit
 from ._request import RequestSpec, StreamSpec
 from ._resource import Async
-from ._response import APIResponse, BinaryResponse, StreamedResponse
+from ._response import APIResponse, BinaryResponse, StreamedResponse, body_text
 from ._retry import RetryPolicy
 from ._routing import EndpointStatus, Router
 from ._secrets import Secret, resolve_api_key
+from ._send import DEFAULT_MAX_RESPONSE_SIZE
 from ._tls import default_ssl_context
 from ._types import NOT_GIVEN, NotGiven
 from .resources._root import RootResources
@@ -188,6 +189,7 @@ class Client(RootResources[Async]):
         retry_policy: RetryPolicy | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
         default_query: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        max_response_size: int | NotGiven = NOT_GIVEN,
     ) -> Client:
         """A view of this client with other defaults, sharing its session and pool.
 
@@ -197,6 +199,7 @@ class Client(RootResources[Async]):
             retry_policy: A whole new retry policy.
             default_headers: Headers merged over the current ones (``""`` removes one).
             default_query: Query parameters merged over the current ones.
+            max_response_size: The largest body read into memory (bytes, decompressed).
         """
         options = self._options
         changes: dict[str, Any] = {}
@@ -210,6 +213,8 @@ class Client(RootResources[Async]):
             changes["headers"] = {**options.headers, **default_headers}
         if not isinstance(default_query, NotGiven):
             changes["query"] = {**options.query, **default_query}
+        if not isinstance(max_response_size, NotGiven):
+            changes["max_response_size"] = max_response_size
         return Client(self._session, attrs.evolve(options, **changes))
 
     # -- the calls generated methods make (see _endpoint.py) --------------------------
@@ -226,7 +231,10 @@ class Client(RootResources[Async]):
 
     async def _execute(self, spec: RequestSpec[T]) -> T:
         self._check_open()
-        outcome = await send_spec(self._route, self._options.retry, spec)
+        options = self._options
+        outcome = await send_spec(
+            self._route, options.retry, spec, max_size=options.max_response_size
+        )
         return self._decode(spec, outcome.response, outcome.content or b"")
 
     def _decode(self, spec: RequestSpec[T], response: httpx2.Response, content: bytes) -> T:
@@ -235,27 +243,34 @@ class Client(RootResources[Async]):
         elif spec.kind == "binary":
             result = BinaryResponse(content=content, http_response=response)
         elif spec.kind == "text":
-            result = content.decode(response.encoding or "utf-8", errors="replace")
+            result = body_text(response, content)
         else:
             result = None
         return result  # type: ignore[no-any-return]
 
     async def _execute_raw(self, spec: RequestSpec[T]) -> APIResponse[T]:
         self._check_open()
-        outcome = await send_spec(self._route, self._options.retry, spec)
+        options = self._options
+        outcome = await send_spec(
+            self._route, options.retry, spec, max_size=options.max_response_size
+        )
         content = outcome.content or b""
         return APIResponse(
             http_response=outcome.response,
             retries_taken=outcome.retries,
+            content=content,
             parse=lambda: self._decode(spec, outcome.response, content),
         )
 
     @asynccontextmanager
     async def _execute_streaming(self, spec: RequestSpec[Any]) -> AsyncIterator[StreamedResponse]:
         self._check_open()
-        outcome = await send_spec(self._route, self._options.retry, spec, read=False)
+        options = self._options
+        outcome = await send_spec(
+            self._route, options.retry, spec, read=False, max_size=options.max_response_size
+        )
         try:
-            yield StreamedResponse(outcome.response)
+            yield StreamedResponse(outcome.response, max_size=options.max_response_size)
         finally:
             outcome.release()
             await outcome.response.aclose()
@@ -268,8 +283,14 @@ class Client(RootResources[Async]):
         from ._streaming import Stream
 
         self._check_open()
+        options = self._options
         outcome = await send_spec(
-            self._route, self._options.retry, spec.request, read=False, accept="text/event-stream"
+            self._route,
+            options.retry,
+            spec.request,
+            read=False,
+            accept="text/event-stream",
+            max_size=options.max_response_size,
         )
         response = outcome.response
         stream: Stream[T] = Stream(response, spec, max_event_size=DEFAULT_MAX_EVENT_SIZE)
@@ -327,6 +348,7 @@ async def open_client(
     health_check: HealthCheck | None = None,
     event_hooks: Sequence[EventHook] = (),
     webhook_secret: str | Secret | None = None,
+    max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
 ) -> AsyncIterator[Client]:
     """Open a session with the OpenAI API (or any server that speaks it).
 
@@ -361,6 +383,11 @@ async def open_client(
             change, failover, health change, rate-limit wait).
         webhook_secret: The ``whsec_...`` secret for ``client.webhooks`` (default
             ``OPENAI_WEBHOOK_SECRET``, read when verifying).
+        max_response_size: The largest body read into memory, in bytes after
+            decompression (default 256 MiB): JSON, text, error and binary answers.
+            A larger one raises `ResponseTooLargeError`; event streams are bounded
+            per event instead, and ``.with_streaming_response`` bodies only when
+            read whole.
 
     Raises:
         ConfigurationError: No usable API key, a malformed base URL, or both
@@ -396,6 +423,7 @@ async def open_client(
         query=dict(default_query or {}),
         azure=primary.azure,
         webhook_secret=webhook_secret,
+        max_response_size=max_response_size,
     )
     owns_http = http_client is None
     http = http_client or httpx2.AsyncClient(

@@ -19,7 +19,7 @@ enter, so callers never need to import those libraries to catch ours::
         ├── APIResponseValidationError the answer does not fit the schema
         ├── ResponseTooLargeError      the body is larger than the client's ``max_response_size``
         ├── APIStreamError             the server reported an error inside a stream
-        └── APIStatusError             HTTP status >= 400
+        └── APIStatusError             HTTP status >= 400, or a redirect not followed
             ├── BadRequestError            400
             ├── AuthenticationError        401
             ├── PermissionDeniedError      403
@@ -387,7 +387,7 @@ def status_error(response: httpx2.Response, content: bytes) -> APIStatusError:
     cls = _STATUS_CLASSES.get(status)
     if cls is None:
         cls = InternalServerError if status >= 500 else APIStatusError
-    detail = _error_message(body)
+    detail = _redirect_message(response) if status < 400 else _error_message(body)
     parts = [f"{status} {response.reason_phrase or 'error'}".strip()]
     parts.append(f"from {response.request.method} {response.request.url.path}")
     message = " ".join(parts)
@@ -399,6 +399,18 @@ def status_error(response: httpx2.Response, content: bytes) -> APIStatusError:
     if cls.hint:
         message += f". {cls.hint}"
     return cls(message, response=response, body=body)
+
+
+def _redirect_message(response: httpx2.Response) -> str:
+    location = response.headers.get("location")
+    if not location:
+        return "a redirect status without a Location; redirects are not followed"
+    # The query may carry a token: shown without it.
+    target = location.partition("?")[0].partition("#")[0][:300]
+    return (
+        f"the server redirected to {target}; redirects are not followed (so that no key "
+        "goes elsewhere): check base_url (a missing /v1, http instead of https, an old host)"
+    )
 
 
 def _error_object(body: object) -> Mapping[str, Any]:

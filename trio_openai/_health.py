@@ -70,6 +70,8 @@ class HealthCheck:
     concurrency: int = attrs.field(default=4, validator=attrs.validators.ge(1))
 
 
+_PROBE_BODY_LIMIT = 1024 * 1024
+
 BuilderFor = Callable[[int], "RequestBuilder"]
 
 
@@ -90,7 +92,8 @@ async def check_endpoint(
         try:
             request = await builder.build(spec, accept="application/json")
             response = await send(request)
-            await read_body(response)
+            # A probe's body is not used: read (to pool the connection) a little of it.
+            await read_body(response, _PROBE_BODY_LIMIT)
         except APIError as exc:
             error = f"{type(exc).__name__}: {exc.message}"
         except Exception as exc:

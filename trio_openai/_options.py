@@ -9,6 +9,7 @@ import attrs
 
 from ._auth import REDACTED, redacted_mapping_repr
 from ._retry import RetryPolicy
+from ._send import DEFAULT_MAX_RESPONSE_SIZE
 
 if TYPE_CHECKING:
     import httpx2
@@ -59,6 +60,8 @@ class ClientOptions:
             and in request URLs as printed, except ``api-version``).
         azure: Set for Azure OpenAI: ``api-key`` header, deployment URLs, ``api-version``.
         webhook_secret: The secret `Client.webhooks` verifies signatures with.
+        max_response_size: The largest body read into memory, in bytes after
+            decompression (JSON, text, error and binary bodies; not streams).
     """
 
     base_url: str
@@ -71,3 +74,6 @@ class ClientOptions:
     query: Mapping[str, object] = attrs.field(factory=dict, repr=_query_repr)
     azure: AzureConfig | None = None
     webhook_secret: Secret | None = attrs.field(default=None, repr=False)
+    max_response_size: int = attrs.field(
+        default=DEFAULT_MAX_RESPONSE_SIZE, validator=attrs.validators.gt(0)
+    )

@@ -10,7 +10,7 @@ configuration. Per attempt:
 3. *admit*: the endpoint's rate limiter, if any, waits for budget;
 4. *send*: through the session's *layers* (async callables that receive the
    request and the next step) to the network;
-5. *classify*: a status >= 400 becomes an `APIStatusError`;
+5. *classify*: a status >= 400 (or an unfollowed 3xx) becomes an `APIStatusError`;
 6. the outcome is reported to the router (breaker, limiter, counters), and
    the retry loop (`_retry.py`) decides on another attempt, asking the router
    whether it can fail over.
@@ -33,7 +33,7 @@ from ._errors import status_error
 from ._request import RequestSpec
 from ._retry import RetryPolicy, run_with_retries
 from ._routing import Call, Router
-from ._send import open_response, read_body
+from ._send import DEFAULT_MAX_RESPONSE_SIZE, open_response, read_body
 from ._types import NotGiven
 
 if TYPE_CHECKING:
@@ -129,6 +129,7 @@ async def send_spec(
     *,
     read: bool = True,
     accept: str | None = None,
+    max_size: int = DEFAULT_MAX_RESPONSE_SIZE,
 ) -> Outcome:
     """Run one call: attempt it under the retry policy, each attempt routed to an endpoint.
 
@@ -140,9 +141,12 @@ async def send_spec(
             ``False`` leaves it unread for streaming, and retries (and fails over)
             only until the headers arrive.
         accept: The ``Accept`` header; by default JSON for JSON results, else anything.
+        max_size: The largest body read into memory (decompressed), error bodies included.
 
     Raises:
-        APIStatusError: The last attempt got a status of 400 or more.
+        APIStatusError: The last attempt got a status of 400 or more, or a
+            redirect that was not followed.
+        ResponseTooLargeError: A body was larger than *max_size*.
         APIConnectionError: The last attempt got no complete answer.
         CircuitOpenError: No endpoint's breaker lets the call through.
         RateLimitWaitError: The endpoint's rate limiter refused to wait.
@@ -189,9 +193,9 @@ async def send_spec(
             response = await send(request)
             if debug:
                 log.debug("%s %s -> %d", request.method, _where(request), response.status_code)
-            if response.status_code >= 400:
-                raise status_error(response, await read_body(response))
-            content = await read_body(response) if read else None
+            if response.status_code >= 300:
+                raise status_error(response, await read_body(response, max_size))
+            content = await read_body(response, max_size) if read else None
         except BaseException as error:
             router.settle(call, state, error)
             raise

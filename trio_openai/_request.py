@@ -190,7 +190,7 @@ def deep_object(name: str, value: object) -> dict[str, object]:
     if value is None or isinstance(value, NotGiven):
         return {}
     if not isinstance(value, Mapping):
-        from ._build import to_jsonable
+        from ._encode import to_jsonable
 
         value = to_jsonable(value)
     if not isinstance(value, Mapping):
@@ -207,12 +207,9 @@ def form_part(value: object, content_type: str) -> tuple[None, bytes, str]:
     """
     if isinstance(value, str):
         return None, value.encode(), content_type
-    import json
+    from ._encode import encode_json
 
-    from ._build import to_jsonable
-
-    text = json.dumps(to_jsonable(value), separators=(",", ":"), ensure_ascii=False)
-    return None, text.encode(), content_type
+    return None, encode_json(value), content_type
 
 
 QueryPairs = list[tuple[str, str | int | float | bool | None]]

@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
 import attrs
 
+from ._send import DEFAULT_MAX_RESPONSE_SIZE
+
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["APIResponse", "BinaryResponse", "RateLimitInfo", "StreamedResponse"]
+__all__ = ["APIResponse", "BinaryResponse", "RateLimitInfo", "StreamedResponse", "body_text"]
 
 T = TypeVar("T")
 
@@ -118,6 +120,7 @@ class APIResponse(_Metadata, Generic[T]):
 
     http_response: httpx2.Response
     retries_taken: int
+    content: bytes = attrs.field(repr=False)
     _parse: Callable[[], T] = attrs.field(alias="parse")
     _parsed: list[T] = attrs.field(factory=list, init=False)
 
@@ -128,14 +131,9 @@ class APIResponse(_Metadata, Generic[T]):
         return self._parsed[0]
 
     @property
-    def content(self) -> bytes:
-        """The raw body."""
-        return self.http_response.content
-
-    @property
     def text(self) -> str:
         """The body as text."""
-        return self.http_response.text
+        return body_text(self.http_response, self.content)
 
 
 @final
@@ -159,7 +157,7 @@ class BinaryResponse(_Metadata):
     @property
     def text(self) -> str:
         """The body decoded as text (for text files)."""
-        return self.http_response.text
+        return body_text(self.http_response, self.content)
 
     async def write_to_file(self, path: str | os.PathLike[str]) -> None:
         """Write the body to *path* without blocking the event loop."""
@@ -178,6 +176,7 @@ class StreamedResponse(_Metadata):
     """
 
     http_response: httpx2.Response
+    max_size: int = DEFAULT_MAX_RESPONSE_SIZE
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         """Yield the body as it arrives.
@@ -191,8 +190,16 @@ class StreamedResponse(_Metadata):
             yield chunk
 
     async def read(self) -> bytes:
-        """Read the rest of the body into memory."""
-        return b"".join([chunk async for chunk in self.aiter_bytes()])
+        """Read the rest of the body into memory (at most the client's ``max_response_size``).
+
+        Raises:
+            ResponseTooLargeError: The body is larger; iterate `aiter_bytes` or
+                use `write_to_file` instead, which hold one chunk at a time.
+            APIConnectionError: The connection dropped mid-body.
+        """
+        from ._send import collect
+
+        return await collect(self.http_response, self.max_size)
 
     async def write_to_file(self, path: str | os.PathLike[str]) -> int:
         """Stream the body to *path* chunk by chunk; return the number of bytes written.
@@ -207,6 +214,14 @@ class StreamedResponse(_Metadata):
                 await file.write(chunk)
                 written += len(chunk)
         return written
+
+
+def body_text(response: httpx2.Response, content: bytes) -> str:
+    """*content* decoded with *response*'s charset (UTF-8 by default), bad bytes replaced."""
+    try:
+        return content.decode(response.charset_encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return content.decode("utf-8", errors="replace")
 
 
 def parse_binary(response: httpx2.Response, content: bytes) -> Any:

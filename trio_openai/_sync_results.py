@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
-from ._response import _Metadata
+from ._response import _Metadata, body_text
 
 if TYPE_CHECKING:
     import httpx2
@@ -230,7 +230,7 @@ class SyncBinaryResponse(_Metadata):
     @property
     def text(self) -> str:
         """The body decoded as text (for text files)."""
-        return self.http_response.text
+        return body_text(self.http_response, self.content)
 
     def write_to_file(self, path: str | os.PathLike[str]) -> None:
         """Write the body to *path*."""
