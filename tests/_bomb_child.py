@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import trio  # noqa: E402
+import trio
 
-import trio_openai  # noqa: E402
-from tests._hostile import RawRequest, raw_server, response_bytes  # noqa: E402
+import trio_openai
+from tests._hostile import RawRequest, raw_server, response_bytes
 
 MIB = 1024 * 1024
 
@@ -67,7 +67,9 @@ async def main(mode: str, limit: int) -> dict[str, object]:
         else:  # "plain", "binary", "streamed": no length, the body ends when the socket does
             await stream.send_all(
                 response_bytes(
-                    200, content_type="application/octet-stream", connection="close",
+                    200,
+                    content_type="application/octet-stream",
+                    connection="close",
                     content_length="",
                 ).replace(b"content-length: \r\n", b"")
             )
@@ -93,7 +95,7 @@ async def main(mode: str, limit: int) -> dict[str, object]:
                         await raw.read()
                 else:
                     await client.models.retrieve("m")
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            except BaseException as exc:
                 error = exc
     return {
         "error": None if error is None else type(error).__name__,

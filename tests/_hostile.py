@@ -7,6 +7,7 @@ server here reads one request head and hands the raw stream to the test's functi
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -76,10 +77,9 @@ async def raw_server(handler: RawHandler) -> AsyncIterator[RawServer]:
             if request is None:
                 return
             server.requests.append(request)
-            try:
+            # The client going away first is part of the scenarios.
+            with contextlib.suppress(trio.BrokenResourceError):
                 await handler(request, stream)
-            except trio.BrokenResourceError:
-                pass  # the client went away first: part of the scenarios
 
     async with trio.open_nursery() as nursery:
         await nursery.start(trio.serve_listeners, serve_one, listeners)
@@ -87,9 +87,7 @@ async def raw_server(handler: RawHandler) -> AsyncIterator[RawServer]:
         nursery.cancel_scope.cancel()
 
 
-def response_bytes(
-    status: int, body: bytes = b"", *, reason: str = "X", **headers: str
-) -> bytes:
+def response_bytes(status: int, body: bytes = b"", *, reason: str = "X", **headers: str) -> bytes:
     """An HTTP/1.1 response with a Content-Length (unless *headers* sets the framing)."""
     lines = [f"HTTP/1.1 {status} {reason}"]
     names = {name.replace("_", "-").lower() for name in headers}

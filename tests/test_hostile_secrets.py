@@ -63,16 +63,19 @@ async def test_no_frame_of_a_failed_call_shows_the_key_in_its_locals(kind: str, 
     async def handler(request: RawRequest, stream: trio.SocketStream) -> None:
         await _answer(mode, stream)
 
+    async def call(port: int) -> None:
+        async with _open(kind, port) as client:
+            if kind == "azure":
+                await client.chat.completions.create(
+                    model="dep", messages=[{"role": "user", "content": "x"}]
+                )
+            else:
+                await client.models.retrieve("m")
+
     async with raw_server(handler) as server:
         port = _free_port() if mode == "refused" else server.port
         with pytest.raises(trio_openai.APIError) as info:
-            async with _open(kind, port) as client:
-                if kind == "azure":
-                    await client.chat.completions.create(
-                        model="dep", messages=[{"role": "user", "content": "x"}]
-                    )
-                else:
-                    await client.models.retrieve("m")
+            await call(port)
     text = formatted_with_locals(info.value)  # must not crash on a half-built result either
     assert KEY not in text
     assert CUSTOM not in text
