@@ -22,6 +22,9 @@ from _support import mock_client
 
 import trio_openai
 from trio_openai import _webhooks
+from trio_openai._endpoint import stream_endpoint
+from trio_openai._request import RequestSpec, StreamSpec
+from trio_openai._resource import Resource
 from trio_openai._webhooks import InvalidWebhookSignatureError, Webhooks
 
 # -- path parameters: a dot segment must not rewrite the route -----------------------------------
@@ -407,3 +410,194 @@ def _at_stack_headroom(call: Callable[[], object]) -> Exception | None:
         if error is not None:
             return error
     return None
+
+
+# -- streams: the terminal marker ends the stream, whatever the connection does next -------------
+
+
+class _Ends(Resource[Any]):
+    """A stream endpoint for each end mode, decoding to plain JSON."""
+
+    __slots__ = ()
+
+    @stream_endpoint
+    def stream(self, *, end: str, terminal: frozenset[str] = frozenset()) -> StreamSpec[Any]:
+        return StreamSpec(
+            request=RequestSpec(method="POST", path="/s", result=object, body={"stream": True}),
+            event=object,
+            end=end,  # type: ignore[arg-type]
+            terminal=terminal,
+        )
+
+
+def _sse(*events: object) -> bytes:
+    return b"".join(
+        b"data: %s\n\n" % (e.encode() if isinstance(e, str) else json.dumps(e).encode())
+        for e in events
+    )
+
+
+_IMAGE_DONE = frozenset({"image_generation.completed"})
+_AFTER_MARKER: dict[str, tuple[dict[str, Any], bytes, list[Any]]] = {
+    "done": ({"end": "done"}, _sse({"n": 1}, "[DONE]"), [{"n": 1}]),
+    "response": (
+        {"end": "response"},
+        _sse({"type": "response.created"}, {"type": "response.completed"}),
+        ["response.created", "response.completed"],
+    ),
+    "event": (
+        {"end": "event", "terminal": _IMAGE_DONE},
+        _sse({"type": "image_generation.partial_image"}, {"type": "image_generation.completed"}),
+        ["image_generation.partial_image", "image_generation.completed"],
+    ),
+}
+
+
+async def _sse_server(
+    nursery: trio.Nursery, body: bytes, then: str, closed_by_client: trio.Event
+) -> int:
+    """Answer one chunked event stream with *body*, then "hold" the socket open or "drop" it.
+
+    A drop closes the socket before the chunked body's last chunk: to the client the
+    connection is cut mid-body. While holding, the server waits for the client to close.
+    """
+
+    async def serve(stream: trio.SocketStream) -> None:
+        await _read_request(stream)
+        await stream.send_all(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            b"transfer-encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n" % (len(body), body)
+        )
+        if then == "drop":
+            await stream.aclose()
+            return
+        while await stream.receive_some(65536):
+            pass
+        closed_by_client.set()
+
+    return await _serve(nursery, serve)
+
+
+def _seen(events: list[Any]) -> list[Any]:
+    return [e.get("type", e) for e in events]
+
+
+@pytest.mark.parametrize("mode", ["done", "response"])
+async def test_a_stream_ends_at_its_marker_while_the_server_holds_the_body_open(
+    mode: str,
+) -> None:
+    """After [DONE] (or response.completed) iteration ends at once and the response is closed."""
+    kwargs, body, expected = _AFTER_MARKER[mode]
+    closed = trio.Event()
+    async with trio.open_nursery() as nursery:
+        port = await _sse_server(nursery, body, "hold", closed)
+        async with trio_openai.open_client(
+            api_key="sk-test-1234", base_url=f"http://127.0.0.1:{port}/v1"
+        ) as client:
+            with trio.fail_after(5):
+                async with _Ends(client).stream(**kwargs) as stream:
+                    seen = [e async for e in stream]
+                    assert stream.completed
+                    # Closed at the marker, not at the end of the block.
+                    await closed.wait()
+        nursery.cancel_scope.cancel()
+    assert _seen(seen) == expected
+
+
+@pytest.mark.parametrize("mode", ["done", "response", "event"])
+async def test_a_drop_after_the_marker_is_not_an_interruption(mode: str) -> None:
+    """The connection cut after the terminal marker: the stream completed, it ends quietly."""
+    kwargs, body, expected = _AFTER_MARKER[mode]
+    async with trio.open_nursery() as nursery:
+        port = await _sse_server(nursery, body, "drop", trio.Event())
+        async with trio_openai.open_client(
+            api_key="sk-test-1234", base_url=f"http://127.0.0.1:{port}/v1"
+        ) as client:
+            with trio.fail_after(5):
+                async with _Ends(client).stream(**kwargs) as stream:
+                    seen = [e async for e in stream]
+                    assert stream.completed
+        nursery.cancel_scope.cancel()
+    assert _seen(seen) == expected
+
+
+@pytest.mark.parametrize("mode", ["done", "response", "event"])
+async def test_a_drop_before_the_marker_is_still_an_interruption(mode: str) -> None:
+    """The other side of the rule: cut before its marker, a stream raises StreamInterruptedError."""
+    kwargs, body, _ = _AFTER_MARKER[mode]
+    cut = body[: body.rindex(b"data: ")]
+    async with trio.open_nursery() as nursery:
+        port = await _sse_server(nursery, cut, "drop", trio.Event())
+        async with trio_openai.open_client(
+            api_key="sk-test-1234", base_url=f"http://127.0.0.1:{port}/v1"
+        ) as client:
+            with trio.fail_after(5):
+                async with _Ends(client).stream(**kwargs) as stream:
+                    with pytest.raises(trio_openai.StreamInterruptedError):
+                        [e async for e in stream]
+                    assert not stream.completed
+        nursery.cancel_scope.cancel()
+
+
+async def test_later_events_after_a_terminal_event_still_arrive_then_a_drop_ends_quietly() -> None:
+    """end="event": reading goes on past a terminal event (several images), a drop is the end."""
+    body = _sse(
+        {"type": "image_generation.completed", "i": 0},
+        {"type": "image_generation.partial_image", "i": 1},
+        {"type": "image_generation.completed", "i": 1},
+    )
+    async with trio.open_nursery() as nursery:
+        port = await _sse_server(nursery, body, "drop", trio.Event())
+        async with trio_openai.open_client(
+            api_key="sk-test-1234", base_url=f"http://127.0.0.1:{port}/v1"
+        ) as client:
+            with trio.fail_after(5):
+                async with _Ends(client).stream(end="event", terminal=_IMAGE_DONE) as stream:
+                    seen = [e["i"] async for e in stream]
+        nursery.cancel_scope.cancel()
+    assert seen == [0, 1, 1]
+
+
+class _HeldBody(httpx2.AsyncByteStream):
+    """A body that sends its chunk, then waits for a read timeout that never ends it."""
+
+    def __init__(self, chunk: bytes) -> None:
+        self.chunk = chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.chunk
+        await trio.sleep(60)
+        raise httpx2.ReadTimeout("timed out")
+
+
+async def test_a_read_timeout_after_a_terminal_event_ends_the_stream_quietly(
+    autojump_clock: Any,
+) -> None:
+    """end="event": a timeout after the terminal event is not a failure of a completed stream."""
+    body = _sse({"type": "image_generation.completed", "i": 0})
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(
+            200, headers={"content-type": "text/event-stream"}, stream=_HeldBody(body)
+        )
+
+    async with mock_client(handler) as (client, _):
+        async with _Ends(client).stream(end="event", terminal=_IMAGE_DONE) as stream:
+            seen = [e["i"] async for e in stream]
+            assert stream.completed
+    assert seen == [0]
+
+
+async def test_a_read_timeout_before_the_terminal_event_still_raises(autojump_clock: Any) -> None:
+    """A timeout before the terminal event is a timeout, as before."""
+    body = _sse({"type": "image_generation.partial_image", "i": 0})
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(
+            200, headers={"content-type": "text/event-stream"}, stream=_HeldBody(body)
+        )
+
+    async with mock_client(handler) as (client, _):
+        async with _Ends(client).stream(end="event", terminal=_IMAGE_DONE) as stream:
+            with pytest.raises(trio_openai.APITimeoutError):
+                [e async for e in stream]

@@ -9,21 +9,37 @@ completions, a ``response.completed`` / ``response.failed`` /
 ``response.incomplete`` event for responses. A body that ends before it raises
 `StreamInterruptedError` rather than ending silently; an ``error`` event or an
 ``{"error": ...}`` payload raises `APIStreamError`.
+
+Reading stops at the terminal marker: nothing after it counts, so the stream
+does not wait for the server to end the body (a server that keeps it open
+would otherwise hold the iteration until the read timeout) and closes the
+response at once. With ``end="event"`` the terminal event does not end the
+body (several images each end with one), so reading goes on; but once a
+terminal event has arrived the stream is complete, and a connection that then
+drops or times out ends the iteration quietly. A completed stream is never
+reported as interrupted.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final
 
 from ._decode import loads, structure_as
-from ._errors import APIResponseValidationError, APIStreamError, StreamInterruptedError
+from ._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStreamError,
+    StreamInterruptedError,
+)
 from ._response import _Metadata
 
 if TYPE_CHECKING:
     import httpx2
 
     from ._request import StreamEnd, StreamSpec
+    from ._sse import ServerSentEvent
 
 __all__ = ["Stream"]
 
@@ -86,38 +102,62 @@ class Stream(_Metadata, Generic[T]):
 
         response = self.http_response
         decoder = SSEDecoder(max_event_size=self.max_event_size)
+        # With these ends the marker is the last thing that counts: stop there.
+        stops = self._end in ("done", "response")
+        # aiter_body is an async generator (annotated as an iterator): closed here,
+        # not left suspended for the garbage collector, when we stop early.
+        body = cast("AsyncGenerator[bytes, None]", aiter_body(response, stream=True))
         try:
-            async for chunk in aiter_body(response, stream=True):
-                for sse in decoder.feed(chunk):
-                    if self._done and self._end != "event":
-                        continue  # nothing after the terminal marker counts
-                    data = sse.data
-                    if data == "[DONE]":
-                        if self._end == "done":
-                            self._done = True
-                        continue
-                    payload = self._payload(data, sse.event)
-                    if self._terminal and payload.get("type") in self._terminal:
-                        self._done = True
-                    if self._envelope:
-                        payload = {"event": sse.event, "data": payload}
-                    yield structure_as(payload, self._event_type, response)
-            decoder.close()
+            async with aclosing(body) as chunks:
+                async for chunk in chunks:
+                    for sse in decoder.feed(chunk):
+                        if sse.data == "[DONE]":
+                            self._done = self._done or self._end == "done"
+                        else:
+                            yield self._event(sse)
+                        if self._done and stops:
+                            break
+                    if self._done and stops:
+                        break
+                else:
+                    decoder.close()
         except SSEDecodeError as exc:
             raise APIResponseValidationError(
                 f"Malformed event stream from {response.request.url.path}: {exc}",
                 response=response,
             ) from exc
-        if not self._done and self._end != "none":
-            if self._end == "done":
-                marker = "data: [DONE]"
-            else:
-                marker = "a final event (" + ", ".join(sorted(self._terminal)) + ")"
-            raise StreamInterruptedError(
-                f"The event stream from {response.request.url.path} ended before {marker}: "
-                "the answer is incomplete (connection dropped or server stopped).",
-                request=response.request,
-            )
+        except APIConnectionError:
+            # A drop or a read timeout after the terminal event (end="event"): the
+            # stream is complete, whatever more might have followed.
+            if not self._done:
+                raise
+        if self._done and stops:
+            # The rest of the body is never read: close instead of draining it.
+            await response.aclose()
+        elif not self._done and self._end != "none":
+            raise self._interrupted()
+
+    def _event(self, sse: ServerSentEvent) -> T:
+        """Decode one event (not ``[DONE]``), noting whether it is the terminal one."""
+        payload = self._payload(sse.data, sse.event)
+        if self._terminal and payload.get("type") in self._terminal:
+            self._done = True
+        if self._envelope:
+            payload = {"event": sse.event, "data": payload}
+        event: T = structure_as(payload, self._event_type, self.http_response)
+        return event
+
+    def _interrupted(self) -> StreamInterruptedError:
+        request = self.http_response.request
+        if self._end == "done":
+            marker = "data: [DONE]"
+        else:
+            marker = "a final event (" + ", ".join(sorted(self._terminal)) + ")"
+        return StreamInterruptedError(
+            f"The event stream from {request.url.path} ended before {marker}: "
+            "the answer is incomplete (connection dropped or server stopped).",
+            request=request,
+        )
 
     def _payload(self, data: str, event_name: str) -> Any:
         response = self.http_response
