@@ -45,12 +45,13 @@ from __future__ import annotations
 import importlib
 import ssl
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, final
 
 import trio
 
+from .._auth import SecretHeaders
 from ._errors import RealtimeConnectionClosed
 from ._events import EventDecoder, EventIds, event_dict, to_json
 from ._namespaces import (
@@ -115,6 +116,7 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
         url: str,
         limits: RealtimeLimits,
         keepalive: Keepalive | None,
+        scrub: Callable[[str], str] = str,
     ) -> None:
         from ..types import realtime as types
 
@@ -133,6 +135,7 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
         self._consumer_behind = False
         self._writing = False
         self.url = url
+        self._scrub = scrub  # a close reason may echo the key: it is scrubbed
         self.session = SessionResource(self)
         self.input_audio_buffer = InputAudioBufferResource(self)
         self.conversation = ConversationResource(self)
@@ -335,7 +338,7 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
         if self._close is not None:
             return
         code = 1006 if reason is None else reason.code
-        text = None if reason is None else reason.reason
+        text = None if reason is None or reason.reason is None else self._scrub(reason.reason)
         error = RealtimeConnectionClosed(code, text)
         message = error.message
         if code == 1009:
@@ -493,6 +496,8 @@ async def open_connection(
     # under a mock clock, time would jump while it runs. Import it at start-up to avoid it.
     importlib.import_module(_TYPES)
     options = client.options
+    # Rebound at once: no frame of ours keeps the caller's header values in a plain dict.
+    extra_headers = SecretHeaders(extra_headers or {})
     target = realtime_target(
         options,
         model=model,
@@ -505,6 +510,7 @@ async def open_connection(
     # As in open_client: the block's exception is re-raised outside the nursery,
     # unwrapped; only trio-websocket's reader task raises into the nursery.
     body_error: BaseException | None = None
+    failure: BaseException | None = None
     try:
         async with trio.open_nursery() as nursery:
             ws_nursery, ws_scope = await nursery.start(_shielded_nursery)
@@ -517,7 +523,14 @@ async def open_connection(
                     ssl_context=ssl_context,
                     open_stream=open_stream,
                 )
-                conn = cls(ws, nursery, url=target.url, limits=limits, keepalive=keepalive)
+                conn = cls(
+                    ws,
+                    nursery,
+                    url=target.url,
+                    limits=limits,
+                    keepalive=keepalive,
+                    scrub=target.secrets(),
+                )
                 conn._start()
             except BaseException as exc:  # noqa: BLE001 - re-raised below
                 body_error = exc
@@ -538,7 +551,14 @@ async def open_connection(
         errors = [e for e in _leaves(group) if not isinstance(e, trio.Cancelled)]
         if len(errors) != 1:
             raise
-        raise rejection(errors[0], target.url) or errors[0] from None
+        failure = rejection(errors[0], target) or errors[0]
+    if failure is not None:
+        # Raised outside the handler, so that the group is not its __context__: the group's
+        # frames (trio-websocket's reader) hold the server's raw answer, which may echo a key.
+        try:
+            raise failure
+        finally:
+            failure = None
     if body_error is not None:
         try:
             raise body_error

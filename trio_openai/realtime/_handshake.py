@@ -20,6 +20,15 @@ the key (``Authorization: Bearer`` or, for Azure, ``api-key``), organization,
 project, the client's default headers, ``OpenAI-Beta: realtime=v1`` for the beta
 API, then *extra_headers* (a value of ``""`` removes a header).
 
+Secrets: every header value may be a credential (a gateway's key is just
+another custom header), so from the caller's mapping to the socket the headers
+live only in objects whose repr hides every value not on `PUBLIC_HEADERS`
+(`SecretHeaders`, then `WireHeaders`, the list trio-websocket is given and keeps
+in its frames' locals). A header that could not be sent is refused before
+connecting with `InvalidArgumentError` naming the header, never its value:
+h11 would otherwise refuse it deep in trio-websocket's reader task, with the
+value in its message. A server's answer that echoes a secret (``Incorrect API key
+provided: ...``) has it scrubbed from the error's message and body.
 trio-websocket's handshake errors are translated here: a refused upgrade with an
 HTTP status becomes the `APIStatusError` subclass for it (with the body the
 server sent), a network error `APIConnectionError`, an expired connect timeout
@@ -29,15 +38,30 @@ server sent), a network error `APIConnectionError`, an expired connect timeout
 from __future__ import annotations
 
 import math
+import re
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Final
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Final, final
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import trio
 
-from .._auth import client_headers
-from .._errors import APIConnectionError, APIError, APITimeoutError, status_error
+from .._auth import (
+    RedactedHeaders,
+    SecretHeaders,
+    check_headers,
+    client_headers,
+    redacted_items,
+    scrub,
+    secret_values,
+)
+from .._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    InvalidArgumentError,
+    status_error,
+)
 from .._request import merge_query
 
 if TYPE_CHECKING:
@@ -46,9 +70,40 @@ if TYPE_CHECKING:
     from .._options import ClientOptions
     from ._settings import RealtimeLimits
 
-__all__ = ["StreamOpener", "Target", "open_websocket", "realtime_target", "rejection"]
+__all__ = [
+    "StreamOpener",
+    "Target",
+    "WireHeaders",
+    "open_websocket",
+    "realtime_target",
+    "rejection",
+]
 
 _SCHEMES: Final = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
+
+# What h11 (under wsproto) accepts as a header value, beyond check_headers' rules:
+# no leading or trailing whitespace, no vertical tab or form feed.
+_H11_VALUE: Final = re.compile(rb"(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?")
+
+
+@final
+class WireHeaders(list[tuple[bytes, bytes]]):
+    """The upgrade request's headers as trio-websocket takes them, with a redacted repr.
+
+    trio-websocket keeps this very list (``extra_headers`` in its frames, and in
+    the wsproto ``Request`` it builds), so a traceback formatted with locals
+    shows ``[secure]`` for every value not on `PUBLIC_HEADERS`.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = redacted_items(self.text_items())
+        return f"WireHeaders({shown!r})"
+
+    def text_items(self) -> list[tuple[str, str]]:
+        """The headers as text pairs (latin-1, as they were encoded)."""
+        return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in self]
 
 
 class Target:
@@ -61,13 +116,34 @@ class Target:
 
     __slots__ = ("headers", "url")
 
-    def __init__(self, url: str, headers: list[tuple[bytes, bytes]]) -> None:
+    def __init__(self, url: str, headers: WireHeaders) -> None:
         self.url = url
         self.headers = headers
 
     def __repr__(self) -> str:
-        # The headers hold the key: never shown.
-        return f"<Target {self.url}>"
+        # The headers hold the key, and the query may hold a default query's token.
+        return f"<Target {_redacted(self.url)}>"
+
+    def secrets(self) -> Scrubber:
+        """What to scrub from a server's text that may echo a header (a key, a token)."""
+        return Scrubber(secret_values(self.headers.text_items()))
+
+
+@final
+class Scrubber:
+    """Known secret values, to remove from texts the server sends back; its repr hides them."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self._values = tuple(values)
+
+    def __repr__(self) -> str:
+        return f"<Scrubber of {len(self._values)} values>"
+
+    def __call__(self, text: str) -> str:
+        """*text* with every secret replaced by ``[secure]``."""
+        return scrub(text, self._values)
 
 
 def realtime_target(
@@ -94,7 +170,12 @@ def realtime_target(
     Raises:
         ValueError: Neither *model* nor *call_id* (nor an Azure deployment) is given,
             or the base URL's scheme is not http(s)/ws(s).
+        InvalidArgumentError: A header cannot be sent (see `check_headers`; also a
+            value with leading or trailing whitespace, which h11 refuses).
     """
+    # Rebound at once: from here on the caller's values are only in redacted objects.
+    extra_headers = SecretHeaders(extra_headers or {})
+    _check(extra_headers, "extra_headers")
     azure = options.azure
     if not model and not call_id and not (azure is not None and azure.deployment):
         msg = "realtime.connect() needs model= (or call_id= to attach to an existing call)"
@@ -118,12 +199,41 @@ def realtime_target(
     )
 
     headers = client_headers(options)
+    _check(headers, "default_headers")
     if beta:
         headers["openai-beta"] = "realtime=v1"
-    headers.update({k.lower(): v for k, v in (extra_headers or {}).items()})
-    return Target(
-        url, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items() if v != ""]
+    headers.update({k.lower(): v for k, v in extra_headers.items()})
+    wire = WireHeaders()
+    wire.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items() if v != "")
+    return Target(url, wire)
+
+
+def _check(headers: SecretHeaders, where: str) -> None:
+    """`check_headers`, plus h11's whitespace rule, with no bad value left in a traceback.
+
+    Raises:
+        InvalidArgumentError: A header cannot be sent; the message names it, not its value.
+    """
+    try:
+        check_headers(headers, where)
+    except InvalidArgumentError as exc:
+        # check_headers' frame holds the value in a local (it may be a key with a stray
+        # newline, read from a file): the error is raised again without that frame.
+        raise exc.with_traceback(None) from None
+    bad = next(
+        (
+            name
+            for name, value in headers.items()
+            if not _H11_VALUE.fullmatch(value.encode("latin-1"))
+        ),
+        None,
     )
+    if bad is not None:
+        msg = (
+            f"{where}: the value of header {bad!r} starts or ends with whitespace, or holds "
+            "a vertical tab or form feed, which HTTP headers cannot carry (value not shown)"
+        )
+        raise InvalidArgumentError(msg)
 
 
 StreamOpener = Callable[[str, int], Awaitable[trio.abc.Stream]]
@@ -184,16 +294,23 @@ async def open_websocket(
                     stream, context, server_hostname=host, https_compatible=True
                 )
                 await stream.do_handshake()
-            return await trio_websocket.wrap_client_stream(
-                nursery,
-                stream,  # type: ignore[arg-type]  # typed SocketStream, works with any Stream
-                host_header,
-                resource,
-                extra_headers=target.headers,
-                message_queue_size=1,
-                max_message_size=limits.max_message_size,
-                receive_buffer_size=limits.receive_buffer_size,
-            )
+            # trio-websocket waits forever for an answer when the server closes the
+            # connection first: the stream tells, by cancelling this scope.
+            with trio.CancelScope() as upgrade:
+                watched = _Watched(stream, upgrade)
+                stream = watched
+                ws = await trio_websocket.wrap_client_stream(
+                    nursery,
+                    watched,  # type: ignore[arg-type]  # typed SocketStream, works with any Stream
+                    host_header,
+                    resource,
+                    extra_headers=target.headers,
+                    message_queue_size=1,
+                    max_message_size=limits.max_message_size,
+                    receive_buffer_size=limits.receive_buffer_size,
+                )
+                watched.upgraded()
+                return ws
     except BaseException as exc:
         if stream is not None:
             await trio.aclose_forcefully(stream)
@@ -210,40 +327,102 @@ async def open_websocket(
             msg = f"{shown} closed the connection during the WebSocket handshake{detail}."
             raise APIConnectionError(msg) from None
         raise
+    # Only reached when the server closed the connection before answering the upgrade.
+    await trio.aclose_forcefully(stream)
+    msg = f"{shown} closed the connection during the WebSocket handshake."
+    raise APIConnectionError(msg)
 
 
-def rejection(exc: BaseException, url: str) -> APIError | None:
-    """Our error for a trio-websocket handshake failure raised by its reader task, if any.
+class _Watched(trio.abc.Stream):
+    """The connection's byte stream, which cancels *upgrade* if it ends before the upgrade.
+
+    Args:
+        stream: The TCP or TLS stream.
+        upgrade: The scope of the wait for the server's answer to the upgrade.
+    """
+
+    __slots__ = ("_stream", "_upgrade")
+
+    def __init__(self, stream: trio.abc.Stream, upgrade: trio.CancelScope) -> None:
+        self._stream = stream
+        self._upgrade: trio.CancelScope | None = upgrade
+
+    def upgraded(self) -> None:
+        """The server answered: from now on the stream's end is trio-websocket's business."""
+        self._upgrade = None
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        try:
+            data = await self._stream.receive_some(max_bytes)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self._ended()
+            raise
+        if not data:
+            self._ended()
+        return data
+
+    def _ended(self) -> None:
+        if self._upgrade is not None:
+            self._upgrade.cancel()
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        await self._stream.send_all(data)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self._stream.wait_send_all_might_not_block()
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+def rejection(exc: BaseException, target: Target) -> APIError | None:
+    """Our error for a failure raised by trio-websocket's reader task, if it is one of its own.
 
     trio-websocket raises ``ConnectionRejected`` (the server answered the upgrade
     with an HTTP status) from its reader task, so it reaches the nursery, not
-    the code waiting for the handshake.
+    the code waiting for the handshake. An answer that is not HTTP at all makes
+    it raise h11's or wsproto's protocol error there too (it tries to answer a
+    server as if it were one); that becomes `APIConnectionError`.
 
     Args:
         exc: An exception from the nursery.
-        url: The WebSocket URL, for the message.
+        target: Where it connected: the URL for the message, the headers for the
+            secrets to scrub from a server's answer.
     """
+    import h11
     import trio_websocket
+    import wsproto.utilities
 
     if isinstance(exc, trio_websocket.ConnectionRejected):
-        return _rejected(exc, url)
+        return _rejected(exc, target)
+    if isinstance(exc, (h11.ProtocolError, wsproto.utilities.ProtocolError)):
+        # The text may quote what the server sent: scrubbed, in case it echoed a header.
+        detail = target.secrets()(str(exc))
+        msg = (
+            f"{_redacted(target.url)} broke the WebSocket protocol ({type(exc).__name__}: "
+            f"{detail}); it may not be a WebSocket server."
+        )
+        return APIConnectionError(msg)
     return None
 
 
-def _rejected(exc: object, url: str) -> APIError:
+def _rejected(exc: object, target: Target) -> APIError:
     """The `APIStatusError` for a refused upgrade (`trio_websocket.ConnectionRejected`)."""
     import httpx2
 
     status: int = getattr(exc, "status_code", 0) or 0
     headers = list(getattr(exc, "headers", None) or ())
     body: bytes = getattr(exc, "body", None) or b""
-    http_url = url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+    url = _redacted(target.url)
     if status < 400:
-        msg = f"{_redacted(url)} answered the WebSocket upgrade with HTTP {status}."
+        msg = f"{url} answered the WebSocket upgrade with HTTP {status}."
         return APIConnectionError(msg)
-    response = httpx2.Response(
-        status, headers=headers, content=body, request=httpx2.Request("GET", http_url)
-    )
+    # The request as sent (its query left out: it may hold a default query's token), so
+    # that status_error scrubs its secrets from the body, as for any HTTP answer.
+    http_url = url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+    request = httpx2.Request("GET", http_url)
+    request.headers = RedactedHeaders(target.headers)
+    response = httpx2.Response(status, headers=headers, content=body, request=request)
     return status_error(response, body)
 
 

@@ -1,0 +1,273 @@
+"""Realtime against hostile servers and careless callers: secrets, deep JSON, memory, TLS."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import attrs
+import pytest
+import trio
+
+import trio_openai
+from trio_openai.testing import FakeRealtime
+
+# Module constants, not locals: the test's own frames are in the tracebacks it formats.
+KEY = "sk-hostile-KEY-3f9a0c6e1b7d42"
+DEFAULT_VALUE = "default-header-SECRET-7781"
+EXTRA_VALUE = "extra-header-SECRET-5523"
+SECRETS = (KEY, DEFAULT_VALUE, EXTRA_VALUE)
+API_VERSION = "2025-04-01-preview"
+
+
+def leaked(exc: BaseException) -> list[str]:
+    """The secrets found in *exc* formatted with every frame's locals, across its whole chain.
+
+    The chain is walked by hand (causes, contexts even when suppressed, group members):
+    a log collector may print any of them.
+    """
+    found: list[str] = []
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        formatted = traceback.TracebackException.from_exception(current, capture_locals=True)
+        text = "".join(formatted.format()) + repr(current) + str(current)
+        found += [s for s in SECRETS if s in text]
+        todo += [current.__cause__, current.__context__]
+        todo += list(getattr(current, "exceptions", ()))
+    return sorted(set(found))
+
+
+# -- raw servers on 127.0.0.1 port 0 --------------------------------------------------------
+
+Answer = Callable[[trio.SocketStream, bytes], Awaitable[None]]
+
+
+@attrs.define(eq=False)
+class RawServer:
+    """A TCP server that reads an HTTP request head, records it, and answers with *answer*."""
+
+    answer: Answer
+    greeting: bytes = b""  # sent as soon as a connection opens (a plain server to a TLS client)
+    received: list[bytes] = attrs.field(factory=list)
+
+    async def serve(self, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        task_status.started(listeners[0].socket.getsockname()[1])
+        await trio.serve_listeners(self._handle, listeners)
+
+    async def _handle(self, stream: trio.SocketStream) -> None:
+        data = b""
+        with trio.move_on_after(30):
+            try:
+                if self.greeting:
+                    await stream.send_all(self.greeting)
+                while b"\r\n\r\n" not in data:
+                    chunk = await stream.receive_some(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                self.received.append(data)
+                await self.answer(stream, data)
+            except trio.BrokenResourceError:
+                pass
+        await trio.aclose_forcefully(stream)
+
+
+def header_value(request: bytes, name: bytes) -> bytes:
+    """The value of header *name* in a raw request head (b"" when absent)."""
+    for line in request.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return b""
+
+
+async def refuse_echoing_the_key(stream: trio.SocketStream, request: bytes) -> None:
+    """401, echoing every credential back, as a careless gateway does."""
+    echoed = b" ".join(
+        header_value(request, name)
+        for name in (b"authorization", b"api-key", b"x-default", b"x-extra")
+    )
+    body = b'{"error": {"message": "Incorrect API key provided: ' + echoed + b'"}}'
+    await stream.send_all(
+        b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\n"
+        b"content-length: %d\r\n\r\n%s" % (len(body), body)
+    )
+
+
+async def close_at_once(stream: trio.SocketStream, request: bytes) -> None:
+    del stream, request
+
+
+async def close_mid_answer(stream: trio.SocketStream, request: bytes) -> None:
+    await stream.send_all(b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n")
+
+
+async def answer_garbage(stream: trio.SocketStream, request: bytes) -> None:
+    await stream.send_all(b"\x16\x03\x01 this is not HTTP at all\r\n\r\n")
+
+
+async def answer_200(stream: trio.SocketStream, request: bytes) -> None:
+    await stream.send_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+
+
+async def never_answer(stream: trio.SocketStream, request: bytes) -> None:
+    await trio.sleep_forever()
+
+
+@asynccontextmanager
+async def flavour_client(flavour: str, port: int, *, tls: bool = False) -> AsyncIterator[Any]:
+    """A client of *flavour* (``openai`` or ``azure``) for 127.0.0.1:*port*, custom headers set."""
+    scheme = "https" if tls else "http"
+    headers = {"X-Default": DEFAULT_VALUE}
+    if flavour == "azure":
+        async with trio_openai.open_azure_client(
+            azure_endpoint=f"{scheme}://127.0.0.1:{port}",
+            api_version=API_VERSION,
+            api_key=KEY,
+            default_headers=headers,
+        ) as client:
+            yield client
+    else:
+        async with trio_openai.open_client(
+            api_key=KEY, base_url=f"{scheme}://127.0.0.1:{port}/v1", default_headers=headers
+        ) as client:
+            yield client
+
+
+async def failed_connect(client: Any) -> BaseException:
+    """The exception a Realtime connect of *client* raises (the test fails if it connects)."""
+    with pytest.raises(trio_openai.APIError) as info:
+        async with client.realtime.connect(
+            model="gpt-realtime", extra_headers={"X-Extra": EXTRA_VALUE}
+        ):
+            pytest.fail("connected")
+    return info.value
+
+
+FLAVOURS = ["openai", "azure"]
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (refuse_echoing_the_key, trio_openai.AuthenticationError),
+        (close_at_once, trio_openai.APIConnectionError),
+        (close_mid_answer, trio_openai.APIConnectionError),
+        (answer_garbage, trio_openai.APIConnectionError),
+        (answer_200, trio_openai.APIConnectionError),
+    ],
+    ids=["401-echo", "close-at-once", "close-mid-answer", "garbage", "200"],
+)
+async def test_a_refused_or_broken_handshake_leaks_no_secret(
+    flavour: str, answer: Answer, error: type[Exception], nursery: trio.Nursery
+) -> None:
+    """The key and custom header values reach the server, but no traceback's locals."""
+    server = RawServer(answer)
+    port = await nursery.start(server.serve)
+    async with flavour_client(flavour, port) as client:
+        exc = await failed_connect(client)
+    assert isinstance(exc, error), repr(exc)
+    assert leaked(exc) == []
+    sent = server.received[0]
+    assert KEY.encode() in sent  # the secrets did go through trio-websocket's frames
+    assert DEFAULT_VALUE.encode() in sent
+    assert EXTRA_VALUE.encode() in sent
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+async def test_a_timed_out_handshake_leaks_no_secret(
+    flavour: str, nursery: trio.Nursery, autojump_clock: trio.abc.Clock
+) -> None:
+    """A server that reads the upgrade and never answers: the timeout's chain holds no secret."""
+    server = RawServer(never_answer)
+    port = await nursery.start(server.serve)
+    async with flavour_client(flavour, port) as client:
+        exc = await failed_connect(client)
+    assert isinstance(exc, trio_openai.APITimeoutError), repr(exc)
+    assert leaked(exc) == []
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+async def test_refused_connections_and_tls_failures_leak_no_secret(
+    flavour: str, nursery: trio.Nursery
+) -> None:
+    """Nothing listening, and a plain-HTTP server behind a wss URL: no secret in the chain."""
+    with trio.socket.socket() as sock:  # a port that was free a moment ago
+        await sock.bind(("127.0.0.1", 0))
+        free = sock.getsockname()[1]
+    async with flavour_client(flavour, free) as client:
+        exc = await failed_connect(client)
+    assert isinstance(exc, trio_openai.APIConnectionError), repr(exc)
+    assert leaked(exc) == []
+
+    server = RawServer(close_at_once, greeting=b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    port = await nursery.start(server.serve)
+    async with flavour_client(flavour, port, tls=True) as client:
+        exc = await failed_connect(client)
+    assert isinstance(exc, trio_openai.APIConnectionError), repr(exc)
+    assert leaked(exc) == []
+    assert all(KEY.encode() not in data for data in server.received)
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    ["\n", "\r\nX-Injected: 1", "\x00", " ", "\x0b", "\u2192"],
+    ids=["lf", "crlf", "nul", "trailing-space", "vtab", "non-latin-1"],
+)
+async def test_a_header_that_cannot_be_sent_is_refused_before_connecting(
+    suffix: str, nursery: trio.Nursery
+) -> None:
+    """A bad extra header (or key) is InvalidArgumentError naming the header; nothing is sent."""
+    server = RawServer(refuse_echoing_the_key)
+    port = await nursery.start(server.serve)
+    async with flavour_client("openai", port) as client:
+        with pytest.raises(trio_openai.InvalidArgumentError, match=r"(?i)'x-extra'") as info:
+            async with client.realtime.connect(
+                model="gpt-realtime", extra_headers={"X-Extra": EXTRA_VALUE + suffix}
+            ):
+                pytest.fail("connected")
+        assert "extra_headers" in str(info.value)
+        assert leaked(info.value) == []
+        with pytest.raises(trio_openai.InvalidArgumentError, match=r"(?i)'x-default'") as info:
+            async with client.realtime.connect(
+                model="gpt-realtime", extra_headers={"X-Default": DEFAULT_VALUE + suffix}
+            ):
+                pytest.fail("connected")
+        assert leaked(info.value) == []
+    assert server.received == []
+
+
+async def test_a_close_reason_echoing_the_key_is_scrubbed() -> None:
+    """A server that closes with the key in its reason: the error shows [secure] instead."""
+    fake = FakeRealtime()
+    fake.add_fault("connect", close=4001, reason=f"key {KEY} revoked ({EXTRA_VALUE})")
+    async with trio.open_nursery() as nursery:
+        opener = await nursery.start(fake.serve_memory)
+        async with trio_openai.open_client(api_key=KEY, base_url="http://fake.test/v1") as client:
+            async with client.realtime.connect(
+                model="gpt-realtime", open_stream=opener, extra_headers={"X-Extra": EXTRA_VALUE}
+            ) as conn:
+                exc = await closed_error(conn)
+                assert conn.close_reason == "key [secure] revoked ([secure])"
+        nursery.cancel_scope.cancel()
+    assert exc.close_code == 4001
+    assert exc.close_reason == "key [secure] revoked ([secure])"
+    assert leaked(exc) == []
+
+
+async def closed_error(conn: Any) -> trio_openai.RealtimeConnectionClosed:
+    """The error `recv` raises once *conn* is closed (caught here: the test frame is not in it)."""
+    try:
+        while True:
+            await conn.recv()
+    except trio_openai.RealtimeConnectionClosed as exc:
+        return exc
