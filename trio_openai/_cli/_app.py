@@ -14,20 +14,27 @@ streams. Exit codes:
 ==== =====================================================================
 
 Errors are one line on stderr, ``trio-openai: error: ...``, with no traceback
-(``--debug`` shows one for an unexpected error). No message ever contains the
-API key: the client's own messages never do, and the text of every message
-printed here is scrubbed of the keys this process knows of, as a second belt.
+(``--debug`` prints one for an unexpected error, then exits 1). Nothing printed
+ever contains an API key: the client's own messages never do, and everything
+written to stdout and stderr, tracebacks included, goes through the run's
+`Scrubber`, which knows every key the run resolved, whatever its source (see
+``_scrub``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import trio
 
+from .._secrets import Secret
 from . import _chat, _files, _follow, _local, _models, _realtime
 from ._base import (
     EXIT_API_ERROR,
@@ -42,6 +49,7 @@ from ._base import (
     add_global_options,
 )
 from ._io import PROG, Console, StdinInput, TextInput
+from ._scrub import LastResort, Scrubber, resolved_keys, warnings_to
 
 if sys.version_info < (3, 11):  # pragma: no cover - the backport trio depends on
     from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found,unused-ignore]
@@ -89,11 +97,28 @@ async def run(
         BrokenPipeError: stdout's reader went away (``| head``); `main` exits quietly.
         trio.Cancelled: The caller cancelled the run.
     """
-    console = Console(
+    # The keys of the environment and the .env files are known before parsing, so
+    # that even a usage error is scrubbed; --api-key's is added once parsed.
+    scrubber = Scrubber(resolved_keys(env=os.environ, cwd=Path.cwd()))
+    console = Console.around(
         stdout=stdout if stdout is not None else sys.stdout,
         stderr=stderr if stderr is not None else sys.stderr,
         stdin=stdin if stdin is not None else StdinInput(),
+        scrubber=scrubber,
     )
+    try:
+        with warnings_to(console.stderr):
+            code = await _run(argv, console, client_factory)
+    except BaseException:
+        # What is held back is at most the start of a key; a broken stream loses it.
+        with contextlib.suppress(OSError, ValueError):
+            console.release()
+        raise
+    console.release()
+    return code
+
+
+async def _run(argv: Sequence[str], console: Console, client_factory: ClientFactory | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(list(argv))
@@ -105,8 +130,10 @@ async def run(
         console.err(f"{PROG}: error: {error.message}")
         return EXIT_USAGE
     console.json = args.json
-    console.secrets = _known_keys(args.api_key)
     if args.api_key:
+        # A Secret from here on: the namespace travels in the context, whose repr shows it.
+        args.api_key = Secret(args.api_key)
+        console.scrubber.add(args.api_key)
         console.err(
             f"{PROG}: warning: --api-key leaves the key in your shell history and the process "
             "list; set OPENAI_API_KEY instead"
@@ -116,18 +143,26 @@ async def run(
 
         client_factory = open_client
     ctx = Context(args=args, console=console, client_factory=client_factory)
+    return await _command(ctx)
+
+
+async def _command(ctx: Context) -> int:
+    """Run the parsed command; report an error as one line (``--debug``: a bug's traceback)."""
+    args, console = ctx.args, ctx.console
     try:
         return int(await args.handler(ctx))
     except (KeyboardInterrupt, trio.Cancelled, BrokenPipeError):
         raise  # main() handles the first and last; a cancellation is the caller's
     except BaseExceptionGroup as group:
         leaf = _leaf(group)
-        if leaf is None or args.debug:
+        if leaf is None:
             raise
+        if args.debug and _describe(leaf) is None:
+            return _traceback(console, group)
         return _report(console, leaf)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 -- the command reports every error itself
         if args.debug and _describe(error) is None:
-            raise
+            return _traceback(console, error)
         return _report(console, error)
 
 
@@ -138,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: The arguments, without the program name (default ``sys.argv[1:]``).
     """
     arguments = sys.argv[1:] if argv is None else list(argv)
+    # This process is the command's: nobody configured logging, so what Python's
+    # last-resort handler would print goes through the run's scrubbed stderr.
+    previous = logging.lastResort
+    logging.lastResort = LastResort(previous)
     try:
         return trio.run(run, arguments)
     except KeyboardInterrupt:
@@ -152,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``| head``): say nothing more, as other tools do.
         _silence_stdout()
         return EXIT_API_ERROR
+    finally:
+        logging.lastResort = previous
 
 
 def _interrupted() -> None:
@@ -182,10 +223,15 @@ def _leaf(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
     return None
 
 
-def _known_keys(explicit: str | None) -> tuple[str, ...]:
-    keys = [explicit, os.environ.get("OPENAI_API_KEY")]
-    # Short strings are not keys, and scrubbing them would garble ordinary words.
-    return tuple(key.strip() for key in keys if key and len(key.strip()) >= 8)
+def _traceback(console: Console, error: BaseException) -> int:
+    """Print *error*'s traceback (``--debug``) through the scrubbed stderr, then exit 1.
+
+    Printed here rather than left to the interpreter, which would write the
+    messages in it (a server's text among them) to stderr unscrubbed.
+    """
+    console.err("".join(traceback.format_exception(error)), end="")
+    console.error(f"unexpected error (a bug worth reporting): {type(error).__name__}")
+    return EXIT_API_ERROR
 
 
 def _report(console: Console, error: BaseException) -> int:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, final
 
 import attrs
@@ -246,11 +246,14 @@ class Context:
     console: Console
     client_factory: ClientFactory
 
-    def open_client(self, **overrides: Any) -> AbstractAsyncContextManager[Client]:
+    @asynccontextmanager
+    async def open_client(self, **overrides: Any) -> AsyncIterator[Client]:
         """Open a client with the global options (``--base-url``, ``--api-key``, ...).
 
         Only the options given are passed, so the factory's defaults and the
-        environment (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``) apply otherwise.
+        environment (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``) apply otherwise. The
+        key and webhook secret the client holds are added to the console's
+        scrubber, whichever way the factory found them.
 
         Args:
             **overrides: More keyword options for the factory.
@@ -265,4 +268,7 @@ class Context:
         if self.args.max_retries is not None:
             options["max_retries"] = self.args.max_retries
         options.update(overrides)
-        return self.client_factory(**options)
+        async with self.client_factory(**options) as client:
+            self.console.scrubber.add(client.options.api_key)
+            self.console.scrubber.add(client.options.webhook_secret)
+            yield client

@@ -8,6 +8,9 @@ Decisions:
 - **stdin is read in a worker thread that may be abandoned.** A blocked
   ``readline`` cannot be cancelled, so a Ctrl-C while waiting for input must not
   wait for it (``abandon_on_cancel=True``); the thread ends with the process.
+- **Every write is scrubbed.** The console's streams are `ScrubbedOutput` around
+  the real ones, so nothing reaches them with a key in it, whoever writes (see
+  ``_scrub``); `Console.release` writes what they hold back once the run ends.
 - **Live lines redraw only on a terminal.** On a terminal a status line or a
   progress bar is redrawn in place (``\\r``); into a file or a pipe each new state
   is one line of its own, so logs stay readable and tests see every state.
@@ -21,6 +24,8 @@ from typing import Protocol, TextIO, final
 
 import attrs
 import trio
+
+from ._scrub import Output, ScrubbedOutput, Scrubber
 
 __all__ = [
     "PROG",
@@ -117,7 +122,7 @@ class StringInput:
         return self.tty
 
 
-def _isatty(stream: TextIO) -> bool:
+def _isatty(stream: Output) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
@@ -127,22 +132,43 @@ def _isatty(stream: TextIO) -> bool:
 @final
 @attrs.define(eq=False)
 class Console:
-    """The command's streams, with the little formatting every command shares.
+    """The command's streams, scrubbed of the run's keys, with the formatting commands share.
+
+    Make one with `Console.around`, which puts the real streams inside
+    `ScrubbedOutput` wrappers.
 
     Attributes:
         stdout: Results (text, or JSON with ``--json``).
         stderr: Progress, status lines, warnings and errors.
         stdin: Input (messages, realtime lines).
+        scrubber: The keys this run knows of; neither stream ever shows one.
         json: Whether ``--json`` was given: results are JSON documents or JSON lines.
-        secrets: Texts never to write to stderr (the API keys this process knows
-            of): a second belt, since the client's own messages never hold a key.
     """
 
-    stdout: TextIO
-    stderr: TextIO
+    stdout: ScrubbedOutput
+    stderr: ScrubbedOutput
     stdin: TextInput
+    scrubber: Scrubber
     json: bool = False
-    secrets: tuple[str, ...] = ()
+
+    @classmethod
+    def around(
+        cls, *, stdout: Output, stderr: Output, stdin: TextInput, scrubber: Scrubber
+    ) -> Console:
+        """Return a console that writes to *stdout* and *stderr* through *scrubber*.
+
+        Args:
+            stdout: The real stdout.
+            stderr: The real stderr.
+            stdin: Where input comes from.
+            scrubber: The keys to keep out of both streams (more may be added later).
+        """
+        return cls(
+            stdout=ScrubbedOutput(stdout, scrubber),
+            stderr=ScrubbedOutput(stderr, scrubber),
+            stdin=stdin,
+            scrubber=scrubber,
+        )
 
     def out(self, text: str = "", *, end: str = "\n") -> None:
         """Write *text* to stdout and flush it.
@@ -155,14 +181,12 @@ class Console:
         self.stdout.flush()
 
     def err(self, text: str = "", *, end: str = "\n") -> None:
-        """Write *text* to stderr (scrubbed of `secrets`) and flush it.
+        """Write *text* to stderr and flush it.
 
         Args:
             text: What to write.
             end: Written after it (a newline by default).
         """
-        for secret in self.secrets:
-            text = text.replace(secret, "<redacted>")
         self.stderr.write(text + end)
         self.stderr.flush()
 
@@ -182,7 +206,14 @@ class Console:
             indent: Indentation; ``None`` writes one line (JSON lines).
         """
         separators = None if indent is not None else (",", ":")
+        # Scrubbed before serializing too, so that a key never leaves half an escape.
+        value = self.scrubber.scrub_data(value)
         self.out(json.dumps(value, indent=indent, separators=separators, ensure_ascii=False))
+
+    def release(self) -> None:
+        """Write what the streams still hold back (the run has ended)."""
+        self.stdout.release()
+        self.stderr.release()
 
     @property
     def stdout_is_tty(self) -> bool:
@@ -201,11 +232,11 @@ class LiveLine:
     """A status line on stderr: redrawn in place on a terminal, one line per change elsewhere.
 
     Attributes:
-        stream: Where to draw (stderr).
+        stream: Where to draw (the console's stderr).
         tty: Redraw in place (``\\r``) instead of writing a line per change.
     """
 
-    stream: TextIO
+    stream: Output
     tty: bool
     _last: str | None = None
     _drawn: bool = False

@@ -3,9 +3,16 @@
 ``fake-server`` serves `trio_openai.testing.FakeOpenAI` on 127.0.0.1 until
 interrupted, and with ``--realtime`` a `trio_openai.testing.FakeRealtime` too, so
 every other command can be tried against it with ``--base-url``.
+
+``demo`` prints with ``sys.stdout`` (it is also a module of its own); while it
+runs, ``sys.stdout`` is the console's scrubbed stdout, so its output is scrubbed
+of the keys like every other command's and goes where `run` was told.
 """
 
 from __future__ import annotations
+
+import contextlib
+from typing import TextIO, cast
 
 import trio
 
@@ -38,10 +45,12 @@ def register(commands: Commands) -> None:
 
 
 async def _demo(ctx: Context) -> int:
-    del ctx  # the demo reads the environment itself, as documented in its module
+    # The demo reads the environment itself, as documented in its module.
     from .._demo import run_demo
 
-    await run_demo()
+    # The demo only writes and flushes, which is all a ScrubbedOutput does.
+    with contextlib.redirect_stdout(cast("TextIO", ctx.console.stdout)):
+        await run_demo()
     return EXIT_OK
 
 
