@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -271,3 +275,109 @@ async def closed_error(conn: Any) -> trio_openai.RealtimeConnectionClosed:
             await conn.recv()
     except trio_openai.RealtimeConnectionClosed as exc:
         return exc
+
+
+# -- TLS: one policy, the environment not read -----------------------------------------------
+
+
+@attrs.frozen
+class SelfSigned:
+    cert: Path
+    key: Path
+    cert_dir: Path  # holds the cert under its hash name, as SSL_CERT_DIR expects
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> SelfSigned:
+    """A self-signed certificate for 127.0.0.1, made with ``openssl req``.
+
+    ``cryptography`` and ``trustme`` are not dependencies of the test environment; the
+    openssl command is the one tool to expect.
+    """
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a self-signed certificate")
+    where = tmp_path_factory.mktemp("tls")
+    cert, key = where / "cert.pem", where / "key.pem"
+    request = "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
+    subject = ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+    subprocess.run(
+        [openssl, *request.split(), "-keyout", str(key), "-out", str(cert), *subject],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    hashed = subprocess.run(
+        [openssl, "x509", "-hash", "-noout", "-in", str(cert)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.strip()
+    cert_dir = where / "certs"
+    cert_dir.mkdir()
+    (cert_dir / f"{hashed}.0").write_bytes(cert.read_bytes())
+    return SelfSigned(cert, key, cert_dir)
+
+
+@attrs.define(eq=False)
+class TLSFront:
+    """A TLS server on 127.0.0.1 that records what it decrypts and forwards it to *upstream*."""
+
+    certificate: SelfSigned
+    upstream: int
+    received: bytearray = attrs.field(factory=bytearray)
+
+    async def serve(self, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.certificate.cert, self.certificate.key)
+        listeners = await trio.open_ssl_over_tcp_listeners(0, context, host="127.0.0.1")
+        task_status.started(listeners[0].transport_listener.socket.getsockname()[1])
+        await trio.serve_listeners(self._handle, listeners)
+
+    async def _handle(self, stream: trio.SSLStream[trio.SocketStream]) -> None:
+        try:
+            await stream.do_handshake()
+        except trio.BrokenResourceError:
+            return  # the client refused the certificate
+        async with stream, await trio.open_tcp_stream("127.0.0.1", self.upstream) as upstream:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._pipe, stream, upstream, True)
+                await self._pipe(upstream, stream, False)
+                nursery.cancel_scope.cancel()
+
+    async def _pipe(self, source: trio.abc.Stream, sink: trio.abc.Stream, record: bool) -> None:
+        try:
+            while data := await source.receive_some(65536):
+                if record:
+                    self.received += data
+                await sink.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # one side left
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+async def test_a_rogue_certificate_in_the_environment_is_not_trusted(
+    variable: str,
+    self_signed: SelfSigned,
+    monkeypatch: pytest.MonkeyPatch,
+    nursery: trio.Nursery,
+) -> None:
+    """SSL_CERT_FILE/DIR naming an impostor's cert: TLS fails, the key never reaches it."""
+    monkeypatch.setenv(
+        variable, str(self_signed.cert if variable == "SSL_CERT_FILE" else self_signed.cert_dir)
+    )
+    upstream = int((await nursery.start(FakeRealtime().serve)).rsplit(":", 1)[1].split("/")[0])
+    front = TLSFront(self_signed, upstream)
+    port = await nursery.start(front.serve)
+    async with flavour_client("openai", port, tls=True) as client:
+        exc = await failed_connect(client)
+        assert type(exc) is trio_openai.APIConnectionError
+        assert "CERTIFICATE_VERIFY_FAILED" in str(exc)
+        assert bytes(front.received) == b""
+
+        # Trusting it is the caller's explicit choice.
+        trusting = ssl.create_default_context(cafile=self_signed.cert)
+        async with client.realtime.connect(model="gpt-realtime", ssl_context=trusting) as conn:
+            assert (await conn.recv()).type == "session.created"
+    assert KEY.encode() in front.received

@@ -75,7 +75,9 @@ class RealtimeConnectMixin:
             extra_headers: Extra handshake headers (``""`` removes one).
             keepalive: Ping settings; ``None`` sends no pings.
             limits: Message size, event queue, send and close timeouts.
-            ssl_context: The TLS context for ``wss://`` (default: the system's).
+            ssl_context: The TLS context for ``wss://`` (default: the package's one TLS
+                policy, the CA bundle httpx2 ships; ``SSL_CERT_FILE``/``SSL_CERT_DIR``
+                are not read). Pass your own for a private CA.
             open_stream: ``async (host, port) -> trio.abc.Stream`` to use instead of a
                 TCP connection (a proxy tunnel, or ``FakeRealtime.serve_memory`` in tests).
 
@@ -136,7 +138,7 @@ class BetaRealtimeConnectMixin:
             extra_headers: Extra handshake headers (``""`` removes one).
             keepalive: Ping settings; ``None`` sends no pings.
             limits: Message size, event queue, send and close timeouts.
-            ssl_context: The TLS context for ``wss://``.
+            ssl_context: The TLS context for ``wss://`` (default: as for ``realtime.connect``).
             open_stream: Opens the byte stream instead of TCP (proxies, tests).
 
         Raises:

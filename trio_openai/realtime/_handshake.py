@@ -29,6 +29,11 @@ connecting with `InvalidArgumentError` naming the header, never its value:
 h11 would otherwise refuse it deep in trio-websocket's reader task, with the
 value in its message. A server's answer that echoes a secret (``Incorrect API key
 provided: ...``) has it scrubbed from the error's message and body.
+
+TLS: certificates are checked by the package's one policy, `default_ssl_context`
+(the CA bundle httpx2 ships), as for HTTP. The environment (``SSL_CERT_FILE``,
+``SSL_CERT_DIR``) is not read, so a variable set by someone else cannot make the
+key go to an impostor; a caller who wants another trust store passes ``ssl_context``.
 trio-websocket's handshake errors are translated here: a refused upgrade with an
 HTTP status becomes the `APIStatusError` subclass for it (with the body the
 server sent), a network error `APIConnectionError`, an expired connect timeout
@@ -63,6 +68,7 @@ from .._errors import (
     status_error,
 )
 from .._request import merge_query
+from .._tls import default_ssl_context
 
 if TYPE_CHECKING:
     from trio_websocket import WebSocketConnection
@@ -262,7 +268,8 @@ async def open_websocket(
         target: The URL and headers.
         limits: Message size and socket read size.
         connect_timeout: Seconds for TCP, TLS and the upgrade together (None: no limit).
-        ssl_context: The TLS context for ``wss://`` (None: the system's defaults).
+        ssl_context: The TLS context for ``wss://`` (None: `default_ssl_context`, which
+            does not read ``SSL_CERT_FILE``/``SSL_CERT_DIR``).
         open_stream: Opens the byte stream instead of TCP (TLS still added for ``wss``).
 
     Raises:
@@ -289,7 +296,7 @@ async def open_websocket(
             else:
                 stream = await trio.open_tcp_stream(host, port)
             if tls:
-                context = ssl_context or ssl.create_default_context()
+                context = ssl_context or default_ssl_context()
                 stream = trio.SSLStream(
                     stream, context, server_hostname=host, https_compatible=True
                 )
