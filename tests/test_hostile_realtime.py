@@ -17,6 +17,7 @@ import trio
 
 import trio_openai
 from trio_openai.testing import FakeRealtime
+from trio_openai.types import UnknownObject
 
 # Module constants, not locals: the test's own frames are in the tracebacks it formats.
 KEY = "sk-hostile-KEY-3f9a0c6e1b7d42"
@@ -375,9 +376,87 @@ async def test_a_rogue_certificate_in_the_environment_is_not_trusted(
         assert type(exc) is trio_openai.APIConnectionError
         assert "CERTIFICATE_VERIFY_FAILED" in str(exc)
         assert bytes(front.received) == b""
+        assert leaked(exc) == []
 
         # Trusting it is the caller's explicit choice.
         trusting = ssl.create_default_context(cafile=self_signed.cert)
         async with client.realtime.connect(model="gpt-realtime", ssl_context=trusting) as conn:
             assert (await conn.recv()).type == "session.created"
     assert KEY.encode() in front.received
+
+
+# -- deep JSON: one bad frame never ends the session -----------------------------------------
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["[" * DEEP + "]" * DEEP, '{"type": "x", "a": ' * DEEP + "1" + "}" * DEEP],
+    ids=["array", "object"],
+)
+async def test_an_event_nested_too_deeply_is_delivered_raw_and_the_session_goes_on(
+    message: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """100,000 levels: an UnknownObject holding the raw message, a WARNING, then the next event."""
+    fake = FakeRealtime()
+    async with trio.open_nursery() as nursery:
+        opener = await nursery.start(fake.serve_memory)
+        async with (
+            trio_openai.open_client(api_key=KEY, base_url="http://fake.test/v1") as client,
+            client.realtime.connect(model="gpt-realtime", open_stream=opener) as conn,
+        ):
+            assert (await conn.recv()).type == "session.created"
+            session = fake.last_session
+            await session.send_raw(message)
+            await session.send({"type": "rate_limits.updated", "rate_limits": []})
+            bad = await conn.recv()
+            assert isinstance(bad, UnknownObject)
+            assert bad.type is None
+            assert bad.data == {"raw": message}
+            assert (await conn.recv()).type == "rate_limits.updated"
+            await conn.session.update(session={"type": "realtime", "instructions": "still here"})
+            assert (await conn.recv()).type == "session.updated"
+        nursery.cancel_scope.cancel()
+    assert "nested too deeply" in caplog.text
+
+
+async def test_a_deep_but_parseable_event_still_decodes() -> None:
+    """500 levels inside a known event's extra field: typed as usual, the session goes on."""
+    fake = FakeRealtime()
+    deep = '{"a": ' * 500 + "1" + "}" * 500
+    async with trio.open_nursery() as nursery:
+        opener = await nursery.start(fake.serve_memory)
+        async with (
+            trio_openai.open_client(api_key=KEY, base_url="http://fake.test/v1") as client,
+            client.realtime.connect(model="gpt-realtime", open_stream=opener) as conn,
+        ):
+            assert (await conn.recv()).type == "session.created"
+            await fake.last_session.send_raw(
+                '{"type": "rate_limits.updated", "event_id": "e1", "rate_limits": [], '
+                f'"extra": {deep}}}'
+            )
+            event = await conn.recv()
+            assert type(event).__name__ == "RealtimeServerEventRateLimitsUpdated"
+        nursery.cancel_scope.cancel()
+
+
+def test_a_recursion_error_while_structuring_gives_an_unknown_object(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """cattrs running out of stack on an event is a misfit (UnknownObject, WARNING), not a crash."""
+    from trio_openai import _converter
+    from trio_openai.realtime._events import EventDecoder
+    from trio_openai.types import realtime as types
+
+    def too_deep(*args: object) -> object:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    decode = EventDecoder(types.RealtimeServerEvent)
+    monkeypatch.setattr(decode, "_hook", too_deep)
+    monkeypatch.setattr(_converter, "structure", too_deep)
+    event = decode('{"type": "rate_limits.updated", "event_id": "e1", "rate_limits": []}')
+    assert isinstance(event, UnknownObject)
+    assert event.type == "rate_limits.updated"
+    assert event.data["event_id"] == "e1"
+    assert "too deeply" in caplog.text

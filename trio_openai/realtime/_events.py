@@ -13,6 +13,11 @@ unions (``RealtimeServerEvent``, ``RealtimeBetaServerEvent``), told apart by
   the event is not lost.
 - **A message that is not a JSON object** (or a binary frame) is delivered as an
   `UnknownObject` whose ``data`` is ``{"raw": <the message>}``, and logged.
+  So is a message **nested too deeply** to parse (`JSONDepthError` from `loads`:
+  100,000 levels of ``[``): one hostile frame is one odd event, never a dead
+  session, and the next event is received as usual.
+- **An event too deep to structure** (cattrs running out of stack) is a misfit like
+  any other: an `UnknownObject` holding the parsed data, logged at WARNING.
 
 Encoding: a client event is a plain mapping or a generated model; either way it
 is sent as a JSON object with an ``event_id`` (one is generated when absent, so
@@ -27,6 +32,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Final
 
+from .._decode import JSONDepthError, loads
 from .._models import BaseModel, UnknownObject
 
 __all__ = ["EventDecoder", "EventIds", "event_dict", "to_json"]
@@ -102,13 +108,17 @@ class EventDecoder:
 
     def __call__(self, message: str | bytes) -> Any:
         """The typed event of one WebSocket message (never raises for bad data)."""
+        problem = "is not a JSON object"
         try:
-            data = json.loads(message)
+            data = loads(message)
+        except JSONDepthError:
+            data = None
+            problem = "is nested too deeply to decode"
         except ValueError:
             data = None
         if data.__class__ is not dict:
             shown = message[:80] if isinstance(message, (str, bytes)) else message
-            log.warning("Realtime: a server message is not a JSON object: %r", shown)
+            log.warning("Realtime: a server message %s: %r", problem, shown)
             return UnknownObject(type=None, data={"raw": message}, model_extra={})
         try:
             return self._hook(data, self._union)
@@ -126,6 +136,13 @@ class EventDecoder:
                 "Realtime: a %r event does not fit its schema (%s); delivered as UnknownObject",
                 kind,
                 exc,
+            )
+        except RecursionError:
+            # Structuring recurses once per level of the data: a deep event ran out of stack.
+            log.warning(
+                "Realtime: a %r event is nested too deeply to structure; delivered as "
+                "UnknownObject",
+                kind,
             )
         return UnknownObject(
             type=kind if isinstance(kind, str) else None, data=data, model_extra=data
