@@ -1,10 +1,14 @@
-"""Hostile servers and careless callers: route-changing path parameters, hostile webhook
-headers, streams after their terminal marker, and JSON nested past any parser's depth."""
+"""Hostile servers and careless callers: each test here failed before its fix.
+
+Route-changing path parameters, hostile webhook headers, streams after their
+terminal marker, and JSON nested past the parser's (or the stack's) depth.
+"""
 
 from __future__ import annotations
 
 import ast
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -184,38 +188,6 @@ def test_every_generated_path_parameter_goes_through_path_param() -> None:
     assert checked > 100  # the check did see the generated methods
 
 
-# -- helpers: a raw HTTP/1.1 server on 127.0.0.1 port 0 ------------------------------------------
-
-
-async def _serve(nursery: trio.Nursery, handler: Any) -> int:
-    """Serve *handler* (called with each connection's stream) on 127.0.0.1; return the port."""
-    listeners = await nursery.start(partial(trio.serve_tcp, handler, 0, host="127.0.0.1"))
-    port: int = listeners[0].socket.getsockname()[1]
-    return port
-
-
-async def _read_request(stream: trio.SocketStream) -> bytes:
-    """Read one request (head and a Content-Length body) so closing never resets it."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = await stream.receive_some(65536)
-        if not chunk:
-            return data
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(body) < length:
-        chunk = await stream.receive_some(65536)
-        if not chunk:
-            break
-        body += chunk
-    return head
-
-
 # -- webhooks: nothing in a sender's headers raises anything but the webhook error ---------------
 
 WEBHOOK_NOW = 1_750_000_000
@@ -377,39 +349,11 @@ async def test_unwrap_from_a_deep_stack_is_an_invalid_payload_not_a_recursion_er
 ) -> None:
     """Structuring that runs out of stack is reported as the webhook error, never RecursionError."""
     headers = _signed()
-    error = _at_stack_headroom(lambda: webhooks.unwrap(WEBHOOK_PAYLOAD, headers, WEBHOOK_SECRET))
-    assert isinstance(error, InvalidWebhookSignatureError)
-    assert error.check == "invalid_payload"
-
-
-def _at_stack_headroom(call: Callable[[], object]) -> Exception | None:
-    """Call *call* with less and less stack left; return the first exception it raises.
-
-    The first failure comes from the deepest call chain inside *call* (structuring,
-    for a decode): that is where a RecursionError must be turned into our error.
-    """
-    limit = sys.getrecursionlimit()
-    depth = 0
-    frame = sys._getframe()
-    while frame is not None:
-        depth += 1
-        frame = frame.f_back  # type: ignore[assignment]
-
-    def dive(n: int) -> object:
-        return call() if n <= 0 else dive(n - 1)
-
-    def failure(n: int) -> Exception | None:
-        try:
-            dive(n)
-        except Exception as exc:  # any failure is the answer
-            return exc
-        return None
-
-    for headroom in range(200, 0, -1):
-        error = failure(limit - depth - headroom)
-        if error is not None:
-            return error
-    return None
+    errors = _with_little_stack(lambda: webhooks.unwrap(WEBHOOK_PAYLOAD, headers, WEBHOOK_SECRET))
+    assert errors  # it did run out of stack
+    for error in errors:
+        assert isinstance(error, InvalidWebhookSignatureError), repr(error)
+        assert error.check == "invalid_payload"
 
 
 # -- streams: the terminal marker ends the stream, whatever the connection does next -------------
@@ -601,3 +545,212 @@ async def test_a_read_timeout_before_the_terminal_event_still_raises(autojump_cl
         async with _Ends(client).stream(end="event", terminal=_IMAGE_DONE) as stream:
             with pytest.raises(trio_openai.APITimeoutError):
                 [e async for e in stream]
+
+
+# -- deep JSON: nested past any parser's depth, reported as our error, never RecursionError -------
+
+_DEEP = b"[" * 100_000 + b"]" * 100_000
+_DEEP_OBJECT = b'{"id": "m", "object": "model", "x": ' + _DEEP + b"}"
+
+
+def _answer(status: int, content: bytes, content_type: str = "application/json") -> Any:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(status, headers={"content-type": content_type}, content=content)
+
+    return handler
+
+
+@pytest.mark.parametrize("content", [_DEEP, _DEEP_OBJECT])
+async def test_a_deep_rest_body_is_a_validation_error(content: bytes) -> None:
+    """A 100,000-level body was a bare RecursionError; now APIResponseValidationError."""
+    async with mock_client(_answer(200, content)) as (client, probe):
+        with pytest.raises(trio_openai.APIResponseValidationError, match="too deeply") as info:
+            await client.models.retrieve("m")
+        assert info.value.status_code == 200
+        with pytest.raises(trio_openai.APIResponseValidationError, match="too deeply"):
+            await probe.get("/x")
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(400, trio_openai.BadRequestError), (500, trio_openai.InternalServerError)],
+)
+async def test_a_deep_error_body_becomes_text(
+    autojump_clock: Any, status: int, error: type[trio_openai.APIStatusError]
+) -> None:
+    """An error body too deep to parse is kept as text; the status error is raised as usual."""
+    async with mock_client(_answer(status, _DEEP_OBJECT)) as (client, _):
+        with pytest.raises(error) as info:
+            await client.models.retrieve("m")
+    assert info.value.status_code == status
+    assert isinstance(info.value.body, str)
+    assert info.value.body.startswith('{"id": "m"')
+
+
+async def test_a_deep_sse_event_is_a_validation_error() -> None:
+    """One event nested 100,000 levels raises APIResponseValidationError from the stream."""
+    body = _sse({"n": 1}) + b"data: " + _DEEP + b"\n\n" + _sse("[DONE]")
+    handler = _answer(200, body, "text/event-stream")
+    async with mock_client(handler) as (client, _):
+        async with _Ends(client).stream(end="done") as stream:
+            events = aiter(stream)
+            assert await anext(events) == {"n": 1}
+            with pytest.raises(trio_openai.APIResponseValidationError, match="too deeply"):
+                await anext(events)
+
+
+def _response() -> httpx2.Response:
+    request = httpx2.Request("GET", "https://api.test.invalid/v1/chat/completions")
+    return httpx2.Response(200, request=request)
+
+
+_COMPLETION: dict[str, Any] = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "m",
+    "choices": [
+        {
+            "index": 0,
+            "finish_reason": "stop",
+            "message": {"role": "assistant", "content": "hi"},
+        }
+    ],
+}
+
+
+# A Responses answer: its models nest deeper than most (output item, content part, logprob).
+_RESPONSE: dict[str, Any] = {
+    "id": "resp_1",
+    "object": "response",
+    "created_at": 1,
+    "status": "completed",
+    "model": "m",
+    "parallel_tool_calls": True,
+    "tool_choice": "auto",
+    "tools": [],
+    "output": [
+        {
+            "type": "message",
+            "id": "msg_1",
+            "status": "completed",
+            "role": "assistant",
+            "content": [
+                {
+                    "type": "output_text",
+                    "text": "hi",
+                    "annotations": [],
+                    "logprobs": [
+                        {
+                            "token": "hi",
+                            "logprob": 0.0,
+                            "bytes": [104, 105],
+                            "top_logprobs": [{"token": "hi", "logprob": 0.0, "bytes": [104]}],
+                        }
+                    ],
+                }
+            ],
+        }
+    ],
+}
+
+
+def test_structuring_that_runs_out_of_stack_is_a_validation_error() -> None:
+    """structure_as with little stack left raises APIResponseValidationError, not RecursionError."""
+    from trio_openai._decode import structure_as
+    from trio_openai.types import Response
+
+    response = _response()
+    errors = _with_little_stack(lambda: structure_as(_RESPONSE, Response, response))
+    assert errors  # it did run out of stack
+    for error in errors:
+        assert isinstance(error, trio_openai.APIResponseValidationError), repr(error)
+        assert "too deeply" in str(error)
+        assert error.body is _RESPONSE
+
+
+def test_a_document_as_deep_as_json_allows_decodes_or_is_a_validation_error() -> None:
+    """At the deepest nesting json accepts, decoding (an Any field, a bad field) stays ours."""
+    from trio_openai._decode import decode_json, loads
+    from trio_openai.types import ChatCompletion
+
+    depth = 100
+    while True:  # the deepest document json parses from here
+        try:
+            loads(b"[" * (depth + 1) + b"]" * (depth + 1))
+        except ValueError:
+            break
+        depth += 1
+    deep = b"[" * depth + b"]" * depth
+    for doc in (
+        json.dumps({**_COMPLETION, "x": "@"}).encode().replace(b'"@"', deep),
+        json.dumps({**_COMPLETION, "choices": "@"}).encode().replace(b'"@"', deep),
+    ):
+        with contextlib.suppress(trio_openai.APIResponseValidationError):
+            decode_json(doc, ChatCompletion, _response())
+
+
+# -- helpers: a raw HTTP/1.1 server on 127.0.0.1 port 0, a call with little stack left ----------
+
+
+async def _serve(nursery: trio.Nursery, handler: Any) -> int:
+    """Serve *handler* (called with each connection's stream) on 127.0.0.1; return the port."""
+    listeners = await nursery.start(partial(trio.serve_tcp, handler, 0, host="127.0.0.1"))
+    port: int = listeners[0].socket.getsockname()[1]
+    return port
+
+
+async def _read_request(stream: trio.SocketStream) -> bytes:
+    """Read one request (head and a Content-Length body) so closing never resets it."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = await stream.receive_some(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = await stream.receive_some(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head
+
+
+def _with_little_stack(call: Callable[[], object], *, spare: int = 8) -> list[Exception]:
+    """Call *call* with less and less stack left, down to *spare* frames; return its failures.
+
+    Past some depth *call* runs out of stack; as long as a few frames are left at
+    the call, what it raises must be our error, never a bare RecursionError (with
+    fewer, nothing at all can run, the caller's own code included).
+    """
+    call()  # first at full depth: hooks built, caches warm
+
+    def dive(n: int, inner: Callable[[], object]) -> object:
+        return inner() if n <= 0 else dive(n - 1, inner)
+
+    def failure(n: int, inner: Callable[[], object]) -> Exception | None:
+        try:
+            dive(n, inner)
+        except Exception as exc:  # any failure is the answer
+            return exc
+        return None
+
+    # The deepest dive a trivial call survives: frames are not the only thing the
+    # limit counts (C calls such as a coroutine's send count too), so measure it.
+    low, high = 0, sys.getrecursionlimit()
+    while low < high:
+        middle = (low + high + 1) // 2
+        if failure(middle, lambda: None) is None:
+            low = middle
+        else:
+            high = middle - 1
+    limit = sys.getrecursionlimit()
+    failures = [failure(low - left, call) for left in range(200, spare - 1, -1)]
+    assert sys.getrecursionlimit() == limit
+    return [error for error in failures if error is not None]

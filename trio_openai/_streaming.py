@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final
 
-from ._decode import loads, structure_as
+from ._decode import lend_stack, loads, structure_as
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -159,17 +160,21 @@ class Stream(_Metadata, Generic[T]):
             request=request,
         )
 
+    def _not_json(self, exc: ValueError, data: str) -> APIResponseValidationError:
+        response = self.http_response
+        return APIResponseValidationError(
+            f"An event from {response.request.url.path} is not valid JSON ({exc}): {data[:200]!r}",
+            response=response,
+            body=data,
+        )
+
     def _payload(self, data: str, event_name: str) -> Any:
         response = self.http_response
         try:
             payload = loads(data)
         except ValueError as exc:
-            raise APIResponseValidationError(
-                f"An event from {response.request.url.path} is not valid JSON ({exc}): "
-                f"{data[:200]!r}",
-                response=response,
-                body=data,
-            ) from exc
+            # Lent stack: a JSONDepthError may come from a deep caller's stack.
+            raise lend_stack(partial(self._not_json, exc, data)) from exc
         if not isinstance(payload, dict):
             raise APIResponseValidationError(
                 f"An event from {response.request.url.path} is not a JSON object: {data[:200]!r}",

@@ -55,6 +55,7 @@ import os
 import re
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from ._errors import ConfigurationError, InvalidArgumentError, OpenAIError
@@ -425,16 +426,15 @@ def _decode_event(body: bytes) -> Any:
         InvalidWebhookSignatureError: ``check == "invalid_payload"``: the body is
             not JSON (or nests too deeply), not an object, or not its event's schema.
     """
-    from ._decode import loads
+    from ._decode import lend_stack, loads
 
     try:
         data = loads(body)
     except ValueError as exc:
-        msg = f"The verified webhook payload is not valid JSON ({exc}); it cannot be decoded"
-        raise InvalidWebhookSignatureError(msg, check="invalid_payload") from exc
+        # Lent stack: a JSONDepthError may come from a deep caller's stack.
+        raise lend_stack(partial(_invalid_payload, "is not valid JSON", exc)) from exc
     if not isinstance(data, dict):
-        msg = f"A webhook payload must be a JSON object, got {type(data).__name__}"
-        raise InvalidWebhookSignatureError(msg, check="invalid_payload")
+        raise _invalid_payload("is not a JSON object", type(data).__name__)
     union = _event_union()
     if union is not None:
         return _structure_event(data, union)
@@ -446,17 +446,23 @@ def _decode_event(body: bytes) -> Any:
 
 def _structure_event(data: dict[str, Any], union: Any) -> Any:
     from ._converter import ValidationError, structure
+    from ._decode import lend_stack
 
     try:
         return structure(data, union)
-    except ValidationError as exc:
-        if isinstance(exc.__cause__, RecursionError):
-            detail = "it nests deeper than the decoder can follow"
-        else:
-            detail = f"it does not fit its event's schema: {exc}"
-        msg = f"The verified webhook payload cannot be decoded: {detail}"
-        raise InvalidWebhookSignatureError(msg, check="invalid_payload") from exc
-    except RecursionError:
-        # Caught only here, after the stack has unwound: the message needs a few frames.
-        msg = "The verified webhook payload nests deeper than the decoder can follow"
-        raise InvalidWebhookSignatureError(msg, check="invalid_payload") from None
+    except (RecursionError, ValidationError) as exc:
+        failure = exc
+    # The converter turns any failure into a ValidationError, a RecursionError too.
+    if isinstance(failure, RecursionError) or isinstance(failure.__cause__, RecursionError):
+        # `from None`: the RecursionError's traceback is a thousand frames of noise.
+        too_deep = partial(_invalid_payload, "nests deeper than the decoder can follow")
+        raise lend_stack(too_deep) from None
+    mismatch = partial(_invalid_payload, "does not fit its event's schema", failure)
+    raise lend_stack(mismatch) from failure
+
+
+def _invalid_payload(problem: str, detail: object = None) -> InvalidWebhookSignatureError:
+    """The error for a verified payload that cannot be decoded into an event."""
+    because = "" if detail is None else f" ({detail})"
+    msg = f"The verified webhook payload {problem}{because}: it cannot be decoded"
+    return InvalidWebhookSignatureError(msg, check="invalid_payload")
