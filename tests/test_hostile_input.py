@@ -325,6 +325,15 @@ async def test_a_payload_that_is_not_the_raw_body_is_a_clear_error(
         webhooks.verify_signature(payload, _signed(), WEBHOOK_SECRET)
 
 
+@pytest.mark.parametrize("headers", [[("webhook-id", "wh_1")], None, "webhook-id: wh_1"])
+async def test_headers_that_are_not_a_mapping_are_a_clear_error(
+    webhooks: Webhooks[Any], headers: Any
+) -> None:
+    """An ASGI scope's list of pairs raised a bare AttributeError; now the caller's clear error."""
+    with pytest.raises(trio_openai.InvalidArgumentError, match="headers"):
+        webhooks.verify_signature(WEBHOOK_PAYLOAD, headers, WEBHOOK_SECRET)
+
+
 async def test_odd_header_mappings_do_not_crash(webhooks: Webhooks[Any]) -> None:
     """Non-str keys and non-str values in the caller's mapping are skipped or missing."""
     headers: dict[Any, Any] = {1: "x", b"webhook-id": b"wh_1", **_signed()}

@@ -176,7 +176,8 @@ class Webhooks(Resource[M]):
                 signature matches; ``.check`` says which.
             ConfigurationError: No secret was given and none is configured.
             InvalidArgumentError: *tolerance* is negative, not finite or not a
-                number, or *payload* is neither ``bytes`` nor ``str``.
+                number, *payload* is neither ``bytes`` nor ``str``, or *headers*
+                is not a mapping.
         """
         _verify_signature(self._secret(secret), payload, headers, tolerance)
 
@@ -240,6 +241,13 @@ def _verify_signature(
 ) -> bytes:
     """Check the caller's arguments, then the delivery; return the body's bytes."""
     _check_tolerance(tolerance)
+    if not (callable(getattr(headers, "get", None)) and callable(getattr(headers, "items", None))):
+        # An ASGI scope's list of byte pairs, say: AttributeError would name no argument.
+        msg = (
+            "headers must be a mapping of header names to values (a dict, httpx2.Headers, "
+            f"a framework's header object), not {type(headers).__name__}"
+        )
+        raise InvalidArgumentError(msg)
     body = _body_bytes(payload)
     key = _secret_key(secret)
     _verify(body, headers, key, tolerance=tolerance, now=_now())
