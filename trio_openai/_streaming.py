@@ -119,6 +119,7 @@ class Stream(_Metadata, Generic[T]):
                         if self._done and stops:
                             break
                     if self._done and stops:
+                        await _drain(chunks)
                         break
                 else:
                     decoder.close()
@@ -133,7 +134,7 @@ class Stream(_Metadata, Generic[T]):
             if not self._done:
                 raise
         if self._done and stops:
-            # The rest of the body is never read: close instead of draining it.
+            # Whatever the drain did not read is never read: close.
             await response.aclose()
         elif not self._done and self._end != "none":
             raise self._interrupted()
@@ -194,3 +195,26 @@ class Stream(_Metadata, Generic[T]):
                 body=payload,
             )
         return payload
+
+
+_DRAIN_GRACE = 0.05
+_DRAIN_LIMIT = 64 * 1024
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read what follows the terminal marker for a moment, so the connection can be pooled.
+
+    A server ends the body right after the marker (the end of the chunked body
+    usually comes in the same packet); reading it lets the connection go back to
+    the pool instead of being closed. One that holds the body open, or keeps
+    sending, gets `_DRAIN_GRACE` seconds or `_DRAIN_LIMIT` bytes, then the
+    response is closed: nothing after the marker counts either way.
+    """
+    import trio
+
+    drained = 0
+    with trio.move_on_after(_DRAIN_GRACE):
+        async for chunk in chunks:
+            drained += len(chunk)
+            if drained > _DRAIN_LIMIT:
+                return
