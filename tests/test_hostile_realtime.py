@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
 import ssl
 import subprocess
+import sys
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -460,3 +463,176 @@ def test_a_recursion_error_while_structuring_gives_an_unknown_object(
     assert event.type == "rate_limits.updated"
     assert event.data["event_id"] == "e1"
     assert "too deeply" in caplog.text
+
+
+# -- the queue bomb: bounded in bytes, in a child process under RLIMIT_AS ------------------
+
+
+def delta(size: int, n: int) -> str:
+    """A ``response.output_audio.delta`` message of exactly *size* characters."""
+    head = (
+        f'{{"type":"response.output_audio.delta","event_id":"e{n:05d}","response_id":"r",'
+        '"item_id":"i","output_index":0,"content_index":0,"delta":"'
+    )
+    return head + "A" * (size - len(head) - 2) + '"}'
+
+
+async def test_the_reader_stops_at_the_byte_budget_and_loses_nothing(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """Budget 1,000 bytes, 400-byte events: two wait for recv, the rest wait at the server."""
+    from trio_openai.realtime import Keepalive, RealtimeLimits
+
+    fake = FakeRealtime()
+    limits = RealtimeLimits(max_queued_bytes=1000)
+    async with trio.open_nursery() as nursery:
+        opener = await nursery.start(fake.serve_memory)
+        async with (
+            trio_openai.open_client(api_key=KEY, base_url="http://fake.test/v1") as client,
+            client.realtime.connect(
+                model="gpt-realtime",
+                open_stream=opener,
+                limits=limits,
+                keepalive=Keepalive(interval=5, timeout=5),
+            ) as conn,
+        ):
+            assert (await conn.recv()).type == "session.created"
+            session = fake.last_session
+
+            async def send_all() -> None:
+                for n in range(10):
+                    await session.send_raw(delta(400, n))
+                await session.send_raw(delta(5000, 10))  # alone larger than the budget
+
+            nursery.start_soon(send_all)
+            await trio.sleep(600)  # asleep: the reader stops at the budget, pongs wait
+            assert (conn.queued_events, conn.queued_bytes) == (2, 800)
+            assert not conn.closed  # the keepalive knows the hold-up is ours
+            ids = [(await conn.recv()).event_id for _ in range(11)]
+            assert ids == [f"e{n:05d}" for n in range(11)]
+            assert conn.queued_bytes == 0
+        nursery.cancel_scope.cancel()
+
+
+def test_the_byte_budget_is_a_positive_setting() -> None:
+    """max_queued_bytes: 64 MiB by default, a positive number of bytes."""
+    from trio_openai.realtime import DEFAULT_MAX_QUEUED_BYTES, RealtimeLimits
+
+    assert RealtimeLimits().max_queued_bytes == DEFAULT_MAX_QUEUED_BYTES == 64 * 1024 * 1024
+    with pytest.raises(ValueError, match="max_queued_bytes"):
+        RealtimeLimits(max_queued_bytes=0)
+
+
+BOMB_EVENTS = 250
+BOMB_SIZE = 8_000_000  # characters of audio per event: 2 GB in all
+HEADROOM = 512 * 1024 * 1024  # address space the consumer may grow by, past its imports
+
+# The consumer: connects, sleeps until told (stdin) that the server is done or held up,
+# then reports its peak RSS and reads every event. Its limits are the defaults.
+CONSUMER = """
+import json, resource, sys
+import trio
+import trio_openai
+import trio_openai.types.realtime  # imported before the limit: its size is not the bomb's
+
+url, events, headroom = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open("/proc/self/status") as status:
+    vm = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + headroom, vm + headroom))
+
+
+def peak_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+async def main():
+    report = {}
+    with trio.fail_after(120):
+        async with trio_openai.open_client(api_key="sk-bomb", base_url=url) as client:
+            async with client.realtime.connect(model="gpt-realtime") as conn:
+                assert (await conn.recv()).type == "session.created"
+                await trio.lowlevel.FdStream(0).receive_some()  # asleep until told
+                report.update(
+                    asleep_peak_rss_mib=peak_mib(),
+                    queued_events=conn.queued_events,
+                    queued_bytes=conn.queued_bytes,
+                )
+                received = 0
+                while received < events:
+                    event = await conn.recv()
+                    received += event.type == "response.output_audio.delta"
+                report["received"] = received
+    report["peak_rss_mib"] = peak_mib()
+    print(json.dumps(report))
+
+
+trio.run(main)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc: Linux")
+async def test_a_queue_bomb_is_bounded_in_bytes_not_only_in_events(nursery: trio.Nursery) -> None:
+    """250 x 8 MB events to a sleeping consumer: it reads at most 64 MiB ahead, loses none."""
+    import trio_websocket
+
+    from trio_openai.realtime import DEFAULT_MAX_QUEUED_BYTES
+
+    fake = FakeRealtime()
+    base_url = await nursery.start(fake.serve)
+    big = json.dumps(
+        {
+            "type": "response.output_audio.delta",
+            "event_id": "event_big",
+            "response_id": "resp_1",
+            "item_id": "item_1",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "A" * BOMB_SIZE,
+        }
+    )
+    sent = 0
+
+    async def bomb() -> None:
+        nonlocal sent
+        session = await fake.wait_connected()
+        try:
+            for _ in range(BOMB_EVENTS):
+                await session.send_raw(big)
+                sent += 1
+        except (trio_websocket.ConnectionClosed, trio.BrokenResourceError):
+            pass  # the consumer died
+
+    nursery.start_soon(bomb)
+    command = [sys.executable, "-c", CONSUMER, base_url, str(BOMB_EVENTS), str(HEADROOM)]
+    out, err = bytearray(), bytearray()
+    with trio.fail_after(150):
+        process = await trio.lowlevel.open_process(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        async with trio.open_nursery() as readers:
+            assert process.stdin
+            assert process.stdout
+            assert process.stderr
+            readers.start_soon(_drain, process.stdout, out)
+            readers.start_soon(_drain, process.stderr, err)
+            # Wake the consumer once the server has sent everything or is held up by it.
+            await fake.wait_connected()
+            last, still = -1, 0
+            while sent < BOMB_EVENTS and (still < 5 or sent == 0):
+                await trio.sleep(0.2)
+                still, last = (still + 1 if sent == last else 0), sent
+            with contextlib.suppress(trio.BrokenResourceError):  # died: its stderr says why
+                await process.stdin.send_all(b"go\n")
+            await process.wait()
+    assert process.returncode == 0, err.decode(errors="replace")[-2000:]
+    report = json.loads(out)
+    print("queue bomb:", report)  # the figures, for the record (pytest -s)
+    assert report["received"] == BOMB_EVENTS
+    assert report["queued_bytes"] <= DEFAULT_MAX_QUEUED_BYTES
+    assert report["queued_events"] <= DEFAULT_MAX_QUEUED_BYTES // BOMB_SIZE
+    assert report["peak_rss_mib"] < 400
+
+
+async def _drain(stream: trio.abc.ReceiveStream, into: bytearray) -> None:
+    while data := await stream.receive_some():
+        into += data

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ._errors import RealtimeConnectionClosed as RealtimeConnectionClosed
     from ._handshake import StreamOpener as StreamOpener
     from ._settings import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
+    from ._settings import DEFAULT_MAX_QUEUED_BYTES as DEFAULT_MAX_QUEUED_BYTES
     from ._settings import Keepalive as Keepalive
     from ._settings import RealtimeLimits as RealtimeLimits
     from ._state import SentEvent as SentEvent
@@ -46,6 +47,7 @@ __all__ = [
     "AudioCollector",
     "BetaRealtimeConnection",
     "DEFAULT_MAX_MESSAGE_SIZE",
+    "DEFAULT_MAX_QUEUED_BYTES",
     "DEFAULT_SAMPLE_RATE",
     "Keepalive",
     "MAX_APPEND_BYTES",
@@ -64,6 +66,7 @@ __all__ = [
 
 _HOMES = {
     "DEFAULT_MAX_MESSAGE_SIZE": "._settings",
+    "DEFAULT_MAX_QUEUED_BYTES": "._settings",
     "DEFAULT_SAMPLE_RATE": "._audio",
     "MAX_APPEND_BYTES": "._audio",
     "AudioCollector": "._audio",

@@ -35,7 +35,7 @@ DEFAULT_KEEPALIVE = Keepalive()
 """A ping every 20 s, dead after 20 s without a pong."""
 
 DEFAULT_LIMITS = RealtimeLimits()
-"""64 MiB messages, 256 queued events, 30 s to write a message, 5 s to close."""
+"""64 MiB messages, 256 queued events of at most 64 MiB in all, 30 s to write, 5 s to close."""
 
 
 class RealtimeConnectMixin:

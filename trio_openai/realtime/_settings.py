@@ -13,9 +13,12 @@ defaults are chosen for hours-long audio sessions (see docs/realtime.md):
 - **Message size.** trio-websocket's default limit (1 MiB) closes the connection
   (code 1009) on the first large audio message; the default here is 64 MiB.
 - **Event queue.** Events are decoded by a reader task as they arrive and wait in
-  a bounded queue for ``recv``. When the consumer falls behind and the queue is
-  full, the reader stops reading (explicit backpressure: TCP slows the server
-  down) rather than buffering without bound.
+  a bounded queue for ``recv``, bounded twice: in events
+  (`RealtimeLimits.max_queued_events`) and in bytes
+  (`RealtimeLimits.max_queued_bytes`), since 256 events of 64 MiB would be 16 GiB.
+  When the consumer falls behind and either bound is reached, the reader stops
+  reading (explicit backpressure: TCP slows the server down) rather than
+  buffering without bound, and nothing is dropped.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from typing import Final
 
 import attrs
 
-__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "Keepalive", "RealtimeLimits"]
+__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "DEFAULT_MAX_QUEUED_BYTES", "Keepalive", "RealtimeLimits"]
 
 DEFAULT_MAX_MESSAGE_SIZE: Final = 64 * 1024 * 1024
 """The largest message accepted by default (64 MiB; trio-websocket's own default is 1 MiB)."""
+
+DEFAULT_MAX_QUEUED_BYTES: Final = 64 * 1024 * 1024
+"""The size of the events waiting for ``recv``, by default (64 MiB in total)."""
 
 
 _positive_int = attrs.validators.gt(0)
@@ -65,6 +71,13 @@ class RealtimeLimits:
             (default 64 MiB). A larger one closes the connection with code 1009.
         max_queued_events: Decoded events waiting for ``recv`` (default 256). When the
             queue is full the reader stops reading until the consumer catches up.
+        max_queued_bytes: The total size of the events waiting for ``recv`` (default
+            64 MiB), counted as the messages' lengths (characters of a text message,
+            as for *max_message_size*). An event that would go past it waits, and the
+            reader stops reading, until the consumer has read enough; one event larger
+            than the whole budget is still let in when the queue is empty. Memory held
+            by a connection that is behind is about this much, plus up to three
+            messages on their way (being decoded, and in trio-websocket's hands).
         receive_buffer_size: Bytes asked of the socket per read (default 64 KiB;
             trio-websocket's 4 KiB makes large audio messages slow to read).
         send_timeout: Seconds a message may take to write once its first byte is out
@@ -83,6 +96,7 @@ class RealtimeLimits:
 
     max_message_size: int = attrs.field(default=DEFAULT_MAX_MESSAGE_SIZE, validator=_positive_int)
     max_queued_events: int = attrs.field(default=256, validator=_positive_int)
+    max_queued_bytes: int = attrs.field(default=DEFAULT_MAX_QUEUED_BYTES, validator=_positive_int)
     receive_buffer_size: int = attrs.field(default=64 * 1024, validator=_positive_int)
     send_timeout: float | None = attrs.field(default=_SEND_TIMEOUT, validator=_positive_or_none)
     close_timeout: float = attrs.field(default=5.0, validator=_positive)

@@ -95,6 +95,11 @@ class _SyncConnection(
         """Events received but not yet read."""
         return self._held.value.queued_events
 
+    @property
+    def queued_bytes(self) -> int:
+        """The size of those events' messages."""
+        return self._held.value.queued_bytes
+
     def sent_event(self, event_id: str | None) -> SentEvent | None:
         """The client event sent with this ``event_id`` (see the async connection's)."""
         return self._held.value.sent_event(event_id)
