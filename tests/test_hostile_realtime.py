@@ -26,7 +26,8 @@ from trio_openai.types import UnknownObject
 KEY = "sk-hostile-KEY-3f9a0c6e1b7d42"
 DEFAULT_VALUE = "default-header-SECRET-7781"
 EXTRA_VALUE = "extra-header-SECRET-5523"
-SECRETS = (KEY, DEFAULT_VALUE, EXTRA_VALUE)
+QUERY_VALUE = "default-query-SECRET-6610"  # a gateway's ?key=
+SECRETS = (KEY, DEFAULT_VALUE, EXTRA_VALUE, QUERY_VALUE)
 API_VERSION = "2025-04-01-preview"
 
 
@@ -132,20 +133,24 @@ async def never_answer(stream: trio.SocketStream, request: bytes) -> None:
 
 @asynccontextmanager
 async def flavour_client(flavour: str, port: int, *, tls: bool = False) -> AsyncIterator[Any]:
-    """A client of *flavour* (``openai`` or ``azure``) for 127.0.0.1:*port*, custom headers set."""
+    """A client of *flavour* (``openai`` or ``azure``) for 127.0.0.1:*port*, custom headers set.
+
+    Its default query holds a token too, as a gateway's ``?key=`` does.
+    """
     scheme = "https" if tls else "http"
-    headers = {"X-Default": DEFAULT_VALUE}
+    defaults: dict[str, Any] = {
+        "api_key": KEY,
+        "default_headers": {"X-Default": DEFAULT_VALUE},
+        "default_query": {"key": QUERY_VALUE},
+    }
     if flavour == "azure":
         async with trio_openai.open_azure_client(
-            azure_endpoint=f"{scheme}://127.0.0.1:{port}",
-            api_version=API_VERSION,
-            api_key=KEY,
-            default_headers=headers,
+            azure_endpoint=f"{scheme}://127.0.0.1:{port}", api_version=API_VERSION, **defaults
         ) as client:
             yield client
     else:
         async with trio_openai.open_client(
-            api_key=KEY, base_url=f"{scheme}://127.0.0.1:{port}/v1", default_headers=headers
+            base_url=f"{scheme}://127.0.0.1:{port}/v1", **defaults
         ) as client:
             yield client
 
@@ -189,6 +194,7 @@ async def test_a_refused_or_broken_handshake_leaks_no_secret(
     assert KEY.encode() in sent  # the secrets did go through trio-websocket's frames
     assert DEFAULT_VALUE.encode() in sent
     assert EXTRA_VALUE.encode() in sent
+    assert QUERY_VALUE.encode() in sent
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)

@@ -553,6 +553,7 @@ async def open_connection(
         extra_headers=extra_headers,
         beta=cls.beta,
     )
+    extra_query = None  # its values may be tokens: only in the target (redacted) from here
     # As in open_client: the block's exception is re-raised outside the nursery,
     # unwrapped; only trio-websocket's reader task raises into the nursery.
     body_error: BaseException | None = None
@@ -598,18 +599,15 @@ async def open_connection(
         if len(errors) != 1:
             raise
         failure = rejection(errors[0], target) or errors[0]
-    if failure is not None:
-        # Raised outside the handler, so that the group is not its __context__: the group's
-        # frames (trio-websocket's reader) hold the server's raw answer, which may echo a key.
+    # A failure from the nursery is raised outside its handler, so that the group is not
+    # its __context__: the group's frames (trio-websocket's reader) hold the server's raw
+    # answer, which may echo a key.
+    error = failure or body_error
+    if error is not None:
         try:
-            raise failure
+            raise error
         finally:
-            failure = None
-    if body_error is not None:
-        try:
-            raise body_error
-        finally:
-            body_error = None
+            error = failure = body_error = None
 
 
 async def _shielded_nursery(

@@ -47,11 +47,12 @@ import re
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Final, final
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 import trio
 
 from .._auth import (
+    REDACTED,
     RedactedHeaders,
     SecretHeaders,
     check_headers,
@@ -77,6 +78,8 @@ if TYPE_CHECKING:
     from ._settings import RealtimeLimits
 
 __all__ = [
+    "PUBLIC_QUERY",
+    "QuietTarget",
     "StreamOpener",
     "Target",
     "WireHeaders",
@@ -86,6 +89,9 @@ __all__ = [
 ]
 
 _SCHEMES: Final = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
+
+PUBLIC_QUERY: Final = frozenset({"model", "call_id", "api-version", "deployment"})
+"""The query parameters whose values are shown in reprs: the ones set here, never secret."""
 
 # What h11 (under wsproto) accepts as a header value, beyond check_headers' rules:
 # no leading or trailing whitespace, no vertical tab or form feed.
@@ -181,7 +187,17 @@ def realtime_target(
     """
     # Rebound at once: from here on the caller's values are only in redacted objects.
     extra_headers = SecretHeaders(extra_headers or {})
+    # Headers first: their checks raise before any local holds the query (a token may be
+    # in it, from the client's default query).
     _check(extra_headers, "extra_headers")
+    headers = client_headers(options)
+    _check(headers, "default_headers")
+    if beta:
+        headers["openai-beta"] = "realtime=v1"
+    headers.update({k.lower(): v for k, v in extra_headers.items()})
+    wire = WireHeaders()
+    wire.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items() if v != "")
+
     azure = options.azure
     if not model and not call_id and not (azure is not None and azure.deployment):
         msg = "realtime.connect() needs model= (or call_id= to attach to an existing call)"
@@ -203,14 +219,6 @@ def realtime_target(
     url = urlunsplit(
         (scheme, parts.netloc, parts.path + "/realtime", urlencode(pairs, quote_via=quote), "")
     )
-
-    headers = client_headers(options)
-    _check(headers, "default_headers")
-    if beta:
-        headers["openai-beta"] = "realtime=v1"
-    headers.update({k.lower(): v for k, v in extra_headers.items()})
-    wire = WireHeaders()
-    wire.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items() if v != "")
     return Target(url, wire)
 
 
@@ -281,12 +289,7 @@ async def open_websocket(
     """
     import trio_websocket
 
-    parts = urlsplit(target.url)
-    tls = parts.scheme == "wss"
-    host = parts.hostname or ""
-    port = parts.port or (443 if tls else 80)
-    resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    host_header = parts.netloc.rpartition("@")[2]
+    tls, host, port, host_header, resource = _address(target.url)
     shown = _redacted(target.url)
     stream: trio.abc.Stream | None = None
     try:
@@ -431,6 +434,42 @@ def _rejected(exc: object, target: Target) -> APIError:
     request.headers = RedactedHeaders(target.headers)
     response = httpx2.Response(status, headers=headers, content=body, request=request)
     return status_error(response, body)
+
+
+def _address(url: str) -> tuple[bool, str, int, str, QuietTarget]:
+    """Whether *url* is ``wss``, its host, port, ``Host`` header and request target.
+
+    A function of its own so that no local of `open_websocket` holds the query.
+    """
+    parts = urlsplit(url)
+    tls = parts.scheme == "wss"
+    port = parts.port or (443 if tls else 80)
+    resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return tls, parts.hostname or "", port, parts.netloc.rpartition("@")[2], QuietTarget(resource)
+
+
+@final
+class QuietTarget(str):
+    """The upgrade request's target (path and query) whose repr hides the query's values.
+
+    Only the values of the parameters this module sets itself (`PUBLIC_QUERY`) are
+    shown: a gateway may take its key as ``?key=...`` in the client's default query.
+    trio-websocket keeps this very string (its ``resource`` local, the wsproto
+    ``Request``), so its frames' locals show ``[secure]`` too.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        path, sep, query = self.partition("?")
+        if not sep:
+            return str.__repr__(self)
+        pairs = [pair.partition("=") for pair in query.split("&")]
+        shown = "&".join(
+            name + eq + (value if unquote(name) in PUBLIC_QUERY else REDACTED)
+            for name, eq, value in pairs
+        )
+        return repr(f"{path}?{shown}")
 
 
 def _redacted(url: str) -> str:
