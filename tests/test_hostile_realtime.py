@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 import pytest
 import trio
+import trio.testing
 
 import trio_openai
 from trio_openai.testing import FakeRealtime
@@ -518,6 +519,25 @@ async def test_the_reader_stops_at_the_byte_budget_and_loses_nothing(
             assert ids == [f"e{n:05d}" for n in range(11)]
             assert conn.queued_bytes == 0
         nursery.cancel_scope.cancel()
+
+
+async def test_closing_the_queue_wakes_a_reader_waiting_for_room() -> None:
+    """A producer held up by the byte budget gets ClosedResourceError when the queue closes."""
+    from trio_openai.realtime._queue import EventQueue
+
+    queue = EventQueue[str](max_events=10, max_bytes=100)
+    queue.put_nowait("a", 80)
+    with pytest.raises(trio.WouldBlock):
+        queue.put_nowait("b", 30)
+    async with trio.open_nursery() as nursery:
+
+        async def put() -> None:
+            with pytest.raises(trio.ClosedResourceError):
+                await queue.put("b", 30)
+
+        nursery.start_soon(put)
+        await trio.testing.wait_all_tasks_blocked()
+        queue.close()
 
 
 def test_the_byte_budget_is_a_positive_setting() -> None:

@@ -15,8 +15,9 @@ keepalive. Design decisions, each for long audio sessions:
 - **Reading never stalls on the consumer's account.** A reader task takes each
   message from trio-websocket at once (its queue holds one), decodes it into a
   typed event, updates `SessionState`, and puts it in a queue that `recv` and
-  ``async for`` read, bounded in events (`RealtimeLimits.max_queued_events`) and
-  in bytes (`RealtimeLimits.max_queued_bytes`, the messages' lengths). When
+  ``async for`` read (`EventQueue`, ``_queue.py``), bounded in events
+  (`RealtimeLimits.max_queued_events`) and in bytes
+  (`RealtimeLimits.max_queued_bytes`, the messages' lengths). When
   either bound is reached the reader waits: backpressure reaches the server
   through TCP, nothing is dropped, and memory stays bounded (by the byte budget
   plus the few messages in flight). While it waits, pongs are not read either,
@@ -50,7 +51,7 @@ import ssl
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, cast, final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, final
 
 import trio
 
@@ -64,6 +65,7 @@ from ._namespaces import (
     ResponseResource,
     SessionResource,
 )
+from ._queue import EventQueue
 from ._state import SentEvent, SentEvents, SessionState
 
 if sys.version_info < (3, 11):  # pragma: no cover - the backport trio depends on
@@ -131,12 +133,7 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
         self._ids = EventIds()
         self._sent = SentEvents(limits.sent_events_kept)
         self._state = SessionState()
-        # Each event travels with its message's size, for the byte budget.
-        self._queue_in, self._queue_out = trio.open_memory_channel[tuple[Any, int]](
-            limits.max_queued_events
-        )
-        self._queued_bytes = 0
-        self._room = trio.Event()  # set when the consumer takes an event (room in the budget)
+        self._queue = EventQueue[Any](limits.max_queued_events, limits.max_queued_bytes)
         self._send_lock = trio.Lock()
         self._close: tuple[int, str | None, str] | None = None  # code, reason, message
         self._stalls = 0  # times the reader had to wait for the consumer
@@ -179,12 +176,12 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
     @property
     def queued_events(self) -> int:
         """Events decoded but not yet read by `recv` (at most ``max_queued_events``)."""
-        return self._queue_out.statistics().current_buffer_used
+        return self._queue.events
 
     @property
     def queued_bytes(self) -> int:
         """The size of those events' messages (at most ``max_queued_bytes``, or one event)."""
-        return self._queued_bytes
+        return self._queue.bytes
 
     def sent_event(self, event_id: str | None) -> SentEvent | None:
         """The client event sent with this ``event_id`` (among the last ``sent_events_kept``).
@@ -288,11 +285,10 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
                 received before has been read (also after a clean close).
         """
         try:
-            event, size = await self._queue_out.receive()
+            event: ServerEventT = await self._queue.get()
         except (trio.EndOfChannel, trio.ClosedResourceError):
             raise self._closed_error() from None
-        self._taken(size)
-        return cast("ServerEventT", event)
+        return event
 
     def __aiter__(self) -> AsyncIterator[ServerEventT]:
         return self
@@ -304,18 +300,12 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
             RealtimeConnectionClosed: The connection ended any other way.
         """
         try:
-            event, size = await self._queue_out.receive()
+            event: ServerEventT = await self._queue.get()
         except (trio.EndOfChannel, trio.ClosedResourceError):
             if self._close is not None and self._close[0] in _CLEAN:
                 raise StopAsyncIteration from None
             raise self._closed_error() from None
-        self._taken(size)
-        return cast("ServerEventT", event)
-
-    def _taken(self, size: int) -> None:
-        """An event of *size* left the queue: its bytes are free for the reader."""
-        self._queued_bytes -= size
-        self._room.set()
+        return event
 
     # -- closing --------------------------------------------------------------------------
 
@@ -333,9 +323,7 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
         """
         if self._close is None:
             self._close = (code, reason, f"The client closed the connection (code {code}).")
-        self._queue_in.close()
-        self._queue_out.close()
-        self._room.set()  # a reader waiting for room finds the queue closed
+        self._queue.close()
         short = None if reason is None else reason.encode()[:_MAX_REASON].decode(errors="ignore")
         # trio-websocket closes the TCP connection itself if the handshake is cut short.
         with trio.CancelScope(shield=True), trio.move_on_after(self._limits.close_timeout):
@@ -345,8 +333,7 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
         """Close at once, without a closing handshake: the stream is dead or unusable."""
         if self._close is None:
             self._close = (code, reason, message)
-        self._queue_in.close()
-        self._room.set()
+        self._queue.close_input()
         await self._drop()
 
     async def _drop(self) -> None:
@@ -388,8 +375,7 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
     async def _read(self) -> None:
         from trio_websocket import ConnectionClosed
 
-        ws, decode, state, queue = self._ws, self._decode, self._state, self._queue_in
-        budget = self._limits.max_queued_bytes
+        ws, decode, state, queue = self._ws, self._decode, self._state, self._queue
         try:
             while True:
                 message = await ws.get_message()
@@ -397,16 +383,13 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
                 event = decode(message)
                 message = ""  # not kept alive (a second copy) while the event waits for room
                 state.received(event)
-                if self._queued_bytes and self._queued_bytes + size > budget:
-                    await self._wait_for_room(size, budget)
-                self._queued_bytes += size
                 try:
-                    queue.send_nowait((event, size))
+                    queue.put_nowait(event, size)
                 except trio.WouldBlock:
                     self._stalls += 1
                     self._consumer_behind = True
                     try:
-                        await queue.send((event, size))
+                        await queue.put(event, size)
                     finally:
                         self._consumer_behind = False
         except ConnectionClosed as exc:
@@ -414,24 +397,7 @@ class _Connection(Generic[ServerEventT, ClientEventT]):
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             pass  # the queue was closed: the connection is closing
         finally:
-            queue.close()
-
-    async def _wait_for_room(self, size: int, budget: int) -> None:
-        """Wait until an event of *size* fits in the byte budget (or the queue is empty).
-
-        Raises:
-            trio.ClosedResourceError: The connection closed meanwhile.
-        """
-        self._stalls += 1
-        self._consumer_behind = True
-        try:
-            while self._queued_bytes and self._queued_bytes + size > budget:
-                if self._close is not None:
-                    raise trio.ClosedResourceError
-                self._room = trio.Event()
-                await self._room.wait()
-        finally:
-            self._consumer_behind = False
+            queue.close_input()
 
     async def _ping_loop(self) -> None:
         keepalive = self._keepalive

@@ -27,16 +27,20 @@ live only in objects whose repr hides every value not on `PUBLIC_HEADERS`
 in its frames' locals). A header that could not be sent is refused before
 connecting with `InvalidArgumentError` naming the header, never its value:
 h11 would otherwise refuse it deep in trio-websocket's reader task, with the
-value in its message. A server's answer that echoes a secret (``Incorrect API key
-provided: ...``) has it scrubbed from the error's message and body.
+value in its message. Query values other than ours (`PUBLIC_QUERY`) are hidden
+the same way (`QuietTarget`): a gateway may take its key as ``?key=...``. A
+server's answer that echoes a secret (``Incorrect API key provided: ...``) has it
+scrubbed from the error's message and body.
 
 TLS: certificates are checked by the package's one policy, `default_ssl_context`
 (the CA bundle httpx2 ships), as for HTTP. The environment (``SSL_CERT_FILE``,
 ``SSL_CERT_DIR``) is not read, so a variable set by someone else cannot make the
 key go to an impostor; a caller who wants another trust store passes ``ssl_context``.
+
 trio-websocket's handshake errors are translated here: a refused upgrade with an
 HTTP status becomes the `APIStatusError` subclass for it (with the body the
-server sent), a network error `APIConnectionError`, an expired connect timeout
+server sent), a network error, a server that closes before answering or that
+does not speak HTTP `APIConnectionError`, an expired connect timeout
 `APITimeoutError`.
 """
 
