@@ -241,7 +241,7 @@ async def test_refused_connections_and_tls_failures_leak_no_secret(
 async def test_a_header_that_cannot_be_sent_is_refused_before_connecting(
     suffix: str, nursery: trio.Nursery
 ) -> None:
-    """A bad extra header (or key) is InvalidArgumentError naming the header; nothing is sent."""
+    """A bad extra header value is InvalidArgumentError naming the header; nothing is sent."""
     server = RawServer(refuse_echoing_the_key)
     port = await nursery.start(server.serve)
     async with flavour_client("openai", port) as client:
