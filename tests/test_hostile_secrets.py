@@ -240,3 +240,36 @@ async def test_default_query_and_custom_headers_never_print(
     assert sent.headers["x-per-call"] == CUSTOM
     assert sent.url.params["key"] == QUERY_KEY
     assert sent.url == httpx2.URL(str(httpx2.URL(sent.url)))  # equality uses the real URL
+
+
+async def test_per_call_headers_stay_out_of_traceback_locals() -> None:
+    """extra_headers passed to one call are not in any frame of ours (the method's kwargs)."""
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(500, json={"error": {"message": "boom"}})
+
+    async with mock_client(handler, api_key=KEY, max_retries=0) as (client, _):
+        headers = {"X-Per-Call": CUSTOM}
+        with pytest.raises(trio_openai.InternalServerError) as info:
+            await client.models.retrieve("m", extra_headers=headers)
+        del headers  # the test's own frame is the caller's business
+    text = formatted_with_locals(info.value)
+    assert CUSTOM not in text
+    assert KEY not in text
+
+
+def test_sync_client_calls_keep_secrets_out_of_traceback_locals() -> None:
+    """The blocking tree (REST and realtime connect) crosses threads without a revealing repr."""
+    port = _free_port()
+    with trio_openai.SyncClient(
+        api_key=KEY, base_url=f"http://127.0.0.1:{port}/v1", max_retries=0
+    ) as client:
+        with pytest.raises(trio_openai.APIConnectionError) as rest:
+            client.models.retrieve("m", extra_headers={"X-Per-Call": CUSTOM})
+        with pytest.raises(trio_openai.APIConnectionError) as realtime:
+            with client.realtime.connect(model="m", extra_headers={"X-Per-Call": CUSTOM}):
+                pass
+    for error in (rest.value, realtime.value):
+        text = formatted_with_locals(error)
+        assert CUSTOM not in text
+        assert KEY not in text

@@ -150,13 +150,14 @@ _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # What no header value may hold: a line break or NUL (they would split the header,
 # or be refused by the HTTP library deep in the send as a "connection" error), or a
 # character outside latin-1 (which HTTP/1.1 cannot carry).
-_BAD_VALUE: Final = re.compile(r"[\r\n\x00]|[^\x00-\xff]")
+_BAD_VALUE: Final = re.compile(r"[\r\n\x00\x0b\x0c]|[^\x00-\xff]")
 
 
 def check_headers(headers: Mapping[str, str], where: str) -> None:
     """Refuse a header that cannot be sent, before anything is sent.
 
-    The message names the header and what is wrong with its value, never the value.
+    The message names the header and what is wrong with its value, never the value;
+    the frame that raises holds neither (a traceback printed with its locals).
 
     Args:
         headers: Header names to values.
@@ -164,29 +165,44 @@ def check_headers(headers: Mapping[str, str], where: str) -> None:
 
     Raises:
         InvalidArgumentError: A name is not an HTTP token, or a value is not a
-            `str`, holds CR, LF or NUL, or has a character outside latin-1.
+            `str`, holds CR, LF, NUL, a vertical tab or form feed, starts or ends
+            with whitespace, or has a character outside latin-1.
     """
+    problem = _header_problem(headers, where)
+    del headers
+    if problem is not None:
+        raise InvalidArgumentError(problem)
+
+
+def _header_problem(headers: Mapping[str, str], where: str) -> str | None:
     for name, value in headers.items():
         if not isinstance(cast("object", name), str) or _TOKEN.fullmatch(name) is None:
-            msg = f"{where}: {name!r} is not a valid HTTP header name"
-            raise InvalidArgumentError(msg)
+            return f"{where}: {name!r} is not a valid HTTP header name"
         if not isinstance(cast("object", value), str):
-            msg = f"{where}: the value of header {name!r} must be a str, got {type(value).__name__}"
-            raise InvalidArgumentError(msg)
-        bad = _BAD_VALUE.search(value)
-        if bad is not None:
-            char = bad.group()
-            if char in "\r\n":
-                problem = "a line break (CR or LF), which would split the header"
-            elif char == "\x00":
-                problem = "a NUL character"
-            else:
-                problem = (
-                    f"a character outside latin-1 (U+{ord(char):04X}) at position "
-                    f"{bad.start() + 1}, which HTTP headers cannot carry; encode it first"
-                )
-            msg = f"{where}: the value of header {name!r} contains {problem} (value not shown)"
-            raise InvalidArgumentError(msg)
+            return (
+                f"{where}: the value of header {name!r} must be a str, got {type(value).__name__}"
+            )
+        problem = _value_problem(value)
+        if problem is not None:
+            return f"{where}: the value of header {name!r} {problem} (value not shown)"
+    return None
+
+
+def _value_problem(value: str) -> str | None:
+    bad = _BAD_VALUE.search(value)
+    if bad is not None:
+        char = bad.group()
+        if char in "\r\n":
+            return "contains a line break (CR or LF), which would split the header"
+        if char in "\x00\x0b\x0c":
+            return f"contains a control character (U+{ord(char):04X})"
+        return (
+            f"contains a character outside latin-1 (U+{ord(char):04X}) at position "
+            f"{bad.start() + 1}, which HTTP headers cannot carry; encode it first"
+        )
+    if value != value.strip(" \t"):
+        return "starts or ends with whitespace, which HTTP strips or refuses"
+    return None
 
 
 def secret_values(headers: Iterable[tuple[str, str]]) -> list[str]:

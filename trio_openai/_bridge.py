@@ -16,7 +16,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from types import MethodType
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, final, overload
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ._resource import Async, Moded, Sync
     from ._sync_results import SyncContext
 
-__all__ = ["Blocking", "BlockingContext", "blocking", "blocking_context"]
+__all__ = ["Blocking", "BlockingContext", "Deferred", "blocking", "blocking_context"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -60,9 +60,35 @@ class Blocking(Generic[P, T]):
 
         @functools.wraps(self._fn)
         def call(*args: P.args, **kwargs: P.kwargs) -> T:
-            return portal.run(functools.partial(bound, *args, **kwargs))
+            deferred = Deferred(bound, args, kwargs)
+            del args, kwargs  # out of this frame's locals: they may hold a key
+            return portal.run(deferred)
 
         return call
+
+
+@final
+class Deferred(Generic[T]):
+    """A call made later on the loop: `functools.partial` without its revealing repr.
+
+    The arguments of a blocking call (``extra_headers`` with a gateway key, say)
+    cross threads in this object; its repr names the function only, so a
+    traceback printed with its frames' locals does not show them.
+    """
+
+    __slots__ = ("_args", "_fn", "_kwargs")
+
+    def __init__(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._fn = fn
+        self._args = args
+        self._kwargs = kwargs
+
+    def __call__(self) -> T:
+        return self._fn(*self._args, **self._kwargs)
+
+    def __repr__(self) -> str:
+        name = getattr(self._fn, "__qualname__", type(self._fn).__name__)
+        return f"<Deferred {name}(...)>"
 
 
 class BlockingContext(Generic[P, X, Y]):
@@ -102,7 +128,9 @@ class BlockingContext(Generic[P, X, Y]):
         def call(*args: P.args, **kwargs: P.kwargs) -> SyncContext[X, Y]:
             from ._sync_results import SyncContext
 
-            return SyncContext(portal, functools.partial(bound, *args, **kwargs), wrap)
+            deferred = Deferred(bound, args, kwargs)
+            del args, kwargs  # out of this frame's locals: they may hold a key
+            return SyncContext(portal, deferred, wrap)
 
         return call
 

@@ -118,11 +118,13 @@ class BoundEndpoint(Generic[P, T]):
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
         spec = self._build(self._resource, *args, **kwargs)
+        del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         return await self._resource._client._execute(spec)
 
     async def with_raw_response(self, *args: P.args, **kwargs: P.kwargs) -> APIResponse[T]:
         """Make the call and return the HTTP response with its metadata; ``.parse()`` decodes it."""
         spec = self._build(self._resource, *args, **kwargs)
+        del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         return await self._resource._client._execute_raw(spec)
 
     def with_streaming_response(
@@ -135,6 +137,7 @@ class BoundEndpoint(Generic[P, T]):
         the block ends.
         """
         spec = self._build(self._resource, *args, **kwargs)
+        del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         return self._resource._client._execute_streaming(spec)
 
 
@@ -182,6 +185,7 @@ class BoundListEndpoint(Generic[P, T]):
     async def with_raw_response(self, *args: P.args, **kwargs: P.kwargs) -> APIResponse[Any]:
         """Fetch the first page and return the HTTP response; ``.parse()`` decodes the page body."""
         spec = self._build(self._resource, *args, **kwargs)
+        del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         return await self._resource._client._execute_raw(spec.request)
 
 

@@ -63,11 +63,13 @@ class SyncEndpoint(_SyncBound[P, "RequestSpec[T]"], Generic[P, T]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
         spec = self._build(self._resource, *args, **kwargs)
+        del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         return self._portal.run(partial(self._client._execute, spec))
 
     def with_raw_response(self, *args: P.args, **kwargs: P.kwargs) -> APIResponse[T]:
         """Make the call and return the HTTP response with its metadata; ``.parse()`` decodes it."""
         spec = self._build(self._resource, *args, **kwargs)
+        del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         return self._portal.run(partial(self._client._execute_raw, spec))
 
     def with_streaming_response(
@@ -79,6 +81,7 @@ class SyncEndpoint(_SyncBound[P, "RequestSpec[T]"], Generic[P, T]):
         ``response.write_to_file(path)``. The connection is released when the block ends.
         """
         spec = self._build(self._resource, *args, **kwargs)
+        del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         client = self._client
         return SyncContext(
             self._portal, lambda: client._execute_streaming(spec), SyncStreamedResponse
@@ -93,11 +96,13 @@ class SyncBinaryEndpoint(_SyncBound[P, "RequestSpec[BinaryResponse]"]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> SyncBinaryResponse:
         spec = self._build(self._resource, *args, **kwargs)
+        del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         return SyncBinaryResponse(self._portal.run(partial(self._client._execute, spec)))
 
     def with_raw_response(self, *args: P.args, **kwargs: P.kwargs) -> APIResponse[BinaryResponse]:
         """Make the call and return the HTTP response with its metadata."""
         spec = self._build(self._resource, *args, **kwargs)
+        del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         return self._portal.run(partial(self._client._execute_raw, spec))
 
     def with_streaming_response(
@@ -105,6 +110,7 @@ class SyncBinaryEndpoint(_SyncBound[P, "RequestSpec[BinaryResponse]"]):
     ) -> SyncContext[StreamedResponse, SyncStreamedResponse]:
         """Make the call and hold the response open without reading its body (``with``)."""
         spec = self._build(self._resource, *args, **kwargs)
+        del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         client = self._client
         return SyncContext(
             self._portal, lambda: client._execute_streaming(spec), SyncStreamedResponse
@@ -126,6 +132,7 @@ class SyncListEndpoint(_SyncBound[P, "ListSpec[T]"], Generic[P, T]):
     def with_raw_response(self, *args: P.args, **kwargs: P.kwargs) -> APIResponse[Any]:
         """Fetch the first page and return the HTTP response; ``.parse()`` decodes the page body."""
         spec = self._build(self._resource, *args, **kwargs)
+        del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         return self._portal.run(partial(self._client._execute_raw, spec.request))
 
 
@@ -137,6 +144,7 @@ class SyncStreamEndpoint(_SyncBound[P, "StreamSpec[T]"], Generic[P, T]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> SyncStream[T]:
         spec = self._build(self._resource, *args, **kwargs)
+        del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         client = self._client
         return SyncStream(self._portal, lambda: client._open_stream(spec))
 

@@ -47,7 +47,6 @@ does not speak HTTP `APIConnectionError`, an expired connect timeout
 from __future__ import annotations
 
 import math
-import re
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Final, final
@@ -69,7 +68,6 @@ from .._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
-    InvalidArgumentError,
     status_error,
 )
 from .._request import merge_query
@@ -96,11 +94,6 @@ _SCHEMES: Final = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 
 PUBLIC_QUERY: Final = frozenset({"model", "call_id", "api-version", "deployment"})
 """The query parameters whose values are shown in reprs: the ones set here, never secret."""
-
-# What h11 (under wsproto) accepts as a header value, beyond check_headers' rules:
-# no leading or trailing whitespace, no vertical tab or form feed.
-_H11_VALUE: Final = re.compile(rb"(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?")
-
 
 @final
 class WireHeaders(list[tuple[bytes, bytes]]):
@@ -193,9 +186,9 @@ def realtime_target(
     extra_headers = SecretHeaders(extra_headers or {})
     # Headers first: their checks raise before any local holds the query (a token may be
     # in it, from the client's default query).
-    _check(extra_headers, "extra_headers")
+    check_headers(extra_headers, "extra_headers")
     headers = client_headers(options)
-    _check(headers, "default_headers")
+    check_headers(headers, "default_headers")
     if beta:
         headers["openai-beta"] = "realtime=v1"
     headers.update({k.lower(): v for k, v in extra_headers.items()})
@@ -224,34 +217,6 @@ def realtime_target(
         (scheme, parts.netloc, parts.path + "/realtime", urlencode(pairs, quote_via=quote), "")
     )
     return Target(url, wire)
-
-
-def _check(headers: SecretHeaders, where: str) -> None:
-    """`check_headers`, plus h11's whitespace rule, with no bad value left in a traceback.
-
-    Raises:
-        InvalidArgumentError: A header cannot be sent; the message names it, not its value.
-    """
-    try:
-        check_headers(headers, where)
-    except InvalidArgumentError as exc:
-        # check_headers' frame holds the value in a local (it may be a key with a stray
-        # newline, read from a file): the error is raised again without that frame.
-        raise exc.with_traceback(None) from None
-    bad = next(
-        (
-            name
-            for name, value in headers.items()
-            if not _H11_VALUE.fullmatch(value.encode("latin-1"))
-        ),
-        None,
-    )
-    if bad is not None:
-        msg = (
-            f"{where}: the value of header {bad!r} starts or ends with whitespace, or holds "
-            "a vertical tab or form feed, which HTTP headers cannot carry (value not shown)"
-        )
-        raise InvalidArgumentError(msg)
 
 
 StreamOpener = Callable[[str, int], Awaitable[trio.abc.Stream]]
