@@ -23,6 +23,7 @@ import httpx2
 
 from ._auth import QuietURL, RedactedHeaders, SecretHeaders, check_headers, client_headers
 from ._encode import encode_json, to_jsonable
+from ._errors import InvalidArgumentError
 from ._options import PUBLIC_QUERY, AzureConfig, ClientOptions
 from ._request import QueryPairs, RequestSpec, merge_query
 from ._types import NotGiven
@@ -95,8 +96,9 @@ class RequestBuilder:
             idempotency_key: The call's ``Idempotency-Key`` (``None``: no header).
 
         Raises:
-            TypeError: A file argument is of an unsupported type, or Azure has no
-                deployment for a deployment route.
+            TypeError: A file argument is of an unsupported type.
+            InvalidArgumentError: An argument cannot be sent (see `encode_json`,
+                `check_headers`), or Azure has no deployment for a deployment route.
         """
         options = self.options
         body: dict[str, object] | None = None
@@ -208,7 +210,7 @@ def _azure_path(azure: AzureConfig, path: str, body: Mapping[str, object] | None
             f"Azure OpenAI needs a deployment for {path}: pass `azure_deployment=` to "
             "open_azure_client() or a `model=` naming the deployment"
         )
-        raise TypeError(msg)
+        raise InvalidArgumentError(msg)
     from ._request import path_param
 
     return f"/deployments/{path_param('deployment', deployment)}{path}"

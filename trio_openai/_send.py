@@ -22,7 +22,7 @@ Three rules a hostile server cannot bend:
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import httpx2
 
@@ -219,7 +219,9 @@ async def read_body(response: httpx2.Response, limit: int = DEFAULT_MAX_RESPONSE
         await response.aclose()
 
 
-async def aiter_body(response: httpx2.Response, *, stream: bool = False) -> AsyncIterator[bytes]:
+async def aiter_body(
+    response: httpx2.Response, *, stream: bool = False
+) -> AsyncGenerator[bytes, None]:
     """Yield the body of *response* as it arrives (decompressed).
 
     Args:

@@ -22,10 +22,10 @@ reported as interrupted.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from functools import partial
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
 from ._decode import lend_stack, loads, structure_as
 from ._errors import (
@@ -105,9 +105,8 @@ class Stream(_Metadata, Generic[T]):
         decoder = SSEDecoder(max_event_size=self.max_event_size)
         # With these ends the marker is the last thing that counts: stop there.
         stops = self._end in ("done", "response")
-        # aiter_body is an async generator (annotated as an iterator): closed here,
-        # not left suspended for the garbage collector, when we stop early.
-        body = cast("AsyncGenerator[bytes, None]", aiter_body(response, stream=True))
+        # Closed here, not left suspended for the garbage collector, when we stop early.
+        body = aiter_body(response, stream=True)
         try:
             async with aclosing(body) as chunks:
                 async for chunk in chunks:
