@@ -275,9 +275,6 @@ class Client(RootResources[Async]):
             outcome.release()
             await outcome.response.aclose()
 
-    def _open_stream(self, spec: StreamSpec[T]) -> AbstractAsyncContextManager[Stream[T]]:
-        return self._stream(spec)
-
     @asynccontextmanager
     async def _stream(self, spec: StreamSpec[T]) -> AsyncIterator[Stream[T]]:
         from ._streaming import Stream

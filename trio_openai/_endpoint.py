@@ -228,7 +228,7 @@ class BoundStreamEndpoint(Generic[P, T]):
         return self._build.__doc__
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AbstractAsyncContextManager[Stream[T]]:
-        return self._resource._client._open_stream(self._build(self._resource, *args, **kwargs))
+        return self._resource._client._stream(self._build(self._resource, *args, **kwargs))
 
 
 def endpoint(build: Callable[Concatenate[Any, P], RequestSpec[T]]) -> Endpoint[P, T]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
+from typing import TYPE_CHECKING, Generic, TypeVar, final
 
 import attrs
 
@@ -222,8 +222,3 @@ def body_text(response: httpx2.Response, content: bytes) -> str:
         return content.decode(response.charset_encoding or "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know
         return content.decode("utf-8", errors="replace")
-
-
-def parse_binary(response: httpx2.Response, content: bytes) -> Any:
-    """The `BinaryResponse` for a fully read *response*."""
-    return BinaryResponse(content=content, http_response=response)

@@ -146,7 +146,7 @@ class SyncStreamEndpoint(_SyncBound[P, "StreamSpec[T]"], Generic[P, T]):
         spec = self._build(self._resource, *args, **kwargs)
         del args, kwargs  # out of the traceback's locals: extra_headers may hold a key
         client = self._client
-        return SyncStream(self._portal, lambda: client._open_stream(spec))
+        return SyncStream(self._portal, lambda: client._stream(spec))
 
 
 async def _first_page(paginator: Any) -> Any:

@@ -216,11 +216,6 @@ class Console:
         self.stderr.release()
 
     @property
-    def stdout_is_tty(self) -> bool:
-        """Whether stdout is a terminal."""
-        return _isatty(self.stdout)
-
-    @property
     def stderr_is_tty(self) -> bool:
         """Whether stderr is a terminal (live lines redraw in place)."""
         return _isatty(self.stderr)

@@ -148,15 +148,6 @@ class Defaults:
             # JSON of the right type but an unexpected shape: answer, do not crash.
             raise BadRequest(f"The fake server could not read this request: {error!r}") from None
 
-    def has_route(self, method: str, path: str) -> bool:
-        """Tell whether a default reply exists for this method and path.
-
-        Args:
-            method: The HTTP method.
-            path: The route path (no ``/v1``).
-        """
-        return _find(method, path) is not None
-
     def answer(self, request: FakeRequest) -> tuple[int, Body] | None:
         """Return the default ``(status, body)`` for *request*, or ``None`` for an unknown route.
 
