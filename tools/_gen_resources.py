@@ -238,9 +238,18 @@ class ResourcesWriter:
         rows = []
         for op in sorted(operations, key=lambda o: o.operation_id):
             stream = f'"{".".join((*op.resource, op.stream_name))}"' if op.stream_name else "None"
+            decoded = []
+            result = self._decoded_as(op.result) if op.result_kind == "json" else None
+            if result is not None:
+                decoded.append(f'result="{result}"')
+            event = self._decoded_as(op.stream_event) if op.stream is not None else None
+            if event is not None:
+                decoded.append(f'event="{event}"')
+            if op.stream is not None and op.stream.envelope:
+                decoded.append("envelope=True")
             rows.append(
                 f'    "{op.operation_id}": Operation("{op.method}", "{op.spec_path}", '
-                f'"{op.dotted}", {stream}),'
+                f'"{op.dotted}", {", ".join([stream, *decoded])}),'
             )
         return "\n".join(
             [
@@ -265,12 +274,21 @@ class ResourcesWriter:
                 "        path: The spec's path key, query included (``/responses?beta=true``).",
                 "        python: The method below the client (``chat.completions.create``).",
                 "        stream: Its streaming twin (``chat.completions.stream``), if any.",
+                "        result: The type a JSON answer decodes into: names in",
+                "            `trio_openai.types` joined by `` | `` (None: no JSON answer).",
+                "        event: The type one streamed event decodes into (the same form),",
+                "            if the operation streams.",
+                '        envelope: A streamed event is decoded as ``{"event": <SSE event',
+                '            name>, "data": <payload>}`` (the Assistants run streams).',
                 '    """',
                 "",
                 "    method: str",
                 "    path: str",
                 "    python: str",
                 "    stream: str | None",
+                "    result: str | None = None",
+                "    event: str | None = None",
+                "    envelope: bool = False",
                 "",
                 "",
                 "OPERATIONS: dict[str, Operation] = {",
@@ -280,6 +298,16 @@ class ResourcesWriter:
                 "",
             ]
         )
+
+    def _decoded_as(self, t: TypeExpr | None) -> str | None:
+        """*t* as names in `trio_openai.types` joined by ``|`` (None: not only names)."""
+        if t is None:
+            return None
+        expr = self.types.render(t, set())
+        names = expr.split(" | ")
+        if all(n == "UnknownObject" or n in self.types.module_of for n in names):
+            return expr
+        return None
 
     def _child_property(self, name: str, node: Node) -> list[str]:
         return [

@@ -22,72 +22,139 @@ class Operation(NamedTuple):
         path: The spec's path key, query included (``/responses?beta=true``).
         python: The method below the client (``chat.completions.create``).
         stream: Its streaming twin (``chat.completions.stream``), if any.
+        result: The type a JSON answer decodes into: names in
+            `trio_openai.types` joined by `` | `` (None: no JSON answer).
+        event: The type one streamed event decodes into (the same form),
+            if the operation streams.
+        envelope: A streamed event is decoded as ``{"event": <SSE event
+            name>, "data": <payload>}`` (the Assistants run streams).
     """
 
     method: str
     path: str
     python: str
     stream: str | None
+    result: str | None = None
+    event: str | None = None
+    envelope: bool = False
 
 
 OPERATIONS: dict[str, Operation] = {
     "CancelChatSessionMethod": Operation(
-        "POST", "/chatkit/sessions/{session_id}/cancel", "beta.chatkit.sessions.cancel", None
+        "POST",
+        "/chatkit/sessions/{session_id}/cancel",
+        "beta.chatkit.sessions.cancel",
+        None,
+        result="ChatSessionResource",
     ),
-    "Compactconversation": Operation("POST", "/responses/compact", "responses.compact", None),
+    "Compactconversation": Operation(
+        "POST", "/responses/compact", "responses.compact", None, result="CompactResource"
+    ),
     "CreateChatSessionMethod": Operation(
-        "POST", "/chatkit/sessions", "beta.chatkit.sessions.create", None
+        "POST",
+        "/chatkit/sessions",
+        "beta.chatkit.sessions.create",
+        None,
+        result="ChatSessionResource",
     ),
-    "CreateContainer": Operation("POST", "/containers", "containers.create", None),
+    "CreateContainer": Operation(
+        "POST", "/containers", "containers.create", None, result="ContainerResource"
+    ),
     "CreateContainerFile": Operation(
-        "POST", "/containers/{container_id}/files", "containers.files.create", None
+        "POST",
+        "/containers/{container_id}/files",
+        "containers.files.create",
+        None,
+        result="ContainerFileResource",
     ),
-    "CreateSkill": Operation("POST", "/skills", "skills.create", None),
+    "CreateSkill": Operation("POST", "/skills", "skills.create", None, result="SkillResource"),
     "CreateSkillVersion": Operation(
-        "POST", "/skills/{skill_id}/versions", "skills.versions.create", None
+        "POST",
+        "/skills/{skill_id}/versions",
+        "skills.versions.create",
+        None,
+        result="SkillVersionResource",
     ),
     "CreateVideoCharacter": Operation(
-        "POST", "/videos/characters", "videos.create_character", None
+        "POST",
+        "/videos/characters",
+        "videos.create_character",
+        None,
+        result="VideoCharacterResource",
     ),
-    "CreateVideoEdit": Operation("POST", "/videos/edits", "videos.edit", None),
-    "CreateVideoExtend": Operation("POST", "/videos/extensions", "videos.extend", None),
-    "CreateVideoRemix": Operation("POST", "/videos/{video_id}/remix", "videos.remix", None),
+    "CreateVideoEdit": Operation(
+        "POST", "/videos/edits", "videos.edit", None, result="VideoResource"
+    ),
+    "CreateVideoExtend": Operation(
+        "POST", "/videos/extensions", "videos.extend", None, result="VideoResource"
+    ),
+    "CreateVideoRemix": Operation(
+        "POST", "/videos/{video_id}/remix", "videos.remix", None, result="VideoResource"
+    ),
     "CreateanAPIkeyforaserviceaccount": Operation(
         "POST",
         "/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys",
         "admin.organization.projects.service_accounts.api_keys.create",
         None,
+        result="ServiceAccountApiKeyBody",
     ),
     "Createcontentprovenancecheck": Operation(
-        "POST", "/content_provenance_checks", "content_provenance_checks.create", None
+        "POST",
+        "/content_provenance_checks",
+        "content_provenance_checks.create",
+        None,
+        result="ProvenanceResource",
     ),
     "DeleteContainer": Operation("DELETE", "/containers/{container_id}", "containers.delete", None),
     "DeleteContainerFile": Operation(
         "DELETE", "/containers/{container_id}/files/{file_id}", "containers.files.delete", None
     ),
-    "DeleteSkill": Operation("DELETE", "/skills/{skill_id}", "skills.delete", None),
+    "DeleteSkill": Operation(
+        "DELETE", "/skills/{skill_id}", "skills.delete", None, result="DeletedSkillResource"
+    ),
     "DeleteSkillVersion": Operation(
-        "DELETE", "/skills/{skill_id}/versions/{version}", "skills.versions.delete", None
+        "DELETE",
+        "/skills/{skill_id}/versions/{version}",
+        "skills.versions.delete",
+        None,
+        result="DeletedSkillVersionResource",
     ),
     "DeleteThreadMethod": Operation(
-        "DELETE", "/chatkit/threads/{thread_id}", "beta.chatkit.threads.delete", None
+        "DELETE",
+        "/chatkit/threads/{thread_id}",
+        "beta.chatkit.threads.delete",
+        None,
+        result="DeletedThreadResource",
     ),
-    "DeleteVideo": Operation("DELETE", "/videos/{video_id}", "videos.delete", None),
+    "DeleteVideo": Operation(
+        "DELETE", "/videos/{video_id}", "videos.delete", None, result="DeletedVideoResource"
+    ),
     "Deleteorganizationspendlimit": Operation(
-        "DELETE", "/organization/spend_limit", "admin.organization.spend_limit.delete", None
+        "DELETE",
+        "/organization/spend_limit",
+        "admin.organization.spend_limit.delete",
+        None,
+        result="OrganizationSpendLimitDeletedResource",
     ),
     "Deleteprojectspendlimit": Operation(
         "DELETE",
         "/organization/projects/{project_id}/spend_limit",
         "admin.organization.projects.spend_limit.delete",
         None,
+        result="ProjectSpendLimitDeletedResource",
     ),
-    "GetSkill": Operation("GET", "/skills/{skill_id}", "skills.retrieve", None),
+    "GetSkill": Operation(
+        "GET", "/skills/{skill_id}", "skills.retrieve", None, result="SkillResource"
+    ),
     "GetSkillContent": Operation(
         "GET", "/skills/{skill_id}/content", "skills.content.retrieve", None
     ),
     "GetSkillVersion": Operation(
-        "GET", "/skills/{skill_id}/versions/{version}", "skills.versions.retrieve", None
+        "GET",
+        "/skills/{skill_id}/versions/{version}",
+        "skills.versions.retrieve",
+        None,
+        result="SkillVersionResource",
     ),
     "GetSkillVersionContent": Operation(
         "GET",
@@ -96,42 +163,81 @@ OPERATIONS: dict[str, Operation] = {
         None,
     ),
     "GetThreadMethod": Operation(
-        "GET", "/chatkit/threads/{thread_id}", "beta.chatkit.threads.retrieve", None
+        "GET",
+        "/chatkit/threads/{thread_id}",
+        "beta.chatkit.threads.retrieve",
+        None,
+        result="ThreadResource",
     ),
-    "GetVideo": Operation("GET", "/videos/{video_id}", "videos.retrieve", None),
+    "GetVideo": Operation(
+        "GET", "/videos/{video_id}", "videos.retrieve", None, result="VideoResource"
+    ),
     "GetVideoCharacter": Operation(
-        "GET", "/videos/characters/{character_id}", "videos.get_character", None
+        "GET",
+        "/videos/characters/{character_id}",
+        "videos.get_character",
+        None,
+        result="VideoCharacterResource",
     ),
     "Getinputtokencounts": Operation(
-        "POST", "/responses/input_tokens", "responses.input_tokens.count", None
+        "POST",
+        "/responses/input_tokens",
+        "responses.input_tokens.count",
+        None,
+        result="TokenCountsResource",
     ),
     "Getorganizationspendlimit": Operation(
-        "GET", "/organization/spend_limit", "admin.organization.spend_limit.retrieve", None
+        "GET",
+        "/organization/spend_limit",
+        "admin.organization.spend_limit.retrieve",
+        None,
+        result="OrganizationSpendLimitResource",
     ),
     "Getprojectspendlimit": Operation(
         "GET",
         "/organization/projects/{project_id}/spend_limit",
         "admin.organization.projects.spend_limit.retrieve",
         None,
+        result="ProjectSpendLimitResource",
     ),
     "ListContainerFiles": Operation(
-        "GET", "/containers/{container_id}/files", "containers.files.list", None
+        "GET",
+        "/containers/{container_id}/files",
+        "containers.files.list",
+        None,
+        result="ContainerFileListResource",
     ),
-    "ListContainers": Operation("GET", "/containers", "containers.list", None),
+    "ListContainers": Operation(
+        "GET", "/containers", "containers.list", None, result="ContainerListResource"
+    ),
     "ListSkillVersions": Operation(
-        "GET", "/skills/{skill_id}/versions", "skills.versions.list", None
+        "GET",
+        "/skills/{skill_id}/versions",
+        "skills.versions.list",
+        None,
+        result="SkillVersionListResource",
     ),
-    "ListSkills": Operation("GET", "/skills", "skills.list", None),
+    "ListSkills": Operation("GET", "/skills", "skills.list", None, result="SkillListResource"),
     "ListThreadItemsMethod": Operation(
-        "GET", "/chatkit/threads/{thread_id}/items", "beta.chatkit.threads.list_items", None
+        "GET",
+        "/chatkit/threads/{thread_id}/items",
+        "beta.chatkit.threads.list_items",
+        None,
+        result="ThreadItemListResource",
     ),
-    "ListThreadsMethod": Operation("GET", "/chatkit/threads", "beta.chatkit.threads.list", None),
-    "ListVideos": Operation("GET", "/videos", "videos.list", None),
+    "ListThreadsMethod": Operation(
+        "GET", "/chatkit/threads", "beta.chatkit.threads.list", None, result="ThreadListResource"
+    ),
+    "ListVideos": Operation("GET", "/videos", "videos.list", None, result="VideoListResource"),
     "RetrieveContainer": Operation(
-        "GET", "/containers/{container_id}", "containers.retrieve", None
+        "GET", "/containers/{container_id}", "containers.retrieve", None, result="ContainerResource"
     ),
     "RetrieveContainerFile": Operation(
-        "GET", "/containers/{container_id}/files/{file_id}", "containers.files.retrieve", None
+        "GET",
+        "/containers/{container_id}/files/{file_id}",
+        "containers.files.retrieve",
+        None,
+        result="ContainerFileResource",
     ),
     "RetrieveContainerFileContent": Operation(
         "GET",
@@ -142,15 +248,22 @@ OPERATIONS: dict[str, Operation] = {
     "RetrieveVideoContent": Operation(
         "GET", "/videos/{video_id}/content", "videos.download_content", None
     ),
-    "UpdateSkillDefaultVersion": Operation("POST", "/skills/{skill_id}", "skills.update", None),
+    "UpdateSkillDefaultVersion": Operation(
+        "POST", "/skills/{skill_id}", "skills.update", None, result="SkillResource"
+    ),
     "Updateorganizationspendlimit": Operation(
-        "POST", "/organization/spend_limit", "admin.organization.spend_limit.update", None
+        "POST",
+        "/organization/spend_limit",
+        "admin.organization.spend_limit.update",
+        None,
+        result="OrganizationSpendLimitResource",
     ),
     "Updateprojectspendlimit": Operation(
         "POST",
         "/organization/projects/{project_id}/spend_limit",
         "admin.organization.projects.spend_limit.update",
         None,
+        result="ProjectSpendLimitResource",
     ),
     "accept-realtime-call": Operation(
         "POST", "/realtime/calls/{call_id}/accept", "realtime.calls.accept", None
@@ -160,82 +273,123 @@ OPERATIONS: dict[str, Operation] = {
         "/organization/certificates/activate",
         "admin.organization.certificates.activate",
         None,
+        result="OrganizationCertificateActivationResponse",
     ),
     "activateProjectCertificates": Operation(
         "POST",
         "/organization/projects/{project_id}/certificates/activate",
         "admin.organization.projects.certificates.activate",
         None,
+        result="OrganizationProjectCertificateActivationResponse",
     ),
     "add-group-user": Operation(
         "POST",
         "/organization/groups/{group_id}/users",
         "admin.organization.groups.users.create",
         None,
+        result="GroupUserAssignment",
     ),
     "add-project-group": Operation(
         "POST",
         "/organization/projects/{project_id}/groups",
         "admin.organization.projects.groups.create",
         None,
+        result="ProjectGroup",
     ),
-    "addUploadPart": Operation("POST", "/uploads/{upload_id}/parts", "uploads.parts.create", None),
+    "addUploadPart": Operation(
+        "POST", "/uploads/{upload_id}/parts", "uploads.parts.create", None, result="UploadPart"
+    ),
     "admin-api-keys-create": Operation(
-        "POST", "/organization/admin_api_keys", "admin.organization.admin_api_keys.create", None
+        "POST",
+        "/organization/admin_api_keys",
+        "admin.organization.admin_api_keys.create",
+        None,
+        result="AdminApiKeyCreateResponse",
     ),
     "admin-api-keys-delete": Operation(
         "DELETE",
         "/organization/admin_api_keys/{key_id}",
         "admin.organization.admin_api_keys.delete",
         None,
+        result="AdminApiKeysDeleteResponse",
     ),
     "admin-api-keys-get": Operation(
         "GET",
         "/organization/admin_api_keys/{key_id}",
         "admin.organization.admin_api_keys.retrieve",
         None,
+        result="AdminApiKey",
     ),
     "admin-api-keys-list": Operation(
-        "GET", "/organization/admin_api_keys", "admin.organization.admin_api_keys.list", None
+        "GET",
+        "/organization/admin_api_keys",
+        "admin.organization.admin_api_keys.list",
+        None,
+        result="ApiKeyList",
     ),
     "archive-project": Operation(
         "POST",
         "/organization/projects/{project_id}/archive",
         "admin.organization.projects.archive",
         None,
+        result="Project",
     ),
     "assign-group-role": Operation(
         "POST",
         "/organization/groups/{group_id}/roles",
         "admin.organization.groups.roles.create",
         None,
+        result="GroupRoleAssignment",
     ),
     "assign-project-group-role": Operation(
         "POST",
         "/projects/{project_id}/groups/{group_id}/roles",
         "admin.organization.projects.groups.roles.create",
         None,
+        result="GroupRoleAssignment",
     ),
     "assign-project-user-role": Operation(
         "POST",
         "/projects/{project_id}/users/{user_id}/roles",
         "admin.organization.projects.users.roles.create",
         None,
+        result="UserRoleAssignment",
     ),
     "assign-user-role": Operation(
-        "POST", "/organization/users/{user_id}/roles", "admin.organization.users.roles.create", None
+        "POST",
+        "/organization/users/{user_id}/roles",
+        "admin.organization.users.roles.create",
+        None,
+        result="UserRoleAssignment",
     ),
     "beta_Compactconversation": Operation(
-        "POST", "/responses/compact?beta=true", "beta.responses.compact", None
+        "POST",
+        "/responses/compact?beta=true",
+        "beta.responses.compact",
+        None,
+        result="BetaCompactResource",
     ),
     "beta_Getinputtokencounts": Operation(
-        "POST", "/responses/input_tokens?beta=true", "beta.responses.input_tokens.count", None
+        "POST",
+        "/responses/input_tokens?beta=true",
+        "beta.responses.input_tokens.count",
+        None,
+        result="BetaTokenCountsResource",
     ),
     "beta_cancelResponse": Operation(
-        "POST", "/responses/{response_id}/cancel?beta=true", "beta.responses.cancel", None
+        "POST",
+        "/responses/{response_id}/cancel?beta=true",
+        "beta.responses.cancel",
+        None,
+        result="BetaResponse",
     ),
     "beta_createResponse": Operation(
-        "POST", "/responses?beta=true", "beta.responses.create", "beta.responses.stream"
+        "POST",
+        "/responses?beta=true",
+        "beta.responses.create",
+        "beta.responses.stream",
+        result="BetaResponse",
+        event="BetaResponseStreamEvent",
     ),
     "beta_deleteResponse": Operation(
         "DELETE", "/responses/{response_id}?beta=true", "beta.responses.delete", None
@@ -245,514 +399,910 @@ OPERATIONS: dict[str, Operation] = {
         "/responses/{response_id}?beta=true",
         "beta.responses.retrieve",
         "beta.responses.retrieve_stream",
+        result="BetaResponse",
+        event="BetaResponseStreamEvent",
     ),
     "beta_listInputItems": Operation(
         "GET",
         "/responses/{response_id}/input_items?beta=true",
         "beta.responses.input_items.list",
         None,
+        result="BetaResponseItemList",
     ),
-    "cancelBatch": Operation("POST", "/batches/{batch_id}/cancel", "batches.cancel", None),
-    "cancelEvalRun": Operation("POST", "/evals/{eval_id}/runs/{run_id}", "evals.runs.cancel", None),
+    "cancelBatch": Operation(
+        "POST", "/batches/{batch_id}/cancel", "batches.cancel", None, result="Batch"
+    ),
+    "cancelEvalRun": Operation(
+        "POST", "/evals/{eval_id}/runs/{run_id}", "evals.runs.cancel", None, result="EvalRun"
+    ),
     "cancelFineTuningJob": Operation(
-        "POST", "/fine_tuning/jobs/{fine_tuning_job_id}/cancel", "fine_tuning.jobs.cancel", None
+        "POST",
+        "/fine_tuning/jobs/{fine_tuning_job_id}/cancel",
+        "fine_tuning.jobs.cancel",
+        None,
+        result="FineTuningJob",
     ),
     "cancelResponse": Operation(
-        "POST", "/responses/{response_id}/cancel", "responses.cancel", None
+        "POST", "/responses/{response_id}/cancel", "responses.cancel", None, result="Response"
     ),
     "cancelRun": Operation(
-        "POST", "/threads/{thread_id}/runs/{run_id}/cancel", "beta.threads.runs.cancel", None
+        "POST",
+        "/threads/{thread_id}/runs/{run_id}/cancel",
+        "beta.threads.runs.cancel",
+        None,
+        result="RunObject",
     ),
-    "cancelUpload": Operation("POST", "/uploads/{upload_id}/cancel", "uploads.cancel", None),
+    "cancelUpload": Operation(
+        "POST", "/uploads/{upload_id}/cancel", "uploads.cancel", None, result="Upload"
+    ),
     "cancelVectorStoreFileBatch": Operation(
         "POST",
         "/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel",
         "vector_stores.file_batches.cancel",
         None,
+        result="VectorStoreFileBatchObject",
     ),
-    "completeUpload": Operation("POST", "/uploads/{upload_id}/complete", "uploads.complete", None),
+    "completeUpload": Operation(
+        "POST", "/uploads/{upload_id}/complete", "uploads.complete", None, result="Upload"
+    ),
     "create-group": Operation(
-        "POST", "/organization/groups", "admin.organization.groups.create", None
+        "POST",
+        "/organization/groups",
+        "admin.organization.groups.create",
+        None,
+        result="GroupResponse",
     ),
     "create-organization-spend-alert": Operation(
-        "POST", "/organization/spend_alerts", "admin.organization.spend_alerts.create", None
+        "POST",
+        "/organization/spend_alerts",
+        "admin.organization.spend_alerts.create",
+        None,
+        result="OrganizationSpendAlert",
     ),
     "create-project": Operation(
-        "POST", "/organization/projects", "admin.organization.projects.create", None
+        "POST",
+        "/organization/projects",
+        "admin.organization.projects.create",
+        None,
+        result="Project",
     ),
     "create-project-role": Operation(
-        "POST", "/projects/{project_id}/roles", "admin.organization.projects.roles.create", None
+        "POST",
+        "/projects/{project_id}/roles",
+        "admin.organization.projects.roles.create",
+        None,
+        result="Role",
     ),
     "create-project-service-account": Operation(
         "POST",
         "/organization/projects/{project_id}/service_accounts",
         "admin.organization.projects.service_accounts.create",
         None,
+        result="ProjectServiceAccountCreateResponse",
     ),
     "create-project-spend-alert": Operation(
         "POST",
         "/organization/projects/{project_id}/spend_alerts",
         "admin.organization.projects.spend_alerts.create",
         None,
+        result="ProjectSpendAlert",
     ),
     "create-project-user": Operation(
         "POST",
         "/organization/projects/{project_id}/users",
         "admin.organization.projects.users.create",
         None,
+        result="ProjectUser",
     ),
     "create-realtime-call": Operation("POST", "/realtime/calls", "realtime.calls.create", None),
     "create-realtime-client-secret": Operation(
-        "POST", "/realtime/client_secrets", "realtime.client_secrets.create", None
+        "POST",
+        "/realtime/client_secrets",
+        "realtime.client_secrets.create",
+        None,
+        result="RealtimeCreateClientSecretResponse",
     ),
     "create-realtime-session": Operation(
-        "POST", "/realtime/sessions", "beta.realtime.sessions.create", None
+        "POST",
+        "/realtime/sessions",
+        "beta.realtime.sessions.create",
+        None,
+        result="RealtimeSessionCreateResponse",
     ),
     "create-realtime-transcription-session": Operation(
         "POST",
         "/realtime/transcription_sessions",
         "beta.realtime.transcription_sessions.create",
         None,
+        result="RealtimeTranscriptionSessionCreateResponse",
     ),
     "create-realtime-translation-client-secret": Operation(
         "POST",
         "/realtime/translations/client_secrets",
         "realtime.translations.client_secrets.create",
         None,
+        result="RealtimeTranslationClientSecretCreateResponse",
     ),
     "create-role": Operation(
-        "POST", "/organization/roles", "admin.organization.roles.create", None
+        "POST", "/organization/roles", "admin.organization.roles.create", None, result="Role"
     ),
-    "createAssistant": Operation("POST", "/assistants", "beta.assistants.create", None),
-    "createBatch": Operation("POST", "/batches", "batches.create", None),
+    "createAssistant": Operation(
+        "POST", "/assistants", "beta.assistants.create", None, result="AssistantObject"
+    ),
+    "createBatch": Operation("POST", "/batches", "batches.create", None, result="Batch"),
     "createChatCompletion": Operation(
-        "POST", "/chat/completions", "chat.completions.create", "chat.completions.stream"
+        "POST",
+        "/chat/completions",
+        "chat.completions.create",
+        "chat.completions.stream",
+        result="CreateChatCompletionResponse",
+        event="CreateChatCompletionStreamResponse",
     ),
     "createCompletion": Operation(
-        "POST", "/completions", "completions.create", "completions.stream"
+        "POST",
+        "/completions",
+        "completions.create",
+        "completions.stream",
+        result="CreateCompletionResponse",
+        event="CreateCompletionResponse",
     ),
-    "createConversation": Operation("POST", "/conversations", "conversations.create", None),
+    "createConversation": Operation(
+        "POST", "/conversations", "conversations.create", None, result="ConversationResource"
+    ),
     "createConversationItems": Operation(
-        "POST", "/conversations/{conversation_id}/items", "conversations.items.create", None
+        "POST",
+        "/conversations/{conversation_id}/items",
+        "conversations.items.create",
+        None,
+        result="ConversationItemList",
     ),
-    "createEmbedding": Operation("POST", "/embeddings", "embeddings.create", None),
-    "createEval": Operation("POST", "/evals", "evals.create", None),
-    "createEvalRun": Operation("POST", "/evals/{eval_id}/runs", "evals.runs.create", None),
-    "createFile": Operation("POST", "/files", "files.create", None),
+    "createEmbedding": Operation(
+        "POST", "/embeddings", "embeddings.create", None, result="CreateEmbeddingResponse"
+    ),
+    "createEval": Operation("POST", "/evals", "evals.create", None, result="Eval"),
+    "createEvalRun": Operation(
+        "POST", "/evals/{eval_id}/runs", "evals.runs.create", None, result="EvalRun"
+    ),
+    "createFile": Operation("POST", "/files", "files.create", None, result="OpenAIFile"),
     "createFineTuningCheckpointPermission": Operation(
         "POST",
         "/fine_tuning/checkpoints/{fine_tuned_model_checkpoint}/permissions",
         "fine_tuning.checkpoints.permissions.create",
         None,
+        result="ListFineTuningCheckpointPermissionResponse",
     ),
-    "createFineTuningJob": Operation("POST", "/fine_tuning/jobs", "fine_tuning.jobs.create", None),
+    "createFineTuningJob": Operation(
+        "POST", "/fine_tuning/jobs", "fine_tuning.jobs.create", None, result="FineTuningJob"
+    ),
     "createImage": Operation(
-        "POST", "/images/generations", "images.generate", "images.generate_stream"
+        "POST",
+        "/images/generations",
+        "images.generate",
+        "images.generate_stream",
+        result="ImagesResponse",
+        event="ImageGenStreamEvent",
     ),
-    "createImageEdit": Operation("POST", "/images/edits", "images.edit", "images.edit_stream"),
+    "createImageEdit": Operation(
+        "POST",
+        "/images/edits",
+        "images.edit",
+        "images.edit_stream",
+        result="ImagesResponse",
+        event="ImageEditStreamEvent",
+    ),
     "createImageVariation": Operation(
-        "POST", "/images/variations", "images.create_variation", None
+        "POST", "/images/variations", "images.create_variation", None, result="ImagesResponse"
     ),
     "createMessage": Operation(
-        "POST", "/threads/{thread_id}/messages", "beta.threads.messages.create", None
+        "POST",
+        "/threads/{thread_id}/messages",
+        "beta.threads.messages.create",
+        None,
+        result="MessageObject",
     ),
-    "createModeration": Operation("POST", "/moderations", "moderations.create", None),
-    "createResponse": Operation("POST", "/responses", "responses.create", "responses.stream"),
+    "createModeration": Operation(
+        "POST", "/moderations", "moderations.create", None, result="CreateModerationResponse"
+    ),
+    "createResponse": Operation(
+        "POST",
+        "/responses",
+        "responses.create",
+        "responses.stream",
+        result="Response",
+        event="ResponseStreamEvent",
+    ),
     "createRun": Operation(
-        "POST", "/threads/{thread_id}/runs", "beta.threads.runs.create", "beta.threads.runs.stream"
+        "POST",
+        "/threads/{thread_id}/runs",
+        "beta.threads.runs.create",
+        "beta.threads.runs.stream",
+        result="RunObject",
+        event="AssistantStreamEvent",
+        envelope=True,
     ),
     "createSpeech": Operation(
-        "POST", "/audio/speech", "audio.speech.create", "audio.speech.stream"
+        "POST",
+        "/audio/speech",
+        "audio.speech.create",
+        "audio.speech.stream",
+        event="CreateSpeechResponseStreamEvent",
     ),
-    "createThread": Operation("POST", "/threads", "beta.threads.create", None),
+    "createThread": Operation(
+        "POST", "/threads", "beta.threads.create", None, result="ThreadObject"
+    ),
     "createThreadAndRun": Operation(
-        "POST", "/threads/runs", "beta.threads.create_and_run", "beta.threads.create_and_run_stream"
+        "POST",
+        "/threads/runs",
+        "beta.threads.create_and_run",
+        "beta.threads.create_and_run_stream",
+        result="RunObject",
+        event="AssistantStreamEvent",
+        envelope=True,
     ),
     "createTranscription": Operation(
         "POST",
         "/audio/transcriptions",
         "audio.transcriptions.create",
         "audio.transcriptions.stream",
+        result="CreateTranscriptionResponseJson | CreateTranscriptionResponseDiarizedJson | CreateTranscriptionResponseVerboseJson | UnknownObject",
+        event="CreateTranscriptionResponseStreamEvent",
     ),
     "createTranslation": Operation(
-        "POST", "/audio/translations", "audio.translations.create", None
+        "POST",
+        "/audio/translations",
+        "audio.translations.create",
+        None,
+        result="CreateTranslationResponseJson | CreateTranslationResponseVerboseJson | UnknownObject",
     ),
-    "createUpload": Operation("POST", "/uploads", "uploads.create", None),
-    "createVectorStore": Operation("POST", "/vector_stores", "vector_stores.create", None),
+    "createUpload": Operation("POST", "/uploads", "uploads.create", None, result="Upload"),
+    "createVectorStore": Operation(
+        "POST", "/vector_stores", "vector_stores.create", None, result="VectorStoreObject"
+    ),
     "createVectorStoreFile": Operation(
-        "POST", "/vector_stores/{vector_store_id}/files", "vector_stores.files.create", None
+        "POST",
+        "/vector_stores/{vector_store_id}/files",
+        "vector_stores.files.create",
+        None,
+        result="VectorStoreFileObject",
     ),
     "createVectorStoreFileBatch": Operation(
         "POST",
         "/vector_stores/{vector_store_id}/file_batches",
         "vector_stores.file_batches.create",
         None,
+        result="VectorStoreFileBatchObject",
     ),
-    "createVideo": Operation("POST", "/videos", "videos.create", None),
-    "createVoice": Operation("POST", "/audio/voices", "audio.voices.create", None),
+    "createVideo": Operation("POST", "/videos", "videos.create", None, result="VideoResource"),
+    "createVoice": Operation(
+        "POST", "/audio/voices", "audio.voices.create", None, result="VoiceResource"
+    ),
     "createVoiceConsent": Operation(
-        "POST", "/audio/voice_consents", "audio.voice_consents.create", None
+        "POST",
+        "/audio/voice_consents",
+        "audio.voice_consents.create",
+        None,
+        result="VoiceConsentResource",
     ),
     "deactivateOrganizationCertificates": Operation(
         "POST",
         "/organization/certificates/deactivate",
         "admin.organization.certificates.deactivate",
         None,
+        result="OrganizationCertificateDeactivationResponse",
     ),
     "deactivateProjectCertificates": Operation(
         "POST",
         "/organization/projects/{project_id}/certificates/deactivate",
         "admin.organization.projects.certificates.deactivate",
         None,
+        result="OrganizationProjectCertificateDeactivationResponse",
     ),
     "delete-group": Operation(
-        "DELETE", "/organization/groups/{group_id}", "admin.organization.groups.delete", None
+        "DELETE",
+        "/organization/groups/{group_id}",
+        "admin.organization.groups.delete",
+        None,
+        result="GroupDeletedResource",
     ),
     "delete-invite": Operation(
-        "DELETE", "/organization/invites/{invite_id}", "admin.organization.invites.delete", None
+        "DELETE",
+        "/organization/invites/{invite_id}",
+        "admin.organization.invites.delete",
+        None,
+        result="InviteDeleteResponse",
     ),
     "delete-organization-spend-alert": Operation(
         "DELETE",
         "/organization/spend_alerts/{alert_id}",
         "admin.organization.spend_alerts.delete",
         None,
+        result="OrganizationSpendAlertDeletedResource",
     ),
     "delete-project-api-key": Operation(
         "DELETE",
         "/organization/projects/{project_id}/api_keys/{api_key_id}",
         "admin.organization.projects.api_keys.delete",
         None,
+        result="ProjectApiKeyDeleteResponse",
     ),
     "delete-project-model-permissions": Operation(
         "DELETE",
         "/organization/projects/{project_id}/model_permissions",
         "admin.organization.projects.model_permissions.delete",
         None,
+        result="ProjectModelPermissionsDeleteResponse",
     ),
     "delete-project-role": Operation(
         "DELETE",
         "/projects/{project_id}/roles/{role_id}",
         "admin.organization.projects.roles.delete",
         None,
+        result="RoleDeletedResource",
     ),
     "delete-project-service-account": Operation(
         "DELETE",
         "/organization/projects/{project_id}/service_accounts/{service_account_id}",
         "admin.organization.projects.service_accounts.delete",
         None,
+        result="ProjectServiceAccountDeleteResponse",
     ),
     "delete-project-spend-alert": Operation(
         "DELETE",
         "/organization/projects/{project_id}/spend_alerts/{alert_id}",
         "admin.organization.projects.spend_alerts.delete",
         None,
+        result="ProjectSpendAlertDeletedResource",
     ),
     "delete-project-user": Operation(
         "DELETE",
         "/organization/projects/{project_id}/users/{user_id}",
         "admin.organization.projects.users.delete",
         None,
+        result="ProjectUserDeleteResponse",
     ),
     "delete-role": Operation(
-        "DELETE", "/organization/roles/{role_id}", "admin.organization.roles.delete", None
+        "DELETE",
+        "/organization/roles/{role_id}",
+        "admin.organization.roles.delete",
+        None,
+        result="RoleDeletedResource",
     ),
     "delete-user": Operation(
-        "DELETE", "/organization/users/{user_id}", "admin.organization.users.delete", None
+        "DELETE",
+        "/organization/users/{user_id}",
+        "admin.organization.users.delete",
+        None,
+        result="UserDeleteResponse",
     ),
     "deleteAssistant": Operation(
-        "DELETE", "/assistants/{assistant_id}", "beta.assistants.delete", None
+        "DELETE",
+        "/assistants/{assistant_id}",
+        "beta.assistants.delete",
+        None,
+        result="DeleteAssistantResponse",
     ),
     "deleteCertificate": Operation(
         "DELETE",
         "/organization/certificates/{certificate_id}",
         "admin.organization.certificates.delete",
         None,
+        result="DeleteCertificateResponse",
     ),
     "deleteChatCompletion": Operation(
-        "DELETE", "/chat/completions/{completion_id}", "chat.completions.delete", None
+        "DELETE",
+        "/chat/completions/{completion_id}",
+        "chat.completions.delete",
+        None,
+        result="ChatCompletionDeleted",
     ),
     "deleteConversation": Operation(
-        "DELETE", "/conversations/{conversation_id}", "conversations.delete", None
+        "DELETE",
+        "/conversations/{conversation_id}",
+        "conversations.delete",
+        None,
+        result="DeletedConversationResource",
     ),
     "deleteConversationItem": Operation(
         "DELETE",
         "/conversations/{conversation_id}/items/{item_id}",
         "conversations.items.delete",
         None,
+        result="ConversationResource",
     ),
-    "deleteEval": Operation("DELETE", "/evals/{eval_id}", "evals.delete", None),
+    "deleteEval": Operation(
+        "DELETE", "/evals/{eval_id}", "evals.delete", None, result="DeleteEvalResponse"
+    ),
     "deleteEvalRun": Operation(
-        "DELETE", "/evals/{eval_id}/runs/{run_id}", "evals.runs.delete", None
+        "DELETE",
+        "/evals/{eval_id}/runs/{run_id}",
+        "evals.runs.delete",
+        None,
+        result="DeleteEvalRunResponse",
     ),
-    "deleteFile": Operation("DELETE", "/files/{file_id}", "files.delete", None),
+    "deleteFile": Operation(
+        "DELETE", "/files/{file_id}", "files.delete", None, result="DeleteFileResponse"
+    ),
     "deleteFineTuningCheckpointPermission": Operation(
         "DELETE",
         "/fine_tuning/checkpoints/{fine_tuned_model_checkpoint}/permissions/{permission_id}",
         "fine_tuning.checkpoints.permissions.delete",
         None,
+        result="DeleteFineTuningCheckpointPermissionResponse",
     ),
     "deleteMessage": Operation(
-        "DELETE", "/threads/{thread_id}/messages/{message_id}", "beta.threads.messages.delete", None
+        "DELETE",
+        "/threads/{thread_id}/messages/{message_id}",
+        "beta.threads.messages.delete",
+        None,
+        result="DeleteMessageResponse",
     ),
-    "deleteModel": Operation("DELETE", "/models/{model}", "models.delete", None),
+    "deleteModel": Operation(
+        "DELETE", "/models/{model}", "models.delete", None, result="DeleteModelResponse"
+    ),
     "deleteResponse": Operation("DELETE", "/responses/{response_id}", "responses.delete", None),
-    "deleteThread": Operation("DELETE", "/threads/{thread_id}", "beta.threads.delete", None),
+    "deleteThread": Operation(
+        "DELETE", "/threads/{thread_id}", "beta.threads.delete", None, result="DeleteThreadResponse"
+    ),
     "deleteVectorStore": Operation(
-        "DELETE", "/vector_stores/{vector_store_id}", "vector_stores.delete", None
+        "DELETE",
+        "/vector_stores/{vector_store_id}",
+        "vector_stores.delete",
+        None,
+        result="DeleteVectorStoreResponse",
     ),
     "deleteVectorStoreFile": Operation(
         "DELETE",
         "/vector_stores/{vector_store_id}/files/{file_id}",
         "vector_stores.files.delete",
         None,
+        result="DeleteVectorStoreFileResponse",
     ),
     "deleteVoiceConsent": Operation(
-        "DELETE", "/audio/voice_consents/{consent_id}", "audio.voice_consents.delete", None
+        "DELETE",
+        "/audio/voice_consents/{consent_id}",
+        "audio.voice_consents.delete",
+        None,
+        result="VoiceConsentDeletedResource",
     ),
     "downloadFile": Operation("GET", "/files/{file_id}/content", "files.content", None),
     "getAssistant": Operation(
-        "GET", "/assistants/{assistant_id}", "beta.assistants.retrieve", None
+        "GET",
+        "/assistants/{assistant_id}",
+        "beta.assistants.retrieve",
+        None,
+        result="AssistantObject",
     ),
     "getCertificate": Operation(
         "GET",
         "/organization/certificates/{certificate_id}",
         "admin.organization.certificates.retrieve",
         None,
+        result="Certificate",
     ),
     "getChatCompletion": Operation(
-        "GET", "/chat/completions/{completion_id}", "chat.completions.retrieve", None
+        "GET",
+        "/chat/completions/{completion_id}",
+        "chat.completions.retrieve",
+        None,
+        result="CreateChatCompletionResponse",
     ),
     "getChatCompletionMessages": Operation(
-        "GET", "/chat/completions/{completion_id}/messages", "chat.completions.messages.list", None
+        "GET",
+        "/chat/completions/{completion_id}/messages",
+        "chat.completions.messages.list",
+        None,
+        result="ChatCompletionMessageList",
     ),
     "getConversation": Operation(
-        "GET", "/conversations/{conversation_id}", "conversations.retrieve", None
+        "GET",
+        "/conversations/{conversation_id}",
+        "conversations.retrieve",
+        None,
+        result="ConversationResource",
     ),
     "getConversationItem": Operation(
         "GET",
         "/conversations/{conversation_id}/items/{item_id}",
         "conversations.items.retrieve",
         None,
+        result="ConversationItem",
     ),
-    "getEval": Operation("GET", "/evals/{eval_id}", "evals.retrieve", None),
-    "getEvalRun": Operation("GET", "/evals/{eval_id}/runs/{run_id}", "evals.runs.retrieve", None),
+    "getEval": Operation("GET", "/evals/{eval_id}", "evals.retrieve", None, result="Eval"),
+    "getEvalRun": Operation(
+        "GET", "/evals/{eval_id}/runs/{run_id}", "evals.runs.retrieve", None, result="EvalRun"
+    ),
     "getEvalRunOutputItem": Operation(
         "GET",
         "/evals/{eval_id}/runs/{run_id}/output_items/{output_item_id}",
         "evals.runs.output_items.retrieve",
         None,
+        result="EvalRunOutputItem",
     ),
     "getEvalRunOutputItems": Operation(
-        "GET", "/evals/{eval_id}/runs/{run_id}/output_items", "evals.runs.output_items.list", None
+        "GET",
+        "/evals/{eval_id}/runs/{run_id}/output_items",
+        "evals.runs.output_items.list",
+        None,
+        result="EvalRunOutputItemList",
     ),
-    "getEvalRuns": Operation("GET", "/evals/{eval_id}/runs", "evals.runs.list", None),
+    "getEvalRuns": Operation(
+        "GET", "/evals/{eval_id}/runs", "evals.runs.list", None, result="EvalRunList"
+    ),
     "getMessage": Operation(
-        "GET", "/threads/{thread_id}/messages/{message_id}", "beta.threads.messages.retrieve", None
+        "GET",
+        "/threads/{thread_id}/messages/{message_id}",
+        "beta.threads.messages.retrieve",
+        None,
+        result="MessageObject",
     ),
     "getResponse": Operation(
-        "GET", "/responses/{response_id}", "responses.retrieve", "responses.retrieve_stream"
+        "GET",
+        "/responses/{response_id}",
+        "responses.retrieve",
+        "responses.retrieve_stream",
+        result="Response",
+        event="ResponseStreamEvent",
     ),
     "getRun": Operation(
-        "GET", "/threads/{thread_id}/runs/{run_id}", "beta.threads.runs.retrieve", None
+        "GET",
+        "/threads/{thread_id}/runs/{run_id}",
+        "beta.threads.runs.retrieve",
+        None,
+        result="RunObject",
     ),
     "getRunStep": Operation(
         "GET",
         "/threads/{thread_id}/runs/{run_id}/steps/{step_id}",
         "beta.threads.runs.steps.retrieve",
         None,
+        result="RunStepObject",
     ),
-    "getThread": Operation("GET", "/threads/{thread_id}", "beta.threads.retrieve", None),
+    "getThread": Operation(
+        "GET", "/threads/{thread_id}", "beta.threads.retrieve", None, result="ThreadObject"
+    ),
     "getVectorStore": Operation(
-        "GET", "/vector_stores/{vector_store_id}", "vector_stores.retrieve", None
+        "GET",
+        "/vector_stores/{vector_store_id}",
+        "vector_stores.retrieve",
+        None,
+        result="VectorStoreObject",
     ),
     "getVectorStoreFile": Operation(
         "GET",
         "/vector_stores/{vector_store_id}/files/{file_id}",
         "vector_stores.files.retrieve",
         None,
+        result="VectorStoreFileObject",
     ),
     "getVectorStoreFileBatch": Operation(
         "GET",
         "/vector_stores/{vector_store_id}/file_batches/{batch_id}",
         "vector_stores.file_batches.retrieve",
         None,
+        result="VectorStoreFileBatchObject",
     ),
     "getVoiceConsent": Operation(
-        "GET", "/audio/voice_consents/{consent_id}", "audio.voice_consents.retrieve", None
+        "GET",
+        "/audio/voice_consents/{consent_id}",
+        "audio.voice_consents.retrieve",
+        None,
+        result="VoiceConsentResource",
     ),
     "hangup-realtime-call": Operation(
         "POST", "/realtime/calls/{call_id}/hangup", "realtime.calls.hangup", None
     ),
     "inviteUser": Operation(
-        "POST", "/organization/invites", "admin.organization.invites.create", None
+        "POST", "/organization/invites", "admin.organization.invites.create", None, result="Invite"
     ),
     "list-audit-logs": Operation(
-        "GET", "/organization/audit_logs", "admin.organization.audit_logs.list", None
+        "GET",
+        "/organization/audit_logs",
+        "admin.organization.audit_logs.list",
+        None,
+        result="ListAuditLogsResponse",
     ),
     "list-group-role-assignments": Operation(
-        "GET", "/organization/groups/{group_id}/roles", "admin.organization.groups.roles.list", None
+        "GET",
+        "/organization/groups/{group_id}/roles",
+        "admin.organization.groups.roles.list",
+        None,
+        result="RoleListResource",
     ),
     "list-group-users": Operation(
-        "GET", "/organization/groups/{group_id}/users", "admin.organization.groups.users.list", None
+        "GET",
+        "/organization/groups/{group_id}/users",
+        "admin.organization.groups.users.list",
+        None,
+        result="UserListResource",
     ),
-    "list-groups": Operation("GET", "/organization/groups", "admin.organization.groups.list", None),
+    "list-groups": Operation(
+        "GET",
+        "/organization/groups",
+        "admin.organization.groups.list",
+        None,
+        result="GroupListResource",
+    ),
     "list-invites": Operation(
-        "GET", "/organization/invites", "admin.organization.invites.list", None
+        "GET",
+        "/organization/invites",
+        "admin.organization.invites.list",
+        None,
+        result="InviteListResponse",
     ),
     "list-organization-spend-alerts": Operation(
-        "GET", "/organization/spend_alerts", "admin.organization.spend_alerts.list", None
+        "GET",
+        "/organization/spend_alerts",
+        "admin.organization.spend_alerts.list",
+        None,
+        result="OrganizationSpendAlertListResource",
     ),
     "list-project-api-keys": Operation(
         "GET",
         "/organization/projects/{project_id}/api_keys",
         "admin.organization.projects.api_keys.list",
         None,
+        result="ProjectApiKeyListResponse",
     ),
     "list-project-group-role-assignments": Operation(
         "GET",
         "/projects/{project_id}/groups/{group_id}/roles",
         "admin.organization.projects.groups.roles.list",
         None,
+        result="RoleListResource",
     ),
     "list-project-groups": Operation(
         "GET",
         "/organization/projects/{project_id}/groups",
         "admin.organization.projects.groups.list",
         None,
+        result="ProjectGroupListResource",
     ),
     "list-project-rate-limits": Operation(
         "GET",
         "/organization/projects/{project_id}/rate_limits",
         "admin.organization.projects.rate_limits.list_rate_limits",
         None,
+        result="ProjectRateLimitListResponse",
     ),
     "list-project-roles": Operation(
-        "GET", "/projects/{project_id}/roles", "admin.organization.projects.roles.list", None
+        "GET",
+        "/projects/{project_id}/roles",
+        "admin.organization.projects.roles.list",
+        None,
+        result="PublicRoleListResource",
     ),
     "list-project-service-accounts": Operation(
         "GET",
         "/organization/projects/{project_id}/service_accounts",
         "admin.organization.projects.service_accounts.list",
         None,
+        result="ProjectServiceAccountListResponse",
     ),
     "list-project-spend-alerts": Operation(
         "GET",
         "/organization/projects/{project_id}/spend_alerts",
         "admin.organization.projects.spend_alerts.list",
         None,
+        result="ProjectSpendAlertListResource",
     ),
     "list-project-user-role-assignments": Operation(
         "GET",
         "/projects/{project_id}/users/{user_id}/roles",
         "admin.organization.projects.users.roles.list",
         None,
+        result="RoleListResource",
     ),
     "list-project-users": Operation(
         "GET",
         "/organization/projects/{project_id}/users",
         "admin.organization.projects.users.list",
         None,
+        result="ProjectUserListResponse",
     ),
     "list-projects": Operation(
-        "GET", "/organization/projects", "admin.organization.projects.list", None
+        "GET",
+        "/organization/projects",
+        "admin.organization.projects.list",
+        None,
+        result="ProjectListResponse",
     ),
-    "list-roles": Operation("GET", "/organization/roles", "admin.organization.roles.list", None),
+    "list-roles": Operation(
+        "GET",
+        "/organization/roles",
+        "admin.organization.roles.list",
+        None,
+        result="PublicRoleListResource",
+    ),
     "list-user-role-assignments": Operation(
-        "GET", "/organization/users/{user_id}/roles", "admin.organization.users.roles.list", None
+        "GET",
+        "/organization/users/{user_id}/roles",
+        "admin.organization.users.roles.list",
+        None,
+        result="RoleListResource",
     ),
-    "list-users": Operation("GET", "/organization/users", "admin.organization.users.list", None),
-    "listAssistants": Operation("GET", "/assistants", "beta.assistants.list", None),
-    "listBatches": Operation("GET", "/batches", "batches.list", None),
-    "listChatCompletions": Operation("GET", "/chat/completions", "chat.completions.list", None),
+    "list-users": Operation(
+        "GET",
+        "/organization/users",
+        "admin.organization.users.list",
+        None,
+        result="UserListResponse",
+    ),
+    "listAssistants": Operation(
+        "GET", "/assistants", "beta.assistants.list", None, result="ListAssistantsResponse"
+    ),
+    "listBatches": Operation("GET", "/batches", "batches.list", None, result="ListBatchesResponse"),
+    "listChatCompletions": Operation(
+        "GET", "/chat/completions", "chat.completions.list", None, result="ChatCompletionList"
+    ),
     "listConversationItems": Operation(
-        "GET", "/conversations/{conversation_id}/items", "conversations.items.list", None
+        "GET",
+        "/conversations/{conversation_id}/items",
+        "conversations.items.list",
+        None,
+        result="ConversationItemList",
     ),
-    "listEvals": Operation("GET", "/evals", "evals.list", None),
-    "listFiles": Operation("GET", "/files", "files.list", None),
+    "listEvals": Operation("GET", "/evals", "evals.list", None, result="EvalList"),
+    "listFiles": Operation("GET", "/files", "files.list", None, result="ListFilesResponse"),
     "listFilesInVectorStoreBatch": Operation(
         "GET",
         "/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
         "vector_stores.file_batches.list_files",
         None,
+        result="ListVectorStoreFilesResponse",
     ),
     "listFineTuningCheckpointPermissions": Operation(
         "GET",
         "/fine_tuning/checkpoints/{fine_tuned_model_checkpoint}/permissions",
         "fine_tuning.checkpoints.permissions.list",
         None,
+        result="ListFineTuningCheckpointPermissionResponse",
     ),
     "listFineTuningEvents": Operation(
-        "GET", "/fine_tuning/jobs/{fine_tuning_job_id}/events", "fine_tuning.jobs.list_events", None
+        "GET",
+        "/fine_tuning/jobs/{fine_tuning_job_id}/events",
+        "fine_tuning.jobs.list_events",
+        None,
+        result="ListFineTuningJobEventsResponse",
     ),
     "listFineTuningJobCheckpoints": Operation(
         "GET",
         "/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints",
         "fine_tuning.jobs.checkpoints.list",
         None,
+        result="ListFineTuningJobCheckpointsResponse",
     ),
     "listInputItems": Operation(
-        "GET", "/responses/{response_id}/input_items", "responses.input_items.list", None
+        "GET",
+        "/responses/{response_id}/input_items",
+        "responses.input_items.list",
+        None,
+        result="ResponseItemList",
     ),
     "listMessages": Operation(
-        "GET", "/threads/{thread_id}/messages", "beta.threads.messages.list", None
+        "GET",
+        "/threads/{thread_id}/messages",
+        "beta.threads.messages.list",
+        None,
+        result="ListMessagesResponse",
     ),
-    "listModels": Operation("GET", "/models", "models.list", None),
+    "listModels": Operation("GET", "/models", "models.list", None, result="ListModelsResponse"),
     "listOrganizationCertificates": Operation(
-        "GET", "/organization/certificates", "admin.organization.certificates.list", None
+        "GET",
+        "/organization/certificates",
+        "admin.organization.certificates.list",
+        None,
+        result="ListCertificatesResponse",
     ),
     "listPaginatedFineTuningJobs": Operation(
-        "GET", "/fine_tuning/jobs", "fine_tuning.jobs.list", None
+        "GET",
+        "/fine_tuning/jobs",
+        "fine_tuning.jobs.list",
+        None,
+        result="ListPaginatedFineTuningJobsResponse",
     ),
     "listProjectCertificates": Operation(
         "GET",
         "/organization/projects/{project_id}/certificates",
         "admin.organization.projects.certificates.list",
         None,
+        result="ListProjectCertificatesResponse",
     ),
     "listRunSteps": Operation(
-        "GET", "/threads/{thread_id}/runs/{run_id}/steps", "beta.threads.runs.steps.list", None
+        "GET",
+        "/threads/{thread_id}/runs/{run_id}/steps",
+        "beta.threads.runs.steps.list",
+        None,
+        result="ListRunStepsResponse",
     ),
-    "listRuns": Operation("GET", "/threads/{thread_id}/runs", "beta.threads.runs.list", None),
+    "listRuns": Operation(
+        "GET",
+        "/threads/{thread_id}/runs",
+        "beta.threads.runs.list",
+        None,
+        result="ListRunsResponse",
+    ),
     "listVectorStoreFiles": Operation(
-        "GET", "/vector_stores/{vector_store_id}/files", "vector_stores.files.list", None
+        "GET",
+        "/vector_stores/{vector_store_id}/files",
+        "vector_stores.files.list",
+        None,
+        result="ListVectorStoreFilesResponse",
     ),
-    "listVectorStores": Operation("GET", "/vector_stores", "vector_stores.list", None),
+    "listVectorStores": Operation(
+        "GET", "/vector_stores", "vector_stores.list", None, result="ListVectorStoresResponse"
+    ),
     "listVoiceConsents": Operation(
-        "GET", "/audio/voice_consents", "audio.voice_consents.list", None
+        "GET",
+        "/audio/voice_consents",
+        "audio.voice_consents.list",
+        None,
+        result="VoiceConsentListResource",
     ),
     "modify-project": Operation(
-        "POST", "/organization/projects/{project_id}", "admin.organization.projects.update", None
+        "POST",
+        "/organization/projects/{project_id}",
+        "admin.organization.projects.update",
+        None,
+        result="Project",
     ),
     "modify-project-user": Operation(
         "POST",
         "/organization/projects/{project_id}/users/{user_id}",
         "admin.organization.projects.users.update",
         None,
+        result="ProjectUser",
     ),
     "modify-user": Operation(
-        "POST", "/organization/users/{user_id}", "admin.organization.users.update", None
+        "POST",
+        "/organization/users/{user_id}",
+        "admin.organization.users.update",
+        None,
+        result="User",
     ),
     "modifyAssistant": Operation(
-        "POST", "/assistants/{assistant_id}", "beta.assistants.update", None
+        "POST",
+        "/assistants/{assistant_id}",
+        "beta.assistants.update",
+        None,
+        result="AssistantObject",
     ),
     "modifyCertificate": Operation(
         "POST",
         "/organization/certificates/{certificate_id}",
         "admin.organization.certificates.update",
         None,
+        result="Certificate",
     ),
     "modifyMessage": Operation(
-        "POST", "/threads/{thread_id}/messages/{message_id}", "beta.threads.messages.update", None
+        "POST",
+        "/threads/{thread_id}/messages/{message_id}",
+        "beta.threads.messages.update",
+        None,
+        result="MessageObject",
     ),
     "modifyRun": Operation(
-        "POST", "/threads/{thread_id}/runs/{run_id}", "beta.threads.runs.update", None
+        "POST",
+        "/threads/{thread_id}/runs/{run_id}",
+        "beta.threads.runs.update",
+        None,
+        result="RunObject",
     ),
-    "modifyThread": Operation("POST", "/threads/{thread_id}", "beta.threads.update", None),
+    "modifyThread": Operation(
+        "POST", "/threads/{thread_id}", "beta.threads.update", None, result="ThreadObject"
+    ),
     "modifyVectorStore": Operation(
-        "POST", "/vector_stores/{vector_store_id}", "vector_stores.update", None
+        "POST",
+        "/vector_stores/{vector_store_id}",
+        "vector_stores.update",
+        None,
+        result="VectorStoreObject",
     ),
     "pauseFineTuningJob": Operation(
-        "POST", "/fine_tuning/jobs/{fine_tuning_job_id}/pause", "fine_tuning.jobs.pause", None
+        "POST",
+        "/fine_tuning/jobs/{fine_tuning_job_id}/pause",
+        "fine_tuning.jobs.pause",
+        None,
+        result="FineTuningJob",
     ),
     "refer-realtime-call": Operation(
         "POST", "/realtime/calls/{call_id}/refer", "realtime.calls.refer", None
@@ -765,293 +1315,433 @@ OPERATIONS: dict[str, Operation] = {
         "/organization/groups/{group_id}/users/{user_id}",
         "admin.organization.groups.users.delete",
         None,
+        result="GroupUserDeletedResource",
     ),
     "remove-project-group": Operation(
         "DELETE",
         "/organization/projects/{project_id}/groups/{group_id}",
         "admin.organization.projects.groups.delete",
         None,
+        result="ProjectGroupDeletedResource",
     ),
     "resumeFineTuningJob": Operation(
-        "POST", "/fine_tuning/jobs/{fine_tuning_job_id}/resume", "fine_tuning.jobs.resume", None
+        "POST",
+        "/fine_tuning/jobs/{fine_tuning_job_id}/resume",
+        "fine_tuning.jobs.resume",
+        None,
+        result="FineTuningJob",
     ),
     "retrieve-group": Operation(
-        "GET", "/organization/groups/{group_id}", "admin.organization.groups.retrieve", None
+        "GET",
+        "/organization/groups/{group_id}",
+        "admin.organization.groups.retrieve",
+        None,
+        result="GroupResponse",
     ),
     "retrieve-group-role": Operation(
         "GET",
         "/organization/groups/{group_id}/roles/{role_id}",
         "admin.organization.groups.roles.retrieve",
         None,
+        result="AssignedRoleDetails",
     ),
     "retrieve-group-user": Operation(
         "GET",
         "/organization/groups/{group_id}/users/{user_id}",
         "admin.organization.groups.users.retrieve",
         None,
+        result="GroupMemberUser",
     ),
     "retrieve-invite": Operation(
-        "GET", "/organization/invites/{invite_id}", "admin.organization.invites.retrieve", None
+        "GET",
+        "/organization/invites/{invite_id}",
+        "admin.organization.invites.retrieve",
+        None,
+        result="Invite",
     ),
     "retrieve-organization-data-retention": Operation(
-        "GET", "/organization/data_retention", "admin.organization.data_retention.retrieve", None
+        "GET",
+        "/organization/data_retention",
+        "admin.organization.data_retention.retrieve",
+        None,
+        result="OrganizationDataRetention",
     ),
     "retrieve-organization-spend-alert": Operation(
         "GET",
         "/organization/spend_alerts/{alert_id}",
         "admin.organization.spend_alerts.retrieve",
         None,
+        result="OrganizationSpendAlert",
     ),
     "retrieve-project": Operation(
-        "GET", "/organization/projects/{project_id}", "admin.organization.projects.retrieve", None
+        "GET",
+        "/organization/projects/{project_id}",
+        "admin.organization.projects.retrieve",
+        None,
+        result="Project",
     ),
     "retrieve-project-api-key": Operation(
         "GET",
         "/organization/projects/{project_id}/api_keys/{api_key_id}",
         "admin.organization.projects.api_keys.retrieve",
         None,
+        result="ProjectApiKey",
     ),
     "retrieve-project-data-retention": Operation(
         "GET",
         "/organization/projects/{project_id}/data_retention",
         "admin.organization.projects.data_retention.retrieve",
         None,
+        result="ProjectDataRetention",
     ),
     "retrieve-project-group": Operation(
         "GET",
         "/organization/projects/{project_id}/groups/{group_id}",
         "admin.organization.projects.groups.retrieve",
         None,
+        result="ProjectGroup",
     ),
     "retrieve-project-group-role": Operation(
         "GET",
         "/projects/{project_id}/groups/{group_id}/roles/{role_id}",
         "admin.organization.projects.groups.roles.retrieve",
         None,
+        result="AssignedRoleDetails",
     ),
     "retrieve-project-hosted-tool-permissions": Operation(
         "GET",
         "/organization/projects/{project_id}/hosted_tool_permissions",
         "admin.organization.projects.hosted_tool_permissions.retrieve",
         None,
+        result="ProjectHostedToolPermissions",
     ),
     "retrieve-project-model-permissions": Operation(
         "GET",
         "/organization/projects/{project_id}/model_permissions",
         "admin.organization.projects.model_permissions.retrieve",
         None,
+        result="ProjectModelPermissions",
     ),
     "retrieve-project-role": Operation(
         "GET",
         "/projects/{project_id}/roles/{role_id}",
         "admin.organization.projects.roles.retrieve",
         None,
+        result="Role",
     ),
     "retrieve-project-service-account": Operation(
         "GET",
         "/organization/projects/{project_id}/service_accounts/{service_account_id}",
         "admin.organization.projects.service_accounts.retrieve",
         None,
+        result="ProjectServiceAccount",
     ),
     "retrieve-project-spend-alert": Operation(
         "GET",
         "/organization/projects/{project_id}/spend_alerts/{alert_id}",
         "admin.organization.projects.spend_alerts.retrieve",
         None,
+        result="ProjectSpendAlert",
     ),
     "retrieve-project-user": Operation(
         "GET",
         "/organization/projects/{project_id}/users/{user_id}",
         "admin.organization.projects.users.retrieve",
         None,
+        result="ProjectUser",
     ),
     "retrieve-project-user-role": Operation(
         "GET",
         "/projects/{project_id}/users/{user_id}/roles/{role_id}",
         "admin.organization.projects.users.roles.retrieve",
         None,
+        result="AssignedRoleDetails",
     ),
     "retrieve-role": Operation(
-        "GET", "/organization/roles/{role_id}", "admin.organization.roles.retrieve", None
+        "GET",
+        "/organization/roles/{role_id}",
+        "admin.organization.roles.retrieve",
+        None,
+        result="Role",
     ),
     "retrieve-user": Operation(
-        "GET", "/organization/users/{user_id}", "admin.organization.users.retrieve", None
+        "GET",
+        "/organization/users/{user_id}",
+        "admin.organization.users.retrieve",
+        None,
+        result="User",
     ),
     "retrieve-user-role": Operation(
         "GET",
         "/organization/users/{user_id}/roles/{role_id}",
         "admin.organization.users.roles.retrieve",
         None,
+        result="AssignedRoleDetails",
     ),
-    "retrieveBatch": Operation("GET", "/batches/{batch_id}", "batches.retrieve", None),
-    "retrieveFile": Operation("GET", "/files/{file_id}", "files.retrieve", None),
+    "retrieveBatch": Operation(
+        "GET", "/batches/{batch_id}", "batches.retrieve", None, result="Batch"
+    ),
+    "retrieveFile": Operation(
+        "GET", "/files/{file_id}", "files.retrieve", None, result="OpenAIFile"
+    ),
     "retrieveFineTuningJob": Operation(
-        "GET", "/fine_tuning/jobs/{fine_tuning_job_id}", "fine_tuning.jobs.retrieve", None
+        "GET",
+        "/fine_tuning/jobs/{fine_tuning_job_id}",
+        "fine_tuning.jobs.retrieve",
+        None,
+        result="FineTuningJob",
     ),
-    "retrieveModel": Operation("GET", "/models/{model}", "models.retrieve", None),
+    "retrieveModel": Operation("GET", "/models/{model}", "models.retrieve", None, result="Model"),
     "retrieveVectorStoreFileContent": Operation(
         "GET",
         "/vector_stores/{vector_store_id}/files/{file_id}/content",
         "vector_stores.files.content",
         None,
+        result="VectorStoreFileContentResponse",
     ),
     "runGrader": Operation(
-        "POST", "/fine_tuning/alpha/graders/run", "fine_tuning.alpha.graders.run", None
+        "POST",
+        "/fine_tuning/alpha/graders/run",
+        "fine_tuning.alpha.graders.run",
+        None,
+        result="RunGraderResponse",
     ),
     "searchVectorStore": Operation(
-        "POST", "/vector_stores/{vector_store_id}/search", "vector_stores.search", None
+        "POST",
+        "/vector_stores/{vector_store_id}/search",
+        "vector_stores.search",
+        None,
+        result="VectorStoreSearchResultsPage",
     ),
     "submitToolOuputsToRun": Operation(
         "POST",
         "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs",
         "beta.threads.runs.submit_tool_outputs",
         "beta.threads.runs.submit_tool_outputs_stream",
+        result="RunObject",
+        event="AssistantStreamEvent",
+        envelope=True,
     ),
     "unassign-group-role": Operation(
         "DELETE",
         "/organization/groups/{group_id}/roles/{role_id}",
         "admin.organization.groups.roles.delete",
         None,
+        result="DeletedRoleAssignmentResource",
     ),
     "unassign-project-group-role": Operation(
         "DELETE",
         "/projects/{project_id}/groups/{group_id}/roles/{role_id}",
         "admin.organization.projects.groups.roles.delete",
         None,
+        result="DeletedRoleAssignmentResource",
     ),
     "unassign-project-user-role": Operation(
         "DELETE",
         "/projects/{project_id}/users/{user_id}/roles/{role_id}",
         "admin.organization.projects.users.roles.delete",
         None,
+        result="DeletedRoleAssignmentResource",
     ),
     "unassign-user-role": Operation(
         "DELETE",
         "/organization/users/{user_id}/roles/{role_id}",
         "admin.organization.users.roles.delete",
         None,
+        result="DeletedRoleAssignmentResource",
     ),
     "update-group": Operation(
-        "POST", "/organization/groups/{group_id}", "admin.organization.groups.update", None
+        "POST",
+        "/organization/groups/{group_id}",
+        "admin.organization.groups.update",
+        None,
+        result="GroupResourceWithSuccess",
     ),
     "update-organization-data-retention": Operation(
-        "POST", "/organization/data_retention", "admin.organization.data_retention.update", None
+        "POST",
+        "/organization/data_retention",
+        "admin.organization.data_retention.update",
+        None,
+        result="OrganizationDataRetention",
     ),
     "update-organization-spend-alert": Operation(
         "POST",
         "/organization/spend_alerts/{alert_id}",
         "admin.organization.spend_alerts.update",
         None,
+        result="OrganizationSpendAlert",
     ),
     "update-project-data-retention": Operation(
         "POST",
         "/organization/projects/{project_id}/data_retention",
         "admin.organization.projects.data_retention.update",
         None,
+        result="ProjectDataRetention",
     ),
     "update-project-hosted-tool-permissions": Operation(
         "POST",
         "/organization/projects/{project_id}/hosted_tool_permissions",
         "admin.organization.projects.hosted_tool_permissions.update",
         None,
+        result="ProjectHostedToolPermissions",
     ),
     "update-project-model-permissions": Operation(
         "POST",
         "/organization/projects/{project_id}/model_permissions",
         "admin.organization.projects.model_permissions.update",
         None,
+        result="ProjectModelPermissions",
     ),
     "update-project-rate-limits": Operation(
         "POST",
         "/organization/projects/{project_id}/rate_limits/{rate_limit_id}",
         "admin.organization.projects.rate_limits.update_rate_limit",
         None,
+        result="ProjectRateLimit",
     ),
     "update-project-role": Operation(
         "POST",
         "/projects/{project_id}/roles/{role_id}",
         "admin.organization.projects.roles.update",
         None,
+        result="Role",
     ),
     "update-project-service-account": Operation(
         "POST",
         "/organization/projects/{project_id}/service_accounts/{service_account_id}",
         "admin.organization.projects.service_accounts.update",
         None,
+        result="ProjectServiceAccount",
     ),
     "update-project-spend-alert": Operation(
         "POST",
         "/organization/projects/{project_id}/spend_alerts/{alert_id}",
         "admin.organization.projects.spend_alerts.update",
         None,
+        result="ProjectSpendAlert",
     ),
     "update-role": Operation(
-        "POST", "/organization/roles/{role_id}", "admin.organization.roles.update", None
+        "POST",
+        "/organization/roles/{role_id}",
+        "admin.organization.roles.update",
+        None,
+        result="Role",
     ),
     "updateChatCompletion": Operation(
-        "POST", "/chat/completions/{completion_id}", "chat.completions.update", None
+        "POST",
+        "/chat/completions/{completion_id}",
+        "chat.completions.update",
+        None,
+        result="CreateChatCompletionResponse",
     ),
     "updateConversation": Operation(
-        "POST", "/conversations/{conversation_id}", "conversations.update", None
+        "POST",
+        "/conversations/{conversation_id}",
+        "conversations.update",
+        None,
+        result="ConversationResource",
     ),
-    "updateEval": Operation("POST", "/evals/{eval_id}", "evals.update", None),
+    "updateEval": Operation("POST", "/evals/{eval_id}", "evals.update", None, result="Eval"),
     "updateVectorStoreFileAttributes": Operation(
         "POST",
         "/vector_stores/{vector_store_id}/files/{file_id}",
         "vector_stores.files.update",
         None,
+        result="VectorStoreFileObject",
     ),
     "updateVoiceConsent": Operation(
-        "POST", "/audio/voice_consents/{consent_id}", "audio.voice_consents.update", None
+        "POST",
+        "/audio/voice_consents/{consent_id}",
+        "audio.voice_consents.update",
+        None,
+        result="VoiceConsentResource",
     ),
     "uploadCertificate": Operation(
-        "POST", "/organization/certificates", "admin.organization.certificates.create", None
+        "POST",
+        "/organization/certificates",
+        "admin.organization.certificates.create",
+        None,
+        result="Certificate",
     ),
     "usage-audio-speeches": Operation(
-        "GET", "/organization/usage/audio_speeches", "admin.organization.usage.audio_speeches", None
+        "GET",
+        "/organization/usage/audio_speeches",
+        "admin.organization.usage.audio_speeches",
+        None,
+        result="UsageResponse",
     ),
     "usage-audio-transcriptions": Operation(
         "GET",
         "/organization/usage/audio_transcriptions",
         "admin.organization.usage.audio_transcriptions",
         None,
+        result="UsageResponse",
     ),
     "usage-code-interpreter-sessions": Operation(
         "GET",
         "/organization/usage/code_interpreter_sessions",
         "admin.organization.usage.code_interpreter_sessions",
         None,
+        result="UsageResponse",
     ),
     "usage-completions": Operation(
-        "GET", "/organization/usage/completions", "admin.organization.usage.completions", None
+        "GET",
+        "/organization/usage/completions",
+        "admin.organization.usage.completions",
+        None,
+        result="UsageResponse",
     ),
-    "usage-costs": Operation("GET", "/organization/costs", "admin.organization.usage.costs", None),
+    "usage-costs": Operation(
+        "GET", "/organization/costs", "admin.organization.usage.costs", None, result="UsageResponse"
+    ),
     "usage-embeddings": Operation(
-        "GET", "/organization/usage/embeddings", "admin.organization.usage.embeddings", None
+        "GET",
+        "/organization/usage/embeddings",
+        "admin.organization.usage.embeddings",
+        None,
+        result="UsageResponse",
     ),
     "usage-file-search-calls": Operation(
         "GET",
         "/organization/usage/file_search_calls",
         "admin.organization.usage.file_search_calls",
         None,
+        result="UsageResponse",
     ),
     "usage-images": Operation(
-        "GET", "/organization/usage/images", "admin.organization.usage.images", None
+        "GET",
+        "/organization/usage/images",
+        "admin.organization.usage.images",
+        None,
+        result="UsageResponse",
     ),
     "usage-moderations": Operation(
-        "GET", "/organization/usage/moderations", "admin.organization.usage.moderations", None
+        "GET",
+        "/organization/usage/moderations",
+        "admin.organization.usage.moderations",
+        None,
+        result="UsageResponse",
     ),
     "usage-vector-stores": Operation(
-        "GET", "/organization/usage/vector_stores", "admin.organization.usage.vector_stores", None
+        "GET",
+        "/organization/usage/vector_stores",
+        "admin.organization.usage.vector_stores",
+        None,
+        result="UsageResponse",
     ),
     "usage-web-search-calls": Operation(
         "GET",
         "/organization/usage/web_search_calls",
         "admin.organization.usage.web_search_calls",
         None,
+        result="UsageResponse",
     ),
     "validateGrader": Operation(
-        "POST", "/fine_tuning/alpha/graders/validate", "fine_tuning.alpha.graders.validate", None
+        "POST",
+        "/fine_tuning/alpha/graders/validate",
+        "fine_tuning.alpha.graders.validate",
+        None,
+        result="ValidateGraderResponse",
     ),
 }
 """operationId -> `Operation`, for every operation generated."""
