@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
+import traceback
 from typing import Any, Literal
 
+import attrs
+import httpx2
 import pytest
 
 from trio_openai._converter import ValidationError, make_converter, structure, unstructure
-from trio_openai._models import UnknownObject
+from trio_openai._decode import structure_as
+from trio_openai._errors import APIResponseValidationError
+from trio_openai._models import BaseModel, UnknownObject
 from trio_openai.types.chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -163,6 +168,16 @@ def test_unknown_discriminator_value_becomes_unknown_object() -> None:
     assert isinstance(item, UnknownObject)
     assert item.type == "hologram_call"
     assert item.data == {"type": "hologram_call", "id": "hc_1", "beams": 3}
+
+
+@pytest.mark.parametrize("tag", [["message"], {"kind": "message"}], ids=["array", "object"])
+def test_a_discriminator_that_is_not_hashable_becomes_unknown_object(tag: object) -> None:
+    """An array or object where the tag should be is an unknown kind, not a bare TypeError."""
+    data = copy.deepcopy(RESPONSE)
+    data["output"][0]["type"] = tag
+    item = structure(data, Response).output[0]
+    assert isinstance(item, UnknownObject)
+    assert item.data == data["output"][0]
 
 
 def test_models_sharing_a_tag_are_told_apart_by_their_other_literals() -> None:
@@ -335,10 +350,13 @@ def test_keys_that_are_not_python_names_are_mapped() -> None:
 
 
 def test_float_fields_accept_integers_and_reject_strings() -> None:
-    """JSON has one number type: an int is a valid float; a string is not."""
+    """JSON has one number type: an int is a valid float and stays an int; a string is not."""
     data = copy.deepcopy(RESPONSE)
     data["temperature"] = 1
-    assert structure(data, Response).temperature == 1.0
+    response = structure(data, Response)
+    assert type(response.temperature) is int
+    assert '"temperature": 1,' in response.to_json()
+    assert structure(2**53 + 1, float) == 2**53 + 1  # no digits lost on the way through float
     data["temperature"] = "1"
     with pytest.raises(ValidationError, match=r"^\$\.temperature: expected number"):
         structure(data, Response)
@@ -391,10 +409,94 @@ def test_unstructure_walks_plain_containers_and_keeps_extras() -> None:
 
 
 def test_round_trip_of_a_response() -> None:
-    """Structuring then unstructuring gives back the payload (minus nulls)."""
+    """Structuring then unstructuring gives back the payload, nulls included, and the model."""
     response = structure(RESPONSE, Response)
-    again = structure(unstructure(response), Response)
-    assert again == response
+    assert unstructure(response) == RESPONSE
+    assert structure(unstructure(response), Response) == response
+
+
+@pytest.mark.parametrize(
+    ("data", "tp"),
+    [
+        (json.loads(CHUNK), ChatCompletionChunk),
+        (CHAT_COMPLETION, ChatCompletion),
+        (RESPONSE, Response),
+    ],
+    ids=["chunk", "completion", "response"],
+)
+def test_decoded_models_give_back_exactly_the_fields_sent(data: dict[str, Any], tp: Any) -> None:
+    """A null the server sent is written back, optional fields' nulls included."""
+    assert structure(data, tp).to_dict() == data
+
+
+def test_required_nullable_fields_the_server_left_out_stay_out() -> None:
+    """`refusal` and `logprobs` are required and nullable: not sent, so not written as null."""
+    data = copy.deepcopy(CHAT_COMPLETION)
+    del data["choices"][0]["logprobs"], data["choices"][0]["message"]["refusal"]
+    assert structure(data, ChatCompletion).to_dict() == data
+    assert json.loads(structure(data, ChatCompletion).to_json()) == data
+
+
+@attrs.frozen(kw_only=True)
+class _Checked(BaseModel):
+    """A model with a validator: decoded through ``__init__``, not by writing its slots."""
+
+    name: str = attrs.field(validator=attrs.validators.instance_of(str))
+    note: str | None = None
+    size: int | None
+
+
+def test_models_decoded_through_init_keep_extras_and_presence() -> None:
+    """The slower path (validators, post-init) keeps `model_extra` and the nulls sent too."""
+    data = {"name": "a", "note": None, "x": 1}
+    model = structure(data, _Checked)
+    assert model.model_extra == {"x": 1}
+    assert model.to_dict() == data
+    assert _Checked(name="a", size=None).to_dict() == {"name": "a", "size": None}
+
+
+@attrs.frozen(kw_only=True)
+class _Plain:
+    """An attrs class that is not a `BaseModel`: no `model_extra`, no presence record."""
+
+    name: str
+    note: str | None = None
+
+
+def test_plain_attrs_classes_still_structure() -> None:
+    """The converter decodes attrs classes that do not derive from `BaseModel` too."""
+    assert structure({"name": "a", "note": None}, _Plain) == _Plain(name="a")
+
+
+def _response() -> httpx2.Response:
+    request = httpx2.Request("POST", "https://api.openai.com/v1/responses")
+    return httpx2.Response(200, request=request)
+
+
+@pytest.mark.parametrize(
+    ("tp", "path", "value"),
+    [
+        (ChatCompletion, "$.model", 5),
+        (ChatCompletion, "$.choices[0].message.content", 5),
+        (Response, "$.output[1].name", 5),
+        (Response, "$.output[0].content[1].text", 5),
+    ],
+    ids=["model", "nested-model", "union-member", "list-item"],
+)
+def test_validation_error_formats_with_captured_locals(tp: Any, path: str, value: object) -> None:
+    """`TracebackException(capture_locals=True)` of a bad body does not crash on a frame's repr."""
+    data = copy.deepcopy(CHAT_COMPLETION if tp is ChatCompletion else RESPONSE)
+    *parents, last = _steps(path)
+    target: Any = data
+    for step in parents:
+        target = target[step]
+    target[last] = value
+    with pytest.raises(APIResponseValidationError) as info:
+        structure_as(data, tp, _response())
+    exc = info.value
+    assert exc.path == path
+    text = "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+    assert f"{path}: expected" in text
 
 
 def test_converter_is_built_once() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Literal
+import pickle
+from typing import Any, Literal
 
 import attrs
 import pytest
@@ -13,7 +14,11 @@ from test_converter import CHAT_COMPLETION, RESPONSE
 from trio_openai._converter import structure
 from trio_openai._models import BaseModel, UnknownObject
 from trio_openai.types import responses as responses_types
-from trio_openai.types.chat import ChatCompletion, CreateChatCompletionResponse
+from trio_openai.types.chat import (
+    ChatCompletion,
+    ChatCompletionStreamResponseDelta,
+    CreateChatCompletionResponse,
+)
 from trio_openai.types.files import FileObject, OpenAIFile
 from trio_openai.types.models import Model
 from trio_openai.types.responses import OutputMessage, OutputTextContent, Response
@@ -79,6 +84,43 @@ def test_to_dict_and_to_json_use_api_names() -> None:
         "annotations": [],
     }
     assert json.loads(completion.to_json())["usage"]["total_tokens"] == 29
+
+
+def _decoded_delta() -> ChatCompletionStreamResponseDelta:
+    """A delta as the API streams it: two nulls sent for optional fields."""
+    data = {"role": "assistant", "content": None, "refusal": None}
+    delta: ChatCompletionStreamResponseDelta = structure(data, ChatCompletionStreamResponseDelta)
+    assert delta.to_dict() == data
+    return delta
+
+
+def test_the_presence_record_is_not_part_of_eq_hash_or_repr() -> None:
+    """A decoded model and one built with the same values are equal, hash and print alike."""
+    decoded = _decoded_delta()
+    built = ChatCompletionStreamResponseDelta(role="assistant")
+    assert decoded == built
+    assert hash(decoded) == hash(built)
+    assert repr(decoded) == repr(built)
+    assert built.to_dict() == {"role": "assistant"}  # built in code: unset fields left out
+
+
+@pytest.mark.parametrize(
+    "duplicate",
+    [lambda m: pickle.loads(pickle.dumps(m)), copy.copy, copy.deepcopy],
+    ids=["pickle", "copy", "deepcopy"],
+)
+def test_pickled_and_copied_models_keep_the_fields_sent(duplicate: Any) -> None:
+    """A pickled or copied decoded model still gives back the nulls the server sent."""
+    decoded = _decoded_delta()
+    again = duplicate(decoded)
+    assert again == decoded
+    assert again.to_dict() == decoded.to_dict()
+
+
+def test_evolve_gives_a_model_built_in_code() -> None:
+    """`attrs.evolve` builds a new model through `__init__`: the rule for built models applies."""
+    evolved = attrs.evolve(_decoded_delta(), content="Hi")
+    assert evolved.to_dict() == {"role": "assistant", "content": "Hi"}
 
 
 def test_unknown_object_keeps_everything() -> None:

@@ -1,7 +1,10 @@
 """Structure functions of models, generated once per class, and of `UnknownObject`.
 
 The design (why not cattrs' ``make_dict_structure_fn``, missing or null fields
-decoding as None) is in the overview of `_converter.py`.
+decoding as None) is in the overview of `_converter.py`. A generated function
+reads every field into a local first and makes the instance last, so a decode
+that fails leaves no half-built model behind; on the way it notes the None
+fields whose presence ``to_dict`` could not guess (`_null_lines`).
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ from ._convert_types import (
     _MismatchError,
     _model_fields,
     _without_none,
+    _writes_null,
 )
-from ._models import UnknownObject
+from ._models import BaseModel, UnknownObject
 
-# Inline checks of the model structure function, per field type: (condition, expected).
+# Inline checks of the model structure function, per field type: (condition, expected);
+# ``{v}`` is the field's value, known not to be None.
 _INLINE_CHECKS = {
-    str: ("v is not None and v.__class__ is not str", "str"),
-    int: ("v is not None and v.__class__ is not int", "int"),
-    bool: ("v is not None and v.__class__ is not bool", "bool"),
+    str: ("{v}.__class__ is not str", "str"),
+    int: ("{v}.__class__ is not int", "int"),
+    bool: ("{v}.__class__ is not bool", "bool"),
 }
 
 
@@ -42,22 +47,33 @@ def _slot_setter(cl: type, name: str) -> Callable[[Any, Any], None] | None:
 
 
 def _field_lines(i: int, tp: Any, converter: cattrs.Converter, ns: dict[str, Any]) -> list[str]:
-    """Code that checks or converts ``v``, the value of field *i* (None passes)."""
+    """Code that checks or converts ``f<i>``, the value of field *i*, known not to be None."""
+    v = f"f{i}"
     check = _INLINE_CHECKS.get(tp) or (_INLINE_CHECKS[str] if _is_str_literal(tp) else None)
     if check is not None:
-        return [f"    if {check[0]}:", f"        raise _Mismatch({check[1]!r}, v)"]
+        return [f"if {check[0].format(v=v)}:", f"    raise _Mismatch({check[1]!r}, {v})"]
     if tp is float:
         return [
-            "    if v.__class__ is int:",
-            "        v = float(v)",
-            "    elif v is not None and v.__class__ is not float:",
-            "        raise _Mismatch('number', v)",
+            f"if {v}.__class__ is not float and {v}.__class__ is not int:",
+            f"    raise _Mismatch('number', {v})",
         ]
     if tp is Any or tp is object:
         return []
     ns[f"_h{i}"] = converter.get_structure_hook(tp)
     ns[f"_t{i}"] = tp
-    return ["    if v is not None:", f"        v = _h{i}(v, _t{i})"]
+    return [f"{v} = _h{i}({v}, _t{i})"]
+
+
+def _null_lines(field: attrs.Attribute[Any]) -> list[str]:
+    """Code that records a None field whose presence deviates from the unstructure rule.
+
+    The rule (`_convert_unstructure`) writes ``null`` only for required nullable
+    fields: such a field the server left out, or another field it sent as
+    ``null``, goes into the model's presence record (`BaseModel._null_flips`).
+    """
+    key = _json_name(field)
+    test = "not in" if _writes_null(field) else "in"
+    return [f"if {key!r} {test} o:", f"    flips += ({key!r},)"]
 
 
 def _model_hook(converter: cattrs.Converter) -> Callable[[Any], _Hook]:
@@ -89,7 +105,8 @@ def _model_hook(converter: cattrs.Converter) -> Callable[[Any], _Hook]:
 
     def generate(cl: Any) -> _Hook:
         fields = _model_fields(cl)
-        setters = [_slot_setter(cl, n) for n in ("model_extra", *(f.name for f in fields))]
+        names = ("model_extra", "_null_flips", *(f.name for f in fields))
+        setters = [_slot_setter(cl, n) for n in names]
         # Writing slots directly skips __init__: only for plain generated models.
         direct = (
             all(s is not None for s in setters)
@@ -101,35 +118,41 @@ def _model_hook(converter: cattrs.Converter) -> Callable[[Any], _Hook]:
             "_cl": cl,
             "_new": object.__new__,
             "_known": frozenset(_json_name(f) for f in fields),
-            "_set_extra": setters[0] if direct else object.__setattr__,
+            "_set": object.__setattr__,
         }
         lines = [
             "def structure(o, _=None):",
             "    if o.__class__ is not dict:",
             "        raise _Mismatch('object', o)",
             "    get = o.get",
+            "    flips = ()",
         ]
+        for i, field in enumerate(fields):
+            lines += [f"    f{i} = get({_json_name(field)!r})", f"    if f{i} is None:"]
+            lines += [f"        {line}" for line in _null_lines(field)]
+            checks = _field_lines(i, _without_none(field.type), converter, ns)
+            if checks:
+                lines += ["    else:", *(f"        {line}" for line in checks)]
+        extra = "{k: x for k, x in o.items() if k not in _known}"
+        lines.append(f"    extra = {{}} if o.keys() <= _known else {extra}")
+        # The instance is made only now, when nothing can fail any more: a frame of a
+        # failed decode never holds a half-built model (its repr would raise, and a
+        # traceback formatted with its locals would crash on it).
+        values = ["extra", "flips", *(f"f{i}" for i in range(len(fields)))]
         if direct:
             lines.append("    inst = _new(_cl)")
-        kwargs = []
-        for i, field in enumerate(fields):
-            lines.append(f"    v = get({_json_name(field)!r})")
-            lines += _field_lines(i, _without_none(field.type), converter, ns)
-            if direct:
-                ns[f"_s{i}"] = setters[i + 1]
-                lines.append(f"    _s{i}(inst, v)")
-            else:
-                lines.append(f"    f{i} = v")
-                kwargs.append(f"{field.alias}=f{i}")
-        extra = "{k: x for k, x in o.items() if k not in _known}"
-        if direct:
-            lines.append(f"    _set_extra(inst, {{}} if o.keys() <= _known else {extra})")
+            for i, (setter, value) in enumerate(zip(setters, values, strict=True)):
+                ns[f"_s{i}"] = setter
+                lines.append(f"    _s{i}(inst, {value})")
         else:
+            kwargs = ", ".join(f"{f.alias}=f{i}" for i, f in enumerate(fields))
             lines += [
-                f"    inst = _cl({', '.join(kwargs)})",
-                "    if not o.keys() <= _known:",
-                f"        _set_extra(inst, 'model_extra', {extra})",
+                f"    inst = _cl({kwargs})",
+                "    if extra:",
+                "        _set(inst, 'model_extra', extra)",
             ]
+            if issubclass(cl, BaseModel):  # a plain attrs class has no presence record
+                lines += ["    if flips:", "        _set(inst, '_null_flips', flips)"]
         lines.append("    return inst")
         source = "\n".join(lines) + "\n"
         filename = f"<trio_openai structure {cl.__module__}.{cl.__qualname__}>"

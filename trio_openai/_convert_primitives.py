@@ -1,8 +1,9 @@
 """Structure hooks of primitives, ``Literal`` types, lists and dicts.
 
 Primitives are strict: a JSON number is not a ``str`` and a string is not an
-``int``; an ``int`` is a valid ``float``. A ``Literal`` of strings accepts any
-string (a newer server may send a value the spec lacks).
+``int``; an ``int`` is a valid ``float`` (and stays the ``int`` it is). A
+``Literal`` of strings accepts any string (a newer server may send a value the
+spec lacks).
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ def _structure_int(value: Any, _: Any) -> Any:
 
 
 def _structure_float(value: Any, _: Any) -> Any:
+    # An int stays an int (a valid float for type checkers): `to_dict` gives back
+    # ``1``, not ``1.0``, and an int beyond 2**53 keeps its digits.
     cls = value.__class__
-    if cls is float:
+    if cls is float or cls is int:
         return value
-    if cls is int:
-        return float(value)
     raise _MismatchError("number", value)
 
 

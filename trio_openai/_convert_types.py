@@ -86,6 +86,11 @@ def _json_name(field: attrs.Attribute[Any]) -> str:
     return name
 
 
+def _writes_null(field: attrs.Attribute[Any]) -> bool:
+    """Whether unstructuring writes ``null`` for *field* when it is None (required, nullable)."""
+    return field.default is attrs.NOTHING and _NoneType in get_args(field.type)
+
+
 def _model_fields(cl: type) -> list[attrs.Attribute[Any]]:
     attrs.resolve_types(cl)
     return [f for f in attrs.fields(cl) if f.name != "model_extra" and f.init]

@@ -138,7 +138,10 @@ class _ObjectDispatch:
             candidates = self.models
         else:
             tag = value.get(self.key)
-            candidates = self.untagged if tag is None else self.by_tag.get(tag, [])
+            try:
+                candidates = self.untagged if tag is None else self.by_tag.get(tag, [])
+            except TypeError:  # an array or object as the tag: no model has it
+                candidates = []
         if len(candidates) < 2:
             return candidates
         # Several models share the tag: prefer those whose other Literal fields match too
@@ -157,7 +160,10 @@ class _ObjectDispatch:
         if value.__class__ is not dict:
             raise _MismatchError("object", value)
         if self.key is not None:
-            info = self.direct.get(value.get(self.key))
+            try:
+                info = self.direct.get(value.get(self.key))
+            except TypeError:  # an unhashable tag (array, object): `select` finds no model
+                info = None
             if info is not None:
                 return info.hook(value, info.cls)
         candidates = self.select(value)

@@ -1,45 +1,41 @@
-"""Unstructuring models (request bodies) into JSON-ready data.
+"""Unstructuring models (request bodies, `BaseModel.to_dict`) into JSON-ready data.
 
-Fields that are ``None`` are left out (except required nullable ones, sent as
-``null``), JSON names are restored and ``model_extra`` is merged back.
+The rule: fields that are ``None`` are left out, except required nullable ones,
+sent as ``null``. A decoded model's presence record (`BaseModel._null_flips`,
+filled by `_convert_models`) names the None fields for which the server did the
+opposite, so a decoded model gives back exactly the fields it came with. JSON
+names are restored and ``model_extra`` is merged back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, get_args
+from typing import Any
 
-import attrs
 import cattrs
 
-from ._convert_types import _json_name, _model_fields, _NoneType
+from ._convert_types import _json_name, _model_fields, _writes_null
 from ._models import UnknownObject
 
 _SCALARS = frozenset({str, int, float, bool})
 
 
 def _unstructure_model_hook(converter: cattrs.Converter) -> Callable[[Any], Callable[[Any], Any]]:
-    """Per model: JSON names, ``None`` left out (unless required and nullable), extras merged."""
+    """Per model: JSON names, ``None`` by the rule and the presence record, extras merged."""
 
     def factory(cl: Any) -> Callable[[Any], Any]:
         if cl is UnknownObject:
             return _unstructure_unknown
-        plan = [
-            (
-                f.name,
-                _json_name(f),
-                f.default is attrs.NOTHING and _NoneType in get_args(f.type),
-            )
-            for f in _model_fields(cl)
-        ]
+        plan = [(f.name, _json_name(f), _writes_null(f)) for f in _model_fields(cl)]
         unstructure_any = converter.unstructure
 
         def unstructure_model(obj: Any) -> Any:
             data: dict[str, Any] = {}
-            for name, key, keep_none in plan:
+            flips = obj._null_flips
+            for name, key, writes_null in plan:
                 value = getattr(obj, name)
                 if value is None:
-                    if keep_none:
+                    if writes_null is not (key in flips):
                         data[key] = None
                 elif value.__class__ in _SCALARS:
                     data[key] = value

@@ -13,10 +13,15 @@ module per concern:
   not used because of two deliberate differences: it is ~2x faster here, and
   a field that is **missing or null decodes as None** even when the spec says
   it is required, because the spec's own examples leave such fields out
-  (``OpenAIFile.status``, ``OutputTextContent.logprobs``, ...).
+  (``OpenAIFile.status``, ``OutputTextContent.logprobs``, ...). Which of the
+  two it was is kept only where unstructuring's rule would get it wrong: the
+  model's presence record (`BaseModel._null_flips`), so that ``to_dict()``
+  gives back exactly the fields the server sent. The instance is made after
+  every field has decoded, so a failed decode leaves no half-built model in
+  a frame (``traceback`` with ``capture_locals=True`` would crash on its repr).
 - **Primitives are strict** (`_convert_primitives`): a JSON number is not a
   ``str`` and a string is not an ``int`` (cattrs' default would coerce with
-  ``str(x)``); an ``int`` is a valid ``float``.
+  ``str(x)``); an ``int`` is a valid ``float``, and stays an ``int``.
 - **``Literal`` fields accept any string** (`_convert_primitives`): a new enum
   value from the server must not break decoding, but a value of the wrong JSON
   type still does.
@@ -26,10 +31,11 @@ module per concern:
   (the spec's ``type``, ``object``, ``role``, ...); an unknown discriminator
   value becomes an `UnknownObject`. Models without a usable discriminator are
   tried in order of best fit (required keys present, fewest unknown keys).
-- **Unstructuring** (`_convert_unstructure`, request bodies) leaves out fields
-  that are ``None`` (except required nullable ones, sent as ``null``), restores
-  the JSON names, merges ``model_extra`` back, and walks plain dicts and lists
-  so that models nested in user data are converted too.
+- **Unstructuring** (`_convert_unstructure`, request bodies and ``to_dict``)
+  leaves out fields that are ``None`` (except required nullable ones, sent as
+  ``null``) unless the presence record says the server did otherwise,
+  restores the JSON names, merges ``model_extra`` back, and walks plain dicts
+  and lists so that models nested in user data are converted too.
 
 When structuring fails, `structure` walks the data again with the same hooks
 to find the innermost failing value and raises `ValidationError` naming its

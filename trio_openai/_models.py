@@ -9,6 +9,12 @@ models forward compatible with a server that is newer than this package:
 - an object of an unknown kind inside a union (a new output item ``type``, a
   new stream event, ...) becomes an `UnknownObject` instead of an error.
 
+A decoded model round-trips: ``to_dict()`` gives back exactly the fields the
+server sent, values as sent (a ``null`` it sent is kept, a field it left out
+stays out). For that a model keeps a small presence record of the None fields
+where the server departed from `BaseModel.to_dict`'s rule for models built in
+code; it takes no part in ``==``, hashing or the repr.
+
 Decoding and encoding go through the one converter in `_converter.py`.
 """
 
@@ -33,9 +39,22 @@ class BaseModel:
     """
 
     model_extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    # The presence record of a decoded model: the JSON keys of its None fields whose
+    # null the server sent although `to_dict`'s rule leaves it out, or left out although
+    # the rule writes it. Only these deviations are kept (usually none or a few), so
+    # decoding stays cheap and `to_dict` gives back what the server sent. Not part of
+    # `==`, hash or repr; pickled and copied with the model; a model built in code (or
+    # by `attrs.evolve`) has none.
+    _null_flips: tuple[str, ...] = attrs.field(default=(), init=False, eq=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The model as JSON-ready data: API field names, unset optional fields left out."""
+        """The model as JSON-ready data with the API's field names.
+
+        A model decoded from an answer gives back exactly the fields the server
+        sent, nulls included. A model built in code leaves out the optional
+        fields that are None, and writes ``null`` for required nullable ones.
+        Fields in `model_extra` are merged in.
+        """
         from ._converter import unstructure
 
         data = unstructure(self)
