@@ -95,6 +95,7 @@ _SCHEMES: Final = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
 PUBLIC_QUERY: Final = frozenset({"model", "call_id", "api-version", "deployment"})
 """The query parameters whose values are shown in reprs: the ones set here, never secret."""
 
+
 @final
 class WireHeaders(list[tuple[bytes, bytes]]):
     """The upgrade request's headers as trio-websocket takes them, with a redacted repr.
