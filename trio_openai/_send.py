@@ -8,9 +8,9 @@ mid-body the response is closed, which closes (rather than pools) its connection
 Three rules a hostile server cannot bend:
 
 - A body read into memory stops at the client's ``max_response_size``,
-  counted after decompression as it arrives (`read_body`, `collect`): a
-  compression bomb costs at most the limit plus one network chunk's expansion
-  (64 KiB of gzip inflates to about 64 MiB), never the whole bomb.
+  counted after decompression as it arrives (`read_body`, `collect`): httpx2
+  inflates in pieces of at most 1 MiB, so a compression bomb costs the limit
+  plus one piece, never the whole bomb.
 - Redirects are never followed by httpx2 itself. A pool the caller made with
   ``follow_redirects=True`` has them followed here (`open_response`), and a hop
   to another origin (scheme, host or port) drops every header not on the
