@@ -101,8 +101,17 @@ async def main(mode: str, limit: int) -> dict[str, object]:
         "error": None if error is None else type(error).__name__,
         "message": None if error is None else str(error),
         "sent": sent,
-        "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "maxrss_mib": _peak_rss_mib(),
     }
+
+
+def _peak_rss_mib() -> float:
+    # VmHWM, not getrusage's ru_maxrss: that one survives exec, so it would report
+    # the parent's (pytest's) peak at the time of the fork.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":

@@ -568,7 +568,9 @@ resource.setrlimit(resource.RLIMIT_AS, (vm + headroom, vm + headroom))
 
 
 def peak_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    # VmHWM: getrusage's ru_maxrss survives exec and would report the parent's peak.
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmHWM:"))
 
 
 async def main():
