@@ -115,7 +115,7 @@ async def stages(port: int) -> list[list[str]]:
             "`client.chat.completions.create` lookup",
             _best(lambda: client.chat.completions.create),
             None,
-            "descriptor makes a BoundEndpoint per access",
+            "descriptor makes a BoundMethod per access",
         )
 
         builder = _build.RequestBuilder(http, options)

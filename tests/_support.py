@@ -9,7 +9,7 @@ from typing import Any
 import httpx2
 
 import trio_openai
-from trio_openai._endpoint import endpoint, list_endpoint, stream_endpoint
+from trio_openai._endpoint import api_method, list_method, stream_method
 from trio_openai._request import ListSpec, RequestSpec, StreamSpec, body_of
 from trio_openai._resource import Resource
 
@@ -21,24 +21,24 @@ class Probe(Resource):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def get(
         self, path: str, *, timeout: float | trio_openai.NotGiven | None = trio_openai.NOT_GIVEN
     ) -> RequestSpec[Any]:
         return RequestSpec(method="GET", path=path, result=object, timeout=timeout)
 
-    @endpoint
+    @api_method
     def post(self, path: str, **fields: Any) -> RequestSpec[Any]:
         return RequestSpec(method="POST", path=path, result=object, body=body_of(fields))
 
-    @list_endpoint
+    @list_method
     def list(self, path: str, **query: Any) -> ListSpec[Any]:
         return ListSpec(
             request=RequestSpec(method="GET", path=path, result=object, query=query),
             item=object,
         )
 
-    @stream_endpoint
+    @stream_method
     def stream(self, path: str, *, end: str = "done") -> StreamSpec[Any]:
         return StreamSpec(
             request=RequestSpec(method="POST", path=path, result=object, body={"stream": True}),

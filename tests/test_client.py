@@ -63,13 +63,13 @@ async def test_with_options_is_a_view_sharing_the_pool() -> None:
 
 
 async def test_extra_headers_query_body_and_header_removal() -> None:
-    from trio_openai._endpoint import endpoint
+    from trio_openai._endpoint import api_method
     from trio_openai._request import RequestSpec
 
     class R(Probe):
         __slots__ = ()
 
-        @endpoint
+        @api_method
         def call(self) -> RequestSpec[Any]:
             return RequestSpec(
                 method="POST",

@@ -26,7 +26,7 @@ from _support import mock_client
 
 import trio_openai
 from trio_openai import _webhooks
-from trio_openai._endpoint import stream_endpoint
+from trio_openai._endpoint import stream_method
 from trio_openai._request import RequestSpec, StreamSpec
 from trio_openai._resource import Resource
 from trio_openai._webhooks import InvalidWebhookSignatureError, Webhooks
@@ -373,7 +373,7 @@ class _Ends(Resource[Any]):
 
     __slots__ = ()
 
-    @stream_endpoint
+    @stream_method
     def stream(self, *, end: str, terminal: frozenset[str] = frozenset()) -> StreamSpec[Any]:
         return StreamSpec(
             request=RequestSpec(method="POST", path="/s", result=object, body={"stream": True}),

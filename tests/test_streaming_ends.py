@@ -10,14 +10,14 @@ import pytest
 from _support import Probe, mock_client
 
 import trio_openai
-from trio_openai._endpoint import stream_endpoint
+from trio_openai._endpoint import stream_method
 from trio_openai._request import RequestSpec, StreamSpec
 
 
 class Streams(Probe):
     __slots__ = ()
 
-    @stream_endpoint
+    @stream_method
     def images(self) -> StreamSpec[Any]:
         return StreamSpec(
             request=RequestSpec(method="POST", path="/images/generations", result=object),
@@ -26,7 +26,7 @@ class Streams(Probe):
             terminal=frozenset({"image_generation.completed"}),
         )
 
-    @stream_endpoint
+    @stream_method
     def runs(self) -> StreamSpec[Any]:
         return StreamSpec(
             request=RequestSpec(method="POST", path="/threads/runs", result=object),

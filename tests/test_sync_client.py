@@ -22,17 +22,17 @@ from test_uploads import FILE_ID, script
 
 import trio_openai
 from trio_openai._sync_endpoint import (
-    SyncBinaryEndpoint,
-    SyncEndpoint,
-    SyncListEndpoint,
-    SyncStreamEndpoint,
+    SyncBinaryMethod,
+    SyncListMethod,
+    SyncMethod,
+    SyncStreamMethod,
 )
 from trio_openai.resources._operations import OPERATIONS
 from trio_openai.testing import FakeOpenAI, FakeRealtime
 from trio_openai.types import ChatCompletion, ChatCompletionChunk
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
-SYNC_BOUND = (SyncEndpoint, SyncBinaryEndpoint, SyncListEndpoint, SyncStreamEndpoint)
+SYNC_BOUND = (SyncMethod, SyncBinaryMethod, SyncListMethod, SyncStreamMethod)
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_every_operation_of_the_tree_blocks_and_sends_its_request(
             node, name = _resolve(client, dotted)
             method = getattr(node, name)
             assert isinstance(method, SYNC_BOUND), dotted
-            assert isinstance(method, SyncStreamEndpoint) == streaming, dotted
+            assert isinstance(method, SyncStreamMethod) == streaming, dotted
             before = len(fake.requests)
             # The fake does not answer every route (or stream): the request is sent anyway.
             with contextlib.suppress(trio_openai.APIError):

@@ -343,7 +343,7 @@ class ResourcesWriter:
         imports.append("")
         decorators = sorted(
             n
-            for n in ("binary_endpoint", "endpoint", "list_endpoint", "stream_endpoint")
+            for n in ("binary_method", "api_method", "list_method", "stream_method")
             if n in runtime
         )
         if decorators:
@@ -501,16 +501,16 @@ class ResourcesWriter:
 
         if stream:
             returns = f"StreamSpec[{result_expr}]"
-            decorator = "stream_endpoint"
+            decorator = "stream_method"
             runtime.update(("StreamSpec", "RequestSpec"))
         elif item_expr is not None:
             returns = f"ListSpec[{item_expr}]"
-            decorator = "list_endpoint"
+            decorator = "list_method"
             runtime.update(("ListSpec", "RequestSpec"))
         else:
             returns = f"RequestSpec[{result_expr}]"
             # Binary answers get their own decorator: the sync tree wraps them.
-            decorator = "binary_endpoint" if result_expr == "BinaryResponse" else "endpoint"
+            decorator = "binary_method" if result_expr == "BinaryResponse" else "api_method"
             runtime.add("RequestSpec")
         runtime.add(decorator)
 

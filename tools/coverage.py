@@ -11,7 +11,7 @@ For each one the tool
 
 1. finds its method in the generated table ``trio_openai.resources._operations``;
 2. walks the client tree to it (``client.beta.threads.runs`` ...) and checks that
-   it is an API method (``endpoint``, ``list_endpoint`` or ``stream_endpoint``);
+   it is an API method (``endpoint``, ``list_method`` or ``stream_method``);
 3. builds the request the method makes (no I/O: generated methods only build a
    spec), with placeholder arguments, and checks its HTTP method, path and query
    (``?beta=true`` for the beta variants);
@@ -79,7 +79,7 @@ def _descriptor(root: Any, dotted: str) -> Any:
     Raises:
         LookupError: A resource or the method does not exist.
     """
-    from trio_openai._endpoint import BinaryEndpoint, Endpoint, ListEndpoint, StreamEndpoint
+    from trio_openai._endpoint import BinaryMethod, ListMethod, Method, StreamMethod
 
     *resources, name = dotted.split(".")
     node = root
@@ -89,7 +89,7 @@ def _descriptor(root: Any, dotted: str) -> Any:
             msg = f"no resource `{part}` in client.{dotted}"
             raise LookupError(msg)
     descriptor = inspect.getattr_static(type(node), name, None)
-    if not isinstance(descriptor, (Endpoint, BinaryEndpoint, ListEndpoint, StreamEndpoint)):
+    if not isinstance(descriptor, (Method, BinaryMethod, ListMethod, StreamMethod)):
         msg = f"client.{dotted} is not an API method"
         raise LookupError(msg)
     return descriptor
@@ -135,7 +135,7 @@ def _asks_to_stream(request: Any) -> bool:
 
 def check(operations: list[SpecOperation]) -> tuple[list[tuple[SpecOperation, str]], list[str]]:
     """(operation, implementing method) for each covered operation, and the problems."""
-    from trio_openai._endpoint import StreamEndpoint
+    from trio_openai._endpoint import StreamMethod
     from trio_openai.resources._operations import OPERATIONS
 
     root = _tree()
@@ -156,7 +156,7 @@ def check(operations: list[SpecOperation]) -> tuple[list[tuple[SpecOperation, st
                     errors.append("it streams, and has no streaming method")
                 else:
                     twin = _descriptor(root, entry.stream)
-                    if not isinstance(twin, StreamEndpoint):
+                    if not isinstance(twin, StreamMethod):
                         errors.append(f"client.{entry.stream} is not a streaming method")
                     elif not _asks_to_stream(_request(twin)):
                         errors.append(f"client.{entry.stream} does not ask for a stream")

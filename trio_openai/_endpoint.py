@@ -33,13 +33,13 @@ if TYPE_CHECKING:
     from ._response import APIResponse, BinaryResponse, StreamedResponse
     from ._streaming import Stream
     from ._sync_endpoint import (
-        SyncBinaryEndpoint,
-        SyncEndpoint,
-        SyncListEndpoint,
-        SyncStreamEndpoint,
+        SyncBinaryMethod,
+        SyncListMethod,
+        SyncMethod,
+        SyncStreamMethod,
     )
 
-__all__ = ["binary_endpoint", "endpoint", "list_endpoint", "stream_endpoint"]
+__all__ = ["api_method", "binary_method", "list_method", "stream_method"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -53,7 +53,7 @@ class _Descriptor(Generic[P, T]):
         functools.update_wrapper(self, build)  # type: ignore[arg-type]
 
 
-class Endpoint(_Descriptor[P, RequestSpec[T]]):
+class Method(_Descriptor[P, RequestSpec[T]]):
     """A method that makes one API call and returns its decoded result."""
 
     __slots__ = ()
@@ -61,22 +61,22 @@ class Endpoint(_Descriptor[P, RequestSpec[T]]):
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Self: ...
     @overload
-    def __get__(self, obj: Resource[Async], owner: type[Any]) -> BoundEndpoint[P, T]: ...
+    def __get__(self, obj: Resource[Async], owner: type[Any]) -> BoundMethod[P, T]: ...
     @overload
-    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> SyncEndpoint[P, T]: ...
+    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> SyncMethod[P, T]: ...
     def __get__(
         self, obj: Resource[Any] | None, owner: type[Any]
-    ) -> Self | BoundEndpoint[P, T] | SyncEndpoint[P, T]:
+    ) -> Self | BoundMethod[P, T] | SyncMethod[P, T]:
         if obj is None:
             return self
         if obj._portal is None:
-            return BoundEndpoint(self._build, obj)
-        from ._sync_endpoint import SyncEndpoint
+            return BoundMethod(self._build, obj)
+        from ._sync_endpoint import SyncMethod
 
-        return SyncEndpoint(self._build, obj)
+        return SyncMethod(self._build, obj)
 
 
-class BinaryEndpoint(_Descriptor[P, "RequestSpec[BinaryResponse]"]):
+class BinaryMethod(_Descriptor[P, "RequestSpec[BinaryResponse]"]):
     """A method whose answer is a binary body (audio, file content): a `BinaryResponse`."""
 
     __slots__ = ()
@@ -84,25 +84,23 @@ class BinaryEndpoint(_Descriptor[P, "RequestSpec[BinaryResponse]"]):
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Self: ...
     @overload
-    def __get__(
-        self, obj: Resource[Async], owner: type[Any]
-    ) -> BoundEndpoint[P, BinaryResponse]: ...
+    def __get__(self, obj: Resource[Async], owner: type[Any]) -> BoundMethod[P, BinaryResponse]: ...
     @overload
-    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> SyncBinaryEndpoint[P]: ...
+    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> SyncBinaryMethod[P]: ...
     def __get__(
         self, obj: Resource[Any] | None, owner: type[Any]
-    ) -> Self | BoundEndpoint[P, BinaryResponse] | SyncBinaryEndpoint[P]:
+    ) -> Self | BoundMethod[P, BinaryResponse] | SyncBinaryMethod[P]:
         if obj is None:
             return self
         if obj._portal is None:
-            return BoundEndpoint(self._build, obj)
-        from ._sync_endpoint import SyncBinaryEndpoint
+            return BoundMethod(self._build, obj)
+        from ._sync_endpoint import SyncBinaryMethod
 
-        return SyncBinaryEndpoint(self._build, obj)
+        return SyncBinaryMethod(self._build, obj)
 
 
-class BoundEndpoint(Generic[P, T]):
-    """An `Endpoint` bound to a resource: call it, or use one of its variants."""
+class BoundMethod(Generic[P, T]):
+    """A `Method` bound to a resource: call it, or use one of its variants."""
 
     __slots__ = ("_build", "_resource")
 
@@ -141,7 +139,7 @@ class BoundEndpoint(Generic[P, T]):
         return self._resource._client._execute_streaming(spec)
 
 
-class ListEndpoint(_Descriptor[P, ListSpec[T]]):
+class ListMethod(_Descriptor[P, ListSpec[T]]):
     """A list method: returns an `AsyncPaginator` (await it for a page, iterate it for items)."""
 
     __slots__ = ()
@@ -149,23 +147,23 @@ class ListEndpoint(_Descriptor[P, ListSpec[T]]):
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Self: ...
     @overload
-    def __get__(self, obj: Resource[Async], owner: type[Any]) -> BoundListEndpoint[P, T]: ...
+    def __get__(self, obj: Resource[Async], owner: type[Any]) -> BoundListMethod[P, T]: ...
     @overload
-    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> SyncListEndpoint[P, T]: ...
+    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> SyncListMethod[P, T]: ...
     def __get__(
         self, obj: Resource[Any] | None, owner: type[Any]
-    ) -> Self | BoundListEndpoint[P, T] | SyncListEndpoint[P, T]:
+    ) -> Self | BoundListMethod[P, T] | SyncListMethod[P, T]:
         if obj is None:
             return self
         if obj._portal is None:
-            return BoundListEndpoint(self._build, obj)
-        from ._sync_endpoint import SyncListEndpoint
+            return BoundListMethod(self._build, obj)
+        from ._sync_endpoint import SyncListMethod
 
-        return SyncListEndpoint(self._build, obj)
+        return SyncListMethod(self._build, obj)
 
 
-class BoundListEndpoint(Generic[P, T]):
-    """A `ListEndpoint` bound to a resource."""
+class BoundListMethod(Generic[P, T]):
+    """A `ListMethod` bound to a resource."""
 
     __slots__ = ("_build", "_resource")
 
@@ -189,7 +187,7 @@ class BoundListEndpoint(Generic[P, T]):
         return await self._resource._client._execute_raw(spec.request)
 
 
-class StreamEndpoint(_Descriptor[P, StreamSpec[T]]):
+class StreamMethod(_Descriptor[P, StreamSpec[T]]):
     """A streaming method: ``async with client.X.stream(...) as events: async for e in events``."""
 
     __slots__ = ()
@@ -197,23 +195,23 @@ class StreamEndpoint(_Descriptor[P, StreamSpec[T]]):
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Self: ...
     @overload
-    def __get__(self, obj: Resource[Async], owner: type[Any]) -> BoundStreamEndpoint[P, T]: ...
+    def __get__(self, obj: Resource[Async], owner: type[Any]) -> BoundStreamMethod[P, T]: ...
     @overload
-    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> SyncStreamEndpoint[P, T]: ...
+    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> SyncStreamMethod[P, T]: ...
     def __get__(
         self, obj: Resource[Any] | None, owner: type[Any]
-    ) -> Self | BoundStreamEndpoint[P, T] | SyncStreamEndpoint[P, T]:
+    ) -> Self | BoundStreamMethod[P, T] | SyncStreamMethod[P, T]:
         if obj is None:
             return self
         if obj._portal is None:
-            return BoundStreamEndpoint(self._build, obj)
-        from ._sync_endpoint import SyncStreamEndpoint
+            return BoundStreamMethod(self._build, obj)
+        from ._sync_endpoint import SyncStreamMethod
 
-        return SyncStreamEndpoint(self._build, obj)
+        return SyncStreamMethod(self._build, obj)
 
 
-class BoundStreamEndpoint(Generic[P, T]):
-    """A `StreamEndpoint` bound to a resource."""
+class BoundStreamMethod(Generic[P, T]):
+    """A `StreamMethod` bound to a resource."""
 
     __slots__ = ("_build", "_resource")
 
@@ -231,25 +229,25 @@ class BoundStreamEndpoint(Generic[P, T]):
         return self._resource._client._stream(self._build(self._resource, *args, **kwargs))
 
 
-def endpoint(build: Callable[Concatenate[Any, P], RequestSpec[T]]) -> Endpoint[P, T]:
+def api_method(build: Callable[Concatenate[Any, P], RequestSpec[T]]) -> Method[P, T]:
     """Turn a spec builder into an API method (see the module docstring)."""
-    return Endpoint(build)
+    return Method(build)
 
 
-def binary_endpoint(
+def binary_method(
     build: Callable[Concatenate[Any, P], RequestSpec[BinaryResponse]],
-) -> BinaryEndpoint[P]:
+) -> BinaryMethod[P]:
     """Turn a spec builder whose answer is a binary body into an API method."""
-    return BinaryEndpoint(build)
+    return BinaryMethod(build)
 
 
-def list_endpoint(build: Callable[Concatenate[Any, P], ListSpec[T]]) -> ListEndpoint[P, T]:
+def list_method(build: Callable[Concatenate[Any, P], ListSpec[T]]) -> ListMethod[P, T]:
     """Turn a list-spec builder into a paginating API method."""
-    return ListEndpoint(build)
+    return ListMethod(build)
 
 
-def stream_endpoint(
+def stream_method(
     build: Callable[Concatenate[Any, P], StreamSpec[T]],
-) -> StreamEndpoint[P, T]:
+) -> StreamMethod[P, T]:
     """Turn a stream-spec builder into a streaming API method."""
-    return StreamEndpoint(build)
+    return StreamMethod(build)

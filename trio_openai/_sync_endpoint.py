@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ._resource import Resource
     from ._response import APIResponse, BinaryResponse, StreamedResponse
 
-__all__ = ["SyncBinaryEndpoint", "SyncEndpoint", "SyncListEndpoint", "SyncStreamEndpoint"]
+__all__ = ["SyncBinaryMethod", "SyncMethod", "SyncListMethod", "SyncStreamMethod"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -56,7 +56,7 @@ class _SyncBound(Generic[P, S]):
 
 
 @final
-class SyncEndpoint(_SyncBound[P, "RequestSpec[T]"], Generic[P, T]):
+class SyncMethod(_SyncBound[P, "RequestSpec[T]"], Generic[P, T]):
     """A blocking API method: call it for the decoded result, or use a variant."""
 
     __slots__ = ()
@@ -89,7 +89,7 @@ class SyncEndpoint(_SyncBound[P, "RequestSpec[T]"], Generic[P, T]):
 
 
 @final
-class SyncBinaryEndpoint(_SyncBound[P, "RequestSpec[BinaryResponse]"]):
+class SyncBinaryMethod(_SyncBound[P, "RequestSpec[BinaryResponse]"]):
     """A blocking API method whose answer is a binary body: a `SyncBinaryResponse`."""
 
     __slots__ = ()
@@ -118,7 +118,7 @@ class SyncBinaryEndpoint(_SyncBound[P, "RequestSpec[BinaryResponse]"]):
 
 
 @final
-class SyncListEndpoint(_SyncBound[P, "ListSpec[T]"], Generic[P, T]):
+class SyncListMethod(_SyncBound[P, "ListSpec[T]"], Generic[P, T]):
     """A blocking list method: returns the first `SyncPage`; iterating it walks every page."""
 
     __slots__ = ()
@@ -137,7 +137,7 @@ class SyncListEndpoint(_SyncBound[P, "ListSpec[T]"], Generic[P, T]):
 
 
 @final
-class SyncStreamEndpoint(_SyncBound[P, "StreamSpec[T]"], Generic[P, T]):
+class SyncStreamMethod(_SyncBound[P, "StreamSpec[T]"], Generic[P, T]):
     """A blocking streaming method: ``with client.X.stream(...) as events: for e in events``."""
 
     __slots__ = ()

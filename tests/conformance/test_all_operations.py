@@ -44,7 +44,7 @@ from _args import Synthesizer, load_spec
 
 import trio_openai
 import trio_openai.types
-from trio_openai._endpoint import BoundEndpoint, BoundListEndpoint, StreamEndpoint
+from trio_openai._endpoint import BoundListMethod, BoundMethod, StreamMethod
 from trio_openai.resources._operations import OPERATIONS
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "openapi"
@@ -207,7 +207,7 @@ async def test_operation_succeeds_and_decodes(synth: Synthesizer, prism_url: str
         if row.streams != "no":
             # Prism has no SSE: the twin is not called, the plain method covers the operation.
             assert entry.stream is not None, f"{row.operation_id} streams but has no twin"
-            assert isinstance(_static(client, entry.stream), StreamEndpoint), entry.stream
+            assert isinstance(_static(client, entry.stream), StreamMethod), entry.stream
         kwargs = synth.arguments(row.method, row.path, inspect.signature(bound._build))
         if row.operation_id in SPEC_EXAMPLE_BROKEN:
             # The request is valid (Prism answers 2xx), but the answer is the spec's own
@@ -219,14 +219,14 @@ async def test_operation_succeeds_and_decodes(synth: Synthesizer, prism_url: str
             return
         promised = _promised(bound)
         where = f"client.{entry.python}"
-        if isinstance(bound, BoundListEndpoint):
+        if isinstance(bound, BoundListMethod):
             page = await bound(**kwargs)  # the first page only
             assert isinstance(page, trio_openai.Page), type(page)
             result: object = page.body
             for item in page.data:
                 _assert_decoded(item, promised, f"{where} item")
         else:
-            assert isinstance(bound, BoundEndpoint), type(bound)
+            assert isinstance(bound, BoundMethod), type(bound)
             result = await bound(**kwargs)
             _assert_decoded(result, promised, where)
     answers_json, schema = _spec_answer(synth, row)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import endpoint, list_endpoint
+from .._endpoint import api_method, list_method
 from .._request import ListSpec, RequestSpec, body_of, deep_object, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -210,7 +210,7 @@ class AdminApiKeys(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -259,7 +259,7 @@ class AdminApiKeys(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -300,7 +300,7 @@ class AdminApiKeys(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         key_id: str,
@@ -337,7 +337,7 @@ class AdminApiKeys(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         key_id: str,
@@ -380,7 +380,7 @@ class AuditLogs(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -477,7 +477,7 @@ class Certificates(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -529,7 +529,7 @@ class Certificates(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -570,7 +570,7 @@ class Certificates(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def activate(
         self,
         *,
@@ -608,7 +608,7 @@ class Certificates(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def deactivate(
         self,
         *,
@@ -646,7 +646,7 @@ class Certificates(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         certificate_id: str,
@@ -687,7 +687,7 @@ class Certificates(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         certificate_id: str,
@@ -727,7 +727,7 @@ class Certificates(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         certificate_id: str,
@@ -770,7 +770,7 @@ class Usage(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def costs(
         self,
         *,
@@ -842,7 +842,7 @@ class Usage(Resource[M]):
             has_more_field="has_more",
         )
 
-    @list_endpoint
+    @list_method
     def audio_speeches(
         self,
         *,
@@ -922,7 +922,7 @@ class Usage(Resource[M]):
             has_more_field="has_more",
         )
 
-    @list_endpoint
+    @list_method
     def audio_transcriptions(
         self,
         *,
@@ -1002,7 +1002,7 @@ class Usage(Resource[M]):
             has_more_field="has_more",
         )
 
-    @list_endpoint
+    @list_method
     def code_interpreter_sessions(
         self,
         *,
@@ -1072,7 +1072,7 @@ class Usage(Resource[M]):
             has_more_field="has_more",
         )
 
-    @list_endpoint
+    @list_method
     def completions(
         self,
         *,
@@ -1159,7 +1159,7 @@ class Usage(Resource[M]):
             has_more_field="has_more",
         )
 
-    @list_endpoint
+    @list_method
     def embeddings(
         self,
         *,
@@ -1239,7 +1239,7 @@ class Usage(Resource[M]):
             has_more_field="has_more",
         )
 
-    @list_endpoint
+    @list_method
     def file_search_calls(
         self,
         *,
@@ -1320,7 +1320,7 @@ class Usage(Resource[M]):
             has_more_field="has_more",
         )
 
-    @list_endpoint
+    @list_method
     def images(
         self,
         *,
@@ -1413,7 +1413,7 @@ class Usage(Resource[M]):
             has_more_field="has_more",
         )
 
-    @list_endpoint
+    @list_method
     def moderations(
         self,
         *,
@@ -1493,7 +1493,7 @@ class Usage(Resource[M]):
             has_more_field="has_more",
         )
 
-    @list_endpoint
+    @list_method
     def vector_stores(
         self,
         *,
@@ -1563,7 +1563,7 @@ class Usage(Resource[M]):
             has_more_field="has_more",
         )
 
-    @list_endpoint
+    @list_method
     def web_search_calls(
         self,
         *,
@@ -1653,7 +1653,7 @@ class DataRetention(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         *,
@@ -1686,7 +1686,7 @@ class DataRetention(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         *,
@@ -1745,7 +1745,7 @@ class Groups(Resource[M]):
         child: GroupsUsers[M] = self._child("users", ".resources.admin", "GroupsUsers")
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -1796,7 +1796,7 @@ class Groups(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -1832,7 +1832,7 @@ class Groups(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         group_id: str,
@@ -1867,7 +1867,7 @@ class Groups(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         group_id: str,
@@ -1905,7 +1905,7 @@ class Groups(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         group_id: str,
@@ -1946,7 +1946,7 @@ class GroupsRoles(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         group_id: str,
@@ -1997,7 +1997,7 @@ class GroupsRoles(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         group_id: str,
@@ -2035,7 +2035,7 @@ class GroupsRoles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         role_id: str,
@@ -2072,7 +2072,7 @@ class GroupsRoles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         role_id: str,
@@ -2115,7 +2115,7 @@ class GroupsUsers(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         group_id: str,
@@ -2166,7 +2166,7 @@ class GroupsUsers(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         group_id: str,
@@ -2204,7 +2204,7 @@ class GroupsUsers(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         user_id: str,
@@ -2241,7 +2241,7 @@ class GroupsUsers(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         user_id: str,
@@ -2284,7 +2284,7 @@ class Invites(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -2333,7 +2333,7 @@ class Invites(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -2378,7 +2378,7 @@ class Invites(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         invite_id: str,
@@ -2413,7 +2413,7 @@ class Invites(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         invite_id: str,
@@ -2542,7 +2542,7 @@ class Projects(Resource[M]):
         )
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -2596,7 +2596,7 @@ class Projects(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -2643,7 +2643,7 @@ class Projects(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         project_id: str,
@@ -2678,7 +2678,7 @@ class Projects(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         project_id: str,
@@ -2718,7 +2718,7 @@ class Projects(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def archive(
         self,
         project_id: str,
@@ -2761,7 +2761,7 @@ class ApiKeys(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         project_id: str,
@@ -2818,7 +2818,7 @@ class ApiKeys(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         api_key_id: str,
@@ -2855,7 +2855,7 @@ class ApiKeys(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         api_key_id: str,
@@ -2901,7 +2901,7 @@ class ProjectsCertificates(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         project_id: str,
@@ -2955,7 +2955,7 @@ class ProjectsCertificates(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def activate(
         self,
         project_id: str,
@@ -2995,7 +2995,7 @@ class ProjectsCertificates(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def deactivate(
         self,
         project_id: str,
@@ -3041,7 +3041,7 @@ class ProjectsDataRetention(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         project_id: str,
@@ -3076,7 +3076,7 @@ class ProjectsDataRetention(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         project_id: str,
@@ -3135,7 +3135,7 @@ class ProjectsGroups(Resource[M]):
         )
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         project_id: str,
@@ -3185,7 +3185,7 @@ class ProjectsGroups(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         project_id: str,
@@ -3225,7 +3225,7 @@ class ProjectsGroups(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         group_id: str,
@@ -3265,7 +3265,7 @@ class ProjectsGroups(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         group_id: str,
@@ -3308,7 +3308,7 @@ class ProjectsGroupsRoles(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         group_id: str,
@@ -3360,7 +3360,7 @@ class ProjectsGroupsRoles(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         group_id: str,
@@ -3400,7 +3400,7 @@ class ProjectsGroupsRoles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         role_id: str,
@@ -3439,7 +3439,7 @@ class ProjectsGroupsRoles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         role_id: str,
@@ -3484,7 +3484,7 @@ class HostedToolPermissions(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         project_id: str,
@@ -3519,7 +3519,7 @@ class HostedToolPermissions(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         project_id: str,
@@ -3585,7 +3585,7 @@ class ModelPermissions(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         project_id: str,
@@ -3620,7 +3620,7 @@ class ModelPermissions(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         project_id: str,
@@ -3660,7 +3660,7 @@ class ModelPermissions(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         project_id: str,
@@ -3701,7 +3701,7 @@ class RateLimits(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list_rate_limits(
         self,
         project_id: str,
@@ -3756,7 +3756,7 @@ class RateLimits(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def update_rate_limit(
         self,
         rate_limit_id: str,
@@ -3833,7 +3833,7 @@ class ServiceAccounts(Resource[M]):
         )
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         project_id: str,
@@ -3884,7 +3884,7 @@ class ServiceAccounts(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         project_id: str,
@@ -3929,7 +3929,7 @@ class ServiceAccounts(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         service_account_id: str,
@@ -3966,7 +3966,7 @@ class ServiceAccounts(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         service_account_id: str,
@@ -4008,7 +4008,7 @@ class ServiceAccounts(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         service_account_id: str,
@@ -4054,7 +4054,7 @@ class ServiceAccountsApiKeys(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         service_account_id: str,
@@ -4102,7 +4102,7 @@ class ProjectsSpendAlerts(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         project_id: str,
@@ -4155,7 +4155,7 @@ class ProjectsSpendAlerts(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         project_id: str,
@@ -4206,7 +4206,7 @@ class ProjectsSpendAlerts(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         alert_id: str,
@@ -4243,7 +4243,7 @@ class ProjectsSpendAlerts(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         alert_id: str,
@@ -4296,7 +4296,7 @@ class ProjectsSpendAlerts(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         alert_id: str,
@@ -4347,7 +4347,7 @@ class ProjectsUsers(Resource[M]):
         )
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         project_id: str,
@@ -4398,7 +4398,7 @@ class ProjectsUsers(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         project_id: str,
@@ -4442,7 +4442,7 @@ class ProjectsUsers(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         user_id: str,
@@ -4479,7 +4479,7 @@ class ProjectsUsers(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         user_id: str,
@@ -4519,7 +4519,7 @@ class ProjectsUsers(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         user_id: str,
@@ -4565,7 +4565,7 @@ class ProjectsUsersRoles(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         user_id: str,
@@ -4617,7 +4617,7 @@ class ProjectsUsersRoles(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         user_id: str,
@@ -4657,7 +4657,7 @@ class ProjectsUsersRoles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         role_id: str,
@@ -4696,7 +4696,7 @@ class ProjectsUsersRoles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         role_id: str,
@@ -4741,7 +4741,7 @@ class ProjectsRoles(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         project_id: str,
@@ -4791,7 +4791,7 @@ class ProjectsRoles(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         project_id: str,
@@ -4835,7 +4835,7 @@ class ProjectsRoles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         role_id: str,
@@ -4872,7 +4872,7 @@ class ProjectsRoles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         role_id: str,
@@ -4918,7 +4918,7 @@ class ProjectsRoles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         role_id: str,
@@ -4961,7 +4961,7 @@ class ProjectsSpendLimit(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         project_id: str,
@@ -4996,7 +4996,7 @@ class ProjectsSpendLimit(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         project_id: str,
@@ -5042,7 +5042,7 @@ class ProjectsSpendLimit(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         project_id: str,
@@ -5083,7 +5083,7 @@ class Roles(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -5131,7 +5131,7 @@ class Roles(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -5173,7 +5173,7 @@ class Roles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         role_id: str,
@@ -5208,7 +5208,7 @@ class Roles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         role_id: str,
@@ -5252,7 +5252,7 @@ class Roles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         role_id: str,
@@ -5293,7 +5293,7 @@ class SpendAlerts(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -5344,7 +5344,7 @@ class SpendAlerts(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -5393,7 +5393,7 @@ class SpendAlerts(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         alert_id: str,
@@ -5428,7 +5428,7 @@ class SpendAlerts(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         alert_id: str,
@@ -5479,7 +5479,7 @@ class SpendAlerts(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         alert_id: str,
@@ -5526,7 +5526,7 @@ class Users(Resource[M]):
         child: UsersRoles[M] = self._child("roles", ".resources.admin", "UsersRoles")
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -5577,7 +5577,7 @@ class Users(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         user_id: str,
@@ -5612,7 +5612,7 @@ class Users(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         user_id: str,
@@ -5663,7 +5663,7 @@ class Users(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         user_id: str,
@@ -5704,7 +5704,7 @@ class UsersRoles(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         user_id: str,
@@ -5754,7 +5754,7 @@ class UsersRoles(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         user_id: str,
@@ -5792,7 +5792,7 @@ class UsersRoles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         role_id: str,
@@ -5829,7 +5829,7 @@ class UsersRoles(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         role_id: str,
@@ -5872,7 +5872,7 @@ class SpendLimit(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         *,
@@ -5905,7 +5905,7 @@ class SpendLimit(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         *,
@@ -5949,7 +5949,7 @@ class SpendLimit(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         *,

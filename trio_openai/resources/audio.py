@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .._endpoint import binary_endpoint, endpoint, list_endpoint, stream_endpoint
+from .._endpoint import api_method, binary_method, list_method, stream_method
 from .._request import ListSpec, RequestSpec, StreamSpec, body_of, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -88,7 +88,7 @@ class Speech(Resource[M]):
 
     __slots__ = ()
 
-    @binary_endpoint
+    @binary_method
     def create(
         self,
         *,
@@ -161,7 +161,7 @@ class Speech(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def stream(
         self,
         *,
@@ -238,7 +238,7 @@ class Transcriptions(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -385,7 +385,7 @@ class Transcriptions(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def stream(
         self,
         *,
@@ -519,7 +519,7 @@ class Translations(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -597,7 +597,7 @@ class VoiceConsents(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -645,7 +645,7 @@ class VoiceConsents(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -685,7 +685,7 @@ class VoiceConsents(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         consent_id: str,
@@ -719,7 +719,7 @@ class VoiceConsents(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         consent_id: str,
@@ -757,7 +757,7 @@ class VoiceConsents(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         consent_id: str,
@@ -797,7 +797,7 @@ class Voices(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import endpoint, list_endpoint
+from .._endpoint import api_method, list_method
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -27,7 +27,7 @@ class Batches(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -73,7 +73,7 @@ class Batches(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -139,7 +139,7 @@ class Batches(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         batch_id: str,
@@ -171,7 +171,7 @@ class Batches(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def cancel(
         self,
         batch_id: str,

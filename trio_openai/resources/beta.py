@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .._endpoint import endpoint, list_endpoint, stream_endpoint
+from .._endpoint import api_method, list_method, stream_method
 from .._request import ListSpec, RequestSpec, StreamSpec, body_of, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -169,7 +169,7 @@ class Assistants(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -228,7 +228,7 @@ class Assistants(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -332,7 +332,7 @@ class Assistants(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         assistant_id: str,
@@ -369,7 +369,7 @@ class Assistants(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         assistant_id: str,
@@ -475,7 +475,7 @@ class Assistants(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         assistant_id: str,
@@ -538,7 +538,7 @@ class RealtimeSessions(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -668,7 +668,7 @@ class TranscriptionSessions(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -759,7 +759,7 @@ class Threads(Resource[M]):
         child: Runs[M] = self._child("runs", ".resources.beta", "Runs")
         return child
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -809,7 +809,7 @@ class Threads(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def create_and_run(
         self,
         *,
@@ -987,7 +987,7 @@ class Threads(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def create_and_run_stream(
         self,
         *,
@@ -1165,7 +1165,7 @@ class Threads(Resource[M]):
             envelope=True,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         thread_id: str,
@@ -1200,7 +1200,7 @@ class Threads(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         thread_id: str,
@@ -1248,7 +1248,7 @@ class Threads(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         thread_id: str,
@@ -1293,7 +1293,7 @@ class Messages(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         thread_id: str,
@@ -1362,7 +1362,7 @@ class Messages(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         thread_id: str,
@@ -1422,7 +1422,7 @@ class Messages(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         message_id: str,
@@ -1459,7 +1459,7 @@ class Messages(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         message_id: str,
@@ -1501,7 +1501,7 @@ class Messages(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         message_id: str,
@@ -1554,7 +1554,7 @@ class Runs(Resource[M]):
         child: Steps[M] = self._child("steps", ".resources.beta", "Steps")
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         thread_id: str,
@@ -1613,7 +1613,7 @@ class Runs(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         thread_id: str,
@@ -1761,7 +1761,7 @@ class Runs(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def stream(
         self,
         thread_id: str,
@@ -1910,7 +1910,7 @@ class Runs(Resource[M]):
             envelope=True,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         run_id: str,
@@ -1947,7 +1947,7 @@ class Runs(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         run_id: str,
@@ -1989,7 +1989,7 @@ class Runs(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def cancel(
         self,
         run_id: str,
@@ -2026,7 +2026,7 @@ class Runs(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def submit_tool_outputs(
         self,
         run_id: str,
@@ -2077,7 +2077,7 @@ class Runs(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def submit_tool_outputs_stream(
         self,
         run_id: str,
@@ -2138,7 +2138,7 @@ class Steps(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         run_id: str,
@@ -2213,7 +2213,7 @@ class Steps(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         step_id: str,
@@ -2283,7 +2283,7 @@ class ChatkitSessions(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def cancel(
         self,
         session_id: str,
@@ -2317,7 +2317,7 @@ class ChatkitSessions(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -2376,7 +2376,7 @@ class ChatkitThreads(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list_items(
         self,
         thread_id: str,
@@ -2426,7 +2426,7 @@ class ChatkitThreads(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         thread_id: str,
@@ -2458,7 +2458,7 @@ class ChatkitThreads(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         thread_id: str,
@@ -2490,7 +2490,7 @@ class ChatkitThreads(Resource[M]):
             timeout=timeout,
         )
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -2561,7 +2561,7 @@ class Responses(Resource[M]):
         child: InputTokens[M] = self._child("input_tokens", ".resources.beta", "InputTokens")
         return child
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -2768,7 +2768,7 @@ class Responses(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def stream(
         self,
         *,
@@ -2975,7 +2975,7 @@ class Responses(Resource[M]):
             end="response",
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         response_id: str,
@@ -3043,7 +3043,7 @@ class Responses(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def retrieve_stream(
         self,
         response_id: str,
@@ -3110,7 +3110,7 @@ class Responses(Resource[M]):
             end="response",
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         response_id: str,
@@ -3150,7 +3150,7 @@ class Responses(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def cancel(
         self,
         response_id: str,
@@ -3194,7 +3194,7 @@ class Responses(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def compact(
         self,
         *,
@@ -3288,7 +3288,7 @@ class InputItems(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         response_id: str,
@@ -3362,7 +3362,7 @@ class InputTokens(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def count(
         self,
         *,

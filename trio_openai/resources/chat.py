@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .._endpoint import endpoint, list_endpoint, stream_endpoint
+from .._endpoint import api_method, list_method, stream_method
 from .._request import ListSpec, RequestSpec, StreamSpec, body_of, deep_object, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -74,7 +74,7 @@ class Completions(Resource[M]):
         child: Messages[M] = self._child("messages", ".resources.chat", "Messages")
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -135,7 +135,7 @@ class Completions(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -373,7 +373,7 @@ class Completions(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def stream(
         self,
         *,
@@ -610,7 +610,7 @@ class Completions(Resource[M]):
             end="done",
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         completion_id: str,
@@ -645,7 +645,7 @@ class Completions(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         completion_id: str,
@@ -686,7 +686,7 @@ class Completions(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         completion_id: str,
@@ -727,7 +727,7 @@ class Messages(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         completion_id: str,

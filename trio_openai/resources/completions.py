@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .._endpoint import endpoint, stream_endpoint
+from .._endpoint import api_method, stream_method
 from .._request import RequestSpec, StreamSpec, body_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -28,7 +28,7 @@ class Completions(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -148,7 +148,7 @@ class Completions(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def stream(
         self,
         *,

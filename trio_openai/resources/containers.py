@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import binary_endpoint, endpoint, list_endpoint
+from .._endpoint import api_method, binary_method, list_method
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -47,7 +47,7 @@ class Containers(Resource[M]):
         child: Files[M] = self._child("files", ".resources.containers", "Files")
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -100,7 +100,7 @@ class Containers(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -159,7 +159,7 @@ class Containers(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         container_id: str,
@@ -193,7 +193,7 @@ class Containers(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         container_id: str,
@@ -238,7 +238,7 @@ class Files(Resource[M]):
         child: Content[M] = self._child("content", ".resources.containers", "Content")
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         container_id: str,
@@ -291,7 +291,7 @@ class Files(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         container_id: str,
@@ -335,7 +335,7 @@ class Files(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         file_id: str,
@@ -371,7 +371,7 @@ class Files(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         file_id: str,
@@ -412,7 +412,7 @@ class Content(Resource[M]):
 
     __slots__ = ()
 
-    @binary_endpoint
+    @binary_method
     def retrieve(
         self,
         file_id: str,

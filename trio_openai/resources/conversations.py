@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import endpoint, list_endpoint
+from .._endpoint import api_method, list_method
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -40,7 +40,7 @@ class Conversations(Resource[M]):
         child: Items[M] = self._child("items", ".resources.conversations", "Items")
         return child
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -79,7 +79,7 @@ class Conversations(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         conversation_id: str,
@@ -111,7 +111,7 @@ class Conversations(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         conversation_id: str,
@@ -149,7 +149,7 @@ class Conversations(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         conversation_id: str,
@@ -189,7 +189,7 @@ class Items(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         conversation_id: str,
@@ -245,7 +245,7 @@ class Items(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         conversation_id: str,
@@ -285,7 +285,7 @@ class Items(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         item_id: str,
@@ -323,7 +323,7 @@ class Items(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         item_id: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import endpoint, list_endpoint
+from .._endpoint import api_method, list_method
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -52,7 +52,7 @@ class Evals(Resource[M]):
         child: Runs[M] = self._child("runs", ".resources.evals", "Runs")
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -102,7 +102,7 @@ class Evals(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -169,7 +169,7 @@ class Evals(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         eval_id: str,
@@ -201,7 +201,7 @@ class Evals(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         eval_id: str,
@@ -240,7 +240,7 @@ class Evals(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         eval_id: str,
@@ -284,7 +284,7 @@ class Runs(Resource[M]):
         child: OutputItems[M] = self._child("output_items", ".resources.evals", "OutputItems")
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         eval_id: str,
@@ -335,7 +335,7 @@ class Runs(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         eval_id: str,
@@ -382,7 +382,7 @@ class Runs(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         run_id: str,
@@ -416,7 +416,7 @@ class Runs(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def cancel(
         self,
         run_id: str,
@@ -450,7 +450,7 @@ class Runs(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         run_id: str,
@@ -490,7 +490,7 @@ class OutputItems(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         run_id: str,
@@ -542,7 +542,7 @@ class OutputItems(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         output_item_id: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import binary_endpoint, endpoint, list_endpoint
+from .._endpoint import api_method, binary_method, list_method
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -29,7 +29,7 @@ class Files(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -82,7 +82,7 @@ class Files(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -136,7 +136,7 @@ class Files(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         file_id: str,
@@ -168,7 +168,7 @@ class Files(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         file_id: str,
@@ -200,7 +200,7 @@ class Files(Resource[M]):
             timeout=timeout,
         )
 
-    @binary_endpoint
+    @binary_method
     def content(
         self,
         file_id: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import endpoint, list_endpoint
+from .._endpoint import api_method, list_method
 from .._request import ListSpec, RequestSpec, body_of, deep_object, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -88,7 +88,7 @@ class Graders(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def run(
         self,
         *,
@@ -134,7 +134,7 @@ class Graders(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def validate(
         self,
         *,
@@ -190,7 +190,7 @@ class Permissions(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         fine_tuned_model_checkpoint: str,
@@ -248,7 +248,7 @@ class Permissions(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         fine_tuned_model_checkpoint: str,
@@ -287,7 +287,7 @@ class Permissions(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         permission_id: str,
@@ -339,7 +339,7 @@ class Jobs(Resource[M]):
         )
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -386,7 +386,7 @@ class Jobs(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -462,7 +462,7 @@ class Jobs(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         fine_tuning_job_id: str,
@@ -496,7 +496,7 @@ class Jobs(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def cancel(
         self,
         fine_tuning_job_id: str,
@@ -528,7 +528,7 @@ class Jobs(Resource[M]):
             timeout=timeout,
         )
 
-    @list_endpoint
+    @list_method
     def list_events(
         self,
         fine_tuning_job_id: str,
@@ -572,7 +572,7 @@ class Jobs(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def pause(
         self,
         fine_tuning_job_id: str,
@@ -604,7 +604,7 @@ class Jobs(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def resume(
         self,
         fine_tuning_job_id: str,
@@ -642,7 +642,7 @@ class JobsCheckpoints(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         fine_tuning_job_id: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING, Literal, cast
 
-from .._endpoint import endpoint, stream_endpoint
+from .._endpoint import api_method, stream_method
 from .._request import RequestSpec, StreamSpec, body_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -34,7 +34,7 @@ class Images(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def edit(
         self,
         *,
@@ -167,7 +167,7 @@ class Images(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def edit_stream(
         self,
         *,
@@ -301,7 +301,7 @@ class Images(Resource[M]):
             terminal=frozenset(["image_edit.completed"]),
         )
 
-    @endpoint
+    @api_method
     def generate(
         self,
         *,
@@ -438,7 +438,7 @@ class Images(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def generate_stream(
         self,
         *,
@@ -576,7 +576,7 @@ class Images(Resource[M]):
             terminal=frozenset(["image_generation.completed"]),
         )
 
-    @endpoint
+    @api_method
     def create_variation(
         self,
         *,

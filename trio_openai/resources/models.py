@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._endpoint import endpoint, list_endpoint
+from .._endpoint import api_method, list_method
 from .._request import ListSpec, RequestSpec, path_param
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -26,7 +26,7 @@ class Models(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -63,7 +63,7 @@ class Models(Resource[M]):
             has_more_field=None,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         model: str,
@@ -95,7 +95,7 @@ class Models(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         model: str,

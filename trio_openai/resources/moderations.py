@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import endpoint
+from .._endpoint import api_method
 from .._request import RequestSpec, body_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -31,7 +31,7 @@ class Moderations(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import endpoint
+from .._endpoint import api_method
 from .._request import RequestSpec, body_of, form_part, path_param
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -79,7 +79,7 @@ class Calls(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -122,7 +122,7 @@ class Calls(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def accept(
         self,
         call_id: str,
@@ -251,7 +251,7 @@ class Calls(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def hangup(
         self,
         call_id: str,
@@ -287,7 +287,7 @@ class Calls(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def refer(
         self,
         call_id: str,
@@ -323,7 +323,7 @@ class Calls(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def reject(
         self,
         call_id: str,
@@ -365,7 +365,7 @@ class ClientSecrets(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -438,7 +438,7 @@ class TranslationsClientSecrets(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,

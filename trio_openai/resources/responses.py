@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .._endpoint import endpoint, list_endpoint, stream_endpoint
+from .._endpoint import api_method, list_method, stream_method
 from .._request import ListSpec, RequestSpec, StreamSpec, body_of, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -65,7 +65,7 @@ class Responses(Resource[M]):
         child: InputTokens[M] = self._child("input_tokens", ".resources.responses", "InputTokens")
         return child
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -255,7 +255,7 @@ class Responses(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def stream(
         self,
         *,
@@ -445,7 +445,7 @@ class Responses(Resource[M]):
             end="response",
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         response_id: str,
@@ -504,7 +504,7 @@ class Responses(Resource[M]):
             timeout=timeout,
         )
 
-    @stream_endpoint
+    @stream_method
     def retrieve_stream(
         self,
         response_id: str,
@@ -562,7 +562,7 @@ class Responses(Resource[M]):
             end="response",
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         response_id: str,
@@ -593,7 +593,7 @@ class Responses(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def cancel(
         self,
         response_id: str,
@@ -628,7 +628,7 @@ class Responses(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def compact(
         self,
         *,
@@ -714,7 +714,7 @@ class InputItems(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         response_id: str,
@@ -774,7 +774,7 @@ class InputTokens(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def count(
         self,
         *,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING
 
-from .._endpoint import binary_endpoint, endpoint, list_endpoint
+from .._endpoint import api_method, binary_method, list_method
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -50,7 +50,7 @@ class Skills(Resource[M]):
         child: Versions[M] = self._child("versions", ".resources.skills", "Versions")
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -95,7 +95,7 @@ class Skills(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -128,7 +128,7 @@ class Skills(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         skill_id: str,
@@ -160,7 +160,7 @@ class Skills(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         skill_id: str,
@@ -195,7 +195,7 @@ class Skills(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         skill_id: str,
@@ -233,7 +233,7 @@ class Content(Resource[M]):
 
     __slots__ = ()
 
-    @binary_endpoint
+    @binary_method
     def retrieve(
         self,
         skill_id: str,
@@ -278,7 +278,7 @@ class Versions(Resource[M]):
         child: VersionsContent[M] = self._child("content", ".resources.skills", "VersionsContent")
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         skill_id: str,
@@ -324,7 +324,7 @@ class Versions(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         skill_id: str,
@@ -362,7 +362,7 @@ class Versions(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         version: str,
@@ -396,7 +396,7 @@ class Versions(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         version: str,
@@ -436,7 +436,7 @@ class VersionsContent(Resource[M]):
 
     __slots__ = ()
 
-    @binary_endpoint
+    @binary_method
     def retrieve(
         self,
         version: str,

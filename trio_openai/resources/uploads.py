@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import endpoint
+from .._endpoint import api_method
 from .._request import RequestSpec, body_of, path_param
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -37,7 +37,7 @@ class Uploads(UploadsHelpers, Resource[M]):
         child: Parts[M] = self._child("parts", ".resources.uploads", "Parts")
         return child
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -97,7 +97,7 @@ class Uploads(UploadsHelpers, Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def cancel(
         self,
         upload_id: str,
@@ -132,7 +132,7 @@ class Uploads(UploadsHelpers, Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def complete(
         self,
         upload_id: str,
@@ -183,7 +183,7 @@ class Parts(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         upload_id: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import endpoint, list_endpoint
+from .._endpoint import api_method, list_method
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -58,7 +58,7 @@ class VectorStores(Resource[M]):
         child: Files[M] = self._child("files", ".resources.vector_stores", "Files")
         return child
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -112,7 +112,7 @@ class VectorStores(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -172,7 +172,7 @@ class VectorStores(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         vector_store_id: str,
@@ -204,7 +204,7 @@ class VectorStores(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         vector_store_id: str,
@@ -245,7 +245,7 @@ class VectorStores(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         vector_store_id: str,
@@ -277,7 +277,7 @@ class VectorStores(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def search(
         self,
         vector_store_id: str,
@@ -337,7 +337,7 @@ class FileBatches(Resource[M]):
 
     __slots__ = ()
 
-    @endpoint
+    @api_method
     def create(
         self,
         vector_store_id: str,
@@ -400,7 +400,7 @@ class FileBatches(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         batch_id: str,
@@ -434,7 +434,7 @@ class FileBatches(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def cancel(
         self,
         batch_id: str,
@@ -470,7 +470,7 @@ class FileBatches(Resource[M]):
             timeout=timeout,
         )
 
-    @list_endpoint
+    @list_method
     def list_files(
         self,
         batch_id: str,
@@ -545,7 +545,7 @@ class Files(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         vector_store_id: str,
@@ -612,7 +612,7 @@ class Files(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         vector_store_id: str,
@@ -668,7 +668,7 @@ class Files(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         file_id: str,
@@ -702,7 +702,7 @@ class Files(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def update(
         self,
         file_id: str,
@@ -742,7 +742,7 @@ class Files(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         file_id: str,
@@ -779,7 +779,7 @@ class Files(Resource[M]):
             timeout=timeout,
         )
 
-    @list_endpoint
+    @list_method
     def content(
         self,
         file_id: str,

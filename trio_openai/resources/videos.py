@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._endpoint import binary_endpoint, endpoint, list_endpoint
+from .._endpoint import api_method, binary_method, list_method
 from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
 from .._resource import M, Resource
 from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
@@ -40,7 +40,7 @@ class Videos(Resource[M]):
 
     __slots__ = ()
 
-    @list_endpoint
+    @list_method
     def list(
         self,
         *,
@@ -87,7 +87,7 @@ class Videos(Resource[M]):
             has_more_field="has_more",
         )
 
-    @endpoint
+    @api_method
     def create(
         self,
         *,
@@ -159,7 +159,7 @@ class Videos(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def create_character(
         self,
         *,
@@ -197,7 +197,7 @@ class Videos(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def get_character(
         self,
         character_id: str,
@@ -231,7 +231,7 @@ class Videos(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def edit(
         self,
         *,
@@ -282,7 +282,7 @@ class Videos(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def extend(
         self,
         *,
@@ -336,7 +336,7 @@ class Videos(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def retrieve(
         self,
         video_id: str,
@@ -370,7 +370,7 @@ class Videos(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def delete(
         self,
         video_id: str,
@@ -404,7 +404,7 @@ class Videos(Resource[M]):
             timeout=timeout,
         )
 
-    @binary_endpoint
+    @binary_method
     def download_content(
         self,
         video_id: str,
@@ -444,7 +444,7 @@ class Videos(Resource[M]):
             timeout=timeout,
         )
 
-    @endpoint
+    @api_method
     def remix(
         self,
         video_id: str,
