@@ -347,7 +347,7 @@ async def run_chaos(plan: Plan, *, progress: Callable[[str], None] | None = None
 
     _audit(report, fakes)
     gc.collect()
-    from trio_openai._routing import Call
+    from trio_openai._reliability._router import Call
 
     report.live_objects = sum(
         1 for obj in gc.get_objects() if isinstance(obj, (httpx2.Response, Call))

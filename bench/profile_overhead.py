@@ -77,7 +77,9 @@ async def stages(port: int) -> list[list[str]]:
     """Each CPU-only stage of a call, in isolation (no network)."""
     import uuid
 
-    from trio_openai import _build, _decode, _retry
+    from trio_openai._convert import _decode
+    from trio_openai._http import _build
+    from trio_openai._reliability import _retry
     from trio_openai.types.chat import CreateChatCompletionResponse
 
     base = f"http://127.0.0.1:{port}/v1"

@@ -9,9 +9,9 @@ from typing import Any
 import httpx2
 
 import trio_openai
-from trio_openai._endpoint import api_method, list_method, stream_method
-from trio_openai._request import ListSpec, RequestSpec, StreamSpec, body_of
-from trio_openai._resource import Resource
+from trio_openai._api._methods import api_method, list_method, stream_method
+from trio_openai._api._resource import Resource
+from trio_openai._http._spec import ListSpec, RequestSpec, StreamSpec, body_of
 
 Handler = Callable[[httpx2.Request], Any]
 

@@ -10,7 +10,7 @@ from _hosts import OK, Hosts, drop, endpoints, err, routed_client
 from _support import mock_client
 
 import trio_openai
-from trio_openai._breaker import Breaker, CircuitBreaker
+from trio_openai._reliability._breaker import Breaker, CircuitBreaker
 
 Change = tuple[str, str, str, float | None]
 

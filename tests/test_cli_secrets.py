@@ -29,7 +29,6 @@ import trio
 
 import trio_openai
 from trio_openai import open_azure_client, open_client
-from trio_openai._auth import REDACTED
 from trio_openai._cli import StringInput, run
 from trio_openai._cli._scrub import (
     MARKER,
@@ -40,6 +39,7 @@ from trio_openai._cli._scrub import (
     warnings_to,
 )
 from trio_openai._client import Client
+from trio_openai._http._auth import REDACTED
 from trio_openai._secrets import Secret
 from trio_openai.testing import FakeOpenAI
 

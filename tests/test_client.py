@@ -63,8 +63,8 @@ async def test_with_options_is_a_view_sharing_the_pool() -> None:
 
 
 async def test_extra_headers_query_body_and_header_removal() -> None:
-    from trio_openai._endpoint import api_method
-    from trio_openai._request import RequestSpec
+    from trio_openai._api._methods import api_method
+    from trio_openai._http._spec import RequestSpec
 
     class R(Probe):
         __slots__ = ()

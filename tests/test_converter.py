@@ -11,8 +11,8 @@ import attrs
 import httpx2
 import pytest
 
-from trio_openai._converter import ValidationError, make_converter, structure, unstructure
-from trio_openai._decode import structure_as
+from trio_openai._convert._converter import ValidationError, make_converter, structure, unstructure
+from trio_openai._convert._decode import structure_as
 from trio_openai._errors import APIResponseValidationError
 from trio_openai._models import BaseModel, UnknownObject
 from trio_openai.types.chat import (
@@ -231,8 +231,8 @@ def test_stream_events_discriminate_and_tolerate_new_types() -> None:
 
 def test_the_discriminator_is_the_field_that_tells_models_apart() -> None:
     """Image stream events share `size`, `quality`...: `type` is what tells them apart."""
-    from trio_openai._convert_unions import _ModelInfo, _pick_discriminator
-    from trio_openai._converter import make_converter
+    from trio_openai._convert._converter import make_converter
+    from trio_openai._convert._unions import _ModelInfo, _pick_discriminator
     from trio_openai.types import (
         ImageGenCompletedEvent,
         ImageGenPartialImageEvent,

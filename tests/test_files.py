@@ -1,4 +1,4 @@
-"""Tests of multipart file inputs (`trio_openai._files`)."""
+"""Tests of multipart file inputs (`trio_openai._http._multipart`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import httpx2
 import pytest
 import trio
 
-from trio_openai._files import build_multipart, read_file_input
+from trio_openai._http._multipart import build_multipart, read_file_input
 from trio_openai._types import NOT_GIVEN
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -487,7 +487,7 @@ def test_importing_the_module_does_not_import_trio_or_httpx2() -> None:
     code = (
         "import sys, trio_openai\n"
         "before = {m for m in ('trio', 'httpx2') if m in sys.modules}\n"
-        "import trio_openai._files\n"
+        "import trio_openai._http._multipart\n"
         "print(sorted({m for m in ('trio', 'httpx2') if m in sys.modules} - before))\n"
     )
     result = subprocess.run(

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import trio_openai.types
-from trio_openai._request import ListSpec, RequestSpec, StreamSpec
+from trio_openai._http._spec import ListSpec, RequestSpec, StreamSpec
 from trio_openai._types import NOT_GIVEN
 from trio_openai.resources._operations import OPERATIONS
 from trio_openai.resources._root import RootResources
@@ -531,7 +531,7 @@ def test_run_streams_wrap_each_event_with_its_name() -> None:
 
 def test_assistant_stream_events_decode_once_wrapped() -> None:
     """`AssistantStreamEvent` decodes `{event, data}` envelopes; an unknown name falls back."""
-    from trio_openai._converter import structure
+    from trio_openai._convert._converter import structure
     from trio_openai.types import AssistantStreamEvent, RunObject, UnknownObject
 
     created = {"id": "run_1", "object": "thread.run", "status": "queued"}
@@ -650,7 +650,7 @@ def test_text_transcriptions_are_read_as_text() -> None:
 
 def test_binary_operations_return_binary_responses() -> None:
     """Downloads (file, container file, video, skill content) and speech are raw bytes."""
-    from trio_openai._response import BinaryResponse
+    from trio_openai._api._response import BinaryResponse
     from trio_openai.resources.skills import Content as SkillContent
     from trio_openai.resources.videos import Videos
 
@@ -695,7 +695,7 @@ def test_admin_operations_say_which_key_they_need() -> None:
 
 def test_webhook_events_decode_by_type() -> None:
     """`UnwrapWebhookEvent` tells the webhook events apart by `type`; unknown ones stay."""
-    from trio_openai._converter import structure
+    from trio_openai._convert._converter import structure
     from trio_openai.types import UnknownObject, UnwrapWebhookEvent, WebhookResponseCompleted
 
     event = {
@@ -714,7 +714,7 @@ def test_webhook_events_decode_by_type() -> None:
 
 def test_every_type_has_a_structure_hook() -> None:
     """The converter builds a decoder for every generated class and alias."""
-    from trio_openai._converter import make_converter
+    from trio_openai._convert._converter import make_converter
 
     converter = make_converter()
     for name in trio_openai.types.__all__:
@@ -731,7 +731,7 @@ BROKEN_EXAMPLES: dict[str, str] = {
 @needs_spec
 def test_spec_examples_decode() -> None:
     """Every JSON example answer in the spec decodes into its method's result type."""
-    from trio_openai._converter import structure
+    from trio_openai._convert._converter import structure
 
     failures, decoded = [], 0
     for operation_id, (_, _, op) in _spec_operations().items():

@@ -25,11 +25,11 @@ import trio
 from _support import mock_client
 
 import trio_openai
-from trio_openai import _webhooks
-from trio_openai._endpoint import stream_method
-from trio_openai._request import RequestSpec, StreamSpec
-from trio_openai._resource import Resource
-from trio_openai._webhooks import InvalidWebhookSignatureError, Webhooks
+from trio_openai._api._methods import stream_method
+from trio_openai._api._resource import Resource
+from trio_openai._http._spec import RequestSpec, StreamSpec
+from trio_openai._lib import _webhooks
+from trio_openai._lib._webhooks import InvalidWebhookSignatureError, Webhooks
 
 # -- path parameters: a dot segment must not rewrite the route -----------------------------------
 
@@ -666,7 +666,7 @@ _RESPONSE: dict[str, Any] = {
 
 def test_structuring_that_runs_out_of_stack_is_a_validation_error() -> None:
     """structure_as with little stack left raises APIResponseValidationError, not RecursionError."""
-    from trio_openai._decode import structure_as
+    from trio_openai._convert._decode import structure_as
     from trio_openai.types import Response
 
     response = _response()
@@ -680,7 +680,7 @@ def test_structuring_that_runs_out_of_stack_is_a_validation_error() -> None:
 
 def test_a_document_as_deep_as_json_allows_decodes_or_is_a_validation_error() -> None:
     """At the deepest nesting json accepts, decoding (an Any field, a bad field) stays ours."""
-    from trio_openai._decode import decode_json, loads
+    from trio_openai._convert._decode import decode_json, loads
     from trio_openai.types import ChatCompletion
 
     depth = 100

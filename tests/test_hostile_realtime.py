@@ -455,7 +455,7 @@ def test_a_recursion_error_while_structuring_gives_an_unknown_object(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """cattrs running out of stack on an event is a misfit (UnknownObject, WARNING), not a crash."""
-    from trio_openai import _converter
+    from trio_openai._convert import _converter
     from trio_openai.realtime._events import EventDecoder
     from trio_openai.types import realtime as types
 

@@ -11,7 +11,7 @@ import attrs
 import pytest
 from test_converter import CHAT_COMPLETION, RESPONSE
 
-from trio_openai._converter import structure
+from trio_openai._convert._converter import structure
 from trio_openai._models import BaseModel, UnknownObject
 from trio_openai.types import responses as responses_types
 from trio_openai.types.chat import (

@@ -12,7 +12,12 @@ from _hosts import OK, Hosts, endpoints, err, routed_client
 
 import trio_openai
 from trio_openai import RateLimit
-from trio_openai._ratelimit import Limiter, estimate_tokens, parse_duration, usage_tokens
+from trio_openai._reliability._ratelimit import (
+    Limiter,
+    estimate_tokens,
+    parse_duration,
+    usage_tokens,
+)
 
 NO_RETRY = trio_openai.RetryPolicy(max_retries=0)
 

@@ -13,7 +13,7 @@ import trio
 from _support import mock_client
 
 import trio_openai
-from trio_openai._retry import RetryEvent, RetryPolicy, retry_after
+from trio_openai._reliability._retry import RetryEvent, RetryPolicy, retry_after
 
 
 class Script:

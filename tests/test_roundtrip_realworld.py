@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 import pytest
 
 import trio_openai.types
-from trio_openai._converter import structure
-from trio_openai._sse import SSEDecoder
+from trio_openai._convert._converter import structure
+from trio_openai._convert._sse import SSEDecoder
 from trio_openai.resources._operations import OPERATIONS, Operation
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared/realworld/cases.jsonl.gz"

@@ -277,8 +277,8 @@ async def test_a_stream_never_fails_over_once_events_arrived(autojump_clock: Any
 async def test_files_are_read_once_and_sent_to_each_endpoint(tmp_path: Path) -> None:
     from _support import Probe
 
-    from trio_openai._endpoint import api_method
-    from trio_openai._request import RequestSpec
+    from trio_openai._api._methods import api_method
+    from trio_openai._http._spec import RequestSpec
 
     class Upload(Probe):
         __slots__ = ()

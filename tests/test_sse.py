@@ -1,4 +1,4 @@
-"""Tests of the incremental SSE parser (`trio_openai._sse`)."""
+"""Tests of the incremental SSE parser (`trio_openai._convert._sse`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trio_openai._sse import (
+from trio_openai._convert._sse import (
     DEFAULT_MAX_EVENT_SIZE,
     ServerSentEvent,
     SSEDecodeError,
@@ -402,7 +402,7 @@ def test_importing_the_module_does_not_import_trio_or_httpx2() -> None:
     code = (
         "import sys, trio_openai\n"
         "before = {m for m in ('trio', 'httpx2') if m in sys.modules}\n"
-        "import trio_openai._sse\n"
+        "import trio_openai._convert._sse\n"
         "print(sorted({m for m in ('trio', 'httpx2') if m in sys.modules} - before))\n"
     )
     result = subprocess.run(

@@ -10,8 +10,8 @@ import pytest
 from _support import Probe, mock_client
 
 import trio_openai
-from trio_openai._endpoint import stream_method
-from trio_openai._request import RequestSpec, StreamSpec
+from trio_openai._api._methods import stream_method
+from trio_openai._http._spec import RequestSpec, StreamSpec
 
 
 class Streams(Probe):

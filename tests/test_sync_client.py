@@ -21,7 +21,7 @@ from test_cancellation import pool_state
 from test_uploads import FILE_ID, script
 
 import trio_openai
-from trio_openai._sync_endpoint import (
+from trio_openai._sync._methods import (
     SyncBinaryMethod,
     SyncListMethod,
     SyncMethod,

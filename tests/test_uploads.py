@@ -15,9 +15,9 @@ import trio
 import trio.testing
 
 import trio_openai
-from trio_openai import _uploads
-from trio_openai._resource import Resource
-from trio_openai._uploads import (
+from trio_openai._api._resource import Resource
+from trio_openai._lib import _uploads
+from trio_openai._lib._uploads import (
     MAX_PART_SIZE,
     CompletedUpload,
     UploadProgress,

@@ -17,9 +17,9 @@ import httpx2
 import pytest
 
 import trio_openai
-from trio_openai import _webhooks
+from trio_openai._lib import _webhooks
+from trio_openai._lib._webhooks import InvalidWebhookSignatureError, Webhooks
 from trio_openai._models import BaseModel, UnknownObject
-from trio_openai._webhooks import InvalidWebhookSignatureError, Webhooks
 from trio_openai.testing import FakeOpenAI
 from trio_openai.types.webhooks import (
     WebhookBatchFailed,

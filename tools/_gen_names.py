@@ -264,7 +264,7 @@ WIDENED_FIELDS: dict[tuple[str, str], str] = {
     ("Embedding", "embedding"): "str",
 }
 
-# Hand-written mixins (trio_openai/_extensions.py) added to generated classes.
+# Hand-written mixins (trio_openai/_lib/_mixins.py) added to generated classes.
 MIXINS: dict[str, tuple[str, ...]] = {
     "Response": ("ResponseMixin",),
     "BetaResponse": ("ResponseMixin",),
@@ -300,7 +300,7 @@ RESOURCE_MIXINS: dict[tuple[str, ...], tuple[ResourceMixin, ...]] = {
     ("beta", "realtime"): (
         ResourceMixin("realtime._connect", "BetaRealtimeConnectMixin", ("connect",), "realtime.md"),
     ),
-    ("uploads",): (ResourceMixin("_uploads", "UploadsHelpers", ("upload_file",)),),
+    ("uploads",): (ResourceMixin("_lib._uploads", "UploadsHelpers", ("upload_file",)),),
 }
 
 
@@ -322,7 +322,7 @@ class RootProperty:
 # Top-level resources no operation makes: attribute of the client -> its class.
 ROOT_PROPERTIES: dict[str, RootProperty] = {
     "webhooks": RootProperty(
-        "_webhooks",
+        "_lib._webhooks",
         "Webhooks",
         "Verify and decode webhook deliveries (hand-written, docs/webhooks.md).",
     ),
@@ -370,7 +370,7 @@ EVENT_UNIONS: dict[str, EventUnion] = {
 }
 
 # The events the spec's webhooks deliver go to `types/webhooks.py`, with their union under
-# the official SDK's name (`trio_openai/_webhooks.py` decodes deliveries into it).
+# the official SDK's name (`trio_openai/_lib/_webhooks.py` decodes deliveries into it).
 WEBHOOKS_AREA = "webhooks"
 WEBHOOK_EVENTS_UNION = "UnwrapWebhookEvent"
 

@@ -91,6 +91,13 @@ def build_tree(operations: list[Operation]) -> dict[str, Node]:
     return dict(sorted(roots.items()))
 
 
+def _import_order(name: str) -> tuple[int, str]:
+    """isort's order inside one import: CONSTANTS, then Classes, then functions."""
+    if name.isupper():
+        return 0, name
+    return (1 if name[0].isupper() else 2), name
+
+
 class ResourcesWriter:
     def __init__(self, types: TypesWriter) -> None:
         self.types = types
@@ -220,7 +227,7 @@ class ResourcesWriter:
                 "",
                 "from typing import TYPE_CHECKING",
                 "",
-                "from .._resource import M, ResourceTree",
+                "from .._api import M, ResourceTree",
                 "",
                 "if TYPE_CHECKING:",
                 *sorted(tc),
@@ -341,31 +348,27 @@ class ResourcesWriter:
         ]
         imports.append(f"from typing import {', '.join(typing_names)}")
         imports.append("")
-        decorators = sorted(
-            n
-            for n in ("binary_method", "api_method", "list_method", "stream_method")
-            if n in runtime
-        )
-        if decorators:
-            imports.append(f"from .._endpoint import {', '.join(decorators)}")
-        req = sorted(
+        # Every runtime name comes from the one import surface of generated code.
+        api = sorted(
             n
             for n in (
                 "ListSpec",
                 "RequestSpec",
                 "StreamSpec",
+                "api_method",
+                "binary_method",
                 "body_of",
                 "deep_object",
                 "form_part",
+                "list_method",
                 "path_param",
                 "query_of",
+                "stream_method",
             )
             if n in runtime
         )
-        if req:
-            imports.append(f"from .._request import {', '.join(req)}")
-        imports.append("from .._resource import M, Resource")
-        imports.append("from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query")
+        api += ["Body", "Headers", "M", "NOT_GIVEN", "NotGiven", "Query", "Resource"]
+        imports.append(f"from .._api import {', '.join(sorted(api, key=_import_order))}")
         # Hand-written bases (RESOURCE_MIXINS): runtime imports.
         mixins = {(m.module, m.name) for n in nodes for m in RESOURCE_MIXINS.get(n.path, ())}
         imports.extend(f"from ..{module} import {name}" for module, name in sorted(mixins))
@@ -374,10 +377,8 @@ class ResourcesWriter:
         for name in used:
             if name in _NOT_TYPES or name in local:
                 continue
-            if name == "FileInput":
-                tc.setdefault("from .._files", set()).add(name)
-            elif name == "BinaryResponse":
-                tc.setdefault("from .._response", set()).add(name)
+            if name in {"FileInput", "BinaryResponse"}:
+                tc.setdefault("from .._api", set()).add(name)
             elif name in self.types.module_of or name == "UnknownObject":
                 tc.setdefault(f"from {self._types_module(name)}", set()).add(name)
         if tc:
@@ -531,7 +532,7 @@ class ResourcesWriter:
         for n in sorted(result_names | reference_names):
             lazy.setdefault(self._types_module(n), set()).add(n)
         if result_expr == "BinaryResponse":
-            lazy.setdefault(".._response", set()).add("BinaryResponse")
+            lazy.setdefault(".._api", set()).add("BinaryResponse")
         if lazy:
             body.append(
                 "        # Imported here, not at the top: importing resources never imports types."

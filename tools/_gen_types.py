@@ -190,10 +190,10 @@ class TypesWriter:
         if "UnknownObject" in used:
             base_names.append("UnknownObject")
         if base_names:
-            imports.append(f"from .._models import {', '.join(base_names)}")
+            imports.append(f"from .._api import {', '.join(base_names)}")
         mixins = sorted({m for d in classes for m in MIXINS.get(d.name, ())})
         if mixins:
-            imports.append(f"from .._extensions import {', '.join(mixins)}")
+            imports.append(f"from .._lib._mixins import {', '.join(mixins)}")
         foreign: dict[str, set[str]] = {}
         for n in used:
             if n in local or n in ("Any", "Literal", "TypeAlias", "UnknownObject"):
@@ -334,8 +334,8 @@ def write_init(writer: TypesWriter, header: str) -> str:
             "import importlib",
             "from typing import TYPE_CHECKING, Any",
             "",
-            "from .._models import BaseModel as BaseModel",
-            "from .._models import UnknownObject as UnknownObject",
+            "from .._api import BaseModel as BaseModel",
+            "from .._api import UnknownObject as UnknownObject",
             "",
             "if TYPE_CHECKING:",
             *type_checking,

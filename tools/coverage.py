@@ -79,7 +79,7 @@ def _descriptor(root: Any, dotted: str) -> Any:
     Raises:
         LookupError: A resource or the method does not exist.
     """
-    from trio_openai._endpoint import BinaryMethod, ListMethod, Method, StreamMethod
+    from trio_openai._api._methods import BinaryMethod, ListMethod, Method, StreamMethod
 
     *resources, name = dotted.split(".")
     node = root
@@ -135,7 +135,7 @@ def _asks_to_stream(request: Any) -> bool:
 
 def check(operations: list[SpecOperation]) -> tuple[list[tuple[SpecOperation, str]], list[str]]:
     """(operation, implementing method) for each covered operation, and the problems."""
-    from trio_openai._endpoint import StreamMethod
+    from trio_openai._api._methods import StreamMethod
     from trio_openai.resources._operations import OPERATIONS
 
     root = _tree()

@@ -46,48 +46,48 @@ from ._types import NOT_GIVEN as NOT_GIVEN
 from ._types import NotGiven as NotGiven
 
 if _typing.TYPE_CHECKING:
-    from ._breaker import BreakerStatus as BreakerStatus
-    from ._breaker import CircuitBreaker as CircuitBreaker
+    from ._api._pagination import AsyncPaginator as AsyncPaginator
+    from ._api._pagination import Page as Page
+    from ._api._response import APIResponse as APIResponse
+    from ._api._response import BinaryResponse as BinaryResponse
+    from ._api._response import RateLimitInfo as RateLimitInfo
+    from ._api._response import StreamedResponse as StreamedResponse
+    from ._api._streaming import Stream as Stream
     from ._client import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
     from ._client import Client as Client
     from ._client import open_azure_client as open_azure_client
     from ._client import open_client as open_client
-    from ._endpoints import Endpoint as Endpoint
-    from ._endpoints import Routing as Routing
     from ._health import HealthCheck as HealthCheck
-    from ._observe import BreakerChanged as BreakerChanged
-    from ._observe import EventHook as EventHook
-    from ._observe import FailoverSwitched as FailoverSwitched
-    from ._observe import HealthChanged as HealthChanged
-    from ._observe import RateLimitWait as RateLimitWait
-    from ._observe import ReliabilityEvent as ReliabilityEvent
-    from ._observe import RetryScheduled as RetryScheduled
+    from ._lib._uploads import CompletedUpload as CompletedUpload
+    from ._lib._uploads import UploadProgress as UploadProgress
+    from ._lib._webhooks import InvalidWebhookSignatureError as InvalidWebhookSignatureError
     from ._options import ClientOptions as ClientOptions
-    from ._pagination import AsyncPaginator as AsyncPaginator
-    from ._pagination import Page as Page
     from ._pipeline import Layer as Layer
-    from ._ratelimit import LimiterStatus as LimiterStatus
-    from ._ratelimit import RateLimit as RateLimit
-    from ._response import APIResponse as APIResponse
-    from ._response import BinaryResponse as BinaryResponse
-    from ._response import RateLimitInfo as RateLimitInfo
-    from ._response import StreamedResponse as StreamedResponse
-    from ._retry import RetryEvent as RetryEvent
-    from ._retry import RetryHook as RetryHook
-    from ._retry import RetryPolicy as RetryPolicy
-    from ._routing import EndpointStatus as EndpointStatus
+    from ._reliability._breaker import BreakerStatus as BreakerStatus
+    from ._reliability._breaker import CircuitBreaker as CircuitBreaker
+    from ._reliability._endpoints import Endpoint as Endpoint
+    from ._reliability._endpoints import Routing as Routing
+    from ._reliability._observe import BreakerChanged as BreakerChanged
+    from ._reliability._observe import EventHook as EventHook
+    from ._reliability._observe import FailoverSwitched as FailoverSwitched
+    from ._reliability._observe import HealthChanged as HealthChanged
+    from ._reliability._observe import RateLimitWait as RateLimitWait
+    from ._reliability._observe import ReliabilityEvent as ReliabilityEvent
+    from ._reliability._observe import RetryScheduled as RetryScheduled
+    from ._reliability._ratelimit import LimiterStatus as LimiterStatus
+    from ._reliability._ratelimit import RateLimit as RateLimit
+    from ._reliability._retry import RetryEvent as RetryEvent
+    from ._reliability._retry import RetryHook as RetryHook
+    from ._reliability._retry import RetryPolicy as RetryPolicy
+    from ._reliability._router import EndpointStatus as EndpointStatus
     from ._secrets import Secret as Secret
-    from ._streaming import Stream as Stream
-    from ._sync_client import SyncClient as SyncClient
-    from ._sync_client import SyncEvents as SyncEvents
-    from ._sync_results import SyncBinaryResponse as SyncBinaryResponse
-    from ._sync_results import SyncContext as SyncContext
-    from ._sync_results import SyncPage as SyncPage
-    from ._sync_results import SyncStream as SyncStream
-    from ._sync_results import SyncStreamedResponse as SyncStreamedResponse
-    from ._uploads import CompletedUpload as CompletedUpload
-    from ._uploads import UploadProgress as UploadProgress
-    from ._webhooks import InvalidWebhookSignatureError as InvalidWebhookSignatureError
+    from ._sync._client import SyncClient as SyncClient
+    from ._sync._client import SyncEvents as SyncEvents
+    from ._sync._results import SyncBinaryResponse as SyncBinaryResponse
+    from ._sync._results import SyncContext as SyncContext
+    from ._sync._results import SyncPage as SyncPage
+    from ._sync._results import SyncStream as SyncStream
+    from ._sync._results import SyncStreamedResponse as SyncStreamedResponse
     from .realtime._connection import RealtimeConnection as RealtimeConnection
     from .realtime._errors import RealtimeConnectionClosed as RealtimeConnectionClosed
     from .realtime._settings import Keepalive as Keepalive
@@ -99,48 +99,48 @@ if _typing.TYPE_CHECKING:
 __version__: str
 
 _LAZY = {
-    "BreakerStatus": "._breaker",
-    "CircuitBreaker": "._breaker",
+    "BreakerStatus": "._reliability._breaker",
+    "CircuitBreaker": "._reliability._breaker",
     "DEFAULT_TIMEOUT": "._client",
     "Client": "._client",
     "open_azure_client": "._client",
     "open_client": "._client",
-    "Endpoint": "._endpoints",
-    "Routing": "._endpoints",
+    "Endpoint": "._reliability._endpoints",
+    "Routing": "._reliability._endpoints",
     "HealthCheck": "._health",
-    "BreakerChanged": "._observe",
-    "EventHook": "._observe",
-    "FailoverSwitched": "._observe",
-    "HealthChanged": "._observe",
-    "RateLimitWait": "._observe",
-    "ReliabilityEvent": "._observe",
-    "RetryScheduled": "._observe",
+    "BreakerChanged": "._reliability._observe",
+    "EventHook": "._reliability._observe",
+    "FailoverSwitched": "._reliability._observe",
+    "HealthChanged": "._reliability._observe",
+    "RateLimitWait": "._reliability._observe",
+    "ReliabilityEvent": "._reliability._observe",
+    "RetryScheduled": "._reliability._observe",
     "ClientOptions": "._options",
-    "AsyncPaginator": "._pagination",
-    "Page": "._pagination",
+    "AsyncPaginator": "._api._pagination",
+    "Page": "._api._pagination",
     "Layer": "._pipeline",
-    "LimiterStatus": "._ratelimit",
-    "RateLimit": "._ratelimit",
-    "APIResponse": "._response",
-    "BinaryResponse": "._response",
-    "RateLimitInfo": "._response",
-    "StreamedResponse": "._response",
-    "RetryEvent": "._retry",
-    "RetryHook": "._retry",
-    "RetryPolicy": "._retry",
-    "EndpointStatus": "._routing",
+    "LimiterStatus": "._reliability._ratelimit",
+    "RateLimit": "._reliability._ratelimit",
+    "APIResponse": "._api._response",
+    "BinaryResponse": "._api._response",
+    "RateLimitInfo": "._api._response",
+    "StreamedResponse": "._api._response",
+    "RetryEvent": "._reliability._retry",
+    "RetryHook": "._reliability._retry",
+    "RetryPolicy": "._reliability._retry",
+    "EndpointStatus": "._reliability._router",
     "Secret": "._secrets",
-    "CompletedUpload": "._uploads",
-    "UploadProgress": "._uploads",
-    "InvalidWebhookSignatureError": "._webhooks",
-    "Stream": "._streaming",
-    "SyncClient": "._sync_client",
-    "SyncEvents": "._sync_client",
-    "SyncBinaryResponse": "._sync_results",
-    "SyncContext": "._sync_results",
-    "SyncPage": "._sync_results",
-    "SyncStream": "._sync_results",
-    "SyncStreamedResponse": "._sync_results",
+    "CompletedUpload": "._lib._uploads",
+    "UploadProgress": "._lib._uploads",
+    "InvalidWebhookSignatureError": "._lib._webhooks",
+    "Stream": "._api._streaming",
+    "SyncClient": "._sync._client",
+    "SyncEvents": "._sync._client",
+    "SyncBinaryResponse": "._sync._results",
+    "SyncContext": "._sync._results",
+    "SyncPage": "._sync._results",
+    "SyncStream": "._sync._results",
+    "SyncStreamedResponse": "._sync._results",
     "SyncRealtimeConnection": ".realtime._sync",
     "RealtimeConnection": ".realtime._connection",
     "RealtimeConnectionClosed": ".realtime._errors",

@@ -32,29 +32,35 @@ import attrs
 import httpx2
 import trio
 
-from ._breaker import CircuitBreaker
-from ._build import RequestBuilder
-from ._decode import decode_json
-from ._endpoints import Endpoint, ResolvedEndpoint, Routing, check_base_url, resolve_endpoints
+from ._api._resource import Async
+from ._api._response import APIResponse, BinaryResponse, StreamedResponse, body_text
+from ._convert._decode import decode_json
 from ._errors import ClientClosedError, ConfigurationError
 from ._health import HealthCheck, check_all, run_health_checks
-from ._observe import EventHook, Observer, ReliabilityEvent
+from ._http._build import RequestBuilder
+from ._http._send import DEFAULT_MAX_RESPONSE_SIZE
+from ._http._spec import RequestSpec, StreamSpec
+from ._http._tls import default_ssl_context
 from ._options import DEFAULT_BASE_URL, ClientOptions
 from ._pipeline import Layer, Route, SendFn, compose, send_spec
-from ._ratelimit import RateLimit
-from ._request import RequestSpec, StreamSpec
-from ._resource import Async
-from ._response import APIResponse, BinaryResponse, StreamedResponse, body_text
-from ._retry import RetryPolicy
-from ._routing import EndpointStatus, Router
+from ._reliability._breaker import CircuitBreaker
+from ._reliability._endpoints import (
+    Endpoint,
+    ResolvedEndpoint,
+    Routing,
+    check_base_url,
+    resolve_endpoints,
+)
+from ._reliability._observe import EventHook, Observer, ReliabilityEvent
+from ._reliability._ratelimit import RateLimit
+from ._reliability._retry import RetryPolicy
+from ._reliability._router import EndpointStatus, Router
 from ._secrets import Secret, resolve_api_key
-from ._send import DEFAULT_MAX_RESPONSE_SIZE
-from ._tls import default_ssl_context
 from ._types import NOT_GIVEN, NotGiven
 from .resources._root import RootResources
 
 if TYPE_CHECKING:
-    from ._streaming import Stream
+    from ._api._streaming import Stream
 
 __all__ = ["DEFAULT_TIMEOUT", "Client", "open_azure_client", "open_client"]
 
@@ -277,7 +283,7 @@ class Client(RootResources[Async]):
 
     @asynccontextmanager
     async def _stream(self, spec: StreamSpec[T]) -> AsyncIterator[Stream[T]]:
-        from ._streaming import Stream
+        from ._api._streaming import Stream
 
         self._check_open()
         options = self._options

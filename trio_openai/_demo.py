@@ -18,7 +18,7 @@ import trio
 
 from . import APIConnectionError, APIStatusError, NotFoundError
 from ._client import Client, open_client
-from ._retry import RetryEvent, RetryPolicy
+from ._reliability._retry import RetryEvent, RetryPolicy
 
 __all__ = ["main", "run_demo"]
 

@@ -145,7 +145,7 @@ def _restore(cls: type[APIError], message: str, state: dict[str, Any]) -> APIErr
 def _picklable_state(state: Mapping[str, Any]) -> dict[str, Any]:
     import httpx2
 
-    from ._auth import redacted_copy
+    from ._http._auth import redacted_copy
 
     return {
         name: redacted_copy(value)
@@ -377,8 +377,8 @@ def status_error(response: httpx2.Response, content: bytes) -> APIStatusError:
         response: The HTTP response with a status of 300 or more.
         content: Its body, as read.
     """
-    from ._auth import REDACTED, secret_values
-    from ._decode import error_body
+    from ._convert._decode import error_body
+    from ._http._auth import REDACTED, secret_values
 
     for secret in secret_values(response.request.headers.multi_items()):
         content = content.replace(secret.encode("latin-1"), REDACTED.encode())

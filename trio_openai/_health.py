@@ -32,13 +32,13 @@ import attrs
 import trio
 
 from ._errors import APIError
-from ._request import RequestSpec
-from ._send import read_body
+from ._http._send import read_body
+from ._http._spec import RequestSpec
 
 if TYPE_CHECKING:
-    from ._build import RequestBuilder
+    from ._http._build import RequestBuilder
     from ._pipeline import SendFn
-    from ._routing import EndpointState, Router
+    from ._reliability._router import EndpointState, Router
 
 __all__ = ["HealthCheck", "check_all", "run_health_checks"]
 

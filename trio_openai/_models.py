@@ -55,7 +55,7 @@ class BaseModel:
         fields that are None, and writes ``null`` for required nullable ones.
         Fields in `model_extra` are merged in.
         """
-        from ._converter import unstructure
+        from ._convert._converter import unstructure
 
         data = unstructure(self)
         assert isinstance(data, dict)

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ._auth import REDACTED, redacted_mapping_repr
-from ._retry import RetryPolicy
-from ._send import DEFAULT_MAX_RESPONSE_SIZE
+from ._http._auth import REDACTED, redacted_mapping_repr
+from ._http._send import DEFAULT_MAX_RESPONSE_SIZE
+from ._reliability._retry import RetryPolicy
 
 if TYPE_CHECKING:
     import httpx2

@@ -28,16 +28,16 @@ from typing import TYPE_CHECKING, Any, Protocol, final
 import attrs
 import httpx2
 
-from ._build import RequestBuilder, new_idempotency_key
 from ._errors import status_error
-from ._request import RequestSpec
-from ._retry import RetryPolicy, run_with_retries
-from ._routing import Call, Router
-from ._send import DEFAULT_MAX_RESPONSE_SIZE, open_response, read_body
+from ._http._build import RequestBuilder, new_idempotency_key
+from ._http._send import DEFAULT_MAX_RESPONSE_SIZE, open_response, read_body
+from ._http._spec import RequestSpec
+from ._reliability._retry import RetryPolicy, run_with_retries
+from ._reliability._router import Call, Router
 from ._types import NotGiven
 
 if TYPE_CHECKING:
-    from ._retry import RetryEvent
+    from ._reliability._retry import RetryEvent
 
 __all__ = ["Layer", "Outcome", "Route", "SendFn", "compose", "send_spec"]
 
@@ -220,7 +220,7 @@ async def send_spec(
 
 async def _read_files(files: Mapping[str, Any]) -> dict[str, Any]:
     """File inputs read into ``(filename, bytes, content_type)`` tuples (no I/O left)."""
-    from ._files import read_file_input
+    from ._http._multipart import read_file_input
 
     read: dict[str, Any] = {}
     for name, value in files.items():

@@ -44,7 +44,7 @@ from _args import Synthesizer, load_spec
 
 import trio_openai
 import trio_openai.types
-from trio_openai._endpoint import BoundListMethod, BoundMethod, StreamMethod
+from trio_openai._api._methods import BoundListMethod, BoundMethod, StreamMethod
 from trio_openai.resources._operations import OPERATIONS
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "openapi"

@@ -76,7 +76,7 @@ def parse_size(text: str) -> int:
 
 
 async def _upload(ctx: Context) -> int:
-    from .._uploads import UploadProgress
+    from .._lib._uploads import UploadProgress
 
     args, console = ctx.args, ctx.console
     path = trio.Path(args.path)

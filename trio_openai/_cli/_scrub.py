@@ -68,7 +68,7 @@ __all__ = [
     "warnings_to",
 ]
 
-# The client's marker (`trio_openai._auth.REDACTED`, which a test compares), spelled
+# The client's marker (`trio_openai._http._auth.REDACTED`, which a test compares), spelled
 # out: importing _auth would import httpx2 before the command even needs it.
 MARKER: Final = "[secure]"
 """What a key is replaced by: ``[secure]``, as in the client's own messages."""

@@ -5,7 +5,7 @@ classes to the bases of the generated ``Realtime`` resources. This module stays
 light (it is imported with the resource module): the connection machinery,
 trio-websocket and the event types are imported when `connect` is called.
 On a `SyncClient`, `connect` returns a `SyncContext` of a `SyncRealtimeConnection`
-(``_sync.py``; see ``trio_openai/_bridge.py``).
+(``_sync.py``; see ``trio_openai/_api/_bridge.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
-from .._bridge import blocking_context
+from .._api._bridge import blocking_context
 from ._settings import Keepalive, RealtimeLimits
 from ._sync import SyncBetaRealtimeConnection, SyncRealtimeConnection
 

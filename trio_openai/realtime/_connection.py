@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, final
 
 import trio
 
-from .._auth import SecretHeaders
+from .._http._auth import SecretHeaders
 from ._errors import RealtimeConnectionClosed
 from ._events import EventDecoder, EventIds, event_dict, to_json
 from ._namespaces import (
@@ -74,8 +74,8 @@ if sys.version_info < (3, 11):  # pragma: no cover - the backport trio depends o
 if TYPE_CHECKING:
     from trio_websocket import CloseReason, WebSocketConnection
 
+    from .._api._resource import Async
     from .._client import Client
-    from .._resource import Async
     from ..types.realtime import (  # noqa: F401 - named in the subclasses' string bases
         RealtimeBetaClientEvent,
         RealtimeBetaServerEvent,

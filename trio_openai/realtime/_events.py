@@ -32,7 +32,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .._decode import JSONDepthError, loads
+from .._convert._decode import JSONDepthError, loads
 from .._models import BaseModel, UnknownObject
 
 __all__ = ["EventDecoder", "EventIds", "event_dict", "to_json"]
@@ -67,7 +67,7 @@ def event_dict(event: object, ids: EventIds) -> dict[str, Any]:
     Raises:
         TypeError: *event* is neither, or has no string ``type``.
     """
-    from .._converter import unstructure
+    from .._convert._converter import unstructure
 
     if isinstance(event, BaseModel):
         data = unstructure(event)
@@ -101,7 +101,7 @@ class EventDecoder:
     __slots__ = ("_hook", "_union")
 
     def __init__(self, union: Any) -> None:
-        from .._converter import make_converter
+        from .._convert._converter import make_converter
 
         self._union = union
         self._hook = make_converter().get_structure_hook(union)
@@ -126,7 +126,7 @@ class EventDecoder:
             return self._misfit(data)
 
     def _misfit(self, data: dict[str, Any]) -> UnknownObject:
-        from .._converter import ValidationError, structure
+        from .._convert._converter import ValidationError, structure
 
         kind = data.get("type")
         try:

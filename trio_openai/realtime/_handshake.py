@@ -54,7 +54,13 @@ from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 import trio
 
-from .._auth import (
+from .._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    status_error,
+)
+from .._http._auth import (
     REDACTED,
     RedactedHeaders,
     SecretHeaders,
@@ -64,14 +70,8 @@ from .._auth import (
     scrub,
     secret_values,
 )
-from .._errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    status_error,
-)
-from .._request import merge_query
-from .._tls import default_ssl_context
+from .._http._spec import merge_query
+from .._http._tls import default_ssl_context
 
 if TYPE_CHECKING:
     from trio_websocket import WebSocketConnection

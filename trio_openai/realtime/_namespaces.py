@@ -8,7 +8,7 @@ returns that ``event_id`` so that a later ``error`` event can be matched to it.
 `InputAudioBufferResource.append_pcm16` sends raw PCM16 audio in chunks.
 
 The namespaces serve both the async connection and the sync one
-(``_sync.py``): their methods are `blocking` (see ``trio_openai/_bridge.py``).
+(``_sync.py``): their methods are `blocking` (see ``trio_openai/_api/_bridge.py``).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._bridge import blocking
-from .._resource import M, Moded
+from .._api._bridge import blocking
+from .._api._resource import M, Moded
 from ._audio import DEFAULT_SAMPLE_RATE, PCM16Chunker, encode_base64
 
 if TYPE_CHECKING:
-    from .._portal import Portal
+    from .._sync._portal import Portal
     from ..types.realtime import (
         RealtimeConversationItem,
         RealtimeResponseCreateParams,
@@ -58,7 +58,7 @@ class _Sender(Protocol):
 
 
 async def _send(conn: _Sender, kind: str, event_id: str | None, **fields: Any) -> str:
-    from .._converter import unstructure
+    from .._convert._converter import unstructure
 
     data: dict[str, Any] = {"type": kind, "event_id": event_id or conn._ids.next()}
     for key, value in fields.items():

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
-from .._resource import Sync
-from .._sync_results import _HeldValue
+from .._api._resource import Sync
+from .._sync._results import _HeldValue
 from ._namespaces import (
     ConversationResource,
     InputAudioBufferResource,
@@ -24,7 +24,7 @@ from ._namespaces import (
 )
 
 if TYPE_CHECKING:
-    from .._portal import Held
+    from .._sync._portal import Held
     from ..types.realtime import (  # noqa: F401 - named in the subclasses' string bases
         RealtimeBetaClientEvent,
         RealtimeBetaServerEvent,

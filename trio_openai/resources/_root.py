@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._resource import M, ResourceTree
+from .._api import M, ResourceTree
 
 if TYPE_CHECKING:
-    from .._webhooks import Webhooks
+    from .._lib._webhooks import Webhooks
     from .admin import Admin
     from .audio import Audio
     from .batches import Batches
@@ -186,5 +186,5 @@ class RootResources(ResourceTree[M]):
     @property
     def webhooks(self) -> Webhooks[M]:
         """Verify and decode webhook deliveries (hand-written, docs/webhooks.md)."""
-        child: Webhooks[M] = self._child("webhooks", "._webhooks", "Webhooks")
+        child: Webhooks[M] = self._child("webhooks", "._lib._webhooks", "Webhooks")
         return child

@@ -9,15 +9,29 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .._endpoint import api_method, binary_method, list_method, stream_method
-from .._request import ListSpec, RequestSpec, StreamSpec, body_of, path_param, query_of
-from .._resource import M, Resource
-from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from .._api import (
+    NOT_GIVEN,
+    Body,
+    Headers,
+    ListSpec,
+    M,
+    NotGiven,
+    Query,
+    RequestSpec,
+    Resource,
+    StreamSpec,
+    api_method,
+    binary_method,
+    body_of,
+    list_method,
+    path_param,
+    query_of,
+    stream_method,
+)
 
 if TYPE_CHECKING:
-    from .._files import FileInput
+    from .._api import BinaryResponse, FileInput
     from .._models import UnknownObject
-    from .._response import BinaryResponse
     from ..types.audio import (
         AudioResponseFormat,
         CreateSpeechResponseStreamEvent,
@@ -137,7 +151,7 @@ class Speech(Resource[M]):
             msg = "audio.speech.create() does not stream; use audio.speech.stream(...) as `async with ... as events:`"
             raise TypeError(msg)
         # Imported here, not at the top: importing resources never imports types.
-        from .._response import BinaryResponse
+        from .._api import BinaryResponse
 
         return RequestSpec(
             method="POST",

@@ -9,10 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .._endpoint import api_method, list_method, stream_method
-from .._request import ListSpec, RequestSpec, StreamSpec, body_of, deep_object, path_param, query_of
-from .._resource import M, Resource
-from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from .._api import (
+    NOT_GIVEN,
+    Body,
+    Headers,
+    ListSpec,
+    M,
+    NotGiven,
+    Query,
+    RequestSpec,
+    Resource,
+    StreamSpec,
+    api_method,
+    body_of,
+    deep_object,
+    list_method,
+    path_param,
+    query_of,
+    stream_method,
+)
 
 if TYPE_CHECKING:
     from ..types.chat import (

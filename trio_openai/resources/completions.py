@@ -9,10 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .._endpoint import api_method, stream_method
-from .._request import RequestSpec, StreamSpec, body_of
-from .._resource import M, Resource
-from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from .._api import (
+    NOT_GIVEN,
+    Body,
+    Headers,
+    M,
+    NotGiven,
+    Query,
+    RequestSpec,
+    Resource,
+    StreamSpec,
+    api_method,
+    body_of,
+    stream_method,
+)
 
 if TYPE_CHECKING:
     from ..types.completions import CreateCompletionResponse

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._endpoint import api_method
-from .._request import RequestSpec
-from .._resource import M, Resource
-from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from .._api import NOT_GIVEN, Body, Headers, M, NotGiven, Query, RequestSpec, Resource, api_method
 
 if TYPE_CHECKING:
-    from .._files import FileInput
+    from .._api import FileInput
     from ..types.content_provenance_checks import ProvenanceResource
 
 __all__ = [

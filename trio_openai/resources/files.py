@@ -9,14 +9,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import api_method, binary_method, list_method
-from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
-from .._resource import M, Resource
-from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from .._api import (
+    NOT_GIVEN,
+    Body,
+    Headers,
+    ListSpec,
+    M,
+    NotGiven,
+    Query,
+    RequestSpec,
+    Resource,
+    api_method,
+    binary_method,
+    body_of,
+    list_method,
+    path_param,
+    query_of,
+)
 
 if TYPE_CHECKING:
-    from .._files import FileInput
-    from .._response import BinaryResponse
+    from .._api import BinaryResponse, FileInput
     from ..types.files import DeleteFileResponse, FileExpirationAfter, OpenAIFile
 
 __all__ = [
@@ -220,7 +232,7 @@ class Files(Resource[M]):
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
         # Imported here, not at the top: importing resources never imports types.
-        from .._response import BinaryResponse
+        from .._api import BinaryResponse
 
         return RequestSpec(
             method="GET",

@@ -9,13 +9,23 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING, Literal, cast
 
-from .._endpoint import api_method, stream_method
-from .._request import RequestSpec, StreamSpec, body_of
-from .._resource import M, Resource
-from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from .._api import (
+    NOT_GIVEN,
+    Body,
+    Headers,
+    M,
+    NotGiven,
+    Query,
+    RequestSpec,
+    Resource,
+    StreamSpec,
+    api_method,
+    body_of,
+    stream_method,
+)
 
 if TYPE_CHECKING:
-    from .._files import FileInput
+    from .._api import FileInput
     from ..types.images import (
         ImageEditStreamEvent,
         ImageGenStreamEvent,

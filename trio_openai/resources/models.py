@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._endpoint import api_method, list_method
-from .._request import ListSpec, RequestSpec, path_param
-from .._resource import M, Resource
-from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from .._api import (
+    NOT_GIVEN,
+    Body,
+    Headers,
+    ListSpec,
+    M,
+    NotGiven,
+    Query,
+    RequestSpec,
+    Resource,
+    api_method,
+    list_method,
+    path_param,
+)
 
 if TYPE_CHECKING:
     from ..types.models import DeleteModelResponse, Model

@@ -9,10 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import api_method
-from .._request import RequestSpec, body_of
-from .._resource import M, Resource
-from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from .._api import (
+    NOT_GIVEN,
+    Body,
+    Headers,
+    M,
+    NotGiven,
+    Query,
+    RequestSpec,
+    Resource,
+    api_method,
+    body_of,
+)
 
 if TYPE_CHECKING:
     from ..types.moderations import (

@@ -9,14 +9,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import api_method
-from .._request import RequestSpec, body_of, form_part, path_param
-from .._resource import M, Resource
-from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from .._api import (
+    NOT_GIVEN,
+    Body,
+    Headers,
+    M,
+    NotGiven,
+    Query,
+    RequestSpec,
+    Resource,
+    api_method,
+    body_of,
+    form_part,
+    path_param,
+)
 from ..realtime._connect import RealtimeConnectMixin
 
 if TYPE_CHECKING:
-    from .._files import FileInput
+    from .._api import FileInput
     from ..types.realtime import (
         RealtimeCreateClientSecretRequestExpiresAfter,
         RealtimeCreateClientSecretResponse,

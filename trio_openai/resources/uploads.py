@@ -9,14 +9,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import api_method
-from .._request import RequestSpec, body_of, path_param
-from .._resource import M, Resource
-from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
-from .._uploads import UploadsHelpers
+from .._api import (
+    NOT_GIVEN,
+    Body,
+    Headers,
+    M,
+    NotGiven,
+    Query,
+    RequestSpec,
+    Resource,
+    api_method,
+    body_of,
+    path_param,
+)
+from .._lib._uploads import UploadsHelpers
 
 if TYPE_CHECKING:
-    from .._files import FileInput
+    from .._api import FileInput
     from ..types.files import FileExpirationAfter
     from ..types.uploads import Upload, UploadPart
 

@@ -9,10 +9,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._endpoint import api_method, list_method
-from .._request import ListSpec, RequestSpec, body_of, path_param, query_of
-from .._resource import M, Resource
-from .._types import NOT_GIVEN, Body, Headers, NotGiven, Query
+from .._api import (
+    NOT_GIVEN,
+    Body,
+    Headers,
+    ListSpec,
+    M,
+    NotGiven,
+    Query,
+    RequestSpec,
+    Resource,
+    api_method,
+    body_of,
+    list_method,
+    path_param,
+    query_of,
+)
 
 if TYPE_CHECKING:
     from ..types.responses import ComparisonFilter, CompoundFilter

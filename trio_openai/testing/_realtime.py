@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from trio_websocket import WebSocketConnection
 
     from .._client import Client
-    from .._sync_client import SyncClient
+    from .._sync._client import SyncClient
 
 __all__ = ["FakeRealtime", "FakeRealtimeSession"]
 
@@ -383,7 +383,7 @@ class FakeRealtime:
         Args:
             **kwargs: More `open_client` arguments.
         """
-        from .._sync_client import SyncClient
+        from .._sync._client import SyncClient
 
         return SyncClient.from_opener(lambda: self.client(**kwargs))
 

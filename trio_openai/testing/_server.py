@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import httpx2
 
     from .._client import Client
-    from .._sync_client import SyncClient
+    from .._sync._client import SyncClient
 
 __all__ = ["ConnectionCount", "FakeOpenAI", "serve_forever"]
 
@@ -475,7 +475,7 @@ class FakeOpenAI:
         Args:
             **kwargs: Passed to `trio_openai.open_client`.
         """
-        from .._sync_client import SyncClient
+        from .._sync._client import SyncClient
 
         return SyncClient.from_opener(lambda: self.client(**kwargs))
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .._models import BaseModel as BaseModel
-from .._models import UnknownObject as UnknownObject
+from .._api import BaseModel as BaseModel
+from .._api import UnknownObject as UnknownObject
 
 if TYPE_CHECKING:
     from .admin import (

@@ -10,8 +10,8 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from .._extensions import ResponseMixin
-from .._models import BaseModel, UnknownObject
+from .._api import BaseModel, UnknownObject
+from .._lib._mixins import ResponseMixin
 
 __all__ = [
     "BetaAdditionalTools",

@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from .._models import BaseModel, UnknownObject
+from .._api import BaseModel, UnknownObject
 from .shared import (
     ChatCompletionStreamOptions,
     ChatCompletionTool,

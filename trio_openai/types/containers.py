@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .._models import BaseModel, UnknownObject
+from .._api import BaseModel, UnknownObject
 from .responses import (
     ContainerNetworkPolicyAllowlistParam,
     ContainerNetworkPolicyDisabledParam,

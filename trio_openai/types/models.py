@@ -10,7 +10,7 @@ from typing import Literal
 
 import attrs
 
-from .._models import BaseModel
+from .._api import BaseModel
 
 __all__ = [
     "DeleteModelResponse",

@@ -10,7 +10,7 @@ from typing import Literal
 
 import attrs
 
-from .._models import BaseModel, UnknownObject
+from .._api import BaseModel, UnknownObject
 
 __all__ = [
     "CreateModerationRequest",

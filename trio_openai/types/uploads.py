@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .._models import BaseModel
+from .._api import BaseModel
 from .files import FileExpirationAfter, OpenAIFile
 
 __all__ = [

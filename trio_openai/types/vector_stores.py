@@ -10,7 +10,7 @@ from typing import Literal, TypeAlias
 
 import attrs
 
-from .._models import BaseModel, UnknownObject
+from .._api import BaseModel, UnknownObject
 from .responses import ComparisonFilter, CompoundFilter, VectorStoreFileAttributes
 from .shared import Metadata
 

@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from .._models import BaseModel
+from .._api import BaseModel
 
 __all__ = [
     "CreateVideoCharacterBody",

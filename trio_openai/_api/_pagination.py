@@ -1,0 +1,121 @@
+"""Where lists are paged: `AsyncPaginator` is both awaitable and async-iterable.
+
+::
+
+    page = await client.files.list(limit=10)      # the first page
+    page.data, page.has_more, await page.next_page()
+    async for f in client.files.list():           # every item, page after page
+        ...
+
+Pages are fetched one at a time, only as iteration reaches them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
+
+import attrs
+
+if TYPE_CHECKING:
+    from .._client import Client
+    from .._http._spec import ListSpec
+
+__all__ = ["AsyncPaginator", "Page"]
+
+T = TypeVar("T")
+
+
+@final
+@attrs.define(eq=False)
+class Page(Generic[T]):
+    """One page of a list.
+
+    Attributes:
+        data: The items of this page.
+        has_more: Whether the server has more items after this page.
+        body: The typed list object the server sent (all its fields).
+        next_cursor: The cursor that asks for the next page, if any.
+    """
+
+    data: Sequence[T]
+    has_more: bool
+    body: Any
+    next_cursor: str | None
+    _client: Client = attrs.field(repr=False, alias="client")
+    _spec: ListSpec[T] = attrs.field(repr=False, alias="spec")
+
+    def __iter__(self) -> Any:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    async def next_page(self) -> Page[T] | None:
+        """Fetch the following page, or return ``None`` on the last one."""
+        if not self.has_more or self.next_cursor is None or self._spec.cursor_param is None:
+            return None
+        return await _fetch(self._client, self._spec, self.next_cursor)
+
+
+def _field(obj: Any, name: str) -> Any:
+    # Typed pages are attrs objects; a list decoded as plain JSON is a dict.
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+async def _fetch(client: Client, spec: ListSpec[T], cursor: str | None) -> Page[T]:
+    request = spec.request
+    if cursor is not None and spec.cursor_param is not None:
+        request = attrs.evolve(request, query={**(request.query or {}), spec.cursor_param: cursor})
+    body = await client._execute(request)
+    items = _field(body, spec.items_field) or []
+    next_cursor: str | None = None
+    if spec.cursor_param is not None:
+        if spec.cursor_field is not None:
+            value = _field(body, spec.cursor_field)
+            next_cursor = value if isinstance(value, str) and value else None
+        elif items:
+            value = _field(items[-1], "id")
+            next_cursor = value if isinstance(value, str) else None
+    if spec.has_more_field is not None:
+        has_more = bool(_field(body, spec.has_more_field))
+    else:
+        has_more = next_cursor is not None
+    return Page(
+        data=items,
+        has_more=has_more and next_cursor is not None,
+        body=body,
+        next_cursor=next_cursor,
+        client=client,
+        spec=spec,
+    )
+
+
+@final
+class AsyncPaginator(Generic[T]):
+    """What a list method returns: ``await`` it for a `Page`, ``async for`` for every item."""
+
+    __slots__ = ("_client", "_spec")
+
+    def __init__(self, client: Client, spec: ListSpec[T]) -> None:
+        self._client = client
+        self._spec = spec
+
+    def __await__(self) -> Generator[Any, None, Page[T]]:
+        return _fetch(self._client, self._spec, None).__await__()
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        page: Page[T] | None = await _fetch(self._client, self._spec, None)
+        while page is not None:
+            for item in page.data:
+                yield item
+            page = await page.next_page()
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        """Yield each page in turn."""
+        page: Page[T] | None = await _fetch(self._client, self._spec, None)
+        while page is not None:
+            yield page
+            page = await page.next_page()

@@ -1,0 +1,219 @@
+"""Where a response is streamed: Server-Sent Events decoded into typed events.
+
+``async with client.chat.completions.stream(...) as stream: async for chunk in stream``.
+Leaving the block (normally, by ``break``, by an exception or by cancellation)
+closes the HTTP response, which releases or closes its connection.
+
+A stream must end with its terminal marker: ``data: [DONE]`` for chat and
+completions, a ``response.completed`` / ``response.failed`` /
+``response.incomplete`` event for responses. A body that ends before it raises
+`StreamInterruptedError` rather than ending silently; an ``error`` event or an
+``{"error": ...}`` payload raises `APIStreamError`.
+
+Reading stops at the terminal marker: nothing after it counts, so the stream
+does not wait for the server to end the body (a server that keeps it open
+would otherwise hold the iteration until the read timeout) and closes the
+response at once. With ``end="event"`` the terminal event does not end the
+body (several images each end with one), so reading goes on; but once a
+terminal event has arrived the stream is complete, and a connection that then
+drops or times out ends the iteration quietly. A completed stream is never
+reported as interrupted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from functools import partial
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
+
+from .._convert._decode import lend_stack, loads, structure_as
+from .._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStreamError,
+    StreamInterruptedError,
+)
+from ._response import _Metadata
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from .._convert._sse import ServerSentEvent
+    from .._http._spec import StreamEnd, StreamSpec
+
+__all__ = ["Stream"]
+
+T = TypeVar("T")
+
+_RESPONSE_TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete"})
+
+
+@final
+class Stream(_Metadata, Generic[T]):
+    """An open event stream: iterate it for typed events.
+
+    Attributes:
+        http_response: The underlying response (headers, request id via the
+            properties shared with `APIResponse`).
+    """
+
+    __slots__ = (
+        "_done",
+        "_end",
+        "_envelope",
+        "_event_type",
+        "_iterator",
+        "_terminal",
+        "http_response",
+        "max_event_size",
+    )
+
+    def __init__(
+        self, response: httpx2.Response, spec: StreamSpec[T], *, max_event_size: int
+    ) -> None:
+        self.http_response = response
+        self._event_type = spec.event
+        self._end: StreamEnd = spec.end
+        self._terminal = _RESPONSE_TERMINAL if spec.end == "response" else spec.terminal
+        self._envelope = spec.envelope
+        self._done = False
+        self.max_event_size = max_event_size
+        self._iterator: AsyncIterator[T] | None = None
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        if self._iterator is None:
+            self._iterator = self._events()
+        return self._iterator
+
+    @property
+    def completed(self) -> bool:
+        """Whether the terminal marker has been received."""
+        return self._done
+
+    async def aclose(self) -> None:
+        """Stop reading and close the response (``async with`` does this for you)."""
+        if self._iterator is not None:
+            await self._iterator.aclose()  # type: ignore[attr-defined]
+        await self.http_response.aclose()
+
+    async def _events(self) -> AsyncIterator[T]:
+        from .._convert._sse import SSEDecodeError, SSEDecoder
+        from .._http._send import aiter_body
+
+        response = self.http_response
+        decoder = SSEDecoder(max_event_size=self.max_event_size)
+        # With these ends the marker is the last thing that counts: stop there.
+        stops = self._end in ("done", "response")
+        # Closed here, not left suspended for the garbage collector, when we stop early.
+        body = aiter_body(response, stream=True)
+        try:
+            async with aclosing(body) as chunks:
+                async for chunk in chunks:
+                    for sse in decoder.feed(chunk):
+                        if sse.data == "[DONE]":
+                            self._done = self._done or self._end == "done"
+                        else:
+                            yield self._event(sse)
+                        if self._done and stops:
+                            break
+                    if self._done and stops:
+                        await _drain(chunks)
+                        break
+                else:
+                    decoder.close()
+        except SSEDecodeError as exc:
+            raise APIResponseValidationError(
+                f"Malformed event stream from {response.request.url.path}: {exc}",
+                response=response,
+            ) from exc
+        except APIConnectionError:
+            # A drop or a read timeout after the terminal event (end="event"): the
+            # stream is complete, whatever more might have followed.
+            if not self._done:
+                raise
+        if self._done and stops:
+            # Whatever the drain did not read is never read: close.
+            await response.aclose()
+        elif not self._done and self._end != "none":
+            raise self._interrupted()
+
+    def _event(self, sse: ServerSentEvent) -> T:
+        """Decode one event (not ``[DONE]``), noting whether it is the terminal one."""
+        payload = self._payload(sse.data, sse.event)
+        if self._terminal and payload.get("type") in self._terminal:
+            self._done = True
+        if self._envelope:
+            payload = {"event": sse.event, "data": payload}
+        event: T = structure_as(payload, self._event_type, self.http_response)
+        return event
+
+    def _interrupted(self) -> StreamInterruptedError:
+        request = self.http_response.request
+        if self._end == "done":
+            marker = "data: [DONE]"
+        else:
+            marker = "a final event (" + ", ".join(sorted(self._terminal)) + ")"
+        return StreamInterruptedError(
+            f"The event stream from {request.url.path} ended before {marker}: "
+            "the answer is incomplete (connection dropped or server stopped).",
+            request=request,
+        )
+
+    def _not_json(self, exc: ValueError, data: str) -> APIResponseValidationError:
+        response = self.http_response
+        return APIResponseValidationError(
+            f"An event from {response.request.url.path} is not valid JSON ({exc}): {data[:200]!r}",
+            response=response,
+            body=data,
+        )
+
+    def _payload(self, data: str, event_name: str) -> Any:
+        response = self.http_response
+        try:
+            payload = loads(data)
+        except ValueError as exc:
+            # Lent stack: a JSONDepthError may come from a deep caller's stack.
+            raise lend_stack(partial(self._not_json, exc, data)) from exc
+        if not isinstance(payload, dict):
+            raise APIResponseValidationError(
+                f"An event from {response.request.url.path} is not a JSON object: {data[:200]!r}",
+                response=response,
+                body=payload,
+            )
+        if (
+            event_name == "error"
+            or payload.get("type") == "error"
+            or payload.get("error") is not None
+        ):
+            error = payload.get("error", payload)
+            message = error.get("message") if isinstance(error, dict) else None
+            raise APIStreamError(
+                f"The server reported an error in the stream: {message or error!r}",
+                request=response.request,
+                body=payload,
+            )
+        return payload
+
+
+_DRAIN_GRACE = 0.05
+_DRAIN_LIMIT = 64 * 1024
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read what follows the terminal marker for a moment, so the connection can be pooled.
+
+    A server ends the body right after the marker (the end of the chunked body
+    usually comes in the same packet); reading it lets the connection go back to
+    the pool instead of being closed. One that holds the body open, or keeps
+    sending, gets `_DRAIN_GRACE` seconds or `_DRAIN_LIMIT` bytes, then the
+    response is closed: nothing after the marker counts either way.
+    """
+    import trio
+
+    drained = 0
+    with trio.move_on_after(_DRAIN_GRACE):
+        async for chunk in chunks:
+            drained += len(chunk)
+            if drained > _DRAIN_LIMIT:
+                return
