@@ -16,7 +16,7 @@ import pytest
 from trio_openai._errors import ConfigurationError
 from trio_openai._secrets import Secret, parse_dotenv, resolve_api_key
 
-_ROOT = Path(__file__).resolve().parent.parent
+_ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-proj-TESTKEY0123456789abcdef"
 OTHER = "sk-proj-OTHERKEY987654321"
 BAD_KEY = "sk-proj-TESTKEY secret part"

@@ -37,7 +37,7 @@ from trio_openai.resources.realtime import Calls
 from trio_openai.resources.responses import InputItems, Responses
 from trio_openai.resources.videos import Videos
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO.parent / "shared/openapi/openai-openapi.yaml"
 OPERATIONS_TSV = REPO.parent / "shared/openapi/operations.tsv"
 needs_spec = pytest.mark.skipif(

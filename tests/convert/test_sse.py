@@ -22,7 +22,7 @@ from trio_openai._convert._sse import (
 )
 
 E = ServerSentEvent
-_ROOT = Path(__file__).resolve().parent.parent
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 def parse(*chunks: bytes, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> list[E]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 OPERATIONS_TSV = REPO.parent / "shared/openapi/operations.tsv"
 needs_operations = pytest.mark.skipif(
     not OPERATIONS_TSV.is_file(),

@@ -22,7 +22,7 @@ import trio.testing
 import trio_openai.testing
 from trio_openai.testing import FakeOpenAI
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT.parent / "shared" / "openapi" / "openai-openapi.yaml"
 TRANSPORTS = ["memory", "socket"]
 

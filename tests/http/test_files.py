@@ -19,7 +19,7 @@ import trio
 from trio_openai._http._multipart import build_multipart, read_file_input
 from trio_openai._types import NOT_GIVEN
 
-_ROOT = Path(__file__).resolve().parent.parent
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- each input form ---------------------------------------------------------------

@@ -20,7 +20,7 @@ import trio_openai
 from tests._hostile import RawRequest, RawServer, raw_server, response_bytes
 
 KEY = "sk-hostile-http-0123456789abcdef"
-CHILD = Path(__file__).with_name("_bomb_child.py")
+CHILD = Path(__file__).resolve().parents[1] / "_bomb_child.py"
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 

@@ -29,7 +29,7 @@ from trio_openai._convert._converter import structure
 from trio_openai._convert._sse import SSEDecoder
 from trio_openai.resources._operations import OPERATIONS, Operation
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared/realworld/cases.jsonl.gz"
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared/realworld/cases.jsonl.gz"
 pytestmark = pytest.mark.skipif(
     not CORPUS.is_file(), reason=f"the recorded traffic is not at {CORPUS}"
 )

@@ -12,7 +12,7 @@ import pytest
 
 import trio_openai
 
-PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
 def _pyproject_version() -> str:
