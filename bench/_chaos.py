@@ -1,6 +1,7 @@
 """The chaos run: many calls against fault-injecting fake servers, then the invariants checked.
 
-Used by ``bench/chaos.py`` (5,000 calls, a table) and ``tests/reliability/chaos/`` (a smaller run in CI).
+Used by ``bench/chaos.py`` (5,000 calls, a table) and ``tests/reliability/chaos/``
+(a smaller run in CI).
 
 Set-up, all in one ``trio.run`` on 127.0.0.1 with real sockets:
 
