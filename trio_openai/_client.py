@@ -572,3 +572,11 @@ async def open_azure_client(
     )
     async with open_client(endpoints=[azure], **kwargs) as client:
         yield client
+
+
+if TYPE_CHECKING:
+    from ._api._caller import Caller
+
+    def _client_is_a_caller(client: Client) -> Caller:
+        # The resource layer holds the client as a `Caller`: checked here, by mypy.
+        return client

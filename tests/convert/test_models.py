@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 import attrs
 import pytest
-from test_converter import CHAT_COMPLETION, RESPONSE
 
+from tests.convert.test_converter import CHAT_COMPLETION, RESPONSE
 from trio_openai._convert._converter import structure
 from trio_openai._models import BaseModel, UnknownObject
 from trio_openai.types import responses as responses_types

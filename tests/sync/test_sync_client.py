@@ -17,10 +17,10 @@ from urllib.parse import quote
 
 import pytest
 import trio
-from test_cancellation import pool_state
-from test_uploads import FILE_ID, script
 
 import trio_openai
+from tests.core.test_cancellation import pool_state
+from tests.lib.test_uploads import FILE_ID, script
 from trio_openai._sync._methods import (
     SyncBinaryMethod,
     SyncListMethod,

@@ -12,9 +12,9 @@ from typing import Any
 import httpx2
 import pytest
 import trio
-from test_fake_server import spec_schemas, violations
 
 import trio_openai
+from tests.testing.test_fake_server import spec_schemas, violations
 from trio_openai._cli import StringInput, run
 from trio_openai._models import BaseModel, UnknownObject
 from trio_openai.testing import FakeOpenAI

@@ -126,11 +126,9 @@ class BlockingContext(Generic[P, X, Y]):
 
         @functools.wraps(self._fn)
         def call(*args: P.args, **kwargs: P.kwargs) -> SyncContext[X, Y]:
-            from .._sync._results import SyncContext
-
             deferred = Deferred(bound, args, kwargs)
             del args, kwargs  # out of this frame's locals: they may hold a key
-            return SyncContext(portal, deferred, wrap)
+            return portal.context(deferred, wrap)
 
         return call
 

@@ -71,9 +71,7 @@ class Method(_Descriptor[P, RequestSpec[T]]):
             return self
         if obj._portal is None:
             return BoundMethod(self._build, obj)
-        from .._sync._methods import SyncMethod
-
-        return SyncMethod(self._build, obj)
+        return obj._portal.twin("call", self._build, obj)  # type: ignore[no-any-return]
 
 
 class BinaryMethod(_Descriptor[P, "RequestSpec[BinaryResponse]"]):
@@ -94,9 +92,7 @@ class BinaryMethod(_Descriptor[P, "RequestSpec[BinaryResponse]"]):
             return self
         if obj._portal is None:
             return BoundMethod(self._build, obj)
-        from .._sync._methods import SyncBinaryMethod
-
-        return SyncBinaryMethod(self._build, obj)
+        return obj._portal.twin("binary", self._build, obj)  # type: ignore[no-any-return]
 
 
 class BoundMethod(Generic[P, T]):
@@ -157,9 +153,7 @@ class ListMethod(_Descriptor[P, ListSpec[T]]):
             return self
         if obj._portal is None:
             return BoundListMethod(self._build, obj)
-        from .._sync._methods import SyncListMethod
-
-        return SyncListMethod(self._build, obj)
+        return obj._portal.twin("list", self._build, obj)  # type: ignore[no-any-return]
 
 
 class BoundListMethod(Generic[P, T]):
@@ -205,9 +199,7 @@ class StreamMethod(_Descriptor[P, StreamSpec[T]]):
             return self
         if obj._portal is None:
             return BoundStreamMethod(self._build, obj)
-        from .._sync._methods import SyncStreamMethod
-
-        return SyncStreamMethod(self._build, obj)
+        return obj._portal.twin("stream", self._build, obj)  # type: ignore[no-any-return]
 
 
 class BoundStreamMethod(Generic[P, T]):

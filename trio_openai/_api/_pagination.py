@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 import attrs
 
 if TYPE_CHECKING:
-    from .._client import Client
     from .._http._spec import ListSpec
+    from ._caller import Caller
 
 __all__ = ["AsyncPaginator", "Page"]
 
@@ -42,7 +42,7 @@ class Page(Generic[T]):
     has_more: bool
     body: Any
     next_cursor: str | None
-    _client: Client = attrs.field(repr=False, alias="client")
+    _client: Caller = attrs.field(repr=False, alias="client")
     _spec: ListSpec[T] = attrs.field(repr=False, alias="spec")
 
     def __iter__(self) -> Any:
@@ -65,7 +65,7 @@ def _field(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
-async def _fetch(client: Client, spec: ListSpec[T], cursor: str | None) -> Page[T]:
+async def _fetch(client: Caller, spec: ListSpec[T], cursor: str | None) -> Page[T]:
     request = spec.request
     if cursor is not None and spec.cursor_param is not None:
         request = attrs.evolve(request, query={**(request.query or {}), spec.cursor_param: cursor})
@@ -99,7 +99,7 @@ class AsyncPaginator(Generic[T]):
 
     __slots__ = ("_client", "_spec")
 
-    def __init__(self, client: Client, spec: ListSpec[T]) -> None:
+    def __init__(self, client: Caller, spec: ListSpec[T]) -> None:
         self._client = client
         self._spec = spec
 

@@ -15,8 +15,8 @@ import importlib
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from .._client import Client
     from .._sync._portal import Portal
+    from ._caller import Caller
 
 # Generated code names child modules relative to the package root (".resources.chat").
 _ROOT_PACKAGE = __name__.partition(".")[0]
@@ -65,7 +65,7 @@ class ResourceTree(Moded[M]):
         _children: dict[str, Any]
 
         @property
-        def _root(self) -> Client: ...
+        def _root(self) -> Caller: ...
 
     def _child(self, name: str, module: str, cls: str) -> Any:
         try:
@@ -88,13 +88,13 @@ class Resource(ResourceTree[M]):
 
     __slots__ = ("_children", "_client", "_portal")
 
-    def __init__(self, client: Client, portal: Portal | None = None) -> None:
+    def __init__(self, client: Caller, portal: Portal | None = None) -> None:
         self._client = client
         self._portal = portal
         self._children = {}
 
     @property
-    def _root(self) -> Client:
+    def _root(self) -> Caller:
         return self._client
 
     def __repr__(self) -> str:

@@ -58,7 +58,7 @@ from .._http._spec import RequestSpec, path_param
 if TYPE_CHECKING:
     import httpx2
 
-    from .._client import Client
+    from .._api._caller import Caller
     from ..types.uploads import Upload
 
 __all__ = [
@@ -126,7 +126,7 @@ class CompletedUpload:
 
 
 async def upload_file(
-    client: Client,
+    client: Caller,
     file: str | os.PathLike[str],
     *,
     purpose: str,
@@ -222,7 +222,7 @@ class UploadsHelpers:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        _client: Client
+        _client: Caller
 
     @blocking
     async def upload_file(
@@ -287,7 +287,7 @@ def _guess_type(name: str) -> str:
 
 
 async def _post(
-    client: Client,
+    client: Caller,
     path: str,
     *,
     body: dict[str, object] | None = None,
@@ -332,7 +332,7 @@ async def _read_part(read: Callable[[int], Awaitable[bytes]], offset: int, lengt
 
 
 async def _send_parts(
-    client: Client,
+    client: Caller,
     base: str,
     path: Path,
     *,
@@ -399,7 +399,7 @@ async def _send_parts(
     return part_ids
 
 
-async def _cancel_upload(client: Client, base: str, upload_id: str) -> None:
+async def _cancel_upload(client: Caller, base: str, upload_id: str) -> None:
     """Cancel the upload on the server: shielded, bounded in time, failures only logged."""
     with trio.move_on_after(_CANCEL_TIMEOUT, shield=True) as scope:
         try:

@@ -20,9 +20,9 @@ from ._results import (
 )
 
 if TYPE_CHECKING:
+    from .._api._caller import Caller
     from .._api._resource import Resource
     from .._api._response import APIResponse, BinaryResponse, StreamedResponse
-    from .._client import Client
     from .._http._spec import ListSpec, RequestSpec, StreamSpec  # noqa: F401 - in string bases
     from ._portal import Portal
 
@@ -45,7 +45,7 @@ class _SyncBound(Generic[P, S]):
         return self._build.__doc__
 
     @property
-    def _client(self) -> Client:
+    def _client(self) -> Caller:
         return self._resource._client
 
     @property

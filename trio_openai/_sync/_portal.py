@@ -27,17 +27,24 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Generic, TypeVar, final
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, final
 
 import trio
 
 from .._errors import ClientClosedError
 
-__all__ = ["Held", "Portal"]
+if TYPE_CHECKING:
+    from ._results import SyncContext
+
+__all__ = ["Held", "Portal", "TwinKind"]
 
 T = TypeVar("T")
 X = TypeVar("X")
 X_co = TypeVar("X_co", covariant=True)
+Y = TypeVar("Y")
+
+TwinKind = Literal["call", "binary", "list", "stream"]
+"""Which API method descriptor a blocking twin is made for (see `Portal.twin`)."""
 
 _POLL = 0.1  # seconds between two checks for Ctrl-C while waiting for a call
 _CLOSED = "The sync client is closed; open a new one for new calls."
@@ -136,6 +143,35 @@ class Portal:
             self._soon(scope.cancel)
             future.exception()  # wait until the call has unwound (a second Ctrl-C stops waiting)
             raise
+
+    def twin(self, kind: TwinKind, build: Callable[..., Any], resource: Any) -> Any:
+        """The blocking twin of an API method descriptor, bound to a sync *resource*.
+
+        The descriptors in ``_api/_methods.py`` ask the portal their resource holds,
+        so that the API wing never imports this one.
+
+        Args:
+            kind: Which descriptor: a plain, binary, list or stream method.
+            build: The generated spec builder.
+            resource: The resource (in the sync tree) it is bound to.
+        """
+        from ._methods import SyncBinaryMethod, SyncListMethod, SyncMethod, SyncStreamMethod
+
+        twins: dict[str, Callable[..., Any]] = {
+            "call": SyncMethod,
+            "binary": SyncBinaryMethod,
+            "list": SyncListMethod,
+            "stream": SyncStreamMethod,
+        }
+        return twins[kind](build, resource)
+
+    def context(
+        self, open_cm: Callable[[], AbstractAsyncContextManager[X]], wrap: Callable[[Held[X]], Y]
+    ) -> SyncContext[X, Y]:
+        """A `SyncContext` that enters *open_cm* on this loop (hand-written context methods)."""
+        from ._results import SyncContext
+
+        return SyncContext(self, open_cm, wrap)
 
     def hold(self, open_cm: Callable[[], AbstractAsyncContextManager[X]]) -> Held[X]:
         """Enter ``open_cm()`` in a task of its own and keep it open until `Held.release`.

@@ -20,7 +20,7 @@ from ._settings import Keepalive, RealtimeLimits
 from ._sync import SyncBetaRealtimeConnection, SyncRealtimeConnection
 
 if TYPE_CHECKING:
-    from .._client import Client
+    from .._api._caller import Caller
     from ._connection import BetaRealtimeConnection, RealtimeConnection
     from ._handshake import StreamOpener
 
@@ -44,7 +44,7 @@ class RealtimeConnectMixin:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        _client: Client
+        _client: Caller
 
     @blocking_context(SyncRealtimeConnection)
     def connect(
@@ -111,7 +111,7 @@ class BetaRealtimeConnectMixin:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        _client: Client
+        _client: Caller
 
     @blocking_context(SyncBetaRealtimeConnection)
     def connect(

@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     from trio_websocket import CloseReason, WebSocketConnection
 
     from .._api._resource import Async
-    from .._client import Client
+    from .._api._caller import Caller
     from ..types.realtime import (  # noqa: F401 - named in the subclasses' string bases
         RealtimeBetaClientEvent,
         RealtimeBetaServerEvent,
@@ -465,7 +465,7 @@ class BetaRealtimeConnection(_Connection["RealtimeBetaServerEvent", "RealtimeBet
 
 @asynccontextmanager
 async def open_connection(
-    client: Client,
+    client: Caller,
     cls: type[ConnectionT],
     *,
     model: str | None,
