@@ -39,9 +39,11 @@ class Hosts:
         self.delay: dict[str, float] = {}
 
     def hosts(self) -> list[str]:
+        """The host of each request so far, in arrival order."""
         return [host for host, _ in self.seen]
 
     async def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        """Record *request*, wait the host's delay, then answer with its next scripted reply."""
         host = request.url.host.split(".")[0]  # "a" for http://a.test/v1
         self.seen.append((host, request))
         self.times.append(trio.current_time())

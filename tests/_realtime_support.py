@@ -75,9 +75,11 @@ class FrameCounter(trio.abc.Stream):
 
     @property
     def pings(self) -> int:
+        """How many ping frames (opcode 0x9) the client has written."""
         return self.opcodes.count(0x9)
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        """Record the opcode of the frame in *data*, then pass it on."""
         if len(data) >= 2:
             self.opcodes.append(bytes(data[:1])[0] & 0x0F)
         await self.stream.send_all(data)
@@ -101,6 +103,7 @@ class StuckNetwork(trio.abc.Stream):
         self.released = trio.Event()
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        """Pass *data* on; while `hold` is set, stall a large write halfway until `released`."""
         if self.hold and len(data) > 1000:
             half = len(data) // 2
             await self.stream.send_all(data[:half])

@@ -25,14 +25,17 @@ class Probe(Resource):
     def get(
         self, path: str, *, timeout: float | trio_openai.NotGiven | None = trio_openai.NOT_GIVEN
     ) -> RequestSpec[Any]:
+        """``GET path``, with an optional per-call *timeout*."""
         return RequestSpec(method="GET", path=path, result=object, timeout=timeout)
 
     @api_method
     def post(self, path: str, **fields: Any) -> RequestSpec[Any]:
+        """``POST path`` with *fields* as the JSON body."""
         return RequestSpec(method="POST", path=path, result=object, body=body_of(fields))
 
     @list_method
     def list(self, path: str, **query: Any) -> ListSpec[Any]:
+        """A paginated ``GET path`` with *query* as query parameters."""
         return ListSpec(
             request=RequestSpec(method="GET", path=path, result=object, query=query),
             item=object,
@@ -40,6 +43,7 @@ class Probe(Resource):
 
     @stream_method
     def stream(self, path: str, *, end: str = "done") -> StreamSpec[Any]:
+        """A streaming ``POST path`` (``{"stream": true}``) whose events end as *end* says."""
         return StreamSpec(
             request=RequestSpec(method="POST", path=path, result=object, body={"stream": True}),
             event=object,

@@ -50,6 +50,7 @@ async def served() -> Any:
 
 
 async def test_many_cancelled_requests_and_streams_leak_nothing(served: Any) -> None:
+    """Cancelled before headers or mid-body, calls leave nothing busy; the client works on."""
     fake, client = served
 
     async def slow_call() -> None:
@@ -95,6 +96,7 @@ async def test_many_cancelled_requests_and_streams_leak_nothing(served: Any) -> 
 
 
 async def test_break_out_of_stream_returns_connection(served: Any) -> None:
+    """Leaving a stream early closes its connection: nothing stays busy or piles up."""
     _, client = served
     for _ in range(20):
         async with client.chat.completions.stream(model="m", messages=MESSAGES) as stream:
@@ -107,6 +109,7 @@ async def test_break_out_of_stream_returns_connection(served: Any) -> None:
 
 
 async def test_completed_calls_reuse_one_connection(served: Any) -> None:
+    """Calls and streams read to the end all share one pooled connection."""
     _, client = served
     for _ in range(10):
         await client.models.retrieve("gpt-4o-mini")

@@ -30,6 +30,7 @@ class Recorder:
 
 
 async def test_default_headers_auth_org_project_and_user_agent() -> None:
+    """Requests carry the bearer key, organization, project, default headers and user agent."""
     rec = Recorder()
     async with mock_client(
         rec, api_key=KEY, organization="org-1", project="proj-1", default_headers={"X-Team": "a"}
@@ -46,6 +47,7 @@ async def test_default_headers_auth_org_project_and_user_agent() -> None:
 
 
 async def test_with_options_is_a_view_sharing_the_pool() -> None:
+    """`with_options` is a view on the same pool; its options and headers stay its own."""
     rec = Recorder()
     async with mock_client(rec) as (client, _):
         view = client.with_options(
@@ -63,6 +65,7 @@ async def test_with_options_is_a_view_sharing_the_pool() -> None:
 
 
 async def test_extra_headers_query_body_and_header_removal() -> None:
+    """Extra headers, query and body are merged into the request; an empty header removes it."""
     from trio_openai._api._methods import api_method
     from trio_openai._http._spec import RequestSpec
 
@@ -93,6 +96,7 @@ async def test_extra_headers_query_body_and_header_removal() -> None:
 
 
 async def test_closed_client_refuses_new_calls() -> None:
+    """A call on a closed client raises ClientClosedError and sends nothing."""
     rec = Recorder()
     async with mock_client(rec) as (client, probe):
         pass
@@ -103,6 +107,7 @@ async def test_closed_client_refuses_new_calls() -> None:
 
 
 async def test_session_nursery_tasks_end_with_the_block() -> None:
+    """Tasks started in the client's nursery are cancelled when its block ends."""
     ended = trio.Event()
 
     async def forever() -> None:
@@ -118,6 +123,7 @@ async def test_session_nursery_tasks_end_with_the_block() -> None:
 
 
 async def test_own_pool_is_closed_on_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTTP pool the client made for itself is closed when its block ends."""
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     async with trio_openai.open_client(base_url="http://127.0.0.1:9/v1") as client:
         http = client.http_client
@@ -126,6 +132,7 @@ async def test_own_pool_is_closed_on_exit(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 async def test_base_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OPENAI_BASE_URL sets the base URL, its trailing slash dropped."""
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:8000/v1/")
     async with trio_openai.open_client() as client:
@@ -133,12 +140,14 @@ async def test_base_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 async def test_bad_base_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A base URL without a scheme is a ConfigurationError."""
     with pytest.raises(trio_openai.ConfigurationError, match="http"):
         async with trio_openai.open_client(api_key=KEY, base_url="localhost:8000"):
             pass
 
 
 async def test_status_error_carries_metadata_and_a_useful_message() -> None:
+    """A 404 error carries status, request id, code, param and type; its message names them."""
     rec = Recorder(
         404,
         {
@@ -166,6 +175,8 @@ async def test_status_error_carries_metadata_and_a_useful_message() -> None:
 
 
 async def test_non_json_error_body_is_kept_as_text() -> None:
+    """A non-JSON error body is kept as text on the error and shown in its message."""
+
     def handler(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(502, text="<html>Bad gateway</html>")
 
@@ -176,6 +187,8 @@ async def test_non_json_error_body_is_kept_as_text() -> None:
 
 
 async def test_truncated_json_body_is_a_validation_error() -> None:
+    """A truncated JSON body on a 200 raises APIResponseValidationError saying so."""
+
     def handler(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(200, content=b'{"id": "chatcmpl-1", "choi')
 
@@ -186,6 +199,7 @@ async def test_truncated_json_body_is_a_validation_error() -> None:
 
 
 async def test_azure_addressing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Azure puts the deployment in the path, api-version in the query and the key in `api-key`."""
     rec = Recorder()
     async with httpx2.AsyncClient(transport=httpx2.MockTransport(rec)) as http:
         async with trio_openai.open_azure_client(
@@ -208,6 +222,7 @@ async def test_azure_addressing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_azure_v1_without_api_version() -> None:
+    """Without api_version, an Azure client addresses the `/openai/v1` API."""
     rec = Recorder()
     async with httpx2.AsyncClient(transport=httpx2.MockTransport(rec)) as http:
         async with trio_openai.open_azure_client(
@@ -221,6 +236,7 @@ async def test_azure_v1_without_api_version() -> None:
 async def test_open_azure_client_takes_its_address_from_azure_endpoint_only(
     extra: dict[str, Any],
 ) -> None:
+    """`open_azure_client` refuses base_url= and endpoints=: its address is azure_endpoint only."""
     with pytest.raises(trio_openai.ConfigurationError, match="takes azure_endpoint="):
         async with trio_openai.open_azure_client(
             azure_endpoint="https://res.openai.azure.com", api_key=KEY, **extra
@@ -257,6 +273,7 @@ async def _keyed_client(
 async def test_key_never_in_reprs_logs_or_errors(
     kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The key is sent but appears in no repr, error, or DEBUG log, for every way of sending it."""
     caplog.set_level(logging.DEBUG)
     rec = Recorder(401, {"error": {"message": "Incorrect API key provided"}})
     async with _keyed_client(kind, rec) as (client, probe):
@@ -283,6 +300,7 @@ async def test_key_never_in_reprs_logs_or_errors(
 
 
 async def test_errors_leave_the_block_unwrapped() -> None:
+    """An API error raised inside the client's block comes out as itself, not in a group."""
     rec = Recorder(404, {"error": {"message": "nope"}})
     with pytest.raises(trio_openai.NotFoundError):
         async with mock_client(rec) as (_, probe):
@@ -290,6 +308,7 @@ async def test_errors_leave_the_block_unwrapped() -> None:
 
 
 async def test_outer_cancellation_passes_through_the_block(autojump_clock: Any) -> None:
+    """A cancel scope around the client's block cancels it, and the client ends closed."""
     with trio.move_on_after(1) as scope:
         async with mock_client(Recorder()) as (client, _):
             await trio.sleep_forever()
@@ -298,6 +317,7 @@ async def test_outer_cancellation_passes_through_the_block(autojump_clock: Any) 
 
 
 async def test_malformed_key_error_shows_no_key_even_in_traceback_locals() -> None:
+    """A key with whitespace is refused without showing it, even in traceback locals."""
     import traceback
 
     # The key is built in the call, not kept in a local of this frame, and its source
@@ -313,6 +333,7 @@ async def test_malformed_key_error_shows_no_key_even_in_traceback_locals() -> No
 
 
 async def test_binary_calls_accept_any_content_type() -> None:
+    """Binary calls send `Accept: */*`; JSON calls send `application/json`."""
     rec = Recorder()
     async with mock_client(rec) as (client, _):
         await client.audio.speech.create(model="tts", voice="alloy", input="x")
@@ -322,6 +343,7 @@ async def test_binary_calls_accept_any_content_type() -> None:
 
 
 async def test_a_supplied_pool_keeps_its_own_params_cookies_and_headers() -> None:
+    """A pool passed as http_client keeps its own params, cookies and headers on our requests."""
     rec = Recorder()
     transport = httpx2.MockTransport(rec)
     async with httpx2.AsyncClient(
@@ -340,6 +362,7 @@ async def test_a_supplied_pool_keeps_its_own_params_cookies_and_headers() -> Non
 
 
 async def test_query_values_are_percent_encoded() -> None:
+    """Query values with spaces and `&` survive, lists repeat the key, and True is "true"."""
     rec = Recorder()
     async with mock_client(rec) as (_, probe):
         await probe.list("/files", after="a b&c", order=["x", "y"], flag=True)

@@ -25,15 +25,18 @@ def _pyproject_version() -> str:
 
 
 def test_version_is_the_installed_distributions() -> None:
+    """`__version__` is the version of the installed trio-openai distribution."""
     assert trio_openai.__version__ == importlib.metadata.version("trio-openai")
 
 
 def test_version_matches_pyproject() -> None:
+    """`__version__` equals the version in pyproject.toml's [project] table."""
     # Fails after a version bump until the package is reinstalled (tools/dev.sh does it).
     assert trio_openai.__version__ == _pyproject_version()
 
 
 def test_version_can_be_imported_by_name() -> None:
+    """`from trio_openai import __version__` works, and the name is in `dir()`."""
     from trio_openai import __version__
 
     assert __version__ == trio_openai.__version__
@@ -41,6 +44,7 @@ def test_version_can_be_imported_by_name() -> None:
 
 
 def test_version_is_read_on_first_access_only() -> None:
+    """Import sets no `__version__` and loads no importlib.metadata; first access caches it."""
     code = (
         "import sys, trio_openai\n"
         "before = '__version__' in vars(trio_openai), 'importlib.metadata' in sys.modules\n"
@@ -52,6 +56,8 @@ def test_version_is_read_on_first_access_only() -> None:
 
 
 def test_version_falls_back_when_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without an installed distribution, `__version__` is "0+unknown"."""
+
     def not_installed(name: str) -> str:
         raise importlib.metadata.PackageNotFoundError(name)
 
