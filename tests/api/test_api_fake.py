@@ -24,6 +24,7 @@ async def fake_client() -> Any:
 
 
 async def test_chat_create_is_typed(fake_client: Any) -> None:
+    """`chat.completions.create` returns a ChatCompletion with the reply and its usage."""
     _, client = fake_client
     chat = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert isinstance(chat, ChatCompletion)
@@ -32,6 +33,7 @@ async def test_chat_create_is_typed(fake_client: Any) -> None:
 
 
 async def test_chat_stream_yields_typed_chunks(fake_client: Any) -> None:
+    """`chat.completions.stream` sends stream=true and yields ChatCompletionChunks of the reply."""
     fake, client = fake_client
     text = ""
     async with client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES) as stream:
@@ -44,6 +46,7 @@ async def test_chat_stream_yields_typed_chunks(fake_client: Any) -> None:
 
 
 async def test_create_with_stream_true_points_to_stream(fake_client: Any) -> None:
+    """`create(stream=True)` is a TypeError naming `.stream`, and nothing is sent."""
     fake, client = fake_client
     with pytest.raises(TypeError, match=r"chat\.completions\.stream"):
         await client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
@@ -51,6 +54,7 @@ async def test_create_with_stream_true_points_to_stream(fake_client: Any) -> Non
 
 
 async def test_responses_create_and_stream(fake_client: Any) -> None:
+    """Responses give `output_text`; their stream yields typed events from created to completed."""
     _, client = fake_client
     r = await client.responses.create(model="gpt-4.1-mini", input="Hi")
     assert r.output_text == "Hi"
@@ -66,6 +70,7 @@ async def test_responses_create_and_stream(fake_client: Any) -> None:
 
 
 async def test_embeddings_models_and_pagination(fake_client: Any) -> None:
+    """Embeddings keep input order; models can be listed by iteration and retrieved by id."""
     _, client = fake_client
     emb = await client.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
     assert [d.index for d in emb.data] == [0, 1]
@@ -81,6 +86,7 @@ async def test_embeddings_models_and_pagination(fake_client: Any) -> None:
 async def test_files_create_accepts_every_input_form(
     fake_client: Any, tmp_path: Path, kind: str
 ) -> None:
+    """Bytes, tuples, open files, paths, trio paths and BytesIO all upload the same file."""
     fake, client = fake_client
     data = b'{"prompt": "a", "completion": "b"}\n'
     path = tmp_path / "train.jsonl"
@@ -114,6 +120,7 @@ async def test_files_create_accepts_every_input_form(
 
 
 async def test_file_content_can_stream_to_disk(fake_client: Any, tmp_path: Path) -> None:
+    """A streaming file download writes every byte to disk and returns the count."""
     fake, client = fake_client
     stored = fake.add_file(b"x" * 200_000, filename="big.jsonl")
     target = tmp_path / "out.jsonl"
@@ -124,6 +131,7 @@ async def test_file_content_can_stream_to_disk(fake_client: Any, tmp_path: Path)
 
 
 async def test_speech_returns_binary_with_write_to_file(fake_client: Any, tmp_path: Path) -> None:
+    """Speech returns a BinaryResponse whose `write_to_file` writes its content."""
     _, client = fake_client
     speech = await client.audio.speech.create(model="gpt-4o-mini-tts", voice="alloy", input="Hi")
     assert isinstance(speech, trio_openai.BinaryResponse)
@@ -133,6 +141,7 @@ async def test_speech_returns_binary_with_write_to_file(fake_client: Any, tmp_pa
 
 
 async def test_attrs_request_objects_are_accepted(fake_client: Any) -> None:
+    """A typed request message is accepted and sent as the plain JSON it stands for."""
     from trio_openai.types.chat import ChatCompletionRequestUserMessage
 
     fake, client = fake_client
@@ -144,6 +153,7 @@ async def test_attrs_request_objects_are_accepted(fake_client: Any) -> None:
 
 
 async def test_unknown_fields_and_enum_values_are_kept(fake_client: Any) -> None:
+    """Unknown fields go to `model_extra`, and an unknown enum value is kept as is."""
     fake, client = fake_client
     body = {
         "id": "chatcmpl-1",
@@ -167,6 +177,7 @@ async def test_unknown_fields_and_enum_values_are_kept(fake_client: Any) -> None
 
 
 async def test_response_that_does_not_fit_names_the_path(fake_client: Any) -> None:
+    """A reply of the wrong shape is a validation error naming the JSON path, with the body."""
     fake, client = fake_client
     body = {
         "id": "chatcmpl-1",
@@ -191,6 +202,7 @@ async def test_response_that_does_not_fit_names_the_path(fake_client: Any) -> No
 
 
 async def test_extra_arguments_reach_the_server(fake_client: Any) -> None:
+    """Extra headers, query and body reach the server; arguments not given are not sent."""
     fake, client = fake_client
     await client.chat.completions.create(
         model="m",
@@ -209,6 +221,7 @@ async def test_extra_arguments_reach_the_server(fake_client: Any) -> None:
 
 
 async def test_faults_surface_as_errors_and_retries(fake_client: Any, autojump_clock: Any) -> None:
+    """500 and 429 are retried to success; bad JSON and a cut stream raise their errors."""
     fake, client = fake_client
     fake.add_fault("POST", "/chat/completions", status=500)
     fake.add_fault("POST", "/chat/completions", status=429, headers={"retry-after": "2"})
@@ -227,6 +240,7 @@ async def test_faults_surface_as_errors_and_retries(fake_client: Any, autojump_c
 
 
 async def test_completions_create_and_stream(fake_client: Any) -> None:
+    """Legacy completions: the stream's text equals the created text, and it ends completed."""
     fake, client = fake_client
     done = await client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Hi")
     assert done.choices[0].text

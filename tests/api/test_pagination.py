@@ -25,6 +25,7 @@ class Paged:
 
 
 async def test_await_gives_the_first_page_and_next_page_follows_the_cursor() -> None:
+    """Awaiting a list gives page one; `next_page` sends its cursor as `after`, keeping `limit`."""
     server = Paged()
     async with mock_client(server) as (_, probe):
         page = await probe.list("/files", limit=3)
@@ -39,6 +40,7 @@ async def test_await_gives_the_first_page_and_next_page_follows_the_cursor() -> 
 
 
 async def test_iteration_walks_every_page_lazily() -> None:
+    """Iterating fetches each page by cursor, and a loop broken early fetches only the first."""
     server = Paged()
     async with mock_client(server) as (_, probe):
         ids = [item["id"] async for item in probe.list("/files")]
@@ -52,6 +54,7 @@ async def test_iteration_walks_every_page_lazily() -> None:
 
 
 async def test_last_page_has_no_next_page() -> None:
+    """`pages()` walks every page, and the last one has no more and no next page."""
     async with mock_client(Paged()) as (_, probe):
         pages = [page async for page in probe.list("/files").pages()]
     assert [len(p) for p in pages] == [3, 3, 1]

@@ -53,6 +53,7 @@ def streaming(body: Body, status: int = 200, content_type: str = "text/event-str
 
 
 async def test_events_arrive_in_order_and_done_ends_the_stream() -> None:
+    """Events split across chunks arrive in order; [DONE] completes the stream, closing the body."""
     raw = sse({"n": 1}, {"n": 2}, "[DONE]")
     body = Body(raw[:7], raw[7:20], raw[20:])
     async with mock_client(streaming(body)) as (_, probe):
@@ -64,6 +65,7 @@ async def test_events_arrive_in_order_and_done_ends_the_stream() -> None:
 
 
 async def test_stream_without_done_raises_interrupted() -> None:
+    """A body that ends without [DONE] raises StreamInterruptedError saying so."""
     body = Body(sse({"n": 1}))
     async with mock_client(streaming(body)) as (_, probe):
         async with probe.stream("/chat/completions") as stream:
@@ -73,6 +75,7 @@ async def test_stream_without_done_raises_interrupted() -> None:
 
 
 async def test_responses_stream_ends_at_terminal_event() -> None:
+    """A Responses stream completes at its `response.completed` event, without [DONE]."""
     body = Body(sse({"type": "response.created"}, {"type": "response.completed"}))
     async with mock_client(streaming(body)) as (_, probe):
         async with probe.stream("/responses", end="response") as stream:
@@ -81,6 +84,7 @@ async def test_responses_stream_ends_at_terminal_event() -> None:
 
 
 async def test_responses_stream_without_terminal_event_raises() -> None:
+    """A Responses stream that ends before a terminal event raises StreamInterruptedError."""
     body = Body(sse({"type": "response.created"}, {"type": "response.output_text.delta"}))
     async with mock_client(streaming(body)) as (_, probe):
         async with probe.stream("/responses", end="response") as stream:
@@ -97,6 +101,7 @@ async def test_responses_stream_without_terminal_event_raises() -> None:
     ],
 )
 async def test_error_payload_in_stream_raises_api_error(payload: dict[str, Any]) -> None:
+    """An error event in either shape raises APIStreamError carrying its payload."""
     body = Body(sse({"n": 1}, payload, "[DONE]"))
     async with mock_client(streaming(body)) as (_, probe):
         async with probe.stream("/chat/completions") as stream:
@@ -107,6 +112,7 @@ async def test_error_payload_in_stream_raises_api_error(payload: dict[str, Any])
 
 
 async def test_malformed_json_event_names_the_problem() -> None:
+    """An event whose data is not JSON raises a validation error saying so."""
     body = Body(b"data: {not json\n\n")
     async with mock_client(streaming(body)) as (_, probe):
         async with probe.stream("/chat/completions") as stream:
@@ -116,6 +122,7 @@ async def test_malformed_json_event_names_the_problem() -> None:
 
 
 async def test_drop_mid_stream_raises_interrupted_not_retried() -> None:
+    """A connection dropped mid-stream raises StreamInterruptedError and is not retried."""
     body = Body(sse({"n": 1}), fail=httpx2.ReadError("reset by peer"))
     calls = 0
 
@@ -132,6 +139,7 @@ async def test_drop_mid_stream_raises_interrupted_not_retried() -> None:
 
 
 async def test_break_closes_the_response() -> None:
+    """Breaking out after the first event closes the body without reading further."""
     body = Body(sse({"n": 1}), sse({"n": 2}), sse("[DONE]"))
     async with mock_client(streaming(body)) as (_, probe):
         async with probe.stream("/chat/completions") as stream:
@@ -142,6 +150,7 @@ async def test_break_closes_the_response() -> None:
 
 
 async def test_cancel_mid_stream_closes_the_response(autojump_clock: Any) -> None:
+    """Cancelling mid-stream closes the body and leaves the client open."""
     body = Body(sse({"n": 1}), sse({"n": 2}), sse("[DONE]"), pause=10)
     async with mock_client(streaming(body)) as (client, probe):
         with trio.move_on_after(15):
@@ -154,6 +163,7 @@ async def test_cancel_mid_stream_closes_the_response(autojump_clock: Any) -> Non
 
 
 async def test_stream_open_errors_are_status_errors_and_retried(autojump_clock: Any) -> None:
+    """A 503 before the stream opens is retried; the retry asks for text/event-stream."""
     calls = 0
 
     def handler(request: httpx2.Request) -> httpx2.Response:
@@ -172,6 +182,8 @@ async def test_stream_open_errors_are_status_errors_and_retried(autojump_clock: 
 
 
 async def test_non_sse_answer_to_a_stream_request_is_a_clear_error() -> None:
+    """A JSON answer to a stream request is a validation error naming the event stream."""
+
     def handler(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(200, json={"id": "x"})
 
@@ -182,6 +194,8 @@ async def test_non_sse_answer_to_a_stream_request_is_a_clear_error() -> None:
 
 
 async def test_stream_exposes_http_metadata() -> None:
+    """An open stream exposes its request id and status code."""
+
     def handler(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(
             200,

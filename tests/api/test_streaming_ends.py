@@ -50,6 +50,7 @@ def events(*payloads: dict[str, Any]) -> str:
 
 
 async def test_terminal_event_completes_and_later_events_still_arrive() -> None:
+    """A terminal event type completes the stream; events after it are still delivered."""
     body = events(
         {"type": "image_generation.partial_image", "i": 0},
         {"type": "image_generation.completed", "i": 1},
@@ -63,6 +64,7 @@ async def test_terminal_event_completes_and_later_events_still_arrive() -> None:
 
 
 async def test_missing_terminal_event_names_the_expected_types() -> None:
+    """A stream that ends without a terminal event raises an error naming the types expected."""
     body = events({"type": "image_generation.partial_image"})
     async with mock_client(answer(body)) as (client, _):
         async with Streams(client).images() as stream:
@@ -73,6 +75,7 @@ async def test_missing_terminal_event_names_the_expected_types() -> None:
 
 
 async def test_envelope_pairs_each_payload_with_its_sse_event_name() -> None:
+    """Envelope streams yield each payload with its SSE event name, up to [DONE]."""
     body = (
         'event: thread.run.created\ndata: {"id": "run_1", "object": "thread.run"}\n\n'
         'event: thread.message.delta\ndata: {"id": "msg_1", "object": "thread.message.delta"}\n\n'
@@ -86,6 +89,7 @@ async def test_envelope_pairs_each_payload_with_its_sse_event_name() -> None:
 
 
 async def test_envelope_error_event_raises() -> None:
+    """An `event: error` in an envelope stream raises APIStreamError with its message."""
     body = 'event: error\ndata: {"message": "run failed hard"}\n\n'
     async with mock_client(answer(body)) as (client, _):
         async with Streams(client).runs() as stream:
@@ -94,6 +98,7 @@ async def test_envelope_error_event_raises() -> None:
 
 
 async def test_typed_run_stream_events_decode_into_the_generated_union() -> None:
+    """Assistants run stream events decode into the generated union: `.event` and typed `.data`."""
     from trio_openai.testing import FakeOpenAI
 
     fake = FakeOpenAI()
