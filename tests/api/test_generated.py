@@ -60,7 +60,7 @@ def _run(code: str) -> str:
 def _spec() -> dict[str, Any]:
     sys.path.insert(0, str(REPO / "tools"))
     try:
-        from _gen_spec import load_spec
+        from codegen.spec import load_spec
     finally:
         sys.path.remove(str(REPO / "tools"))
     spec: dict[str, Any] = load_spec(SPEC)
@@ -240,7 +240,7 @@ def test_stream_table_matches_the_spec() -> None:
     """Every operation that may stream has a streaming twin with the spec's event schema."""
     sys.path.insert(0, str(REPO / "tools"))
     try:
-        from _gen_names import STREAMS
+        from codegen.names import STREAMS
     finally:
         sys.path.remove(str(REPO / "tools"))
     with OPERATIONS_TSV.open(encoding="utf-8", newline="") as f:

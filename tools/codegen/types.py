@@ -16,8 +16,8 @@ import json
 import textwrap
 from collections.abc import Iterable
 
-from _gen_names import FRIENDLY_ALIASES, MIXINS, SHARED_MODULE, TYPE_HUBS
-from _gen_schema import (
+from .names import FRIENDLY_ALIASES, MIXINS, SHARED_MODULE, TYPE_HUBS
+from .schema import (
     AliasDef,
     ClassDef,
     Definition,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from _gen_names import DEPRECATED_TAGS, RESOURCE_MIXINS, ROOT_PROPERTIES, TEXT_RESULTS
-from _gen_schema import (
+from .names import DEPRECATED_TAGS, RESOURCE_MIXINS, ROOT_PROPERTIES, TEXT_RESULTS
+from .schema import (
     AliasDef,
     ClassDef,
     DictOf,
@@ -25,8 +25,8 @@ from _gen_schema import (
     pascal,
     summarize,
 )
-from _gen_spec import Operation, Param
-from _gen_types import TypesWriter, doc_lines, docstring
+from .spec import Operation, Param
+from .types import TypesWriter, doc_lines, docstring
 
 # Names a signature uses that are imported directly, not from `types`.
 _NOT_TYPES = frozenset({"Mapping", "Sequence", "Any", "Literal", "cast", "builtins"})

@@ -9,7 +9,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import yaml
-from _gen_names import (
+
+from .names import (
     BINARY_OPERATIONS,
     STREAMS,
     StreamDef,
@@ -17,7 +18,7 @@ from _gen_names import (
     stream_method_name,
     type_area,
 )
-from _gen_schema import (
+from .schema import (
     NONE,
     AliasDef,
     ClassDef,
@@ -33,7 +34,7 @@ from _gen_schema import (
     py_param_name,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = REPO.parent / "shared/openapi/openai-openapi.yaml"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from _gen_names import SCHEMA_RENAMES, WIDENED_FIELDS
+from .names import SCHEMA_RENAMES, WIDENED_FIELDS
 
 # Python names a field may not take: keywords, and names used in annotations
 # (a slotted class's attributes shadow them when annotations are evaluated).
