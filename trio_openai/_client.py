@@ -38,10 +38,9 @@ from ._convert._decode import decode_json
 from ._errors import ClientClosedError, ConfigurationError
 from ._health import HealthCheck, check_all, run_health_checks
 from ._http._build import RequestBuilder
-from ._http._send import DEFAULT_MAX_RESPONSE_SIZE
 from ._http._spec import RequestSpec, StreamSpec
 from ._http._tls import default_ssl_context
-from ._options import DEFAULT_BASE_URL, ClientOptions
+from ._options import DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_SIZE, ClientOptions
 from ._pipeline import Layer, Route, SendFn, compose, send_spec
 from ._reliability._breaker import CircuitBreaker
 from ._reliability._endpoints import (

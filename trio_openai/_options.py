@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ._http._auth import REDACTED, redacted_mapping_repr
-from ._http._send import DEFAULT_MAX_RESPONSE_SIZE
 from ._reliability._retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -16,9 +15,22 @@ if TYPE_CHECKING:
 
     from ._secrets import Secret
 
-__all__ = ["DEFAULT_BASE_URL", "PUBLIC_QUERY", "AzureConfig", "ClientOptions"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_SIZE",
+    "PUBLIC_QUERY",
+    "AzureConfig",
+    "ClientOptions",
+]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+DEFAULT_MAX_RESPONSE_SIZE = 256 * 1024 * 1024
+"""The largest body read into memory by default (256 MiB, decoded).
+
+Generous for real answers (a batch of 2,048 embeddings of 3,072 floats as JSON is
+about 130 MB); a larger download goes through ``.with_streaming_response``.
+"""
 
 PUBLIC_QUERY = frozenset({"api-version"})
 """Default query parameters whose values are shown; any other may be a gateway's key."""

@@ -30,8 +30,9 @@ import httpx2
 
 from ._errors import status_error
 from ._http._build import RequestBuilder, new_idempotency_key
-from ._http._send import DEFAULT_MAX_RESPONSE_SIZE, open_response, read_body
+from ._http._send import open_response, read_body
 from ._http._spec import RequestSpec
+from ._options import DEFAULT_MAX_RESPONSE_SIZE
 from ._reliability._retry import RetryPolicy, run_with_retries
 from ._reliability._router import Call, Router
 from ._types import NotGiven

@@ -128,7 +128,8 @@ class BlockingContext(Generic[P, X, Y]):
         def call(*args: P.args, **kwargs: P.kwargs) -> SyncContext[X, Y]:
             deferred = Deferred(bound, args, kwargs)
             del args, kwargs  # out of this frame's locals: they may hold a key
-            return portal.context(deferred, wrap)
+            context: SyncContext[X, Y] = portal.context(deferred, wrap)
+            return context
 
         return call
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar, final
 
 import attrs
 
-from .._http._send import DEFAULT_MAX_RESPONSE_SIZE
+from .._options import DEFAULT_MAX_RESPONSE_SIZE
 
 if TYPE_CHECKING:
     import httpx2

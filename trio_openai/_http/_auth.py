@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Final, cast, final, overload
+from typing import TYPE_CHECKING, Final, Protocol, cast, final, overload
 
 import httpx2
 
 from .._errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from .._options import ClientOptions
+    from .._secrets import Secret
 
 __all__ = [
     "PUBLIC_HEADERS",
@@ -127,7 +127,22 @@ class RedactedHeaders(httpx2.Headers):
         return f"Headers({_items_repr(self.multi_items())})"
 
 
-def client_headers(options: ClientOptions) -> SecretHeaders:
+class AuthOptions(Protocol):
+    """What the auth headers are made of (a `ClientOptions` is one)."""
+
+    @property
+    def api_key(self) -> Secret: ...
+    @property
+    def azure(self) -> object | None: ...  # set (an AzureConfig): Azure's api-key header
+    @property
+    def organization(self) -> str | None: ...
+    @property
+    def project(self) -> str | None: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+def client_headers(options: AuthOptions) -> SecretHeaders:
     """The headers every call of a client sends (HTTP and realtime): identity, auth, defaults.
 
     Names are lower-case, so that a caller's header replaces ours whatever its case.

@@ -32,16 +32,10 @@ from .._errors import (
     ResponseTooLargeError,
     StreamInterruptedError,
 )
+from .._options import DEFAULT_MAX_RESPONSE_SIZE
 from ._auth import strip_credentials
 
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "aiter_body", "collect", "open_response", "read_body"]
-
-DEFAULT_MAX_RESPONSE_SIZE = 256 * 1024 * 1024
-"""The largest body read into memory by default (256 MiB, decoded).
-
-Generous for real answers (a batch of 2,048 embeddings of 3,072 floats as JSON is
-about 130 MB); a larger download goes through ``.with_streaming_response``.
-"""
 
 # Methods that keep their body across a 301/302 redirect (everything else becomes GET,
 # as browsers and httpx2 do).

@@ -27,14 +27,11 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, final
+from typing import Any, Generic, Literal, TypeVar, final
 
 import trio
 
 from .._errors import ClientClosedError
-
-if TYPE_CHECKING:
-    from ._results import SyncContext
 
 __all__ = ["Held", "Portal", "TwinKind"]
 
@@ -167,8 +164,12 @@ class Portal:
 
     def context(
         self, open_cm: Callable[[], AbstractAsyncContextManager[X]], wrap: Callable[[Held[X]], Y]
-    ) -> SyncContext[X, Y]:
-        """A `SyncContext` that enters *open_cm* on this loop (hand-written context methods)."""
+    ) -> Any:
+        """A `SyncContext` that enters *open_cm* on this loop (hand-written context methods).
+
+        Typed ``Any`` and imported here: ``_results`` imports this module, and the
+        caller (``_api/_bridge.py``) states the precise type.
+        """
         from ._results import SyncContext
 
         return SyncContext(self, open_cm, wrap)
