@@ -78,6 +78,7 @@ def chunk(content: str | None, *, finish: str | None = None) -> dict[str, Any]:
 
 
 async def test_help_is_printed_on_stdout_with_exit_code_0() -> None:
+    """`--help` prints the commands on stdout, nothing on stderr, and exits 0."""
     result = await cli("--help")
     assert (result.code, result.err) == (0, "")
     assert "chat" in result.out
@@ -85,6 +86,7 @@ async def test_help_is_printed_on_stdout_with_exit_code_0() -> None:
 
 
 async def test_an_unknown_command_is_a_usage_error_with_exit_code_2() -> None:
+    """An unknown command prints the usage and argparse's error, and exits 2."""
     result = await cli("nonsense")
     assert result.code == 2
     assert result.err.startswith("usage: trio-openai")
@@ -92,12 +94,14 @@ async def test_an_unknown_command_is_a_usage_error_with_exit_code_2() -> None:
 
 
 async def test_an_invalid_option_value_names_the_option() -> None:
+    """A bad option value exits 2 with an error naming the option and the value."""
     result = await cli("batches", "follow", "b", "--interval", "0")
     assert result.code == 2
     assert "argument --interval: must be more than 0: '0'" in result.err
 
 
 async def test_global_options_work_after_the_command(fake_openai: FakeOpenAI) -> None:
+    """A global option such as `--json` is accepted after the command."""
     result = await cli("models", "list", "--json", fake=fake_openai)
     assert [m["id"] for m in json.loads(result.out)] == list(fake_openai.models)
 
@@ -108,6 +112,7 @@ async def test_global_options_work_after_the_command(fake_openai: FakeOpenAI) ->
 async def test_chat_writes_each_delta_as_it_arrives(
     fake_openai: FakeOpenAI, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """`chat` writes each delta the moment it arrives, and the newline at the end."""
     events = [chunk("Hel"), chunk("lo"), chunk("!"), chunk(None, finish="stop")]
     fake_openai.add("POST", "/chat/completions", sse=events, interval=1.0)
     out = TimedOutput()
@@ -122,6 +127,7 @@ async def test_chat_writes_each_delta_as_it_arrives(
 async def test_chat_reads_stdin_and_sends_the_system_message_first(
     fake_openai: FakeOpenAI,
 ) -> None:
+    """`chat` reads the message from stdin, sends `--system` first, and streams with `--model`."""
     result = await cli(
         "chat", "--model", "gpt-4o", "--system", "Be brief.", fake=fake_openai, stdin="ping pong\n"
     )
@@ -138,6 +144,7 @@ async def test_chat_reads_stdin_and_sends_the_system_message_first(
 async def test_chat_with_no_message_on_a_terminal_is_a_usage_error(
     fake_openai: FakeOpenAI,
 ) -> None:
+    """`chat` with no message and stdin a terminal exits 2 saying how to give one."""
     result = await cli("chat", fake=fake_openai, stdin_tty=True)
     assert result.code == 2
     assert "give the message as arguments, or pipe it on stdin" in result.err
@@ -145,6 +152,7 @@ async def test_chat_with_no_message_on_a_terminal_is_a_usage_error(
 
 
 async def test_chat_json_streams_one_json_line_per_chunk(fake_openai: FakeOpenAI) -> None:
+    """`--json chat` writes each chunk as one JSON line; their deltas make the reply."""
     result = await cli("--json", "chat", "one two", fake=fake_openai)
     lines = [json.loads(line) for line in result.out.splitlines()]
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in lines if c["choices"])
@@ -153,6 +161,7 @@ async def test_chat_json_streams_one_json_line_per_chunk(fake_openai: FakeOpenAI
 
 
 async def test_chat_no_stream_json_is_one_document(fake_openai: FakeOpenAI) -> None:
+    """`chat --no-stream --json` prints the whole completion as one JSON document."""
     result = await cli("chat", "--no-stream", "--json", "hello", fake=fake_openai)
     assert json.loads(result.out)["choices"][0]["message"]["content"] == "hello"
 
@@ -161,6 +170,7 @@ async def test_chat_no_stream_json_is_one_document(fake_openai: FakeOpenAI) -> N
 
 
 async def test_responses_streams_the_text_with_instructions(fake_openai: FakeOpenAI) -> None:
+    """`responses` streams the text and sends the input with `--instructions`."""
     result = await cli("responses", "--instructions", "Be kind.", "echo me", fake=fake_openai)
     body = fake_openai.last_request.json()
     assert (result.code, result.out) == (0, "echo me\n")
@@ -168,6 +178,7 @@ async def test_responses_streams_the_text_with_instructions(fake_openai: FakeOpe
 
 
 async def test_responses_failed_event_exits_1_with_the_reason(fake_openai: FakeOpenAI) -> None:
+    """A `response.failed` event exits 1 after the text so far, with the error's message."""
     response = {
         "id": "resp_1",
         "object": "response",
@@ -205,6 +216,7 @@ async def test_responses_failed_event_exits_1_with_the_reason(fake_openai: FakeO
 
 
 async def test_responses_no_stream_prints_the_output_text(fake_openai: FakeOpenAI) -> None:
+    """`responses --no-stream` prints the output text."""
     result = await cli("responses", "--no-stream", "whole", fake=fake_openai)
     assert (result.code, result.out) == (0, "whole\n")
 
@@ -213,6 +225,7 @@ async def test_responses_no_stream_prints_the_output_text(fake_openai: FakeOpenA
 
 
 async def test_models_list_prints_every_model_sorted_in_columns() -> None:
+    """`models list` prints the models sorted by id, in aligned columns."""
     fake = FakeOpenAI(models=["b-model", "a-long-model-name"])
     result = await cli("models", "list", fake=fake)
     assert result.out.splitlines() == [
@@ -225,6 +238,7 @@ async def test_models_list_prints_every_model_sorted_in_columns() -> None:
 
 
 async def test_an_api_error_is_one_line_on_stderr_with_exit_code_1(fake_openai: FakeOpenAI) -> None:
+    """An API error exits 1 with one line on stderr naming status and route, no traceback."""
     fake_openai.add_fault("GET", "/models", status=403)
     result = await cli("models", "list", fake=fake_openai)
     assert result.code == 1
@@ -235,6 +249,7 @@ async def test_an_api_error_is_one_line_on_stderr_with_exit_code_1(fake_openai: 
 
 
 async def test_a_refused_connection_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refused connection exits 1 with a connection error naming the request."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-dummy-key-for-tests")
     # A port that was just free and is bound by nobody now: connecting is refused.
     with trio.socket.socket() as sock:
@@ -249,6 +264,7 @@ async def test_a_refused_connection_exits_1(monkeypatch: pytest.MonkeyPatch) -> 
 async def test_no_api_key_is_a_usage_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_openai_server: str
 ) -> None:
+    """No key in the environment or a .env file exits 2 saying there is no API key."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_ENV_FILE", raising=False)
     monkeypatch.chdir(tmp_path)  # no .env file here
@@ -260,6 +276,7 @@ async def test_no_api_key_is_a_usage_error(
 async def test_the_api_key_is_never_printed(
     fake_openai_server: str, fake_openai: FakeOpenAI
 ) -> None:
+    """A key the server echoes is masked in the output; `--api-key` warns of shell history."""
     key = "sk-proj-do-not-show-me-0123456789"
     error = {"error": {"message": f"Incorrect API key provided: {key}.", "code": "invalid_api_key"}}
     fake_openai.add_fault("GET", "/models", status=401, json=error)
@@ -305,6 +322,7 @@ def script_upload(fake: FakeOpenAI, parts: int) -> None:
 async def test_files_upload_draws_a_progress_bar_part_by_part(
     fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
+    """`files upload` draws one progress line per part, then a summary, and prints the file id."""
     path = tmp_path / "data.jsonl"
     path.write_bytes(b"x" * 2500)
     script_upload(fake_openai, parts=3)
@@ -324,6 +342,7 @@ async def test_files_upload_draws_a_progress_bar_part_by_part(
 async def test_files_upload_redraws_the_bar_in_place_on_a_terminal(
     fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
+    """On a terminal the upload bar is redrawn in place on one line, once per part."""
     path = tmp_path / "data.jsonl"
     path.write_bytes(b"x" * 2500)
     script_upload(fake_openai, parts=3)
@@ -348,6 +367,7 @@ async def test_files_upload_redraws_the_bar_in_place_on_a_terminal(
 async def test_files_upload_json_prints_the_completed_upload(
     fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
+    """`--json files upload --no-progress` prints the completed upload and nothing on stderr."""
     path = tmp_path / "data.jsonl"
     path.write_bytes(b"x" * 2500)
     script_upload(fake_openai, parts=1)
@@ -368,6 +388,7 @@ async def test_files_upload_json_prints_the_completed_upload(
 async def test_files_upload_of_a_missing_file_is_a_usage_error(
     fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
+    """Uploading a missing file exits 2 naming it, before any request."""
     result = await cli(
         "files", "upload", str(tmp_path / "nope"), "--purpose", "batch", fake=fake_openai
     )
@@ -398,6 +419,7 @@ def batch(status: str, done: int = 0, **extra: Any) -> dict[str, Any]:
 async def test_batches_follow_polls_at_the_interval_until_a_terminal_status(
     fake_openai: FakeOpenAI, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """`batches follow` polls every interval until done, printing each change once."""
     for state in (
         batch("validating"),
         batch("in_progress", 4),
@@ -421,6 +443,7 @@ async def test_batches_follow_polls_at_the_interval_until_a_terminal_status(
 async def test_batches_follow_json_writes_a_line_per_change(
     fake_openai: FakeOpenAI, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """`--json batches follow` writes one JSON line per status change, and exits 0."""
     for state in (batch("in_progress", 1), batch("in_progress", 1), batch("failed")):
         fake_openai.add("GET", "/batches/{batch_id}", json=state)
     result = await cli("--json", "batches", "follow", "batch_1", fake=fake_openai)
@@ -434,6 +457,7 @@ async def test_batches_follow_json_writes_a_line_per_change(
 async def test_batches_follow_redraws_a_timed_status_line_on_a_terminal(
     fake_openai: FakeOpenAI, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """On a terminal `batches follow` redraws one status line with the elapsed time."""
     for state in (batch("in_progress", 1), batch("completed", 10)):
         fake_openai.add("GET", "/batches/{batch_id}", json=state)
     result = await cli(
@@ -459,6 +483,7 @@ def job(status: str, **extra: Any) -> dict[str, Any]:
 async def test_fine_tuning_follow_with_exit_status_exits_1_when_the_job_fails(
     fake_openai: FakeOpenAI, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """`fine-tuning jobs follow --exit-status` exits 1 when the job fails, with its error."""
     error = {"code": "invalid_training_file", "message": "Line 3 is not JSON.", "param": None}
     for state in (job("queued"), job("running", trained_tokens=1200), job("failed", error=error)):
         fake_openai.add("GET", "/fine_tuning/jobs/{job_id}", json=state)
@@ -482,6 +507,7 @@ async def test_fine_tuning_follow_with_exit_status_exits_1_when_the_job_fails(
 
 
 async def test_follow_of_an_unknown_id_exits_1(fake_openai: FakeOpenAI) -> None:
+    """Following an unknown batch id exits 1 with the 404."""
     result = await cli("batches", "follow", "batch_nope", fake=fake_openai)
     assert result.code == 1
     assert "404" in result.err
@@ -503,6 +529,7 @@ class Announced(io.StringIO):
 
 
 async def test_fake_server_serves_until_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fake-server --json` prints its URLs and serves the API until cancelled."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-dummy-key-for-tests")
     out = Announced()
     async with trio.open_nursery() as nursery:
@@ -522,6 +549,7 @@ async def test_demo_runs_against_the_embedded_fake(
     capsys: pytest.CaptureFixture[str],
     autojump_clock: trio.testing.MockClock,
 ) -> None:
+    """`demo` without a key runs against the embedded fake, writing only to its given stdout."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     result = await cli("demo")

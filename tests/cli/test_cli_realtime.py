@@ -32,6 +32,7 @@ async def realtime_cli(
 
 
 async def test_each_line_is_a_turn_whose_text_reply_is_printed(nursery: trio.Nursery) -> None:
+    """Each non-blank stdin line is a text turn, its reply printed; end of input closes (1000)."""
     fake = FakeRealtime()
     code, out, _ = await realtime_cli(fake, nursery, stdin="hello there\n\nsecond line\n")
     session = fake.last_session
@@ -45,6 +46,7 @@ async def test_each_line_is_a_turn_whose_text_reply_is_printed(nursery: trio.Nur
 
 
 async def test_json_writes_every_server_event_as_a_json_line(nursery: trio.Nursery) -> None:
+    """`--json realtime` writes every server event as a JSON line, up to response.done."""
     fake = FakeRealtime()
     code, out, _ = await realtime_cli(fake, nursery, "--json", stdin="hi\n")
     types = [json.loads(line)["type"] for line in out.splitlines()]
@@ -55,6 +57,7 @@ async def test_json_writes_every_server_event_as_a_json_line(nursery: trio.Nurse
 
 
 async def test_a_failed_response_is_reported_and_exits_1(nursery: trio.Nursery) -> None:
+    """A failed response is reported and the run exits 1, but the later turns are still sent."""
     fake = FakeRealtime()
     done = {
         "type": "response.done",
@@ -77,6 +80,7 @@ async def test_a_failed_response_is_reported_and_exits_1(nursery: trio.Nursery) 
 
 
 async def test_a_refused_connection_exits_1(nursery: trio.Nursery) -> None:
+    """A 401 on connect exits 1 with the status and without the key."""
     fake = FakeRealtime()
     fake.add_fault("connect", reject=401)
     code, _, err = await realtime_cli(fake, nursery, stdin="hi\n")
@@ -86,6 +90,7 @@ async def test_a_refused_connection_exits_1(nursery: trio.Nursery) -> None:
 
 
 async def test_a_session_closed_by_the_server_mid_turn_exits_1(nursery: trio.Nursery) -> None:
+    """A session the server closes mid-turn exits 1 with the close reason."""
     fake = FakeRealtime()
     fake.add_fault("response.create", close=4001, reason="session expired")
     code, _, err = await realtime_cli(fake, nursery, stdin="hi\n")

@@ -50,6 +50,7 @@ async def trio_openai(
 async def test_the_entry_point_streams_a_chat_from_stdin(
     fake_openai: FakeOpenAI, fake_openai_server: str, tmp_path: Path
 ) -> None:
+    """`python -m trio_openai chat` streams the reply to piped stdin, sending the env's key."""
     done = await trio_openai(
         "--base-url", fake_openai_server, "chat", key=KEY, cwd=tmp_path, stdin=b"piped words\n"
     )
@@ -60,6 +61,7 @@ async def test_the_entry_point_streams_a_chat_from_stdin(
 async def test_without_a_key_the_entry_point_exits_2_with_one_line(
     fake_openai_server: str, tmp_path: Path
 ) -> None:
+    """Without a key the process exits 2 with the one-line error and no traceback."""
     done = await trio_openai(
         "--base-url", fake_openai_server, "models", "list", key=None, cwd=tmp_path
     )
@@ -71,6 +73,7 @@ async def test_without_a_key_the_entry_point_exits_2_with_one_line(
 async def test_an_api_error_exits_1_without_the_key_or_a_traceback(
     fake_openai: FakeOpenAI, fake_openai_server: str, tmp_path: Path
 ) -> None:
+    """A 401 makes the process exit 1 without the key or a traceback in its output."""
     fake_openai.add_fault("GET", "/models", status=401)
     done = await trio_openai(
         "--base-url", fake_openai_server, "models", "list", key=KEY, cwd=tmp_path
@@ -85,6 +88,7 @@ async def test_an_api_error_exits_1_without_the_key_or_a_traceback(
 async def test_ctrl_c_while_following_exits_130(
     fake_openai: FakeOpenAI, fake_openai_server: str, tmp_path: Path
 ) -> None:
+    """SIGINT while following a batch exits 130 with "interrupted" and no traceback."""
     batch = {"id": "batch_1", "object": "batch", "status": "in_progress"}
     fake_openai.add("GET", "/batches/{batch_id}", json=batch, times=None)
     command = [sys.executable, "-m", "trio_openai", "--base-url", fake_openai_server]
