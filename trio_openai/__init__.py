@@ -15,6 +15,19 @@
 The package namespace only re-exports; the client stack (trio, httpx2, cattrs,
 stamina) is imported on first use of a name that needs it, so that
 ``import trio_openai`` stays cheap in CLIs and notebooks.
+
+The layers, bottom up (docs/dev/architecture.md; each wing's ``__init__`` says what it
+owns and may import):
+
+- ``_types``, ``_errors``, ``_secrets``, ``_models``: shared definitions;
+- ``_convert/``: JSON in and out, the one cattrs converter, the SSE parser;
+- ``_http/``: a request specified, authenticated, built and sent (the only httpx2 I/O);
+- ``_reliability/``: endpoints, routing, guards (breaker, rate limit), retries, events;
+- ``_api/``: what a generated method is and returns; generated ``resources/`` and
+  ``types/`` import only from here;
+- ``_sync/``, ``_lib/``, ``realtime/``: the blocking tree, hand-written API surface,
+  WebSocket sessions;
+- ``_pipeline``, ``_health``, ``_client``: the session; ``_cli/`` and ``testing/`` on top.
 """
 
 import importlib as _importlib
