@@ -181,6 +181,7 @@ def expected_part_ids(env: Env) -> list[str]:
 
 
 async def test_a_file_is_sent_in_parts_and_completed_in_file_order(env: Env) -> None:
+    """The parts rebuild the file; complete lists their ids in file order, not answer order."""
     path = env.write([PART, PART, 500])
     script(env.fake, 3)
     env.meter.hold = True
@@ -228,6 +229,7 @@ async def test_a_file_is_sent_in_parts_and_completed_in_file_order(env: Env) -> 
 async def test_never_more_than_max_concurrency_parts_in_flight_or_in_memory(
     env: Env, monkeypatch: pytest.MonkeyPatch, limit: int
 ) -> None:
+    """Exactly max_concurrency parts are in flight, and in memory, whenever enough remain."""
     path = env.write([PART] * 10)
     content = path.read_bytes()
     script(env.fake, 10)
@@ -270,6 +272,7 @@ async def test_never_more_than_max_concurrency_parts_in_flight_or_in_memory(
 async def test_progress_is_reported_after_each_part(
     env: Env, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """One at a time, each answered part reports the bytes and parts done so far."""
     path = env.write([PART, PART, 500])
     script(env.fake, 3)
     seen: list[UploadProgress] = []
@@ -291,6 +294,7 @@ async def test_progress_is_reported_after_each_part(
 async def test_concurrent_progress_is_cumulative(
     env: Env, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """With parts answered out of order, progress still counts up once per part to the total."""
     path = env.write([PART] * 5 + [1])
     script(env.fake, 6, delays=[2.0, 1.0, 3.0, 0.5, 1.0, 2.0])
     seen: list[UploadProgress] = []
@@ -304,6 +308,7 @@ async def test_concurrent_progress_is_cumulative(
 async def test_a_failing_part_cancels_the_upload_and_raises_its_error(
     env: Env, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """A part answered 400 cancels the upload, is never completed, and raises the part's error."""
     path = env.write([PART] * 4)
     env.fake.add("POST", "/uploads", json=upload_json())
     env.fake.add("POST", "/uploads/{upload_id}/parts", json={"id": "part_0"}, delay=5.0)
@@ -325,6 +330,7 @@ async def test_a_failing_part_cancels_the_upload_and_raises_its_error(
 async def test_cancelling_the_call_cancels_the_upload(
     env: Env, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """Cancelling the call still sends the upload's cancel request, shielded, before it ends."""
     path = env.write([PART] * 3)
     # The cancel request takes a while: only a shielded request lives through it.
     script(env.fake, 3, complete=False, cancel=True, cancel_delay=5.0)
@@ -347,6 +353,7 @@ async def test_cancelling_the_call_cancels_the_upload(
 async def test_a_deadline_during_the_parts_cancels_the_upload(
     env: Env, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """A deadline hit mid-parts cancels the upload, waiting only for the shielded cancel request."""
     path = env.write([PART] * 3)
     script(env.fake, 3, delays=[3600.0] * 3, complete=False, cancel=True, cancel_delay=5.0)
     scope = trio.CancelScope()
@@ -371,6 +378,7 @@ async def test_a_deadline_during_the_parts_cancels_the_upload(
 async def test_a_failing_complete_cancels_the_upload(
     env: Env, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """A complete answered 400 (after sending the md5) cancels the upload and raises its error."""
     path = env.write([PART])
     script(env.fake, 1, complete=False, cancel=True)
     error = {"error": {"message": "md5 mismatch", "type": "invalid_request_error"}}
@@ -384,6 +392,7 @@ async def test_a_failing_complete_cancels_the_upload(
 async def test_a_failing_progress_callback_cancels_the_upload(
     env: Env, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """An exception in on_progress cancels the upload and comes out of the call."""
     path = env.write([PART, PART])
     script(env.fake, 2, complete=False, cancel=True)
 
@@ -398,6 +407,7 @@ async def test_a_failing_progress_callback_cancels_the_upload(
 async def test_a_file_that_shrinks_fails_and_cancels(
     env: Env, monkeypatch: pytest.MonkeyPatch, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """A file shorter than its size said when read fails with OSError and cancels the upload."""
     path = env.write([PART, 10])
     real_size = _uploads._file_size
 
@@ -414,6 +424,7 @@ async def test_a_file_that_shrinks_fails_and_cancels(
 async def test_a_failing_cancel_is_logged_and_the_original_error_kept(
     env: Env, autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A cancel that fails too is logged as a warning; the part's error is the one raised."""
     path = env.write([PART])
     script(env.fake, 0, complete=False)
     env.fake.add("POST", "/uploads/{upload_id}/parts", status=400)
@@ -428,6 +439,7 @@ async def test_a_failing_cancel_is_logged_and_the_original_error_kept(
 async def test_an_empty_file_completes_with_no_parts(
     env: Env, autojump_clock: trio.testing.MockClock
 ) -> None:
+    """An empty file is created with 0 bytes and completed with no parts and no progress."""
     path = env.write([])
     script(env.fake, 0)
     seen: list[UploadProgress] = []
@@ -449,6 +461,7 @@ async def test_an_empty_file_completes_with_no_parts(
 async def test_bad_sizes_are_refused_before_any_request(
     env: Env, kwargs: dict[str, int], match: str
 ) -> None:
+    """A zero or too-large part_size or a zero max_concurrency is refused before any request."""
     path = env.write([10])
     with pytest.raises(ValueError, match=match):
         await upload_file(env.client, path, purpose="batch", **kwargs)  # type: ignore[arg-type]
@@ -456,6 +469,7 @@ async def test_bad_sizes_are_refused_before_any_request(
 
 
 async def test_a_missing_file_or_a_directory_is_refused_before_any_request(env: Env) -> None:
+    """A missing path or a directory is refused before any request."""
     with pytest.raises(FileNotFoundError):
         await upload_file(env.client, env.tmp / "nope.jsonl", purpose="batch")
     with pytest.raises(IsADirectoryError, match="directory"):
@@ -464,6 +478,7 @@ async def test_a_missing_file_or_a_directory_is_refused_before_any_request(env: 
 
 
 async def test_name_and_type_default_from_the_path_or_are_given(env: Env) -> None:
+    """Filename and MIME type come from the path unless given, and the parts carry the name."""
     path = env.write([10], name="notes.txt")
     script(env.fake, 1)
     await upload_file(env.client, trio.Path(path), purpose="assistants")
@@ -480,6 +495,7 @@ async def test_name_and_type_default_from_the_path_or_are_given(env: Env) -> Non
 
 
 async def test_an_unknown_extension_is_sent_as_octet_stream(env: Env) -> None:
+    """A file of unknown extension is sent as application/octet-stream."""
     path = env.write([10], name="blob.zzz-unknown")
     script(env.fake, 1)
     await upload_file(env.client, path, purpose="batch")
@@ -487,6 +503,7 @@ async def test_an_unknown_extension_is_sent_as_octet_stream(env: Env) -> None:
 
 
 async def test_an_answer_without_an_id_is_a_validation_error(env: Env) -> None:
+    """A create answer without an id is a validation error at `$.id`, and nothing more is sent."""
     path = env.write([10])
     env.fake.add("POST", "/uploads", json={"object": "upload"})
     with pytest.raises(trio_openai.APIResponseValidationError) as info:
@@ -496,6 +513,7 @@ async def test_an_answer_without_an_id_is_a_validation_error(env: Env) -> None:
 
 
 async def test_the_answer_is_also_given_as_the_typed_upload(env: Env) -> None:
+    """The result also carries the completed upload as the generated `Upload` type."""
     path = env.write([10])
     script(env.fake, 1)
     result = await upload_file(env.client, path, purpose="batch")
@@ -508,6 +526,7 @@ async def test_the_answer_is_also_given_as_the_typed_upload(env: Env) -> None:
 async def test_without_the_generated_types_the_typed_upload_is_none(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """If the generated types cannot be imported, `upload` is None and the rest still works."""
     monkeypatch.setitem(sys.modules, "trio_openai.types.uploads", None)
     path = env.write([10])
     script(env.fake, 1)
@@ -517,6 +536,8 @@ async def test_without_the_generated_types_the_typed_upload_is_none(
 
 
 async def test_the_mixin_calls_upload_file_with_its_client(env: Env) -> None:
+    """`UploadsHelpers.upload_file` on a resource uploads through that resource's client."""
+
     class Uploads(UploadsHelpers, Resource):
         __slots__ = ()
 

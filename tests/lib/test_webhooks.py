@@ -85,6 +85,7 @@ def reject(
 async def test_a_genuine_delivery_passes_as_bytes_str_dict_or_httpx_headers(
     webhooks: Webhooks,
 ) -> None:
+    """A genuine delivery verifies as bytes or str, with dict, httpx or title-case headers."""
     headers = signed_headers()
     webhooks.verify_signature(PAYLOAD, headers, SECRET)
     webhooks.verify_signature(PAYLOAD.decode(), headers, SECRET)
@@ -94,6 +95,7 @@ async def test_a_genuine_delivery_passes_as_bytes_str_dict_or_httpx_headers(
 
 
 async def test_a_non_ascii_body_is_signed_as_its_utf8_bytes(webhooks: Webhooks) -> None:
+    """A non-ASCII body verifies as str or bytes: its UTF-8 bytes are what is signed."""
     payload = json.dumps({"type": "batch.completed", "note": "café ☕"}, ensure_ascii=False)
     headers = signed_headers(payload.encode())
     webhooks.verify_signature(payload, headers, SECRET)
@@ -101,6 +103,7 @@ async def test_a_non_ascii_body_is_signed_as_its_utf8_bytes(webhooks: Webhooks) 
 
 
 async def test_a_wrong_secret_is_a_mismatch(webhooks: Webhooks) -> None:
+    """A delivery checked with another secret is a signature mismatch that hints at the secret."""
     error = reject(webhooks, PAYLOAD, signed_headers(), OTHER_SECRET)
     assert error.check == "signature_mismatch"
     assert "wrong secret" in str(error)
@@ -116,11 +119,13 @@ async def test_a_wrong_secret_is_a_mismatch(webhooks: Webhooks) -> None:
     ids=["changed-field", "trailing-space", "re-serialised"],
 )
 async def test_a_tampered_payload_is_a_mismatch(webhooks: Webhooks, tamper: Any) -> None:
+    """A changed field, a trailing space or a re-serialised body is a signature mismatch."""
     error = reject(webhooks, tamper(PAYLOAD), signed_headers())
     assert error.check == "signature_mismatch"
 
 
 async def test_changed_id_or_timestamp_header_is_a_mismatch(webhooks: Webhooks) -> None:
+    """Changing the webhook-id or webhook-timestamp header breaks the signature."""
     headers = signed_headers()
     assert reject(webhooks, PAYLOAD, {**headers, "webhook-id": "wh_2"}).check == (
         "signature_mismatch"
@@ -130,6 +135,7 @@ async def test_changed_id_or_timestamp_header_is_a_mismatch(webhooks: Webhooks) 
 
 
 async def test_any_one_of_several_signatures_may_match(webhooks: Webhooks) -> None:
+    """One good v1 signature among several (or bare) passes; if none matches, all are counted."""
     good = signature(PAYLOAD)
     stale = signature(PAYLOAD, key=b"the rotated-out key")
     for value in (
@@ -148,12 +154,14 @@ async def test_any_one_of_several_signatures_may_match(webhooks: Webhooks) -> No
 
 
 async def test_a_signature_of_another_version_only_is_no_signature(webhooks: Webhooks) -> None:
+    """A header holding only a signature of another version counts as no signature."""
     headers = {**signed_headers(), "webhook-signature": f"v2,{signature(PAYLOAD)}"}
     error = reject(webhooks, PAYLOAD, headers)
     assert error.check == "no_signature"
 
 
 async def test_a_non_ascii_signature_is_a_mismatch_not_a_crash(webhooks: Webhooks) -> None:
+    """A non-ASCII signature is a plain mismatch, not a decoding crash."""
     headers = {**signed_headers(), "webhook-signature": "v1,sïgnature"}
     assert reject(webhooks, PAYLOAD, headers).check == "signature_mismatch"
 
@@ -170,6 +178,7 @@ async def test_a_non_ascii_signature_is_a_mismatch_not_a_crash(webhooks: Webhook
 async def test_a_timestamp_outside_the_tolerance_is_refused(
     webhooks: Webhooks, age: int, check: str
 ) -> None:
+    """A timestamp over 300 s old or ahead is refused as too old or too new."""
     headers = signed_headers(ts=NOW - age)
     error = reject(webhooks, PAYLOAD, headers)
     assert error.check == check
@@ -180,10 +189,12 @@ async def test_a_timestamp_outside_the_tolerance_is_refused(
 async def test_a_timestamp_at_the_edge_of_the_tolerance_passes(
     webhooks: Webhooks, age: int
 ) -> None:
+    """A timestamp exactly 300 s old or ahead, or current, passes."""
     webhooks.verify_signature(PAYLOAD, signed_headers(ts=NOW - age), SECRET)
 
 
 async def test_the_tolerance_is_configurable(webhooks: Webhooks) -> None:
+    """`tolerance=` widens or narrows the window; a negative one is a ValueError."""
     headers = signed_headers(ts=NOW - 30)
     assert reject(webhooks, PAYLOAD, headers, tolerance=10).check == "timestamp_too_old"
     webhooks.verify_signature(PAYLOAD, headers, SECRET, tolerance=30)
@@ -194,6 +205,7 @@ async def test_the_tolerance_is_configurable(webhooks: Webhooks) -> None:
 async def test_the_clock_is_read_at_each_call(
     webhooks: Webhooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The current time is read at each call: a delivery that passed goes stale later."""
     headers = signed_headers()
     webhooks.verify_signature(PAYLOAD, headers, SECRET)
     monkeypatch.setattr(_webhooks, "_now", lambda: NOW + 301.0)
@@ -203,6 +215,7 @@ async def test_the_clock_is_read_at_each_call(
 @pytest.mark.parametrize("name", ["webhook-id", "webhook-timestamp", "webhook-signature"])
 @pytest.mark.parametrize("how", ["absent", "empty"])
 async def test_a_missing_header_is_named(webhooks: Webhooks, name: str, how: str) -> None:
+    """An absent or blank webhook header is refused as missing, naming it."""
     headers = signed_headers()
     if how == "absent":
         del headers[name]
@@ -216,12 +229,14 @@ async def test_a_missing_header_is_named(webhooks: Webhooks, name: str, how: str
 # The last one is in fullwidth digits, which int() would take.
 @pytest.mark.parametrize("value", ["abc", "1.5e9", "-1750000000", "", "\uff11\uff17\uff15\uff10"])
 async def test_a_malformed_timestamp_is_refused(webhooks: Webhooks, value: str) -> None:
+    """A non-integer, negative or non-ASCII-digit timestamp is invalid; an empty one is missing."""
     headers = {**signed_headers(), "webhook-timestamp": value}
     expected = "missing_header" if not value else "invalid_timestamp"
     assert reject(webhooks, PAYLOAD, headers).check == expected
 
 
 async def test_the_whsec_prefix_is_stripped_and_the_rest_base64_decoded(webhooks: Webhooks) -> None:
+    """The key of `whsec_...` is its base64-decoded rest, not the text itself."""
     # The same key, written with the prefix, verifies; the prefixed text itself is not the key.
     webhooks.verify_signature(PAYLOAD, signed_headers(key=KEY), SECRET)
     assert (
@@ -231,6 +246,7 @@ async def test_the_whsec_prefix_is_stripped_and_the_rest_base64_decoded(webhooks
 
 
 async def test_a_secret_without_the_prefix_is_used_as_its_bytes(webhooks: Webhooks) -> None:
+    """A secret without `whsec_` is used as its UTF-8 bytes."""
     raw = "a-plain-secret"
     webhooks.verify_signature(PAYLOAD, signed_headers(key=raw.encode()), raw)
 
@@ -246,6 +262,7 @@ async def test_a_secret_without_the_prefix_is_used_as_its_bytes(webhooks: Webhoo
 async def test_a_malformed_secret_is_refused_without_showing_it(
     webhooks: Webhooks, secret: str, reason: str
 ) -> None:
+    """A bad `whsec_` secret is `invalid_secret`, with no chained error that could quote it."""
     error = reject(webhooks, PAYLOAD, signed_headers(), secret)
     assert error.check == "invalid_secret"
     assert reason in str(error)
@@ -255,12 +272,14 @@ async def test_a_malformed_secret_is_refused_without_showing_it(
 
 
 async def test_a_secret_object_is_accepted(webhooks: Webhooks) -> None:
+    """A `Secret` works as the secret argument."""
     webhooks.verify_signature(PAYLOAD, signed_headers(), trio_openai.Secret(SECRET))
 
 
 async def test_the_secret_comes_from_the_environment_when_not_passed(
     webhooks: Webhooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Without an argument OPENAI_WEBHOOK_SECRET is used; an argument overrides it."""
     monkeypatch.setenv("OPENAI_WEBHOOK_SECRET", SECRET)
     webhooks.verify_signature(PAYLOAD, signed_headers())
     # The argument wins over the environment.
@@ -268,6 +287,7 @@ async def test_the_secret_comes_from_the_environment_when_not_passed(
 
 
 def test_the_client_option_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client's `webhook_secret` option is used before OPENAI_WEBHOOK_SECRET."""
     monkeypatch.setenv("OPENAI_WEBHOOK_SECRET", OTHER_SECRET)
     client = SimpleNamespace(options=SimpleNamespace(webhook_secret=trio_openai.Secret(SECRET)))
     webhooks = Webhooks(client)  # type: ignore[arg-type]
@@ -275,6 +295,7 @@ def test_the_client_option_wins_over_the_environment(monkeypatch: pytest.MonkeyP
 
 
 async def test_no_secret_anywhere_says_what_to_set(webhooks: Webhooks) -> None:
+    """With no secret anywhere, the ConfigurationError names the three ways to give one."""
     with pytest.raises(trio_openai.ConfigurationError, match="OPENAI_WEBHOOK_SECRET") as info:
         webhooks.verify_signature(PAYLOAD, signed_headers())
     assert "secret=" in str(info.value)
@@ -282,11 +303,13 @@ async def test_no_secret_anywhere_says_what_to_set(webhooks: Webhooks) -> None:
 
 
 async def test_the_error_is_an_openai_error(webhooks: Webhooks) -> None:
+    """InvalidWebhookSignatureError is an OpenAIError."""
     error = reject(webhooks, PAYLOAD, {})
     assert isinstance(error, trio_openai.OpenAIError)
 
 
 async def test_unwrap_returns_the_typed_event(webhooks: Webhooks) -> None:
+    """`unwrap` verifies and returns the typed event with its id and data."""
     event = webhooks.unwrap(PAYLOAD, signed_headers(), SECRET)
     assert isinstance(event, WebhookResponseCompleted)
     assert event.type == "response.completed"
@@ -303,6 +326,7 @@ async def test_unwrap_returns_the_typed_event(webhooks: Webhooks) -> None:
     ],
 )
 async def test_unwrap_picks_the_class_by_type(webhooks: Webhooks, kind: str, cls: type) -> None:
+    """`unwrap` decodes each event into the generated class its `type` names."""
     payload = json.dumps({**EVENT, "type": kind, "data": {"id": "x_1"}}).encode()
     event = webhooks.unwrap(payload, signed_headers(payload), SECRET)
     assert type(event) is cls
@@ -312,6 +336,7 @@ async def test_unwrap_picks_the_class_by_type(webhooks: Webhooks, kind: str, cls
 async def test_unwrap_falls_back_to_a_generic_object_without_the_generated_types(
     webhooks: Webhooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Without the generated types, `unwrap` returns an UnknownObject holding the event."""
     # None in sys.modules makes the import fail as if the module did not exist.
     monkeypatch.setitem(sys.modules, "trio_openai.types.webhooks", None)
     event = webhooks.unwrap(PAYLOAD, signed_headers(), SECRET)
@@ -346,6 +371,7 @@ class _Failed(BaseModel):
 async def test_unwrap_structures_into_the_generated_union_when_it_exists(
     webhooks: Webhooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """`unwrap` structures into the module's `UnwrapWebhookEvent` union, picking by type."""
     module = ModuleType("trio_openai.types.webhooks")
     module.UnwrapWebhookEvent = _Completed | _Failed | UnknownObject  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "trio_openai.types.webhooks", module)
@@ -358,6 +384,7 @@ async def test_unwrap_structures_into_the_generated_union_when_it_exists(
 
 
 async def test_unwrap_keeps_an_unknown_event_type(webhooks: Webhooks) -> None:
+    """An event of an unknown type comes back as an UnknownObject with its data."""
     payload = json.dumps({**EVENT, "type": "brand.new.event", "data": {"x": 1}}).encode()
     event = webhooks.unwrap(payload, signed_headers(payload), SECRET)
     assert isinstance(event, UnknownObject)
@@ -366,6 +393,7 @@ async def test_unwrap_keeps_an_unknown_event_type(webhooks: Webhooks) -> None:
 
 
 async def test_unwrap_verifies_before_decoding(webhooks: Webhooks) -> None:
+    """`unwrap` of a body that is not JSON raises the signature error: it verifies first."""
     with pytest.raises(InvalidWebhookSignatureError):
         webhooks.unwrap(b"not json at all", signed_headers(), SECRET)
 
@@ -420,6 +448,7 @@ async def test_accepts_and_rejects_what_the_official_sdk_does(
     headers: dict[str, str],
     secret: str,
 ) -> None:
+    """Each case is accepted or rejected exactly as the official SDK's check does."""
     official = pytest.importorskip("openai.lib._webhooks")
     from openai import InvalidWebhookSignatureError as OfficialError
 
