@@ -222,7 +222,7 @@ class Client(RootResources[Async]):
             changes["max_response_size"] = max_response_size
         return Client(self._session, attrs.evolve(options, **changes))
 
-    # -- the calls generated methods make (see _endpoint.py) --------------------------
+    # -- the calls generated methods make (see _api/_methods.py) --------------------------
 
     def _check_open(self) -> _Session:
         session = self._session

@@ -1,6 +1,6 @@
 """Hand-written async methods that serve both trees (see ``_resource.py``).
 
-Generated methods get their sync twins from ``_endpoint.py``; the few methods
+Generated methods get their sync twins from ``_api/_methods.py``; the few methods
 written by hand (``client.uploads.upload_file``, ``client.realtime.connect``,
 the realtime connection's helper namespaces) are decorated here instead:
 

@@ -12,7 +12,7 @@ variants every call has:
   gives the response before its body is read, for large downloads.
 
 The same descriptors serve the sync client's tree (``_resource.py``): on a
-resource in `Sync` mode they bind the blocking twins from ``_sync_endpoint.py``
+resource in `Sync` mode they bind the blocking twins from ``_sync/_methods.py``
 instead, and their overloads tell the type checker which one it gets.
 """
 

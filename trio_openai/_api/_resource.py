@@ -3,7 +3,7 @@
 One API tree serves both clients. A resource is generic in its *mode*: `Async`
 under `Client` (methods are coroutines) or `Sync` under `SyncClient` (the same
 methods block, running on the sync client's background Trio loop, see
-``_portal.py``). The method descriptors in ``_endpoint.py`` and ``_bridge.py``
+``_sync/_portal.py``). The method descriptors in ``_api/_methods.py`` and ``_bridge.py``
 read the mode from the instance and the type checker reads it from the type
 parameter, so ``client.models.list`` is typed right in both trees without a
 second copy of any method.

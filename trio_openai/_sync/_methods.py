@@ -1,4 +1,4 @@
-"""The blocking twins of the bound methods in ``_endpoint.py``, for `SyncClient`.
+"""The blocking twins of the bound methods in ``_api/_methods.py``, for `SyncClient`.
 
 Each builds the same spec with the same generated builder, then runs the async
 client's call on the sync client's background loop (``_portal.py``). Nothing
