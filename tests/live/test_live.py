@@ -31,6 +31,7 @@ PROMPT = [{"role": "user", "content": "Reply with the single word: pong"}]
 
 
 async def test_models_list(live_client: trio_openai.Client) -> None:
+    """The real server's model list decodes into a non-empty page of models with ids."""
     page = await live_client.models.list()
     assert len(page.data) > 0
     assert all(isinstance(model.id, str) and model.id for model in page.data)
@@ -39,6 +40,7 @@ async def test_models_list(live_client: trio_openai.Client) -> None:
 async def test_chat_completion(
     live_client: trio_openai.Client, live_settings: LiveSettings
 ) -> None:
+    """A real five-token chat completion decodes, stopped or cut at its length."""
     chat = await live_client.chat.completions.create(
         model=live_settings.chat_model, messages=PROMPT, max_tokens=5
     )
@@ -50,6 +52,7 @@ async def test_chat_completion(
 
 
 async def test_chat_stream(live_client: trio_openai.Client, live_settings: LiveSettings) -> None:
+    """A real chat stream yields typed chunks and ends at [DONE] with a finish reason."""
     chunks: list[ChatCompletionChunk] = []
     async with live_client.chat.completions.stream(
         model=live_settings.chat_model, messages=PROMPT, max_tokens=5
@@ -66,6 +69,7 @@ async def test_chat_stream(live_client: trio_openai.Client, live_settings: LiveS
 async def test_responses_create(
     live_client: trio_openai.Client, live_settings: LiveSettings
 ) -> None:
+    """A real Responses call decodes, completed or incomplete, with its output text."""
     response = await live_client.responses.create(
         model=live_settings.responses_model,
         input="Reply with the single word: pong",
@@ -77,6 +81,7 @@ async def test_responses_create(
 
 
 async def test_embeddings(live_client: trio_openai.Client, live_settings: LiveSettings) -> None:
+    """A real embedding of one input decodes into one non-empty vector of floats."""
     result = await live_client.embeddings.create(model=live_settings.embedding_model, input="pong")
     assert isinstance(result, CreateEmbeddingResponse)
     (item,) = result.data
@@ -86,6 +91,7 @@ async def test_embeddings(live_client: trio_openai.Client, live_settings: LiveSe
 
 
 async def test_moderations(live_client: trio_openai.Client, live_settings: LiveSettings) -> None:
+    """A real moderation of a harmless input decodes, and it is not flagged."""
     result = await live_client.moderations.create(
         model=live_settings.moderation_model, input="A friendly hello."
     )
@@ -95,6 +101,7 @@ async def test_moderations(live_client: trio_openai.Client, live_settings: LiveS
 
 
 async def test_files_list(live_client: trio_openai.Client) -> None:
+    """A real file list with limit=1 decodes into at most one file."""
     page = await live_client.files.list(limit=1)
     assert len(page.data) <= 1
     assert all(f.id for f in page.data)
@@ -109,6 +116,7 @@ def speech_enabled(live_settings: LiveSettings) -> None:
 
 @pytest.mark.usefixtures("speech_enabled")
 async def test_audio_speech(live_client: trio_openai.Client, live_settings: LiveSettings) -> None:
+    """Real speech (opt-in) comes back as a BinaryResponse of audio bytes."""
     speech = await live_client.audio.speech.create(
         model=live_settings.tts_model, voice="alloy", input="Pong.", response_format="mp3"
     )
