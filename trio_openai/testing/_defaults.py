@@ -26,6 +26,7 @@ from ._params import json_object, list_page, lookup
 from ._records import FakeRequest
 from ._routes import compile_route
 from ._script import Body, JsonBody, RawBody
+from ._store import FakeFile
 
 __all__ = ["DEFAULT_MODELS", "Defaults", "FakeFile", "invalid_url"]
 
@@ -46,37 +47,6 @@ DEFAULT_MODELS = (
 FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 
 _Handler = Callable[["Defaults", FakeRequest, Mapping[str, str]], Body]
-
-
-@attrs.frozen(kw_only=True)
-class FakeFile:
-    """A file uploaded to the fake (``POST /files``) or added with `FakeOpenAI.add_file`.
-
-    Attributes:
-        id: The file id (``file-fake-1``).
-        filename: The uploaded file name.
-        purpose: The purpose given at upload.
-        content: The bytes.
-        created_at: The upload time stamp.
-    """
-
-    id: str
-    filename: str
-    purpose: str
-    content: bytes
-    created_at: int
-
-    def to_json(self) -> dict[str, object]:
-        """Return the file as an ``OpenAIFile`` object."""
-        return {
-            "id": self.id,
-            "object": "file",
-            "bytes": len(self.content),
-            "created_at": self.created_at,
-            "filename": self.filename,
-            "purpose": self.purpose,
-            "status": "processed",
-        }
 
 
 @attrs.define(eq=False)

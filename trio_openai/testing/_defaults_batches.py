@@ -32,8 +32,8 @@ from ._params import json_object, list_page, lookup, required_string
 from ._script import Body, JsonBody, dumps
 
 if TYPE_CHECKING:
-    from ._defaults import Defaults
     from ._records import FakeRequest
+    from ._store import Store
 
 __all__ = [
     "BATCH_ENDPOINTS",
@@ -99,7 +99,7 @@ class FakeBatch:
     output_file_id: str | None = None
     error_file_id: str | None = None
 
-    def advance(self, defaults: Defaults) -> None:
+    def advance(self, defaults: Store) -> None:
         """Move one status on (nothing happens once terminal); store the files at completion.
 
         Args:
@@ -116,7 +116,7 @@ class FakeBatch:
         self.status = status
         self.times[f"{status}_at"] = defaults.created
 
-    def _store(self, defaults: Defaults, kind: str, lines: list[dict[str, object]]) -> str | None:
+    def _store(self, defaults: Store, kind: str, lines: list[dict[str, object]]) -> str | None:
         if not lines:
             return None
         content = "".join(dumps(line) + "\n" for line in lines).encode()
@@ -181,7 +181,7 @@ def _read_line(line: str, endpoint: str) -> tuple[str | None, Any, tuple[str, st
 
 
 def _answer_line(
-    defaults: Defaults, endpoint: str, number: int, line: str
+    defaults: Store, endpoint: str, number: int, line: str
 ) -> tuple[bool, dict[str, object]]:
     """Answer one input line: ``(True, output line)`` or ``(False, error line)``."""
     line_id = defaults.new_id("batch_req_fake_")
@@ -207,7 +207,7 @@ def _answer_line(
     return False, {"id": line_id, "custom_id": custom_id, "response": None, "error": error}
 
 
-def create_batch(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) -> Body:
+def create_batch(defaults: Store, request: FakeRequest, _: Mapping[str, str]) -> Body:
     """``POST /batches``: answer every line of the input file, show the batch as validating.
 
     Args:
@@ -253,11 +253,12 @@ def create_batch(defaults: Defaults, request: FakeRequest, _: Mapping[str, str])
     return JsonBody(batch.to_json())
 
 
-def _batch(defaults: Defaults, batch_id: str) -> FakeBatch:
-    return lookup(defaults.batches, batch_id, noun="Batch")
+def _batch(defaults: Store, batch_id: str) -> FakeBatch:
+    batch: FakeBatch = lookup(defaults.batches, batch_id, noun="Batch")
+    return batch
 
 
-def get_batch(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Body:
+def get_batch(defaults: Store, _: FakeRequest, params: Mapping[str, str]) -> Body:
     """``GET /batches/{batch_id}``: move the batch one status on, and return it.
 
     Args:
@@ -272,7 +273,7 @@ def get_batch(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> 
     return JsonBody(batch.to_json())
 
 
-def list_batches(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) -> Body:
+def list_batches(defaults: Store, request: FakeRequest, _: Mapping[str, str]) -> Body:
     """``GET /batches``: the batches, newest first, a page at a time (``after``, ``limit``).
 
     Args:
@@ -286,7 +287,7 @@ def list_batches(defaults: Defaults, request: FakeRequest, _: Mapping[str, str])
     return JsonBody(list_page(request, batches, noun="Batch", id_bounds=True))
 
 
-def cancel_batch(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Body:
+def cancel_batch(defaults: Store, _: FakeRequest, params: Mapping[str, str]) -> Body:
     """``POST /batches/{batch_id}/cancel``: the batch goes ``cancelling``, then ``cancelled``.
 
     Args:

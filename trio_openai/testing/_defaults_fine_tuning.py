@@ -30,8 +30,8 @@ from ._params import json_object, list_page, lookup, optional_string, required_s
 from ._script import Body, JsonBody
 
 if TYPE_CHECKING:
-    from ._defaults import Defaults
     from ._records import FakeRequest
+    from ._store import Store
 
 __all__ = [
     "RUNNING_STEPS",
@@ -99,7 +99,7 @@ class FakeFineTuningJob:
     error: dict[str, object] | None = None
     events: list[dict[str, object]] = attrs.field(factory=list, repr=False)
 
-    def log(self, defaults: Defaults, message: str, *, level: str = "info", **data: object) -> None:
+    def log(self, defaults: Store, message: str, *, level: str = "info", **data: object) -> None:
         """Add an event (a ``metrics`` event when *data* is given).
 
         Args:
@@ -120,7 +120,7 @@ class FakeFineTuningJob:
             event["data"] = data
         self.events.append(event)
 
-    def advance(self, defaults: Defaults) -> None:
+    def advance(self, defaults: Store) -> None:
         """Move one step on (nothing happens once terminal).
 
         Args:
@@ -139,7 +139,7 @@ class FakeFineTuningJob:
         elif self.status == "running":
             self._succeeded(defaults)
 
-    def _validated(self, defaults: Defaults) -> None:
+    def _validated(self, defaults: Store) -> None:
         self.log(defaults, f"Validating training file: {self.training_file}")
         if self.total_tokens == 0:
             self.status = "failed"
@@ -155,7 +155,7 @@ class FakeFineTuningJob:
         self.status = "queued"
         self.log(defaults, "Files validated, moving job to queued state")
 
-    def _succeeded(self, defaults: Defaults) -> None:
+    def _succeeded(self, defaults: Store) -> None:
         number = self.id.rsplit("-", 1)[-1]
         self.fine_tuned_model = f"ft:{self.model}:fake:{self.suffix or ''}:{number}"
         rows = [f"{s},{round(1.0 / (s + 1), 4)}\n" for s in range(1, RUNNING_STEPS + 1)]
@@ -170,7 +170,7 @@ class FakeFineTuningJob:
         self.log(defaults, f"New fine-tuned model created: {self.fine_tuned_model}")
         self.log(defaults, "The job has successfully completed")
 
-    def cancel(self, defaults: Defaults) -> None:
+    def cancel(self, defaults: Store) -> None:
         """Cancel the job.
 
         Args:
@@ -210,7 +210,7 @@ class FakeFineTuningJob:
         }
 
 
-def _stored_file(defaults: Defaults, file_id: str, param: str) -> str:
+def _stored_file(defaults: Store, file_id: str, param: str) -> str:
     stored = defaults.files.get(file_id)
     if stored is None:
         raise BadRequest(f"invalid {param}: {file_id} (no such file)", param=param)
@@ -237,7 +237,7 @@ def _method(body: Mapping[str, Any]) -> tuple[dict[str, object], Mapping[str, An
     return hyperparameters, method
 
 
-def create_job(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) -> Body:
+def create_job(defaults: Store, request: FakeRequest, _: Mapping[str, str]) -> Body:
     """``POST /fine_tuning/jobs``: start a job on a stored training file.
 
     Args:
@@ -285,13 +285,14 @@ def create_job(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) -
     return JsonBody(job.to_json())
 
 
-def _job(defaults: Defaults, job_id: str) -> FakeFineTuningJob:
-    return lookup(
+def _job(defaults: Store, job_id: str) -> FakeFineTuningJob:
+    job: FakeFineTuningJob = lookup(
         defaults.fine_tuning_jobs, job_id, noun="FineTuningJob", param="fine_tuning_job_id"
     )
+    return job
 
 
-def get_job(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Body:
+def get_job(defaults: Store, _: FakeRequest, params: Mapping[str, str]) -> Body:
     """``GET /fine_tuning/jobs/{fine_tuning_job_id}``: move the job one step on, and return it.
 
     Args:
@@ -306,7 +307,7 @@ def get_job(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Bo
     return JsonBody(job.to_json())
 
 
-def list_jobs(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) -> Body:
+def list_jobs(defaults: Store, request: FakeRequest, _: Mapping[str, str]) -> Body:
     """``GET /fine_tuning/jobs``: the jobs, newest first, a page at a time (``after``, ``limit``).
 
     Args:
@@ -320,7 +321,7 @@ def list_jobs(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) ->
     return JsonBody(list_page(request, jobs, noun="FineTuningJob"))
 
 
-def list_job_events(defaults: Defaults, request: FakeRequest, params: Mapping[str, str]) -> Body:
+def list_job_events(defaults: Store, request: FakeRequest, params: Mapping[str, str]) -> Body:
     """``GET /fine_tuning/jobs/{fine_tuning_job_id}/events``: the job's events, newest first.
 
     Args:
@@ -336,7 +337,7 @@ def list_job_events(defaults: Defaults, request: FakeRequest, params: Mapping[st
     return JsonBody(list_page(request, events, noun="FineTuningJobEvent"))
 
 
-def cancel_job(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Body:
+def cancel_job(defaults: Store, _: FakeRequest, params: Mapping[str, str]) -> Body:
     """``POST /fine_tuning/jobs/{fine_tuning_job_id}/cancel``: cancel a job that has not ended.
 
     Args:

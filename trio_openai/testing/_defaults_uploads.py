@@ -20,8 +20,8 @@ from ._params import json_object, lookup, optional_string, required_string
 from ._script import Body, JsonBody
 
 if TYPE_CHECKING:
-    from ._defaults import Defaults, FakeFile
     from ._records import FakeRequest
+    from ._store import FakeFile, Store
 
 __all__ = [
     "UPLOAD_PURPOSES",
@@ -83,14 +83,14 @@ class FakeUpload:
         }
 
 
-def _pending(defaults: Defaults, upload_id: str) -> FakeUpload:
-    upload = lookup(defaults.uploads, upload_id, noun="Upload")
+def _pending(defaults: Store, upload_id: str) -> FakeUpload:
+    upload: FakeUpload = lookup(defaults.uploads, upload_id, noun="Upload")
     if upload.status != "pending":
         raise BadRequest(f"Upload {upload_id} is already {upload.status}.", param="id")
     return upload
 
 
-def create_upload(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]) -> Body:
+def create_upload(defaults: Store, request: FakeRequest, _: Mapping[str, str]) -> Body:
     """``POST /uploads``: open an upload of ``bytes`` bytes.
 
     Args:
@@ -126,7 +126,7 @@ def create_upload(defaults: Defaults, request: FakeRequest, _: Mapping[str, str]
     return JsonBody(upload.to_json())
 
 
-def add_upload_part(defaults: Defaults, request: FakeRequest, params: Mapping[str, str]) -> Body:
+def add_upload_part(defaults: Store, request: FakeRequest, params: Mapping[str, str]) -> Body:
     """``POST /uploads/{upload_id}/parts``: store the multipart field ``data`` as a part.
 
     Args:
@@ -160,7 +160,7 @@ def add_upload_part(defaults: Defaults, request: FakeRequest, params: Mapping[st
     )
 
 
-def complete_upload(defaults: Defaults, request: FakeRequest, params: Mapping[str, str]) -> Body:
+def complete_upload(defaults: Store, request: FakeRequest, params: Mapping[str, str]) -> Body:
     """``POST /uploads/{upload_id}/complete``: join the parts in ``part_ids`` order into a file.
 
     Args:
@@ -202,7 +202,7 @@ def complete_upload(defaults: Defaults, request: FakeRequest, params: Mapping[st
     return JsonBody(upload.to_json())
 
 
-def cancel_upload(defaults: Defaults, _: FakeRequest, params: Mapping[str, str]) -> Body:
+def cancel_upload(defaults: Store, _: FakeRequest, params: Mapping[str, str]) -> Body:
     """``POST /uploads/{upload_id}/cancel``: abandon a pending upload and its parts.
 
     Args:
