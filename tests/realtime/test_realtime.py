@@ -31,6 +31,7 @@ def user_text(text: str) -> dict[str, object]:
 
 @pytest.mark.parametrize("memory", [True, False], ids=["memory", "tcp"])
 async def test_the_issue_example_streams_typed_text_deltas(memory: bool) -> None:
+    """The issue's example streams typed text deltas, in memory or over TCP, with model and key."""
     fake = FakeRealtime()
     async with realtime(fake, memory=memory) as conn:
         await conn.session.update(session={"type": "realtime", "instructions": "Be brief.", **TEXT})
@@ -55,6 +56,7 @@ async def test_the_issue_example_streams_typed_text_deltas(memory: bool) -> None
 
 
 async def test_every_default_reply_decodes_into_a_known_event_type() -> None:
+    """Every event the fake answers with by default decodes into its typed class, none unknown."""
     fake = FakeRealtime()
     async with realtime(fake) as conn:
         await conn.conversation.item.create(item=user_text("hi"))
@@ -91,6 +93,7 @@ async def test_every_default_reply_decodes_into_a_known_event_type() -> None:
 
 
 async def test_send_takes_dicts_and_models_and_gives_every_event_an_id() -> None:
+    """`send` takes dicts or models, each given an event id unless it has one; non-events fail."""
     fake = FakeRealtime()
     async with realtime(fake) as conn:
         first = await conn.send({"type": "response.create", "response": TEXT})
@@ -112,6 +115,7 @@ async def test_send_takes_dicts_and_models_and_gives_every_event_an_id() -> None
 async def test_unknown_misfit_and_non_json_events_arrive_as_unknown_objects(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Unknown, misfitting and non-JSON events arrive as UnknownObjects; a misfit is logged."""
     fake = FakeRealtime()
     future = {"type": "response.future_event", "detail": {"x": 1}}
     misfit = {
@@ -141,6 +145,7 @@ async def test_unknown_misfit_and_non_json_events_arrive_as_unknown_objects(
 
 
 async def test_an_error_event_points_back_to_the_event_that_caused_it() -> None:
+    """`sent_event` finds the event an error names; sent audio is kept only as its size."""
     fake = FakeRealtime()
     async with realtime(fake) as conn:
         await until(conn, "session.created")
@@ -166,12 +171,14 @@ async def test_an_error_event_points_back_to_the_event_that_caused_it() -> None:
 
 
 async def test_the_sent_events_memory_is_bounded() -> None:
+    """Only the last `sent_events_kept` sent events are remembered."""
     async with realtime(FakeRealtime(), limits=RealtimeLimits(sent_events_kept=3)) as conn:
         ids = [await conn.output_audio_buffer.clear() for _ in range(5)]
         assert [conn.sent_event(i) is not None for i in ids] == [False, False, True, True, True]
 
 
 async def test_session_state_follows_the_session() -> None:
+    """`state` merges session updates and follows items, responses and event counts."""
     fake = FakeRealtime()
     async with realtime(fake) as conn:
         await conn.session.update(session={"type": "realtime", "audio": {"output": {"voice": "x"}}})
@@ -203,6 +210,7 @@ async def test_session_state_follows_the_session() -> None:
 async def test_a_receive_can_be_cancelled_and_the_connection_stays_usable(
     autojump_clock: trio.abc.Clock,
 ) -> None:
+    """A cancelled `recv` leaves the connection open and usable."""
     async with realtime(FakeRealtime()) as conn:
         await until(conn, "session.created")
         with trio.move_on_after(30) as scope:
@@ -214,6 +222,7 @@ async def test_a_receive_can_be_cancelled_and_the_connection_stays_usable(
 
 
 async def test_concurrent_sender_and_receiver_tasks_share_one_connection() -> None:
+    """A sender and a receiver task share one connection; the echoed audio comes back whole."""
     audio = tone(330.0, 2.0)
     collector = AudioCollector()
     async with realtime(FakeRealtime()) as conn:
@@ -237,6 +246,7 @@ async def test_concurrent_sender_and_receiver_tasks_share_one_connection() -> No
 
 
 async def test_messages_over_one_mib_pass_both_ways() -> None:
+    """Messages over 1 MiB go out and come in intact."""
     fake = FakeRealtime()
     big = tone(200.0, 12.0)  # 576 kB of PCM, 768 kB of base64 in one event... twice
     async with realtime(fake) as conn:
@@ -262,6 +272,7 @@ async def test_messages_over_one_mib_pass_both_ways() -> None:
 
 
 async def test_a_message_over_the_limit_closes_with_1009_and_says_which_limit() -> None:
+    """A message over `max_message_size` closes with 1009, the error naming the limit."""
     fake = FakeRealtime()
     fake.add_fault("response.create", oversized=2 * 1024 * 1024)
     limits = RealtimeLimits(max_message_size=1024 * 1024)
@@ -277,6 +288,7 @@ async def test_a_message_over_the_limit_closes_with_1009_and_says_which_limit() 
 
 @pytest.mark.parametrize("how", ["normal", "exception", "cancelled"])
 async def test_leaving_the_block_closes_with_code_1000(how: str, nursery: trio.Nursery) -> None:
+    """Leaving the block normally, by exception or by cancellation closes with 1000."""
     fake = FakeRealtime()
     caught: list[BaseException] = []
     with trio.CancelScope() as scope:
@@ -301,6 +313,7 @@ async def test_leaving_the_block_closes_with_code_1000(how: str, nursery: trio.N
 
 
 async def test_close_sends_the_code_and_reason_given() -> None:
+    """`close(code, reason)` sends them to the server, twice is harmless, and recv then raises."""
     fake = FakeRealtime()
     async with realtime(fake) as conn:
         await conn.close(4000, "bye")
@@ -314,6 +327,7 @@ async def test_close_sends_the_code_and_reason_given() -> None:
 
 
 async def test_a_clean_close_by_the_server_ends_the_loop_quietly() -> None:
+    """A 1000 close by the server ends `async for` quietly; a later `recv` raises, clean."""
     fake = FakeRealtime()
     fake.add_fault("response.create", close=1000)
     async with realtime(fake) as conn:
@@ -331,6 +345,7 @@ async def test_a_clean_close_by_the_server_ends_the_loop_quietly() -> None:
     ids=["close-4001", "drop"],
 )
 async def test_an_abnormal_close_raises_with_its_code(fault: dict[str, object], code: int) -> None:
+    """A 4001 close or a dropped socket raises a not-clean close with its code; sends fail after."""
     fake = FakeRealtime()
     fake.add_fault("response.create", **fault)  # type: ignore[arg-type]
     async with realtime(fake) as conn:
@@ -348,6 +363,7 @@ async def test_an_abnormal_close_raises_with_its_code(fault: dict[str, object], 
 
 
 async def test_events_received_before_a_close_are_still_delivered() -> None:
+    """Events that arrived before the server closed are delivered before the close is raised."""
     fake = FakeRealtime()
     fake.add_reply("response.create", [{"type": "rate_limits.updated", "rate_limits": []}])
     fake.add_fault("output_audio_buffer.clear", close=4002)
@@ -363,6 +379,7 @@ async def test_events_received_before_a_close_are_still_delivered() -> None:
 
 
 async def test_the_beta_api_sends_its_header_and_decodes_beta_events() -> None:
+    """`client.beta.realtime` sends `openai-beta: realtime=v1` and decodes beta event types."""
     from trio_openai.types.realtime import RealtimeBetaServerEventConversationItemCreated
 
     fake = FakeRealtime()
@@ -381,6 +398,7 @@ async def test_the_beta_api_sends_its_header_and_decodes_beta_events() -> None:
 
 
 async def test_scripted_replies_can_add_to_the_default_reply() -> None:
+    """`replace=False` adds a reply before session.created; a `*` reply answers any event."""
     fake = FakeRealtime()
     fake.add_reply("connect", [{"type": "rate_limits.updated", "rate_limits": []}], replace=False)
     fake.add_reply("*", [{"type": "rate_limits.updated", "rate_limits": []}], times=None)

@@ -26,6 +26,7 @@ from trio_openai.types import UnknownObject
 
 
 def test_a_tone_has_the_right_length_and_level() -> None:
+    """`tone` gives PCM16 of the asked duration whose peak is the asked amplitude."""
     pcm = tone(440.0, 0.5, sample_rate=24_000, amplitude=0.5)
     assert len(pcm) == 24_000
     samples = memoryview(pcm).cast("h")
@@ -34,6 +35,7 @@ def test_a_tone_has_the_right_length_and_level() -> None:
 
 @pytest.mark.parametrize("frame", [1, 7, 960, 48_000, 100_001])
 def test_the_chunker_cuts_frames_of_any_size_into_whole_chunks(frame: int) -> None:
+    """Frames of any size come out as chunks of `chunk_seconds`, then the rest, bytes intact."""
     audio = tone(seconds=2.5)
     chunker = PCM16Chunker(chunk_seconds=1.0)
     chunks = []
@@ -45,6 +47,7 @@ def test_the_chunker_cuts_frames_of_any_size_into_whole_chunks(frame: int) -> No
 
 
 def test_the_chunker_refuses_half_samples_and_oversized_chunks() -> None:
+    """The chunker refuses an odd byte left over, and chunk sizes past 15 MiB or too small."""
     chunker = PCM16Chunker(chunk_seconds=1.0)
     chunker.feed(b"\x00\x01\x02")
     with pytest.raises(ValueError, match="half a sample"):
@@ -57,11 +60,13 @@ def test_the_chunker_refuses_half_samples_and_oversized_chunks() -> None:
 
 
 def test_base64_matches_the_standard_library() -> None:
+    """`encode_base64` of a memoryview slice equals `base64.b64encode`."""
     data = tone(seconds=0.1)
     assert encode_base64(memoryview(data)[10:1000]) == base64.b64encode(data[10:1000]).decode()
 
 
 def test_the_collector_keeps_audio_deltas_only() -> None:
+    """AudioCollector keeps GA and beta audio deltas only, counts their seconds and clears."""
     pcm = tone(seconds=0.2)
     collector = AudioCollector()
     delta = {"type": "response.output_audio.delta", "delta": base64.b64encode(pcm[:4800]).decode()}
@@ -77,6 +82,7 @@ def test_the_collector_keeps_audio_deltas_only() -> None:
 
 
 async def test_wav_files_round_trip(tmp_path: Path) -> None:
+    """Audio saved as WAV (async or not) reads back the same; `wav_bytes` writes mono 16-bit."""
     pcm = tone(seconds=0.3)
     collector = AudioCollector()
     collector.feed({"type": "response.output_audio.delta", "delta": base64.b64encode(pcm).decode()})
@@ -89,6 +95,7 @@ async def test_wav_files_round_trip(tmp_path: Path) -> None:
 
 
 def test_stereo_and_other_widths() -> None:
+    """`read_wav` mixes stereo down to mono and refuses samples that are not 16-bit."""
     out = io.BytesIO()
     with wave.open(out, "wb") as wav:
         wav.setnchannels(2)
@@ -107,6 +114,7 @@ def test_stereo_and_other_widths() -> None:
 
 
 def test_resampling_keeps_duration_and_shape() -> None:
+    """Resampling keeps the duration and stays close to the tone made at the new rate."""
     pcm = tone(300.0, 1.0, sample_rate=22_050)
     out = resample_pcm16(pcm, 22_050, 24_000)
     assert len(out) == 2 * 24_000
@@ -118,6 +126,7 @@ def test_resampling_keeps_duration_and_shape() -> None:
 
 
 async def test_append_pcm16_takes_bytes_iterables_and_async_iterables() -> None:
+    """`append_pcm16` sends bytes, iterables or async iterables whole; half samples fail."""
     from _realtime_support import realtime
 
     audio = tone(seconds=1.5)
@@ -142,6 +151,7 @@ async def test_append_pcm16_takes_bytes_iterables_and_async_iterables() -> None:
 
 
 async def test_the_demo_echoes_a_tone_into_a_wav_file(tmp_path: Path) -> None:
+    """The demo sends a tone to the fake and writes the echoed audio to a WAV file."""
     lines: list[str] = []
     audio = tone(seconds=1.0)
     async with FakeRealtime().client() as client:
@@ -154,6 +164,7 @@ async def test_the_demo_echoes_a_tone_into_a_wav_file(tmp_path: Path) -> None:
 
 
 async def test_speech_uses_espeak_when_installed() -> None:
+    """With espeak-ng installed, `speech` returns more than half a second of audio."""
     pcm = await speech("hello")
     if pcm is None:
         pytest.skip("espeak-ng is not installed")

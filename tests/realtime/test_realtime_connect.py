@@ -47,10 +47,12 @@ def target(opts: ClientOptions, **kwargs: object) -> tuple[str, dict[str, str]]:
 def test_the_url_follows_the_base_url(
     base_url: str, websocket_base_url: str | None, url: str
 ) -> None:
+    """The WebSocket URL is the base URL's (or websocket_base_url's) with ws/wss and the model."""
     assert target(options(base_url), websocket_base_url=websocket_base_url)[0] == url
 
 
 def test_query_and_headers_merge_in_order() -> None:
+    """Client, then call query and headers merge in order; an empty header removes one."""
     opts = options(
         organization="org-1",
         project="proj-1",
@@ -75,6 +77,7 @@ def test_query_and_headers_merge_in_order() -> None:
 
 
 def test_a_call_id_alone_is_enough_and_nothing_is_refused() -> None:
+    """A call_id alone suffices; neither model nor call_id, or a non-http base URL, is refused."""
     assert target(options(), model=None, call_id="rtc_9")[0].endswith("/realtime?call_id=rtc_9")
     with pytest.raises(ValueError, match="model="):
         target(options(), model=None)
@@ -83,6 +86,7 @@ def test_a_call_id_alone_is_enough_and_nothing_is_refused() -> None:
 
 
 def test_azure_uses_deployment_api_version_and_the_api_key_header() -> None:
+    """Azure addresses the deployment with api-version (or v1 by model), the key in `api-key`."""
     versioned = options(
         "https://r.openai.azure.com/openai",
         azure=AzureConfig(api_version="2025-04-01-preview", deployment=None),
@@ -103,6 +107,7 @@ def test_azure_uses_deployment_api_version_and_the_api_key_header() -> None:
 
 
 async def test_azure_clients_connect_with_the_api_key_header(nursery: trio.Nursery) -> None:
+    """An Azure client connects to `/openai/realtime` with its api-version and deployment."""
     fake = FakeRealtime(api_key="az-key")
     base_url = await nursery.start(fake.serve)
     endpoint = base_url.removesuffix("/v1")
@@ -119,6 +124,7 @@ async def test_azure_clients_connect_with_the_api_key_header(nursery: trio.Nurse
 
 
 async def test_a_refused_key_is_an_authentication_error(nursery: trio.Nursery) -> None:
+    """A 401 on the upgrade is an AuthenticationError with the server's code and the path."""
     fake = FakeRealtime(api_key="sk-right")
     base_url = await nursery.start(fake.serve)
     async with trio_openai.open_client(api_key="sk-wrong", base_url=base_url) as client:
@@ -137,6 +143,7 @@ async def test_a_refused_key_is_an_authentication_error(nursery: trio.Nursery) -
 async def test_a_refused_upgrade_is_the_status_error(
     status: int, error: type[trio_openai.APIStatusError], nursery: trio.Nursery
 ) -> None:
+    """A 403 or 429 upgrade raises its status error; a connect fault applies once only."""
     fake = FakeRealtime()
     fake.add_fault("connect", reject=status)
     base_url = await nursery.start(fake.serve)
@@ -152,6 +159,7 @@ async def test_a_refused_upgrade_is_the_status_error(
 
 
 async def test_nothing_listening_is_a_connection_error() -> None:
+    """Connecting to a port with nothing listening is an APIConnectionError."""
     with trio.socket.socket() as sock:  # a port that was free a moment ago
         await sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -162,6 +170,8 @@ async def test_nothing_listening_is_a_connection_error() -> None:
 
 
 async def test_a_handshake_that_never_ends_times_out(autojump_clock: trio.abc.Clock) -> None:
+    """A server that never answers the handshake times out after the connect timeout."""
+
     async def silent(host: str, port: int) -> trio.abc.Stream:
         from trio.testing import memory_stream_pair
 
@@ -178,6 +188,7 @@ async def test_a_handshake_that_never_ends_times_out(autojump_clock: trio.abc.Cl
 
 
 async def test_tls_failures_are_reported_as_such(nursery: trio.Nursery) -> None:
+    """wss to a plain server fails as an APIConnectionError naming TLS."""
     base_url = await nursery.start(FakeRealtime().serve)  # plain ws: TLS cannot succeed
     wss = base_url.replace("http://", "https://")
     async with trio_openai.open_client(api_key="sk-x", base_url=wss) as client:
@@ -187,6 +198,7 @@ async def test_tls_failures_are_reported_as_such(nursery: trio.Nursery) -> None:
 
 
 async def test_a_closed_client_cannot_connect() -> None:
+    """A closed client refuses to open a Realtime connection."""
     async with trio_openai.open_client(api_key="sk-x") as client:
         pass
     with pytest.raises(trio_openai.ClientClosedError):
@@ -195,6 +207,7 @@ async def test_a_closed_client_cannot_connect() -> None:
 
 
 async def test_the_generated_resources_carry_the_hand_written_parts() -> None:
+    """The generated resources carry the connect, uploads and webhooks mixins and stay slotted."""
     async with trio_openai.open_client(api_key="sk-x") as client:
         assert isinstance(client.realtime, RealtimeConnectMixin)
         assert isinstance(client.beta.realtime, BetaRealtimeConnectMixin)
@@ -206,6 +219,7 @@ async def test_the_generated_resources_carry_the_hand_written_parts() -> None:
 
 
 def test_the_error_pickles_and_names_its_code() -> None:
+    """RealtimeConnectionClosed pickles with its close code and reason; 1001 counts as clean."""
     import pickle
 
     error = RealtimeConnectionClosed(4001, "expired")
@@ -217,6 +231,7 @@ def test_the_error_pickles_and_names_its_code() -> None:
 
 
 def test_settings_refuse_nonsense() -> None:
+    """Keepalive and RealtimeLimits refuse zero or negative settings; None disables send_timeout."""
     from trio_openai import Keepalive, RealtimeLimits
 
     with pytest.raises(ValueError, match="interval"):
@@ -229,6 +244,7 @@ def test_settings_refuse_nonsense() -> None:
 
 
 def test_the_realtime_namespace_exports_resolve_and_are_sorted() -> None:
+    """`trio_openai.realtime.__all__` is sorted, each name resolves, unknown ones raise."""
     from trio_openai import realtime
 
     assert list(realtime.__all__) == sorted(realtime.__all__)

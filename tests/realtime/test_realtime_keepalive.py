@@ -25,6 +25,7 @@ TEXT = {"output_modalities": ["text"]}
 async def test_a_two_hour_session_pings_throughout_and_stays_open(
     autojump_clock: MockClock,
 ) -> None:
+    """A two-hour session sends a ping every interval throughout and stays open."""
     counters: list[FrameCounter] = []
 
     def count(stream: trio.abc.Stream) -> FrameCounter:
@@ -47,6 +48,7 @@ async def test_a_two_hour_session_pings_throughout_and_stays_open(
 async def test_a_stalled_server_is_detected_within_interval_plus_timeout(
     autojump_clock: MockClock,
 ) -> None:
+    """A server that stops answering is closed (1006, no pong) within interval plus timeout."""
     fake = FakeRealtime()
     async with realtime(fake, keepalive=Keepalive(interval=20, timeout=10)) as conn:
         await until(conn, "session.created")
@@ -63,6 +65,7 @@ async def test_a_stalled_server_is_detected_within_interval_plus_timeout(
 
 
 async def test_a_stall_at_connect_is_detected_too(autojump_clock: MockClock) -> None:
+    """A server that stalls right after connecting is detected after interval plus timeout."""
     fake = FakeRealtime()
     fake.add_fault("connect", stall=True)
     async with realtime(fake, keepalive=Keepalive(interval=5, timeout=5)) as conn:
@@ -73,6 +76,7 @@ async def test_a_stall_at_connect_is_detected_too(autojump_clock: MockClock) -> 
 
 
 async def test_without_keepalive_a_stalled_server_is_waited_for(autojump_clock: MockClock) -> None:
+    """With keepalive=None a stalled server is waited for: the connection stays open."""
     fake = FakeRealtime()
     async with realtime(fake, keepalive=None) as conn:
         await until(conn, "session.created")
@@ -84,6 +88,7 @@ async def test_without_keepalive_a_stalled_server_is_waited_for(autojump_clock: 
 
 
 async def test_a_slow_consumer_is_not_mistaken_for_a_dead_server(autojump_clock: MockClock) -> None:
+    """A full event queue that the consumer is slow to read does not close the connection."""
     limits = RealtimeLimits(max_queued_events=4)
     async with realtime(
         FakeRealtime(), keepalive=Keepalive(interval=5, timeout=5), limits=limits
@@ -103,6 +108,7 @@ async def test_a_slow_consumer_is_not_mistaken_for_a_dead_server(autojump_clock:
 async def test_a_send_cancelled_mid_frame_is_finished_before_the_cancellation(
     autojump_clock: MockClock,
 ) -> None:
+    """A send cancelled mid-frame finishes its frame first, so the stream stays intact."""
     fake = FakeRealtime()
     networks: list[StuckNetwork] = []
 
@@ -139,6 +145,7 @@ async def test_a_send_cancelled_mid_frame_is_finished_before_the_cancellation(
 async def test_a_send_stuck_past_send_timeout_closes_the_connection(
     cancelled: bool, autojump_clock: MockClock
 ) -> None:
+    """A send stuck for send_timeout closes the connection (1006), cancelled or not."""
     networks: list[StuckNetwork] = []
 
     def stuck(stream: trio.abc.Stream) -> StuckNetwork:
@@ -164,6 +171,7 @@ async def test_a_send_stuck_past_send_timeout_closes_the_connection(
 
 
 async def test_a_send_waiting_for_its_turn_is_cancelled_at_once(autojump_clock: MockClock) -> None:
+    """A send queued behind a stuck one is cancelled at once and never goes out."""
     networks: list[StuckNetwork] = []
 
     def stuck(stream: trio.abc.Stream) -> StuckNetwork:
@@ -190,6 +198,7 @@ async def test_a_send_waiting_for_its_turn_is_cancelled_at_once(autojump_clock: 
 
 
 async def test_a_slow_server_reply_keeps_the_connection_alive(autojump_clock: MockClock) -> None:
+    """A reply two minutes late does not close a connection whose pongs still flow."""
     fake = FakeRealtime()
     fake.add_fault("response.create", delay=120)  # two minutes to answer, pongs still flowing
     async with realtime(fake, keepalive=Keepalive(interval=5, timeout=5)) as conn:
