@@ -483,7 +483,7 @@ async def test_a_quote_in_a_file_name_is_escaped_by_httpx2() -> None:
 
 
 def test_importing_the_module_does_not_import_trio_or_httpx2() -> None:
-    """`_files` imports trio inside its functions only."""
+    """Importing `_http._multipart` loads neither trio nor httpx2: trio waits for its functions."""
     code = (
         "import sys, trio_openai\n"
         "before = {m for m in ('trio', 'httpx2') if m in sys.modules}\n"
