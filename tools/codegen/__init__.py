@@ -9,7 +9,13 @@ this package writes nothing to disk. One module per step, in the order they run:
   schemas they reach.
 - ``schema.py``: JSON schemas -> the type model (classes, aliases, type expressions).
 - ``types.py``: writing ``trio_openai/types/``.
-- ``resources.py``: writing ``trio_openai/resources/`` (the tree, modules, classes).
+- ``signature.py``: what a method takes and gives (names, parameter order,
+  annotations, result types), shared by the code and the reference.
+- ``docstrings.py``: a method's docstring.
+- ``methods.py``: writing one method (signature, docstring, the body that builds
+  its request spec).
+- ``resources.py``: writing ``trio_openai/resources/`` (the tree, modules, classes,
+  ``_root.py``, ``_operations.py``).
 - ``docs.py``: writing ``docs/api/``, the API reference.
 - ``build.py``: the pipeline that runs them: spec file -> every generated file's text.
 

@@ -101,13 +101,13 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
 
     resources = ResourcesWriter(types)
     roots = build_tree(operations)
-    for name, root in roots.items():
-        files[f"trio_openai/resources/{name}.py"] = resources.write_module(root, header)
+    for top, node in roots.items():
+        files[f"trio_openai/resources/{top}.py"] = resources.write_module(node, header)
     files["trio_openai/resources/_root.py"] = resources.write_root(roots, header)
     files["trio_openai/resources/_operations.py"] = resources.write_operations(operations, header)
     files["trio_openai/resources/__init__.py"] = (
         header + '"""The API\'s resources (generated): see `_root.RootResources`."""\n'
     )
     docs_header = DOCS_HEADER.format(spec_name=spec_file.name, version=spec["info"]["version"])
-    files.update(DocsWriter(resources, docs_header).pages(roots))
+    files.update(DocsWriter(resources.signatures, docs_header).pages(roots))
     return files

@@ -1,18 +1,20 @@
 """Writing ``docs/api/``: the API reference, one markdown page per top-level resource.
 
 Each method gets its call form, HTTP route and operationId, the text of its
-docstring (the same lines, from `ResourcesWriter.doc`), its arguments with their
-types, and what the call gives. ``docs/api/index.md`` lists the pages and the
-naming rules. The pages are regenerated and checked with the code
-(``tools/generate.py --check``).
+docstring (the same lines, from `docstrings.method_doc`), its arguments with their
+types (from `signature`, as in the code), and what the call gives.
+``docs/api/index.md`` lists the pages and the naming rules. The pages are
+regenerated and checked with the code (``tools/generate.py --check``).
 """
 
 from __future__ import annotations
 
 import re
 
-from .names import RESOURCE_MIXINS, ROOT_PROPERTIES
-from .resources import STANDARD_ARGS, Node, ResourcesWriter
+from .docstrings import method_doc, param_doc
+from .names import RESOURCE_MIXINS, ROOT_PROPERTIES, STANDARD_ARGS
+from .resources import Node
+from .signature import Signatures, method_name, method_params, twins
 from .spec import Operation
 
 DOCS_HEADER = (
@@ -21,25 +23,14 @@ DOCS_HEADER = (
 )
 
 
-def _nodes(root: Node) -> list[Node]:
-    out = [root]
-    for child in root.children.values():
-        out.extend(_nodes(child))
-    return out
-
-
 def _methods(node: Node) -> list[tuple[Operation, bool]]:
-    out: list[tuple[Operation, bool]] = []
-    for op in node.operations:
-        out.append((op, False))
-        if op.stream is not None:
-            out.append((op, True))
-    return out
+    """A resource's methods as (operation, stream): each plain method, then its twin."""
+    return [(op, stream) for op in node.operations for stream in twins(op)]
 
 
 class DocsWriter:
-    def __init__(self, resources: ResourcesWriter, header: str) -> None:
-        self.resources = resources
+    def __init__(self, signatures: Signatures, header: str) -> None:
+        self.signatures = signatures
         self.header = header
 
     def pages(self, roots: dict[str, Node]) -> dict[str, str]:
@@ -80,7 +71,7 @@ class DocsWriter:
             "| --- | ---: | --- |",
         ]
         for name, root in roots.items():
-            count = sum(len(_methods(n)) for n in _nodes(root))
+            count = sum(len(_methods(n)) for n in root.walk())
             lines.append(f"| `client.{name}` | {count} | [{name}.md]({name}.md) |")
         lines += ["", "Hand-written, not generated from the spec:", ""]
         lines.extend(
@@ -96,15 +87,15 @@ class DocsWriter:
 
     def page(self, root: Node) -> str:
         lines = [self.header, f"# `client.{root.dotted}`", ""]
-        nodes = [n for n in _nodes(root) if n.operations]
+        nodes = [n for n in root.walk() if n.operations]
         lines.append("Resources on this page:")
         lines.append("")
         lines.extend(
             f"- [`client.{n.dotted}`](#client{n.dotted.replace('.', '')})"
-            f" ({', '.join(_method_name(op, s) for op, s in _methods(n))})"
+            f" ({', '.join(method_name(op, stream=s) for op, s in _methods(n))})"
             for n in nodes
         )
-        for n in _nodes(root):
+        for n in root.walk():
             for mixin in RESOURCE_MIXINS.get(n.path, ()):
                 see = _see(mixin.docs, mixin.module)
                 lines.extend(
@@ -117,12 +108,12 @@ class DocsWriter:
         return "\n".join(lines) + "\n"
 
     def method(self, op: Operation, *, stream: bool) -> list[str]:
-        r = self.resources
-        name = _method_name(op, stream)
+        sig = self.signatures
+        name = method_name(op, stream=stream)
         dotted = ".".join((*op.resource, name))
         used: set[str] = set()
-        result = r.result_expr(op, used, stream=stream)
-        params = r.method_params(op, stream=stream)
+        result = sig.result_type(op, used, stream=stream)
+        params = method_params(op, stream=stream)
         positional = [p.py_name for p in params if p.location == "path"][:1]
         call_args = ", ".join([*positional, "..."]) if len(params) > len(positional) else ""
         call_args = call_args or ", ".join(positional)
@@ -130,7 +121,7 @@ class DocsWriter:
             call = f"async with client.{dotted}({call_args}) as events:"
             gives = f"`Stream[{result}]`: iterate it for the events"
         elif op.list_item is not None:
-            item = r.types.render(op.list_item, used)
+            item = sig.render(op.list_item, used)
             call = f"client.{dotted}({call_args})"
             gives = (
                 f"`AsyncPaginator[{item}]`: `await` it for the first `Page` "
@@ -140,7 +131,7 @@ class DocsWriter:
             call = f"await client.{dotted}({call_args})"
             gives = "nothing (`None`)" if result == "None" else f"`{result}`"
 
-        doc = r.doc(op, stream=stream)
+        doc = method_doc(op, stream=stream)
         prose = doc[: doc.index("Args:")] if "Args:" in doc else doc
         while prose and not prose[-1]:
             prose.pop()
@@ -159,17 +150,17 @@ class DocsWriter:
         ]
         args = []
         for p in params:
-            t = r._annotation(op, p, set(), stream=stream)
+            t = sig.annotation(op, p, set(), stream=stream)
             t = t.removesuffix(" = NOT_GIVEN").replace(" | NotGiven", "")
             kind = "required" if p.required else ""
             if p.location == "path" and p.py_name in positional:
                 kind = "positional"
-            desc = r._param_doc(op, p, stream=stream)
+            desc = param_doc(op, p, stream=stream)
             label = f"`{t}`" + (f", {kind}" if kind else "")
             args.append(f"- `{p.py_name}` ({label}): {desc}")
         if args:
             out += ["Arguments:", "", *args, ""]
-        standard = ", ".join(f"`{a}`" for a in STANDARD_ARGS)
+        standard = ", ".join(f"`{a.name}`" for a in STANDARD_ARGS)
         out.append(f"Also takes {standard}. Gives {gives}.")
         return out
 
@@ -184,7 +175,3 @@ def _see(page: str | None, module: str) -> str:
     if page is not None:
         return f"see [{page}](../{page})."
     return f"see the docstrings of `trio_openai.{module}`."
-
-
-def _method_name(op: Operation, stream: bool) -> str:
-    return (op.stream_name or op.name) if stream else op.name

@@ -8,6 +8,8 @@
   ``client.beta.assistants``, ``organization`` is ``client.admin.organization``).
 - `STREAMS`, `BINARY_OPERATIONS`: operations with a streaming twin, and
   operations whose answer is raw bytes.
+- `STANDARD_ARGS`: the arguments every method takes (``extra_headers``,
+  ``extra_query``, ``extra_body``, ``timeout``).
 - `TYPE_AREAS`, `TYPE_HUBS`: which ``types/`` module a schema lives in.
 - `FRIENDLY_ALIASES`, `MIXINS`: extra names and hand-written mixins for types.
 - `RESOURCE_MIXINS`, `ROOT_PROPERTIES`: hand-written methods of generated resources
@@ -210,6 +212,59 @@ TEXT_RESULTS: dict[str, tuple[str, tuple[str, ...]]] = {
 BINARY_OPERATIONS: frozenset[str] = frozenset(
     {"downloadFile", "createSpeech", "RetrieveContainerFileContent"}
 )
+
+
+@dataclass(frozen=True)
+class StandardArg:
+    """An argument every generated method takes after the operation's own.
+
+    The method passes it on by name: ``RequestSpec(..., <name>=<name>)``, so *name* is
+    also the `RequestSpec` field it fills.
+
+    Attributes:
+        name: The argument, keyword-only, and the `RequestSpec` field.
+        annotation: Its annotation in the signature.
+        default: Its default value.
+        imports: The names the annotation and the default use, from ``trio_openai._api``.
+        doc: Its ``Args:`` line in the docstring, after ``name: ``.
+    """
+
+    name: str
+    annotation: str
+    default: str
+    imports: tuple[str, ...]
+    doc: str
+
+
+# The standard arguments, in signature order: the one place the signature, the docstring,
+# the request spec, the imports and the API reference take them from.
+STANDARD_ARGS: tuple[StandardArg, ...] = (
+    StandardArg(
+        "extra_headers",
+        "Headers | None",
+        "None",
+        ("Headers",),
+        'Extra HTTP headers for this call (``""`` removes a default header).',
+    ),
+    StandardArg(
+        "extra_query", "Query | None", "None", ("Query",), "Extra query parameters for this call."
+    ),
+    StandardArg(
+        "extra_body",
+        "Body | None",
+        "None",
+        ("Body",),
+        "Extra JSON body fields for this call, merged over the generated ones.",
+    ),
+    StandardArg(
+        "timeout",
+        "float | None | NotGiven",
+        "NOT_GIVEN",
+        ("NOT_GIVEN", "NotGiven"),
+        "A timeout in seconds for this call's network phases, instead of the client's.",
+    ),
+)
+
 
 # Which `types/` module an operation's schemas belong to: resource path prefix -> module
 # (longest prefix wins; otherwise the first resource segment, `types/chat.py`).

@@ -215,7 +215,7 @@ def singleton_paths(spec: dict[str, Any]) -> frozenset[str]:
         get = item.get("get")
         if not isinstance(get, dict) or path.split("?", 1)[0].endswith("}"):
             continue
-        ok = next(iter(_success_responses(get).values()), {})
+        ok: dict[str, Any] = next(iter(_success_responses(get).values()), {})
         schema = ((ok.get("content") or {}).get("application/json") or {}).get("schema")
         if schema is not None and not _is_page_schema(spec, schema):
             out.add(path)
@@ -227,7 +227,7 @@ def _result(
 ) -> tuple[str, TypeExpr | None]:
     """(kind, type) of an operation's answer: json, binary (bytes), text or empty."""
     responses = _success_responses(op)
-    ok = next(iter(responses.values()), {}) if responses else {}
+    ok: dict[str, Any] = next(iter(responses.values()), {}) if responses else {}
     content = {k: v for k, v in (ok.get("content") or {}).items() if k != "text/event-stream"}
     binary = [
         m

@@ -30,8 +30,7 @@ from .._api import (
 )
 
 if TYPE_CHECKING:
-    from .._api import BinaryResponse, FileInput
-    from .._models import UnknownObject
+    from .._api import BinaryResponse, FileInput, UnknownObject
     from ..types.audio import (
         AudioResponseFormat,
         CreateSpeechResponseStreamEvent,
@@ -359,7 +358,7 @@ class Transcriptions(Resource[M]):
             msg = "audio.transcriptions.create() does not stream; use audio.transcriptions.stream(...) as `async with ... as events:`"
             raise TypeError(msg)
         # Imported here, not at the top: importing resources never imports types.
-        from .._models import UnknownObject
+        from .._api import UnknownObject
         from ..types.audio import (
             CreateTranscriptionResponseDiarizedJson,
             CreateTranscriptionResponseJson,
@@ -576,7 +575,7 @@ class Translations(Resource[M]):
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
         # Imported here, not at the top: importing resources never imports types.
-        from .._models import UnknownObject
+        from .._api import UnknownObject
         from ..types.audio import (
             CreateTranslationResponseJson,
             CreateTranslationResponseVerboseJson,
