@@ -11,7 +11,8 @@ For each one the tool
 
 1. finds its method in the generated table ``trio_openai.resources._operations``;
 2. walks the client tree to it (``client.beta.threads.runs`` ...) and checks that
-   it is an API method (``endpoint``, ``list_method`` or ``stream_method``);
+   it is an API method (``api_method``, ``binary_method``, ``list_method`` or
+   ``stream_method``);
 3. builds the request the method makes (no I/O: generated methods only build a
    spec), with placeholder arguments, and checks its HTTP method, path and query
    (``?beta=true`` for the beta variants);
@@ -74,7 +75,7 @@ def _tree() -> Any:
 
 
 def _descriptor(root: Any, dotted: str) -> Any:
-    """The endpoint descriptor of ``client.<dotted>``.
+    """The method descriptor of ``client.<dotted>``.
 
     Raises:
         LookupError: A resource or the method does not exist.
