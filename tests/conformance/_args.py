@@ -76,7 +76,7 @@ def load_spec(path: Path) -> dict[str, Any]:
 
 
 def py_name(json_name: str) -> str:
-    """The generator's Python name for a JSON name (tools/_gen_schema.py `py_param_name`)."""
+    """The generator's Python name for a JSON name (tools/codegen/schema.py `py_param_name`)."""
     name = re.sub(r"\[\]$", "", json_name)
     name = re.sub(r"[^0-9A-Za-z_]", "_", name)
     return name + "_" if keyword.iskeyword(name) else name

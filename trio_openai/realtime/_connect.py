@@ -1,6 +1,6 @@
 """``client.realtime.connect`` and ``client.beta.realtime.connect``: hand-written mixins.
 
-The generator (``tools/_gen_names.py``, table ``RESOURCE_MIXINS``) adds these
+The generator (``tools/codegen/names.py``, table ``RESOURCE_MIXINS``) adds these
 classes to the bases of the generated ``Realtime`` resources. This module stays
 light (it is imported with the resource module): the connection machinery,
 trio-websocket and the event types are imported when `connect` is called.
