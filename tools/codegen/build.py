@@ -24,6 +24,7 @@ from .resources import ResourcesWriter, build_tree
 from .schema import SchemaModel, union
 from .spec import (
     Operation,
+    beta_headers,
     build_operation,
     event_schemas,
     iter_operations,
@@ -59,6 +60,8 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
         operations.append(
             build_operation(model, operation_id, method, path, op, singletons=singletons)
         )
+
+    beta_headers(operations)
 
     schema_areas: dict[str, set[str]] = {}
     owner_areas: dict[str, str] = {}

@@ -194,8 +194,8 @@ def _decorator(m: _Method, result: _Result) -> tuple[str, str]:
 def _build_spec(m: _Method, result: _Result, reference: _Reference | None) -> list[str]:
     """The statements that build the spec and return it (steps 4 to 6).
 
-    `RequestSpec`'s arguments in order: method, path, result, query, body, files,
-    kind, the standard arguments.
+    `RequestSpec`'s arguments in order: method, path, result, query, headers, body,
+    files, kind, the standard arguments.
     """
     lines: list[str] = []
     switch = _switch_item(m)
@@ -203,6 +203,8 @@ def _build_spec(m: _Method, result: _Result, reference: _Reference | None) -> li
     query = _query_arg(m, switch)
     if query is not None:
         args.append(query)
+    if m.op.headers:  # before the reference return, which reuses these arguments
+        args.append(f"headers={dict(sorted(m.op.headers.items()))!r}")
     fields = _body_fields(m, switch)
     if reference is not None:
         lines += _reference_return(m, result, reference, args, fields)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +100,8 @@ class Operation:
     page: Page | None = None
     stream: StreamDef | None = None
     stream_event: TypeExpr | None = None
+    # Headers every call sends (``OpenAI-Beta: assistants=v2``), see `beta_headers`.
+    headers: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -122,6 +126,45 @@ def iter_operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str,
             if isinstance(op, dict) and "operationId" in op:
                 out[op["operationId"]] = (method, path, op)
     return out
+
+
+_BETA_HEADER = re.compile(r"OpenAI-Beta: ([A-Za-z0-9_.-]+=[A-Za-z0-9_.-]+)")
+
+
+def example_beta(op: dict[str, Any]) -> str | None:
+    """The ``OpenAI-Beta`` value an operation's request examples send, if any.
+
+    The spec states the beta opt-in only there (``curl ... -H "OpenAI-Beta: assistants=v2"``).
+    """
+    found = set(_BETA_HEADER.findall(str(op.get("x-oaiMeta") or {})))
+    if len(found) > 1:
+        msg = f"{op.get('operationId')}: several OpenAI-Beta values in its examples: {found}"
+        raise ValueError(msg)
+    return found.pop() if found else None
+
+
+def beta_headers(operations: list[Operation]) -> None:
+    """Set each operation's ``OpenAI-Beta`` header: its examples', else its group's.
+
+    A group is a top-level resource (``vector_stores``, ``beta.threads``): a few of
+    its operations have no example that shows the header, yet the API asks it of
+    every one of them (the official SDK sends it on the whole group).
+    """
+    group_beta: dict[tuple[str, ...], str] = {}
+    for op in operations:
+        value = example_beta(op.raw)
+        if value is not None:
+            op.headers["openai-beta"] = value
+            group_beta.setdefault(_group(op), value)
+    for op in operations:
+        value = group_beta.get(_group(op))
+        if value is not None:
+            op.headers.setdefault("openai-beta", value)
+
+
+def _group(op: Operation) -> tuple[str, ...]:
+    depth = 2 if op.resource[:1] == ("beta",) else 1
+    return op.resource[:depth]
 
 
 def _collect_refs(node: Any, out: set[str]) -> None:

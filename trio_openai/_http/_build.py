@@ -125,6 +125,8 @@ class RequestBuilder:
         elif body is not None:
             content = encode_json(body)
             headers["content-type"] = "application/json"
+        if spec.headers:
+            headers.update(spec.headers)
         if spec.extra_headers:
             check_headers(spec.extra_headers, "extra_headers")
             headers.update({k.lower(): v for k, v in spec.extra_headers.items()})

@@ -57,6 +57,9 @@ class RequestSpec(Generic[T]):
         files: Multipart file fields; when set the body is sent as ``multipart/form-data``.
         result: The type the answer decodes into (an attrs class, a union, a list, ...).
         kind: How the answer's body is read: JSON, raw bytes, text, or nothing.
+        headers: Headers the operation itself needs (``OpenAI-Beta: assistants=v2``
+            for the Assistants and Vector stores APIs), sent over the client's
+            defaults; *extra_headers* still replace them (``""`` removes one).
         extra_headers: Per-call headers (``""`` removes a default header).
         extra_query: Per-call query parameters merged over *query*.
         extra_body: Per-call JSON fields merged over *body*.
@@ -70,6 +73,7 @@ class RequestSpec(Generic[T]):
     body: Mapping[str, object] | None = None
     files: Mapping[str, FileInput | list[FileInput]] | None = None
     kind: ResultKind = "json"
+    headers: Mapping[str, str] | None = None
     extra_headers: Mapping[str, str] | None = attrs.field(default=None, repr=_headers_repr)
     extra_query: Mapping[str, object] | None = None
     extra_body: Mapping[str, object] | None = None

@@ -230,6 +230,7 @@ class Assistants(Resource[M]):
                 path="/assistants",
                 result=ListAssistantsResponse,
                 query=query_of({"limit": limit, "order": order, "after": after, "before": before}),
+                headers={"openai-beta": "assistants=v2"},
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -325,6 +326,7 @@ class Assistants(Resource[M]):
             method="POST",
             path="/assistants",
             result=AssistantObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of(
                 {
                     "model": model,
@@ -377,6 +379,7 @@ class Assistants(Resource[M]):
             method="GET",
             path=f"/assistants/{path_param('assistant_id', assistant_id)}",
             result=AssistantObject,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -468,6 +471,7 @@ class Assistants(Resource[M]):
             method="POST",
             path=f"/assistants/{path_param('assistant_id', assistant_id)}",
             result=AssistantObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of(
                 {
                     "model": model,
@@ -520,6 +524,7 @@ class Assistants(Resource[M]):
             method="DELETE",
             path=f"/assistants/{path_param('assistant_id', assistant_id)}",
             result=DeleteAssistantResponse,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -814,6 +819,7 @@ class Threads(Resource[M]):
             method="POST",
             path="/threads",
             result=ThreadObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of(
                 {"messages": messages, "tool_resources": tool_resources, "metadata": metadata}
             ),
@@ -975,6 +981,7 @@ class Threads(Resource[M]):
             method="POST",
             path="/threads/runs",
             result=RunObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of(
                 {
                     "assistant_id": assistant_id,
@@ -1149,6 +1156,7 @@ class Threads(Resource[M]):
                 method="POST",
                 path="/threads/runs",
                 result=AssistantStreamEvent,
+                headers={"openai-beta": "assistants=v2"},
                 body=body_of(
                     {
                         "assistant_id": assistant_id,
@@ -1208,6 +1216,7 @@ class Threads(Resource[M]):
             method="GET",
             path=f"/threads/{path_param('thread_id', thread_id)}",
             result=ThreadObject,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1255,6 +1264,7 @@ class Threads(Resource[M]):
             method="POST",
             path=f"/threads/{path_param('thread_id', thread_id)}",
             result=ThreadObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of({"tool_resources": tool_resources, "metadata": metadata}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -1291,6 +1301,7 @@ class Threads(Resource[M]):
             method="DELETE",
             path=f"/threads/{path_param('thread_id', thread_id)}",
             result=DeleteThreadResponse,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1364,6 +1375,7 @@ class Messages(Resource[M]):
                         "run_id": run_id,
                     }
                 ),
+                headers={"openai-beta": "assistants=v2"},
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1427,6 +1439,7 @@ class Messages(Resource[M]):
             method="POST",
             path=f"/threads/{path_param('thread_id', thread_id)}/messages",
             result=MessageObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of(
                 {"role": role, "content": content, "attachments": attachments, "metadata": metadata}
             ),
@@ -1467,6 +1480,7 @@ class Messages(Resource[M]):
             method="GET",
             path=f"/threads/{path_param('thread_id', thread_id)}/messages/{path_param('message_id', message_id)}",
             result=MessageObject,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1508,6 +1522,7 @@ class Messages(Resource[M]):
             method="POST",
             path=f"/threads/{path_param('thread_id', thread_id)}/messages/{path_param('message_id', message_id)}",
             result=MessageObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of({"metadata": metadata}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -1546,6 +1561,7 @@ class Messages(Resource[M]):
             method="DELETE",
             path=f"/threads/{path_param('thread_id', thread_id)}/messages/{path_param('message_id', message_id)}",
             result=DeleteMessageResponse,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1615,6 +1631,7 @@ class Runs(Resource[M]):
                 path=f"/threads/{path_param('thread_id', thread_id)}/runs",
                 result=ListRunsResponse,
                 query=query_of({"limit": limit, "order": order, "after": after, "before": before}),
+                headers={"openai-beta": "assistants=v2"},
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1748,6 +1765,7 @@ class Runs(Resource[M]):
             path=f"/threads/{path_param('thread_id', thread_id)}/runs",
             result=RunObject,
             query=query_of({"include[]": include}),
+            headers={"openai-beta": "assistants=v2"},
             body=body_of(
                 {
                     "assistant_id": assistant_id,
@@ -1893,6 +1911,7 @@ class Runs(Resource[M]):
                 path=f"/threads/{path_param('thread_id', thread_id)}/runs",
                 result=AssistantStreamEvent,
                 query=query_of({"include[]": include}),
+                headers={"openai-beta": "assistants=v2"},
                 body=body_of(
                     {
                         "assistant_id": assistant_id,
@@ -1955,6 +1974,7 @@ class Runs(Resource[M]):
             method="GET",
             path=f"/threads/{path_param('thread_id', thread_id)}/runs/{path_param('run_id', run_id)}",
             result=RunObject,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1996,6 +2016,7 @@ class Runs(Resource[M]):
             method="POST",
             path=f"/threads/{path_param('thread_id', thread_id)}/runs/{path_param('run_id', run_id)}",
             result=RunObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of({"metadata": metadata}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -2034,6 +2055,7 @@ class Runs(Resource[M]):
             method="POST",
             path=f"/threads/{path_param('thread_id', thread_id)}/runs/{path_param('run_id', run_id)}/cancel",
             result=RunObject,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2084,6 +2106,7 @@ class Runs(Resource[M]):
             method="POST",
             path=f"/threads/{path_param('thread_id', thread_id)}/runs/{path_param('run_id', run_id)}/submit_tool_outputs",
             result=RunObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of({"tool_outputs": tool_outputs, "stream": stream}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -2131,6 +2154,7 @@ class Runs(Resource[M]):
                 method="POST",
                 path=f"/threads/{path_param('thread_id', thread_id)}/runs/{path_param('run_id', run_id)}/submit_tool_outputs",
                 result=AssistantStreamEvent,
+                headers={"openai-beta": "assistants=v2"},
                 body=body_of({"tool_outputs": tool_outputs, "stream": True}),
                 extra_headers=extra_headers,
                 extra_query=extra_query,
@@ -2215,6 +2239,7 @@ class Steps(Resource[M]):
                         "include[]": include,
                     }
                 ),
+                headers={"openai-beta": "assistants=v2"},
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -2267,6 +2292,7 @@ class Steps(Resource[M]):
             path=f"/threads/{path_param('thread_id', thread_id)}/runs/{path_param('run_id', run_id)}/steps/{path_param('step_id', step_id)}",
             result=RunStepObject,
             query=query_of({"include[]": include}),
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2325,6 +2351,7 @@ class ChatkitSessions(Resource[M]):
             method="POST",
             path=f"/chatkit/sessions/{path_param('session_id', session_id)}/cancel",
             result=ChatSessionResource,
+            headers={"openai-beta": "chatkit_beta=v1"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2369,6 +2396,7 @@ class ChatkitSessions(Resource[M]):
             method="POST",
             path="/chatkit/sessions",
             result=ChatSessionResource,
+            headers={"openai-beta": "chatkit_beta=v1"},
             body=body_of(
                 {
                     "workflow": workflow,
@@ -2428,6 +2456,7 @@ class ChatkitThreads(Resource[M]):
                 path=f"/chatkit/threads/{path_param('thread_id', thread_id)}/items",
                 result=ThreadItemListResource,
                 query=query_of({"limit": limit, "order": order, "after": after, "before": before}),
+                headers={"openai-beta": "chatkit_beta=v1"},
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -2466,6 +2495,7 @@ class ChatkitThreads(Resource[M]):
             method="GET",
             path=f"/chatkit/threads/{path_param('thread_id', thread_id)}",
             result=ThreadResource,
+            headers={"openai-beta": "chatkit_beta=v1"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2498,6 +2528,7 @@ class ChatkitThreads(Resource[M]):
             method="DELETE",
             path=f"/chatkit/threads/{path_param('thread_id', thread_id)}",
             result=DeletedThreadResource,
+            headers={"openai-beta": "chatkit_beta=v1"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2545,6 +2576,7 @@ class ChatkitThreads(Resource[M]):
                 query=query_of(
                     {"limit": limit, "order": order, "after": after, "before": before, "user": user}
                 ),
+                headers={"openai-beta": "chatkit_beta=v1"},
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,

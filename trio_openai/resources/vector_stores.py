@@ -112,6 +112,7 @@ class VectorStores(Resource[M]):
                 path="/vector_stores",
                 result=ListVectorStoresResponse,
                 query=query_of({"limit": limit, "order": order, "after": after, "before": before}),
+                headers={"openai-beta": "assistants=v2"},
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -168,6 +169,7 @@ class VectorStores(Resource[M]):
             method="POST",
             path="/vector_stores",
             result=VectorStoreObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of(
                 {
                     "file_ids": file_ids,
@@ -210,6 +212,7 @@ class VectorStores(Resource[M]):
             method="GET",
             path=f"/vector_stores/{path_param('vector_store_id', vector_store_id)}",
             result=VectorStoreObject,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -250,6 +253,7 @@ class VectorStores(Resource[M]):
             method="POST",
             path=f"/vector_stores/{path_param('vector_store_id', vector_store_id)}",
             result=VectorStoreObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of({"name": name, "expires_after": expires_after, "metadata": metadata}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -283,6 +287,7 @@ class VectorStores(Resource[M]):
             method="DELETE",
             path=f"/vector_stores/{path_param('vector_store_id', vector_store_id)}",
             result=DeleteVectorStoreResponse,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -328,6 +333,7 @@ class VectorStores(Resource[M]):
             method="POST",
             path=f"/vector_stores/{path_param('vector_store_id', vector_store_id)}/search",
             result=VectorStoreSearchResultsPage,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of(
                 {
                     "query": query,
@@ -398,6 +404,7 @@ class FileBatches(Resource[M]):
             method="POST",
             path=f"/vector_stores/{path_param('vector_store_id', vector_store_id)}/file_batches",
             result=VectorStoreFileBatchObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of(
                 {
                     "file_ids": file_ids,
@@ -440,6 +447,7 @@ class FileBatches(Resource[M]):
             method="GET",
             path=f"/vector_stores/{path_param('vector_store_id', vector_store_id)}/file_batches/{path_param('batch_id', batch_id)}",
             result=VectorStoreFileBatchObject,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -476,6 +484,7 @@ class FileBatches(Resource[M]):
             method="POST",
             path=f"/vector_stores/{path_param('vector_store_id', vector_store_id)}/file_batches/{path_param('batch_id', batch_id)}/cancel",
             result=VectorStoreFileBatchObject,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -539,6 +548,7 @@ class FileBatches(Resource[M]):
                         "filter": filter,
                     }
                 ),
+                headers={"openai-beta": "assistants=v2"},
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -612,6 +622,7 @@ class Files(Resource[M]):
                         "filter": filter,
                     }
                 ),
+                headers={"openai-beta": "assistants=v2"},
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -667,6 +678,7 @@ class Files(Resource[M]):
             method="POST",
             path=f"/vector_stores/{path_param('vector_store_id', vector_store_id)}/files",
             result=VectorStoreFileObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of(
                 {
                     "file_id": file_id,
@@ -708,6 +720,7 @@ class Files(Resource[M]):
             method="GET",
             path=f"/vector_stores/{path_param('vector_store_id', vector_store_id)}/files/{path_param('file_id', file_id)}",
             result=VectorStoreFileObject,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -747,6 +760,7 @@ class Files(Resource[M]):
             method="POST",
             path=f"/vector_stores/{path_param('vector_store_id', vector_store_id)}/files/{path_param('file_id', file_id)}",
             result=VectorStoreFileObject,
+            headers={"openai-beta": "assistants=v2"},
             body=body_of({"attributes": attributes}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -785,6 +799,7 @@ class Files(Resource[M]):
             method="DELETE",
             path=f"/vector_stores/{path_param('vector_store_id', vector_store_id)}/files/{path_param('file_id', file_id)}",
             result=DeleteVectorStoreFileResponse,
+            headers={"openai-beta": "assistants=v2"},
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -823,6 +838,7 @@ class Files(Resource[M]):
                 method="GET",
                 path=f"/vector_stores/{path_param('vector_store_id', vector_store_id)}/files/{path_param('file_id', file_id)}/content",
                 result=VectorStoreFileContentResponse,
+                headers={"openai-beta": "assistants=v2"},
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
