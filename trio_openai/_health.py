@@ -10,14 +10,15 @@ Design decisions, stated once:
 - A round probes every endpoint (at most ``concurrency`` at once) with
   ``method path`` (default ``GET /models``), built as any call to that endpoint
   (its URL, key, Azure addressing) and sent through the session's layers, but
-  not through the rate limiter or the breaker: a probe must reach a server a
-  breaker keeps calls away from.
+  not through the endpoint's guards (rate limiter, breaker): a probe must reach
+  a server a breaker keeps calls away from.
 - A probe passes when any answer below 500 arrives within ``timeout``: a 401
   or 404 means the server is up (the status API shows the error). It fails on
   a 5xx, a connection error or the timeout.
 - Verdicts feed routing (unhealthy endpoints are used only when nothing else
-  is left) and the breaker (a failed probe counts as a failure; a passed probe
-  turns an open breaker half-open at once, so that calls probe it).
+  is left) and the endpoint's guards (`Router.health_result`): for the breaker,
+  a failed probe counts as a failure, and a passed probe turns an open breaker
+  half-open at once, so that calls probe it.
 - Rounds start every ``interval`` seconds, measured from the start of the
   previous round (``trio.sleep_until``), so a slow round does not drift the schedule.
 """

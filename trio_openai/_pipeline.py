@@ -4,19 +4,25 @@ One function, `send_spec`, runs a call's attempts, whatever the session's
 configuration. Per attempt:
 
 1. *route*: the session's `Router` picks the endpoint (one endpoint: always
-   the same; several: by strategy, skipping open breakers, failing over);
+   the same; several: by strategy, skipping those a guard refuses, such as an
+   open breaker, failing over);
 2. *build*: the calling view's `RequestBuilder` for that endpoint builds the
    request, once per endpoint and call, with the call's one ``Idempotency-Key``;
-3. *admit*: the endpoint's rate limiter, if any, waits for budget;
-4. *send*: through the session's *layers* (async callables that receive the
-   request and the next step) to the network;
+3. *admit*: the endpoint's guards (``_reliability/_guards.py``), if any, admit
+   the attempt: the rate limiter waits for budget, the breaker takes its probe slot;
+4. *send*: through the session's *layers* (`Layer`: async callables that
+   receive the request and the next step) to the network;
 5. *classify*: a status >= 400 (or an unfollowed 3xx) becomes an `APIStatusError`;
-6. the outcome is reported to the router (breaker, limiter, counters), and
-   the retry loop (`_retry.py`) decides on another attempt, asking the router
-   whether it can fail over.
+6. the outcome is reported to the router (the guards, counters), and the retry
+   loop (`_retry.py`) decides on another attempt, asking the router whether it
+   can fail over.
 
-A client without reliability options has one endpoint with no breaker and no
-limiter: the router's shortcut makes steps 1, 3 and 6 a few attribute reads.
+Two extension points, for two different jobs: a *layer* wraps the sending of
+every attempt, whatever its endpoint; a *guard* is an admission policy of one
+endpoint (whether calls may go there, when, and what their outcomes teach it).
+
+A client without reliability options has one endpoint with no guard: the
+router's shortcut makes steps 1, 3 and 6 a few attribute reads.
 """
 
 from __future__ import annotations
@@ -48,10 +54,30 @@ SendFn = Callable[[httpx2.Request], Awaitable[httpx2.Response]]
 
 
 class Layer(Protocol):
-    """One wrapper around each attempt (rate limiter, circuit breaker, failover, ...)."""
+    """A wrapper around the sending of each attempt: ``open_client(layers=[...])``.
+
+    A layer sees every attempt's built request on its way to the network, on
+    whichever endpoint, after routing and admission, and the response on its way
+    back (before its status is classified and its body read). It is for what
+    wraps a send: logging, tracing, a custom header, a fault injected in a test.
+    The first layer given is the outermost. Health-check probes go through the
+    layers too.
+
+    It is not where per-endpoint admission policies go: a rate limit, a circuit
+    breaker, a concurrency cap of one endpoint are *guards* of the router
+    (``_reliability/_guards.py``), which choose the endpoint, admit each attempt
+    and learn from its outcome; a layer cannot make a call fail over, nor keep
+    an endpoint's state. Retries are the retry policy's (``retry_policy=``).
+    """
 
     async def __call__(self, request: httpx2.Request, send: SendFn, /) -> httpx2.Response:
-        """Send *request* through *send*, or refuse it by raising an `APIError`."""
+        """Send *request* (changed or not) through *send*, or raise an `APIError` instead.
+
+        Raises:
+            APIError: The layer refuses the attempt; it counts as that error (an
+                `APIConnectionError` is retried, and fails over, like a refused
+                connection).
+        """
 
 
 def compose(http: httpx2.AsyncClient, layers: Sequence[Layer]) -> SendFn:
@@ -175,7 +201,7 @@ async def send_spec(
                 builder = route.builder(state.index)
                 request = await builder.build(spec, accept=accept, idempotency_key=key)
                 requests[state.index] = request
-            if state.limiter is not None:
+            if state.guards:
                 await router.admit(call, state, spec, request)
         except BaseException:
             router.abandon(call, state)

@@ -24,20 +24,29 @@ Design decisions, stated once:
   (a slow success admitted while closed cannot close a breaker that opened since).
 - Time is ``trio.current_time()``: tests run it under a mock clock.
 - State changes go to a callback (the session's event stream), never to a global.
+- `Breaker` is the state machine, driven with explicit times; `BreakerGuard`
+  makes it one of the endpoint's guards (``_guards.py``): it refuses calls while
+  open, takes its ticket (a probe slot when half-open) in ``admit``, records the
+  attempt's verdict in ``settle``, and follows health checks.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Literal, final
+from typing import TYPE_CHECKING, Literal, final
 
 import attrs
+import trio
 
-__all__ = ["Breaker", "BreakerState", "BreakerStatus", "CircuitBreaker", "Verdict"]
+from ._guards import Refusal, unavailable
+
+if TYPE_CHECKING:
+    from ._guards import Attempt, Guard, Result, Verdict
+
+__all__ = ["Breaker", "BreakerGuard", "BreakerState", "BreakerStatus", "CircuitBreaker"]
 
 BreakerState = Literal["closed", "open", "half_open"]
-Verdict = Literal["success", "failure", "neutral"]
 
 _BUCKETS = 10
 
@@ -280,3 +289,73 @@ class Breaker:
             calls += int(c)
             failures += int(f)
         return calls, failures
+
+
+@final
+@attrs.define(eq=False)
+class BreakerGuard:
+    """The circuit breaker as one of an endpoint's guards (see ``_guards.py``).
+
+    Args:
+        breaker: The endpoint's breaker.
+    """
+
+    breaker: Breaker
+
+    def refusal(self, now: float, /) -> Refusal | None:
+        """``None`` while the breaker lets a call through; else why not, and until when."""
+        breaker = self.breaker
+        if breaker.allows(now):
+            return None
+        if breaker.state == "open":
+            wait = breaker.retry_at - now
+            return Refusal(
+                f"its circuit breaker is open; it lets a probe through in {wait:.1f} s",
+                breaker.retry_at,
+            )
+        # Half-open, every probe slot taken: it reopens when a probe ends, time unknown.
+        return Refusal("its circuit breaker is half-open and its probes are all in flight")
+
+    def ready(self, now: float, /) -> bool:
+        """Always: `refusal` is the breaker's whole say (a half-open one is no less ready)."""
+        return True
+
+    async def admit(self, attempt: Attempt, /) -> Ticket:
+        """The attempt's ticket; when half-open, it takes a probe slot.
+
+        Raises:
+            CircuitOpenError: The breaker opened, or its probe slots were taken,
+                since the endpoint was chosen.
+        """
+        now = trio.current_time()
+        ticket = self.breaker.admit(now)
+        if ticket is None:
+            refusal = self.refusal(now) or Refusal("its circuit breaker refuses calls")
+            raise unavailable([(attempt.endpoint, attempt.base_url, refusal)], now)
+        return ticket
+
+    def settle(self, ticket: Ticket, result: Result, /) -> None:
+        """Record the attempt's verdict."""
+        self.breaker.record(ticket, result.verdict, trio.current_time())
+
+    def abandon(self, ticket: Ticket, /) -> None:
+        """Free the ticket (a probe slot) without counting anything."""
+        self.breaker.record(ticket, "neutral", trio.current_time())
+
+    def health_checked(self, now: float, /, *, healthy: bool) -> None:
+        """A failed check is a failure; a passed one turns an open breaker half-open."""
+        if healthy:
+            self.breaker.health_passed(now)
+        else:
+            self.breaker.health_failed(now)
+
+    def status(self, now: float, /) -> BreakerStatus:
+        """The breaker's snapshot."""
+        return self.breaker.status(now)
+
+
+if TYPE_CHECKING:
+
+    def _is_a_guard(guard: BreakerGuard) -> Guard[Ticket, BreakerStatus]:
+        # Checked by mypy: the breaker implements the guard protocol.
+        return guard

@@ -25,6 +25,11 @@ Design decisions, stated once:
   started, as with the retry policy: `RateLimitWaitError` is raised at once. So
   it is when the limiter fails fast (``wait=False``) or the wait is longer than
   ``max_wait``.
+- `Limiter` holds the buckets; `LimiterGuard` makes it one of the endpoint's
+  guards (``_guards.py``): it never makes the endpoint unavailable, only not
+  ready; its ``admit`` estimates the attempt's tokens and waits for them (the
+  estimate is the ticket), and ``settle`` learns from the answer and corrects the
+  estimate.
 """
 
 from __future__ import annotations
@@ -43,8 +48,11 @@ from ._retry import retry_after
 if TYPE_CHECKING:
     import httpx2
 
+    from ._guards import Attempt, Guard, Refusal, Result
+
 __all__ = [
     "Limiter",
+    "LimiterGuard",
     "LimiterStatus",
     "RateLimit",
     "TokenEstimator",
@@ -385,6 +393,72 @@ class Limiter:
     def _wake(self) -> None:
         self._changed.set()
         self._changed = trio.Event()
+
+
+@final
+@attrs.define(eq=False)
+class LimiterGuard:
+    """The rate limiter as one of an endpoint's guards (see ``_guards.py``).
+
+    Args:
+        limiter: The endpoint's limiter.
+    """
+
+    limiter: Limiter
+
+    def refusal(self, now: float, /) -> Refusal | None:
+        """Never a refusal: out of budget, the endpoint is not ready, and calls wait."""
+        return None
+
+    def ready(self, now: float, /) -> bool:
+        """Whether a call would start at once (no one waiting, budget left, no block)."""
+        return self.limiter.ready(now)
+
+    async def admit(self, attempt: Attempt, /) -> int:
+        """Wait for one request and the attempt's estimated tokens; the estimate is the ticket.
+
+        Raises:
+            RateLimitWaitError: The limiter fails fast, or the wait would exceed
+                ``max_wait`` or end after the caller's deadline.
+        """
+        limiter = self.limiter
+        tokens = 0
+        if limiter.counts_tokens:
+            size = int(attempt.request.headers.get("content-length") or 0)
+            tokens = limiter.policy.estimate_tokens(attempt.body, size)
+        await limiter.acquire(tokens)
+        return tokens
+
+    def settle(self, ticket: int, result: Result, /) -> None:
+        """Learn from the answer's headers; give the tokens back on an error, or correct them."""
+        limiter = self.limiter
+        response = result.response
+        if response is not None:
+            limiter.learn(response.headers, response.status_code)
+        if result.error is not None:
+            limiter.give_back(ticket)
+        elif result.content is not None and limiter.counts_tokens:
+            used = usage_tokens(result.content)
+            if used is not None:
+                limiter.give_back(ticket - used)
+
+    def abandon(self, ticket: int, /) -> None:
+        """Give the tokens back: nothing was sent."""
+        self.limiter.give_back(ticket)
+
+    def health_checked(self, now: float, /, *, healthy: bool) -> None:
+        """Nothing: a health check says nothing about the budget."""
+
+    def status(self, now: float, /) -> LimiterStatus:
+        """The limiter's snapshot."""
+        return self.limiter.status(now)
+
+
+if TYPE_CHECKING:
+
+    def _is_a_guard(guard: LimiterGuard) -> Guard[int, LimiterStatus]:
+        # Checked by mypy: the rate limiter implements the guard protocol.
+        return guard
 
 
 def _number(text: str | None) -> float | None:

@@ -1,37 +1,43 @@
 """Where each attempt's endpoint is chosen, and where its outcome is accounted for.
 
-The session owns one `Router`: the runtime state of every endpoint (breaker,
-rate limiter, health, calls in flight, counters) shared by all the client's
-``with_options`` views, never global. For each attempt of a call the pipeline
-(`_pipeline.send_spec`) asks it for an endpoint (`Router.pick`), waits for that
-endpoint's rate-limit budget (`Router.admit`), sends, and reports the outcome
+The session owns one `Router`: the runtime state of every endpoint (its guards,
+health, calls in flight, counters) shared by all the client's ``with_options``
+views, never global. For each attempt of a call the pipeline
+(`_pipeline.send_spec`) asks it for an endpoint (`Router.pick`), has the
+endpoint's guards admit the attempt (`Router.admit`: the rate limiter waits for
+budget, the breaker takes its probe slot), sends, and reports the outcome
 (`Router.settle`). Between attempts the retry loop asks whether the call can
 fail over to an endpoint it has not tried (`Router.plan`).
 
 Design decisions, stated once:
 
-- The choice is per attempt, among the endpoints whose breaker lets a call
-  through; an open breaker is skipped without consuming a retry. When none is
-  left, `CircuitOpenError` is raised at once.
-- Preference, before the strategy: endpoints not known to be unhealthy and with
-  rate-limit budget right now come first; then the lowest priority number;
-  then the strategy (see `Routing`).
+- Each endpoint has a tuple of guards (``_guards.py``), which the router drives
+  without knowing which is which: the built-in breaker and rate limiter, made
+  here from the endpoint's configuration (`_guards_of`, the one place that names
+  them), then the extra guards of the internal ``extra_guards`` hook.
+- The choice is per attempt, among the endpoints none of whose guards refuses
+  the call; a refused endpoint (an open breaker) is skipped without consuming a
+  retry. When none is left, `CircuitOpenError` is raised at once.
+- Preference, before the strategy: endpoints not known to be unhealthy and whose
+  guards are all ready (rate-limit budget right now) come first; then the lowest
+  priority number; then the strategy (see `Routing`).
 - With ``failover=False`` a call stays on the endpoint of its first attempt.
-- A client with one endpoint and neither breaker nor rate limiter (every client
-  that did not ask for reliability features) takes a shortcut in `pick` and
-  `settle` that does the same as the general path, minus the bookkeeping nobody reads.
+- A client with one endpoint and no guard (every client that did not ask for
+  reliability features) takes a shortcut in `pick` and `settle` that does the
+  same as the general path, minus the bookkeeping nobody reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, final
+from typing import TYPE_CHECKING, Any, Protocol, final
 
 import attrs
 import trio
 
-from .._errors import APIConnectionError, APIStatusError, CircuitOpenError
-from ._breaker import Breaker, BreakerStatus, Ticket, Verdict
+from .._errors import APIStatusError, CircuitOpenError
+from ._breaker import Breaker, BreakerGuard
+from ._guards import AnyGuard, Attempt, Refusal, Result, unavailable, verdict
 from ._observe import (
     BreakerChanged,
     FailoverSwitched,
@@ -40,7 +46,8 @@ from ._observe import (
     RateLimitWait,
     RetryScheduled,
 )
-from ._ratelimit import Limiter, LimiterStatus, usage_tokens
+from ._ratelimit import Limiter, LimiterGuard
+from ._status import EndpointStatus
 
 if TYPE_CHECKING:
     import httpx2
@@ -48,51 +55,19 @@ if TYPE_CHECKING:
     from .._http._spec import RequestSpec
     from ._breaker import BreakerState
     from ._breaker import StateCallback as _BreakerCallback
-    from ._endpoints import EndpointKind, ResolvedEndpoint, Routing
+    from ._endpoints import ResolvedEndpoint, Routing
     from ._ratelimit import WaitCallback as _WaitCallback
     from ._ratelimit import WaitReason
     from ._retry import RetryEvent
 
-__all__ = ["Call", "EndpointState", "EndpointStatus", "Router"]
+__all__ = ["Call", "EndpointState", "EndpointStatus", "GuardFactory", "Router"]
 
 
-@attrs.frozen(kw_only=True)
-class EndpointStatus:
-    """A snapshot of one endpoint of the session (see `Client.health`).
+class GuardFactory(Protocol):
+    """Makes the extra guards of one endpoint, when the session opens (`Router`'s hook)."""
 
-    Attributes:
-        name: Its name.
-        base_url: Its API root.
-        kind: ``"openai"``, ``"azure"`` or ``"compatible"``.
-        priority: Its priority (lower is preferred).
-        weight: Its weight (``"weighted"`` strategy).
-        available: Whether a call could be sent there now (its breaker allows it).
-        healthy: The last health check's verdict (``None``: never checked).
-        checked_at: When it was last checked (``trio.current_time()`` clock).
-        latency: Seconds the last successful check took.
-        error: What the last failed check found.
-        in_flight: Calls being sent or streamed there now.
-        requests: Attempts sent there since the session opened.
-        failures: Those that failed by the breaker's definition (5xx, connection, timeout).
-        breaker: Its breaker, if it has one.
-        limiter: Its rate limiter, if it has one.
-    """
-
-    name: str
-    base_url: str
-    kind: EndpointKind
-    priority: int
-    weight: float
-    available: bool
-    healthy: bool | None
-    checked_at: float | None
-    latency: float | None
-    error: str | None
-    in_flight: int
-    requests: int
-    failures: int
-    breaker: BreakerStatus | None
-    limiter: LimiterStatus | None
+    def __call__(self, endpoint: ResolvedEndpoint, /) -> Sequence[AnyGuard]:
+        """The guards of *endpoint* that follow its built-in ones."""
 
 
 @final
@@ -102,8 +77,7 @@ class EndpointState:
 
     index: int
     config: ResolvedEndpoint
-    breaker: Breaker | None = None
-    limiter: Limiter | None = None
+    guards: tuple[AnyGuard, ...] = ()
     in_flight: int = 0
     requests: int = 0
     failures: int = 0
@@ -120,8 +94,33 @@ class EndpointState:
         return self.config.name
 
     def allows(self, now: float) -> bool:
-        """Whether its breaker lets a call through now."""
-        return self.breaker is None or self.breaker.allows(now)
+        """Whether no guard refuses a call now."""
+        # Loops, not all(): asked for every endpoint at every attempt, where a
+        # generator costs a measurable share of the router's time.
+        for guard in self.guards:  # noqa: SIM110
+            if guard.refusal(now) is not None:
+                return False
+        return True
+
+    def ready(self, now: float) -> bool:
+        """Whether every guard would admit a call at once."""
+        for guard in self.guards:  # noqa: SIM110 (as in `allows`)
+            if not guard.ready(now):
+                return False
+        return True
+
+    def refusal(self, now: float) -> Refusal | None:
+        """The refusal that keeps the endpoint closed longest (``None``: it is open)."""
+        worst: Refusal | None = None
+        worst_until = now
+        for guard in self.guards:
+            refusal = guard.refusal(now)
+            if refusal is None:
+                continue
+            until = now if refusal.until is None else refusal.until
+            if worst is None or until > worst_until:
+                worst, worst_until = refusal, until
+        return worst
 
     def done(self) -> None:
         """A call that kept the endpoint busy after its attempt (a stream) has ended."""
@@ -144,8 +143,7 @@ class EndpointState:
             in_flight=self.in_flight,
             requests=self.requests,
             failures=self.failures,
-            breaker=self.breaker.status(now) if self.breaker else None,
-            limiter=self.limiter.status(now) if self.limiter else None,
+            guards=tuple(guard.status(now) for guard in self.guards),
         )
 
 
@@ -155,44 +153,13 @@ class Call:
     """What the router remembers about one call across its attempts."""
 
     tried: int = 0  # bit i set: endpoint i had an attempt
+    attempts: int = 0
     last: EndpointState | None = None
     last_error: str = ""
     planned: EndpointState | None = None
-    ticket: Ticket | None = None
-    tokens: int = 0
-
-
-def verdict(error: BaseException | None) -> Verdict:
-    """How an attempt's outcome counts for the breaker."""
-    if error is None:
-        return "success"
-    if isinstance(error, APIStatusError):
-        if error.status_code >= 500:
-            return "failure"
-        return "neutral" if error.status_code == 429 else "success"
-    if isinstance(error, APIConnectionError) and not isinstance(error, CircuitOpenError):
-        return "failure"
-    return "neutral"
-
-
-def _settle_limiter(
-    limiter: Limiter,
-    call: Call,
-    error: BaseException | None,
-    response: httpx2.Response | None,
-    content: bytes | None,
-) -> None:
-    if isinstance(error, APIStatusError):
-        response = error.response
-    if response is not None:
-        limiter.learn(response.headers, response.status_code)
-    tokens, call.tokens = call.tokens, 0
-    if error is not None:
-        limiter.give_back(tokens)
-    elif content is not None and limiter.counts_tokens:
-        used = usage_tokens(content)
-        if used is not None:
-            limiter.give_back(tokens - used)
+    # What each guard of the current attempt's endpoint handed out in admit, in
+    # guard order; handed back (and cleared) when the attempt is settled or abandoned.
+    tickets: tuple[Any, ...] = ()
 
 
 @final
@@ -204,32 +171,29 @@ class Router:
         endpoints: The resolved endpoints, in declaration order.
         routing: The strategy and failover setting.
         observer: Where events go.
+        extra_guards: Makes each endpoint's guards beyond the built-in ones (an
+            internal hook: nothing public passes one yet).
     """
 
     configs: Sequence[ResolvedEndpoint] = attrs.field(alias="endpoints")
     routing: Routing
     observer: Observer
+    extra_guards: GuardFactory | None = attrs.field(default=None, kw_only=True)
     endpoints: tuple[EndpointState, ...] = attrs.field(init=False)
     trivial: bool = attrs.field(init=False)
     _turn: int = attrs.field(default=0, init=False)
 
     def __attrs_post_init__(self) -> None:
-        states = []
-        for index, config in enumerate(self.configs):
-            state = EndpointState(index, config)
-            if config.breaker is not None:
-                state.breaker = Breaker(config.breaker, self._on_breaker(config.name))
-            if config.rate_limit is not None:
-                state.limiter = Limiter(config.rate_limit, config.name, self._on_wait(config.name))
-            states.append(state)
-        self.endpoints = tuple(states)
-        only = states[0]
-        self.trivial = len(states) == 1 and only.breaker is None and only.limiter is None
+        self.endpoints = tuple(
+            EndpointState(index, config, self._guards_of(config))
+            for index, config in enumerate(self.configs)
+        )
+        self.trivial = len(self.endpoints) == 1 and not self.endpoints[0].guards
 
     # -- per attempt ----------------------------------------------------------------
 
     def pick(self, call: Call) -> EndpointState:
-        """The endpoint of the call's next attempt; reserves a breaker slot.
+        """The endpoint of the call's next attempt (nothing is reserved: see `admit`).
 
         Raises:
             CircuitOpenError: No endpoint the call may use lets it through.
@@ -245,15 +209,13 @@ class Router:
             last = call.last
             if last is not None and not self.routing.failover:
                 if not last.allows(now):
-                    raise self._circuit_open([last], now)
+                    raise self._unavailable([last], now)
                 state = last
             else:
                 allowed = [s for s in self.endpoints if s.allows(now)]
                 if not allowed:
-                    raise self._circuit_open(self.endpoints, now)
+                    raise self._unavailable(self.endpoints, now)
                 state = self._choose(allowed, now)
-        if state.breaker is not None:
-            call.ticket = state.breaker.admit(now)
         last = call.last
         if last is not None and last is not state:
             self.observer.emit(
@@ -263,6 +225,7 @@ class Router:
             )
         call.last = state
         call.tried |= 1 << state.index
+        call.attempts += 1
         return state
 
     def plan(self, call: Call) -> str | None:
@@ -282,42 +245,50 @@ class Router:
         return state.name
 
     def ready_at(self, now: float) -> float:
-        """The earliest time some endpoint's breaker lets a call through (*now*, if one does)."""
+        """The earliest time some endpoint lets a call through (*now*, if one does)."""
         soonest = float("inf")
         for state in self.endpoints:
-            breaker = state.breaker
-            if breaker is None or breaker.allows(now):
+            refusal = state.refusal(now)
+            if refusal is None or refusal.until is None:
+                # Open now, or closed for a time nobody can tell: assume soon.
                 return now
-            if breaker.state == "open":
-                soonest = min(soonest, breaker.retry_at)
-            else:  # half-open, every probe slot taken: unknown, assume soon
-                return now
+            soonest = min(soonest, refusal.until)
         return soonest
 
     async def admit(
         self, call: Call, state: EndpointState, spec: RequestSpec[Any], request: httpx2.Request
     ) -> None:
-        """Wait for the endpoint's rate-limit budget (when it has a limiter).
+        """Have the endpoint's guards admit the attempt, one after the other, in order.
+
+        The pipeline calls this only for an endpoint that has guards, once the
+        attempt's request is built.
 
         Raises:
-            RateLimitWaitError: The limiter refused to wait.
+            APIError: A guard refused the attempt (`RateLimitWaitError`,
+                `CircuitOpenError`...); those that had admitted it are abandoned.
         """
-        limiter = state.limiter
-        if limiter is None:
-            return
-        tokens = 0
-        if limiter.counts_tokens:
-            size = int(request.headers.get("content-length") or 0)
-            body = spec.body if spec.files is None else None
-            tokens = limiter.policy.estimate_tokens(body, size)
-        await limiter.acquire(tokens)
-        call.tokens = tokens
+        attempt = Attempt(
+            endpoint=state.name,
+            base_url=state.config.base_url,
+            number=call.attempts,
+            request=request,
+            body=spec.body if spec.files is None else None,
+        )
+        tickets: list[Any] = []
+        try:
+            for guard in state.guards:
+                # One at a time: when a guard raises, the tickets before it are abandoned.
+                tickets.append(await guard.admit(attempt))  # noqa: PERF401
+        except BaseException:
+            _abandon(state.guards, tickets)
+            raise
+        call.tickets = tuple(tickets)
 
     def abandon(self, call: Call, state: EndpointState) -> None:
         """The attempt ended before anything was sent (build error, cancelled wait)."""
-        ticket, call.ticket = call.ticket, None
-        if ticket is not None and state.breaker is not None:
-            state.breaker.record(ticket, "neutral", trio.current_time())
+        tickets, call.tickets = call.tickets, ()
+        if tickets:
+            _abandon(state.guards, tickets)
 
     def settle(
         self,
@@ -329,7 +300,7 @@ class Router:
         *,
         keep: bool = False,
     ) -> None:
-        """Account for a sent attempt: breaker, rate limiter, counters.
+        """Account for a sent attempt: its guards, counters.
 
         Args:
             call: The call.
@@ -351,18 +322,21 @@ class Router:
             state.failures += 1
         if error is not None:
             call.last_error = type(error).__name__
-        ticket, call.ticket = call.ticket, None
-        if ticket is not None and state.breaker is not None:
-            state.breaker.record(ticket, outcome, trio.current_time())
-        if state.limiter is not None:
-            _settle_limiter(state.limiter, call, error, response, content)
+        tickets, call.tickets = call.tickets, ()
+        if not tickets:
+            return
+        if isinstance(error, APIStatusError):
+            response = error.response
+        result = Result(verdict=outcome, error=error, response=response, content=content)
+        for guard, ticket in zip(state.guards, tickets, strict=True):
+            guard.settle(ticket, result)
 
     # -- health and observability ----------------------------------------------------
 
     def health_result(
         self, state: EndpointState, *, healthy: bool, latency: float | None, error: str | None
     ) -> None:
-        """Record a health check's verdict; feed the breaker; report a change."""
+        """Record a health check's verdict; tell the guards; report a change."""
         now = trio.current_time()
         previous = state.healthy
         state.healthy = healthy
@@ -370,11 +344,8 @@ class Router:
         state.error = error
         if latency is not None:
             state.latency = latency
-        if state.breaker is not None:
-            if healthy:
-                state.breaker.health_passed(now)
-            else:
-                state.breaker.health_failed(now)
+        for guard in state.guards:
+            guard.health_checked(now, healthy=healthy)
         if previous != healthy:
             self.observer.emit(
                 HealthChanged(
@@ -410,11 +381,7 @@ class Router:
 
     def _choose(self, candidates: Sequence[EndpointState], now: float) -> EndpointState:
         if len(candidates) > 1:
-            preferred = [
-                s
-                for s in candidates
-                if s.healthy is not False and (s.limiter is None or s.limiter.ready(now))
-            ]
+            preferred = [s for s in candidates if s.healthy is not False and s.ready(now)]
             if preferred:
                 candidates = preferred
             best = min(s.config.priority for s in candidates)
@@ -440,32 +407,25 @@ class Router:
             return chosen
         return min(candidates, key=lambda s: (s.in_flight, s.requests))
 
-    def _circuit_open(self, states: Sequence[EndpointState], now: float) -> CircuitOpenError:
-        def reopens(state: EndpointState) -> float:
-            breaker = state.breaker
-            return breaker.retry_at if breaker is not None and breaker.state == "open" else now
+    def _unavailable(self, states: Sequence[EndpointState], now: float) -> CircuitOpenError:
+        refused = []
+        for state in states:
+            refusal = state.refusal(now) or Refusal("it takes no calls")
+            refused.append((state.name, state.config.base_url, refusal))
+        return unavailable(refused, now)
 
-        first = min(states, key=reopens)
-        retry_at = max(reopens(first), now)
-        retry_in = retry_at - now
-        when = (
-            f"it lets a probe through in {retry_in:.1f} s"
-            if retry_in > 0
-            else "its half-open probes are all in flight"
-        )
-        if len(states) == 1:
-            msg = (
-                f"The circuit breaker of endpoint {first.name!r} ({first.config.base_url}) "
-                f"is open; {when}. Nothing was sent."
-            )
-        else:
-            names = ", ".join(repr(s.name) for s in states)
-            msg = (
-                f"No endpoint can take this call: the circuit breakers of {names} are open; "
-                f"{first.name!r} ({first.config.base_url}) is the first back: {when}. "
-                "Nothing was sent."
-            )
-        return CircuitOpenError(msg, endpoint=first.name, retry_at=retry_at, retry_in=retry_in)
+    def _guards_of(self, config: ResolvedEndpoint) -> tuple[AnyGuard, ...]:
+        """The endpoint's guards: the built-in ones its configuration asks for, then the extra."""
+        guards: list[AnyGuard] = []
+        if config.breaker is not None:
+            breaker = Breaker(config.breaker, self._on_breaker(config.name))
+            guards.append(BreakerGuard(breaker))
+        if config.rate_limit is not None:
+            limiter = Limiter(config.rate_limit, config.name, self._on_wait(config.name))
+            guards.append(LimiterGuard(limiter))
+        if self.extra_guards is not None:
+            guards.extend(self.extra_guards(config))
+        return tuple(guards)
 
     def _on_breaker(self, name: str) -> _BreakerCallback:
         observer = self.observer
@@ -497,3 +457,9 @@ class Router:
             )
 
         return waiting
+
+
+def _abandon(guards: Sequence[AnyGuard], tickets: Sequence[Any]) -> None:
+    # Latest first: the reverse of admission.
+    for guard, ticket in reversed(list(zip(guards, tickets, strict=False))):
+        guard.abandon(ticket)
