@@ -26,7 +26,6 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, final
-from urllib.parse import urlsplit
 
 import attrs
 import httpx2
@@ -54,7 +53,7 @@ from ._reliability._observe import EventHook, Observer, ReliabilityEvent
 from ._reliability._ratelimit import RateLimit
 from ._reliability._retry import RetryPolicy
 from ._reliability._router import EndpointStatus, Router
-from ._secrets import Secret, resolve_api_key
+from ._secrets import Secret
 from ._types import NOT_GIVEN, NotGiven
 from .resources._root import RootResources
 
@@ -484,38 +483,32 @@ def _resolve(
     rate_limit: RateLimit | None,
     env: Mapping[str, str],
 ) -> tuple[ResolvedEndpoint, ...]:
-    """The session's endpoints: those given, or the one made of *base_url* and *api_key*."""
+    """The session's endpoints: those given, or the one made of *base_url* and *api_key*.
+
+    Both go through `resolve_endpoints`: one place settles every endpoint's URL,
+    key, name and policies.
+
+    Raises:
+        ConfigurationError: Both *endpoints* and *base_url*, or what
+            `resolve_endpoints` refuses.
+    """
     if endpoints is not None:
         if base_url is not None:
             msg = "endpoints= replaces base_url=: give each Endpoint its own base_url"
             raise ConfigurationError(msg)
-        return resolve_endpoints(
-            endpoints,
-            api_key=api_key,
-            organization=organization,
-            project=project,
-            breaker=breaker,
-            rate_limit=rate_limit,
-            env=env,
-            cwd=Path.cwd(),
-        )
-    url = _base_url(base_url, env)
-    key = resolve_api_key(api_key, env=env, cwd=Path.cwd())
-    return (
-        ResolvedEndpoint(
-            name=urlsplit(url).netloc or url,
-            kind="openai",
-            base_url=url,
-            api_key=key,
-            organization=organization,
-            project=project,
-            azure=None,
-            models={},
-            priority=0,
-            weight=1.0,
-            breaker=breaker,
-            rate_limit=rate_limit,
-        ),
+    else:
+        # The client's key stays the resolver's default (api_key= below), as for an
+        # Endpoint given without one: the same chain (OPENAI_API_KEY, .env...) applies.
+        endpoints = [Endpoint(_base_url(base_url, env))]
+    return resolve_endpoints(
+        endpoints,
+        api_key=api_key,
+        organization=organization,
+        project=project,
+        breaker=breaker,
+        rate_limit=rate_limit,
+        env=env,
+        cwd=Path.cwd(),
     )
 
 
