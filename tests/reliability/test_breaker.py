@@ -39,6 +39,7 @@ def succeed(b: Breaker, now: float, n: int = 1) -> None:
 
 
 def test_consecutive_failures_open_it_and_a_success_resets_the_count() -> None:
+    """failure_threshold consecutive failures open the breaker; a success resets the count."""
     b, changes = breaker(failure_threshold=3, failure_rate=None, open_for=10)
     fail(b, 0, 2)
     succeed(b, 0)
@@ -50,6 +51,7 @@ def test_consecutive_failures_open_it_and_a_success_resets_the_count() -> None:
 
 
 def test_failure_rate_over_the_window_opens_it_once_enough_calls_were_seen() -> None:
+    """The failure rate opens the breaker only once minimum_calls were seen in the window."""
     b, _ = breaker(failure_threshold=None, failure_rate=0.5, window=60, minimum_calls=10)
     for t in range(4):  # alternate: 50 % failures, but only 8 calls
         fail(b, t)
@@ -62,6 +64,7 @@ def test_failure_rate_over_the_window_opens_it_once_enough_calls_were_seen() -> 
 
 
 def test_old_failures_leave_the_window() -> None:
+    """Failures older than the window no longer count towards the failure rate."""
     b, _ = breaker(failure_threshold=None, failure_rate=0.5, window=10, minimum_calls=4)
     fail(b, 0, 3)
     succeed(b, 0)
@@ -74,6 +77,7 @@ def test_old_failures_leave_the_window() -> None:
 
 
 def test_open_refuses_until_open_for_then_admits_only_the_probes() -> None:
+    """Open, it refuses every call for open_for, then lets exactly half_open_probes through."""
     b, changes = breaker(failure_threshold=1, open_for=30, half_open_probes=2)
     fail(b, 0)
     assert b.admit(29.9) is None
@@ -88,6 +92,7 @@ def test_open_refuses_until_open_for_then_admits_only_the_probes() -> None:
 
 
 def test_all_probes_succeeding_close_it() -> None:
+    """The breaker closes only once every half-open probe has succeeded."""
     b, changes = breaker(failure_threshold=1, open_for=5, half_open_probes=2)
     fail(b, 0)
     probes = [b.admit(5), b.admit(5)]
@@ -99,6 +104,7 @@ def test_all_probes_succeeding_close_it() -> None:
 
 
 def test_a_failed_probe_opens_it_again_for_open_for() -> None:
+    """One failed probe opens the breaker again for a full open_for."""
     b, changes = breaker(failure_threshold=1, open_for=5)
     fail(b, 0)
     probe = b.admit(5)
@@ -110,6 +116,7 @@ def test_a_failed_probe_opens_it_again_for_open_for() -> None:
 
 
 def test_a_neutral_probe_frees_its_slot_without_closing() -> None:
+    """A neutral probe (a 429, a cancellation) frees its slot and leaves the breaker half-open."""
     b, _ = breaker(failure_threshold=1, open_for=5)
     fail(b, 0)
     probe = b.admit(5)
@@ -121,6 +128,7 @@ def test_a_neutral_probe_frees_its_slot_without_closing() -> None:
 
 
 def test_results_of_calls_admitted_before_a_change_do_not_move_the_new_state() -> None:
+    """A late result of a call admitted before a state change does not move the new state."""
     b, _ = breaker(failure_threshold=1, open_for=5)
     slow = b.admit(0)
     assert slow is not None
@@ -132,6 +140,7 @@ def test_results_of_calls_admitted_before_a_change_do_not_move_the_new_state() -
 
 
 def test_health_checks_feed_it() -> None:
+    """Failed health checks are failures; a passing one turns an open breaker half-open at once."""
     b, changes = breaker(failure_threshold=2, open_for=60)
     b.health_failed(0)
     b.health_failed(1)
@@ -155,6 +164,7 @@ def test_health_checks_feed_it() -> None:
     ],
 )
 def test_settings_are_checked(settings: dict[str, Any]) -> None:
+    """Out-of-range CircuitBreaker settings raise ValueError."""
     with pytest.raises(ValueError):  # noqa: PT011 (the message names the field: checked loosely)
         CircuitBreaker(**settings)
 
@@ -163,6 +173,7 @@ def test_settings_are_checked(settings: dict[str, Any]) -> None:
 
 
 async def test_5xx_and_connection_errors_count_4xx_and_429_do_not(autojump_clock: Any) -> None:
+    """Through a client, 5xx and connection errors open the breaker; 4xx and 429 never do."""
     hosts = Hosts(a=[err(400), err(404), err(429), err(422), err(429)] * 4)
     async with routed_client(
         hosts,
@@ -185,6 +196,7 @@ async def test_5xx_and_connection_errors_count_4xx_and_429_do_not(autojump_clock
 
 
 async def test_open_breaker_fails_fast_naming_the_endpoint_and_when(autojump_clock: Any) -> None:
+    """An open breaker fails calls at once: CircuitOpenError names the endpoint, URL and when."""
     hosts = Hosts(a=[err(503)])
     async with routed_client(
         hosts, endpoints("a"), breaker=CircuitBreaker(failure_threshold=3, open_for=30)
@@ -208,6 +220,7 @@ async def test_open_breaker_fails_fast_naming_the_endpoint_and_when(autojump_clo
 
 
 async def test_after_open_for_one_probe_goes_through_and_closes_it(autojump_clock: Any) -> None:
+    """After open_for, one probe call goes through and its success closes the breaker."""
     hosts = Hosts(a=[err(503), err(503), OK])
     policy = trio_openai.RetryPolicy(max_retries=0)
     async with routed_client(
@@ -222,6 +235,7 @@ async def test_after_open_for_one_probe_goes_through_and_closes_it(autojump_cloc
 
 
 async def test_single_endpoint_client_takes_breaker_too(autojump_clock: Any) -> None:
+    """A client without endpoints= gets a breaker on its one endpoint from breaker=."""
     calls = 0
 
     def handler(request: Any) -> Any:

@@ -22,6 +22,7 @@ def probes(hosts: Hosts) -> list[tuple[str, float]]:
 
 
 async def test_no_health_checks_unless_asked(autojump_clock: Any) -> None:
+    """Without health_check= nothing is probed, however long the session lasts."""
     hosts = Hosts()
     async with routed_client(hosts, endpoints("a", "b")) as (client, _):
         await trio.sleep(3600)
@@ -30,6 +31,7 @@ async def test_no_health_checks_unless_asked(autojump_clock: Any) -> None:
 
 
 async def test_rounds_run_every_interval_and_stop_with_the_session(autojump_clock: Any) -> None:
+    """Rounds probe every endpoint (with its key) every interval, and stop with the session."""
     hosts = Hosts()
     async with routed_client(hosts, endpoints("a", "b"), health_check=HealthCheck(interval=10)) as (
         client,
@@ -47,6 +49,7 @@ async def test_rounds_run_every_interval_and_stop_with_the_session(autojump_cloc
 
 
 async def test_status_reports_health_latency_and_errors(autojump_clock: Any) -> None:
+    """The status shows each probe's verdict, latency and error (5xx, connection error, timeout)."""
     hosts = Hosts(a=[OK], b=[err(503)], c=[drop()], d=[OK])
     hosts.delay = {"a": 0.25, "d": 30.0}
     async with routed_client(
@@ -66,6 +69,7 @@ async def test_status_reports_health_latency_and_errors(autojump_clock: Any) -> 
 
 
 async def test_4xx_counts_as_up(autojump_clock: Any) -> None:
+    """A 4xx answer to a probe means the server is up."""
     hosts = Hosts(a=[err(401)])
     async with routed_client(hosts, endpoints("a")) as (client, _):
         (status,) = await client.check_health()
@@ -73,6 +77,7 @@ async def test_4xx_counts_as_up(autojump_clock: Any) -> None:
 
 
 async def test_unhealthy_endpoints_are_avoided_until_they_recover(autojump_clock: Any) -> None:
+    """Calls avoid an unhealthy endpoint, and go back to it once a probe passes."""
     hosts = Hosts(a=[err(503)])
     async with routed_client(
         hosts, endpoints("a", "b"), health_check=HealthCheck(interval=10, path="/health")
@@ -88,6 +93,7 @@ async def test_unhealthy_endpoints_are_avoided_until_they_recover(autojump_clock
 
 
 async def test_every_endpoint_unhealthy_still_tries_them(autojump_clock: Any) -> None:
+    """When every endpoint is unhealthy, calls are still sent (health is advice, not a refusal)."""
     hosts = Hosts(a=[err(503), OK])
     async with routed_client(hosts, endpoints("a")) as (client, probe):
         await client.check_health()
@@ -95,6 +101,7 @@ async def test_every_endpoint_unhealthy_still_tries_them(autojump_clock: Any) ->
 
 
 async def test_health_checks_feed_the_breaker(autojump_clock: Any) -> None:
+    """Failed probes open the breaker; a passing probe turns it half-open before open_for."""
     hosts = Hosts(a=[drop()])
     async with routed_client(
         hosts,
@@ -110,6 +117,7 @@ async def test_health_checks_feed_the_breaker(autojump_clock: Any) -> None:
 
 
 async def test_probes_run_at_most_concurrency_at_a_time(autojump_clock: Any) -> None:
+    """A round probes at most HealthCheck.concurrency endpoints at once."""
     hosts = Hosts()
     hosts.delay = dict.fromkeys("abcd", 1.0)
     async with routed_client(hosts, endpoints("a", "b", "c", "d")) as (client, _):
@@ -121,6 +129,7 @@ async def test_probes_run_at_most_concurrency_at_a_time(autojump_clock: Any) -> 
 
 
 async def test_health_changes_are_events(autojump_clock: Any) -> None:
+    """Each change of an endpoint's health verdict (and only a change) is a HealthChanged event."""
     events: list[trio_openai.ReliabilityEvent] = []
     hosts = Hosts(a=[OK, OK, err(500), err(500), OK])
     async with routed_client(
@@ -132,6 +141,7 @@ async def test_health_changes_are_events(autojump_clock: Any) -> None:
 
 
 async def test_check_health_on_a_closed_client_is_refused() -> None:
+    """check_health() on a closed client raises ClientClosedError."""
     async with routed_client(Hosts(), endpoints("a")) as (client, _):
         pass
     with pytest.raises(trio_openai.ClientClosedError):
@@ -139,6 +149,7 @@ async def test_check_health_on_a_closed_client_is_refused() -> None:
 
 
 def test_settings_are_checked() -> None:
+    """Non-positive interval or concurrency raise ValueError."""
     with pytest.raises(ValueError, match="interval"):
         HealthCheck(interval=0)
     with pytest.raises(ValueError, match="concurrency"):
@@ -148,6 +159,8 @@ def test_settings_are_checked() -> None:
 async def test_a_probe_that_breaks_is_a_failed_probe_not_a_dead_session(
     autojump_clock: Any,
 ) -> None:
+    """A probe that raises (a layer's bug) is a failed probe; the session and its calls go on."""
+
     async def broken_for_probes(request: Any, send: Any) -> Any:
         if request.url.path.endswith("/models"):
             raise RuntimeError("layer bug")

@@ -36,6 +36,7 @@ def secret_endpoints() -> list[Endpoint]:
 
 
 async def test_one_hook_sees_every_kind_of_event(autojump_clock: Any) -> None:
+    """One event hook receives each kind of reliability event with its fields."""
     events: list[ReliabilityEvent] = []
     hosts = Hosts(a=[err(500)], b=[OK])
     async with routed_client(
@@ -65,6 +66,7 @@ async def test_one_hook_sees_every_kind_of_event(autojump_clock: Any) -> None:
 async def test_logs_are_structured_and_never_carry_a_key(
     autojump_clock: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Logs carry structured extras at their levels; no log, event or status shows a key."""
     events: list[ReliabilityEvent] = []
     caplog.set_level(logging.DEBUG)
     hosts = Hosts(a=[drop()], b=[OK, err(429, **{"retry-after": "2"}), OK])
@@ -102,6 +104,8 @@ async def test_logs_are_structured_and_never_carry_a_key(
 async def test_a_failing_hook_is_logged_and_changes_nothing(
     autojump_clock: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A hook that raises is logged; the call and the other hooks go on unaffected."""
+
     def broken(event: ReliabilityEvent) -> None:
         raise RuntimeError("hook bug")
 
@@ -117,6 +121,7 @@ async def test_a_failing_hook_is_logged_and_changes_nothing(
 
 
 async def test_a_single_endpoint_client_reports_its_retries(autojump_clock: Any) -> None:
+    """A client without endpoints= still reports its retries as RetryScheduled events."""
     seen: list[ReliabilityEvent] = []
     calls = 0
 
@@ -137,6 +142,7 @@ async def test_a_single_endpoint_client_reports_its_retries(autojump_clock: Any)
 async def test_events_channel_receives_events_and_drops_for_a_slow_reader(
     autojump_clock: Any,
 ) -> None:
+    """client.events() delivers events, and drops (and counts) those a full buffer cannot take."""
     hosts = Hosts(a=[err(500)])
     async with routed_client(hosts, endpoints("a", "b")) as (client, probe):
         async with client.events(max_buffer=3) as events:
@@ -151,6 +157,7 @@ async def test_events_channel_receives_events_and_drops_for_a_slow_reader(
 
 
 def test_event_types_are_public_and_frozen() -> None:
+    """Event types are public ReliabilityEvent subclasses and frozen."""
     event = HealthChanged(time=1.0, endpoint="a", healthy=True, latency=0.1, error=None)
     assert isinstance(event, ReliabilityEvent)
     with pytest.raises(AttributeError):

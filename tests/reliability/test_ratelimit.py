@@ -37,10 +37,12 @@ NO_RETRY = trio_openai.RetryPolicy(max_retries=0)
     ],
 )
 def test_reset_durations_are_parsed(text: str | None, seconds: float | None) -> None:
+    """Reset headers parse in OpenAI's duration forms; anything else is None."""
     assert parse_duration(text) == seconds
 
 
 def test_token_estimate_counts_the_body_and_the_output_budget() -> None:
+    """The default estimate: a quarter of the body's bytes, plus its output budget times n."""
     assert estimate_tokens(None, 400) == 100
     assert estimate_tokens({"max_tokens": 50}, 400) == 150
     assert estimate_tokens({"max_completion_tokens": 50, "n": 3}, 0) == 150
@@ -48,6 +50,7 @@ def test_token_estimate_counts_the_body_and_the_output_budget() -> None:
 
 
 def test_usage_is_read_from_the_answer_without_a_full_parse() -> None:
+    """usage.total_tokens is found in an answer's bytes; None when absent."""
     body = json.dumps({"usage": {"prompt_tokens": 3, "total_tokens": 42}}).encode()
     assert usage_tokens(body) == 42
     assert usage_tokens(b'{"id": 1}') is None
@@ -56,6 +59,7 @@ def test_usage_is_read_from_the_answer_without_a_full_parse() -> None:
 async def test_requests_per_minute_spread_calls_once_the_burst_is_spent(
     autojump_clock: Any,
 ) -> None:
+    """A minute's request budget goes at once, then calls are spread at the refill rate."""
     hosts = Hosts()
     async with routed_client(
         hosts, endpoints("a"), rate_limit=RateLimit(requests_per_minute=60)
@@ -67,6 +71,7 @@ async def test_requests_per_minute_spread_calls_once_the_burst_is_spent(
 
 
 async def test_waiters_are_served_first_come_first_served(autojump_clock: Any) -> None:
+    """Waiters are served in arrival order: a small newcomer never overtakes a big waiter."""
     limiter = Limiter(RateLimit(tokens_per_minute=60), "a")
     await limiter.acquire(60)  # bucket empty: refills 1 token per second
     order: list[str] = []
@@ -89,6 +94,7 @@ async def test_waiters_are_served_first_come_first_served(autojump_clock: Any) -
 
 
 async def test_a_wait_past_the_deadline_fails_at_once(autojump_clock: Any) -> None:
+    """A wait that would end after the caller's deadline raises RateLimitWaitError at once."""
     hosts = Hosts()
     async with routed_client(
         hosts,
@@ -119,6 +125,7 @@ async def test_a_wait_past_the_deadline_fails_at_once(autojump_clock: Any) -> No
     ],
 )
 async def test_fail_fast_and_max_wait(autojump_clock: Any, limit: RateLimit, why: str) -> None:
+    """wait=False and a wait over max_wait raise RateLimitWaitError without sending."""
     hosts = Hosts()
     async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (_, probe):
         await probe.get("/x")
@@ -128,6 +135,7 @@ async def test_fail_fast_and_max_wait(autojump_clock: Any, limit: RateLimit, why
 
 
 async def test_remaining_zero_blocks_until_the_reset(autojump_clock: Any) -> None:
+    """remaining 0 blocks the endpoint until the reset header's time, and the limit is learned."""
     headers = {
         "x-ratelimit-limit-requests": "100",
         "x-ratelimit-remaining-requests": "0",
@@ -145,6 +153,7 @@ async def test_remaining_zero_blocks_until_the_reset(autojump_clock: Any) -> Non
 
 
 async def test_server_limits_lower_the_configured_budget(autojump_clock: Any) -> None:
+    """The server's x-ratelimit headers lower the configured bucket size and level."""
     headers = {"x-ratelimit-limit-tokens": "1000", "x-ratelimit-remaining-tokens": "10"}
     hosts = Hosts(a=[(200, headers, {"ok": True})])
     async with routed_client(
@@ -158,6 +167,7 @@ async def test_server_limits_lower_the_configured_budget(autojump_clock: Any) ->
 
 
 async def test_a_429_blocks_the_endpoint_for_its_retry_after(autojump_clock: Any) -> None:
+    """A 429 blocks the endpoint for its Retry-After."""
     hosts = Hosts(a=[err(429, **{"retry-after": "3"}), OK])
     async with routed_client(
         hosts, endpoints("a"), retry_policy=NO_RETRY, rate_limit=RateLimit()
@@ -169,6 +179,7 @@ async def test_a_429_blocks_the_endpoint_for_its_retry_after(autojump_clock: Any
 
 
 async def test_routing_prefers_an_endpoint_with_budget(autojump_clock: Any) -> None:
+    """Routing prefers an endpoint with budget now over one the server blocked."""
     hosts = Hosts(a=[err(429, **{"retry-after": "20"}), OK])
     async with routed_client(hosts, endpoints("a", "b"), rate_limit=RateLimit()) as (_, probe):
         await probe.get("/x")  # a: 429, fails over to b at once
@@ -179,6 +190,7 @@ async def test_routing_prefers_an_endpoint_with_budget(autojump_clock: Any) -> N
 
 
 async def test_tokens_are_estimated_then_corrected_by_usage(autojump_clock: Any) -> None:
+    """A call's token estimate is corrected by the answer's usage.total_tokens."""
     usage = {"usage": {"total_tokens": 10}}
     hosts = Hosts(a=[(200, {}, usage)])
     async with routed_client(
@@ -194,6 +206,7 @@ async def test_tokens_are_estimated_then_corrected_by_usage(autojump_clock: Any)
 
 
 async def test_a_failed_attempt_gives_its_tokens_back(autojump_clock: Any) -> None:
+    """A failed attempt gives its estimated tokens back."""
     hosts = Hosts(a=[err(500)])
     async with routed_client(
         hosts,
@@ -209,6 +222,7 @@ async def test_a_failed_attempt_gives_its_tokens_back(autojump_clock: Any) -> No
 
 
 async def test_a_cancelled_waiter_leaves_the_queue(autojump_clock: Any) -> None:
+    """A cancelled waiter leaves the queue and sends nothing."""
     hosts = Hosts()
     async with routed_client(
         hosts, endpoints("a"), rate_limit=RateLimit(requests_per_minute=1)
@@ -226,6 +240,7 @@ async def test_a_cancelled_waiter_leaves_the_queue(autojump_clock: Any) -> None:
 
 
 async def test_budget_is_per_endpoint_and_shared_by_views(autojump_clock: Any) -> None:
+    """Each endpoint has its own budget, shared by every with_options view."""
     hosts = Hosts()
     async with routed_client(
         hosts,
@@ -246,11 +261,13 @@ async def test_budget_is_per_endpoint_and_shared_by_views(autojump_clock: Any) -
 
 
 def test_settings_are_checked() -> None:
+    """A non-positive limit raises ValueError."""
     with pytest.raises(ValueError, match="requests_per_minute"):
         RateLimit(requests_per_minute=0)
 
 
 async def test_a_rate_limit_wait_is_reported(autojump_clock: Any) -> None:
+    """A call that has to wait for budget is reported as a RateLimitWait event."""
     events: list[trio_openai.ReliabilityEvent] = []
     hosts = Hosts()
     async with routed_client(

@@ -47,6 +47,7 @@ NO_JITTER = RetryPolicy(jitter=0.0)
 async def test_retryable_status_is_retried_with_exponential_backoff(
     autojump_clock: Any, status: int
 ) -> None:
+    """Retryable statuses are retried with a doubling backoff."""
     script = Script(err(status), err(status), OK)
     async with mock_client(script, retry_policy=NO_JITTER) as (_, probe):
         assert await probe.get("/x") == {"ok": True}
@@ -59,6 +60,7 @@ async def test_retryable_status_is_retried_with_exponential_backoff(
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
 async def test_client_errors_are_not_retried(autojump_clock: Any, status: int) -> None:
+    """4xx client errors other than 408/409/429 are raised without a retry."""
     script = Script(err(status), OK)
     async with mock_client(script) as (_, probe):
         with pytest.raises(trio_openai.APIStatusError) as info:
@@ -68,6 +70,7 @@ async def test_client_errors_are_not_retried(autojump_clock: Any, status: int) -
 
 
 async def test_gives_up_after_max_retries_with_last_error(autojump_clock: Any) -> None:
+    """After max_retries retries the last error is raised."""
     script = Script(err(500))
     async with mock_client(script, max_retries=3) as (_, probe):
         with pytest.raises(trio_openai.InternalServerError):
@@ -76,6 +79,7 @@ async def test_gives_up_after_max_retries_with_last_error(autojump_clock: Any) -
 
 
 async def test_insufficient_quota_is_never_retried(autojump_clock: Any) -> None:
+    """A 429 insufficient_quota is never retried."""
     script = Script(err(429, "insufficient_quota"), OK)
     async with mock_client(script) as (_, probe):
         with pytest.raises(trio_openai.RateLimitError) as info:
@@ -96,6 +100,7 @@ async def test_insufficient_quota_is_never_retried(autojump_clock: Any) -> None:
 async def test_retry_after_headers_set_the_wait(
     autojump_clock: Any, headers: dict[str, str], expected_wait: float
 ) -> None:
+    """retry-after-ms, then retry-after, set the wait before the retry."""
     script = Script(err(429, **headers), OK)
     async with mock_client(script) as (_, probe):
         await probe.get("/x")
@@ -103,6 +108,7 @@ async def test_retry_after_headers_set_the_wait(
 
 
 def test_retry_after_http_date() -> None:
+    """A Retry-After HTTP date gives the seconds until then."""
     now = time.time()
     headers = httpx2.Headers({"retry-after": email.utils.formatdate(now + 30, usegmt=True)})
     wait = retry_after(headers, now=now)
@@ -111,12 +117,14 @@ def test_retry_after_http_date() -> None:
 
 
 def test_retry_after_garbage_or_past_is_ignored() -> None:
+    """Unparseable or past Retry-After values are ignored."""
     assert retry_after(httpx2.Headers({"retry-after": "soon"})) is None
     assert retry_after(httpx2.Headers({"retry-after": "-4"})) is None
     assert retry_after(httpx2.Headers({"retry-after-ms": "x", "retry-after": "2"})) == 2.0
 
 
 async def test_retry_after_longer_than_cap_is_not_retried(autojump_clock: Any) -> None:
+    """A Retry-After longer than max_retry_after is not waited for: the error is raised."""
     script = Script(err(429, **{"retry-after": "3600"}), OK)
     async with mock_client(script) as (_, probe):
         with pytest.raises(trio_openai.RateLimitError):
@@ -131,6 +139,7 @@ async def test_retry_after_longer_than_cap_is_not_retried(autojump_clock: Any) -
 async def test_x_should_retry_overrides(
     autojump_clock: Any, status: int, header: str, tries: int
 ) -> None:
+    """x-should-retry overrides the policy's verdict either way."""
     script = Script(err(status, **{"x-should-retry": header}), OK)
     async with mock_client(script) as (_, probe):
         with contextlib.suppress(trio_openai.APIStatusError):
@@ -139,6 +148,7 @@ async def test_x_should_retry_overrides(
 
 
 async def test_connection_errors_and_timeouts_are_retried(autojump_clock: Any) -> None:
+    """Connection errors and timeouts are retried."""
     script = Script(
         (0, {}, httpx2.ConnectError("refused")), (0, {}, httpx2.ReadTimeout("slow")), OK
     )
@@ -148,6 +158,7 @@ async def test_connection_errors_and_timeouts_are_retried(autojump_clock: Any) -
 
 
 async def test_connection_error_after_retries_is_translated(autojump_clock: Any) -> None:
+    """A connection error left after retries is an APIConnectionError chained to httpx2's."""
     script = Script((0, {}, httpx2.ConnectError("refused")))
     async with mock_client(script, max_retries=1) as (_, probe):
         with pytest.raises(trio_openai.APIConnectionError) as info:
@@ -158,6 +169,7 @@ async def test_connection_error_after_retries_is_translated(autojump_clock: Any)
 
 
 async def test_timeout_is_api_timeout_error(autojump_clock: Any) -> None:
+    """A timeout is raised as APITimeoutError."""
     script = Script((0, {}, httpx2.ReadTimeout("slow")))
     async with mock_client(script, max_retries=0) as (_, probe):
         with pytest.raises(trio_openai.APITimeoutError, match="timed out"):
@@ -165,6 +177,7 @@ async def test_timeout_is_api_timeout_error(autojump_clock: Any) -> None:
 
 
 async def test_wait_past_the_callers_deadline_is_not_started(autojump_clock: Any) -> None:
+    """A retry wait ending past the caller's deadline is not started: the error comes at once."""
     script = Script(err(503, **{"retry-after": "10"}), OK)
     async with mock_client(script) as (_, probe):
         start = trio.current_time()
@@ -177,6 +190,7 @@ async def test_wait_past_the_callers_deadline_is_not_started(autojump_clock: Any
 
 
 async def test_wait_within_the_deadline_is_taken(autojump_clock: Any) -> None:
+    """A retry wait within the caller's deadline is taken."""
     script = Script(err(503, **{"retry-after": "2"}), OK)
     async with mock_client(script) as (_, probe):
         with trio.fail_after(5):
@@ -184,6 +198,7 @@ async def test_wait_within_the_deadline_is_taken(autojump_clock: Any) -> None:
 
 
 async def test_idempotency_key_is_sent_and_stable_across_retries(autojump_clock: Any) -> None:
+    """A POST carries one Idempotency-Key across its retries, and each call its own."""
     script = Script(err(500), err(500), OK)
     async with mock_client(script) as (_, probe):
         await probe.post("/x", a=1)
@@ -196,6 +211,7 @@ async def test_idempotency_key_is_sent_and_stable_across_retries(autojump_clock:
 
 
 async def test_get_requests_carry_no_idempotency_key(autojump_clock: Any) -> None:
+    """A GET carries no Idempotency-Key."""
     script = Script(OK)
     async with mock_client(script) as (_, probe):
         await probe.get("/x")
@@ -203,6 +219,7 @@ async def test_get_requests_carry_no_idempotency_key(autojump_clock: Any) -> Non
 
 
 async def test_cancelled_is_never_retried(autojump_clock: Any) -> None:
+    """A cancelled attempt is never retried, and the client stays open."""
     calls = 0
 
     async def handler(request: httpx2.Request) -> httpx2.Response:
@@ -220,6 +237,7 @@ async def test_cancelled_is_never_retried(autojump_clock: Any) -> None:
 
 
 async def test_hooks_see_every_retry(autojump_clock: Any) -> None:
+    """Retry hooks see each retry's attempt, wait, origin and error."""
     events: list[RetryEvent] = []
     policy = RetryPolicy(jitter=0.0, hooks=(events.append,))
     script = Script(err(500), err(429, **{"retry-after": "4"}), OK)
@@ -233,6 +251,7 @@ async def test_hooks_see_every_retry(autojump_clock: Any) -> None:
 
 
 def test_backoff_doubles_up_to_max_with_bounded_jitter() -> None:
+    """The backoff doubles up to max_wait, jitter only shortening it by at most its fraction."""
     policy = RetryPolicy(initial_wait=0.5, max_wait=8.0, jitter=0.25)
     for n, base in enumerate([0.5, 1, 2, 4, 8, 8]):
         for _ in range(50):
@@ -240,6 +259,7 @@ def test_backoff_doubles_up_to_max_with_bounded_jitter() -> None:
 
 
 async def test_raw_response_reports_retries_taken(autojump_clock: Any) -> None:
+    """A raw response reports the retries taken, the request id and the rate-limit headers."""
     script = Script(
         err(500), (200, {"x-request-id": "req_1", "x-ratelimit-remaining-requests": "7"}, {"a": 1})
     )
@@ -252,6 +272,7 @@ async def test_raw_response_reports_retries_taken(autojump_clock: Any) -> None:
 
 
 def test_policy_rejects_bad_values() -> None:
+    """Negative max_retries and out-of-range jitter raise ValueError."""
     with pytest.raises(ValueError, match="max_retries"):
         RetryPolicy(max_retries=-1)
     with pytest.raises(ValueError, match="jitter"):

@@ -19,6 +19,7 @@ from trio_openai import CircuitBreaker, Endpoint, Routing
 
 
 async def test_each_endpoint_has_its_own_url_key_and_addressing(autojump_clock: Any) -> None:
+    """Each endpoint gets its own URL, key, headers and model; a call keeps one idempotency key."""
     hosts = Hosts(a=[err(500)], b=[err(500)])
     eps = [
         Endpoint("http://a.test/v1", api_key="sk-a", name="a"),
@@ -53,6 +54,7 @@ async def test_each_endpoint_has_its_own_url_key_and_addressing(autojump_clock: 
 
 
 async def test_priority_takes_the_first_available_of_the_lowest_priority() -> None:
+    """The priority strategy sends calls to the first declared endpoint of the lowest priority."""
     hosts = Hosts()
     eps = [
         Endpoint("http://backup.test/v1", api_key="k", name="backup", priority=1),
@@ -66,6 +68,7 @@ async def test_priority_takes_the_first_available_of_the_lowest_priority() -> No
 
 
 async def test_an_open_breaker_is_skipped_without_using_a_retry(autojump_clock: Any) -> None:
+    """An endpoint with an open breaker is skipped, and skipping it uses no retry."""
     hosts = Hosts(a=[err(503)])
     async with routed_client(
         hosts,
@@ -81,6 +84,7 @@ async def test_an_open_breaker_is_skipped_without_using_a_retry(autojump_clock: 
 
 
 async def test_round_robin_takes_endpoints_in_turn() -> None:
+    """Round robin takes the endpoints in turn."""
     hosts = Hosts()
     async with routed_client(
         hosts, endpoints("a", "b", "c"), routing=Routing(strategy="round_robin")
@@ -91,6 +95,7 @@ async def test_round_robin_takes_endpoints_in_turn() -> None:
 
 
 async def test_weighted_spreads_calls_exactly_by_weight_and_interleaves() -> None:
+    """Weighted routing spreads calls exactly by weight, interleaved."""
     hosts = Hosts()
     eps = [
         Endpoint("http://a.test/v1", api_key="k", name="a", weight=3),
@@ -108,6 +113,7 @@ async def test_weighted_spreads_calls_exactly_by_weight_and_interleaves() -> Non
 
 
 async def test_least_in_flight_sends_new_calls_to_the_least_busy(autojump_clock: Any) -> None:
+    """least_in_flight sends each call to the endpoint with the fewest calls in flight."""
     hosts = Hosts()
     hosts.delay = {"a": 10.0, "b": 1.0, "c": 1.0}
     async with routed_client(
@@ -128,6 +134,7 @@ async def test_least_in_flight_sends_new_calls_to_the_least_busy(autojump_clock:
 
 @pytest.mark.parametrize("failure", [err(500), err(503), err(429), drop()])
 async def test_a_retryable_failure_fails_over_at_once(autojump_clock: Any, failure: Any) -> None:
+    """A retryable failure fails over to another endpoint with no backoff."""
     hosts = Hosts(a=[failure])
     async with routed_client(hosts, endpoints("a", "b")) as (_, probe):
         assert await probe.post("/x") == {"ok": True}
@@ -137,6 +144,7 @@ async def test_a_retryable_failure_fails_over_at_once(autojump_clock: Any, failu
 
 @pytest.mark.parametrize("failure", [err(400), err(401), err(404), err(429, "insufficient_quota")])
 async def test_a_failure_the_policy_does_not_retry_does_not_fail_over(failure: Any) -> None:
+    """A failure the policy does not retry is raised without failing over."""
     hosts = Hosts(a=[failure])
     async with routed_client(hosts, endpoints("a", "b")) as (_, probe):
         with pytest.raises(trio_openai.APIStatusError):
@@ -147,6 +155,7 @@ async def test_a_failure_the_policy_does_not_retry_does_not_fail_over(failure: A
 async def test_once_every_endpoint_was_tried_retries_wait_their_backoff(
     autojump_clock: Any,
 ) -> None:
+    """Once every endpoint was tried, retries wait their usual backoff."""
     hosts = Hosts(a=[err(500)], b=[err(500)])
     async with routed_client(
         hosts, endpoints("a", "b"), retry_policy=trio_openai.RetryPolicy(max_retries=3, jitter=0)
@@ -159,6 +168,7 @@ async def test_once_every_endpoint_was_tried_retries_wait_their_backoff(
 
 
 async def test_failover_off_keeps_a_call_on_its_first_endpoint(autojump_clock: Any) -> None:
+    """failover=False keeps every attempt of a call on its first endpoint."""
     hosts = Hosts(a=[err(500), err(500), OK])
     async with routed_client(hosts, endpoints("a", "b"), routing=Routing(failover=False)) as (
         _,
@@ -169,6 +179,7 @@ async def test_failover_off_keeps_a_call_on_its_first_endpoint(autojump_clock: A
 
 
 async def test_failover_off_and_an_open_breaker_fail_fast(autojump_clock: Any) -> None:
+    """With failover=False, a breaker opening mid-call fails the call fast, naming the endpoint."""
     hosts = Hosts(a=[err(500)])
     async with routed_client(
         hosts,
@@ -183,6 +194,7 @@ async def test_failover_off_and_an_open_breaker_fail_fast(autojump_clock: Any) -
 
 
 async def test_nothing_available_raises_circuit_open_at_once(autojump_clock: Any) -> None:
+    """With every breaker open no retry is scheduled, and the next call fails at once."""
     hosts = Hosts(a=[drop()], b=[drop()])
     async with routed_client(
         hosts, endpoints("a", "b"), breaker=CircuitBreaker(failure_threshold=1, open_for=20)
@@ -201,6 +213,7 @@ async def test_nothing_available_raises_circuit_open_at_once(autojump_clock: Any
 
 
 async def test_breaker_state_is_shared_by_every_view(autojump_clock: Any) -> None:
+    """Every with_options view shares the session's breakers."""
     hosts = Hosts(a=[err(500)])
     async with routed_client(
         hosts, endpoints("a", "b"), breaker=CircuitBreaker(failure_threshold=1)
@@ -248,6 +261,7 @@ def stream_hosts(**behaviour: str) -> tuple[list[str], Any]:
 
 
 async def test_a_stream_fails_over_before_its_first_byte(autojump_clock: Any) -> None:
+    """A stream fails over before its headers arrive, and counts in flight until closed."""
     seen, handler = stream_hosts(a="503")
     async with routed_client(handler, endpoints("a", "b")) as (client, probe):
         async with probe.stream("/chat/completions") as stream:
@@ -258,6 +272,7 @@ async def test_a_stream_fails_over_before_its_first_byte(autojump_clock: Any) ->
 
 
 async def test_a_stream_never_fails_over_once_events_arrived(autojump_clock: Any) -> None:
+    """A stream cut after its first event raises StreamInterruptedError and is never resent."""
     seen, handler = stream_hosts(a="drop")
     events: list[object] = []
 
@@ -275,6 +290,7 @@ async def test_a_stream_never_fails_over_once_events_arrived(autojump_clock: Any
 
 
 async def test_files_are_read_once_and_sent_to_each_endpoint(tmp_path: Path) -> None:
+    """File uploads are read once and the same bytes go to each endpoint tried."""
     from _support import Probe
 
     from trio_openai._api._methods import api_method
@@ -305,6 +321,7 @@ async def test_files_are_read_once_and_sent_to_each_endpoint(tmp_path: Path) -> 
 
 
 async def test_a_client_without_options_has_one_plain_endpoint() -> None:
+    """A client without reliability options has one trivial endpoint with no breaker or limiter."""
     hosts = Hosts()
     async with mock_client(hosts) as (client, probe):
         await probe.get("/x")
@@ -319,6 +336,7 @@ async def test_a_client_without_options_has_one_plain_endpoint() -> None:
 
 
 async def test_endpoints_and_base_url_together_are_refused() -> None:
+    """endpoints= with base_url= is a ConfigurationError."""
     with pytest.raises(trio_openai.ConfigurationError, match="endpoints="):
         async with trio_openai.open_client(
             base_url="http://x.test/v1", endpoints=endpoints("a"), api_key="k"
@@ -335,6 +353,7 @@ async def test_endpoints_and_base_url_together_are_refused() -> None:
     ],
 )
 async def test_bad_endpoints_are_refused(eps: list[Endpoint], message: str) -> None:
+    """No endpoint, a bad scheme or a duplicate name is a ConfigurationError."""
     with pytest.raises(trio_openai.ConfigurationError, match=message):
         async with trio_openai.open_client(endpoints=eps):
             pass
@@ -343,6 +362,7 @@ async def test_bad_endpoints_are_refused(eps: list[Endpoint], message: str) -> N
 async def test_endpoint_keys_default_to_the_client_key_and_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """Endpoint keys default to the client's key, and Azure's to AZURE_OPENAI_API_KEY."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "az-env")
     hosts = Hosts(a=[err(500)])
@@ -360,6 +380,7 @@ async def test_endpoint_keys_default_to_the_client_key_and_the_environment(
 
 
 def test_endpoint_repr_hides_the_key_and_names_default_to_the_host() -> None:
+    """An Endpoint's repr hides its key, and bad kind, strategy or weight raise ValueError."""
     endpoint = Endpoint("http://a.test/v1", api_key="sk-very-secret")
     assert "sk-very-secret" not in repr(endpoint)
     assert isinstance(endpoint.api_key, trio_openai.Secret)

@@ -14,6 +14,7 @@ PLAN = Plan(requests=600, concurrency=100, rate=300.0, seed=1, storms=1)
 
 @pytest.mark.parametrize("strategy", ["priority", "least_in_flight"])
 async def test_every_call_succeeds_once_or_fails_clearly_and_nothing_leaks(strategy: str) -> None:
+    """Under faults and a killed endpoint each call succeeds once or fails clearly; no leaks."""
     report = await run_chaos(Plan(**{**PLAN.__dict__, "strategy": strategy}))
     assert report.problems() == []
     assert report.succeeded + report.failures == PLAN.requests
