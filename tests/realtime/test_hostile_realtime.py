@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import shutil
 import ssl
 import subprocess
@@ -538,6 +539,96 @@ async def test_closing_the_queue_wakes_a_reader_waiting_for_room() -> None:
         nursery.start_soon(put)
         await trio.testing.wait_all_tasks_blocked()
         queue.close()
+
+
+class _FixedOrder(random.Random):
+    """Trio's scheduler RNG, pinned: each batch of runnable tasks runs in one fixed order.
+
+    Trio runs a batch in reverse with probability 1/2 (``random() < 0.5``), or
+    shuffles it when deterministic scheduling is on (``shuffle``).
+    """
+
+    def __init__(self, *, reverse: bool) -> None:
+        super().__init__(0)
+        self._reverse = reverse
+
+    def random(self) -> float:
+        return 0.0 if self._reverse else 0.99
+
+    def shuffle(self, x: Any) -> None:  # type: ignore[override]
+        if self._reverse:
+            x.reverse()
+
+
+def test_the_byte_count_is_exact_whichever_task_runs_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event handed straight to a waiting `get` is counted before either task runs on.
+
+    `put` used to add its bytes after the memory channel's checkpoint: when the
+    consumer ran first, it subtracted bytes not yet added (``queued_bytes == -5000``,
+    half the time: trio runs each batch of tasks in a random order). Both orders
+    are forced here, each in its own `trio.run` with the scheduler's RNG pinned.
+    """
+    from trio_openai.realtime._queue import EventQueue
+
+    async def scenario() -> tuple[str, list[tuple[str, int, int]]]:
+        queue = EventQueue[str](max_events=10, max_bytes=1000)
+        order: list[str] = []
+        seen: list[tuple[str, int, int]] = []
+        async with trio.open_nursery() as nursery:
+
+            async def consume() -> None:
+                for _ in range(2):
+                    event = await queue.get()
+                    order.append("consumer")
+                    seen.append((event, queue.events, queue.bytes))
+
+            nursery.start_soon(consume)
+            for event, size in [("huge", 5000), ("small", 400)]:  # huge: alone over budget
+                await trio.testing.wait_all_tasks_blocked()
+                await queue.put(event, size)  # the consumer waits: handed straight over
+                order.append("producer")
+                seen.append(("put", queue.events, queue.bytes))
+        assert (queue.events, queue.bytes) == (0, 0)
+        return order[0], seen
+
+    firsts = set()
+    for reverse in (False, True):
+        monkeypatch.setattr(trio._core._run, "_r", _FixedOrder(reverse=reverse))
+        first, seen = trio.run(scenario)
+        firsts.add(first)
+        for event in ("huge", "small"):
+            assert (event, 0, 0) in seen
+        assert all(n >= 0 and (e == 0) == (n == 0) for _, e, n in seen), seen
+    assert firsts == {"consumer", "producer"}  # the pins took effect: both orders ran
+
+
+async def test_put_waits_for_room_in_count_and_in_bytes() -> None:
+    """`put` waits while either bound would be passed, and counts only what is in the queue."""
+    from trio_openai.realtime._queue import EventQueue
+
+    queue = EventQueue[str](max_events=2, max_bytes=1000)
+    queue.put_nowait("a", 10)
+    queue.put_nowait("b", 10)
+    with pytest.raises(trio.WouldBlock):
+        queue.put_nowait("c", 10)  # the count bound
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(queue.put, "c", 980)
+        await trio.testing.wait_all_tasks_blocked()
+        assert (queue.events, queue.bytes) == (2, 20)  # waiting, not counted
+        assert await queue.get() == "a"
+        await trio.testing.wait_all_tasks_blocked()
+        assert (queue.events, queue.bytes) == (2, 990)
+        nursery.start_soon(queue.put, "d", 30)  # now the byte bound
+        await trio.testing.wait_all_tasks_blocked()
+        assert (queue.events, queue.bytes) == (2, 990)
+        assert await queue.get() == "b"
+        await trio.testing.wait_all_tasks_blocked()
+        assert (queue.events, queue.bytes) == (1, 980)  # c alone: d still waits for bytes
+        assert await queue.get() == "c"
+        await trio.testing.wait_all_tasks_blocked()
+    assert (queue.events, queue.bytes) == (1, 30)
+    assert await queue.get() == "d"
+    assert (queue.events, queue.bytes) == (0, 0)
 
 
 def test_the_byte_budget_is_a_positive_setting() -> None:

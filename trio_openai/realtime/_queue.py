@@ -11,10 +11,19 @@ while either bound would be passed. Decisions:
   empty**, or it could never be delivered (``max_message_size`` bounds it).
 - **Closing wakes a waiting producer** with `trio.ClosedResourceError`, as a
   closed memory channel would.
+- **Counting is never split from moving.** Both bounds are counted here (the
+  memory channel underneath is unbounded and never blocks) and updated in the
+  same step as the event enters or leaves the channel, with no checkpoint in
+  between. ``await send()`` / ``await receive()`` checkpoint *after* the
+  transfer: an event handed straight to a waiting `get` was once counted after
+  that checkpoint, so when trio ran the consumer first (trio runs each batch of
+  tasks in a random order) it subtracted bytes not yet added (``bytes`` went
+  negative). An event handed to a `get` that has not yet returned still counts.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Generic, TypeVar, final
 
 import trio
@@ -35,26 +44,40 @@ class EventQueue(Generic[T]):
         max_bytes: At most this many bytes of messages wait (or one event, alone).
     """
 
-    __slots__ = ("_bytes", "_closed", "_max_bytes", "_receive", "_room", "_send")
+    __slots__ = (
+        "_bytes",
+        "_closed",
+        "_events",
+        "_max_bytes",
+        "_max_events",
+        "_receive",
+        "_room",
+        "_send",
+    )
 
     def __init__(self, max_events: int, max_bytes: int) -> None:
-        self._send, self._receive = trio.open_memory_channel[tuple[T, int]](max_events)
+        # Unbounded: the bounds are counted here, in step with every transfer.
+        self._send, self._receive = trio.open_memory_channel[tuple[T, int]](math.inf)
+        self._max_events = max_events
         self._max_bytes = max_bytes
+        self._events = 0
         self._bytes = 0
         self._room = trio.Event()  # set when an event leaves (or the queue closes)
         self._closed = False
 
     @property
     def events(self) -> int:
-        """How many events wait."""
-        return self._receive.statistics().current_buffer_used
+        """How many events wait (put, and not yet returned by `get`)."""
+        return self._events
 
     @property
     def bytes(self) -> int:
         """The size of the messages of the events that wait."""
         return self._bytes
 
-    def _over_budget(self, size: int) -> bool:
+    def _full(self, size: int) -> bool:
+        if self._events >= self._max_events:
+            return True
         return self._bytes > 0 and self._bytes + size > self._max_bytes
 
     def put_nowait(self, event: T, size: int) -> None:
@@ -66,9 +89,10 @@ class EventQueue(Generic[T]):
         """
         if self._closed:
             raise trio.ClosedResourceError
-        if self._over_budget(size):
+        if self._full(size):
             raise trio.WouldBlock
-        self._send.send_nowait((event, size))
+        self._send.send_nowait((event, size))  # may wake a waiting get: count before it runs
+        self._events += 1
         self._bytes += size
 
     async def put(self, event: T, size: int) -> None:
@@ -77,13 +101,17 @@ class EventQueue(Generic[T]):
         Raises:
             trio.ClosedResourceError: The queue is (or became) closed.
         """
-        while self._over_budget(size):
-            if self._closed:
-                raise trio.ClosedResourceError
+        await trio.lowlevel.checkpoint_if_cancelled()
+        while self._full(size) and not self._closed:
             self._room = trio.Event()
             await self._room.wait()
-        await self._send.send((event, size))
-        self._bytes += size
+        self.put_nowait(event, size)  # now fits (or raises ClosedResourceError)
+        await trio.lowlevel.cancel_shielded_checkpoint()
+
+    def _taken(self, size: int) -> None:
+        self._events -= 1
+        self._bytes -= size
+        self._room.set()
 
     async def get(self) -> T:
         """The oldest event, waiting for one.
@@ -92,9 +120,16 @@ class EventQueue(Generic[T]):
             trio.EndOfChannel: The producer closed the queue and every event was taken.
             trio.ClosedResourceError: The queue was closed (`close`).
         """
-        event, size = await self._receive.receive()
-        self._bytes -= size
-        self._room.set()
+        await trio.lowlevel.checkpoint_if_cancelled()
+        try:
+            event, size = self._receive.receive_nowait()
+        except trio.WouldBlock:
+            # Waits; returns in the step the task wakes in, with no checkpoint after.
+            event, size = await self._receive.receive()
+            self._taken(size)
+            return event
+        self._taken(size)
+        await trio.lowlevel.cancel_shielded_checkpoint()
         return event
 
     def close_input(self) -> None:
