@@ -1,4 +1,4 @@
-"""The generated models and their hand-written base pieces (`_models.py`, `_extensions.py`)."""
+"""The generated models and their hand-written base pieces (`_models.py`, `_lib/_mixins.py`)."""
 
 from __future__ import annotations
 

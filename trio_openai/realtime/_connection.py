@@ -74,8 +74,8 @@ if sys.version_info < (3, 11):  # pragma: no cover - the backport trio depends o
 if TYPE_CHECKING:
     from trio_websocket import CloseReason, WebSocketConnection
 
-    from .._api._resource import Async
     from .._api._caller import Caller
+    from .._api._resource import Async
     from ..types.realtime import (  # noqa: F401 - named in the subclasses' string bases
         RealtimeBetaClientEvent,
         RealtimeBetaServerEvent,
