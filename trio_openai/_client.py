@@ -12,7 +12,7 @@ and closes the connection pool it created; a pool passed in as ``http_client``
 stays the caller's to close.
 
 The session also owns the reliability state every view shares: the endpoints
-with their breakers, rate limiters and health (`_routing.Router`) and the event
+with their breakers, rate limiters and health (`_reliability._router.Router`) and the event
 stream (`_observe.Observer`). All of it is opt-in: without ``endpoints=``,
 ``breaker=``, ``rate_limit=`` and ``health_check=`` a client has one endpoint
 and behaves as a plain client (see docs/reliability.md).

@@ -15,7 +15,7 @@
 A client without ``endpoints=`` has one endpoint, made of its ``base_url`` and
 ``api_key`` (or of `open_azure_client`'s arguments). This module only checks
 and resolves the configuration (keys, URLs, names); the runtime state of each
-endpoint and the choice among them live in `_routing.py`.
+endpoint and the choice among them live in `_reliability/_router.py`.
 """
 
 from __future__ import annotations
