@@ -10,6 +10,12 @@ completions, a ``response.completed`` / ``response.failed`` /
 `StreamInterruptedError` rather than ending silently; an ``error`` event or an
 ``{"error": ...}`` payload raises `APIStreamError`.
 
+Chat and Responses API streams also fold the events they yield (``_accumulate.py``):
+``await stream.get_final_completion()`` (chat) or ``get_final_response()``
+(responses) returns the whole answer, reading whatever the caller has not
+iterated yet, and ``stream.text_deltas()`` yields only the text. Their
+``self`` types make them exist, for the type checker, only on those streams.
+
 Reading stops at the terminal marker: nothing after it counts, so the stream
 does not wait for the server to end the body (a server that keeps it open
 would otherwise hold the iteration until the read timeout) and closes the
@@ -25,7 +31,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from functools import partial
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, final, overload
 
 from .._convert._decode import lend_stack, loads, structure_as
 from .._errors import (
@@ -34,6 +40,7 @@ from .._errors import (
     APIStreamError,
     StreamInterruptedError,
 )
+from ._accumulate import RESPONSE_TERMINAL, ChatFold, Fold, ResponseFold, fold_for
 from ._response import _Metadata
 
 if TYPE_CHECKING:
@@ -41,12 +48,13 @@ if TYPE_CHECKING:
 
     from .._convert._sse import ServerSentEvent
     from .._http._spec import StreamEnd, StreamSpec
+    from ..types.chat import CreateChatCompletionResponse, CreateChatCompletionStreamResponse
+    from ..types.responses import Response, ResponseStreamEvent
 
 __all__ = ["Stream"]
 
 T = TypeVar("T")
-
-_RESPONSE_TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete"})
+F = TypeVar("F", bound=Fold)
 
 
 @final
@@ -59,10 +67,12 @@ class Stream(_Metadata, Generic[T]):
     """
 
     __slots__ = (
+        "_closed",
         "_done",
         "_end",
         "_envelope",
         "_event_type",
+        "_fold",
         "_iterator",
         "_terminal",
         "http_response",
@@ -75,9 +85,11 @@ class Stream(_Metadata, Generic[T]):
         self.http_response = response
         self._event_type = spec.event
         self._end: StreamEnd = spec.end
-        self._terminal = _RESPONSE_TERMINAL if spec.end == "response" else spec.terminal
+        self._terminal = RESPONSE_TERMINAL if spec.end == "response" else spec.terminal
         self._envelope = spec.envelope
         self._done = False
+        self._closed = False
+        self._fold = fold_for(spec)
         self.max_event_size = max_event_size
         self._iterator: AsyncIterator[T] | None = None
 
@@ -93,6 +105,7 @@ class Stream(_Metadata, Generic[T]):
 
     async def aclose(self) -> None:
         """Stop reading and close the response (``async with`` does this for you)."""
+        self._closed = True
         if self._iterator is not None:
             await self._iterator.aclose()  # type: ignore[attr-defined]
         await self.http_response.aclose()
@@ -146,7 +159,82 @@ class Stream(_Metadata, Generic[T]):
         if self._envelope:
             payload = {"event": sse.event, "data": payload}
         event: T = structure_as(payload, self._event_type, self.http_response)
+        if self._fold is not None:
+            self._fold.add(event)
         return event
+
+    async def get_final_completion(
+        self: Stream[CreateChatCompletionStreamResponse],
+    ) -> CreateChatCompletionResponse:
+        """The `ChatCompletion` the stream's chunks add up to (chat completion streams).
+
+        Chunks already iterated count; the rest of the stream is read first (no
+        second request). Content, refusal and tool-call arguments are joined per
+        choice (tool calls per index), logprobs concatenated, and the usage is
+        the usage chunk's.
+
+        Raises:
+            StreamInterruptedError: The stream ended, or was closed, before ``[DONE]``.
+            APIStreamError: The server reported an error in the stream.
+        """
+        return (await self._finish(ChatFold)).completion()
+
+    async def get_final_response(self: Stream[ResponseStreamEvent]) -> Response:
+        """The `Response` of the stream's terminal event (Responses API streams).
+
+        That is the ``response.completed``, ``response.failed`` or
+        ``response.incomplete`` event's (check its ``status``); the rest of the
+        stream is read first if the caller has not (no second request).
+
+        Raises:
+            StreamInterruptedError: The stream ended, or was closed, before its terminal event.
+            APIStreamError: The server reported an error in the stream.
+        """
+        response = (await self._finish(ResponseFold)).response
+        if response is None:  # pragma: no cover - completed means a terminal event came
+            raise self._interrupted()
+        return response
+
+    @overload
+    def text_deltas(self: Stream[CreateChatCompletionStreamResponse]) -> AsyncIterator[str]: ...
+    @overload
+    def text_deltas(self: Stream[ResponseStreamEvent]) -> AsyncIterator[str]: ...
+    def text_deltas(self) -> AsyncIterator[str]:
+        """Iterate the text deltas only: choice 0's ``delta.content`` (chat), or the
+        ``response.output_text.delta`` events' ``delta`` (responses).
+
+        It reads the same events as iterating the stream (from where that
+        left off), so `get_final_completion` / `get_final_response` afterwards
+        still see everything.
+
+        Raises:
+            TypeError: The stream is neither a chat nor a Responses API stream.
+        """
+        fold = self._fold
+        if fold is None:
+            msg = "text_deltas() needs a chat completion or Responses API stream."
+            raise TypeError(msg)
+        return self._text_deltas(fold)
+
+    async def _text_deltas(self, fold: Fold) -> AsyncIterator[str]:
+        async for event in self:
+            delta = fold.text_delta(event)
+            if delta:
+                yield delta
+
+    async def _finish(self, kind: type[F]) -> F:
+        """Read the stream to its end and return its fold, which must be a *kind*."""
+        fold = self._fold
+        if not isinstance(fold, kind):
+            msg = f"This stream's events do not fold into a {kind.__name__[:-4].lower()} answer."
+            raise TypeError(msg)
+        if not self._done:
+            async for _ in self:
+                pass
+        if not self._done:
+            # Iteration raised this already, or the stream was closed before its end.
+            raise self._interrupted()
+        return fold
 
     def _interrupted(self) -> StreamInterruptedError:
         request = self.http_response.request
@@ -154,9 +242,10 @@ class Stream(_Metadata, Generic[T]):
             marker = "data: [DONE]"
         else:
             marker = "a final event (" + ", ".join(sorted(self._terminal)) + ")"
+        why = "stream closed" if self._closed else "connection dropped or server stopped"
         return StreamInterruptedError(
             f"The event stream from {request.url.path} ended before {marker}: "
-            "the answer is incomplete (connection dropped or server stopped).",
+            f"the answer is incomplete ({why}).",
             request=request,
         )
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, final, overload
 
 from .._api._response import _Metadata, body_text
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from .._api._pagination import Page
     from .._api._response import BinaryResponse, StreamedResponse  # noqa: F401 - in a string base
     from .._api._streaming import Stream
+    from ..types.chat import CreateChatCompletionResponse, CreateChatCompletionStreamResponse
+    from ..types.responses import Response, ResponseStreamEvent
     from ._portal import Held, Portal
 
 __all__ = [
@@ -245,6 +247,11 @@ class SyncStream(_Metadata, ClosedOnExit, Generic[T]):
     leaving the block closes the response. A plain ``for chunk in ...stream(...)``
     works too: the response opens on the first ``next()`` and closes when the loop
     ends, raises, or is left by ``break`` (when the iterator is dropped).
+
+    Chat and Responses API streams have the async stream's folds, blocking:
+    `get_final_completion`, `get_final_response` and `text_deltas`. After a
+    loop that ran to the end they return what it saw; a loop left by ``break``
+    has closed the stream, so they raise `StreamInterruptedError` then.
     """
 
     __slots__ = ("_held", "_open", "_portal")
@@ -279,6 +286,44 @@ class SyncStream(_Metadata, ClosedOnExit, Generic[T]):
         held = self._stream()
         try:
             yield from held.iterate(held.value.__aiter__(), prefetch=_EVENTS_AHEAD)
+        finally:
+            self.close()
+
+    def get_final_completion(
+        self: SyncStream[CreateChatCompletionStreamResponse],
+    ) -> CreateChatCompletionResponse:
+        """The `ChatCompletion` the chunks add up to, reading the rest first (see `Stream`).
+
+        Raises:
+            StreamInterruptedError: The stream ended, or was closed, before ``[DONE]``.
+        """
+        return self._portal.run(self._stream().value.get_final_completion)
+
+    def get_final_response(self: SyncStream[ResponseStreamEvent]) -> Response:
+        """The `Response` of the terminal event, reading the rest first (see `Stream`).
+
+        Raises:
+            StreamInterruptedError: The stream ended, or was closed, before its terminal event.
+        """
+        return self._portal.run(self._stream().value.get_final_response)
+
+    @overload
+    def text_deltas(self: SyncStream[CreateChatCompletionStreamResponse]) -> Iterator[str]: ...
+    @overload
+    def text_deltas(self: SyncStream[ResponseStreamEvent]) -> Iterator[str]: ...
+    def text_deltas(self) -> Iterator[str]:
+        """Iterate the text deltas only (see `Stream.text_deltas`); closes as a loop does.
+
+        Raises:
+            TypeError: The stream is neither a chat nor a Responses API stream.
+        """
+        held = self._stream()
+        deltas = held.value.text_deltas()  # type: ignore[misc] # the overloads say which
+        return self._closing(held.iterate(deltas, prefetch=_EVENTS_AHEAD))
+
+    def _closing(self, items: Iterator[X]) -> Iterator[X]:
+        try:
+            yield from items
         finally:
             self.close()
 
