@@ -92,7 +92,7 @@ if _typing.TYPE_CHECKING:
     from ._reliability._retry import RetryEvent as RetryEvent
     from ._reliability._retry import RetryHook as RetryHook
     from ._reliability._retry import RetryPolicy as RetryPolicy
-    from ._reliability._router import EndpointStatus as EndpointStatus
+    from ._reliability._status import EndpointStatus as EndpointStatus
     from ._secrets import Secret as Secret
     from ._sync._client import SyncClient as SyncClient
     from ._sync._client import SyncEvents as SyncEvents
@@ -141,7 +141,7 @@ _LAZY = {
     "RetryEvent": "._reliability._retry",
     "RetryHook": "._reliability._retry",
     "RetryPolicy": "._reliability._retry",
-    "EndpointStatus": "._reliability._router",
+    "EndpointStatus": "._reliability._status",
     "Secret": "._secrets",
     "CompletedUpload": "._lib._uploads",
     "UploadProgress": "._lib._uploads",

@@ -178,7 +178,10 @@ class StreamInterruptedError(APIConnectionError):
 
 
 class CircuitOpenError(APIConnectionError):
-    """The call was refused without being sent: every endpoint it may use has an open breaker.
+    """The call was refused without being sent: no endpoint it may use takes calls now.
+
+    Raised when every endpoint's guards refuse the call: an open circuit breaker, or
+    any other per-endpoint guard (``_reliability/_guards.py``) that says "not now".
 
     A subclass of `APIConnectionError` because, to the caller, it is the same
     situation as a refused connection: no server answered, nothing was executed,
@@ -187,8 +190,9 @@ class CircuitOpenError(APIConnectionError):
     failing fast is the point of a breaker (see docs/reliability.md).
 
     Attributes:
-        endpoint: The name of the endpoint whose breaker opens first again.
-        retry_at: When that breaker lets a probe through (``trio.current_time()`` clock).
+        endpoint: The name of the endpoint that takes calls again first.
+        retry_at: When it does (``trio.current_time()`` clock; for a breaker, when it
+            lets a probe through).
         retry_in: Seconds from the error until then.
     """
 
