@@ -412,3 +412,61 @@ async def test_every_recorded_chat_stream_folds_to_its_deltas() -> None:
             folded += 1
     assert folded > 250
     assert calls > 100
+
+
+def recorded_responses_streams() -> Iterator[dict[str, Any]]:
+    """The recorded streamed Responses API calls that answered 200."""
+    with gzip.open(CORPUS, "rt") as lines:
+        for line in lines:
+            case = json.loads(line)
+            if case["area"] == "POST responses [stream]" and case["status"] == 200:
+                yield case
+
+
+def terminal_and_text(body: str) -> tuple[str | None, str]:
+    """The terminal event's response status and the joined output_text deltas, by hand."""
+    status, text = None, ""
+    for line in body.splitlines():
+        if not line.startswith("data:"):
+            continue
+        event = json.loads(line[5:])
+        if event.get("type") == "response.output_text.delta":
+            text += event["delta"]
+        elif event.get("type") in ("response.completed", "response.incomplete", "response.failed"):
+            status = event["response"]["status"]
+            break
+    return status, text
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason="no recorded corpus at ../shared/realworld")
+async def test_every_recorded_responses_stream_gives_its_terminal_response() -> None:
+    """Each recorded responses stream's final is its terminal event's; text_deltas join to its."""
+    cases = list(recorded_responses_streams())
+    assert len(cases) > 200
+    fake = FakeOpenAI()
+    async with fake.client(max_retries=0) as client:
+        for case in cases:
+            fake.add(
+                "POST",
+                "/responses",
+                content=case["body"].encode(),
+                content_type="text/event-stream",
+            )
+            status, text = terminal_and_text(case["body"])
+            async with client.responses.stream(model="m", input="hi") as stream:
+                deltas = "".join([delta async for delta in stream.text_deltas()])
+                final = await stream.get_final_response()
+            assert (final.status, deltas) == (status, text), case["id"]
+
+
+def test_a_sync_loop_left_by_break_has_no_final() -> None:
+    """On the sync client, break closes a stream not read to its end: get_final then raises."""
+    fake = FakeOpenAI()
+    # Longer than the sync stream's read-ahead, so the break comes before the end.
+    fake.add("POST", "/chat/completions", sse=[chunk(choice(content="x"))] * 500)
+    with fake.sync_client(max_retries=0) as client:
+        with client.chat.completions.stream(model="m", messages=MESSAGES) as stream:
+            for _ in stream:
+                break
+            with pytest.raises(trio_openai.StreamInterruptedError, match="stream closed"):
+                stream.get_final_completion()

@@ -251,7 +251,8 @@ class SyncStream(_Metadata, ClosedOnExit, Generic[T]):
     Chat and Responses API streams have the async stream's folds, blocking:
     `get_final_completion`, `get_final_response` and `text_deltas`. After a
     loop that ran to the end they return what it saw; a loop left by ``break``
-    has closed the stream, so they raise `StreamInterruptedError` then.
+    has closed the stream, so they raise `StreamInterruptedError` then (unless
+    the read-ahead had reached the end).
     """
 
     __slots__ = ("_held", "_open", "_portal")
