@@ -11,6 +11,7 @@ from typing_extensions import assert_type
 
 import trio_openai
 from trio_openai.types import ChatCompletion, ChatCompletionChunk
+from trio_openai.types.responses import Response
 
 
 async def typed_calls(client: trio_openai.Client) -> None:
@@ -27,6 +28,12 @@ async def typed_calls(client: trio_openai.Client) -> None:
         assert_type(stream, trio_openai.Stream[ChatCompletionChunk])
         async for chunk in stream:
             assert_type(chunk, ChatCompletionChunk)
+        async for text in stream.text_deltas():
+            assert_type(text, str)
+        assert_type(await stream.get_final_completion(), ChatCompletion)
+
+    async with client.responses.stream(model="gpt-4.1-mini", input="Hi") as events:
+        assert_type(await events.get_final_response(), Response)
 
     raw = await client.chat.completions.create.with_raw_response(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}]
@@ -148,6 +155,7 @@ def typed_sync_calls(client: trio_openai.SyncClient) -> None:
         assert_type(stream, trio_openai.SyncStream[ChatCompletionChunk])
         for chunk in stream:
             assert_type(chunk, ChatCompletionChunk)
+        assert_type(stream.get_final_completion(), ChatCompletion)
 
     raw = client.chat.completions.create.with_raw_response(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}]
