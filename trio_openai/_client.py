@@ -53,7 +53,7 @@ from ._reliability._observe import EventHook, Observer, ReliabilityEvent
 from ._reliability._ratelimit import RateLimit
 from ._reliability._retry import RetryPolicy
 from ._reliability._router import EndpointStatus, Router
-from ._secrets import Secret
+from ._secrets import KeyFunction, KeyProvider, Secret, as_key
 from ._types import NOT_GIVEN, NotGiven
 from .resources._root import RootResources
 
@@ -330,7 +330,7 @@ def _base_url(value: str | None, env: Mapping[str, str]) -> str:
 @asynccontextmanager
 async def open_client(
     *,
-    api_key: str | Secret | None = None,
+    api_key: str | Secret | KeyFunction | None = None,
     organization: str | None = None,
     project: str | None = None,
     base_url: str | None = None,
@@ -357,8 +357,11 @@ async def open_client(
     the connection pool and any background task; leaving the block closes them.
 
     Args:
-        api_key: The key. Otherwise ``OPENAI_API_KEY``, then a ``.env`` file in
-            the working directory, then the file named by ``OPENAI_ENV_FILE``.
+        api_key: The key, or a callable (sync or async) returning the key or a
+            bearer token (a `str` or a `Secret`), called before every attempt so that
+            retries carry a refreshed token (see docs/guide/secrets.md). Otherwise
+            ``OPENAI_API_KEY``, then a ``.env`` file in the working directory, then
+            the file named by ``OPENAI_ENV_FILE``.
         organization: Sent as ``OpenAI-Organization`` (default ``OPENAI_ORG_ID``).
         project: Sent as ``OpenAI-Project`` (default ``OPENAI_PROJECT_ID``).
         base_url: The API root; default ``OPENAI_BASE_URL`` or ``https://api.openai.com/v1``.
@@ -392,11 +395,11 @@ async def open_client(
 
     Raises:
         ConfigurationError: No usable API key, a malformed base URL, or both
-            *base_url* and *endpoints*.
+            *base_url* and *endpoints*. Calls raise it too when the key provider
+            fails (never retried).
     """
-    if isinstance(api_key, str):
-        # Rebound at once: no raw key in this frame's locals for a traceback to show.
-        api_key = Secret(api_key)
+    # Converted at once: no raw key in this frame's locals for a traceback to show.
+    key, api_key = as_key(api_key), None
     if isinstance(webhook_secret, str):
         webhook_secret = Secret(webhook_secret)
     env = os.environ
@@ -404,7 +407,7 @@ async def open_client(
     project = project or env.get("OPENAI_PROJECT_ID") or None
     resolved = _resolve(
         endpoints,
-        api_key=api_key,
+        api_key=key,
         base_url=base_url,
         organization=organization,
         project=project,
@@ -475,7 +478,7 @@ async def open_client(
 def _resolve(
     endpoints: Sequence[Endpoint] | None,
     *,
-    api_key: Secret | None,
+    api_key: Secret | KeyProvider | None,
     base_url: str | None,
     organization: str | None,
     project: str | None,
@@ -518,12 +521,16 @@ async def open_azure_client(
     azure_endpoint: str | None = None,
     api_version: str | None = None,
     azure_deployment: str | None = None,
-    api_key: str | Secret | None = None,
+    api_key: str | Secret | KeyFunction | None = None,
+    azure_ad_token: str | Secret | None = None,
+    azure_ad_token_provider: KeyFunction | None = None,
     **kwargs: Any,
 ) -> AsyncIterator[Client]:
     """Open a session with Azure OpenAI.
 
-    Requests carry the key in the ``api-key`` header. With an *api_version*,
+    Requests carry the key in the ``api-key`` header, or a Microsoft Entra ID
+    token as ``Authorization: Bearer`` (*azure_ad_token*, *azure_ad_token_provider*).
+    With an *api_version*,
     deployment routes (chat, completions, embeddings, audio, images) go to
     ``{endpoint}/openai/deployments/{deployment}/...?api-version=...``, the
     deployment being *azure_deployment* or each call's ``model``. Without one,
@@ -534,15 +541,34 @@ async def open_azure_client(
         azure_endpoint: ``https://<resource>.openai.azure.com`` (default ``AZURE_OPENAI_ENDPOINT``).
         api_version: e.g. ``"2024-10-21"`` (default ``OPENAI_API_VERSION``, else none).
         azure_deployment: A fixed deployment name.
-        api_key: The key; else ``AZURE_OPENAI_API_KEY`` from the environment or a ``.env`` file.
+        api_key: The key (or a callable returning it); else ``AZURE_OPENAI_API_KEY``
+            from the environment or a ``.env`` file.
+        azure_ad_token: An Entra ID token, sent as ``Authorization: Bearer``.
+        azure_ad_token_provider: A callable (sync or async) returning an Entra ID
+            token, called before every attempt (e.g. azure-identity's
+            ``get_bearer_token_provider``: it caches and refreshes the token).
         **kwargs: Any other `open_client` argument (timeout, retry_policy, ...).
 
     Raises:
-        ConfigurationError: No endpoint or no key, or a ``base_url``/``endpoints``
-            argument (the endpoint is *azure_endpoint*).
+        ConfigurationError: No endpoint or no key, more than one of *api_key*,
+            *azure_ad_token* and *azure_ad_token_provider*, or a
+            ``base_url``/``endpoints`` argument (the endpoint is *azure_endpoint*).
     """
-    if isinstance(api_key, str):
-        api_key = Secret(api_key)  # rebound at once: no raw key in this frame's locals
+    credentials = (api_key, azure_ad_token, azure_ad_token_provider)
+    several = sum(value is not None for value in credentials) > 1
+    # Rebound at once: no raw key or token in this frame's locals.
+    del credentials
+    key, api_key = as_key(api_key), None
+    token = as_key(azure_ad_token, "azure_ad_token") or as_key(
+        azure_ad_token_provider, "azure_ad_token_provider"
+    )
+    azure_ad_token = None
+    if several:
+        msg = (
+            "open_azure_client takes one credential: api_key=, azure_ad_token= or "
+            "azure_ad_token_provider=, not several"
+        )
+        raise ConfigurationError(msg)
     env = os.environ
     endpoint = azure_endpoint or env.get("AZURE_OPENAI_ENDPOINT")
     if not endpoint:
@@ -558,7 +584,8 @@ async def open_azure_client(
     azure = Endpoint(
         endpoint,
         kind="azure",
-        api_key=api_key,
+        api_key=key,
+        azure_ad_token=token,
         api_version=api_version or env.get("OPENAI_API_VERSION") or None,
         azure_deployment=azure_deployment,
     )

@@ -13,7 +13,7 @@ from ._reliability._retry import RetryPolicy
 if TYPE_CHECKING:
     import httpx2
 
-    from ._secrets import Secret
+    from ._secrets import KeyProvider, Secret
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -21,6 +21,7 @@ __all__ = [
     "PUBLIC_QUERY",
     "AzureConfig",
     "ClientOptions",
+    "with_current_key",
 ]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -49,10 +50,13 @@ class AzureConfig:
             version-less ``/openai/v1`` API (model names go in the body, as with OpenAI).
         deployment: A fixed deployment name; by default the ``model`` argument
             of each call names the deployment.
+        bearer: The credential is a Microsoft Entra ID token, sent as
+            ``Authorization: Bearer`` instead of the ``api-key`` header.
     """
 
     api_version: str | None
     deployment: str | None = None
+    bearer: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -61,7 +65,8 @@ class ClientOptions:
 
     Attributes:
         base_url: The API root, e.g. ``https://api.openai.com/v1`` (no trailing slash).
-        api_key: The key, as a redacted `Secret`.
+        api_key: The key, as a redacted `Secret`, or a `KeyProvider` called for
+            each attempt (the builder adds its header then, see `_http._auth.authorize`).
         organization: Sent as ``OpenAI-Organization`` when set.
         project: Sent as ``OpenAI-Project`` when set.
         timeout: Per-phase network timeouts of each attempt.
@@ -70,14 +75,15 @@ class ClientOptions:
             ``_auth.PUBLIC_HEADERS`` are hidden in the repr).
         query: Query parameters sent with every call (values hidden in the repr
             and in request URLs as printed, except ``api-version``).
-        azure: Set for Azure OpenAI: ``api-key`` header, deployment URLs, ``api-version``.
+        azure: Set for Azure OpenAI: ``api-key`` header (or an Entra ID bearer token),
+            deployment URLs, ``api-version``.
         webhook_secret: The secret `Client.webhooks` verifies signatures with.
         max_response_size: The largest body read into memory, in bytes after
             decompression (JSON, text, error and binary bodies; not streams).
     """
 
     base_url: str
-    api_key: Secret = attrs.field(repr=False)
+    api_key: Secret | KeyProvider = attrs.field(repr=False)
     organization: str | None = None
     project: str | None = None
     timeout: httpx2.Timeout
@@ -89,3 +95,17 @@ class ClientOptions:
     max_response_size: int = attrs.field(
         default=DEFAULT_MAX_RESPONSE_SIZE, validator=attrs.validators.gt(0)
     )
+
+
+async def with_current_key(options: ClientOptions) -> ClientOptions:
+    """*options* with a provider's key fetched now (once per realtime connect); else unchanged.
+
+    Raises:
+        ConfigurationError: The provider failed (see `KeyProvider.get`).
+    """
+    from ._secrets import KeyProvider
+
+    provider = options.api_key
+    if not isinstance(provider, KeyProvider):
+        return options
+    return attrs.evolve(options, api_key=await provider.get())

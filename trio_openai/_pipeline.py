@@ -8,6 +8,8 @@ configuration. Per attempt:
    open breaker, failing over);
 2. *build*: the calling view's `RequestBuilder` for that endpoint builds the
    request, once per endpoint and call, with the call's one ``Idempotency-Key``;
+   with a key provider (``api_key=callable``), every later attempt on that
+   endpoint first has the provider's current key put in the request's headers;
 3. *admit*: the endpoint's guards (``_reliability/_guards.py``), if any, admit
    the attempt: the rate limiter waits for budget, the breaker takes its probe slot;
 4. *send*: through the session's *layers* (`Layer`: async callables that
@@ -177,6 +179,7 @@ async def send_spec(
         APIConnectionError: The last attempt got no complete answer.
         CircuitOpenError: No endpoint's breaker lets the call through.
         RateLimitWaitError: The endpoint's rate limiter refused to wait.
+        ConfigurationError: The key provider failed (not retried).
     """
     if accept is None:
         accept = "application/json" if spec.kind == "json" else "*/*"
@@ -201,6 +204,10 @@ async def send_spec(
                 builder = route.builder(state.index)
                 request = await builder.build(spec, accept=accept, idempotency_key=key)
                 requests[state.index] = request
+            elif route.builder(state.index).provider is not None:
+                # A key provider is asked again for every attempt: a token refreshed
+                # since the last one is what the retry carries.
+                await route.builder(state.index).authorize(request)
             if state.guards:
                 await router.admit(call, state, spec, request)
         except BaseException:

@@ -20,20 +20,25 @@ quotes, ``#`` comments (after whitespace in an unquoted value), blank lines and
 whitespace around ``=``. There is no ``${VAR}`` interpolation; a later
 definition of a name replaces an earlier one.
 
+A key may also be a *provider*: a callable, sync or async, that returns the key
+(or an Entra ID token) as a `str` or a `Secret`. It is wrapped in a `KeyProvider`,
+no place is looked in, and the pipeline calls it once per attempt (see `KeyProvider`).
+
 This module imports neither trio nor httpx2.
 """
 
 from __future__ import annotations
 
 import hmac
+import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Final, NoReturn, cast, final
+from typing import Final, NoReturn, TypeAlias, cast, final, overload
 
 from ._errors import ConfigurationError
 
-__all__ = ["Secret", "parse_dotenv", "resolve_api_key"]
+__all__ = ["KeyFunction", "KeyProvider", "Secret", "as_key", "parse_dotenv", "resolve_api_key"]
 
 ENV_FILE_VAR: Final = "OPENAI_ENV_FILE"
 """The environment variable that names an extra ``.env`` file."""
@@ -116,13 +121,144 @@ class Secret:
         return self
 
 
+KeyFunction: TypeAlias = "Callable[[], str | Secret | Awaitable[str | Secret]]"
+"""What ``api_key=`` (or ``azure_ad_token_provider=``) may be besides a key: a key provider."""
+
+
+@final
+class KeyProvider:
+    """A callable that gives the key, or a bearer token, for each attempt of a call.
+
+    The pipeline calls it before every attempt is sent, so a token refreshed
+    between a failure and its retry is the one the retry carries; a realtime
+    connection calls it once per connect. A sync callable is called directly on
+    the event loop (keep it fast: cache the token), an async one is awaited.
+    What it returns is checked as a key is (the message never shows it).
+
+    Its failures are not retried: a provider that raises makes the call fail at
+    once with a `ConfigurationError` whose ``__cause__`` is the provider's
+    exception (a token source that fails now and then should retry inside the
+    provider). The repr names the function, never its arguments (a
+    ``functools.partial`` may hold a client secret).
+
+    Args:
+        function: Returns a `str` or a `Secret`, or an awaitable of one.
+        argument: The argument it was given as, for messages.
+
+    Raises:
+        TypeError: *function* is not callable.
+    """
+
+    __slots__ = ("_argument", "_function")
+
+    def __init__(self, function: KeyFunction, *, argument: str = "api_key") -> None:
+        if not callable(cast("object", function)):
+            msg = f"{argument} provider must be callable, got {type(function).__name__}"
+            raise TypeError(msg)
+        self._function = function
+        self._argument = argument
+
+    @property
+    def name(self) -> str:
+        """The function's qualified name (what the repr and messages show)."""
+        function = self._function
+        return str(getattr(function, "__qualname__", type(function).__name__))
+
+    def __repr__(self) -> str:
+        return f"KeyProvider({self.name})"
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        msg = "a KeyProvider cannot be pickled: it makes keys"
+        raise TypeError(msg)
+
+    async def get(self) -> Secret:
+        """Call the provider and return its key, checked.
+
+        Raises:
+            ConfigurationError: The provider raised (the exception is the
+                ``__cause__``), or returned something that is not a well-formed
+                key (the message says how, never what it is).
+        """
+        try:
+            value = self._function()
+            if inspect.isawaitable(value):
+                value = await value
+        except Exception as exc:
+            msg = (
+                f"The {self._argument} provider {self.name} raised {type(exc).__name__}, so "
+                "the request was not sent. A provider's failure is not retried: retry "
+                "inside the provider if its token source is flaky."
+            )
+            raise ConfigurationError(msg) from exc
+        outcome = _provided(value, f"the {self._argument} provider {self.name}")
+        # No raw key in the frame that raises (a traceback printed with its locals).
+        del value
+        if isinstance(outcome, str):
+            raise ConfigurationError(outcome)
+        return outcome
+
+
+def _provided(value: object, source: str) -> Secret | str:
+    """A provider's answer as a checked `Secret`, or the error message (without the value)."""
+    if isinstance(value, str):
+        value = Secret(value)
+    if not isinstance(value, Secret):
+        return f"{source} returned {type(value).__name__}; it must return a str or a Secret."
+    return _checked(value, source)
+
+
+@overload
+def as_key(value: str | Secret, argument: str = ...) -> Secret: ...
+@overload
+def as_key(value: KeyProvider | KeyFunction, argument: str = ...) -> KeyProvider: ...
+@overload
+def as_key(
+    value: str | Secret | KeyProvider | KeyFunction | None, argument: str = ...
+) -> Secret | KeyProvider | None: ...
+def as_key(
+    value: str | Secret | KeyProvider | KeyFunction | None, argument: str = "api_key"
+) -> Secret | KeyProvider | None:
+    """*value* as a `Secret` (a str), a `KeyProvider` (a callable) or unchanged.
+
+    Anything else is returned as it is, for `resolve_api_key` to refuse by its type.
+
+    Args:
+        value: What the caller passed.
+        argument: Its name, for the provider's messages.
+    """
+    if isinstance(value, str):
+        return Secret(value)
+    if callable(value) and not isinstance(value, KeyProvider):
+        return KeyProvider(value, argument=argument)
+    return value
+
+
+@overload
 def resolve_api_key(
     explicit: str | Secret | None,
     *,
     env: Mapping[str, str],
     cwd: Path,
+    env_var: str = ...,
+    argument: str = ...,
+) -> Secret: ...
+@overload
+def resolve_api_key(
+    explicit: str | Secret | KeyProvider | KeyFunction | None,
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    env_var: str = ...,
+    argument: str = ...,
+) -> Secret | KeyProvider: ...
+def resolve_api_key(
+    explicit: str | Secret | KeyProvider | KeyFunction | None,
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
     env_var: str = "OPENAI_API_KEY",
-) -> Secret:
+    argument: str = "api_key",
+) -> Secret | KeyProvider:
     """Find the API key, first hit wins, and check that it looks like a key.
 
     The places, in order: *explicit*; ``env[env_var]``; the file ``.env`` in
@@ -134,21 +270,27 @@ def resolve_api_key(
         env: The environment (``os.environ``).
         cwd: The directory whose ``.env`` file is read.
         env_var: The variable that holds the key, in *env* and in ``.env`` files.
+        argument: The argument *explicit* was given as, for messages.
+
+    Returns:
+        The key, or a `KeyProvider` when *explicit* is a callable (no place is
+        looked in then; the provider is called when a request is sent).
 
     Raises:
         ConfigurationError: No key anywhere (the message lists every place
             looked at), ``OPENAI_ENV_FILE`` names a missing or unreadable file,
             or the key is malformed (the message says how, never what it is).
-        TypeError: *explicit* is neither a `str`, a `Secret` nor ``None``.
+        TypeError: *explicit* is neither a `str`, a `Secret`, a callable nor ``None``.
     """
-    if isinstance(explicit, str):
-        # Rebinding the parameter keeps the raw text out of this frame's locals,
-        # which a traceback formatted with capture_locals=True would print.
-        explicit = Secret(explicit)
-    elif explicit is not None and not isinstance(cast("object", explicit), Secret):
-        msg = f"api_key must be a str or a Secret, got {type(explicit).__name__}"
+    # Rebinding the parameter keeps the raw text out of this frame's locals,
+    # which a traceback formatted with capture_locals=True would print.
+    explicit = as_key(explicit, argument)
+    if isinstance(explicit, KeyProvider):
+        return explicit
+    if explicit is not None and not isinstance(cast("object", explicit), Secret):
+        msg = f"{argument} must be a callable, a str or a Secret, got {type(explicit).__name__}"
         raise TypeError(msg)
-    outcome = _find(explicit, env, cwd, env_var)
+    outcome = _find(explicit, env, cwd, env_var, argument)
     # The same reason: no raw key (nor the environment holding it) in the
     # frame that raises.
     del explicit, env
@@ -157,10 +299,12 @@ def resolve_api_key(
     return outcome
 
 
-def _find(explicit: Secret | None, env: Mapping[str, str], cwd: Path, env_var: str) -> Secret | str:
+def _find(
+    explicit: Secret | None, env: Mapping[str, str], cwd: Path, env_var: str, argument: str
+) -> Secret | str:
     """The key, or the message of the error to raise."""
     if explicit is not None:
-        return _checked(explicit, "the api_key argument")
+        return _checked(explicit, f"the {argument} argument")
     looked = ["the api_key argument (not given)"]
 
     value = env.get(env_var)

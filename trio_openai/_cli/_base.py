@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, final
 
 import attrs
 
+from .._secrets import Secret
 from ._io import Console
 
 if TYPE_CHECKING:
@@ -269,6 +270,9 @@ class Context:
             options["max_retries"] = self.args.max_retries
         options.update(overrides)
         async with self.client_factory(**options) as client:
-            self.console.scrubber.add(client.options.api_key)
+            key = client.options.api_key
+            if isinstance(key, Secret):  # a key provider's tokens are not known here
+                self.console.scrubber.add(key)
+            del key
             self.console.scrubber.add(client.options.webhook_secret)
             yield client

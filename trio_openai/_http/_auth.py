@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Final, Protocol, cast, final, overload
 import httpx2
 
 from .._errors import InvalidArgumentError
+from .._secrets import Secret
 
 if TYPE_CHECKING:
-    from .._secrets import Secret
+    from .._secrets import KeyProvider
 
 __all__ = [
     "PUBLIC_HEADERS",
@@ -38,6 +39,8 @@ __all__ = [
     "REDACTED",
     "RedactedHeaders",
     "SecretHeaders",
+    "auth_header",
+    "authorize",
     "check_headers",
     "client_headers",
     "is_public_header",
@@ -127,13 +130,18 @@ class RedactedHeaders(httpx2.Headers):
         return f"Headers({_items_repr(self.multi_items())})"
 
 
+class _AzureAuth(Protocol):
+    @property
+    def bearer(self) -> bool: ...  # an Entra ID token: Authorization, not api-key
+
+
 class AuthOptions(Protocol):
     """What the auth headers are made of (a `ClientOptions` is one)."""
 
     @property
-    def api_key(self) -> Secret: ...
+    def api_key(self) -> Secret | KeyProvider: ...
     @property
-    def azure(self) -> object | None: ...  # set (an AzureConfig): Azure's api-key header
+    def azure(self) -> _AzureAuth | None: ...  # set (an AzureConfig): Azure's api-key header
     @property
     def organization(self) -> str | None: ...
     @property
@@ -142,16 +150,44 @@ class AuthOptions(Protocol):
     def headers(self) -> Mapping[str, str]: ...
 
 
+def auth_header(options: AuthOptions) -> tuple[str, str]:
+    """The name of the header the credential goes in, and the prefix of its value.
+
+    Azure's key goes in ``api-key``; every other credential, an Entra ID token
+    included, in ``Authorization: Bearer``.
+    """
+    azure = options.azure
+    if azure is not None and not azure.bearer:
+        return "api-key", ""
+    return "authorization", "Bearer "
+
+
+async def authorize(
+    headers: httpx2.Headers, provider: KeyProvider, header: tuple[str, str]
+) -> None:
+    """Put *provider*'s current key in *headers* (a prepared request's, before each attempt).
+
+    The value goes straight from the `Secret` into the headers (whose repr hides
+    it): no local of this frame holds it.
+
+    Raises:
+        ConfigurationError: The provider failed (see `KeyProvider.get`).
+    """
+    name, prefix = header
+    headers[name] = prefix + (await provider.get()).get_secret_value()
+
+
 def client_headers(options: AuthOptions) -> SecretHeaders:
     """The headers every call of a client sends (HTTP and realtime): identity, auth, defaults.
 
     Names are lower-case, so that a caller's header replaces ours whatever its case.
+    A `KeyProvider`'s header is not among them: `authorize` adds it to each attempt.
     """
     headers = SecretHeaders({"user-agent": USER_AGENT})
-    if options.azure is not None:
-        headers["api-key"] = options.api_key.get_secret_value()
-    else:
-        headers["authorization"] = "Bearer " + options.api_key.get_secret_value()
+    key = options.api_key
+    if isinstance(key, Secret):
+        name, prefix = auth_header(options)
+        headers[name] = prefix + key.get_secret_value()
     if options.organization:
         headers["openai-organization"] = options.organization
     if options.project:

@@ -3,7 +3,10 @@
 Built once per call and endpoint, on the first attempt that goes there: every
 retry on that endpoint resends the very same request. The ``Idempotency-Key``
 is made once per call by the pipeline and passed in, so it is the same across
-all attempts of a call, whichever endpoints they go to.
+all attempts of a call, whichever endpoints they go to. The one exception is the
+credential of a key provider (``api_key=callable``): `build` asks the provider,
+and the pipeline calls `RequestBuilder.authorize` before every later attempt, so
+that a retry carries a refreshed token. A plain key is in the prepared headers.
 
 What every request of a client view shares (the pool's default headers merged with
 ours, the timeout, parsed URLs) is computed once per view by `RequestBuilder`: building
@@ -24,8 +27,17 @@ import httpx2
 from .._convert._encode import encode_json, to_jsonable
 from .._errors import InvalidArgumentError
 from .._options import PUBLIC_QUERY, AzureConfig, ClientOptions
+from .._secrets import KeyProvider
 from .._types import NotGiven
-from ._auth import QuietURL, RedactedHeaders, SecretHeaders, check_headers, client_headers
+from ._auth import (
+    QuietURL,
+    RedactedHeaders,
+    SecretHeaders,
+    auth_header,
+    authorize,
+    check_headers,
+    client_headers,
+)
 from ._spec import QueryPairs, RequestSpec, merge_query
 
 __all__ = ["RequestBuilder", "new_idempotency_key"]
@@ -70,6 +82,9 @@ class RequestBuilder:
     _urls: dict[str, httpx2.URL] = attrs.field(init=False, factory=dict, repr=False)
     _generic: bool = attrs.field(init=False)
     _hidden_query: frozenset[str] = attrs.field(init=False)
+    provider: KeyProvider | None = attrs.field(init=False)
+    """The view's key provider (``None`` for a plain key, or when a default header replaces it)."""
+    _auth: tuple[str, str] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         options = self.options
@@ -79,6 +94,11 @@ class RequestBuilder:
         # Checked once per view: a bad default header fails every call the same way.
         check_headers(headers, "default_headers")
         self._headers = headers
+        key = options.api_key
+        self._auth = auth_header(options)
+        # As with a plain key, a caller's header of the same name replaces ours.
+        replaced = self._auth[0] in headers
+        self.provider = key if isinstance(key, KeyProvider) and not replaced else None
         self._timeout = options.timeout.as_dict()
         http = self.http
         self._generic = bool(http.params or http.cookies or str(http.base_url))
@@ -99,6 +119,7 @@ class RequestBuilder:
             TypeError: A file argument is of an unsupported type.
             InvalidArgumentError: An argument cannot be sent (see `encode_json`,
                 `check_headers`), or Azure has no deployment for a deployment route.
+            ConfigurationError: The key provider failed (see `KeyProvider.get`).
         """
         options = self.options
         body: dict[str, object] | None = None
@@ -163,11 +184,25 @@ class RequestBuilder:
                 data=data,
                 extensions={"timeout": timeout},
             )
+        self._seal(request)
+        if self.provider is not None:
+            await authorize(request.headers, self.provider, self._auth)
+        return request
+
+    def _seal(self, request: httpx2.Request) -> None:
         # Every request carries a key: its headers are redacted whatever prints them.
         request.headers = RedactedHeaders(request.headers)
         if self._hidden_query:
             request.url = QuietURL(request.url, self._hidden_query)
-        return request
+
+    async def authorize(self, request: httpx2.Request) -> None:
+        """Put the provider's current key in *request* (before a retry); no-op without one.
+
+        Raises:
+            ConfigurationError: The provider failed (see `KeyProvider.get`).
+        """
+        if self.provider is not None:
+            await authorize(request.headers, self.provider, self._auth)
 
     def _address(
         self, spec: RequestSpec[Any], body: Mapping[str, object] | None

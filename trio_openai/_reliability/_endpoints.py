@@ -30,7 +30,7 @@ import httpx2
 
 from .._errors import ConfigurationError
 from .._options import AzureConfig
-from .._secrets import Secret, resolve_api_key
+from .._secrets import KeyFunction, KeyProvider, Secret, as_key, resolve_api_key
 from ._breaker import CircuitBreaker
 from ._ratelimit import RateLimit
 
@@ -51,9 +51,13 @@ EndpointKind = Literal["openai", "azure", "compatible"]
 Strategy = Literal["priority", "round_robin", "weighted", "least_in_flight"]
 
 
-def _secret(value: str | Secret | None) -> Secret | None:
+def _secret(value: str | Secret | KeyProvider | KeyFunction | None) -> Secret | KeyProvider | None:
     # Converted at once: the raw key never sits in an attribute.
-    return Secret(value) if isinstance(value, str) else value
+    return as_key(value)
+
+
+def _token(value: str | Secret | KeyProvider | KeyFunction | None) -> Secret | KeyProvider | None:
+    return as_key(value, "azure_ad_token")
 
 
 def _models(value: Mapping[str, str]) -> dict[str, str]:
@@ -73,9 +77,13 @@ class Endpoint:
     Attributes:
         base_url: The API root (``https://api.openai.com/v1``, ``http://localhost:8000/v1``);
             for ``kind="azure"``, the resource endpoint (``https://<res>.openai.azure.com``).
-        api_key: Its key (redacted as a `Secret`). By default the client's ``api_key``,
+        api_key: Its key (redacted as a `Secret`), or a callable (sync or async)
+            returning it, called for each attempt. By default the client's ``api_key``,
             else the usual chain (``OPENAI_API_KEY``, ``.env``...); ``AZURE_OPENAI_API_KEY``
             for Azure.
+        azure_ad_token: For ``kind="azure"``: a Microsoft Entra ID token, or a
+            callable (sync or async) returning one for each attempt, sent as
+            ``Authorization: Bearer`` instead of the ``api-key`` header. Not with *api_key*.
         kind: ``"openai"``, ``"azure"`` (``api-key`` header, deployment URLs) or
             ``"compatible"`` (vLLM, Ollama, a gateway: addressed like OpenAI, without
             the ``OpenAI-Organization``/``OpenAI-Project`` headers).
@@ -95,7 +103,9 @@ class Endpoint:
     """
 
     base_url: str
-    api_key: Secret | None = attrs.field(default=None, converter=_secret, repr=False, kw_only=True)
+    api_key: Secret | KeyProvider | None = attrs.field(
+        default=None, converter=_secret, repr=False, kw_only=True
+    )
     kind: EndpointKind = attrs.field(default="openai", kw_only=True)
     name: str | None = attrs.field(default=None, kw_only=True)
     priority: int = attrs.field(default=0, kw_only=True)
@@ -107,6 +117,9 @@ class Endpoint:
     project: str | None = attrs.field(default=None, kw_only=True)
     breaker: CircuitBreaker | None = attrs.field(default=None, kw_only=True)
     rate_limit: RateLimit | None = attrs.field(default=None, kw_only=True)
+    azure_ad_token: Secret | KeyProvider | None = attrs.field(
+        default=None, converter=_token, repr=False, kw_only=True
+    )
 
     @kind.validator
     def _check_kind(self, attribute: attrs.Attribute[str], value: str) -> None:
@@ -153,7 +166,7 @@ class ResolvedEndpoint:
     name: str
     kind: EndpointKind
     base_url: str
-    api_key: Secret = attrs.field(repr=False)
+    api_key: Secret | KeyProvider = attrs.field(repr=False)
     organization: str | None
     project: str | None
     azure: AzureConfig | None
@@ -239,7 +252,7 @@ def _name(url: str, taken: set[str]) -> str:
 def resolve_endpoints(
     endpoints: Sequence[Endpoint],
     *,
-    api_key: Secret | None,
+    api_key: Secret | KeyProvider | None,
     organization: str | None,
     project: str | None,
     breaker: CircuitBreaker | None,
@@ -261,7 +274,8 @@ def resolve_endpoints(
 
     Raises:
         ConfigurationError: No endpoint, a malformed URL, a missing or malformed
-            key, or two endpoints with the same name.
+            key, both a key and an Azure AD token (or a token for an endpoint that
+            is not Azure), or two endpoints with the same name.
     """
     if not endpoints:
         raise ConfigurationError("endpoints= needs at least one Endpoint")
@@ -277,14 +291,17 @@ def resolve_endpoints(
             root = url if url.endswith(("/openai", "/openai/v1")) else url + "/openai"
             if endpoint.api_version is None and not root.endswith("/v1"):
                 root += "/v1"
+            key, bearer = _azure_key(endpoint, env, cwd)
             azure = AzureConfig(
-                api_version=endpoint.api_version, deployment=endpoint.azure_deployment
-            )
-            key = resolve_api_key(
-                endpoint.api_key, env=env, cwd=cwd, env_var="AZURE_OPENAI_API_KEY"
+                api_version=endpoint.api_version,
+                deployment=endpoint.azure_deployment,
+                bearer=bearer,
             )
             url = root
         else:
+            if endpoint.azure_ad_token is not None:
+                msg = f"azure_ad_token= is for kind='azure' endpoints, not {endpoint.kind!r}"
+                raise ConfigurationError(msg)
             key = resolve_api_key(endpoint.api_key or api_key, env=env, cwd=cwd)
         openai = endpoint.kind == "openai"
         name = endpoint.name or _name(url, taken)
@@ -309,3 +326,27 @@ def resolve_endpoints(
             )
         )
     return tuple(resolved)
+
+
+def _azure_key(
+    endpoint: Endpoint, env: Mapping[str, str], cwd: Path
+) -> tuple[Secret | KeyProvider, bool]:
+    """An Azure endpoint's credential, and whether it is an Entra ID token (a bearer).
+
+    Raises:
+        ConfigurationError: Both a key and a token, or what `resolve_api_key` refuses.
+    """
+    token = endpoint.azure_ad_token
+    if token is None:
+        return resolve_api_key(
+            endpoint.api_key, env=env, cwd=cwd, env_var="AZURE_OPENAI_API_KEY"
+        ), False
+    if endpoint.api_key is not None:
+        msg = (
+            "an Azure endpoint takes an api_key or an Azure AD token "
+            "(azure_ad_token= / azure_ad_token_provider=), not both"
+        )
+        raise ConfigurationError(msg)
+    return resolve_api_key(
+        token, env=env, cwd=cwd, env_var="AZURE_OPENAI_AD_TOKEN", argument="azure_ad_token"
+    ), True

@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, final
 import trio
 
 from .._http._auth import SecretHeaders
+from .._options import with_current_key
 from ._errors import RealtimeConnectionClosed
 from ._events import EventDecoder, EventIds, event_dict, to_json
 from ._namespaces import (
@@ -495,6 +496,7 @@ async def open_connection(
 
     Raises:
         ClientClosedError: The client's session has ended.
+        ConfigurationError: The client's key provider failed.
         ValueError: No model (nor call id), or a base URL that is not http(s)/ws(s).
         APIStatusError: The server refused the connection (401, 403, 404, 429, ...).
         APIConnectionError: The network, TLS or WebSocket handshake failed.
@@ -507,7 +509,8 @@ async def open_connection(
     # before connecting rather than while the server's first events wait. Not in a thread:
     # under a mock clock, time would jump while it runs. Import it at start-up to avoid it.
     importlib.import_module(_TYPES)
-    options = client.options
+    # A key provider is asked once per connect; the key goes in the handshake's headers.
+    options = await with_current_key(client.options)
     # Rebound at once: no frame of ours keeps the caller's header values in a plain dict.
     extra_headers = SecretHeaders(extra_headers or {})
     target = realtime_target(

@@ -169,7 +169,9 @@ def realtime_target(
     """The URL and headers of a Realtime connection for a client's options.
 
     Args:
-        options: The client view's options (base URL, key, Azure, defaults).
+        options: The client view's options (base URL, key, Azure, defaults); a key
+            provider's key is fetched before (`with_current_key`): a provider left
+            in them sends no credential header.
         model: The model (or Azure deployment) to talk to.
         call_id: The id of an existing call (SIP, WebRTC) to attach to.
         websocket_base_url: A base URL for WebSockets instead of the client's.
