@@ -190,3 +190,34 @@ def typed_sync_calls(client: trio_openai.SyncClient) -> None:
 def typed_sync_constructor() -> None:
     with trio_openai.SyncClient(api_key="sk-x", max_retries=1) as client:
         assert_type(client, trio_openai.SyncClient)
+
+
+async def typed_structured_outputs(client: trio_openai.Client) -> None:
+    import attrs
+
+    @attrs.frozen
+    class Answer:
+        value: int
+
+    completion = await client.chat.completions.parse(
+        model="gpt-4o", messages=[], response_format=Answer
+    )
+    assert_type(completion, trio_openai.ParsedChatCompletion[Answer])
+    assert_type(completion.choices[0].message.parsed, Answer | None)
+    assert_type(completion.choices[0].message.refusal, str | None)
+    response = await client.responses.parse(model="gpt-4o", input="x", text_format=Answer)
+    assert_type(response, trio_openai.ParsedResponse[Answer])
+    assert_type(response.output_parsed, Answer | None)
+
+
+def typed_sync_structured_outputs(client: trio_openai.SyncClient) -> None:
+    import attrs
+
+    @attrs.frozen
+    class Answer:
+        value: int
+
+    completion = client.chat.completions.parse(model="gpt-4o", messages=[], response_format=Answer)
+    assert_type(completion.choices[0].message.parsed, Answer | None)
+    response = client.responses.parse(model="gpt-4o", input="x", text_format=Answer)
+    assert_type(response.output_parsed, Answer | None)

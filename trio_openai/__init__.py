@@ -45,8 +45,10 @@ from ._errors import CircuitOpenError as CircuitOpenError
 from ._errors import ClientClosedError as ClientClosedError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ConflictError as ConflictError
+from ._errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
 from ._errors import InternalServerError as InternalServerError
 from ._errors import InvalidArgumentError as InvalidArgumentError
+from ._errors import LengthFinishReasonError as LengthFinishReasonError
 from ._errors import NotFoundError as NotFoundError
 from ._errors import OpenAIError as OpenAIError
 from ._errors import PermissionDeniedError as PermissionDeniedError
@@ -71,6 +73,8 @@ if _typing.TYPE_CHECKING:
     from ._client import open_azure_client as open_azure_client
     from ._client import open_client as open_client
     from ._health import HealthCheck as HealthCheck
+    from ._lib._parsing import ParsedChatCompletion as ParsedChatCompletion
+    from ._lib._parsing import ParsedResponse as ParsedResponse
     from ._lib._uploads import CompletedUpload as CompletedUpload
     from ._lib._uploads import UploadProgress as UploadProgress
     from ._lib._webhooks import InvalidWebhookSignatureError as InvalidWebhookSignatureError
@@ -143,6 +147,8 @@ _LAZY = {
     "RetryPolicy": "._reliability._retry",
     "EndpointStatus": "._reliability._status",
     "Secret": "._secrets",
+    "ParsedChatCompletion": "._lib._parsing",
+    "ParsedResponse": "._lib._parsing",
     "CompletedUpload": "._lib._uploads",
     "UploadProgress": "._lib._uploads",
     "InvalidWebhookSignatureError": "._lib._webhooks",
@@ -183,6 +189,7 @@ __all__ = [
     "CompletedUpload",
     "ConfigurationError",
     "ConflictError",
+    "ContentFilterFinishReasonError",
     "DEFAULT_TIMEOUT",
     "Endpoint",
     "EndpointStatus",
@@ -195,12 +202,15 @@ __all__ = [
     "InvalidWebhookSignatureError",
     "Keepalive",
     "Layer",
+    "LengthFinishReasonError",
     "LimiterStatus",
     "NOT_GIVEN",
     "NotFoundError",
     "NotGiven",
     "OpenAIError",
     "Page",
+    "ParsedChatCompletion",
+    "ParsedResponse",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",

@@ -9,6 +9,8 @@ enter, so callers never need to import those libraries to catch ours::
     ├── ClientClosedError              a request on a client whose session has ended
     ├── InvalidArgumentError           a call's argument cannot be sent (checked before sending)
     ├── InvalidWebhookSignatureError   a webhook delivery fails verification (_webhooks.py)
+    ├── LengthFinishReasonError        a structured reply was cut off at the token limit
+    ├── ContentFilterFinishReasonError a structured reply was stopped by the content filter
     └── APIError                       anything about one API call
         ├── APIConnectionError         the request did not get a complete answer
         │   ├── APITimeoutError        ... because a timeout expired
@@ -53,8 +55,10 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
+    "ContentFilterFinishReasonError",
     "InternalServerError",
     "InvalidArgumentError",
+    "LengthFinishReasonError",
     "NotFoundError",
     "OpenAIError",
     "PermissionDeniedError",
@@ -88,6 +92,48 @@ class InvalidArgumentError(OpenAIError, ValueError, TypeError):
     It is also a `ValueError` and a `TypeError`, the standard library's classes
     for bad arguments, so code written against either keeps working. Never retried.
     """
+
+
+class LengthFinishReasonError(OpenAIError):
+    """A structured reply (``parse``) stopped at the token limit, so it cannot be parsed.
+
+    Raised for a chat choice whose ``finish_reason`` is ``"length"``, or a response
+    that is ``incomplete`` for ``max_output_tokens``. Raise the limit
+    (``max_completion_tokens`` / ``max_output_tokens``) or ask for less.
+
+    Attributes:
+        completion: The whole answer (a ``ChatCompletion`` or a ``Response``), usage included.
+    """
+
+    completion: object
+
+    def __init__(self, *, completion: object) -> None:
+        super().__init__(
+            "The reply reached the token limit (finish reason `length`) before its JSON "
+            "was complete, so it cannot be parsed; raise max_completion_tokens / "
+            "max_output_tokens or ask for less"
+        )
+        self.completion = completion
+
+
+class ContentFilterFinishReasonError(OpenAIError):
+    """A structured reply (``parse``) was stopped by the content filter.
+
+    Raised for a chat choice whose ``finish_reason`` is ``"content_filter"``, or a
+    response that is ``incomplete`` for ``content_filter``.
+
+    Attributes:
+        completion: The whole answer (a ``ChatCompletion`` or a ``Response``).
+    """
+
+    completion: object
+
+    def __init__(self, *, completion: object) -> None:
+        super().__init__(
+            "The reply was stopped by the content filter (finish reason `content_filter`), "
+            "so it cannot be parsed"
+        )
+        self.completion = completion
 
 
 class APIError(OpenAIError):

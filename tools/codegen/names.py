@@ -356,6 +356,10 @@ RESOURCE_MIXINS: dict[tuple[str, ...], tuple[ResourceMixin, ...]] = {
         ResourceMixin("realtime._connect", "BetaRealtimeConnectMixin", ("connect",), "realtime.md"),
     ),
     ("uploads",): (ResourceMixin("_lib._uploads", "UploadsHelpers", ("upload_file",)),),
+    ("chat", "completions"): (
+        ResourceMixin("_lib._structured", "ChatCompletionsParse", ("parse",)),
+    ),
+    ("responses",): (ResourceMixin("_lib._structured", "ResponsesParse", ("parse",)),),
 }
 
 

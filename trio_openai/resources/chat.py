@@ -28,6 +28,7 @@ from .._api import (
     query_of,
     stream_method,
 )
+from .._lib._structured import ChatCompletionsParse
 
 if TYPE_CHECKING:
     from ..types.chat import (
@@ -78,8 +79,8 @@ class Chat(Resource[M]):
         return child
 
 
-class Completions(Resource[M]):
-    """The ``chat.completions`` methods."""
+class Completions(ChatCompletionsParse, Resource[M]):
+    """The ``chat.completions`` methods. Hand-written: ``parse``."""
 
     __slots__ = ()
 

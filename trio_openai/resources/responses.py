@@ -27,6 +27,7 @@ from .._api import (
     query_of,
     stream_method,
 )
+from .._lib._structured import ResponsesParse
 
 if TYPE_CHECKING:
     from ..types.responses import (
@@ -62,8 +63,8 @@ __all__ = [
 ]
 
 
-class Responses(Resource[M]):
-    """The ``responses`` methods."""
+class Responses(ResponsesParse, Resource[M]):
+    """The ``responses`` methods. Hand-written: ``parse``."""
 
     __slots__ = ()
 

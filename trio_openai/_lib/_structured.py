@@ -1,0 +1,231 @@
+"""``chat.completions.parse`` and ``responses.parse``: structured outputs into your type.
+
+::
+
+    @attrs.frozen
+    class Step:
+        explanation: str
+        output: str
+
+    @attrs.frozen
+    class Solution:
+        steps: list[Step]
+        final_answer: str
+
+    completion = await client.chat.completions.parse(
+        model="gpt-4o", messages=[...], response_format=Solution
+    )
+    solution = completion.choices[0].message.parsed  # Solution | None (None: a refusal)
+
+    response = await client.responses.parse(model="gpt-4o", input="...", text_format=Solution)
+    solution = response.output_parsed
+
+Each sends the strict JSON Schema of the type (`_schema.py`) and parses the reply
+(`_parsing.py`) through the client's pipeline (retries, errors as for ``create``);
+every other keyword goes to ``create`` as it is. On the sync client the same
+methods block. Decisions:
+
+- **Refusals are answers**, not errors: ``message.refusal`` / ``refusal`` is set and
+  the parsed value is ``None``.
+- **A cut-off reply is an error**: a ``length`` / ``content_filter`` finish raises
+  `LengthFinishReasonError` / `ContentFilterFinishReasonError` (each holding the
+  answer), since half a JSON document parses into nothing useful.
+- **A reply that does not fit** raises `APIResponseValidationError` naming the JSON
+  path of the first bad value; it is not retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
+
+from .._api._bridge import Blocking
+from ._parsing import (
+    ParsedChatCompletion,
+    ParsedResponse,
+    chat_response_format,
+    parse_chat_completion,
+    parse_response,
+    responses_text_format,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from .._api._caller import Caller
+    from .._api._resource import Async, Moded, Sync
+
+__all__ = [
+    "AsyncChatParse",
+    "AsyncResponsesParse",
+    "ChatCompletionsParse",
+    "ParseMethod",
+    "ResponsesParse",
+    "SyncChatParse",
+    "SyncResponsesParse",
+]
+
+T = TypeVar("T")
+A = TypeVar("A")
+S = TypeVar("S")
+
+
+class AsyncChatParse(Protocol):
+    """``client.chat.completions.parse`` on the async client."""
+
+    def __call__(
+        self,
+        *,
+        messages: Sequence[Any],
+        model: str,
+        response_format: type[T],
+        schema_name: str | None = None,
+        **create: Any,
+    ) -> Awaitable[ParsedChatCompletion[T]]:
+        """Create a chat completion whose reply is parsed into *response_format*."""
+        ...
+
+
+class SyncChatParse(Protocol):
+    """``client.chat.completions.parse`` on the sync client."""
+
+    def __call__(
+        self,
+        *,
+        messages: Sequence[Any],
+        model: str,
+        response_format: type[T],
+        schema_name: str | None = None,
+        **create: Any,
+    ) -> ParsedChatCompletion[T]:
+        """Create a chat completion whose reply is parsed into *response_format*."""
+        ...
+
+
+class AsyncResponsesParse(Protocol):
+    """``client.responses.parse`` on the async client."""
+
+    def __call__(
+        self, *, text_format: type[T], schema_name: str | None = None, **create: Any
+    ) -> Awaitable[ParsedResponse[T]]:
+        """Create a response whose text is parsed into *text_format*."""
+        ...
+
+
+class SyncResponsesParse(Protocol):
+    """``client.responses.parse`` on the sync client."""
+
+    def __call__(
+        self, *, text_format: type[T], schema_name: str | None = None, **create: Any
+    ) -> ParsedResponse[T]:
+        """Create a response whose text is parsed into *text_format*."""
+        ...
+
+
+class ParseMethod(Generic[A, S]):
+    """A hand-written ``async def`` method typed by protocols *A* (async) and *S* (sync).
+
+    `Blocking` keeps a method's parameters but not a type variable of its own (the
+    *T* of ``response_format: type[T]``); the protocols keep it.
+    """
+
+    __slots__ = ("__dict__", "_blocking")
+
+    def __init__(self, fn: Any) -> None:
+        self._blocking: Blocking[..., Any] = Blocking(fn)
+        self.__doc__ = fn.__doc__
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, obj: Moded[Async], owner: type[Any]) -> A: ...
+    @overload
+    def __get__(self, obj: Moded[Sync], owner: type[Any]) -> S: ...
+    def __get__(self, obj: Moded[Any] | None, owner: type[Any]) -> Self | A | S:
+        if obj is None:
+            return self
+        bound: Any = self._blocking.__get__(obj, owner)
+        return bound  # type: ignore[no-any-return]
+
+
+async def _chat_parse(
+    self: Any,
+    *,
+    messages: Sequence[Any],
+    model: str,
+    response_format: type[T],
+    schema_name: str | None = None,
+    **create: Any,
+) -> ParsedChatCompletion[T]:
+    """Create a chat completion whose reply is parsed into *response_format*.
+
+    Args:
+        messages: The conversation, as for ``create``.
+        model: The model, as for ``create``.
+        response_format: The type of the reply: an attrs class, a dataclass, a
+            TypedDict or a pydantic model; its strict JSON Schema is sent.
+        schema_name: The schema's ``name``; by default the class name.
+        **create: Any other argument of ``chat.completions.create``.
+
+    Raises:
+        TypeError: *response_format* has no strict JSON Schema.
+        LengthFinishReasonError: A choice stopped at the token limit.
+        ContentFilterFinishReasonError: A choice was stopped by the content filter.
+        APIResponseValidationError: The reply does not fit (its ``path`` says where).
+        APIError: The call failed, as for ``create``.
+    """
+    build = type(self).create._build
+    spec = build(
+        self,
+        messages=messages,
+        model=model,
+        response_format=chat_response_format(response_format, schema_name),
+        **create,
+    )
+    client: Caller = self._client
+    answer = await client._execute_raw(spec)
+    return parse_chat_completion(answer.parse(), response_format, answer.http_response)
+
+
+async def _responses_parse(
+    self: Any, *, text_format: type[T], schema_name: str | None = None, **create: Any
+) -> ParsedResponse[T]:
+    """Create a response whose text is parsed into *text_format*.
+
+    Args:
+        text_format: The type of the reply: an attrs class, a dataclass, a
+            TypedDict or a pydantic model; its strict JSON Schema is sent as
+            ``text.format`` (other keys of a ``text=`` argument are kept).
+        schema_name: The schema's ``name``; by default the class name.
+        **create: Any other argument of ``responses.create`` (``model``, ``input``, ...).
+
+    Raises:
+        TypeError: *text_format* has no strict JSON Schema.
+        LengthFinishReasonError: The response is incomplete for ``max_output_tokens``.
+        ContentFilterFinishReasonError: It is incomplete for ``content_filter``.
+        APIResponseValidationError: The reply does not fit (its ``path`` says where).
+        APIError: The call failed, as for ``create``.
+    """
+    text = dict(create.pop("text", None) or {})
+    text["format"] = responses_text_format(text_format, schema_name)
+    build = type(self).create._build
+    spec = build(self, text=text, **create)
+    client: Caller = self._client
+    answer = await client._execute_raw(spec)
+    return parse_response(answer.parse(), text_format, answer.http_response)
+
+
+class ChatCompletionsParse:
+    """Hand-written ``client.chat.completions.parse`` (mixed into the generated resource)."""
+
+    __slots__ = ()
+
+    parse: ParseMethod[AsyncChatParse, SyncChatParse] = ParseMethod(_chat_parse)
+
+
+class ResponsesParse:
+    """Hand-written ``client.responses.parse`` (mixed into the generated resource)."""
+
+    __slots__ = ()
+
+    parse: ParseMethod[AsyncResponsesParse, SyncResponsesParse] = ParseMethod(_responses_parse)
