@@ -37,6 +37,7 @@ from ._convert._decode import decode_json
 from ._errors import ClientClosedError, ConfigurationError
 from ._health import HealthCheck, check_all, run_health_checks
 from ._http._build import RequestBuilder
+from ._http._proxy import Proxies, ProxySetting, ProxyTransport, resolve_proxies
 from ._http._spec import RequestSpec, StreamSpec
 from ._http._tls import default_ssl_context
 from ._options import DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_SIZE, ClientOptions
@@ -87,6 +88,7 @@ class _Session:
     observer: Observer
     health_check: HealthCheck | None = None
     closed: bool = False
+    proxies: Proxies | None = None
 
 
 @final
@@ -146,6 +148,11 @@ class Client(RootResources[Async]):
     def closed(self) -> bool:
         """Whether the session has ended."""
         return self._session.closed
+
+    @property
+    def _proxies(self) -> Proxies | None:
+        # Realtime connections take their proxy from here (see realtime/_connection.py).
+        return self._session.proxies
 
     # -- reliability: status and events (docs/reliability.md) -------------------------
 
@@ -350,6 +357,7 @@ async def open_client(
     event_hooks: Sequence[EventHook] = (),
     webhook_secret: str | Secret | None = None,
     max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+    proxy: ProxySetting = None,
 ) -> AsyncIterator[Client]:
     """Open a session with the OpenAI API (or any server that speaks it).
 
@@ -392,6 +400,11 @@ async def open_client(
             A larger one raises `ResponseTooLargeError`; event streams are bounded
             per event instead, and ``.with_streaming_response`` bodies only when
             read whole.
+        proxy: A proxy for every HTTP call and realtime connection (a URL such as
+            ``http://user:pass@proxy:3128``, or an ``httpx2.Proxy``); ``False`` for
+            none. Default: ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and
+            ``NO_PROXY`` from the environment (no other variable is read, see
+            docs/guide/session.md#proxies). Not applied to an *http_client* you pass.
 
     Raises:
         ConfigurationError: No usable API key, a malformed base URL, or both
@@ -400,6 +413,9 @@ async def open_client(
     """
     # Converted at once: no raw key in this frame's locals for a traceback to show.
     key, api_key = as_key(api_key), None
+    proxies, proxy = resolve_proxies(proxy), None
+    if isinstance(proxies, ConfigurationError):
+        raise proxies
     if isinstance(webhook_secret, str):
         webhook_secret = Secret(webhook_secret)
     env = os.environ
@@ -431,7 +447,12 @@ async def open_client(
     )
     owns_http = http_client is None
     http = http_client or httpx2.AsyncClient(
-        limits=DEFAULT_LIMITS, follow_redirects=False, trust_env=False, verify=default_ssl_context()
+        limits=DEFAULT_LIMITS,
+        follow_redirects=False,
+        trust_env=False,
+        verify=default_ssl_context(),
+        # Only when a proxy applies: a session without one keeps httpx2's own transport.
+        transport=None if proxies.empty else ProxyTransport(proxies, limits=DEFAULT_LIMITS),
     )
     # The block's own exception is caught inside the nursery and re-raised outside it,
     # so that `except NotFoundError:` around the block works: a nursery would wrap it
@@ -448,6 +469,7 @@ async def open_client(
                 router=Router(resolved, routing or Routing(), observer),
                 observer=observer,
                 health_check=health_check,
+                proxies=proxies,
             )
             client = Client(session, options)
             if health_check is not None:
@@ -559,6 +581,11 @@ async def open_azure_client(
     # Rebound at once: no raw key or token in this frame's locals.
     del credentials
     key, api_key = as_key(api_key), None
+    if "proxy" in kwargs:
+        # Resolved at once: no proxy URL with credentials in this frame's locals.
+        kwargs["proxy"] = resolve_proxies(kwargs["proxy"])
+        if isinstance(kwargs["proxy"], ConfigurationError):
+            raise kwargs.pop("proxy")
     token = as_key(azure_ad_token, "azure_ad_token") or as_key(
         azure_ad_token_provider, "azure_ad_token_provider"
     )

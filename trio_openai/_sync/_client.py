@@ -71,6 +71,13 @@ class SyncClient(RootResources[Sync], ClosedOnExit):
 
     @_takes_arguments_of(open_client)
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "proxy" in kwargs:
+            from .._http._proxy import resolve_proxies
+
+            # Resolved at once: no proxy URL with credentials in this frame's locals.
+            kwargs["proxy"] = resolve_proxies(kwargs["proxy"])
+            if isinstance(kwargs["proxy"], Exception):
+                raise kwargs.pop("proxy")
         portal, client = Portal.start(lambda: open_client(*args, **kwargs), name="trio-openai")
         self._setup(portal, client, owner=True)
 

@@ -502,7 +502,7 @@ async def open_connection(
         APIConnectionError: The network, TLS or WebSocket handshake failed.
         APITimeoutError: The handshake took longer than the client's connect timeout.
     """
-    from ._handshake import open_websocket, realtime_target, rejection
+    from ._handshake import open_websocket, proxy_opener, realtime_target, rejection
 
     client._check_open()
     # The event types: a few hundred ms the first time in a process (attrs classes), spent
@@ -523,6 +523,8 @@ async def open_connection(
         beta=cls.beta,
     )
     extra_query = None  # its values may be tokens: only in the target (redacted) from here
+    if open_stream is None:
+        open_stream = proxy_opener(client, target.url)
     # As in open_client: the block's exception is re-raised outside the nursery,
     # unwrapped; only trio-websocket's reader task raises into the nursery.
     body_error: BaseException | None = None

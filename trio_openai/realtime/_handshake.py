@@ -37,6 +37,11 @@ TLS: certificates are checked by the package's one policy, `default_ssl_context`
 ``SSL_CERT_DIR``) is not read, so a variable set by someone else cannot make the
 key go to an impostor; a caller who wants another trust store passes ``ssl_context``.
 
+Proxies: without an explicit ``open_stream``, a connection whose URL the client's
+proxies apply to (``open_client(proxy=...)`` or the environment's, ``NO_PROXY``
+honoured) is opened through a ``CONNECT`` tunnel (`proxy_opener`,
+``_http/_proxy.py``); TLS to the target is added over it as over TCP.
+
 trio-websocket's handshake errors are translated here: a refused upgrade with an
 HTTP status becomes the `APIStatusError` subclass for it (with the body the
 server sent), a network error, a server that closes before answering or that
@@ -86,6 +91,7 @@ __all__ = [
     "Target",
     "WireHeaders",
     "open_websocket",
+    "proxy_opener",
     "realtime_target",
     "rejection",
 ]
@@ -224,6 +230,24 @@ def realtime_target(
 
 StreamOpener = Callable[[str, int], Awaitable[trio.abc.Stream]]
 """Opens a byte stream to ``(host, port)`` instead of a TCP connection (proxies, tests)."""
+
+
+def proxy_opener(client: object, url: str) -> StreamOpener | None:
+    """The CONNECT tunnel opener for *url* when the client's proxies apply to it, else ``None``.
+
+    The proxies are the session's (``open_client(proxy=...)`` or the environment's
+    ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY``, ``NO_PROXY`` honoured): ``ws://``
+    goes through the HTTP proxy, ``wss://`` through the HTTPS one, TLS to the
+    target being added over the tunnel.
+    """
+    from .._http._proxy import Proxies, tunnel_opener
+
+    # Not on the Caller protocol (kept small): a client without them connects directly.
+    proxies = getattr(client, "_proxies", None)
+    if not isinstance(proxies, Proxies):
+        return None
+    proxy = proxies.for_url(url)
+    return None if proxy is None else tunnel_opener(proxy)
 
 
 async def open_websocket(
