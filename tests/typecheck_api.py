@@ -221,3 +221,34 @@ def typed_sync_structured_outputs(client: trio_openai.SyncClient) -> None:
     assert_type(completion.choices[0].message.parsed, Answer | None)
     response = client.responses.parse(model="gpt-4o", input="x", text_format=Answer)
     assert_type(response.output_parsed, Answer | None)
+
+
+def typed_function_tools() -> None:
+    import attrs
+
+    @attrs.frozen
+    class Args:
+        city: str
+
+    def lookup(order_id: int) -> str:
+        return str(order_id)
+
+    assert_type(trio_openai.function_tool(Args), trio_openai.FunctionTool)
+    assert_type(trio_openai.function_tool(lookup), trio_openai.FunctionTool)
+
+
+async def typed_parsed_tool_calls(client: trio_openai.Client) -> None:
+    import attrs
+
+    @attrs.frozen
+    class Answer:
+        value: int
+
+    completion = await client.chat.completions.parse(
+        model="gpt-4o",
+        messages=[],
+        response_format=Answer,
+        tools=[trio_openai.function_tool(Answer)],
+    )
+    for call in completion.choices[0].message.parsed_tool_calls:
+        assert_type(call, trio_openai.ParsedToolCall)

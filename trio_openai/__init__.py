@@ -75,6 +75,9 @@ if _typing.TYPE_CHECKING:
     from ._health import HealthCheck as HealthCheck
     from ._lib._parsing import ParsedChatCompletion as ParsedChatCompletion
     from ._lib._parsing import ParsedResponse as ParsedResponse
+    from ._lib._parsing import ParsedToolCall as ParsedToolCall
+    from ._lib._tools import FunctionTool as FunctionTool
+    from ._lib._tools import function_tool as function_tool
     from ._lib._uploads import CompletedUpload as CompletedUpload
     from ._lib._uploads import UploadProgress as UploadProgress
     from ._lib._webhooks import InvalidWebhookSignatureError as InvalidWebhookSignatureError
@@ -149,6 +152,9 @@ _LAZY = {
     "Secret": "._secrets",
     "ParsedChatCompletion": "._lib._parsing",
     "ParsedResponse": "._lib._parsing",
+    "ParsedToolCall": "._lib._parsing",
+    "FunctionTool": "._lib._tools",
+    "function_tool": "._lib._tools",
     "CompletedUpload": "._lib._uploads",
     "UploadProgress": "._lib._uploads",
     "InvalidWebhookSignatureError": "._lib._webhooks",
@@ -195,6 +201,7 @@ __all__ = [
     "EndpointStatus",
     "EventHook",
     "FailoverSwitched",
+    "FunctionTool",
     "HealthChanged",
     "HealthCheck",
     "InternalServerError",
@@ -211,6 +218,7 @@ __all__ = [
     "Page",
     "ParsedChatCompletion",
     "ParsedResponse",
+    "ParsedToolCall",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
@@ -241,6 +249,7 @@ __all__ = [
     "SyncStreamedResponse",
     "UnprocessableEntityError",
     "UploadProgress",
+    "function_tool",
     "open_azure_client",
     "open_client",
 ]

@@ -454,3 +454,121 @@ def test_sync_twins_block_and_parse() -> None:
         response = client.responses.parse(model="gpt-4o", input="x", text_format=Solution)
     assert completion.choices[0].message.parsed == SOLUTION
     assert response.output_parsed == SOLUTION
+
+
+@attrs.frozen
+class GetWeather:
+    """Arguments of a weather tool."""
+
+    city: str
+    unit: Literal["c", "f"]
+
+
+def lookup(order_id: int, verbose: bool | None = None) -> str:
+    """Look an order up."""
+    return f"{order_id} {verbose}"
+
+
+def test_function_tool_from_a_class_and_a_function() -> None:
+    """function_tool gives strict chat tools: a class's fields, a function's parameters."""
+    weather = trio_openai.function_tool(GetWeather, description="The weather in a city.")
+    assert dict(weather) == {
+        "type": "function",
+        "function": {
+            "name": "GetWeather",
+            "parameters": strict_schema(GetWeather),
+            "strict": True,
+            "description": "The weather in a city.",
+        },
+    }
+    tool = trio_openai.function_tool(lookup)
+    assert dict(tool) == {
+        "type": "function",
+        "function": {
+            "name": "lookup",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "order_id": {"type": "integer"},
+                    "verbose": {"type": ["boolean", "null"]},
+                },
+                "required": ["order_id", "verbose"],
+                "additionalProperties": False,
+            },
+            "strict": True,
+            "description": "Look an order up.",
+        },
+    }
+
+
+def test_function_tool_refuses_unannotated_and_varargs() -> None:
+    """A parameter without annotation, or *args, cannot be a strict tool parameter."""
+
+    def untyped(x):  # type: ignore[no-untyped-def]
+        return x
+
+    def varargs(*names: str) -> None:
+        del names
+
+    with pytest.raises(TypeError, match="not annotated"):
+        trio_openai.function_tool(untyped)
+    with pytest.raises(TypeError, match="names"):
+        trio_openai.function_tool(varargs)
+
+
+def _tool_calls(*calls: tuple[str, str]) -> dict[str, Any]:
+    reply = _chat(None, finish="tool_calls")
+    reply["choices"][0]["message"]["tool_calls"] = [
+        {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": a}}
+        for i, (n, a) in enumerate(calls)
+    ]
+    return reply
+
+
+async def test_parse_gives_parsed_arguments_of_tool_calls() -> None:
+    """parse sends the tools and parses each call's arguments into the class or keyword dict."""
+    fake = FakeOpenAI()
+    fake.add(
+        "POST",
+        "/chat/completions",
+        json=_tool_calls(
+            ("GetWeather", '{"city": "Oslo", "unit": "c"}'),
+            ("lookup", '{"order_id": 7, "verbose": null}'),
+            ("other", '{"x": 1}'),
+        ),
+    )
+    tools = [trio_openai.function_tool(GetWeather), trio_openai.function_tool(lookup)]
+    async with fake.client() as client:
+        completion = await client.chat.completions.parse(
+            model="gpt-4o", messages=MESSAGES, response_format=Solution, tools=tools
+        )
+    assert fake.last_request.json()["tools"] == [dict(t) for t in tools]
+    message = completion.choices[0].message
+    assert message.parsed is None
+    calls = message.parsed_tool_calls
+    assert [c.parsed_arguments for c in calls] == [
+        GetWeather(city="Oslo", unit="c"),
+        {"order_id": 7, "verbose": None},
+        None,
+    ]
+    assert lookup(**calls[1].parsed_arguments) == "7 None"
+    assert calls[0].id == "call_0"
+
+
+async def test_tool_call_arguments_that_do_not_fit_name_the_path() -> None:
+    """Arguments that do not fit the tool raise APIResponseValidationError with the path."""
+    fake = FakeOpenAI()
+    fake.add(
+        "POST",
+        "/chat/completions",
+        json=_tool_calls(("GetWeather", '{"city": "Oslo", "unit": "k"}')),
+    )
+    async with fake.client() as client:
+        with pytest.raises(trio_openai.APIResponseValidationError, match=r"\$\.unit") as caught:
+            await client.chat.completions.parse(
+                model="gpt-4o",
+                messages=MESSAGES,
+                response_format=Solution,
+                tools=[trio_openai.function_tool(GetWeather)],
+            )
+    assert caught.value.path == "$.unit"

@@ -21,8 +21,18 @@ import json
 import types
 import typing
 import uuid
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union, get_args, get_origin
+from collections.abc import Mapping, Sequence
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Literal,
+    Protocol,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+)
 
 import attrs
 from typing_extensions import is_typeddict
@@ -50,6 +60,8 @@ __all__ = [
     "ParsedChoice",
     "ParsedMessage",
     "ParsedResponse",
+    "ParsedToolCall",
+    "ToolArguments",
     "chat_response_format",
     "parse_chat_completion",
     "parse_response",
@@ -60,7 +72,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-class Mismatch(Exception):  # noqa: N818 -- internal, never escapes this module
+class Mismatch(Exception):  # noqa: N818 -- internal to _lib: never escapes parse()
     """A value that does not fit its type, at *path*."""
 
     def __init__(self, path: str, message: str) -> None:
@@ -100,7 +112,34 @@ def responses_text_format(cls: type[Any], name: str | None = None) -> dict[str, 
     }
 
 
+class ToolArguments(Protocol):
+    """What parses a tool call's arguments (a `FunctionTool`)."""
+
+    def parse_arguments(self, arguments: str) -> Any:
+        """The call's JSON *arguments*, parsed."""
+        ...
+
+
 # -- the results ------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ParsedToolCall:
+    """A function tool call whose arguments are parsed (the tool came from `function_tool`).
+
+    Attributes:
+        id: The call's id (to answer it with a ``tool`` message).
+        name: The function's name.
+        arguments: The arguments' JSON, as sent.
+        parsed_arguments: The arguments parsed: the tool's class, or a function's
+            keyword arguments as a ``dict``; ``None`` for a tool not made by
+            `function_tool`.
+    """
+
+    id: str
+    name: str
+    arguments: str
+    parsed_arguments: Any
 
 
 @attrs.frozen(kw_only=True)
@@ -111,7 +150,8 @@ class ParsedMessage(Generic[T]):
         content: The message's text (the JSON), or ``None``.
         refusal: The model's refusal, or ``None``; when set, ``parsed`` is ``None``.
         parsed: The content as *T*; ``None`` for a refusal or no content.
-        tool_calls: The message's tool calls, if any.
+        tool_calls: The message's tool calls, if any, as sent.
+        parsed_tool_calls: Its function tool calls, with ``parsed_arguments``.
         message: The message as the API sent it.
     """
 
@@ -119,6 +159,7 @@ class ParsedMessage(Generic[T]):
     refusal: str | None
     parsed: T | None
     tool_calls: ChatCompletionMessageToolCalls | None
+    parsed_tool_calls: tuple[ParsedToolCall, ...] = ()
     message: ChatCompletionResponseMessage = attrs.field(repr=False)
 
 
@@ -185,9 +226,12 @@ class ParsedResponse(Generic[T]):
 
 
 def parse_chat_completion(
-    completion: CreateChatCompletionResponse, cls: type[T], http_response: httpx2.Response
+    completion: CreateChatCompletionResponse,
+    cls: type[T] | None,
+    http_response: httpx2.Response,
+    tools: Mapping[str, ToolArguments] | None = None,
 ) -> ParsedChatCompletion[T]:
-    """Parse each choice's content into *cls*.
+    """Parse each choice's content into *cls* (if given), and its tool calls' arguments.
 
     Raises:
         LengthFinishReasonError: A choice stopped at the token limit.
@@ -202,7 +246,7 @@ def parse_chat_completion(
             raise ContentFilterFinishReasonError(completion=completion)
         message = choice.message
         parsed: T | None = None
-        if message.content is not None and not message.refusal:
+        if cls is not None and message.content is not None and not message.refusal:
             parsed = _parse_text(message.content, cls, http_response)
         choices.append(
             ParsedChoice(
@@ -213,6 +257,7 @@ def parse_chat_completion(
                     refusal=message.refusal,
                     parsed=parsed,
                     tool_calls=message.tool_calls,
+                    parsed_tool_calls=_parse_tool_calls(message, tools or {}, http_response),
                     message=message,
                 ),
                 choice=choice,
@@ -225,6 +270,46 @@ def parse_chat_completion(
         choices=tuple(choices),
         completion=completion,
     )
+
+
+def _parse_tool_calls(
+    message: ChatCompletionResponseMessage,
+    tools: Mapping[str, ToolArguments],
+    http_response: httpx2.Response,
+) -> tuple[ParsedToolCall, ...]:
+    calls: list[ParsedToolCall] = []
+    for item in message.tool_calls or ():
+        call: Any = item  # a function call, a custom tool call or an unknown kind
+        function: Any = getattr(call, "function", None)
+        if getattr(call, "type", None) != "function" or function is None:
+            continue
+        tool = tools.get(function.name)
+        parsed: Any = None
+        if tool is not None:
+            try:
+                parsed = tool.parse_arguments(function.arguments)
+            except ValueError as exc:
+                msg = f"The arguments of tool call {call.id} ({function.name}) are not JSON: {exc}"
+                raise APIResponseValidationError(
+                    msg, response=http_response, body=function.arguments
+                ) from None
+            except Mismatch as exc:
+                msg = (
+                    f"The arguments of tool call {call.id} ({function.name}) do not fit "
+                    f"at {exc.path}: {exc.message}"
+                )
+                raise APIResponseValidationError(
+                    msg, response=http_response, body=function.arguments, path=exc.path
+                ) from None
+        calls.append(
+            ParsedToolCall(
+                id=call.id,
+                name=function.name,
+                arguments=function.arguments,
+                parsed_arguments=parsed,
+            )
+        )
+    return tuple(calls)
 
 
 def parse_response(

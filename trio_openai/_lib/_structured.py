@@ -30,6 +30,8 @@ methods block. Decisions:
 - **A cut-off reply is an error**: a ``length`` / ``content_filter`` finish raises
   `LengthFinishReasonError` / `ContentFilterFinishReasonError` (each holding the
   answer), since half a JSON document parses into nothing useful.
+- **Tools**: calls of tools made by `function_tool` (``_tools.py``) are parsed too,
+  in ``message.parsed_tool_calls`` (``parsed_arguments``).
 - **A reply that does not fit** raises `APIResponseValidationError` naming the JSON
   path of the first bad value; it is not retried.
 """
@@ -48,6 +50,7 @@ from ._parsing import (
     parse_response,
     responses_text_format,
 )
+from ._tools import FunctionTool
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -165,7 +168,9 @@ async def _chat_parse(
         response_format: The type of the reply: an attrs class, a dataclass, a
             TypedDict or a pydantic model; its strict JSON Schema is sent.
         schema_name: The schema's ``name``; by default the class name.
-        **create: Any other argument of ``chat.completions.create``.
+        **create: Any other argument of ``chat.completions.create``; the calls of
+            ``tools=`` made by `function_tool` get ``parsed_arguments``
+            (``message.parsed_tool_calls``).
 
     Raises:
         TypeError: *response_format* has no strict JSON Schema.
@@ -184,7 +189,8 @@ async def _chat_parse(
     )
     client: Caller = self._client
     answer = await client._execute_raw(spec)
-    return parse_chat_completion(answer.parse(), response_format, answer.http_response)
+    tools = {t.name: t for t in create.get("tools") or () if isinstance(t, FunctionTool)}
+    return parse_chat_completion(answer.parse(), response_format, answer.http_response, tools)
 
 
 async def _responses_parse(
