@@ -8,6 +8,7 @@
 - ``_multipart.py``: file inputs and ``multipart/form-data`` bodies.
 - ``_send.py``: the only module that performs httpx2 I/O; translates httpx2's
   exceptions into ours, bounds bodies, follows redirects by our rules.
+- ``_proxy.py``: proxies, explicit or from the environment, and the CONNECT opener.
 - ``_tls.py``: the one TLS policy (HTTP and realtime).
 
 May import: ``_errors``, ``_types``, ``_secrets``, ``_convert`` (body encoding), and
