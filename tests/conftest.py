@@ -44,3 +44,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if live:
         config.hook.pytest_deselected(items=live)
         items[:] = [item for item in items if item.get_closest_marker("live") is None]
+
+
+_PROXY_VARIABLES = tuple(
+    name
+    for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+    for name in (base, base.upper())
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clear proxy variables: the client honours them, and every test server is on 127.0.0.1.
+
+    A machine (or CI runner) that reaches package registries through ``HTTPS_PROXY``
+    would otherwise send the tests' local traffic to that proxy. Tests of proxy
+    support set the variables themselves; subprocesses inherit the cleared environment.
+    """
+    for name in _PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)

@@ -43,6 +43,10 @@ case "$cmd" in
             TRIO_OPENAI_PRISM=$(.venv/bin/python tools/prism.py install | tail -n 1)
             export TRIO_OPENAI_PRISM
         fi
+        # Every test server is on 127.0.0.1: never through a proxy the machine may set for
+        # package registries (the client honours HTTP(S)_PROXY; notebooks run in kernels).
+        export NO_PROXY="127.0.0.1,localhost,::1${NO_PROXY:+,$NO_PROXY}"
+        export no_proxy="$NO_PROXY"
         exec .venv/bin/python -m pytest "$@"
         ;;
     docs)
