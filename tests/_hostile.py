@@ -8,11 +8,16 @@ server here reads one request head and hands the raw stream to the test's functi
 from __future__ import annotations
 
 import contextlib
+import shutil
+import ssl
+import subprocess
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import attrs
+import pytest
 import trio
 
 RawHandler = Callable[["RawRequest", trio.SocketStream], Awaitable[None]]
@@ -101,3 +106,43 @@ def formatted_with_locals(error: BaseException) -> str:
     """*error*'s traceback as Sentry, rich or loguru print it: every frame's locals shown."""
     exc = traceback.TracebackException.from_exception(error, capture_locals=True)
     return "".join(exc.format())
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1 that no CA vouches for (made with openssl)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a self-signed certificate")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+async def serve_untrusted_tls(
+    cert: Path, key: Path, *, task_status: trio.TaskStatus[tuple[int, list[bytes]]]
+) -> None:
+    """A TLS server on 127.0.0.1 with *cert*: reports its port and what it decrypted.
+
+    An impostor: a client that trusts only real CAs must refuse it before sending
+    anything, so the list it fills must stay free of the key.
+    """
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    received: list[bytes] = []
+
+    async def handler(stream: trio.SocketStream) -> None:
+        tls = trio.SSLStream(stream, context, server_side=True)
+        with contextlib.suppress(trio.BrokenResourceError):
+            received.append(await tls.receive_some(65536))
+
+    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    async with trio.open_nursery() as nursery:
+        await nursery.start(trio.serve_listeners, handler, listeners)
+        task_status.started((listeners[0].socket.getsockname()[1], received))

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import shutil
-import ssl
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -17,7 +14,14 @@ import pytest
 import trio
 
 import trio_openai
-from tests._hostile import RawRequest, RawServer, raw_server, response_bytes
+from tests._hostile import (
+    RawRequest,
+    RawServer,
+    raw_server,
+    response_bytes,
+    self_signed,
+    serve_untrusted_tls,
+)
 
 KEY = "sk-hostile-http-0123456789abcdef"
 CHILD = Path(__file__).resolve().parents[1] / "_bomb_child.py"
@@ -204,41 +208,14 @@ async def test_an_unfollowed_redirect_names_its_location_and_is_not_retried() ->
     assert len(server.requests) == 1
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make a self-signed certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return cert, key
-
-
 async def test_a_tls_failure_names_the_certificate_problem(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An untrusted certificate says so (not a bare ConnectError), and SSL_CERT_FILE is ignored."""
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # a rogue trust store: must not be read
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    received: list[bytes] = []
-
-    async def handler(stream: trio.SocketStream) -> None:
-        tls = trio.SSLStream(stream, context, server_side=True)
-        with contextlib.suppress(trio.BrokenResourceError):
-            received.append(await tls.receive_some(65536))
-
-    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
-    port = listeners[0].socket.getsockname()[1]
     async with trio.open_nursery() as nursery:
-        await nursery.start(trio.serve_listeners, handler, listeners)
+        port, received = await nursery.start(serve_untrusted_tls, cert, key)
         async with trio_openai.open_client(
             api_key=KEY, base_url=f"https://127.0.0.1:{port}/v1", max_retries=0
         ) as client:

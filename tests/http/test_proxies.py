@@ -14,8 +14,7 @@ import pytest
 import trio
 
 import trio_openai
-from tests._hostile import formatted_with_locals
-from tests.http.test_hostile_http import _self_signed
+from tests._hostile import formatted_with_locals, self_signed, serve_untrusted_tls
 from trio_openai._http._proxy import Proxies, ProxyURL, resolve_proxies
 from trio_openai.testing import FakeOpenAI, FakeRealtime
 
@@ -288,20 +287,9 @@ async def test_ssl_cert_file_is_still_ignored_through_a_proxy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nursery: trio.Nursery
 ) -> None:
     """HTTPS through the CONNECT tunnel still verifies with our CA bundle, not SSL_CERT_FILE."""
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # a rogue trust store: must not be read
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    received: list[bytes] = []
-
-    async def handler(stream: trio.SocketStream) -> None:
-        tls = trio.SSLStream(stream, context, server_side=True)
-        with contextlib.suppress(trio.BrokenResourceError):
-            received.append(await tls.receive_some(65536))
-
-    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
-    port = listeners[0].socket.getsockname()[1]
-    await nursery.start(trio.serve_listeners, handler, listeners)
+    port, received = await nursery.start(serve_untrusted_tls, cert, key)
     proxy = await nursery.start(Proxy().serve)
     monkeypatch.setenv("HTTPS_PROXY", proxy.url())
     async with trio_openai.open_client(
@@ -418,7 +406,7 @@ async def test_realtime_wss_through_the_proxy_verifies_the_target(
     """wss through CONNECT: TLS to the target over the tunnel, SSL_CERT_FILE not trusted."""
     from tests.realtime.test_hostile_realtime import SelfSigned, TLSFront
 
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # a rogue trust store: must not be read
     upstream = await nursery.start(FakeRealtime().serve)
     front = TLSFront(SelfSigned(cert, key, tmp_path), int(upstream.rsplit(":", 1)[1].split("/")[0]))
