@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -61,3 +62,22 @@ async def mock_client(
     async with httpx2.AsyncClient(transport=httpx2.MockTransport(handler)) as http:
         async with trio_openai.open_client(http_client=http, **kwargs) as client:
             yield client, Probe(client)
+
+
+def resolve_method(root: Any, dotted: str) -> tuple[Any, str]:
+    """The resource that holds the method *dotted* (``"chat.completions.create"``), and its name."""
+    *resources, name = dotted.split(".")
+    node = root
+    for part in resources:
+        node = getattr(node, part)
+    return node, name
+
+
+def placeholder_arguments(node: Any, name: str) -> dict[str, object]:
+    """Every required argument of the generated method *name* of *node*, as ``"<argument>"``."""
+    build = inspect.getattr_static(type(node), name)._build
+    return {
+        param: f"<{param}>"
+        for param, p in list(inspect.signature(build).parameters.items())[1:]
+        if p.default is inspect.Parameter.empty
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 import yaml
 
 import trio_openai
+from tests._support import placeholder_arguments, resolve_method
 from trio_openai.resources._operations import OPERATIONS
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "openapi" / "openai-openapi.yaml"
@@ -37,23 +37,6 @@ def _expected() -> dict[str, str | None]:
             else:
                 out[op["operationId"]] = None
     return out
-
-
-def _resolve(root: Any, dotted: str) -> tuple[Any, str]:
-    *resources, name = dotted.split(".")
-    node = root
-    for part in resources:
-        node = getattr(node, part)
-    return node, name
-
-
-def _placeholders(node: Any, name: str) -> dict[str, object]:
-    build = inspect.getattr_static(type(node), name)._build
-    return {
-        param: f"<{param}>"
-        for param, p in list(inspect.signature(build).parameters.items())[1:]
-        if p.default is inspect.Parameter.empty
-    }
 
 
 async def _send(method: Any, args: dict[str, object], *, streaming: bool) -> None:
@@ -105,8 +88,10 @@ async def test_every_operation_sends_exactly_its_beta_header(
                 for dotted, streaming in ((entry.python, False), (entry.stream, True)):
                     if dotted is None:
                         continue
-                    node, name = _resolve(client, dotted)
-                    await _send(getattr(node, name), _placeholders(node, name), streaming=streaming)
+                    node, name = resolve_method(client, dotted)
+                    await _send(
+                        getattr(node, name), placeholder_arguments(node, name), streaming=streaming
+                    )
                     assert seen, dotted
                     sent = seen.pop().headers.get("openai-beta")
                     seen.clear()

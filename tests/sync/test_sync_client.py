@@ -5,7 +5,6 @@ from __future__ import annotations
 import _thread
 import asyncio
 import contextlib
-import inspect
 import sys
 import threading
 import time
@@ -19,6 +18,7 @@ import pytest
 import trio
 
 import trio_openai
+from tests._support import placeholder_arguments, resolve_method
 from tests.core.test_cancellation import pool_state
 from tests.lib.test_uploads import FILE_ID, script
 from trio_openai._sync._methods import (
@@ -56,23 +56,6 @@ async def over_tcp(fake: FakeOpenAI, **kwargs: Any) -> AsyncIterator[trio_openai
         nursery.cancel_scope.cancel()
 
 
-def _resolve(root: Any, dotted: str) -> tuple[Any, str]:
-    *resources, name = dotted.split(".")
-    node = root
-    for part in resources:
-        node = getattr(node, part)
-    return node, name
-
-
-def _arguments(node: Any, name: str) -> dict[str, object]:
-    build = inspect.getattr_static(type(node), name)._build
-    args: dict[str, object] = {}
-    for param_name, p in list(inspect.signature(build).parameters.items())[1:]:
-        if p.default is inspect.Parameter.empty:
-            args[param_name] = f"<{param_name}>"
-    return args
-
-
 def _call(method: Any, args: dict[str, object], *, streaming: bool) -> None:
     """Call *method* (reading a stream to its end); a placeholder where a file is needed
     becomes a small file."""
@@ -100,14 +83,14 @@ def test_every_operation_of_the_tree_blocks_and_sends_its_request(
         for dotted, streaming in ((entry.python, False), (entry.stream, True)):
             if dotted is None:
                 continue
-            node, name = _resolve(client, dotted)
+            node, name = resolve_method(client, dotted)
             method = getattr(node, name)
             assert isinstance(method, SYNC_BOUND), dotted
             assert isinstance(method, SyncStreamMethod) == streaming, dotted
             before = len(fake.requests)
             # The fake does not answer every route (or stream): the request is sent anyway.
             with contextlib.suppress(trio_openai.APIError):
-                _call(method, _arguments(node, name), streaming=streaming)
+                _call(method, placeholder_arguments(node, name), streaming=streaming)
             assert len(fake.requests) == before + 1, dotted
             request = fake.last_request
             bare = entry.path.partition("?")[0]
