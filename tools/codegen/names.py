@@ -357,9 +357,30 @@ RESOURCE_MIXINS: dict[tuple[str, ...], tuple[ResourceMixin, ...]] = {
     ),
     ("uploads",): (ResourceMixin("_lib._uploads", "UploadsHelpers", ("upload_file",)),),
     ("chat", "completions"): (
-        ResourceMixin("_lib._structured", "ChatCompletionsParse", ("parse",)),
+        ResourceMixin("_lib._structured", "ChatCompletionsParse", ("parse", "stream")),
     ),
-    ("responses",): (ResourceMixin("_lib._structured", "ResponsesParse", ("parse",)),),
+    ("responses",): (ResourceMixin("_lib._structured", "ResponsesParse", ("parse", "stream")),),
+    ("files",): (ResourceMixin("_lib._polling", "FilesPolling", ("wait_for_processing",)),),
+    ("vector_stores", "files"): (
+        ResourceMixin(
+            "_lib._polling",
+            "VectorStoreFilesPolling",
+            ("create_and_poll", "poll", "upload_and_poll"),
+        ),
+    ),
+    ("vector_stores", "file_batches"): (
+        ResourceMixin(
+            "_lib._polling",
+            "VectorStoreFileBatchesPolling",
+            ("create_and_poll", "poll", "upload_and_poll"),
+        ),
+    ),
+    ("beta", "threads", "runs"): (
+        ResourceMixin("_lib._polling", "RunsPolling", ("create_and_poll", "poll")),
+    ),
+    ("videos",): (ResourceMixin("_lib._polling", "VideosPolling", ("create_and_poll", "poll")),),
+    ("batches",): (ResourceMixin("_lib._polling", "BatchesPolling", ("poll",)),),
+    ("fine_tuning", "jobs"): (ResourceMixin("_lib._polling", "FineTuningJobsPolling", ("poll",)),),
 }
 
 

@@ -25,6 +25,7 @@ from .._api import (
     path_param,
     query_of,
 )
+from .._lib._polling import BatchesPolling
 
 if TYPE_CHECKING:
     from ..types.batches import Batch, BatchFileExpirationAfter
@@ -34,8 +35,8 @@ __all__ = [
 ]
 
 
-class Batches(Resource[M]):
-    """The ``batches`` methods."""
+class Batches(BatchesPolling, Resource[M]):
+    """The ``batches`` methods. Hand-written: ``poll``."""
 
     __slots__ = ()
 

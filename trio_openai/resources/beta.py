@@ -27,6 +27,7 @@ from .._api import (
     query_of,
     stream_method,
 )
+from .._lib._polling import RunsPolling
 from ..realtime._connect import BetaRealtimeConnectMixin
 
 if TYPE_CHECKING:
@@ -1569,8 +1570,8 @@ class Messages(Resource[M]):
         )
 
 
-class Runs(Resource[M]):
-    """The ``beta.threads.runs`` methods.
+class Runs(RunsPolling, Resource[M]):
+    """The ``beta.threads.runs`` methods. Hand-written: ``create_and_poll``, ``poll``.
 
     Deprecated upstream: the Assistants API (assistants, threads, messages, runs, run steps)
     is superseded by the Responses API. It is still served, and works here.

@@ -80,7 +80,7 @@ class Chat(Resource[M]):
 
 
 class Completions(ChatCompletionsParse, Resource[M]):
-    """The ``chat.completions`` methods. Hand-written: ``parse``."""
+    """The ``chat.completions`` methods. Hand-written: ``parse``, ``stream``."""
 
     __slots__ = ()
 

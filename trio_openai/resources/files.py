@@ -26,6 +26,7 @@ from .._api import (
     path_param,
     query_of,
 )
+from .._lib._polling import FilesPolling
 
 if TYPE_CHECKING:
     from .._api import BinaryResponse, FileInput
@@ -36,8 +37,8 @@ __all__ = [
 ]
 
 
-class Files(Resource[M]):
-    """The ``files`` methods."""
+class Files(FilesPolling, Resource[M]):
+    """The ``files`` methods. Hand-written: ``wait_for_processing``."""
 
     __slots__ = ()
 

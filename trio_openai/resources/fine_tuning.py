@@ -26,6 +26,7 @@ from .._api import (
     path_param,
     query_of,
 )
+from .._lib._polling import FineTuningJobsPolling
 
 if TYPE_CHECKING:
     from ..types.fine_tuning import (
@@ -339,8 +340,8 @@ class Permissions(Resource[M]):
         )
 
 
-class Jobs(Resource[M]):
-    """The ``fine_tuning.jobs`` methods."""
+class Jobs(FineTuningJobsPolling, Resource[M]):
+    """The ``fine_tuning.jobs`` methods. Hand-written: ``poll``."""
 
     __slots__ = ()
 

@@ -64,7 +64,7 @@ __all__ = [
 
 
 class Responses(ResponsesParse, Resource[M]):
-    """The ``responses`` methods. Hand-written: ``parse``."""
+    """The ``responses`` methods. Hand-written: ``parse``, ``stream``."""
 
     __slots__ = ()
 

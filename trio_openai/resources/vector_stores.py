@@ -25,6 +25,7 @@ from .._api import (
     path_param,
     query_of,
 )
+from .._lib._polling import VectorStoreFileBatchesPolling, VectorStoreFilesPolling
 
 if TYPE_CHECKING:
     from ..types.responses import ComparisonFilter, CompoundFilter
@@ -350,8 +351,8 @@ class VectorStores(Resource[M]):
         )
 
 
-class FileBatches(Resource[M]):
-    """The ``vector_stores.file_batches`` methods."""
+class FileBatches(VectorStoreFileBatchesPolling, Resource[M]):
+    """The ``vector_stores.file_batches`` methods. Hand-written: ``create_and_poll``, ``poll``, ``upload_and_poll``."""
 
     __slots__ = ()
 
@@ -562,8 +563,8 @@ class FileBatches(Resource[M]):
         )
 
 
-class Files(Resource[M]):
-    """The ``vector_stores.files`` methods."""
+class Files(VectorStoreFilesPolling, Resource[M]):
+    """The ``vector_stores.files`` methods. Hand-written: ``create_and_poll``, ``poll``, ``upload_and_poll``."""
 
     __slots__ = ()
 

@@ -26,6 +26,7 @@ from .._api import (
     path_param,
     query_of,
 )
+from .._lib._polling import VideosPolling
 
 if TYPE_CHECKING:
     from .._api import BinaryResponse, FileInput
@@ -47,8 +48,8 @@ __all__ = [
 ]
 
 
-class Videos(Resource[M]):
-    """The ``videos`` methods."""
+class Videos(VideosPolling, Resource[M]):
+    """The ``videos`` methods. Hand-written: ``create_and_poll``, ``poll``."""
 
     __slots__ = ()
 
