@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import trio_openai
+from tests._realworld import Case, cases, requires_corpus
 from trio_openai.testing import FakeOpenAI
 
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "hi"}]
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "realworld" / "cases.jsonl.gz"
 
 
 def chunk(*choices: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -339,19 +337,16 @@ def test_the_sync_stream_offers_the_same_finals() -> None:
             assert responses.get_final_response().output_text == "Hi there"
 
 
-def recorded_chat_streams() -> Iterator[dict[str, Any]]:
+def recorded_chat_streams() -> Iterator[Case]:
     """The recorded streamed chat completions that end with [DONE]."""
-    with gzip.open(CORPUS, "rt") as lines:
-        for line in lines:
-            case = json.loads(line)
-            body = case.get("body")
-            if (
-                case["area"] == "POST chat.completions [stream]"
-                and case["status"] == 200
-                and body
-                and "data: [DONE]" in body
-            ):
-                yield case
+    for case in cases():
+        if (
+            case.area == "POST chat.completions [stream]"
+            and case.status == 200
+            and case.body
+            and "data: [DONE]" in case.body
+        ):
+            yield case
 
 
 def reference(body: str) -> tuple[dict[int, str], dict[tuple[int, int], str]]:
@@ -381,7 +376,7 @@ def parses(text: str) -> bool:
     return True
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="no recorded corpus at ../shared/realworld")
+@requires_corpus
 async def test_every_recorded_chat_stream_folds_to_its_deltas() -> None:
     """Each recorded chat stream folds to content equal to its joined deltas; arguments parse."""
     cases = list(recorded_chat_streams())
@@ -393,7 +388,7 @@ async def test_every_recorded_chat_stream_folds_to_its_deltas() -> None:
             fake.add(
                 "POST",
                 "/chat/completions",
-                content=case["body"].encode(),
+                content=case.content,
                 content_type="text/event-stream",
             )
             async with client.chat.completions.stream(model="m", messages=MESSAGES) as stream:
@@ -401,12 +396,12 @@ async def test_every_recorded_chat_stream_folds_to_its_deltas() -> None:
                     final = await stream.get_final_completion()
                 except trio_openai.APIStreamError:
                     continue  # a recorded error event: raised, as iterating does
-            content, arguments = reference(case["body"])
+            content, arguments = reference(case.body or "")
             for item in final.choices:
-                assert item.message.content == content.get(item.index), case["id"]
+                assert item.message.content == content.get(item.index), case.id
                 expected = [text for (c, _), text in sorted(arguments.items()) if c == item.index]
                 got = [call.function.arguments for call in item.message.tool_calls or ()]  # type: ignore[union-attr]
-                assert got == expected, case["id"]
+                assert got == expected, case.id
                 assert [parses(text) for text in got] == [parses(text) for text in expected]
                 calls += len(got)
             folded += 1
@@ -414,13 +409,11 @@ async def test_every_recorded_chat_stream_folds_to_its_deltas() -> None:
     assert calls > 100
 
 
-def recorded_responses_streams() -> Iterator[dict[str, Any]]:
+def recorded_responses_streams() -> Iterator[Case]:
     """The recorded streamed Responses API calls that answered 200."""
-    with gzip.open(CORPUS, "rt") as lines:
-        for line in lines:
-            case = json.loads(line)
-            if case["area"] == "POST responses [stream]" and case["status"] == 200:
-                yield case
+    for case in cases():
+        if case.area == "POST responses [stream]" and case.status == 200:
+            yield case
 
 
 def terminal_and_text(body: str) -> tuple[str | None, str]:
@@ -438,7 +431,7 @@ def terminal_and_text(body: str) -> tuple[str | None, str]:
     return status, text
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="no recorded corpus at ../shared/realworld")
+@requires_corpus
 async def test_every_recorded_responses_stream_gives_its_terminal_response() -> None:
     """Each recorded responses stream's final is its terminal event's; text_deltas join to its."""
     cases = list(recorded_responses_streams())
@@ -449,14 +442,14 @@ async def test_every_recorded_responses_stream_gives_its_terminal_response() -> 
             fake.add(
                 "POST",
                 "/responses",
-                content=case["body"].encode(),
+                content=case.content,
                 content_type="text/event-stream",
             )
-            status, text = terminal_and_text(case["body"])
+            status, text = terminal_and_text(case.body or "")
             async with client.responses.stream(model="m", input="hi") as stream:
                 deltas = "".join([delta async for delta in stream.text_deltas()])
                 final = await stream.get_final_response()
-            assert (final.status, deltas) == (status, text), case["id"]
+            assert (final.status, deltas) == (status, text), case.id
 
 
 def test_a_sync_loop_left_by_break_has_no_final() -> None:

@@ -13,26 +13,17 @@ as the client's `Stream` decodes them.
 from __future__ import annotations
 
 import functools
-import gzip
 import json
-import operator
-import re
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, NamedTuple
 
-import pytest
-
-import trio_openai.types
+from tests._realworld import Case, cases, operation, requires_corpus, resolve_type
 from trio_openai._convert._converter import structure
 from trio_openai._convert._sse import SSEDecoder
 from trio_openai.resources._operations import OPERATIONS, Operation
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared/realworld/cases.jsonl.gz"
-pytestmark = pytest.mark.skipif(
-    not CORPUS.is_file(), reason=f"the recorded traffic is not at {CORPUS}"
-)
+pytestmark = requires_corpus
 
 # Cases left out of the round trip, each with its reason. Only recordings the corpus's
 # README names as not real belong here; keep the list short.
@@ -54,68 +45,6 @@ EXCLUDED: dict[str, str] = {
         "API sends a list)"
     ),
 }
-
-
-class Case(NamedTuple):
-    """One recorded exchange: its id, request line and response head and body."""
-
-    id: str
-    method: str
-    path: str
-    query: dict[str, Any]
-    status: int
-    content_type: str
-    body: str | None
-
-
-@functools.cache
-def _cases() -> tuple[Case, ...]:
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f]
-    return tuple(
-        Case(
-            row["id"],
-            row["method"],
-            row["path"],
-            row["query"] or {},
-            row["status"],
-            (row["content_type"] or "").split(";")[0].strip(),
-            row["body"],
-        )
-        for row in rows
-    )
-
-
-@functools.cache
-def _routes() -> tuple[tuple[str, re.Pattern[str], int, str, Operation], ...]:
-    """(method, path pattern, number of path parameters, fixed query, operation)."""
-    routes = []
-    for entry in OPERATIONS.values():
-        path, _, fixed_query = entry.path.partition("?")
-        pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(path))
-        routes.append(
-            (entry.method, re.compile(f"^{pattern}$"), path.count("{"), fixed_query, entry)
-        )
-    return tuple(routes)
-
-
-def _operation(case: Case) -> Operation | None:
-    """The operation the client calls for *case*: the most literal path that matches."""
-    hits = [
-        (params, fixed_query, entry)
-        for method, pattern, params, fixed_query, entry in _routes()
-        if method == case.method and pattern.match(case.path)
-    ]
-    beta = "beta=true" if case.query.get("beta") == "true" else ""
-    hits = [hit for hit in hits if hit[1] == beta] or hits
-    return min(hits, key=lambda hit: hit[0])[2] if hits else None
-
-
-def _resolve(expr: str) -> Any:
-    """A table entry's type (``A | B | UnknownObject``) from `trio_openai.types`."""
-    return functools.reduce(
-        operator.or_, (getattr(trio_openai.types, n) for n in expr.split(" | "))
-    )
 
 
 def _first_difference(got: object, sent: object, path: str = "$") -> str | None:
@@ -186,34 +115,34 @@ def _skip_reason(case: Case, entry: Operation | None) -> str | None:
         return SKIP_ERROR
     if entry is None:
         return SKIP_NO_OPERATION
-    if case.content_type == "text/event-stream":
+    if case.media_type == "text/event-stream":
         return None
-    if case.content_type != "application/json":
+    if case.media_type != "application/json":
         return SKIP_NOT_JSON
     return SKIP_NO_RESULT if entry.result is None else None
 
 
 def _check(case: Case) -> Checked:
     """Round-trip *case*'s result body (or each of its events)."""
-    entry = _operation(case)
+    entry = operation(case)
     reason = _skip_reason(case, entry)
     if reason is not None:
         return Checked(reason, 0, None)
     assert entry is not None
-    if case.content_type == "text/event-stream":
+    if case.media_type == "text/event-stream":
         return _check_stream(case, entry)
     assert entry.result is not None
     try:
         data = json.loads(case.body or "")
     except ValueError as exc:
         return Checked("json", 0, f"the body is not JSON: {exc}")
-    return Checked("json", 0, _round_trip(data, _resolve(entry.result)))
+    return Checked("json", 0, _round_trip(data, resolve_type(entry.result)))
 
 
 def _check_stream(case: Case, entry: Operation) -> Checked:
     """Round-trip each event of a streamed body, decoded into the stream's event type."""
     assert entry.event is not None, entry
-    tp = _resolve(entry.event)
+    tp = resolve_type(entry.event)
     count = 0
     for count, payload in enumerate(_events(case, entry), 1):
         problem = _round_trip(payload, tp)
@@ -233,7 +162,7 @@ class Outcome(NamedTuple):
 def _outcome() -> Outcome:
     counts: Counter[str] = Counter()
     failures: dict[str, str] = {}
-    for case in _cases():
+    for case in cases():
         if case.id in EXCLUDED:
             continue
         checked = _check(case)
@@ -260,8 +189,8 @@ def test_every_case_is_checked_or_has_no_result_body() -> None:
     counts, _ = _outcome()
     skips = {SKIP_ERROR, SKIP_NO_OPERATION, SKIP_NO_RESULT, SKIP_NOT_JSON}
     assert set(counts) <= {"json", "stream", "event", *skips}
-    cases = sum(n for kind, n in counts.items() if kind != "event")
-    assert cases + len(EXCLUDED) == len(_cases()) == 3437
+    checked = sum(n for kind, n in counts.items() if kind != "event")
+    assert checked + len(EXCLUDED) == len(cases()) == 3437
     assert counts[SKIP_NO_OPERATION] <= 14
     assert counts[SKIP_NO_RESULT] <= 1
     assert counts[SKIP_NOT_JSON] <= 8
@@ -270,7 +199,7 @@ def test_every_case_is_checked_or_has_no_result_body() -> None:
 def test_exclusions_are_few_and_still_needed() -> None:
     """Each excluded case exists and still fails: an exclusion that passes is removed."""
     assert len(EXCLUDED) <= 5
-    by_id = {case.id: case for case in _cases()}
+    by_id = {case.id: case for case in cases()}
     for case_id in EXCLUDED:
         assert _check(by_id[case_id]).problem is not None, f"{case_id} round-trips: drop it"
 
@@ -279,7 +208,7 @@ def test_the_operation_table_names_decodable_types() -> None:
     """Every ``result`` and ``event`` of the operation table is a type of `trio_openai.types`."""
     for entry in OPERATIONS.values():
         for expr in filter(None, (entry.result, entry.event)):
-            _resolve(expr)
+            resolve_type(expr)
         assert entry.event is None or entry.stream is not None, entry
         assert not entry.envelope or entry.event is not None, entry
     assert OPERATIONS["createChatCompletion"].result == "CreateChatCompletionResponse"
