@@ -93,6 +93,10 @@ STEP_SCHEMA = {
 }
 
 
+def _described(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {**schema, "description": description}
+
+
 def test_schema_attrs_nested_optional_literal_enum_list() -> None:
     """An attrs class gives the strict schema: $defs/$ref, nullable, enum, arrays, formats."""
     assert strict_schema(Solution) == {
@@ -108,7 +112,8 @@ def test_schema_attrs_nested_optional_literal_enum_list() -> None:
         },
         "required": ["steps", "final_answer", "confidence", "color", "when", "tags", "score"],
         "additionalProperties": False,
-        "$defs": {"Step": STEP_SCHEMA},
+        "description": "A solution: nested list of classes, Optional, Literal, Enum, datetime.",
+        "$defs": {"Step": _described(STEP_SCHEMA, "One step of a solution.")},
     }
 
 
@@ -122,7 +127,8 @@ def test_schema_dataclass_none_default_nullable() -> None:
         },
         "required": ["steps", "note"],
         "additionalProperties": False,
-        "$defs": {"DStep": STEP_SCHEMA},
+        "description": "A dataclass solution.",
+        "$defs": {"DStep": _described(STEP_SCHEMA, "A dataclass step.")},
     }
 
 
@@ -136,7 +142,8 @@ def test_schema_typeddict() -> None:
         },
         "required": ["steps", "count"],
         "additionalProperties": False,
-        "$defs": {"TStep": STEP_SCHEMA},
+        "description": "A TypedDict solution.",
+        "$defs": {"TStep": _described(STEP_SCHEMA, "A TypedDict step.")},
     }
 
 
@@ -269,7 +276,8 @@ async def test_chat_parse_pydantic() -> None:
         },
         "required": ["steps", "final_answer"],
         "additionalProperties": False,
-        "$defs": {"PStep": STEP_SCHEMA},
+        "description": "A pydantic solution.",
+        "$defs": {"PStep": _described(STEP_SCHEMA, "A pydantic step.")},
     }
     fake = FakeOpenAI()
     reply = {"steps": [{"explanation": "e", "output": "o"}], "final_answer": "x = -15/4"}

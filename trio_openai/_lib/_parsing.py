@@ -128,7 +128,8 @@ class ParsedToolCall:
     """A function tool call whose arguments are parsed (the tool came from `function_tool`).
 
     Attributes:
-        id: The call's id (to answer it with a ``tool`` message).
+        id: The call's id (to answer it with a ``tool`` message, or a Responses API
+            ``function_call_output`` item: there it is the ``call_id``).
         name: The function's name.
         arguments: The arguments' JSON, as sent.
         parsed_arguments: The arguments parsed: the tool's class, or a function's
@@ -215,6 +216,9 @@ class ParsedResponse(Generic[T]):
         output_parsed: The output text as *T*; ``None`` for a refusal or no text.
         output_text: The output text (the JSON).
         refusal: The model's refusal, or ``None``.
+        parsed_tool_calls: The output's ``function_call`` items, in order, with
+            ``parsed_arguments`` (``id`` is the item's ``call_id``, to answer it
+            with a ``function_call_output`` item).
         response: The whole typed `Response` (``output``, ``usage``, ...).
     """
 
@@ -222,7 +226,13 @@ class ParsedResponse(Generic[T]):
     output_parsed: T | None
     output_text: str
     refusal: str | None
+    parsed_tool_calls: tuple[ParsedToolCall, ...] = ()
     response: Response = attrs.field(repr=False)
+
+    @property
+    def usage(self) -> Any:
+        """The response's token usage (``response.usage``)."""
+        return self.response.usage
 
 
 def parse_chat_completion(
@@ -283,44 +293,49 @@ def _parse_tool_calls(
         function: Any = getattr(call, "function", None)
         if getattr(call, "type", None) != "function" or function is None:
             continue
-        tool = tools.get(function.name)
-        parsed: Any = None
-        if tool is not None:
-            try:
-                parsed = tool.parse_arguments(function.arguments)
-            except ValueError as exc:
-                msg = f"The arguments of tool call {call.id} ({function.name}) are not JSON: {exc}"
-                raise APIResponseValidationError(
-                    msg, response=http_response, body=function.arguments
-                ) from None
-            except Mismatch as exc:
-                msg = (
-                    f"The arguments of tool call {call.id} ({function.name}) do not fit "
-                    f"at {exc.path}: {exc.message}"
-                )
-                raise APIResponseValidationError(
-                    msg, response=http_response, body=function.arguments, path=exc.path
-                ) from None
-        calls.append(
-            ParsedToolCall(
-                id=call.id,
-                name=function.name,
-                arguments=function.arguments,
-                parsed_arguments=parsed,
-            )
-        )
+        calls.append(_parsed_call(call.id, function.name, function.arguments, tools, http_response))
     return tuple(calls)
 
 
+def _parsed_call(
+    call_id: str,
+    name: str,
+    arguments: str,
+    tools: Mapping[str, ToolArguments],
+    http_response: httpx2.Response,
+) -> ParsedToolCall:
+    tool = tools.get(name)
+    parsed: Any = None
+    if tool is not None:
+        try:
+            parsed = tool.parse_arguments(arguments)
+        except ValueError as exc:
+            msg = f"The arguments of tool call {call_id} ({name}) are not JSON: {exc}"
+            raise APIResponseValidationError(msg, response=http_response, body=arguments) from None
+        except Mismatch as exc:
+            msg = (
+                f"The arguments of tool call {call_id} ({name}) do not fit "
+                f"at {exc.path}: {exc.message}"
+            )
+            raise APIResponseValidationError(
+                msg, response=http_response, body=arguments, path=exc.path
+            ) from None
+    return ParsedToolCall(id=call_id, name=name, arguments=arguments, parsed_arguments=parsed)
+
+
 def parse_response(
-    response: Response, cls: type[T], http_response: httpx2.Response
+    response: Response,
+    cls: type[T] | None,
+    http_response: httpx2.Response,
+    tools: Mapping[str, ToolArguments] | None = None,
 ) -> ParsedResponse[T]:
-    """Parse a response's output text into *cls*.
+    """Parse a response's output text into *cls* (if given), and its function calls' arguments.
 
     Raises:
         LengthFinishReasonError: It is incomplete for ``max_output_tokens``.
         ContentFilterFinishReasonError: It is incomplete for ``content_filter``.
-        APIResponseValidationError: The text is not JSON, or does not fit *cls*.
+        APIResponseValidationError: The text is not JSON, or does not fit *cls*; or
+            a call's arguments do not fit its tool.
     """
     details: Any = getattr(response, "incomplete_details", None)
     reason = getattr(details, "reason", None)
@@ -328,18 +343,31 @@ def parse_response(
         raise LengthFinishReasonError(completion=response)
     if reason == "content_filter":
         raise ContentFilterFinishReasonError(completion=response)
+    output: Any = getattr(response, "output", None) or ()
     refusals = [
         str(getattr(part, "refusal", ""))
-        for item in getattr(response, "output", None) or ()
+        for item in output
         if getattr(item, "type", None) == "message"
         for part in getattr(item, "content", None) or ()
         if getattr(part, "type", None) == "refusal"
     ]
+    calls = tuple(
+        _parsed_call(item.call_id, item.name, item.arguments, tools or {}, http_response)
+        for item in output
+        if getattr(item, "type", None) == "function_call"
+    )
     text = response.output_text
     refusal = "".join(refusals) or None
-    parsed = _parse_text(text, cls, http_response) if text and refusal is None else None
+    parsed = None
+    if cls is not None and text and refusal is None:
+        parsed = _parse_text(text, cls, http_response)
     return ParsedResponse(
-        id=response.id, output_parsed=parsed, output_text=text, refusal=refusal, response=response
+        id=response.id,
+        output_parsed=parsed,
+        output_text=text,
+        refusal=refusal,
+        parsed_tool_calls=calls,
+        response=response,
     )
 
 

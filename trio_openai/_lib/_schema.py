@@ -37,6 +37,17 @@ use a class, or a list of key/value objects), fixed-length tuples, ``Any`` and
 ``object`` (strict mode has no "anything"), and other types. ``Annotated[X, ...]``
 is ``X``. A recursive class refers to itself by ``$ref`` (the root by ``"#"``).
 Two different classes of the same ``__name__`` get ``Name``, ``Name_2``, ...
+
+Descriptions (the model reads them; they cost prompt tokens):
+
+- a class's own docstring is its object's ``description`` (``inspect.cleandoc``-ed;
+  a dataclass's generated ``Name(field: type, ...)`` doc does not count);
+- a field's description, in this order: ``Annotated[X, Doc("...")]``
+  (``typing_extensions.Doc``) or ``Annotated[X, "..."]`` (a plain string), then
+  ``attrs.field(metadata={"description": "..."})`` /
+  ``dataclasses.field(metadata={"description": "..."})``, then pydantic's
+  ``Field(description="...")``. A field whose type is a class is a bare ``$ref``
+  (strict mode allows no keyword beside it), so that class's docstring describes it.
 """
 
 from __future__ import annotations
@@ -44,6 +55,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import inspect
 import sys
 import types
 import typing
@@ -52,10 +64,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 
 import attrs
-from typing_extensions import is_typeddict
+from typing_extensions import NotRequired, Required, is_typeddict
 
 __all__ = [
     "Field",
+    "class_description",
     "fields_of",
     "is_pydantic_model",
     "is_structured_class",
@@ -79,12 +92,13 @@ _MAPPINGS = (dict, Mapping, typing.Mapping)
 
 
 class Field(NamedTuple):
-    """One field of a structured class: its JSON key, its type, its ``__init__`` name."""
+    """One field of a structured class: its JSON key, type, ``__init__`` name, description."""
 
     key: str
     type: Any
     init_name: str
     default_none: bool
+    description: str | None = None
 
 
 def is_pydantic_model(tp: object) -> bool:
@@ -111,22 +125,44 @@ def fields_of(cls: type[Any]) -> list[Field]:
     if is_pydantic_model(cls):
         model_fields: dict[str, Any] = cls.model_fields
         return [
-            Field(f.alias or name, f.annotation, f.alias or name, f.default is None)
+            Field(
+                f.alias or name,
+                f.annotation,
+                f.alias or name,
+                f.default is None,
+                _annotated_doc(f.metadata) or f.description,
+            )
             for name, f in model_fields.items()
         ]
     if is_typeddict(cls):
         hints = typing.get_type_hints(cls)
-        return [Field(name, tp, name, default_none=False) for name, tp in hints.items()]
+        extras = typing.get_type_hints(cls, include_extras=True)
+        return [
+            Field(name, tp, name, default_none=False, description=_type_doc(extras.get(name)))
+            for name, tp in hints.items()
+        ]
     hints = typing.get_type_hints(cls, include_extras=True)
     if attrs.has(cls):
         return [
-            Field(a.name, hints.get(a.name, a.type), a.alias or a.name, a.default is None)
+            Field(
+                a.name,
+                hints.get(a.name, a.type),
+                a.alias or a.name,
+                a.default is None,
+                _type_doc(hints.get(a.name)) or _metadata_doc(a.metadata),
+            )
             for a in attrs.fields(cls)
             if a.init
         ]
     if dataclasses.is_dataclass(cls):
         return [
-            Field(f.name, hints.get(f.name, f.type), f.name, f.default is None)
+            Field(
+                f.name,
+                hints.get(f.name, f.type),
+                f.name,
+                f.default is None,
+                _type_doc(hints.get(f.name)) or _metadata_doc(f.metadata),
+            )
             for f in dataclasses.fields(cls)
             if f.init
         ]
@@ -135,6 +171,40 @@ def fields_of(cls: type[Any]) -> list[Field]:
         "a dataclass, a TypedDict or a pydantic model"
     )
     raise TypeError(msg)
+
+
+def class_description(cls: type[Any]) -> str | None:
+    """*cls*'s own docstring, cleaned; ``None`` without one (or a dataclass's generated one)."""
+    doc = cls.__dict__.get("__doc__")
+    if not isinstance(doc, str):
+        return None
+    if dataclasses.is_dataclass(cls) and doc.startswith(f"{cls.__name__}("):
+        return None  # dataclasses write "Name(field: type, ...)" when there is no docstring
+    return inspect.cleandoc(doc) or None
+
+
+def _type_doc(tp: object) -> str | None:
+    """The description in ``Annotated[X, Doc("...")]`` or ``Annotated[X, "..."]``, if any."""
+    while get_origin(tp) in (Required, NotRequired):  # TypedDict keys
+        tp = get_args(tp)[0]
+    if get_origin(tp) is not typing.Annotated:
+        return None
+    return _annotated_doc(tp.__metadata__)  # type: ignore[attr-defined]
+
+
+def _annotated_doc(metadata: Sequence[object]) -> str | None:
+    for item in metadata:
+        if isinstance(item, str):
+            return item
+        documentation = getattr(item, "documentation", None)
+        if type(item).__name__ == "Doc" and isinstance(documentation, str):
+            return documentation  # typing_extensions.Doc (PEP 727), by shape: no import
+    return None
+
+
+def _metadata_doc(metadata: Mapping[Any, Any]) -> str | None:
+    description = metadata.get("description")
+    return description if isinstance(description, str) else None
 
 
 def schema_name(cls: type[Any]) -> str:
@@ -175,13 +245,19 @@ class _Builder:
             schema = self.schema(field.type, f"{where}.{field.key}")
             if field.default_none:
                 schema = _nullable(schema)
+            if field.description and "$ref" not in schema:
+                schema = {**schema, "description": field.description}
             properties[field.key] = schema
-        return {
+        out: JsonSchema = {
             "type": "object",
             "properties": properties,
             "required": list(properties),
             "additionalProperties": False,
         }
+        description = class_description(cls)
+        if description:
+            out["description"] = description
+        return out
 
     def ref(self, cls: type[Any], where: str) -> JsonSchema:
         if cls is self.root:

@@ -42,15 +42,13 @@ from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from .._api._bridge import Blocking
-from ._parsing import (
-    ParsedChatCompletion,
-    ParsedResponse,
-    chat_response_format,
-    parse_chat_completion,
-    parse_response,
-    responses_text_format,
+from ._parsing import ParsedChatCompletion, ParsedResponse, parse_chat_completion, parse_response
+from ._streams import (
+    ChatStreamMethod,
+    ResponsesStreamMethod,
+    chat_arguments,
+    responses_arguments,
 )
-from ._tools import FunctionTool
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -179,17 +177,18 @@ async def _chat_parse(
         APIResponseValidationError: The reply does not fit (its ``path`` says where).
         APIError: The call failed, as for ``create``.
     """
-    build = type(self).create._build
-    spec = build(
-        self,
-        messages=messages,
-        model=model,
-        response_format=chat_response_format(response_format, schema_name),
+    kwargs: dict[str, Any] = {
+        "messages": messages,
+        "model": model,
+        "response_format": response_format,
+        "schema_name": schema_name,
         **create,
-    )
+    }
+    _, tools = chat_arguments(kwargs, required=True)
+    spec = type(self).create._build(self, **kwargs)
+    del kwargs, create  # out of the traceback's locals: extra_headers may hold a key
     client: Caller = self._client
     answer = await client._execute_raw(spec)
-    tools = {t.name: t for t in create.get("tools") or () if isinstance(t, FunctionTool)}
     return parse_chat_completion(answer.parse(), response_format, answer.http_response, tools)
 
 
@@ -203,7 +202,10 @@ async def _responses_parse(
             TypedDict or a pydantic model; its strict JSON Schema is sent as
             ``text.format`` (other keys of a ``text=`` argument are kept).
         schema_name: The schema's ``name``; by default the class name.
-        **create: Any other argument of ``responses.create`` (``model``, ``input``, ...).
+        **create: Any other argument of ``responses.create`` (``model``, ``input``,
+            ...); the calls of ``tools=`` made by `function_tool` (converted to the
+            Responses API's flat shape) get ``parsed_arguments``
+            (``response.parsed_tool_calls``).
 
     Raises:
         TypeError: *text_format* has no strict JSON Schema.
@@ -212,26 +214,55 @@ async def _responses_parse(
         APIResponseValidationError: The reply does not fit (its ``path`` says where).
         APIError: The call failed, as for ``create``.
     """
-    text = dict(create.pop("text", None) or {})
-    text["format"] = responses_text_format(text_format, schema_name)
-    build = type(self).create._build
-    spec = build(self, text=text, **create)
+    kwargs: dict[str, Any] = {"text_format": text_format, "schema_name": schema_name, **create}
+    _, tools = responses_arguments(kwargs)
+    spec = type(self).create._build(self, **kwargs)
+    del kwargs, create  # out of the traceback's locals: extra_headers may hold a key
     client: Caller = self._client
     answer = await client._execute_raw(spec)
-    return parse_response(answer.parse(), text_format, answer.http_response)
+    return parse_response(answer.parse(), text_format, answer.http_response, tools)
+
+
+def _wrap_stream(
+    cls: type[Any], method: type[ChatStreamMethod[Any] | ResponsesStreamMethod[Any]]
+) -> None:
+    """Make the generated ``stream`` of *cls* a *method* (structured when given a type).
+
+    A generated resource defines ``stream`` in its own body (``@stream_method``),
+    which a mixin's attribute could not override; wrapping its builder keeps the
+    generated code the one specification of the request.
+    """
+    generated = cls.__dict__.get("stream")
+    build = getattr(generated, "_build", None)
+    if build is not None and not isinstance(generated, method):
+        setattr(cls, "stream", method(build))  # noqa: B010 - a class the mixin does not know
 
 
 class ChatCompletionsParse:
-    """Hand-written ``client.chat.completions.parse`` (mixed into the generated resource)."""
+    """Hand-written ``client.chat.completions.parse`` and ``stream`` (mixed into the resource).
+
+    ``stream`` is the generated method's, wrapped by `ChatStreamMethod` (``_streams.py``).
+    """
 
     __slots__ = ()
 
     parse: ParseMethod[AsyncChatParse, SyncChatParse] = ParseMethod(_chat_parse)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _wrap_stream(cls, ChatStreamMethod)
+
 
 class ResponsesParse:
-    """Hand-written ``client.responses.parse`` (mixed into the generated resource)."""
+    """Hand-written ``client.responses.parse`` and ``stream`` (mixed into the resource).
+
+    ``stream`` is the generated method's, wrapped by `ResponsesStreamMethod` (``_streams.py``).
+    """
 
     __slots__ = ()
 
     parse: ParseMethod[AsyncResponsesParse, SyncResponsesParse] = ParseMethod(_responses_parse)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _wrap_stream(cls, ResponsesStreamMethod)
