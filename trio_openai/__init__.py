@@ -100,6 +100,8 @@ if _typing.TYPE_CHECKING:
     from ._reliability._retry import RetryHook as RetryHook
     from ._reliability._retry import RetryPolicy as RetryPolicy
     from ._reliability._status import EndpointStatus as EndpointStatus
+    from ._reliability._store import RedisStore as RedisStore
+    from ._reliability._store import StoreUnavailableError as StoreUnavailableError
     from ._secrets import Secret as Secret
     from ._sync._client import SyncClient as SyncClient
     from ._sync._client import SyncEvents as SyncEvents
@@ -146,6 +148,8 @@ _LAZY = {
     "RateLimitInfo": "._api._response",
     "StreamedResponse": "._api._response",
     "RetryEvent": "._reliability._retry",
+    "RedisStore": "._reliability._store",
+    "StoreUnavailableError": "._reliability._store",
     "RetryHook": "._reliability._retry",
     "RetryPolicy": "._reliability._retry",
     "EndpointStatus": "._reliability._status",
@@ -228,6 +232,7 @@ __all__ = [
     "RealtimeConnection",
     "RealtimeConnectionClosed",
     "RealtimeLimits",
+    "RedisStore",
     "ReliabilityEvent",
     "ResponseTooLargeError",
     "RetryEvent",
@@ -236,6 +241,7 @@ __all__ = [
     "RetryScheduled",
     "Routing",
     "Secret",
+    "StoreUnavailableError",
     "Stream",
     "StreamInterruptedError",
     "StreamedResponse",

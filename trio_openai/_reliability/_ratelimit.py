@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     import httpx2
 
     from ._guards import Attempt, Guard, Refusal, Result
+    from ._store import RedisStore
 
 __all__ = [
     "Limiter",
@@ -145,6 +146,10 @@ class RateLimit:
         learn: Follow the server's rate-limit headers and 429 answers.
         estimate_tokens: How a call's tokens are estimated before it is sent
             (default `estimate_tokens`).
+        store: Keep the budget in this shared store (an open `RedisStore`), for
+            every process naming the same prefix and endpoint, instead of in
+            this process (``None``, the default). See "Many processes" in the
+            reliability guide.
     """
 
     requests_per_minute: float | None = attrs.field(default=None, validator=_limit)
@@ -153,6 +158,7 @@ class RateLimit:
     max_wait: float | None = None
     learn: bool = True
     estimate_tokens: TokenEstimator = estimate_tokens
+    store: RedisStore | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -167,6 +173,8 @@ class LimiterStatus:
         blocked_until: The end of a block the server asked for (``trio.current_time()``
             clock), or ``None``.
         waiting: Calls waiting for budget.
+        store_ok: For a budget kept in a store: whether the store answered last
+            (``False``: failing open on a local limiter); ``None`` for a local one.
     """
 
     requests_per_minute: float | None
@@ -175,6 +183,7 @@ class LimiterStatus:
     tokens_available: float | None
     blocked_until: float | None
     waiting: int
+    store_ok: bool | None = None
 
 
 @final

@@ -47,6 +47,7 @@ from ._observe import (
     RetryScheduled,
 )
 from ._ratelimit import Limiter, LimiterGuard
+from ._shared import SharedLimiterGuard
 from ._status import EndpointStatus
 
 if TYPE_CHECKING:
@@ -420,7 +421,11 @@ class Router:
         if config.breaker is not None:
             breaker = Breaker(config.breaker, self._on_breaker(config.name))
             guards.append(BreakerGuard(breaker))
-        if config.rate_limit is not None:
+        if config.rate_limit is not None and config.rate_limit.store is not None:
+            guards.append(
+                SharedLimiterGuard(config.rate_limit, config.name, self._on_wait(config.name))
+            )
+        elif config.rate_limit is not None:
             limiter = Limiter(config.rate_limit, config.name, self._on_wait(config.name))
             guards.append(LimiterGuard(limiter))
         if self.extra_guards is not None:

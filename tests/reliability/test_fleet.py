@@ -1,0 +1,299 @@
+"""The shared rate limiter against a real Redis/Valkey server, within one process.
+
+Each test starts clients whose budgets live in the session's server (a fresh key
+prefix per test, so tests never share a budget). The store's clock is real, so
+these tests run in real time: budgets are scaled so that each takes about a
+second. The many-process tests are in ``test_fleet_processes.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+import trio
+from _hosts import OK, Hosts, endpoints, err, routed_client
+from _redis_server import RedisServer, own_redis_server, redis_server
+
+import trio_openai
+from trio_openai import RateLimit, RateLimitWaitError, RedisStore, StoreUnavailableError
+
+__all__ = ["own_redis_server", "redis_server"]  # the fixtures this module uses
+
+NO_RETRY = trio_openai.RetryPolicy(max_retries=0)
+
+
+def prefix() -> str:
+    """A key prefix of the test's own."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@asynccontextmanager
+async def store_at(url: str, name: str, **kwargs: Any) -> AsyncIterator[RedisStore]:
+    """An open store at *url* under prefix *name*."""
+    async with RedisStore(url, prefix=name, **kwargs) as store:
+        yield store
+
+
+def gaps(times: Sequence[float]) -> list[float]:
+    """The intervals between consecutive times."""
+    return [b - a for a, b in itertools.pairwise(sorted(times))]
+
+
+async def test_a_shared_budget_spreads_calls_at_its_rate(redis_server: RedisServer) -> None:
+    """After a small burst, calls are admitted at the budget's rate (600 rpm: one per 0.1 s)."""
+    hosts = Hosts()
+    async with store_at(redis_server.url, prefix()) as store:
+        limit = RateLimit(requests_per_minute=600, store=store)
+        async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (_, probe):
+            start = trio.current_time()
+            for _ in range(14):
+                await probe.get("/x")
+            took = trio.current_time() - start
+    # Burst of max(1, 0.5 % of 600) = 3 on top of the first call, then 10 more at 0.1 s.
+    assert 0.95 <= took <= 1.4
+    assert min(gaps(hosts.times)[4:]) >= 0.09
+    assert store.round_trips == 14
+
+
+async def test_two_clients_naming_one_prefix_share_one_budget(redis_server: RedisServer) -> None:
+    """Two sessions on one prefix split one budget; a third on another prefix has its own."""
+    shared, other = prefix(), prefix()
+    hosts = Hosts()
+    counts: dict[str, int] = {}
+
+    async def run(name: str, key: str) -> None:
+        async with store_at(redis_server.url, key) as store:
+            limit = RateLimit(requests_per_minute=600, store=store)
+            async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (_, probe):
+
+                async def forever() -> None:
+                    while True:
+                        await probe.get("/x")
+                        counts[name] = counts.get(name, 0) + 1
+
+                # The last call's wait would end past the deadline: it is refused.
+                with trio.move_on_after(1.0), pytest.raises(RateLimitWaitError):
+                    await forever()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(run, "one", shared)
+        nursery.start_soon(run, "two", shared)
+        nursery.start_soon(run, "alone", other)
+    # One second of 10/s plus the burst of 4: the pair shares ~14, the lone one has ~14.
+    assert 11 <= counts["one"] + counts["two"] <= 16
+    assert 11 <= counts["alone"] <= 16
+    assert abs(counts["one"] - counts["two"]) <= 2  # FIFO: the pair alternates
+
+
+async def test_a_wait_past_the_deadline_is_refused_at_once_and_reserves_nothing(
+    redis_server: RedisServer,
+) -> None:
+    """A call whose wait would end past its deadline fails at once and takes no slot."""
+    hosts = Hosts()
+    async with store_at(redis_server.url, prefix()) as store:
+        limit = RateLimit(requests_per_minute=60, store=store)  # burst 1: two at once
+        async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (_, probe):
+            await probe.get("/x")
+            await probe.get("/x")
+            start = trio.current_time()
+            with trio.fail_after(0.5), pytest.raises(RateLimitWaitError) as info:
+                await probe.get("/x")
+            assert trio.current_time() - start < 0.2
+            assert 0.5 < info.value.wait <= 1.0
+            # Nothing was reserved: the next call waits one slot (~1 s), not two.
+            await probe.get("/x")
+            assert trio.current_time() - start < 1.3
+    assert len(hosts.times) == 3
+
+
+@pytest.mark.parametrize(
+    ("settings", "why"), [({"wait": False}, "fails fast"), ({"max_wait": 0.1}, "max_wait")]
+)
+async def test_wait_false_and_max_wait_fail_fast(
+    redis_server: RedisServer, settings: dict[str, Any], why: str
+) -> None:
+    """wait=False refuses any wait; max_wait refuses a longer one; both say why."""
+    async with store_at(redis_server.url, prefix()) as store:
+        limit = RateLimit(requests_per_minute=60, store=store, **settings)
+        async with routed_client(Hosts(), endpoints("a"), rate_limit=limit) as (_, probe):
+            await probe.get("/x")
+            await probe.get("/x")  # the burst of 60 rpm: two calls at once
+            with pytest.raises(RateLimitWaitError, match=why):
+                await probe.get("/x")
+
+
+async def test_a_cancelled_wait_unwinds_at_once_and_gives_its_slot_back(
+    redis_server: RedisServer,
+) -> None:
+    """Cancelling a caller waiting for its slot unwinds at once; the next caller gets the slot."""
+    hosts = Hosts()
+    async with store_at(redis_server.url, prefix()) as store:
+        limit = RateLimit(requests_per_minute=60, store=store)
+        async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (_, probe):
+            await probe.get("/x")
+            await probe.get("/x")
+            # No deadline (that would refuse the wait at once): a cancel from outside.
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(probe.get, "/x")  # its slot is ~1 s away
+                await trio.sleep(0.2)
+                cancelled = trio.current_time()
+                nursery.cancel_scope.cancel()
+            assert trio.current_time() - cancelled < 0.05
+            start = trio.current_time()
+            await probe.get("/x")  # takes the refunded slot, ~0.8 s away, not ~1.8 s
+            assert trio.current_time() - start < 1.1
+    assert len(hosts.times) == 3
+
+
+async def test_a_429_seen_by_one_process_blocks_the_fleet(redis_server: RedisServer) -> None:
+    """One client's 429 with Retry-After delays another client's calls on the same budget."""
+    key = prefix()
+    seen = Hosts(a=[err(429, **{"retry-after": "1"}), OK])
+    other = Hosts()
+    async with (
+        store_at(redis_server.url, key) as one,
+        store_at(redis_server.url, key) as two,
+        routed_client(
+            seen,
+            endpoints("a"),
+            rate_limit=RateLimit(requests_per_minute=6000, store=one),
+            retry_policy=NO_RETRY,
+        ) as (_, first),
+        routed_client(
+            other, endpoints("a"), rate_limit=RateLimit(requests_per_minute=6000, store=two)
+        ) as (_, second),
+    ):
+        start = trio.current_time()
+        with pytest.raises(trio_openai.RateLimitError):
+            await first.get("/x")
+        await first.get("/x")  # carries the block to the store (and waits for it)
+        await second.get("/x")
+        assert trio.current_time() - start >= 0.95
+        assert other.times[0] - start >= 0.95
+
+
+async def test_usage_corrects_the_token_estimate(redis_server: RedisServer) -> None:
+    """A call's token estimate is replaced by its usage, so small answers free the budget."""
+    body = {"max_tokens": 60, "usage": {"total_tokens": 1}}
+    hosts = Hosts(a=[(200, {}, body)])
+    async with store_at(redis_server.url, prefix()) as store:
+        limit = RateLimit(tokens_per_minute=600, store=store)  # 10 tokens per second
+        async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (client, _):
+            start = trio.current_time()
+            for _ in range(4):
+                # Each estimate (~70 tokens) is 7 s of budget; its usage is 1 token.
+                await client.post("/x", body={"max_tokens": 60}, cast_to=dict)
+            assert trio.current_time() - start < 1.0
+
+
+async def test_learnt_limits_are_shared(redis_server: RedisServer) -> None:
+    """A limit header learnt by one client lowers the budget for another on the same prefix."""
+    key = prefix()
+    lower = Hosts(a=[(200, {"x-ratelimit-limit-requests": "60"}, {"ok": True})])
+    async with (
+        store_at(redis_server.url, key) as one,
+        store_at(redis_server.url, key) as two,
+        routed_client(
+            lower, endpoints("a"), rate_limit=RateLimit(requests_per_minute=6000, store=one)
+        ) as (_, first),
+        routed_client(
+            Hosts(), endpoints("a"), rate_limit=RateLimit(requests_per_minute=6000, store=two)
+        ) as (_, second),
+    ):
+        await first.get("/x")
+        await first.get("/x")  # carries the learnt limit of 60 rpm to the store
+        start = trio.current_time()
+        for _ in range(3):
+            await second.get("/x")
+        assert trio.current_time() - start >= 0.9  # 1 per second now, not 100 per second
+
+
+@pytest.mark.parametrize("failure", ["open", "closed"])
+async def test_an_unreachable_store_fails_open_or_closed(
+    failure: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No store: fail open sends through a local limiter and logs; fail closed raises."""
+    url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    hosts = Hosts()
+    caplog.set_level(logging.WARNING, logger="trio_openai.reliability")
+    async with store_at(url, prefix(), failure=failure, timeout=0.3) as store:
+        limit = RateLimit(requests_per_minute=600, store=store)
+        async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (client, probe):
+            if failure == "closed":
+                with pytest.raises(StoreUnavailableError, match="fails closed"):
+                    await probe.get("/x")
+                assert not hosts.times
+            else:
+                for _ in range(3):
+                    await probe.get("/x")
+                assert len(hosts.times) == 3
+                assert "failing open" in caplog.text
+                (status,) = client.health()
+                assert status.limiter is not None
+                assert status.limiter.store_ok is False
+
+
+async def test_the_store_killed_and_restarted_mid_run(own_redis_server: RedisServer) -> None:
+    """Killed, the store fails open locally; restarted empty, the fleet's queue is kept."""
+    server = own_redis_server
+    hosts = Hosts()
+    async with store_at(server.url, prefix(), timeout=0.3, retry_after=0.2) as store:
+        limit = RateLimit(requests_per_minute=120, store=store)  # one per 0.5 s
+        async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (client, probe):
+            for _ in range(4):
+                await probe.get("/x")
+            server.kill()
+            await probe.get("/x")  # the local limiter, full: at once
+            (status,) = client.health()
+            assert status.limiter is not None
+            assert status.limiter.store_ok is False
+            server.start()  # same port, no keys
+            await trio.sleep(0.3)  # past retry_after
+            start = trio.current_time()
+            await probe.get("/x")
+            (status,) = client.health()
+            assert status.limiter is not None
+            assert status.limiter.store_ok is True
+            # The hint restored the TAT: the store did not hand out a fresh burst.
+            await probe.get("/x")
+            await probe.get("/x")
+            assert trio.current_time() - start >= 0.4
+    assert len(hosts.times) == 8
+
+
+async def test_every_key_has_an_expiry_and_idle_keys_expire(redis_server: RedisServer) -> None:
+    """Each key the limiter writes carries a TTL, and an idle budget's keys disappear."""
+    key = prefix()
+    body = {"usage": {"total_tokens": 5}}
+    headers = {"x-ratelimit-limit-requests": "590", "x-ratelimit-limit-tokens": "9000"}
+    hosts = Hosts(a=[err(429, **{"retry-after": "0.2"}), (200, headers, body)])
+    async with store_at(redis_server.url, key) as store:
+        limit = RateLimit(requests_per_minute=600, tokens_per_minute=10_000, store=store)
+        async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (client, _):
+            for _ in range(3):
+                await client.post("/x", body={"max_tokens": 5}, cast_to=dict)
+    names = redis_server.command("KEYS", f"{key}:*")
+    found = [name for name in names.split(b"\r\n") if name.startswith(key.encode())]
+    # The limits were learnt, the block was set by the 429, the TATs by every call.
+    assert {n.rsplit(b":", 1)[1] for n in found} >= {b"rq", b"tk", b"rpm", b"tpm"}
+    for name in found:
+        ttl = int(redis_server.command("PTTL", name.decode()).strip(b":\r\n"))
+        assert 0 < ttl <= 600_000
+    await trio.sleep(1.3)  # a TAT key lives one second past its TAT
+    for part in ("rq", "tk", "block"):
+        assert redis_server.command("EXISTS", f"{key}:{part}") == b":0\r\n"
+
+
+def test_the_store_checks_its_settings() -> None:
+    """Out-of-range settings are refused when the store is made."""
+    for bad in [{"failure": "maybe"}, {"timeout": 0}, {"burst": -1.0}, {"local_share": 0}]:
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            RedisStore("redis://127.0.0.1:6379/0", **bad)
+    assert math.isclose(RedisStore("redis://x").burst, 0.005)

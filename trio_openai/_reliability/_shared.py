@@ -1,0 +1,327 @@
+"""The rate limiter whose budget lives in a store: one guard for a fleet of processes.
+
+``RateLimit(..., store=RedisStore(...))`` makes the endpoint's limiter this
+guard instead of the local `LimiterGuard`; both estimate tokens, correct them
+by ``usage`` and learn from the same headers (the helpers of ``_ratelimit.py``),
+and both wait under the caller's cancel scopes. ``_store.py`` tells the
+algorithm and the protocol.
+
+Design decisions, stated once:
+
+- `SharedLimiterGuard.admit` is one store round trip: it sends what the guard
+  learnt since its last one (`Learnt`: corrections, refunds, a block, limits),
+  gets a slot, and sleeps until it on the local clock. ``settle`` and
+  ``abandon`` only add to what the next admission carries (they are sync, and
+  must not do I/O): a 429 seen by one process slows the fleet from that
+  process's next admission on.
+- The longest wait the store may hand out is the caller's: ``wait=False`` is 0,
+  ``max_wait`` and the time left to ``trio.current_effective_deadline()`` bound
+  it; a longer one is not reserved and raises `RateLimitWaitError` at once.
+- A cancelled wait (or a later guard's refusal) refunds the slot; a cancel
+  during the round trip itself refunds nothing (the store may not have seen
+  it), which can only leave budget unused.
+- Store failures follow ``RedisStore.failure``: fail open uses a local
+  `Limiter` (``local_share`` of the budget), logs once per outage and retries
+  the store after ``retry_after``; fail closed raises `StoreUnavailableError`.
+- ``ready`` is a guess from the last answer (the store is not asked: routing
+  must be cheap).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, final
+
+import attrs
+import trio
+
+from .._errors import RateLimitWaitError
+from ._ratelimit import (
+    Limiter,
+    LimiterStatus,
+    RateLimit,
+    WaitCallback,
+    _ignore_wait,
+    _number,
+    parse_duration,
+    usage_tokens,
+)
+from ._retry import retry_after
+from ._store import Learnt, RedisStore, StoreUnavailableError, logger
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from ._guards import Attempt, Guard, Refusal, Result
+
+__all__ = ["SharedLimiterGuard", "SharedTicket"]
+
+_DEFAULT_429_BLOCK = 1.0
+
+
+@final
+@attrs.frozen
+class SharedTicket:
+    """What one admitted attempt took: its tokens, and whether the store gave them."""
+
+    tokens: int
+    shared: bool
+
+
+@final
+@attrs.define(eq=False)
+class SharedLimiterGuard:
+    """An endpoint's rate limiter with its budget in a store (see the module docstring).
+
+    Args:
+        policy: The endpoint's rate limit (its ``store`` is set).
+        endpoint: The endpoint's name: with the store's prefix, it names the budget.
+        on_wait: Called as ``on_wait(seconds, reason, queued)`` when a call has to wait.
+    """
+
+    policy: RateLimit
+    endpoint: str
+    on_wait: WaitCallback = _ignore_wait
+    waiting: int = attrs.field(default=0, init=False)
+    store_ok: bool = attrs.field(default=True, init=False)
+    _store: RedisStore = attrs.field(init=False)
+    _key: str = attrs.field(init=False)
+    _pending: dict[str, float] = attrs.field(factory=dict, init=False)
+    _hints: tuple[int, int] = attrs.field(default=(0, 0), init=False)
+    _free_at: float = attrs.field(default=-math.inf, init=False)
+    _rpm: float = attrs.field(default=0.0, init=False)
+    _tpm: float = attrs.field(default=0.0, init=False)
+    _retry_store_at: float = attrs.field(default=-math.inf, init=False)
+    _local: Limiter | None = attrs.field(default=None, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        store = self.policy.store
+        if not isinstance(store, RedisStore):  # pragma: no cover - the router checks
+            msg = "SharedLimiterGuard needs RateLimit(store=RedisStore(...))"
+            raise TypeError(msg)
+        self._store = store
+        self._key = store.key(self.endpoint)
+        self._rpm = float(self.policy.requests_per_minute or 0)
+        self._tpm = float(self.policy.tokens_per_minute or 0)
+
+    # -- the guard protocol -----------------------------------------------------------
+
+    def refusal(self, now: float, /) -> Refusal | None:
+        """Never a refusal: out of budget, the endpoint is not ready, and calls wait."""
+        return None
+
+    def ready(self, now: float, /) -> bool:
+        """Whether a call would likely go at once (from the store's last answer)."""
+        if not self.store_ok and self._local is not None:
+            return self._local.ready(now)
+        return self.waiting == 0 and now >= self._free_at
+
+    async def admit(self, attempt: Attempt, /) -> SharedTicket:
+        """Take a slot in the shared budget and wait for it; the tokens are the ticket.
+
+        Raises:
+            RateLimitWaitError: The wait would exceed ``max_wait``, end after the
+                caller's deadline, or the limiter fails fast.
+            StoreUnavailableError: The store failed and fails closed.
+        """
+        tokens = 0
+        if self._tpm or self.policy.learn:
+            size = int(attempt.request.headers.get("content-length") or 0)
+            tokens = self.policy.estimate_tokens(attempt.body, size)
+        now = trio.current_time()
+        if now < self._retry_store_at:
+            return await self._fallback(tokens)
+        longest = self._longest(now)
+        learnt = Learnt(**self._pending) if self._pending else Learnt()
+        self._pending = {}
+        try:
+            answer = await self._store.admit(
+                self._key,
+                requests_per_minute=self._rpm,
+                tokens_per_minute=self._tpm,
+                tokens=tokens,
+                longest=longest,
+                learnt=learnt,
+                hints=self._hints,
+            )
+        except OSError as exc:
+            return await self._failed(exc, tokens)
+        now = trio.current_time()
+        if not self.store_ok:
+            self.store_ok = True
+            logger.warning("rate-limit store for %r answers again", self.endpoint)
+        self._hints = (answer.requests_tat, answer.tokens_tat)
+        self._free_at = now + answer.ahead
+        if not answer.granted:
+            self._refuse(answer.wait, longest)
+        if answer.wait > 0:
+            self.on_wait(answer.wait, "requests", self.waiting)
+            self.waiting += 1
+            try:
+                await trio.sleep(answer.wait)
+            except BaseException:
+                self._give_back(tokens, requests=1)
+                raise
+            finally:
+                self.waiting -= 1
+        return SharedTicket(tokens, shared=True)
+
+    def settle(self, ticket: SharedTicket, result: Result, /) -> None:
+        """Learn from the answer; give the tokens back on an error, or correct them."""
+        response = result.response
+        if response is not None and self.policy.learn:
+            if ticket.shared:
+                self._learn(response.headers, response.status_code)
+            elif self._local is not None:
+                self._local.learn(response.headers, response.status_code)
+        if result.error is not None:
+            self._back(ticket, ticket.tokens)
+        elif result.content is not None and ticket.tokens:
+            used = usage_tokens(result.content)
+            if used is not None:
+                self._back(ticket, ticket.tokens - used)
+
+    def abandon(self, ticket: SharedTicket, /) -> None:
+        """Give the slot and the tokens back: nothing was sent."""
+        if ticket.shared:
+            self._give_back(ticket.tokens, requests=1)
+        elif self._local is not None:
+            self._local.give_back(ticket.tokens)
+
+    def health_checked(self, now: float, /, *, healthy: bool) -> None:
+        """Nothing: a health check says nothing about the budget."""
+
+    def status(self, now: float, /) -> LimiterStatus:
+        """A snapshot: the budget in force, as the store last told it."""
+        if not self.store_ok and self._local is not None:
+            local = self._local.status(now)
+            return attrs.evolve(local, store_ok=False)
+        ahead = self._free_at - now
+        return LimiterStatus(
+            requests_per_minute=self._rpm or None,
+            requests_available=None if not self._rpm else float(ahead <= 0),
+            tokens_per_minute=self._tpm or None,
+            tokens_available=None,
+            blocked_until=None,
+            waiting=self.waiting,
+            store_ok=self.store_ok,
+        )
+
+    # -- internals ------------------------------------------------------------------
+
+    def _longest(self, now: float) -> float | None:
+        policy = self.policy
+        if not policy.wait:
+            return 0.0
+        longest = policy.max_wait
+        deadline = trio.current_effective_deadline()
+        if deadline != math.inf:
+            # Strictly before the deadline, as the local limiter's rule.
+            left = max(0.0, deadline - now - 1e-6)
+            longest = left if longest is None else min(longest, left)
+        return longest
+
+    def _refuse(self, wait: float, longest: float | None) -> None:
+        if not self.policy.wait:
+            why = "the limiter fails fast (RateLimit(wait=False))"
+        elif self.policy.max_wait is not None and longest == self.policy.max_wait:
+            why = f"that is longer than max_wait={self.policy.max_wait:g} s"
+        else:
+            why = "that would end after the caller's deadline"
+        msg = (
+            f"Shared rate limit of endpoint {self.endpoint!r}: the call would wait "
+            f"{wait:.3f} s for budget, and {why}; nothing was sent."
+        )
+        raise RateLimitWaitError(msg, endpoint=self.endpoint, wait=wait)
+
+    async def _failed(self, exc: OSError, tokens: int) -> SharedTicket:
+        store = self._store
+        self._retry_store_at = trio.current_time() + store.retry_after
+        if store.failure == "closed":
+            self.store_ok = False
+            msg = (
+                f"Shared rate limit of endpoint {self.endpoint!r}: the store "
+                f"({store.url}) failed ({exc}), and it fails closed; nothing was sent."
+            )
+            raise StoreUnavailableError(msg, endpoint=self.endpoint, wait=0.0) from exc
+        if self.store_ok:
+            self.store_ok = False
+            logger.warning(
+                "rate-limit store for %r failed (%s): failing open on a local limiter "
+                "with %g of the budget",
+                self.endpoint,
+                exc,
+                store.local_share,
+            )
+        return await self._fallback(tokens)
+
+    async def _fallback(self, tokens: int) -> SharedTicket:
+        store = self._store
+        if store.failure == "closed":
+            msg = (
+                f"Shared rate limit of endpoint {self.endpoint!r}: the store "
+                f"({store.url}) failed less than {store.retry_after:g} s ago, and it "
+                "fails closed; nothing was sent."
+            )
+            raise StoreUnavailableError(msg, endpoint=self.endpoint, wait=0.0)
+        local = self._local
+        if local is None:
+            share = store.local_share
+            policy = attrs.evolve(
+                self.policy,
+                requests_per_minute=self._rpm * share or None,
+                tokens_per_minute=self._tpm * share or None,
+                store=None,
+            )
+            local = self._local = Limiter(policy, self.endpoint, self.on_wait)
+        await local.acquire(tokens if local.counts_tokens else 0)
+        return SharedTicket(tokens if local.counts_tokens else 0, shared=False)
+
+    def _back(self, ticket: SharedTicket, tokens: int) -> None:
+        if not tokens:
+            return
+        if ticket.shared:
+            self._give_back(tokens, requests=0)
+        elif self._local is not None:
+            self._local.give_back(tokens)
+
+    def _give_back(self, tokens: int, *, requests: int) -> None:
+        pending = self._pending
+        if tokens:
+            pending["tokens_back"] = pending.get("tokens_back", 0) + tokens
+        if requests:
+            pending["requests_back"] = pending.get("requests_back", 0) + requests
+
+    def _learn(self, headers: httpx2.Headers, status: int) -> None:
+        pending = self._pending
+        block = 0.0
+        for kind in ("requests", "tokens"):
+            limit = _number(headers.get(f"x-ratelimit-limit-{kind}"))
+            mine = self._rpm if kind == "requests" else self._tpm
+            if limit is not None and limit > 0 and (not mine or limit < mine):
+                pending[f"{kind}_per_minute"] = limit
+                if kind == "requests":
+                    self._rpm = limit
+                else:
+                    self._tpm = limit
+            remaining = _number(headers.get(f"x-ratelimit-remaining-{kind}"))
+            if remaining is not None and remaining >= 0:
+                per_minute = self._rpm if kind == "requests" else self._tpm
+                # Only a server that counts less than our burst left changes anything.
+                if per_minute and remaining < max(1.0, per_minute * self._store.burst):
+                    pending[f"remaining_{kind}"] = remaining
+                if remaining <= 0:
+                    reset = parse_duration(headers.get(f"x-ratelimit-reset-{kind}"))
+                    block = max(block, reset or 0.0)
+        if status == 429:
+            block = max(block, retry_after(headers) or _DEFAULT_429_BLOCK)
+        if block > pending.get("block", 0):
+            pending["block"] = block
+            self._free_at = max(self._free_at, trio.current_time() + block)
+
+
+if TYPE_CHECKING:
+
+    def _is_a_guard(guard: SharedLimiterGuard) -> Guard[SharedTicket, LimiterStatus]:
+        # Checked by mypy: the shared rate limiter implements the guard protocol.
+        return guard

@@ -1,0 +1,379 @@
+"""Where a fleet's rate-limit budget lives: a Redis or Valkey server, shared by many processes.
+
+``async with RedisStore(url) as store`` opens a connection pool (`coredis
+<https://github.com/alisaifee/coredis>`_, which runs on anyio and so on trio: the
+optional extra ``trio-openai[redis]``, imported only here, only when a store is
+opened). ``RateLimit(..., store=store)`` then keeps the endpoint's budget in the
+store, under ``{prefix}:{endpoint}:...`` keys: every process that names the same
+prefix and endpoint shares one budget (``_shared.py`` is the guard that uses it).
+
+Design decisions, stated once:
+
+- One Lua script (`ADMIT`) is the whole protocol: it reads the store's clock
+  (``TIME``), applies what the process learnt since its last call (token
+  corrections, refunds, a 429's block, ``x-ratelimit-*`` limits and remaining
+  counts), then decides. One round trip per admitted call, whatever happened
+  since; ``settle`` and ``abandon`` never talk to the store themselves.
+- The decision is a GCRA (generic cell rate algorithm) per budget, requests and
+  tokens: each key holds a *theoretical arrival time* (TAT) on the store's clock,
+  microseconds. A call costing *c* units of a budget of *L* per minute goes when
+  ``TAT - tau <= now`` (then ``TAT = max(TAT, now) + c * 60 / L``), where the
+  burst ``tau`` is a small fraction of the minute (`RedisStore.burst`, 0.5 %).
+  So over any window of *W* seconds at most ``L * W / 60 + burst + one call``
+  units are admitted: over a sliding minute the budget is exceeded by at most
+  ``burst`` plus one call's tokens, unlike fixed or moving windows, which release
+  a whole window's budget at once at their edges. Under excess demand the
+  budget is used at its full rate.
+- Calls *reserve* their slot: when the budget is spent the script still grants
+  the call a place in the queue (it advances the TAT) and says how long to wait,
+  so a waiting call costs no polling, and callers are served in the order their
+  admissions reach the store, across the whole fleet (FIFO, as fair as a single
+  queue). A call that cannot wait that long (its deadline, ``max_wait``,
+  ``wait=False``) reserves nothing. A reservation given up (cancelled wait, a
+  later guard refused) is refunded on the next call.
+- Only durations cross between clocks: the store returns "wait *w* seconds",
+  the process sleeps *w* on its own clock, and every deadline is the caller's
+  local one turned into a longest wait. Process clocks may be skewed or
+  stepped; only the store's clock orders calls.
+- Every key carries an expiry: a TAT key expires one second after its TAT
+  (an expired TAT and a missing one mean the same thing), a block when it ends,
+  a learnt limit after ten minutes. A store that lost its keys (restarted without
+  persistence) is told by each process its last known TAT, which the script takes
+  only when the key is missing: the queue of reservations already handed out is
+  not admitted a second time.
+- A store that fails or is slow (`RedisStore.timeout`) is the user's choice:
+  ``failure="open"`` (the default) falls back to a local limiter holding
+  ``local_share`` of the budget, logs a warning and retries the store after
+  ``retry_after`` seconds; ``failure="closed"`` raises `StoreUnavailableError`
+  (nothing is sent).
+
+Why a Lua script and not the ``limits`` library: ``limits`` (5.x) offers fixed
+and moving windows and a sliding-window counter, whose edges overshoot a sliding
+minute by a few percent; it has no GCRA on the store's clock, no reservations
+(waiting means polling ``hit`` in a loop) and no way to fold learnt headers and
+corrections into the same round trip. Its async Redis backend is coredis too, so
+the script costs no extra dependency.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, final
+
+import attrs
+import trio
+
+from .._errors import RateLimitWaitError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["ADMIT", "Admission", "Learnt", "RedisStore", "StoreUnavailableError"]
+
+logger = logging.getLogger("trio_openai.reliability")
+
+FailureMode = Literal["open", "closed"]
+
+# KEYS: 1 requests TAT, 2 tokens TAT, 3 block-until, 4 learnt rpm, 5 learnt tpm.
+# ARGV: 1 rpm, 2 tpm (0: none), 3 token cost, 4 longest wait (us, -1: none),
+#   5 burst (fraction of a minute), 6 tokens given back (negative: charged),
+#   7 requests given back, 8 block for (us, 0: none), 9 learnt rpm, 10 learnt tpm
+#   (0: none), 11 remaining requests, 12 remaining tokens (-1: none),
+#   13 hint requests TAT, 14 hint tokens TAT (us, 0: none).
+# Returns: granted (0/1), wait (us), rpm, tpm, requests TAT - tau - now (us).
+ADMIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local burst = tonumber(ARGV[5])
+
+local function limit(configured, key, learnt)
+  if learnt > 0 then
+    redis.call('SET', key, learnt, 'PX', 600000)
+  else
+    learnt = tonumber(redis.call('GET', key) or '0')
+  end
+  if learnt > 0 and (configured <= 0 or learnt < configured) then return learnt end
+  return configured
+end
+local rpm = limit(tonumber(ARGV[1]), KEYS[4], tonumber(ARGV[9]))
+local tpm = limit(tonumber(ARGV[2]), KEYS[5], tonumber(ARGV[10]))
+
+local blocked = tonumber(redis.call('GET', KEYS[3]) or '0')
+local block = tonumber(ARGV[8])
+if block > 0 and now + block > blocked then
+  blocked = now + block
+  redis.call('SET', KEYS[3], blocked, 'PX', math.ceil(block / 1000) + 1000)
+end
+local start = math.max(now, blocked)
+
+local function budget(key, per_minute, hint, back, remaining)
+  if per_minute <= 0 then return nil end
+  local step = 60000000 / per_minute
+  local tau = math.max(1, per_minute * burst) * step
+  local tat = tonumber(redis.call('GET', key) or '-1')
+  if tat < 0 then tat = hint end
+  tat = tat - back * step
+  if remaining >= 0 then
+    local floor = now + tau - remaining * step
+    if floor > tat then tat = floor end
+  end
+  return {key = key, step = step, tau = tau, tat = tat}
+end
+local cost = tonumber(ARGV[3])
+local r = budget(KEYS[1], rpm, tonumber(ARGV[13]), tonumber(ARGV[7]), tonumber(ARGV[11]))
+local k = nil
+if cost > 0 or tonumber(ARGV[6]) ~= 0 then
+  k = budget(KEYS[2], tpm, tonumber(ARGV[14]), tonumber(ARGV[6]), tonumber(ARGV[12]))
+end
+
+local wait = start - now
+for _, b in ipairs({r, k}) do
+  if b then wait = math.max(wait, b.tat - b.tau - now) end
+end
+local longest = tonumber(ARGV[4])
+local granted = longest < 0 or wait <= longest
+if granted then
+  local go = now + math.max(wait, 0)
+  if r then r.tat = math.max(r.tat, go) + r.step end
+  if k then k.tat = math.max(k.tat, go) + cost * k.step end
+end
+for _, b in ipairs({r, k}) do
+  if b then
+    redis.call('SET', b.key, string.format('%.0f', b.tat),
+               'PX', math.max(0, math.ceil((b.tat - now) / 1000)) + 1000)
+  end
+end
+local ahead = 0
+if r then ahead = r.tat - r.tau - now end
+return {granted and 1 or 0, math.floor(math.max(wait, 0)), math.floor(rpm), math.floor(tpm),
+        math.floor(ahead), r and string.format('%.0f', r.tat) or '0',
+        k and string.format('%.0f', k.tat) or '0'}
+"""
+
+
+class StoreUnavailableError(RateLimitWaitError):
+    """The shared rate-limit store did not answer, and the store fails closed.
+
+    Raised before anything is sent, with ``RedisStore(failure="closed")``, when the
+    store is unreachable, fails or is slower than its ``timeout``. A
+    `RateLimitWaitError` (never retried; no server answered); ``wait`` is 0.
+
+    Attributes:
+        endpoint: The name of the endpoint whose budget could not be checked.
+        wait: Always 0.
+    """
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Learnt:
+    """What a process learnt since its last admission, carried by the next one.
+
+    Attributes:
+        tokens_back: Tokens given back (an estimate above the usage, a failed
+            attempt); negative when the usage was above the estimate.
+        requests_back: Reserved requests that were never sent.
+        block: Seconds every process must wait from now (a 429's Retry-After,
+            a reset header), or 0.
+        requests_per_minute: The server's ``x-ratelimit-limit-requests``, or 0.
+        tokens_per_minute: The server's ``x-ratelimit-limit-tokens``, or 0.
+        remaining_requests: The server's ``x-ratelimit-remaining-requests``, or -1.
+        remaining_tokens: The server's ``x-ratelimit-remaining-tokens``, or -1.
+    """
+
+    tokens_back: float = 0
+    requests_back: float = 0
+    block: float = 0
+    requests_per_minute: float = 0
+    tokens_per_minute: float = 0
+    remaining_requests: float = -1
+    remaining_tokens: float = -1
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Admission:
+    """The store's answer to one admission.
+
+    Attributes:
+        granted: Whether the call has a slot (then it goes after ``wait``).
+        wait: Seconds until the call's slot (or until one, when not granted).
+        requests_per_minute: The request budget in force (0: none).
+        tokens_per_minute: The token budget in force (0: none).
+        ahead: Seconds until the next call would go at once (0 or less: now).
+        requests_tat: The requests TAT after the call (store clock, microseconds).
+        tokens_tat: The tokens TAT after the call.
+    """
+
+    granted: bool
+    wait: float
+    requests_per_minute: float
+    tokens_per_minute: float
+    ahead: float
+    requests_tat: int
+    tokens_tat: int
+
+
+def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value > 0:
+        msg = f"{attribute.name} must be positive, got {value!r}"
+        raise ValueError(msg)
+
+
+def _failure(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in ("open", "closed"):
+        msg = f"failure must be 'open' or 'closed', got {value!r}"
+        raise ValueError(msg)
+
+
+@final
+@attrs.define(eq=False)
+class RedisStore:
+    """A Redis or Valkey server holding rate-limit budgets shared by many processes.
+
+    Open it with ``async with`` (it owns a connection pool), then pass it to
+    ``RateLimit(store=...)``. Every process using the same *prefix* and endpoint
+    name shares the endpoint's budget. Needs ``pip install trio-openai[redis]``.
+
+    Args:
+        url: The server, e.g. ``"redis://127.0.0.1:6379/0"`` (``rediss://`` for TLS,
+            ``unix:///path`` for a socket).
+        prefix: The first part of every key; processes sharing a budget share it.
+        failure: When the store fails or is slow: ``"open"`` (the default: calls
+            go through a local limiter and a warning is logged) or ``"closed"``
+            (`StoreUnavailableError`, nothing is sent).
+        timeout: Seconds one store call may take before it counts as failed.
+        retry_after: Seconds between attempts to reach a failed store (in
+            between, the store is not asked).
+        local_share: The fraction of the budget each process's local limiter
+            holds while failing open (``1 / processes`` keeps the fleet within
+            the budget; the default 1.0 is each process on its own).
+        burst: The burst, as a fraction of a minute's budget (at least one call):
+            the most a sliding minute may exceed the budget by.
+
+    Raises:
+        ValueError: A setting is out of range.
+    """
+
+    url: str
+    prefix: str = attrs.field(default="trio_openai", kw_only=True)
+    failure: FailureMode = attrs.field(default="open", kw_only=True, validator=_failure)
+    timeout: float = attrs.field(default=0.5, kw_only=True, validator=_positive)
+    retry_after: float = attrs.field(default=1.0, kw_only=True, validator=_positive)
+    local_share: float = attrs.field(default=1.0, kw_only=True, validator=_positive)
+    burst: float = attrs.field(default=0.005, kw_only=True, validator=_positive)
+    round_trips: int = attrs.field(default=0, init=False)
+    _client: Any = attrs.field(default=None, init=False, repr=False)
+    _script: Any = attrs.field(default=None, init=False, repr=False)
+    _state: Literal["unopened", "open", "closed"] = attrs.field(default="unopened", init=False)
+
+    async def __aenter__(self) -> Self:
+        """Open the connection pool (connections are made on first use).
+
+        Raises:
+            RuntimeError: The store was opened before.
+            ImportError: coredis is not installed (``pip install trio-openai[redis]``).
+        """
+        if self._state != "unopened":
+            msg = "a RedisStore is opened once"
+            raise RuntimeError(msg)
+        try:
+            import coredis  # an optional dependency, imported when used
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            msg = "RedisStore needs coredis: pip install 'trio-openai[redis]'"
+            raise ImportError(msg) from exc
+        client = coredis.Redis.from_url(
+            self.url, connect_timeout=self.timeout, stream_timeout=self.timeout
+        )
+        await client.__aenter__()
+        self._client = client
+        self._script = client.register_script(ADMIT)
+        self._state = "open"
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the connection pool."""
+        client, self._client, self._script = self._client, None, None
+        self._state = "closed"
+        if client is not None:
+            # No cancel scope of ours around it: it closes the pool's task group,
+            # which was opened outside any scope of this method.
+            await client.__aexit__(exc_type, exc, tb)
+
+    def key(self, endpoint: str) -> str:
+        """The prefix of the keys of *endpoint*'s budget."""
+        return f"{self.prefix}:{endpoint}"
+
+    async def admit(
+        self,
+        key: str,
+        *,
+        requests_per_minute: float,
+        tokens_per_minute: float,
+        tokens: int,
+        longest: float | None,
+        learnt: Learnt,
+        hints: tuple[int, int],
+    ) -> Admission:
+        """Run the admission script once (see the module docstring).
+
+        Args:
+            key: The budget's key prefix (`key`).
+            requests_per_minute: The configured request budget (0: none).
+            tokens_per_minute: The configured token budget (0: none).
+            tokens: The call's estimated tokens.
+            longest: The longest wait the call accepts, in seconds (``None``: any).
+            learnt: What the process learnt since its last call.
+            hints: The last requests and tokens TATs this process was told.
+
+        Raises:
+            OSError: The store is not open, failed, or was slower than ``timeout``
+                (the caller applies the failure mode).
+        """
+        script = self._script
+        if script is None:
+            msg = f"the RedisStore is {self._state}"
+            raise OSError(msg)
+        keys = [f"{key}:{part}" for part in ("rq", "tk", "block", "rpm", "tpm")]
+        args = [
+            requests_per_minute,
+            tokens_per_minute,
+            tokens,
+            -1 if longest is None else max(0, math.floor(longest * 1e6)),
+            self.burst,
+            learnt.tokens_back,
+            learnt.requests_back,
+            math.ceil(learnt.block * 1e6),
+            learnt.requests_per_minute,
+            learnt.tokens_per_minute,
+            learnt.remaining_requests,
+            learnt.remaining_tokens,
+            hints[0],
+            hints[1],
+        ]
+        self.round_trips += 1
+        try:
+            with trio.fail_after(self.timeout):
+                reply = await script(keys=keys, args=args)
+        except trio.TooSlowError as exc:
+            msg = f"the store did not answer within {self.timeout:g} s"
+            raise OSError(msg) from exc
+        except Exception as exc:
+            raise OSError(str(exc) or type(exc).__name__) from exc
+        granted, wait, rpm, tpm, ahead, rq_tat, tk_tat = reply
+        return Admission(
+            granted=bool(granted),
+            wait=int(wait) / 1e6,
+            requests_per_minute=float(rpm),
+            tokens_per_minute=float(tpm),
+            ahead=int(ahead) / 1e6,
+            requests_tat=int(rq_tat),
+            tokens_tat=int(tk_tat),
+        )
