@@ -129,6 +129,8 @@ async def typed_realtime(client: trio_openai.Client) -> None:
                 case RealtimeServerEventError(error=error):
                     sent = conn.sent_event(error.event_id)
                     del sent
+                case _:  # pyright strict wants every match exhaustive
+                    pass
         sent_audio: int = await conn.input_audio_buffer.append_pcm16(b"\x00\x00")
         del sent_audio
     try:
