@@ -25,7 +25,7 @@ import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, final
+from typing import TYPE_CHECKING, Any, TypeVar, cast, final, overload
 
 import attrs
 import httpx2
@@ -38,9 +38,16 @@ from ._errors import ClientClosedError, ConfigurationError
 from ._health import HealthCheck, check_all, run_health_checks
 from ._http._build import RequestBuilder
 from ._http._proxy import Proxies, ProxySetting, ProxyTransport, resolve_proxies
-from ._http._spec import RequestSpec, StreamSpec
+from ._http._spec import RequestSpec, StreamSpec, relative_path
 from ._http._tls import default_ssl_context
-from ._options import DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_SIZE, ClientOptions
+from ._models import set_request_id
+from ._options import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RESPONSE_SIZE,
+    ClientOptions,
+    env_headers,
+    setup_env_logging,
+)
 from ._pipeline import Layer, Route, SendFn, compose, send_spec
 from ._reliability._breaker import CircuitBreaker
 from ._reliability._endpoints import (
@@ -54,12 +61,13 @@ from ._reliability._observe import EventHook, Observer, ReliabilityEvent
 from ._reliability._ratelimit import RateLimit
 from ._reliability._retry import RetryPolicy
 from ._reliability._router import EndpointStatus, Router
-from ._secrets import KeyFunction, KeyProvider, Secret, as_key
+from ._secrets import KeyFunction, KeyProvider, Secret, as_key, resolve_api_key
 from ._types import NOT_GIVEN, NotGiven
 from .resources._root import RootResources
 
 if TYPE_CHECKING:
     from ._api._streaming import Stream
+    from ._http._multipart import FileInput
 
 __all__ = ["DEFAULT_TIMEOUT", "Client", "open_azure_client", "open_client"]
 
@@ -89,6 +97,9 @@ class _Session:
     health_check: HealthCheck | None = None
     closed: bool = False
     proxies: Proxies | None = None
+    # Every session derived from this one by `with_options(base_url=...)`, shared by
+    # all of them: the block's end closes them together.
+    family: list[_Session] = attrs.field(factory=list)
 
 
 @final
@@ -100,19 +111,52 @@ class Client(RootResources[Async]):
     shares this session.
     """
 
-    __slots__ = ("_children", "_options", "_route", "_session")
+    __slots__ = ("_admin_route", "_children", "_options", "_overrides", "_route", "_session")
 
     _portal = None  # the async tree (see _resource.py)
 
-    def __init__(self, session: _Session, options: ClientOptions) -> None:
+    def __init__(
+        self,
+        session: _Session,
+        options: ClientOptions,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> None:
         self._session = session
         self._options = options
+        # What `with_options` set explicitly (key, organization, project): it wins over
+        # each endpoint's own, which `ResolvedEndpoint.options` would otherwise put back.
+        self._overrides: Mapping[str, Any] = overrides or {}
         self._children: dict[str, Any] = {}
         self._route = Route(session.router, session.send, self._make_builder)
+        self._admin_route: Route | None = None
 
     def _make_builder(self, index: int) -> RequestBuilder:
+        return self._builder_for(index, None)
+
+    def _make_admin_builder(self, index: int) -> RequestBuilder:
+        return self._builder_for(index, self._options.admin_key)
+
+    def _builder_for(self, index: int, admin_key: Secret | None) -> RequestBuilder:
         endpoint = self._session.router.endpoints[index].config
-        return RequestBuilder(self._session.http, endpoint.options(self._options), endpoint.models)
+        options = endpoint.options(self._options)
+        changes = dict(self._overrides)
+        if admin_key is not None:
+            changes["api_key"] = admin_key
+        if changes:
+            options = attrs.evolve(options, **changes)
+        return RequestBuilder(self._session.http, options, endpoint.models)
+
+    def _route_for(self, spec: RequestSpec[Any]) -> Route:
+        """The route of *spec*: the admin key's for administration calls when there is one."""
+        if self._options.admin_key is None or "api_key" in self._overrides or not spec.is_admin:
+            return self._route
+        route = self._admin_route
+        if route is None:
+            session = self._session
+            route = self._admin_route = Route(
+                session.router, session.send, self._make_admin_builder
+            )
+        return route
 
     @property
     def _root(self) -> Client:
@@ -195,6 +239,10 @@ class Client(RootResources[Async]):
     def with_options(
         self,
         *,
+        api_key: str | Secret | KeyFunction | NotGiven = NOT_GIVEN,
+        organization: str | NotGiven | None = NOT_GIVEN,
+        project: str | NotGiven | None = NOT_GIVEN,
+        base_url: str | NotGiven = NOT_GIVEN,
         timeout: float | httpx2.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         retry_policy: RetryPolicy | NotGiven = NOT_GIVEN,
@@ -204,16 +252,45 @@ class Client(RootResources[Async]):
     ) -> Client:
         """A view of this client with other defaults, sharing its session and pool.
 
+        The view's calls go through the same pool, nursery and event stream, and
+        end with the session (a view has no block of its own to leave).
+
         Args:
+            api_key: The key (or a callable returning it, as for `open_client`) for
+                every call of the view, on every endpoint, administration calls included.
+            organization: ``OpenAI-Organization`` for every call (``None``: not sent).
+            project: ``OpenAI-Project`` for every call (``None``: not sent).
+            base_url: Send the view's calls to this API root instead: one endpoint
+                of its own, addressed like OpenAI, with the view's key, organization
+                and project, no breaker and no rate limit (its health is in the
+                view's `health`). The pool is still the session's.
             timeout: Per-attempt network timeout (seconds or an ``httpx2.Timeout``).
             max_retries: Retries after the first attempt (keeps the rest of the policy).
             retry_policy: A whole new retry policy.
             default_headers: Headers merged over the current ones (``""`` removes one).
             default_query: Query parameters merged over the current ones.
             max_response_size: The largest body read into memory (bytes, decompressed).
+
+        Raises:
+            ConfigurationError: A malformed *base_url* or key.
         """
+        # Converted at once: no raw key in this frame's locals for a traceback to show.
+        key = (
+            None
+            if isinstance(api_key, NotGiven)
+            else resolve_api_key(api_key, env=os.environ, cwd=Path.cwd())
+        )
+        api_key = NOT_GIVEN
         options = self._options
         changes: dict[str, Any] = {}
+        overrides = dict(self._overrides)
+        if key is not None:
+            overrides["api_key"] = key
+        if not isinstance(organization, NotGiven):
+            overrides["organization"] = organization or None
+        if not isinstance(project, NotGiven):
+            overrides["project"] = project or None
+        changes.update(overrides)
         if not isinstance(timeout, NotGiven):
             changes["timeout"] = _timeout(timeout)
         retry = options.retry if isinstance(retry_policy, NotGiven) else retry_policy
@@ -226,7 +303,328 @@ class Client(RootResources[Async]):
             changes["query"] = {**options.query, **default_query}
         if not isinstance(max_response_size, NotGiven):
             changes["max_response_size"] = max_response_size
-        return Client(self._session, attrs.evolve(options, **changes))
+        session = self._session
+        if not isinstance(base_url, NotGiven):
+            changes["base_url"] = url = check_base_url(base_url)
+            session = self._derive(url, attrs.evolve(options, **changes))
+        return Client(session, attrs.evolve(options, **changes), overrides)
+
+    def _derive(self, base_url: str, options: ClientOptions) -> _Session:
+        """A session of one endpoint at *base_url*, sharing this one's pool, nursery and events."""
+        self._check_open()
+        session = self._session
+        (endpoint,) = resolve_endpoints(
+            [Endpoint(base_url, api_key=options.api_key)],
+            api_key=options.api_key,
+            organization=options.organization,
+            project=options.project,
+            breaker=None,
+            rate_limit=None,
+            env=os.environ,
+            cwd=Path.cwd(),
+        )
+        derived = _Session(
+            http=session.http,
+            nursery=session.nursery,
+            send=session.send,
+            router=Router((endpoint,), Routing(), session.observer),
+            observer=session.observer,
+            proxies=session.proxies,
+            family=session.family,
+        )
+        session.family.append(derived)
+        return derived
+
+    # -- escape hatches: endpoints the spec (and so the API tree) does not have -----------
+
+    @overload
+    async def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> T: ...
+    @overload
+    async def get(
+        self,
+        path: str,
+        *,
+        cast_to: object = object,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> Any: ...
+    async def get(
+        self,
+        path: str,
+        *,
+        cast_to: Any = object,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> Any:
+        """``GET path`` (below the base URL), through the whole pipeline, decoded as *cast_to*.
+
+        For endpoints this package does not have a method for; see `request`.
+
+        Raises:
+            InvalidArgumentError: A path that is absolute or would address
+                another route (see `request`), or an argument that cannot be sent.
+            APIError: As any call (status errors, connection errors, ...).
+        """
+        return await self.request(
+            "GET", path, cast_to=cast_to, params=params, headers=headers, timeout=timeout
+        )
+
+    @overload
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        body: Mapping[str, object] | None = None,
+        files: Mapping[str, FileInput | list[FileInput]] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> T: ...
+    @overload
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: object = object,
+        body: Mapping[str, object] | None = None,
+        files: Mapping[str, FileInput | list[FileInput]] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> Any: ...
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: Any = object,
+        body: Mapping[str, object] | None = None,
+        files: Mapping[str, FileInput | list[FileInput]] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> Any:
+        """``POST path`` with a JSON *body* (or multipart, with *files*); see `request`.
+
+        Raises:
+            InvalidArgumentError: See `request`.
+            APIError: As any call.
+        """
+        return await self.request(
+            "POST",
+            path,
+            cast_to=cast_to,
+            body=body,
+            files=files,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+        )
+
+    @overload
+    async def patch(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        body: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> T: ...
+    @overload
+    async def patch(
+        self,
+        path: str,
+        *,
+        cast_to: object = object,
+        body: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> Any: ...
+    async def patch(
+        self,
+        path: str,
+        *,
+        cast_to: Any = object,
+        body: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> Any:
+        """``PATCH path`` with a JSON *body*; see `request`.
+
+        Raises:
+            InvalidArgumentError: See `request`.
+            APIError: As any call.
+        """
+        return await self.request(
+            "PATCH",
+            path,
+            cast_to=cast_to,
+            body=body,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+        )
+
+    @overload
+    async def put(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        body: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> T: ...
+    @overload
+    async def put(
+        self,
+        path: str,
+        *,
+        cast_to: object = object,
+        body: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> Any: ...
+    async def put(
+        self,
+        path: str,
+        *,
+        cast_to: Any = object,
+        body: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> Any:
+        """``PUT path`` with a JSON *body*; see `request`.
+
+        Raises:
+            InvalidArgumentError: See `request`.
+            APIError: As any call.
+        """
+        return await self.request(
+            "PUT",
+            path,
+            cast_to=cast_to,
+            body=body,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+        )
+
+    @overload
+    async def delete(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> T: ...
+    @overload
+    async def delete(
+        self,
+        path: str,
+        *,
+        cast_to: object = object,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> Any: ...
+    async def delete(
+        self,
+        path: str,
+        *,
+        cast_to: Any = object,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> Any:
+        """``DELETE path``; see `request`.
+
+        Raises:
+            InvalidArgumentError: See `request`.
+            APIError: As any call.
+        """
+        return await self.request(
+            "DELETE", path, cast_to=cast_to, params=params, headers=headers, timeout=timeout
+        )
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        cast_to: Any = object,
+        body: Mapping[str, object] | None = None,
+        files: Mapping[str, FileInput | list[FileInput]] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
+    ) -> Any:
+        """Call an endpoint the API tree lacks, through the same pipeline as every method.
+
+        Authentication (the admin key for ``/organization/...`` and ``/projects/...``
+        when the client has one), the client's default headers and query,
+        retries, the reliability layers, errors and the size bound all apply.
+
+        *cast_to* says what the answer becomes: any type the converter decodes
+        (a generated model such as ``trio_openai.types.FineTuningJob``, an attrs
+        class, ``dict[str, Any]``, ``list[Model]``, a union, ...); ``object`` (the
+        default) for the JSON as parsed; ``str`` for the body as text; ``bytes``
+        for the body as bytes; ``None`` to ignore the body; `APIResponse` for the
+        answer with its HTTP metadata (``.parse()`` gives the JSON).
+
+        Args:
+            method: The HTTP method (``"GET"``, ``"POST"``, ...).
+            path: Relative to the base URL (``"/fine_tuning/alpha/graders/run"``);
+                no query (use *params*), no empty or dot segment (see `relative_path`).
+            cast_to: What the answer decodes into (above).
+            body: The JSON body (form fields with *files*).
+            files: Multipart file fields (as in ``files.create``).
+            params: Query parameters (a list repeats the name).
+            headers: Headers of this call (``""`` removes a default header).
+            timeout: This call's per-attempt timeout (default: the client's).
+
+        Raises:
+            InvalidArgumentError: An absolute or route-changing *path*, or an
+                argument that cannot be sent.
+            APIError: As any call.
+        """
+        spec: RequestSpec[Any] = RequestSpec(
+            method=method.upper(),
+            path=relative_path(path),
+            result=cast_to,
+            query=params,
+            body=body,
+            files=files,
+            kind=_kind_of(cast_to),
+            extra_headers=headers,
+            timeout=timeout,
+        )
+        if cast_to is APIResponse:
+            spec = attrs.evolve(spec, result=object)
+            return await self._execute_raw(spec)
+        result = await self._execute(spec)
+        if cast_to is bytes:
+            return result.content
+        return result
 
     # -- the calls generated methods make (see _api/_methods.py) --------------------------
 
@@ -244,13 +642,14 @@ class Client(RootResources[Async]):
         self._check_open()
         options = self._options
         outcome = await send_spec(
-            self._route, options.retry, spec, max_size=options.max_response_size
+            self._route_for(spec), options.retry, spec, max_size=options.max_response_size
         )
         return self._decode(spec, outcome.response, outcome.content or b"")
 
     def _decode(self, spec: RequestSpec[T], response: httpx2.Response, content: bytes) -> T:
         if spec.kind == "json":
             result: Any = decode_json(content, spec.result, response)
+            set_request_id(result, response.headers.get("x-request-id"))
         elif spec.kind == "binary":
             result = BinaryResponse(content=content, http_response=response)
         elif spec.kind == "text":
@@ -263,7 +662,7 @@ class Client(RootResources[Async]):
         self._check_open()
         options = self._options
         outcome = await send_spec(
-            self._route, options.retry, spec, max_size=options.max_response_size
+            self._route_for(spec), options.retry, spec, max_size=options.max_response_size
         )
         content = outcome.content or b""
         return APIResponse(
@@ -278,7 +677,11 @@ class Client(RootResources[Async]):
         self._check_open()
         options = self._options
         outcome = await send_spec(
-            self._route, options.retry, spec, read=False, max_size=options.max_response_size
+            self._route_for(spec),
+            options.retry,
+            spec,
+            read=False,
+            max_size=options.max_response_size,
         )
         try:
             yield StreamedResponse(outcome.response, max_size=options.max_response_size)
@@ -293,7 +696,7 @@ class Client(RootResources[Async]):
         self._check_open()
         options = self._options
         outcome = await send_spec(
-            self._route,
+            self._route_for(spec.request),
             options.retry,
             spec.request,
             read=False,
@@ -320,6 +723,17 @@ def _expect_event_stream(response: httpx2.Response) -> None:
             f"{content_type or 'no content type'}: the server does not stream this call.",
             response=response,
         )
+
+
+def _kind_of(cast_to: object) -> Any:
+    """How the body of an escape-hatch call is read, for its *cast_to*."""
+    if cast_to is None or cast_to is type(None):
+        return "empty"
+    if cast_to is str:
+        return "text"
+    if cast_to is bytes:
+        return "binary"
+    return "json"
 
 
 def _timeout(value: float | httpx2.Timeout | None) -> httpx2.Timeout:
@@ -358,6 +772,7 @@ async def open_client(
     webhook_secret: str | Secret | None = None,
     max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     proxy: ProxySetting = None,
+    admin_key: str | Secret | None = None,
 ) -> AsyncIterator[Client]:
     """Open a session with the OpenAI API (or any server that speaks it).
 
@@ -378,7 +793,8 @@ async def open_client(
             A deadline for a whole call is a cancel scope (``trio.fail_after``).
         max_retries: Retries after the first attempt (ignored if *retry_policy* is given).
         retry_policy: The full retry policy (waits, jitter, hooks).
-        default_headers: Headers sent with every call.
+        default_headers: Headers sent with every call, over those of
+            ``OPENAI_CUSTOM_HEADERS`` (one ``Name: value`` per line).
         default_query: Query parameters sent with every call.
         http_client: Use this ``httpx2.AsyncClient`` (e.g. with a mock transport);
             it is not closed on exit: it stays the caller's.
@@ -405,6 +821,13 @@ async def open_client(
             none. Default: ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and
             ``NO_PROXY`` from the environment (no other variable is read, see
             docs/guide/session.md#proxies). Not applied to an *http_client* you pass.
+        admin_key: An organization admin key, sent instead of *api_key* with the
+            administration calls (``client.admin.*``: paths below ``/organization/``
+            and ``/projects/``); default ``OPENAI_ADMIN_KEY``, else those calls
+            take *api_key* too.
+
+    ``OPENAI_LOG=debug`` (or ``info``) in the environment logs the ``trio_openai``
+    logger to stderr, as the official SDK does (docs/guide/session.md#logging).
 
     Raises:
         ConfigurationError: No usable API key, a malformed base URL, or both
@@ -419,6 +842,9 @@ async def open_client(
     if isinstance(webhook_secret, str):
         webhook_secret = Secret(webhook_secret)
     env = os.environ
+    admin, admin_key = _admin_key(admin_key, env), None
+    setup_env_logging(env)
+    headers = {**env_headers(env), **(default_headers or {})}
     organization = organization or env.get("OPENAI_ORG_ID") or None
     project = project or env.get("OPENAI_PROJECT_ID") or None
     resolved = _resolve(
@@ -439,11 +865,12 @@ async def open_client(
         project=primary.project,
         timeout=_timeout(timeout),
         retry=retry_policy or RetryPolicy(max_retries=max_retries),
-        headers=dict(default_headers or {}),
+        headers=headers,
         query=dict(default_query or {}),
         azure=primary.azure,
         webhook_secret=webhook_secret,
         max_response_size=max_response_size,
+        admin_key=admin,
     )
     owns_http = http_client is None
     http = http_client or httpx2.AsyncClient(
@@ -487,6 +914,8 @@ async def open_client(
                 body_error = exc
             finally:
                 session.closed = True
+                for derived in session.family:
+                    derived.closed = True
                 nursery.cancel_scope.cancel()
         if body_error is not None:
             raise body_error
@@ -495,6 +924,24 @@ async def open_client(
         if owns_http:
             with trio.CancelScope(shield=True):
                 await http.aclose()
+
+
+def _admin_key(value: str | Secret | None, env: Mapping[str, str]) -> Secret | None:
+    """The admin key: the argument, else ``OPENAI_ADMIN_KEY``, checked as keys are; or none.
+
+    Raises:
+        ConfigurationError: A malformed key, or a callable (not supported here).
+    """
+    if value is None and "OPENAI_ADMIN_KEY" not in env:
+        return None
+    if callable(cast("object", value)):
+        msg = "admin_key= takes a key (a str or a Secret), not a callable"
+        raise ConfigurationError(msg)
+    key = resolve_api_key(
+        value, env=env, cwd=Path.cwd(), env_var="OPENAI_ADMIN_KEY", argument="admin_key"
+    )
+    del value
+    return key
 
 
 def _resolve(

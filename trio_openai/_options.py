@@ -1,9 +1,16 @@
-"""The per-client settings: what a `Client` (or a `with_options` view) sends with every call."""
+"""The per-client settings: what a `Client` (or a `with_options` view) sends with every call.
+
+Also the environment variables read when a client opens, besides the key chain
+(``_secrets.py``) and the base URL: ``OPENAI_CUSTOM_HEADERS`` (`env_headers`) and
+``OPENAI_LOG`` (`setup_env_logging`), as the official SDK reads them.
+"""
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Final
 
 import attrs
 
@@ -21,6 +28,8 @@ __all__ = [
     "PUBLIC_QUERY",
     "AzureConfig",
     "ClientOptions",
+    "env_headers",
+    "setup_env_logging",
     "with_current_key",
 ]
 
@@ -80,6 +89,9 @@ class ClientOptions:
         webhook_secret: The secret `Client.webhooks` verifies signatures with.
         max_response_size: The largest body read into memory, in bytes after
             decompression (JSON, text, error and binary bodies; not streams).
+        admin_key: The organization admin key administration calls are sent with
+            (``client.admin.*``, paths below ``/organization/`` and ``/projects/``),
+            instead of *api_key*; ``None``: they take *api_key* too.
     """
 
     base_url: str
@@ -95,6 +107,7 @@ class ClientOptions:
     max_response_size: int = attrs.field(
         default=DEFAULT_MAX_RESPONSE_SIZE, validator=attrs.validators.gt(0)
     )
+    admin_key: Secret | None = attrs.field(default=None, repr=False)
 
 
 async def with_current_key(options: ClientOptions) -> ClientOptions:
@@ -109,3 +122,83 @@ async def with_current_key(options: ClientOptions) -> ClientOptions:
     if not isinstance(provider, KeyProvider):
         return options
     return attrs.evolve(options, api_key=await provider.get())
+
+
+def env_headers(env: Mapping[str, str]) -> dict[str, str]:
+    """The headers of ``OPENAI_CUSTOM_HEADERS``: one ``Name: value`` per line, as the official SDK.
+
+    Blank lines are skipped; names and values are stripped. They are default
+    headers under any ``default_headers=`` of the same name, so their values
+    are hidden in every repr as the value of any custom header is.
+
+    Raises:
+        ConfigurationError: A line without ``:``, or a header that cannot be sent
+            (see `check_headers`); the message gives the line number or the name,
+            never a value.
+    """
+    from ._errors import ConfigurationError, InvalidArgumentError
+    from ._http._auth import check_headers
+
+    parsed = _parse_headers(env.get("OPENAI_CUSTOM_HEADERS") or "")
+    # Raised from this frame, which holds no header value (a traceback with locals).
+    if isinstance(parsed, str):
+        raise ConfigurationError(parsed)
+    try:
+        check_headers(parsed, "OPENAI_CUSTOM_HEADERS")
+    except InvalidArgumentError as exc:
+        raise ConfigurationError(str(exc)) from None
+    return parsed
+
+
+def _parse_headers(text: str) -> dict[str, str] | str:
+    # The headers, or what is wrong (a line number, never a value).
+    headers: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, colon, value = line.partition(":")
+        if not colon:
+            return f"OPENAI_CUSTOM_HEADERS: line {number} is not `Name: value` (it has no colon)"
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+_LOG_LEVELS: Final = {"debug": logging.DEBUG, "info": logging.INFO}
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stderr`` as it is at each record (as logging's last resort does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(
+            logging.Formatter(
+                "[%(asctime)s - %(name)s:%(lineno)d - %(levelname)s] %(message)s",
+                "%Y-%m-%d %H:%M:%S",
+            )
+        )
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass  # always the current sys.stderr
+
+
+def setup_env_logging(env: Mapping[str, str]) -> bool:
+    """Honour ``OPENAI_LOG=debug|info``: log the ``trio_openai`` logger to stderr, once.
+
+    As the official SDK: any other value (or none) changes nothing. The handler is
+    added the first time only (later clients find it there); the logger's level
+    is set to the variable's. Returns whether the variable asked for logging.
+    """
+    level = _LOG_LEVELS.get(env.get("OPENAI_LOG", "").strip().lower())
+    if level is None:
+        return False
+    logger = logging.getLogger("trio_openai")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler())
+    logger.setLevel(level)
+    return True

@@ -7,7 +7,10 @@
     async for f in client.files.list():           # every item, page after page
         ...
 
-Pages are fetched one at a time, only as iteration reaches them.
+Pages are fetched one at a time, only as iteration reaches them. The official
+SDK's names work too: ``page.has_next_page()``, ``await page.get_next_page()``
+(which raises on the last page, where `Page.next_page` returns ``None``) and
+``async for page in page.iter_pages()``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from collections.abc import AsyncIterator, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
 import attrs
+
+from .._models import request_id_of
 
 if TYPE_CHECKING:
     from .._http._spec import ListSpec
@@ -51,11 +56,41 @@ class Page(Generic[T]):
     def __len__(self) -> int:
         return len(self.data)
 
+    @property
+    def _request_id(self) -> str | None:
+        """The ``x-request-id`` of the answer this page came from (as the official SDK's)."""
+        return request_id_of(self.body)
+
+    def has_next_page(self) -> bool:
+        """Whether a following page exists (`next_page` would fetch it)."""
+        return (
+            self.has_more and self.next_cursor is not None and self._spec.cursor_param is not None
+        )
+
     async def next_page(self) -> Page[T] | None:
         """Fetch the following page, or return ``None`` on the last one."""
-        if not self.has_more or self.next_cursor is None or self._spec.cursor_param is None:
+        if not self.has_next_page():
             return None
         return await _fetch(self._client, self._spec, self.next_cursor)
+
+    async def get_next_page(self) -> Page[T]:
+        """Fetch the following page, as the official SDK: check `has_next_page` first.
+
+        Raises:
+            RuntimeError: This is the last page (the official SDK's error too).
+        """
+        page = await self.next_page()
+        if page is None:
+            msg = "No next page: check `.has_next_page()` before calling `.get_next_page()`."
+            raise RuntimeError(msg)
+        return page
+
+    async def iter_pages(self) -> AsyncIterator[Page[T]]:
+        """Yield this page, then each following page in turn (fetched as the loop reaches it)."""
+        page: Page[T] | None = self
+        while page is not None:
+            yield page
+            page = await page.next_page()
 
 
 def _field(obj: Any, name: str) -> Any:
@@ -119,3 +154,7 @@ class AsyncPaginator(Generic[T]):
         while page is not None:
             yield page
             page = await page.next_page()
+
+    def iter_pages(self) -> AsyncIterator[Page[T]]:
+        """Yield each page in turn (the official SDK's name for `pages`)."""
+        return self.pages()

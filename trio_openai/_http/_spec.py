@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import attrs
 
@@ -30,6 +30,7 @@ __all__ = [
     "form_part",
     "path_param",
     "query_of",
+    "relative_path",
 ]
 
 T = TypeVar("T")
@@ -64,6 +65,10 @@ class RequestSpec(Generic[T]):
         extra_query: Per-call query parameters merged over *query*.
         extra_body: Per-call JSON fields merged over *body*.
         timeout: Per-call timeout; `NOT_GIVEN` keeps the client's.
+        admin: An operation of the administration API (its spec security is
+            ``AdminApiKeyAuth``): sent with the client's admin key when it has one.
+            Paths below ``/organization/`` and ``/projects/`` count as admin
+            whatever this says (see `is_admin`).
     """
 
     method: str
@@ -78,6 +83,20 @@ class RequestSpec(Generic[T]):
     extra_query: Mapping[str, object] | None = None
     extra_body: Mapping[str, object] | None = None
     timeout: float | NotGiven | None = attrs.field(factory=NotGiven)
+    admin: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the call belongs to the administration API (and takes an admin key).
+
+        Marked by *admin*, or by its path: every operation of the spec below
+        ``/organization/`` or ``/projects/`` is an admin one (and no other is).
+        """
+        return self.admin or self.path.startswith(_ADMIN_PREFIXES)
+
+
+# The spec's AdminApiKeyAuth operations are exactly those below these prefixes.
+_ADMIN_PREFIXES: Final = ("/organization/", "/projects/")
 
 
 @attrs.frozen(kw_only=True)
@@ -173,6 +192,54 @@ def path_param(name: str, value: object) -> str:
             "(a lone surrogate has no UTF-8 form)"
         )
         raise InvalidArgumentError(msg) from None
+
+
+def relative_path(path: str) -> str:
+    """Check and quote a path given to ``client.get(path, ...)`` and its siblings.
+
+    The path is relative to the client's base URL: ``"/fine_tuning/alpha/graders"``
+    and ``"fine_tuning/alpha/graders"`` are the same call. It goes through the
+    rules of `path_param`, for each of its segments: an empty segment (``"a//b"``,
+    a trailing ``/``) and a dot segment (``"."``, ``".."``, also percent-encoded
+    as ``%2e``) are refused, since they would address another route once URL
+    parsers resolve them. Characters that cannot appear in a path are
+    percent-encoded; ``%`` escapes already there are kept.
+
+    Args:
+        path: The path below the base URL, without query (use ``params=``).
+
+    Raises:
+        InvalidArgumentError: An absolute URL (``https://...``, ``//host``), a
+            query or fragment (``?``, ``#``), an empty or dot segment, or a
+            character with no UTF-8 form.
+    """
+    problem = _path_problem(path)
+    if problem is not None:
+        raise InvalidArgumentError(f"path {path!r} {problem}")
+    try:
+        return "/" + quote(path.removeprefix("/"), safe="/%:@!$&'()*+,;=-._~")
+    except UnicodeEncodeError as exc:
+        msg = f"path cannot be sent in a URL: {exc.reason} at character {exc.start}"
+        raise InvalidArgumentError(msg) from None
+
+
+def _path_problem(path: object) -> str | None:
+    if not isinstance(path, str):
+        return f"must be a str, got {type(path).__name__}"
+    if path.startswith("//") or "://" in path:
+        return (
+            "is an absolute URL: give a path relative to the client's base_url "
+            "(a view with another base_url is client.with_options(base_url=...))"
+        )
+    if "?" in path or "#" in path:
+        return "has a query or fragment: pass query parameters as params="
+    for segment in path.removeprefix("/").split("/"):
+        if unquote(segment) in _ROUTE_CHANGING:
+            return (
+                "has an empty or dot segment, which would address another route once "
+                "URL parsers resolve it"
+            )
+    return None
 
 
 def body_of(fields: Mapping[str, object]) -> dict[str, object]:

@@ -18,6 +18,14 @@ Design decisions, stated once:
 - With several endpoints and failover on, a retry that goes to an endpoint the
   call has not tried yet starts at once: a backoff or Retry-After belongs to
   the endpoint that failed (its rate limiter, if any, remembers it).
+- Each retry is logged once, on the ``trio_openai`` logger (INFO), with the
+  method, URL (no query), wait and error type. stamina's own instrumentation
+  is global (``stamina.instrumentation.set_on_retry_hooks``), and its default
+  hook logs a WARNING on the ``stamina`` logger, which with no logging set up
+  Python prints bare to stderr. We leave the hooks alone (other code's stamina
+  retries keep them): our loop runs under a callable of its own name
+  (`_retried_attempt`), and a filter on the ``stamina`` logger drops the records
+  of that name only. Other hooks (Prometheus, structlog) still see our retries.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 import attrs
 
@@ -47,6 +55,34 @@ __all__ = ["RetryEvent", "RetryHook", "RetryPolicy", "run_with_retries"]
 T = TypeVar("T")
 
 log = logging.getLogger("trio_openai")
+
+
+async def _retried_attempt(attempt: Callable[[], Awaitable[T]], replay: list[APIError]) -> T:
+    """One attempt under stamina; the first one re-raises the failure that started the loop."""
+    if replay:
+        raise replay.pop()
+    return await attempt()
+
+
+# What stamina's hooks call our loop (`guess_name`): the records our filter drops.
+_RETRIED_NAME: Final = f"{__name__}.{_retried_attempt.__qualname__}"
+
+
+class _DropOwnRetries(logging.Filter):
+    """Drops stamina's log records of our own retries (logged on ``trio_openai`` instead)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but those of our loop's retries."""
+        return getattr(record, "stamina.callable", None) != _RETRIED_NAME
+
+
+def _quiet_stamina_logger() -> None:
+    # Once per process (idempotent): a filter on the `stamina` logger, which only
+    # ever drops the records of our own loop, whatever else logs there.
+    logger = logging.getLogger("stamina")
+    if not any(isinstance(f, _DropOwnRetries) for f in logger.filters):
+        logger.addFilter(_DropOwnRetries())
+
 
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
 
@@ -188,7 +224,7 @@ async def run_with_retries(
     except APIError as error:
         if policy.max_retries == 0 or not policy.should_retry(error):
             raise
-        first_failure: APIError | None = error
+        replay = [error]
 
     import stamina
     import trio
@@ -253,12 +289,8 @@ async def run_with_retries(
         # stamina never sleeps for exactly 0: give it a tiny positive wait instead.
         return max(wait, 1e-9)
 
-    async for try_ in stamina.retry_context(
-        on=decide, attempts=None, timeout=None, wait_jitter=0.0
-    ):
-        with try_:
-            if first_failure is not None:
-                replay, first_failure = first_failure, None
-                raise replay
-            return await attempt()
-    raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+    _quiet_stamina_logger()
+    retried = stamina.retry(on=decide, attempts=None, timeout=None, wait_jitter=0.0)(
+        _retried_attempt
+    )
+    return await retried(attempt, replay)

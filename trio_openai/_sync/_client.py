@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, final
+from functools import partial
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, final, overload
 
 from .._api._resource import Sync
 from .._client import Client, open_client
@@ -32,10 +33,12 @@ if TYPE_CHECKING:
     import httpx2
     import trio
 
+    from .._http._multipart import FileInput
     from .._options import ClientOptions
     from .._reliability._observe import ReliabilityEvent
     from .._reliability._retry import RetryPolicy
     from .._reliability._router import EndpointStatus
+    from .._secrets import KeyFunction, Secret
 
 __all__ = ["SyncClient", "SyncEvents"]
 
@@ -154,26 +157,229 @@ class SyncClient(RootResources[Sync], ClosedOnExit):
     def with_options(
         self,
         *,
+        api_key: str | Secret | KeyFunction | NotGiven = NOT_GIVEN,
+        organization: str | NotGiven | None = NOT_GIVEN,
+        project: str | NotGiven | None = NOT_GIVEN,
+        base_url: str | NotGiven = NOT_GIVEN,
         timeout: float | httpx2.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         retry_policy: RetryPolicy | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
         default_query: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        max_response_size: int | NotGiven = NOT_GIVEN,
     ) -> SyncClient:
         """A view with other defaults, sharing this client's session and thread.
 
-        Takes the arguments of `Client.with_options`.
+        Takes the arguments of `Client.with_options` (a key given as a callable
+        is called on the client's loop).
+
+        Raises:
+            ConfigurationError: A malformed *base_url* or key.
         """
         view = self._async.with_options(
+            api_key=api_key,
+            organization=organization,
+            project=project,
+            base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
             retry_policy=retry_policy,
             default_headers=default_headers,
             default_query=default_query,
+            max_response_size=max_response_size,
         )
+        api_key = NOT_GIVEN
         other = SyncClient.__new__(SyncClient)
         other._setup(self._portal, view, owner=False)
         return other
+
+    # -- escape hatches (see `Client.request`): blocking twins ----------------------------
+
+    @overload
+    def get(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> T: ...
+    @overload
+    def get(
+        self,
+        path: str,
+        *,
+        cast_to: object = object,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> Any: ...
+    def get(self, path: str, **options: Any) -> Any:
+        """``GET path`` below the base URL, decoded as *cast_to* (see `Client.request`).
+
+        Raises:
+            InvalidArgumentError: An absolute or route-changing path, or an
+                argument that cannot be sent.
+            APIError: As any call.
+        """
+        return self.request("GET", path, **options)
+
+    @overload
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        body: Mapping[str, object] | None = None,
+        files: Mapping[str, FileInput | list[FileInput]] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> T: ...
+    @overload
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: object = object,
+        body: Mapping[str, object] | None = None,
+        files: Mapping[str, FileInput | list[FileInput]] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> Any: ...
+    def post(self, path: str, **options: Any) -> Any:
+        """``POST path`` with a JSON *body* (or multipart, with *files*); see `Client.request`.
+
+        Raises:
+            InvalidArgumentError: See `get`.
+            APIError: As any call.
+        """
+        return self.request("POST", path, **options)
+
+    @overload
+    def patch(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        body: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> T: ...
+    @overload
+    def patch(
+        self,
+        path: str,
+        *,
+        cast_to: object = object,
+        body: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> Any: ...
+    def patch(self, path: str, **options: Any) -> Any:
+        """``PATCH path`` with a JSON *body*; see `Client.request`.
+
+        Raises:
+            InvalidArgumentError: See `get`.
+            APIError: As any call.
+        """
+        return self.request("PATCH", path, **options)
+
+    @overload
+    def put(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        body: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> T: ...
+    @overload
+    def put(
+        self,
+        path: str,
+        *,
+        cast_to: object = object,
+        body: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> Any: ...
+    def put(self, path: str, **options: Any) -> Any:
+        """``PUT path`` with a JSON *body*; see `Client.request`.
+
+        Raises:
+            InvalidArgumentError: See `get`.
+            APIError: As any call.
+        """
+        return self.request("PUT", path, **options)
+
+    @overload
+    def delete(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> T: ...
+    @overload
+    def delete(
+        self,
+        path: str,
+        *,
+        cast_to: object = object,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> Any: ...
+    def delete(self, path: str, **options: Any) -> Any:
+        """``DELETE path``; see `Client.request`.
+
+        Raises:
+            InvalidArgumentError: See `get`.
+            APIError: As any call.
+        """
+        return self.request("DELETE", path, **options)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        cast_to: Any = object,
+        body: Mapping[str, object] | None = None,
+        files: Mapping[str, FileInput | list[FileInput]] | None = None,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> Any:
+        """Call an endpoint the API tree lacks, blocking (the arguments of `Client.request`).
+
+        Raises:
+            InvalidArgumentError: An absolute or route-changing *path*, or an
+                argument that cannot be sent.
+            APIError: As any call.
+        """
+        call = partial(
+            self._async.request,
+            method,
+            path,
+            cast_to=cast_to,
+            body=body,
+            files=files,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+        )
+        return self._portal.run(call)
 
     def health(self) -> tuple[EndpointStatus, ...]:
         """A snapshot of every endpoint (see `Client.health`)."""

@@ -83,10 +83,33 @@ class SyncPage(Generic[T]):
         for page in self.iter_pages():
             yield from page.data
 
+    @property
+    def _request_id(self) -> str | None:
+        """The ``x-request-id`` of the answer this page came from (as the official SDK's)."""
+        return self._page._request_id
+
+    def has_next_page(self) -> bool:
+        """Whether a following page exists (`next_page` would fetch it)."""
+        return self._page.has_next_page()
+
     def next_page(self) -> SyncPage[T] | None:
         """Fetch the following page, or return ``None`` on the last one."""
+        if not self._page.has_next_page():
+            return None
         page = self._portal.run(self._page.next_page)
         return None if page is None else SyncPage(self._portal, page)
+
+    def get_next_page(self) -> SyncPage[T]:
+        """Fetch the following page, as the official SDK: check `has_next_page` first.
+
+        Raises:
+            RuntimeError: This is the last page.
+        """
+        page = self.next_page()
+        if page is None:
+            msg = "No next page: check `.has_next_page()` before calling `.get_next_page()`."
+            raise RuntimeError(msg)
+        return page
 
     def iter_pages(self) -> Iterator[SyncPage[T]]:
         """Yield this page, then each following page in turn."""
