@@ -1,9 +1,12 @@
 """The default replies: what the fake answers when no script is queued for a route.
 
 `Defaults` holds the state the defaults need (models, stored files, uploads,
-batches, fine-tuning jobs, id counters) and `_ROUTES` routes a request to a
-generator (`_generate.py`), a files/models handler here, or the handlers of
-`_defaults_uploads.py`, `_defaults_batches.py` and `_defaults_fine_tuning.py`.
+batches, fine-tuning jobs, vector stores, assistants, threads, videos, id
+counters) and `_ROUTES` routes a request to a generator (`_generate.py`), a
+files/models handler here, or the handlers of `_defaults_uploads.py`,
+`_defaults_batches.py`, `_defaults_fine_tuning.py`, `_defaults_vector_stores.py`,
+`_defaults_assistants.py`, `_defaults_videos.py` and `_defaults_media.py` (images,
+transcriptions, translations, speech and its event stream).
 Shapes follow the OpenAPI spec: ``ListModelsResponse``, ``Model``, ``OpenAIFile``,
 ``ListFilesResponse``, ``DeleteFileResponse``.
 """
@@ -17,9 +20,13 @@ from typing import Any
 
 import attrs
 
+from . import _defaults_assistants as _assistants
 from . import _defaults_batches as _batches
 from . import _defaults_fine_tuning as _fine_tuning
+from . import _defaults_media as _media
 from . import _defaults_uploads as _uploads
+from . import _defaults_vector_stores as _vector_stores
+from . import _defaults_videos as _videos
 from . import _generate
 from ._error_bodies import BadRequest, error_body, missing
 from ._params import json_object, list_page, lookup
@@ -60,6 +67,10 @@ class Defaults:
         uploads: Uploads (``POST /uploads``) by id, oldest first.
         batches: Batches by id, oldest first.
         fine_tuning_jobs: Fine-tuning jobs by id, oldest first.
+        vector_stores: Vector stores (with their files and file batches) by id.
+        assistants: Assistants (as answered) by id, oldest first.
+        threads: Threads (with their messages and runs) by id, oldest first.
+        videos: Video jobs by id, oldest first.
     """
 
     created: int
@@ -68,6 +79,10 @@ class Defaults:
     uploads: dict[str, _uploads.FakeUpload] = attrs.field(factory=dict)
     batches: dict[str, _batches.FakeBatch] = attrs.field(factory=dict)
     fine_tuning_jobs: dict[str, _fine_tuning.FakeFineTuningJob] = attrs.field(factory=dict)
+    vector_stores: dict[str, _vector_stores.FakeVectorStore] = attrs.field(factory=dict)
+    assistants: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    threads: dict[str, _assistants.FakeThread] = attrs.field(factory=dict)
+    videos: dict[str, _videos.FakeVideo] = attrs.field(factory=dict)
     _counters: dict[str, itertools.count[int]] = attrs.field(factory=dict)
 
     def new_id(self, prefix: str) -> str:
@@ -235,7 +250,6 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], _Handler], ...] = tuple(
         ("POST", "/responses", _generated(_generate.response)),
         ("POST", "/embeddings", _generated(_generate.embeddings)),
         ("POST", "/moderations", _generated(_generate.moderation)),
-        ("POST", "/audio/speech", _generated(_generate.speech)),
         ("GET", "/models", _list_models),
         ("GET", "/models/{model}", _get_model),
         ("POST", "/files", _create_file),
@@ -256,6 +270,10 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], _Handler], ...] = tuple(
         ("GET", "/fine_tuning/jobs/{fine_tuning_job_id}", _fine_tuning.get_job),
         ("POST", "/fine_tuning/jobs/{fine_tuning_job_id}/cancel", _fine_tuning.cancel_job),
         ("GET", "/fine_tuning/jobs/{fine_tuning_job_id}/events", _fine_tuning.list_job_events),
+        *_media.ROUTES,
+        *_vector_stores.ROUTES,
+        *_assistants.ROUTES,
+        *_videos.ROUTES,
     )
 )
 

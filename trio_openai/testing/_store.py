@@ -1,8 +1,9 @@
 """What the default reply modules need from the fake's state: the `Store` protocol.
 
 `Defaults` (``_defaults.py``) owns the state and the routing, and imports the reply
-modules for uploads, batches and fine-tuning jobs; those modules take the state as a
-`Store`, so that they never import ``_defaults`` (no import cycle, not even for types).
+modules (uploads, batches, fine-tuning jobs, vector stores, assistants, videos,
+media); those modules take the state as a `Store`, so that they never import
+``_defaults`` (no import cycle, not even for types).
 `FakeFile` lives here because both sides use it.
 """
 
@@ -63,6 +64,10 @@ class Store(Protocol):
     uploads: dict[str, Any]
     batches: dict[str, Any]
     fine_tuning_jobs: dict[str, Any]
+    vector_stores: dict[str, Any]
+    assistants: dict[str, Any]
+    threads: dict[str, Any]
+    videos: dict[str, Any]
 
     def new_id(self, prefix: str) -> str:
         """The next id with *prefix*."""
