@@ -18,12 +18,13 @@ Design decisions, stated once:
   tokens: each key holds a *theoretical arrival time* (TAT) on the store's clock,
   microseconds. A call costing *c* units of a budget of *L* per minute goes when
   ``TAT - tau <= now`` (then ``TAT = max(TAT, now) + c * 60 / L``), where the
-  burst ``tau`` is a small fraction of the minute (`RedisStore.burst`, 0.5 %).
-  So over any window of *W* seconds at most ``L * W / 60 + burst + one call``
-  units are admitted: over a sliding minute the budget is exceeded by at most
-  ``burst`` plus one call's tokens, unlike fixed or moving windows, which release
-  a whole window's budget at once at their edges. Under excess demand the
-  budget is used at its full rate.
+  burst ``tau`` is a small fraction of the minute (`RedisStore.burst`, 0.5 %),
+  and the steady rate is ``L`` less that burst (less one request): over any
+  window of *W* seconds at most ``burst + 1 + (L - burst - 1) * W / 60``
+  requests are admitted, so a sliding minute never holds more than the budget
+  (tokens: plus the last call's, which may leave the budget in debt), unlike
+  fixed or moving windows, which release a whole window's budget at once at
+  their edges. Under excess demand 99.5 % of the budget is used.
 - Calls *reserve* their slot: when the budget is spent the script still grants
   the call a place in the queue (it advances the TAT) and says how long to wait,
   so a waiting call costs no polling, and callers are served in the order their
@@ -108,10 +109,13 @@ if block > 0 and now + block > blocked then
 end
 local start = math.max(now, blocked)
 
-local function budget(key, per_minute, hint, back, remaining)
+local function budget(key, per_minute, hint, back, remaining, extra)
   if per_minute <= 0 then return nil end
-  local step = 60000000 / per_minute
-  local tau = math.max(1, per_minute * burst) * step
+  -- The burst (and, for requests, the one call a debt lets through) is taken off
+  -- the steady rate, so that a sliding minute never holds more than per_minute.
+  local units = math.max(1, per_minute * burst)
+  local step = 60000000 / math.max(per_minute - units - extra, per_minute / 2)
+  local tau = units * step
   local tat = tonumber(redis.call('GET', key) or '-1')
   if tat < 0 then tat = hint end
   tat = tat - back * step
@@ -122,10 +126,10 @@ local function budget(key, per_minute, hint, back, remaining)
   return {key = key, step = step, tau = tau, tat = tat}
 end
 local cost = tonumber(ARGV[3])
-local r = budget(KEYS[1], rpm, tonumber(ARGV[13]), tonumber(ARGV[7]), tonumber(ARGV[11]))
+local r = budget(KEYS[1], rpm, tonumber(ARGV[13]), tonumber(ARGV[7]), tonumber(ARGV[11]), 1)
 local k = nil
 if cost > 0 or tonumber(ARGV[6]) ~= 0 then
-  k = budget(KEYS[2], tpm, tonumber(ARGV[14]), tonumber(ARGV[6]), tonumber(ARGV[12]))
+  k = budget(KEYS[2], tpm, tonumber(ARGV[14]), tonumber(ARGV[6]), tonumber(ARGV[12]), 0)
 end
 
 local wait = start - now
