@@ -76,6 +76,11 @@ if _typing.TYPE_CHECKING:
     from ._lib._parsing import ParsedChatCompletion as ParsedChatCompletion
     from ._lib._parsing import ParsedResponse as ParsedResponse
     from ._lib._parsing import ParsedToolCall as ParsedToolCall
+    from ._lib._schema import strict_schema as strict_schema
+    from ._lib._streams import ParsedChatCompletionStream as ParsedChatCompletionStream
+    from ._lib._streams import ParsedResponseStream as ParsedResponseStream
+    from ._lib._streams import SyncParsedChatCompletionStream as SyncParsedChatCompletionStream
+    from ._lib._streams import SyncParsedResponseStream as SyncParsedResponseStream
     from ._lib._tools import FunctionTool as FunctionTool
     from ._lib._tools import function_tool as function_tool
     from ._lib._uploads import CompletedUpload as CompletedUpload
@@ -157,6 +162,11 @@ _LAZY = {
     "ParsedChatCompletion": "._lib._parsing",
     "ParsedResponse": "._lib._parsing",
     "ParsedToolCall": "._lib._parsing",
+    "strict_schema": "._lib._schema",
+    "ParsedChatCompletionStream": "._lib._streams",
+    "ParsedResponseStream": "._lib._streams",
+    "SyncParsedChatCompletionStream": "._lib._streams",
+    "SyncParsedResponseStream": "._lib._streams",
     "FunctionTool": "._lib._tools",
     "function_tool": "._lib._tools",
     "CompletedUpload": "._lib._uploads",
@@ -221,7 +231,9 @@ __all__ = [
     "OpenAIError",
     "Page",
     "ParsedChatCompletion",
+    "ParsedChatCompletionStream",
     "ParsedResponse",
+    "ParsedResponseStream",
     "ParsedToolCall",
     "PermissionDeniedError",
     "RateLimit",
@@ -250,6 +262,8 @@ __all__ = [
     "SyncContext",
     "SyncEvents",
     "SyncPage",
+    "SyncParsedChatCompletionStream",
+    "SyncParsedResponseStream",
     "SyncRealtimeConnection",
     "SyncStream",
     "SyncStreamedResponse",
@@ -258,6 +272,7 @@ __all__ = [
     "function_tool",
     "open_azure_client",
     "open_client",
+    "strict_schema",
 ]
 
 
