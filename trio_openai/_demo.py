@@ -19,6 +19,7 @@ import trio
 from . import APIConnectionError, APIStatusError, NotFoundError
 from ._client import Client, open_client
 from ._reliability._retry import RetryEvent, RetryPolicy
+from .types.chat import ChatCompletionMessageParam
 
 __all__ = ["main", "run_demo"]
 
@@ -55,7 +56,7 @@ async def _demo() -> None:
     model = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
     policy = RetryPolicy(hooks=(_on_retry,))
     async with _target(policy) as (client, fake):
-        messages: list[dict[str, Any]] = [
+        messages: list[ChatCompletionMessageParam] = [
             {"role": "user", "content": "Say hello to Trio in five words."}
         ]
 

@@ -39,6 +39,7 @@ def test_generated_code_imports_the_runtime_only_through_api() -> None:
     allowed = {
         "trio_openai._api",
         "trio_openai._lib._mixins",
+        "trio_openai._lib._polling",
         "trio_openai._lib._structured",
         "trio_openai._lib._uploads",
         "trio_openai._lib._webhooks",

@@ -20,6 +20,7 @@ from .names import (
     WEBHOOK_EVENTS_UNION,
     WEBHOOKS_AREA,
 )
+from .params import ParamsWriter, params_module
 from .resources import ResourcesWriter, build_tree
 from .schema import SchemaModel, union
 from .spec import (
@@ -98,11 +99,18 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
     header = HEADER.format(spec_name=spec_file.name, version=spec["info"]["version"])
     files: dict[str, str] = {}
     types = TypesWriter(model, schema_areas, owner_areas)
+    params = ParamsWriter(types, operations)
+    param_modules = params.modules()
     for module, names in types.modules().items():
-        files[f"trio_openai/types/{module}.py"] = types.write_module(module, names, header)
-    files["trio_openai/types/__init__.py"] = write_init(types, header)
+        exported = param_modules.get(params_module(module), [])
+        files[f"trio_openai/types/{module}.py"] = types.write_module(
+            module, names, header, exported
+        )
+    for module, names in param_modules.items():
+        files[f"trio_openai/types/{module}.py"] = params.write_module(module, names, header)
+    files["trio_openai/types/__init__.py"] = write_init(types, header, params.module_of)
 
-    resources = ResourcesWriter(types)
+    resources = ResourcesWriter(types, params)
     roots = build_tree(operations)
     for top, node in roots.items():
         files[f"trio_openai/resources/{top}.py"] = resources.write_module(node, header)

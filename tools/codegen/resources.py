@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from .methods import MethodWriter
 from .names import DEPRECATED_TAGS, RESOURCE_MIXINS, ROOT_PROPERTIES, STANDARD_ARGS
+from .params import ParamsWriter
 from .schema import TypeExpr, pascal
 from .signature import Signatures, twins
 from .spec import Operation
@@ -96,9 +97,9 @@ def _import_order(name: str) -> tuple[int, str]:
 class ResourcesWriter:
     """Writes the resource modules, ``_root.py`` and ``_operations.py``."""
 
-    def __init__(self, types: TypesWriter) -> None:
+    def __init__(self, types: TypesWriter, params: ParamsWriter) -> None:
         self.types = types
-        self.signatures = Signatures(types)
+        self.signatures = Signatures(types, params)
         self.methods = MethodWriter(self.signatures)
 
     def write_module(self, root: Node, header: str) -> str:
@@ -241,7 +242,7 @@ class ResourcesWriter:
             return None
         expr = self.types.render(t, set())
         names = expr.split(" | ")
-        if all(n == "UnknownObject" or n in self.types.module_of for n in names):
+        if all(self.signatures.importable(n) for n in names):
             return expr
         return None
 
@@ -290,7 +291,7 @@ class ResourcesWriter:
                 continue
             if name in {"FileInput", "BinaryResponse"}:
                 tc.setdefault("from .._api", set()).add(name)
-            elif name in self.types.module_of or name == "UnknownObject":
+            elif self.signatures.importable(name):
                 tc.setdefault(f"from {self.signatures.import_module(name)}", set()).add(name)
         if tc:
             imports.append("")

@@ -5,8 +5,9 @@ streaming twin (`twins`). Both are written from the same `Operation`; *stream* s
 which. The writers of ``resources/`` (`methods`) and of ``docs/api/`` (`docs`) take
 the signature from here, so the code and the reference cannot disagree.
 
-A parameter typed by a model also accepts a plain mapping
-(``ChatCompletionRequestMessage | Mapping[str, Any]``); an optional one defaults to
+A parameter typed by a model also accepts its request TypedDict
+(``ChatCompletionRequestMessage | ChatCompletionRequestMessageParam``, see
+`params`); an optional one defaults to
 ``NOT_GIVEN``; on the plain method of a streaming operation, the switch
 (``stream``, ``stream_format``) cannot take its streaming value.
 """
@@ -14,6 +15,7 @@ A parameter typed by a model also accepts a plain mapping
 from __future__ import annotations
 
 from .names import STANDARD_ARGS, TEXT_RESULTS
+from .params import ParamsWriter
 from .schema import AliasDef, ClassDef, DictOf, ListOf, Lit, Prim, Ref, TypeExpr, UnionOf
 from .spec import Operation, Param
 from .types import TypesWriter
@@ -68,14 +70,23 @@ class Signatures:
     (types, ``Mapping``, ``Literal``, ...), and adds to it what it renders.
     """
 
-    def __init__(self, types: TypesWriter) -> None:
+    def __init__(self, types: TypesWriter, params: ParamsWriter) -> None:
         self.types = types
+        self.params = params
         self.model = types.model
+
+    def importable(self, name: str) -> bool:
+        """Whether *name* is a generated type (a model, alias, TypedDict or `UnknownObject`)."""
+        return (
+            name == "UnknownObject" or name in self.types.module_of or name in self.params.module_of
+        )
 
     def import_module(self, name: str) -> str:
         """Where a type name is imported from, relative to ``resources/``."""
         if name == "UnknownObject":
             return ".._api"
+        if name in self.params.module_of:
+            return f"..types.{self.params.module_of[name]}"
         return f"..types.{self.types.module_of[name]}"
 
     def render(self, t: TypeExpr, used: set[str]) -> str:
@@ -88,8 +99,7 @@ class Signatures:
             used.add("FileInput")
             t = "FileInput"
             if p.reference is not None:
-                used.update(("Mapping", "Any"))
-                t = f"FileInput | {self.render(p.reference, used)} | Mapping[str, Any]"
+                t = f"FileInput | {self.param_type(p.reference, used)}"
             if p.binary == "many":
                 used.add("builtins")  # `list` may be a method name in the class body
                 t = "FileInput | builtins.list[FileInput]"
@@ -121,13 +131,13 @@ class Signatures:
         return f"{rendered} | str" if op.operation_id in TEXT_RESULTS else rendered
 
     def param_type(self, t: TypeExpr, used: set[str]) -> str:
-        """A parameter type: `param_parts` joined, mappings and ``None`` last."""
+        """A parameter type: `param_parts` joined, ``None`` last."""
         parts = self.param_parts(t, used)
-        tail: list[str] = [p for p in ("Mapping[str, Any]", "None") if p in parts]
+        tail: list[str] = [p for p in ("None",) if p in parts]
         return " | ".join([p for p in parts if p not in tail] + tail)
 
     def param_parts(self, t: TypeExpr, used: set[str]) -> list[str]:
-        """The union members of a parameter type: models also accept a plain mapping."""
+        """The union members of a parameter type: a model also takes its TypedDict."""
         if isinstance(t, Prim):
             if t.name == "Any":
                 used.add("Any")
@@ -136,9 +146,10 @@ class Signatures:
             return [self.render(t, used)]
         if isinstance(t, Ref):
             d = self.model.defs.get(t.name)
-            if isinstance(d, ClassDef) or self._object_alias(t.name):
-                used.update((t.name, "Mapping", "Any"))
-                return [t.name, "Mapping[str, Any]"]
+            param = self.params.param_of(t.name)
+            if param is not None and (isinstance(d, ClassDef) or self._object_alias(t.name)):
+                used.update((t.name, param))
+                return [t.name, param]
             if isinstance(d, AliasDef) and self._needs_expansion(d.type):
                 return self.param_parts(d.type, used)
             used.add(t.name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .names import FRIENDLY_ALIASES, MIXINS, SHARED_MODULE, TYPE_HUBS
 from .schema import (
@@ -85,6 +85,9 @@ class TypesWriter:
             self.module_of[name] = self._module_for_owner(d.owner)
         self.aliases: dict[str, str] = {}  # friendly alias -> target
         for alias, target in FRIENDLY_ALIASES.items():
+            # An official `*Param` name is a request TypedDict: `params.ParamsWriter` has it.
+            if alias.endswith("Param"):
+                continue
             if target in model.defs and alias not in model.defs:
                 self.aliases[alias] = target
                 self.module_of[alias] = self.module_of[target]
@@ -155,7 +158,10 @@ class TypesWriter:
             out.setdefault(module, []).append(name)
         return {m: sorted(names) for m, names in sorted(out.items())}
 
-    def write_module(self, module: str, names: list[str], header: str) -> str:
+    def write_module(
+        self, module: str, names: list[str], header: str, params: Sequence[str] = ()
+    ) -> str:
+        """The text of models module *module*; *params* are re-exported from its params module."""
         used: set[str] = set()
         classes = [
             self.model.defs[n] for n in names if isinstance(self.model.defs.get(n), ClassDef)
@@ -179,7 +185,12 @@ class TypesWriter:
 
         local = set(names)
         imports: list[str] = ["from __future__ import annotations", ""]
-        typing_names = sorted(n for n in ("Any", "Literal", "TypeAlias") if n in used)
+        if params:
+            imports += ["import importlib", ""]
+            used.update(("TYPE_CHECKING", "Any"))
+        typing_names = sorted(
+            n for n in ("TYPE_CHECKING", "Any", "Literal", "TypeAlias") if n in used
+        )
         if typing_names:
             imports.append(f"from typing import {', '.join(typing_names)}")
             imports.append("")
@@ -196,7 +207,7 @@ class TypesWriter:
             imports.append(f"from .._lib._mixins import {', '.join(mixins)}")
         foreign: dict[str, set[str]] = {}
         for n in used:
-            if n in local or n in ("Any", "Literal", "TypeAlias", "UnknownObject"):
+            if n in local or n in ("TYPE_CHECKING", "Any", "Literal", "TypeAlias", "UnknownObject"):
                 continue
             foreign.setdefault(self.module_of[n], set()).add(n)
         for other in sorted(foreign):
@@ -206,8 +217,33 @@ class TypesWriter:
             names_ = ", ".join(sorted(foreign[other]))
             imports.append(f"from .{other} import {names_}")
 
+        tail: list[str] = []
+        if params:
+            imports += ["", "if TYPE_CHECKING:", f"    from .{module}_params import ("]
+            imports += [f"        {n}," for n in params]  # re-exported by `__all__`
+            imports += ["    )"]
+            tail = [
+                "",
+                "",
+                "# The request TypedDicts, imported on first use (decoding never needs them).",
+                "_PARAMS = frozenset({",
+                *(f'    "{n}",' for n in params),
+                "})",
+                "",
+                "",
+                "if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error",
+                "",
+                "    def __getattr__(name: str) -> Any:",
+                "        if name in _PARAMS:",
+                f'            params = importlib.import_module(".{module}_params", __package__)',
+                "            value = getattr(params, name)",
+                "            globals()[name] = value",
+                "            return value",
+                '        msg = f"module {__name__!r} has no attribute {name!r}"',
+                "        raise AttributeError(msg)",
+            ]
         title = "shared by several areas" if module == SHARED_MODULE else f"of the `{module}` API"
-        all_names = sorted(names)
+        all_names = sorted([*names, *params])
         lines = [
             header,
             f'"""Models {title} (generated from the OpenAPI spec)."""',
@@ -220,6 +256,7 @@ class TypesWriter:
             "",
             "",
             "\n\n".join(body),
+            *tail,
         ]
         return "\n".join(lines)
 
@@ -306,9 +343,15 @@ class TypesWriter:
         return text
 
 
-def write_init(writer: TypesWriter, header: str) -> str:
-    """``types/__init__.py``: every name, imported lazily on first attribute access."""
-    entries: list[tuple[str, str]] = sorted(writer.module_of.items())
+def write_init(writer: TypesWriter, header: str, params: dict[str, str]) -> str:
+    """``types/__init__.py``: every name, imported lazily on first attribute access.
+
+    Args:
+        writer: The models' writer.
+        header: The generated-file header.
+        params: The request TypedDicts: name -> params module.
+    """
+    entries: list[tuple[str, str]] = sorted({**writer.module_of, **params}.items())
     by_module: dict[str, list[str]] = {}
     for name, module in entries:
         by_module.setdefault(module, []).append(name)
@@ -317,7 +360,7 @@ def write_init(writer: TypesWriter, header: str) -> str:
         type_checking.append(f"    from .{module} import (")
         type_checking.extend(f"        {n}," for n in names)  # re-exported by `__all__`
         type_checking.append("    )")
-    all_names = sorted([*writer.module_of, "BaseModel", "UnknownObject"])
+    all_names = sorted([*writer.module_of, *params, "BaseModel", "UnknownObject"])
     mapping = [f'    "{name}": "{module}",' for name, module in entries]
     return "\n".join(
         [
@@ -349,15 +392,17 @@ def write_init(writer: TypesWriter, header: str) -> str:
             "}",
             "",
             "",
-            "def __getattr__(name: str) -> Any:",
-            "    try:",
-            "        module = _MODULES[name]",
-            "    except KeyError:",
-            '        msg = f"module {__name__!r} has no attribute {name!r}"',
-            "        raise AttributeError(msg) from None",
-            '    value = getattr(importlib.import_module(f".{module}", __name__), name)',
-            "    globals()[name] = value",
-            "    return value",
+            "if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error",
+            "",
+            "    def __getattr__(name: str) -> Any:",
+            "        try:",
+            "            module = _MODULES[name]",
+            "        except KeyError:",
+            '            msg = f"module {__name__!r} has no attribute {name!r}"',
+            "            raise AttributeError(msg) from None",
+            '        value = getattr(importlib.import_module(f".{module}", __name__), name)',
+            "        globals()[name] = value",
+            "        return value",
             "",
             "",
             "def __dir__() -> list[str]:",

@@ -21,6 +21,7 @@ from ._base import (
 )
 
 if TYPE_CHECKING:
+    from ..types.chat import ChatCompletionMessageParam
     from ._io import Console
 
 __all__ = ["read_message", "register"]
@@ -88,7 +89,7 @@ async def read_message(console: Console, words: list[str], *, what: str) -> str:
 async def _chat(ctx: Context) -> int:
     args, console = ctx.args, ctx.console
     message = await read_message(console, args.message, what="message")
-    messages: list[dict[str, Any]] = []
+    messages: list[ChatCompletionMessageParam] = []
     if args.system:
         messages.append({"role": "system", "content": args.system})
     messages.append({"role": "user", "content": message})

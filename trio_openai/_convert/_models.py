@@ -167,7 +167,4 @@ def _model_hook(converter: cattrs.Converter) -> Callable[[Any], _Hook]:
 def _structure_unknown(value: Any, _: Any) -> Any:
     if value.__class__ is not dict:
         raise _MismatchError("object", value)
-    kind = value.get("type")
-    return UnknownObject(
-        type=kind if isinstance(kind, str) else None, data=value, model_extra=value
-    )
+    return UnknownObject.from_data(value)

@@ -448,8 +448,7 @@ def _decode_event(body: bytes) -> Any:
         return _structure_event(data, union)
     from .._models import UnknownObject
 
-    kind = data.get("type")
-    return UnknownObject(type=kind if isinstance(kind, str) else None, data=data, model_extra=data)
+    return UnknownObject.from_data(data)
 
 
 def _structure_event(data: dict[str, Any], union: Any) -> Any:

@@ -119,7 +119,7 @@ class EventDecoder:
         if data.__class__ is not dict:
             shown = message[:80] if isinstance(message, (str, bytes)) else message
             log.warning("Realtime: a server message %s: %r", problem, shown)
-            return UnknownObject(type=None, data={"raw": message}, model_extra={})
+            return UnknownObject.from_data({"raw": message}, model_extra={})
         try:
             return self._hook(data, self._union)
         except Exception:  # noqa: BLE001 - the slow path below names the bad field
@@ -144,6 +144,4 @@ class EventDecoder:
                 "UnknownObject",
                 kind,
             )
-        return UnknownObject(
-            type=kind if isinstance(kind, str) else None, data=data, model_extra=data
-        )
+        return UnknownObject.from_data(data)

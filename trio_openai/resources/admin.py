@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 from .._api import (
     NOT_GIVEN,
@@ -90,6 +90,12 @@ if TYPE_CHECKING:
         User,
         UserDeleteResponse,
         UserRoleAssignment,
+    )
+    from ..types.admin_params import (
+        HostedToolPermissionUpdateParam,
+        InviteRequestProjectParam,
+        ListAuditLogsEffectiveAtParam,
+        SpendAlertNotificationChannelParam,
     )
 
 __all__ = [
@@ -397,7 +403,9 @@ class AuditLogs(Resource[M]):
     def list(
         self,
         *,
-        effective_at: ListAuditLogsEffectiveAt | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        effective_at: ListAuditLogsEffectiveAt
+        | ListAuditLogsEffectiveAtParam
+        | NotGiven = NOT_GIVEN,
         project_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         event_types: Sequence[AuditLogEventType] | NotGiven = NOT_GIVEN,
         actor_ids: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -2352,7 +2360,7 @@ class Invites(Resource[M]):
         *,
         email: str,
         role: Literal["reader", "owner"],
-        projects: Sequence[InviteRequestProject | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        projects: Sequence[InviteRequestProject | InviteRequestProjectParam] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -3537,15 +3545,24 @@ class HostedToolPermissions(Resource[M]):
         self,
         project_id: str,
         *,
-        file_search: HostedToolPermissionUpdate | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        web_search: HostedToolPermissionUpdate | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        image_generation: HostedToolPermissionUpdate
-        | Mapping[str, Any]
+        file_search: HostedToolPermissionUpdate
+        | HostedToolPermissionUpdateParam
         | NotGiven
         | None = NOT_GIVEN,
-        mcp: HostedToolPermissionUpdate | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        web_search: HostedToolPermissionUpdate
+        | HostedToolPermissionUpdateParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        image_generation: HostedToolPermissionUpdate
+        | HostedToolPermissionUpdateParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        mcp: HostedToolPermissionUpdate
+        | HostedToolPermissionUpdateParam
+        | NotGiven
+        | None = NOT_GIVEN,
         code_interpreter: HostedToolPermissionUpdate
-        | Mapping[str, Any]
+        | HostedToolPermissionUpdateParam
         | NotGiven
         | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -4176,7 +4193,7 @@ class ProjectsSpendAlerts(Resource[M]):
         threshold_amount: int,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: SpendAlertNotificationChannel | Mapping[str, Any],
+        notification_channel: SpendAlertNotificationChannel | SpendAlertNotificationChannelParam,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -4265,7 +4282,7 @@ class ProjectsSpendAlerts(Resource[M]):
         threshold_amount: int,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: SpendAlertNotificationChannel | Mapping[str, Any],
+        notification_channel: SpendAlertNotificationChannel | SpendAlertNotificationChannelParam,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -5364,7 +5381,7 @@ class SpendAlerts(Resource[M]):
         threshold_amount: int,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: SpendAlertNotificationChannel | Mapping[str, Any],
+        notification_channel: SpendAlertNotificationChannel | SpendAlertNotificationChannelParam,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -5449,7 +5466,7 @@ class SpendAlerts(Resource[M]):
         threshold_amount: int,
         currency: Literal["USD"],
         interval: Literal["month"],
-        notification_channel: SpendAlertNotificationChannel | Mapping[str, Any],
+        notification_channel: SpendAlertNotificationChannel | SpendAlertNotificationChannelParam,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, cast
 
 from .._api import (
     NOT_GIVEN,
@@ -46,7 +46,9 @@ if TYPE_CHECKING:
         VoiceConsentResource,
         VoiceResource,
     )
+    from ..types.audio_params import VadConfigParam
     from ..types.shared import VoiceIdsOrCustomVoiceOption2, VoiceIdsShared
+    from ..types.shared_params import VoiceIdsOrCustomVoiceOption2Param
 
 __all__ = [
     "Audio",
@@ -107,7 +109,7 @@ class Speech(Resource[M]):
         *,
         model: Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str,
         input: str,
-        voice: VoiceIdsShared | VoiceIdsOrCustomVoiceOption2 | Mapping[str, Any],
+        voice: VoiceIdsShared | VoiceIdsOrCustomVoiceOption2 | VoiceIdsOrCustomVoiceOption2Param,
         instructions: str | NotGiven = NOT_GIVEN,
         response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | NotGiven = NOT_GIVEN,
         speed: float | NotGiven = NOT_GIVEN,
@@ -180,7 +182,7 @@ class Speech(Resource[M]):
         *,
         model: Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str,
         input: str,
-        voice: VoiceIdsShared | VoiceIdsOrCustomVoiceOption2 | Mapping[str, Any],
+        voice: VoiceIdsShared | VoiceIdsOrCustomVoiceOption2 | VoiceIdsOrCustomVoiceOption2Param,
         instructions: str | NotGiven = NOT_GIVEN,
         response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | NotGiven = NOT_GIVEN,
         speed: float | NotGiven = NOT_GIVEN,
@@ -276,7 +278,7 @@ class Transcriptions(Resource[M]):
         stream: Literal[False] | NotGiven | None = NOT_GIVEN,
         chunking_strategy: Literal["auto"]
         | VadConfig
-        | Mapping[str, Any]
+        | VadConfigParam
         | NotGiven
         | None = NOT_GIVEN,
         known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -422,7 +424,7 @@ class Transcriptions(Resource[M]):
         timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
         chunking_strategy: Literal["auto"]
         | VadConfig
-        | Mapping[str, Any]
+        | VadConfigParam
         | NotGiven
         | None = NOT_GIVEN,
         known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from .._api import (
     NOT_GIVEN,
@@ -29,6 +29,7 @@ from .._lib._polling import BatchesPolling
 
 if TYPE_CHECKING:
     from ..types.batches import Batch, BatchFileExpirationAfter
+    from ..types.batches_params import BatchFileExpirationAfterParam
 
 __all__ = [
     "Batches",
@@ -103,7 +104,9 @@ class Batches(BatchesPolling, Resource[M]):
         ],
         completion_window: Literal["24h"],
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
-        output_expires_after: BatchFileExpirationAfter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        output_expires_after: BatchFileExpirationAfter
+        | BatchFileExpirationAfterParam
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

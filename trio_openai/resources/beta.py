@@ -61,6 +61,26 @@ if TYPE_CHECKING:
         ThreadObject,
         TruncationObject,
     )
+    from ..types.assistants_params import (
+        AssistantsApiResponseFormatOptionParam,
+        AssistantsNamedToolChoiceParam,
+        AssistantToolsCodeParam,
+        AssistantToolsFileSearchParam,
+        AssistantToolsFunctionParam,
+        CreateAssistantRequestToolResourcesParam,
+        CreateMessageRequestAttachmentParam,
+        CreateMessageRequestParam,
+        CreateThreadAndRunRequestToolResourcesParam,
+        CreateThreadRequestParam,
+        CreateThreadRequestToolResourcesParam,
+        MessageContentImageFileObjectParam,
+        MessageContentImageUrlObjectParam,
+        MessageRequestContentTextObjectParam,
+        ModifyAssistantRequestToolResourcesParam,
+        ModifyThreadRequestToolResourcesParam,
+        SubmitToolOutputsRunRequestToolOutputParam,
+        TruncationObjectParam,
+    )
     from ..types.beta_responses import (
         BetaCompactResource,
         BetaContextManagementParam,
@@ -88,6 +108,20 @@ if TYPE_CHECKING:
         BetaToolChoiceParam,
         BetaTruncationEnum,
     )
+    from ..types.beta_responses_params import (
+        BetaContextManagementParamDict,
+        BetaConversationParam2Param,
+        BetaInputItemParam,
+        BetaModerationParamDict,
+        BetaMultiAgentParamDict,
+        BetaPromptCacheOptionsParamDict,
+        BetaPromptParam,
+        BetaReasoningParam,
+        BetaResponseStreamOptionsParam,
+        BetaResponseTextParamDict,
+        BetaToolChoiceParamDict,
+        BetaToolParam,
+    )
     from ..types.chatkit import (
         ChatkitConfigurationParam,
         ChatSessionResource,
@@ -97,6 +131,12 @@ if TYPE_CHECKING:
         ThreadItem,
         ThreadResource,
         WorkflowParam,
+    )
+    from ..types.chatkit_params import (
+        ChatkitConfigurationParamDict,
+        ExpiresAfterParamDict,
+        RateLimitsParamDict,
+        WorkflowParamDict,
     )
     from ..types.realtime import (
         AudioTranscription,
@@ -111,7 +151,19 @@ if TYPE_CHECKING:
         RealtimeTranscriptionSessionCreateResponse,
         RealtimeTruncationRetentionRatioTruncation,
     )
+    from ..types.realtime_params import (
+        AudioTranscriptionParam,
+        RealtimeSessionCreateRequestClientSecretParam,
+        RealtimeSessionCreateRequestInputAudioTranscriptionParam,
+        RealtimeSessionCreateRequestToolParam,
+        RealtimeSessionCreateRequestTracingTracingConfigurationParam,
+        RealtimeSessionCreateRequestTurnDetectionParam,
+        RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam,
+        RealtimeTranscriptionSessionCreateRequestTurnDetectionParam,
+        RealtimeTruncationRetentionRatioTruncationParam,
+    )
     from ..types.responses import Prompt
+    from ..types.responses_params import PromptParam
     from ..types.shared import (
         OrderEnum,
         ParallelToolCalls,
@@ -119,6 +171,7 @@ if TYPE_CHECKING:
         VoiceIdsOrCustomVoiceOption2,
         VoiceIdsShared,
     )
+    from ..types.shared_params import VoiceIdsOrCustomVoiceOption2Param
 
 __all__ = [
     "Assistants",
@@ -255,20 +308,22 @@ class Assistants(Resource[M]):
         reasoning_effort: ReasoningEffort | NotGiven = NOT_GIVEN,
         tools: Sequence[
             AssistantToolsCode
+            | AssistantToolsCodeParam
             | AssistantToolsFileSearch
+            | AssistantToolsFileSearchParam
             | AssistantToolsFunction
-            | Mapping[str, Any]
+            | AssistantToolsFunctionParam
         ]
         | NotGiven = NOT_GIVEN,
         tool_resources: CreateAssistantRequestToolResources
-        | Mapping[str, Any]
+        | CreateAssistantRequestToolResourcesParam
         | NotGiven
         | None = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         response_format: AssistantsApiResponseFormatOption
-        | Mapping[str, Any]
+        | AssistantsApiResponseFormatOptionParam
         | NotGiven
         | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -399,20 +454,22 @@ class Assistants(Resource[M]):
         instructions: str | NotGiven | None = NOT_GIVEN,
         tools: Sequence[
             AssistantToolsCode
+            | AssistantToolsCodeParam
             | AssistantToolsFileSearch
+            | AssistantToolsFileSearchParam
             | AssistantToolsFunction
-            | Mapping[str, Any]
+            | AssistantToolsFunctionParam
         ]
         | NotGiven = NOT_GIVEN,
         tool_resources: ModifyAssistantRequestToolResources
-        | Mapping[str, Any]
+        | ModifyAssistantRequestToolResourcesParam
         | NotGiven
         | None = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         temperature: float | NotGiven | None = NOT_GIVEN,
         top_p: float | NotGiven | None = NOT_GIVEN,
         response_format: AssistantsApiResponseFormatOption
-        | Mapping[str, Any]
+        | AssistantsApiResponseFormatOptionParam
         | NotGiven
         | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -562,36 +619,37 @@ class RealtimeSessions(Resource[M]):
     def create(
         self,
         *,
-        client_secret: RealtimeSessionCreateRequestClientSecret | Mapping[str, Any],
+        client_secret: RealtimeSessionCreateRequestClientSecret
+        | RealtimeSessionCreateRequestClientSecretParam,
         modalities: Any | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven = NOT_GIVEN,
         voice: VoiceIdsShared
         | VoiceIdsOrCustomVoiceOption2
-        | Mapping[str, Any]
+        | VoiceIdsOrCustomVoiceOption2Param
         | NotGiven = NOT_GIVEN,
         input_audio_format: str | NotGiven = NOT_GIVEN,
         output_audio_format: str | NotGiven = NOT_GIVEN,
         input_audio_transcription: RealtimeSessionCreateRequestInputAudioTranscription
-        | Mapping[str, Any]
+        | RealtimeSessionCreateRequestInputAudioTranscriptionParam
         | NotGiven = NOT_GIVEN,
         speed: float | NotGiven = NOT_GIVEN,
         tracing: Literal["auto"]
         | RealtimeSessionCreateRequestTracingTracingConfiguration
-        | Mapping[str, Any]
+        | RealtimeSessionCreateRequestTracingTracingConfigurationParam
         | NotGiven = NOT_GIVEN,
         turn_detection: RealtimeSessionCreateRequestTurnDetection
-        | Mapping[str, Any]
+        | RealtimeSessionCreateRequestTurnDetectionParam
         | NotGiven = NOT_GIVEN,
-        tools: Sequence[RealtimeSessionCreateRequestTool | Mapping[str, Any]]
+        tools: Sequence[RealtimeSessionCreateRequestTool | RealtimeSessionCreateRequestToolParam]
         | NotGiven = NOT_GIVEN,
         tool_choice: str | NotGiven = NOT_GIVEN,
         temperature: float | NotGiven = NOT_GIVEN,
         max_response_output_tokens: int | Literal["inf"] | NotGiven = NOT_GIVEN,
         truncation: Literal["auto", "disabled"]
         | RealtimeTruncationRetentionRatioTruncation
-        | Mapping[str, Any]
+        | RealtimeTruncationRetentionRatioTruncationParam
         | NotGiven = NOT_GIVEN,
-        prompt: Prompt | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        prompt: Prompt | PromptParam | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -693,13 +751,15 @@ class TranscriptionSessions(Resource[M]):
         self,
         *,
         turn_detection: RealtimeTranscriptionSessionCreateRequestTurnDetection
-        | Mapping[str, Any]
+        | RealtimeTranscriptionSessionCreateRequestTurnDetectionParam
         | NotGiven = NOT_GIVEN,
         input_audio_noise_reduction: RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction
-        | Mapping[str, Any]
+        | RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam
         | NotGiven = NOT_GIVEN,
         input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] | NotGiven = NOT_GIVEN,
-        input_audio_transcription: AudioTranscription | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        input_audio_transcription: AudioTranscription
+        | AudioTranscriptionParam
+        | NotGiven = NOT_GIVEN,
         include: Sequence[Literal["item.input_audio_transcription.logprobs"]]
         | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -783,9 +843,9 @@ class Threads(Resource[M]):
     def create(
         self,
         *,
-        messages: Sequence[CreateMessageRequest | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        messages: Sequence[CreateMessageRequest | CreateMessageRequestParam] | NotGiven = NOT_GIVEN,
         tool_resources: CreateThreadRequestToolResources
-        | Mapping[str, Any]
+        | CreateThreadRequestToolResourcesParam
         | NotGiven
         | None = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
@@ -835,7 +895,7 @@ class Threads(Resource[M]):
         self,
         *,
         assistant_id: str,
-        thread: CreateThreadRequest | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        thread: CreateThreadRequest | CreateThreadRequestParam | NotGiven = NOT_GIVEN,
         model: Literal[
             "gpt-5",
             "gpt-5-mini",
@@ -882,14 +942,16 @@ class Threads(Resource[M]):
         instructions: str | NotGiven | None = NOT_GIVEN,
         tools: Sequence[
             AssistantToolsCode
+            | AssistantToolsCodeParam
             | AssistantToolsFileSearch
+            | AssistantToolsFileSearchParam
             | AssistantToolsFunction
-            | Mapping[str, Any]
+            | AssistantToolsFunctionParam
         ]
         | NotGiven
         | None = NOT_GIVEN,
         tool_resources: CreateThreadAndRunRequestToolResources
-        | Mapping[str, Any]
+        | CreateThreadAndRunRequestToolResourcesParam
         | NotGiven
         | None = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
@@ -898,14 +960,14 @@ class Threads(Resource[M]):
         stream: Literal[False] | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: TruncationObject | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        truncation_strategy: TruncationObject | TruncationObjectParam | NotGiven = NOT_GIVEN,
         tool_choice: Literal["none", "auto", "required"]
         | AssistantsNamedToolChoice
-        | Mapping[str, Any]
+        | AssistantsNamedToolChoiceParam
         | NotGiven = NOT_GIVEN,
         parallel_tool_calls: ParallelToolCalls | NotGiven = NOT_GIVEN,
         response_format: AssistantsApiResponseFormatOption
-        | Mapping[str, Any]
+        | AssistantsApiResponseFormatOptionParam
         | NotGiven
         | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -1014,7 +1076,7 @@ class Threads(Resource[M]):
         self,
         *,
         assistant_id: str,
-        thread: CreateThreadRequest | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        thread: CreateThreadRequest | CreateThreadRequestParam | NotGiven = NOT_GIVEN,
         model: Literal[
             "gpt-5",
             "gpt-5-mini",
@@ -1061,14 +1123,16 @@ class Threads(Resource[M]):
         instructions: str | NotGiven | None = NOT_GIVEN,
         tools: Sequence[
             AssistantToolsCode
+            | AssistantToolsCodeParam
             | AssistantToolsFileSearch
+            | AssistantToolsFileSearchParam
             | AssistantToolsFunction
-            | Mapping[str, Any]
+            | AssistantToolsFunctionParam
         ]
         | NotGiven
         | None = NOT_GIVEN,
         tool_resources: CreateThreadAndRunRequestToolResources
-        | Mapping[str, Any]
+        | CreateThreadAndRunRequestToolResourcesParam
         | NotGiven
         | None = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
@@ -1076,14 +1140,14 @@ class Threads(Resource[M]):
         top_p: float | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: TruncationObject | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        truncation_strategy: TruncationObject | TruncationObjectParam | NotGiven = NOT_GIVEN,
         tool_choice: Literal["none", "auto", "required"]
         | AssistantsNamedToolChoice
-        | Mapping[str, Any]
+        | AssistantsNamedToolChoiceParam
         | NotGiven = NOT_GIVEN,
         parallel_tool_calls: ParallelToolCalls | NotGiven = NOT_GIVEN,
         response_format: AssistantsApiResponseFormatOption
-        | Mapping[str, Any]
+        | AssistantsApiResponseFormatOptionParam
         | NotGiven
         | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -1230,7 +1294,7 @@ class Threads(Resource[M]):
         thread_id: str,
         *,
         tool_resources: ModifyThreadRequestToolResources
-        | Mapping[str, Any]
+        | ModifyThreadRequestToolResourcesParam
         | NotGiven
         | None = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
@@ -1398,11 +1462,13 @@ class Messages(Resource[M]):
         content: str
         | Sequence[
             MessageContentImageFileObject
+            | MessageContentImageFileObjectParam
             | MessageContentImageUrlObject
+            | MessageContentImageUrlObjectParam
             | MessageRequestContentTextObject
-            | Mapping[str, Any]
+            | MessageRequestContentTextObjectParam
         ],
-        attachments: Sequence[CreateMessageRequestAttachment | Mapping[str, Any]]
+        attachments: Sequence[CreateMessageRequestAttachment | CreateMessageRequestAttachmentParam]
         | NotGiven
         | None = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
@@ -1657,14 +1723,16 @@ class Runs(RunsPolling, Resource[M]):
         reasoning_effort: ReasoningEffort | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         additional_instructions: str | NotGiven | None = NOT_GIVEN,
-        additional_messages: Sequence[CreateMessageRequest | Mapping[str, Any]]
+        additional_messages: Sequence[CreateMessageRequest | CreateMessageRequestParam]
         | NotGiven
         | None = NOT_GIVEN,
         tools: Sequence[
             AssistantToolsCode
+            | AssistantToolsCodeParam
             | AssistantToolsFileSearch
+            | AssistantToolsFileSearchParam
             | AssistantToolsFunction
-            | Mapping[str, Any]
+            | AssistantToolsFunctionParam
         ]
         | NotGiven
         | None = NOT_GIVEN,
@@ -1674,14 +1742,14 @@ class Runs(RunsPolling, Resource[M]):
         stream: Literal[False] | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: TruncationObject | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        truncation_strategy: TruncationObject | TruncationObjectParam | NotGiven = NOT_GIVEN,
         tool_choice: Literal["none", "auto", "required"]
         | AssistantsNamedToolChoice
-        | Mapping[str, Any]
+        | AssistantsNamedToolChoiceParam
         | NotGiven = NOT_GIVEN,
         parallel_tool_calls: ParallelToolCalls | NotGiven = NOT_GIVEN,
         response_format: AssistantsApiResponseFormatOption
-        | Mapping[str, Any]
+        | AssistantsApiResponseFormatOptionParam
         | NotGiven
         | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -1806,14 +1874,16 @@ class Runs(RunsPolling, Resource[M]):
         reasoning_effort: ReasoningEffort | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         additional_instructions: str | NotGiven | None = NOT_GIVEN,
-        additional_messages: Sequence[CreateMessageRequest | Mapping[str, Any]]
+        additional_messages: Sequence[CreateMessageRequest | CreateMessageRequestParam]
         | NotGiven
         | None = NOT_GIVEN,
         tools: Sequence[
             AssistantToolsCode
+            | AssistantToolsCodeParam
             | AssistantToolsFileSearch
+            | AssistantToolsFileSearchParam
             | AssistantToolsFunction
-            | Mapping[str, Any]
+            | AssistantToolsFunctionParam
         ]
         | NotGiven
         | None = NOT_GIVEN,
@@ -1822,14 +1892,14 @@ class Runs(RunsPolling, Resource[M]):
         top_p: float | NotGiven | None = NOT_GIVEN,
         max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
         max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: TruncationObject | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        truncation_strategy: TruncationObject | TruncationObjectParam | NotGiven = NOT_GIVEN,
         tool_choice: Literal["none", "auto", "required"]
         | AssistantsNamedToolChoice
-        | Mapping[str, Any]
+        | AssistantsNamedToolChoiceParam
         | NotGiven = NOT_GIVEN,
         parallel_tool_calls: ParallelToolCalls | NotGiven = NOT_GIVEN,
         response_format: AssistantsApiResponseFormatOption
-        | Mapping[str, Any]
+        | AssistantsApiResponseFormatOptionParam
         | NotGiven
         | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -2069,7 +2139,9 @@ class Runs(RunsPolling, Resource[M]):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[SubmitToolOutputsRunRequestToolOutput | Mapping[str, Any]],
+        tool_outputs: Sequence[
+            SubmitToolOutputsRunRequestToolOutput | SubmitToolOutputsRunRequestToolOutputParam
+        ],
         stream: Literal[False] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -2121,7 +2193,9 @@ class Runs(RunsPolling, Resource[M]):
         run_id: str,
         *,
         thread_id: str,
-        tool_outputs: Sequence[SubmitToolOutputsRunRequestToolOutput | Mapping[str, Any]],
+        tool_outputs: Sequence[
+            SubmitToolOutputsRunRequestToolOutput | SubmitToolOutputsRunRequestToolOutputParam
+        ],
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -2363,11 +2437,13 @@ class ChatkitSessions(Resource[M]):
     def create(
         self,
         *,
-        workflow: WorkflowParam | Mapping[str, Any],
+        workflow: WorkflowParam | WorkflowParamDict,
         user: str,
-        expires_after: ExpiresAfterParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        rate_limits: RateLimitsParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        chatkit_configuration: ChatkitConfigurationParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        expires_after: ExpiresAfterParam | ExpiresAfterParamDict | NotGiven = NOT_GIVEN,
+        rate_limits: RateLimitsParam | RateLimitsParamDict | NotGiven = NOT_GIVEN,
+        chatkit_configuration: ChatkitConfigurationParam
+        | ChatkitConfigurationParamDict
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -2622,37 +2698,40 @@ class Responses(Resource[M]):
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
         prompt_cache_options: BetaPromptCacheOptionsParam
-        | Mapping[str, Any]
+        | BetaPromptCacheOptionsParamDict
         | NotGiven = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         model: BetaModelIdsResponses | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        text: BetaResponseTextParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        tools: Sequence[BetaTool | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
-        tool_choice: BetaToolChoiceParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        prompt: BetaPrompt | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        text: BetaResponseTextParam | BetaResponseTextParamDict | NotGiven = NOT_GIVEN,
+        tools: Sequence[BetaTool | BetaToolParam] | NotGiven = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | BetaToolChoiceParamDict | NotGiven = NOT_GIVEN,
+        prompt: BetaPrompt | BetaPromptParam | NotGiven | None = NOT_GIVEN,
         service_tier: BetaServiceTierResponses | NotGiven = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
-        reasoning: BetaReasoning | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        input: str | Sequence[BetaInputItem | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        reasoning: BetaReasoning | BetaReasoningParam | NotGiven | None = NOT_GIVEN,
+        input: str | Sequence[BetaInputItem | BetaInputItemParam] | NotGiven = NOT_GIVEN,
         include: Sequence[BetaIncludeEnum] | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
-        moderation: BetaModerationParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        moderation: BetaModerationParam | BetaModerationParamDict | NotGiven | None = NOT_GIVEN,
         stream: Literal[False] | NotGiven | None = NOT_GIVEN,
-        stream_options: BetaResponseStreamOptions | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        conversation: str
-        | BetaConversationParam2
-        | Mapping[str, Any]
+        stream_options: BetaResponseStreamOptions
+        | BetaResponseStreamOptionsParam
         | NotGiven
         | None = NOT_GIVEN,
-        context_management: Sequence[BetaContextManagementParam | Mapping[str, Any]]
+        conversation: str
+        | BetaConversationParam2
+        | BetaConversationParam2Param
+        | NotGiven
+        | None = NOT_GIVEN,
+        context_management: Sequence[BetaContextManagementParam | BetaContextManagementParamDict]
         | NotGiven
         | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
-        multi_agent: BetaMultiAgentParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaMultiAgentParam | BetaMultiAgentParamDict | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -2829,36 +2908,39 @@ class Responses(Resource[M]):
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
         prompt_cache_options: BetaPromptCacheOptionsParam
-        | Mapping[str, Any]
+        | BetaPromptCacheOptionsParamDict
         | NotGiven = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         model: BetaModelIdsResponses | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        text: BetaResponseTextParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        tools: Sequence[BetaTool | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
-        tool_choice: BetaToolChoiceParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        prompt: BetaPrompt | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        text: BetaResponseTextParam | BetaResponseTextParamDict | NotGiven = NOT_GIVEN,
+        tools: Sequence[BetaTool | BetaToolParam] | NotGiven = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | BetaToolChoiceParamDict | NotGiven = NOT_GIVEN,
+        prompt: BetaPrompt | BetaPromptParam | NotGiven | None = NOT_GIVEN,
         service_tier: BetaServiceTierResponses | NotGiven = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
-        reasoning: BetaReasoning | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        input: str | Sequence[BetaInputItem | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        reasoning: BetaReasoning | BetaReasoningParam | NotGiven | None = NOT_GIVEN,
+        input: str | Sequence[BetaInputItem | BetaInputItemParam] | NotGiven = NOT_GIVEN,
         include: Sequence[BetaIncludeEnum] | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
-        moderation: BetaModerationParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        stream_options: BetaResponseStreamOptions | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        conversation: str
-        | BetaConversationParam2
-        | Mapping[str, Any]
+        moderation: BetaModerationParam | BetaModerationParamDict | NotGiven | None = NOT_GIVEN,
+        stream_options: BetaResponseStreamOptions
+        | BetaResponseStreamOptionsParam
         | NotGiven
         | None = NOT_GIVEN,
-        context_management: Sequence[BetaContextManagementParam | Mapping[str, Any]]
+        conversation: str
+        | BetaConversationParam2
+        | BetaConversationParam2Param
+        | NotGiven
+        | None = NOT_GIVEN,
+        context_management: Sequence[BetaContextManagementParam | BetaContextManagementParamDict]
         | NotGiven
         | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
-        multi_agent: BetaMultiAgentParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaMultiAgentParam | BetaMultiAgentParamDict | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -3247,13 +3329,13 @@ class Responses(Resource[M]):
         *,
         model: BetaModelIdsCompaction,
         betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
-        input: str | Sequence[BetaInputItem | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
+        input: str | Sequence[BetaInputItem | BetaInputItemParam] | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: BetaPromptCacheRetentionEnum | NotGiven | None = NOT_GIVEN,
         prompt_cache_options: BetaPromptCacheOptionsParam
-        | Mapping[str, Any]
+        | BetaPromptCacheOptionsParamDict
         | NotGiven
         | None = NOT_GIVEN,
         service_tier: BetaServiceTierEnum | NotGiven | None = NOT_GIVEN,
@@ -3415,20 +3497,20 @@ class InputTokens(Resource[M]):
         *,
         betas: Sequence[Literal["responses_multi_agent=v1"]] | NotGiven = NOT_GIVEN,
         model: str | NotGiven | None = NOT_GIVEN,
-        input: str | Sequence[BetaInputItem | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
+        input: str | Sequence[BetaInputItem | BetaInputItemParam] | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[BetaTool | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
-        text: BetaResponseTextParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        reasoning: BetaReasoning | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        tools: Sequence[BetaTool | BetaToolParam] | NotGiven | None = NOT_GIVEN,
+        text: BetaResponseTextParam | BetaResponseTextParamDict | NotGiven | None = NOT_GIVEN,
+        reasoning: BetaReasoning | BetaReasoningParam | NotGiven | None = NOT_GIVEN,
         truncation: BetaTruncationEnum | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         personality: BetaPersonalityEnum | NotGiven = NOT_GIVEN,
         conversation: str
         | BetaConversationParam2
-        | Mapping[str, Any]
+        | BetaConversationParam2Param
         | NotGiven
         | None = NOT_GIVEN,
-        tool_choice: BetaToolChoiceParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParam | BetaToolChoiceParamDict | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

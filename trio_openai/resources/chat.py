@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from .._api import (
     NOT_GIVEN,
@@ -46,6 +46,16 @@ if TYPE_CHECKING:
         PredictionContent,
         ServiceTier,
     )
+    from ..types.chat_params import (
+        ChatCompletionFunctionCallOptionParam,
+        ChatCompletionFunctionsParam,
+        ChatCompletionRequestMessageParam,
+        ChatCompletionToolChoiceOptionParam,
+        CreateChatCompletionRequestAudioParam,
+        CreateChatCompletionRequestWebSearchOptionsParam,
+        CustomToolChatCompletionsParam,
+        PredictionContentParam,
+    )
     from ..types.shared import (
         ChatCompletionStreamOptions,
         ChatCompletionTool,
@@ -58,6 +68,15 @@ if TYPE_CHECKING:
         ResponseFormatJsonSchema,
         ResponseFormatText,
         Verbosity,
+    )
+    from ..types.shared_params import (
+        ChatCompletionStreamOptionsParam,
+        ChatCompletionToolParam,
+        ModerationParamDict,
+        PromptCacheOptionsParamDict,
+        ResponseFormatJsonObjectParam,
+        ResponseFormatJsonSchemaParam,
+        ResponseFormatTextParam,
     )
 
 __all__ = [
@@ -155,7 +174,7 @@ class Completions(ChatCompletionsParse, Resource[M]):
     def create(
         self,
         *,
-        messages: Sequence[ChatCompletionRequestMessage | Mapping[str, Any]],
+        messages: Sequence[ChatCompletionRequestMessage | ChatCompletionRequestMessageParam],
         model: ModelIdsShared,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         top_logprobs: int | NotGiven | None = NOT_GIVEN,
@@ -165,7 +184,9 @@ class Completions(ChatCompletionsParse, Resource[M]):
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: PromptCacheOptionsParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam
+        | PromptCacheOptionsParamDict
+        | NotGiven = NOT_GIVEN,
         service_tier: ServiceTier | NotGiven = NOT_GIVEN,
         modalities: Sequence[Literal["text", "audio"]] | NotGiven | None = NOT_GIVEN,
         verbosity: Verbosity | NotGiven = NOT_GIVEN,
@@ -174,37 +195,50 @@ class Completions(ChatCompletionsParse, Resource[M]):
         frequency_penalty: float | NotGiven | None = NOT_GIVEN,
         presence_penalty: float | NotGiven | None = NOT_GIVEN,
         web_search_options: CreateChatCompletionRequestWebSearchOptions
-        | Mapping[str, Any]
+        | CreateChatCompletionRequestWebSearchOptionsParam
         | NotGiven = NOT_GIVEN,
         response_format: ResponseFormatText
+        | ResponseFormatTextParam
         | ResponseFormatJsonSchema
+        | ResponseFormatJsonSchemaParam
         | ResponseFormatJsonObject
-        | Mapping[str, Any]
+        | ResponseFormatJsonObjectParam
         | NotGiven = NOT_GIVEN,
-        audio: CreateChatCompletionRequestAudio | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        audio: CreateChatCompletionRequestAudio
+        | CreateChatCompletionRequestAudioParam
+        | NotGiven
+        | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        moderation: ModerationParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParam | ModerationParamDict | NotGiven | None = NOT_GIVEN,
         stream: Literal[False] | NotGiven | None = NOT_GIVEN,
         stop: str | Sequence[str] | NotGiven | None = NOT_GIVEN,
         logit_bias: Mapping[str, int] | NotGiven | None = NOT_GIVEN,
         logprobs: bool | NotGiven | None = NOT_GIVEN,
         max_tokens: int | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
-        prediction: PredictionContent | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        prediction: PredictionContent | PredictionContentParam | NotGiven | None = NOT_GIVEN,
         seed: int | NotGiven | None = NOT_GIVEN,
         stream_options: ChatCompletionStreamOptions
-        | Mapping[str, Any]
+        | ChatCompletionStreamOptionsParam
         | NotGiven
         | None = NOT_GIVEN,
-        tools: Sequence[ChatCompletionTool | CustomToolChatCompletions | Mapping[str, Any]]
+        tools: Sequence[
+            ChatCompletionTool
+            | ChatCompletionToolParam
+            | CustomToolChatCompletions
+            | CustomToolChatCompletionsParam
+        ]
         | NotGiven = NOT_GIVEN,
-        tool_choice: ChatCompletionToolChoiceOption | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        tool_choice: ChatCompletionToolChoiceOption
+        | ChatCompletionToolChoiceOptionParam
+        | NotGiven = NOT_GIVEN,
         parallel_tool_calls: ParallelToolCalls | NotGiven = NOT_GIVEN,
         function_call: Literal["none", "auto"]
         | ChatCompletionFunctionCallOption
-        | Mapping[str, Any]
+        | ChatCompletionFunctionCallOptionParam
         | NotGiven = NOT_GIVEN,
-        functions: Sequence[ChatCompletionFunctions | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        functions: Sequence[ChatCompletionFunctions | ChatCompletionFunctionsParam]
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -393,7 +427,7 @@ class Completions(ChatCompletionsParse, Resource[M]):
     def stream(
         self,
         *,
-        messages: Sequence[ChatCompletionRequestMessage | Mapping[str, Any]],
+        messages: Sequence[ChatCompletionRequestMessage | ChatCompletionRequestMessageParam],
         model: ModelIdsShared,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         top_logprobs: int | NotGiven | None = NOT_GIVEN,
@@ -403,7 +437,9 @@ class Completions(ChatCompletionsParse, Resource[M]):
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: PromptCacheOptionsParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam
+        | PromptCacheOptionsParamDict
+        | NotGiven = NOT_GIVEN,
         service_tier: ServiceTier | NotGiven = NOT_GIVEN,
         modalities: Sequence[Literal["text", "audio"]] | NotGiven | None = NOT_GIVEN,
         verbosity: Verbosity | NotGiven = NOT_GIVEN,
@@ -412,36 +448,49 @@ class Completions(ChatCompletionsParse, Resource[M]):
         frequency_penalty: float | NotGiven | None = NOT_GIVEN,
         presence_penalty: float | NotGiven | None = NOT_GIVEN,
         web_search_options: CreateChatCompletionRequestWebSearchOptions
-        | Mapping[str, Any]
+        | CreateChatCompletionRequestWebSearchOptionsParam
         | NotGiven = NOT_GIVEN,
         response_format: ResponseFormatText
+        | ResponseFormatTextParam
         | ResponseFormatJsonSchema
+        | ResponseFormatJsonSchemaParam
         | ResponseFormatJsonObject
-        | Mapping[str, Any]
+        | ResponseFormatJsonObjectParam
         | NotGiven = NOT_GIVEN,
-        audio: CreateChatCompletionRequestAudio | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        audio: CreateChatCompletionRequestAudio
+        | CreateChatCompletionRequestAudioParam
+        | NotGiven
+        | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        moderation: ModerationParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParam | ModerationParamDict | NotGiven | None = NOT_GIVEN,
         stop: str | Sequence[str] | NotGiven | None = NOT_GIVEN,
         logit_bias: Mapping[str, int] | NotGiven | None = NOT_GIVEN,
         logprobs: bool | NotGiven | None = NOT_GIVEN,
         max_tokens: int | NotGiven | None = NOT_GIVEN,
         n: int | NotGiven | None = NOT_GIVEN,
-        prediction: PredictionContent | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        prediction: PredictionContent | PredictionContentParam | NotGiven | None = NOT_GIVEN,
         seed: int | NotGiven | None = NOT_GIVEN,
         stream_options: ChatCompletionStreamOptions
-        | Mapping[str, Any]
+        | ChatCompletionStreamOptionsParam
         | NotGiven
         | None = NOT_GIVEN,
-        tools: Sequence[ChatCompletionTool | CustomToolChatCompletions | Mapping[str, Any]]
+        tools: Sequence[
+            ChatCompletionTool
+            | ChatCompletionToolParam
+            | CustomToolChatCompletions
+            | CustomToolChatCompletionsParam
+        ]
         | NotGiven = NOT_GIVEN,
-        tool_choice: ChatCompletionToolChoiceOption | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        tool_choice: ChatCompletionToolChoiceOption
+        | ChatCompletionToolChoiceOptionParam
+        | NotGiven = NOT_GIVEN,
         parallel_tool_calls: ParallelToolCalls | NotGiven = NOT_GIVEN,
         function_call: Literal["none", "auto"]
         | ChatCompletionFunctionCallOption
-        | Mapping[str, Any]
+        | ChatCompletionFunctionCallOptionParam
         | NotGiven = NOT_GIVEN,
-        functions: Sequence[ChatCompletionFunctions | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        functions: Sequence[ChatCompletionFunctions | ChatCompletionFunctionsParam]
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

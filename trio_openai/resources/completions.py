@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from .._api import (
     NOT_GIVEN,
@@ -27,6 +27,7 @@ from .._api import (
 if TYPE_CHECKING:
     from ..types.completions import CreateCompletionResponse
     from ..types.shared import ChatCompletionStreamOptions
+    from ..types.shared_params import ChatCompletionStreamOptionsParam
 
 __all__ = [
     "Completions",
@@ -56,7 +57,7 @@ class Completions(Resource[M]):
         stop: str | Sequence[str] | NotGiven | None = NOT_GIVEN,
         stream: Literal[False] | NotGiven | None = NOT_GIVEN,
         stream_options: ChatCompletionStreamOptions
-        | Mapping[str, Any]
+        | ChatCompletionStreamOptionsParam
         | NotGiven
         | None = NOT_GIVEN,
         suffix: str | NotGiven | None = NOT_GIVEN,
@@ -175,7 +176,7 @@ class Completions(Resource[M]):
         seed: int | NotGiven | None = NOT_GIVEN,
         stop: str | Sequence[str] | NotGiven | None = NOT_GIVEN,
         stream_options: ChatCompletionStreamOptions
-        | Mapping[str, Any]
+        | ChatCompletionStreamOptionsParam
         | NotGiven
         | None = NOT_GIVEN,
         suffix: str | NotGiven | None = NOT_GIVEN,

@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 from .._api import (
     NOT_GIVEN,
@@ -34,11 +34,18 @@ if TYPE_CHECKING:
         ContainerResource,
         CreateContainerBodyExpiresAfter,
     )
+    from ..types.containers_params import CreateContainerBodyExpiresAfterParam
     from ..types.responses import (
         ContainerNetworkPolicyAllowlistParam,
         ContainerNetworkPolicyDisabledParam,
         InlineSkillParam,
         SkillReferenceParam,
+    )
+    from ..types.responses_params import (
+        ContainerNetworkPolicyAllowlistParamDict,
+        ContainerNetworkPolicyDisabledParamDict,
+        InlineSkillParamDict,
+        SkillReferenceParamDict,
     )
 
 __all__ = [
@@ -118,13 +125,18 @@ class Containers(Resource[M]):
         *,
         name: str,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
-        expires_after: CreateContainerBodyExpiresAfter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        skills: Sequence[SkillReferenceParam | InlineSkillParam | Mapping[str, Any]]
+        expires_after: CreateContainerBodyExpiresAfter
+        | CreateContainerBodyExpiresAfterParam
+        | NotGiven = NOT_GIVEN,
+        skills: Sequence[
+            SkillReferenceParam | SkillReferenceParamDict | InlineSkillParam | InlineSkillParamDict
+        ]
         | NotGiven = NOT_GIVEN,
         memory_limit: Literal["1g", "4g", "16g", "64g"] | NotGiven = NOT_GIVEN,
         network_policy: ContainerNetworkPolicyDisabledParam
+        | ContainerNetworkPolicyDisabledParamDict
         | ContainerNetworkPolicyAllowlistParam
-        | Mapping[str, Any]
+        | ContainerNetworkPolicyAllowlistParamDict
         | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

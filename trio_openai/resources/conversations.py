@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from .._api import (
     NOT_GIVEN,
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         DeletedConversationResource,
     )
     from ..types.responses import IncludeEnum, InputItem
+    from ..types.responses_params import InputItemParam
 
 __all__ = [
     "Conversations",
@@ -57,7 +58,7 @@ class Conversations(Resource[M]):
         self,
         *,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
-        items: Sequence[InputItem | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
+        items: Sequence[InputItem | InputItemParam] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -262,7 +263,7 @@ class Items(Resource[M]):
         self,
         conversation_id: str,
         *,
-        items: Sequence[InputItem | Mapping[str, Any]],
+        items: Sequence[InputItem | InputItemParam],
         include: Sequence[IncludeEnum] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from .._api import (
     NOT_GIVEN,
@@ -44,6 +44,19 @@ if TYPE_CHECKING:
         EvalGraderTextSimilarity,
         EvalRun,
         EvalRunOutputItem,
+    )
+    from ..types.evals_params import (
+        CreateEvalCompletionsRunDataSourceParam,
+        CreateEvalCustomDataSourceConfigParam,
+        CreateEvalJsonlRunDataSourceParam,
+        CreateEvalLabelModelGraderParam,
+        CreateEvalLogsDataSourceConfigParam,
+        CreateEvalResponsesRunDataSourceParam,
+        CreateEvalStoredCompletionsDataSourceConfigParam,
+        EvalGraderPythonParam,
+        EvalGraderScoreModelParam,
+        EvalGraderStringCheckParam,
+        EvalGraderTextSimilarityParam,
     )
 
 __all__ = [
@@ -119,16 +132,22 @@ class Evals(Resource[M]):
         self,
         *,
         data_source_config: CreateEvalCustomDataSourceConfig
+        | CreateEvalCustomDataSourceConfigParam
         | CreateEvalLogsDataSourceConfig
+        | CreateEvalLogsDataSourceConfigParam
         | CreateEvalStoredCompletionsDataSourceConfig
-        | Mapping[str, Any],
+        | CreateEvalStoredCompletionsDataSourceConfigParam,
         testing_criteria: Sequence[
             CreateEvalLabelModelGrader
+            | CreateEvalLabelModelGraderParam
             | EvalGraderStringCheck
+            | EvalGraderStringCheckParam
             | EvalGraderTextSimilarity
+            | EvalGraderTextSimilarityParam
             | EvalGraderPython
+            | EvalGraderPythonParam
             | EvalGraderScoreModel
-            | Mapping[str, Any]
+            | EvalGraderScoreModelParam
         ],
         name: str | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
@@ -353,9 +372,11 @@ class Runs(Resource[M]):
         eval_id: str,
         *,
         data_source: CreateEvalJsonlRunDataSource
+        | CreateEvalJsonlRunDataSourceParam
         | CreateEvalCompletionsRunDataSource
+        | CreateEvalCompletionsRunDataSourceParam
         | CreateEvalResponsesRunDataSource
-        | Mapping[str, Any],
+        | CreateEvalResponsesRunDataSourceParam,
         name: str | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,

@@ -6,8 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from .._api import (
     NOT_GIVEN,
@@ -31,6 +30,7 @@ from .._lib._polling import FilesPolling
 if TYPE_CHECKING:
     from .._api import BinaryResponse, FileInput
     from ..types.files import DeleteFileResponse, FileExpirationAfter, OpenAIFile
+    from ..types.files_params import FileExpirationAfterParam
 
 __all__ = [
     "Files",
@@ -101,7 +101,7 @@ class Files(FilesPolling, Resource[M]):
         *,
         file: FileInput,
         purpose: Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"],
-        expires_after: FileExpirationAfter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        expires_after: FileExpirationAfter | FileExpirationAfterParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

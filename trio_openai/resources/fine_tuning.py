@@ -43,11 +43,23 @@ if TYPE_CHECKING:
         RunGraderResponse,
         ValidateGraderResponse,
     )
+    from ..types.fine_tuning_params import (
+        CreateFineTuningJobRequestHyperparametersParam,
+        CreateFineTuningJobRequestIntegrationParam,
+        FineTuneMethodParam,
+        GraderMultiParam,
+    )
     from ..types.shared import (
         GraderPython,
         GraderScoreModel,
         GraderStringCheck,
         GraderTextSimilarity,
+    )
+    from ..types.shared_params import (
+        GraderPythonParam,
+        GraderScoreModelParam,
+        GraderStringCheckParam,
+        GraderTextSimilarityParam,
     )
 
 __all__ = [
@@ -107,11 +119,15 @@ class Graders(Resource[M]):
         self,
         *,
         grader: GraderStringCheck
+        | GraderStringCheckParam
         | GraderTextSimilarity
+        | GraderTextSimilarityParam
         | GraderPython
+        | GraderPythonParam
         | GraderScoreModel
+        | GraderScoreModelParam
         | GraderMulti
-        | Mapping[str, Any],
+        | GraderMultiParam,
         model_sample: str,
         item: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -153,11 +169,15 @@ class Graders(Resource[M]):
         self,
         *,
         grader: GraderStringCheck
+        | GraderStringCheckParam
         | GraderTextSimilarity
+        | GraderTextSimilarityParam
         | GraderPython
+        | GraderPythonParam
         | GraderScoreModel
+        | GraderScoreModelParam
         | GraderMulti
-        | Mapping[str, Any],
+        | GraderMultiParam,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -407,15 +427,17 @@ class Jobs(FineTuningJobsPolling, Resource[M]):
         model: Literal["babbage-002", "davinci-002", "gpt-3.5-turbo", "gpt-4o-mini"] | str,
         training_file: str,
         hyperparameters: CreateFineTuningJobRequestHyperparameters
-        | Mapping[str, Any]
+        | CreateFineTuningJobRequestHyperparametersParam
         | NotGiven = NOT_GIVEN,
         suffix: str | NotGiven | None = NOT_GIVEN,
         validation_file: str | NotGiven | None = NOT_GIVEN,
-        integrations: Sequence[CreateFineTuningJobRequestIntegration | Mapping[str, Any]]
+        integrations: Sequence[
+            CreateFineTuningJobRequestIntegration | CreateFineTuningJobRequestIntegrationParam
+        ]
         | NotGiven
         | None = NOT_GIVEN,
         seed: int | NotGiven | None = NOT_GIVEN,
-        method: FineTuneMethod | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        method: FineTuneMethod | FineTuneMethodParam | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

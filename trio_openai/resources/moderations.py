@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 from .._api import (
     NOT_GIVEN,
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
         CreateModerationRequestInputOption3ItemText,
         CreateModerationResponse,
     )
+    from ..types.moderations_params import (
+        CreateModerationRequestInputOption3ItemImageUrlParam,
+        CreateModerationRequestInputOption3ItemTextParam,
+    )
 
 __all__ = [
     "Moderations",
@@ -47,8 +51,9 @@ class Moderations(Resource[M]):
         | Sequence[str]
         | Sequence[
             CreateModerationRequestInputOption3ItemImageUrl
+            | CreateModerationRequestInputOption3ItemImageUrlParam
             | CreateModerationRequestInputOption3ItemText
-            | Mapping[str, Any]
+            | CreateModerationRequestInputOption3ItemTextParam
         ],
         model: Literal[
             "omni-moderation-latest",

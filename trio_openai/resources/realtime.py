@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 from .._api import (
     NOT_GIVEN,
@@ -41,12 +41,30 @@ if TYPE_CHECKING:
         RealtimeTranslationSessionCreateRequest,
         RealtimeTruncationRetentionRatioTruncation,
     )
+    from ..types.realtime_params import (
+        RealtimeCreateClientSecretRequestExpiresAfterParam,
+        RealtimeFunctionToolParam,
+        RealtimeReasoningParam,
+        RealtimeSessionCreateRequestGAAudioParam,
+        RealtimeSessionCreateRequestGAParam,
+        RealtimeSessionCreateRequestGATracingTracingConfigurationParam,
+        RealtimeTranscriptionSessionCreateRequestGAParam,
+        RealtimeTranslationClientSecretCreateRequestExpiresAfterParam,
+        RealtimeTranslationSessionCreateRequestParam,
+        RealtimeTruncationRetentionRatioTruncationParam,
+    )
     from ..types.responses import (
         MCPTool,
         Prompt,
         ToolChoiceFunction,
         ToolChoiceMCP,
         ToolChoiceOptions,
+    )
+    from ..types.responses_params import (
+        MCPToolParam,
+        PromptParam,
+        ToolChoiceFunctionParam,
+        ToolChoiceMCPParam,
     )
 
 __all__ = [
@@ -94,7 +112,9 @@ class Calls(Resource[M]):
         self,
         *,
         sdp: str,
-        session: RealtimeSessionCreateRequestGA | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        session: RealtimeSessionCreateRequestGA
+        | RealtimeSessionCreateRequestGAParam
+        | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -163,28 +183,32 @@ class Calls(Resource[M]):
         | str
         | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven = NOT_GIVEN,
-        audio: RealtimeSessionCreateRequestGAAudio | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        audio: RealtimeSessionCreateRequestGAAudio
+        | RealtimeSessionCreateRequestGAAudioParam
+        | NotGiven = NOT_GIVEN,
         include: Sequence[Literal["item.input_audio_transcription.logprobs"]]
         | NotGiven = NOT_GIVEN,
         tracing: Literal["auto"]
         | RealtimeSessionCreateRequestGATracingTracingConfiguration
-        | Mapping[str, Any]
+        | RealtimeSessionCreateRequestGATracingTracingConfigurationParam
         | NotGiven
         | None = NOT_GIVEN,
-        tools: Sequence[RealtimeFunctionTool | MCPTool | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        tools: Sequence[RealtimeFunctionTool | RealtimeFunctionToolParam | MCPTool | MCPToolParam]
+        | NotGiven = NOT_GIVEN,
         tool_choice: ToolChoiceOptions
         | ToolChoiceFunction
+        | ToolChoiceFunctionParam
         | ToolChoiceMCP
-        | Mapping[str, Any]
+        | ToolChoiceMCPParam
         | NotGiven = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        reasoning: RealtimeReasoning | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        reasoning: RealtimeReasoning | RealtimeReasoningParam | NotGiven = NOT_GIVEN,
         max_output_tokens: int | Literal["inf"] | NotGiven = NOT_GIVEN,
         truncation: Literal["auto", "disabled"]
         | RealtimeTruncationRetentionRatioTruncation
-        | Mapping[str, Any]
+        | RealtimeTruncationRetentionRatioTruncationParam
         | NotGiven = NOT_GIVEN,
-        prompt: Prompt | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        prompt: Prompt | PromptParam | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -380,11 +404,12 @@ class ClientSecrets(Resource[M]):
         self,
         *,
         expires_after: RealtimeCreateClientSecretRequestExpiresAfter
-        | Mapping[str, Any]
+        | RealtimeCreateClientSecretRequestExpiresAfterParam
         | NotGiven = NOT_GIVEN,
         session: RealtimeSessionCreateRequestGA
+        | RealtimeSessionCreateRequestGAParam
         | RealtimeTranscriptionSessionCreateRequestGA
-        | Mapping[str, Any]
+        | RealtimeTranscriptionSessionCreateRequestGAParam
         | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -452,9 +477,10 @@ class TranslationsClientSecrets(Resource[M]):
     def create(
         self,
         *,
-        session: RealtimeTranslationSessionCreateRequest | Mapping[str, Any],
+        session: RealtimeTranslationSessionCreateRequest
+        | RealtimeTranslationSessionCreateRequestParam,
         expires_after: RealtimeTranslationClientSecretCreateRequestExpiresAfter
-        | Mapping[str, Any]
+        | RealtimeTranslationClientSecretCreateRequestExpiresAfterParam
         | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from .._api import (
     NOT_GIVEN,
@@ -54,7 +54,19 @@ if TYPE_CHECKING:
         ToolChoiceParam,
         TruncationEnum,
     )
+    from ..types.responses_params import (
+        ContextManagementParamDict,
+        ConversationParam2Param,
+        InputItemParam,
+        PromptParam,
+        ReasoningParam,
+        ResponseStreamOptionsParam,
+        ResponseTextParamDict,
+        ToolChoiceParamDict,
+        ToolParam,
+    )
     from ..types.shared import ModerationParam, PromptCacheOptionsParam
+    from ..types.shared_params import ModerationParamDict, PromptCacheOptionsParamDict
 
 __all__ = [
     "InputItems",
@@ -92,28 +104,37 @@ class Responses(ResponsesParse, Resource[M]):
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: PromptCacheOptionsParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam
+        | PromptCacheOptionsParamDict
+        | NotGiven = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         model: ModelIdsResponses | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        text: ResponseTextParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        tools: Sequence[Tool | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
-        tool_choice: ToolChoiceParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        prompt: Prompt | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        text: ResponseTextParam | ResponseTextParamDict | NotGiven = NOT_GIVEN,
+        tools: Sequence[Tool | ToolParam] | NotGiven = NOT_GIVEN,
+        tool_choice: ToolChoiceParam | ToolChoiceParamDict | NotGiven = NOT_GIVEN,
+        prompt: Prompt | PromptParam | NotGiven | None = NOT_GIVEN,
         service_tier: ServiceTierResponses | NotGiven = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Reasoning | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        input: str | Sequence[InputItem | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        reasoning: Reasoning | ReasoningParam | NotGiven | None = NOT_GIVEN,
+        input: str | Sequence[InputItem | InputItemParam] | NotGiven = NOT_GIVEN,
         include: Sequence[IncludeEnum] | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
-        moderation: ModerationParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParam | ModerationParamDict | NotGiven | None = NOT_GIVEN,
         stream: Literal[False] | NotGiven | None = NOT_GIVEN,
-        stream_options: ResponseStreamOptions | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        conversation: str | ConversationParam2 | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[ContextManagementParam | Mapping[str, Any]]
+        stream_options: ResponseStreamOptions
+        | ResponseStreamOptionsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        conversation: str
+        | ConversationParam2
+        | ConversationParam2Param
+        | NotGiven
+        | None = NOT_GIVEN,
+        context_management: Sequence[ContextManagementParam | ContextManagementParamDict]
         | NotGiven
         | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
@@ -282,27 +303,36 @@ class Responses(ResponsesParse, Resource[M]):
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: PromptCacheOptionsParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        prompt_cache_options: PromptCacheOptionsParam
+        | PromptCacheOptionsParamDict
+        | NotGiven = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         model: ModelIdsResponses | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        text: ResponseTextParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        tools: Sequence[Tool | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
-        tool_choice: ToolChoiceParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        prompt: Prompt | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        text: ResponseTextParam | ResponseTextParamDict | NotGiven = NOT_GIVEN,
+        tools: Sequence[Tool | ToolParam] | NotGiven = NOT_GIVEN,
+        tool_choice: ToolChoiceParam | ToolChoiceParamDict | NotGiven = NOT_GIVEN,
+        prompt: Prompt | PromptParam | NotGiven | None = NOT_GIVEN,
         service_tier: ServiceTierResponses | NotGiven = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
-        reasoning: Reasoning | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        input: str | Sequence[InputItem | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        reasoning: Reasoning | ReasoningParam | NotGiven | None = NOT_GIVEN,
+        input: str | Sequence[InputItem | InputItemParam] | NotGiven = NOT_GIVEN,
         include: Sequence[IncludeEnum] | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
-        moderation: ModerationParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        stream_options: ResponseStreamOptions | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        conversation: str | ConversationParam2 | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        context_management: Sequence[ContextManagementParam | Mapping[str, Any]]
+        moderation: ModerationParam | ModerationParamDict | NotGiven | None = NOT_GIVEN,
+        stream_options: ResponseStreamOptions
+        | ResponseStreamOptionsParam
+        | NotGiven
+        | None = NOT_GIVEN,
+        conversation: str
+        | ConversationParam2
+        | ConversationParam2Param
+        | NotGiven
+        | None = NOT_GIVEN,
+        context_management: Sequence[ContextManagementParam | ContextManagementParamDict]
         | NotGiven
         | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
@@ -648,13 +678,13 @@ class Responses(ResponsesParse, Resource[M]):
         self,
         *,
         model: ModelIdsCompaction,
-        input: str | Sequence[InputItem | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
+        input: str | Sequence[InputItem | InputItemParam] | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: PromptCacheRetentionEnum | NotGiven | None = NOT_GIVEN,
         prompt_cache_options: PromptCacheOptionsParam
-        | Mapping[str, Any]
+        | PromptCacheOptionsParamDict
         | NotGiven
         | None = NOT_GIVEN,
         service_tier: ServiceTierEnum | NotGiven | None = NOT_GIVEN,
@@ -794,16 +824,20 @@ class InputTokens(Resource[M]):
         self,
         *,
         model: str | NotGiven | None = NOT_GIVEN,
-        input: str | Sequence[InputItem | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
+        input: str | Sequence[InputItem | InputItemParam] | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
-        tools: Sequence[Tool | Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
-        text: ResponseTextParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        reasoning: Reasoning | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        tools: Sequence[Tool | ToolParam] | NotGiven | None = NOT_GIVEN,
+        text: ResponseTextParam | ResponseTextParamDict | NotGiven | None = NOT_GIVEN,
+        reasoning: Reasoning | ReasoningParam | NotGiven | None = NOT_GIVEN,
         truncation: TruncationEnum | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
         personality: PersonalityEnum | NotGiven = NOT_GIVEN,
-        conversation: str | ConversationParam2 | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
-        tool_choice: ToolChoiceParam | Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        conversation: str
+        | ConversationParam2
+        | ConversationParam2Param
+        | NotGiven
+        | None = NOT_GIVEN,
+        tool_choice: ToolChoiceParam | ToolChoiceParamDict | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 from .._api import (
     NOT_GIVEN,
@@ -27,6 +27,7 @@ from .._lib._uploads import UploadsHelpers
 if TYPE_CHECKING:
     from .._api import FileInput
     from ..types.files import FileExpirationAfter
+    from ..types.files_params import FileExpirationAfterParam
     from ..types.uploads import Upload, UploadPart
 
 __all__ = [
@@ -54,7 +55,7 @@ class Uploads(UploadsHelpers, Resource[M]):
         purpose: Literal["assistants", "batch", "fine-tune", "vision"],
         bytes: int,
         mime_type: str,
-        expires_after: FileExpirationAfter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        expires_after: FileExpirationAfter | FileExpirationAfterParam | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,

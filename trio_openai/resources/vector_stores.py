@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from .._api import (
     NOT_GIVEN,
@@ -29,6 +29,7 @@ from .._lib._polling import VectorStoreFileBatchesPolling, VectorStoreFilesPolli
 
 if TYPE_CHECKING:
     from ..types.responses import ComparisonFilter, CompoundFilter
+    from ..types.responses_params import ComparisonFilterParam, CompoundFilterParam
     from ..types.vector_stores import (
         AutoChunkingStrategyRequestParam,
         ChunkingStrategyRequestParam,
@@ -43,6 +44,14 @@ if TYPE_CHECKING:
         VectorStoreObject,
         VectorStoreSearchRequestRankingOptions,
         VectorStoreSearchResultsPage,
+    )
+    from ..types.vector_stores_params import (
+        AutoChunkingStrategyRequestParamDict,
+        ChunkingStrategyRequestParamDict,
+        CreateVectorStoreFileRequestParam,
+        StaticChunkingStrategyRequestParamDict,
+        VectorStoreExpirationAfterParam,
+        VectorStoreSearchRequestRankingOptionsParam,
     )
 
 __all__ = [
@@ -133,10 +142,13 @@ class VectorStores(Resource[M]):
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
         description: str | NotGiven = NOT_GIVEN,
-        expires_after: VectorStoreExpirationAfter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        expires_after: VectorStoreExpirationAfter
+        | VectorStoreExpirationAfterParam
+        | NotGiven = NOT_GIVEN,
         chunking_strategy: AutoChunkingStrategyRequestParam
+        | AutoChunkingStrategyRequestParamDict
         | StaticChunkingStrategyRequestParam
-        | Mapping[str, Any]
+        | StaticChunkingStrategyRequestParamDict
         | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -226,7 +238,9 @@ class VectorStores(Resource[M]):
         vector_store_id: str,
         *,
         name: str | NotGiven | None = NOT_GIVEN,
-        expires_after: VectorStoreExpirationAfter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        expires_after: VectorStoreExpirationAfter
+        | VectorStoreExpirationAfterParam
+        | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -303,9 +317,13 @@ class VectorStores(Resource[M]):
         query: str | Sequence[str],
         rewrite_query: bool | NotGiven = NOT_GIVEN,
         max_num_results: int | NotGiven = NOT_GIVEN,
-        filters: ComparisonFilter | CompoundFilter | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        filters: ComparisonFilter
+        | ComparisonFilterParam
+        | CompoundFilter
+        | CompoundFilterParam
+        | NotGiven = NOT_GIVEN,
         ranking_options: VectorStoreSearchRequestRankingOptions
-        | Mapping[str, Any]
+        | VectorStoreSearchRequestRankingOptionsParam
         | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -362,8 +380,11 @@ class FileBatches(VectorStoreFileBatchesPolling, Resource[M]):
         vector_store_id: str,
         *,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
-        files: Sequence[CreateVectorStoreFileRequest | Mapping[str, Any]] | NotGiven = NOT_GIVEN,
-        chunking_strategy: ChunkingStrategyRequestParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        files: Sequence[CreateVectorStoreFileRequest | CreateVectorStoreFileRequestParam]
+        | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam
+        | ChunkingStrategyRequestParamDict
+        | NotGiven = NOT_GIVEN,
         attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -642,7 +663,9 @@ class Files(VectorStoreFilesPolling, Resource[M]):
         vector_store_id: str,
         *,
         file_id: str,
-        chunking_strategy: ChunkingStrategyRequestParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam
+        | ChunkingStrategyRequestParamDict
+        | NotGiven = NOT_GIVEN,
         attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._api import (
     NOT_GIVEN,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         VideoSeconds,
         VideoSize,
     )
+    from ..types.videos_params import ImageRefParam2Param, VideoReferenceInputParamDict
 
 __all__ = [
     "Videos",
@@ -106,7 +107,7 @@ class Videos(VideosPolling, Resource[M]):
         *,
         prompt: str,
         model: VideoModel | NotGiven = NOT_GIVEN,
-        input_reference: FileInput | ImageRefParam2 | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        input_reference: FileInput | ImageRefParam2 | ImageRefParam2Param | NotGiven = NOT_GIVEN,
         seconds: VideoSeconds | NotGiven = NOT_GIVEN,
         size: VideoSize | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -248,7 +249,7 @@ class Videos(VideosPolling, Resource[M]):
     def edit(
         self,
         *,
-        video: FileInput | VideoReferenceInputParam | Mapping[str, Any],
+        video: FileInput | VideoReferenceInputParam | VideoReferenceInputParamDict,
         prompt: str,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -299,7 +300,7 @@ class Videos(VideosPolling, Resource[M]):
     def extend(
         self,
         *,
-        video: FileInput | VideoReferenceInputParam | Mapping[str, Any],
+        video: FileInput | VideoReferenceInputParam | VideoReferenceInputParamDict,
         prompt: str,
         seconds: VideoSeconds,
         extra_headers: Headers | None = None,

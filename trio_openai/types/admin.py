@@ -6,11 +6,47 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
 from .._api import BaseModel, UnknownObject
+
+if TYPE_CHECKING:
+    from .admin_params import (
+        CreateGroupBodyParam,
+        CreateGroupUserBodyParam,
+        CreateProjectServiceAccountApiKeyBodyParam,
+        CreateSpendAlertBodyParam,
+        HostedToolPermissionUpdateParam,
+        InviteProjectGroupBodyParam,
+        InviteRequestParam,
+        InviteRequestProjectParam,
+        ListAuditLogsEffectiveAtParam,
+        ModifyCertificateRequestParam,
+        ProjectCreateRequestParam,
+        ProjectHostedToolPermissionsUpdateRequestParam,
+        ProjectModelPermissionsUpdateRequestParam,
+        ProjectRateLimitUpdateRequestParam,
+        ProjectServiceAccountCreateRequestParam,
+        ProjectUpdateRequestParam,
+        ProjectUserCreateRequestParam,
+        ProjectUserUpdateRequestParam,
+        PublicAssignOrganizationGroupRoleBodyParam,
+        PublicCreateOrganizationRoleBodyParam,
+        PublicUpdateOrganizationRoleBodyParam,
+        SpendAlertNotificationChannelParam,
+        ToggleCertificatesRequestParam,
+        UpdateGroupBodyParam,
+        UpdateOrganizationDataRetentionBodyParam,
+        UpdateOrganizationSpendLimitBodyParam,
+        UpdateProjectDataRetentionBodyParam,
+        UpdateProjectServiceAccountBodyParam,
+        UpdateProjectSpendLimitBodyParam,
+        UploadCertificateRequestParam,
+        UserRoleUpdateRequestParam,
+    )
 
 __all__ = [
     "AdminApiKey",
@@ -106,9 +142,13 @@ __all__ = [
     "CostsResult",
     "CostsResultAmount",
     "CreateGroupBody",
+    "CreateGroupBodyParam",
     "CreateGroupUserBody",
+    "CreateGroupUserBodyParam",
     "CreateProjectServiceAccountApiKeyBody",
+    "CreateProjectServiceAccountApiKeyBodyParam",
     "CreateSpendAlertBody",
+    "CreateSpendAlertBodyParam",
     "DeleteCertificateResponse",
     "DeletedRoleAssignmentResource",
     "Group",
@@ -123,18 +163,24 @@ __all__ = [
     "GroupUserDeletedResource",
     "HostedToolPermission",
     "HostedToolPermissionUpdate",
+    "HostedToolPermissionUpdateParam",
     "Invite",
     "InviteDeleteResponse",
     "InviteListResponse",
     "InviteProject",
     "InviteProjectGroupBody",
+    "InviteProjectGroupBodyParam",
     "InviteRequest",
+    "InviteRequestParam",
     "InviteRequestProject",
+    "InviteRequestProjectParam",
     "ListAuditLogsEffectiveAt",
+    "ListAuditLogsEffectiveAtParam",
     "ListAuditLogsResponse",
     "ListCertificatesResponse",
     "ListProjectCertificatesResponse",
     "ModifyCertificateRequest",
+    "ModifyCertificateRequestParam",
     "OrganizationCertificate",
     "OrganizationCertificateActivationResponse",
     "OrganizationCertificateCertificateDetails",
@@ -157,22 +203,27 @@ __all__ = [
     "ProjectApiKeyOwnerServiceAccount",
     "ProjectApiKeyOwnerUser",
     "ProjectCreateRequest",
+    "ProjectCreateRequestParam",
     "ProjectDataRetention",
     "ProjectGroup",
     "ProjectGroupDeletedResource",
     "ProjectGroupListResource",
     "ProjectHostedToolPermissions",
     "ProjectHostedToolPermissionsUpdateRequest",
+    "ProjectHostedToolPermissionsUpdateRequestParam",
     "ProjectListResponse",
     "ProjectModelPermissions",
     "ProjectModelPermissionsDeleteResponse",
     "ProjectModelPermissionsUpdateRequest",
+    "ProjectModelPermissionsUpdateRequestParam",
     "ProjectRateLimit",
     "ProjectRateLimitListResponse",
     "ProjectRateLimitUpdateRequest",
+    "ProjectRateLimitUpdateRequestParam",
     "ProjectServiceAccount",
     "ProjectServiceAccountApiKey",
     "ProjectServiceAccountCreateRequest",
+    "ProjectServiceAccountCreateRequestParam",
     "ProjectServiceAccountCreateResponse",
     "ProjectServiceAccountDeleteResponse",
     "ProjectServiceAccountListResponse",
@@ -182,33 +233,48 @@ __all__ = [
     "ProjectSpendLimitDeletedResource",
     "ProjectSpendLimitResource",
     "ProjectUpdateRequest",
+    "ProjectUpdateRequestParam",
     "ProjectUser",
     "ProjectUserCreateRequest",
+    "ProjectUserCreateRequestParam",
     "ProjectUserDeleteResponse",
     "ProjectUserListResponse",
     "ProjectUserUpdateRequest",
+    "ProjectUserUpdateRequestParam",
     "PublicAssignOrganizationGroupRoleBody",
+    "PublicAssignOrganizationGroupRoleBodyParam",
     "PublicCreateOrganizationRoleBody",
+    "PublicCreateOrganizationRoleBodyParam",
     "PublicProjectResidency",
     "PublicRoleListResource",
     "PublicUpdateOrganizationRoleBody",
+    "PublicUpdateOrganizationRoleBodyParam",
     "Role",
     "RoleDeletedResource",
     "RoleListResource",
     "ServiceAccountApiKeyBody",
     "SpendAlertNotificationChannel",
+    "SpendAlertNotificationChannelParam",
     "SpendLimitCurrency",
     "SpendLimitEnforcement",
     "SpendLimitEnforcementStatus",
     "SpendLimitInterval",
     "ToggleCertificatesRequest",
+    "ToggleCertificatesRequestParam",
     "UpdateGroupBody",
+    "UpdateGroupBodyParam",
     "UpdateOrganizationDataRetentionBody",
+    "UpdateOrganizationDataRetentionBodyParam",
     "UpdateOrganizationSpendLimitBody",
+    "UpdateOrganizationSpendLimitBodyParam",
     "UpdateProjectDataRetentionBody",
+    "UpdateProjectDataRetentionBodyParam",
     "UpdateProjectServiceAccountBody",
+    "UpdateProjectServiceAccountBodyParam",
     "UpdateProjectSpendLimitBody",
+    "UpdateProjectSpendLimitBodyParam",
     "UploadCertificateRequest",
+    "UploadCertificateRequestParam",
     "UsageAudioSpeechesResult",
     "UsageAudioTranscriptionsResult",
     "UsageCodeInterpreterSessionsResult",
@@ -229,6 +295,7 @@ __all__ = [
     "UserProjectsDataItem",
     "UserRoleAssignment",
     "UserRoleUpdateRequest",
+    "UserRoleUpdateRequestParam",
     "UserUser",
 ]
 
@@ -4066,3 +4133,53 @@ SpendLimitEnforcementStatus: TypeAlias = Literal["inactive", "enforcing"] | str
 
 
 SpendLimitInterval: TypeAlias = Literal["month"] | str
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateGroupBodyParam",
+        "CreateGroupUserBodyParam",
+        "CreateProjectServiceAccountApiKeyBodyParam",
+        "CreateSpendAlertBodyParam",
+        "HostedToolPermissionUpdateParam",
+        "InviteProjectGroupBodyParam",
+        "InviteRequestParam",
+        "InviteRequestProjectParam",
+        "ListAuditLogsEffectiveAtParam",
+        "ModifyCertificateRequestParam",
+        "ProjectCreateRequestParam",
+        "ProjectHostedToolPermissionsUpdateRequestParam",
+        "ProjectModelPermissionsUpdateRequestParam",
+        "ProjectRateLimitUpdateRequestParam",
+        "ProjectServiceAccountCreateRequestParam",
+        "ProjectUpdateRequestParam",
+        "ProjectUserCreateRequestParam",
+        "ProjectUserUpdateRequestParam",
+        "PublicAssignOrganizationGroupRoleBodyParam",
+        "PublicCreateOrganizationRoleBodyParam",
+        "PublicUpdateOrganizationRoleBodyParam",
+        "SpendAlertNotificationChannelParam",
+        "ToggleCertificatesRequestParam",
+        "UpdateGroupBodyParam",
+        "UpdateOrganizationDataRetentionBodyParam",
+        "UpdateOrganizationSpendLimitBodyParam",
+        "UpdateProjectDataRetentionBodyParam",
+        "UpdateProjectServiceAccountBodyParam",
+        "UpdateProjectSpendLimitBodyParam",
+        "UploadCertificateRequestParam",
+        "UserRoleUpdateRequestParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".admin_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
@@ -21,6 +22,51 @@ from .shared import (
     ResponseFormatText,
 )
 
+if TYPE_CHECKING:
+    from .assistants_params import (
+        AssistantsApiResponseFormatOptionParam,
+        AssistantsApiToolChoiceOptionParam,
+        AssistantsNamedToolChoiceFunctionParam,
+        AssistantsNamedToolChoiceParam,
+        AssistantToolsCodeParam,
+        AssistantToolsFileSearchFileSearchParam,
+        AssistantToolsFileSearchParam,
+        AssistantToolsFileSearchTypeOnlyParam,
+        AssistantToolsFunctionParam,
+        CreateAssistantRequestParam,
+        CreateAssistantRequestToolResourcesCodeInterpreterParam,
+        CreateAssistantRequestToolResourcesParam,
+        CreateMessageRequestAttachmentParam,
+        CreateMessageRequestParam,
+        CreateRunRequestParam,
+        CreateThreadAndRunRequestParam,
+        CreateThreadAndRunRequestToolResourcesCodeInterpreterParam,
+        CreateThreadAndRunRequestToolResourcesFileSearchParam,
+        CreateThreadAndRunRequestToolResourcesParam,
+        CreateThreadRequestParam,
+        CreateThreadRequestToolResourcesCodeInterpreterParam,
+        CreateThreadRequestToolResourcesParam,
+        FileSearchRankingOptionsParam,
+        MessageContentImageFileObjectImageFileParam,
+        MessageContentImageFileObjectParam,
+        MessageContentImageUrlObjectImageUrlParam,
+        MessageContentImageUrlObjectParam,
+        MessageRequestContentTextObjectParam,
+        ModifyAssistantRequestParam,
+        ModifyAssistantRequestToolResourcesCodeInterpreterParam,
+        ModifyAssistantRequestToolResourcesFileSearchParam,
+        ModifyAssistantRequestToolResourcesParam,
+        ModifyMessageRequestParam,
+        ModifyRunRequestParam,
+        ModifyThreadRequestParam,
+        ModifyThreadRequestToolResourcesCodeInterpreterParam,
+        ModifyThreadRequestToolResourcesFileSearchParam,
+        ModifyThreadRequestToolResourcesParam,
+        SubmitToolOutputsRunRequestParam,
+        SubmitToolOutputsRunRequestToolOutputParam,
+        TruncationObjectParam,
+    )
+
 __all__ = [
     "AssistantObject",
     "AssistantObjectToolResources",
@@ -29,27 +75,49 @@ __all__ = [
     "AssistantStreamEvent",
     "AssistantSupportedModels",
     "AssistantToolsCode",
+    "AssistantToolsCodeParam",
     "AssistantToolsFileSearch",
     "AssistantToolsFileSearchFileSearch",
+    "AssistantToolsFileSearchFileSearchParam",
+    "AssistantToolsFileSearchParam",
     "AssistantToolsFileSearchTypeOnly",
+    "AssistantToolsFileSearchTypeOnlyParam",
     "AssistantToolsFunction",
+    "AssistantToolsFunctionParam",
     "AssistantsApiResponseFormatOption",
+    "AssistantsApiResponseFormatOptionParam",
     "AssistantsApiToolChoiceOption",
+    "AssistantsApiToolChoiceOptionParam",
     "AssistantsNamedToolChoice",
     "AssistantsNamedToolChoiceFunction",
+    "AssistantsNamedToolChoiceFunctionParam",
+    "AssistantsNamedToolChoiceParam",
     "CreateAssistantRequest",
+    "CreateAssistantRequestParam",
     "CreateAssistantRequestToolResources",
     "CreateAssistantRequestToolResourcesCodeInterpreter",
+    "CreateAssistantRequestToolResourcesCodeInterpreterParam",
+    "CreateAssistantRequestToolResourcesParam",
     "CreateMessageRequest",
     "CreateMessageRequestAttachment",
+    "CreateMessageRequestAttachmentParam",
+    "CreateMessageRequestParam",
     "CreateRunRequest",
+    "CreateRunRequestParam",
     "CreateThreadAndRunRequest",
+    "CreateThreadAndRunRequestParam",
     "CreateThreadAndRunRequestToolResources",
     "CreateThreadAndRunRequestToolResourcesCodeInterpreter",
+    "CreateThreadAndRunRequestToolResourcesCodeInterpreterParam",
     "CreateThreadAndRunRequestToolResourcesFileSearch",
+    "CreateThreadAndRunRequestToolResourcesFileSearchParam",
+    "CreateThreadAndRunRequestToolResourcesParam",
     "CreateThreadRequest",
+    "CreateThreadRequestParam",
     "CreateThreadRequestToolResources",
     "CreateThreadRequestToolResourcesCodeInterpreter",
+    "CreateThreadRequestToolResourcesCodeInterpreterParam",
+    "CreateThreadRequestToolResourcesParam",
     "DeleteAssistantResponse",
     "DeleteMessageResponse",
     "DeleteThreadResponse",
@@ -58,14 +126,19 @@ __all__ = [
     "ErrorEvent",
     "FileSearchRanker",
     "FileSearchRankingOptions",
+    "FileSearchRankingOptionsParam",
     "ListAssistantsResponse",
     "ListMessagesResponse",
     "ListRunStepsResponse",
     "ListRunsResponse",
     "MessageContentImageFileObject",
     "MessageContentImageFileObjectImageFile",
+    "MessageContentImageFileObjectImageFileParam",
+    "MessageContentImageFileObjectParam",
     "MessageContentImageUrlObject",
     "MessageContentImageUrlObjectImageUrl",
+    "MessageContentImageUrlObjectImageUrlParam",
+    "MessageContentImageUrlObjectParam",
     "MessageContentRefusalObject",
     "MessageContentTextAnnotationsFileCitationObject",
     "MessageContentTextAnnotationsFileCitationObjectFileCitation",
@@ -90,6 +163,7 @@ __all__ = [
     "MessageObjectAttachment",
     "MessageObjectIncompleteDetails",
     "MessageRequestContentTextObject",
+    "MessageRequestContentTextObjectParam",
     "MessageStreamEvent",
     "MessageStreamEventThreadMessageCompleted",
     "MessageStreamEventThreadMessageCreated",
@@ -97,15 +171,25 @@ __all__ = [
     "MessageStreamEventThreadMessageInProgress",
     "MessageStreamEventThreadMessageIncomplete",
     "ModifyAssistantRequest",
+    "ModifyAssistantRequestParam",
     "ModifyAssistantRequestToolResources",
     "ModifyAssistantRequestToolResourcesCodeInterpreter",
+    "ModifyAssistantRequestToolResourcesCodeInterpreterParam",
     "ModifyAssistantRequestToolResourcesFileSearch",
+    "ModifyAssistantRequestToolResourcesFileSearchParam",
+    "ModifyAssistantRequestToolResourcesParam",
     "ModifyMessageRequest",
+    "ModifyMessageRequestParam",
     "ModifyRunRequest",
+    "ModifyRunRequestParam",
     "ModifyThreadRequest",
+    "ModifyThreadRequestParam",
     "ModifyThreadRequestToolResources",
     "ModifyThreadRequestToolResourcesCodeInterpreter",
+    "ModifyThreadRequestToolResourcesCodeInterpreterParam",
     "ModifyThreadRequestToolResourcesFileSearch",
+    "ModifyThreadRequestToolResourcesFileSearchParam",
+    "ModifyThreadRequestToolResourcesParam",
     "RunCompletionUsage",
     "RunObject",
     "RunObjectIncompleteDetails",
@@ -165,7 +249,9 @@ __all__ = [
     "RunToolCallObject",
     "RunToolCallObjectFunction",
     "SubmitToolOutputsRunRequest",
+    "SubmitToolOutputsRunRequestParam",
     "SubmitToolOutputsRunRequestToolOutput",
+    "SubmitToolOutputsRunRequestToolOutputParam",
     "ThreadObject",
     "ThreadObjectToolResources",
     "ThreadObjectToolResourcesCodeInterpreter",
@@ -173,6 +259,7 @@ __all__ = [
     "ThreadStreamEvent",
     "ThreadStreamEvent2",
     "TruncationObject",
+    "TruncationObjectParam",
 ]
 
 
@@ -2689,3 +2776,63 @@ particular tool like `{"type": "file_search"}` or `{"type": "function", "functio
 
 FileSearchRanker: TypeAlias = Literal["auto", "default_2024_08_21"]
 """The ranker to use for the file search. If not specified will use the `auto` ranker."""
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "AssistantToolsCodeParam",
+        "AssistantToolsFileSearchFileSearchParam",
+        "AssistantToolsFileSearchParam",
+        "AssistantToolsFileSearchTypeOnlyParam",
+        "AssistantToolsFunctionParam",
+        "AssistantsApiResponseFormatOptionParam",
+        "AssistantsApiToolChoiceOptionParam",
+        "AssistantsNamedToolChoiceFunctionParam",
+        "AssistantsNamedToolChoiceParam",
+        "CreateAssistantRequestParam",
+        "CreateAssistantRequestToolResourcesCodeInterpreterParam",
+        "CreateAssistantRequestToolResourcesParam",
+        "CreateMessageRequestAttachmentParam",
+        "CreateMessageRequestParam",
+        "CreateRunRequestParam",
+        "CreateThreadAndRunRequestParam",
+        "CreateThreadAndRunRequestToolResourcesCodeInterpreterParam",
+        "CreateThreadAndRunRequestToolResourcesFileSearchParam",
+        "CreateThreadAndRunRequestToolResourcesParam",
+        "CreateThreadRequestParam",
+        "CreateThreadRequestToolResourcesCodeInterpreterParam",
+        "CreateThreadRequestToolResourcesParam",
+        "FileSearchRankingOptionsParam",
+        "MessageContentImageFileObjectImageFileParam",
+        "MessageContentImageFileObjectParam",
+        "MessageContentImageUrlObjectImageUrlParam",
+        "MessageContentImageUrlObjectParam",
+        "MessageRequestContentTextObjectParam",
+        "ModifyAssistantRequestParam",
+        "ModifyAssistantRequestToolResourcesCodeInterpreterParam",
+        "ModifyAssistantRequestToolResourcesFileSearchParam",
+        "ModifyAssistantRequestToolResourcesParam",
+        "ModifyMessageRequestParam",
+        "ModifyRunRequestParam",
+        "ModifyThreadRequestParam",
+        "ModifyThreadRequestToolResourcesCodeInterpreterParam",
+        "ModifyThreadRequestToolResourcesFileSearchParam",
+        "ModifyThreadRequestToolResourcesParam",
+        "SubmitToolOutputsRunRequestParam",
+        "SubmitToolOutputsRunRequestToolOutputParam",
+        "TruncationObjectParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".assistants_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
@@ -18,21 +19,37 @@ from .shared import (
     VoiceIdsOrCustomVoice,
 )
 
+if TYPE_CHECKING:
+    from .audio_params import (
+        CreateSpeechRequestParam,
+        CreateTranscriptionRequestParam,
+        CreateTranslationRequestParam,
+        CreateVoiceConsentRequestParam,
+        CreateVoiceRequestParam,
+        UpdateVoiceConsentRequestParam,
+        VadConfigParam,
+    )
+
 __all__ = [
     "AudioResponseFormat",
     "CreateSpeechRequest",
+    "CreateSpeechRequestParam",
     "CreateSpeechResponseStreamEvent",
     "CreateTranscriptionRequest",
+    "CreateTranscriptionRequestParam",
     "CreateTranscriptionResponseDiarizedJson",
     "CreateTranscriptionResponseJson",
     "CreateTranscriptionResponseJsonLogprob",
     "CreateTranscriptionResponseStreamEvent",
     "CreateTranscriptionResponseVerboseJson",
     "CreateTranslationRequest",
+    "CreateTranslationRequestParam",
     "CreateTranslationResponseJson",
     "CreateTranslationResponseVerboseJson",
     "CreateVoiceConsentRequest",
+    "CreateVoiceConsentRequestParam",
     "CreateVoiceRequest",
+    "CreateVoiceRequestParam",
     "SpeechAudioDeltaEvent",
     "SpeechAudioDoneEvent",
     "SpeechAudioDoneEventUsage",
@@ -46,7 +63,9 @@ __all__ = [
     "TranscriptionSegment",
     "TranscriptionWord",
     "UpdateVoiceConsentRequest",
+    "UpdateVoiceConsentRequestParam",
     "VadConfig",
+    "VadConfigParam",
     "VoiceConsentDeletedResource",
     "VoiceConsentListResource",
     "VoiceConsentResource",
@@ -649,3 +668,29 @@ CreateTranscriptionResponseStreamEvent: TypeAlias = (
 
 
 TranscriptionInclude: TypeAlias = Literal["logprobs"]
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateSpeechRequestParam",
+        "CreateTranscriptionRequestParam",
+        "CreateTranslationRequestParam",
+        "CreateVoiceConsentRequestParam",
+        "CreateVoiceRequestParam",
+        "UpdateVoiceConsentRequestParam",
+        "VadConfigParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".audio_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,23 +6,32 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from .._api import BaseModel
 from .shared import Metadata
 
+if TYPE_CHECKING:
+    from .batches_params import (
+        BatchFileExpirationAfterParam,
+        CreateBatchRequestParam,
+    )
+
 __all__ = [
     "Batch",
     "BatchError",
     "BatchErrors",
     "BatchFileExpirationAfter",
+    "BatchFileExpirationAfterParam",
     "BatchRequestCounts",
     "BatchUsage",
     "BatchUsageInputTokensDetails",
     "BatchUsageOutputTokensDetails",
     "CreateBatchRequest",
+    "CreateBatchRequestParam",
     "ListBatchesResponse",
 ]
 
@@ -248,3 +257,24 @@ class ListBatchesResponse(BaseModel):
     object: Literal["list"]
     first_id: str | None = None
     last_id: str | None = None
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "BatchFileExpirationAfterParam",
+        "CreateBatchRequestParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".batches_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

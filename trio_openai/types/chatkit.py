@@ -6,11 +6,25 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
 from .._api import BaseModel, UnknownObject
+
+if TYPE_CHECKING:
+    from .chatkit_params import (
+        AutomaticThreadTitlingParamDict,
+        ChatkitConfigurationParamDict,
+        CreateChatSessionBodyParam,
+        ExpiresAfterParamDict,
+        FileUploadParamDict,
+        HistoryParamDict,
+        RateLimitsParamDict,
+        WorkflowParamDict,
+        WorkflowTracingParamDict,
+    )
 
 __all__ = [
     "ActiveStatus",
@@ -18,6 +32,7 @@ __all__ = [
     "Attachment",
     "AttachmentType",
     "AutomaticThreadTitlingParam",
+    "AutomaticThreadTitlingParamDict",
     "ChatKitResponseOutputText",
     "ChatSessionAutomaticThreadTitling",
     "ChatSessionChatkitConfiguration",
@@ -27,21 +42,27 @@ __all__ = [
     "ChatSessionResource",
     "ChatSessionStatus",
     "ChatkitConfigurationParam",
+    "ChatkitConfigurationParamDict",
     "ChatkitWorkflow",
     "ChatkitWorkflowTracing",
     "ClientToolCallItem",
     "ClientToolCallStatus",
     "ClosedStatus",
     "CreateChatSessionBody",
+    "CreateChatSessionBodyParam",
     "DeletedThreadResource",
     "ExpiresAfterParam",
+    "ExpiresAfterParamDict",
     "FileAnnotation",
     "FileAnnotationSource",
     "FileUploadParam",
+    "FileUploadParamDict",
     "HistoryParam",
+    "HistoryParamDict",
     "InferenceOptions",
     "LockedStatus",
     "RateLimitsParam",
+    "RateLimitsParamDict",
     "TaskGroupItem",
     "TaskGroupTask",
     "TaskItem",
@@ -58,7 +79,9 @@ __all__ = [
     "UserMessageQuotedText",
     "WidgetMessageItem",
     "WorkflowParam",
+    "WorkflowParamDict",
     "WorkflowTracingParam",
+    "WorkflowTracingParamDict",
 ]
 
 
@@ -765,3 +788,31 @@ ThreadItem: TypeAlias = (
     | TaskGroupItem
     | UnknownObject
 )
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "AutomaticThreadTitlingParamDict",
+        "ChatkitConfigurationParamDict",
+        "CreateChatSessionBodyParam",
+        "ExpiresAfterParamDict",
+        "FileUploadParamDict",
+        "HistoryParamDict",
+        "RateLimitsParamDict",
+        "WorkflowParamDict",
+        "WorkflowTracingParamDict",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".chatkit_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

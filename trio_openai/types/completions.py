@@ -6,16 +6,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from .._api import BaseModel
 from .shared import ChatCompletionStreamOptions, CompletionUsage, StopConfiguration
 
+if TYPE_CHECKING:
+    from .completions_params import (
+        CreateCompletionRequestParam,
+    )
+
 __all__ = [
     "Completion",
     "CreateCompletionRequest",
+    "CreateCompletionRequestParam",
     "CreateCompletionResponse",
     "CreateCompletionResponseChoice",
     "CreateCompletionResponseChoiceLogprobs",
@@ -145,3 +152,23 @@ class CreateCompletionResponseChoiceLogprobs(BaseModel):
 
 Completion = CreateCompletionResponse
 """The official SDK's name for `CreateCompletionResponse`."""
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateCompletionRequestParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".completions_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -18,6 +19,13 @@ from .responses import (
     SkillReferenceParam,
 )
 
+if TYPE_CHECKING:
+    from .containers_params import (
+        CreateContainerBodyExpiresAfterParam,
+        CreateContainerBodyParam,
+        CreateContainerFileBodyParam,
+    )
+
 __all__ = [
     "ContainerFileListResource",
     "ContainerFileResource",
@@ -27,7 +35,10 @@ __all__ = [
     "ContainerResourceNetworkPolicy",
     "CreateContainerBody",
     "CreateContainerBodyExpiresAfter",
+    "CreateContainerBodyExpiresAfterParam",
+    "CreateContainerBodyParam",
     "CreateContainerFileBody",
+    "CreateContainerFileBodyParam",
 ]
 
 
@@ -200,3 +211,25 @@ class CreateContainerFileBody(BaseModel):
 
     file_id: str | None = None
     file: Any = None
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateContainerBodyExpiresAfterParam",
+        "CreateContainerBodyParam",
+        "CreateContainerFileBodyParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".containers_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

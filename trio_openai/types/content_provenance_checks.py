@@ -6,16 +6,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
 from .._api import BaseModel, UnknownObject
 
+if TYPE_CHECKING:
+    from .content_provenance_checks_params import (
+        CreateContentProvenanceBodyParam,
+    )
+
 __all__ = [
     "C2PAProvenanceResult",
     "C2PAValidationStateApi",
     "CreateContentProvenanceBody",
+    "CreateContentProvenanceBodyParam",
     "ProvenanceCheckObject",
     "ProvenanceDetectionResultApi",
     "ProvenanceResource",
@@ -103,3 +110,23 @@ ProvenanceCheckObject: TypeAlias = Literal["content_provenance_check"]
 
 
 ProvenanceDetectionResultApi: TypeAlias = Literal["detected", "not_detected"]
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateContentProvenanceBodyParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".content_provenance_checks_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
@@ -44,13 +45,21 @@ from .responses import (
 )
 from .shared import Metadata
 
+if TYPE_CHECKING:
+    from .conversations_params import (
+        CreateConversationBodyParam,
+        UpdateConversationBodyParam,
+    )
+
 __all__ = [
     "ConversationItem",
     "ConversationItemList",
     "ConversationResource",
     "CreateConversationBody",
+    "CreateConversationBodyParam",
     "DeletedConversationResource",
     "UpdateConversationBody",
+    "UpdateConversationBodyParam",
 ]
 
 
@@ -168,3 +177,24 @@ ConversationItem: TypeAlias = (
 """A single item within a conversation. The set of possible types are the same as the
 `output` type of a Response object.
 """
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateConversationBodyParam",
+        "UpdateConversationBodyParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".conversations_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

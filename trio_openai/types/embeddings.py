@@ -6,14 +6,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from .._api import BaseModel
 
+if TYPE_CHECKING:
+    from .embeddings_params import (
+        CreateEmbeddingRequestParam,
+    )
+
 __all__ = [
     "CreateEmbeddingRequest",
+    "CreateEmbeddingRequestParam",
     "CreateEmbeddingResponse",
     "CreateEmbeddingResponseUsage",
     "Embedding",
@@ -91,3 +98,23 @@ class Embedding(BaseModel):
     index: int
     embedding: list[float] | str
     object: Literal["embedding"]
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateEmbeddingRequestParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".embeddings_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
@@ -22,26 +23,78 @@ from .shared import (
     ResponseFormatText,
 )
 
+if TYPE_CHECKING:
+    from .evals_params import (
+        CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessagesParam,
+        CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessagesParam,
+        CreateEvalCompletionsRunDataSourceParam,
+        CreateEvalCompletionsRunDataSourceSamplingParamsParam,
+        CreateEvalCustomDataSourceConfigParam,
+        CreateEvalItemParam,
+        CreateEvalItemSimpleInputMessageParam,
+        CreateEvalJsonlRunDataSourceParam,
+        CreateEvalLabelModelGraderParam,
+        CreateEvalLogsDataSourceConfigParam,
+        CreateEvalRequestParam,
+        CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReferenceParam,
+        CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateParam,
+        CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateItemChatMessageParam,
+        CreateEvalResponsesRunDataSourceParam,
+        CreateEvalResponsesRunDataSourceSamplingParamsParam,
+        CreateEvalResponsesRunDataSourceSamplingParamsTextParam,
+        CreateEvalRunRequestParam,
+        CreateEvalStoredCompletionsDataSourceConfigParam,
+        EvalGraderPythonParam,
+        EvalGraderScoreModelParam,
+        EvalGraderScoreModelSamplingParamsParam,
+        EvalGraderStringCheckParam,
+        EvalGraderTextSimilarityParam,
+        EvalJsonlFileContentSourceContentItemParam,
+        EvalJsonlFileContentSourceParam,
+        EvalJsonlFileIdSourceParam,
+        EvalResponsesSourceParam,
+        EvalStoredCompletionsSourceParam,
+    )
+
 __all__ = [
     "CreateEvalCompletionsRunDataSource",
     "CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessages",
+    "CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessagesParam",
     "CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessages",
+    "CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessagesParam",
+    "CreateEvalCompletionsRunDataSourceParam",
     "CreateEvalCompletionsRunDataSourceSamplingParams",
+    "CreateEvalCompletionsRunDataSourceSamplingParamsParam",
     "CreateEvalCustomDataSourceConfig",
+    "CreateEvalCustomDataSourceConfigParam",
     "CreateEvalItem",
+    "CreateEvalItemParam",
     "CreateEvalItemSimpleInputMessage",
+    "CreateEvalItemSimpleInputMessageParam",
     "CreateEvalJsonlRunDataSource",
+    "CreateEvalJsonlRunDataSourceParam",
     "CreateEvalLabelModelGrader",
+    "CreateEvalLabelModelGraderParam",
     "CreateEvalLogsDataSourceConfig",
+    "CreateEvalLogsDataSourceConfigParam",
     "CreateEvalRequest",
+    "CreateEvalRequestParam",
     "CreateEvalResponsesRunDataSource",
     "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReference",
+    "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReferenceParam",
     "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplate",
+    "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateParam",
     "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateItemChatMessage",
+    "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateItemChatMessageParam",
+    "CreateEvalResponsesRunDataSourceParam",
     "CreateEvalResponsesRunDataSourceSamplingParams",
+    "CreateEvalResponsesRunDataSourceSamplingParamsParam",
     "CreateEvalResponsesRunDataSourceSamplingParamsText",
+    "CreateEvalResponsesRunDataSourceSamplingParamsTextParam",
     "CreateEvalRunRequest",
+    "CreateEvalRunRequestParam",
     "CreateEvalStoredCompletionsDataSourceConfig",
+    "CreateEvalStoredCompletionsDataSourceConfigParam",
     "DeleteEvalResponse",
     "DeleteEvalRunResponse",
     "Eval",
@@ -49,16 +102,25 @@ __all__ = [
     "EvalCustomDataSourceConfig",
     "EvalGraderLabelModel",
     "EvalGraderPython",
+    "EvalGraderPythonParam",
     "EvalGraderScoreModel",
+    "EvalGraderScoreModelParam",
     "EvalGraderScoreModelSamplingParams",
+    "EvalGraderScoreModelSamplingParamsParam",
     "EvalGraderStringCheck",
+    "EvalGraderStringCheckParam",
     "EvalGraderTextSimilarity",
+    "EvalGraderTextSimilarityParam",
     "EvalJsonlFileContentSource",
     "EvalJsonlFileContentSourceContentItem",
+    "EvalJsonlFileContentSourceContentItemParam",
+    "EvalJsonlFileContentSourceParam",
     "EvalJsonlFileIdSource",
+    "EvalJsonlFileIdSourceParam",
     "EvalList",
     "EvalLogsDataSourceConfig",
     "EvalResponsesSource",
+    "EvalResponsesSourceParam",
     "EvalRun",
     "EvalRunList",
     "EvalRunOutputItem",
@@ -73,6 +135,7 @@ __all__ = [
     "EvalRunResultCounts",
     "EvalStoredCompletionsDataSourceConfig",
     "EvalStoredCompletionsSource",
+    "EvalStoredCompletionsSourceParam",
 ]
 
 
@@ -1088,3 +1151,51 @@ CreateEvalItem: TypeAlias = CreateEvalItemSimpleInputMessage | EvalItem | Unknow
 """A chat message that makes up the prompt or context. May include variable references to
 the `item` namespace, ie {{item.name}}.
 """
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessagesParam",
+        "CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessagesParam",
+        "CreateEvalCompletionsRunDataSourceParam",
+        "CreateEvalCompletionsRunDataSourceSamplingParamsParam",
+        "CreateEvalCustomDataSourceConfigParam",
+        "CreateEvalItemParam",
+        "CreateEvalItemSimpleInputMessageParam",
+        "CreateEvalJsonlRunDataSourceParam",
+        "CreateEvalLabelModelGraderParam",
+        "CreateEvalLogsDataSourceConfigParam",
+        "CreateEvalRequestParam",
+        "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReferenceParam",
+        "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateParam",
+        "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateItemChatMessageParam",
+        "CreateEvalResponsesRunDataSourceParam",
+        "CreateEvalResponsesRunDataSourceSamplingParamsParam",
+        "CreateEvalResponsesRunDataSourceSamplingParamsTextParam",
+        "CreateEvalRunRequestParam",
+        "CreateEvalStoredCompletionsDataSourceConfigParam",
+        "EvalGraderPythonParam",
+        "EvalGraderScoreModelParam",
+        "EvalGraderScoreModelSamplingParamsParam",
+        "EvalGraderStringCheckParam",
+        "EvalGraderTextSimilarityParam",
+        "EvalJsonlFileContentSourceContentItemParam",
+        "EvalJsonlFileContentSourceParam",
+        "EvalJsonlFileIdSourceParam",
+        "EvalResponsesSourceParam",
+        "EvalStoredCompletionsSourceParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".evals_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,17 +6,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from .._api import BaseModel
 
+if TYPE_CHECKING:
+    from .files_params import (
+        CreateFileRequestParam,
+        FileExpirationAfterParam,
+    )
+
 __all__ = [
     "CreateFileRequest",
+    "CreateFileRequestParam",
     "DeleteFileResponse",
     "FileDeleted",
     "FileExpirationAfter",
+    "FileExpirationAfterParam",
     "FileObject",
     "ListFilesResponse",
     "OpenAIFile",
@@ -125,3 +134,24 @@ FileDeleted = DeleteFileResponse
 
 FileObject = OpenAIFile
 """The official SDK's name for `OpenAIFile`."""
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateFileRequestParam",
+        "FileExpirationAfterParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".files_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -20,20 +21,51 @@ from .shared import (
     Metadata,
 )
 
+if TYPE_CHECKING:
+    from .fine_tuning_params import (
+        CreateFineTuningCheckpointPermissionRequestParam,
+        CreateFineTuningJobRequestHyperparametersParam,
+        CreateFineTuningJobRequestIntegrationParam,
+        CreateFineTuningJobRequestIntegrationWandbParam,
+        CreateFineTuningJobRequestParam,
+        FineTuneDPOHyperparametersParam,
+        FineTuneDPOMethodParam,
+        FineTuneMethodParam,
+        FineTuneReinforcementHyperparametersParam,
+        FineTuneReinforcementMethodParam,
+        FineTuneSupervisedHyperparametersParam,
+        FineTuneSupervisedMethodParam,
+        GraderMultiParam,
+        RunGraderRequestParam,
+        ValidateGraderRequestParam,
+    )
+
 __all__ = [
     "CreateFineTuningCheckpointPermissionRequest",
+    "CreateFineTuningCheckpointPermissionRequestParam",
     "CreateFineTuningJobRequest",
     "CreateFineTuningJobRequestHyperparameters",
+    "CreateFineTuningJobRequestHyperparametersParam",
     "CreateFineTuningJobRequestIntegration",
+    "CreateFineTuningJobRequestIntegrationParam",
     "CreateFineTuningJobRequestIntegrationWandb",
+    "CreateFineTuningJobRequestIntegrationWandbParam",
+    "CreateFineTuningJobRequestParam",
     "DeleteFineTuningCheckpointPermissionResponse",
     "FineTuneDPOHyperparameters",
+    "FineTuneDPOHyperparametersParam",
     "FineTuneDPOMethod",
+    "FineTuneDPOMethodParam",
     "FineTuneMethod",
+    "FineTuneMethodParam",
     "FineTuneReinforcementHyperparameters",
+    "FineTuneReinforcementHyperparametersParam",
     "FineTuneReinforcementMethod",
+    "FineTuneReinforcementMethodParam",
     "FineTuneSupervisedHyperparameters",
+    "FineTuneSupervisedHyperparametersParam",
     "FineTuneSupervisedMethod",
+    "FineTuneSupervisedMethodParam",
     "FineTuningCheckpointPermission",
     "FineTuningIntegration",
     "FineTuningIntegrationWandb",
@@ -44,15 +76,18 @@ __all__ = [
     "FineTuningJobEvent",
     "FineTuningJobHyperparameters",
     "GraderMulti",
+    "GraderMultiParam",
     "ListFineTuningCheckpointPermissionResponse",
     "ListFineTuningJobCheckpointsResponse",
     "ListFineTuningJobEventsResponse",
     "ListPaginatedFineTuningJobsResponse",
     "RunGraderRequest",
+    "RunGraderRequestParam",
     "RunGraderResponse",
     "RunGraderResponseMetadata",
     "RunGraderResponseMetadataErrors",
     "ValidateGraderRequest",
+    "ValidateGraderRequestParam",
     "ValidateGraderResponse",
 ]
 
@@ -695,3 +730,37 @@ class ValidateGraderResponse(BaseModel):
         | UnknownObject
         | None
     ) = None
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateFineTuningCheckpointPermissionRequestParam",
+        "CreateFineTuningJobRequestHyperparametersParam",
+        "CreateFineTuningJobRequestIntegrationParam",
+        "CreateFineTuningJobRequestIntegrationWandbParam",
+        "CreateFineTuningJobRequestParam",
+        "FineTuneDPOHyperparametersParam",
+        "FineTuneDPOMethodParam",
+        "FineTuneMethodParam",
+        "FineTuneReinforcementHyperparametersParam",
+        "FineTuneReinforcementMethodParam",
+        "FineTuneSupervisedHyperparametersParam",
+        "FineTuneSupervisedMethodParam",
+        "GraderMultiParam",
+        "RunGraderRequestParam",
+        "ValidateGraderRequestParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".fine_tuning_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,17 +6,28 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
 from .._api import BaseModel, UnknownObject
 from .responses import InputFidelity
 
+if TYPE_CHECKING:
+    from .images_params import (
+        CreateImageEditRequestParam,
+        CreateImageRequestParam,
+        CreateImageVariationRequestParam,
+    )
+
 __all__ = [
     "CreateImageEditRequest",
+    "CreateImageEditRequestParam",
     "CreateImageRequest",
+    "CreateImageRequestParam",
     "CreateImageVariationRequest",
+    "CreateImageVariationRequestParam",
     "EditImageBodyJsonParam",
     "Image",
     "ImageEditCompletedEvent",
@@ -553,3 +564,25 @@ PartialImages: TypeAlias = int | None
 that return partial images. Value must be between 0 and 3. When set to 0, the response
 will be a single image sent in one streaming event.
 """
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateImageEditRequestParam",
+        "CreateImageRequestParam",
+        "CreateImageVariationRequestParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".images_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,17 +6,30 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from .._api import BaseModel, UnknownObject
 
+if TYPE_CHECKING:
+    from .moderations_params import (
+        CreateModerationRequestInputOption3ItemImageUrlImageUrlParam,
+        CreateModerationRequestInputOption3ItemImageUrlParam,
+        CreateModerationRequestInputOption3ItemTextParam,
+        CreateModerationRequestParam,
+    )
+
 __all__ = [
     "CreateModerationRequest",
     "CreateModerationRequestInputOption3ItemImageUrl",
     "CreateModerationRequestInputOption3ItemImageUrlImageUrl",
+    "CreateModerationRequestInputOption3ItemImageUrlImageUrlParam",
+    "CreateModerationRequestInputOption3ItemImageUrlParam",
     "CreateModerationRequestInputOption3ItemText",
+    "CreateModerationRequestInputOption3ItemTextParam",
+    "CreateModerationRequestParam",
     "CreateModerationResponse",
     "CreateModerationResponseResult",
     "CreateModerationResponseResultCategories",
@@ -282,3 +295,26 @@ class CreateModerationResponseResultCategoryScores(BaseModel):
 
 ModerationCreateResponse = CreateModerationResponse
 """The official SDK's name for `CreateModerationResponse`."""
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateModerationRequestInputOption3ItemImageUrlImageUrlParam",
+        "CreateModerationRequestInputOption3ItemImageUrlParam",
+        "CreateModerationRequestInputOption3ItemTextParam",
+        "CreateModerationRequestParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".moderations_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

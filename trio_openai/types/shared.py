@@ -6,15 +6,56 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
 from .._api import BaseModel, UnknownObject
 
+if TYPE_CHECKING:
+    from .shared_params import (
+        ChatCompletionStreamOptionsParam,
+        ChatCompletionToolParam,
+        EvalItemContentArrayParam,
+        EvalItemContentItemParam,
+        EvalItemContentOutputTextParam,
+        EvalItemContentParam,
+        EvalItemInputImageParam,
+        EvalItemParam,
+        FunctionObjectParam,
+        FunctionParametersParam,
+        GraderLabelModelParam,
+        GraderPythonParam,
+        GraderScoreModelParam,
+        GraderScoreModelSamplingParamsParam,
+        GraderStringCheckParam,
+        GraderTextSimilarityParam,
+        InputAudioInputAudioParam,
+        InputAudioParam,
+        InputTextContentDict,
+        MetadataParam,
+        ModerationConfigParamDict,
+        ModerationParamDict,
+        ModerationPolicyParamDict,
+        PromptCacheBreakpointConfigParam,
+        PromptCacheBreakpointParamDict,
+        PromptCacheOptionsParamDict,
+        ResponseFormatJsonObjectParam,
+        ResponseFormatJsonSchemaJsonSchemaParam,
+        ResponseFormatJsonSchemaParam,
+        ResponseFormatJsonSchemaSchemaParam,
+        ResponseFormatTextParam,
+        StopConfigurationParam,
+        VoiceIdsOrCustomVoiceOption2Param,
+        VoiceIdsOrCustomVoiceParam,
+    )
+
 __all__ = [
     "ChatCompletionStreamOptions",
+    "ChatCompletionStreamOptionsParam",
     "ChatCompletionTool",
+    "ChatCompletionToolParam",
     "CompletionUsage",
     "CompletionUsageCompletionTokensDetails",
     "CompletionUsagePromptTokensDetails",
@@ -22,44 +63,74 @@ __all__ = [
     "EvalItem",
     "EvalItemContent",
     "EvalItemContentArray",
+    "EvalItemContentArrayParam",
     "EvalItemContentItem",
+    "EvalItemContentItemParam",
     "EvalItemContentOutputText",
+    "EvalItemContentOutputTextParam",
+    "EvalItemContentParam",
     "EvalItemContentText",
     "EvalItemInputImage",
+    "EvalItemInputImageParam",
+    "EvalItemParam",
     "FunctionObject",
+    "FunctionObjectParam",
     "FunctionParameters",
+    "FunctionParametersParam",
     "GraderLabelModel",
+    "GraderLabelModelParam",
     "GraderPython",
+    "GraderPythonParam",
     "GraderScoreModel",
+    "GraderScoreModelParam",
     "GraderScoreModelSamplingParams",
+    "GraderScoreModelSamplingParamsParam",
     "GraderStringCheck",
+    "GraderStringCheckParam",
     "GraderTextSimilarity",
+    "GraderTextSimilarityParam",
     "InputAudio",
     "InputAudioInputAudio",
+    "InputAudioInputAudioParam",
+    "InputAudioParam",
     "InputTextContent",
+    "InputTextContentDict",
     "Metadata",
+    "MetadataParam",
     "ModelIdsShared",
     "ModelResponseProperties",
     "ModerationConfigParam",
+    "ModerationConfigParamDict",
     "ModerationInputType",
     "ModerationMode",
     "ModerationParam",
+    "ModerationParamDict",
     "ModerationPolicyParam",
+    "ModerationPolicyParamDict",
     "ModerationResultBody",
     "OrderEnum",
     "ParallelToolCalls",
     "PromptCacheBreakpointConfig",
+    "PromptCacheBreakpointConfigParam",
     "PromptCacheBreakpointParam",
+    "PromptCacheBreakpointParamDict",
     "PromptCacheModeEnum",
     "PromptCacheOptionsParam",
+    "PromptCacheOptionsParamDict",
     "PromptCacheTTLEnum",
     "ReasoningEffort",
     "ResponseFormatJsonObject",
+    "ResponseFormatJsonObjectParam",
     "ResponseFormatJsonSchema",
     "ResponseFormatJsonSchemaJsonSchema",
+    "ResponseFormatJsonSchemaJsonSchemaParam",
+    "ResponseFormatJsonSchemaParam",
     "ResponseFormatJsonSchemaSchema",
+    "ResponseFormatJsonSchemaSchemaParam",
     "ResponseFormatText",
+    "ResponseFormatTextParam",
     "StopConfiguration",
+    "StopConfigurationParam",
     "TranscriptTextUsageDuration",
     "TranscriptTextUsageTokens",
     "TranscriptTextUsageTokensInputTokenDetails",
@@ -67,6 +138,8 @@ __all__ = [
     "Verbosity",
     "VoiceIdsOrCustomVoice",
     "VoiceIdsOrCustomVoiceOption2",
+    "VoiceIdsOrCustomVoiceOption2Param",
+    "VoiceIdsOrCustomVoiceParam",
     "VoiceIdsShared",
 ]
 
@@ -931,3 +1004,56 @@ VoiceIdsShared: TypeAlias = (
 
 VoiceIdsOrCustomVoice: TypeAlias = VoiceIdsShared | VoiceIdsOrCustomVoiceOption2
 """A built-in voice name or a custom voice reference."""
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "ChatCompletionStreamOptionsParam",
+        "ChatCompletionToolParam",
+        "EvalItemContentArrayParam",
+        "EvalItemContentItemParam",
+        "EvalItemContentOutputTextParam",
+        "EvalItemContentParam",
+        "EvalItemInputImageParam",
+        "EvalItemParam",
+        "FunctionObjectParam",
+        "FunctionParametersParam",
+        "GraderLabelModelParam",
+        "GraderPythonParam",
+        "GraderScoreModelParam",
+        "GraderScoreModelSamplingParamsParam",
+        "GraderStringCheckParam",
+        "GraderTextSimilarityParam",
+        "InputAudioInputAudioParam",
+        "InputAudioParam",
+        "InputTextContentDict",
+        "MetadataParam",
+        "ModerationConfigParamDict",
+        "ModerationParamDict",
+        "ModerationPolicyParamDict",
+        "PromptCacheBreakpointConfigParam",
+        "PromptCacheBreakpointParamDict",
+        "PromptCacheOptionsParamDict",
+        "ResponseFormatJsonObjectParam",
+        "ResponseFormatJsonSchemaJsonSchemaParam",
+        "ResponseFormatJsonSchemaParam",
+        "ResponseFormatJsonSchemaSchemaParam",
+        "ResponseFormatTextParam",
+        "StopConfigurationParam",
+        "VoiceIdsOrCustomVoiceOption2Param",
+        "VoiceIdsOrCustomVoiceParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".shared_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

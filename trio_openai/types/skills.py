@@ -6,18 +6,29 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from .._api import BaseModel
 
+if TYPE_CHECKING:
+    from .skills_params import (
+        CreateSkillBodyParam,
+        CreateSkillVersionBodyParam,
+        SetDefaultSkillVersionBodyParam,
+    )
+
 __all__ = [
     "CreateSkillBody",
+    "CreateSkillBodyParam",
     "CreateSkillVersionBody",
+    "CreateSkillVersionBodyParam",
     "DeletedSkillResource",
     "DeletedSkillVersionResource",
     "SetDefaultSkillVersionBody",
+    "SetDefaultSkillVersionBodyParam",
     "SkillListResource",
     "SkillResource",
     "SkillVersionListResource",
@@ -165,3 +176,25 @@ class SkillVersionResource(BaseModel):
     created_at: int
     name: str
     description: str
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateSkillBodyParam",
+        "CreateSkillVersionBodyParam",
+        "SetDefaultSkillVersionBodyParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".skills_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,17 +6,28 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from .._api import BaseModel
 from .files import FileExpirationAfter, OpenAIFile
 
+if TYPE_CHECKING:
+    from .uploads_params import (
+        AddUploadPartRequestParam,
+        CompleteUploadRequestParam,
+        CreateUploadRequestParam,
+    )
+
 __all__ = [
     "AddUploadPartRequest",
+    "AddUploadPartRequestParam",
     "CompleteUploadRequest",
+    "CompleteUploadRequestParam",
     "CreateUploadRequest",
+    "CreateUploadRequestParam",
     "Upload",
     "UploadPart",
 ]
@@ -111,3 +122,25 @@ class UploadPart(BaseModel):
     created_at: int
     upload_id: str
     object: Literal["upload.part"]
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "AddUploadPartRequestParam",
+        "CompleteUploadRequestParam",
+        "CreateUploadRequestParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".uploads_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
@@ -14,23 +15,49 @@ from .._api import BaseModel, UnknownObject
 from .responses import ComparisonFilter, CompoundFilter, VectorStoreFileAttributes
 from .shared import Metadata
 
+if TYPE_CHECKING:
+    from .vector_stores_params import (
+        AutoChunkingStrategyRequestParamDict,
+        ChunkingStrategyRequestParamDict,
+        CreateVectorStoreFileBatchRequestParam,
+        CreateVectorStoreFileRequestParam,
+        CreateVectorStoreRequestParam,
+        StaticChunkingStrategyParam,
+        StaticChunkingStrategyRequestParamDict,
+        UpdateVectorStoreFileAttributesRequestParam,
+        UpdateVectorStoreRequestParam,
+        VectorStoreExpirationAfterParam,
+        VectorStoreSearchRequestParam,
+        VectorStoreSearchRequestRankingOptionsParam,
+    )
+
 __all__ = [
     "AutoChunkingStrategyRequestParam",
+    "AutoChunkingStrategyRequestParamDict",
     "ChunkingStrategyRequestParam",
+    "ChunkingStrategyRequestParamDict",
     "CreateVectorStoreFileBatchRequest",
+    "CreateVectorStoreFileBatchRequestParam",
     "CreateVectorStoreFileRequest",
+    "CreateVectorStoreFileRequestParam",
     "CreateVectorStoreRequest",
+    "CreateVectorStoreRequestParam",
     "DeleteVectorStoreFileResponse",
     "DeleteVectorStoreResponse",
     "ListVectorStoreFilesResponse",
     "ListVectorStoresResponse",
     "OtherChunkingStrategyResponseParam",
     "StaticChunkingStrategy",
+    "StaticChunkingStrategyParam",
     "StaticChunkingStrategyRequestParam",
+    "StaticChunkingStrategyRequestParamDict",
     "StaticChunkingStrategyResponseParam",
     "UpdateVectorStoreFileAttributesRequest",
+    "UpdateVectorStoreFileAttributesRequestParam",
     "UpdateVectorStoreRequest",
+    "UpdateVectorStoreRequestParam",
     "VectorStoreExpirationAfter",
+    "VectorStoreExpirationAfterParam",
     "VectorStoreFileBatchObject",
     "VectorStoreFileBatchObjectFileCounts",
     "VectorStoreFileContentResponse",
@@ -40,7 +67,9 @@ __all__ = [
     "VectorStoreObject",
     "VectorStoreObjectFileCounts",
     "VectorStoreSearchRequest",
+    "VectorStoreSearchRequestParam",
     "VectorStoreSearchRequestRankingOptions",
+    "VectorStoreSearchRequestRankingOptionsParam",
     "VectorStoreSearchResultContentObject",
     "VectorStoreSearchResultItem",
     "VectorStoreSearchResultsPage",
@@ -545,3 +574,34 @@ ChunkingStrategyRequestParam: TypeAlias = (
 """The chunking strategy used to chunk the file(s). If not set, will use the `auto`
 strategy.
 """
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "AutoChunkingStrategyRequestParamDict",
+        "ChunkingStrategyRequestParamDict",
+        "CreateVectorStoreFileBatchRequestParam",
+        "CreateVectorStoreFileRequestParam",
+        "CreateVectorStoreRequestParam",
+        "StaticChunkingStrategyParam",
+        "StaticChunkingStrategyRequestParamDict",
+        "UpdateVectorStoreFileAttributesRequestParam",
+        "UpdateVectorStoreRequestParam",
+        "VectorStoreExpirationAfterParam",
+        "VectorStoreSearchRequestParam",
+        "VectorStoreSearchRequestRankingOptionsParam",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".vector_stores_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -6,29 +6,48 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
 from .._api import BaseModel
 
+if TYPE_CHECKING:
+    from .videos_params import (
+        CreateVideoCharacterBodyParam,
+        CreateVideoEditMultipartBodyParam,
+        CreateVideoExtendMultipartBodyParam,
+        CreateVideoMultipartBodyParam,
+        CreateVideoRemixBodyParam,
+        ImageRefParam2Param,
+        VideoReferenceInputParamDict,
+    )
+
 __all__ = [
     "CreateVideoCharacterBody",
+    "CreateVideoCharacterBodyParam",
     "CreateVideoEditJsonBody",
     "CreateVideoEditMultipartBody",
+    "CreateVideoEditMultipartBodyParam",
     "CreateVideoExtendJsonBody",
     "CreateVideoExtendMultipartBody",
+    "CreateVideoExtendMultipartBodyParam",
     "CreateVideoJsonBody",
     "CreateVideoMultipartBody",
+    "CreateVideoMultipartBodyParam",
     "CreateVideoRemixBody",
+    "CreateVideoRemixBodyParam",
     "DeletedVideoResource",
     "Error2",
     "ImageRefParam2",
+    "ImageRefParam2Param",
     "VideoCharacterResource",
     "VideoContentVariant",
     "VideoListResource",
     "VideoModel",
     "VideoReferenceInputParam",
+    "VideoReferenceInputParamDict",
     "VideoResource",
     "VideoSeconds",
     "VideoSize",
@@ -304,3 +323,29 @@ VideoSize: TypeAlias = Literal["720x1280", "1280x720", "1024x1792", "1792x1024"]
 
 
 VideoStatus: TypeAlias = Literal["queued", "in_progress", "completed", "failed"]
+
+
+# The request TypedDicts, imported on first use (decoding never needs them).
+_PARAMS = frozenset(
+    {
+        "CreateVideoCharacterBodyParam",
+        "CreateVideoEditMultipartBodyParam",
+        "CreateVideoExtendMultipartBodyParam",
+        "CreateVideoMultipartBodyParam",
+        "CreateVideoRemixBodyParam",
+        "ImageRefParam2Param",
+        "VideoReferenceInputParamDict",
+    }
+)
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _PARAMS:
+            params = importlib.import_module(".videos_params", __package__)
+            value = getattr(params, name)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
