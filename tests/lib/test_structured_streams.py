@@ -384,6 +384,17 @@ async def test_chat_stream_without_a_type_is_the_plain_stream() -> None:
     assert body["tools"] == [dict(trio_openai.function_tool(GetWeather))]  # back in chat's shape
 
 
+async def test_stream_refuses_positional_arguments() -> None:
+    """stream() is keyword-only like the generated method: a positional argument is refused."""
+    fake = FakeOpenAI()
+    async with fake.client() as client:
+        with pytest.raises(TypeError, match="keyword arguments only"):
+            client.chat.completions.stream("gpt-4o", messages=MESSAGES)  # type: ignore[call-arg]
+        with pytest.raises(TypeError, match="keyword arguments only"):
+            client.responses.stream("gpt-4o", text_format=Solution)  # type: ignore[call-arg]
+    assert fake.requests == []
+
+
 async def test_chat_stream_over_a_raw_server_with_uneven_tcp_chunks() -> None:
     """SSE bytes cut at odd offsets (mid-line, mid-UTF-8) still parse into the final T."""
     reply = {

@@ -42,22 +42,13 @@ the one place the request is specified.
 from __future__ import annotations
 
 import functools
-import typing
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, final, overload
 
-from .._types import NotGiven
-from ._parsing import (
-    ParsedChatCompletion,
-    ParsedResponse,
-    chat_response_format,
-    parse_chat_completion,
-    parse_response,
-    responses_text_format,
-)
-from ._tools import FunctionTool, tools_for
+from ._arguments import chat_arguments, responses_arguments
+from ._parsing import ParsedChatCompletion, ParsedResponse, parse_chat_completion, parse_response
 
 if TYPE_CHECKING:
     import httpx2
@@ -70,6 +61,7 @@ if TYPE_CHECKING:
     from .._sync._results import SyncStream
     from ..types.chat import CreateChatCompletionStreamResponse
     from ..types.responses import ResponseStreamEvent
+    from ._tools import FunctionTool
 
 __all__ = [
     "AsyncChatStream",
@@ -82,9 +74,7 @@ __all__ = [
     "SyncParsedChatCompletionStream",
     "SyncParsedResponseStream",
     "SyncResponsesStream",
-    "chat_arguments",
     "chat_stream_method",
-    "responses_arguments",
     "responses_stream_method",
 ]
 
@@ -94,68 +84,6 @@ E = TypeVar("E")
 
 ChatSpec = Callable[Concatenate[Any, P], "StreamSpec[CreateChatCompletionStreamResponse]"]
 ResponsesSpec = Callable[Concatenate[Any, P], "StreamSpec[ResponseStreamEvent]"]
-
-
-# -- the request ------------------------------------------------------------------------------
-
-
-def chat_arguments(
-    kwargs: dict[str, Any], *, required: bool = False
-) -> tuple[type[Any] | None, dict[str, FunctionTool]]:
-    """Put a chat call's ``response_format`` type and `FunctionTool` tools in the API's shape.
-
-    *kwargs* is changed in place: a type as ``response_format`` becomes its strict
-    schema (named by ``schema_name``, popped), `FunctionTool` items of ``tools``
-    take chat's nested shape.
-
-    Args:
-        kwargs: The call's keyword arguments.
-        required: Whether ``response_format`` must be a type (``parse``).
-
-    Returns:
-        The type (``None`` if ``response_format`` is not one), and the tools by name.
-
-    Raises:
-        TypeError: The type has no strict JSON Schema (or there is none, if *required*).
-    """
-    cls: type[Any] | None = None
-    response_format = kwargs.get("response_format")
-    if isinstance(response_format, type) or required:
-        cls = response_format
-        kwargs["response_format"] = chat_response_format(
-            typing.cast("type[Any]", response_format), kwargs.pop("schema_name", None)
-        )
-    return cls, _convert_tools("chat", kwargs)
-
-
-def responses_arguments(kwargs: dict[str, Any]) -> tuple[type[Any] | None, dict[str, FunctionTool]]:
-    """Put a Responses call's ``text_format`` type and `FunctionTool` tools in the API's shape.
-
-    *kwargs* is changed in place: ``text_format`` (popped) becomes ``text.format``
-    (other keys of ``text`` are kept), named by ``schema_name`` (popped);
-    `FunctionTool` items of ``tools`` take the flat shape.
-
-    Returns:
-        The type (``None`` without ``text_format``), and the tools by name.
-
-    Raises:
-        TypeError: The type has no strict JSON Schema.
-    """
-    cls: type[Any] | None = kwargs.pop("text_format", None)
-    name = kwargs.pop("schema_name", None)
-    if cls is not None:
-        text = dict(kwargs.pop("text", None) or {})
-        text["format"] = responses_text_format(cls, name)
-        kwargs["text"] = text
-    return cls, _convert_tools("responses", kwargs)
-
-
-def _convert_tools(api: Any, kwargs: dict[str, Any]) -> dict[str, FunctionTool]:
-    tools = kwargs.get("tools")
-    if tools is None or isinstance(tools, NotGiven):
-        return {}
-    kwargs["tools"], by_name = tools_for(api, tools)
-    return by_name
 
 
 # -- the streams ------------------------------------------------------------------------------
@@ -422,6 +350,12 @@ class _Bound(Generic[P]):
         return _opened(client, spec, functools.partial(_swap, wrap, cls, tools))
 
 
+def _keywords_only(args: tuple[Any, ...]) -> None:
+    if args:
+        msg = f"stream() takes keyword arguments only ({len(args)} positional given)"
+        raise TypeError(msg)
+
+
 def _swap(wrap: Callable[..., Any], cls: type[Any], tools: Any, stream: Any) -> Any:
     return wrap(stream, cls, tools)
 
@@ -453,7 +387,7 @@ class AsyncChatStream(_Bound[P]):
         Raises:
             TypeError: *response_format* has no strict JSON Schema.
         """
-        del args  # keyword-only, as the generated method
+        _keywords_only(args)
         return self._open(kwargs, ParsedChatCompletionStream, responses=False)
 
 
@@ -484,7 +418,7 @@ class SyncChatStream(_Bound[P]):
         Raises:
             TypeError: *response_format* has no strict JSON Schema.
         """
-        del args
+        _keywords_only(args)
         return self._open(kwargs, SyncParsedChatCompletionStream, responses=False)
 
 
@@ -509,7 +443,7 @@ class AsyncResponsesStream(_Bound[P]):
         Raises:
             TypeError: *text_format* has no strict JSON Schema.
         """
-        del args
+        _keywords_only(args)
         return self._open(kwargs, ParsedResponseStream, responses=True)
 
 
@@ -532,7 +466,7 @@ class SyncResponsesStream(_Bound[P]):
         Raises:
             TypeError: *text_format* has no strict JSON Schema.
         """
-        del args
+        _keywords_only(args)
         return self._open(kwargs, SyncParsedResponseStream, responses=True)
 
 

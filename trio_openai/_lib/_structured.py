@@ -1,4 +1,4 @@
-"""``chat.completions.parse`` and ``responses.parse``: structured outputs into your type.
+"""``chat.completions.parse`` / ``responses.parse`` (and ``stream``): outputs into your type.
 
 ::
 
@@ -31,9 +31,16 @@ methods block. Decisions:
   `LengthFinishReasonError` / `ContentFilterFinishReasonError` (each holding the
   answer), since half a JSON document parses into nothing useful.
 - **Tools**: calls of tools made by `function_tool` (``_tools.py``) are parsed too,
-  in ``message.parsed_tool_calls`` (``parsed_arguments``).
+  in ``message.parsed_tool_calls`` / ``response.parsed_tool_calls``
+  (``parsed_arguments``); such tools are put in each API's shape (``_arguments.py``).
 - **A reply that does not fit** raises `APIResponseValidationError` naming the JSON
   path of the first bad value; it is not retried.
+- **Streaming**: ``stream(..., response_format=T)`` / ``stream(..., text_format=T)``
+  give the same parsed finals from a stream (``_streams.py``). The generated
+  resources define ``stream`` in their own body, so the mixins wrap it when the
+  class is made (``__init_subclass__``); once the generator decorates it with
+  `chat_stream_method` / `responses_stream_method` (re-exported here for it), the
+  wrapping finds nothing to do.
 """
 
 from __future__ import annotations
@@ -42,12 +49,13 @@ from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from .._api._bridge import Blocking
+from ._arguments import chat_arguments, responses_arguments
 from ._parsing import ParsedChatCompletion, ParsedResponse, parse_chat_completion, parse_response
 from ._streams import (
     ChatStreamMethod,
     ResponsesStreamMethod,
-    chat_arguments,
-    responses_arguments,
+    chat_stream_method,
+    responses_stream_method,
 )
 
 if TYPE_CHECKING:
@@ -64,6 +72,8 @@ __all__ = [
     "ResponsesParse",
     "SyncChatParse",
     "SyncResponsesParse",
+    "chat_stream_method",
+    "responses_stream_method",
 ]
 
 T = TypeVar("T")
