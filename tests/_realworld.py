@@ -47,6 +47,7 @@ class Case:
         query: The query parameters, as recorded (strings).
         request_json: The JSON request body, if it was JSON.
         request_form: The multipart fields (``fields``; ``files``: name, filename, size).
+        request_content_type: The request's ``content-type`` header, if it had a body.
         status: The response status.
         content_type: The response's ``content-type`` header, in full.
         media_type: Its media type alone (``application/json``).
@@ -63,6 +64,7 @@ class Case:
     query: dict[str, str]
     request_json: Any
     request_form: dict[str, Any] | None
+    request_content_type: str | None
     status: int
     content_type: str
     media_type: str
@@ -75,6 +77,12 @@ class Case:
         """Whether the request asked for a stream (``stream: true`` in the body or query)."""
         body = self.request_json if isinstance(self.request_json, dict) else {}
         return body.get("stream") is True or self.query.get("stream") == "true"
+
+    @property
+    def request_recorded(self) -> bool:
+        """Whether the request body was recorded (some cassettes drop multipart bodies)."""
+        multipart = (self.request_content_type or "").startswith("multipart/")
+        return not multipart or self.request_form is not None
 
 
 def _case(row: dict[str, Any]) -> Case:
@@ -90,6 +98,7 @@ def _case(row: dict[str, Any]) -> Case:
         query=row["query"] or {},
         request_json=row.get("request_json"),
         request_form=row.get("request_form"),
+        request_content_type=row.get("request_content_type"),
         status=row["status"],
         content_type=content_type,
         media_type=content_type.split(";")[0].strip(),

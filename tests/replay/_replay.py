@@ -1,0 +1,638 @@
+"""The replay machinery: recorded calls made through the client against a local server.
+
+`replay` serves every recorded response from a real HTTP server on 127.0.0.1
+(port 0, `tests._hostile.raw_server`), makes each recorded call through the
+client method of its operation with the recorded arguments, and walks the
+recorded body and the typed result in parallel (`Walk`). Streams are sent in
+uneven chunks (chunked transfer encoding, sizes from a generator seeded by the
+case id, so a run is reproducible and a chunk often ends inside a line, an
+escape or a UTF-8 sequence).
+
+How a call is made (`call_arguments`): path parameters by the spec's names; body
+fields and query parameters the typed signature has as keyword arguments, the
+others through ``extra_body`` / ``extra_query``; multipart fields converted as the
+signature types them, files as made-up bytes of the recorded size. The server
+checks that each request it gets is the recorded one (method, path, query, JSON
+body or form fields and file sizes) and answers with the recording.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import functools
+import inspect
+import json
+import random
+import re
+import socket
+import types
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any, Literal, Union, get_args, get_origin
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import attrs
+import trio
+
+import trio_openai
+from tests._hostile import RawRequest, raw_server
+from tests._realworld import Case, operation, path_parameters
+from tests._support import resolve_method
+from trio_openai._models import BaseModel, UnknownObject
+from trio_openai.resources._operations import Operation
+
+CASE_HEADER = "x-replay-case"
+
+# -- how a call is made ---------------------------------------------------------------
+
+
+def _convert_text(annotation: str, text: str) -> object:
+    """A recorded query or form value (text) as the typed signature takes it."""
+    if "bool" in annotation and text in ("true", "false"):
+        return text == "true"
+    if re.search(r"\bint\b", annotation) and re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if re.search(r"\bfloat\b", annotation) and re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return float(text) if "." in text else int(text)
+    return text
+
+
+def method_name(case: Case, entry: Operation) -> str:
+    """The dotted client method for *case*: the streaming twin when the request streamed."""
+    if case.streamed and entry.stream is not None:
+        return entry.stream
+    return entry.python
+
+
+def call_arguments(
+    case: Case, entry: Operation, build: Any, not_sent: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The keyword arguments that make *case*'s request through the method built by *build*.
+
+    A required argument the recording has no value for is passed as ``NOT_GIVEN``
+    (left out of the request, as the recorded caller left it out) when it is in
+    *not_sent*, or when the cassette did not record the request body (then it
+    gets a placeholder: ``"<name>"``, or an empty file for a file argument).
+
+    Raises:
+        LookupError: The recorded request cannot be expressed through the method.
+    """
+    params = dict(list(inspect.signature(build).parameters.items())[1:])
+    annotations = {name: str(p.annotation) for name, p in params.items()}
+    # The streaming twin asks for the stream itself: `stream` is not passed to it.
+    skip = {"stream"} if case.streamed and entry.stream is not None else set()
+    kwargs: dict[str, Any] = {}
+    for name, value in path_parameters(case, entry).items():
+        if name not in params:
+            msg = f"the path parameter {name} is no parameter of the method"
+            raise LookupError(msg)
+        kwargs[name] = value
+    query = {k: v for k, v in case.query.items() if k not in skip}
+    extra_query = _split(query, params, kwargs, lambda k, v: _convert_text(annotations[k], v))
+    if case.request_json is not None and not isinstance(case.request_json, dict):
+        msg = "the recorded body is JSON but not an object"
+        raise LookupError(msg)
+    body = {k: v for k, v in (case.request_json or {}).items() if k not in skip}
+    extra_body = _split(body, params, kwargs, lambda _, v: v)
+    if case.request_form is not None:
+        kwargs.update(_form_arguments(case, case.request_form, annotations))
+    if extra_query:
+        kwargs["extra_query"] = extra_query
+    if extra_body:
+        kwargs["extra_body"] = extra_body
+    for name, p in params.items():
+        if p.default is inspect.Parameter.empty and name not in kwargs:
+            kwargs[name] = _missing(case, entry, name, annotations[name], not_sent)
+    return kwargs
+
+
+def _split(
+    values: dict[str, Any], params: dict[str, Any], kwargs: dict[str, Any], convert: Any
+) -> dict[str, Any]:
+    """Put the *values* the signature has into *kwargs* (converted); return the others."""
+    extra = {}
+    for name, value in values.items():
+        if name in params and not name.startswith("extra_") and name not in kwargs:
+            kwargs[name] = convert(name, value)
+        else:
+            extra[name] = value
+    return extra
+
+
+def _form_arguments(
+    case: Case, form: dict[str, Any], annotations: dict[str, str]
+) -> dict[str, Any]:
+    """Multipart fields as the signature types them; files as bytes of the recorded size."""
+    kwargs: dict[str, Any] = {}
+    for name, value in form.get("fields", {}).items():
+        text = isinstance(value, str)
+        kwargs[name] = _convert_text(annotations.get(name, "str"), value) if text else value
+    files: dict[str, list[tuple[str, bytes, str]]] = {}
+    for field, part in form.get("files", {}).items():
+        # `image[0]`, `image[1]`: one list argument (sent as `image[]`).
+        name = re.sub(r"\[\d*\]$", "", field)
+        content = b"x" * part["size"]
+        files.setdefault(name, []).append((part["filename"], content, part["content_type"]))
+    for name, parts in files.items():
+        many = len(parts) > 1 or field_is_indexed(case, name)
+        kwargs[name] = parts if many else parts[0]
+    return kwargs
+
+
+def _missing(
+    case: Case, entry: Operation, name: str, annotation: str, not_sent: frozenset[str]
+) -> object:
+    """The value of a required argument the recording has none for (see `call_arguments`)."""
+    if not case.request_recorded:
+        file = "FileInput" in annotation
+        return ("upload.bin", b"", "application/octet-stream") if file else f"<{name}>"
+    if f"{entry.python}({name})" in not_sent:
+        return trio_openai.NOT_GIVEN
+    msg = f"the recording has no value for the required argument {name!r}"
+    raise LookupError(msg)
+
+
+def field_is_indexed(case: Case, name: str) -> bool:
+    """Whether the recorded form sent file field *name* as a list (``name[0]``)."""
+    return any(
+        re.fullmatch(rf"{re.escape(name)}\[\d*\]", field)
+        for field in (case.request_form or {}).get("files", {})
+    )
+
+
+# -- what the server checks -----------------------------------------------------------
+
+
+def request_problem(case: Case, request: RawRequest) -> str | None:
+    """How the request the server received differs from the recorded one, or None."""
+    url = urlsplit(request.target)
+    # The client quotes path parameters (`ft:123` as `ft%3A123`): the same path.
+    if (request.method, unquote(url.path)) != (case.method, "/v1" + unquote(case.path)):
+        return f"sent {request.method} {url.path}, recorded {case.method} /v1{case.path}"
+    query = dict(parse_qsl(url.query, keep_blank_values=True))
+    if query != case.query:
+        return f"sent the query {query}, recorded {case.query}"
+    if not case.request_recorded:
+        return None
+    if case.request_form is not None:
+        return _form_problem(case.request_form, request)
+    return _json_problem(case.request_json, request.body)
+
+
+def _json_problem(recorded: object, body: bytes) -> str | None:
+    """How a JSON request body differs from the recorded one (``{}`` is as good as none)."""
+    if recorded is None or (recorded == {} and not body):
+        return None if not body else f"sent a body {body[:60]!r}, recorded none"
+    try:
+        sent = json.loads(body)
+    except ValueError:
+        return f"sent a body that is not JSON: {body[:60]!r}"
+    if _canonical(sent) != _canonical(recorded):
+        return f"sent the body {_difference(sent, recorded)}"
+    return None
+
+
+def _form_problem(form: dict[str, Any], request: RawRequest) -> str | None:
+    head = f"content-type: {request.headers.get('content-type', '')}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.body)
+    if not message.is_multipart():
+        return "sent a body that is not multipart"
+    fields: dict[str, object] = {}
+    files: dict[str, tuple[str | None, int]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        assert isinstance(name, str)
+        assert isinstance(payload, bytes)
+        filename = part.get_filename()
+        if filename is None:
+            text = payload.decode()
+            # A JSON part (the realtime `session`) was recorded as its JSON value.
+            json_part = part.get_content_type() == "application/json"
+            fields[name] = json.loads(text) if json_part else text
+        else:
+            files[name] = (filename, len(payload))
+    if fields != form.get("fields", {}):
+        return f"sent the form fields {fields}, recorded {form.get('fields')}"
+    recorded = {
+        re.sub(r"\[\d+\]$", "[]", name): (part["filename"], part["size"])
+        for name, part in form.get("files", {}).items()
+    }
+    sent_files = {re.sub(r"\[\d+\]$", "[]", name): value for name, value in files.items()}
+    if len(sent_files) != len(files) or sorted(sent_files.values()) != sorted(recorded.values()):
+        return f"sent the files {files}, recorded {recorded}"
+    return None
+
+
+def _canonical(data: object) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+
+def _difference(sent: object, recorded: object, path: str = "$") -> str:
+    if isinstance(sent, dict) and isinstance(recorded, dict):
+        for key in sorted(sent.keys() | recorded.keys()):
+            if key not in sent:
+                return f"without {path}.{key}"
+            if key not in recorded:
+                return f"with {path}.{key} = {sent[key]!r:.60}, not recorded"
+            if _canonical(sent[key]) != _canonical(recorded[key]):
+                return _difference(sent[key], recorded[key], f"{path}.{key}")
+    if isinstance(sent, list) and isinstance(recorded, list) and len(sent) == len(recorded):
+        for i, (a, b) in enumerate(zip(sent, recorded, strict=True)):
+            if _canonical(a) != _canonical(b):
+                return _difference(a, b, f"{path}[{i}]")
+    return f"with {path} = {sent!r:.60}, recorded {recorded!r:.60}"
+
+
+# -- how the server answers -----------------------------------------------------------
+
+# Chunk sizes of a streamed body: mostly small (a chunk ends inside a line), some large.
+_CHUNK_SIZES = (1, 2, 3, 5, 8, 13, 21, 64, 200, 700, 1500, 4096)
+_CHUNK_WEIGHTS = (3, 3, 2, 2, 2, 2, 2, 3, 4, 4, 3, 2)
+
+
+def uneven_chunks(case_id: str, content: bytes) -> Iterator[bytes]:
+    """*content* cut into chunks of uneven sizes, the same for the same case every run."""
+    rng = random.Random(case_id)
+    start = 0
+    while start < len(content):
+        (size,) = rng.choices(_CHUNK_SIZES, _CHUNK_WEIGHTS)
+        yield content[start : start + size]
+        start += size
+
+
+async def answer(case: Case, stream: trio.SocketStream) -> None:
+    """Send *case*'s recorded response: a stream in uneven chunks, anything else whole."""
+    reason = "OK" if case.status < 400 else "Error"
+    head = [f"HTTP/1.1 {case.status} {reason}", "connection: close"]
+    if case.content_type:
+        head.append(f"content-type: {case.content_type}")
+    if case.media_type == "text/event-stream":
+        stream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await stream.send_all(
+            ("\r\n".join([*head, "transfer-encoding: chunked"]) + "\r\n\r\n").encode()
+        )
+        for piece in uneven_chunks(case.id, case.content):
+            await stream.send_all(b"%x\r\n%s\r\n" % (len(piece), piece))
+        await stream.send_all(b"0\r\n\r\n")
+        return
+    head.append(f"content-length: {len(case.content)}")
+    await stream.send_all(("\r\n".join(head) + "\r\n\r\n").encode() + case.content)
+
+
+# -- walking the recording and the typed result in parallel ---------------------------
+
+NoteKey = tuple[str, str, str]
+"""(schema, JSON field, what): a place where the types and the traffic disagree."""
+
+
+@attrs.define
+class Walk:
+    """The parallel walk of recorded bodies and typed results, over a whole replay.
+
+    Attributes:
+        problems: What the typed result does not give back (a leaf not reachable
+            through its attributes, or a different value), as ``path: why``.
+        notes: Where the generated types and the traffic disagree, counted: a
+            null in a field typed without None (``null``), a required field left
+            out (``omitted``), a string its ``Literal`` lacks (``enum 'x'``), a
+            field the model does not declare (``undeclared``, read from
+            ``model_extra``), an object of a kind its union lacks (``unknown 'x'``).
+        cases: The cases each note was seen in, in replay order.
+    """
+
+    problems: list[str] = attrs.field(factory=list)
+    notes: Counter[NoteKey] = attrs.field(factory=Counter)
+    cases: dict[NoteKey, list[str]] = attrs.field(factory=dict)
+    case_id: str = ""
+
+    def note(self, schema: str, field: str, what: str) -> None:
+        """Count one disagreement between the types and the traffic."""
+        key = (schema, field, what)
+        self.notes[key] += 1
+        seen = self.cases.setdefault(key, [])
+        if not seen or seen[-1] != self.case_id:
+            seen.append(self.case_id)
+
+    def walk(self, sent: object, got: object, tp: Any, path: str, owner: tuple[str, str]) -> None:
+        """Check that every leaf of *sent* reads back from *got* (declared as *tp*)."""
+        if isinstance(got, UnknownObject):
+            kind = sent.get("type") if isinstance(sent, dict) else None
+            self.note(*owner, f"unknown {kind!r}")
+            self.same(sent, got.data, path)
+        elif isinstance(got, BaseModel):
+            self.model(sent, got, path)
+        elif isinstance(sent, dict):
+            if not isinstance(got, dict):
+                self.problems.append(f"{path}: an object read back as {type(got).__name__}")
+                return
+            item = _item_type(tp, dict)
+            for key, value in sent.items():
+                if key not in got:
+                    self.problems.append(f"{path}.{key}: sent, not in the decoded mapping")
+                else:
+                    self.walk(value, got[key], item, f"{path}.{key}", owner)
+        elif isinstance(sent, list):
+            if not isinstance(got, list | tuple) or len(got) != len(sent):
+                self.problems.append(f"{path}: an array of {len(sent)} read back as {got!r:.60}")
+                return
+            item = _item_type(tp, list)
+            for i, (a, b) in enumerate(zip(sent, got, strict=True)):
+                self.walk(a, b, item, f"{path}[{i}]", (owner[0], owner[1] + "[]"))
+        else:
+            self.leaf(sent, got, tp, path, owner)
+
+    def model(self, sent: object, got: BaseModel, path: str) -> None:
+        """Walk a JSON object against the model it decoded into."""
+        schema = type(got).__name__
+        if not isinstance(sent, dict):
+            self.problems.append(f"{path}: {sent!r:.60} read back as a {schema}")
+            return
+        fields = _fields(type(got))
+        for key, value in sent.items():
+            field = fields.get(key)
+            if field is None:
+                self.note(schema, key, "undeclared")
+                if key not in got.model_extra:
+                    self.problems.append(f"{path}.{key}: sent, neither a field nor in model_extra")
+                else:
+                    self.same(value, got.model_extra[key], f"{path}.{key}")
+                continue
+            self.walk(value, getattr(got, field.name), field.type, f"{path}.{key}", (schema, key))
+        for key, field in fields.items():
+            if key not in sent and field.default is attrs.NOTHING:
+                self.note(schema, key, "omitted")
+
+    def leaf(self, sent: object, got: object, tp: Any, path: str, owner: tuple[str, str]) -> None:
+        """A scalar: the same value of the same JSON type, and one its declared type allows."""
+        if sent is not got and (type(sent) is not type(got) or sent != got):
+            self.problems.append(f"{path}: sent {sent!r:.60}, read back {got!r:.60}")
+            return
+        if tp is None or tp is Any or tp is object:
+            return
+        allowed = _scalars(tp)
+        if allowed is None:
+            return
+        if sent is None:
+            if type(None) not in allowed:
+                self.note(*owner, "null")
+        elif isinstance(sent, str) and str not in allowed:
+            literals = {v for v in allowed if isinstance(v, str)}
+            if literals and sent not in literals:
+                self.note(*owner, f"enum {sent!r}")
+
+    def same(self, sent: object, got: object, path: str) -> None:
+        """Plain JSON read back as plain JSON: equal, with the same JSON text."""
+        if _canonical(sent) != _canonical(got):
+            self.problems.append(f"{path}: sent {sent!r:.60}, read back {got!r:.60}")
+
+
+@attrs.frozen
+class _Field:
+    name: str
+    type: Any
+    default: Any
+
+
+_FIELDS: dict[type, dict[str, _Field]] = {}
+
+
+def _fields(cls: type) -> dict[str, _Field]:
+    """A model's fields by JSON name (the ``json`` metadata, else the attribute name)."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        attrs.resolve_types(cls)
+        found = _FIELDS[cls] = {
+            f.metadata.get("json", f.name): _Field(f.name, f.type, f.default)
+            for f in attrs.fields(cls)
+            if f.init and f.name != "model_extra"
+        }
+    return found
+
+
+def _members(tp: Any) -> tuple[Any, ...]:
+    if get_origin(tp) in (Union, types.UnionType):
+        return tuple(m for arg in get_args(tp) for m in _members(arg))
+    return (tp,)
+
+
+@functools.cache
+def _item_type(tp: Any, kind: type) -> Any:
+    """The item type of the list (or value type of the mapping) in declared type *tp*."""
+    for member in _members(tp):
+        origin = get_origin(member) or member
+        if (isinstance(origin, type) and issubclass(origin, kind)) or (
+            kind is list and str(origin).endswith("Sequence")
+        ):
+            args = get_args(member)
+            return args[-1] if args else None
+        if kind is dict and str(origin).endswith("Mapping"):
+            args = get_args(member)
+            return args[-1] if args else None
+    return None
+
+
+@functools.cache
+def _scalars(tp: Any) -> frozenset[Any] | None:
+    """The scalar types and literal values *tp* allows; None when it allows any value."""
+    allowed: set[Any] = set()
+    for member in _members(tp):
+        if member is Any or member is object:
+            return None
+        if get_origin(member) is Literal:
+            allowed.update(get_args(member))
+        elif member in (str, int, float, bool, type(None)):
+            allowed.add(member)
+    return frozenset(allowed)
+
+
+# -- the replay -----------------------------------------------------------------------
+
+
+@attrs.define
+class Outcome:
+    """What replaying the corpus did.
+
+    Attributes:
+        kinds: Cases by what was checked (``json``, ``page``, ``stream``, ``error``,
+            ``binary``, ``text``) or why nothing was (``no operation``).
+        events: Streamed events decoded and walked.
+        failures: Case id -> what went wrong (a call that raised, a request that
+            differs from the recording, a leaf that does not read back).
+        walk: The walk's disagreement notes over every case.
+    """
+
+    kinds: Counter[str] = attrs.field(factory=Counter)
+    events: int = 0
+    failures: dict[str, str] = attrs.field(factory=dict)
+    walk: Walk = attrs.field(factory=Walk)
+
+
+async def _replay_case(
+    client: trio_openai.Client,
+    case: Case,
+    outcome: Outcome,
+    received: dict[str, str | None],
+    not_sent: frozenset[str],
+) -> str | None:
+    """Make *case*'s call and check what it gives back; the kind checked, or None (failed)."""
+    entry = operation(case)
+    if entry is None:
+        return "no operation"
+    node, name = resolve_method(client, method_name(case, entry))
+    method = getattr(node, name)
+    outcome.walk.case_id = case.id
+    before = len(outcome.walk.problems)
+    try:
+        kwargs = call_arguments(case, entry, method._build, not_sent)
+        kwargs["extra_headers"] = {CASE_HEADER: case.id}
+        kind = await _call(method(**kwargs), case, entry, outcome)
+    except LookupError as exc:
+        problem: str | None = f"cannot be called: {exc}"
+    except Exception as exc:
+        problem = f"raised {type(exc).__name__}: {exc}"[:400]
+    else:
+        problem = _verdict(case, kind, received, outcome.walk.problems[before:])
+    if problem is not None:
+        outcome.failures[case.id] = problem
+        return None
+    return kind
+
+
+async def _call(call: Any, case: Case, entry: Operation, outcome: Outcome) -> str:
+    """Await (or stream) the *call* and walk what it gives back; the kind of answer."""
+    walk = outcome.walk
+    try:
+        if not hasattr(call, "__aenter__"):
+            return _check_result(case, await call, walk)
+        events = _stream_events(case, entry)
+        async with call as stream:
+            count = 0
+            async for event in stream:
+                if count >= len(events):
+                    walk.problems.append(f"event {count}: not in the recording")
+                    break
+                walk.walk(events[count], event, None, f"event {count}", ("(stream)", "event"))
+                count += 1
+        outcome.events += count
+        if count != len(events):
+            walk.problems.append(f"{count} events read back of {len(events)} recorded")
+    except trio_openai.APIStreamError as exc:
+        walk.same(json.loads(_error_data(case)), exc.body, "error event")
+        return "stream error"
+    except trio_openai.APIStatusError as exc:
+        if exc.status_code != case.status:
+            walk.problems.append(f"status {exc.status_code}, recorded {case.status}")
+        _check_error(case, exc, walk)
+        return "error"
+    return "stream"
+
+
+def _verdict(
+    case: Case, kind: str, received: dict[str, str | None], problems: list[str]
+) -> str | None:
+    """What is wrong with a call that returned (or raised the expected error), or None."""
+    request = received.pop(case.id, "the server got no request")
+    if request is not None:
+        return f"request: {request}"
+    if problems:
+        return f"{len(problems)} leaves differ: {'; '.join(problems[:3])}"
+    if kind != "error" and not 200 <= case.status < 300:
+        return f"status {case.status} gave a result, not an error"
+    return None
+
+
+def _stream_events(case: Case, entry: Operation) -> list[Any]:
+    """The recorded events as the stream's event type sees them (envelopes for runs)."""
+    from trio_openai._convert._sse import SSEDecoder
+
+    decoder = SSEDecoder()
+    events = []
+    for sse in [*decoder.feed(case.content), *decoder.close()]:
+        if sse.data == "[DONE]":
+            continue
+        payload = json.loads(sse.data)
+        events.append({"event": sse.event, "data": payload} if entry.envelope else payload)
+    return events
+
+
+def _error_data(case: Case) -> str:
+    """The data of the recorded stream's error event."""
+    from trio_openai._convert._sse import SSEDecoder
+
+    decoder = SSEDecoder()
+    for sse in [*decoder.feed(case.content), *decoder.close()]:
+        if sse.data != "[DONE]":
+            payload = json.loads(sse.data)
+            if sse.event == "error" or payload.get("type") == "error" or payload.get("error"):
+                return sse.data
+    return "null"
+
+
+def _check_result(case: Case, result: object, walk: Walk) -> str:
+    """Walk a non-streamed result against the recorded body; the kind of result."""
+    if isinstance(result, trio_openai.BinaryResponse):
+        if result.content != case.content:
+            walk.problems.append(
+                f"binary: {len(result.content)} bytes, recorded {len(case.content)}"
+            )
+        return "binary"
+    if isinstance(result, str):
+        if result != case.body:
+            walk.problems.append(f"text: {result!r:.60}, recorded {case.body!r:.60}")
+        return "text"
+    data = json.loads(case.content) if case.content else None
+    body = getattr(result, "body", None)
+    if hasattr(result, "next_page") and body is not None:
+        walk.walk(data, body, None, "$", ("(page)", "body"))
+        items = data.get("data") if isinstance(data, dict) else None
+        if list(result) != list(getattr(body, "data", None) or items or []):  # type: ignore[call-overload]
+            walk.problems.append("page: its items are not the body's data")
+        return "page"
+    walk.walk(data, result, None, "$", ("(result)", "$"))
+    return "json"
+
+
+def _check_error(case: Case, exc: trio_openai.APIStatusError, walk: Walk) -> None:
+    """The error's body is the recorded one, and its code, type and param read from it."""
+    try:
+        data = json.loads(case.content) if case.content else None
+    except ValueError:
+        data = case.body
+    walk.same(data, exc.body, "error body")
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict):
+        for name in ("code", "type", "param"):
+            value = error.get(name)
+            expected = value if isinstance(value, str) else None
+            if getattr(exc, name) != expected:
+                walk.problems.append(f"error.{name}: {getattr(exc, name)!r}, recorded {value!r}")
+
+
+async def replay(selected: list[Case], not_sent: frozenset[str] = frozenset()) -> Outcome:
+    """Replay *selected* through one client against one local server.
+
+    Args:
+        selected: The cases, replayed in this order.
+        not_sent: ``method(argument)`` names of required arguments that real
+            callers do not send (see `call_arguments`).
+    """
+    by_id = {case.id: case for case in selected}
+    received: dict[str, str | None] = {}
+    outcome = Outcome()
+
+    async def handler(request: RawRequest, stream: trio.SocketStream) -> None:
+        case = by_id[request.headers[CASE_HEADER]]
+        received[case.id] = request_problem(case, request)
+        await answer(case, stream)
+
+    async with raw_server(handler) as server:
+        async with trio_openai.open_client(
+            api_key="sk-replay-0000", base_url=server.url + "/v1", max_retries=0
+        ) as client:
+            for case in selected:
+                kind = await _replay_case(client, case, outcome, received, not_sent)
+                if kind is not None:
+                    outcome.kinds[kind] += 1
+    return outcome
