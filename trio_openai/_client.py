@@ -649,7 +649,8 @@ class Client(RootResources[Async]):
     def _decode(self, spec: RequestSpec[T], response: httpx2.Response, content: bytes) -> T:
         if spec.kind == "json":
             result: Any = decode_json(content, spec.result, response)
-            set_request_id(result, response.headers.get("x-request-id"))
+            # The headers, not the id: the lookup waits until someone reads `_request_id`.
+            set_request_id(result, response.headers)
         elif spec.kind == "binary":
             result = BinaryResponse(content=content, http_response=response)
         elif spec.kind == "text":

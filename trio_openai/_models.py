@@ -22,12 +22,15 @@ A result decoded from an answer also carries the answer's ``x-request-id`` as
 not an attrs field, written once per call on the top-level result only (nested
 models and models built in code read ``None``), so it takes no part in ``==``,
 hashing, the repr, `to_dict` or `attrs.evolve`, and it is not pickled or copied
-(a copy is a model of its own, not the answer to a request).
+(a copy is a model of its own, not the answer to a request). The slot holds the
+answer's headers, and the id is looked up only when read: the call pays one
+attribute write (a header lookup in httpx2 costs some microseconds).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -45,15 +48,26 @@ class _RequestIdSlot:
     __slots__ = (_REQUEST_ID_SLOT,)
 
 
-def set_request_id(result: object, request_id: str | None) -> None:
-    """Record *request_id* on a decoded *result* (a `BaseModel`; anything else is left alone)."""
-    if request_id is not None and isinstance(result, _RequestIdSlot):
-        object.__setattr__(result, _REQUEST_ID_SLOT, request_id)
+def set_request_id(result: object, source: str | Mapping[str, str] | None) -> None:
+    """Record on a decoded *result* its request id, or the answer headers that hold it.
+
+    Anything but a `BaseModel` is left alone.
+
+    Args:
+        result: What a call decoded.
+        source: The id itself, or the answer's headers (read when the id is asked for).
+    """
+    if source is not None and isinstance(result, _RequestIdSlot):
+        object.__setattr__(result, _REQUEST_ID_SLOT, source)
 
 
 def request_id_of(result: object) -> str | None:
     """The request id recorded on *result* by `set_request_id`, else ``None``."""
-    return getattr(result, _REQUEST_ID_SLOT, None)
+    source = getattr(result, _REQUEST_ID_SLOT, None)
+    if source is None or isinstance(source, str):
+        return source
+    value = source.get("x-request-id")
+    return value if isinstance(value, str) else None
 
 
 @attrs.frozen(kw_only=True)
@@ -83,7 +97,7 @@ class BaseModel(_RequestIdSlot):
         nested models, on models built in code or copied, and when the server
         sent no such header.
         """
-        return getattr(self, _REQUEST_ID_SLOT, None)
+        return request_id_of(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The model as JSON-ready data with the API's field names.
