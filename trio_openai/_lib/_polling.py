@@ -64,6 +64,7 @@ if TYPE_CHECKING:
         VectorStoreFileBatchObject,
         VectorStoreFileObject,
     )
+    from ..types.vector_stores_params import ChunkingStrategyRequestParamDict
     from ..types.videos import VideoResource
 
 __all__ = [
@@ -347,7 +348,9 @@ class VectorStoreFilesPolling:
         *,
         file_id: str,
         poll_interval_ms: int | None = None,
-        chunking_strategy: ChunkingStrategyRequestParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam
+        | ChunkingStrategyRequestParamDict
+        | NotGiven = NOT_GIVEN,
         attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
     ) -> VectorStoreFileObject:
         """Attach a file to a vector store, then wait until it is processed (see `poll`).
@@ -379,7 +382,9 @@ class VectorStoreFilesPolling:
         *,
         file: FileInput,
         poll_interval_ms: int | None = None,
-        chunking_strategy: ChunkingStrategyRequestParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam
+        | ChunkingStrategyRequestParamDict
+        | NotGiven = NOT_GIVEN,
         attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
     ) -> VectorStoreFileObject:
         """Upload a file (``files.create``, purpose ``assistants``), attach it and wait.
@@ -451,7 +456,9 @@ class VectorStoreFileBatchesPolling:
         *,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         poll_interval_ms: int | None = None,
-        chunking_strategy: ChunkingStrategyRequestParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam
+        | ChunkingStrategyRequestParamDict
+        | NotGiven = NOT_GIVEN,
         attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
         **create: Any,
     ) -> VectorStoreFileBatchObject:
@@ -491,7 +498,9 @@ class VectorStoreFileBatchesPolling:
         file_ids: Sequence[str] = (),
         max_concurrency: int = _DEFAULT_UPLOAD_CONCURRENCY,
         poll_interval_ms: int | None = None,
-        chunking_strategy: ChunkingStrategyRequestParam | Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam
+        | ChunkingStrategyRequestParamDict
+        | NotGiven = NOT_GIVEN,
         attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
     ) -> VectorStoreFileBatchObject:
         """Upload files concurrently, put them (and *file_ids*) in one batch, and wait.
