@@ -11,14 +11,21 @@ it is killed). The benchmarks start it with `start_server` in ``_common.py``.
   ``chat.completion.chunk`` events (about 300 bytes each, like the real API's)
   and ``data: [DONE]``, sent with chunked transfer encoding in 32 KiB frames.
   *N* comes from the ``n`` query parameter or the ``x-bench-chunks`` header
-  (default 10,000).
+  (default 10,000). With ``frame=event`` in the query each event is a chunked
+  frame of its own, as a real server sends them, and ``interval_ms=T`` (with
+  ``frame=event``) paces them *T* ms apart, like tokens arriving.
+
+The server streams whenever the body says ``"stream": true``, whatever the
+``Accept`` header (the official SDK sends ``Accept: application/json``).
 
 Every response body is rendered once and cached: per request the server only
 parses the head, reads the body and writes pre-built bytes, so it is never the
 bottleneck of a client benchmark. Connections are kept alive; pipelined
 requests are handled in order. ``GET /bench/stats`` tells how many connections
 and requests the server has seen (so a benchmark can check that each client
-kept one connection alive). Anything else gets a 404 in OpenAI's error shape.
+kept one connection alive), how many streams it finished writing, and its own
+CPU seconds (so a benchmark can show the server was not the bottleneck).
+Anything else gets a 404 in OpenAI's error shape.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import json
 import os
 import sys
 import threading
+import time
 from urllib.parse import parse_qs, urlsplit
 
 DEFAULT_CHUNKS = 10_000
@@ -139,6 +147,7 @@ NOT_FOUND_RESPONSE = _fixed(
     b'"param":null,"code":"unknown_url"}}',
 )
 _stream_cache: dict[int, bytes] = {}
+_frames_cache: dict[int, list[bytes]] = {}
 
 
 def sse_body(n: int) -> bytes:
@@ -162,6 +171,19 @@ def stream_response(n: int) -> bytes:
     return cached
 
 
+def event_frames(n: int) -> list[bytes]:
+    """Head plus *n* chunks, one chunked frame per event, ``[DONE]`` and the end (cached)."""
+    cached = _frames_cache.get(n)
+    if cached is None:
+        events = [b"data: " + _chunk(i, n) + b"\n\n" for i in range(n)]
+        events.append(b"data: [DONE]\n\n")
+        frames = [b"%x\r\n%s\r\n" % (len(e), e) for e in events]
+        frames[0] = _HEAD_SSE + frames[0]
+        frames[-1] += b"0\r\n\r\n"
+        cached = _frames_cache[n] = frames
+    return cached
+
+
 def _chunk_count(target: str, headers: dict[bytes, bytes]) -> int:
     query = parse_qs(urlsplit(target).query)
     if "n" in query:
@@ -181,6 +203,7 @@ def _wants_stream(body: bytes) -> bool:
 
 
 _per_connection: list[int] = []  # requests served on each connection, in order of opening
+_streams_done = [0]  # streams whose last byte was handed to the transport
 
 
 class _Connection(asyncio.Protocol):
@@ -221,11 +244,16 @@ class _Connection(asyncio.Protocol):
             path = target.split("?", 1)[0]
             _per_connection[self.index] += 1
             if method == "GET" and path == "/bench/stats":
-                stats = {"connections": len(_per_connection), "requests": _per_connection}
+                stats = {
+                    "connections": len(_per_connection),
+                    "requests": _per_connection,
+                    "streams": _streams_done[0],
+                    "cpu": time.process_time(),
+                }
                 self._reply(_fixed(b"200 OK", b"", json.dumps(stats).encode()))
             elif method == "POST" and path.endswith("/chat/completions"):
                 if _wants_stream(body):
-                    self._reply(stream_response(_chunk_count(target, headers)))
+                    self._stream(target, headers)
                 else:
                     self._reply(COMPLETION_RESPONSE)
             else:
@@ -237,10 +265,37 @@ class _Connection(asyncio.Protocol):
     def _reply(self, data: bytes) -> None:
         self.transport.write(data)  # type: ignore[union-attr]
 
+    def _stream(self, target: str, headers: dict[bytes, bytes]) -> None:
+        n = _chunk_count(target, headers)
+        query = parse_qs(urlsplit(target).query)
+        if query.get("frame") != ["event"]:
+            self._reply(stream_response(n))
+            _streams_done[0] += 1
+            return
+        frames = event_frames(n)
+        interval = float(query.get("interval_ms", ["0"])[0]) / 1000
+        if interval <= 0:
+            self._reply(b"".join(frames))
+            _streams_done[0] += 1
+            return
+        self._paced(frames, 0, interval)
+
+    def _paced(self, frames: list[bytes], i: int, interval: float) -> None:
+        """Write frame *i*, then schedule the next one *interval* seconds later."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        transport.write(frames[i])
+        if i + 1 < len(frames):
+            asyncio.get_running_loop().call_later(interval, self._paced, frames, i + 1, interval)
+        else:
+            _streams_done[0] += 1
+
 
 async def _serve(port: int) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(_Connection, "127.0.0.1", port, backlog=128)
+    # A deep accept queue: the concurrency bench opens thousands of connections at once.
+    server = await loop.create_server(_Connection, "127.0.0.1", port, backlog=16384)
     stream_response(DEFAULT_CHUNKS)  # pre-render the default stream before announcing the port
     sys.stdout.write(f"{server.sockets[0].getsockname()[1]}\n")
     sys.stdout.flush()
