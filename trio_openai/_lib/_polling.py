@@ -270,13 +270,19 @@ async def _batch_and_poll(
 # -- the mixins ---------------------------------------------------------------------------
 
 
-class FilesPolling:
-    """``client.files.wait_for_processing`` (mixed into the generated resource)."""
+class _Resource:
+    """What a mixin knows of the generated resource it is mixed into."""
 
     __slots__ = ()
 
     if TYPE_CHECKING:
         _client: Caller
+
+
+class FilesPolling(_Resource):
+    """``client.files.wait_for_processing`` (mixed into the generated resource)."""
+
+    __slots__ = ()
 
     @blocking
     async def wait_for_processing(
@@ -306,13 +312,10 @@ class FilesPolling:
         )
 
 
-class VectorStoreFilesPolling:
+class VectorStoreFilesPolling(_Resource):
     """``client.vector_stores.files.create_and_poll``, ``poll``, ``upload_and_poll``."""
 
     __slots__ = ()
-
-    if TYPE_CHECKING:
-        _client: Caller
 
     @blocking
     async def poll(
@@ -412,13 +415,10 @@ class VectorStoreFilesPolling:
         )
 
 
-class VectorStoreFileBatchesPolling:
+class VectorStoreFileBatchesPolling(_Resource):
     """``client.vector_stores.file_batches.create_and_poll``, ``poll``, ``upload_and_poll``."""
 
     __slots__ = ()
-
-    if TYPE_CHECKING:
-        _client: Caller
 
     @blocking
     async def poll(
@@ -539,13 +539,10 @@ class VectorStoreFileBatchesPolling:
         )
 
 
-class RunsPolling:
+class RunsPolling(_Resource):
     """``client.beta.threads.runs.create_and_poll`` and ``poll``."""
 
     __slots__ = ()
-
-    if TYPE_CHECKING:
-        _client: Caller
 
     @blocking
     async def poll(
@@ -614,13 +611,10 @@ class RunsPolling:
         )
 
 
-class VideosPolling:
+class VideosPolling(_Resource):
     """``client.videos.create_and_poll`` and ``poll``."""
 
     __slots__ = ()
-
-    if TYPE_CHECKING:
-        _client: Caller
 
     @blocking
     async def poll(self, video_id: str, *, poll_interval_ms: int | None = None) -> VideoResource:
@@ -677,13 +671,10 @@ class VideosPolling:
         )
 
 
-class BatchesPolling:
+class BatchesPolling(_Resource):
     """``client.batches.poll``."""
 
     __slots__ = ()
-
-    if TYPE_CHECKING:
-        _client: Caller
 
     @blocking
     async def poll(self, batch_id: str, *, poll_interval_ms: int | None = None) -> Batch:
@@ -709,13 +700,10 @@ class BatchesPolling:
         )
 
 
-class FineTuningJobsPolling:
+class FineTuningJobsPolling(_Resource):
     """``client.fine_tuning.jobs.poll``."""
 
     __slots__ = ()
-
-    if TYPE_CHECKING:
-        _client: Caller
 
     @blocking
     async def poll(
