@@ -228,11 +228,14 @@ class Limiter:
         policy: Its settings.
         endpoint: The endpoint's name, for errors.
         on_wait: Called as ``on_wait(seconds, reason, queued)`` when a call has to wait.
+        full: Whether the buckets start full (a minute's budget at once), or
+            empty (calls paced from the start: the shared limiter's fallback).
     """
 
     policy: RateLimit
     endpoint: str
     on_wait: WaitCallback = _ignore_wait
+    full: bool = attrs.field(default=True, kw_only=True)
     blocked_until: float = attrs.field(default=-math.inf, init=False)
     waiting: int = attrs.field(default=0, init=False)
     _requests: _Bucket | None = attrs.field(default=None, init=False)
@@ -246,10 +249,10 @@ class Limiter:
         policy = self.policy
         if policy.requests_per_minute is not None:
             rpm = float(policy.requests_per_minute)
-            self._requests = _Bucket(rpm, rpm, now)
+            self._requests = _Bucket(rpm, rpm if self.full else 0.0, now)
         if policy.tokens_per_minute is not None:
             tpm = float(policy.tokens_per_minute)
-            self._tokens = _Bucket(tpm, tpm, now)
+            self._tokens = _Bucket(tpm, tpm if self.full else 0.0, now)
 
     @property
     def counts_tokens(self) -> bool:

@@ -273,7 +273,8 @@ class SharedLimiterGuard:
                 tokens_per_minute=self._tpm * share or None,
                 store=None,
             )
-            local = self._local = Limiter(policy, self.endpoint, self.on_wait)
+            # Empty at first: a fleet failing open at once must not burst a minute each.
+            local = self._local = Limiter(policy, self.endpoint, self.on_wait, full=False)
         await local.acquire(tokens if local.counts_tokens else 0)
         return SharedTicket(tokens if local.counts_tokens else 0, shared=False)
 

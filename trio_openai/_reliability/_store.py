@@ -44,7 +44,7 @@ Design decisions, stated once:
   not admitted a second time.
 - A store that fails or is slow (`RedisStore.timeout`) is the user's choice:
   ``failure="open"`` (the default) falls back to a local limiter holding
-  ``local_share`` of the budget, logs a warning and retries the store after
+  ``local_share`` of the budget (starting empty: paced, no burst), logs a warning and retries the store after
   ``retry_after`` seconds; ``failure="closed"`` raises `StoreUnavailableError`
   (nothing is sent).
 
@@ -264,7 +264,7 @@ class RedisStore:
     url: str
     prefix: str = attrs.field(default="trio_openai", kw_only=True)
     failure: FailureMode = attrs.field(default="open", kw_only=True, validator=_failure)
-    timeout: float = attrs.field(default=0.5, kw_only=True, validator=_positive)
+    timeout: float = attrs.field(default=1.0, kw_only=True, validator=_positive)
     retry_after: float = attrs.field(default=1.0, kw_only=True, validator=_positive)
     local_share: float = attrs.field(default=1.0, kw_only=True, validator=_positive)
     burst: float = attrs.field(default=0.005, kw_only=True, validator=_positive)
