@@ -236,6 +236,31 @@ async def test_a_remix_starts_a_new_job_from_a_completed_video(client: trio_open
         await client.videos.remix(remix.id, prompt="a bird")
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "param"),
+    [
+        ("/threads", {"messages": [1]}, "messages"),
+        ("/threads", {"messages": [{"role": "user", "content": [1]}]}, "content"),
+        ("/threads", {"messages": [{"role": "robot", "content": "x"}]}, "role"),
+        ("/vector_stores", {"file_ids": "file-1"}, "file_ids"),
+        ("/vector_stores", {"chunking_strategy": {"type": "static"}}, "chunking_strategy"),
+        ("/videos", {"prompt": "x", "seconds": 5}, "seconds"),
+        ("/videos", {}, "prompt"),
+        ("/assistants", {}, "model"),
+    ],
+)
+async def test_a_malformed_body_gets_a_400_naming_its_parameter(
+    fake_openai: FakeOpenAI, path: str, body: dict[str, Any], param: str
+) -> None:
+    """Wrong shapes are answered like the API (400, ``param`` set), never a crash of the fake."""
+    async with httpx2.AsyncClient(
+        transport=fake_openai.transport(), base_url=fake_openai.base_url
+    ) as http:
+        response = await http.post(path, json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == param
+
+
 # -- the spec -----------------------------------------------------------------------------------
 
 

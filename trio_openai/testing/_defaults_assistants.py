@@ -57,11 +57,11 @@ def _content(value: object) -> list[object]:
     """A message's ``content`` as the API answers it (text parts get their ``value``)."""
     if isinstance(value, str):
         return [_text_content(value)]
-    if not isinstance(value, list):
+    if not isinstance(value, list) or not all(isinstance(part, Mapping) for part in value):
         raise BadRequest("Invalid type for 'content': a string or an array.", param="content")
     parts: list[object] = []
     for part in value:
-        if isinstance(part, Mapping) and part.get("type") == "text":
+        if part.get("type") == "text":
             parts.append(_text_content(str(part.get("text", ""))))
         else:
             parts.append(part)
@@ -307,7 +307,7 @@ def _start_run(defaults: Store, thread: FakeThread, body: Mapping[str, Any]) -> 
     assistant_id = required_string(body, "assistant_id")
     assistant = lookup(defaults.assistants, assistant_id, noun="Assistant", param="assistant_id")
     extra = body.get("additional_messages") or []
-    if not isinstance(extra, list):
+    if not isinstance(extra, list) or not all(isinstance(m, Mapping) for m in extra):
         raise BadRequest("Invalid type for 'additional_messages'.", param="additional_messages")
     for item in extra:
         _message(defaults, thread, item)
