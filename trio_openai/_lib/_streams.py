@@ -47,6 +47,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, final, overload
 
+from .._api._methods import StreamMethod
 from ._arguments import chat_arguments, responses_arguments
 from ._parsing import ParsedChatCompletion, ParsedResponse, parse_chat_completion, parse_response
 
@@ -470,16 +471,17 @@ class SyncResponsesStream(_Bound[P]):
         return self._open(kwargs, SyncParsedResponseStream, responses=True)
 
 
-class ChatStreamMethod(Generic[P]):
-    """The descriptor of ``chat.completions.stream``: the generated builder, structured too."""
+class ChatStreamMethod(StreamMethod[P, "CreateChatCompletionStreamResponse"]):
+    """The descriptor of ``chat.completions.stream``: the generated builder, structured too.
 
-    __slots__ = ("__dict__", "_build")
+    A `StreamMethod` (what tools and tests that walk the API look for) whose bound
+    methods also take a type.
+    """
 
-    def __init__(self, build: ChatSpec[P]) -> None:
-        self._build = build
-        functools.update_wrapper(self, build)  # type: ignore[arg-type]
+    __slots__ = ()
 
-    @overload
+    # Overrides: the bound method is a StreamMethod's, plus the structured overload.
+    @overload  # type: ignore[override]
     def __get__(self, obj: None, owner: type[Any]) -> Self: ...
     @overload
     def __get__(self, obj: Moded[Async], owner: type[Any]) -> AsyncChatStream[P]: ...
@@ -495,16 +497,17 @@ class ChatStreamMethod(Generic[P]):
         return SyncChatStream(self._build, obj)
 
 
-class ResponsesStreamMethod(Generic[P]):
-    """The descriptor of ``responses.stream``: the generated builder, structured too."""
+class ResponsesStreamMethod(StreamMethod[P, "ResponseStreamEvent"]):
+    """The descriptor of ``responses.stream``: the generated builder, structured too.
 
-    __slots__ = ("__dict__", "_build")
+    A `StreamMethod` (what tools and tests that walk the API look for) whose bound
+    methods also take a type.
+    """
 
-    def __init__(self, build: ResponsesSpec[P]) -> None:
-        self._build = build
-        functools.update_wrapper(self, build)  # type: ignore[arg-type]
+    __slots__ = ()
 
-    @overload
+    # Overrides: the bound method is a StreamMethod's, plus the structured overload.
+    @overload  # type: ignore[override]
     def __get__(self, obj: None, owner: type[Any]) -> Self: ...
     @overload
     def __get__(self, obj: Moded[Async], owner: type[Any]) -> AsyncResponsesStream[P]: ...
