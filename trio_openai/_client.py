@@ -842,12 +842,15 @@ async def open_client(
         raise proxies
     if isinstance(webhook_secret, str):
         webhook_secret = Secret(webhook_secret)
-    env = os.environ
-    admin, admin_key = _admin_key(admin_key, env), None
-    setup_env_logging(env)
-    headers = {**env_headers(env), **(default_headers or {})}
-    organization = organization or env.get("OPENAI_ORG_ID") or None
-    project = project or env.get("OPENAI_PROJECT_ID") or None
+    # `os.environ` is never bound to a local here: a traceback printed with its
+    # frames' locals would show the whole environment, OPENAI_API_KEY included.
+    admin, admin_key = _admin_key(admin_key, os.environ), None
+    setup_env_logging(os.environ)
+    # Redacted in any repr (a traceback with locals): both may hold a gateway's key.
+    headers = env_headers(os.environ)
+    headers.update(default_headers or {})
+    organization = organization or os.environ.get("OPENAI_ORG_ID") or None
+    project = project or os.environ.get("OPENAI_PROJECT_ID") or None
     resolved = _resolve(
         endpoints,
         api_key=key,
@@ -856,7 +859,7 @@ async def open_client(
         project=project,
         breaker=breaker,
         rate_limit=rate_limit,
-        env=env,
+        env=os.environ,
     )
     primary = resolved[0]
     options = ClientOptions(
@@ -938,11 +941,14 @@ def _admin_key(value: str | Secret | None, env: Mapping[str, str]) -> Secret | N
     if callable(cast("object", value)):
         msg = "admin_key= takes a key (a str or a Secret), not a callable"
         raise ConfigurationError(msg)
-    key = resolve_api_key(
-        value, env=env, cwd=Path.cwd(), env_var="OPENAI_ADMIN_KEY", argument="admin_key"
-    )
-    del value
-    return key
+    try:
+        return resolve_api_key(
+            value, env=env, cwd=Path.cwd(), env_var="OPENAI_ADMIN_KEY", argument="admin_key"
+        )
+    except ConfigurationError:
+        # Gone before the traceback is printed: the environment holds every key.
+        del env, value
+        raise
 
 
 def _resolve(

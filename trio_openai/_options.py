@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Final
 
 import attrs
 
-from ._http._auth import REDACTED, redacted_mapping_repr
+from ._http._auth import REDACTED, SecretHeaders, redacted_mapping_repr
 from ._reliability._retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ async def with_current_key(options: ClientOptions) -> ClientOptions:
     return attrs.evolve(options, api_key=await provider.get())
 
 
-def env_headers(env: Mapping[str, str]) -> dict[str, str]:
+def env_headers(env: Mapping[str, str]) -> SecretHeaders:
     """The headers of ``OPENAI_CUSTOM_HEADERS``: one ``Name: value`` per line, as the official SDK.
 
     Blank lines are skipped; names and values are stripped. They are default
@@ -140,6 +140,7 @@ def env_headers(env: Mapping[str, str]) -> dict[str, str]:
     from ._http._auth import check_headers
 
     parsed = _parse_headers(env.get("OPENAI_CUSTOM_HEADERS") or "")
+    del env  # the environment holds keys: not in the frame that raises
     # Raised from this frame, which holds no header value (a traceback with locals).
     if isinstance(parsed, str):
         raise ConfigurationError(parsed)
@@ -150,9 +151,9 @@ def env_headers(env: Mapping[str, str]) -> dict[str, str]:
     return parsed
 
 
-def _parse_headers(text: str) -> dict[str, str] | str:
-    # The headers, or what is wrong (a line number, never a value).
-    headers: dict[str, str] = {}
+def _parse_headers(text: str) -> SecretHeaders | str:
+    # The headers (redacted in any repr), or what is wrong (a line number, never a value).
+    headers = SecretHeaders()
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue

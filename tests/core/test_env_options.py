@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
@@ -198,3 +199,29 @@ def test_the_sync_client_takes_the_admin_key() -> None:
         f"Bearer {ADMIN}",
         "Bearer sk-test-1234",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OPENAI_CUSTOM_HEADERS", "X-Key: gw-secret-value\nBad Name: x"),
+        ("OPENAI_ADMIN_KEY", "sk x"),
+    ],
+)
+async def test_a_refused_variable_is_not_in_the_traceback_locals(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """A traceback printed with its frames' locals shows neither the value nor the environment."""
+    monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ANOTHER_SECRET", "zz-top-secret-zz")
+    with pytest.raises(trio_openai.ConfigurationError, match=name) as info:
+        async with mock_client(Recorder()):
+            pass
+    error = traceback.TracebackException.from_exception(info.value, capture_locals=True)
+    # The package's frames only: the test's own frame holds the value, of course.
+    ours = [f for f in error.stack if "/trio_openai/" in f.filename]
+    assert ours
+    shown = repr([(f.name, f.locals) for f in ours])
+    assert "gw-secret-value" not in shown
+    assert "sk x" not in shown
+    assert "zz-top-secret-zz" not in shown
