@@ -12,6 +12,7 @@ import pytest
 import trio
 
 import trio_openai
+from tests._hostile import RawRequest, raw_server, response_bytes
 from tests._support import mock_client
 from trio_openai.types import Model
 
@@ -316,3 +317,20 @@ async def test_escape_hatch_cancellation_releases_the_call(autojump_clock: objec
             await client.get("/slow")
         assert scope.cancelled_caught
         assert (await client.get("/fast", cast_to=Model)).id == "m1"
+
+
+async def test_the_wire_gets_the_path_as_checked() -> None:
+    """Over a real socket, the request target is base path + the quoted path, nothing resolved."""
+
+    async def handler(request: RawRequest, stream: trio.SocketStream) -> None:
+        await stream.send_all(response_bytes(200, b"{}", content_type="application/json"))
+
+    async with raw_server(handler) as server:
+        async with trio_openai.open_client(
+            api_key="sk-test-1234", base_url=server.url + "/v1", max_retries=0
+        ) as client:
+            await client.get("/files/..x/a%2Fb/c d", params={"q": "1"})
+            with pytest.raises(trio_openai.InvalidArgumentError):
+                await client.get("/files/%2E%2E/admin")
+    assert [r.target for r in server.requests] == ["/v1/files/..x/a%2Fb/c%20d?q=1"]
+    assert server.requests[0].headers["authorization"] == "Bearer sk-test-1234"
