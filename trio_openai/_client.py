@@ -108,7 +108,8 @@ class Client(RootResources[Async]):
 
     Attributes of the API tree (``client.chat``, ``client.files``, ...) are
     created on first use. `with_options` gives a view with other defaults that
-    shares this session.
+    shares this session. `get`, `post`, `patch`, `put`, `delete` and `request`
+    reach endpoints the tree lacks, through the same pipeline.
     """
 
     __slots__ = ("_admin_route", "_children", "_options", "_overrides", "_route", "_session")
