@@ -462,6 +462,25 @@ async def test_responses_stream_parses_the_final_response() -> None:
     assert final.response.status == "completed"
 
 
+async def test_responses_text_model_keeps_its_keys() -> None:
+    """A text= given as a model (not a dict) keeps its keys beside the schema's format."""
+    from trio_openai.types.responses import ResponseTextParam
+
+    fake = FakeOpenAI()
+    fake.add("POST", "/responses", sse=response_stream(json.dumps(REPLY)), done=False)
+    async with fake.client() as client:
+        async with client.responses.stream(
+            model="gpt-4o",
+            input="x",
+            text_format=Solution,
+            text=ResponseTextParam(verbosity="high"),
+        ) as stream:
+            assert (await stream.get_final_response()).output_parsed == SOLUTION
+    text = fake.last_request.json()["text"]
+    assert text["verbosity"] == "high"
+    assert text["format"]["name"] == "Solution"
+
+
 async def test_responses_stream_incomplete_raises() -> None:
     """A response incomplete for max_output_tokens raises LengthFinishReasonError at the final."""
     fake = FakeOpenAI()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import typing
 from typing import Any
 
+from .._models import BaseModel
 from .._types import NotGiven
 from ._parsing import chat_response_format, responses_text_format
 from ._tools import FunctionTool, tools_for
@@ -51,7 +52,7 @@ def responses_arguments(kwargs: dict[str, Any]) -> tuple[type[Any] | None, dict[
     """Put a Responses call's ``text_format`` type and `FunctionTool` tools in the API's shape.
 
     *kwargs* is changed in place: ``text_format`` (popped) becomes ``text.format``
-    (other keys of ``text`` are kept), named by ``schema_name`` (popped);
+    (other keys of ``text``, a mapping or a model, are kept), named by ``schema_name`` (popped);
     `FunctionTool` items of ``tools`` take the flat shape.
 
     Returns:
@@ -63,7 +64,8 @@ def responses_arguments(kwargs: dict[str, Any]) -> tuple[type[Any] | None, dict[
     cls: type[Any] | None = kwargs.pop("text_format", None)
     name = kwargs.pop("schema_name", None)
     if cls is not None:
-        text = dict(kwargs.pop("text", None) or {})
+        given: Any = kwargs.pop("text", None) or {}
+        text = dict(given.to_dict() if isinstance(given, BaseModel) else given)
         text["format"] = responses_text_format(cls, name)
         kwargs["text"] = text
     return cls, _convert_tools("responses", kwargs)
