@@ -167,6 +167,41 @@ async def test_a_run_with_a_function_tool_requires_action_then_uses_the_outputs(
     assert "42" in messages.data[0].content[0].text.value  # type: ignore[union-attr]
 
 
+async def test_a_runs_steps_record_the_tool_call_and_the_reply(
+    client: trio_openai.Client,
+) -> None:
+    """Steps: a ``tool_calls`` step holding the submitted output, then a ``message_creation``."""
+    assistant = await client.beta.assistants.create(model="gpt-4o", tools=[FUNCTION_TOOL])
+    thread = await client.beta.threads.create(messages=[{"role": "user", "content": "Go"}])
+    run = await client.beta.threads.runs.create_and_poll(
+        thread.id, assistant_id=assistant.id, poll_interval_ms=0
+    )
+    assert run.required_action is not None
+    call = run.required_action.submit_tool_outputs.tool_calls[0]
+    await client.beta.threads.runs.submit_tool_outputs(
+        run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call.id, "output": "7"}]
+    )
+    run = await client.beta.threads.runs.poll(run.id, thread_id=thread.id, poll_interval_ms=0)
+    steps = [
+        s
+        async for s in client.beta.threads.runs.steps.list(run.id, thread_id=thread.id, order="asc")
+    ]
+    fully_typed(steps)
+    assert [(s.type, s.status) for s in steps] == [
+        ("tool_calls", "completed"),
+        ("message_creation", "completed"),
+    ]
+    assert steps[0].step_details.tool_calls[0].function.output == "7"  # type: ignore[union-attr]
+    reply = await client.beta.threads.messages.list(thread.id, run_id=run.id)
+    assert steps[1].step_details.message_creation.message_id == reply.data[0].id  # type: ignore[union-attr]
+    one = await client.beta.threads.runs.steps.retrieve(
+        steps[1].id, thread_id=thread.id, run_id=run.id
+    )
+    assert one.usage is not None
+    assert run.usage is not None
+    assert one.usage.total_tokens == run.usage.total_tokens
+
+
 async def test_a_cancelled_run_is_cancelling_then_cancelled(client: trio_openai.Client) -> None:
     """Cancel answers ``cancelling``; the next retrieve ``cancelled``; a second cancel is a 400."""
     assistant = await client.beta.assistants.create(model="gpt-4o-mini")
@@ -310,6 +345,8 @@ async def test_every_reply_of_these_lifecycles_fits_the_spec(
         outputs = {"tool_outputs": [{"tool_call_id": call_id, "output": "1"}]}
         await call("RunObject", "POST", f"{runs}/{run['id']}/submit_tool_outputs", json=outputs)
         await call("RunObject", "GET", f"{runs}/{run['id']}")
+        steps = await call("ListRunStepsResponse", "GET", f"{runs}/{run['id']}/steps")
+        await call("RunStepObject", "GET", f"{runs}/{run['id']}/steps/{steps['data'][0]['id']}")
         await call("ListRunsResponse", "GET", runs)
         await call("ListMessagesResponse", "GET", f"/threads/{thread['id']}/messages")
         await call("DeleteThreadResponse", "DELETE", f"/threads/{thread['id']}")

@@ -10,10 +10,12 @@ chat completions do, and moves one status per ``GET .../runs/{run_id}``, so
     (cancel) -> cancelling -> cancelled
 
 A run asks for its first function tool once, with arguments ``{}``; the reply
-after the tool outputs names them. Streaming runs (``stream: true``) are not
-answered (400). Shapes follow the OpenAPI spec: ``AssistantObject``,
-``ThreadObject``, ``MessageObject``, ``RunObject`` and their list and delete
-answers. The state lives on `Defaults.assistants` and `Defaults.threads`.
+after the tool outputs names them. Its steps (``GET .../runs/{run_id}/steps``) are a
+``tool_calls`` step for that call and a ``message_creation`` step for the reply.
+Streaming runs (``stream: true``) are not answered (400). Shapes follow the OpenAPI
+spec: ``AssistantObject``, ``ThreadObject``, ``MessageObject``, ``RunObject``,
+``RunStepObject`` and their list and delete answers. The state lives on
+`Defaults.assistants` and `Defaults.threads`.
 """
 
 from __future__ import annotations
@@ -90,6 +92,43 @@ class FakeRun:
 
     data: dict[str, Any]
     tool_outputs: list[Mapping[str, Any]] | None = None
+    steps: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+
+    def add_step(self, defaults: Store, kind: str, details: object) -> dict[str, Any]:
+        """Record a run step, ``in_progress``.
+
+        Args:
+            defaults: The fake's state (ids, time).
+            kind: ``message_creation`` or ``tool_calls``.
+            details: The ``step_details`` member named *kind*.
+        """
+        step: dict[str, Any] = {
+            "id": defaults.new_id("step_fake_"),
+            "object": "thread.run.step",
+            "created_at": defaults.created,
+            "assistant_id": self.data["assistant_id"],
+            "thread_id": self.data["thread_id"],
+            "run_id": self.data["id"],
+            "type": kind,
+            "status": "in_progress",
+            "step_details": {"type": kind, kind: details},
+            "last_error": None,
+            "expired_at": None,
+            "cancelled_at": None,
+            "failed_at": None,
+            "completed_at": None,
+            "metadata": {},
+            "usage": None,
+        }
+        self.steps[step["id"]] = step
+        return step
+
+    def end_steps(self, status: str, now: int) -> None:
+        """Move the steps still in progress to *status* (``completed``, ``cancelled``)."""
+        for step in self.steps.values():
+            if step["status"] == "in_progress":
+                step["status"] = status
+                step[f"{status}_at"] = now
 
     @property
     def status(self) -> str:
@@ -109,6 +148,7 @@ class FakeRun:
         if status in _ENDED:
             self.data["expires_at"] = None
             self.data["required_action"] = None
+            self.end_steps("completed" if status == "completed" else "cancelled", now)
 
 
 @final
@@ -366,13 +406,18 @@ def _finish(defaults: Store, thread: FakeThread, run: FakeRun) -> None:
         outputs = ", ".join(str(o.get("output", "")) for o in run.tool_outputs)
         text = f"{text} (tool outputs: {outputs})"
     body = {"role": "assistant", "content": text}
-    _message(defaults, thread, body, assistant_id=run.data["assistant_id"], run_id=run.data["id"])
+    reply = _message(
+        defaults, thread, body, assistant_id=run.data["assistant_id"], run_id=run.data["id"]
+    )
     prompt_tokens, completion_tokens = _generate.count_tokens(prompt), _generate.count_tokens(text)
-    run.data["usage"] = {
+    usage = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
     }
+    step = run.add_step(defaults, "message_creation", {"message_id": reply["id"]})
+    step["usage"] = usage
+    run.data["usage"] = usage
     run.set_status("completed", defaults.created)
 
 
@@ -384,15 +429,15 @@ def _advance(defaults: Store, thread: FakeThread, run: FakeRun) -> None:
     elif run.status == "in_progress":
         tool = _function_tool(run)
         if tool is not None and run.tool_outputs is None:
-            call = {
-                "id": defaults.new_id("call_fake_"),
-                "type": "function",
-                "function": {"name": tool, "arguments": "{}"},
-            }
+            call_id = defaults.new_id("call_fake_")
+            function: dict[str, object] = {"name": tool, "arguments": "{}"}
+            call = {"id": call_id, "type": "function", "function": function}
             run.data["required_action"] = {
                 "type": "submit_tool_outputs",
                 "submit_tool_outputs": {"tool_calls": [call]},
             }
+            step_call = {**call, "function": {**function, "output": None}}
+            run.add_step(defaults, "tool_calls", [step_call])
             run.set_status("requires_action", defaults.created)
         else:
             _finish(defaults, thread, run)
@@ -422,6 +467,17 @@ def _get_run(defaults: Store, _: FakeRequest, params: Mapping[str, str]) -> Body
     run = _run(thread, params)
     _advance(defaults, thread, run)
     return JsonBody(run.data)
+
+
+def _list_steps(defaults: Store, request: FakeRequest, params: Mapping[str, str]) -> Body:
+    run = _run(_thread(defaults, params), params)
+    return _page(request, list(run.steps.values()), "RunStep")
+
+
+def _get_step(defaults: Store, _: FakeRequest, params: Mapping[str, str]) -> Body:
+    run = _run(_thread(defaults, params), params)
+    found: dict[str, Any] = lookup(run.steps, params["step_id"], noun="RunStep")
+    return JsonBody(found)
 
 
 def _update_run(defaults: Store, request: FakeRequest, params: Mapping[str, str]) -> Body:
@@ -455,6 +511,12 @@ def _submit_tool_outputs(defaults: Store, request: FakeRequest, params: Mapping[
     if not isinstance(outputs, list) or not all(isinstance(o, Mapping) for o in outputs):
         raise BadRequest("Invalid type for 'tool_outputs': an array.", param="tool_outputs")
     run.tool_outputs = outputs
+    by_call = {o.get("tool_call_id"): o.get("output") for o in outputs}
+    for step in run.steps.values():
+        if step["type"] == "tool_calls" and step["status"] == "in_progress":
+            for call in step["step_details"]["tool_calls"]:
+                call["function"]["output"] = by_call.get(call["id"])
+    run.end_steps("completed", defaults.created)
     run.data["required_action"] = None
     run.set_status("in_progress", defaults.created)
     return JsonBody(run.data)
@@ -484,5 +546,7 @@ ROUTES: tuple[tuple[str, str, Any], ...] = (
     ("POST", _RUN, _update_run),
     ("POST", f"{_RUN}/cancel", _cancel_run),
     ("POST", f"{_RUN}/submit_tool_outputs", _submit_tool_outputs),
+    ("GET", f"{_RUN}/steps", _list_steps),
+    ("GET", f"{_RUN}/steps/{{step_id}}", _get_step),
 )
 """``(method, path, handler)`` of every route this module answers."""
