@@ -358,15 +358,7 @@ class Client(RootResources[Async]):
         headers: Mapping[str, str] | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
     ) -> Any: ...
-    async def get(
-        self,
-        path: str,
-        *,
-        cast_to: Any = object,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> Any:
+    async def get(self, path: str, **options: Any) -> Any:
         """``GET path`` (below the base URL), through the whole pipeline, decoded as *cast_to*.
 
         For endpoints this package does not have a method for; see `request`.
@@ -376,9 +368,7 @@ class Client(RootResources[Async]):
                 another route (see `request`), or an argument that cannot be sent.
             APIError: As any call (status errors, connection errors, ...).
         """
-        return await self.request(
-            "GET", path, cast_to=cast_to, params=params, headers=headers, timeout=timeout
-        )
+        return await self.request("GET", path, **options)
 
     @overload
     async def post(
@@ -404,33 +394,14 @@ class Client(RootResources[Async]):
         headers: Mapping[str, str] | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
     ) -> Any: ...
-    async def post(
-        self,
-        path: str,
-        *,
-        cast_to: Any = object,
-        body: Mapping[str, object] | None = None,
-        files: Mapping[str, FileInput | list[FileInput]] | None = None,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> Any:
+    async def post(self, path: str, **options: Any) -> Any:
         """``POST path`` with a JSON *body* (or multipart, with *files*); see `request`.
 
         Raises:
             InvalidArgumentError: See `request`.
             APIError: As any call.
         """
-        return await self.request(
-            "POST",
-            path,
-            cast_to=cast_to,
-            body=body,
-            files=files,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-        )
+        return await self.request("POST", path, **options)
 
     @overload
     async def patch(
@@ -454,31 +425,14 @@ class Client(RootResources[Async]):
         headers: Mapping[str, str] | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
     ) -> Any: ...
-    async def patch(
-        self,
-        path: str,
-        *,
-        cast_to: Any = object,
-        body: Mapping[str, object] | None = None,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> Any:
+    async def patch(self, path: str, **options: Any) -> Any:
         """``PATCH path`` with a JSON *body*; see `request`.
 
         Raises:
             InvalidArgumentError: See `request`.
             APIError: As any call.
         """
-        return await self.request(
-            "PATCH",
-            path,
-            cast_to=cast_to,
-            body=body,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-        )
+        return await self.request("PATCH", path, **options)
 
     @overload
     async def put(
@@ -502,31 +456,14 @@ class Client(RootResources[Async]):
         headers: Mapping[str, str] | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
     ) -> Any: ...
-    async def put(
-        self,
-        path: str,
-        *,
-        cast_to: Any = object,
-        body: Mapping[str, object] | None = None,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> Any:
+    async def put(self, path: str, **options: Any) -> Any:
         """``PUT path`` with a JSON *body*; see `request`.
 
         Raises:
             InvalidArgumentError: See `request`.
             APIError: As any call.
         """
-        return await self.request(
-            "PUT",
-            path,
-            cast_to=cast_to,
-            body=body,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-        )
+        return await self.request("PUT", path, **options)
 
     @overload
     async def delete(
@@ -548,24 +485,14 @@ class Client(RootResources[Async]):
         headers: Mapping[str, str] | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
     ) -> Any: ...
-    async def delete(
-        self,
-        path: str,
-        *,
-        cast_to: Any = object,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> Any:
+    async def delete(self, path: str, **options: Any) -> Any:
         """``DELETE path``; see `request`.
 
         Raises:
             InvalidArgumentError: See `request`.
             APIError: As any call.
         """
-        return await self.request(
-            "DELETE", path, cast_to=cast_to, params=params, headers=headers, timeout=timeout
-        )
+        return await self.request("DELETE", path, **options)
 
     async def request(
         self,
