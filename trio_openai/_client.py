@@ -907,16 +907,21 @@ def _resolve(
         # The client's key stays the resolver's default (api_key= below), as for an
         # Endpoint given without one: the same chain (OPENAI_API_KEY, .env...) applies.
         endpoints = [Endpoint(_base_url(base_url, env))]
-    return resolve_endpoints(
-        endpoints,
-        api_key=api_key,
-        organization=organization,
-        project=project,
-        breaker=breaker,
-        rate_limit=rate_limit,
-        env=env,
-        cwd=Path.cwd(),
-    )
+    try:
+        return resolve_endpoints(
+            endpoints,
+            api_key=api_key,
+            organization=organization,
+            project=project,
+            breaker=breaker,
+            rate_limit=rate_limit,
+            env=env,
+            cwd=Path.cwd(),
+        )
+    except ConfigurationError:
+        # Gone before the traceback is printed: the environment holds every key.
+        del env
+        raise
 
 
 @asynccontextmanager
