@@ -21,7 +21,12 @@ A name re-exported by two packages counts once per package (``openai.types.Metad
 ``TypedDict``s) and type aliases (``Union``, ``Literal``, ``Annotated``, ``List``) all count.
 
 **Resolves** means ``getattr`` along the same dotted path works in ``trio_openai.types``
-(importing the longest prefix that is a module, then attributes).
+(importing the longest prefix that is a module, then attributes) and finds a thing of the
+SDK's kind: a ``TypedDict`` (or an alias) for a ``TypedDict``, no ``TypedDict`` for a
+model, and, between two classes, at least half of the JSON fields shared. A name there
+that fails this is *shadowed* (``responses.FunctionToolParam`` naming the attrs model of
+the spec's own ``FunctionToolParam`` schema): it counts as missing, with ``shadowed``
+saying what is there.
 
 **Category of a name that does not resolve** (decided by matching, recorded with how):
 
@@ -260,6 +265,38 @@ def resolves(dotted: str) -> bool:
     return True
 
 
+def _shadowing_object(official: Shape) -> Any:
+    """Our object at *official*'s path when it is another thing (else ``None``)."""
+    if shadowed_by(official.dotted, official.obj) is None:
+        return None
+    return lookup(ours_dotted(official.dotted))
+
+
+def shadowed_by(official_dotted: str, official: Any) -> str | None:
+    """What our name at the official path is, when it is another thing than *official*.
+
+    A ``TypedDict`` of the SDK must be a ``TypedDict`` (or an alias) here, a model must not
+    be a ``TypedDict``, and two classes must share at least half their JSON fields:
+    otherwise a user's dict literal or attribute access written for the SDK fails.
+    ``None`` when nothing is there or it is compatible.
+    """
+    try:
+        ours = lookup(ours_dotted(official_dotted))
+    except LookupError:
+        return None
+    mine, theirs = shape_of("x.Ours", ours), shape_of(official_dotted, official)
+    why = ""
+    if theirs.kind == "typeddict" and mine.kind == "model":
+        why = "an attrs model, not a TypedDict"
+    elif theirs.kind == "model" and mine.kind == "typeddict":
+        why = "a TypedDict, not a model"
+    elif mine.fields and theirs.fields and _overlap(mine, theirs) < 0.5:
+        why = f"another schema (fields {sorted(mine.fields)[:6]})"
+    if not why:
+        return None
+    return f"{getattr(ours, '__module__', '?')}.{getattr(ours, '__qualname__', '?')}: {why}"
+
+
 def our_shapes() -> list[Shape]:
     """Every public class and alias of ours, where it is defined (or first exported)."""
     package = importlib.import_module(OURS)
@@ -311,12 +348,15 @@ class Verdict:
     reason: str = ""
     schema: str | None = None
     members: list[str] | None = None
+    shadowed: str | None = None  # what our name at the official path is instead
 
     def record(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"shadowed": self.shadowed} if self.shadowed else {}
         if self.category == SDK_ONLY:
             out = {"category": SDK_ONLY, "target": None, "reason": self.reason}
-            return out | ({"members": self.members} if self.members else {})
+            return out | ({"members": self.members} if self.members else {}) | extra
         out: dict[str, Any] = {"category": ALIAS, "target": self.target, "how": self.how}
+        out |= extra
         if self.schema:
             out["schema"] = self.schema
         if self.score:
@@ -359,30 +399,36 @@ class Matcher:
         name = official.name
         variants = [name]
         if name.endswith("Param"):
-            variants += [name + "Dict", name.removesuffix("Param")]
+            base = name.removesuffix("Param")
+            variants += [name + "Dict", base + "Dict", base]
         elif _is_typeddict(official.obj):
-            variants += [name + "Param", name + "ParamDict"]
+            variants += [name + "Param", name + "ParamDict", name + "Dict"]
+        shadow = _shadowing_object(official)
+        found: list[tuple[str, Shape]] = []
         for variant in variants:
-            candidates = [
-                c
+            found += [
+                (variant, c)
                 for c in self.by_name.get(variant, [])
+                if c.obj is not shadow
                 # The same name for another schema (realtime's and responses' events):
                 # the fields must agree too.
-                if not (official.fields and c.fields) or _overlap(official, c) >= 0.5
+                and (not (official.fields and c.fields) or _overlap(official, c) >= 0.5)
             ]
-            if not candidates:
-                continue
-            best = max(
-                candidates,
-                key=lambda c: (
-                    affinity(official, c),
-                    c.kind == official.kind,
-                    _overlap(official, c) if official.fields else 0.0,
-                ),
-            )
-            how = "same name" if variant == name else f"same schema name ({variant})"
-            return self._verdict(best, how)
-        return None
+        if official.kind == "typeddict" and any(c.kind == "typeddict" for _, c in found):
+            found = [(v, c) for v, c in found if c.kind == "typeddict"]
+        if not found:
+            return None
+        variant, best = max(
+            found,
+            key=lambda vc: (
+                affinity(official, vc[1]),
+                vc[1].kind == official.kind,
+                _overlap(official, vc[1]) if official.fields else 0.0,
+                vc[0] == name,
+            ),
+        )
+        how = "same name" if variant == name else f"same schema name ({variant})"
+        return self._verdict(best, how)
 
     def _by_fields(self, official: Shape) -> Verdict | None:
         if not official.fields:
@@ -499,10 +545,18 @@ class Matcher:
 
     def classify(self, dotted: str, obj: Any) -> Verdict:
         """The verdict for one official name (``RESOLVES`` when it is already there)."""
-        if resolves(ours_dotted(dotted)):
+        official = shape_of(dotted, obj)
+        there = shadowed_by(dotted, obj)
+        if there is None and resolves(ours_dotted(dotted)):
             self.matched.setdefault(id(obj), id(_unwrap(lookup(ours_dotted(dotted)))))
             return Verdict(RESOLVES, ours_dotted(dotted), "resolves")
-        official = shape_of(dotted, obj)
+        verdict = self._classify(official)
+        if there is not None:
+            verdict.shadowed = there
+        return verdict
+
+    def _classify(self, official: Shape) -> Verdict:
+        obj = official.obj
         if official.name.startswith("Parsed"):
             return Verdict(SDK_ONLY, reason=sdk_only_reason(official))
         steps = [self._same_name]
