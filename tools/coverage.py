@@ -80,7 +80,13 @@ def _descriptor(root: Any, dotted: str) -> Any:
     Raises:
         LookupError: A resource or the method does not exist.
     """
-    from trio_openai._api._methods import BinaryMethod, ListMethod, Method, StreamMethod
+    from trio_openai._api._methods import (
+        BinaryMethod,
+        ListMethod,
+        Method,
+        OverloadedMethod,
+        StreamMethod,
+    )
 
     *resources, name = dotted.split(".")
     node = root
@@ -90,7 +96,9 @@ def _descriptor(root: Any, dotted: str) -> Any:
             msg = f"no resource `{part}` in client.{dotted}"
             raise LookupError(msg)
     descriptor = inspect.getattr_static(type(node), name, None)
-    if not isinstance(descriptor, (Method, BinaryMethod, ListMethod, StreamMethod)):
+    if not isinstance(
+        descriptor, (Method, BinaryMethod, ListMethod, StreamMethod, OverloadedMethod)
+    ):
         msg = f"client.{dotted} is not an API method"
         raise LookupError(msg)
     return descriptor

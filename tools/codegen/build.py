@@ -17,6 +17,7 @@ from .names import (
     EXTRA_SCHEMAS,
     SKIPPED_OPERATIONS,
     STREAMS,
+    VARIANT_MODELS,
     WEBHOOK_EVENTS_UNION,
     WEBHOOKS_AREA,
 )
@@ -86,6 +87,8 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
                 schema_areas.setdefault(reached, set()).add(EVENT_UNIONS[name].area)
     for name in sorted(schema_areas):
         model.ensure(name)
+    for name, (base, retyped, doc) in VARIANT_MODELS.items():
+        model.add_variant(name, base, retyped, doc)
     for name, members in unions.items():
         model.add_alias(name, EVENT_UNIONS[name].doc, union(*(model.ref_type(m) for m in members)))
         owner_areas[name] = EVENT_UNIONS[name].area

@@ -25,8 +25,8 @@ import json
 from dataclasses import dataclass
 
 from .docstrings import method_doc
-from .names import STANDARD_ARGS, TEXT_RESULTS
-from .schema import ListOf, Prim
+from .names import RESULT_OVERLOADS, STANDARD_ARGS, TEXT_RESULTS, ResultOverloads
+from .schema import ListOf, Prim, pascal
 from .signature import Signatures, method_name, method_params, stream_twin
 from .spec import Operation, Param
 from .types import docstring
@@ -90,6 +90,9 @@ class MethodWriter:
 
     def __init__(self, signatures: Signatures) -> None:
         self.signatures = signatures
+        # The typing-only classes of overloaded methods, for the module being written
+        # (`ResourcesWriter` puts them in an ``if TYPE_CHECKING:`` block and empties it).
+        self.typing_classes: list[str] = []
 
     def write(self, op: Operation, used: set[str], runtime: set[str], *, stream: bool) -> list[str]:
         """The lines of one method: the plain one, or the streaming twin with *stream*.
@@ -101,6 +104,9 @@ class MethodWriter:
             stream: Write the streaming twin.
         """
         m = _Method(op, stream, method_params(op, stream=stream), used, runtime)
+        overloads = None if stream else RESULT_OVERLOADS.get(op.operation_id)
+        if overloads is not None:
+            return self._overloaded(m, overloads)
         result = self._result(m)
         decorator, returns = _decorator(m, result)
         return [
@@ -112,20 +118,112 @@ class MethodWriter:
             *self._body(m, result),
         ]
 
-    def _signature(self, m: _Method) -> list[str]:
-        """The parameter lines: ``self``, the positional path parameter, ``*``, the rest."""
+    def _overloaded(self, m: _Method, ov: ResultOverloads) -> list[str]:
+        """A method whose result follows an argument (`names.RESULT_OVERLOADS`).
+
+        The builder is ``_<name>``; ``<name>`` is an `OverloadedMethod` typed by two
+        classes the type checker alone sees (`typing_classes`): a `BoundMethod` and a
+        `SyncMethod` whose ``__call__`` has one overload per result, the default's
+        first, then a catch-all for a value that is not a literal.
+        """
+        declared = self._result(m)
+        groups: dict[str, list[str]] = {}
+        for value, res in ov.results.items():
+            groups.setdefault(res, []).append(value)
+        if ov.default not in groups:
+            msg = f"{m.op.operation_id}: the default result {ov.default} takes no value"
+            raise ValueError(msg)
+        switch = next(p for p in m.params if p.json_name == ov.param)
+        names = {r for r in groups if r != "str"}
+        m.used.update(names)
+        if ov.by_value:
+            union = " | ".join(groups)
+            cases = [(r, v) for r, v in groups.items() if r != ov.default]
+            expr = ov.default
+            for r, values in reversed(cases):
+                test = " or ".join(f"{switch.py_name} == {json.dumps(v)}" for v in values)
+                expr = f"{r} if {test} else {expr}"
+            result = _Result(f"({expr})", None, frozenset(names) | declared.names)
+            returns = f"RequestSpec[{union}]"
+        else:
+            union, result = declared.type, declared
+            returns = f"RequestSpec[{declared.type}]"
+        m.runtime.update(("api_method", "OverloadedMethod", "RequestSpec"))
+        call = pascal(m.op.operation_id)
+        async_cls, sync_cls = f"_{call}Call", f"_Sync{call}Call"
+        self._typing_classes(m, ov, switch, groups, union, async_cls, sync_cls)
+        return [
+            f"    def _{m.name}(",
+            *self._signature(m),
+            f"    ) -> {returns}:",
+            docstring(method_doc(m.op, stream=False), _INDENT).rstrip("\n"),
+            *self._body(m, result),
+            "",
+            f"    {m.name}: OverloadedMethod[{async_cls}, {sync_cls}] = OverloadedMethod(",
+            f"        api_method(_{m.name})",
+            "    )",
+        ]
+
+    def _typing_classes(
+        self,
+        m: _Method,
+        ov: ResultOverloads,
+        switch: Param,
+        groups: dict[str, list[str]],
+        union: str,
+        async_cls: str,
+        sync_cls: str,
+    ) -> None:
+        """The two typing-only classes of an overloaded method (see `_overloaded`)."""
+        m.used.update(("overload", "Literal", "Any"))
+        dotted = ".".join((*m.op.resource, m.name))
+        full = self.signatures.annotation(m.op, switch, m.used, stream=False)
+        variants: list[tuple[str, str]] = []
+        for res, values in groups.items():
+            lit = "Literal[" + ", ".join(json.dumps(v) for v in values) + "]"
+            ann = f"{lit} | NotGiven = NOT_GIVEN" if res == ov.default else lit
+            variants.append((ann, res))
+        variants.sort(key=lambda v: v[1] != ov.default)
+        variants.append((full, union))
+        for cls, base, is_async in (
+            (async_cls, "BoundMethod", True),
+            (sync_cls, "SyncMethod", False),
+        ):
+            d = "async def" if is_async else "def"
+            lines = [
+                f"class {cls}({base}[..., {union}]):",
+                f'    """``{dotted}``: its result follows ``{switch.py_name}``."""',
+                "",
+            ]
+            for ann, res in variants:
+                params = self._signature(m, override=(switch, ann))
+                lines += [
+                    "    @overload",
+                    f"    {d} __call__(",
+                    *(line.replace(_INDENT, "        ", 1) for line in params),
+                    f"    ) -> {res}: ...",
+                ]
+            lines.append(f"    {d} __call__(self, *args: Any, **kwargs: Any) -> Any: ...")
+            self.typing_classes.append("\n".join(lines))
+
+    def _signature(self, m: _Method, override: tuple[Param, str] | None = None) -> list[str]:
+        """The parameter lines: ``self``, the positional path parameter, ``*``, the rest.
+
+        *override* gives one parameter another annotation (an overload's).
+        """
         path = m.located("path")
+
+        def annotation(p: Param) -> str:
+            if override is not None and p is override[0]:
+                return override[1]
+            return self.signatures.annotation(m.op, p, m.used, stream=m.stream)
+
         return [
             f"{_INDENT}self,",
             *(f"{_INDENT}{p.py_name}: str," for p in path[:1]),
             f"{_INDENT}*,",
             *(f"{_INDENT}{p.py_name}: str," for p in path[1:]),
-            *(
-                f"{_INDENT}{p.py_name}: "
-                f"{self.signatures.annotation(m.op, p, m.used, stream=m.stream)},"
-                for p in m.params
-                if p.location != "path"
-            ),
+            *(f"{_INDENT}{p.py_name}: {annotation(p)}," for p in m.params if p.location != "path"),
             *(f"{_INDENT}{a.name}: {a.annotation} = {a.default}," for a in STANDARD_ARGS),
         ]
 

@@ -312,11 +312,86 @@ FRIENDLY_ALIASES: dict[str, str] = {
     "ResponseOutputText": "OutputTextContent",
 }
 
+
+@dataclass(frozen=True)
+class ResultOverloads:
+    """A method whose result type follows the value of one argument: typed by overloads.
+
+    Attributes:
+        param: The argument's JSON name (``encoding_format``).
+        default: The result when the argument is not given.
+        results: The argument's values -> the result each gives (a generated type name,
+            or ``str``); values not listed give the method's declared result.
+        by_value: The request decodes into the value's result (its class differs at run
+            time, as for base64 embeddings), instead of the declared result.
+    """
+
+    param: str
+    default: str
+    results: dict[str, str]
+    by_value: bool = False
+
+
+# Methods whose result follows an argument (`embeddings.create(encoding_format="base64")`
+# gives base64 strings). Typed by overloads (`methods.MethodWriter`): float by default.
+RESULT_OVERLOADS: dict[str, ResultOverloads] = {
+    "createEmbedding": ResultOverloads(
+        "encoding_format",
+        "CreateEmbeddingResponse",
+        {"float": "CreateEmbeddingResponse", "base64": "CreateEmbeddingResponseBase64"},
+        by_value=True,
+    ),
+    "createTranscription": ResultOverloads(
+        "response_format",
+        "CreateTranscriptionResponseJson",
+        {
+            "json": "CreateTranscriptionResponseJson",
+            "verbose_json": "CreateTranscriptionResponseVerboseJson",
+            "diarized_json": "CreateTranscriptionResponseDiarizedJson",
+            "text": "str",
+            "srt": "str",
+            "vtt": "str",
+        },
+    ),
+    "createTranslation": ResultOverloads(
+        "response_format",
+        "CreateTranslationResponseJson",
+        {
+            "json": "CreateTranslationResponseJson",
+            "verbose_json": "CreateTranslationResponseVerboseJson",
+            "text": "str",
+            "srt": "str",
+            "vtt": "str",
+        },
+    ),
+}
+
+# Models generated as variants of another, with some fields retyped: variant ->
+# (model, field -> type: ``str``, a generated name, or ``list[Name]``). The result of
+# `RESULT_OVERLOADS` values whose answers differ in shape.
+VARIANT_MODELS: dict[str, tuple[str, dict[str, str], str]] = {
+    "EmbeddingBase64": (
+        "Embedding",
+        {"embedding": "str"},
+        'An embedding as base64 (`encoding_format="base64"`): little-endian float32s.',
+    ),
+    "CreateEmbeddingResponseBase64": (
+        "CreateEmbeddingResponse",
+        {"data": "list[EmbeddingBase64]"},
+        'The answer of `embeddings.create(encoding_format="base64")`.',
+    ),
+}
+
 # Fields whose values the spec does not fully describe: (schema, field) -> a primitive
 # type the field may also hold.
-WIDENED_FIELDS: dict[tuple[str, str], str] = {
-    # A base64 string when the request asked for `encoding_format="base64"`.
-    ("Embedding", "embedding"): "str",
+WIDENED_FIELDS: dict[tuple[str, str], str] = {}
+
+# Answer fields the spec marks required and non-null that real servers send as null or
+# leave out (recorded traffic, ../shared/realworld; compatible servers): (model, JSON
+# field) -> why. They are typed `X | None`, so that what they can hold type-checks.
+NULLABLE_FIELDS: dict[tuple[str, str], str] = {
+    ("CreateTranscriptionResponseVerboseJson", "language"): "LiteLLM and vLLM send null",
+    ("CreateTranscriptionResponseVerboseJson", "duration"): "LiteLLM and vLLM send null",
 }
 
 # Hand-written mixins (trio_openai/_lib/_mixins.py) added to generated classes.

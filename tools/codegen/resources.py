@@ -109,6 +109,7 @@ class ResourcesWriter:
 
         nodes = root.walk()
         classes = [self._resource_class(node, used, runtime) for node in nodes]
+        typing_classes, self.methods.typing_classes = self.methods.typing_classes, []
         return self._module_text(
             header,
             f'"""The ``{root.dotted}`` resource (generated from the OpenAPI spec)."""',
@@ -116,6 +117,7 @@ class ResourcesWriter:
             used,
             runtime,
             nodes,
+            typing_classes,
         )
 
     def write_root(self, roots: dict[str, Node], header: str) -> str:
@@ -265,6 +267,7 @@ class ResourcesWriter:
         used: set[str],
         runtime: set[str],
         nodes: list[Node],
+        typing_classes: list[str],
     ) -> str:
         imports = ["from __future__ import annotations", ""]
         if "builtins" in used:
@@ -274,7 +277,7 @@ class ResourcesWriter:
             imports.append(f"from collections.abc import {', '.join(abc)}")
         typing_names = [
             "TYPE_CHECKING",
-            *sorted(n for n in ("Any", "Literal", "cast") if n in used),
+            *sorted(n for n in ("Any", "Literal", "cast", "overload") if n in used),
         ]
         imports.append(f"from typing import {', '.join(typing_names)}")
         imports.append("")
@@ -293,10 +296,19 @@ class ResourcesWriter:
                 tc.setdefault("from .._api", set()).add(name)
             elif self.signatures.importable(name):
                 tc.setdefault(f"from {self.signatures.import_module(name)}", set()).add(name)
+        if typing_classes:
+            tc.setdefault("from .._api", set()).update(("BoundMethod", "SyncMethod"))
         if tc:
             imports.append("")
             imports.append("if TYPE_CHECKING:")
             imports.extend(f"    {mod} import {', '.join(sorted(tc[mod]))}" for mod in sorted(tc))
+        if typing_classes:
+            # After the imports: the typing-only classes of overloaded methods.
+            imports += ["", ""]
+            imports.extend(
+                "\n".join(f"    {ln}" if ln else "" for ln in text.splitlines()) + "\n"
+                for text in typing_classes
+            )
         all_names = sorted(n.class_name for n in nodes)
         return "\n".join(
             [

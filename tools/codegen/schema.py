@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .names import SCHEMA_RENAMES, WIDENED_FIELDS
+from .names import NULLABLE_FIELDS, SCHEMA_RENAMES, WIDENED_FIELDS
 
 # Python names a field may not take: keywords, and names used in annotations
 # (a slotted class's attributes shadow them when annotations are evaluated).
@@ -301,6 +301,31 @@ class SchemaModel:
         self._in_progress.discard(schema_name)
         return name
 
+    def add_variant(self, name: str, base: str, retyped: dict[str, str], doc: str) -> None:
+        """Model *name*: a copy of model *base* with the fields of *retyped* retyped.
+
+        Types are written as ``str``, ``Name`` or ``list[Name]`` (`names.VARIANT_MODELS`).
+        """
+        d = self.defs[base]
+        assert isinstance(d, ClassDef), base
+        fields = []
+        for f in d.fields:
+            if f.py_name not in retyped:
+                fields.append(f)
+                continue
+            text = retyped[f.py_name]
+            inner = text.removeprefix("list[").removesuffix("]")
+            t: TypeExpr = Prim(inner) if inner in ("str", "int", "float") else Ref(inner)
+            fields.append(
+                FieldDef(**{**f.__dict__, "type": ListOf(t) if text.startswith("list[") else t})
+            )
+        unknown = set(retyped) - {f.py_name for f in d.fields}
+        if unknown:
+            msg = f"variant {name}: {base} has no fields {sorted(unknown)}"
+            raise ValueError(msg)
+        note = f"A variant of `{base}` (see `names.VARIANT_MODELS`)."
+        self.defs[name] = ClassDef(name, f"{doc}\n\n{note}", fields, d.owner)
+
     def add_alias(self, name: str, description: str, t: TypeExpr) -> None:
         """Add a type alias no component schema defines (its owner is itself)."""
         if name in self._taken:
@@ -426,6 +451,8 @@ class SchemaModel:
             t = self.type_of(prop, ctx + pascal(json_name), owner)
             if (ctx, json_name) in WIDENED_FIELDS:
                 t = union(t, Prim(WIDENED_FIELDS[ctx, json_name]))
+            if (ctx, json_name) in NULLABLE_FIELDS:
+                t = nullable(t)
             deref = self.deref(prop) if "$ref" in prop else prop
             fields.append(
                 FieldDef(

@@ -18,6 +18,8 @@ May import ``_http``, ``_convert``, ``_models``, ``_errors``, ``_types``. Never
 ``_reliability`` or the client: calls go through the `Caller` protocol.
 """
 
+from typing import TYPE_CHECKING
+
 from .._http._multipart import FileInput as FileInput
 from .._http._spec import ListSpec as ListSpec
 from .._http._spec import RequestSpec as RequestSpec
@@ -34,6 +36,8 @@ from .._types import Body as Body
 from .._types import Headers as Headers
 from .._types import NotGiven as NotGiven
 from .._types import Query as Query
+from ._methods import BoundMethod as BoundMethod
+from ._methods import OverloadedMethod as OverloadedMethod
 from ._methods import api_method as api_method
 from ._methods import binary_method as binary_method
 from ._methods import list_method as list_method
@@ -42,3 +46,7 @@ from ._resource import M as M
 from ._resource import Resource as Resource
 from ._resource import ResourceTree as ResourceTree
 from ._response import BinaryResponse as BinaryResponse
+
+if TYPE_CHECKING:
+    # For type checkers only (the blocking twins of generated overloads, `OverloadedMethod`).
+    from .._sync._methods import SyncMethod as SyncMethod

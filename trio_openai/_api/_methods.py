@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ._response import APIResponse, BinaryResponse, StreamedResponse
     from ._streaming import Stream
 
-__all__ = ["api_method", "binary_method", "list_method", "stream_method"]
+__all__ = ["OverloadedMethod", "api_method", "binary_method", "list_method", "stream_method"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -219,6 +219,40 @@ class BoundStreamMethod(Generic[P, T]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AbstractAsyncContextManager[Stream[T]]:
         return self._resource._client._stream(self._build(self._resource, *args, **kwargs))
+
+
+A = TypeVar("A")
+S = TypeVar("S")
+
+
+class OverloadedMethod(Generic[A, S]):
+    """A `Method` whose result type follows an argument's value, typed by overloads.
+
+    ``embeddings.create(encoding_format="base64")`` answers base64 strings, not
+    floats. A descriptor typed by a `ParamSpec` cannot carry overloads, so the
+    generator declares, for the type checker only, a subclass of `BoundMethod`
+    (*A*) and of the blocking `SyncMethod` (*S*) whose ``__call__`` is overloaded;
+    at run time this binds exactly as the wrapped `Method` does.
+    """
+
+    __slots__ = ("__dict__", "_build", "_method")
+
+    def __init__(self, method: Method[..., Any]) -> None:
+        self._method = method
+        self._build = method._build
+        functools.update_wrapper(self, method._build)  # type: ignore[arg-type]
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, obj: Resource[Async], owner: type[Any]) -> A: ...
+    @overload
+    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> S: ...
+    def __get__(self, obj: Resource[Any] | None, owner: type[Any]) -> Self | A | S:
+        if obj is None:
+            return self
+        bound: Any = self._method.__get__(obj, owner)
+        return bound  # type: ignore[no-any-return]
 
 
 def api_method(build: Callable[Concatenate[Any, P], RequestSpec[T]]) -> Method[P, T]:

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from .._api import (
     NOT_GIVEN,
@@ -16,6 +16,7 @@ from .._api import (
     ListSpec,
     M,
     NotGiven,
+    OverloadedMethod,
     Query,
     RequestSpec,
     Resource,
@@ -30,7 +31,7 @@ from .._api import (
 )
 
 if TYPE_CHECKING:
-    from .._api import BinaryResponse, FileInput, UnknownObject
+    from .._api import BinaryResponse, BoundMethod, FileInput, SyncMethod, UnknownObject
     from ..types.audio import (
         AudioResponseFormat,
         CreateSpeechResponseStreamEvent,
@@ -49,6 +50,547 @@ if TYPE_CHECKING:
     from ..types.audio_params import VadConfigParam
     from ..types.shared import VoiceIdsOrCustomVoiceOption2, VoiceIdsShared
     from ..types.shared_params import VoiceIdsOrCustomVoiceOption2Param
+
+    class _CreateTranscriptionCall(
+        BoundMethod[
+            ...,
+            CreateTranscriptionResponseJson
+            | CreateTranscriptionResponseDiarizedJson
+            | CreateTranscriptionResponseVerboseJson
+            | UnknownObject
+            | str,
+        ]
+    ):
+        """``audio.transcriptions.create``: its result follows ``response_format``."""
+
+        @overload
+        async def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal[
+                "whisper-1",
+                "gpt-transcribe",
+                "gpt-4o-transcribe",
+                "gpt-4o-mini-transcribe",
+                "gpt-4o-mini-transcribe-2025-12-15",
+                "gpt-4o-transcribe-diarize",
+            ]
+            | str,
+            language: str | NotGiven = NOT_GIVEN,
+            languages: Sequence[str] | NotGiven = NOT_GIVEN,
+            keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["json"] | NotGiven = NOT_GIVEN,
+            temperature: float | NotGiven = NOT_GIVEN,
+            include: Sequence[TranscriptionInclude] | NotGiven = NOT_GIVEN,
+            timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+            stream: Literal[False] | NotGiven | None = NOT_GIVEN,
+            chunking_strategy: Literal["auto"]
+            | VadConfig
+            | VadConfigParam
+            | NotGiven
+            | None = NOT_GIVEN,
+            known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+            known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateTranscriptionResponseJson: ...
+        @overload
+        async def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal[
+                "whisper-1",
+                "gpt-transcribe",
+                "gpt-4o-transcribe",
+                "gpt-4o-mini-transcribe",
+                "gpt-4o-mini-transcribe-2025-12-15",
+                "gpt-4o-transcribe-diarize",
+            ]
+            | str,
+            language: str | NotGiven = NOT_GIVEN,
+            languages: Sequence[str] | NotGiven = NOT_GIVEN,
+            keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["verbose_json"],
+            temperature: float | NotGiven = NOT_GIVEN,
+            include: Sequence[TranscriptionInclude] | NotGiven = NOT_GIVEN,
+            timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+            stream: Literal[False] | NotGiven | None = NOT_GIVEN,
+            chunking_strategy: Literal["auto"]
+            | VadConfig
+            | VadConfigParam
+            | NotGiven
+            | None = NOT_GIVEN,
+            known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+            known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateTranscriptionResponseVerboseJson: ...
+        @overload
+        async def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal[
+                "whisper-1",
+                "gpt-transcribe",
+                "gpt-4o-transcribe",
+                "gpt-4o-mini-transcribe",
+                "gpt-4o-mini-transcribe-2025-12-15",
+                "gpt-4o-transcribe-diarize",
+            ]
+            | str,
+            language: str | NotGiven = NOT_GIVEN,
+            languages: Sequence[str] | NotGiven = NOT_GIVEN,
+            keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["diarized_json"],
+            temperature: float | NotGiven = NOT_GIVEN,
+            include: Sequence[TranscriptionInclude] | NotGiven = NOT_GIVEN,
+            timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+            stream: Literal[False] | NotGiven | None = NOT_GIVEN,
+            chunking_strategy: Literal["auto"]
+            | VadConfig
+            | VadConfigParam
+            | NotGiven
+            | None = NOT_GIVEN,
+            known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+            known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateTranscriptionResponseDiarizedJson: ...
+        @overload
+        async def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal[
+                "whisper-1",
+                "gpt-transcribe",
+                "gpt-4o-transcribe",
+                "gpt-4o-mini-transcribe",
+                "gpt-4o-mini-transcribe-2025-12-15",
+                "gpt-4o-transcribe-diarize",
+            ]
+            | str,
+            language: str | NotGiven = NOT_GIVEN,
+            languages: Sequence[str] | NotGiven = NOT_GIVEN,
+            keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["text", "srt", "vtt"],
+            temperature: float | NotGiven = NOT_GIVEN,
+            include: Sequence[TranscriptionInclude] | NotGiven = NOT_GIVEN,
+            timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+            stream: Literal[False] | NotGiven | None = NOT_GIVEN,
+            chunking_strategy: Literal["auto"]
+            | VadConfig
+            | VadConfigParam
+            | NotGiven
+            | None = NOT_GIVEN,
+            known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+            known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> str: ...
+        @overload
+        async def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal[
+                "whisper-1",
+                "gpt-transcribe",
+                "gpt-4o-transcribe",
+                "gpt-4o-mini-transcribe",
+                "gpt-4o-mini-transcribe-2025-12-15",
+                "gpt-4o-transcribe-diarize",
+            ]
+            | str,
+            language: str | NotGiven = NOT_GIVEN,
+            languages: Sequence[str] | NotGiven = NOT_GIVEN,
+            keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: AudioResponseFormat | NotGiven = NOT_GIVEN,
+            temperature: float | NotGiven = NOT_GIVEN,
+            include: Sequence[TranscriptionInclude] | NotGiven = NOT_GIVEN,
+            timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+            stream: Literal[False] | NotGiven | None = NOT_GIVEN,
+            chunking_strategy: Literal["auto"]
+            | VadConfig
+            | VadConfigParam
+            | NotGiven
+            | None = NOT_GIVEN,
+            known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+            known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> (
+            CreateTranscriptionResponseJson
+            | CreateTranscriptionResponseDiarizedJson
+            | CreateTranscriptionResponseVerboseJson
+            | UnknownObject
+            | str
+        ): ...
+        async def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    class _SyncCreateTranscriptionCall(
+        SyncMethod[
+            ...,
+            CreateTranscriptionResponseJson
+            | CreateTranscriptionResponseDiarizedJson
+            | CreateTranscriptionResponseVerboseJson
+            | UnknownObject
+            | str,
+        ]
+    ):
+        """``audio.transcriptions.create``: its result follows ``response_format``."""
+
+        @overload
+        def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal[
+                "whisper-1",
+                "gpt-transcribe",
+                "gpt-4o-transcribe",
+                "gpt-4o-mini-transcribe",
+                "gpt-4o-mini-transcribe-2025-12-15",
+                "gpt-4o-transcribe-diarize",
+            ]
+            | str,
+            language: str | NotGiven = NOT_GIVEN,
+            languages: Sequence[str] | NotGiven = NOT_GIVEN,
+            keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["json"] | NotGiven = NOT_GIVEN,
+            temperature: float | NotGiven = NOT_GIVEN,
+            include: Sequence[TranscriptionInclude] | NotGiven = NOT_GIVEN,
+            timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+            stream: Literal[False] | NotGiven | None = NOT_GIVEN,
+            chunking_strategy: Literal["auto"]
+            | VadConfig
+            | VadConfigParam
+            | NotGiven
+            | None = NOT_GIVEN,
+            known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+            known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateTranscriptionResponseJson: ...
+        @overload
+        def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal[
+                "whisper-1",
+                "gpt-transcribe",
+                "gpt-4o-transcribe",
+                "gpt-4o-mini-transcribe",
+                "gpt-4o-mini-transcribe-2025-12-15",
+                "gpt-4o-transcribe-diarize",
+            ]
+            | str,
+            language: str | NotGiven = NOT_GIVEN,
+            languages: Sequence[str] | NotGiven = NOT_GIVEN,
+            keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["verbose_json"],
+            temperature: float | NotGiven = NOT_GIVEN,
+            include: Sequence[TranscriptionInclude] | NotGiven = NOT_GIVEN,
+            timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+            stream: Literal[False] | NotGiven | None = NOT_GIVEN,
+            chunking_strategy: Literal["auto"]
+            | VadConfig
+            | VadConfigParam
+            | NotGiven
+            | None = NOT_GIVEN,
+            known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+            known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateTranscriptionResponseVerboseJson: ...
+        @overload
+        def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal[
+                "whisper-1",
+                "gpt-transcribe",
+                "gpt-4o-transcribe",
+                "gpt-4o-mini-transcribe",
+                "gpt-4o-mini-transcribe-2025-12-15",
+                "gpt-4o-transcribe-diarize",
+            ]
+            | str,
+            language: str | NotGiven = NOT_GIVEN,
+            languages: Sequence[str] | NotGiven = NOT_GIVEN,
+            keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["diarized_json"],
+            temperature: float | NotGiven = NOT_GIVEN,
+            include: Sequence[TranscriptionInclude] | NotGiven = NOT_GIVEN,
+            timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+            stream: Literal[False] | NotGiven | None = NOT_GIVEN,
+            chunking_strategy: Literal["auto"]
+            | VadConfig
+            | VadConfigParam
+            | NotGiven
+            | None = NOT_GIVEN,
+            known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+            known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateTranscriptionResponseDiarizedJson: ...
+        @overload
+        def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal[
+                "whisper-1",
+                "gpt-transcribe",
+                "gpt-4o-transcribe",
+                "gpt-4o-mini-transcribe",
+                "gpt-4o-mini-transcribe-2025-12-15",
+                "gpt-4o-transcribe-diarize",
+            ]
+            | str,
+            language: str | NotGiven = NOT_GIVEN,
+            languages: Sequence[str] | NotGiven = NOT_GIVEN,
+            keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["text", "srt", "vtt"],
+            temperature: float | NotGiven = NOT_GIVEN,
+            include: Sequence[TranscriptionInclude] | NotGiven = NOT_GIVEN,
+            timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+            stream: Literal[False] | NotGiven | None = NOT_GIVEN,
+            chunking_strategy: Literal["auto"]
+            | VadConfig
+            | VadConfigParam
+            | NotGiven
+            | None = NOT_GIVEN,
+            known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+            known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> str: ...
+        @overload
+        def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal[
+                "whisper-1",
+                "gpt-transcribe",
+                "gpt-4o-transcribe",
+                "gpt-4o-mini-transcribe",
+                "gpt-4o-mini-transcribe-2025-12-15",
+                "gpt-4o-transcribe-diarize",
+            ]
+            | str,
+            language: str | NotGiven = NOT_GIVEN,
+            languages: Sequence[str] | NotGiven = NOT_GIVEN,
+            keywords: Sequence[str] | NotGiven = NOT_GIVEN,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: AudioResponseFormat | NotGiven = NOT_GIVEN,
+            temperature: float | NotGiven = NOT_GIVEN,
+            include: Sequence[TranscriptionInclude] | NotGiven = NOT_GIVEN,
+            timestamp_granularities: Sequence[Literal["word", "segment"]] | NotGiven = NOT_GIVEN,
+            stream: Literal[False] | NotGiven | None = NOT_GIVEN,
+            chunking_strategy: Literal["auto"]
+            | VadConfig
+            | VadConfigParam
+            | NotGiven
+            | None = NOT_GIVEN,
+            known_speaker_names: Sequence[str] | NotGiven = NOT_GIVEN,
+            known_speaker_references: Sequence[str] | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> (
+            CreateTranscriptionResponseJson
+            | CreateTranscriptionResponseDiarizedJson
+            | CreateTranscriptionResponseVerboseJson
+            | UnknownObject
+            | str
+        ): ...
+        def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    class _CreateTranslationCall(
+        BoundMethod[
+            ...,
+            CreateTranslationResponseJson
+            | CreateTranslationResponseVerboseJson
+            | UnknownObject
+            | str,
+        ]
+    ):
+        """``audio.translations.create``: its result follows ``response_format``."""
+
+        @overload
+        async def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal["whisper-1"] | str,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["json"] | NotGiven = NOT_GIVEN,
+            temperature: float | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateTranslationResponseJson: ...
+        @overload
+        async def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal["whisper-1"] | str,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["verbose_json"],
+            temperature: float | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateTranslationResponseVerboseJson: ...
+        @overload
+        async def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal["whisper-1"] | str,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["text", "srt", "vtt"],
+            temperature: float | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> str: ...
+        @overload
+        async def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal["whisper-1"] | str,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["json", "text", "srt", "verbose_json", "vtt"]
+            | NotGiven = NOT_GIVEN,
+            temperature: float | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> (
+            CreateTranslationResponseJson
+            | CreateTranslationResponseVerboseJson
+            | UnknownObject
+            | str
+        ): ...
+        async def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    class _SyncCreateTranslationCall(
+        SyncMethod[
+            ...,
+            CreateTranslationResponseJson
+            | CreateTranslationResponseVerboseJson
+            | UnknownObject
+            | str,
+        ]
+    ):
+        """``audio.translations.create``: its result follows ``response_format``."""
+
+        @overload
+        def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal["whisper-1"] | str,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["json"] | NotGiven = NOT_GIVEN,
+            temperature: float | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateTranslationResponseJson: ...
+        @overload
+        def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal["whisper-1"] | str,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["verbose_json"],
+            temperature: float | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateTranslationResponseVerboseJson: ...
+        @overload
+        def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal["whisper-1"] | str,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["text", "srt", "vtt"],
+            temperature: float | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> str: ...
+        @overload
+        def __call__(
+            self,
+            *,
+            file: FileInput,
+            model: Literal["whisper-1"] | str,
+            prompt: str | NotGiven = NOT_GIVEN,
+            response_format: Literal["json", "text", "srt", "verbose_json", "vtt"]
+            | NotGiven = NOT_GIVEN,
+            temperature: float | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> (
+            CreateTranslationResponseJson
+            | CreateTranslationResponseVerboseJson
+            | UnknownObject
+            | str
+        ): ...
+        def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
 
 __all__ = [
     "Audio",
@@ -253,8 +795,7 @@ class Transcriptions(Resource[M]):
 
     __slots__ = ()
 
-    @api_method
-    def create(
+    def _create(
         self,
         *,
         file: FileInput,
@@ -400,6 +941,10 @@ class Transcriptions(Resource[M]):
             timeout=timeout,
         )
 
+    create: OverloadedMethod[_CreateTranscriptionCall, _SyncCreateTranscriptionCall] = (
+        OverloadedMethod(api_method(_create))
+    )
+
     @stream_method
     def stream(
         self,
@@ -534,8 +1079,7 @@ class Translations(Resource[M]):
 
     __slots__ = ()
 
-    @api_method
-    def create(
+    def _create(
         self,
         *,
         file: FileInput,
@@ -605,6 +1149,10 @@ class Translations(Resource[M]):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    create: OverloadedMethod[_CreateTranslationCall, _SyncCreateTranslationCall] = OverloadedMethod(
+        api_method(_create)
+    )
 
 
 class VoiceConsents(Resource[M]):

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._api import (
     NOT_GIVEN,
@@ -15,6 +15,7 @@ from .._api import (
     Headers,
     M,
     NotGiven,
+    OverloadedMethod,
     Query,
     RequestSpec,
     Resource,
@@ -23,7 +24,125 @@ from .._api import (
 )
 
 if TYPE_CHECKING:
-    from ..types.embeddings import CreateEmbeddingResponse
+    from .._api import BoundMethod, SyncMethod
+    from ..types.embeddings import CreateEmbeddingResponse, CreateEmbeddingResponseBase64
+
+    class _CreateEmbeddingCall(
+        BoundMethod[..., CreateEmbeddingResponse | CreateEmbeddingResponseBase64]
+    ):
+        """``embeddings.create``: its result follows ``encoding_format``."""
+
+        @overload
+        async def __call__(
+            self,
+            *,
+            input: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]],
+            model: Literal[
+                "text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"
+            ]
+            | str,
+            encoding_format: Literal["float"] | NotGiven = NOT_GIVEN,
+            dimensions: int | NotGiven = NOT_GIVEN,
+            user: str | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateEmbeddingResponse: ...
+        @overload
+        async def __call__(
+            self,
+            *,
+            input: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]],
+            model: Literal[
+                "text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"
+            ]
+            | str,
+            encoding_format: Literal["base64"],
+            dimensions: int | NotGiven = NOT_GIVEN,
+            user: str | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateEmbeddingResponseBase64: ...
+        @overload
+        async def __call__(
+            self,
+            *,
+            input: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]],
+            model: Literal[
+                "text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"
+            ]
+            | str,
+            encoding_format: Literal["float", "base64"] | NotGiven = NOT_GIVEN,
+            dimensions: int | NotGiven = NOT_GIVEN,
+            user: str | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateEmbeddingResponse | CreateEmbeddingResponseBase64: ...
+        async def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    class _SyncCreateEmbeddingCall(
+        SyncMethod[..., CreateEmbeddingResponse | CreateEmbeddingResponseBase64]
+    ):
+        """``embeddings.create``: its result follows ``encoding_format``."""
+
+        @overload
+        def __call__(
+            self,
+            *,
+            input: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]],
+            model: Literal[
+                "text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"
+            ]
+            | str,
+            encoding_format: Literal["float"] | NotGiven = NOT_GIVEN,
+            dimensions: int | NotGiven = NOT_GIVEN,
+            user: str | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateEmbeddingResponse: ...
+        @overload
+        def __call__(
+            self,
+            *,
+            input: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]],
+            model: Literal[
+                "text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"
+            ]
+            | str,
+            encoding_format: Literal["base64"],
+            dimensions: int | NotGiven = NOT_GIVEN,
+            user: str | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateEmbeddingResponseBase64: ...
+        @overload
+        def __call__(
+            self,
+            *,
+            input: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]],
+            model: Literal[
+                "text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"
+            ]
+            | str,
+            encoding_format: Literal["float", "base64"] | NotGiven = NOT_GIVEN,
+            dimensions: int | NotGiven = NOT_GIVEN,
+            user: str | NotGiven = NOT_GIVEN,
+            extra_headers: Headers | None = None,
+            extra_query: Query | None = None,
+            extra_body: Body | None = None,
+            timeout: float | NotGiven | None = NOT_GIVEN,
+        ) -> CreateEmbeddingResponse | CreateEmbeddingResponseBase64: ...
+        def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
 
 __all__ = [
     "Embeddings",
@@ -35,8 +154,7 @@ class Embeddings(Resource[M]):
 
     __slots__ = ()
 
-    @api_method
-    def create(
+    def _create(
         self,
         *,
         input: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]],
@@ -49,7 +167,7 @@ class Embeddings(Resource[M]):
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,
-    ) -> RequestSpec[CreateEmbeddingResponse]:
+    ) -> RequestSpec[CreateEmbeddingResponse | CreateEmbeddingResponseBase64]:
         """Creates an embedding vector representing the input text.
 
         Args:
@@ -70,12 +188,16 @@ class Embeddings(Resource[M]):
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
         # Imported here, not at the top: importing resources never imports types.
-        from ..types.embeddings import CreateEmbeddingResponse
+        from ..types.embeddings import CreateEmbeddingResponse, CreateEmbeddingResponseBase64
 
         return RequestSpec(
             method="POST",
             path="/embeddings",
-            result=CreateEmbeddingResponse,
+            result=(
+                CreateEmbeddingResponseBase64
+                if encoding_format == "base64"
+                else CreateEmbeddingResponse
+            ),
             body=body_of(
                 {
                     "input": input,
@@ -90,3 +212,7 @@ class Embeddings(Resource[M]):
             extra_body=extra_body,
             timeout=timeout,
         )
+
+    create: OverloadedMethod[_CreateEmbeddingCall, _SyncCreateEmbeddingCall] = OverloadedMethod(
+        api_method(_create)
+    )

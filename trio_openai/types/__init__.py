@@ -1318,8 +1318,10 @@ if TYPE_CHECKING:
     from .embeddings import (
         CreateEmbeddingRequest,
         CreateEmbeddingResponse,
+        CreateEmbeddingResponseBase64,
         CreateEmbeddingResponseUsage,
         Embedding,
+        EmbeddingBase64,
     )
     from .embeddings_params import (
         CreateEmbeddingRequestParam,
@@ -3504,6 +3506,7 @@ __all__ = [
     "CreateEmbeddingRequest",
     "CreateEmbeddingRequestParam",
     "CreateEmbeddingResponse",
+    "CreateEmbeddingResponseBase64",
     "CreateEmbeddingResponseUsage",
     "CreateEvalCompletionsRunDataSource",
     "CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessages",
@@ -3701,6 +3704,7 @@ __all__ = [
     "EasyInputMessageParam",
     "EditImageBodyJsonParam",
     "Embedding",
+    "EmbeddingBase64",
     "EmptyModelParam",
     "EmptyModelParamDict",
     "Error",
@@ -5932,6 +5936,7 @@ _MODULES: dict[str, str] = {
     "CreateEmbeddingRequest": "embeddings",
     "CreateEmbeddingRequestParam": "embeddings_params",
     "CreateEmbeddingResponse": "embeddings",
+    "CreateEmbeddingResponseBase64": "embeddings",
     "CreateEmbeddingResponseUsage": "embeddings",
     "CreateEvalCompletionsRunDataSource": "evals",
     "CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessages": "evals",
@@ -6129,6 +6134,7 @@ _MODULES: dict[str, str] = {
     "EasyInputMessageParam": "responses_params",
     "EditImageBodyJsonParam": "images",
     "Embedding": "embeddings",
+    "EmbeddingBase64": "embeddings",
     "EmptyModelParam": "responses",
     "EmptyModelParamDict": "responses_params",
     "Error": "assistants",

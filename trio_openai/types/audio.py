@@ -253,8 +253,8 @@ class CreateTranscriptionResponseVerboseJson(BaseModel):
         usage: Usage statistics for models billed by audio input duration.
     """
 
-    language: str
-    duration: float
+    language: str | None
+    duration: float | None
     text: str
     words: list[TranscriptionWord] | None = None
     segments: list[TranscriptionSegment] | None = None
