@@ -21,6 +21,7 @@ import trio_openai
 from tests._support import placeholder_arguments, resolve_method
 from tests.core.test_cancellation import pool_state
 from tests.lib.test_uploads import FILE_ID, script
+from trio_openai._lib._streams import SyncChatStream, SyncResponsesStream
 from trio_openai._sync._methods import (
     SyncBinaryMethod,
     SyncListMethod,
@@ -32,7 +33,9 @@ from trio_openai.testing import FakeOpenAI, FakeRealtime
 from trio_openai.types import ChatCompletion, ChatCompletionChunk
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
-SYNC_BOUND = (SyncMethod, SyncBinaryMethod, SyncListMethod, SyncStreamMethod)
+# The structured stream twins (`chat.completions.stream`, `responses.stream`) are streams too.
+STREAMS = (SyncStreamMethod, SyncChatStream, SyncResponsesStream)
+SYNC_BOUND = (SyncMethod, SyncBinaryMethod, SyncListMethod, *STREAMS)
 
 
 @pytest.fixture
@@ -86,7 +89,7 @@ def test_every_operation_of_the_tree_blocks_and_sends_its_request(
             node, name = resolve_method(client, dotted)
             method = getattr(node, name)
             assert isinstance(method, SYNC_BOUND), dotted
-            assert isinstance(method, SyncStreamMethod) == streaming, dotted
+            assert isinstance(method, STREAMS) == streaming, dotted
             before = len(fake.requests)
             # The fake does not answer every route (or stream): the request is sent anyway.
             with contextlib.suppress(trio_openai.APIError):

@@ -25,7 +25,13 @@ import json
 from dataclasses import dataclass
 
 from .docstrings import method_doc
-from .names import RESULT_OVERLOADS, STANDARD_ARGS, TEXT_RESULTS, ResultOverloads
+from .names import (
+    RESOURCE_MIXINS,
+    RESULT_OVERLOADS,
+    STANDARD_ARGS,
+    TEXT_RESULTS,
+    ResultOverloads,
+)
 from .schema import ListOf, Prim, pascal
 from .signature import Signatures, method_name, method_params, stream_twin
 from .spec import Operation, Param
@@ -109,6 +115,8 @@ class MethodWriter:
             return self._overloaded(m, overloads)
         result = self._result(m)
         decorator, returns = _decorator(m, result)
+        for mixin in RESOURCE_MIXINS.get(op.resource, ()):
+            decorator = dict(mixin.decorators).get(m.name, decorator)
         return [
             f"    @{decorator}",
             f"    def {m.name}(",

@@ -414,12 +414,17 @@ class ResourceMixin:
         methods: The methods it adds, for the API reference.
         docs: The page that documents them (relative to ``docs/``), if there is one
             (else their docstrings do).
+        decorators: Generated methods of the resource that the mixin's module decorates
+            instead of ``trio_openai._api``: (method, decorator) pairs. The builder stays
+            generated; the decorator gives it more (``chat.completions.stream`` with a
+            ``response_format`` type gives a parsed final).
     """
 
     module: str
     name: str
     methods: tuple[str, ...]
     docs: str | None = None
+    decorators: tuple[tuple[str, str], ...] = ()
 
 
 # Hand-written methods of generated resources: resource path -> mixins (first base first).
@@ -432,9 +437,21 @@ RESOURCE_MIXINS: dict[tuple[str, ...], tuple[ResourceMixin, ...]] = {
     ),
     ("uploads",): (ResourceMixin("_lib._uploads", "UploadsHelpers", ("upload_file",)),),
     ("chat", "completions"): (
-        ResourceMixin("_lib._structured", "ChatCompletionsParse", ("parse", "stream")),
+        ResourceMixin(
+            "_lib._structured",
+            "ChatCompletionsParse",
+            ("parse",),
+            decorators=(("stream", "chat_stream_method"),),
+        ),
     ),
-    ("responses",): (ResourceMixin("_lib._structured", "ResponsesParse", ("parse", "stream")),),
+    ("responses",): (
+        ResourceMixin(
+            "_lib._structured",
+            "ResponsesParse",
+            ("parse",),
+            decorators=(("stream", "responses_stream_method"),),
+        ),
+    ),
     ("files",): (ResourceMixin("_lib._polling", "FilesPolling", ("wait_for_processing",)),),
     ("vector_stores", "files"): (
         ResourceMixin(

@@ -286,6 +286,12 @@ class ResourcesWriter:
         imports.append(f"from .._api import {', '.join(sorted(api, key=_import_order))}")
         # Hand-written bases (RESOURCE_MIXINS): runtime imports.
         mixins = {(m.module, m.name) for n in nodes for m in RESOURCE_MIXINS.get(n.path, ())}
+        mixins |= {
+            (m.module, decorator)
+            for n in nodes
+            for m in RESOURCE_MIXINS.get(n.path, ())
+            for _, decorator in m.decorators
+        }
         imports.extend(f"from ..{module} import {name}" for module, name in sorted(mixins))
         tc: dict[str, set[str]] = {}
         local = {n.class_name for n in nodes}

@@ -37,10 +37,9 @@ methods block. Decisions:
   path of the first bad value; it is not retried.
 - **Streaming**: ``stream(..., response_format=T)`` / ``stream(..., text_format=T)``
   give the same parsed finals from a stream (``_streams.py``). The generated
-  resources define ``stream`` in their own body, so the mixins wrap it when the
-  class is made (``__init_subclass__``); once the generator decorates it with
-  `chat_stream_method` / `responses_stream_method` (re-exported here for it), the
-  wrapping finds nothing to do.
+  ``stream`` builders are decorated with `chat_stream_method` /
+  `responses_stream_method` (re-exported here for the generator: ``decorators`` of
+  ``RESOURCE_MIXINS``), so the request stays the generated one.
 """
 
 from __future__ import annotations
@@ -52,8 +51,6 @@ from .._api._bridge import Blocking
 from ._arguments import chat_arguments, responses_arguments
 from ._parsing import ParsedChatCompletion, ParsedResponse, parse_chat_completion, parse_response
 from ._streams import (
-    ChatStreamMethod,
-    ResponsesStreamMethod,
     chat_stream_method,
     responses_stream_method,
 )
@@ -233,46 +230,23 @@ async def _responses_parse(
     return parse_response(answer.parse(), text_format, answer.http_response, tools)
 
 
-def _wrap_stream(
-    cls: type[Any], method: type[ChatStreamMethod[Any] | ResponsesStreamMethod[Any]]
-) -> None:
-    """Make the generated ``stream`` of *cls* a *method* (structured when given a type).
-
-    A generated resource defines ``stream`` in its own body (``@stream_method``),
-    which a mixin's attribute could not override; wrapping its builder keeps the
-    generated code the one specification of the request.
-    """
-    generated = cls.__dict__.get("stream")
-    build = getattr(generated, "_build", None)
-    if build is not None and not isinstance(generated, method):
-        setattr(cls, "stream", method(build))  # noqa: B010 - a class the mixin does not know
-
-
 class ChatCompletionsParse:
     """Hand-written ``client.chat.completions.parse`` and ``stream`` (mixed into the resource).
 
-    ``stream`` is the generated method's, wrapped by `ChatStreamMethod` (``_streams.py``).
+    ``stream`` is the generated method, decorated by `chat_stream_method` (``_streams.py``).
     """
 
     __slots__ = ()
 
     parse: ParseMethod[AsyncChatParse, SyncChatParse] = ParseMethod(_chat_parse)
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        _wrap_stream(cls, ChatStreamMethod)
-
 
 class ResponsesParse:
     """Hand-written ``client.responses.parse`` and ``stream`` (mixed into the resource).
 
-    ``stream`` is the generated method's, wrapped by `ResponsesStreamMethod` (``_streams.py``).
+    ``stream`` is the generated method, decorated by `responses_stream_method` (``_streams.py``).
     """
 
     __slots__ = ()
 
     parse: ParseMethod[AsyncResponsesParse, SyncResponsesParse] = ParseMethod(_responses_parse)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        _wrap_stream(cls, ResponsesStreamMethod)

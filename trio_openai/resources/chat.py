@@ -26,9 +26,8 @@ from .._api import (
     list_method,
     path_param,
     query_of,
-    stream_method,
 )
-from .._lib._structured import ChatCompletionsParse
+from .._lib._structured import ChatCompletionsParse, chat_stream_method
 
 if TYPE_CHECKING:
     from ..types.chat import (
@@ -99,7 +98,7 @@ class Chat(Resource[M]):
 
 
 class Completions(ChatCompletionsParse, Resource[M]):
-    """The ``chat.completions`` methods. Hand-written: ``parse``, ``stream``."""
+    """The ``chat.completions`` methods. Hand-written: ``parse``."""
 
     __slots__ = ()
 
@@ -423,7 +422,7 @@ class Completions(ChatCompletionsParse, Resource[M]):
             timeout=timeout,
         )
 
-    @stream_method
+    @chat_stream_method
     def stream(
         self,
         *,

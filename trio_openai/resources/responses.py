@@ -27,7 +27,7 @@ from .._api import (
     query_of,
     stream_method,
 )
-from .._lib._structured import ResponsesParse
+from .._lib._structured import ResponsesParse, responses_stream_method
 
 if TYPE_CHECKING:
     from ..types.responses import (
@@ -76,7 +76,7 @@ __all__ = [
 
 
 class Responses(ResponsesParse, Resource[M]):
-    """The ``responses`` methods. Hand-written: ``parse``, ``stream``."""
+    """The ``responses`` methods. Hand-written: ``parse``."""
 
     __slots__ = ()
 
@@ -291,7 +291,7 @@ class Responses(ResponsesParse, Resource[M]):
             timeout=timeout,
         )
 
-    @stream_method
+    @responses_stream_method
     def stream(
         self,
         *,
