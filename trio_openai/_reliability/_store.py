@@ -44,9 +44,9 @@ Design decisions, stated once:
   not admitted a second time.
 - A store that fails or is slow (`RedisStore.timeout`) is the user's choice:
   ``failure="open"`` (the default) falls back to a local limiter holding
-  ``local_share`` of the budget (starting empty: paced, no burst), logs a warning and retries the store after
-  ``retry_after`` seconds; ``failure="closed"`` raises `StoreUnavailableError`
-  (nothing is sent).
+  ``local_share`` of the budget (starting empty: paced, no burst), logs a
+  warning and retries the store after ``retry_after`` seconds;
+  ``failure="closed"`` raises `StoreUnavailableError` (nothing is sent).
 
 Why a Lua script and not the ``limits`` library: ``limits`` (5.x) offers fixed
 and moving windows and a sliding-window counter, whose edges overshoot a sliding
@@ -295,6 +295,13 @@ class RedisStore:
         self._client = client
         self._script = client.register_script(ADMIT)
         self._state = "open"
+        # Connect and load the script now, so the first admissions do not all
+        # race to do it; a store that is down now is handled by each admission.
+        try:
+            with trio.fail_after(self.timeout):
+                await client.script_load(ADMIT)
+        except (trio.TooSlowError, Exception) as exc:  # noqa: BLE001 (any failure: see admit)
+            logger.warning("rate-limit store %s not reachable at opening: %s", self.url, exc)
         return self
 
     async def __aexit__(
