@@ -72,8 +72,9 @@ def _notes(op: Operation, *, stream: bool) -> list[str]:
         notes.append(f"With ``{key}`` {shown}, the answer is the text itself (a ``str``).")
     if {"AdminApiKeyAuth": []} in (op.raw.get("security") or []):
         notes.append(
-            "Administration API: authenticate with an organization admin API key "
-            "(open the client, or a `with_options` view, with ``api_key=`` set to it)."
+            "Administration API: sent with the organization admin API key "
+            "(``admin_key=`` or ``OPENAI_ADMIN_KEY``) when the client has one, else "
+            "with ``api_key``."
         )
     if op.deprecated:
         notes.append("Deprecated: the API marks this operation as deprecated.")

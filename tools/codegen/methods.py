@@ -311,6 +311,8 @@ def _build_spec(m: _Method, result: _Result, reference: _Reference | None) -> li
         args.append(query)
     if m.op.headers:  # before the reference return, which reuses these arguments
         args.append(f"headers={dict(sorted(m.op.headers.items()))!r}")
+    if {"AdminApiKeyAuth": []} in (m.op.raw.get("security") or []):
+        args.append("admin=True")  # sent with the client's admin key (`RequestSpec.admin`)
     fields = _body_fields(m, switch)
     if reference is not None:
         lines += _reference_return(m, result, reference, args, fields)

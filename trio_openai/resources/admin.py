@@ -245,8 +245,8 @@ class AdminApiKeys(Resource[M]):
 
         Retrieve a paginated list of organization admin API keys.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             after: Return keys with IDs that come after this ID in the pagination order.
@@ -266,6 +266,7 @@ class AdminApiKeys(Resource[M]):
                 path="/organization/admin_api_keys",
                 result=ApiKeyList,
                 query=query_of({"after": after, "order": order, "limit": limit}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -293,8 +294,8 @@ class AdminApiKeys(Resource[M]):
 
         Create a new admin-level API key for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             name: See the API reference.
@@ -312,6 +313,7 @@ class AdminApiKeys(Resource[M]):
             method="POST",
             path="/organization/admin_api_keys",
             result=AdminApiKeyCreateResponse,
+            admin=True,
             body=body_of({"name": name, "expires_in_seconds": expires_in_seconds}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -333,8 +335,8 @@ class AdminApiKeys(Resource[M]):
 
         Get details for a specific organization API key by its ID.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             key_id: The ID of the API key.
@@ -350,6 +352,7 @@ class AdminApiKeys(Resource[M]):
             method="GET",
             path=f"/organization/admin_api_keys/{path_param('key_id', key_id)}",
             result=AdminApiKey,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -370,8 +373,8 @@ class AdminApiKeys(Resource[M]):
 
         Delete the specified admin API key.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             key_id: The ID of the API key to be deleted.
@@ -387,6 +390,7 @@ class AdminApiKeys(Resource[M]):
             method="DELETE",
             path=f"/organization/admin_api_keys/{path_param('key_id', key_id)}",
             result=AdminApiKeysDeleteResponse,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -422,8 +426,8 @@ class AuditLogs(Resource[M]):
     ) -> ListSpec[AuditLog]:
         """List user actions and configuration changes within this organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             effective_at: Return only events whose `effective_at` (Unix seconds) is in this
@@ -480,6 +484,7 @@ class AuditLogs(Resource[M]):
                         "before": before,
                     }
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -512,8 +517,8 @@ class Certificates(Resource[M]):
     ) -> ListSpec[OrganizationCertificate]:
         """List uploaded certificates for this organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             limit: A limit on the number of objects to be returned. Limit can range between
@@ -538,6 +543,7 @@ class Certificates(Resource[M]):
                 path="/organization/certificates",
                 result=ListCertificatesResponse,
                 query=query_of({"limit": limit, "after": after, "order": order}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -566,8 +572,8 @@ class Certificates(Resource[M]):
         This does not automatically activate the certificate. Organizations can upload up to 50
         certificates.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             certificate: The certificate content in PEM format
@@ -584,6 +590,7 @@ class Certificates(Resource[M]):
             method="POST",
             path="/organization/certificates",
             result=Certificate,
+            admin=True,
             body=body_of({"certificate": certificate, "name": name}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -605,8 +612,8 @@ class Certificates(Resource[M]):
 
         You can atomically and idempotently activate up to 10 certificates at a time.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             certificate_ids: See the API reference.
@@ -622,6 +629,7 @@ class Certificates(Resource[M]):
             method="POST",
             path="/organization/certificates/activate",
             result=OrganizationCertificateActivationResponse,
+            admin=True,
             body=body_of({"certificate_ids": certificate_ids}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -643,8 +651,8 @@ class Certificates(Resource[M]):
 
         You can atomically and idempotently deactivate up to 10 certificates at a time.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             certificate_ids: See the API reference.
@@ -660,6 +668,7 @@ class Certificates(Resource[M]):
             method="POST",
             path="/organization/certificates/deactivate",
             result=OrganizationCertificateDeactivationResponse,
+            admin=True,
             body=body_of({"certificate_ids": certificate_ids}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -682,8 +691,8 @@ class Certificates(Resource[M]):
 
         You can get a certificate regardless of whether it is active or not.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             certificate_id: Unique ID of the certificate to retrieve.
@@ -702,6 +711,7 @@ class Certificates(Resource[M]):
             path=f"/organization/certificates/{path_param('certificate_id', certificate_id)}",
             result=Certificate,
             query=query_of({"include": include}),
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -723,8 +733,8 @@ class Certificates(Resource[M]):
 
         Note that only the name can be modified.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             certificate_id: Unique ID of the certificate to modify.
@@ -741,6 +751,7 @@ class Certificates(Resource[M]):
             method="POST",
             path=f"/organization/certificates/{path_param('certificate_id', certificate_id)}",
             result=Certificate,
+            admin=True,
             body=body_of({"name": name}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -762,8 +773,8 @@ class Certificates(Resource[M]):
 
         The certificate must be inactive for the organization and all projects.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             certificate_id: Unique ID of the certificate to delete.
@@ -779,6 +790,7 @@ class Certificates(Resource[M]):
             method="DELETE",
             path=f"/organization/certificates/{path_param('certificate_id', certificate_id)}",
             result=DeleteCertificateResponse,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -810,8 +822,8 @@ class Usage(Resource[M]):
     ) -> ListSpec[UsageTimeBucket]:
         """Get costs details for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             start_time: Start time (Unix seconds) of the query time range, inclusive.
@@ -851,6 +863,7 @@ class Usage(Resource[M]):
                         "page": page,
                     }
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -885,8 +898,8 @@ class Usage(Resource[M]):
     ) -> ListSpec[UsageTimeBucket]:
         """Get audio speeches usage details for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             start_time: Start time (Unix seconds) of the query time range, inclusive.
@@ -931,6 +944,7 @@ class Usage(Resource[M]):
                         "page": page,
                     }
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -965,8 +979,8 @@ class Usage(Resource[M]):
     ) -> ListSpec[UsageTimeBucket]:
         """Get audio transcriptions usage details for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             start_time: Start time (Unix seconds) of the query time range, inclusive.
@@ -1011,6 +1025,7 @@ class Usage(Resource[M]):
                         "page": page,
                     }
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1041,8 +1056,8 @@ class Usage(Resource[M]):
     ) -> ListSpec[UsageTimeBucket]:
         """Get code interpreter sessions usage details for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             start_time: Start time (Unix seconds) of the query time range, inclusive.
@@ -1081,6 +1096,7 @@ class Usage(Resource[M]):
                         "page": page,
                     }
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1118,8 +1134,8 @@ class Usage(Resource[M]):
     ) -> ListSpec[UsageTimeBucket]:
         """Get completions usage details for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             start_time: Start time (Unix seconds) of the query time range, inclusive.
@@ -1168,6 +1184,7 @@ class Usage(Resource[M]):
                         "page": page,
                     }
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1202,8 +1219,8 @@ class Usage(Resource[M]):
     ) -> ListSpec[UsageTimeBucket]:
         """Get embeddings usage details for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             start_time: Start time (Unix seconds) of the query time range, inclusive.
@@ -1248,6 +1265,7 @@ class Usage(Resource[M]):
                         "page": page,
                     }
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1282,8 +1300,8 @@ class Usage(Resource[M]):
     ) -> ListSpec[UsageTimeBucket]:
         """Get file search calls usage details for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             start_time: Start time (Unix seconds) of the query time range, inclusive.
@@ -1329,6 +1347,7 @@ class Usage(Resource[M]):
                         "page": page,
                     }
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1369,8 +1388,8 @@ class Usage(Resource[M]):
     ) -> ListSpec[UsageTimeBucket]:
         """Get images usage details for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             start_time: Start time (Unix seconds) of the query time range, inclusive.
@@ -1422,6 +1441,7 @@ class Usage(Resource[M]):
                         "page": page,
                     }
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1456,8 +1476,8 @@ class Usage(Resource[M]):
     ) -> ListSpec[UsageTimeBucket]:
         """Get moderations usage details for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             start_time: Start time (Unix seconds) of the query time range, inclusive.
@@ -1502,6 +1522,7 @@ class Usage(Resource[M]):
                         "page": page,
                     }
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1532,8 +1553,8 @@ class Usage(Resource[M]):
     ) -> ListSpec[UsageTimeBucket]:
         """Get vector stores usage details for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             start_time: Start time (Unix seconds) of the query time range, inclusive.
@@ -1572,6 +1593,7 @@ class Usage(Resource[M]):
                         "page": page,
                     }
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1607,8 +1629,8 @@ class Usage(Resource[M]):
     ) -> ListSpec[UsageTimeBucket]:
         """Get web search calls usage details for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             start_time: Start time (Unix seconds) of the query time range, inclusive.
@@ -1656,6 +1678,7 @@ class Usage(Resource[M]):
                         "page": page,
                     }
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1685,8 +1708,8 @@ class DataRetention(Resource[M]):
     ) -> RequestSpec[OrganizationDataRetention]:
         """Retrieves organization data retention controls.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
@@ -1701,6 +1724,7 @@ class DataRetention(Resource[M]):
             method="GET",
             path="/organization/data_retention",
             result=OrganizationDataRetention,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1724,8 +1748,8 @@ class DataRetention(Resource[M]):
     ) -> RequestSpec[OrganizationDataRetention]:
         """Updates organization data retention controls.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             retention_type: The desired organization data retention type.
@@ -1741,6 +1765,7 @@ class DataRetention(Resource[M]):
             method="POST",
             path="/organization/data_retention",
             result=OrganizationDataRetention,
+            admin=True,
             body=body_of({"retention_type": retention_type}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -1780,8 +1805,8 @@ class Groups(Resource[M]):
     ) -> ListSpec[GroupResponse]:
         """Lists all groups in the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             limit: A limit on the number of groups to be returned. Limit can range between 0
@@ -1805,6 +1830,7 @@ class Groups(Resource[M]):
                 path="/organization/groups",
                 result=GroupListResource,
                 query=query_of({"limit": limit, "after": after, "order": order}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -1829,8 +1855,8 @@ class Groups(Resource[M]):
     ) -> RequestSpec[GroupResponse]:
         """Creates a new group in the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             name: Human readable name for the group.
@@ -1846,6 +1872,7 @@ class Groups(Resource[M]):
             method="POST",
             path="/organization/groups",
             result=GroupResponse,
+            admin=True,
             body=body_of({"name": name}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -1865,8 +1892,8 @@ class Groups(Resource[M]):
     ) -> RequestSpec[GroupResponse]:
         """Retrieves a group.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             group_id: The ID of the group to retrieve.
@@ -1882,6 +1909,7 @@ class Groups(Resource[M]):
             method="GET",
             path=f"/organization/groups/{path_param('group_id', group_id)}",
             result=GroupResponse,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1901,8 +1929,8 @@ class Groups(Resource[M]):
     ) -> RequestSpec[GroupResourceWithSuccess]:
         """Updates a group's information.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             group_id: The ID of the group to update.
@@ -1919,6 +1947,7 @@ class Groups(Resource[M]):
             method="POST",
             path=f"/organization/groups/{path_param('group_id', group_id)}",
             result=GroupResourceWithSuccess,
+            admin=True,
             body=body_of({"name": name}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -1938,8 +1967,8 @@ class Groups(Resource[M]):
     ) -> RequestSpec[GroupDeletedResource]:
         """Deletes a group from the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             group_id: The ID of the group to delete.
@@ -1955,6 +1984,7 @@ class Groups(Resource[M]):
             method="DELETE",
             path=f"/organization/groups/{path_param('group_id', group_id)}",
             result=GroupDeletedResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -1982,8 +2012,8 @@ class GroupsRoles(Resource[M]):
     ) -> ListSpec[AssignedRoleDetails]:
         """Lists the organization roles assigned to a group within the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             group_id: The ID of the group whose organization role assignments you want to
@@ -2006,6 +2036,7 @@ class GroupsRoles(Resource[M]):
                 path=f"/organization/groups/{path_param('group_id', group_id)}/roles",
                 result=RoleListResource,
                 query=query_of({"limit": limit, "after": after, "order": order}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -2031,8 +2062,8 @@ class GroupsRoles(Resource[M]):
     ) -> RequestSpec[GroupRoleAssignment]:
         """Assigns an organization role to a group within the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             group_id: The ID of the group that should receive the organization role.
@@ -2049,6 +2080,7 @@ class GroupsRoles(Resource[M]):
             method="POST",
             path=f"/organization/groups/{path_param('group_id', group_id)}/roles",
             result=GroupRoleAssignment,
+            admin=True,
             body=body_of({"role_id": role_id}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -2069,8 +2101,8 @@ class GroupsRoles(Resource[M]):
     ) -> RequestSpec[AssignedRoleDetails]:
         """Retrieves an organization role assigned to a group.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the organization role to retrieve for the group.
@@ -2087,6 +2119,7 @@ class GroupsRoles(Resource[M]):
             method="GET",
             path=f"/organization/groups/{path_param('group_id', group_id)}/roles/{path_param('role_id', role_id)}",
             result=AssignedRoleDetails,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2106,8 +2139,8 @@ class GroupsRoles(Resource[M]):
     ) -> RequestSpec[DeletedRoleAssignmentResource]:
         """Unassigns an organization role from a group within the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the organization role to remove from the group.
@@ -2124,6 +2157,7 @@ class GroupsRoles(Resource[M]):
             method="DELETE",
             path=f"/organization/groups/{path_param('group_id', group_id)}/roles/{path_param('role_id', role_id)}",
             result=DeletedRoleAssignmentResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2151,8 +2185,8 @@ class GroupsUsers(Resource[M]):
     ) -> ListSpec[GroupUser]:
         """Lists the users assigned to a group.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             group_id: The ID of the group to inspect.
@@ -2175,6 +2209,7 @@ class GroupsUsers(Resource[M]):
                 path=f"/organization/groups/{path_param('group_id', group_id)}/users",
                 result=UserListResource,
                 query=query_of({"limit": limit, "after": after, "order": order}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -2200,8 +2235,8 @@ class GroupsUsers(Resource[M]):
     ) -> RequestSpec[GroupUserAssignment]:
         """Adds a user to a group.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             group_id: The ID of the group to update.
@@ -2218,6 +2253,7 @@ class GroupsUsers(Resource[M]):
             method="POST",
             path=f"/organization/groups/{path_param('group_id', group_id)}/users",
             result=GroupUserAssignment,
+            admin=True,
             body=body_of({"user_id": user_id}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -2238,8 +2274,8 @@ class GroupsUsers(Resource[M]):
     ) -> RequestSpec[GroupMemberUser]:
         """Retrieves a user in a group.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             user_id: The ID of the user to retrieve from the group.
@@ -2256,6 +2292,7 @@ class GroupsUsers(Resource[M]):
             method="GET",
             path=f"/organization/groups/{path_param('group_id', group_id)}/users/{path_param('user_id', user_id)}",
             result=GroupMemberUser,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2275,8 +2312,8 @@ class GroupsUsers(Resource[M]):
     ) -> RequestSpec[GroupUserDeletedResource]:
         """Removes a user from a group.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             user_id: The ID of the user to remove from the group.
@@ -2293,6 +2330,7 @@ class GroupsUsers(Resource[M]):
             method="DELETE",
             path=f"/organization/groups/{path_param('group_id', group_id)}/users/{path_param('user_id', user_id)}",
             result=GroupUserDeletedResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2318,8 +2356,8 @@ class Invites(Resource[M]):
     ) -> ListSpec[Invite]:
         """Returns a list of invites in the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             limit: A limit on the number of objects to be returned. Limit can range between
@@ -2342,6 +2380,7 @@ class Invites(Resource[M]):
                 path="/organization/invites",
                 result=InviteListResponse,
                 query=query_of({"limit": limit, "after": after}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -2370,8 +2409,8 @@ class Invites(Resource[M]):
 
         The invite must be accepted by the user before they have access to the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             email: Send an email to this address
@@ -2392,6 +2431,7 @@ class Invites(Resource[M]):
             method="POST",
             path="/organization/invites",
             result=Invite,
+            admin=True,
             body=body_of({"email": email, "role": role, "projects": projects}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -2411,8 +2451,8 @@ class Invites(Resource[M]):
     ) -> RequestSpec[Invite]:
         """Retrieves an invite.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             invite_id: The ID of the invite to retrieve.
@@ -2428,6 +2468,7 @@ class Invites(Resource[M]):
             method="GET",
             path=f"/organization/invites/{path_param('invite_id', invite_id)}",
             result=Invite,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2448,8 +2489,8 @@ class Invites(Resource[M]):
 
         If the invite has already been accepted, it cannot be deleted.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             invite_id: The ID of the invite to delete.
@@ -2465,6 +2506,7 @@ class Invites(Resource[M]):
             method="DELETE",
             path=f"/organization/invites/{path_param('invite_id', invite_id)}",
             result=InviteDeleteResponse,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2577,8 +2619,8 @@ class Projects(Resource[M]):
     ) -> ListSpec[Project]:
         """Returns a list of projects.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             limit: A limit on the number of objects to be returned. Limit can range between
@@ -2605,6 +2647,7 @@ class Projects(Resource[M]):
                 query=query_of(
                     {"limit": limit, "after": after, "include_archived": include_archived}
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -2633,8 +2676,8 @@ class Projects(Resource[M]):
 
         Projects can be created and archived, but cannot be deleted.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             name: The friendly name of the project, this name appears in reports.
@@ -2655,6 +2698,7 @@ class Projects(Resource[M]):
             method="POST",
             path="/organization/projects",
             result=Project,
+            admin=True,
             body=body_of(
                 {"name": name, "residency": residency, "external_key_id": external_key_id}
             ),
@@ -2676,8 +2720,8 @@ class Projects(Resource[M]):
     ) -> RequestSpec[Project]:
         """Retrieves a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -2693,6 +2737,7 @@ class Projects(Resource[M]):
             method="GET",
             path=f"/organization/projects/{path_param('project_id', project_id)}",
             result=Project,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2713,8 +2758,8 @@ class Projects(Resource[M]):
     ) -> RequestSpec[Project]:
         """Modifies a project in the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -2732,6 +2777,7 @@ class Projects(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}",
             result=Project,
+            admin=True,
             body=body_of({"name": name, "external_key_id": external_key_id}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -2753,8 +2799,8 @@ class Projects(Resource[M]):
 
         Archived projects cannot be used or updated.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -2770,6 +2816,7 @@ class Projects(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/archive",
             result=Project,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2797,8 +2844,8 @@ class ApiKeys(Resource[M]):
     ) -> ListSpec[ProjectApiKey]:
         """Returns a list of API keys in the project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -2827,6 +2874,7 @@ class ApiKeys(Resource[M]):
                 query=query_of(
                     {"limit": limit, "after": after, "owner_project_access": owner_project_access}
                 ),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -2852,8 +2900,8 @@ class ApiKeys(Resource[M]):
     ) -> RequestSpec[ProjectApiKey]:
         """Retrieves an API key in the project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             api_key_id: The ID of the API key.
@@ -2870,6 +2918,7 @@ class ApiKeys(Resource[M]):
             method="GET",
             path=f"/organization/projects/{path_param('project_id', project_id)}/api_keys/{path_param('api_key_id', api_key_id)}",
             result=ProjectApiKey,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2892,8 +2941,8 @@ class ApiKeys(Resource[M]):
         Returns confirmation of the key deletion, or an error if the key belonged to a service
         account.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             api_key_id: The ID of the API key.
@@ -2910,6 +2959,7 @@ class ApiKeys(Resource[M]):
             method="DELETE",
             path=f"/organization/projects/{path_param('project_id', project_id)}/api_keys/{path_param('api_key_id', api_key_id)}",
             result=ProjectApiKeyDeleteResponse,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -2937,8 +2987,8 @@ class ProjectsCertificates(Resource[M]):
     ) -> ListSpec[OrganizationProjectCertificate]:
         """List certificates for this project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -2964,6 +3014,7 @@ class ProjectsCertificates(Resource[M]):
                 path=f"/organization/projects/{path_param('project_id', project_id)}/certificates",
                 result=ListProjectCertificatesResponse,
                 query=query_of({"limit": limit, "after": after, "order": order}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -2991,8 +3042,8 @@ class ProjectsCertificates(Resource[M]):
 
         You can atomically and idempotently activate up to 10 certificates at a time.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -3009,6 +3060,7 @@ class ProjectsCertificates(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/certificates/activate",
             result=OrganizationProjectCertificateActivationResponse,
+            admin=True,
             body=body_of({"certificate_ids": certificate_ids}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -3031,8 +3083,8 @@ class ProjectsCertificates(Resource[M]):
 
         You can atomically and idempotently deactivate up to 10 certificates at a time.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -3049,6 +3101,7 @@ class ProjectsCertificates(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/certificates/deactivate",
             result=OrganizationProjectCertificateDeactivationResponse,
+            admin=True,
             body=body_of({"certificate_ids": certificate_ids}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -3074,8 +3127,8 @@ class ProjectsDataRetention(Resource[M]):
     ) -> RequestSpec[ProjectDataRetention]:
         """Retrieves project data retention controls.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project to inspect.
@@ -3091,6 +3144,7 @@ class ProjectsDataRetention(Resource[M]):
             method="GET",
             path=f"/organization/projects/{path_param('project_id', project_id)}/data_retention",
             result=ProjectDataRetention,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3117,8 +3171,8 @@ class ProjectsDataRetention(Resource[M]):
     ) -> RequestSpec[ProjectDataRetention]:
         """Updates project data retention controls.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project to update.
@@ -3135,6 +3189,7 @@ class ProjectsDataRetention(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/data_retention",
             result=ProjectDataRetention,
+            admin=True,
             body=body_of({"retention_type": retention_type}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -3171,8 +3226,8 @@ class ProjectsGroups(Resource[M]):
     ) -> ListSpec[ProjectGroup]:
         """Lists the groups that have access to a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project to inspect.
@@ -3194,6 +3249,7 @@ class ProjectsGroups(Resource[M]):
                 path=f"/organization/projects/{path_param('project_id', project_id)}/groups",
                 result=ProjectGroupListResource,
                 query=query_of({"limit": limit, "after": after, "order": order}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -3220,8 +3276,8 @@ class ProjectsGroups(Resource[M]):
     ) -> RequestSpec[ProjectGroup]:
         """Grants a group access to a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project to update.
@@ -3239,6 +3295,7 @@ class ProjectsGroups(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/groups",
             result=ProjectGroup,
+            admin=True,
             body=body_of({"group_id": group_id, "role": role}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -3260,8 +3317,8 @@ class ProjectsGroups(Resource[M]):
     ) -> RequestSpec[ProjectGroup]:
         """Retrieves a project's group.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             group_id: The ID of the group to retrieve.
@@ -3280,6 +3337,7 @@ class ProjectsGroups(Resource[M]):
             path=f"/organization/projects/{path_param('project_id', project_id)}/groups/{path_param('group_id', group_id)}",
             result=ProjectGroup,
             query=query_of({"group_type": group_type}),
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3299,8 +3357,8 @@ class ProjectsGroups(Resource[M]):
     ) -> RequestSpec[ProjectGroupDeletedResource]:
         """Revokes a group's access to a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             group_id: The ID of the group to remove from the project.
@@ -3317,6 +3375,7 @@ class ProjectsGroups(Resource[M]):
             method="DELETE",
             path=f"/organization/projects/{path_param('project_id', project_id)}/groups/{path_param('group_id', group_id)}",
             result=ProjectGroupDeletedResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3345,8 +3404,8 @@ class ProjectsGroupsRoles(Resource[M]):
     ) -> ListSpec[AssignedRoleDetails]:
         """Lists the project roles assigned to a group within a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             group_id: The ID of the group to inspect.
@@ -3369,6 +3428,7 @@ class ProjectsGroupsRoles(Resource[M]):
                 path=f"/projects/{path_param('project_id', project_id)}/groups/{path_param('group_id', group_id)}/roles",
                 result=RoleListResource,
                 query=query_of({"limit": limit, "after": after, "order": order}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -3395,8 +3455,8 @@ class ProjectsGroupsRoles(Resource[M]):
     ) -> RequestSpec[GroupRoleAssignment]:
         """Assigns a project role to a group within a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             group_id: The ID of the group that should receive the project role.
@@ -3414,6 +3474,7 @@ class ProjectsGroupsRoles(Resource[M]):
             method="POST",
             path=f"/projects/{path_param('project_id', project_id)}/groups/{path_param('group_id', group_id)}/roles",
             result=GroupRoleAssignment,
+            admin=True,
             body=body_of({"role_id": role_id}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -3435,8 +3496,8 @@ class ProjectsGroupsRoles(Resource[M]):
     ) -> RequestSpec[AssignedRoleDetails]:
         """Retrieves a project role assigned to a group.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the project role to retrieve for the group.
@@ -3454,6 +3515,7 @@ class ProjectsGroupsRoles(Resource[M]):
             method="GET",
             path=f"/projects/{path_param('project_id', project_id)}/groups/{path_param('group_id', group_id)}/roles/{path_param('role_id', role_id)}",
             result=AssignedRoleDetails,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3474,8 +3536,8 @@ class ProjectsGroupsRoles(Resource[M]):
     ) -> RequestSpec[DeletedRoleAssignmentResource]:
         """Unassigns a project role from a group within a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the project role to remove from the group.
@@ -3493,6 +3555,7 @@ class ProjectsGroupsRoles(Resource[M]):
             method="DELETE",
             path=f"/projects/{path_param('project_id', project_id)}/groups/{path_param('group_id', group_id)}/roles/{path_param('role_id', role_id)}",
             result=DeletedRoleAssignmentResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3517,8 +3580,8 @@ class HostedToolPermissions(Resource[M]):
     ) -> RequestSpec[ProjectHostedToolPermissions]:
         """Returns hosted tool permissions for a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -3534,6 +3597,7 @@ class HostedToolPermissions(Resource[M]):
             method="GET",
             path=f"/organization/projects/{path_param('project_id', project_id)}/hosted_tool_permissions",
             result=ProjectHostedToolPermissions,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3572,8 +3636,8 @@ class HostedToolPermissions(Resource[M]):
     ) -> RequestSpec[ProjectHostedToolPermissions]:
         """Updates hosted tool permissions for a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -3594,6 +3658,7 @@ class HostedToolPermissions(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/hosted_tool_permissions",
             result=ProjectHostedToolPermissions,
+            admin=True,
             body=body_of(
                 {
                     "file_search": file_search,
@@ -3627,8 +3692,8 @@ class ModelPermissions(Resource[M]):
     ) -> RequestSpec[ProjectModelPermissions]:
         """Returns model permissions for a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -3644,6 +3709,7 @@ class ModelPermissions(Resource[M]):
             method="GET",
             path=f"/organization/projects/{path_param('project_id', project_id)}/model_permissions",
             result=ProjectModelPermissions,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3664,8 +3730,8 @@ class ModelPermissions(Resource[M]):
     ) -> RequestSpec[ProjectModelPermissions]:
         """Updates model permissions for a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -3683,6 +3749,7 @@ class ModelPermissions(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/model_permissions",
             result=ProjectModelPermissions,
+            admin=True,
             body=body_of({"mode": mode, "model_ids": model_ids}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -3702,8 +3769,8 @@ class ModelPermissions(Resource[M]):
     ) -> RequestSpec[ProjectModelPermissionsDeleteResponse]:
         """Deletes model permissions for a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -3719,6 +3786,7 @@ class ModelPermissions(Resource[M]):
             method="DELETE",
             path=f"/organization/projects/{path_param('project_id', project_id)}/model_permissions",
             result=ProjectModelPermissionsDeleteResponse,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -3746,8 +3814,8 @@ class RateLimits(Resource[M]):
     ) -> ListSpec[ProjectRateLimit]:
         """Returns the rate limits per model for a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -3774,6 +3842,7 @@ class RateLimits(Resource[M]):
                 path=f"/organization/projects/{path_param('project_id', project_id)}/rate_limits",
                 result=ProjectRateLimitListResponse,
                 query=query_of({"limit": limit, "after": after, "before": before}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -3805,8 +3874,8 @@ class RateLimits(Resource[M]):
     ) -> RequestSpec[ProjectRateLimit]:
         """Updates a project rate limit.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             rate_limit_id: The ID of the rate limit.
@@ -3833,6 +3902,7 @@ class RateLimits(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/rate_limits/{path_param('rate_limit_id', rate_limit_id)}",
             result=ProjectRateLimit,
+            admin=True,
             body=body_of(
                 {
                     "max_requests_per_1_minute": max_requests_per_1_minute,
@@ -3877,8 +3947,8 @@ class ServiceAccounts(Resource[M]):
     ) -> ListSpec[ProjectServiceAccount]:
         """Returns a list of service accounts in the project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -3902,6 +3972,7 @@ class ServiceAccounts(Resource[M]):
                 path=f"/organization/projects/{path_param('project_id', project_id)}/service_accounts",
                 result=ProjectServiceAccountListResponse,
                 query=query_of({"limit": limit, "after": after}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -3930,8 +4001,8 @@ class ServiceAccounts(Resource[M]):
 
         By default, this also returns an unredacted API key for the service account.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -3950,6 +4021,7 @@ class ServiceAccounts(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/service_accounts",
             result=ProjectServiceAccountCreateResponse,
+            admin=True,
             body=body_of(
                 {"name": name, "create_service_account_only": create_service_account_only}
             ),
@@ -3972,8 +4044,8 @@ class ServiceAccounts(Resource[M]):
     ) -> RequestSpec[ProjectServiceAccount]:
         """Retrieves a service account in the project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             service_account_id: The ID of the service account.
@@ -3990,6 +4062,7 @@ class ServiceAccounts(Resource[M]):
             method="GET",
             path=f"/organization/projects/{path_param('project_id', project_id)}/service_accounts/{path_param('service_account_id', service_account_id)}",
             result=ProjectServiceAccount,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -4011,8 +4084,8 @@ class ServiceAccounts(Resource[M]):
     ) -> RequestSpec[ProjectServiceAccount]:
         """Updates a service account in the project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             service_account_id: The ID of the service account.
@@ -4031,6 +4104,7 @@ class ServiceAccounts(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/service_accounts/{path_param('service_account_id', service_account_id)}",
             result=ProjectServiceAccount,
+            admin=True,
             body=body_of({"name": name, "role": role}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -4054,8 +4128,8 @@ class ServiceAccounts(Resource[M]):
         Returns confirmation of service account deletion, or an error if the project is archived
         (archived projects have no service accounts).
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             service_account_id: The ID of the service account.
@@ -4072,6 +4146,7 @@ class ServiceAccounts(Resource[M]):
             method="DELETE",
             path=f"/organization/projects/{path_param('project_id', project_id)}/service_accounts/{path_param('service_account_id', service_account_id)}",
             result=ProjectServiceAccountDeleteResponse,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -4099,8 +4174,8 @@ class ServiceAccountsApiKeys(Resource[M]):
     ) -> RequestSpec[ServiceAccountApiKeyBody]:
         """Creates an API key for a service account in the project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             service_account_id: The ID of the service account.
@@ -4119,6 +4194,7 @@ class ServiceAccountsApiKeys(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/service_accounts/{path_param('service_account_id', service_account_id)}/api_keys",
             result=ServiceAccountApiKeyBody,
+            admin=True,
             body=body_of({"name": name, "scopes": scopes}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -4148,8 +4224,8 @@ class ProjectsSpendAlerts(Resource[M]):
     ) -> ListSpec[ProjectSpendAlert]:
         """Lists project spend alerts.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project to inspect.
@@ -4173,6 +4249,7 @@ class ProjectsSpendAlerts(Resource[M]):
                 path=f"/organization/projects/{path_param('project_id', project_id)}/spend_alerts",
                 result=ProjectSpendAlertListResource,
                 query=query_of({"limit": limit, "order": order, "after": after, "before": before}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -4201,8 +4278,8 @@ class ProjectsSpendAlerts(Resource[M]):
     ) -> RequestSpec[ProjectSpendAlert]:
         """Creates a project spend alert.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project to update.
@@ -4222,6 +4299,7 @@ class ProjectsSpendAlerts(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/spend_alerts",
             result=ProjectSpendAlert,
+            admin=True,
             body=body_of(
                 {
                     "threshold_amount": threshold_amount,
@@ -4249,8 +4327,8 @@ class ProjectsSpendAlerts(Resource[M]):
     ) -> RequestSpec[ProjectSpendAlert]:
         """Retrieves a project spend alert.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             alert_id: The ID of the spend alert to retrieve.
@@ -4267,6 +4345,7 @@ class ProjectsSpendAlerts(Resource[M]):
             method="GET",
             path=f"/organization/projects/{path_param('project_id', project_id)}/spend_alerts/{path_param('alert_id', alert_id)}",
             result=ProjectSpendAlert,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -4290,8 +4369,8 @@ class ProjectsSpendAlerts(Resource[M]):
     ) -> RequestSpec[ProjectSpendAlert]:
         """Updates a project spend alert.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             alert_id: The ID of the spend alert to update.
@@ -4312,6 +4391,7 @@ class ProjectsSpendAlerts(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/spend_alerts/{path_param('alert_id', alert_id)}",
             result=ProjectSpendAlert,
+            admin=True,
             body=body_of(
                 {
                     "threshold_amount": threshold_amount,
@@ -4339,8 +4419,8 @@ class ProjectsSpendAlerts(Resource[M]):
     ) -> RequestSpec[ProjectSpendAlertDeletedResource]:
         """Deletes a project spend alert.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             alert_id: The ID of the spend alert to delete.
@@ -4357,6 +4437,7 @@ class ProjectsSpendAlerts(Resource[M]):
             method="DELETE",
             path=f"/organization/projects/{path_param('project_id', project_id)}/spend_alerts/{path_param('alert_id', alert_id)}",
             result=ProjectSpendAlertDeletedResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -4391,8 +4472,8 @@ class ProjectsUsers(Resource[M]):
     ) -> ListSpec[ProjectUser]:
         """Returns a list of users in the project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -4416,6 +4497,7 @@ class ProjectsUsers(Resource[M]):
                 path=f"/organization/projects/{path_param('project_id', project_id)}/users",
                 result=ProjectUserListResponse,
                 query=query_of({"limit": limit, "after": after}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -4445,8 +4527,8 @@ class ProjectsUsers(Resource[M]):
 
         Users must already be members of the organization to be added to a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project.
@@ -4465,6 +4547,7 @@ class ProjectsUsers(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/users",
             result=ProjectUser,
+            admin=True,
             body=body_of({"role": role, "user_id": user_id, "email": email}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -4485,8 +4568,8 @@ class ProjectsUsers(Resource[M]):
     ) -> RequestSpec[ProjectUser]:
         """Retrieves a user in the project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             user_id: The ID of the user.
@@ -4503,6 +4586,7 @@ class ProjectsUsers(Resource[M]):
             method="GET",
             path=f"/organization/projects/{path_param('project_id', project_id)}/users/{path_param('user_id', user_id)}",
             result=ProjectUser,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -4523,8 +4607,8 @@ class ProjectsUsers(Resource[M]):
     ) -> RequestSpec[ProjectUser]:
         """Modifies a user's role in the project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             user_id: The ID of the user.
@@ -4542,6 +4626,7 @@ class ProjectsUsers(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/users/{path_param('user_id', user_id)}",
             result=ProjectUser,
+            admin=True,
             body=body_of({"role": role}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -4565,8 +4650,8 @@ class ProjectsUsers(Resource[M]):
         Returns confirmation of project user deletion, or an error if the project is archived
         (archived projects have no users).
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             user_id: The ID of the user.
@@ -4583,6 +4668,7 @@ class ProjectsUsers(Resource[M]):
             method="DELETE",
             path=f"/organization/projects/{path_param('project_id', project_id)}/users/{path_param('user_id', user_id)}",
             result=ProjectUserDeleteResponse,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -4611,8 +4697,8 @@ class ProjectsUsersRoles(Resource[M]):
     ) -> ListSpec[AssignedRoleDetails]:
         """Lists the project roles assigned to a user within a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             user_id: The ID of the user to inspect.
@@ -4635,6 +4721,7 @@ class ProjectsUsersRoles(Resource[M]):
                 path=f"/projects/{path_param('project_id', project_id)}/users/{path_param('user_id', user_id)}/roles",
                 result=RoleListResource,
                 query=query_of({"limit": limit, "after": after, "order": order}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -4661,8 +4748,8 @@ class ProjectsUsersRoles(Resource[M]):
     ) -> RequestSpec[UserRoleAssignment]:
         """Assigns a project role to a user within a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             user_id: The ID of the user that should receive the project role.
@@ -4680,6 +4767,7 @@ class ProjectsUsersRoles(Resource[M]):
             method="POST",
             path=f"/projects/{path_param('project_id', project_id)}/users/{path_param('user_id', user_id)}/roles",
             result=UserRoleAssignment,
+            admin=True,
             body=body_of({"role_id": role_id}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -4701,8 +4789,8 @@ class ProjectsUsersRoles(Resource[M]):
     ) -> RequestSpec[AssignedRoleDetails]:
         """Retrieves a project role assigned to a user.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the project role to retrieve for the user.
@@ -4720,6 +4808,7 @@ class ProjectsUsersRoles(Resource[M]):
             method="GET",
             path=f"/projects/{path_param('project_id', project_id)}/users/{path_param('user_id', user_id)}/roles/{path_param('role_id', role_id)}",
             result=AssignedRoleDetails,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -4740,8 +4829,8 @@ class ProjectsUsersRoles(Resource[M]):
     ) -> RequestSpec[DeletedRoleAssignmentResource]:
         """Unassigns a project role from a user within a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the project role to remove from the user.
@@ -4759,6 +4848,7 @@ class ProjectsUsersRoles(Resource[M]):
             method="DELETE",
             path=f"/projects/{path_param('project_id', project_id)}/users/{path_param('user_id', user_id)}/roles/{path_param('role_id', role_id)}",
             result=DeletedRoleAssignmentResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -4786,8 +4876,8 @@ class ProjectsRoles(Resource[M]):
     ) -> ListSpec[Role]:
         """Lists the roles configured for a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project to inspect.
@@ -4809,6 +4899,7 @@ class ProjectsRoles(Resource[M]):
                 path=f"/projects/{path_param('project_id', project_id)}/roles",
                 result=PublicRoleListResource,
                 query=query_of({"limit": limit, "after": after, "order": order}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -4836,8 +4927,8 @@ class ProjectsRoles(Resource[M]):
     ) -> RequestSpec[Role]:
         """Creates a custom role for a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project to update.
@@ -4856,6 +4947,7 @@ class ProjectsRoles(Resource[M]):
             method="POST",
             path=f"/projects/{path_param('project_id', project_id)}/roles",
             result=Role,
+            admin=True,
             body=body_of(
                 {"role_name": role_name, "permissions": permissions, "description": description}
             ),
@@ -4878,8 +4970,8 @@ class ProjectsRoles(Resource[M]):
     ) -> RequestSpec[Role]:
         """Retrieves a project role.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the role to retrieve.
@@ -4896,6 +4988,7 @@ class ProjectsRoles(Resource[M]):
             method="GET",
             path=f"/projects/{path_param('project_id', project_id)}/roles/{path_param('role_id', role_id)}",
             result=Role,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -4918,8 +5011,8 @@ class ProjectsRoles(Resource[M]):
     ) -> RequestSpec[Role]:
         """Updates an existing project role.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the role to update.
@@ -4939,6 +5032,7 @@ class ProjectsRoles(Resource[M]):
             method="POST",
             path=f"/projects/{path_param('project_id', project_id)}/roles/{path_param('role_id', role_id)}",
             result=Role,
+            admin=True,
             body=body_of(
                 {"permissions": permissions, "description": description, "role_name": role_name}
             ),
@@ -4961,8 +5055,8 @@ class ProjectsRoles(Resource[M]):
     ) -> RequestSpec[RoleDeletedResource]:
         """Deletes a custom role from a project.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the role to delete.
@@ -4979,6 +5073,7 @@ class ProjectsRoles(Resource[M]):
             method="DELETE",
             path=f"/projects/{path_param('project_id', project_id)}/roles/{path_param('role_id', role_id)}",
             result=RoleDeletedResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -5003,8 +5098,8 @@ class ProjectsSpendLimit(Resource[M]):
     ) -> RequestSpec[ProjectSpendLimitResource]:
         """Get a project's hard spend limit.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project whose hard spend limit is being managed.
@@ -5020,6 +5115,7 @@ class ProjectsSpendLimit(Resource[M]):
             method="GET",
             path=f"/organization/projects/{path_param('project_id', project_id)}/spend_limit",
             result=ProjectSpendLimitResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -5041,8 +5137,8 @@ class ProjectsSpendLimit(Resource[M]):
     ) -> RequestSpec[ProjectSpendLimitResource]:
         """Create or replace a project's hard spend limit.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project whose hard spend limit is being managed.
@@ -5063,6 +5159,7 @@ class ProjectsSpendLimit(Resource[M]):
             method="POST",
             path=f"/organization/projects/{path_param('project_id', project_id)}/spend_limit",
             result=ProjectSpendLimitResource,
+            admin=True,
             body=body_of(
                 {"threshold_amount": threshold_amount, "currency": currency, "interval": interval}
             ),
@@ -5084,8 +5181,8 @@ class ProjectsSpendLimit(Resource[M]):
     ) -> RequestSpec[ProjectSpendLimitDeletedResource]:
         """Delete a project's hard spend limit.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             project_id: The ID of the project whose hard spend limit is being managed.
@@ -5101,6 +5198,7 @@ class ProjectsSpendLimit(Resource[M]):
             method="DELETE",
             path=f"/organization/projects/{path_param('project_id', project_id)}/spend_limit",
             result=ProjectSpendLimitDeletedResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -5127,8 +5225,8 @@ class Roles(Resource[M]):
     ) -> ListSpec[Role]:
         """Lists the roles configured for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             limit: A limit on the number of roles to return. Defaults to 1000.
@@ -5149,6 +5247,7 @@ class Roles(Resource[M]):
                 path="/organization/roles",
                 result=PublicRoleListResource,
                 query=query_of({"limit": limit, "after": after, "order": order}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -5175,8 +5274,8 @@ class Roles(Resource[M]):
     ) -> RequestSpec[Role]:
         """Creates a custom role for the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_name: Unique name for the role.
@@ -5194,6 +5293,7 @@ class Roles(Resource[M]):
             method="POST",
             path="/organization/roles",
             result=Role,
+            admin=True,
             body=body_of(
                 {"role_name": role_name, "permissions": permissions, "description": description}
             ),
@@ -5215,8 +5315,8 @@ class Roles(Resource[M]):
     ) -> RequestSpec[Role]:
         """Retrieves an organization role.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the role to retrieve.
@@ -5232,6 +5332,7 @@ class Roles(Resource[M]):
             method="GET",
             path=f"/organization/roles/{path_param('role_id', role_id)}",
             result=Role,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -5253,8 +5354,8 @@ class Roles(Resource[M]):
     ) -> RequestSpec[Role]:
         """Updates an existing organization role.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the role to update.
@@ -5273,6 +5374,7 @@ class Roles(Resource[M]):
             method="POST",
             path=f"/organization/roles/{path_param('role_id', role_id)}",
             result=Role,
+            admin=True,
             body=body_of(
                 {"permissions": permissions, "description": description, "role_name": role_name}
             ),
@@ -5294,8 +5396,8 @@ class Roles(Resource[M]):
     ) -> RequestSpec[RoleDeletedResource]:
         """Deletes a custom role from the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the role to delete.
@@ -5311,6 +5413,7 @@ class Roles(Resource[M]):
             method="DELETE",
             path=f"/organization/roles/{path_param('role_id', role_id)}",
             result=RoleDeletedResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -5338,8 +5441,8 @@ class SpendAlerts(Resource[M]):
     ) -> ListSpec[OrganizationSpendAlert]:
         """Lists organization spend alerts.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             limit: A limit on the number of spend alerts to return. Defaults to 20.
@@ -5362,6 +5465,7 @@ class SpendAlerts(Resource[M]):
                 path="/organization/spend_alerts",
                 result=OrganizationSpendAlertListResource,
                 query=query_of({"limit": limit, "order": order, "after": after, "before": before}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -5389,8 +5493,8 @@ class SpendAlerts(Resource[M]):
     ) -> RequestSpec[OrganizationSpendAlert]:
         """Creates an organization spend alert.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             threshold_amount: The alert threshold amount, in cents.
@@ -5409,6 +5513,7 @@ class SpendAlerts(Resource[M]):
             method="POST",
             path="/organization/spend_alerts",
             result=OrganizationSpendAlert,
+            admin=True,
             body=body_of(
                 {
                     "threshold_amount": threshold_amount,
@@ -5435,8 +5540,8 @@ class SpendAlerts(Resource[M]):
     ) -> RequestSpec[OrganizationSpendAlert]:
         """Retrieves an organization spend alert.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             alert_id: The ID of the spend alert to retrieve.
@@ -5452,6 +5557,7 @@ class SpendAlerts(Resource[M]):
             method="GET",
             path=f"/organization/spend_alerts/{path_param('alert_id', alert_id)}",
             result=OrganizationSpendAlert,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -5474,8 +5580,8 @@ class SpendAlerts(Resource[M]):
     ) -> RequestSpec[OrganizationSpendAlert]:
         """Updates an organization spend alert.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             alert_id: The ID of the spend alert to update.
@@ -5495,6 +5601,7 @@ class SpendAlerts(Resource[M]):
             method="POST",
             path=f"/organization/spend_alerts/{path_param('alert_id', alert_id)}",
             result=OrganizationSpendAlert,
+            admin=True,
             body=body_of(
                 {
                     "threshold_amount": threshold_amount,
@@ -5521,8 +5628,8 @@ class SpendAlerts(Resource[M]):
     ) -> RequestSpec[OrganizationSpendAlertDeletedResource]:
         """Deletes an organization spend alert.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             alert_id: The ID of the spend alert to delete.
@@ -5538,6 +5645,7 @@ class SpendAlerts(Resource[M]):
             method="DELETE",
             path=f"/organization/spend_alerts/{path_param('alert_id', alert_id)}",
             result=OrganizationSpendAlertDeletedResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -5570,8 +5678,8 @@ class Users(Resource[M]):
     ) -> ListSpec[User]:
         """Lists all of the users in the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             limit: A limit on the number of objects to be returned. Limit can range between
@@ -5595,6 +5703,7 @@ class Users(Resource[M]):
                 path="/organization/users",
                 result=UserListResponse,
                 query=query_of({"limit": limit, "after": after, "emails": emails}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -5619,8 +5728,8 @@ class Users(Resource[M]):
     ) -> RequestSpec[User]:
         """Retrieves a user by their identifier.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             user_id: The ID of the user.
@@ -5636,6 +5745,7 @@ class Users(Resource[M]):
             method="GET",
             path=f"/organization/users/{path_param('user_id', user_id)}",
             result=User,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -5658,8 +5768,8 @@ class Users(Resource[M]):
     ) -> RequestSpec[User]:
         """Modifies a user's role in the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             user_id: The ID of the user.
@@ -5679,6 +5789,7 @@ class Users(Resource[M]):
             method="POST",
             path=f"/organization/users/{path_param('user_id', user_id)}",
             result=User,
+            admin=True,
             body=body_of(
                 {
                     "role": role,
@@ -5705,8 +5816,8 @@ class Users(Resource[M]):
     ) -> RequestSpec[UserDeleteResponse]:
         """Deletes a user from the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             user_id: The ID of the user.
@@ -5722,6 +5833,7 @@ class Users(Resource[M]):
             method="DELETE",
             path=f"/organization/users/{path_param('user_id', user_id)}",
             result=UserDeleteResponse,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -5749,8 +5861,8 @@ class UsersRoles(Resource[M]):
     ) -> ListSpec[AssignedRoleDetails]:
         """Lists the organization roles assigned to a user within the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             user_id: The ID of the user to inspect.
@@ -5772,6 +5884,7 @@ class UsersRoles(Resource[M]):
                 path=f"/organization/users/{path_param('user_id', user_id)}/roles",
                 result=RoleListResource,
                 query=query_of({"limit": limit, "after": after, "order": order}),
+                admin=True,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
@@ -5797,8 +5910,8 @@ class UsersRoles(Resource[M]):
     ) -> RequestSpec[UserRoleAssignment]:
         """Assigns an organization role to a user within the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             user_id: The ID of the user that should receive the organization role.
@@ -5815,6 +5928,7 @@ class UsersRoles(Resource[M]):
             method="POST",
             path=f"/organization/users/{path_param('user_id', user_id)}/roles",
             result=UserRoleAssignment,
+            admin=True,
             body=body_of({"role_id": role_id}),
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -5835,8 +5949,8 @@ class UsersRoles(Resource[M]):
     ) -> RequestSpec[AssignedRoleDetails]:
         """Retrieves an organization role assigned to a user.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the organization role to retrieve for the user.
@@ -5853,6 +5967,7 @@ class UsersRoles(Resource[M]):
             method="GET",
             path=f"/organization/users/{path_param('user_id', user_id)}/roles/{path_param('role_id', role_id)}",
             result=AssignedRoleDetails,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -5872,8 +5987,8 @@ class UsersRoles(Resource[M]):
     ) -> RequestSpec[DeletedRoleAssignmentResource]:
         """Unassigns an organization role from a user within the organization.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             role_id: The ID of the organization role to remove from the user.
@@ -5890,6 +6005,7 @@ class UsersRoles(Resource[M]):
             method="DELETE",
             path=f"/organization/users/{path_param('user_id', user_id)}/roles/{path_param('role_id', role_id)}",
             result=DeletedRoleAssignmentResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -5913,8 +6029,8 @@ class SpendLimit(Resource[M]):
     ) -> RequestSpec[OrganizationSpendLimitResource]:
         """Get the organization's hard spend limit.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
@@ -5929,6 +6045,7 @@ class SpendLimit(Resource[M]):
             method="GET",
             path="/organization/spend_limit",
             result=OrganizationSpendLimitResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -5949,8 +6066,8 @@ class SpendLimit(Resource[M]):
     ) -> RequestSpec[OrganizationSpendLimitResource]:
         """Create or replace the organization's hard spend limit.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             threshold_amount: The hard spend limit amount, in cents.
@@ -5970,6 +6087,7 @@ class SpendLimit(Resource[M]):
             method="POST",
             path="/organization/spend_limit",
             result=OrganizationSpendLimitResource,
+            admin=True,
             body=body_of(
                 {"threshold_amount": threshold_amount, "currency": currency, "interval": interval}
             ),
@@ -5990,8 +6108,8 @@ class SpendLimit(Resource[M]):
     ) -> RequestSpec[OrganizationSpendLimitDeletedResource]:
         """Delete the organization's hard spend limit.
 
-        Administration API: authenticate with an organization admin API key (open the client, or
-        a `with_options` view, with ``api_key=`` set to it).
+        Administration API: sent with the organization admin API key (``admin_key=`` or
+        ``OPENAI_ADMIN_KEY``) when the client has one, else with ``api_key``.
 
         Args:
             extra_headers: Extra HTTP headers for this call (``""`` removes a default header).
@@ -6006,6 +6124,7 @@ class SpendLimit(Resource[M]):
             method="DELETE",
             path="/organization/spend_limit",
             result=OrganizationSpendLimitDeletedResource,
+            admin=True,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
