@@ -40,15 +40,8 @@ import trio_openai
 from tests._hostile import RawRequest
 from tests._realworld import Case, cases, operation, requires_corpus
 from tests._support import resolve_method
-from tests.replay._replay import (
-    NoteKey,
-    Outcome,
-    Walk,
-    call_arguments,
-    replay,
-    request_problem,
-    uneven_chunks,
-)
+from tests.replay._replay import Outcome, call_arguments, replay, request_problem, uneven_chunks
+from tests.replay._walk import NoteKey, Walk
 from trio_openai._convert._converter import structure
 from trio_openai.resources.beta import Messages
 from trio_openai.types import CreateChatCompletionResponse
