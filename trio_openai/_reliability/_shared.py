@@ -8,6 +8,10 @@ algorithm and the protocol.
 
 Design decisions, stated once:
 
+- One round trip at a time per endpoint and process (a `trio.Lock`, FIFO):
+  a burst of callers queues here rather than in the Redis client, so each round
+  trip is timed alone (``RedisStore.timeout``), and the order of the callers of
+  one process is kept at the store.
 - `SharedLimiterGuard.admit` is one store round trip: it sends what the guard
   learnt since its last one (`Learnt`: corrections, refunds, a block, limits),
   gets a slot, and sleeps until it on the local clock. ``settle`` and
@@ -93,6 +97,7 @@ class SharedLimiterGuard:
     _tpm: float = attrs.field(default=0.0, init=False)
     _retry_store_at: float = attrs.field(default=-math.inf, init=False)
     _local: Limiter | None = attrs.field(default=None, init=False)
+    _asking: trio.Lock = attrs.field(factory=trio.Lock, init=False)
 
     def __attrs_post_init__(self) -> None:
         store = self.policy.store
@@ -128,24 +133,32 @@ class SharedLimiterGuard:
         if self._tpm or self.policy.learn:
             size = int(attempt.request.headers.get("content-length") or 0)
             tokens = self.policy.estimate_tokens(attempt.body, size)
-        now = trio.current_time()
-        if now < self._retry_store_at:
+        if trio.current_time() < self._retry_store_at:
             return await self._fallback(tokens)
-        longest = self._longest(now)
-        learnt = Learnt(**self._pending) if self._pending else Learnt()
-        self._pending = {}
-        try:
-            answer = await self._store.admit(
-                self._key,
-                requests_per_minute=self._rpm,
-                tokens_per_minute=self._tpm,
-                tokens=tokens,
-                longest=longest,
-                learnt=learnt,
-                hints=self._hints,
-            )
-        except OSError as exc:
-            return await self._failed(exc, tokens)
+        async with self._asking:
+            now = trio.current_time()
+            if now < self._retry_store_at:  # it failed while this call was queued
+                return await self._fallback(tokens)
+            longest = self._longest(now)
+            learnt = Learnt(**self._pending) if self._pending else Learnt()
+            self._pending = {}
+            try:
+                answer = await self._store.admit(
+                    self._key,
+                    requests_per_minute=self._rpm,
+                    tokens_per_minute=self._tpm,
+                    tokens=tokens,
+                    longest=longest,
+                    learnt=learnt,
+                    hints=self._hints,
+                )
+            except OSError as exc:
+                self._retry_store_at = trio.current_time() + self._store.retry_after
+                failure = exc
+            else:
+                failure = None
+        if failure is not None:
+            return await self._failed(failure, tokens)
         now = trio.current_time()
         if not self.store_ok:
             self.store_ok = True
@@ -236,7 +249,6 @@ class SharedLimiterGuard:
 
     async def _failed(self, exc: OSError, tokens: int) -> SharedTicket:
         store = self._store
-        self._retry_store_at = trio.current_time() + store.retry_after
         if store.failure == "closed":
             self.store_ok = False
             msg = (
