@@ -36,6 +36,9 @@ saying what is there.
   with the ``type`` tag, the first docstring line and the name's words; for ``Literal``
   aliases by their set of values; for unions by their matched members. The target is
   where the name should point; ``schema`` is the spec schema when the target is one.
+  A union or enum our spec writes inline (a ``oneOf`` or ``enum`` inside a field) has no
+  target: ``members`` lists what to compose it of (the union's classes of ours, or the
+  union or the field whose ``Literal`` it is).
 - ``sdk_only``: nothing of ours matches (the reason says which kind of SDK helper it is).
 
 The matching is a heuristic: ``how`` and ``score`` say why each target was chosen, so
@@ -163,6 +166,23 @@ def _annotations(cls: type) -> dict[str, Any]:
     for base in reversed(cls.__mro__):
         merged.update(getattr(base, "__annotations__", {}))
     return merged
+
+
+_LITERAL = re.compile(r"Literal\[([^\[\]]*)\]")
+_QUOTED = re.compile(r"['\"]([^'\"]*)['\"]")
+
+
+def _field_enums(shape: Shape) -> list[tuple[frozenset[str], str]]:
+    """The inline enums (``Literal[...]`` of two values or more) of an attrs model's fields."""
+    import attrs
+
+    found: list[tuple[frozenset[str], str]] = []
+    for f in attrs.fields(shape.obj):
+        for literal in _LITERAL.findall(str(f.type)):
+            values = frozenset(_QUOTED.findall(literal))
+            if len(values) >= 2:
+                found.append((values, f"{shape.dotted}.{f.metadata.get('json', f.name)}"))
+    return found
 
 
 def _tag(annotation: str) -> str | None:
@@ -356,7 +376,7 @@ class Verdict:
             out = {"category": SDK_ONLY, "target": None, "reason": self.reason}
             return out | ({"members": self.members} if self.members else {}) | extra
         out: dict[str, Any] = {"category": ALIAS, "target": self.target, "how": self.how}
-        out |= extra
+        out |= ({"members": self.members} if self.members else {}) | extra
         if self.schema:
             out["schema"] = self.schema
         if self.score:
@@ -375,6 +395,8 @@ class Matcher:
     by_id: dict[int, Shape] = field(default_factory=dict)
     classes: list[Shape] = field(default_factory=list)
     matched: dict[int, int] = field(default_factory=dict)  # id(official obj) -> id(ours)
+    matched_repr: dict[str, int] = field(default_factory=dict)  # the same, by repr
+    inline_enums: list[tuple[frozenset[str], str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for shape in self.ours:
@@ -384,6 +406,8 @@ class Matcher:
                 self.by_values[shape.values].append(shape)
             if shape.kind in ("model", "typeddict") and shape.fields:
                 self.classes.append(shape)
+            if shape.kind == "model":
+                self.inline_enums += _field_enums(shape)
 
     def _schema(self, target: str) -> str | None:
         name = target.rsplit(".", 1)[1]
@@ -486,12 +510,18 @@ class Matcher:
             return None
         return self._verdict(best[1], best[2], best[0])
 
+    def _remember(self, official: Any, ours: Any) -> None:
+        self.matched.setdefault(id(official), id(ours))
+        self.matched_repr.setdefault(repr(official), id(ours))
+
     def _member_keys(self, members: tuple[Any, ...], official: bool) -> set[tuple[str, Any]]:
         keys: set[tuple[str, Any]] = set()
         for wrapped in members:
             member = _unwrap(wrapped)
             if member is _unknown_object():
                 continue
+            if official and id(member) not in self.matched and repr(member) in self.matched_repr:
+                self.matched[id(member)] = self.matched_repr[repr(member)]
             if official and id(member) not in self.matched and _is_class(member):
                 self._match_unexported(member)
             if official and id(member) in self.matched:
@@ -534,12 +564,9 @@ class Matcher:
                 if kind == "ours" and key in self.by_id
             ]
             if matched and len(matched) == len(wanted):
-                return Verdict(
-                    SDK_ONLY,
-                    reason=f"SDK name for a {official.kind} of classes of ours that the spec "
-                    "writes inline (no schema): see members",
-                    members=matched,
-                )
+                # The spec writes this union inline (a oneOf in a field): it exists, unnamed.
+                how = f"inline {official.kind} in our spec: compose it of members"
+                return Verdict(ALIAS, None, how, members=matched)
             return None
         return self._verdict(best[1], f"{official.kind} members ~{best[0]:.0%}", best[0])
 
@@ -548,7 +575,7 @@ class Matcher:
         official = shape_of(dotted, obj)
         there = shadowed_by(dotted, obj)
         if there is None and resolves(ours_dotted(dotted)):
-            self.matched.setdefault(id(obj), id(_unwrap(lookup(ours_dotted(dotted)))))
+            self._remember(_unwrap(obj), _unwrap(lookup(ours_dotted(dotted))))
             return Verdict(RESOLVES, ours_dotted(dotted), "resolves")
         verdict = self._classify(official)
         if there is not None:
@@ -570,14 +597,31 @@ class Matcher:
             verdict = step(official)
             if verdict is not None:
                 if verdict.target:
-                    self.matched.setdefault(id(obj), id(_unwrap(lookup(verdict.target))))
+                    self._remember(_unwrap(obj), _unwrap(lookup(verdict.target)))
                 return verdict
         if official.kind == "literal":
             inside = self._literal_inside(official)
             if inside is not None:
-                reason = "SDK name for an enum the spec writes inline in a union (see members)"
-                return Verdict(SDK_ONLY, reason=reason, members=[inside.dotted])
+                how = "inline enum of our spec: the Literal member of the union in members"
+                return Verdict(ALIAS, None, how, members=[inside.dotted])
+            in_field = self._enum_of_field(official)
+            if in_field is not None:
+                how = "inline enum of our spec: the Literal of the field in members"
+                return Verdict(ALIAS, None, how, members=[in_field])
         return Verdict(SDK_ONLY, reason=sdk_only_reason(official))
+
+    def _enum_of_field(self, official: Shape) -> str | None:
+        """The field of ours whose ``Literal`` is much like *official*'s values."""
+        values = frozenset(str(v) for v in official.values)
+        best: tuple[float, str] | None = None
+        official_words = words(official.name)
+        for enum, where in self.inline_enums:
+            overlap = len(enum & values) / len(enum | values)
+            named = len(official_words & words(where.replace(".", "_").title().replace("_", "")))
+            score = overlap + 0.1 * named
+            if overlap >= 0.75 and len(values) >= 2 and (best is None or score > best[0]):
+                best = (score, where)
+        return best[1] if best else None
 
     def _literal_inside(self, official: Shape) -> Shape | None:
         """Our union alias with a ``Literal`` member much like *official* (an inline enum)."""
