@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import functools
 import inspect
 import json
 import random
 import re
 import socket
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -297,64 +299,153 @@ class Outcome:
     walk: Walk = attrs.field(factory=Walk)
 
 
+def _method_and_arguments(
+    client: Any, case: Case, entry: Operation, not_sent: frozenset[str]
+) -> tuple[Any, dict[str, Any]]:
+    """The client method for *case* (async or sync tree) and the arguments of its call."""
+    node, name = resolve_method(client, method_name(case, entry))
+    method = getattr(node, name)
+    kwargs = call_arguments(case, entry, method._build, not_sent)
+    kwargs["extra_headers"] = {CASE_HEADER: case.id}
+    return method, kwargs
+
+
 async def _replay_case(
     client: trio_openai.Client,
     case: Case,
     outcome: Outcome,
     received: dict[str, str | None],
     not_sent: frozenset[str],
-) -> str | None:
-    """Make *case*'s call and check what it gives back; the kind checked, or None (failed)."""
+) -> None:
+    """Make *case*'s call and check what it gives back (into *outcome*)."""
     entry = operation(case)
     if entry is None:
-        return "no operation"
-    node, name = resolve_method(client, method_name(case, entry))
-    method = getattr(node, name)
+        outcome.kinds["no operation"] += 1
+        return
     outcome.walk.case_id = case.id
     before = len(outcome.walk.problems)
     try:
-        kwargs = call_arguments(case, entry, method._build, not_sent)
-        kwargs["extra_headers"] = {CASE_HEADER: case.id}
+        method, kwargs = _method_and_arguments(client, case, entry, not_sent)
         kind = await _call(method(**kwargs), case, entry, outcome)
     except LookupError as exc:
-        problem: str | None = f"cannot be called: {exc}"
+        outcome.failures[case.id] = f"cannot be called: {exc}"
     except Exception as exc:
-        problem = f"raised {type(exc).__name__}: {exc}"[:400]
+        outcome.failures[case.id] = f"raised {type(exc).__name__}: {exc}"[:400]
     else:
-        problem = _verdict(case, kind, received, outcome.walk.problems[before:])
-    if problem is not None:
+        _settle(case, kind, outcome, received, before)
+
+
+def _replay_case_sync(
+    client: trio_openai.SyncClient,
+    case: Case,
+    outcome: Outcome,
+    received: dict[str, str | None],
+    not_sent: frozenset[str],
+) -> None:
+    """`_replay_case` through the blocking tree of a `SyncClient`."""
+    entry = operation(case)
+    if entry is None:
+        outcome.kinds["no operation"] += 1
+        return
+    outcome.walk.case_id = case.id
+    before = len(outcome.walk.problems)
+    try:
+        method, kwargs = _method_and_arguments(client, case, entry, not_sent)
+        # A blocking method makes its call at once (a stream: when entered).
+        kind = _call_sync(functools.partial(method, **kwargs), case, entry, outcome)
+    except LookupError as exc:
+        outcome.failures[case.id] = f"cannot be called: {exc}"
+    except Exception as exc:
+        outcome.failures[case.id] = f"raised {type(exc).__name__}: {exc}"[:400]
+    else:
+        _settle(case, kind, outcome, received, before)
+
+
+def _settle(
+    case: Case, kind: str, outcome: Outcome, received: dict[str, str | None], before: int
+) -> None:
+    """Count a call that returned (or raised its recorded error), or record what is wrong."""
+    problem = _verdict(case, kind, received, outcome.walk.problems[before:])
+    if problem is None:
+        outcome.kinds[kind] += 1
+    else:
         outcome.failures[case.id] = problem
-        return None
-    return kind
+
+
+@attrs.define
+class _Events:
+    """The recorded events of a stream, checked one by one against those read back."""
+
+    recorded: list[Any]
+    walk: Walk
+    count: int = 0
+
+    def see(self, event: object) -> bool:
+        """Walk the next event read back against the next recorded one; False: no more."""
+        if self.count >= len(self.recorded):
+            self.walk.problems.append(f"event {self.count}: not in the recording")
+            return False
+        where = f"event {self.count}"
+        self.walk.walk(self.recorded[self.count], event, None, where, ("(stream)", "event"))
+        self.count += 1
+        return True
+
+    def end(self, outcome: Outcome) -> str:
+        """Check that every recorded event was read back; the kind of answer."""
+        outcome.events += self.count
+        if self.count != len(self.recorded):
+            self.walk.problems.append(
+                f"{self.count} events read back of {len(self.recorded)} recorded"
+            )
+        return "stream"
 
 
 async def _call(call: Any, case: Case, entry: Operation, outcome: Outcome) -> str:
     """Await (or stream) the *call* and walk what it gives back; the kind of answer."""
-    walk = outcome.walk
     try:
         if not hasattr(call, "__aenter__"):
-            return _check_result(case, await call, walk)
-        events = _stream_events(case, entry)
+            return _check_result(case, await call, outcome.walk)
+        events = _Events(_stream_events(case, entry), outcome.walk)
         async with call as stream:
-            count = 0
             async for event in stream:
-                if count >= len(events):
-                    walk.problems.append(f"event {count}: not in the recording")
+                if not events.see(event):
                     break
-                walk.walk(events[count], event, None, f"event {count}", ("(stream)", "event"))
-                count += 1
-        outcome.events += count
-        if count != len(events):
-            walk.problems.append(f"{count} events read back of {len(events)} recorded")
-    except trio_openai.APIStreamError as exc:
+        return events.end(outcome)
+    except trio_openai.APIError as exc:
+        return _check_raised(case, exc, outcome.walk)
+
+
+def _call_sync(make: Any, case: Case, entry: Operation, outcome: Outcome) -> str:
+    """`_call` for the blocking tree: *make* makes the call (a value, or a stream to enter)."""
+    try:
+        call = make()
+        if not hasattr(call, "__enter__"):
+            return _check_result(case, call, outcome.walk)
+        events = _Events(_stream_events(case, entry), outcome.walk)
+        with call as stream:
+            for event in stream:
+                if not events.see(event):
+                    break
+        return events.end(outcome)
+    except trio_openai.APIError as exc:
+        return _check_raised(case, exc, outcome.walk)
+
+
+def _check_raised(case: Case, exc: trio_openai.APIError, walk: Walk) -> str:
+    """Check an error the call raised: the recorded error event or error answer.
+
+    Raises:
+        APIError: *exc* again, when it is neither (the case's failure).
+    """
+    if isinstance(exc, trio_openai.APIStreamError):
         walk.same(json.loads(_error_data(case)), exc.body, "error event")
         return "stream error"
-    except trio_openai.APIStatusError as exc:
+    if isinstance(exc, trio_openai.APIStatusError):
         if exc.status_code != case.status:
             walk.problems.append(f"status {exc.status_code}, recorded {case.status}")
         _check_error(case, exc, walk)
         return "error"
-    return "stream"
+    raise exc
 
 
 def _verdict(
@@ -400,7 +491,7 @@ def _error_data(case: Case) -> str:
 
 def _check_result(case: Case, result: object, walk: Walk) -> str:
     """Walk a non-streamed result against the recorded body; the kind of result."""
-    if isinstance(result, trio_openai.BinaryResponse):
+    if isinstance(result, trio_openai.BinaryResponse | trio_openai.SyncBinaryResponse):
         if result.content != case.content:
             walk.problems.append(
                 f"binary: {len(result.content)} bytes, recorded {len(case.content)}"
@@ -415,7 +506,8 @@ def _check_result(case: Case, result: object, walk: Walk) -> str:
     if hasattr(result, "next_page") and body is not None:
         walk.walk(data, body, None, "$", ("(page)", "body"))
         items = data.get("data") if isinstance(data, dict) else None
-        if list(result) != list(getattr(body, "data", None) or items or []):  # type: ignore[call-overload]
+        # `.data`, not iteration: a sync page's iteration fetches the next pages.
+        if list(result.data) != list(getattr(body, "data", None) or items or []):  # type: ignore[attr-defined]
             walk.problems.append("page: its items are not the body's data")
         return "page"
     walk.walk(data, result, None, "$", ("(result)", "$"))
@@ -460,7 +552,41 @@ async def replay(selected: list[Case], not_sent: frozenset[str] = frozenset()) -
             api_key="sk-replay-0000", base_url=server.url + "/v1", max_retries=0
         ) as client:
             for case in selected:
-                kind = await _replay_case(client, case, outcome, received, not_sent)
-                if kind is not None:
-                    outcome.kinds[kind] += 1
+                await _replay_case(client, case, outcome, received, not_sent)
+    return outcome
+
+
+def replay_sync(selected: list[Case], not_sent: frozenset[str] = frozenset()) -> Outcome:
+    """`replay` through a `SyncClient`, the server running in a Trio loop of its own thread."""
+    by_id = {case.id: case for case in selected}
+    received: dict[str, str | None] = {}
+    outcome = Outcome()
+    started = threading.Event()
+    loop: dict[str, Any] = {}
+
+    async def handler(request: RawRequest, stream: trio.SocketStream) -> None:
+        case = by_id[request.headers[CASE_HEADER]]
+        received[case.id] = request_problem(case, request)
+        await answer(case, stream)
+
+    async def serve() -> None:
+        async with raw_server(handler) as server:
+            loop.update(url=server.url, stop=trio.Event(), token=trio.lowlevel.current_trio_token())
+            started.set()
+            await loop["stop"].wait()
+
+    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
+    thread.start()
+    if not started.wait(timeout=30):  # the server thread died before it started
+        msg = "the replay server did not start"
+        raise RuntimeError(msg)
+    try:
+        with trio_openai.SyncClient(
+            api_key="sk-replay-0000", base_url=loop["url"] + "/v1", max_retries=0
+        ) as client:
+            for case in selected:
+                _replay_case_sync(client, case, outcome, received, not_sent)
+    finally:
+        trio.from_thread.run_sync(loop["stop"].set, trio_token=loop["token"])
+        thread.join()
     return outcome

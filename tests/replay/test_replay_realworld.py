@@ -40,7 +40,14 @@ import trio_openai
 from tests._hostile import RawRequest
 from tests._realworld import Case, cases, operation, requires_corpus
 from tests._support import resolve_method
-from tests.replay._replay import Outcome, call_arguments, replay, request_problem, uneven_chunks
+from tests.replay._replay import (
+    Outcome,
+    call_arguments,
+    replay,
+    replay_sync,
+    request_problem,
+    uneven_chunks,
+)
 from tests.replay._walk import NoteKey, Walk
 from trio_openai._convert._converter import structure
 from trio_openai.resources.beta import Messages
@@ -310,6 +317,21 @@ def test_every_recorded_call_replays_and_reads_back() -> None:
     assert outcome.kinds["page"] >= 20
     # Only the Agents SDK's /traces/ingest is not an operation of the spec.
     assert outcome.kinds["no operation"] <= 14
+
+
+def test_a_sample_replays_through_the_sync_client() -> None:
+    """The first two cases of each area replay through `SyncClient` and read back the same."""
+    per_area: Counter[str] = Counter()
+    selected = []
+    for case in cases():
+        if case.id not in NOT_REAL and per_area[case.area] < 2:
+            per_area[case.area] += 1
+            selected.append(case)
+    outcome = replay_sync(selected, frozenset(NOT_SENT))
+    failures = {k: v for k, v in outcome.failures.items() if k not in PENDING_CASES}
+    assert not failures, failures
+    assert {"json", "page", "stream", "error", "binary", "text"} <= set(outcome.kinds)
+    assert outcome.events > 100
 
 
 def test_pending_cases_still_fail() -> None:
