@@ -16,6 +16,12 @@ with their breakers, rate limiters and health (`_reliability._router.Router`) an
 stream (`_observe.Observer`). All of it is opt-in: without ``endpoints=``,
 ``breaker=``, ``rate_limit=`` and ``health_check=`` a client has one endpoint
 and behaves as a plain client (see docs/reliability.md).
+
+`Client` is put together from modules of their own: the calls generated methods
+make (``_calls.py``), the escape hatches ``get/post/.../request`` (``_raw.py``),
+the shared `Session` and the options of a `with_options` view (``_session.py``),
+and what `open_client`'s arguments and the environment settle (``_settings.py``).
+Here: the session's lifecycle, the admin key's routing, the views' accessors.
 """
 
 from __future__ import annotations
@@ -24,54 +30,44 @@ import logging
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast, final, overload
+from typing import TYPE_CHECKING, Any, final
 
 import attrs
 import httpx2
 import trio
 
 from ._api._resource import Async
-from ._api._response import APIResponse, BinaryResponse, StreamedResponse, body_text
-from ._convert._decode import decode_json
-from ._errors import ClientClosedError, ConfigurationError
+from ._calls import Calls
+from ._errors import ConfigurationError
 from ._health import HealthCheck, check_all, run_health_checks
 from ._http._build import RequestBuilder
 from ._http._proxy import Proxies, ProxySetting, ProxyTransport, resolve_proxies
-from ._http._spec import RequestSpec, StreamSpec, relative_path
 from ._http._tls import default_ssl_context
-from ._models import set_request_id
 from ._options import (
-    DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_SIZE,
     ClientOptions,
     env_headers,
     setup_env_logging,
 )
-from ._pipeline import Layer, Route, SendFn, compose, send_spec
+from ._pipeline import Layer, Route, compose
+from ._raw import RawCalls
 from ._reliability._breaker import CircuitBreaker
-from ._reliability._endpoints import (
-    Endpoint,
-    ResolvedEndpoint,
-    Routing,
-    check_base_url,
-    resolve_endpoints,
-)
+from ._reliability._endpoints import Endpoint, Routing
 from ._reliability._observe import EventHook, Observer, ReliabilityEvent
 from ._reliability._ratelimit import RateLimit
 from ._reliability._retry import RetryPolicy
 from ._reliability._router import EndpointStatus, Router
-from ._secrets import KeyFunction, KeyProvider, Secret, as_key, resolve_api_key
+from ._secrets import KeyFunction, Secret, as_key
+from ._session import Session, derive, view_changes
+from ._settings import as_timeout, resolve_admin_key, resolve_session_endpoints
 from ._types import NOT_GIVEN, NotGiven
 from .resources._root import RootResources
 
 if TYPE_CHECKING:
-    from ._api._streaming import Stream
-    from ._http._multipart import FileInput
+    from ._http._spec import RequestSpec
 
 __all__ = ["DEFAULT_TIMEOUT", "Client", "open_azure_client", "open_client"]
 
-T = TypeVar("T")
 
 log = logging.getLogger("trio_openai")
 
@@ -80,30 +76,9 @@ DEFAULT_TIMEOUT = httpx2.Timeout(600.0, connect=5.0)
 
 DEFAULT_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
 
-DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
-"""The largest single stream event accepted (bytes)."""
-
 
 @final
-@attrs.define(eq=False)
-class _Session:
-    """What every view of one client shares: the pool, the nursery, the endpoints, the state."""
-
-    http: httpx2.AsyncClient
-    nursery: trio.Nursery
-    send: SendFn
-    router: Router
-    observer: Observer
-    health_check: HealthCheck | None = None
-    closed: bool = False
-    proxies: Proxies | None = None
-    # Every session derived from this one by `with_options(base_url=...)`, shared by
-    # all of them: the block's end closes them together.
-    family: list[_Session] = attrs.field(factory=list)
-
-
-@final
-class Client(RootResources[Async]):
+class Client(RawCalls, Calls, RootResources[Async]):
     """An open session with an OpenAI-compatible API. Made by `open_client`, never directly.
 
     Attributes of the API tree (``client.chat``, ``client.files``, ...) are
@@ -118,7 +93,7 @@ class Client(RootResources[Async]):
 
     def __init__(
         self,
-        session: _Session,
+        session: Session,
         options: ClientOptions,
         overrides: Mapping[str, Any] | None = None,
     ) -> None:
@@ -275,406 +250,28 @@ class Client(RootResources[Async]):
         Raises:
             ConfigurationError: A malformed *base_url* or key.
         """
-        # Converted at once: no raw key in this frame's locals for a traceback to show.
-        key = (
-            None
-            if isinstance(api_key, NotGiven)
-            else resolve_api_key(api_key, env=os.environ, cwd=Path.cwd())
-        )
-        api_key = NOT_GIVEN
-        options = self._options
-        changes: dict[str, Any] = {}
-        overrides = dict(self._overrides)
-        if key is not None:
-            overrides["api_key"] = key
-        if not isinstance(organization, NotGiven):
-            overrides["organization"] = organization or None
-        if not isinstance(project, NotGiven):
-            overrides["project"] = project or None
-        changes.update(overrides)
-        if not isinstance(timeout, NotGiven):
-            changes["timeout"] = _timeout(timeout)
-        retry = options.retry if isinstance(retry_policy, NotGiven) else retry_policy
-        if not isinstance(max_retries, NotGiven):
-            retry = attrs.evolve(retry, max_retries=max_retries)
-        changes["retry"] = retry
-        if not isinstance(default_headers, NotGiven):
-            changes["headers"] = {**options.headers, **default_headers}
-        if not isinstance(default_query, NotGiven):
-            changes["query"] = {**options.query, **default_query}
-        if not isinstance(max_response_size, NotGiven):
-            changes["max_response_size"] = max_response_size
-        session = self._session
-        if not isinstance(base_url, NotGiven):
-            changes["base_url"] = url = check_base_url(base_url)
-            session = self._derive(url, attrs.evolve(options, **changes))
-        return Client(session, attrs.evolve(options, **changes), overrides)
-
-    def _derive(self, base_url: str, options: ClientOptions) -> _Session:
-        """A session of one endpoint at *base_url*, sharing this one's pool, nursery and events."""
-        self._check_open()
-        session = self._session
-        (endpoint,) = resolve_endpoints(
-            [Endpoint(base_url, api_key=options.api_key)],
-            api_key=options.api_key,
-            organization=options.organization,
-            project=options.project,
-            breaker=None,
-            rate_limit=None,
-            env=os.environ,
-            cwd=Path.cwd(),
-        )
-        derived = _Session(
-            http=session.http,
-            nursery=session.nursery,
-            send=session.send,
-            router=Router((endpoint,), Routing(), session.observer),
-            observer=session.observer,
-            proxies=session.proxies,
-            family=session.family,
-        )
-        session.family.append(derived)
-        return derived
-
-    # -- escape hatches: endpoints the spec (and so the API tree) does not have -----------
-
-    @overload
-    async def get(
-        self,
-        path: str,
-        *,
-        cast_to: type[T],
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> T: ...
-    @overload
-    async def get(
-        self,
-        path: str,
-        *,
-        cast_to: object = object,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> Any: ...
-    async def get(self, path: str, **options: Any) -> Any:
-        """``GET path`` (below the base URL), through the whole pipeline, decoded as *cast_to*.
-
-        For endpoints this package does not have a method for; see `request`.
-
-        Raises:
-            InvalidArgumentError: A path that is absolute or would address
-                another route (see `request`), or an argument that cannot be sent.
-            APIError: As any call (status errors, connection errors, ...).
-        """
-        return await self.request("GET", path, **options)
-
-    @overload
-    async def post(
-        self,
-        path: str,
-        *,
-        cast_to: type[T],
-        body: Mapping[str, object] | None = None,
-        files: Mapping[str, FileInput | list[FileInput]] | None = None,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> T: ...
-    @overload
-    async def post(
-        self,
-        path: str,
-        *,
-        cast_to: object = object,
-        body: Mapping[str, object] | None = None,
-        files: Mapping[str, FileInput | list[FileInput]] | None = None,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> Any: ...
-    async def post(self, path: str, **options: Any) -> Any:
-        """``POST path`` with a JSON *body* (or multipart, with *files*); see `request`.
-
-        Raises:
-            InvalidArgumentError: See `request`.
-            APIError: As any call.
-        """
-        return await self.request("POST", path, **options)
-
-    @overload
-    async def patch(
-        self,
-        path: str,
-        *,
-        cast_to: type[T],
-        body: Mapping[str, object] | None = None,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> T: ...
-    @overload
-    async def patch(
-        self,
-        path: str,
-        *,
-        cast_to: object = object,
-        body: Mapping[str, object] | None = None,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> Any: ...
-    async def patch(self, path: str, **options: Any) -> Any:
-        """``PATCH path`` with a JSON *body*; see `request`.
-
-        Raises:
-            InvalidArgumentError: See `request`.
-            APIError: As any call.
-        """
-        return await self.request("PATCH", path, **options)
-
-    @overload
-    async def put(
-        self,
-        path: str,
-        *,
-        cast_to: type[T],
-        body: Mapping[str, object] | None = None,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> T: ...
-    @overload
-    async def put(
-        self,
-        path: str,
-        *,
-        cast_to: object = object,
-        body: Mapping[str, object] | None = None,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> Any: ...
-    async def put(self, path: str, **options: Any) -> Any:
-        """``PUT path`` with a JSON *body*; see `request`.
-
-        Raises:
-            InvalidArgumentError: See `request`.
-            APIError: As any call.
-        """
-        return await self.request("PUT", path, **options)
-
-    @overload
-    async def delete(
-        self,
-        path: str,
-        *,
-        cast_to: type[T],
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> T: ...
-    @overload
-    async def delete(
-        self,
-        path: str,
-        *,
-        cast_to: object = object,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> Any: ...
-    async def delete(self, path: str, **options: Any) -> Any:
-        """``DELETE path``; see `request`.
-
-        Raises:
-            InvalidArgumentError: See `request`.
-            APIError: As any call.
-        """
-        return await self.request("DELETE", path, **options)
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        cast_to: Any = object,
-        body: Mapping[str, object] | None = None,
-        files: Mapping[str, FileInput | list[FileInput]] | None = None,
-        params: Mapping[str, object] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,  # noqa: ASYNC109
-    ) -> Any:
-        """Call an endpoint the API tree lacks, through the same pipeline as every method.
-
-        Authentication (the admin key for ``/organization/...`` and ``/projects/...``
-        when the client has one), the client's default headers and query,
-        retries, the reliability layers, errors and the size bound all apply.
-
-        *cast_to* says what the answer becomes: any type the converter decodes
-        (a generated model such as ``trio_openai.types.FineTuningJob``, an attrs
-        class, ``dict[str, Any]``, ``list[Model]``, a union, ...); ``object`` (the
-        default) for the JSON as parsed; ``str`` for the body as text; ``bytes``
-        for the body as bytes; ``None`` to ignore the body; `APIResponse` for the
-        answer with its HTTP metadata (``.parse()`` gives the JSON).
-
-        Args:
-            method: The HTTP method (``"GET"``, ``"POST"``, ...).
-            path: Relative to the base URL (``"/fine_tuning/alpha/graders/run"``);
-                no query (use *params*), no empty or dot segment (see `relative_path`).
-            cast_to: What the answer decodes into (above).
-            body: The JSON body (form fields with *files*).
-            files: Multipart file fields (as in ``files.create``).
-            params: Query parameters (a list repeats the name).
-            headers: Headers of this call (``""`` removes a default header).
-            timeout: This call's per-attempt timeout (default: the client's).
-
-        Raises:
-            InvalidArgumentError: An absolute or route-changing *path*, or an
-                argument that cannot be sent.
-            APIError: As any call.
-        """
-        spec: RequestSpec[Any] = RequestSpec(
-            method=method.upper(),
-            path=relative_path(path),
-            result=cast_to,
-            query=params,
-            body=body,
-            files=files,
-            kind=_kind_of(cast_to),
-            extra_headers=headers,
+        changes, overrides = view_changes(
+            self._options,
+            self._overrides,
+            api_key=api_key,
+            organization=organization,
+            project=project,
+            base_url=base_url,
             timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            default_headers=default_headers,
+            default_query=default_query,
+            max_response_size=max_response_size,
         )
-        if cast_to is APIResponse:
-            spec = attrs.evolve(spec, result=object)
-            return await self._execute_raw(spec)
-        result = await self._execute(spec)
-        if cast_to is bytes:
-            return result.content
-        return result
-
-    # -- the calls generated methods make (see _api/_methods.py) --------------------------
-
-    def _check_open(self) -> _Session:
+        # Converted: no raw key in this frame's locals for a traceback to show.
+        api_key = NOT_GIVEN
+        options = attrs.evolve(self._options, **changes)
         session = self._session
-        if session.closed:
-            msg = (
-                "This client's `async with open_client(...)` block has ended; "
-                "open a new client for new calls."
-            )
-            raise ClientClosedError(msg)
-        return session
-
-    async def _execute(self, spec: RequestSpec[T]) -> T:
-        self._check_open()
-        options = self._options
-        outcome = await send_spec(
-            self._route_for(spec), options.retry, spec, max_size=options.max_response_size
-        )
-        return self._decode(spec, outcome.response, outcome.content or b"")
-
-    def _decode(self, spec: RequestSpec[T], response: httpx2.Response, content: bytes) -> T:
-        if spec.kind == "json":
-            result: Any = decode_json(content, spec.result, response)
-            # The headers, not the id: the lookup waits until someone reads `_request_id`.
-            set_request_id(result, response.headers)
-        elif spec.kind == "binary":
-            result = BinaryResponse(content=content, http_response=response)
-        elif spec.kind == "text":
-            result = body_text(response, content)
-        else:
-            result = None
-        return result  # type: ignore[no-any-return]
-
-    async def _execute_raw(self, spec: RequestSpec[T]) -> APIResponse[T]:
-        self._check_open()
-        options = self._options
-        outcome = await send_spec(
-            self._route_for(spec), options.retry, spec, max_size=options.max_response_size
-        )
-        content = outcome.content or b""
-        return APIResponse(
-            http_response=outcome.response,
-            retries_taken=outcome.retries,
-            content=content,
-            parse=lambda: self._decode(spec, outcome.response, content),
-        )
-
-    @asynccontextmanager
-    async def _execute_streaming(self, spec: RequestSpec[Any]) -> AsyncIterator[StreamedResponse]:
-        self._check_open()
-        options = self._options
-        outcome = await send_spec(
-            self._route_for(spec),
-            options.retry,
-            spec,
-            read=False,
-            max_size=options.max_response_size,
-        )
-        try:
-            yield StreamedResponse(outcome.response, max_size=options.max_response_size)
-        finally:
-            outcome.release()
-            await outcome.response.aclose()
-
-    @asynccontextmanager
-    async def _stream(self, spec: StreamSpec[T]) -> AsyncIterator[Stream[T]]:
-        from ._api._streaming import Stream
-
-        self._check_open()
-        options = self._options
-        outcome = await send_spec(
-            self._route_for(spec.request),
-            options.retry,
-            spec.request,
-            read=False,
-            accept="text/event-stream",
-            max_size=options.max_response_size,
-        )
-        response = outcome.response
-        stream: Stream[T] = Stream(response, spec, max_event_size=DEFAULT_MAX_EVENT_SIZE)
-        try:
-            _expect_event_stream(response)
-            yield stream
-        finally:
-            outcome.release()
-            await stream.aclose()
-
-
-def _expect_event_stream(response: httpx2.Response) -> None:
-    from ._errors import APIResponseValidationError
-
-    content_type = response.headers.get("content-type", "")
-    if not content_type.startswith("text/event-stream"):
-        raise APIResponseValidationError(
-            f"Asked {response.request.url.path} for an event stream but got "
-            f"{content_type or 'no content type'}: the server does not stream this call.",
-            response=response,
-        )
-
-
-def _kind_of(cast_to: object) -> Any:
-    """How the body of an escape-hatch call is read, for its *cast_to*."""
-    if cast_to is None or cast_to is type(None):
-        return "empty"
-    if cast_to is str:
-        return "text"
-    if cast_to is bytes:
-        return "binary"
-    return "json"
-
-
-def _timeout(value: float | httpx2.Timeout | None) -> httpx2.Timeout:
-    if isinstance(value, httpx2.Timeout):
-        return value
-    if value is None:
-        return httpx2.Timeout(None)
-    return httpx2.Timeout(value, connect=min(value, 5.0))
-
-
-def _base_url(value: str | None, env: Mapping[str, str]) -> str:
-    return check_base_url(value or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
+        if "base_url" in changes:
+            self._check_open()
+            session = derive(session, changes["base_url"], options)
+        return Client(session, options, overrides)
 
 
 @asynccontextmanager
@@ -772,14 +369,14 @@ async def open_client(
         webhook_secret = Secret(webhook_secret)
     # `os.environ` is never bound to a local here: a traceback printed with its
     # frames' locals would show the whole environment, OPENAI_API_KEY included.
-    admin, admin_key = _admin_key(admin_key, os.environ), None
+    admin, admin_key = resolve_admin_key(admin_key, os.environ), None
     setup_env_logging(os.environ)
     # Redacted in any repr (a traceback with locals): both may hold a gateway's key.
     headers = env_headers(os.environ)
     headers.update(default_headers or {})
     organization = organization or os.environ.get("OPENAI_ORG_ID") or None
     project = project or os.environ.get("OPENAI_PROJECT_ID") or None
-    resolved = _resolve(
+    resolved = resolve_session_endpoints(
         endpoints,
         api_key=key,
         base_url=base_url,
@@ -795,7 +392,7 @@ async def open_client(
         api_key=primary.api_key,
         organization=primary.organization,
         project=primary.project,
-        timeout=_timeout(timeout),
+        timeout=as_timeout(timeout),
         retry=retry_policy or RetryPolicy(max_retries=max_retries),
         headers=headers,
         query=dict(default_query or {}),
@@ -821,7 +418,7 @@ async def open_client(
         async with trio.open_nursery() as nursery:
             observer = Observer(tuple(event_hooks))
             send = compose(http, layers)
-            session = _Session(
+            session = Session(
                 http=http,
                 nursery=nursery,
                 send=send,
@@ -856,72 +453,6 @@ async def open_client(
         if owns_http:
             with trio.CancelScope(shield=True):
                 await http.aclose()
-
-
-def _admin_key(value: str | Secret | None, env: Mapping[str, str]) -> Secret | None:
-    """The admin key: the argument, else ``OPENAI_ADMIN_KEY``, checked as keys are; or none.
-
-    Raises:
-        ConfigurationError: A malformed key, or a callable (not supported here).
-    """
-    if value is None and "OPENAI_ADMIN_KEY" not in env:
-        return None
-    if callable(cast("object", value)):
-        msg = "admin_key= takes a key (a str or a Secret), not a callable"
-        raise ConfigurationError(msg)
-    try:
-        return resolve_api_key(
-            value, env=env, cwd=Path.cwd(), env_var="OPENAI_ADMIN_KEY", argument="admin_key"
-        )
-    except ConfigurationError:
-        # Gone before the traceback is printed: the environment holds every key.
-        del env, value
-        raise
-
-
-def _resolve(
-    endpoints: Sequence[Endpoint] | None,
-    *,
-    api_key: Secret | KeyProvider | None,
-    base_url: str | None,
-    organization: str | None,
-    project: str | None,
-    breaker: CircuitBreaker | None,
-    rate_limit: RateLimit | None,
-    env: Mapping[str, str],
-) -> tuple[ResolvedEndpoint, ...]:
-    """The session's endpoints: those given, or the one made of *base_url* and *api_key*.
-
-    Both go through `resolve_endpoints`: one place settles every endpoint's URL,
-    key, name and policies.
-
-    Raises:
-        ConfigurationError: Both *endpoints* and *base_url*, or what
-            `resolve_endpoints` refuses.
-    """
-    if endpoints is not None:
-        if base_url is not None:
-            msg = "endpoints= replaces base_url=: give each Endpoint its own base_url"
-            raise ConfigurationError(msg)
-    else:
-        # The client's key stays the resolver's default (api_key= below), as for an
-        # Endpoint given without one: the same chain (OPENAI_API_KEY, .env...) applies.
-        endpoints = [Endpoint(_base_url(base_url, env))]
-    try:
-        return resolve_endpoints(
-            endpoints,
-            api_key=api_key,
-            organization=organization,
-            project=project,
-            breaker=breaker,
-            rate_limit=rate_limit,
-            env=env,
-            cwd=Path.cwd(),
-        )
-    except ConfigurationError:
-        # Gone before the traceback is printed: the environment holds every key.
-        del env
-        raise
 
 
 @asynccontextmanager
