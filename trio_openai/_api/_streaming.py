@@ -28,12 +28,12 @@ reported as interrupted.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, final, overload
 
-from .._convert._decode import lend_stack, loads, structure_as
+from .._convert._decode import lend_stack, structure_as
+from .._convert._fast import fast_loads
 from .._errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -73,6 +73,7 @@ class Stream(_Metadata, Generic[T]):
         "_envelope",
         "_event_type",
         "_fold",
+        "_hook",
         "_iterator",
         "_terminal",
         "http_response",
@@ -90,6 +91,7 @@ class Stream(_Metadata, Generic[T]):
         self._done = False
         self._closed = False
         self._fold = fold_for(spec)
+        self._hook: Callable[[Any, Any], Any] | None = None
         self.max_event_size = max_event_size
         self._iterator: AsyncIterator[T] | None = None
 
@@ -110,24 +112,31 @@ class Stream(_Metadata, Generic[T]):
             await self._iterator.aclose()  # type: ignore[attr-defined]
         await self.http_response.aclose()
 
-    async def _events(self) -> AsyncIterator[T]:
+    # One generator on purpose: a helper generator would add a hop per event.
+    async def _events(self) -> AsyncIterator[T]:  # noqa: PLR0912
+        from .._convert._fast import structure_hook
         from .._convert._sse import SSEDecodeError, SSEDecoder
-        from .._http._send import aiter_body
+        from .._http._send import READ_ERRORS, event_stream_chunks, read_error
 
         response = self.http_response
         decoder = SSEDecoder(max_event_size=self.max_event_size)
+        feed = decoder.feed
+        # Looked up once per stream; `_event` falls back to the detailed path on failure.
+        self._hook = structure_hook(self._event_type)
+        event = self._event
         # With these ends the marker is the last thing that counts: stop there.
         stops = self._end in ("done", "response")
-        # Closed here, not left suspended for the garbage collector, when we stop early.
-        body = aiter_body(response, stream=True)
+        # The fewest layers between the socket and the parser: one event often
+        # arrives alone, and every async generator in between costs per chunk.
+        chunks = event_stream_chunks(response)
         try:
-            async with aclosing(body) as chunks:
+            try:
                 async for chunk in chunks:
-                    for sse in decoder.feed(chunk):
+                    for sse in feed(chunk):
                         if sse.data == "[DONE]":
                             self._done = self._done or self._end == "done"
                         else:
-                            yield self._event(sse)
+                            yield event(sse)
                         if self._done and stops:
                             break
                     if self._done and stops:
@@ -135,6 +144,13 @@ class Stream(_Metadata, Generic[T]):
                         break
                 else:
                     decoder.close()
+            except READ_ERRORS as exc:
+                raise read_error(exc, response, stream=True) from exc
+            finally:
+                # Closed here, not left suspended for the garbage collector, when we stop early.
+                close = getattr(chunks, "aclose", None)
+                if close is not None:
+                    await close()
         except SSEDecodeError as exc:
             raise APIResponseValidationError(
                 f"Malformed event stream from {response.request.url.path}: {exc}",
@@ -145,10 +161,11 @@ class Stream(_Metadata, Generic[T]):
             # stream is complete, whatever more might have followed.
             if not self._done:
                 raise
-        if self._done and stops:
-            # Whatever the drain did not read is never read: close.
-            await response.aclose()
-        elif not self._done and self._end != "none":
+        # Whatever the drain did not read is never read; at the end of the body
+        # the connection goes back to the pool (or is closed) now, not when the
+        # caller leaves the block.
+        await response.aclose()
+        if not self._done and self._end != "none":
             raise self._interrupted()
 
     def _event(self, sse: ServerSentEvent) -> T:
@@ -158,7 +175,15 @@ class Stream(_Metadata, Generic[T]):
             self._done = True
         if self._envelope:
             payload = {"event": sse.event, "data": payload}
-        event: T = structure_as(payload, self._event_type, self.http_response)
+        hook = self._hook
+        if hook is None:
+            event: T = payload
+        else:
+            try:
+                event = hook(payload, self._event_type)
+            except Exception:  # noqa: BLE001 - the detailed path raises the clear error
+                # Walks the data again to name the JSON path of the failure.
+                event = structure_as(payload, self._event_type, self.http_response)
         if self._fold is not None:
             self._fold.add(event)
         return event
@@ -260,7 +285,7 @@ class Stream(_Metadata, Generic[T]):
     def _payload(self, data: str, event_name: str) -> Any:
         response = self.http_response
         try:
-            payload = loads(data)
+            payload = fast_loads(data)
         except ValueError as exc:
             # Lent stack: a JSONDepthError may come from a deep caller's stack.
             raise lend_stack(partial(self._not_json, exc, data)) from exc

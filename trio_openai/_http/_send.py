@@ -22,7 +22,7 @@ Three rules a hostile server cannot bend:
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import httpx2
 
@@ -35,7 +35,19 @@ from .._errors import (
 from .._options import DEFAULT_MAX_RESPONSE_SIZE
 from ._auth import strip_credentials
 
-__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "aiter_body", "collect", "open_response", "read_body"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_SIZE",
+    "READ_ERRORS",
+    "aiter_body",
+    "collect",
+    "event_stream_chunks",
+    "open_response",
+    "read_body",
+    "read_error",
+]
+
+READ_ERRORS = (httpx2.TransportError, httpx2.DecodingError)
+"""What reading a body may raise from httpx2; `read_error` translates them."""
 
 # Methods that keep their body across a 301/302 redirect (everything else becomes GET,
 # as browsers and httpx2 do).
@@ -230,10 +242,54 @@ async def aiter_body(
     try:
         async for chunk in response.aiter_bytes():
             yield chunk
-    except (httpx2.TransportError, httpx2.DecodingError) as exc:
-        error = _connection_error(exc, response.request)
-        if stream and not isinstance(error, APITimeoutError):
-            raise StreamInterruptedError(
-                f"The stream was interrupted: {error.message}", request=response.request
-            ) from exc
-        raise error from exc
+    except READ_ERRORS as exc:
+        raise read_error(exc, response, stream=stream) from exc
+
+
+def read_error(
+    exc: httpx2.TransportError | httpx2.DecodingError, response: httpx2.Response, *, stream: bool
+) -> APIConnectionError:
+    """Our error for *exc*, raised by httpx2 while reading *response*'s body.
+
+    Args:
+        exc: What httpx2 raised.
+        response: The response being read.
+        stream: Whether this is an event stream: a drop is then a
+            `StreamInterruptedError` (never retried: events were already seen).
+    """
+    error = _connection_error(exc, response.request)
+    if stream and not isinstance(error, APITimeoutError):
+        return StreamInterruptedError(
+            f"The stream was interrupted: {error.message}", request=response.request
+        )
+    return error
+
+
+def event_stream_chunks(response: httpx2.Response) -> AsyncIterator[bytes]:
+    """The body of an event stream as it arrives, through as few layers as possible.
+
+    An event stream is read chunk by chunk, often one event per chunk: every
+    async generator between the socket and the parser costs on each one. A body
+    without a content encoding is taken straight from the transport's stream
+    (the layer under ``aiter_raw``, which only counts bytes, and ``aiter_bytes``,
+    which would decode nothing); the response is marked consumed, as
+    ``aiter_raw`` does, and the caller must close it (``aiter_raw`` closed it at
+    the end of the body). Any other body goes through ``aiter_bytes``
+    (decompression).
+
+    Iterating it raises httpx2's exceptions: translate `READ_ERRORS` with `read_error`.
+    """
+    stream = response.stream
+    if (
+        isinstance(stream, httpx2.AsyncByteStream)
+        and not response.is_stream_consumed
+        and not response.is_closed
+        and not hasattr(response, "_content")
+        and all(
+            value.strip().lower() == "identity"
+            for value in response.headers.get_list("content-encoding", split_commas=True)
+        )
+    ):
+        response.is_stream_consumed = True
+        return stream.__aiter__()
+    return response.aiter_bytes()
