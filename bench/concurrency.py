@@ -27,7 +27,10 @@ the first request to the last stream's end, CPU of the side's process
 RSS before the first timed request (after one warm-up stream that imports and
 generates what a first call needs), divided by the streams, and the streams that
 ended with every chunk (each side counts the events it received; a stream
-with a wrong count, or an error, is not complete). The server's CPU over each
+with a wrong count, or an error, is not complete). The CPU is also split into
+what httpcore2's connection pool spends on its bookkeeping (a pass over every
+request and connection on each request and each close, the same code for all
+three sides) and the rest, above the pool. The server's CPU over each
 side's run is printed too: it must stay well below the side's.
 
 Target at 10,000 streams: trio_openai's wall and CPU at most 1.0x the raw loop's,
@@ -226,32 +229,59 @@ async def _official_side(
         await client.close()
 
 
-def _clock(start: tuple[float, float, int] | None = None) -> Any:
-    """(wall, CPU, RSS KiB) now; with *start*, the wall and CPU since and the RSS then."""
-    now = (time.perf_counter(), time.process_time(), _status_kib("VmRSS"))
+def _clock(start: tuple[float, float, int, float] | None = None) -> Any:
+    """(wall, CPU, RSS KiB, pool CPU) now; with *start*: wall, CPU since; RSS, pool CPU then."""
+    now = (time.perf_counter(), time.process_time(), _status_kib("VmRSS"), _POOL_CPU[0])
     if start is None:
         return now
-    return now[0] - start[0], now[1] - start[1], start[2]
+    return now[0] - start[0], now[1] - start[1], start[2], start[3]
+
+
+_POOL_CPU: list[float] = [0.0]  # the child's CPU in httpcore2's pool (see `_count_pool_cpu`)
+
+
+def _count_pool_cpu() -> None:
+    """Count the CPU spent in httpcore2's pool bookkeeping (one pass per request and per close).
+
+    Every side uses httpcore2's ``AsyncConnectionPool``, whose pass over the
+    requests and connections is O(requests + connections): this is the share
+    of each side's CPU that no client above the pool can save.
+    """
+    from httpcore2._async.connection_pool import AsyncConnectionPool
+
+    assign = AsyncConnectionPool._assign_requests_to_connections
+    clock = time.process_time
+
+    def counted(self: Any) -> Any:
+        start = clock()
+        try:
+            return assign(self)
+        finally:
+            _POOL_CPU[0] += clock() - start
+
+    AsyncConnectionPool._assign_requests_to_connections = counted  # type: ignore[method-assign]
 
 
 def child(side: str, port: int, streams: int, chunks: int, pool: int, interval: float) -> None:
     """Run one side and print its figures as one JSON line."""
+    _count_pool_cpu()
     base = f"http://127.0.0.1:{port}/v1"
     query = {"n": str(chunks), "frame": "event"}
     if interval > 0:
         query["interval_ms"] = str(interval)
     if side == "official":
-        tally, (wall, cpu, rss0) = asyncio.run(_official_side(base, query, streams, pool))
+        tally, (wall, cpu, rss0, warm) = asyncio.run(_official_side(base, query, streams, pool))
     else:
         import trio
 
         run = _raw_side if side == "raw" else _ours_side
-        tally, (wall, cpu, rss0) = trio.run(run, base, query, streams, pool)
+        tally, (wall, cpu, rss0, warm) = trio.run(run, base, query, streams, pool)
     print(
         json.dumps(
             {
                 "wall": wall,
                 "cpu": cpu,
+                "pool_cpu": _POOL_CPU[0] - warm,
                 "rss_before_kib": rss0,
                 "peak_kib": _status_kib("VmHWM"),
                 "complete": sum(1 for n in tally.events if n == chunks),
@@ -307,6 +337,7 @@ def _summary(runs: list[dict[str, Any]], streams: int) -> dict[str, float]:
     return {
         "wall": median([r["wall"] for r in runs]),
         "cpu": median([r["cpu"] for r in runs]),
+        "pool_cpu": median([r["pool_cpu"] for r in runs]),
         "rss": median([(r["peak_kib"] - r["rss_before_kib"]) / streams for r in runs]),
         "complete": min(r["complete"] for r in runs),
         "server_cpu": median([r["server_cpu"] for r in runs]),
@@ -328,6 +359,8 @@ def report(results: dict[str, list[dict[str, Any]]], streams: int, chunks: int) 
                 f"{x['wall']:.2f}",
                 f"{x['cpu']:.2f}",
                 f"{x['cpu'] / (streams * chunks) * 1e6:.0f}",
+                f"{x['pool_cpu']:.2f}",
+                f"{x['cpu'] - x['pool_cpu']:.2f}",
                 f"{x['rss']:.1f}",
                 f"{x['complete']:,} / {streams:,}",
                 f"{x['requests']:,}",
@@ -344,6 +377,8 @@ def report(results: dict[str, list[dict[str, Any]]], streams: int, chunks: int) 
                 "wall s",
                 "CPU s",
                 "µs CPU / chunk",
+                "in the pool s",
+                "above the pool s",
                 "peak RSS KiB / stream",
                 "complete",
                 "requests",
@@ -362,6 +397,8 @@ def report(results: dict[str, list[dict[str, Any]]], streams: int, chunks: int) 
         print(f"  {name}: content characters per stream {sorted(chars)}{extra}")
     if base and OURS in s:
         ours = s[OURS]
+        above = (ours["cpu"] - ours["pool_cpu"]) / (base["cpu"] - base["pool_cpu"])
+        print(f"trio_openai CPU above httpcore2's pool vs raw's: {above:.2f}x")
         checks = [
             ("wall", ours["wall"] / base["wall"], WALL_TARGET),
             ("CPU", ours["cpu"] / base["cpu"], CPU_TARGET),
