@@ -9,26 +9,14 @@
     if scope.cancelled_caught:
         ...                                                               # still running
 
-Each helper retrieves the object, and while its ``status`` is one of its *pending*
-statuses, sleeps and retrieves it again; the first answer in any other status is
-returned. Decisions:
+Each helper is `poll_until_settled` (``_poll_loop.py``: the loop, its interval and
+its decisions) over the generated ``retrieve``. Decisions of the helpers:
 
 - **Opt-in, nothing automatic.** No other method polls; these are plain loops
   over the generated ``retrieve`` (same auth, retries and errors as any call).
-- **The interval.** ``poll_interval_ms`` when given; else the server's hint, the
-  ``openai-poll-after-ms`` header of the last answer; else the helper's default
-  (`DEFAULT_POLL_INTERVAL_MS`, or `SLOW_POLL_INTERVAL_MS` for files, batches and
-  fine-tuning jobs, which take minutes to hours). A header that is not a
-  non-negative number is ignored.
-- **No timeout argument.** The caller's cancel scope bounds the wait
-  (``trio.move_on_after``, ``trio.fail_after``); cancelling it stops the loop at
-  once, between two requests or during one. The object keeps running on the server.
-  On the `SyncClient`, Ctrl-C cancels the wait the same way.
-- **Failures are answers.** A run that ``failed``, a batch that ``expired``, a file
-  in ``error``: each is returned, typed, for the caller to check; only a failed
-  request raises (`APIError`, after the client's retries).
-- **Unknown statuses end the wait.** A status the API adds later is returned
-  rather than polled forever (the pending statuses are listed in `PENDING`).
+- **No timeout argument, failures are answers, unknown statuses end the wait**:
+  the caller's cancel scope bounds the wait (on the `SyncClient`, Ctrl-C too); a
+  ``failed`` run is returned, typed; only a failed request raises.
 - ``create_and_poll`` creates, then polls only if the new object is pending (the
   first wait honours the create answer's header); ``upload_and_poll`` uploads with
   ``files.create`` (purpose ``assistants``), then attaches and polls. A
@@ -39,22 +27,27 @@ On the `SyncClient` the same methods block, running on its loop (``_api/_bridge.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
-
-import trio
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .._api._bridge import blocking
 from .._types import NOT_GIVEN, NotGiven
+from ._poll_loop import (
+    DEFAULT_POLL_INTERVAL_MS,
+    DEFAULT_UPLOAD_CONCURRENCY,
+    PENDING,
+    POLL_AFTER_HEADER,
+    SLOW_POLL_INTERVAL_MS,
+    check_interval,
+    poll_interval,
+    poll_until_settled,
+    upload,
+    upload_all,
+)
 
 if TYPE_CHECKING:
-    import httpx2
-
     from .._api._caller import Caller
-    from .._api._response import APIResponse
     from .._http._multipart import FileInput
-    from .._http._spec import RequestSpec
     from ..types.assistants import RunObject
     from ..types.batches import Batch
     from ..types.files import OpenAIFile
@@ -68,6 +61,7 @@ if TYPE_CHECKING:
     from ..types.videos import VideoResource
 
 __all__ = [
+    # The loop's names, kept importable from here (see _poll_loop.py).
     "DEFAULT_POLL_INTERVAL_MS",
     "PENDING",
     "POLL_AFTER_HEADER",
@@ -82,143 +76,6 @@ __all__ = [
     "poll_interval",
     "poll_until_settled",
 ]
-
-DEFAULT_POLL_INTERVAL_MS: Final = 1000
-"""The wait between two retrieves of a run, a vector store file or batch, a video (1 s)."""
-
-SLOW_POLL_INTERVAL_MS: Final = 5000
-"""The wait between two retrieves of a file, a batch, a fine-tuning job (5 s)."""
-
-POLL_AFTER_HEADER: Final = "openai-poll-after-ms"
-"""The response header in which the server suggests the next wait, in milliseconds."""
-
-PENDING: Final[Mapping[str, frozenset[str]]] = {
-    "file": frozenset({"uploaded"}),
-    "vector_store.file": frozenset({"in_progress"}),
-    "vector_store.files_batch": frozenset({"in_progress"}),
-    # requires_action is not pending: the run waits for the caller's tool outputs.
-    "thread.run": frozenset({"queued", "in_progress", "cancelling"}),
-    "video": frozenset({"queued", "in_progress"}),
-    "batch": frozenset({"validating", "in_progress", "finalizing", "cancelling"}),
-    "fine_tuning.job": frozenset({"validating_files", "queued", "running"}),
-}
-"""The statuses each helper keeps polling through, by the object's ``object`` type."""
-
-_UPLOAD_PURPOSE: Final = "assistants"
-_DEFAULT_UPLOAD_CONCURRENCY: Final = 5
-
-
-class _HasStatus(Protocol):
-    @property
-    def status(self) -> str: ...
-
-
-S = TypeVar("S", bound=_HasStatus)
-
-
-def poll_interval(
-    poll_interval_ms: int | None, response: httpx2.Response, default_ms: int
-) -> float:
-    """The seconds to wait before the next retrieve.
-
-    Args:
-        poll_interval_ms: The caller's interval; it wins when given.
-        response: The last answer, whose `POLL_AFTER_HEADER` is used otherwise.
-        default_ms: The interval when neither says one.
-    """
-    if poll_interval_ms is not None:
-        return poll_interval_ms / 1000
-    hint = response.headers.get(POLL_AFTER_HEADER)
-    if hint is not None:
-        try:
-            value = float(hint)
-        except ValueError:
-            value = -1.0
-        if math.isfinite(value) and value >= 0:
-            return value / 1000
-    return default_ms / 1000
-
-
-def _check_interval(poll_interval_ms: int | None) -> None:
-    if poll_interval_ms is not None and (
-        isinstance(poll_interval_ms, bool)
-        or not isinstance(poll_interval_ms, int)
-        or poll_interval_ms < 0
-    ):
-        msg = f"poll_interval_ms must be a non-negative int, not {poll_interval_ms!r}"
-        raise ValueError(msg)
-
-
-async def poll_until_settled(
-    client: Caller,
-    retrieve: Callable[[], RequestSpec[S]],
-    pending: frozenset[str],
-    *,
-    poll_interval_ms: int | None,
-    default_ms: int = DEFAULT_POLL_INTERVAL_MS,
-    first: APIResponse[S] | None = None,
-) -> S:
-    """Retrieve until the status is not in *pending*; the one loop behind every helper.
-
-    Args:
-        client: The client the retrieves go through.
-        retrieve: Builds the ``retrieve`` request (called once per poll).
-        pending: The statuses to keep polling through.
-        poll_interval_ms: The caller's interval, or ``None`` (header, then default).
-        default_ms: The interval when neither the caller nor the server says one.
-        first: An answer already in hand (from ``create``): polled from, not re-fetched.
-
-    Raises:
-        ValueError: *poll_interval_ms* is negative or not an int.
-        APIError: A retrieve failed after the client's retries.
-    """
-    _check_interval(poll_interval_ms)
-    answer = first if first is not None else await client._execute_raw(retrieve())
-    while True:
-        result = answer.parse()
-        if result.status not in pending:
-            return result
-        await trio.sleep(poll_interval(poll_interval_ms, answer.http_response, default_ms))
-        answer = await client._execute_raw(retrieve())
-
-
-async def _upload(client: Caller, file: FileInput) -> str:
-    """Upload *file* with ``files.create`` (purpose ``assistants``); its id."""
-    from ..resources.files import Files
-
-    spec = Files.create._build(Files(client), file=file, purpose=_UPLOAD_PURPOSE)
-    uploaded = await client._execute(spec)
-    return uploaded.id
-
-
-async def _upload_all(
-    client: Caller, files: Sequence[FileInput], max_concurrency: int
-) -> list[str]:
-    """Upload *files*, at most *max_concurrency* at once; their ids in order.
-
-    The first failure cancels the other uploads and propagates as itself.
-    """
-    if max_concurrency < 1:
-        msg = f"max_concurrency must be at least 1, not {max_concurrency}"
-        raise ValueError(msg)
-    ids: list[str] = [""] * len(files)
-    slots = trio.Semaphore(max_concurrency)
-    failures: list[Exception] = []
-
-    async def one(nursery: trio.Nursery, index: int, file: FileInput) -> None:
-        async with slots:
-            try:
-                ids[index] = await _upload(client, file)
-            except Exception as exc:  # noqa: BLE001 -- re-raised as itself after the nursery
-                failures.append(exc)
-                nursery.cancel_scope.cancel()
-
-    async with trio.open_nursery() as nursery:
-        for index, file in enumerate(files):
-            nursery.start_soon(one, nursery, index, file)
-    if failures:
-        raise failures[0]
-    return ids
 
 
 async def _attach_and_poll(
@@ -369,7 +226,7 @@ class VectorStoreFilesPolling(_Resource):
             ValueError: *poll_interval_ms* is negative.
             APIError: A call failed after the client's retries.
         """
-        _check_interval(poll_interval_ms)
+        check_interval(poll_interval_ms)
         return await _attach_and_poll(
             self,
             vector_store_id,
@@ -404,8 +261,8 @@ class VectorStoreFilesPolling(_Resource):
             ValueError: *poll_interval_ms* is negative.
             APIError: A call failed after the client's retries (an uploaded file stays).
         """
-        _check_interval(poll_interval_ms)
-        file_id = await _upload(self._client, file)
+        check_interval(poll_interval_ms)
+        file_id = await upload(self._client, file)
         return await _attach_and_poll(
             self,
             vector_store_id,
@@ -476,7 +333,7 @@ class VectorStoreFileBatchesPolling(_Resource):
             ValueError: *poll_interval_ms* is negative.
             APIError: A call failed after the client's retries.
         """
-        _check_interval(poll_interval_ms)
+        check_interval(poll_interval_ms)
         return await _batch_and_poll(
             self,
             vector_store_id,
@@ -496,7 +353,7 @@ class VectorStoreFileBatchesPolling(_Resource):
         *,
         files: Sequence[FileInput],
         file_ids: Sequence[str] = (),
-        max_concurrency: int = _DEFAULT_UPLOAD_CONCURRENCY,
+        max_concurrency: int = DEFAULT_UPLOAD_CONCURRENCY,
         poll_interval_ms: int | None = None,
         chunking_strategy: ChunkingStrategyRequestParam
         | ChunkingStrategyRequestParamDict
@@ -522,11 +379,11 @@ class VectorStoreFileBatchesPolling(_Resource):
                 neither *files* nor *file_ids* is given.
             APIError: A call failed after the client's retries.
         """
-        _check_interval(poll_interval_ms)
+        check_interval(poll_interval_ms)
         if not files and not file_ids:
             msg = "upload_and_poll needs at least one file (files= or file_ids=)"
             raise ValueError(msg)
-        uploaded = await _upload_all(self._client, files, max_concurrency)
+        uploaded = await upload_all(self._client, files, max_concurrency)
         return await _batch_and_poll(
             self,
             vector_store_id,
@@ -597,7 +454,7 @@ class RunsPolling(_Resource):
         """
         from ..resources.beta import Runs
 
-        _check_interval(poll_interval_ms)
+        check_interval(poll_interval_ms)
         created = await self._client._execute_raw(
             Runs.create._build(self, thread_id, assistant_id=assistant_id, **create)
         )
@@ -657,7 +514,7 @@ class VideosPolling(_Resource):
         """
         from ..resources.videos import Videos
 
-        _check_interval(poll_interval_ms)
+        check_interval(poll_interval_ms)
         created = await self._client._execute_raw(
             Videos.create._build(self, prompt=prompt, **create)
         )
