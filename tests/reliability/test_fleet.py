@@ -106,8 +106,8 @@ async def test_a_wait_past_the_deadline_is_refused_at_once_and_reserves_nothing(
             with trio.fail_after(0.5), pytest.raises(RateLimitWaitError) as info:
                 await probe.get("/x")
             assert trio.current_time() - start < 0.2
-            assert 0.5 < info.value.wait <= 60 / 58  # one step of 60 rpm less its burst
-            # Nothing was reserved: the next call waits one slot (~1.03 s), not two.
+            assert 0.5 < info.value.wait <= 60 / 57  # one step: 60 rpm less 2 bursts, 1 call
+            # Nothing was reserved: the next call waits one slot (~1.05 s), not two.
             await probe.get("/x")
             assert trio.current_time() - start < 1.4
     assert len(hosts.times) == 3

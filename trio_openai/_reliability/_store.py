@@ -19,12 +19,15 @@ Design decisions, stated once:
   microseconds. A call costing *c* units of a budget of *L* per minute goes when
   ``TAT - tau <= now`` (then ``TAT = max(TAT, now) + c * 60 / L``), where the
   burst ``tau`` is a small fraction of the minute (`RedisStore.burst`, 0.5 %),
-  and the steady rate is ``L`` less that burst (less one request): over any
-  window of *W* seconds at most ``burst + 1 + (L - burst - 1) * W / 60``
-  requests are admitted, so a sliding minute never holds more than the budget
-  (tokens: plus the last call's, which may leave the budget in debt), unlike
-  fixed or moving windows, which release a whole window's budget at once at
-  their edges. Under excess demand 99.5 % of the budget is used.
+  and the steady rate is ``L`` less twice that burst (less one request): over
+  any window of *W* seconds at most ``burst + 1 + (L - 2 * burst - 1) * W / 60``
+  requests are admitted, so a sliding minute holds at most the budget less one
+  burst (tokens: plus the last call's, which may leave the budget in debt).
+  The second burst is a margin for the jitter between the store's decision
+  and the arrival at the endpoint (a process descheduled for a moment), so the
+  endpoint's own limiter does not answer 429. Fixed or moving windows instead
+  release a whole window's budget at once at their edges. Under excess demand
+  99 % of the budget is used.
 - Calls *reserve* their slot: when the budget is spent the script still grants
   the call a place in the queue (it advances the TAT) and says how long to wait,
   so a waiting call costs no polling, and callers are served in the order their
@@ -112,9 +115,10 @@ local start = math.max(now, blocked)
 local function budget(key, per_minute, hint, back, remaining, extra)
   if per_minute <= 0 then return nil end
   -- The burst (and, for requests, the one call a debt lets through) is taken off
-  -- the steady rate, so that a sliding minute never holds more than per_minute.
+  -- the steady rate, so that a sliding minute never holds more than per_minute,
+  -- and as much again, for the jitter between the store and the endpoint.
   local units = math.max(1, per_minute * burst)
-  local step = 60000000 / math.max(per_minute - units - extra, per_minute / 2)
+  local step = 60000000 / math.max(per_minute - 2 * units - extra, per_minute / 2)
   local tau = units * step
   local tat = tonumber(redis.call('GET', key) or '-1')
   if tat < 0 then tat = hint end
