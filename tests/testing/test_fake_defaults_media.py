@@ -11,8 +11,7 @@ import httpx2
 import pytest
 
 import trio_openai
-from tests.testing.test_fake_server import spec_schemas, violations
-from tests.testing.test_fake_server_jobs import fully_typed
+from tests._spec_support import fully_typed, spec_schemas, violations
 from trio_openai.testing import FakeOpenAI
 from trio_openai.testing._defaults_media import PNG_SIGNATURE
 from trio_openai.types.audio import (

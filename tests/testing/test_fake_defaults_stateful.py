@@ -9,8 +9,7 @@ import httpx2
 import pytest
 
 import trio_openai
-from tests.testing.test_fake_server import spec_schemas, violations
-from tests.testing.test_fake_server_jobs import fully_typed
+from tests._spec_support import fully_typed, spec_schemas, violations
 from trio_openai.testing import FakeOpenAI
 
 FUNCTION_TOOL = {

@@ -14,9 +14,8 @@ import pytest
 import trio
 
 import trio_openai
-from tests.testing.test_fake_server import spec_schemas, violations
+from tests._spec_support import fully_typed, spec_schemas, violations
 from trio_openai._cli import StringInput, run
-from trio_openai._models import BaseModel, UnknownObject
 from trio_openai.testing import FakeOpenAI
 
 CHAT_URL = "/v1/chat/completions"
@@ -26,19 +25,6 @@ CHAT_URL = "/v1/chat/completions"
 async def client(fake_openai: FakeOpenAI) -> AsyncIterator[trio_openai.Client]:
     async with fake_openai.client(max_retries=0) as opened:
         yield opened
-
-
-def fully_typed(value: object) -> None:
-    """Fail if *value* (a model, or a list of them) holds an unknown object or undeclared field."""
-    if isinstance(value, list):
-        for item in value:
-            fully_typed(item)
-    elif isinstance(value, BaseModel):
-        assert not isinstance(value, UnknownObject), value
-        assert value.model_extra == {}, (type(value).__name__, value.model_extra)
-        for name in type(value).__attrs_attrs__:  # type: ignore[attr-defined]
-            if name.name != "model_extra":
-                fully_typed(getattr(value, name.name))
 
 
 def request_line(custom_id: str, text: str, *, url: str = CHAT_URL) -> str:
@@ -402,7 +388,7 @@ async def test_fine_tuning_errors(client: trio_openai.Client) -> None:
 
 @pytest.fixture(scope="module")
 def schemas() -> dict[str, Any]:
-    return spec_schemas()  # shared with test_fake_server.py: the spec is loaded once
+    return spec_schemas()  # cached in tests/_spec_support.py: the spec is loaded once
 
 
 async def test_every_reply_of_the_lifecycles_fits_the_spec(
