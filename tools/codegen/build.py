@@ -21,6 +21,8 @@ from .names import (
     WEBHOOK_EVENTS_UNION,
     WEBHOOKS_AREA,
 )
+from .official import load as load_official
+from .official import write_package
 from .params import ParamsWriter, params_module
 from .resources import ResourcesWriter, build_tree
 from .schema import SchemaModel, union
@@ -104,14 +106,39 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
     types = TypesWriter(model, schema_areas, owner_areas)
     params = ParamsWriter(types, operations)
     param_modules = params.modules()
-    for module, names in types.modules().items():
-        exported = param_modules.get(params_module(module), [])
-        files[f"trio_openai/types/{module}.py"] = types.write_module(
-            module, names, header, exported
+    model_modules = types.modules()
+    official = load_official(
+        {**types.module_of, **params.module_of},
+        {*model_modules, *param_modules},
+        params.name_of,
+    )
+    as_packages = official.package_modules(set(model_modules))
+    for module, names in model_modules.items():
+        lazy = {n: (params_module(module), n) for n in param_modules.get(params_module(module), [])}
+        lazy.update(official.in_module.get(module, {}))
+        path = f"{module}/__init__" if module in as_packages else module
+        files[f"trio_openai/types/{path}.py"] = types.write_module(
+            module,
+            names,
+            header,
+            lazy,
+            package=module in as_packages,
+            unions=official.unions.get(module),
         )
     for module, names in param_modules.items():
         files[f"trio_openai/types/{module}.py"] = params.write_module(module, names, header)
-    files["trio_openai/types/__init__.py"] = write_init(types, header, params.module_of)
+    packages = dict(official.packages)
+    for package in list(packages):  # every level of an alias package exists
+        parts = package.split(".")
+        for n in range(1, len(parts)):
+            if ".".join(parts[:n]) not in model_modules:
+                packages.setdefault(".".join(parts[:n]), {})
+    for package, names in sorted(packages.items()):
+        path = package.replace(".", "/")
+        files[f"trio_openai/types/{path}/__init__.py"] = write_package(package, names, header)
+    files["trio_openai/types/__init__.py"] = write_init(
+        types, header, params.module_of, official.top
+    )
 
     resources = ResourcesWriter(types, params)
     roots = build_tree(operations)

@@ -75,15 +75,18 @@ class ParamsWriter:
                 self._reach(Ref(op.body_schema), reached)
         taken = set(self.model.defs) | set(types.aliases)
         self.name_of: dict[str, str] = {}
-        for name in sorted(reached):
-            if not self.needs_param(name):
-                continue
-            # `ChatCompletionTool` -> `ChatCompletionToolParam`; a model whose name already
-            # ends so (the spec's request-side `FunctionToolParam`), or whose `...Param` name
-            # is another schema's, takes `...Dict` (`FunctionToolParamDict`, `FunctionToolDict`).
-            param = name + "Param"
-            if name.endswith("Param") or param in taken:
-                param = name + "Dict"
+        wanted = sorted(n for n in reached if self.needs_param(n))
+        # The spec's own `...Param` schemas (models `...ParamModel`) take their names first;
+        # then `ChatCompletionTool` -> `ChatCompletionToolParam`, or `...Dict` when another
+        # schema has that name (`FunctionTool` -> `FunctionToolDict`, as the spec has a
+        # `FunctionToolParam`).
+        for name in sorted(wanted, key=lambda n: not n.endswith("ParamModel")):
+            if name.endswith("ParamModel") and name[:-5] not in taken:
+                param = name[:-5]
+            else:
+                param = name + "Param"
+                if param in taken:
+                    param = name + "Dict"
             while param in taken:
                 param += "_"
             taken.add(param)

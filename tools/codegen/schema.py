@@ -148,7 +148,11 @@ def class_name_for_schema(name: str) -> str:
     if name in SCHEMA_RENAMES:
         return SCHEMA_RENAMES[name]
     cleaned = re.sub(r"[^0-9A-Za-z]", "", name)
-    return cleaned if cleaned[:1].isalpha() else "Schema" + cleaned
+    cleaned = cleaned if cleaned[:1].isalpha() else "Schema" + cleaned
+    # A name ending in `Param` is a request TypedDict (as in the official SDK): the spec's
+    # own `...Param` schemas keep that name for their TypedDict (`params.py`), and their
+    # models are `...ParamModel`.
+    return cleaned + "Model" if cleaned.endswith("Param") else cleaned
 
 
 def singular(word: str) -> str:

@@ -13,8 +13,9 @@ schema they appear in.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 
 from .names import FRIENDLY_ALIASES, MIXINS, SHARED_MODULE, TYPE_HUBS
 from .schema import (
@@ -159,9 +160,30 @@ class TypesWriter:
         return {m: sorted(names) for m, names in sorted(out.items())}
 
     def write_module(
-        self, module: str, names: list[str], header: str, params: Sequence[str] = ()
+        self,
+        module: str,
+        names: list[str],
+        header: str,
+        lazy: Mapping[str, tuple[str, str]] | None = None,
+        *,
+        package: bool = False,
+        unions: Mapping[str, list[tuple[str, str]]] | None = None,
     ) -> str:
-        """The text of models module *module*; *params* are re-exported from its params module."""
+        """The text of models module *module*.
+
+        Args:
+            module: The module (``chat``).
+            names: The models and aliases it defines.
+            header: The generated-file header.
+            lazy: Names it re-exports, imported on first use: name -> (module, name)
+                (its request TypedDicts, the official SDK's names for other modules').
+            package: Write it as ``types/<module>/__init__.py`` (alias packages below it).
+            unions: The official SDK's names of unions our spec writes inline: name ->
+                members (module, name), written as quoted aliases (their members may
+                live in modules this one may not import at run time).
+        """
+        lazy = dict(lazy or {})
+        unions = dict(unions or {})
         used: set[str] = set()
         classes = [
             self.model.defs[n] for n in names if isinstance(self.model.defs.get(n), ClassDef)
@@ -185,9 +207,11 @@ class TypesWriter:
 
         local = set(names)
         imports: list[str] = ["from __future__ import annotations", ""]
-        if params:
+        if lazy:
             imports += ["import importlib", ""]
             used.update(("TYPE_CHECKING", "Any"))
+        if unions:
+            used.update(("TYPE_CHECKING", "TypeAlias"))
         typing_names = sorted(
             n for n in ("TYPE_CHECKING", "Any", "Literal", "TypeAlias") if n in used
         )
@@ -218,32 +242,54 @@ class TypesWriter:
             imports.append(f"from .{other} import {names_}")
 
         tail: list[str] = []
-        if params:
-            imports += ["", "if TYPE_CHECKING:", f"    from .{module}_params import ("]
-            imports += [f"        {n}," for n in params]  # re-exported by `__all__`
-            imports += ["    )"]
+        union_imports: dict[str, set[str]] = {}
+        for name, members in sorted(unions.items()):
+            parts = [m for _, m in members]
+            if not all(src.endswith("_params") for src, _ in members):
+                parts.append("UnknownObject")  # a model union: forward compatible
+                union_imports.setdefault("_models", set()).add("UnknownObject")
+            for src, member in members:
+                if src != module:
+                    union_imports.setdefault(src, set()).add(member)
+            used.add("TypeAlias")
+            body.append(
+                f'{name}: TypeAlias = "{" | ".join(parts)}"\n'
+                f'"""The official SDK\'s name for this union (quoted: typing only)."""\n'
+            )
+        if union_imports:
+            imports += ["", "if TYPE_CHECKING:"]
+            for src, members_ in sorted(union_imports.items()):
+                origin = ".._api" if src == "_models" else f".{src}"
+                imports.append(f"    from {origin} import {', '.join(sorted(members_))}")
+        if lazy:
+            imports += ["", "if TYPE_CHECKING:"]
+            for name, (source, attr) in sorted(lazy.items()):
+                alias = f"{attr} as {name}" if attr != name else name
+                imports.append(f"    from .{source} import {alias}")  # re-exported by `__all__`
             tail = [
                 "",
                 "",
-                "# The request TypedDicts, imported on first use (decoding never needs them).",
-                "_PARAMS = frozenset({",
-                *(f'    "{n}",' for n in params),
-                "})",
+                "# Re-exported names (request TypedDicts, the official SDK's names), imported",
+                "# on first use: decoding never needs them.",
+                "_LAZY: dict[str, tuple[str, str]] = {",
+                *(f'    "{n}": ("{m}", "{a}"),' for n, (m, a) in sorted(lazy.items())),
+                "}",
                 "",
                 "",
                 "if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error",
                 "",
                 "    def __getattr__(name: str) -> Any:",
-                "        if name in _PARAMS:",
-                f'            params = importlib.import_module(".{module}_params", __package__)',
-                "            value = getattr(params, name)",
+                "        if name in _LAZY:",
+                "            source, attr = _LAZY[name]",
+                '            module = importlib.import_module(f"trio_openai.types.{source}")',
+                "            value = getattr(module, attr)",
                 "            globals()[name] = value",
                 "            return value",
                 '        msg = f"module {__name__!r} has no attribute {name!r}"',
                 "        raise AttributeError(msg)",
             ]
         title = "shared by several areas" if module == SHARED_MODULE else f"of the `{module}` API"
-        all_names = sorted([*names, *params])
+        all_names = sorted([*names, *lazy, *unions])
         lines = [
             header,
             f'"""Models {title} (generated from the OpenAPI spec)."""',
@@ -258,7 +304,11 @@ class TypesWriter:
             "\n\n".join(body),
             *tail,
         ]
-        return "\n".join(lines)
+        text = "\n".join(lines)
+        if package:
+            # One level down: `from .shared` -> `from ..shared`, `from .._api` -> `from ..._api`.
+            text = re.sub(r"^(\s*)from \.", r"\1from ..", text, flags=re.MULTILINE)
+        return text
 
     def _alias_order(self, aliases: Iterable[Definition], module: str) -> list[AliasDef]:
         """Aliases after the aliases they use (runtime values), alphabetical otherwise."""
@@ -343,25 +393,41 @@ class TypesWriter:
         return text
 
 
-def write_init(writer: TypesWriter, header: str, params: dict[str, str]) -> str:
+def write_init(
+    writer: TypesWriter,
+    header: str,
+    params: dict[str, str],
+    renamed: Mapping[str, tuple[str, str]] | None = None,
+) -> str:
     """``types/__init__.py``: every name, imported lazily on first attribute access.
 
     Args:
         writer: The models' writer.
         header: The generated-file header.
         params: The request TypedDicts: name -> params module.
+        renamed: Names for names of other modules (the official SDK's): name ->
+            (module, the name there).
     """
-    entries: list[tuple[str, str]] = sorted({**writer.module_of, **params}.items())
+    renamed = dict(renamed or {})
+    entries: list[tuple[str, tuple[str, str]]] = sorted(
+        {
+            **{n: (m, n) for n, m in {**writer.module_of, **params}.items()},
+            **renamed,
+        }.items()
+    )
     by_module: dict[str, list[str]] = {}
-    for name, module in entries:
-        by_module.setdefault(module, []).append(name)
+    for name, (module, attr) in entries:
+        by_module.setdefault(module, []).append(attr if attr == name else f"{attr} as {name}")
     type_checking = []
     for module, names in sorted(by_module.items()):
         type_checking.append(f"    from .{module} import (")
         type_checking.extend(f"        {n}," for n in names)  # re-exported by `__all__`
         type_checking.append("    )")
-    all_names = sorted([*writer.module_of, *params, "BaseModel", "UnknownObject"])
-    mapping = [f'    "{name}": "{module}",' for name, module in entries]
+    all_names = sorted([*(n for n, _ in entries), "BaseModel", "UnknownObject"])
+    mapping = [
+        f'    "{name}": "{module}",' if attr == name else f'    "{name}": "{module}:{attr}",'
+        for name, (module, attr) in entries
+    ]
     return "\n".join(
         [
             header,
@@ -400,7 +466,8 @@ def write_init(writer: TypesWriter, header: str, params: dict[str, str]) -> str:
             "        except KeyError:",
             '            msg = f"module {__name__!r} has no attribute {name!r}"',
             "            raise AttributeError(msg) from None",
-            '        value = getattr(importlib.import_module(f".{module}", __name__), name)',
+            '        module, _, attr = module.partition(":")  # "module:attr" for a renamed name',
+            '        value = getattr(importlib.import_module(f".{module}", __name__), attr or name)',  # noqa: E501
             "        globals()[name] = value",
             "        return value",
             "",

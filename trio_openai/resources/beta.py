@@ -83,60 +83,60 @@ if TYPE_CHECKING:
     )
     from ..types.beta_responses import (
         BetaCompactResource,
-        BetaContextManagementParam,
+        BetaContextManagementParamModel,
         BetaConversationParam2,
         BetaIncludeEnum,
         BetaInputItem,
         BetaItemResource,
         BetaModelIdsCompaction,
         BetaModelIdsResponses,
-        BetaModerationParam,
-        BetaMultiAgentParam,
+        BetaModerationParamModel,
+        BetaMultiAgentParamModel,
         BetaPersonalityEnum,
         BetaPrompt,
-        BetaPromptCacheOptionsParam,
+        BetaPromptCacheOptionsParamModel,
         BetaPromptCacheRetentionEnum,
         BetaReasoning,
         BetaResponse,
         BetaResponseStreamEvent,
         BetaResponseStreamOptions,
-        BetaResponseTextParam,
+        BetaResponseTextParamModel,
         BetaServiceTierEnum,
         BetaServiceTierResponses,
         BetaTokenCountsResource,
         BetaTool,
-        BetaToolChoiceParam,
+        BetaToolChoiceParamModel,
         BetaTruncationEnum,
     )
     from ..types.beta_responses_params import (
-        BetaContextManagementParamDict,
+        BetaContextManagementParam,
         BetaConversationParam2Param,
         BetaInputItemParam,
-        BetaModerationParamDict,
-        BetaMultiAgentParamDict,
-        BetaPromptCacheOptionsParamDict,
+        BetaModerationParam,
+        BetaMultiAgentParam,
+        BetaPromptCacheOptionsParam,
         BetaPromptParam,
         BetaReasoningParam,
         BetaResponseStreamOptionsParam,
-        BetaResponseTextParamDict,
-        BetaToolChoiceParamDict,
+        BetaResponseTextParam,
+        BetaToolChoiceParam,
         BetaToolParam,
     )
     from ..types.chatkit import (
-        ChatkitConfigurationParam,
+        ChatkitConfigurationParamModel,
         ChatSessionResource,
         DeletedThreadResource,
-        ExpiresAfterParam,
-        RateLimitsParam,
+        ExpiresAfterParamModel,
+        RateLimitsParamModel,
         ThreadItem,
         ThreadResource,
-        WorkflowParam,
+        WorkflowParamModel,
     )
     from ..types.chatkit_params import (
-        ChatkitConfigurationParamDict,
-        ExpiresAfterParamDict,
-        RateLimitsParamDict,
-        WorkflowParamDict,
+        ChatkitConfigurationParam,
+        ExpiresAfterParam,
+        RateLimitsParam,
+        WorkflowParam,
     )
     from ..types.realtime import (
         AudioTranscription,
@@ -2437,12 +2437,12 @@ class ChatkitSessions(Resource[M]):
     def create(
         self,
         *,
-        workflow: WorkflowParam | WorkflowParamDict,
+        workflow: WorkflowParamModel | WorkflowParam,
         user: str,
-        expires_after: ExpiresAfterParam | ExpiresAfterParamDict | NotGiven = NOT_GIVEN,
-        rate_limits: RateLimitsParam | RateLimitsParamDict | NotGiven = NOT_GIVEN,
-        chatkit_configuration: ChatkitConfigurationParam
-        | ChatkitConfigurationParamDict
+        expires_after: ExpiresAfterParamModel | ExpiresAfterParam | NotGiven = NOT_GIVEN,
+        rate_limits: RateLimitsParamModel | RateLimitsParam | NotGiven = NOT_GIVEN,
+        chatkit_configuration: ChatkitConfigurationParamModel
+        | ChatkitConfigurationParam
         | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -2697,16 +2697,16 @@ class Responses(Resource[M]):
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: BetaPromptCacheOptionsParam
-        | BetaPromptCacheOptionsParamDict
+        prompt_cache_options: BetaPromptCacheOptionsParamModel
+        | BetaPromptCacheOptionsParam
         | NotGiven = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         model: BetaModelIdsResponses | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        text: BetaResponseTextParam | BetaResponseTextParamDict | NotGiven = NOT_GIVEN,
+        text: BetaResponseTextParamModel | BetaResponseTextParam | NotGiven = NOT_GIVEN,
         tools: Sequence[BetaTool | BetaToolParam] | NotGiven = NOT_GIVEN,
-        tool_choice: BetaToolChoiceParam | BetaToolChoiceParamDict | NotGiven = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParamModel | BetaToolChoiceParam | NotGiven = NOT_GIVEN,
         prompt: BetaPrompt | BetaPromptParam | NotGiven | None = NOT_GIVEN,
         service_tier: BetaServiceTierResponses | NotGiven = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -2716,7 +2716,7 @@ class Responses(Resource[M]):
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
-        moderation: BetaModerationParam | BetaModerationParamDict | NotGiven | None = NOT_GIVEN,
+        moderation: BetaModerationParamModel | BetaModerationParam | NotGiven | None = NOT_GIVEN,
         stream: Literal[False] | NotGiven | None = NOT_GIVEN,
         stream_options: BetaResponseStreamOptions
         | BetaResponseStreamOptionsParam
@@ -2727,11 +2727,11 @@ class Responses(Resource[M]):
         | BetaConversationParam2Param
         | NotGiven
         | None = NOT_GIVEN,
-        context_management: Sequence[BetaContextManagementParam | BetaContextManagementParamDict]
+        context_management: Sequence[BetaContextManagementParamModel | BetaContextManagementParam]
         | NotGiven
         | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
-        multi_agent: BetaMultiAgentParam | BetaMultiAgentParamDict | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaMultiAgentParamModel | BetaMultiAgentParam | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -2907,16 +2907,16 @@ class Responses(Resource[M]):
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: BetaPromptCacheOptionsParam
-        | BetaPromptCacheOptionsParamDict
+        prompt_cache_options: BetaPromptCacheOptionsParamModel
+        | BetaPromptCacheOptionsParam
         | NotGiven = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         model: BetaModelIdsResponses | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        text: BetaResponseTextParam | BetaResponseTextParamDict | NotGiven = NOT_GIVEN,
+        text: BetaResponseTextParamModel | BetaResponseTextParam | NotGiven = NOT_GIVEN,
         tools: Sequence[BetaTool | BetaToolParam] | NotGiven = NOT_GIVEN,
-        tool_choice: BetaToolChoiceParam | BetaToolChoiceParamDict | NotGiven = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParamModel | BetaToolChoiceParam | NotGiven = NOT_GIVEN,
         prompt: BetaPrompt | BetaPromptParam | NotGiven | None = NOT_GIVEN,
         service_tier: BetaServiceTierResponses | NotGiven = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -2926,7 +2926,7 @@ class Responses(Resource[M]):
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
-        moderation: BetaModerationParam | BetaModerationParamDict | NotGiven | None = NOT_GIVEN,
+        moderation: BetaModerationParamModel | BetaModerationParam | NotGiven | None = NOT_GIVEN,
         stream_options: BetaResponseStreamOptions
         | BetaResponseStreamOptionsParam
         | NotGiven
@@ -2936,11 +2936,11 @@ class Responses(Resource[M]):
         | BetaConversationParam2Param
         | NotGiven
         | None = NOT_GIVEN,
-        context_management: Sequence[BetaContextManagementParam | BetaContextManagementParamDict]
+        context_management: Sequence[BetaContextManagementParamModel | BetaContextManagementParam]
         | NotGiven
         | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
-        multi_agent: BetaMultiAgentParam | BetaMultiAgentParamDict | NotGiven | None = NOT_GIVEN,
+        multi_agent: BetaMultiAgentParamModel | BetaMultiAgentParam | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         extra_body: Body | None = None,
@@ -3334,8 +3334,8 @@ class Responses(Resource[M]):
         instructions: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: BetaPromptCacheRetentionEnum | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: BetaPromptCacheOptionsParam
-        | BetaPromptCacheOptionsParamDict
+        prompt_cache_options: BetaPromptCacheOptionsParamModel
+        | BetaPromptCacheOptionsParam
         | NotGiven
         | None = NOT_GIVEN,
         service_tier: BetaServiceTierEnum | NotGiven | None = NOT_GIVEN,
@@ -3500,7 +3500,7 @@ class InputTokens(Resource[M]):
         input: str | Sequence[BetaInputItem | BetaInputItemParam] | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         tools: Sequence[BetaTool | BetaToolParam] | NotGiven | None = NOT_GIVEN,
-        text: BetaResponseTextParam | BetaResponseTextParamDict | NotGiven | None = NOT_GIVEN,
+        text: BetaResponseTextParamModel | BetaResponseTextParam | NotGiven | None = NOT_GIVEN,
         reasoning: BetaReasoning | BetaReasoningParam | NotGiven | None = NOT_GIVEN,
         truncation: BetaTruncationEnum | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
@@ -3510,7 +3510,7 @@ class InputTokens(Resource[M]):
         | BetaConversationParam2Param
         | NotGiven
         | None = NOT_GIVEN,
-        tool_choice: BetaToolChoiceParam | BetaToolChoiceParamDict | NotGiven | None = NOT_GIVEN,
+        tool_choice: BetaToolChoiceParamModel | BetaToolChoiceParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

@@ -59,9 +59,9 @@ if TYPE_CHECKING:
         ChatCompletionStreamOptions,
         ChatCompletionTool,
         ModelIdsShared,
-        ModerationParam,
+        ModerationParamModel,
         ParallelToolCalls,
-        PromptCacheOptionsParam,
+        PromptCacheOptionsParamModel,
         ReasoningEffort,
         ResponseFormatJsonObject,
         ResponseFormatJsonSchema,
@@ -71,8 +71,8 @@ if TYPE_CHECKING:
     from ..types.shared_params import (
         ChatCompletionStreamOptionsParam,
         ChatCompletionToolParam,
-        ModerationParamDict,
-        PromptCacheOptionsParamDict,
+        ModerationParam,
+        PromptCacheOptionsParam,
         ResponseFormatJsonObjectParam,
         ResponseFormatJsonSchemaParam,
         ResponseFormatTextParam,
@@ -183,8 +183,8 @@ class Completions(ChatCompletionsParse, Resource[M]):
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: PromptCacheOptionsParam
-        | PromptCacheOptionsParamDict
+        prompt_cache_options: PromptCacheOptionsParamModel
+        | PromptCacheOptionsParam
         | NotGiven = NOT_GIVEN,
         service_tier: ServiceTier | NotGiven = NOT_GIVEN,
         modalities: Sequence[Literal["text", "audio"]] | NotGiven | None = NOT_GIVEN,
@@ -208,7 +208,7 @@ class Completions(ChatCompletionsParse, Resource[M]):
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        moderation: ModerationParam | ModerationParamDict | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParamModel | ModerationParam | NotGiven | None = NOT_GIVEN,
         stream: Literal[False] | NotGiven | None = NOT_GIVEN,
         stop: str | Sequence[str] | NotGiven | None = NOT_GIVEN,
         logit_bias: Mapping[str, int] | NotGiven | None = NOT_GIVEN,
@@ -436,8 +436,8 @@ class Completions(ChatCompletionsParse, Resource[M]):
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: PromptCacheOptionsParam
-        | PromptCacheOptionsParamDict
+        prompt_cache_options: PromptCacheOptionsParamModel
+        | PromptCacheOptionsParam
         | NotGiven = NOT_GIVEN,
         service_tier: ServiceTier | NotGiven = NOT_GIVEN,
         modalities: Sequence[Literal["text", "audio"]] | NotGiven | None = NOT_GIVEN,
@@ -461,7 +461,7 @@ class Completions(ChatCompletionsParse, Resource[M]):
         | NotGiven
         | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
-        moderation: ModerationParam | ModerationParamDict | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParamModel | ModerationParam | NotGiven | None = NOT_GIVEN,
         stop: str | Sequence[str] | NotGiven | None = NOT_GIVEN,
         logit_bias: Mapping[str, int] | NotGiven | None = NOT_GIVEN,
         logprobs: bool | NotGiven | None = NOT_GIVEN,

@@ -36,16 +36,16 @@ if TYPE_CHECKING:
     )
     from ..types.containers_params import CreateContainerBodyExpiresAfterParam
     from ..types.responses import (
+        ContainerNetworkPolicyAllowlistParamModel,
+        ContainerNetworkPolicyDisabledParamModel,
+        InlineSkillParamModel,
+        SkillReferenceParamModel,
+    )
+    from ..types.responses_params import (
         ContainerNetworkPolicyAllowlistParam,
         ContainerNetworkPolicyDisabledParam,
         InlineSkillParam,
         SkillReferenceParam,
-    )
-    from ..types.responses_params import (
-        ContainerNetworkPolicyAllowlistParamDict,
-        ContainerNetworkPolicyDisabledParamDict,
-        InlineSkillParamDict,
-        SkillReferenceParamDict,
     )
 
 __all__ = [
@@ -129,14 +129,17 @@ class Containers(Resource[M]):
         | CreateContainerBodyExpiresAfterParam
         | NotGiven = NOT_GIVEN,
         skills: Sequence[
-            SkillReferenceParam | SkillReferenceParamDict | InlineSkillParam | InlineSkillParamDict
+            SkillReferenceParamModel
+            | SkillReferenceParam
+            | InlineSkillParamModel
+            | InlineSkillParam
         ]
         | NotGiven = NOT_GIVEN,
         memory_limit: Literal["1g", "4g", "16g", "64g"] | NotGiven = NOT_GIVEN,
-        network_policy: ContainerNetworkPolicyDisabledParam
-        | ContainerNetworkPolicyDisabledParamDict
+        network_policy: ContainerNetworkPolicyDisabledParamModel
+        | ContainerNetworkPolicyDisabledParam
+        | ContainerNetworkPolicyAllowlistParamModel
         | ContainerNetworkPolicyAllowlistParam
-        | ContainerNetworkPolicyAllowlistParamDict
         | NotGiven = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

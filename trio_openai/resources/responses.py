@@ -32,7 +32,7 @@ from .._lib._structured import ResponsesParse, responses_stream_method
 if TYPE_CHECKING:
     from ..types.responses import (
         CompactResource,
-        ContextManagementParam,
+        ContextManagementParamModel,
         ConversationParam2,
         IncludeEnum,
         InputItem,
@@ -46,27 +46,27 @@ if TYPE_CHECKING:
         Response,
         ResponseStreamEvent,
         ResponseStreamOptions,
-        ResponseTextParam,
+        ResponseTextParamModel,
         ServiceTierEnum,
         ServiceTierResponses,
         TokenCountsResource,
         Tool,
-        ToolChoiceParam,
+        ToolChoiceParamModel,
         TruncationEnum,
     )
     from ..types.responses_params import (
-        ContextManagementParamDict,
+        ContextManagementParam,
         ConversationParam2Param,
         InputItemParam,
         PromptParam,
         ReasoningParam,
         ResponseStreamOptionsParam,
-        ResponseTextParamDict,
-        ToolChoiceParamDict,
+        ResponseTextParam,
+        ToolChoiceParam,
         ToolParam,
     )
-    from ..types.shared import ModerationParam, PromptCacheOptionsParam
-    from ..types.shared_params import ModerationParamDict, PromptCacheOptionsParamDict
+    from ..types.shared import ModerationParamModel, PromptCacheOptionsParamModel
+    from ..types.shared_params import ModerationParam, PromptCacheOptionsParam
 
 __all__ = [
     "InputItems",
@@ -104,16 +104,16 @@ class Responses(ResponsesParse, Resource[M]):
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: PromptCacheOptionsParam
-        | PromptCacheOptionsParamDict
+        prompt_cache_options: PromptCacheOptionsParamModel
+        | PromptCacheOptionsParam
         | NotGiven = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         model: ModelIdsResponses | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        text: ResponseTextParam | ResponseTextParamDict | NotGiven = NOT_GIVEN,
+        text: ResponseTextParamModel | ResponseTextParam | NotGiven = NOT_GIVEN,
         tools: Sequence[Tool | ToolParam] | NotGiven = NOT_GIVEN,
-        tool_choice: ToolChoiceParam | ToolChoiceParamDict | NotGiven = NOT_GIVEN,
+        tool_choice: ToolChoiceParamModel | ToolChoiceParam | NotGiven = NOT_GIVEN,
         prompt: Prompt | PromptParam | NotGiven | None = NOT_GIVEN,
         service_tier: ServiceTierResponses | NotGiven = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -123,7 +123,7 @@ class Responses(ResponsesParse, Resource[M]):
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
-        moderation: ModerationParam | ModerationParamDict | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParamModel | ModerationParam | NotGiven | None = NOT_GIVEN,
         stream: Literal[False] | NotGiven | None = NOT_GIVEN,
         stream_options: ResponseStreamOptions
         | ResponseStreamOptionsParam
@@ -134,7 +134,7 @@ class Responses(ResponsesParse, Resource[M]):
         | ConversationParam2Param
         | NotGiven
         | None = NOT_GIVEN,
-        context_management: Sequence[ContextManagementParam | ContextManagementParamDict]
+        context_management: Sequence[ContextManagementParamModel | ContextManagementParam]
         | NotGiven
         | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
@@ -303,16 +303,16 @@ class Responses(ResponsesParse, Resource[M]):
         safety_identifier: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: Literal["in_memory", "24h"] | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: PromptCacheOptionsParam
-        | PromptCacheOptionsParamDict
+        prompt_cache_options: PromptCacheOptionsParamModel
+        | PromptCacheOptionsParam
         | NotGiven = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         model: ModelIdsResponses | NotGiven = NOT_GIVEN,
         background: bool | NotGiven | None = NOT_GIVEN,
         max_tool_calls: int | NotGiven | None = NOT_GIVEN,
-        text: ResponseTextParam | ResponseTextParamDict | NotGiven = NOT_GIVEN,
+        text: ResponseTextParamModel | ResponseTextParam | NotGiven = NOT_GIVEN,
         tools: Sequence[Tool | ToolParam] | NotGiven = NOT_GIVEN,
-        tool_choice: ToolChoiceParam | ToolChoiceParamDict | NotGiven = NOT_GIVEN,
+        tool_choice: ToolChoiceParamModel | ToolChoiceParam | NotGiven = NOT_GIVEN,
         prompt: Prompt | PromptParam | NotGiven | None = NOT_GIVEN,
         service_tier: ServiceTierResponses | NotGiven = NOT_GIVEN,
         truncation: Literal["auto", "disabled"] | NotGiven | None = NOT_GIVEN,
@@ -322,7 +322,7 @@ class Responses(ResponsesParse, Resource[M]):
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         store: bool | NotGiven | None = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
-        moderation: ModerationParam | ModerationParamDict | NotGiven | None = NOT_GIVEN,
+        moderation: ModerationParamModel | ModerationParam | NotGiven | None = NOT_GIVEN,
         stream_options: ResponseStreamOptions
         | ResponseStreamOptionsParam
         | NotGiven
@@ -332,7 +332,7 @@ class Responses(ResponsesParse, Resource[M]):
         | ConversationParam2Param
         | NotGiven
         | None = NOT_GIVEN,
-        context_management: Sequence[ContextManagementParam | ContextManagementParamDict]
+        context_management: Sequence[ContextManagementParamModel | ContextManagementParam]
         | NotGiven
         | None = NOT_GIVEN,
         max_output_tokens: int | NotGiven | None = NOT_GIVEN,
@@ -683,8 +683,8 @@ class Responses(ResponsesParse, Resource[M]):
         instructions: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_key: str | NotGiven | None = NOT_GIVEN,
         prompt_cache_retention: PromptCacheRetentionEnum | NotGiven | None = NOT_GIVEN,
-        prompt_cache_options: PromptCacheOptionsParam
-        | PromptCacheOptionsParamDict
+        prompt_cache_options: PromptCacheOptionsParamModel
+        | PromptCacheOptionsParam
         | NotGiven
         | None = NOT_GIVEN,
         service_tier: ServiceTierEnum | NotGiven | None = NOT_GIVEN,
@@ -827,7 +827,7 @@ class InputTokens(Resource[M]):
         input: str | Sequence[InputItem | InputItemParam] | NotGiven | None = NOT_GIVEN,
         previous_response_id: str | NotGiven | None = NOT_GIVEN,
         tools: Sequence[Tool | ToolParam] | NotGiven | None = NOT_GIVEN,
-        text: ResponseTextParam | ResponseTextParamDict | NotGiven | None = NOT_GIVEN,
+        text: ResponseTextParamModel | ResponseTextParam | NotGiven | None = NOT_GIVEN,
         reasoning: Reasoning | ReasoningParam | NotGiven | None = NOT_GIVEN,
         truncation: TruncationEnum | NotGiven = NOT_GIVEN,
         instructions: str | NotGiven | None = NOT_GIVEN,
@@ -837,7 +837,7 @@ class InputTokens(Resource[M]):
         | ConversationParam2Param
         | NotGiven
         | None = NOT_GIVEN,
-        tool_choice: ToolChoiceParam | ToolChoiceParamDict | NotGiven | None = NOT_GIVEN,
+        tool_choice: ToolChoiceParamModel | ToolChoiceParam | NotGiven | None = NOT_GIVEN,
         parallel_tool_calls: bool | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,

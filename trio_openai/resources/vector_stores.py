@@ -31,12 +31,12 @@ if TYPE_CHECKING:
     from ..types.responses import ComparisonFilter, CompoundFilter
     from ..types.responses_params import ComparisonFilterParam, CompoundFilterParam
     from ..types.vector_stores import (
-        AutoChunkingStrategyRequestParam,
-        ChunkingStrategyRequestParam,
+        AutoChunkingStrategyRequestParamModel,
+        ChunkingStrategyRequestParamModel,
         CreateVectorStoreFileRequest,
         DeleteVectorStoreFileResponse,
         DeleteVectorStoreResponse,
-        StaticChunkingStrategyRequestParam,
+        StaticChunkingStrategyRequestParamModel,
         VectorStoreExpirationAfter,
         VectorStoreFileBatchObject,
         VectorStoreFileContentResponseDataItem,
@@ -46,10 +46,10 @@ if TYPE_CHECKING:
         VectorStoreSearchResultsPage,
     )
     from ..types.vector_stores_params import (
-        AutoChunkingStrategyRequestParamDict,
-        ChunkingStrategyRequestParamDict,
+        AutoChunkingStrategyRequestParam,
+        ChunkingStrategyRequestParam,
         CreateVectorStoreFileRequestParam,
-        StaticChunkingStrategyRequestParamDict,
+        StaticChunkingStrategyRequestParam,
         VectorStoreExpirationAfterParam,
         VectorStoreSearchRequestRankingOptionsParam,
     )
@@ -145,10 +145,10 @@ class VectorStores(Resource[M]):
         expires_after: VectorStoreExpirationAfter
         | VectorStoreExpirationAfterParam
         | NotGiven = NOT_GIVEN,
-        chunking_strategy: AutoChunkingStrategyRequestParam
-        | AutoChunkingStrategyRequestParamDict
+        chunking_strategy: AutoChunkingStrategyRequestParamModel
+        | AutoChunkingStrategyRequestParam
+        | StaticChunkingStrategyRequestParamModel
         | StaticChunkingStrategyRequestParam
-        | StaticChunkingStrategyRequestParamDict
         | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -382,8 +382,8 @@ class FileBatches(VectorStoreFileBatchesPolling, Resource[M]):
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         files: Sequence[CreateVectorStoreFileRequest | CreateVectorStoreFileRequestParam]
         | NotGiven = NOT_GIVEN,
-        chunking_strategy: ChunkingStrategyRequestParam
-        | ChunkingStrategyRequestParamDict
+        chunking_strategy: ChunkingStrategyRequestParamModel
+        | ChunkingStrategyRequestParam
         | NotGiven = NOT_GIVEN,
         attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,
@@ -663,8 +663,8 @@ class Files(VectorStoreFilesPolling, Resource[M]):
         vector_store_id: str,
         *,
         file_id: str,
-        chunking_strategy: ChunkingStrategyRequestParam
-        | ChunkingStrategyRequestParamDict
+        chunking_strategy: ChunkingStrategyRequestParamModel
+        | ChunkingStrategyRequestParam
         | NotGiven = NOT_GIVEN,
         attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
         extra_headers: Headers | None = None,

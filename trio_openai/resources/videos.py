@@ -37,12 +37,12 @@ if TYPE_CHECKING:
         VideoCharacterResource,
         VideoContentVariant,
         VideoModel,
-        VideoReferenceInputParam,
+        VideoReferenceInputParamModel,
         VideoResource,
         VideoSeconds,
         VideoSize,
     )
-    from ..types.videos_params import ImageRefParam2Param, VideoReferenceInputParamDict
+    from ..types.videos_params import ImageRefParam2Param, VideoReferenceInputParam
 
 __all__ = [
     "Videos",
@@ -249,7 +249,7 @@ class Videos(VideosPolling, Resource[M]):
     def edit(
         self,
         *,
-        video: FileInput | VideoReferenceInputParam | VideoReferenceInputParamDict,
+        video: FileInput | VideoReferenceInputParamModel | VideoReferenceInputParam,
         prompt: str,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
@@ -269,9 +269,9 @@ class Videos(VideosPolling, Resource[M]):
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
         # Imported here, not at the top: importing resources never imports types.
-        from ..types.videos import VideoReferenceInputParam, VideoResource
+        from ..types.videos import VideoReferenceInputParamModel, VideoResource
 
-        if isinstance(video, (Mapping, VideoReferenceInputParam)):
+        if isinstance(video, (Mapping, VideoReferenceInputParamModel)):
             # A reference object, not a file: sent as the JSON body.
             return RequestSpec(
                 method="POST",
@@ -300,7 +300,7 @@ class Videos(VideosPolling, Resource[M]):
     def extend(
         self,
         *,
-        video: FileInput | VideoReferenceInputParam | VideoReferenceInputParamDict,
+        video: FileInput | VideoReferenceInputParamModel | VideoReferenceInputParam,
         prompt: str,
         seconds: VideoSeconds,
         extra_headers: Headers | None = None,
@@ -323,9 +323,9 @@ class Videos(VideosPolling, Resource[M]):
             timeout: A timeout in seconds for this call's network phases, instead of the client's.
         """
         # Imported here, not at the top: importing resources never imports types.
-        from ..types.videos import VideoReferenceInputParam, VideoResource
+        from ..types.videos import VideoReferenceInputParamModel, VideoResource
 
-        if isinstance(video, (Mapping, VideoReferenceInputParam)):
+        if isinstance(video, (Mapping, VideoReferenceInputParamModel)):
             # A reference object, not a file: sent as the JSON body.
             return RequestSpec(
                 method="POST",

@@ -2778,60 +2778,132 @@ FileSearchRanker: TypeAlias = Literal["auto", "default_2024_08_21"]
 """The ranker to use for the file search. If not specified will use the `auto` ranker."""
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "AssistantToolsCodeParam",
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "AssistantToolsCodeParam": ("assistants_params", "AssistantToolsCodeParam"),
+    "AssistantToolsFileSearchFileSearchParam": (
+        "assistants_params",
         "AssistantToolsFileSearchFileSearchParam",
-        "AssistantToolsFileSearchParam",
+    ),
+    "AssistantToolsFileSearchParam": ("assistants_params", "AssistantToolsFileSearchParam"),
+    "AssistantToolsFileSearchTypeOnlyParam": (
+        "assistants_params",
         "AssistantToolsFileSearchTypeOnlyParam",
-        "AssistantToolsFunctionParam",
+    ),
+    "AssistantToolsFunctionParam": ("assistants_params", "AssistantToolsFunctionParam"),
+    "AssistantsApiResponseFormatOptionParam": (
+        "assistants_params",
         "AssistantsApiResponseFormatOptionParam",
+    ),
+    "AssistantsApiToolChoiceOptionParam": (
+        "assistants_params",
         "AssistantsApiToolChoiceOptionParam",
+    ),
+    "AssistantsNamedToolChoiceFunctionParam": (
+        "assistants_params",
         "AssistantsNamedToolChoiceFunctionParam",
-        "AssistantsNamedToolChoiceParam",
-        "CreateAssistantRequestParam",
+    ),
+    "AssistantsNamedToolChoiceParam": ("assistants_params", "AssistantsNamedToolChoiceParam"),
+    "CreateAssistantRequestParam": ("assistants_params", "CreateAssistantRequestParam"),
+    "CreateAssistantRequestToolResourcesCodeInterpreterParam": (
+        "assistants_params",
         "CreateAssistantRequestToolResourcesCodeInterpreterParam",
+    ),
+    "CreateAssistantRequestToolResourcesParam": (
+        "assistants_params",
         "CreateAssistantRequestToolResourcesParam",
+    ),
+    "CreateMessageRequestAttachmentParam": (
+        "assistants_params",
         "CreateMessageRequestAttachmentParam",
-        "CreateMessageRequestParam",
-        "CreateRunRequestParam",
-        "CreateThreadAndRunRequestParam",
+    ),
+    "CreateMessageRequestParam": ("assistants_params", "CreateMessageRequestParam"),
+    "CreateRunRequestParam": ("assistants_params", "CreateRunRequestParam"),
+    "CreateThreadAndRunRequestParam": ("assistants_params", "CreateThreadAndRunRequestParam"),
+    "CreateThreadAndRunRequestToolResourcesCodeInterpreterParam": (
+        "assistants_params",
         "CreateThreadAndRunRequestToolResourcesCodeInterpreterParam",
+    ),
+    "CreateThreadAndRunRequestToolResourcesFileSearchParam": (
+        "assistants_params",
         "CreateThreadAndRunRequestToolResourcesFileSearchParam",
+    ),
+    "CreateThreadAndRunRequestToolResourcesParam": (
+        "assistants_params",
         "CreateThreadAndRunRequestToolResourcesParam",
-        "CreateThreadRequestParam",
+    ),
+    "CreateThreadRequestParam": ("assistants_params", "CreateThreadRequestParam"),
+    "CreateThreadRequestToolResourcesCodeInterpreterParam": (
+        "assistants_params",
         "CreateThreadRequestToolResourcesCodeInterpreterParam",
+    ),
+    "CreateThreadRequestToolResourcesParam": (
+        "assistants_params",
         "CreateThreadRequestToolResourcesParam",
-        "FileSearchRankingOptionsParam",
+    ),
+    "FileSearchRankingOptionsParam": ("assistants_params", "FileSearchRankingOptionsParam"),
+    "MessageContentImageFileObjectImageFileParam": (
+        "assistants_params",
         "MessageContentImageFileObjectImageFileParam",
+    ),
+    "MessageContentImageFileObjectParam": (
+        "assistants_params",
         "MessageContentImageFileObjectParam",
+    ),
+    "MessageContentImageUrlObjectImageUrlParam": (
+        "assistants_params",
         "MessageContentImageUrlObjectImageUrlParam",
-        "MessageContentImageUrlObjectParam",
+    ),
+    "MessageContentImageUrlObjectParam": ("assistants_params", "MessageContentImageUrlObjectParam"),
+    "MessageRequestContentTextObjectParam": (
+        "assistants_params",
         "MessageRequestContentTextObjectParam",
-        "ModifyAssistantRequestParam",
+    ),
+    "ModifyAssistantRequestParam": ("assistants_params", "ModifyAssistantRequestParam"),
+    "ModifyAssistantRequestToolResourcesCodeInterpreterParam": (
+        "assistants_params",
         "ModifyAssistantRequestToolResourcesCodeInterpreterParam",
+    ),
+    "ModifyAssistantRequestToolResourcesFileSearchParam": (
+        "assistants_params",
         "ModifyAssistantRequestToolResourcesFileSearchParam",
+    ),
+    "ModifyAssistantRequestToolResourcesParam": (
+        "assistants_params",
         "ModifyAssistantRequestToolResourcesParam",
-        "ModifyMessageRequestParam",
-        "ModifyRunRequestParam",
-        "ModifyThreadRequestParam",
+    ),
+    "ModifyMessageRequestParam": ("assistants_params", "ModifyMessageRequestParam"),
+    "ModifyRunRequestParam": ("assistants_params", "ModifyRunRequestParam"),
+    "ModifyThreadRequestParam": ("assistants_params", "ModifyThreadRequestParam"),
+    "ModifyThreadRequestToolResourcesCodeInterpreterParam": (
+        "assistants_params",
         "ModifyThreadRequestToolResourcesCodeInterpreterParam",
+    ),
+    "ModifyThreadRequestToolResourcesFileSearchParam": (
+        "assistants_params",
         "ModifyThreadRequestToolResourcesFileSearchParam",
+    ),
+    "ModifyThreadRequestToolResourcesParam": (
+        "assistants_params",
         "ModifyThreadRequestToolResourcesParam",
-        "SubmitToolOutputsRunRequestParam",
+    ),
+    "SubmitToolOutputsRunRequestParam": ("assistants_params", "SubmitToolOutputsRunRequestParam"),
+    "SubmitToolOutputsRunRequestToolOutputParam": (
+        "assistants_params",
         "SubmitToolOutputsRunRequestToolOutputParam",
-        "TruncationObjectParam",
-    }
-)
+    ),
+    "TruncationObjectParam": ("assistants_params", "TruncationObjectParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".assistants_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

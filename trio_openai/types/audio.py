@@ -20,6 +20,20 @@ from .shared import (
 )
 
 if TYPE_CHECKING:
+    from .._api import UnknownObject
+
+if TYPE_CHECKING:
+    from .audio import CreateTranscriptionResponseDiarizedJson as TranscriptionDiarized
+    from .audio import CreateTranscriptionResponseJson as Transcription
+    from .audio import CreateTranscriptionResponseStreamEvent as TranscriptionStreamEvent
+    from .audio import CreateTranscriptionResponseVerboseJson as TranscriptionVerbose
+    from .audio import CreateTranslationResponseJson as Translation
+    from .audio import CreateTranslationResponseVerboseJson as TranslationVerbose
+    from .audio import TranscriptTextDeltaEvent as TranscriptionTextDeltaEvent
+    from .audio import TranscriptTextDoneEvent as TranscriptionTextDoneEvent
+    from .audio import TranscriptTextSegmentEvent as TranscriptionTextSegmentEvent
+    from .audio import VoiceConsentDeletedResource as VoiceConsentDeleted
+    from .audio import VoiceConsentResource as VoiceConsent
     from .audio_params import (
         CreateSpeechRequestParam,
         CreateTranscriptionRequestParam,
@@ -29,6 +43,11 @@ if TYPE_CHECKING:
         UpdateVoiceConsentRequestParam,
         VadConfigParam,
     )
+    from .audio_params import CreateSpeechRequestParam as SpeechCreateParams
+    from .audio_params import CreateTranscriptionRequestParam as TranscriptionCreateParams
+    from .audio_params import CreateTranslationRequestParam as TranslationCreateParams
+    from .audio_params import CreateVoiceConsentRequestParam as VoiceConsentCreateParams
+    from .audio_params import UpdateVoiceConsentRequestParam as VoiceConsentUpdateParams
 
 __all__ = [
     "AudioResponseFormat",
@@ -53,22 +72,40 @@ __all__ = [
     "SpeechAudioDeltaEvent",
     "SpeechAudioDoneEvent",
     "SpeechAudioDoneEventUsage",
+    "SpeechCreateParams",
     "TranscriptTextDeltaEvent",
     "TranscriptTextDeltaEventLogprob",
     "TranscriptTextDoneEvent",
     "TranscriptTextDoneEventLogprob",
     "TranscriptTextSegmentEvent",
+    "Transcription",
+    "TranscriptionCreateParams",
+    "TranscriptionCreateResponse",
+    "TranscriptionDiarized",
     "TranscriptionDiarizedSegment",
     "TranscriptionInclude",
     "TranscriptionSegment",
+    "TranscriptionStreamEvent",
+    "TranscriptionTextDeltaEvent",
+    "TranscriptionTextDoneEvent",
+    "TranscriptionTextSegmentEvent",
+    "TranscriptionVerbose",
     "TranscriptionWord",
+    "Translation",
+    "TranslationCreateParams",
+    "TranslationCreateResponse",
+    "TranslationVerbose",
     "UpdateVoiceConsentRequest",
     "UpdateVoiceConsentRequestParam",
     "VadConfig",
     "VadConfigParam",
+    "VoiceConsent",
+    "VoiceConsentCreateParams",
+    "VoiceConsentDeleted",
     "VoiceConsentDeletedResource",
     "VoiceConsentListResource",
     "VoiceConsentResource",
+    "VoiceConsentUpdateParams",
     "VoiceResource",
 ]
 
@@ -670,26 +707,52 @@ CreateTranscriptionResponseStreamEvent: TypeAlias = (
 TranscriptionInclude: TypeAlias = Literal["logprobs"]
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "CreateSpeechRequestParam",
-        "CreateTranscriptionRequestParam",
-        "CreateTranslationRequestParam",
-        "CreateVoiceConsentRequestParam",
-        "CreateVoiceRequestParam",
-        "UpdateVoiceConsentRequestParam",
-        "VadConfigParam",
-    }
+TranscriptionCreateResponse: TypeAlias = "CreateTranscriptionResponseDiarizedJson | CreateTranscriptionResponseJson | CreateTranscriptionResponseVerboseJson | UnknownObject"
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+TranslationCreateResponse: TypeAlias = (
+    "CreateTranslationResponseJson | CreateTranslationResponseVerboseJson | UnknownObject"
 )
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateSpeechRequestParam": ("audio_params", "CreateSpeechRequestParam"),
+    "CreateTranscriptionRequestParam": ("audio_params", "CreateTranscriptionRequestParam"),
+    "CreateTranslationRequestParam": ("audio_params", "CreateTranslationRequestParam"),
+    "CreateVoiceConsentRequestParam": ("audio_params", "CreateVoiceConsentRequestParam"),
+    "CreateVoiceRequestParam": ("audio_params", "CreateVoiceRequestParam"),
+    "SpeechCreateParams": ("audio_params", "CreateSpeechRequestParam"),
+    "Transcription": ("audio", "CreateTranscriptionResponseJson"),
+    "TranscriptionCreateParams": ("audio_params", "CreateTranscriptionRequestParam"),
+    "TranscriptionDiarized": ("audio", "CreateTranscriptionResponseDiarizedJson"),
+    "TranscriptionStreamEvent": ("audio", "CreateTranscriptionResponseStreamEvent"),
+    "TranscriptionTextDeltaEvent": ("audio", "TranscriptTextDeltaEvent"),
+    "TranscriptionTextDoneEvent": ("audio", "TranscriptTextDoneEvent"),
+    "TranscriptionTextSegmentEvent": ("audio", "TranscriptTextSegmentEvent"),
+    "TranscriptionVerbose": ("audio", "CreateTranscriptionResponseVerboseJson"),
+    "Translation": ("audio", "CreateTranslationResponseJson"),
+    "TranslationCreateParams": ("audio_params", "CreateTranslationRequestParam"),
+    "TranslationVerbose": ("audio", "CreateTranslationResponseVerboseJson"),
+    "UpdateVoiceConsentRequestParam": ("audio_params", "UpdateVoiceConsentRequestParam"),
+    "VadConfigParam": ("audio_params", "VadConfigParam"),
+    "VoiceConsent": ("audio", "VoiceConsentResource"),
+    "VoiceConsentCreateParams": ("audio_params", "CreateVoiceConsentRequestParam"),
+    "VoiceConsentDeleted": ("audio", "VoiceConsentDeletedResource"),
+    "VoiceConsentUpdateParams": ("audio_params", "UpdateVoiceConsentRequestParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".audio_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

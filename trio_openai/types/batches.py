@@ -15,10 +15,7 @@ from .._api import BaseModel
 from .shared import Metadata
 
 if TYPE_CHECKING:
-    from .batches_params import (
-        BatchFileExpirationAfterParam,
-        CreateBatchRequestParam,
-    )
+    from .batches_params import BatchFileExpirationAfterParam, CreateBatchRequestParam
 
 __all__ = [
     "Batch",
@@ -259,21 +256,21 @@ class ListBatchesResponse(BaseModel):
     last_id: str | None = None
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "BatchFileExpirationAfterParam",
-        "CreateBatchRequestParam",
-    }
-)
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "BatchFileExpirationAfterParam": ("batches_params", "BatchFileExpirationAfterParam"),
+    "CreateBatchRequestParam": ("batches_params", "CreateBatchRequestParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".batches_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

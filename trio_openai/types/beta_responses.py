@@ -16,109 +16,109 @@ from .._lib._mixins import ResponseMixin
 
 if TYPE_CHECKING:
     from .beta_responses_params import (
-        BetaAdditionalToolsItemParamDict,
-        BetaAgentMessageItemParamDict,
+        BetaAdditionalToolsItemParam,
+        BetaAgentMessageItemParam,
         BetaAgentTagDict,
-        BetaAgentTagParamDict,
+        BetaAgentTagParam,
         BetaAnnotationParam,
-        BetaApplyPatchCreateFileOperationParamDict,
-        BetaApplyPatchDeleteFileOperationParamDict,
-        BetaApplyPatchOperationParamDict,
-        BetaApplyPatchToolCallItemParamDict,
-        BetaApplyPatchToolCallOutputItemParamDict,
-        BetaApplyPatchToolParamDict,
-        BetaApplyPatchUpdateFileOperationParamDict,
+        BetaApplyPatchCreateFileOperationParam,
+        BetaApplyPatchDeleteFileOperationParam,
+        BetaApplyPatchOperationParam,
+        BetaApplyPatchToolCallItemParam,
+        BetaApplyPatchToolCallOutputItemParam,
+        BetaApplyPatchToolParam,
+        BetaApplyPatchUpdateFileOperationParam,
         BetaApproximateLocationParam,
-        BetaAutoCodeInterpreterToolParamDict,
-        BetaClickParamDict,
+        BetaAutoCodeInterpreterToolParam,
+        BetaClickParam,
         BetaCodeInterpreterOutputImageParam,
         BetaCodeInterpreterOutputLogsParam,
         BetaCodeInterpreterToolCallParam,
         BetaCodeInterpreterToolParam,
-        BetaCompactionSummaryItemParamDict,
-        BetaCompactionTriggerItemParamDict,
+        BetaCompactionSummaryItemParam,
+        BetaCompactionTriggerItemParam,
         BetaCompactResponseMethodPublicBodyParam,
         BetaComparisonFilterParam,
         BetaCompoundFilterParam,
         BetaComputerActionListParam,
         BetaComputerActionParam,
-        BetaComputerCallOutputItemParamDict,
-        BetaComputerCallSafetyCheckParamDict,
+        BetaComputerCallOutputItemParam,
+        BetaComputerCallSafetyCheckParam,
         BetaComputerScreenshotImageParam,
         BetaComputerToolCallParam,
         BetaComputerToolParam,
         BetaComputerUsePreviewToolParam,
-        BetaContainerAutoParamDict,
+        BetaContainerAutoParam,
         BetaContainerFileCitationBodyParam,
-        BetaContainerFileCitationParamDict,
-        BetaContainerNetworkPolicyAllowlistParamDict,
-        BetaContainerNetworkPolicyDisabledParamDict,
-        BetaContainerNetworkPolicyDomainSecretParamDict,
-        BetaContainerReferenceParamDict,
-        BetaContextManagementParamDict,
+        BetaContainerFileCitationParam,
+        BetaContainerNetworkPolicyAllowlistParam,
+        BetaContainerNetworkPolicyDisabledParam,
+        BetaContainerNetworkPolicyDomainSecretParam,
+        BetaContainerReferenceParam,
+        BetaContextManagementParam,
+        BetaConversationParam,
         BetaConversationParam2Param,
-        BetaConversationParamDict,
-        BetaCoordParamDict,
+        BetaCoordParam,
         BetaCreateResponseParam,
-        BetaCustomGrammarFormatParamDict,
-        BetaCustomTextFormatParamDict,
+        BetaCustomGrammarFormatParam,
+        BetaCustomTextFormatParam,
         BetaCustomToolCallOutputParam,
         BetaCustomToolCallParam,
-        BetaCustomToolParamDict,
+        BetaCustomToolParam,
         BetaDirectToolCallCallerDict,
-        BetaDirectToolCallCallerParamDict,
+        BetaDirectToolCallCallerParam,
         BetaDoubleClickActionParam,
-        BetaDragParamDict,
+        BetaDragParam,
         BetaEasyInputMessageParam,
-        BetaEmptyModelParamDict,
-        BetaEncryptedContentParamDict,
+        BetaEmptyModelParam,
+        BetaEncryptedContentParam,
         BetaFileCitationBodyParam,
-        BetaFileCitationParamDict,
+        BetaFileCitationParam,
         BetaFilePathParam,
         BetaFileSearchToolCallParam,
         BetaFileSearchToolCallResultParam,
         BetaFileSearchToolParam,
         BetaFiltersParam,
         BetaFunctionAndCustomToolCallOutputParam,
-        BetaFunctionCallOutputItemParamDict,
-        BetaFunctionShellActionParamDict,
-        BetaFunctionShellCallItemParamDict,
-        BetaFunctionShellCallOutputContentParamDict,
-        BetaFunctionShellCallOutputExitOutcomeParamDict,
-        BetaFunctionShellCallOutputItemParamDict,
-        BetaFunctionShellCallOutputOutcomeParamDict,
-        BetaFunctionShellCallOutputTimeoutOutcomeParamDict,
-        BetaFunctionShellToolParamDict,
+        BetaFunctionCallOutputItemParam,
+        BetaFunctionShellActionParam,
+        BetaFunctionShellCallItemParam,
+        BetaFunctionShellCallOutputContentParam,
+        BetaFunctionShellCallOutputExitOutcomeParam,
+        BetaFunctionShellCallOutputItemParam,
+        BetaFunctionShellCallOutputOutcomeParam,
+        BetaFunctionShellCallOutputTimeoutOutcomeParam,
+        BetaFunctionShellToolParam,
         BetaFunctionToolCallParam,
         BetaFunctionToolDict,
-        BetaFunctionToolParamDict,
+        BetaFunctionToolParam,
         BetaHTTPErrorParam,
         BetaHybridSearchOptionsParam,
         BetaImageGenToolCallParam,
         BetaImageGenToolInputImageMaskParam,
         BetaImageGenToolParam,
-        BetaInlineSkillParamDict,
-        BetaInlineSkillSourceParamDict,
+        BetaInlineSkillParam,
+        BetaInlineSkillSourceParam,
         BetaInputContentParam,
         BetaInputFileContentDict,
-        BetaInputFileContentParamDict,
+        BetaInputFileContentParam,
         BetaInputImageContentParam,
-        BetaInputImageContentParamAutoParamDict,
+        BetaInputImageContentParamAutoParam,
         BetaInputItemParam,
         BetaInputMessageContentListParam,
         BetaInputMessageParam,
-        BetaInputParamDict,
+        BetaInputParam,
         BetaInputTextContentDict,
-        BetaInputTextContentParamDict,
+        BetaInputTextContentParam,
         BetaItemParam,
-        BetaItemReferenceParamDict,
+        BetaItemReferenceParam,
         BetaKeyPressActionParam,
-        BetaLocalEnvironmentParamDict,
+        BetaLocalEnvironmentParam,
         BetaLocalShellExecActionParam,
         BetaLocalShellToolCallOutputParam,
         BetaLocalShellToolCallParam,
-        BetaLocalShellToolParamDict,
-        BetaLocalSkillParamDict,
+        BetaLocalShellToolParam,
+        BetaLocalSkillParam,
         BetaLogProbParam,
         BetaMCPApprovalRequestParam,
         BetaMCPApprovalResponseParam,
@@ -132,26 +132,26 @@ if TYPE_CHECKING:
         BetaMCPToolParam,
         BetaMCPToolRequireApprovalMCPToolApprovalFilterParam,
         BetaMetadataParam,
-        BetaModerationConfigParamDict,
-        BetaModerationParamDict,
-        BetaModerationPolicyParamDict,
-        BetaMoveParamDict,
-        BetaMultiAgentCallItemParamDict,
-        BetaMultiAgentCallOutputItemParamDict,
-        BetaMultiAgentParamDict,
-        BetaNamespaceToolParamDict,
+        BetaModerationConfigParam,
+        BetaModerationParam,
+        BetaModerationPolicyParam,
+        BetaMoveParam,
+        BetaMultiAgentCallItemParam,
+        BetaMultiAgentCallOutputItemParam,
+        BetaMultiAgentParam,
+        BetaNamespaceToolParam,
         BetaOutputMessageContentParam,
         BetaOutputMessageParam,
         BetaOutputTextContentDict,
-        BetaOutputTextContentParamDict,
-        BetaProgramItemParamDict,
-        BetaProgrammaticToolCallingParamDict,
-        BetaProgramOutputItemParamDict,
+        BetaOutputTextContentParam,
+        BetaProgramItemParam,
+        BetaProgrammaticToolCallingParam,
+        BetaProgramOutputItemParam,
         BetaProgramToolCallCallerDict,
-        BetaProgramToolCallCallerParamDict,
+        BetaProgramToolCallCallerParam,
         BetaPromptCacheBreakpointConfigParam,
-        BetaPromptCacheBreakpointParamDict,
-        BetaPromptCacheOptionsParamDict,
+        BetaPromptCacheBreakpointParam,
+        BetaPromptCacheOptionsParam,
         BetaPromptParam,
         BetaRankingOptionsParam,
         BetaReasoningItemParam,
@@ -163,36 +163,36 @@ if TYPE_CHECKING:
         BetaResponseFormatTextParam,
         BetaResponsePromptVariablesParam,
         BetaResponseStreamOptionsParam,
-        BetaResponseTextParamDict,
-        BetaScreenshotParamDict,
-        BetaScrollParamDict,
-        BetaSkillReferenceParamDict,
-        BetaSpecificApplyPatchParamDict,
-        BetaSpecificFunctionShellParamDict,
-        BetaSpecificProgrammaticToolCallingParamDict,
+        BetaResponseTextParam,
+        BetaScreenshotParam,
+        BetaScrollParam,
+        BetaSkillReferenceParam,
+        BetaSpecificApplyPatchParam,
+        BetaSpecificFunctionShellParam,
+        BetaSpecificProgrammaticToolCallingParam,
         BetaSummaryTextContentParam,
         BetaTextResponseFormatConfigurationParam,
         BetaTextResponseFormatJsonSchemaParam,
         BetaTokenCountsBodyParam,
         BetaToolCallCallerDict,
-        BetaToolCallCallerParamDict,
+        BetaToolCallCallerParam,
         BetaToolChoiceAllowedParam,
         BetaToolChoiceCustomParam,
         BetaToolChoiceFunctionParam,
         BetaToolChoiceMCPParam,
-        BetaToolChoiceParamDict,
+        BetaToolChoiceParam,
         BetaToolChoiceTypesParam,
         BetaToolParam,
         BetaToolsArrayParam,
-        BetaToolSearchCallItemParamDict,
-        BetaToolSearchOutputItemParamDict,
-        BetaToolSearchToolParamDict,
+        BetaToolSearchCallItemParam,
+        BetaToolSearchOutputItemParam,
+        BetaToolSearchToolParam,
         BetaTopLogProbParam,
-        BetaTypeParamDict,
+        BetaTypeParam,
         BetaUrlCitationBodyParam,
-        BetaUrlCitationParamDict,
+        BetaUrlCitationParam,
         BetaVectorStoreFileAttributesParam,
-        BetaWaitParamDict,
+        BetaWaitParam,
         BetaWebSearchActionFindParam,
         BetaWebSearchActionOpenPageParam,
         BetaWebSearchActionSearchParam,
@@ -207,47 +207,47 @@ if TYPE_CHECKING:
 __all__ = [
     "BetaAdditionalTools",
     "BetaAdditionalToolsItemParam",
-    "BetaAdditionalToolsItemParamDict",
+    "BetaAdditionalToolsItemParamModel",
     "BetaAgentMessage",
     "BetaAgentMessageItemParam",
-    "BetaAgentMessageItemParamDict",
+    "BetaAgentMessageItemParamModel",
     "BetaAgentTag",
     "BetaAgentTagDict",
     "BetaAgentTagParam",
-    "BetaAgentTagParamDict",
+    "BetaAgentTagParamModel",
     "BetaAnnotation",
     "BetaAnnotationParam",
     "BetaApplyPatchCallOutputStatus",
-    "BetaApplyPatchCallOutputStatusParam",
+    "BetaApplyPatchCallOutputStatusParamModel",
     "BetaApplyPatchCallStatus",
-    "BetaApplyPatchCallStatusParam",
+    "BetaApplyPatchCallStatusParamModel",
     "BetaApplyPatchCreateFileOperation",
     "BetaApplyPatchCreateFileOperationParam",
-    "BetaApplyPatchCreateFileOperationParamDict",
+    "BetaApplyPatchCreateFileOperationParamModel",
     "BetaApplyPatchDeleteFileOperation",
     "BetaApplyPatchDeleteFileOperationParam",
-    "BetaApplyPatchDeleteFileOperationParamDict",
+    "BetaApplyPatchDeleteFileOperationParamModel",
     "BetaApplyPatchOperationParam",
-    "BetaApplyPatchOperationParamDict",
+    "BetaApplyPatchOperationParamModel",
     "BetaApplyPatchToolCall",
     "BetaApplyPatchToolCallItemParam",
-    "BetaApplyPatchToolCallItemParamDict",
+    "BetaApplyPatchToolCallItemParamModel",
     "BetaApplyPatchToolCallOutput",
     "BetaApplyPatchToolCallOutputItemParam",
-    "BetaApplyPatchToolCallOutputItemParamDict",
+    "BetaApplyPatchToolCallOutputItemParamModel",
     "BetaApplyPatchToolParam",
-    "BetaApplyPatchToolParamDict",
+    "BetaApplyPatchToolParamModel",
     "BetaApplyPatchUpdateFileOperation",
     "BetaApplyPatchUpdateFileOperationParam",
-    "BetaApplyPatchUpdateFileOperationParamDict",
+    "BetaApplyPatchUpdateFileOperationParamModel",
     "BetaApproximateLocation",
     "BetaApproximateLocationParam",
     "BetaAutoCodeInterpreterToolParam",
-    "BetaAutoCodeInterpreterToolParamDict",
+    "BetaAutoCodeInterpreterToolParamModel",
     "BetaCallableToolAllowedCaller",
     "BetaClickButtonType",
     "BetaClickParam",
-    "BetaClickParamDict",
+    "BetaClickParamModel",
     "BetaCodeInterpreterOutputImage",
     "BetaCodeInterpreterOutputImageParam",
     "BetaCodeInterpreterOutputLogs",
@@ -261,9 +261,9 @@ __all__ = [
     "BetaCompactResponseMethodPublicBodyParam",
     "BetaCompactionBody",
     "BetaCompactionSummaryItemParam",
-    "BetaCompactionSummaryItemParamDict",
+    "BetaCompactionSummaryItemParamModel",
     "BetaCompactionTriggerItemParam",
-    "BetaCompactionTriggerItemParamDict",
+    "BetaCompactionTriggerItemParamModel",
     "BetaComparisonFilter",
     "BetaComparisonFilterParam",
     "BetaCompoundFilter",
@@ -273,10 +273,10 @@ __all__ = [
     "BetaComputerActionListParam",
     "BetaComputerActionParam",
     "BetaComputerCallOutputItemParam",
-    "BetaComputerCallOutputItemParamDict",
+    "BetaComputerCallOutputItemParamModel",
     "BetaComputerCallOutputStatus",
     "BetaComputerCallSafetyCheckParam",
-    "BetaComputerCallSafetyCheckParamDict",
+    "BetaComputerCallSafetyCheckParamModel",
     "BetaComputerEnvironment",
     "BetaComputerScreenshotContent",
     "BetaComputerScreenshotImage",
@@ -290,36 +290,36 @@ __all__ = [
     "BetaComputerUsePreviewTool",
     "BetaComputerUsePreviewToolParam",
     "BetaContainerAutoParam",
-    "BetaContainerAutoParamDict",
+    "BetaContainerAutoParamModel",
     "BetaContainerFileCitationBody",
     "BetaContainerFileCitationBodyParam",
     "BetaContainerFileCitationParam",
-    "BetaContainerFileCitationParamDict",
+    "BetaContainerFileCitationParamModel",
     "BetaContainerMemoryLimit",
     "BetaContainerNetworkPolicyAllowlistParam",
-    "BetaContainerNetworkPolicyAllowlistParamDict",
+    "BetaContainerNetworkPolicyAllowlistParamModel",
     "BetaContainerNetworkPolicyDisabledParam",
-    "BetaContainerNetworkPolicyDisabledParamDict",
+    "BetaContainerNetworkPolicyDisabledParamModel",
     "BetaContainerNetworkPolicyDomainSecretParam",
-    "BetaContainerNetworkPolicyDomainSecretParamDict",
+    "BetaContainerNetworkPolicyDomainSecretParamModel",
     "BetaContainerReferenceParam",
-    "BetaContainerReferenceParamDict",
+    "BetaContainerReferenceParamModel",
     "BetaContainerReferenceResource",
     "BetaContextManagementParam",
-    "BetaContextManagementParamDict",
+    "BetaContextManagementParamModel",
     "BetaConversationParam",
     "BetaConversationParam2",
     "BetaConversationParam2Param",
-    "BetaConversationParamDict",
+    "BetaConversationParamModel",
     "BetaCoordParam",
-    "BetaCoordParamDict",
+    "BetaCoordParamModel",
     "BetaCreateModelResponseProperties",
     "BetaCreateResponse",
     "BetaCreateResponseParam",
     "BetaCustomGrammarFormatParam",
-    "BetaCustomGrammarFormatParamDict",
+    "BetaCustomGrammarFormatParamModel",
     "BetaCustomTextFormatParam",
-    "BetaCustomTextFormatParamDict",
+    "BetaCustomTextFormatParamModel",
     "BetaCustomToolCall",
     "BetaCustomToolCallOutput",
     "BetaCustomToolCallOutputParam",
@@ -327,27 +327,27 @@ __all__ = [
     "BetaCustomToolCallParam",
     "BetaCustomToolCallResource",
     "BetaCustomToolParam",
-    "BetaCustomToolParamDict",
+    "BetaCustomToolParamModel",
     "BetaDetailEnum",
     "BetaDirectToolCallCaller",
     "BetaDirectToolCallCallerDict",
     "BetaDirectToolCallCallerParam",
-    "BetaDirectToolCallCallerParamDict",
+    "BetaDirectToolCallCallerParamModel",
     "BetaDoubleClickAction",
     "BetaDoubleClickActionParam",
     "BetaDragParam",
-    "BetaDragParamDict",
+    "BetaDragParamModel",
     "BetaEasyInputMessage",
     "BetaEasyInputMessageParam",
     "BetaEmptyModelParam",
-    "BetaEmptyModelParamDict",
+    "BetaEmptyModelParamModel",
     "BetaEncryptedContent",
     "BetaEncryptedContentParam",
-    "BetaEncryptedContentParamDict",
+    "BetaEncryptedContentParamModel",
     "BetaFileCitationBody",
     "BetaFileCitationBodyParam",
     "BetaFileCitationParam",
-    "BetaFileCitationParamDict",
+    "BetaFileCitationParamModel",
     "BetaFileDetailEnum",
     "BetaFileInputDetail",
     "BetaFilePath",
@@ -364,34 +364,34 @@ __all__ = [
     "BetaFunctionAndCustomToolCallOutputParam",
     "BetaFunctionCallItemStatus",
     "BetaFunctionCallOutputItemParam",
-    "BetaFunctionCallOutputItemParamDict",
+    "BetaFunctionCallOutputItemParamModel",
     "BetaFunctionCallOutputStatusEnum",
     "BetaFunctionCallStatus",
     "BetaFunctionShellAction",
     "BetaFunctionShellActionParam",
-    "BetaFunctionShellActionParamDict",
+    "BetaFunctionShellActionParamModel",
     "BetaFunctionShellCall",
     "BetaFunctionShellCallItemParam",
-    "BetaFunctionShellCallItemParamDict",
+    "BetaFunctionShellCallItemParamModel",
     "BetaFunctionShellCallItemStatus",
     "BetaFunctionShellCallOutput",
     "BetaFunctionShellCallOutputContent",
     "BetaFunctionShellCallOutputContentParam",
-    "BetaFunctionShellCallOutputContentParamDict",
+    "BetaFunctionShellCallOutputContentParamModel",
     "BetaFunctionShellCallOutputExitOutcome",
     "BetaFunctionShellCallOutputExitOutcomeParam",
-    "BetaFunctionShellCallOutputExitOutcomeParamDict",
+    "BetaFunctionShellCallOutputExitOutcomeParamModel",
     "BetaFunctionShellCallOutputItemParam",
-    "BetaFunctionShellCallOutputItemParamDict",
+    "BetaFunctionShellCallOutputItemParamModel",
     "BetaFunctionShellCallOutputOutcomeParam",
-    "BetaFunctionShellCallOutputOutcomeParamDict",
+    "BetaFunctionShellCallOutputOutcomeParamModel",
     "BetaFunctionShellCallOutputStatusEnum",
     "BetaFunctionShellCallOutputTimeoutOutcome",
     "BetaFunctionShellCallOutputTimeoutOutcomeParam",
-    "BetaFunctionShellCallOutputTimeoutOutcomeParamDict",
+    "BetaFunctionShellCallOutputTimeoutOutcomeParamModel",
     "BetaFunctionShellCallStatus",
     "BetaFunctionShellToolParam",
-    "BetaFunctionShellToolParamDict",
+    "BetaFunctionShellToolParamModel",
     "BetaFunctionTool",
     "BetaFunctionToolCall",
     "BetaFunctionToolCallOutput",
@@ -400,7 +400,7 @@ __all__ = [
     "BetaFunctionToolCallResource",
     "BetaFunctionToolDict",
     "BetaFunctionToolParam",
-    "BetaFunctionToolParamDict",
+    "BetaFunctionToolParamModel",
     "BetaGrammarSyntax1",
     "BetaHTTPError",
     "BetaHTTPErrorParam",
@@ -416,20 +416,20 @@ __all__ = [
     "BetaImageGenToolParam",
     "BetaIncludeEnum",
     "BetaInlineSkillParam",
-    "BetaInlineSkillParamDict",
+    "BetaInlineSkillParamModel",
     "BetaInlineSkillSourceParam",
-    "BetaInlineSkillSourceParamDict",
+    "BetaInlineSkillSourceParamModel",
     "BetaInputContent",
     "BetaInputContentParam",
     "BetaInputFidelity",
     "BetaInputFileContent",
     "BetaInputFileContentDict",
     "BetaInputFileContentParam",
-    "BetaInputFileContentParamDict",
+    "BetaInputFileContentParamModel",
     "BetaInputImageContent",
     "BetaInputImageContentParam",
     "BetaInputImageContentParamAutoParam",
-    "BetaInputImageContentParamAutoParamDict",
+    "BetaInputImageContentParamAutoParamModel",
     "BetaInputItem",
     "BetaInputItemParam",
     "BetaInputMessage",
@@ -438,21 +438,21 @@ __all__ = [
     "BetaInputMessageParam",
     "BetaInputMessageResource",
     "BetaInputParam",
-    "BetaInputParamDict",
+    "BetaInputParamModel",
     "BetaInputTextContent",
     "BetaInputTextContentDict",
     "BetaInputTextContentParam",
-    "BetaInputTextContentParamDict",
+    "BetaInputTextContentParamModel",
     "BetaItem",
     "BetaItemField",
     "BetaItemParam",
     "BetaItemReferenceParam",
-    "BetaItemReferenceParamDict",
+    "BetaItemReferenceParamModel",
     "BetaItemResource",
     "BetaKeyPressAction",
     "BetaKeyPressActionParam",
     "BetaLocalEnvironmentParam",
-    "BetaLocalEnvironmentParamDict",
+    "BetaLocalEnvironmentParamModel",
     "BetaLocalEnvironmentResource",
     "BetaLocalShellExecAction",
     "BetaLocalShellExecActionParam",
@@ -461,9 +461,9 @@ __all__ = [
     "BetaLocalShellToolCallOutputParam",
     "BetaLocalShellToolCallParam",
     "BetaLocalShellToolParam",
-    "BetaLocalShellToolParamDict",
+    "BetaLocalShellToolParamModel",
     "BetaLocalSkillParam",
-    "BetaLocalSkillParamDict",
+    "BetaLocalSkillParamModel",
     "BetaLogProb",
     "BetaLogProbParam",
     "BetaMCPApprovalRequest",
@@ -503,29 +503,29 @@ __all__ = [
     "BetaModelResponseProperties",
     "BetaModeration",
     "BetaModerationConfigParam",
-    "BetaModerationConfigParamDict",
+    "BetaModerationConfigParamModel",
     "BetaModerationErrorBody",
     "BetaModerationInputType",
     "BetaModerationMode",
     "BetaModerationParam",
-    "BetaModerationParamDict",
+    "BetaModerationParamModel",
     "BetaModerationPolicyParam",
-    "BetaModerationPolicyParamDict",
+    "BetaModerationPolicyParamModel",
     "BetaModerationResultBody",
     "BetaMoveParam",
-    "BetaMoveParamDict",
+    "BetaMoveParamModel",
     "BetaMultiAgentAction",
     "BetaMultiAgentAction1",
     "BetaMultiAgentCall",
     "BetaMultiAgentCallItemParam",
-    "BetaMultiAgentCallItemParamDict",
+    "BetaMultiAgentCallItemParamModel",
     "BetaMultiAgentCallOutput",
     "BetaMultiAgentCallOutputItemParam",
-    "BetaMultiAgentCallOutputItemParamDict",
+    "BetaMultiAgentCallOutputItemParamModel",
     "BetaMultiAgentParam",
-    "BetaMultiAgentParamDict",
+    "BetaMultiAgentParamModel",
     "BetaNamespaceToolParam",
-    "BetaNamespaceToolParamDict",
+    "BetaNamespaceToolParamModel",
     "BetaOutputContent",
     "BetaOutputItem",
     "BetaOutputMessage",
@@ -535,31 +535,31 @@ __all__ = [
     "BetaOutputTextContent",
     "BetaOutputTextContentDict",
     "BetaOutputTextContentParam",
-    "BetaOutputTextContentParamDict",
+    "BetaOutputTextContentParamModel",
     "BetaPersonalityEnum",
     "BetaProgram",
     "BetaProgramItemParam",
-    "BetaProgramItemParamDict",
+    "BetaProgramItemParamModel",
     "BetaProgramOutput",
     "BetaProgramOutputItemParam",
-    "BetaProgramOutputItemParamDict",
+    "BetaProgramOutputItemParamModel",
     "BetaProgramOutputItemStatus",
     "BetaProgramOutputStatus",
     "BetaProgramToolCallCaller",
     "BetaProgramToolCallCallerDict",
     "BetaProgramToolCallCallerParam",
-    "BetaProgramToolCallCallerParamDict",
+    "BetaProgramToolCallCallerParamModel",
     "BetaProgrammaticToolCallingParam",
-    "BetaProgrammaticToolCallingParamDict",
+    "BetaProgrammaticToolCallingParamModel",
     "BetaPrompt",
     "BetaPromptCacheBreakpointConfig",
     "BetaPromptCacheBreakpointConfigParam",
     "BetaPromptCacheBreakpointParam",
-    "BetaPromptCacheBreakpointParamDict",
+    "BetaPromptCacheBreakpointParamModel",
     "BetaPromptCacheModeEnum",
     "BetaPromptCacheOptions",
     "BetaPromptCacheOptionsParam",
-    "BetaPromptCacheOptionsParamDict",
+    "BetaPromptCacheOptionsParamModel",
     "BetaPromptCacheRetentionEnum",
     "BetaPromptCacheTTLEnum",
     "BetaPromptParam",
@@ -654,7 +654,7 @@ __all__ = [
     "BetaResponseTextDeltaEvent",
     "BetaResponseTextDoneEvent",
     "BetaResponseTextParam",
-    "BetaResponseTextParamDict",
+    "BetaResponseTextParamModel",
     "BetaResponseUsage",
     "BetaResponseUsageInputTokensDetails",
     "BetaResponseUsageOutputTokensDetails",
@@ -662,22 +662,22 @@ __all__ = [
     "BetaResponseWebSearchCallInProgressEvent",
     "BetaResponseWebSearchCallSearchingEvent",
     "BetaScreenshotParam",
-    "BetaScreenshotParamDict",
+    "BetaScreenshotParamModel",
     "BetaScrollParam",
-    "BetaScrollParamDict",
+    "BetaScrollParamModel",
     "BetaSearchContentType",
     "BetaSearchContextSize",
     "BetaServiceTierEnum",
     "BetaServiceTierResponses",
     "BetaShellCallOutputDelta",
     "BetaSkillReferenceParam",
-    "BetaSkillReferenceParamDict",
+    "BetaSkillReferenceParamModel",
     "BetaSpecificApplyPatchParam",
-    "BetaSpecificApplyPatchParamDict",
+    "BetaSpecificApplyPatchParamModel",
     "BetaSpecificFunctionShellParam",
-    "BetaSpecificFunctionShellParamDict",
+    "BetaSpecificFunctionShellParamModel",
     "BetaSpecificProgrammaticToolCallingParam",
-    "BetaSpecificProgrammaticToolCallingParamDict",
+    "BetaSpecificProgrammaticToolCallingParamModel",
     "BetaSummaryTextContent",
     "BetaSummaryTextContentParam",
     "BetaTextContent",
@@ -692,7 +692,7 @@ __all__ = [
     "BetaToolCallCaller",
     "BetaToolCallCallerDict",
     "BetaToolCallCallerParam",
-    "BetaToolCallCallerParamDict",
+    "BetaToolCallCallerParamModel",
     "BetaToolChoiceAllowed",
     "BetaToolChoiceAllowedParam",
     "BetaToolChoiceCustom",
@@ -703,35 +703,35 @@ __all__ = [
     "BetaToolChoiceMCPParam",
     "BetaToolChoiceOptions",
     "BetaToolChoiceParam",
-    "BetaToolChoiceParamDict",
+    "BetaToolChoiceParamModel",
     "BetaToolChoiceTypes",
     "BetaToolChoiceTypesParam",
     "BetaToolParam",
     "BetaToolSearchCall",
     "BetaToolSearchCallItemParam",
-    "BetaToolSearchCallItemParamDict",
+    "BetaToolSearchCallItemParamModel",
     "BetaToolSearchExecutionType",
     "BetaToolSearchOutput",
     "BetaToolSearchOutputItemParam",
-    "BetaToolSearchOutputItemParamDict",
+    "BetaToolSearchOutputItemParamModel",
     "BetaToolSearchToolParam",
-    "BetaToolSearchToolParamDict",
+    "BetaToolSearchToolParamModel",
     "BetaToolsArray",
     "BetaToolsArrayParam",
     "BetaTopLogProb",
     "BetaTopLogProbParam",
     "BetaTruncationEnum",
     "BetaTypeParam",
-    "BetaTypeParamDict",
+    "BetaTypeParamModel",
     "BetaUrlCitationBody",
     "BetaUrlCitationBodyParam",
     "BetaUrlCitationParam",
-    "BetaUrlCitationParamDict",
+    "BetaUrlCitationParamModel",
     "BetaVectorStoreFileAttributes",
     "BetaVectorStoreFileAttributesParam",
     "BetaVerbosity",
     "BetaWaitParam",
-    "BetaWaitParamDict",
+    "BetaWaitParamModel",
     "BetaWebSearchActionFind",
     "BetaWebSearchActionFindParam",
     "BetaWebSearchActionOpenPage",
@@ -773,8 +773,8 @@ class BetaAdditionalTools(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaAdditionalToolsItemParam(BaseModel):
-    """The `BetaAdditionalToolsItemParam` object.
+class BetaAdditionalToolsItemParamModel(BaseModel):
+    """The `BetaAdditionalToolsItemParamModel` object.
 
     Attributes:
         type: The item type. Always `additional_tools`.
@@ -788,7 +788,7 @@ class BetaAdditionalToolsItemParam(BaseModel):
     type: Literal["additional_tools"]
     role: Literal["developer"]
     tools: list[BetaTool]
-    agent: BetaAgentTagParam | None = None
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
 
 
@@ -826,7 +826,7 @@ class BetaAgentMessage(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaAgentMessageItemParam(BaseModel):
+class BetaAgentMessageItemParamModel(BaseModel):
     """A message routed between agents.
 
     Attributes:
@@ -842,12 +842,12 @@ class BetaAgentMessageItemParam(BaseModel):
     author: str
     recipient: str
     content: list[
-        BetaInputTextContentParam
-        | BetaInputImageContentParamAutoParam
-        | BetaEncryptedContentParam
+        BetaInputTextContentParamModel
+        | BetaInputImageContentParamAutoParamModel
+        | BetaEncryptedContentParamModel
         | UnknownObject
     ]
-    agent: BetaAgentTagParam | None = None
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
 
 
@@ -863,7 +863,7 @@ class BetaAgentTag(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaAgentTagParam(BaseModel):
+class BetaAgentTagParamModel(BaseModel):
     """The agent that produced this item.
 
     Attributes:
@@ -889,7 +889,7 @@ class BetaApplyPatchCreateFileOperation(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaApplyPatchCreateFileOperationParam(BaseModel):
+class BetaApplyPatchCreateFileOperationParamModel(BaseModel):
     """Instruction for creating a new file via the apply_patch tool.
 
     Attributes:
@@ -917,7 +917,7 @@ class BetaApplyPatchDeleteFileOperation(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaApplyPatchDeleteFileOperationParam(BaseModel):
+class BetaApplyPatchDeleteFileOperationParamModel(BaseModel):
     """Instruction for deleting an existing file via the apply_patch tool.
 
     Attributes:
@@ -963,7 +963,7 @@ class BetaApplyPatchToolCall(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaApplyPatchToolCallItemParam(BaseModel):
+class BetaApplyPatchToolCallItemParamModel(BaseModel):
     """A tool call representing a request to create, delete, or update files using diff
     patches.
 
@@ -982,11 +982,11 @@ class BetaApplyPatchToolCallItemParam(BaseModel):
 
     type: Literal["apply_patch_call"]
     call_id: str
-    status: BetaApplyPatchCallStatusParam
-    operation: BetaApplyPatchOperationParam
-    agent: BetaAgentTagParam | None = None
+    status: BetaApplyPatchCallStatusParamModel
+    operation: BetaApplyPatchOperationParamModel
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
-    caller: BetaToolCallCallerParam | None = None
+    caller: BetaToolCallCallerParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1017,7 +1017,7 @@ class BetaApplyPatchToolCallOutput(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaApplyPatchToolCallOutputItemParam(BaseModel):
+class BetaApplyPatchToolCallOutputItemParamModel(BaseModel):
     """The streamed output emitted by an apply patch tool call.
 
     Attributes:
@@ -1035,15 +1035,15 @@ class BetaApplyPatchToolCallOutputItemParam(BaseModel):
 
     type: Literal["apply_patch_call_output"]
     call_id: str
-    status: BetaApplyPatchCallOutputStatusParam
-    agent: BetaAgentTagParam | None = None
+    status: BetaApplyPatchCallOutputStatusParamModel
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
-    caller: BetaToolCallCallerParam | None = None
+    caller: BetaToolCallCallerParamModel | None = None
     output: str | None = None
 
 
 @attrs.frozen(kw_only=True)
-class BetaApplyPatchToolParam(BaseModel):
+class BetaApplyPatchToolParamModel(BaseModel):
     """Allows the assistant to create, delete, or update files using unified diffs.
 
     Attributes:
@@ -1071,7 +1071,7 @@ class BetaApplyPatchUpdateFileOperation(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaApplyPatchUpdateFileOperationParam(BaseModel):
+class BetaApplyPatchUpdateFileOperationParamModel(BaseModel):
     """Instruction for updating an existing file via the apply_patch tool.
 
     Attributes:
@@ -1105,7 +1105,7 @@ class BetaApproximateLocation(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaAutoCodeInterpreterToolParam(BaseModel):
+class BetaAutoCodeInterpreterToolParamModel(BaseModel):
     """Configuration for a code interpreter container. Optionally specify the IDs of the files
     to run the code on.
 
@@ -1120,15 +1120,15 @@ class BetaAutoCodeInterpreterToolParam(BaseModel):
     file_ids: list[str] | None = None
     memory_limit: BetaContainerMemoryLimit | None = None
     network_policy: (
-        BetaContainerNetworkPolicyDisabledParam
-        | BetaContainerNetworkPolicyAllowlistParam
+        BetaContainerNetworkPolicyDisabledParamModel
+        | BetaContainerNetworkPolicyAllowlistParamModel
         | UnknownObject
         | None
     ) = None
 
 
 @attrs.frozen(kw_only=True)
-class BetaClickParam(BaseModel):
+class BetaClickParamModel(BaseModel):
     """A click action.
 
     Attributes:
@@ -1187,7 +1187,7 @@ class BetaCodeInterpreterTool(BaseModel):
     """
 
     type: Literal["code_interpreter"]
-    container: str | BetaAutoCodeInterpreterToolParam
+    container: str | BetaAutoCodeInterpreterToolParamModel
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
 
@@ -1276,7 +1276,7 @@ class BetaCompactResponseMethodPublicBody(BaseModel):
     instructions: str | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: BetaPromptCacheRetentionEnum | None = None
-    prompt_cache_options: BetaPromptCacheOptionsParam | None = None
+    prompt_cache_options: BetaPromptCacheOptionsParamModel | None = None
     service_tier: BetaServiceTierEnum | None = None
 
 
@@ -1300,7 +1300,7 @@ class BetaCompactionBody(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaCompactionSummaryItemParam(BaseModel):
+class BetaCompactionSummaryItemParamModel(BaseModel):
     """A compaction item generated by the `v1/responses/compact` API.
 
     Attributes:
@@ -1312,12 +1312,12 @@ class BetaCompactionSummaryItemParam(BaseModel):
 
     type: Literal["compaction"]
     encrypted_content: str
-    agent: BetaAgentTagParam | None = None
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
-class BetaCompactionTriggerItemParam(BaseModel):
+class BetaCompactionTriggerItemParamModel(BaseModel):
     """Compacts the current context. Must be the final input item.
 
     Attributes:
@@ -1326,7 +1326,7 @@ class BetaCompactionTriggerItemParam(BaseModel):
     """
 
     type: Literal["compaction_trigger"]
-    agent: BetaAgentTagParam | None = None
+    agent: BetaAgentTagParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1364,7 +1364,7 @@ class BetaCompoundFilter(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaComputerCallOutputItemParam(BaseModel):
+class BetaComputerCallOutputItemParamModel(BaseModel):
     """The output of a computer tool call.
 
     Attributes:
@@ -1382,14 +1382,14 @@ class BetaComputerCallOutputItemParam(BaseModel):
     call_id: str
     type: Literal["computer_call_output"]
     output: BetaComputerScreenshotImage
-    agent: BetaAgentTagParam | None = None
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
-    acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParam] | None = None
+    acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParamModel] | None = None
     status: BetaFunctionCallItemStatus | None = None
 
 
 @attrs.frozen(kw_only=True)
-class BetaComputerCallSafetyCheckParam(BaseModel):
+class BetaComputerCallSafetyCheckParamModel(BaseModel):
     """A pending safety check for the computer call.
 
     Attributes:
@@ -1473,7 +1473,7 @@ class BetaComputerToolCall(BaseModel):
     type: Literal["computer_call"]
     id: str
     call_id: str
-    pending_safety_checks: list[BetaComputerCallSafetyCheckParam]
+    pending_safety_checks: list[BetaComputerCallSafetyCheckParamModel]
     status: Literal["in_progress", "completed", "incomplete"]
     agent: BetaAgentTag | None = None
     action: BetaComputerAction | None = None
@@ -1501,7 +1501,7 @@ class BetaComputerToolCallOutput(BaseModel):
     output: BetaComputerScreenshotImage
     agent: BetaAgentTag | None = None
     id: str | None = None
-    acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParam] | None = None
+    acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParamModel] | None = None
     status: Literal["in_progress", "completed", "incomplete"] | None = None
 
 
@@ -1528,7 +1528,7 @@ class BetaComputerToolCallOutputResource(BaseModel):
     output: BetaComputerScreenshotImage
     status: BetaComputerCallOutputStatus
     agent: BetaAgentTag | None = None
-    acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParam] | None = None
+    acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParamModel] | None = None
     created_by: str | None = None
 
 
@@ -1550,8 +1550,8 @@ class BetaComputerUsePreviewTool(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaContainerAutoParam(BaseModel):
-    """The `BetaContainerAutoParam` object.
+class BetaContainerAutoParamModel(BaseModel):
+    """The `BetaContainerAutoParamModel` object.
 
     Attributes:
         type: Automatically creates a container for this request
@@ -1565,12 +1565,14 @@ class BetaContainerAutoParam(BaseModel):
     file_ids: list[str] | None = None
     memory_limit: BetaContainerMemoryLimit | None = None
     network_policy: (
-        BetaContainerNetworkPolicyDisabledParam
-        | BetaContainerNetworkPolicyAllowlistParam
+        BetaContainerNetworkPolicyDisabledParamModel
+        | BetaContainerNetworkPolicyAllowlistParamModel
         | UnknownObject
         | None
     ) = None
-    skills: list[BetaSkillReferenceParam | BetaInlineSkillParam | UnknownObject] | None = None
+    skills: (
+        list[BetaSkillReferenceParamModel | BetaInlineSkillParamModel | UnknownObject] | None
+    ) = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1597,8 +1599,8 @@ class BetaContainerFileCitationBody(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaContainerFileCitationParam(BaseModel):
-    """The `BetaContainerFileCitationParam` object.
+class BetaContainerFileCitationParamModel(BaseModel):
+    """The `BetaContainerFileCitationParamModel` object.
 
     Attributes:
         type: The citation type. Always `container_file_citation`.
@@ -1618,8 +1620,8 @@ class BetaContainerFileCitationParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaContainerNetworkPolicyAllowlistParam(BaseModel):
-    """The `BetaContainerNetworkPolicyAllowlistParam` object.
+class BetaContainerNetworkPolicyAllowlistParamModel(BaseModel):
+    """The `BetaContainerNetworkPolicyAllowlistParamModel` object.
 
     Attributes:
         type: Allow outbound network access only to specified domains. Always
@@ -1630,12 +1632,12 @@ class BetaContainerNetworkPolicyAllowlistParam(BaseModel):
 
     type: Literal["allowlist"]
     allowed_domains: list[str]
-    domain_secrets: list[BetaContainerNetworkPolicyDomainSecretParam] | None = None
+    domain_secrets: list[BetaContainerNetworkPolicyDomainSecretParamModel] | None = None
 
 
 @attrs.frozen(kw_only=True)
-class BetaContainerNetworkPolicyDisabledParam(BaseModel):
-    """The `BetaContainerNetworkPolicyDisabledParam` object.
+class BetaContainerNetworkPolicyDisabledParamModel(BaseModel):
+    """The `BetaContainerNetworkPolicyDisabledParamModel` object.
 
     Attributes:
         type: Disable outbound network access. Always `disabled`.
@@ -1645,8 +1647,8 @@ class BetaContainerNetworkPolicyDisabledParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaContainerNetworkPolicyDomainSecretParam(BaseModel):
-    """The `BetaContainerNetworkPolicyDomainSecretParam` object.
+class BetaContainerNetworkPolicyDomainSecretParamModel(BaseModel):
+    """The `BetaContainerNetworkPolicyDomainSecretParamModel` object.
 
     Attributes:
         domain: The domain associated with the secret.
@@ -1660,8 +1662,8 @@ class BetaContainerNetworkPolicyDomainSecretParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaContainerReferenceParam(BaseModel):
-    """The `BetaContainerReferenceParam` object.
+class BetaContainerReferenceParamModel(BaseModel):
+    """The `BetaContainerReferenceParamModel` object.
 
     Attributes:
         type: References a container created with the /v1/containers endpoint
@@ -1685,8 +1687,8 @@ class BetaContainerReferenceResource(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaContextManagementParam(BaseModel):
-    """The `BetaContextManagementParam` object.
+class BetaContextManagementParamModel(BaseModel):
+    """The `BetaContextManagementParamModel` object.
 
     Attributes:
         type: The context management entry type. Currently only 'compaction' is
@@ -1711,7 +1713,7 @@ class BetaConversationParam2(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaCoordParam(BaseModel):
+class BetaCoordParamModel(BaseModel):
     """An x/y coordinate pair, e.g. `{ x: 100, y: 200 }`.
 
     Attributes:
@@ -1769,7 +1771,7 @@ class BetaCreateModelResponseProperties(BaseModel):
     safety_identifier: str | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None
-    prompt_cache_options: BetaPromptCacheOptionsParam | None = None
+    prompt_cache_options: BetaPromptCacheOptionsParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1872,34 +1874,34 @@ class BetaCreateResponse(BaseModel):
     safety_identifier: str | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None
-    prompt_cache_options: BetaPromptCacheOptionsParam | None = None
+    prompt_cache_options: BetaPromptCacheOptionsParamModel | None = None
     previous_response_id: str | None = None
     model: BetaModelIdsResponses | None = None
     background: bool | None = None
     max_tool_calls: int | None = None
-    text: BetaResponseTextParam | None = None
+    text: BetaResponseTextParamModel | None = None
     tools: BetaToolsArray | None = None
-    tool_choice: BetaToolChoiceParam | None = None
+    tool_choice: BetaToolChoiceParamModel | None = None
     prompt: BetaPrompt | None = None
     service_tier: BetaServiceTierResponses | None = None
     truncation: Literal["auto", "disabled"] | None = None
     reasoning: BetaReasoning | None = None
-    input: BetaInputParam | None = None
+    input: BetaInputParamModel | None = None
     include: list[BetaIncludeEnum] | None = None
     parallel_tool_calls: bool | None = None
     store: bool | None = None
     instructions: str | None = None
-    moderation: BetaModerationParam | None = None
+    moderation: BetaModerationParamModel | None = None
     stream: bool | None = None
     stream_options: BetaResponseStreamOptions | None = None
-    conversation: BetaConversationParam | None = None
-    context_management: list[BetaContextManagementParam] | None = None
+    conversation: BetaConversationParamModel | None = None
+    context_management: list[BetaContextManagementParamModel] | None = None
     max_output_tokens: int | None = None
-    multi_agent: BetaMultiAgentParam | None = None
+    multi_agent: BetaMultiAgentParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
-class BetaCustomGrammarFormatParam(BaseModel):
+class BetaCustomGrammarFormatParamModel(BaseModel):
     """A grammar defined by the user.
 
     Attributes:
@@ -1914,7 +1916,7 @@ class BetaCustomGrammarFormatParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaCustomTextFormatParam(BaseModel):
+class BetaCustomTextFormatParamModel(BaseModel):
     """Unconstrained free-form text.
 
     Attributes:
@@ -1969,7 +1971,7 @@ class BetaCustomToolCallOutput(BaseModel):
     output: str | list[BetaFunctionAndCustomToolCallOutput]
     agent: BetaAgentTag | None = None
     id: str | None = None
-    caller: BetaToolCallCallerParam | None = None
+    caller: BetaToolCallCallerParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1996,7 +1998,7 @@ class BetaCustomToolCallOutputResource(BaseModel):
     output: str | list[BetaFunctionAndCustomToolCallOutput]
     status: BetaFunctionCallOutputStatusEnum
     agent: BetaAgentTag | None = None
-    caller: BetaToolCallCallerParam | None = None
+    caller: BetaToolCallCallerParamModel | None = None
     created_by: str | None = None
 
 
@@ -2031,7 +2033,7 @@ class BetaCustomToolCallResource(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaCustomToolParam(BaseModel):
+class BetaCustomToolParamModel(BaseModel):
     """A custom tool that processes input using a specified format. Learn more about custom
     tools
 
@@ -2049,7 +2051,9 @@ class BetaCustomToolParam(BaseModel):
     type: Literal["custom"]
     name: str
     description: str | None = None
-    format: BetaCustomTextFormatParam | BetaCustomGrammarFormatParam | UnknownObject | None = None
+    format: (
+        BetaCustomTextFormatParamModel | BetaCustomGrammarFormatParamModel | UnknownObject | None
+    ) = None
     defer_loading: bool | None = None
     allowed_callers: list[BetaCallableToolAllowedCaller] | None = None
 
@@ -2062,8 +2066,8 @@ class BetaDirectToolCallCaller(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaDirectToolCallCallerParam(BaseModel):
-    """The `BetaDirectToolCallCallerParam` object.
+class BetaDirectToolCallCallerParamModel(BaseModel):
+    """The `BetaDirectToolCallCallerParamModel` object.
 
     Attributes:
         type: The caller type. Always `direct`.
@@ -2091,7 +2095,7 @@ class BetaDoubleClickAction(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaDragParam(BaseModel):
+class BetaDragParamModel(BaseModel):
     """A drag action.
 
     Attributes:
@@ -2104,7 +2108,7 @@ class BetaDragParam(BaseModel):
     """
 
     type: Literal["drag"]
-    path: list[BetaCoordParam]
+    path: list[BetaCoordParamModel]
     keys: list[str] | None = None
 
 
@@ -2147,7 +2151,7 @@ class BetaEncryptedContent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaEncryptedContentParam(BaseModel):
+class BetaEncryptedContentParamModel(BaseModel):
     """Opaque encrypted content that Responses API decrypts inside trusted model execution.
 
     Attributes:
@@ -2177,8 +2181,8 @@ class BetaFileCitationBody(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaFileCitationParam(BaseModel):
-    """The `BetaFileCitationParam` object.
+class BetaFileCitationParamModel(BaseModel):
+    """The `BetaFileCitationParamModel` object.
 
     Attributes:
         type: The citation type. Always `file_citation`.
@@ -2274,7 +2278,7 @@ class BetaFileSearchToolCallResult(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaFunctionCallOutputItemParam(BaseModel):
+class BetaFunctionCallOutputItemParamModel(BaseModel):
     """The output of a function tool call.
 
     Attributes:
@@ -2295,18 +2299,18 @@ class BetaFunctionCallOutputItemParam(BaseModel):
     output: (
         str
         | list[
-            BetaInputTextContentParam
-            | BetaInputImageContentParamAutoParam
-            | BetaInputFileContentParam
+            BetaInputTextContentParamModel
+            | BetaInputImageContentParamAutoParamModel
+            | BetaInputFileContentParamModel
             | UnknownObject
         ]
     )
-    agent: BetaAgentTagParam | None = None
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
     call_id: str | None = None
     name: str | None = None
     namespace: str | None = None
-    caller: BetaToolCallCallerParam | None = None
+    caller: BetaToolCallCallerParamModel | None = None
     status: BetaFunctionCallItemStatus | None = None
 
 
@@ -2326,7 +2330,7 @@ class BetaFunctionShellAction(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaFunctionShellActionParam(BaseModel):
+class BetaFunctionShellActionParamModel(BaseModel):
     """Commands and limits describing how to run the shell tool call.
 
     Attributes:
@@ -2374,7 +2378,7 @@ class BetaFunctionShellCall(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaFunctionShellCallItemParam(BaseModel):
+class BetaFunctionShellCallItemParamModel(BaseModel):
     """A tool representing a request to execute one or more shell commands.
 
     Attributes:
@@ -2392,14 +2396,14 @@ class BetaFunctionShellCallItemParam(BaseModel):
 
     call_id: str
     type: Literal["shell_call"]
-    action: BetaFunctionShellActionParam
-    agent: BetaAgentTagParam | None = None
+    action: BetaFunctionShellActionParamModel
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
-    caller: BetaToolCallCallerParam | None = None
+    caller: BetaToolCallCallerParamModel | None = None
     status: BetaFunctionShellCallItemStatus | None = None
-    environment: BetaLocalEnvironmentParam | BetaContainerReferenceParam | UnknownObject | None = (
-        None
-    )
+    environment: (
+        BetaLocalEnvironmentParamModel | BetaContainerReferenceParamModel | UnknownObject | None
+    ) = None
 
 
 @attrs.frozen(kw_only=True)
@@ -2455,7 +2459,7 @@ class BetaFunctionShellCallOutputContent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaFunctionShellCallOutputContentParam(BaseModel):
+class BetaFunctionShellCallOutputContentParamModel(BaseModel):
     """Captured stdout and stderr for a portion of a shell tool call output.
 
     Attributes:
@@ -2466,7 +2470,7 @@ class BetaFunctionShellCallOutputContentParam(BaseModel):
 
     stdout: str
     stderr: str
-    outcome: BetaFunctionShellCallOutputOutcomeParam
+    outcome: BetaFunctionShellCallOutputOutcomeParamModel
 
 
 @attrs.frozen(kw_only=True)
@@ -2483,7 +2487,7 @@ class BetaFunctionShellCallOutputExitOutcome(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaFunctionShellCallOutputExitOutcomeParam(BaseModel):
+class BetaFunctionShellCallOutputExitOutcomeParamModel(BaseModel):
     """Indicates that the shell commands finished and returned an exit code.
 
     Attributes:
@@ -2496,7 +2500,7 @@ class BetaFunctionShellCallOutputExitOutcomeParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaFunctionShellCallOutputItemParam(BaseModel):
+class BetaFunctionShellCallOutputItemParamModel(BaseModel):
     """The streamed output items emitted by a shell tool call.
 
     Attributes:
@@ -2515,10 +2519,10 @@ class BetaFunctionShellCallOutputItemParam(BaseModel):
 
     call_id: str
     type: Literal["shell_call_output"]
-    output: list[BetaFunctionShellCallOutputContentParam]
-    agent: BetaAgentTagParam | None = None
+    output: list[BetaFunctionShellCallOutputContentParamModel]
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
-    caller: BetaToolCallCallerParam | None = None
+    caller: BetaToolCallCallerParamModel | None = None
     status: BetaFunctionShellCallItemStatus | None = None
     max_output_length: int | None = None
 
@@ -2535,7 +2539,7 @@ class BetaFunctionShellCallOutputTimeoutOutcome(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaFunctionShellCallOutputTimeoutOutcomeParam(BaseModel):
+class BetaFunctionShellCallOutputTimeoutOutcomeParamModel(BaseModel):
     """Indicates that the shell call exceeded its configured time limit.
 
     Attributes:
@@ -2546,7 +2550,7 @@ class BetaFunctionShellCallOutputTimeoutOutcomeParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaFunctionShellToolParam(BaseModel):
+class BetaFunctionShellToolParamModel(BaseModel):
     """A tool that allows the model to execute shell commands.
 
     Attributes:
@@ -2556,9 +2560,9 @@ class BetaFunctionShellToolParam(BaseModel):
 
     type: Literal["shell"]
     environment: (
-        BetaContainerAutoParam
-        | BetaLocalEnvironmentParam
-        | BetaContainerReferenceParam
+        BetaContainerAutoParamModel
+        | BetaLocalEnvironmentParamModel
+        | BetaContainerReferenceParamModel
         | UnknownObject
         | None
     ) = None
@@ -2647,7 +2651,7 @@ class BetaFunctionToolCallOutput(BaseModel):
     call_id: str | None = None
     name: str | None = None
     namespace: str | None = None
-    caller: BetaToolCallCallerParam | None = None
+    caller: BetaToolCallCallerParamModel | None = None
     status: Literal["in_progress", "completed", "incomplete"] | None = None
 
 
@@ -2678,7 +2682,7 @@ class BetaFunctionToolCallOutputResource(BaseModel):
     call_id: str | None = None
     name: str | None = None
     namespace: str | None = None
-    caller: BetaToolCallCallerParam | None = None
+    caller: BetaToolCallCallerParamModel | None = None
     created_by: str | None = None
 
 
@@ -2713,8 +2717,8 @@ class BetaFunctionToolCallResource(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaFunctionToolParam(BaseModel):
-    """The `BetaFunctionToolParam` object.
+class BetaFunctionToolParamModel(BaseModel):
+    """The `BetaFunctionToolParamModel` object.
 
     Attributes:
         strict: Whether to enforce strict parameter validation. If omitted, Responses
@@ -2730,7 +2734,7 @@ class BetaFunctionToolParam(BaseModel):
     name: str
     type: Literal["function"]
     description: str | None = None
-    parameters: BetaEmptyModelParam | None = None
+    parameters: BetaEmptyModelParamModel | None = None
     strict: bool | None = None
     output_schema: dict[str, Any] | None = None
     defer_loading: bool | None = None
@@ -2853,8 +2857,8 @@ class BetaImageGenToolInputImageMask(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaInlineSkillParam(BaseModel):
-    """The `BetaInlineSkillParam` object.
+class BetaInlineSkillParamModel(BaseModel):
+    """The `BetaInlineSkillParamModel` object.
 
     Attributes:
         type: Defines an inline skill for this request.
@@ -2866,11 +2870,11 @@ class BetaInlineSkillParam(BaseModel):
     type: Literal["inline"]
     name: str
     description: str
-    source: BetaInlineSkillSourceParam
+    source: BetaInlineSkillSourceParamModel
 
 
 @attrs.frozen(kw_only=True)
-class BetaInlineSkillSourceParam(BaseModel):
+class BetaInlineSkillSourceParamModel(BaseModel):
     """Inline skill payload
 
     Attributes:
@@ -2914,7 +2918,7 @@ class BetaInputFileContent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaInputFileContentParam(BaseModel):
+class BetaInputFileContentParamModel(BaseModel):
     """A file input to the model.
 
     Attributes:
@@ -2938,7 +2942,7 @@ class BetaInputFileContentParam(BaseModel):
     file_data: str | None = None
     file_url: str | None = None
     detail: BetaFileDetailEnum | None = None
-    prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None = None
+    prompt_cache_breakpoint: BetaPromptCacheBreakpointParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -2965,7 +2969,7 @@ class BetaInputImageContent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaInputImageContentParamAutoParam(BaseModel):
+class BetaInputImageContentParamAutoParamModel(BaseModel):
     """An image input to the model. Learn about image inputs
 
     Attributes:
@@ -2984,7 +2988,7 @@ class BetaInputImageContentParamAutoParam(BaseModel):
     image_url: str | None = None
     file_id: str | None = None
     detail: BetaDetailEnum | None = None
-    prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None = None
+    prompt_cache_breakpoint: BetaPromptCacheBreakpointParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -3051,7 +3055,7 @@ class BetaInputTextContent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaInputTextContentParam(BaseModel):
+class BetaInputTextContentParamModel(BaseModel):
     """A text input to the model.
 
     Attributes:
@@ -3064,11 +3068,11 @@ class BetaInputTextContentParam(BaseModel):
 
     type: Literal["input_text"]
     text: str
-    prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None = None
+    prompt_cache_breakpoint: BetaPromptCacheBreakpointParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
-class BetaItemReferenceParam(BaseModel):
+class BetaItemReferenceParamModel(BaseModel):
     """An internal identifier for an item to reference.
 
     Attributes:
@@ -3078,7 +3082,7 @@ class BetaItemReferenceParam(BaseModel):
     """
 
     id: str
-    agent: BetaAgentTagParam | None = None
+    agent: BetaAgentTagParamModel | None = None
     type: Literal["item_reference"] | None = None
 
 
@@ -3098,8 +3102,8 @@ class BetaKeyPressAction(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaLocalEnvironmentParam(BaseModel):
-    """The `BetaLocalEnvironmentParam` object.
+class BetaLocalEnvironmentParamModel(BaseModel):
+    """The `BetaLocalEnvironmentParamModel` object.
 
     Attributes:
         type: Use a local computer environment.
@@ -3107,7 +3111,7 @@ class BetaLocalEnvironmentParam(BaseModel):
     """
 
     type: Literal["local"]
-    skills: list[BetaLocalSkillParam] | None = None
+    skills: list[BetaLocalSkillParamModel] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -3185,7 +3189,7 @@ class BetaLocalShellToolCallOutput(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaLocalShellToolParam(BaseModel):
+class BetaLocalShellToolParamModel(BaseModel):
     """A tool that allows the model to execute shell commands in a local environment.
 
     Attributes:
@@ -3196,8 +3200,8 @@ class BetaLocalShellToolParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaLocalSkillParam(BaseModel):
-    """The `BetaLocalSkillParam` object.
+class BetaLocalSkillParamModel(BaseModel):
+    """The `BetaLocalSkillParamModel` object.
 
     Attributes:
         name: The name of the skill.
@@ -3552,7 +3556,7 @@ class BetaModeration(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaModerationConfigParam(BaseModel):
+class BetaModerationConfigParamModel(BaseModel):
     """The moderation policy for the response input."""
 
     mode: BetaModerationMode
@@ -3574,7 +3578,7 @@ class BetaModerationErrorBody(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaModerationParam(BaseModel):
+class BetaModerationParamModel(BaseModel):
     """Configuration for running moderation on the input and output of this response.
 
     Attributes:
@@ -3584,11 +3588,11 @@ class BetaModerationParam(BaseModel):
     """
 
     model: str
-    policy: BetaModerationPolicyParam | None = None
+    policy: BetaModerationPolicyParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
-class BetaModerationPolicyParam(BaseModel):
+class BetaModerationPolicyParamModel(BaseModel):
     """The policy to apply to moderated response input and output.
 
     Attributes:
@@ -3596,8 +3600,8 @@ class BetaModerationPolicyParam(BaseModel):
         output: The moderation policy for the response output.
     """
 
-    input: BetaModerationConfigParam | None = None
-    output: BetaModerationConfigParam | None = None
+    input: BetaModerationConfigParamModel | None = None
+    output: BetaModerationConfigParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -3625,7 +3629,7 @@ class BetaModerationResultBody(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaMoveParam(BaseModel):
+class BetaMoveParamModel(BaseModel):
     """A mouse move action.
 
     Attributes:
@@ -3664,8 +3668,8 @@ class BetaMultiAgentCall(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaMultiAgentCallItemParam(BaseModel):
-    """The `BetaMultiAgentCallItemParam` object.
+class BetaMultiAgentCallItemParamModel(BaseModel):
+    """The `BetaMultiAgentCallItemParamModel` object.
 
     Attributes:
         call_id: The unique ID linking this call to its output.
@@ -3680,7 +3684,7 @@ class BetaMultiAgentCallItemParam(BaseModel):
     type: Literal["multi_agent_call"]
     action: BetaMultiAgentAction1
     arguments: str
-    agent: BetaAgentTagParam | None = None
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
 
 
@@ -3706,8 +3710,8 @@ class BetaMultiAgentCallOutput(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaMultiAgentCallOutputItemParam(BaseModel):
-    """The `BetaMultiAgentCallOutputItemParam` object.
+class BetaMultiAgentCallOutputItemParamModel(BaseModel):
+    """The `BetaMultiAgentCallOutputItemParamModel` object.
 
     Attributes:
         call_id: The unique ID of the multi-agent call.
@@ -3721,13 +3725,13 @@ class BetaMultiAgentCallOutputItemParam(BaseModel):
     call_id: str
     type: Literal["multi_agent_call_output"]
     action: BetaMultiAgentAction1
-    output: list[BetaOutputTextContentParam]
-    agent: BetaAgentTagParam | None = None
+    output: list[BetaOutputTextContentParamModel]
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
-class BetaMultiAgentParam(BaseModel):
+class BetaMultiAgentParamModel(BaseModel):
     """Configuration for server-hosted multi-agent execution.
 
     Attributes:
@@ -3745,7 +3749,7 @@ class BetaMultiAgentParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaNamespaceToolParam(BaseModel):
+class BetaNamespaceToolParamModel(BaseModel):
     """Groups function/custom tools under a shared namespace.
 
     Attributes:
@@ -3758,7 +3762,7 @@ class BetaNamespaceToolParam(BaseModel):
     type: Literal["namespace"]
     name: str
     description: str
-    tools: list[BetaFunctionToolParam | BetaCustomToolParam | UnknownObject]
+    tools: list[BetaFunctionToolParamModel | BetaCustomToolParamModel | UnknownObject]
 
 
 @attrs.frozen(kw_only=True)
@@ -3805,8 +3809,8 @@ class BetaOutputTextContent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaOutputTextContentParam(BaseModel):
-    """The `BetaOutputTextContentParam` object.
+class BetaOutputTextContentParamModel(BaseModel):
+    """The `BetaOutputTextContentParamModel` object.
 
     Attributes:
         type: The content type. Always `output_text`.
@@ -3818,9 +3822,9 @@ class BetaOutputTextContentParam(BaseModel):
     text: str
     annotations: (
         list[
-            BetaFileCitationParam
-            | BetaUrlCitationParam
-            | BetaContainerFileCitationParam
+            BetaFileCitationParamModel
+            | BetaUrlCitationParamModel
+            | BetaContainerFileCitationParamModel
             | UnknownObject
         ]
         | None
@@ -3849,8 +3853,8 @@ class BetaProgram(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaProgramItemParam(BaseModel):
-    """The `BetaProgramItemParam` object.
+class BetaProgramItemParamModel(BaseModel):
+    """The `BetaProgramItemParamModel` object.
 
     Attributes:
         id: The unique ID of this program item.
@@ -3866,7 +3870,7 @@ class BetaProgramItemParam(BaseModel):
     call_id: str
     code: str
     fingerprint: str
-    agent: BetaAgentTagParam | None = None
+    agent: BetaAgentTagParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -3891,8 +3895,8 @@ class BetaProgramOutput(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaProgramOutputItemParam(BaseModel):
-    """The `BetaProgramOutputItemParam` object.
+class BetaProgramOutputItemParamModel(BaseModel):
+    """The `BetaProgramOutputItemParamModel` object.
 
     Attributes:
         id: The unique ID of this program output item.
@@ -3908,7 +3912,7 @@ class BetaProgramOutputItemParam(BaseModel):
     call_id: str
     result: str
     status: BetaProgramOutputItemStatus
-    agent: BetaAgentTagParam | None = None
+    agent: BetaAgentTagParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -3924,8 +3928,8 @@ class BetaProgramToolCallCaller(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaProgramToolCallCallerParam(BaseModel):
-    """The `BetaProgramToolCallCallerParam` object.
+class BetaProgramToolCallCallerParamModel(BaseModel):
+    """The `BetaProgramToolCallCallerParamModel` object.
 
     Attributes:
         type: The caller type. Always `program`.
@@ -3937,8 +3941,8 @@ class BetaProgramToolCallCallerParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaProgrammaticToolCallingParam(BaseModel):
-    """The `BetaProgrammaticToolCallingParam` object.
+class BetaProgrammaticToolCallingParamModel(BaseModel):
+    """The `BetaProgrammaticToolCallingParamModel` object.
 
     Attributes:
         type: The type of the tool. Always `programmatic_tool_calling`.
@@ -3977,7 +3981,7 @@ class BetaPromptCacheBreakpointConfig(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaPromptCacheBreakpointParam(BaseModel):
+class BetaPromptCacheBreakpointParamModel(BaseModel):
     """Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from
     the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
 
@@ -4003,7 +4007,7 @@ class BetaPromptCacheOptions(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaPromptCacheOptionsParam(BaseModel):
+class BetaPromptCacheOptionsParamModel(BaseModel):
     """Options for prompt caching. Supported for `gpt-5.6` and later models. By default, OpenAI
     automatically chooses one implicit cache breakpoint. You can add explicit breakpoints to
     content blocks with `prompt_cache_breakpoint`. Each request can write up to four
@@ -4216,7 +4220,7 @@ class BetaResponse(ResponseMixin, BaseModel):
     top_p: float | None
     model: BetaModelIdsResponses
     tools: BetaToolsArray
-    tool_choice: BetaToolChoiceParam
+    tool_choice: BetaToolChoiceParamModel
     id: str
     object: Literal["response"]
     created_at: float
@@ -4233,7 +4237,7 @@ class BetaResponse(ResponseMixin, BaseModel):
     previous_response_id: str | None = None
     background: bool | None = None
     max_tool_calls: int | None = None
-    text: BetaResponseTextParam | None = None
+    text: BetaResponseTextParamModel | None = None
     prompt: BetaPrompt | None = None
     service_tier: BetaServiceTierResponses | None = None
     truncation: Literal["auto", "disabled"] | None = None
@@ -5187,9 +5191,9 @@ class BetaResponseProperties(BaseModel):
     model: BetaModelIdsResponses | None = None
     background: bool | None = None
     max_tool_calls: int | None = None
-    text: BetaResponseTextParam | None = None
+    text: BetaResponseTextParamModel | None = None
     tools: BetaToolsArray | None = None
-    tool_choice: BetaToolChoiceParam | None = None
+    tool_choice: BetaToolChoiceParamModel | None = None
     prompt: BetaPrompt | None = None
 
 
@@ -5603,7 +5607,7 @@ class BetaResponseTextDoneEvent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaResponseTextParam(BaseModel):
+class BetaResponseTextParamModel(BaseModel):
     """Configuration options for a text response from the model. Can be plain text or
     structured JSON data. Learn more: - Text inputs and outputs - Structured Outputs
 
@@ -5725,7 +5729,7 @@ class BetaResponseWebSearchCallSearchingEvent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaScreenshotParam(BaseModel):
+class BetaScreenshotParamModel(BaseModel):
     """A screenshot action.
 
     Attributes:
@@ -5737,7 +5741,7 @@ class BetaScreenshotParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaScrollParam(BaseModel):
+class BetaScrollParamModel(BaseModel):
     """A scroll action.
 
     Attributes:
@@ -5772,8 +5776,8 @@ class BetaShellCallOutputDelta(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaSkillReferenceParam(BaseModel):
-    """The `BetaSkillReferenceParam` object.
+class BetaSkillReferenceParamModel(BaseModel):
+    """The `BetaSkillReferenceParamModel` object.
 
     Attributes:
         type: References a skill created with the /v1/skills endpoint.
@@ -5788,7 +5792,7 @@ class BetaSkillReferenceParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaSpecificApplyPatchParam(BaseModel):
+class BetaSpecificApplyPatchParamModel(BaseModel):
     """Forces the model to call the apply_patch tool when executing a tool call.
 
     Attributes:
@@ -5799,7 +5803,7 @@ class BetaSpecificApplyPatchParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaSpecificFunctionShellParam(BaseModel):
+class BetaSpecificFunctionShellParamModel(BaseModel):
     """Forces the model to call the shell tool when a tool call is required.
 
     Attributes:
@@ -5810,8 +5814,8 @@ class BetaSpecificFunctionShellParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaSpecificProgrammaticToolCallingParam(BaseModel):
-    """The `BetaSpecificProgrammaticToolCallingParam` object.
+class BetaSpecificProgrammaticToolCallingParamModel(BaseModel):
+    """The `BetaSpecificProgrammaticToolCallingParamModel` object.
 
     Attributes:
         type: The tool to call. Always `programmatic_tool_calling`.
@@ -5910,13 +5914,13 @@ class BetaTokenCountsBody(BaseModel):
     input: str | list[BetaInputItem] | None = None
     previous_response_id: str | None = None
     tools: list[BetaTool] | None = None
-    text: BetaResponseTextParam | None = None
+    text: BetaResponseTextParamModel | None = None
     reasoning: BetaReasoning | None = None
     truncation: BetaTruncationEnum | None = None
     instructions: str | None = None
     personality: BetaPersonalityEnum | None = None
-    conversation: BetaConversationParam | None = None
-    tool_choice: BetaToolChoiceParam | None = None
+    conversation: BetaConversationParamModel | None = None
+    tool_choice: BetaToolChoiceParamModel | None = None
     parallel_tool_calls: bool | None = None
 
 
@@ -6032,8 +6036,8 @@ class BetaToolSearchCall(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaToolSearchCallItemParam(BaseModel):
-    """The `BetaToolSearchCallItemParam` object.
+class BetaToolSearchCallItemParamModel(BaseModel):
+    """The `BetaToolSearchCallItemParamModel` object.
 
     Attributes:
         type: The item type. Always `tool_search_call`.
@@ -6046,8 +6050,8 @@ class BetaToolSearchCallItemParam(BaseModel):
     """
 
     type: Literal["tool_search_call"]
-    arguments: BetaEmptyModelParam
-    agent: BetaAgentTagParam | None = None
+    arguments: BetaEmptyModelParamModel
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
     call_id: str | None = None
     execution: BetaToolSearchExecutionType | None = None
@@ -6080,8 +6084,8 @@ class BetaToolSearchOutput(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaToolSearchOutputItemParam(BaseModel):
-    """The `BetaToolSearchOutputItemParam` object.
+class BetaToolSearchOutputItemParamModel(BaseModel):
+    """The `BetaToolSearchOutputItemParamModel` object.
 
     Attributes:
         type: The item type. Always `tool_search_output`.
@@ -6095,7 +6099,7 @@ class BetaToolSearchOutputItemParam(BaseModel):
 
     type: Literal["tool_search_output"]
     tools: list[BetaTool]
-    agent: BetaAgentTagParam | None = None
+    agent: BetaAgentTagParamModel | None = None
     id: str | None = None
     call_id: str | None = None
     execution: BetaToolSearchExecutionType | None = None
@@ -6103,7 +6107,7 @@ class BetaToolSearchOutputItemParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaToolSearchToolParam(BaseModel):
+class BetaToolSearchToolParamModel(BaseModel):
     """Hosted or BYOT tool search configuration for deferred tools.
 
     Attributes:
@@ -6117,7 +6121,7 @@ class BetaToolSearchToolParam(BaseModel):
     type: Literal["tool_search"]
     execution: BetaToolSearchExecutionType | None = None
     description: str | None = None
-    parameters: BetaEmptyModelParam | None = None
+    parameters: BetaEmptyModelParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -6130,7 +6134,7 @@ class BetaTopLogProb(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaTypeParam(BaseModel):
+class BetaTypeParamModel(BaseModel):
     """An action to type in text.
 
     Attributes:
@@ -6164,8 +6168,8 @@ class BetaUrlCitationBody(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaUrlCitationParam(BaseModel):
-    """The `BetaUrlCitationParam` object.
+class BetaUrlCitationParamModel(BaseModel):
+    """The `BetaUrlCitationParamModel` object.
 
     Attributes:
         type: The citation type. Always `url_citation`.
@@ -6183,7 +6187,7 @@ class BetaUrlCitationParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class BetaWaitParam(BaseModel):
+class BetaWaitParamModel(BaseModel):
     """A wait action.
 
     Attributes:
@@ -6367,21 +6371,21 @@ BetaAnnotation: TypeAlias = (
 BetaApplyPatchCallOutputStatus: TypeAlias = Literal["completed", "failed"]
 
 
-BetaApplyPatchCallOutputStatusParam: TypeAlias = Literal["completed", "failed"]
+BetaApplyPatchCallOutputStatusParamModel: TypeAlias = Literal["completed", "failed"]
 """Outcome values reported for apply_patch tool call outputs."""
 
 
 BetaApplyPatchCallStatus: TypeAlias = Literal["in_progress", "completed"]
 
 
-BetaApplyPatchCallStatusParam: TypeAlias = Literal["in_progress", "completed"]
+BetaApplyPatchCallStatusParamModel: TypeAlias = Literal["in_progress", "completed"]
 """Status values reported for apply_patch tool calls."""
 
 
-BetaApplyPatchOperationParam: TypeAlias = (
-    BetaApplyPatchCreateFileOperationParam
-    | BetaApplyPatchDeleteFileOperationParam
-    | BetaApplyPatchUpdateFileOperationParam
+BetaApplyPatchOperationParamModel: TypeAlias = (
+    BetaApplyPatchCreateFileOperationParamModel
+    | BetaApplyPatchDeleteFileOperationParamModel
+    | BetaApplyPatchUpdateFileOperationParamModel
     | UnknownObject
 )
 """One of the create_file, delete_file, or update_file operations supplied to the
@@ -6396,15 +6400,15 @@ BetaClickButtonType: TypeAlias = Literal["left", "right", "wheel", "back", "forw
 
 
 BetaComputerAction: TypeAlias = (
-    BetaClickParam
+    BetaClickParamModel
     | BetaDoubleClickAction
-    | BetaDragParam
+    | BetaDragParamModel
     | BetaKeyPressAction
-    | BetaMoveParam
-    | BetaScreenshotParam
-    | BetaScrollParam
-    | BetaTypeParam
-    | BetaWaitParam
+    | BetaMoveParamModel
+    | BetaScreenshotParamModel
+    | BetaScrollParamModel
+    | BetaTypeParamModel
+    | BetaWaitParamModel
     | UnknownObject
 )
 
@@ -6424,7 +6428,7 @@ BetaComputerEnvironment: TypeAlias = Literal["windows", "mac", "linux", "ubuntu"
 BetaContainerMemoryLimit: TypeAlias = Literal["1g", "4g", "16g", "64g"]
 
 
-BetaConversationParam: TypeAlias = str | BetaConversationParam2
+BetaConversationParamModel: TypeAlias = str | BetaConversationParam2
 """The conversation that this response belongs to. Items from this conversation are
 prepended to `input_items` for this response request. Input items and output items from
 this response are automatically added to this conversation after this response
@@ -6435,7 +6439,7 @@ completes.
 BetaDetailEnum: TypeAlias = Literal["low", "high", "auto", "original"]
 
 
-BetaEmptyModelParam: TypeAlias = dict[str, Any]
+BetaEmptyModelParamModel: TypeAlias = dict[str, Any]
 
 
 BetaFileDetailEnum: TypeAlias = Literal["auto", "low", "high"]
@@ -6465,9 +6469,9 @@ BetaFunctionShellCallItemStatus: TypeAlias = Literal["in_progress", "completed",
 """Status values reported for shell tool calls."""
 
 
-BetaFunctionShellCallOutputOutcomeParam: TypeAlias = (
-    BetaFunctionShellCallOutputTimeoutOutcomeParam
-    | BetaFunctionShellCallOutputExitOutcomeParam
+BetaFunctionShellCallOutputOutcomeParamModel: TypeAlias = (
+    BetaFunctionShellCallOutputTimeoutOutcomeParamModel
+    | BetaFunctionShellCallOutputExitOutcomeParamModel
     | UnknownObject
 )
 """The exit or timeout outcome associated with this shell call."""
@@ -6526,26 +6530,26 @@ BetaItem: TypeAlias = (
     | BetaOutputMessage
     | BetaFileSearchToolCall
     | BetaComputerToolCall
-    | BetaComputerCallOutputItemParam
+    | BetaComputerCallOutputItemParamModel
     | BetaWebSearchToolCall
     | BetaFunctionToolCall
-    | BetaFunctionCallOutputItemParam
-    | BetaAgentMessageItemParam
-    | BetaMultiAgentCallItemParam
-    | BetaMultiAgentCallOutputItemParam
-    | BetaToolSearchCallItemParam
-    | BetaToolSearchOutputItemParam
-    | BetaAdditionalToolsItemParam
+    | BetaFunctionCallOutputItemParamModel
+    | BetaAgentMessageItemParamModel
+    | BetaMultiAgentCallItemParamModel
+    | BetaMultiAgentCallOutputItemParamModel
+    | BetaToolSearchCallItemParamModel
+    | BetaToolSearchOutputItemParamModel
+    | BetaAdditionalToolsItemParamModel
     | BetaReasoningItem
-    | BetaCompactionSummaryItemParam
+    | BetaCompactionSummaryItemParamModel
     | BetaImageGenToolCall
     | BetaCodeInterpreterToolCall
     | BetaLocalShellToolCall
     | BetaLocalShellToolCallOutput
-    | BetaFunctionShellCallItemParam
-    | BetaFunctionShellCallOutputItemParam
-    | BetaApplyPatchToolCallItemParam
-    | BetaApplyPatchToolCallOutputItemParam
+    | BetaFunctionShellCallItemParamModel
+    | BetaFunctionShellCallOutputItemParamModel
+    | BetaApplyPatchToolCallItemParamModel
+    | BetaApplyPatchToolCallOutputItemParamModel
     | BetaMCPListTools
     | BetaMCPApprovalRequest
     | BetaMCPApprovalResponse
@@ -6560,10 +6564,10 @@ BetaItem: TypeAlias = (
 BetaInputItem: TypeAlias = (
     BetaEasyInputMessage
     | BetaItem
-    | BetaCompactionTriggerItemParam
-    | BetaItemReferenceParam
-    | BetaProgramItemParam
-    | BetaProgramOutputItemParam
+    | BetaCompactionTriggerItemParamModel
+    | BetaItemReferenceParamModel
+    | BetaProgramItemParamModel
+    | BetaProgramOutputItemParamModel
     | UnknownObject
 )
 
@@ -6572,7 +6576,7 @@ BetaInputMessageContentList: TypeAlias = list[BetaInputContent]
 """A list of one or many input items to the model, containing different content types."""
 
 
-BetaInputParam: TypeAlias = str | list[BetaInputItem]
+BetaInputParamModel: TypeAlias = str | list[BetaInputItem]
 """Text, image, or file inputs to the model, used to generate a response."""
 
 
@@ -7052,15 +7056,15 @@ BetaTool: TypeAlias = (
     | BetaWebSearchTool
     | BetaMCPTool
     | BetaCodeInterpreterTool
-    | BetaProgrammaticToolCallingParam
+    | BetaProgrammaticToolCallingParamModel
     | BetaImageGenTool
-    | BetaLocalShellToolParam
-    | BetaFunctionShellToolParam
-    | BetaCustomToolParam
-    | BetaNamespaceToolParam
-    | BetaToolSearchToolParam
+    | BetaLocalShellToolParamModel
+    | BetaFunctionShellToolParamModel
+    | BetaCustomToolParamModel
+    | BetaNamespaceToolParamModel
+    | BetaToolSearchToolParamModel
     | BetaWebSearchPreviewTool
-    | BetaApplyPatchToolParam
+    | BetaApplyPatchToolParamModel
     | UnknownObject
 )
 """A tool that can be used to generate a response."""
@@ -7070,8 +7074,8 @@ BetaToolCallCaller: TypeAlias = BetaDirectToolCallCaller | BetaProgramToolCallCa
 """The execution context that produced this tool call."""
 
 
-BetaToolCallCallerParam: TypeAlias = (
-    BetaDirectToolCallCallerParam | BetaProgramToolCallCallerParam | UnknownObject
+BetaToolCallCallerParamModel: TypeAlias = (
+    BetaDirectToolCallCallerParamModel | BetaProgramToolCallCallerParamModel | UnknownObject
 )
 """The execution context that produced this tool call."""
 
@@ -7080,16 +7084,16 @@ BetaToolChoiceOptions: TypeAlias = Literal["none", "auto", "required"]
 """Controls which (if any) tool is called by the model."""
 
 
-BetaToolChoiceParam: TypeAlias = (
+BetaToolChoiceParamModel: TypeAlias = (
     BetaToolChoiceOptions
     | BetaToolChoiceAllowed
     | BetaToolChoiceTypes
     | BetaToolChoiceFunction
     | BetaToolChoiceMCP
     | BetaToolChoiceCustom
-    | BetaSpecificProgrammaticToolCallingParam
-    | BetaSpecificApplyPatchParam
-    | BetaSpecificFunctionShellParam
+    | BetaSpecificProgrammaticToolCallingParamModel
+    | BetaSpecificApplyPatchParamModel
+    | BetaSpecificFunctionShellParamModel
     | UnknownObject
 )
 """How the model should select which tool (or tools) to use when generating a response. See
@@ -7125,205 +7129,325 @@ supported values are `low`, `medium`, and `high`. The default is `medium`.
 """
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "BetaAdditionalToolsItemParamDict",
-        "BetaAgentMessageItemParamDict",
-        "BetaAgentTagDict",
-        "BetaAgentTagParamDict",
-        "BetaAnnotationParam",
-        "BetaApplyPatchCreateFileOperationParamDict",
-        "BetaApplyPatchDeleteFileOperationParamDict",
-        "BetaApplyPatchOperationParamDict",
-        "BetaApplyPatchToolCallItemParamDict",
-        "BetaApplyPatchToolCallOutputItemParamDict",
-        "BetaApplyPatchToolParamDict",
-        "BetaApplyPatchUpdateFileOperationParamDict",
-        "BetaApproximateLocationParam",
-        "BetaAutoCodeInterpreterToolParamDict",
-        "BetaClickParamDict",
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "BetaAdditionalToolsItemParam": ("beta_responses_params", "BetaAdditionalToolsItemParam"),
+    "BetaAgentMessageItemParam": ("beta_responses_params", "BetaAgentMessageItemParam"),
+    "BetaAgentTagDict": ("beta_responses_params", "BetaAgentTagDict"),
+    "BetaAgentTagParam": ("beta_responses_params", "BetaAgentTagParam"),
+    "BetaAnnotationParam": ("beta_responses_params", "BetaAnnotationParam"),
+    "BetaApplyPatchCreateFileOperationParam": (
+        "beta_responses_params",
+        "BetaApplyPatchCreateFileOperationParam",
+    ),
+    "BetaApplyPatchDeleteFileOperationParam": (
+        "beta_responses_params",
+        "BetaApplyPatchDeleteFileOperationParam",
+    ),
+    "BetaApplyPatchOperationParam": ("beta_responses_params", "BetaApplyPatchOperationParam"),
+    "BetaApplyPatchToolCallItemParam": ("beta_responses_params", "BetaApplyPatchToolCallItemParam"),
+    "BetaApplyPatchToolCallOutputItemParam": (
+        "beta_responses_params",
+        "BetaApplyPatchToolCallOutputItemParam",
+    ),
+    "BetaApplyPatchToolParam": ("beta_responses_params", "BetaApplyPatchToolParam"),
+    "BetaApplyPatchUpdateFileOperationParam": (
+        "beta_responses_params",
+        "BetaApplyPatchUpdateFileOperationParam",
+    ),
+    "BetaApproximateLocationParam": ("beta_responses_params", "BetaApproximateLocationParam"),
+    "BetaAutoCodeInterpreterToolParam": (
+        "beta_responses_params",
+        "BetaAutoCodeInterpreterToolParam",
+    ),
+    "BetaClickParam": ("beta_responses_params", "BetaClickParam"),
+    "BetaCodeInterpreterOutputImageParam": (
+        "beta_responses_params",
         "BetaCodeInterpreterOutputImageParam",
+    ),
+    "BetaCodeInterpreterOutputLogsParam": (
+        "beta_responses_params",
         "BetaCodeInterpreterOutputLogsParam",
+    ),
+    "BetaCodeInterpreterToolCallParam": (
+        "beta_responses_params",
         "BetaCodeInterpreterToolCallParam",
-        "BetaCodeInterpreterToolParam",
+    ),
+    "BetaCodeInterpreterToolParam": ("beta_responses_params", "BetaCodeInterpreterToolParam"),
+    "BetaCompactResponseMethodPublicBodyParam": (
+        "beta_responses_params",
         "BetaCompactResponseMethodPublicBodyParam",
-        "BetaCompactionSummaryItemParamDict",
-        "BetaCompactionTriggerItemParamDict",
-        "BetaComparisonFilterParam",
-        "BetaCompoundFilterParam",
-        "BetaComputerActionListParam",
-        "BetaComputerActionParam",
-        "BetaComputerCallOutputItemParamDict",
-        "BetaComputerCallSafetyCheckParamDict",
+    ),
+    "BetaCompactionSummaryItemParam": ("beta_responses_params", "BetaCompactionSummaryItemParam"),
+    "BetaCompactionTriggerItemParam": ("beta_responses_params", "BetaCompactionTriggerItemParam"),
+    "BetaComparisonFilterParam": ("beta_responses_params", "BetaComparisonFilterParam"),
+    "BetaCompoundFilterParam": ("beta_responses_params", "BetaCompoundFilterParam"),
+    "BetaComputerActionListParam": ("beta_responses_params", "BetaComputerActionListParam"),
+    "BetaComputerActionParam": ("beta_responses_params", "BetaComputerActionParam"),
+    "BetaComputerCallOutputItemParam": ("beta_responses_params", "BetaComputerCallOutputItemParam"),
+    "BetaComputerCallSafetyCheckParam": (
+        "beta_responses_params",
+        "BetaComputerCallSafetyCheckParam",
+    ),
+    "BetaComputerScreenshotImageParam": (
+        "beta_responses_params",
         "BetaComputerScreenshotImageParam",
-        "BetaComputerToolCallParam",
-        "BetaComputerToolParam",
-        "BetaComputerUsePreviewToolParam",
-        "BetaContainerAutoParamDict",
+    ),
+    "BetaComputerToolCallParam": ("beta_responses_params", "BetaComputerToolCallParam"),
+    "BetaComputerToolParam": ("beta_responses_params", "BetaComputerToolParam"),
+    "BetaComputerUsePreviewToolParam": ("beta_responses_params", "BetaComputerUsePreviewToolParam"),
+    "BetaContainerAutoParam": ("beta_responses_params", "BetaContainerAutoParam"),
+    "BetaContainerFileCitationBodyParam": (
+        "beta_responses_params",
         "BetaContainerFileCitationBodyParam",
-        "BetaContainerFileCitationParamDict",
-        "BetaContainerNetworkPolicyAllowlistParamDict",
-        "BetaContainerNetworkPolicyDisabledParamDict",
-        "BetaContainerNetworkPolicyDomainSecretParamDict",
-        "BetaContainerReferenceParamDict",
-        "BetaContextManagementParamDict",
-        "BetaConversationParam2Param",
-        "BetaConversationParamDict",
-        "BetaCoordParamDict",
-        "BetaCreateResponseParam",
-        "BetaCustomGrammarFormatParamDict",
-        "BetaCustomTextFormatParamDict",
-        "BetaCustomToolCallOutputParam",
-        "BetaCustomToolCallParam",
-        "BetaCustomToolParamDict",
-        "BetaDirectToolCallCallerDict",
-        "BetaDirectToolCallCallerParamDict",
-        "BetaDoubleClickActionParam",
-        "BetaDragParamDict",
-        "BetaEasyInputMessageParam",
-        "BetaEmptyModelParamDict",
-        "BetaEncryptedContentParamDict",
-        "BetaFileCitationBodyParam",
-        "BetaFileCitationParamDict",
-        "BetaFilePathParam",
-        "BetaFileSearchToolCallParam",
+    ),
+    "BetaContainerFileCitationParam": ("beta_responses_params", "BetaContainerFileCitationParam"),
+    "BetaContainerNetworkPolicyAllowlistParam": (
+        "beta_responses_params",
+        "BetaContainerNetworkPolicyAllowlistParam",
+    ),
+    "BetaContainerNetworkPolicyDisabledParam": (
+        "beta_responses_params",
+        "BetaContainerNetworkPolicyDisabledParam",
+    ),
+    "BetaContainerNetworkPolicyDomainSecretParam": (
+        "beta_responses_params",
+        "BetaContainerNetworkPolicyDomainSecretParam",
+    ),
+    "BetaContainerReferenceParam": ("beta_responses_params", "BetaContainerReferenceParam"),
+    "BetaContextManagementParam": ("beta_responses_params", "BetaContextManagementParam"),
+    "BetaConversationParam": ("beta_responses_params", "BetaConversationParam"),
+    "BetaConversationParam2Param": ("beta_responses_params", "BetaConversationParam2Param"),
+    "BetaCoordParam": ("beta_responses_params", "BetaCoordParam"),
+    "BetaCreateResponseParam": ("beta_responses_params", "BetaCreateResponseParam"),
+    "BetaCustomGrammarFormatParam": ("beta_responses_params", "BetaCustomGrammarFormatParam"),
+    "BetaCustomTextFormatParam": ("beta_responses_params", "BetaCustomTextFormatParam"),
+    "BetaCustomToolCallOutputParam": ("beta_responses_params", "BetaCustomToolCallOutputParam"),
+    "BetaCustomToolCallParam": ("beta_responses_params", "BetaCustomToolCallParam"),
+    "BetaCustomToolParam": ("beta_responses_params", "BetaCustomToolParam"),
+    "BetaDirectToolCallCallerDict": ("beta_responses_params", "BetaDirectToolCallCallerDict"),
+    "BetaDirectToolCallCallerParam": ("beta_responses_params", "BetaDirectToolCallCallerParam"),
+    "BetaDoubleClickActionParam": ("beta_responses_params", "BetaDoubleClickActionParam"),
+    "BetaDragParam": ("beta_responses_params", "BetaDragParam"),
+    "BetaEasyInputMessageParam": ("beta_responses_params", "BetaEasyInputMessageParam"),
+    "BetaEmptyModelParam": ("beta_responses_params", "BetaEmptyModelParam"),
+    "BetaEncryptedContentParam": ("beta_responses_params", "BetaEncryptedContentParam"),
+    "BetaFileCitationBodyParam": ("beta_responses_params", "BetaFileCitationBodyParam"),
+    "BetaFileCitationParam": ("beta_responses_params", "BetaFileCitationParam"),
+    "BetaFilePathParam": ("beta_responses_params", "BetaFilePathParam"),
+    "BetaFileSearchToolCallParam": ("beta_responses_params", "BetaFileSearchToolCallParam"),
+    "BetaFileSearchToolCallResultParam": (
+        "beta_responses_params",
         "BetaFileSearchToolCallResultParam",
-        "BetaFileSearchToolParam",
-        "BetaFiltersParam",
+    ),
+    "BetaFileSearchToolParam": ("beta_responses_params", "BetaFileSearchToolParam"),
+    "BetaFiltersParam": ("beta_responses_params", "BetaFiltersParam"),
+    "BetaFunctionAndCustomToolCallOutputParam": (
+        "beta_responses_params",
         "BetaFunctionAndCustomToolCallOutputParam",
-        "BetaFunctionCallOutputItemParamDict",
-        "BetaFunctionShellActionParamDict",
-        "BetaFunctionShellCallItemParamDict",
-        "BetaFunctionShellCallOutputContentParamDict",
-        "BetaFunctionShellCallOutputExitOutcomeParamDict",
-        "BetaFunctionShellCallOutputItemParamDict",
-        "BetaFunctionShellCallOutputOutcomeParamDict",
-        "BetaFunctionShellCallOutputTimeoutOutcomeParamDict",
-        "BetaFunctionShellToolParamDict",
-        "BetaFunctionToolCallParam",
-        "BetaFunctionToolDict",
-        "BetaFunctionToolParamDict",
-        "BetaHTTPErrorParam",
-        "BetaHybridSearchOptionsParam",
-        "BetaImageGenToolCallParam",
+    ),
+    "BetaFunctionCallOutputItemParam": ("beta_responses_params", "BetaFunctionCallOutputItemParam"),
+    "BetaFunctionShellActionParam": ("beta_responses_params", "BetaFunctionShellActionParam"),
+    "BetaFunctionShellCallItemParam": ("beta_responses_params", "BetaFunctionShellCallItemParam"),
+    "BetaFunctionShellCallOutputContentParam": (
+        "beta_responses_params",
+        "BetaFunctionShellCallOutputContentParam",
+    ),
+    "BetaFunctionShellCallOutputExitOutcomeParam": (
+        "beta_responses_params",
+        "BetaFunctionShellCallOutputExitOutcomeParam",
+    ),
+    "BetaFunctionShellCallOutputItemParam": (
+        "beta_responses_params",
+        "BetaFunctionShellCallOutputItemParam",
+    ),
+    "BetaFunctionShellCallOutputOutcomeParam": (
+        "beta_responses_params",
+        "BetaFunctionShellCallOutputOutcomeParam",
+    ),
+    "BetaFunctionShellCallOutputTimeoutOutcomeParam": (
+        "beta_responses_params",
+        "BetaFunctionShellCallOutputTimeoutOutcomeParam",
+    ),
+    "BetaFunctionShellToolParam": ("beta_responses_params", "BetaFunctionShellToolParam"),
+    "BetaFunctionToolCallParam": ("beta_responses_params", "BetaFunctionToolCallParam"),
+    "BetaFunctionToolDict": ("beta_responses_params", "BetaFunctionToolDict"),
+    "BetaFunctionToolParam": ("beta_responses_params", "BetaFunctionToolParam"),
+    "BetaHTTPErrorParam": ("beta_responses_params", "BetaHTTPErrorParam"),
+    "BetaHybridSearchOptionsParam": ("beta_responses_params", "BetaHybridSearchOptionsParam"),
+    "BetaImageGenToolCallParam": ("beta_responses_params", "BetaImageGenToolCallParam"),
+    "BetaImageGenToolInputImageMaskParam": (
+        "beta_responses_params",
         "BetaImageGenToolInputImageMaskParam",
-        "BetaImageGenToolParam",
-        "BetaInlineSkillParamDict",
-        "BetaInlineSkillSourceParamDict",
-        "BetaInputContentParam",
-        "BetaInputFileContentDict",
-        "BetaInputFileContentParamDict",
-        "BetaInputImageContentParam",
-        "BetaInputImageContentParamAutoParamDict",
-        "BetaInputItemParam",
+    ),
+    "BetaImageGenToolParam": ("beta_responses_params", "BetaImageGenToolParam"),
+    "BetaInlineSkillParam": ("beta_responses_params", "BetaInlineSkillParam"),
+    "BetaInlineSkillSourceParam": ("beta_responses_params", "BetaInlineSkillSourceParam"),
+    "BetaInputContentParam": ("beta_responses_params", "BetaInputContentParam"),
+    "BetaInputFileContentDict": ("beta_responses_params", "BetaInputFileContentDict"),
+    "BetaInputFileContentParam": ("beta_responses_params", "BetaInputFileContentParam"),
+    "BetaInputImageContentParam": ("beta_responses_params", "BetaInputImageContentParam"),
+    "BetaInputImageContentParamAutoParam": (
+        "beta_responses_params",
+        "BetaInputImageContentParamAutoParam",
+    ),
+    "BetaInputItemParam": ("beta_responses_params", "BetaInputItemParam"),
+    "BetaInputMessageContentListParam": (
+        "beta_responses_params",
         "BetaInputMessageContentListParam",
-        "BetaInputMessageParam",
-        "BetaInputParamDict",
-        "BetaInputTextContentDict",
-        "BetaInputTextContentParamDict",
-        "BetaItemParam",
-        "BetaItemReferenceParamDict",
-        "BetaKeyPressActionParam",
-        "BetaLocalEnvironmentParamDict",
-        "BetaLocalShellExecActionParam",
+    ),
+    "BetaInputMessageParam": ("beta_responses_params", "BetaInputMessageParam"),
+    "BetaInputParam": ("beta_responses_params", "BetaInputParam"),
+    "BetaInputTextContentDict": ("beta_responses_params", "BetaInputTextContentDict"),
+    "BetaInputTextContentParam": ("beta_responses_params", "BetaInputTextContentParam"),
+    "BetaItemParam": ("beta_responses_params", "BetaItemParam"),
+    "BetaItemReferenceParam": ("beta_responses_params", "BetaItemReferenceParam"),
+    "BetaKeyPressActionParam": ("beta_responses_params", "BetaKeyPressActionParam"),
+    "BetaLocalEnvironmentParam": ("beta_responses_params", "BetaLocalEnvironmentParam"),
+    "BetaLocalShellExecActionParam": ("beta_responses_params", "BetaLocalShellExecActionParam"),
+    "BetaLocalShellToolCallOutputParam": (
+        "beta_responses_params",
         "BetaLocalShellToolCallOutputParam",
-        "BetaLocalShellToolCallParam",
-        "BetaLocalShellToolParamDict",
-        "BetaLocalSkillParamDict",
-        "BetaLogProbParam",
-        "BetaMCPApprovalRequestParam",
-        "BetaMCPApprovalResponseParam",
-        "BetaMCPListToolsParam",
-        "BetaMCPListToolsToolParam",
-        "BetaMCPProtocolErrorParam",
-        "BetaMCPToolCallErrorParam",
-        "BetaMCPToolCallParam",
-        "BetaMCPToolExecutionErrorParam",
-        "BetaMCPToolFilterParam",
-        "BetaMCPToolParam",
+    ),
+    "BetaLocalShellToolCallParam": ("beta_responses_params", "BetaLocalShellToolCallParam"),
+    "BetaLocalShellToolParam": ("beta_responses_params", "BetaLocalShellToolParam"),
+    "BetaLocalSkillParam": ("beta_responses_params", "BetaLocalSkillParam"),
+    "BetaLogProbParam": ("beta_responses_params", "BetaLogProbParam"),
+    "BetaMCPApprovalRequestParam": ("beta_responses_params", "BetaMCPApprovalRequestParam"),
+    "BetaMCPApprovalResponseParam": ("beta_responses_params", "BetaMCPApprovalResponseParam"),
+    "BetaMCPListToolsParam": ("beta_responses_params", "BetaMCPListToolsParam"),
+    "BetaMCPListToolsToolParam": ("beta_responses_params", "BetaMCPListToolsToolParam"),
+    "BetaMCPProtocolErrorParam": ("beta_responses_params", "BetaMCPProtocolErrorParam"),
+    "BetaMCPToolCallErrorParam": ("beta_responses_params", "BetaMCPToolCallErrorParam"),
+    "BetaMCPToolCallParam": ("beta_responses_params", "BetaMCPToolCallParam"),
+    "BetaMCPToolExecutionErrorParam": ("beta_responses_params", "BetaMCPToolExecutionErrorParam"),
+    "BetaMCPToolFilterParam": ("beta_responses_params", "BetaMCPToolFilterParam"),
+    "BetaMCPToolParam": ("beta_responses_params", "BetaMCPToolParam"),
+    "BetaMCPToolRequireApprovalMCPToolApprovalFilterParam": (
+        "beta_responses_params",
         "BetaMCPToolRequireApprovalMCPToolApprovalFilterParam",
-        "BetaMetadataParam",
-        "BetaModerationConfigParamDict",
-        "BetaModerationParamDict",
-        "BetaModerationPolicyParamDict",
-        "BetaMoveParamDict",
-        "BetaMultiAgentCallItemParamDict",
-        "BetaMultiAgentCallOutputItemParamDict",
-        "BetaMultiAgentParamDict",
-        "BetaNamespaceToolParamDict",
-        "BetaOutputMessageContentParam",
-        "BetaOutputMessageParam",
-        "BetaOutputTextContentDict",
-        "BetaOutputTextContentParamDict",
-        "BetaProgramItemParamDict",
-        "BetaProgramOutputItemParamDict",
-        "BetaProgramToolCallCallerDict",
-        "BetaProgramToolCallCallerParamDict",
-        "BetaProgrammaticToolCallingParamDict",
+    ),
+    "BetaMetadataParam": ("beta_responses_params", "BetaMetadataParam"),
+    "BetaModerationConfigParam": ("beta_responses_params", "BetaModerationConfigParam"),
+    "BetaModerationParam": ("beta_responses_params", "BetaModerationParam"),
+    "BetaModerationPolicyParam": ("beta_responses_params", "BetaModerationPolicyParam"),
+    "BetaMoveParam": ("beta_responses_params", "BetaMoveParam"),
+    "BetaMultiAgentCallItemParam": ("beta_responses_params", "BetaMultiAgentCallItemParam"),
+    "BetaMultiAgentCallOutputItemParam": (
+        "beta_responses_params",
+        "BetaMultiAgentCallOutputItemParam",
+    ),
+    "BetaMultiAgentParam": ("beta_responses_params", "BetaMultiAgentParam"),
+    "BetaNamespaceToolParam": ("beta_responses_params", "BetaNamespaceToolParam"),
+    "BetaOutputMessageContentParam": ("beta_responses_params", "BetaOutputMessageContentParam"),
+    "BetaOutputMessageParam": ("beta_responses_params", "BetaOutputMessageParam"),
+    "BetaOutputTextContentDict": ("beta_responses_params", "BetaOutputTextContentDict"),
+    "BetaOutputTextContentParam": ("beta_responses_params", "BetaOutputTextContentParam"),
+    "BetaProgramItemParam": ("beta_responses_params", "BetaProgramItemParam"),
+    "BetaProgramOutputItemParam": ("beta_responses_params", "BetaProgramOutputItemParam"),
+    "BetaProgramToolCallCallerDict": ("beta_responses_params", "BetaProgramToolCallCallerDict"),
+    "BetaProgramToolCallCallerParam": ("beta_responses_params", "BetaProgramToolCallCallerParam"),
+    "BetaProgrammaticToolCallingParam": (
+        "beta_responses_params",
+        "BetaProgrammaticToolCallingParam",
+    ),
+    "BetaPromptCacheBreakpointConfigParam": (
+        "beta_responses_params",
         "BetaPromptCacheBreakpointConfigParam",
-        "BetaPromptCacheBreakpointParamDict",
-        "BetaPromptCacheOptionsParamDict",
-        "BetaPromptParam",
-        "BetaRankingOptionsParam",
-        "BetaReasoningItemParam",
-        "BetaReasoningParam",
-        "BetaReasoningTextContentParam",
-        "BetaRefusalContentParam",
+    ),
+    "BetaPromptCacheBreakpointParam": ("beta_responses_params", "BetaPromptCacheBreakpointParam"),
+    "BetaPromptCacheOptionsParam": ("beta_responses_params", "BetaPromptCacheOptionsParam"),
+    "BetaPromptParam": ("beta_responses_params", "BetaPromptParam"),
+    "BetaRankingOptionsParam": ("beta_responses_params", "BetaRankingOptionsParam"),
+    "BetaReasoningItemParam": ("beta_responses_params", "BetaReasoningItemParam"),
+    "BetaReasoningParam": ("beta_responses_params", "BetaReasoningParam"),
+    "BetaReasoningTextContentParam": ("beta_responses_params", "BetaReasoningTextContentParam"),
+    "BetaRefusalContentParam": ("beta_responses_params", "BetaRefusalContentParam"),
+    "BetaResponseFormatJsonObjectParam": (
+        "beta_responses_params",
         "BetaResponseFormatJsonObjectParam",
+    ),
+    "BetaResponseFormatJsonSchemaSchemaParam": (
+        "beta_responses_params",
         "BetaResponseFormatJsonSchemaSchemaParam",
-        "BetaResponseFormatTextParam",
+    ),
+    "BetaResponseFormatTextParam": ("beta_responses_params", "BetaResponseFormatTextParam"),
+    "BetaResponsePromptVariablesParam": (
+        "beta_responses_params",
         "BetaResponsePromptVariablesParam",
-        "BetaResponseStreamOptionsParam",
-        "BetaResponseTextParamDict",
-        "BetaScreenshotParamDict",
-        "BetaScrollParamDict",
-        "BetaSkillReferenceParamDict",
-        "BetaSpecificApplyPatchParamDict",
-        "BetaSpecificFunctionShellParamDict",
-        "BetaSpecificProgrammaticToolCallingParamDict",
-        "BetaSummaryTextContentParam",
+    ),
+    "BetaResponseStreamOptionsParam": ("beta_responses_params", "BetaResponseStreamOptionsParam"),
+    "BetaResponseTextParam": ("beta_responses_params", "BetaResponseTextParam"),
+    "BetaScreenshotParam": ("beta_responses_params", "BetaScreenshotParam"),
+    "BetaScrollParam": ("beta_responses_params", "BetaScrollParam"),
+    "BetaSkillReferenceParam": ("beta_responses_params", "BetaSkillReferenceParam"),
+    "BetaSpecificApplyPatchParam": ("beta_responses_params", "BetaSpecificApplyPatchParam"),
+    "BetaSpecificFunctionShellParam": ("beta_responses_params", "BetaSpecificFunctionShellParam"),
+    "BetaSpecificProgrammaticToolCallingParam": (
+        "beta_responses_params",
+        "BetaSpecificProgrammaticToolCallingParam",
+    ),
+    "BetaSummaryTextContentParam": ("beta_responses_params", "BetaSummaryTextContentParam"),
+    "BetaTextResponseFormatConfigurationParam": (
+        "beta_responses_params",
         "BetaTextResponseFormatConfigurationParam",
+    ),
+    "BetaTextResponseFormatJsonSchemaParam": (
+        "beta_responses_params",
         "BetaTextResponseFormatJsonSchemaParam",
-        "BetaTokenCountsBodyParam",
-        "BetaToolCallCallerDict",
-        "BetaToolCallCallerParamDict",
-        "BetaToolChoiceAllowedParam",
-        "BetaToolChoiceCustomParam",
-        "BetaToolChoiceFunctionParam",
-        "BetaToolChoiceMCPParam",
-        "BetaToolChoiceParamDict",
-        "BetaToolChoiceTypesParam",
-        "BetaToolParam",
-        "BetaToolSearchCallItemParamDict",
-        "BetaToolSearchOutputItemParamDict",
-        "BetaToolSearchToolParamDict",
-        "BetaToolsArrayParam",
-        "BetaTopLogProbParam",
-        "BetaTypeParamDict",
-        "BetaUrlCitationBodyParam",
-        "BetaUrlCitationParamDict",
+    ),
+    "BetaTokenCountsBodyParam": ("beta_responses_params", "BetaTokenCountsBodyParam"),
+    "BetaToolCallCallerDict": ("beta_responses_params", "BetaToolCallCallerDict"),
+    "BetaToolCallCallerParam": ("beta_responses_params", "BetaToolCallCallerParam"),
+    "BetaToolChoiceAllowedParam": ("beta_responses_params", "BetaToolChoiceAllowedParam"),
+    "BetaToolChoiceCustomParam": ("beta_responses_params", "BetaToolChoiceCustomParam"),
+    "BetaToolChoiceFunctionParam": ("beta_responses_params", "BetaToolChoiceFunctionParam"),
+    "BetaToolChoiceMCPParam": ("beta_responses_params", "BetaToolChoiceMCPParam"),
+    "BetaToolChoiceParam": ("beta_responses_params", "BetaToolChoiceParam"),
+    "BetaToolChoiceTypesParam": ("beta_responses_params", "BetaToolChoiceTypesParam"),
+    "BetaToolParam": ("beta_responses_params", "BetaToolParam"),
+    "BetaToolSearchCallItemParam": ("beta_responses_params", "BetaToolSearchCallItemParam"),
+    "BetaToolSearchOutputItemParam": ("beta_responses_params", "BetaToolSearchOutputItemParam"),
+    "BetaToolSearchToolParam": ("beta_responses_params", "BetaToolSearchToolParam"),
+    "BetaToolsArrayParam": ("beta_responses_params", "BetaToolsArrayParam"),
+    "BetaTopLogProbParam": ("beta_responses_params", "BetaTopLogProbParam"),
+    "BetaTypeParam": ("beta_responses_params", "BetaTypeParam"),
+    "BetaUrlCitationBodyParam": ("beta_responses_params", "BetaUrlCitationBodyParam"),
+    "BetaUrlCitationParam": ("beta_responses_params", "BetaUrlCitationParam"),
+    "BetaVectorStoreFileAttributesParam": (
+        "beta_responses_params",
         "BetaVectorStoreFileAttributesParam",
-        "BetaWaitParamDict",
-        "BetaWebSearchActionFindParam",
+    ),
+    "BetaWaitParam": ("beta_responses_params", "BetaWaitParam"),
+    "BetaWebSearchActionFindParam": ("beta_responses_params", "BetaWebSearchActionFindParam"),
+    "BetaWebSearchActionOpenPageParam": (
+        "beta_responses_params",
         "BetaWebSearchActionOpenPageParam",
-        "BetaWebSearchActionSearchParam",
+    ),
+    "BetaWebSearchActionSearchParam": ("beta_responses_params", "BetaWebSearchActionSearchParam"),
+    "BetaWebSearchActionSearchSourceParam": (
+        "beta_responses_params",
         "BetaWebSearchActionSearchSourceParam",
+    ),
+    "BetaWebSearchApproximateLocationParam": (
+        "beta_responses_params",
         "BetaWebSearchApproximateLocationParam",
-        "BetaWebSearchPreviewToolParam",
-        "BetaWebSearchToolCallParam",
-        "BetaWebSearchToolFiltersParam",
-        "BetaWebSearchToolParam",
-    }
-)
+    ),
+    "BetaWebSearchPreviewToolParam": ("beta_responses_params", "BetaWebSearchPreviewToolParam"),
+    "BetaWebSearchToolCallParam": ("beta_responses_params", "BetaWebSearchToolCallParam"),
+    "BetaWebSearchToolFiltersParam": ("beta_responses_params", "BetaWebSearchToolFiltersParam"),
+    "BetaWebSearchToolParam": ("beta_responses_params", "BetaWebSearchToolParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".beta_responses_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -20,8 +20,8 @@ else:
     from typing_extensions import Required, TypedDict
 
 from .beta_responses import (
-    BetaApplyPatchCallOutputStatusParam,
-    BetaApplyPatchCallStatusParam,
+    BetaApplyPatchCallOutputStatusParamModel,
+    BetaApplyPatchCallStatusParamModel,
     BetaCallableToolAllowedCaller,
     BetaClickButtonType,
     BetaComputerEnvironment,
@@ -61,109 +61,109 @@ from .beta_responses import (
 )
 
 __all__ = [
-    "BetaAdditionalToolsItemParamDict",
-    "BetaAgentMessageItemParamDict",
+    "BetaAdditionalToolsItemParam",
+    "BetaAgentMessageItemParam",
     "BetaAgentTagDict",
-    "BetaAgentTagParamDict",
+    "BetaAgentTagParam",
     "BetaAnnotationParam",
-    "BetaApplyPatchCreateFileOperationParamDict",
-    "BetaApplyPatchDeleteFileOperationParamDict",
-    "BetaApplyPatchOperationParamDict",
-    "BetaApplyPatchToolCallItemParamDict",
-    "BetaApplyPatchToolCallOutputItemParamDict",
-    "BetaApplyPatchToolParamDict",
-    "BetaApplyPatchUpdateFileOperationParamDict",
+    "BetaApplyPatchCreateFileOperationParam",
+    "BetaApplyPatchDeleteFileOperationParam",
+    "BetaApplyPatchOperationParam",
+    "BetaApplyPatchToolCallItemParam",
+    "BetaApplyPatchToolCallOutputItemParam",
+    "BetaApplyPatchToolParam",
+    "BetaApplyPatchUpdateFileOperationParam",
     "BetaApproximateLocationParam",
-    "BetaAutoCodeInterpreterToolParamDict",
-    "BetaClickParamDict",
+    "BetaAutoCodeInterpreterToolParam",
+    "BetaClickParam",
     "BetaCodeInterpreterOutputImageParam",
     "BetaCodeInterpreterOutputLogsParam",
     "BetaCodeInterpreterToolCallParam",
     "BetaCodeInterpreterToolParam",
     "BetaCompactResponseMethodPublicBodyParam",
-    "BetaCompactionSummaryItemParamDict",
-    "BetaCompactionTriggerItemParamDict",
+    "BetaCompactionSummaryItemParam",
+    "BetaCompactionTriggerItemParam",
     "BetaComparisonFilterParam",
     "BetaCompoundFilterParam",
     "BetaComputerActionListParam",
     "BetaComputerActionParam",
-    "BetaComputerCallOutputItemParamDict",
-    "BetaComputerCallSafetyCheckParamDict",
+    "BetaComputerCallOutputItemParam",
+    "BetaComputerCallSafetyCheckParam",
     "BetaComputerScreenshotImageParam",
     "BetaComputerToolCallParam",
     "BetaComputerToolParam",
     "BetaComputerUsePreviewToolParam",
-    "BetaContainerAutoParamDict",
+    "BetaContainerAutoParam",
     "BetaContainerFileCitationBodyParam",
-    "BetaContainerFileCitationParamDict",
-    "BetaContainerNetworkPolicyAllowlistParamDict",
-    "BetaContainerNetworkPolicyDisabledParamDict",
-    "BetaContainerNetworkPolicyDomainSecretParamDict",
-    "BetaContainerReferenceParamDict",
-    "BetaContextManagementParamDict",
+    "BetaContainerFileCitationParam",
+    "BetaContainerNetworkPolicyAllowlistParam",
+    "BetaContainerNetworkPolicyDisabledParam",
+    "BetaContainerNetworkPolicyDomainSecretParam",
+    "BetaContainerReferenceParam",
+    "BetaContextManagementParam",
+    "BetaConversationParam",
     "BetaConversationParam2Param",
-    "BetaConversationParamDict",
-    "BetaCoordParamDict",
+    "BetaCoordParam",
     "BetaCreateResponseParam",
-    "BetaCustomGrammarFormatParamDict",
-    "BetaCustomTextFormatParamDict",
+    "BetaCustomGrammarFormatParam",
+    "BetaCustomTextFormatParam",
     "BetaCustomToolCallOutputParam",
     "BetaCustomToolCallParam",
-    "BetaCustomToolParamDict",
+    "BetaCustomToolParam",
     "BetaDirectToolCallCallerDict",
-    "BetaDirectToolCallCallerParamDict",
+    "BetaDirectToolCallCallerParam",
     "BetaDoubleClickActionParam",
-    "BetaDragParamDict",
+    "BetaDragParam",
     "BetaEasyInputMessageParam",
-    "BetaEmptyModelParamDict",
-    "BetaEncryptedContentParamDict",
+    "BetaEmptyModelParam",
+    "BetaEncryptedContentParam",
     "BetaFileCitationBodyParam",
-    "BetaFileCitationParamDict",
+    "BetaFileCitationParam",
     "BetaFilePathParam",
     "BetaFileSearchToolCallParam",
     "BetaFileSearchToolCallResultParam",
     "BetaFileSearchToolParam",
     "BetaFiltersParam",
     "BetaFunctionAndCustomToolCallOutputParam",
-    "BetaFunctionCallOutputItemParamDict",
-    "BetaFunctionShellActionParamDict",
-    "BetaFunctionShellCallItemParamDict",
-    "BetaFunctionShellCallOutputContentParamDict",
-    "BetaFunctionShellCallOutputExitOutcomeParamDict",
-    "BetaFunctionShellCallOutputItemParamDict",
-    "BetaFunctionShellCallOutputOutcomeParamDict",
-    "BetaFunctionShellCallOutputTimeoutOutcomeParamDict",
-    "BetaFunctionShellToolParamDict",
+    "BetaFunctionCallOutputItemParam",
+    "BetaFunctionShellActionParam",
+    "BetaFunctionShellCallItemParam",
+    "BetaFunctionShellCallOutputContentParam",
+    "BetaFunctionShellCallOutputExitOutcomeParam",
+    "BetaFunctionShellCallOutputItemParam",
+    "BetaFunctionShellCallOutputOutcomeParam",
+    "BetaFunctionShellCallOutputTimeoutOutcomeParam",
+    "BetaFunctionShellToolParam",
     "BetaFunctionToolCallParam",
     "BetaFunctionToolDict",
-    "BetaFunctionToolParamDict",
+    "BetaFunctionToolParam",
     "BetaHTTPErrorParam",
     "BetaHybridSearchOptionsParam",
     "BetaImageGenToolCallParam",
     "BetaImageGenToolInputImageMaskParam",
     "BetaImageGenToolParam",
-    "BetaInlineSkillParamDict",
-    "BetaInlineSkillSourceParamDict",
+    "BetaInlineSkillParam",
+    "BetaInlineSkillSourceParam",
     "BetaInputContentParam",
     "BetaInputFileContentDict",
-    "BetaInputFileContentParamDict",
+    "BetaInputFileContentParam",
     "BetaInputImageContentParam",
-    "BetaInputImageContentParamAutoParamDict",
+    "BetaInputImageContentParamAutoParam",
     "BetaInputItemParam",
     "BetaInputMessageContentListParam",
     "BetaInputMessageParam",
-    "BetaInputParamDict",
+    "BetaInputParam",
     "BetaInputTextContentDict",
-    "BetaInputTextContentParamDict",
+    "BetaInputTextContentParam",
     "BetaItemParam",
-    "BetaItemReferenceParamDict",
+    "BetaItemReferenceParam",
     "BetaKeyPressActionParam",
-    "BetaLocalEnvironmentParamDict",
+    "BetaLocalEnvironmentParam",
     "BetaLocalShellExecActionParam",
     "BetaLocalShellToolCallOutputParam",
     "BetaLocalShellToolCallParam",
-    "BetaLocalShellToolParamDict",
-    "BetaLocalSkillParamDict",
+    "BetaLocalShellToolParam",
+    "BetaLocalSkillParam",
     "BetaLogProbParam",
     "BetaMCPApprovalRequestParam",
     "BetaMCPApprovalResponseParam",
@@ -177,26 +177,26 @@ __all__ = [
     "BetaMCPToolParam",
     "BetaMCPToolRequireApprovalMCPToolApprovalFilterParam",
     "BetaMetadataParam",
-    "BetaModerationConfigParamDict",
-    "BetaModerationParamDict",
-    "BetaModerationPolicyParamDict",
-    "BetaMoveParamDict",
-    "BetaMultiAgentCallItemParamDict",
-    "BetaMultiAgentCallOutputItemParamDict",
-    "BetaMultiAgentParamDict",
-    "BetaNamespaceToolParamDict",
+    "BetaModerationConfigParam",
+    "BetaModerationParam",
+    "BetaModerationPolicyParam",
+    "BetaMoveParam",
+    "BetaMultiAgentCallItemParam",
+    "BetaMultiAgentCallOutputItemParam",
+    "BetaMultiAgentParam",
+    "BetaNamespaceToolParam",
     "BetaOutputMessageContentParam",
     "BetaOutputMessageParam",
     "BetaOutputTextContentDict",
-    "BetaOutputTextContentParamDict",
-    "BetaProgramItemParamDict",
-    "BetaProgramOutputItemParamDict",
+    "BetaOutputTextContentParam",
+    "BetaProgramItemParam",
+    "BetaProgramOutputItemParam",
     "BetaProgramToolCallCallerDict",
-    "BetaProgramToolCallCallerParamDict",
-    "BetaProgrammaticToolCallingParamDict",
+    "BetaProgramToolCallCallerParam",
+    "BetaProgrammaticToolCallingParam",
     "BetaPromptCacheBreakpointConfigParam",
-    "BetaPromptCacheBreakpointParamDict",
-    "BetaPromptCacheOptionsParamDict",
+    "BetaPromptCacheBreakpointParam",
+    "BetaPromptCacheOptionsParam",
     "BetaPromptParam",
     "BetaRankingOptionsParam",
     "BetaReasoningItemParam",
@@ -208,36 +208,36 @@ __all__ = [
     "BetaResponseFormatTextParam",
     "BetaResponsePromptVariablesParam",
     "BetaResponseStreamOptionsParam",
-    "BetaResponseTextParamDict",
-    "BetaScreenshotParamDict",
-    "BetaScrollParamDict",
-    "BetaSkillReferenceParamDict",
-    "BetaSpecificApplyPatchParamDict",
-    "BetaSpecificFunctionShellParamDict",
-    "BetaSpecificProgrammaticToolCallingParamDict",
+    "BetaResponseTextParam",
+    "BetaScreenshotParam",
+    "BetaScrollParam",
+    "BetaSkillReferenceParam",
+    "BetaSpecificApplyPatchParam",
+    "BetaSpecificFunctionShellParam",
+    "BetaSpecificProgrammaticToolCallingParam",
     "BetaSummaryTextContentParam",
     "BetaTextResponseFormatConfigurationParam",
     "BetaTextResponseFormatJsonSchemaParam",
     "BetaTokenCountsBodyParam",
     "BetaToolCallCallerDict",
-    "BetaToolCallCallerParamDict",
+    "BetaToolCallCallerParam",
     "BetaToolChoiceAllowedParam",
     "BetaToolChoiceCustomParam",
     "BetaToolChoiceFunctionParam",
     "BetaToolChoiceMCPParam",
-    "BetaToolChoiceParamDict",
+    "BetaToolChoiceParam",
     "BetaToolChoiceTypesParam",
     "BetaToolParam",
-    "BetaToolSearchCallItemParamDict",
-    "BetaToolSearchOutputItemParamDict",
-    "BetaToolSearchToolParamDict",
+    "BetaToolSearchCallItemParam",
+    "BetaToolSearchOutputItemParam",
+    "BetaToolSearchToolParam",
     "BetaToolsArrayParam",
     "BetaTopLogProbParam",
-    "BetaTypeParamDict",
+    "BetaTypeParam",
     "BetaUrlCitationBodyParam",
-    "BetaUrlCitationParamDict",
+    "BetaUrlCitationParam",
     "BetaVectorStoreFileAttributesParam",
-    "BetaWaitParamDict",
+    "BetaWaitParam",
     "BetaWebSearchActionFindParam",
     "BetaWebSearchActionOpenPageParam",
     "BetaWebSearchActionSearchParam",
@@ -250,23 +250,23 @@ __all__ = [
 ]
 
 
-class BetaAdditionalToolsItemParamDict(TypedDict, total=False):
-    """The `BetaAdditionalToolsItemParam` object, as a dict.
+class BetaAdditionalToolsItemParam(TypedDict, total=False):
+    """The `BetaAdditionalToolsItemParamModel` object, as a dict.
 
-    The request form of `BetaAdditionalToolsItemParam`.
+    The request form of `BetaAdditionalToolsItemParamModel`.
     """
 
     type: Required[Literal["additional_tools"]]
     role: Required[Literal["developer"]]
     tools: Required[Sequence[BetaToolParam]]
-    agent: BetaAgentTagParamDict | None
+    agent: BetaAgentTagParam | None
     id: str | None
 
 
-class BetaAgentMessageItemParamDict(TypedDict, total=False):
+class BetaAgentMessageItemParam(TypedDict, total=False):
     """A message routed between agents.
 
-    The request form of `BetaAgentMessageItemParam`.
+    The request form of `BetaAgentMessageItemParamModel`.
     """
 
     type: Required[Literal["agent_message"]]
@@ -274,12 +274,12 @@ class BetaAgentMessageItemParamDict(TypedDict, total=False):
     recipient: Required[str]
     content: Required[
         Sequence[
-            BetaInputTextContentParamDict
-            | BetaInputImageContentParamAutoParamDict
-            | BetaEncryptedContentParamDict
+            BetaInputTextContentParam
+            | BetaInputImageContentParamAutoParam
+            | BetaEncryptedContentParam
         ]
     ]
-    agent: BetaAgentTagParamDict | None
+    agent: BetaAgentTagParam | None
     id: str | None
 
 
@@ -292,19 +292,19 @@ class BetaAgentTagDict(TypedDict, total=False):
     agent_name: Required[str]
 
 
-class BetaAgentTagParamDict(TypedDict, total=False):
+class BetaAgentTagParam(TypedDict, total=False):
     """The agent that produced this item.
 
-    The request form of `BetaAgentTagParam`.
+    The request form of `BetaAgentTagParamModel`.
     """
 
     agent_name: Required[str]
 
 
-class BetaApplyPatchCreateFileOperationParamDict(TypedDict, total=False):
+class BetaApplyPatchCreateFileOperationParam(TypedDict, total=False):
     """Instruction for creating a new file via the apply_patch tool.
 
-    The request form of `BetaApplyPatchCreateFileOperationParam`.
+    The request form of `BetaApplyPatchCreateFileOperationParamModel`.
     """
 
     type: Required[Literal["create_file"]]
@@ -312,61 +312,61 @@ class BetaApplyPatchCreateFileOperationParamDict(TypedDict, total=False):
     diff: Required[str]
 
 
-class BetaApplyPatchDeleteFileOperationParamDict(TypedDict, total=False):
+class BetaApplyPatchDeleteFileOperationParam(TypedDict, total=False):
     """Instruction for deleting an existing file via the apply_patch tool.
 
-    The request form of `BetaApplyPatchDeleteFileOperationParam`.
+    The request form of `BetaApplyPatchDeleteFileOperationParamModel`.
     """
 
     type: Required[Literal["delete_file"]]
     path: Required[str]
 
 
-class BetaApplyPatchToolCallItemParamDict(TypedDict, total=False):
+class BetaApplyPatchToolCallItemParam(TypedDict, total=False):
     """A tool call representing a request to create, delete, or update files using diff
     patches.
 
-    The request form of `BetaApplyPatchToolCallItemParam`.
+    The request form of `BetaApplyPatchToolCallItemParamModel`.
     """
 
     type: Required[Literal["apply_patch_call"]]
     call_id: Required[str]
-    status: Required[BetaApplyPatchCallStatusParam]
-    operation: Required[BetaApplyPatchOperationParamDict]
-    agent: BetaAgentTagParamDict | None
+    status: Required[BetaApplyPatchCallStatusParamModel]
+    operation: Required[BetaApplyPatchOperationParam]
+    agent: BetaAgentTagParam | None
     id: str | None
-    caller: BetaToolCallCallerParamDict | None
+    caller: BetaToolCallCallerParam | None
 
 
-class BetaApplyPatchToolCallOutputItemParamDict(TypedDict, total=False):
+class BetaApplyPatchToolCallOutputItemParam(TypedDict, total=False):
     """The streamed output emitted by an apply patch tool call.
 
-    The request form of `BetaApplyPatchToolCallOutputItemParam`.
+    The request form of `BetaApplyPatchToolCallOutputItemParamModel`.
     """
 
     type: Required[Literal["apply_patch_call_output"]]
     call_id: Required[str]
-    status: Required[BetaApplyPatchCallOutputStatusParam]
-    agent: BetaAgentTagParamDict | None
+    status: Required[BetaApplyPatchCallOutputStatusParamModel]
+    agent: BetaAgentTagParam | None
     id: str | None
-    caller: BetaToolCallCallerParamDict | None
+    caller: BetaToolCallCallerParam | None
     output: str | None
 
 
-class BetaApplyPatchToolParamDict(TypedDict, total=False):
+class BetaApplyPatchToolParam(TypedDict, total=False):
     """Allows the assistant to create, delete, or update files using unified diffs.
 
-    The request form of `BetaApplyPatchToolParam`.
+    The request form of `BetaApplyPatchToolParamModel`.
     """
 
     type: Required[Literal["apply_patch"]]
     allowed_callers: Sequence[BetaCallableToolAllowedCaller] | None
 
 
-class BetaApplyPatchUpdateFileOperationParamDict(TypedDict, total=False):
+class BetaApplyPatchUpdateFileOperationParam(TypedDict, total=False):
     """Instruction for updating an existing file via the apply_patch tool.
 
-    The request form of `BetaApplyPatchUpdateFileOperationParam`.
+    The request form of `BetaApplyPatchUpdateFileOperationParamModel`.
     """
 
     type: Required[Literal["update_file"]]
@@ -387,25 +387,25 @@ class BetaApproximateLocationParam(TypedDict, total=False):
     timezone: str | None
 
 
-class BetaAutoCodeInterpreterToolParamDict(TypedDict, total=False):
+class BetaAutoCodeInterpreterToolParam(TypedDict, total=False):
     """Configuration for a code interpreter container. Optionally specify the IDs of the files
     to run the code on.
 
-    The request form of `BetaAutoCodeInterpreterToolParam`.
+    The request form of `BetaAutoCodeInterpreterToolParamModel`.
     """
 
     type: Required[Literal["auto"]]
     file_ids: Sequence[str]
     memory_limit: BetaContainerMemoryLimit | None
     network_policy: (
-        BetaContainerNetworkPolicyDisabledParamDict | BetaContainerNetworkPolicyAllowlistParamDict
+        BetaContainerNetworkPolicyDisabledParam | BetaContainerNetworkPolicyAllowlistParam
     )
 
 
-class BetaClickParamDict(TypedDict, total=False):
+class BetaClickParam(TypedDict, total=False):
     """A click action.
 
-    The request form of `BetaClickParam`.
+    The request form of `BetaClickParamModel`.
     """
 
     type: Required[Literal["click"]]
@@ -459,7 +459,7 @@ class BetaCodeInterpreterToolParam(TypedDict, total=False):
     """
 
     type: Required[Literal["code_interpreter"]]
-    container: Required[str | BetaAutoCodeInterpreterToolParamDict]
+    container: Required[str | BetaAutoCodeInterpreterToolParam]
     allowed_callers: Sequence[BetaCallableToolAllowedCaller] | None
 
 
@@ -475,30 +475,30 @@ class BetaCompactResponseMethodPublicBodyParam(TypedDict, total=False):
     instructions: str | None
     prompt_cache_key: str | None
     prompt_cache_retention: BetaPromptCacheRetentionEnum | None
-    prompt_cache_options: BetaPromptCacheOptionsParamDict | None
+    prompt_cache_options: BetaPromptCacheOptionsParam | None
     service_tier: BetaServiceTierEnum | None
 
 
-class BetaCompactionSummaryItemParamDict(TypedDict, total=False):
+class BetaCompactionSummaryItemParam(TypedDict, total=False):
     """A compaction item generated by the `v1/responses/compact` API.
 
-    The request form of `BetaCompactionSummaryItemParam`.
+    The request form of `BetaCompactionSummaryItemParamModel`.
     """
 
     type: Required[Literal["compaction"]]
     encrypted_content: Required[str]
-    agent: BetaAgentTagParamDict | None
+    agent: BetaAgentTagParam | None
     id: str | None
 
 
-class BetaCompactionTriggerItemParamDict(TypedDict, total=False):
+class BetaCompactionTriggerItemParam(TypedDict, total=False):
     """Compacts the current context. Must be the final input item.
 
-    The request form of `BetaCompactionTriggerItemParam`.
+    The request form of `BetaCompactionTriggerItemParamModel`.
     """
 
     type: Required[Literal["compaction_trigger"]]
-    agent: BetaAgentTagParamDict | None
+    agent: BetaAgentTagParam | None
 
 
 class BetaComparisonFilterParam(TypedDict, total=False):
@@ -523,25 +523,25 @@ class BetaCompoundFilterParam(TypedDict, total=False):
     filters: Required[Sequence[Any]]
 
 
-class BetaComputerCallOutputItemParamDict(TypedDict, total=False):
+class BetaComputerCallOutputItemParam(TypedDict, total=False):
     """The output of a computer tool call.
 
-    The request form of `BetaComputerCallOutputItemParam`.
+    The request form of `BetaComputerCallOutputItemParamModel`.
     """
 
     call_id: Required[str]
     type: Required[Literal["computer_call_output"]]
     output: Required[BetaComputerScreenshotImageParam]
-    agent: BetaAgentTagParamDict | None
+    agent: BetaAgentTagParam | None
     id: str | None
-    acknowledged_safety_checks: Sequence[BetaComputerCallSafetyCheckParamDict] | None
+    acknowledged_safety_checks: Sequence[BetaComputerCallSafetyCheckParam] | None
     status: BetaFunctionCallItemStatus | None
 
 
-class BetaComputerCallSafetyCheckParamDict(TypedDict, total=False):
+class BetaComputerCallSafetyCheckParam(TypedDict, total=False):
     """A pending safety check for the computer call.
 
-    The request form of `BetaComputerCallSafetyCheckParam`.
+    The request form of `BetaComputerCallSafetyCheckParamModel`.
     """
 
     id: Required[str]
@@ -569,7 +569,7 @@ class BetaComputerToolCallParam(TypedDict, total=False):
     type: Required[Literal["computer_call"]]
     id: Required[str]
     call_id: Required[str]
-    pending_safety_checks: Required[Sequence[BetaComputerCallSafetyCheckParamDict]]
+    pending_safety_checks: Required[Sequence[BetaComputerCallSafetyCheckParam]]
     status: Required[Literal["in_progress", "completed", "incomplete"]]
     agent: BetaAgentTagDict | None
     action: BetaComputerActionParam
@@ -597,19 +597,19 @@ class BetaComputerUsePreviewToolParam(TypedDict, total=False):
     display_height: Required[int]
 
 
-class BetaContainerAutoParamDict(TypedDict, total=False):
-    """The `BetaContainerAutoParam` object, as a dict.
+class BetaContainerAutoParam(TypedDict, total=False):
+    """The `BetaContainerAutoParamModel` object, as a dict.
 
-    The request form of `BetaContainerAutoParam`.
+    The request form of `BetaContainerAutoParamModel`.
     """
 
     type: Required[Literal["container_auto"]]
     file_ids: Sequence[str]
     memory_limit: BetaContainerMemoryLimit | None
     network_policy: (
-        BetaContainerNetworkPolicyDisabledParamDict | BetaContainerNetworkPolicyAllowlistParamDict
+        BetaContainerNetworkPolicyDisabledParam | BetaContainerNetworkPolicyAllowlistParam
     )
-    skills: Sequence[BetaSkillReferenceParamDict | BetaInlineSkillParamDict]
+    skills: Sequence[BetaSkillReferenceParam | BetaInlineSkillParam]
 
 
 class BetaContainerFileCitationBodyParam(TypedDict, total=False):
@@ -626,10 +626,10 @@ class BetaContainerFileCitationBodyParam(TypedDict, total=False):
     filename: Required[str]
 
 
-class BetaContainerFileCitationParamDict(TypedDict, total=False):
-    """The `BetaContainerFileCitationParam` object, as a dict.
+class BetaContainerFileCitationParam(TypedDict, total=False):
+    """The `BetaContainerFileCitationParamModel` object, as a dict.
 
-    The request form of `BetaContainerFileCitationParam`.
+    The request form of `BetaContainerFileCitationParamModel`.
     """
 
     type: Required[Literal["container_file_citation"]]
@@ -640,30 +640,30 @@ class BetaContainerFileCitationParamDict(TypedDict, total=False):
     filename: Required[str]
 
 
-class BetaContainerNetworkPolicyAllowlistParamDict(TypedDict, total=False):
-    """The `BetaContainerNetworkPolicyAllowlistParam` object, as a dict.
+class BetaContainerNetworkPolicyAllowlistParam(TypedDict, total=False):
+    """The `BetaContainerNetworkPolicyAllowlistParamModel` object, as a dict.
 
-    The request form of `BetaContainerNetworkPolicyAllowlistParam`.
+    The request form of `BetaContainerNetworkPolicyAllowlistParamModel`.
     """
 
     type: Required[Literal["allowlist"]]
     allowed_domains: Required[Sequence[str]]
-    domain_secrets: Sequence[BetaContainerNetworkPolicyDomainSecretParamDict]
+    domain_secrets: Sequence[BetaContainerNetworkPolicyDomainSecretParam]
 
 
-class BetaContainerNetworkPolicyDisabledParamDict(TypedDict, total=False):
-    """The `BetaContainerNetworkPolicyDisabledParam` object, as a dict.
+class BetaContainerNetworkPolicyDisabledParam(TypedDict, total=False):
+    """The `BetaContainerNetworkPolicyDisabledParamModel` object, as a dict.
 
-    The request form of `BetaContainerNetworkPolicyDisabledParam`.
+    The request form of `BetaContainerNetworkPolicyDisabledParamModel`.
     """
 
     type: Required[Literal["disabled"]]
 
 
-class BetaContainerNetworkPolicyDomainSecretParamDict(TypedDict, total=False):
-    """The `BetaContainerNetworkPolicyDomainSecretParam` object, as a dict.
+class BetaContainerNetworkPolicyDomainSecretParam(TypedDict, total=False):
+    """The `BetaContainerNetworkPolicyDomainSecretParamModel` object, as a dict.
 
-    The request form of `BetaContainerNetworkPolicyDomainSecretParam`.
+    The request form of `BetaContainerNetworkPolicyDomainSecretParamModel`.
     """
 
     domain: Required[str]
@@ -671,20 +671,20 @@ class BetaContainerNetworkPolicyDomainSecretParamDict(TypedDict, total=False):
     value: Required[str]
 
 
-class BetaContainerReferenceParamDict(TypedDict, total=False):
-    """The `BetaContainerReferenceParam` object, as a dict.
+class BetaContainerReferenceParam(TypedDict, total=False):
+    """The `BetaContainerReferenceParamModel` object, as a dict.
 
-    The request form of `BetaContainerReferenceParam`.
+    The request form of `BetaContainerReferenceParamModel`.
     """
 
     type: Required[Literal["container_reference"]]
     container_id: Required[str]
 
 
-class BetaContextManagementParamDict(TypedDict, total=False):
-    """The `BetaContextManagementParam` object, as a dict.
+class BetaContextManagementParam(TypedDict, total=False):
+    """The `BetaContextManagementParamModel` object, as a dict.
 
-    The request form of `BetaContextManagementParam`.
+    The request form of `BetaContextManagementParamModel`.
     """
 
     type: Required[str]
@@ -700,10 +700,10 @@ class BetaConversationParam2Param(TypedDict, total=False):
     id: Required[str]
 
 
-class BetaCoordParamDict(TypedDict, total=False):
+class BetaCoordParam(TypedDict, total=False):
     """An x/y coordinate pair, e.g. `{ x: 100, y: 200 }`.
 
-    The request form of `BetaCoordParam`.
+    The request form of `BetaCoordParamModel`.
     """
 
     x: Required[int]
@@ -724,36 +724,36 @@ class BetaCreateResponseParam(TypedDict, total=False):
     safety_identifier: str | None
     prompt_cache_key: str | None
     prompt_cache_retention: Literal["in_memory", "24h"] | None
-    prompt_cache_options: BetaPromptCacheOptionsParamDict
+    prompt_cache_options: BetaPromptCacheOptionsParam
     previous_response_id: str | None
     model: BetaModelIdsResponses
     background: bool | None
     max_tool_calls: int | None
-    text: BetaResponseTextParamDict
+    text: BetaResponseTextParam
     tools: BetaToolsArrayParam
-    tool_choice: BetaToolChoiceParamDict
+    tool_choice: BetaToolChoiceParam
     prompt: BetaPromptParam | None
     service_tier: BetaServiceTierResponses
     truncation: Literal["auto", "disabled"] | None
     reasoning: BetaReasoningParam | None
-    input: BetaInputParamDict
+    input: BetaInputParam
     include: Sequence[BetaIncludeEnum] | None
     parallel_tool_calls: bool | None
     store: bool | None
     instructions: str | None
-    moderation: BetaModerationParamDict | None
+    moderation: BetaModerationParam | None
     stream: bool | None
     stream_options: BetaResponseStreamOptionsParam | None
-    conversation: BetaConversationParamDict | None
-    context_management: Sequence[BetaContextManagementParamDict] | None
+    conversation: BetaConversationParam | None
+    context_management: Sequence[BetaContextManagementParam] | None
     max_output_tokens: int | None
-    multi_agent: BetaMultiAgentParamDict | None
+    multi_agent: BetaMultiAgentParam | None
 
 
-class BetaCustomGrammarFormatParamDict(TypedDict, total=False):
+class BetaCustomGrammarFormatParam(TypedDict, total=False):
     """A grammar defined by the user.
 
-    The request form of `BetaCustomGrammarFormatParam`.
+    The request form of `BetaCustomGrammarFormatParamModel`.
     """
 
     type: Required[Literal["grammar"]]
@@ -761,10 +761,10 @@ class BetaCustomGrammarFormatParamDict(TypedDict, total=False):
     definition: Required[str]
 
 
-class BetaCustomTextFormatParamDict(TypedDict, total=False):
+class BetaCustomTextFormatParam(TypedDict, total=False):
     """Unconstrained free-form text.
 
-    The request form of `BetaCustomTextFormatParam`.
+    The request form of `BetaCustomTextFormatParamModel`.
     """
 
     type: Required[Literal["text"]]
@@ -781,7 +781,7 @@ class BetaCustomToolCallOutputParam(TypedDict, total=False):
     output: Required[str | Sequence[BetaFunctionAndCustomToolCallOutputParam]]
     agent: BetaAgentTagDict | None
     id: str
-    caller: BetaToolCallCallerParamDict | None
+    caller: BetaToolCallCallerParam | None
 
 
 class BetaCustomToolCallParam(TypedDict, total=False):
@@ -800,17 +800,17 @@ class BetaCustomToolCallParam(TypedDict, total=False):
     namespace: str
 
 
-class BetaCustomToolParamDict(TypedDict, total=False):
+class BetaCustomToolParam(TypedDict, total=False):
     """A custom tool that processes input using a specified format. Learn more about custom
     tools
 
-    The request form of `BetaCustomToolParam`.
+    The request form of `BetaCustomToolParamModel`.
     """
 
     type: Required[Literal["custom"]]
     name: Required[str]
     description: str
-    format: BetaCustomTextFormatParamDict | BetaCustomGrammarFormatParamDict
+    format: BetaCustomTextFormatParam | BetaCustomGrammarFormatParam
     defer_loading: bool
     allowed_callers: Sequence[BetaCallableToolAllowedCaller] | None
 
@@ -824,10 +824,10 @@ class BetaDirectToolCallCallerDict(TypedDict, total=False):
     type: Required[Literal["direct"]]
 
 
-class BetaDirectToolCallCallerParamDict(TypedDict, total=False):
-    """The `BetaDirectToolCallCallerParam` object, as a dict.
+class BetaDirectToolCallCallerParam(TypedDict, total=False):
+    """The `BetaDirectToolCallCallerParamModel` object, as a dict.
 
-    The request form of `BetaDirectToolCallCallerParam`.
+    The request form of `BetaDirectToolCallCallerParamModel`.
     """
 
     type: Required[Literal["direct"]]
@@ -845,14 +845,14 @@ class BetaDoubleClickActionParam(TypedDict, total=False):
     keys: Required[Sequence[str] | None]
 
 
-class BetaDragParamDict(TypedDict, total=False):
+class BetaDragParam(TypedDict, total=False):
     """A drag action.
 
-    The request form of `BetaDragParam`.
+    The request form of `BetaDragParamModel`.
     """
 
     type: Required[Literal["drag"]]
-    path: Required[Sequence[BetaCoordParamDict]]
+    path: Required[Sequence[BetaCoordParam]]
     keys: Sequence[str] | None
 
 
@@ -871,10 +871,10 @@ class BetaEasyInputMessageParam(TypedDict, total=False):
     type: Literal["message"]
 
 
-class BetaEncryptedContentParamDict(TypedDict, total=False):
+class BetaEncryptedContentParam(TypedDict, total=False):
     """Opaque encrypted content that Responses API decrypts inside trusted model execution.
 
-    The request form of `BetaEncryptedContentParam`.
+    The request form of `BetaEncryptedContentParamModel`.
     """
 
     type: Required[Literal["encrypted_content"]]
@@ -893,10 +893,10 @@ class BetaFileCitationBodyParam(TypedDict, total=False):
     filename: Required[str]
 
 
-class BetaFileCitationParamDict(TypedDict, total=False):
-    """The `BetaFileCitationParam` object, as a dict.
+class BetaFileCitationParam(TypedDict, total=False):
+    """The `BetaFileCitationParamModel` object, as a dict.
 
-    The request form of `BetaFileCitationParam`.
+    The request form of `BetaFileCitationParamModel`.
     """
 
     type: Required[Literal["file_citation"]]
@@ -957,34 +957,34 @@ class BetaFileSearchToolParam(TypedDict, total=False):
     filters: BetaFiltersParam | None
 
 
-class BetaFunctionCallOutputItemParamDict(TypedDict, total=False):
+class BetaFunctionCallOutputItemParam(TypedDict, total=False):
     """The output of a function tool call.
 
-    The request form of `BetaFunctionCallOutputItemParam`.
+    The request form of `BetaFunctionCallOutputItemParamModel`.
     """
 
     type: Required[Literal["function_call_output"]]
     output: Required[
         str
         | Sequence[
-            BetaInputTextContentParamDict
-            | BetaInputImageContentParamAutoParamDict
-            | BetaInputFileContentParamDict
+            BetaInputTextContentParam
+            | BetaInputImageContentParamAutoParam
+            | BetaInputFileContentParam
         ]
     ]
-    agent: BetaAgentTagParamDict | None
+    agent: BetaAgentTagParam | None
     id: str | None
     call_id: str | None
     name: str | None
     namespace: str | None
-    caller: BetaToolCallCallerParamDict | None
+    caller: BetaToolCallCallerParam | None
     status: BetaFunctionCallItemStatus | None
 
 
-class BetaFunctionShellActionParamDict(TypedDict, total=False):
+class BetaFunctionShellActionParam(TypedDict, total=False):
     """Commands and limits describing how to run the shell tool call.
 
-    The request form of `BetaFunctionShellActionParam`.
+    The request form of `BetaFunctionShellActionParamModel`.
     """
 
     commands: Required[Sequence[str]]
@@ -992,80 +992,77 @@ class BetaFunctionShellActionParamDict(TypedDict, total=False):
     max_output_length: int | None
 
 
-class BetaFunctionShellCallItemParamDict(TypedDict, total=False):
+class BetaFunctionShellCallItemParam(TypedDict, total=False):
     """A tool representing a request to execute one or more shell commands.
 
-    The request form of `BetaFunctionShellCallItemParam`.
+    The request form of `BetaFunctionShellCallItemParamModel`.
     """
 
     call_id: Required[str]
     type: Required[Literal["shell_call"]]
-    action: Required[BetaFunctionShellActionParamDict]
-    agent: BetaAgentTagParamDict | None
+    action: Required[BetaFunctionShellActionParam]
+    agent: BetaAgentTagParam | None
     id: str | None
-    caller: BetaToolCallCallerParamDict | None
+    caller: BetaToolCallCallerParam | None
     status: BetaFunctionShellCallItemStatus | None
-    environment: BetaLocalEnvironmentParamDict | BetaContainerReferenceParamDict | None
+    environment: BetaLocalEnvironmentParam | BetaContainerReferenceParam | None
 
 
-class BetaFunctionShellCallOutputContentParamDict(TypedDict, total=False):
+class BetaFunctionShellCallOutputContentParam(TypedDict, total=False):
     """Captured stdout and stderr for a portion of a shell tool call output.
 
-    The request form of `BetaFunctionShellCallOutputContentParam`.
+    The request form of `BetaFunctionShellCallOutputContentParamModel`.
     """
 
     stdout: Required[str]
     stderr: Required[str]
-    outcome: Required[BetaFunctionShellCallOutputOutcomeParamDict]
+    outcome: Required[BetaFunctionShellCallOutputOutcomeParam]
 
 
-class BetaFunctionShellCallOutputExitOutcomeParamDict(TypedDict, total=False):
+class BetaFunctionShellCallOutputExitOutcomeParam(TypedDict, total=False):
     """Indicates that the shell commands finished and returned an exit code.
 
-    The request form of `BetaFunctionShellCallOutputExitOutcomeParam`.
+    The request form of `BetaFunctionShellCallOutputExitOutcomeParamModel`.
     """
 
     type: Required[Literal["exit"]]
     exit_code: Required[int]
 
 
-class BetaFunctionShellCallOutputItemParamDict(TypedDict, total=False):
+class BetaFunctionShellCallOutputItemParam(TypedDict, total=False):
     """The streamed output items emitted by a shell tool call.
 
-    The request form of `BetaFunctionShellCallOutputItemParam`.
+    The request form of `BetaFunctionShellCallOutputItemParamModel`.
     """
 
     call_id: Required[str]
     type: Required[Literal["shell_call_output"]]
-    output: Required[Sequence[BetaFunctionShellCallOutputContentParamDict]]
-    agent: BetaAgentTagParamDict | None
+    output: Required[Sequence[BetaFunctionShellCallOutputContentParam]]
+    agent: BetaAgentTagParam | None
     id: str | None
-    caller: BetaToolCallCallerParamDict | None
+    caller: BetaToolCallCallerParam | None
     status: BetaFunctionShellCallItemStatus | None
     max_output_length: int | None
 
 
-class BetaFunctionShellCallOutputTimeoutOutcomeParamDict(TypedDict, total=False):
+class BetaFunctionShellCallOutputTimeoutOutcomeParam(TypedDict, total=False):
     """Indicates that the shell call exceeded its configured time limit.
 
-    The request form of `BetaFunctionShellCallOutputTimeoutOutcomeParam`.
+    The request form of `BetaFunctionShellCallOutputTimeoutOutcomeParamModel`.
     """
 
     type: Required[Literal["timeout"]]
 
 
-class BetaFunctionShellToolParamDict(TypedDict, total=False):
+class BetaFunctionShellToolParam(TypedDict, total=False):
     """A tool that allows the model to execute shell commands.
 
-    The request form of `BetaFunctionShellToolParam`.
+    The request form of `BetaFunctionShellToolParamModel`.
     """
 
     type: Required[Literal["shell"]]
     environment: (
-        BetaContainerAutoParamDict
-        | BetaLocalEnvironmentParamDict
-        | BetaContainerReferenceParamDict
-        | None
+        BetaContainerAutoParam | BetaLocalEnvironmentParam | BetaContainerReferenceParam | None
     )
     allowed_callers: Sequence[BetaCallableToolAllowedCaller] | None
 
@@ -1104,16 +1101,16 @@ class BetaFunctionToolDict(TypedDict, total=False):
     allowed_callers: Sequence[BetaCallableToolAllowedCaller] | None
 
 
-class BetaFunctionToolParamDict(TypedDict, total=False):
-    """The `BetaFunctionToolParam` object, as a dict.
+class BetaFunctionToolParam(TypedDict, total=False):
+    """The `BetaFunctionToolParamModel` object, as a dict.
 
-    The request form of `BetaFunctionToolParam`.
+    The request form of `BetaFunctionToolParamModel`.
     """
 
     name: Required[str]
     type: Required[Literal["function"]]
     description: str | None
-    parameters: BetaEmptyModelParamDict | None
+    parameters: BetaEmptyModelParam | None
     strict: bool | None
     output_schema: Mapping[str, Any] | None
     defer_loading: bool
@@ -1194,22 +1191,22 @@ class BetaImageGenToolParam(TypedDict, total=False):
     action: BetaImageGenActionEnum
 
 
-class BetaInlineSkillParamDict(TypedDict, total=False):
-    """The `BetaInlineSkillParam` object, as a dict.
+class BetaInlineSkillParam(TypedDict, total=False):
+    """The `BetaInlineSkillParamModel` object, as a dict.
 
-    The request form of `BetaInlineSkillParam`.
+    The request form of `BetaInlineSkillParamModel`.
     """
 
     type: Required[Literal["inline"]]
     name: Required[str]
     description: Required[str]
-    source: Required[BetaInlineSkillSourceParamDict]
+    source: Required[BetaInlineSkillSourceParam]
 
 
-class BetaInlineSkillSourceParamDict(TypedDict, total=False):
+class BetaInlineSkillSourceParam(TypedDict, total=False):
     """Inline skill payload
 
-    The request form of `BetaInlineSkillSourceParam`.
+    The request form of `BetaInlineSkillSourceParamModel`.
     """
 
     type: Required[Literal["base64"]]
@@ -1232,10 +1229,10 @@ class BetaInputFileContentDict(TypedDict, total=False):
     detail: BetaFileInputDetail
 
 
-class BetaInputFileContentParamDict(TypedDict, total=False):
+class BetaInputFileContentParam(TypedDict, total=False):
     """A file input to the model.
 
-    The request form of `BetaInputFileContentParam`.
+    The request form of `BetaInputFileContentParamModel`.
     """
 
     type: Required[Literal["input_file"]]
@@ -1244,7 +1241,7 @@ class BetaInputFileContentParamDict(TypedDict, total=False):
     file_data: str | None
     file_url: str | None
     detail: BetaFileDetailEnum
-    prompt_cache_breakpoint: BetaPromptCacheBreakpointParamDict | None
+    prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None
 
 
 class BetaInputImageContentParam(TypedDict, total=False):
@@ -1260,17 +1257,17 @@ class BetaInputImageContentParam(TypedDict, total=False):
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfigParam
 
 
-class BetaInputImageContentParamAutoParamDict(TypedDict, total=False):
+class BetaInputImageContentParamAutoParam(TypedDict, total=False):
     """An image input to the model. Learn about image inputs
 
-    The request form of `BetaInputImageContentParamAutoParam`.
+    The request form of `BetaInputImageContentParamAutoParamModel`.
     """
 
     type: Required[Literal["input_image"]]
     image_url: str | None
     file_id: str | None
     detail: BetaDetailEnum | None
-    prompt_cache_breakpoint: BetaPromptCacheBreakpointParamDict | None
+    prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None
 
 
 class BetaInputMessageParam(TypedDict, total=False):
@@ -1299,25 +1296,25 @@ class BetaInputTextContentDict(TypedDict, total=False):
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfigParam
 
 
-class BetaInputTextContentParamDict(TypedDict, total=False):
+class BetaInputTextContentParam(TypedDict, total=False):
     """A text input to the model.
 
-    The request form of `BetaInputTextContentParam`.
+    The request form of `BetaInputTextContentParamModel`.
     """
 
     type: Required[Literal["input_text"]]
     text: Required[str]
-    prompt_cache_breakpoint: BetaPromptCacheBreakpointParamDict | None
+    prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None
 
 
-class BetaItemReferenceParamDict(TypedDict, total=False):
+class BetaItemReferenceParam(TypedDict, total=False):
     """An internal identifier for an item to reference.
 
-    The request form of `BetaItemReferenceParam`.
+    The request form of `BetaItemReferenceParamModel`.
     """
 
     id: Required[str]
-    agent: BetaAgentTagParamDict | None
+    agent: BetaAgentTagParam | None
     type: Literal["item_reference"] | None
 
 
@@ -1331,14 +1328,14 @@ class BetaKeyPressActionParam(TypedDict, total=False):
     keys: Required[Sequence[str]]
 
 
-class BetaLocalEnvironmentParamDict(TypedDict, total=False):
-    """The `BetaLocalEnvironmentParam` object, as a dict.
+class BetaLocalEnvironmentParam(TypedDict, total=False):
+    """The `BetaLocalEnvironmentParamModel` object, as a dict.
 
-    The request form of `BetaLocalEnvironmentParam`.
+    The request form of `BetaLocalEnvironmentParamModel`.
     """
 
     type: Required[Literal["local"]]
-    skills: Sequence[BetaLocalSkillParamDict]
+    skills: Sequence[BetaLocalSkillParam]
 
 
 class BetaLocalShellExecActionParam(TypedDict, total=False):
@@ -1382,19 +1379,19 @@ class BetaLocalShellToolCallParam(TypedDict, total=False):
     agent: BetaAgentTagDict | None
 
 
-class BetaLocalShellToolParamDict(TypedDict, total=False):
+class BetaLocalShellToolParam(TypedDict, total=False):
     """A tool that allows the model to execute shell commands in a local environment.
 
-    The request form of `BetaLocalShellToolParam`.
+    The request form of `BetaLocalShellToolParamModel`.
     """
 
     type: Required[Literal["local_shell"]]
 
 
-class BetaLocalSkillParamDict(TypedDict, total=False):
-    """The `BetaLocalSkillParam` object, as a dict.
+class BetaLocalSkillParam(TypedDict, total=False):
+    """The `BetaLocalSkillParamModel` object, as a dict.
 
-    The request form of `BetaLocalSkillParam`.
+    The request form of `BetaLocalSkillParamModel`.
     """
 
     name: Required[str]
@@ -1560,39 +1557,39 @@ class BetaMCPToolRequireApprovalMCPToolApprovalFilterParam(TypedDict, total=Fals
     never: BetaMCPToolFilterParam
 
 
-class BetaModerationConfigParamDict(TypedDict, total=False):
+class BetaModerationConfigParam(TypedDict, total=False):
     """The moderation policy for the response input.
 
-    The request form of `BetaModerationConfigParam`.
+    The request form of `BetaModerationConfigParamModel`.
     """
 
     mode: Required[BetaModerationMode]
 
 
-class BetaModerationParamDict(TypedDict, total=False):
+class BetaModerationParam(TypedDict, total=False):
     """Configuration for running moderation on the input and output of this response.
 
-    The request form of `BetaModerationParam`.
+    The request form of `BetaModerationParamModel`.
     """
 
     model: Required[str]
-    policy: BetaModerationPolicyParamDict | None
+    policy: BetaModerationPolicyParam | None
 
 
-class BetaModerationPolicyParamDict(TypedDict, total=False):
+class BetaModerationPolicyParam(TypedDict, total=False):
     """The policy to apply to moderated response input and output.
 
-    The request form of `BetaModerationPolicyParam`.
+    The request form of `BetaModerationPolicyParamModel`.
     """
 
-    input: BetaModerationConfigParamDict | None
-    output: BetaModerationConfigParamDict | None
+    input: BetaModerationConfigParam | None
+    output: BetaModerationConfigParam | None
 
 
-class BetaMoveParamDict(TypedDict, total=False):
+class BetaMoveParam(TypedDict, total=False):
     """A mouse move action.
 
-    The request form of `BetaMoveParam`.
+    The request form of `BetaMoveParamModel`.
     """
 
     type: Required[Literal["move"]]
@@ -1601,54 +1598,54 @@ class BetaMoveParamDict(TypedDict, total=False):
     keys: Sequence[str] | None
 
 
-class BetaMultiAgentCallItemParamDict(TypedDict, total=False):
-    """The `BetaMultiAgentCallItemParam` object, as a dict.
+class BetaMultiAgentCallItemParam(TypedDict, total=False):
+    """The `BetaMultiAgentCallItemParamModel` object, as a dict.
 
-    The request form of `BetaMultiAgentCallItemParam`.
+    The request form of `BetaMultiAgentCallItemParamModel`.
     """
 
     call_id: Required[str]
     type: Required[Literal["multi_agent_call"]]
     action: Required[BetaMultiAgentAction1]
     arguments: Required[str]
-    agent: BetaAgentTagParamDict | None
+    agent: BetaAgentTagParam | None
     id: str | None
 
 
-class BetaMultiAgentCallOutputItemParamDict(TypedDict, total=False):
-    """The `BetaMultiAgentCallOutputItemParam` object, as a dict.
+class BetaMultiAgentCallOutputItemParam(TypedDict, total=False):
+    """The `BetaMultiAgentCallOutputItemParamModel` object, as a dict.
 
-    The request form of `BetaMultiAgentCallOutputItemParam`.
+    The request form of `BetaMultiAgentCallOutputItemParamModel`.
     """
 
     call_id: Required[str]
     type: Required[Literal["multi_agent_call_output"]]
     action: Required[BetaMultiAgentAction1]
-    output: Required[Sequence[BetaOutputTextContentParamDict]]
-    agent: BetaAgentTagParamDict | None
+    output: Required[Sequence[BetaOutputTextContentParam]]
+    agent: BetaAgentTagParam | None
     id: str | None
 
 
-class BetaMultiAgentParamDict(TypedDict, total=False):
+class BetaMultiAgentParam(TypedDict, total=False):
     """Configuration for server-hosted multi-agent execution.
 
-    The request form of `BetaMultiAgentParam`.
+    The request form of `BetaMultiAgentParamModel`.
     """
 
     enabled: Required[bool]
     max_concurrent_subagents: int
 
 
-class BetaNamespaceToolParamDict(TypedDict, total=False):
+class BetaNamespaceToolParam(TypedDict, total=False):
     """Groups function/custom tools under a shared namespace.
 
-    The request form of `BetaNamespaceToolParam`.
+    The request form of `BetaNamespaceToolParamModel`.
     """
 
     type: Required[Literal["namespace"]]
     name: Required[str]
     description: Required[str]
-    tools: Required[Sequence[BetaFunctionToolParamDict | BetaCustomToolParamDict]]
+    tools: Required[Sequence[BetaFunctionToolParam | BetaCustomToolParam]]
 
 
 class BetaOutputMessageParam(TypedDict, total=False):
@@ -1678,23 +1675,23 @@ class BetaOutputTextContentDict(TypedDict, total=False):
     logprobs: Required[Sequence[BetaLogProbParam]]
 
 
-class BetaOutputTextContentParamDict(TypedDict, total=False):
-    """The `BetaOutputTextContentParam` object, as a dict.
+class BetaOutputTextContentParam(TypedDict, total=False):
+    """The `BetaOutputTextContentParamModel` object, as a dict.
 
-    The request form of `BetaOutputTextContentParam`.
+    The request form of `BetaOutputTextContentParamModel`.
     """
 
     type: Required[Literal["output_text"]]
     text: Required[str]
     annotations: Sequence[
-        BetaFileCitationParamDict | BetaUrlCitationParamDict | BetaContainerFileCitationParamDict
+        BetaFileCitationParam | BetaUrlCitationParam | BetaContainerFileCitationParam
     ]
 
 
-class BetaProgramItemParamDict(TypedDict, total=False):
-    """The `BetaProgramItemParam` object, as a dict.
+class BetaProgramItemParam(TypedDict, total=False):
+    """The `BetaProgramItemParamModel` object, as a dict.
 
-    The request form of `BetaProgramItemParam`.
+    The request form of `BetaProgramItemParamModel`.
     """
 
     id: Required[str]
@@ -1702,13 +1699,13 @@ class BetaProgramItemParamDict(TypedDict, total=False):
     call_id: Required[str]
     code: Required[str]
     fingerprint: Required[str]
-    agent: BetaAgentTagParamDict | None
+    agent: BetaAgentTagParam | None
 
 
-class BetaProgramOutputItemParamDict(TypedDict, total=False):
-    """The `BetaProgramOutputItemParam` object, as a dict.
+class BetaProgramOutputItemParam(TypedDict, total=False):
+    """The `BetaProgramOutputItemParamModel` object, as a dict.
 
-    The request form of `BetaProgramOutputItemParam`.
+    The request form of `BetaProgramOutputItemParamModel`.
     """
 
     id: Required[str]
@@ -1716,7 +1713,7 @@ class BetaProgramOutputItemParamDict(TypedDict, total=False):
     call_id: Required[str]
     result: Required[str]
     status: Required[BetaProgramOutputItemStatus]
-    agent: BetaAgentTagParamDict | None
+    agent: BetaAgentTagParam | None
 
 
 class BetaProgramToolCallCallerDict(TypedDict, total=False):
@@ -1729,20 +1726,20 @@ class BetaProgramToolCallCallerDict(TypedDict, total=False):
     caller_id: Required[str]
 
 
-class BetaProgramToolCallCallerParamDict(TypedDict, total=False):
-    """The `BetaProgramToolCallCallerParam` object, as a dict.
+class BetaProgramToolCallCallerParam(TypedDict, total=False):
+    """The `BetaProgramToolCallCallerParamModel` object, as a dict.
 
-    The request form of `BetaProgramToolCallCallerParam`.
+    The request form of `BetaProgramToolCallCallerParamModel`.
     """
 
     type: Required[Literal["program"]]
     caller_id: Required[str]
 
 
-class BetaProgrammaticToolCallingParamDict(TypedDict, total=False):
-    """The `BetaProgrammaticToolCallingParam` object, as a dict.
+class BetaProgrammaticToolCallingParam(TypedDict, total=False):
+    """The `BetaProgrammaticToolCallingParamModel` object, as a dict.
 
-    The request form of `BetaProgrammaticToolCallingParam`.
+    The request form of `BetaProgrammaticToolCallingParamModel`.
     """
 
     type: Required[Literal["programmatic_tool_calling"]]
@@ -1758,17 +1755,17 @@ class BetaPromptCacheBreakpointConfigParam(TypedDict, total=False):
     mode: Required[Literal["explicit"]]
 
 
-class BetaPromptCacheBreakpointParamDict(TypedDict, total=False):
+class BetaPromptCacheBreakpointParam(TypedDict, total=False):
     """Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from
     the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
 
-    The request form of `BetaPromptCacheBreakpointParam`.
+    The request form of `BetaPromptCacheBreakpointParamModel`.
     """
 
     mode: Required[Literal["explicit"]]
 
 
-class BetaPromptCacheOptionsParamDict(TypedDict, total=False):
+class BetaPromptCacheOptionsParam(TypedDict, total=False):
     """Options for prompt caching. Supported for `gpt-5.6` and later models. By default, OpenAI
     automatically chooses one implicit cache breakpoint. You can add explicit breakpoints to
     content blocks with `prompt_cache_breakpoint`. Each request can write up to four
@@ -1776,7 +1773,7 @@ class BetaPromptCacheOptionsParamDict(TypedDict, total=False):
     conversation, without a content-block lookback limit. Set `mode` to `explicit` to
     disable the implicit breakpoint.
 
-    The request form of `BetaPromptCacheOptionsParam`.
+    The request form of `BetaPromptCacheOptionsParamModel`.
     """
 
     ttl: BetaPromptCacheTTLEnum
@@ -1884,30 +1881,30 @@ class BetaResponseStreamOptionsParam(TypedDict, total=False):
     include_obfuscation: bool
 
 
-class BetaResponseTextParamDict(TypedDict, total=False):
+class BetaResponseTextParam(TypedDict, total=False):
     """Configuration options for a text response from the model. Can be plain text or
     structured JSON data. Learn more: - Text inputs and outputs - Structured Outputs
 
-    The request form of `BetaResponseTextParam`.
+    The request form of `BetaResponseTextParamModel`.
     """
 
     format: BetaTextResponseFormatConfigurationParam
     verbosity: BetaVerbosity
 
 
-class BetaScreenshotParamDict(TypedDict, total=False):
+class BetaScreenshotParam(TypedDict, total=False):
     """A screenshot action.
 
-    The request form of `BetaScreenshotParam`.
+    The request form of `BetaScreenshotParamModel`.
     """
 
     type: Required[Literal["screenshot"]]
 
 
-class BetaScrollParamDict(TypedDict, total=False):
+class BetaScrollParam(TypedDict, total=False):
     """A scroll action.
 
-    The request form of `BetaScrollParam`.
+    The request form of `BetaScrollParamModel`.
     """
 
     type: Required[Literal["scroll"]]
@@ -1918,10 +1915,10 @@ class BetaScrollParamDict(TypedDict, total=False):
     keys: Sequence[str] | None
 
 
-class BetaSkillReferenceParamDict(TypedDict, total=False):
-    """The `BetaSkillReferenceParam` object, as a dict.
+class BetaSkillReferenceParam(TypedDict, total=False):
+    """The `BetaSkillReferenceParamModel` object, as a dict.
 
-    The request form of `BetaSkillReferenceParam`.
+    The request form of `BetaSkillReferenceParamModel`.
     """
 
     type: Required[Literal["skill_reference"]]
@@ -1929,28 +1926,28 @@ class BetaSkillReferenceParamDict(TypedDict, total=False):
     version: str
 
 
-class BetaSpecificApplyPatchParamDict(TypedDict, total=False):
+class BetaSpecificApplyPatchParam(TypedDict, total=False):
     """Forces the model to call the apply_patch tool when executing a tool call.
 
-    The request form of `BetaSpecificApplyPatchParam`.
+    The request form of `BetaSpecificApplyPatchParamModel`.
     """
 
     type: Required[Literal["apply_patch"]]
 
 
-class BetaSpecificFunctionShellParamDict(TypedDict, total=False):
+class BetaSpecificFunctionShellParam(TypedDict, total=False):
     """Forces the model to call the shell tool when a tool call is required.
 
-    The request form of `BetaSpecificFunctionShellParam`.
+    The request form of `BetaSpecificFunctionShellParamModel`.
     """
 
     type: Required[Literal["shell"]]
 
 
-class BetaSpecificProgrammaticToolCallingParamDict(TypedDict, total=False):
-    """The `BetaSpecificProgrammaticToolCallingParam` object, as a dict.
+class BetaSpecificProgrammaticToolCallingParam(TypedDict, total=False):
+    """The `BetaSpecificProgrammaticToolCallingParamModel` object, as a dict.
 
-    The request form of `BetaSpecificProgrammaticToolCallingParam`.
+    The request form of `BetaSpecificProgrammaticToolCallingParamModel`.
     """
 
     type: Required[Literal["programmatic_tool_calling"]]
@@ -1990,13 +1987,13 @@ class BetaTokenCountsBodyParam(TypedDict, total=False):
     input: str | Sequence[BetaInputItemParam] | None
     previous_response_id: str | None
     tools: Sequence[BetaToolParam] | None
-    text: BetaResponseTextParamDict | None
+    text: BetaResponseTextParam | None
     reasoning: BetaReasoningParam | None
     truncation: BetaTruncationEnum
     instructions: str | None
     personality: BetaPersonalityEnum
-    conversation: BetaConversationParamDict | None
-    tool_choice: BetaToolChoiceParamDict | None
+    conversation: BetaConversationParam | None
+    tool_choice: BetaToolChoiceParam | None
     parallel_tool_calls: bool | None
 
 
@@ -2063,46 +2060,46 @@ class BetaToolChoiceTypesParam(TypedDict, total=False):
     ]
 
 
-class BetaToolSearchCallItemParamDict(TypedDict, total=False):
-    """The `BetaToolSearchCallItemParam` object, as a dict.
+class BetaToolSearchCallItemParam(TypedDict, total=False):
+    """The `BetaToolSearchCallItemParamModel` object, as a dict.
 
-    The request form of `BetaToolSearchCallItemParam`.
+    The request form of `BetaToolSearchCallItemParamModel`.
     """
 
     type: Required[Literal["tool_search_call"]]
-    arguments: Required[BetaEmptyModelParamDict]
-    agent: BetaAgentTagParamDict | None
+    arguments: Required[BetaEmptyModelParam]
+    agent: BetaAgentTagParam | None
     id: str | None
     call_id: str | None
     execution: BetaToolSearchExecutionType
     status: BetaFunctionCallItemStatus | None
 
 
-class BetaToolSearchOutputItemParamDict(TypedDict, total=False):
-    """The `BetaToolSearchOutputItemParam` object, as a dict.
+class BetaToolSearchOutputItemParam(TypedDict, total=False):
+    """The `BetaToolSearchOutputItemParamModel` object, as a dict.
 
-    The request form of `BetaToolSearchOutputItemParam`.
+    The request form of `BetaToolSearchOutputItemParamModel`.
     """
 
     type: Required[Literal["tool_search_output"]]
     tools: Required[Sequence[BetaToolParam]]
-    agent: BetaAgentTagParamDict | None
+    agent: BetaAgentTagParam | None
     id: str | None
     call_id: str | None
     execution: BetaToolSearchExecutionType
     status: BetaFunctionCallItemStatus | None
 
 
-class BetaToolSearchToolParamDict(TypedDict, total=False):
+class BetaToolSearchToolParam(TypedDict, total=False):
     """Hosted or BYOT tool search configuration for deferred tools.
 
-    The request form of `BetaToolSearchToolParam`.
+    The request form of `BetaToolSearchToolParamModel`.
     """
 
     type: Required[Literal["tool_search"]]
     execution: BetaToolSearchExecutionType
     description: str | None
-    parameters: BetaEmptyModelParamDict | None
+    parameters: BetaEmptyModelParam | None
 
 
 class BetaTopLogProbParam(TypedDict, total=False):
@@ -2116,10 +2113,10 @@ class BetaTopLogProbParam(TypedDict, total=False):
     bytes: Required[Sequence[int]]
 
 
-class BetaTypeParamDict(TypedDict, total=False):
+class BetaTypeParam(TypedDict, total=False):
     """An action to type in text.
 
-    The request form of `BetaTypeParam`.
+    The request form of `BetaTypeParamModel`.
     """
 
     type: Required[Literal["type"]]
@@ -2139,10 +2136,10 @@ class BetaUrlCitationBodyParam(TypedDict, total=False):
     title: Required[str]
 
 
-class BetaUrlCitationParamDict(TypedDict, total=False):
-    """The `BetaUrlCitationParam` object, as a dict.
+class BetaUrlCitationParam(TypedDict, total=False):
+    """The `BetaUrlCitationParamModel` object, as a dict.
 
-    The request form of `BetaUrlCitationParam`.
+    The request form of `BetaUrlCitationParamModel`.
     """
 
     type: Required[Literal["url_citation"]]
@@ -2152,10 +2149,10 @@ class BetaUrlCitationParamDict(TypedDict, total=False):
     title: Required[str]
 
 
-class BetaWaitParamDict(TypedDict, total=False):
+class BetaWaitParam(TypedDict, total=False):
     """A wait action.
 
-    The request form of `BetaWaitParam`.
+    The request form of `BetaWaitParamModel`.
     """
 
     type: Required[Literal["wait"]]
@@ -2282,28 +2279,28 @@ The request form of `BetaAnnotation`.
 """
 
 
-BetaApplyPatchOperationParamDict: TypeAlias = (
-    BetaApplyPatchCreateFileOperationParamDict
-    | BetaApplyPatchDeleteFileOperationParamDict
-    | BetaApplyPatchUpdateFileOperationParamDict
+BetaApplyPatchOperationParam: TypeAlias = (
+    BetaApplyPatchCreateFileOperationParam
+    | BetaApplyPatchDeleteFileOperationParam
+    | BetaApplyPatchUpdateFileOperationParam
 )
 """One of the create_file, delete_file, or update_file operations supplied to the
 apply_patch tool.
 
-The request form of `BetaApplyPatchOperationParam`.
+The request form of `BetaApplyPatchOperationParamModel`.
 """
 
 
 BetaComputerActionParam: TypeAlias = (
-    BetaClickParamDict
+    BetaClickParam
     | BetaDoubleClickActionParam
-    | BetaDragParamDict
+    | BetaDragParam
     | BetaKeyPressActionParam
-    | BetaMoveParamDict
-    | BetaScreenshotParamDict
-    | BetaScrollParamDict
-    | BetaTypeParamDict
-    | BetaWaitParamDict
+    | BetaMoveParam
+    | BetaScreenshotParam
+    | BetaScrollParam
+    | BetaTypeParam
+    | BetaWaitParam
 )
 """The request form of `BetaComputerAction`."""
 
@@ -2316,18 +2313,18 @@ The request form of `BetaComputerActionList`.
 """
 
 
-BetaConversationParamDict: TypeAlias = str | BetaConversationParam2Param
+BetaConversationParam: TypeAlias = str | BetaConversationParam2Param
 """The conversation that this response belongs to. Items from this conversation are
 prepended to `input_items` for this response request. Input items and output items from
 this response are automatically added to this conversation after this response
 completes.
 
-The request form of `BetaConversationParam`.
+The request form of `BetaConversationParamModel`.
 """
 
 
-BetaEmptyModelParamDict: TypeAlias = Mapping[str, Any]
-"""The request form of `BetaEmptyModelParam`."""
+BetaEmptyModelParam: TypeAlias = Mapping[str, Any]
+"""The request form of `BetaEmptyModelParamModel`."""
 
 
 BetaFiltersParam: TypeAlias = BetaComparisonFilterParam | BetaCompoundFilterParam
@@ -2340,13 +2337,12 @@ BetaFunctionAndCustomToolCallOutputParam: TypeAlias = (
 """The request form of `BetaFunctionAndCustomToolCallOutput`."""
 
 
-BetaFunctionShellCallOutputOutcomeParamDict: TypeAlias = (
-    BetaFunctionShellCallOutputTimeoutOutcomeParamDict
-    | BetaFunctionShellCallOutputExitOutcomeParamDict
+BetaFunctionShellCallOutputOutcomeParam: TypeAlias = (
+    BetaFunctionShellCallOutputTimeoutOutcomeParam | BetaFunctionShellCallOutputExitOutcomeParam
 )
 """The exit or timeout outcome associated with this shell call.
 
-The request form of `BetaFunctionShellCallOutputOutcomeParam`.
+The request form of `BetaFunctionShellCallOutputOutcomeParamModel`.
 """
 
 
@@ -2361,26 +2357,26 @@ BetaItemParam: TypeAlias = (
     | BetaOutputMessageParam
     | BetaFileSearchToolCallParam
     | BetaComputerToolCallParam
-    | BetaComputerCallOutputItemParamDict
+    | BetaComputerCallOutputItemParam
     | BetaWebSearchToolCallParam
     | BetaFunctionToolCallParam
-    | BetaFunctionCallOutputItemParamDict
-    | BetaAgentMessageItemParamDict
-    | BetaMultiAgentCallItemParamDict
-    | BetaMultiAgentCallOutputItemParamDict
-    | BetaToolSearchCallItemParamDict
-    | BetaToolSearchOutputItemParamDict
-    | BetaAdditionalToolsItemParamDict
+    | BetaFunctionCallOutputItemParam
+    | BetaAgentMessageItemParam
+    | BetaMultiAgentCallItemParam
+    | BetaMultiAgentCallOutputItemParam
+    | BetaToolSearchCallItemParam
+    | BetaToolSearchOutputItemParam
+    | BetaAdditionalToolsItemParam
     | BetaReasoningItemParam
-    | BetaCompactionSummaryItemParamDict
+    | BetaCompactionSummaryItemParam
     | BetaImageGenToolCallParam
     | BetaCodeInterpreterToolCallParam
     | BetaLocalShellToolCallParam
     | BetaLocalShellToolCallOutputParam
-    | BetaFunctionShellCallItemParamDict
-    | BetaFunctionShellCallOutputItemParamDict
-    | BetaApplyPatchToolCallItemParamDict
-    | BetaApplyPatchToolCallOutputItemParamDict
+    | BetaFunctionShellCallItemParam
+    | BetaFunctionShellCallOutputItemParam
+    | BetaApplyPatchToolCallItemParam
+    | BetaApplyPatchToolCallOutputItemParam
     | BetaMCPListToolsParam
     | BetaMCPApprovalRequestParam
     | BetaMCPApprovalResponseParam
@@ -2397,10 +2393,10 @@ The request form of `BetaItem`.
 BetaInputItemParam: TypeAlias = (
     BetaEasyInputMessageParam
     | BetaItemParam
-    | BetaCompactionTriggerItemParamDict
-    | BetaItemReferenceParamDict
-    | BetaProgramItemParamDict
-    | BetaProgramOutputItemParamDict
+    | BetaCompactionTriggerItemParam
+    | BetaItemReferenceParam
+    | BetaProgramItemParam
+    | BetaProgramOutputItemParam
 )
 """The request form of `BetaInputItem`."""
 
@@ -2412,10 +2408,10 @@ The request form of `BetaInputMessageContentList`.
 """
 
 
-BetaInputParamDict: TypeAlias = str | Sequence[BetaInputItemParam]
+BetaInputParam: TypeAlias = str | Sequence[BetaInputItemParam]
 """Text, image, or file inputs to the model, used to generate a response.
 
-The request form of `BetaInputParam`.
+The request form of `BetaInputParamModel`.
 """
 
 
@@ -2477,30 +2473,28 @@ The request form of `BetaToolCallCaller`.
 """
 
 
-BetaToolCallCallerParamDict: TypeAlias = (
-    BetaDirectToolCallCallerParamDict | BetaProgramToolCallCallerParamDict
-)
+BetaToolCallCallerParam: TypeAlias = BetaDirectToolCallCallerParam | BetaProgramToolCallCallerParam
 """The execution context that produced this tool call.
 
-The request form of `BetaToolCallCallerParam`.
+The request form of `BetaToolCallCallerParamModel`.
 """
 
 
-BetaToolChoiceParamDict: TypeAlias = (
+BetaToolChoiceParam: TypeAlias = (
     BetaToolChoiceOptions
     | BetaToolChoiceAllowedParam
     | BetaToolChoiceTypesParam
     | BetaToolChoiceFunctionParam
     | BetaToolChoiceMCPParam
     | BetaToolChoiceCustomParam
-    | BetaSpecificProgrammaticToolCallingParamDict
-    | BetaSpecificApplyPatchParamDict
-    | BetaSpecificFunctionShellParamDict
+    | BetaSpecificProgrammaticToolCallingParam
+    | BetaSpecificApplyPatchParam
+    | BetaSpecificFunctionShellParam
 )
 """How the model should select which tool (or tools) to use when generating a response. See
 the `tools` parameter to see how to specify which tools the model can call.
 
-The request form of `BetaToolChoiceParam`.
+The request form of `BetaToolChoiceParamModel`.
 """
 
 
@@ -2512,15 +2506,15 @@ BetaToolParam: TypeAlias = (
     | BetaWebSearchToolParam
     | BetaMCPToolParam
     | BetaCodeInterpreterToolParam
-    | BetaProgrammaticToolCallingParamDict
+    | BetaProgrammaticToolCallingParam
     | BetaImageGenToolParam
-    | BetaLocalShellToolParamDict
-    | BetaFunctionShellToolParamDict
-    | BetaCustomToolParamDict
-    | BetaNamespaceToolParamDict
-    | BetaToolSearchToolParamDict
+    | BetaLocalShellToolParam
+    | BetaFunctionShellToolParam
+    | BetaCustomToolParam
+    | BetaNamespaceToolParam
+    | BetaToolSearchToolParam
     | BetaWebSearchPreviewToolParam
-    | BetaApplyPatchToolParamDict
+    | BetaApplyPatchToolParam
 )
 """A tool that can be used to generate a response.
 

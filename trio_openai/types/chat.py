@@ -19,11 +19,11 @@ from .shared import (
     FunctionParameters,
     Metadata,
     ModelIdsShared,
-    ModerationParam,
+    ModerationParamModel,
     ModerationResultBody,
     ParallelToolCalls,
-    PromptCacheBreakpointParam,
-    PromptCacheOptionsParam,
+    PromptCacheBreakpointParamModel,
+    PromptCacheOptionsParamModel,
     ReasoningEffort,
     ResponseFormatJsonObject,
     ResponseFormatJsonSchema,
@@ -34,6 +34,21 @@ from .shared import (
 )
 
 if TYPE_CHECKING:
+    from .._api import UnknownObject
+    from .chat_params import (
+        ChatCompletionMessageCustomToolCallParam,
+        ChatCompletionMessageToolCallParam,
+        CustomToolChatCompletionsParam,
+    )
+    from .shared_params import ChatCompletionToolParam
+
+if TYPE_CHECKING:
+    from .beta_responses import BetaReasoningEffort as ChatCompletionReasoningEffort
+    from .chat import ChatCompletionMessage as ChatCompletionStoreMessage
+    from .chat import ChatCompletionMessageToolCall as ChatCompletionMessageFunctionToolCall
+    from .chat import ChatCompletionRequestMessageContentPartImage as ChatCompletionContentPartImage
+    from .chat import ChatCompletionRequestMessageContentPartText as ChatCompletionContentPartText
+    from .chat import ChatCompletionResponseMessageAudio as ChatCompletionAudio
     from .chat_params import (
         ChatCompletionAllowedToolsChoiceParam,
         ChatCompletionAllowedToolsParam,
@@ -84,17 +99,77 @@ if TYPE_CHECKING:
         ResponseModalitiesParam,
         WebSearchLocationParam,
     )
+    from .chat_params import (
+        ChatCompletionAllowedToolsChoiceParam as ChatCompletionAllowedToolChoiceParam,
+    )
+    from .chat_params import ChatCompletionMessageParam as CreateChatCompletionRequestMessageParam
+    from .chat_params import (
+        ChatCompletionMessageToolCallParam as ChatCompletionMessageFunctionToolCallParam,
+    )
+    from .chat_params import (
+        ChatCompletionRequestAssistantMessageParam as ChatCompletionAssistantMessageParam,
+    )
+    from .chat_params import (
+        ChatCompletionRequestDeveloperMessageParam as ChatCompletionDeveloperMessageParam,
+    )
+    from .chat_params import (
+        ChatCompletionRequestFunctionMessageParam as ChatCompletionFunctionMessageParam,
+    )
+    from .chat_params import (
+        ChatCompletionRequestMessageContentPartAudioParam as ChatCompletionContentPartInputAudioParam,
+    )
+    from .chat_params import (
+        ChatCompletionRequestMessageContentPartImageParam as ChatCompletionContentPartImageParam,
+    )
+    from .chat_params import (
+        ChatCompletionRequestMessageContentPartRefusalParam as ChatCompletionContentPartRefusalParam,
+    )
+    from .chat_params import (
+        ChatCompletionRequestMessageContentPartTextParam as ChatCompletionContentPartTextParam,
+    )
+    from .chat_params import (
+        ChatCompletionRequestSystemMessageParam as ChatCompletionSystemMessageParam,
+    )
+    from .chat_params import ChatCompletionRequestToolMessageParam as ChatCompletionToolMessageParam
+    from .chat_params import (
+        ChatCompletionRequestUserMessageContentPartParam as ChatCompletionContentPartParam,
+    )
+    from .chat_params import ChatCompletionRequestUserMessageParam as ChatCompletionUserMessageParam
+    from .chat_params import CreateChatCompletionRequestAudioParam as ChatCompletionAudioParam
+    from .chat_params import CreateChatCompletionRequestParam as CompletionCreateParams
+    from .chat_params import CustomToolChatCompletionsParam as ChatCompletionCustomToolParam
+    from .chat_params import PredictionContentParam as ChatCompletionPredictionContentParam
+    from .conversations_params import UpdateConversationBodyParam as CompletionUpdateParams
+    from .shared import ChatCompletionTool as ChatCompletionFunctionTool
+    from .shared_params import ChatCompletionStreamOptionsParam, ChatCompletionToolParam
+    from .shared_params import ChatCompletionToolParam as ChatCompletionFunctionToolParam
 
 __all__ = [
     "ChatCompletion",
+    "ChatCompletionAllowedToolChoiceParam",
     "ChatCompletionAllowedTools",
     "ChatCompletionAllowedToolsChoice",
     "ChatCompletionAllowedToolsChoiceParam",
     "ChatCompletionAllowedToolsParam",
+    "ChatCompletionAssistantMessageParam",
+    "ChatCompletionAudio",
+    "ChatCompletionAudioParam",
     "ChatCompletionChunk",
+    "ChatCompletionContentPartImage",
+    "ChatCompletionContentPartImageParam",
+    "ChatCompletionContentPartInputAudioParam",
+    "ChatCompletionContentPartParam",
+    "ChatCompletionContentPartRefusalParam",
+    "ChatCompletionContentPartText",
+    "ChatCompletionContentPartTextParam",
+    "ChatCompletionCustomToolParam",
     "ChatCompletionDeleted",
+    "ChatCompletionDeveloperMessageParam",
     "ChatCompletionFunctionCallOption",
     "ChatCompletionFunctionCallOptionParam",
+    "ChatCompletionFunctionMessageParam",
+    "ChatCompletionFunctionTool",
+    "ChatCompletionFunctionToolParam",
     "ChatCompletionFunctions",
     "ChatCompletionFunctionsParam",
     "ChatCompletionList",
@@ -103,6 +178,8 @@ __all__ = [
     "ChatCompletionMessageCustomToolCallCustom",
     "ChatCompletionMessageCustomToolCallCustomParam",
     "ChatCompletionMessageCustomToolCallParam",
+    "ChatCompletionMessageFunctionToolCall",
+    "ChatCompletionMessageFunctionToolCallParam",
     "ChatCompletionMessageList",
     "ChatCompletionMessageListDataItem",
     "ChatCompletionMessageListDataItemAnnotation",
@@ -116,6 +193,8 @@ __all__ = [
     "ChatCompletionMessageToolCallFunction",
     "ChatCompletionMessageToolCallFunctionParam",
     "ChatCompletionMessageToolCallParam",
+    "ChatCompletionMessageToolCallUnion",
+    "ChatCompletionMessageToolCallUnionParam",
     "ChatCompletionMessageToolCalls",
     "ChatCompletionMessageToolCallsParam",
     "ChatCompletionModeration",
@@ -129,6 +208,8 @@ __all__ = [
     "ChatCompletionNamedToolChoiceFunction",
     "ChatCompletionNamedToolChoiceFunctionParam",
     "ChatCompletionNamedToolChoiceParam",
+    "ChatCompletionPredictionContentParam",
+    "ChatCompletionReasoningEffort",
     "ChatCompletionRequestAssistantMessage",
     "ChatCompletionRequestAssistantMessageAudio",
     "ChatCompletionRequestAssistantMessageAudioParam",
@@ -176,15 +257,25 @@ __all__ = [
     "ChatCompletionResponseMessageAnnotationUrlCitation",
     "ChatCompletionResponseMessageAudio",
     "ChatCompletionResponseMessageFunctionCall",
+    "ChatCompletionStoreMessage",
+    "ChatCompletionStreamOptionsParam",
     "ChatCompletionStreamResponseDelta",
     "ChatCompletionStreamResponseDeltaFunctionCall",
+    "ChatCompletionSystemMessageParam",
     "ChatCompletionTokenLogprob",
     "ChatCompletionTokenLogprobTopLogprob",
     "ChatCompletionToolChoiceOption",
     "ChatCompletionToolChoiceOptionParam",
+    "ChatCompletionToolMessageParam",
+    "ChatCompletionToolParam",
+    "ChatCompletionToolUnionParam",
+    "ChatCompletionUserMessageParam",
+    "CompletionCreateParams",
+    "CompletionUpdateParams",
     "CreateChatCompletionRequest",
     "CreateChatCompletionRequestAudio",
     "CreateChatCompletionRequestAudioParam",
+    "CreateChatCompletionRequestMessageParam",
     "CreateChatCompletionRequestParam",
     "CreateChatCompletionRequestWebSearchOptions",
     "CreateChatCompletionRequestWebSearchOptionsParam",
@@ -714,7 +805,7 @@ class ChatCompletionRequestMessageContentPartAudio(BaseModel):
 
     type: Literal["input_audio"]
     input_audio: ChatCompletionRequestMessageContentPartAudioInputAudio
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | None = None
+    prompt_cache_breakpoint: PromptCacheBreakpointParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -744,7 +835,7 @@ class ChatCompletionRequestMessageContentPartFile(BaseModel):
 
     type: Literal["file"]
     file: ChatCompletionRequestMessageContentPartFileFile
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | None = None
+    prompt_cache_breakpoint: PromptCacheBreakpointParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -777,7 +868,7 @@ class ChatCompletionRequestMessageContentPartImage(BaseModel):
 
     type: Literal["image_url"]
     image_url: ChatCompletionRequestMessageContentPartImageImageUrl
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | None = None
+    prompt_cache_breakpoint: PromptCacheBreakpointParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -820,7 +911,7 @@ class ChatCompletionRequestMessageContentPartText(BaseModel):
 
     type: Literal["text"]
     text: str
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | None = None
+    prompt_cache_breakpoint: PromptCacheBreakpointParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1168,7 +1259,7 @@ class CreateChatCompletionRequest(BaseModel):
     safety_identifier: str | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None
-    prompt_cache_options: PromptCacheOptionsParam | None = None
+    prompt_cache_options: PromptCacheOptionsParamModel | None = None
     service_tier: ServiceTier | None = None
     modalities: ResponseModalities | None = None
     verbosity: Verbosity | None = None
@@ -1186,7 +1277,7 @@ class CreateChatCompletionRequest(BaseModel):
     ) = None
     audio: CreateChatCompletionRequestAudio | None = None
     store: bool | None = None
-    moderation: ModerationParam | None = None
+    moderation: ModerationParamModel | None = None
     stream: bool | None = None
     stop: StopConfiguration | None = None
     logit_bias: dict[str, int] | None = None
@@ -1596,67 +1687,244 @@ ChatCompletionMessage = ChatCompletionResponseMessage
 """The official SDK's name for `ChatCompletionResponseMessage`."""
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "ChatCompletionAllowedToolsChoiceParam",
-        "ChatCompletionAllowedToolsParam",
-        "ChatCompletionFunctionCallOptionParam",
-        "ChatCompletionFunctionsParam",
-        "ChatCompletionMessageCustomToolCallCustomParam",
-        "ChatCompletionMessageCustomToolCallParam",
-        "ChatCompletionMessageParam",
-        "ChatCompletionMessageToolCallFunctionParam",
-        "ChatCompletionMessageToolCallParam",
-        "ChatCompletionMessageToolCallsParam",
-        "ChatCompletionNamedToolChoiceCustomCustomParam",
-        "ChatCompletionNamedToolChoiceCustomParam",
-        "ChatCompletionNamedToolChoiceFunctionParam",
-        "ChatCompletionNamedToolChoiceParam",
-        "ChatCompletionRequestAssistantMessageAudioParam",
-        "ChatCompletionRequestAssistantMessageContentPartParam",
-        "ChatCompletionRequestAssistantMessageFunctionCallParam",
-        "ChatCompletionRequestAssistantMessageParam",
-        "ChatCompletionRequestDeveloperMessageParam",
-        "ChatCompletionRequestFunctionMessageParam",
-        "ChatCompletionRequestMessageContentPartAudioInputAudioParam",
-        "ChatCompletionRequestMessageContentPartAudioParam",
-        "ChatCompletionRequestMessageContentPartFileFileParam",
-        "ChatCompletionRequestMessageContentPartFileParam",
-        "ChatCompletionRequestMessageContentPartImageImageUrlParam",
-        "ChatCompletionRequestMessageContentPartImageParam",
-        "ChatCompletionRequestMessageContentPartRefusalParam",
-        "ChatCompletionRequestMessageContentPartTextParam",
-        "ChatCompletionRequestMessageParam",
-        "ChatCompletionRequestSystemMessageContentPartParam",
-        "ChatCompletionRequestSystemMessageParam",
-        "ChatCompletionRequestToolMessageContentPartParam",
-        "ChatCompletionRequestToolMessageParam",
-        "ChatCompletionRequestUserMessageContentPartParam",
-        "ChatCompletionRequestUserMessageParam",
-        "ChatCompletionToolChoiceOptionParam",
-        "CreateChatCompletionRequestAudioParam",
-        "CreateChatCompletionRequestParam",
-        "CreateChatCompletionRequestWebSearchOptionsParam",
-        "CreateChatCompletionRequestWebSearchOptionsUserLocationParam",
-        "CustomToolChatCompletionsCustomFormatGrammarFormatGrammarParam",
-        "CustomToolChatCompletionsCustomFormatGrammarFormatParam",
-        "CustomToolChatCompletionsCustomFormatTextFormatParam",
-        "CustomToolChatCompletionsCustomParam",
-        "CustomToolChatCompletionsParam",
-        "PredictionContentParam",
-        "ResponseModalitiesParam",
-        "WebSearchLocationParam",
-    }
+ChatCompletionMessageToolCallUnion: TypeAlias = (
+    "ChatCompletionMessageCustomToolCall | ChatCompletionMessageToolCall | UnknownObject"
 )
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+ChatCompletionMessageToolCallUnionParam: TypeAlias = (
+    "ChatCompletionMessageCustomToolCallParam | ChatCompletionMessageToolCallParam"
+)
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+ChatCompletionToolUnionParam: TypeAlias = "CustomToolChatCompletionsParam | ChatCompletionToolParam"
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "ChatCompletionAllowedToolChoiceParam": (
+        "chat_params",
+        "ChatCompletionAllowedToolsChoiceParam",
+    ),
+    "ChatCompletionAllowedToolsChoiceParam": (
+        "chat_params",
+        "ChatCompletionAllowedToolsChoiceParam",
+    ),
+    "ChatCompletionAllowedToolsParam": ("chat_params", "ChatCompletionAllowedToolsParam"),
+    "ChatCompletionAssistantMessageParam": (
+        "chat_params",
+        "ChatCompletionRequestAssistantMessageParam",
+    ),
+    "ChatCompletionAudio": ("chat", "ChatCompletionResponseMessageAudio"),
+    "ChatCompletionAudioParam": ("chat_params", "CreateChatCompletionRequestAudioParam"),
+    "ChatCompletionContentPartImage": ("chat", "ChatCompletionRequestMessageContentPartImage"),
+    "ChatCompletionContentPartImageParam": (
+        "chat_params",
+        "ChatCompletionRequestMessageContentPartImageParam",
+    ),
+    "ChatCompletionContentPartInputAudioParam": (
+        "chat_params",
+        "ChatCompletionRequestMessageContentPartAudioParam",
+    ),
+    "ChatCompletionContentPartParam": (
+        "chat_params",
+        "ChatCompletionRequestUserMessageContentPartParam",
+    ),
+    "ChatCompletionContentPartRefusalParam": (
+        "chat_params",
+        "ChatCompletionRequestMessageContentPartRefusalParam",
+    ),
+    "ChatCompletionContentPartText": ("chat", "ChatCompletionRequestMessageContentPartText"),
+    "ChatCompletionContentPartTextParam": (
+        "chat_params",
+        "ChatCompletionRequestMessageContentPartTextParam",
+    ),
+    "ChatCompletionCustomToolParam": ("chat_params", "CustomToolChatCompletionsParam"),
+    "ChatCompletionDeveloperMessageParam": (
+        "chat_params",
+        "ChatCompletionRequestDeveloperMessageParam",
+    ),
+    "ChatCompletionFunctionCallOptionParam": (
+        "chat_params",
+        "ChatCompletionFunctionCallOptionParam",
+    ),
+    "ChatCompletionFunctionMessageParam": (
+        "chat_params",
+        "ChatCompletionRequestFunctionMessageParam",
+    ),
+    "ChatCompletionFunctionTool": ("shared", "ChatCompletionTool"),
+    "ChatCompletionFunctionToolParam": ("shared_params", "ChatCompletionToolParam"),
+    "ChatCompletionFunctionsParam": ("chat_params", "ChatCompletionFunctionsParam"),
+    "ChatCompletionMessageCustomToolCallCustomParam": (
+        "chat_params",
+        "ChatCompletionMessageCustomToolCallCustomParam",
+    ),
+    "ChatCompletionMessageCustomToolCallParam": (
+        "chat_params",
+        "ChatCompletionMessageCustomToolCallParam",
+    ),
+    "ChatCompletionMessageFunctionToolCall": ("chat", "ChatCompletionMessageToolCall"),
+    "ChatCompletionMessageFunctionToolCallParam": (
+        "chat_params",
+        "ChatCompletionMessageToolCallParam",
+    ),
+    "ChatCompletionMessageParam": ("chat_params", "ChatCompletionMessageParam"),
+    "ChatCompletionMessageToolCallFunctionParam": (
+        "chat_params",
+        "ChatCompletionMessageToolCallFunctionParam",
+    ),
+    "ChatCompletionMessageToolCallParam": ("chat_params", "ChatCompletionMessageToolCallParam"),
+    "ChatCompletionMessageToolCallsParam": ("chat_params", "ChatCompletionMessageToolCallsParam"),
+    "ChatCompletionNamedToolChoiceCustomCustomParam": (
+        "chat_params",
+        "ChatCompletionNamedToolChoiceCustomCustomParam",
+    ),
+    "ChatCompletionNamedToolChoiceCustomParam": (
+        "chat_params",
+        "ChatCompletionNamedToolChoiceCustomParam",
+    ),
+    "ChatCompletionNamedToolChoiceFunctionParam": (
+        "chat_params",
+        "ChatCompletionNamedToolChoiceFunctionParam",
+    ),
+    "ChatCompletionNamedToolChoiceParam": ("chat_params", "ChatCompletionNamedToolChoiceParam"),
+    "ChatCompletionPredictionContentParam": ("chat_params", "PredictionContentParam"),
+    "ChatCompletionReasoningEffort": ("beta_responses", "BetaReasoningEffort"),
+    "ChatCompletionRequestAssistantMessageAudioParam": (
+        "chat_params",
+        "ChatCompletionRequestAssistantMessageAudioParam",
+    ),
+    "ChatCompletionRequestAssistantMessageContentPartParam": (
+        "chat_params",
+        "ChatCompletionRequestAssistantMessageContentPartParam",
+    ),
+    "ChatCompletionRequestAssistantMessageFunctionCallParam": (
+        "chat_params",
+        "ChatCompletionRequestAssistantMessageFunctionCallParam",
+    ),
+    "ChatCompletionRequestAssistantMessageParam": (
+        "chat_params",
+        "ChatCompletionRequestAssistantMessageParam",
+    ),
+    "ChatCompletionRequestDeveloperMessageParam": (
+        "chat_params",
+        "ChatCompletionRequestDeveloperMessageParam",
+    ),
+    "ChatCompletionRequestFunctionMessageParam": (
+        "chat_params",
+        "ChatCompletionRequestFunctionMessageParam",
+    ),
+    "ChatCompletionRequestMessageContentPartAudioInputAudioParam": (
+        "chat_params",
+        "ChatCompletionRequestMessageContentPartAudioInputAudioParam",
+    ),
+    "ChatCompletionRequestMessageContentPartAudioParam": (
+        "chat_params",
+        "ChatCompletionRequestMessageContentPartAudioParam",
+    ),
+    "ChatCompletionRequestMessageContentPartFileFileParam": (
+        "chat_params",
+        "ChatCompletionRequestMessageContentPartFileFileParam",
+    ),
+    "ChatCompletionRequestMessageContentPartFileParam": (
+        "chat_params",
+        "ChatCompletionRequestMessageContentPartFileParam",
+    ),
+    "ChatCompletionRequestMessageContentPartImageImageUrlParam": (
+        "chat_params",
+        "ChatCompletionRequestMessageContentPartImageImageUrlParam",
+    ),
+    "ChatCompletionRequestMessageContentPartImageParam": (
+        "chat_params",
+        "ChatCompletionRequestMessageContentPartImageParam",
+    ),
+    "ChatCompletionRequestMessageContentPartRefusalParam": (
+        "chat_params",
+        "ChatCompletionRequestMessageContentPartRefusalParam",
+    ),
+    "ChatCompletionRequestMessageContentPartTextParam": (
+        "chat_params",
+        "ChatCompletionRequestMessageContentPartTextParam",
+    ),
+    "ChatCompletionRequestMessageParam": ("chat_params", "ChatCompletionRequestMessageParam"),
+    "ChatCompletionRequestSystemMessageContentPartParam": (
+        "chat_params",
+        "ChatCompletionRequestSystemMessageContentPartParam",
+    ),
+    "ChatCompletionRequestSystemMessageParam": (
+        "chat_params",
+        "ChatCompletionRequestSystemMessageParam",
+    ),
+    "ChatCompletionRequestToolMessageContentPartParam": (
+        "chat_params",
+        "ChatCompletionRequestToolMessageContentPartParam",
+    ),
+    "ChatCompletionRequestToolMessageParam": (
+        "chat_params",
+        "ChatCompletionRequestToolMessageParam",
+    ),
+    "ChatCompletionRequestUserMessageContentPartParam": (
+        "chat_params",
+        "ChatCompletionRequestUserMessageContentPartParam",
+    ),
+    "ChatCompletionRequestUserMessageParam": (
+        "chat_params",
+        "ChatCompletionRequestUserMessageParam",
+    ),
+    "ChatCompletionStoreMessage": ("chat", "ChatCompletionMessage"),
+    "ChatCompletionStreamOptionsParam": ("shared_params", "ChatCompletionStreamOptionsParam"),
+    "ChatCompletionSystemMessageParam": ("chat_params", "ChatCompletionRequestSystemMessageParam"),
+    "ChatCompletionToolChoiceOptionParam": ("chat_params", "ChatCompletionToolChoiceOptionParam"),
+    "ChatCompletionToolMessageParam": ("chat_params", "ChatCompletionRequestToolMessageParam"),
+    "ChatCompletionToolParam": ("shared_params", "ChatCompletionToolParam"),
+    "ChatCompletionUserMessageParam": ("chat_params", "ChatCompletionRequestUserMessageParam"),
+    "CompletionCreateParams": ("chat_params", "CreateChatCompletionRequestParam"),
+    "CompletionUpdateParams": ("conversations_params", "UpdateConversationBodyParam"),
+    "CreateChatCompletionRequestAudioParam": (
+        "chat_params",
+        "CreateChatCompletionRequestAudioParam",
+    ),
+    "CreateChatCompletionRequestMessageParam": ("chat_params", "ChatCompletionMessageParam"),
+    "CreateChatCompletionRequestParam": ("chat_params", "CreateChatCompletionRequestParam"),
+    "CreateChatCompletionRequestWebSearchOptionsParam": (
+        "chat_params",
+        "CreateChatCompletionRequestWebSearchOptionsParam",
+    ),
+    "CreateChatCompletionRequestWebSearchOptionsUserLocationParam": (
+        "chat_params",
+        "CreateChatCompletionRequestWebSearchOptionsUserLocationParam",
+    ),
+    "CustomToolChatCompletionsCustomFormatGrammarFormatGrammarParam": (
+        "chat_params",
+        "CustomToolChatCompletionsCustomFormatGrammarFormatGrammarParam",
+    ),
+    "CustomToolChatCompletionsCustomFormatGrammarFormatParam": (
+        "chat_params",
+        "CustomToolChatCompletionsCustomFormatGrammarFormatParam",
+    ),
+    "CustomToolChatCompletionsCustomFormatTextFormatParam": (
+        "chat_params",
+        "CustomToolChatCompletionsCustomFormatTextFormatParam",
+    ),
+    "CustomToolChatCompletionsCustomParam": ("chat_params", "CustomToolChatCompletionsCustomParam"),
+    "CustomToolChatCompletionsParam": ("chat_params", "CustomToolChatCompletionsParam"),
+    "PredictionContentParam": ("chat_params", "PredictionContentParam"),
+    "ResponseModalitiesParam": ("chat_params", "ResponseModalitiesParam"),
+    "WebSearchLocationParam": ("chat_params", "WebSearchLocationParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".chat_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -26,9 +26,9 @@ from .shared_params import (
     ChatCompletionToolParam,
     FunctionParametersParam,
     MetadataParam,
-    ModerationParamDict,
-    PromptCacheBreakpointParamDict,
-    PromptCacheOptionsParamDict,
+    ModerationParam,
+    PromptCacheBreakpointParam,
+    PromptCacheOptionsParam,
     ResponseFormatJsonObjectParam,
     ResponseFormatJsonSchemaParam,
     ResponseFormatTextParam,
@@ -288,7 +288,7 @@ class ChatCompletionRequestMessageContentPartAudioParam(TypedDict, total=False):
 
     type: Required[Literal["input_audio"]]
     input_audio: Required[ChatCompletionRequestMessageContentPartAudioInputAudioParam]
-    prompt_cache_breakpoint: PromptCacheBreakpointParamDict
+    prompt_cache_breakpoint: PromptCacheBreakpointParam
 
 
 class ChatCompletionRequestMessageContentPartFileFileParam(TypedDict, total=False):
@@ -310,7 +310,7 @@ class ChatCompletionRequestMessageContentPartFileParam(TypedDict, total=False):
 
     type: Required[Literal["file"]]
     file: Required[ChatCompletionRequestMessageContentPartFileFileParam]
-    prompt_cache_breakpoint: PromptCacheBreakpointParamDict
+    prompt_cache_breakpoint: PromptCacheBreakpointParam
 
 
 class ChatCompletionRequestMessageContentPartImageImageUrlParam(TypedDict, total=False):
@@ -331,7 +331,7 @@ class ChatCompletionRequestMessageContentPartImageParam(TypedDict, total=False):
 
     type: Required[Literal["image_url"]]
     image_url: Required[ChatCompletionRequestMessageContentPartImageImageUrlParam]
-    prompt_cache_breakpoint: PromptCacheBreakpointParamDict
+    prompt_cache_breakpoint: PromptCacheBreakpointParam
 
 
 class ChatCompletionRequestMessageContentPartRefusalParam(TypedDict, total=False):
@@ -352,7 +352,7 @@ class ChatCompletionRequestMessageContentPartTextParam(TypedDict, total=False):
 
     type: Required[Literal["text"]]
     text: Required[str]
-    prompt_cache_breakpoint: PromptCacheBreakpointParamDict
+    prompt_cache_breakpoint: PromptCacheBreakpointParam
 
 
 class ChatCompletionRequestSystemMessageParam(TypedDict, total=False):
@@ -417,7 +417,7 @@ class CreateChatCompletionRequestParam(TypedDict, total=False):
     safety_identifier: str | None
     prompt_cache_key: str | None
     prompt_cache_retention: Literal["in_memory", "24h"] | None
-    prompt_cache_options: PromptCacheOptionsParamDict
+    prompt_cache_options: PromptCacheOptionsParam
     service_tier: ServiceTier
     modalities: ResponseModalitiesParam
     verbosity: Verbosity
@@ -431,7 +431,7 @@ class CreateChatCompletionRequestParam(TypedDict, total=False):
     )
     audio: CreateChatCompletionRequestAudioParam | None
     store: bool | None
-    moderation: ModerationParamDict | None
+    moderation: ModerationParam | None
     stream: bool | None
     stop: StopConfigurationParam
     logit_bias: Mapping[str, int] | None

@@ -15,15 +15,15 @@ from .._api import BaseModel, UnknownObject
 
 if TYPE_CHECKING:
     from .chatkit_params import (
-        AutomaticThreadTitlingParamDict,
-        ChatkitConfigurationParamDict,
+        AutomaticThreadTitlingParam,
+        ChatkitConfigurationParam,
         CreateChatSessionBodyParam,
-        ExpiresAfterParamDict,
-        FileUploadParamDict,
-        HistoryParamDict,
-        RateLimitsParamDict,
-        WorkflowParamDict,
-        WorkflowTracingParamDict,
+        ExpiresAfterParam,
+        FileUploadParam,
+        HistoryParam,
+        RateLimitsParam,
+        WorkflowParam,
+        WorkflowTracingParam,
     )
 
 __all__ = [
@@ -32,7 +32,7 @@ __all__ = [
     "Attachment",
     "AttachmentType",
     "AutomaticThreadTitlingParam",
-    "AutomaticThreadTitlingParamDict",
+    "AutomaticThreadTitlingParamModel",
     "ChatKitResponseOutputText",
     "ChatSessionAutomaticThreadTitling",
     "ChatSessionChatkitConfiguration",
@@ -42,7 +42,7 @@ __all__ = [
     "ChatSessionResource",
     "ChatSessionStatus",
     "ChatkitConfigurationParam",
-    "ChatkitConfigurationParamDict",
+    "ChatkitConfigurationParamModel",
     "ChatkitWorkflow",
     "ChatkitWorkflowTracing",
     "ClientToolCallItem",
@@ -52,17 +52,17 @@ __all__ = [
     "CreateChatSessionBodyParam",
     "DeletedThreadResource",
     "ExpiresAfterParam",
-    "ExpiresAfterParamDict",
+    "ExpiresAfterParamModel",
     "FileAnnotation",
     "FileAnnotationSource",
     "FileUploadParam",
-    "FileUploadParamDict",
+    "FileUploadParamModel",
     "HistoryParam",
-    "HistoryParamDict",
+    "HistoryParamModel",
     "InferenceOptions",
     "LockedStatus",
     "RateLimitsParam",
-    "RateLimitsParamDict",
+    "RateLimitsParamModel",
     "TaskGroupItem",
     "TaskGroupTask",
     "TaskItem",
@@ -79,9 +79,9 @@ __all__ = [
     "UserMessageQuotedText",
     "WidgetMessageItem",
     "WorkflowParam",
-    "WorkflowParamDict",
+    "WorkflowParamModel",
     "WorkflowTracingParam",
-    "WorkflowTracingParamDict",
+    "WorkflowTracingParamModel",
 ]
 
 
@@ -137,7 +137,7 @@ class Attachment(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class AutomaticThreadTitlingParam(BaseModel):
+class AutomaticThreadTitlingParamModel(BaseModel):
     """Controls whether ChatKit automatically generates thread titles.
 
     Attributes:
@@ -258,7 +258,7 @@ class ChatSessionResource(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ChatkitConfigurationParam(BaseModel):
+class ChatkitConfigurationParamModel(BaseModel):
     """Optional per-session configuration settings for ChatKit behavior.
 
     Attributes:
@@ -270,9 +270,9 @@ class ChatkitConfigurationParam(BaseModel):
             enabled by default with no limit on recent_threads (null).
     """
 
-    automatic_thread_titling: AutomaticThreadTitlingParam | None = None
-    file_upload: FileUploadParam | None = None
-    history: HistoryParam | None = None
+    automatic_thread_titling: AutomaticThreadTitlingParamModel | None = None
+    file_upload: FileUploadParamModel | None = None
+    history: HistoryParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -365,11 +365,11 @@ class CreateChatSessionBody(BaseModel):
             features
     """
 
-    workflow: WorkflowParam
+    workflow: WorkflowParamModel
     user: str
-    expires_after: ExpiresAfterParam | None = None
-    rate_limits: RateLimitsParam | None = None
-    chatkit_configuration: ChatkitConfigurationParam | None = None
+    expires_after: ExpiresAfterParamModel | None = None
+    rate_limits: RateLimitsParamModel | None = None
+    chatkit_configuration: ChatkitConfigurationParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -388,7 +388,7 @@ class DeletedThreadResource(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ExpiresAfterParam(BaseModel):
+class ExpiresAfterParamModel(BaseModel):
     """Controls when the session expires relative to an anchor timestamp.
 
     Attributes:
@@ -428,7 +428,7 @@ class FileAnnotationSource(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class FileUploadParam(BaseModel):
+class FileUploadParamModel(BaseModel):
     """Controls whether users can upload files.
 
     Attributes:
@@ -445,7 +445,7 @@ class FileUploadParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class HistoryParam(BaseModel):
+class HistoryParamModel(BaseModel):
     """Controls how much historical context is retained for the session.
 
     Attributes:
@@ -489,7 +489,7 @@ class LockedStatus(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class RateLimitsParam(BaseModel):
+class RateLimitsParamModel(BaseModel):
     """Controls request rate limits for the session.
 
     Attributes:
@@ -736,7 +736,7 @@ class WidgetMessageItem(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class WorkflowParam(BaseModel):
+class WorkflowParamModel(BaseModel):
     """Workflow reference and overrides applied to the chat session.
 
     Attributes:
@@ -753,11 +753,11 @@ class WorkflowParam(BaseModel):
     id: str
     version: str | None = None
     state_variables: dict[str, str | int | bool | float] | None = None
-    tracing: WorkflowTracingParam | None = None
+    tracing: WorkflowTracingParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
-class WorkflowTracingParam(BaseModel):
+class WorkflowTracingParamModel(BaseModel):
     """Controls diagnostic tracing during the session.
 
     Attributes:
@@ -790,28 +790,28 @@ ThreadItem: TypeAlias = (
 )
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "AutomaticThreadTitlingParamDict",
-        "ChatkitConfigurationParamDict",
-        "CreateChatSessionBodyParam",
-        "ExpiresAfterParamDict",
-        "FileUploadParamDict",
-        "HistoryParamDict",
-        "RateLimitsParamDict",
-        "WorkflowParamDict",
-        "WorkflowTracingParamDict",
-    }
-)
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "AutomaticThreadTitlingParam": ("chatkit_params", "AutomaticThreadTitlingParam"),
+    "ChatkitConfigurationParam": ("chatkit_params", "ChatkitConfigurationParam"),
+    "CreateChatSessionBodyParam": ("chatkit_params", "CreateChatSessionBodyParam"),
+    "ExpiresAfterParam": ("chatkit_params", "ExpiresAfterParam"),
+    "FileUploadParam": ("chatkit_params", "FileUploadParam"),
+    "HistoryParam": ("chatkit_params", "HistoryParam"),
+    "RateLimitsParam": ("chatkit_params", "RateLimitsParam"),
+    "WorkflowParam": ("chatkit_params", "WorkflowParam"),
+    "WorkflowTracingParam": ("chatkit_params", "WorkflowTracingParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".chatkit_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -21,36 +21,36 @@ else:
 
 
 __all__ = [
-    "AutomaticThreadTitlingParamDict",
-    "ChatkitConfigurationParamDict",
+    "AutomaticThreadTitlingParam",
+    "ChatkitConfigurationParam",
     "CreateChatSessionBodyParam",
-    "ExpiresAfterParamDict",
-    "FileUploadParamDict",
-    "HistoryParamDict",
-    "RateLimitsParamDict",
-    "WorkflowParamDict",
-    "WorkflowTracingParamDict",
+    "ExpiresAfterParam",
+    "FileUploadParam",
+    "HistoryParam",
+    "RateLimitsParam",
+    "WorkflowParam",
+    "WorkflowTracingParam",
 ]
 
 
-class AutomaticThreadTitlingParamDict(TypedDict, total=False):
+class AutomaticThreadTitlingParam(TypedDict, total=False):
     """Controls whether ChatKit automatically generates thread titles.
 
-    The request form of `AutomaticThreadTitlingParam`.
+    The request form of `AutomaticThreadTitlingParamModel`.
     """
 
     enabled: bool
 
 
-class ChatkitConfigurationParamDict(TypedDict, total=False):
+class ChatkitConfigurationParam(TypedDict, total=False):
     """Optional per-session configuration settings for ChatKit behavior.
 
-    The request form of `ChatkitConfigurationParam`.
+    The request form of `ChatkitConfigurationParamModel`.
     """
 
-    automatic_thread_titling: AutomaticThreadTitlingParamDict
-    file_upload: FileUploadParamDict
-    history: HistoryParamDict
+    automatic_thread_titling: AutomaticThreadTitlingParam
+    file_upload: FileUploadParam
+    history: HistoryParam
 
 
 class CreateChatSessionBodyParam(TypedDict, total=False):
@@ -59,27 +59,27 @@ class CreateChatSessionBodyParam(TypedDict, total=False):
     The request form of `CreateChatSessionBody`.
     """
 
-    workflow: Required[WorkflowParamDict]
+    workflow: Required[WorkflowParam]
     user: Required[str]
-    expires_after: ExpiresAfterParamDict
-    rate_limits: RateLimitsParamDict
-    chatkit_configuration: ChatkitConfigurationParamDict
+    expires_after: ExpiresAfterParam
+    rate_limits: RateLimitsParam
+    chatkit_configuration: ChatkitConfigurationParam
 
 
-class ExpiresAfterParamDict(TypedDict, total=False):
+class ExpiresAfterParam(TypedDict, total=False):
     """Controls when the session expires relative to an anchor timestamp.
 
-    The request form of `ExpiresAfterParam`.
+    The request form of `ExpiresAfterParamModel`.
     """
 
     anchor: Required[Literal["created_at"]]
     seconds: Required[int]
 
 
-class FileUploadParamDict(TypedDict, total=False):
+class FileUploadParam(TypedDict, total=False):
     """Controls whether users can upload files.
 
-    The request form of `FileUploadParam`.
+    The request form of `FileUploadParamModel`.
     """
 
     enabled: bool
@@ -87,41 +87,41 @@ class FileUploadParamDict(TypedDict, total=False):
     max_files: int
 
 
-class HistoryParamDict(TypedDict, total=False):
+class HistoryParam(TypedDict, total=False):
     """Controls how much historical context is retained for the session.
 
-    The request form of `HistoryParam`.
+    The request form of `HistoryParamModel`.
     """
 
     enabled: bool
     recent_threads: int
 
 
-class RateLimitsParamDict(TypedDict, total=False):
+class RateLimitsParam(TypedDict, total=False):
     """Controls request rate limits for the session.
 
-    The request form of `RateLimitsParam`.
+    The request form of `RateLimitsParamModel`.
     """
 
     max_requests_per_1_minute: int
 
 
-class WorkflowParamDict(TypedDict, total=False):
+class WorkflowParam(TypedDict, total=False):
     """Workflow reference and overrides applied to the chat session.
 
-    The request form of `WorkflowParam`.
+    The request form of `WorkflowParamModel`.
     """
 
     id: Required[str]
     version: str
     state_variables: Mapping[str, str | int | bool | float]
-    tracing: WorkflowTracingParamDict
+    tracing: WorkflowTracingParam
 
 
-class WorkflowTracingParamDict(TypedDict, total=False):
+class WorkflowTracingParam(TypedDict, total=False):
     """Controls diagnostic tracing during the session.
 
-    The request form of `WorkflowTracingParam`.
+    The request form of `WorkflowTracingParamModel`.
     """
 
     enabled: bool

@@ -15,9 +15,7 @@ from .._api import BaseModel
 from .shared import ChatCompletionStreamOptions, CompletionUsage, StopConfiguration
 
 if TYPE_CHECKING:
-    from .completions_params import (
-        CreateCompletionRequestParam,
-    )
+    from .completions_params import CreateCompletionRequestParam
 
 __all__ = [
     "Completion",
@@ -154,20 +152,20 @@ Completion = CreateCompletionResponse
 """The official SDK's name for `CreateCompletionResponse`."""
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "CreateCompletionRequestParam",
-    }
-)
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateCompletionRequestParam": ("completions_params", "CreateCompletionRequestParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".completions_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -13,10 +13,10 @@ import attrs
 
 from .._api import BaseModel, UnknownObject
 from .responses import (
-    ContainerNetworkPolicyAllowlistParam,
-    ContainerNetworkPolicyDisabledParam,
-    InlineSkillParam,
-    SkillReferenceParam,
+    ContainerNetworkPolicyAllowlistParamModel,
+    ContainerNetworkPolicyDisabledParamModel,
+    InlineSkillParamModel,
+    SkillReferenceParamModel,
 )
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         CreateContainerBodyParam,
         CreateContainerFileBodyParam,
     )
+    from .containers_params import CreateContainerFileBodyParam as FileCreateParams
 
 __all__ = [
     "ContainerFileListResource",
@@ -39,6 +40,7 @@ __all__ = [
     "CreateContainerBodyParam",
     "CreateContainerFileBody",
     "CreateContainerFileBodyParam",
+    "FileCreateParams",
 ]
 
 
@@ -177,11 +179,11 @@ class CreateContainerBody(BaseModel):
     name: str
     file_ids: list[str] | None = None
     expires_after: CreateContainerBodyExpiresAfter | None = None
-    skills: list[SkillReferenceParam | InlineSkillParam | UnknownObject] | None = None
+    skills: list[SkillReferenceParamModel | InlineSkillParamModel | UnknownObject] | None = None
     memory_limit: Literal["1g", "4g", "16g", "64g"] | None = None
     network_policy: (
-        ContainerNetworkPolicyDisabledParam
-        | ContainerNetworkPolicyAllowlistParam
+        ContainerNetworkPolicyDisabledParamModel
+        | ContainerNetworkPolicyAllowlistParamModel
         | UnknownObject
         | None
     ) = None
@@ -213,22 +215,26 @@ class CreateContainerFileBody(BaseModel):
     file: Any = None
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateContainerBodyExpiresAfterParam": (
+        "containers_params",
         "CreateContainerBodyExpiresAfterParam",
-        "CreateContainerBodyParam",
-        "CreateContainerFileBodyParam",
-    }
-)
+    ),
+    "CreateContainerBodyParam": ("containers_params", "CreateContainerBodyParam"),
+    "CreateContainerFileBodyParam": ("containers_params", "CreateContainerFileBodyParam"),
+    "FileCreateParams": ("containers_params", "CreateContainerFileBodyParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".containers_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

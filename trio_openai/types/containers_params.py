@@ -20,10 +20,10 @@ else:
     from typing_extensions import Required, TypedDict
 
 from .responses_params import (
-    ContainerNetworkPolicyAllowlistParamDict,
-    ContainerNetworkPolicyDisabledParamDict,
-    InlineSkillParamDict,
-    SkillReferenceParamDict,
+    ContainerNetworkPolicyAllowlistParam,
+    ContainerNetworkPolicyDisabledParam,
+    InlineSkillParam,
+    SkillReferenceParam,
 )
 
 __all__ = [
@@ -52,11 +52,9 @@ class CreateContainerBodyParam(TypedDict, total=False):
     name: Required[str]
     file_ids: Sequence[str]
     expires_after: CreateContainerBodyExpiresAfterParam
-    skills: Sequence[SkillReferenceParamDict | InlineSkillParamDict]
+    skills: Sequence[SkillReferenceParam | InlineSkillParam]
     memory_limit: Literal["1g", "4g", "16g", "64g"]
-    network_policy: (
-        ContainerNetworkPolicyDisabledParamDict | ContainerNetworkPolicyAllowlistParamDict
-    )
+    network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam
 
 
 class CreateContainerFileBodyParam(TypedDict, total=False):

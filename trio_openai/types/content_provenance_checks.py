@@ -14,9 +14,7 @@ import attrs
 from .._api import BaseModel, UnknownObject
 
 if TYPE_CHECKING:
-    from .content_provenance_checks_params import (
-        CreateContentProvenanceBodyParam,
-    )
+    from .content_provenance_checks_params import CreateContentProvenanceBodyParam
 
 __all__ = [
     "C2PAProvenanceResult",
@@ -112,20 +110,23 @@ ProvenanceCheckObject: TypeAlias = Literal["content_provenance_check"]
 ProvenanceDetectionResultApi: TypeAlias = Literal["detected", "not_detected"]
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateContentProvenanceBodyParam": (
+        "content_provenance_checks_params",
         "CreateContentProvenanceBodyParam",
-    }
-)
+    ),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".content_provenance_checks_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -46,18 +46,51 @@ from .responses import (
 from .shared import Metadata
 
 if TYPE_CHECKING:
-    from .conversations_params import (
-        CreateConversationBodyParam,
-        UpdateConversationBodyParam,
+    from .conversations import ConversationResource as Conversation
+    from .conversations import DeletedConversationResource as ConversationDeletedResource
+    from .conversations_params import CreateConversationBodyParam, UpdateConversationBodyParam
+    from .conversations_params import UpdateConversationBodyParam as ConversationUpdateParams
+    from .responses import (
+        ComputerScreenshotContent,
+        InputFileContent,
+        InputImageContent,
+        OutputTextContent,
+        RefusalContent,
+        SummaryTextContent,
+        TextContent,
     )
+    from .responses_params import (
+        InputFileContentParam,
+        InputImageContentParam,
+        InputTextContentParam,
+        OutputTextContentParam,
+        RefusalContentParam,
+    )
+    from .shared import InputTextContent
 
 __all__ = [
+    "ComputerScreenshotContent",
+    "Conversation",
+    "ConversationDeletedResource",
     "ConversationItem",
     "ConversationItemList",
     "ConversationResource",
+    "ConversationUpdateParams",
     "CreateConversationBody",
     "CreateConversationBodyParam",
     "DeletedConversationResource",
+    "InputFileContent",
+    "InputFileContentParam",
+    "InputImageContent",
+    "InputImageContentParam",
+    "InputTextContent",
+    "InputTextContentParam",
+    "OutputTextContent",
+    "OutputTextContentParam",
+    "RefusalContent",
+    "RefusalContentParam",
+    "SummaryTextContent",
+    "TextContent",
     "UpdateConversationBody",
     "UpdateConversationBodyParam",
 ]
@@ -179,21 +212,37 @@ ConversationItem: TypeAlias = (
 """
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "CreateConversationBodyParam",
-        "UpdateConversationBodyParam",
-    }
-)
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "ComputerScreenshotContent": ("responses", "ComputerScreenshotContent"),
+    "Conversation": ("conversations", "ConversationResource"),
+    "ConversationDeletedResource": ("conversations", "DeletedConversationResource"),
+    "ConversationUpdateParams": ("conversations_params", "UpdateConversationBodyParam"),
+    "CreateConversationBodyParam": ("conversations_params", "CreateConversationBodyParam"),
+    "InputFileContent": ("responses", "InputFileContent"),
+    "InputFileContentParam": ("responses_params", "InputFileContentParam"),
+    "InputImageContent": ("responses", "InputImageContent"),
+    "InputImageContentParam": ("responses_params", "InputImageContentParam"),
+    "InputTextContent": ("shared", "InputTextContent"),
+    "InputTextContentParam": ("responses_params", "InputTextContentParam"),
+    "OutputTextContent": ("responses", "OutputTextContent"),
+    "OutputTextContentParam": ("responses_params", "OutputTextContentParam"),
+    "RefusalContent": ("responses", "RefusalContent"),
+    "RefusalContentParam": ("responses_params", "RefusalContentParam"),
+    "SummaryTextContent": ("responses", "SummaryTextContent"),
+    "TextContent": ("responses", "TextContent"),
+    "UpdateConversationBodyParam": ("conversations_params", "UpdateConversationBodyParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".conversations_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

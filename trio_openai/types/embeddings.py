@@ -14,9 +14,7 @@ import attrs
 from .._api import BaseModel
 
 if TYPE_CHECKING:
-    from .embeddings_params import (
-        CreateEmbeddingRequestParam,
-    )
+    from .embeddings_params import CreateEmbeddingRequestParam
 
 __all__ = [
     "CreateEmbeddingRequest",
@@ -135,20 +133,20 @@ class EmbeddingBase64(BaseModel):
     object: Literal["embedding"]
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "CreateEmbeddingRequestParam",
-    }
-)
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateEmbeddingRequestParam": ("embeddings_params", "CreateEmbeddingRequestParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".embeddings_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -14,10 +14,7 @@ import attrs
 from .._api import BaseModel
 
 if TYPE_CHECKING:
-    from .files_params import (
-        CreateFileRequestParam,
-        FileExpirationAfterParam,
-    )
+    from .files_params import CreateFileRequestParam, FileExpirationAfterParam
 
 __all__ = [
     "CreateFileRequest",
@@ -136,21 +133,21 @@ FileObject = OpenAIFile
 """The official SDK's name for `OpenAIFile`."""
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "CreateFileRequestParam",
-        "FileExpirationAfterParam",
-    }
-)
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateFileRequestParam": ("files_params", "CreateFileRequestParam"),
+    "FileExpirationAfterParam": ("files_params", "FileExpirationAfterParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".files_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -28,7 +28,7 @@ __all__ = [
     "CreateImageRequestParam",
     "CreateImageVariationRequest",
     "CreateImageVariationRequestParam",
-    "EditImageBodyJsonParam",
+    "EditImageBodyJsonParamModel",
     "Image",
     "ImageEditCompletedEvent",
     "ImageEditPartialImageEvent",
@@ -39,7 +39,7 @@ __all__ = [
     "ImageGenPartialImageEvent",
     "ImageGenStreamEvent",
     "ImageGenUsage",
-    "ImageRefParam",
+    "ImageRefParamModel",
     "ImagesResponse",
     "ImagesUsage",
     "ImagesUsageInputTokensDetails",
@@ -249,7 +249,7 @@ class CreateImageVariationRequest(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class EditImageBodyJsonParam(BaseModel):
+class EditImageBodyJsonParamModel(BaseModel):
     """JSON request body for image edits.
 
     Attributes:
@@ -280,7 +280,7 @@ class EditImageBodyJsonParam(BaseModel):
             event.
     """
 
-    images: list[ImageRefParam]
+    images: list[ImageRefParamModel]
     prompt: str
     model: (
         Literal[
@@ -294,7 +294,7 @@ class EditImageBodyJsonParam(BaseModel):
         | str
         | None
     ) = None
-    mask: ImageRefParam | None = None
+    mask: ImageRefParamModel | None = None
     n: int | None = None
     quality: Literal["low", "medium", "high", "auto"] | None = None
     input_fidelity: Literal["high", "low"] | None = None
@@ -479,7 +479,7 @@ class ImageGenUsage(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ImageRefParam(BaseModel):
+class ImageRefParamModel(BaseModel):
     """Reference an input image by either URL or uploaded file ID. Provide exactly one of
     `image_url` or `file_id`.
 
@@ -566,22 +566,22 @@ will be a single image sent in one streaming event.
 """
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "CreateImageEditRequestParam",
-        "CreateImageRequestParam",
-        "CreateImageVariationRequestParam",
-    }
-)
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateImageEditRequestParam": ("images_params", "CreateImageEditRequestParam"),
+    "CreateImageRequestParam": ("images_params", "CreateImageRequestParam"),
+    "CreateImageVariationRequestParam": ("images_params", "CreateImageVariationRequestParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".images_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -297,23 +297,32 @@ ModerationCreateResponse = CreateModerationResponse
 """The official SDK's name for `CreateModerationResponse`."""
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateModerationRequestInputOption3ItemImageUrlImageUrlParam": (
+        "moderations_params",
         "CreateModerationRequestInputOption3ItemImageUrlImageUrlParam",
+    ),
+    "CreateModerationRequestInputOption3ItemImageUrlParam": (
+        "moderations_params",
         "CreateModerationRequestInputOption3ItemImageUrlParam",
+    ),
+    "CreateModerationRequestInputOption3ItemTextParam": (
+        "moderations_params",
         "CreateModerationRequestInputOption3ItemTextParam",
-        "CreateModerationRequestParam",
-    }
-)
+    ),
+    "CreateModerationRequestParam": ("moderations_params", "CreateModerationRequestParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".moderations_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -17,12 +17,12 @@ from .shared import (
     InputTextContent,
     Metadata,
     ModelIdsShared,
-    ModerationParam,
+    ModerationParamModel,
     ModerationResultBody,
     PromptCacheBreakpointConfig,
-    PromptCacheBreakpointParam,
+    PromptCacheBreakpointParamModel,
     PromptCacheModeEnum,
-    PromptCacheOptionsParam,
+    PromptCacheOptionsParamModel,
     PromptCacheTTLEnum,
     ReasoningEffort,
     ResponseFormatJsonObject,
@@ -32,58 +32,164 @@ from .shared import (
 )
 
 if TYPE_CHECKING:
+    from .._api import UnknownObject
     from .responses_params import (
-        AdditionalToolsItemParamDict,
+        InputFileContentDict,
+        InputFileContentParam,
+        InputImageContentParam,
+        InputTextContentParam,
+    )
+
+if TYPE_CHECKING:
+    from .chat import ServiceTier
+    from .responses import ApplyPatchToolCall as ResponseApplyPatchToolCall
+    from .responses import ApplyPatchToolCallOutput as ResponseApplyPatchToolCallOutput
+    from .responses import ApplyPatchToolParamModel as ApplyPatchTool
+    from .responses import CodeInterpreterToolCall as ResponseCodeInterpreterToolCall
+    from .responses import CompactionBody as ResponseCompactionItem
+    from .responses import ComputerScreenshotImage as ResponseComputerToolCallOutputScreenshot
+    from .responses import ComputerToolCall as ResponseComputerToolCall
+    from .responses import ComputerToolCallOutputResource as ResponseComputerToolCallOutputItem
+    from .responses import ContainerAutoParamModel as ContainerAuto
+    from .responses import (
+        ContainerNetworkPolicyAllowlistParamModel as ContainerNetworkPolicyAllowlist,
+    )
+    from .responses import (
+        ContainerNetworkPolicyDisabledParamModel as ContainerNetworkPolicyDisabled,
+    )
+    from .responses import (
+        ContainerNetworkPolicyDomainSecretParamModel as ContainerNetworkPolicyDomainSecret,
+    )
+    from .responses import ContainerReferenceParamModel as ContainerReference
+    from .responses import ContainerReferenceResource as ResponseContainerReference
+    from .responses import CustomToolCall as ResponseCustomToolCall
+    from .responses import CustomToolCallOutput as ResponseCustomToolCallOutput
+    from .responses import CustomToolCallOutputResource as ResponseCustomToolCallOutputItem
+    from .responses import CustomToolCallResource as ResponseCustomToolCallItem
+    from .responses import CustomToolParamModel as CustomTool
+    from .responses import FileSearchToolCall as ResponseFileSearchToolCall
+    from .responses import FunctionAndCustomToolCallOutput as ResponseInputContent
+    from .responses import FunctionAndCustomToolCallOutput as ResponseInputMessageContentList
+    from .responses import FunctionShellCall as ResponseFunctionShellToolCall
+    from .responses import FunctionShellCallOutput as ResponseFunctionShellToolCallOutput
+    from .responses import (
+        FunctionShellCallOutputContentParamModel as ResponseFunctionShellCallOutputContent,
+    )
+    from .responses import FunctionShellToolParamModel as FunctionShellTool
+    from .responses import FunctionToolCall as ResponseFunctionToolCall
+    from .responses import FunctionToolCallOutputResource as ResponseFunctionToolCallOutputItem
+    from .responses import FunctionToolCallResource as ResponseFunctionToolCallItem
+    from .responses import IncludeEnum as ResponseIncludable
+    from .responses import InlineSkillParamModel as InlineSkill
+    from .responses import InlineSkillSourceParamModel as InlineSkillSource
+    from .responses import InputFileContent as ResponseInputFile
+    from .responses import InputFileContent as ResponseInputFileContent
+    from .responses import InputImageContent as ResponseInputImage
+    from .responses import InputImageContent as ResponseInputImageContent
+    from .responses import InputMessageResource as ResponseInputMessageItem
+    from .responses import InputTextContentParamModel as ResponseInputText
+    from .responses import InputTextContentParamModel as ResponseInputTextContent
+    from .responses import LocalEnvironmentParamModel as LocalEnvironment
+    from .responses import LocalEnvironmentResource as ResponseLocalEnvironment
+    from .responses import LocalSkillParamModel as LocalSkill
+    from .responses import MCPToolCallError as McpToolCallError
+    from .responses import NamespaceToolParamModel as NamespaceTool
+    from .responses import NamespaceToolParamModel as ToolSearchOutputNamespaceTool
+    from .responses import Prompt as ResponsePrompt
+    from .responses import ReasoningItem as ResponseReasoningItem
+    from .responses import RefusalContent as ResponseOutputRefusal
+    from .responses import ResponseConversation as ResponseConversationParam
+    from .responses import ResponseInputItem as ResponseInputItemParam
+    from .responses import ResponseMCPCallArgumentsDeltaEvent as ResponseMcpCallArgumentsDeltaEvent
+    from .responses import ResponseMCPCallArgumentsDoneEvent as ResponseMcpCallArgumentsDoneEvent
+    from .responses import ResponseMCPCallCompletedEvent as ResponseMcpCallCompletedEvent
+    from .responses import ResponseMCPCallFailedEvent as ResponseMcpCallFailedEvent
+    from .responses import ResponseMCPCallInProgressEvent as ResponseMcpCallInProgressEvent
+    from .responses import ResponseMCPListToolsCompletedEvent as ResponseMcpListToolsCompletedEvent
+    from .responses import ResponseMCPListToolsFailedEvent as ResponseMcpListToolsFailedEvent
+    from .responses import (
+        ResponseMCPListToolsInProgressEvent as ResponseMcpListToolsInProgressEvent,
+    )
+    from .responses import (
+        ResponseShellCallCommandAddedStreamingEvent as ResponseShellCallCommandAddedEvent,
+    )
+    from .responses import (
+        ResponseShellCallCommandDeltaStreamingEvent as ResponseShellCallCommandDeltaEvent,
+    )
+    from .responses import (
+        ResponseShellCallCommandDoneStreamingEvent as ResponseShellCallCommandDoneEvent,
+    )
+    from .responses import (
+        ResponseShellCallOutputContentDeltaStreamingEvent as ResponseShellCallOutputContentDeltaEvent,
+    )
+    from .responses import (
+        ResponseShellCallOutputContentDoneStreamingEvent as ResponseShellCallOutputContentDoneEvent,
+    )
+    from .responses import ResponseStreamEvent as ResponsesServerEvent
+    from .responses import ResponseTextParamModel as ResponseTextConfig
+    from .responses import SkillReferenceParamModel as SkillReference
+    from .responses import SpecificApplyPatchParamModel as ToolChoiceApplyPatch
+    from .responses import SpecificFunctionShellParamModel as ToolChoiceShell
+    from .responses import TextResponseFormatConfiguration as ResponseFormatTextConfig
+    from .responses import TextResponseFormatJsonSchema as ResponseFormatTextJSONSchemaConfig
+    from .responses import TokenCountsResource as InputTokenCountResponse
+    from .responses import ToolChoiceMCP as ToolChoiceMcp
+    from .responses import ToolSearchCall as ResponseToolSearchCall
+    from .responses import ToolSearchOutput as ResponseToolSearchOutputItem
+    from .responses import ToolSearchToolParamModel as ToolSearchTool
+    from .responses import WebSearchToolCall as ResponseFunctionWebSearch
+    from .responses_params import (
+        AdditionalToolsItemParam,
         AnnotationParam,
-        ApplyPatchCreateFileOperationParamDict,
-        ApplyPatchDeleteFileOperationParamDict,
-        ApplyPatchOperationParamDict,
-        ApplyPatchToolCallItemParamDict,
-        ApplyPatchToolCallOutputItemParamDict,
-        ApplyPatchToolParamDict,
-        ApplyPatchUpdateFileOperationParamDict,
+        ApplyPatchCreateFileOperationParam,
+        ApplyPatchDeleteFileOperationParam,
+        ApplyPatchOperationParam,
+        ApplyPatchToolCallItemParam,
+        ApplyPatchToolCallOutputItemParam,
+        ApplyPatchToolParam,
+        ApplyPatchUpdateFileOperationParam,
         ApproximateLocationParam,
-        AutoCodeInterpreterToolParamDict,
-        ClickParamDict,
+        AutoCodeInterpreterToolParam,
+        ClickParam,
         CodeInterpreterOutputImageParam,
         CodeInterpreterOutputLogsParam,
         CodeInterpreterToolCallParam,
         CodeInterpreterToolParam,
-        CompactionSummaryItemParamDict,
-        CompactionTriggerItemParamDict,
+        CompactionSummaryItemParam,
+        CompactionTriggerItemParam,
         CompactResponseMethodPublicBodyParam,
         ComparisonFilterParam,
         CompoundFilterParam,
         ComputerActionListParam,
         ComputerActionParam,
-        ComputerCallOutputItemParamDict,
-        ComputerCallSafetyCheckParamDict,
+        ComputerCallOutputItemParam,
+        ComputerCallSafetyCheckParam,
         ComputerScreenshotImageParam,
         ComputerToolCallParam,
         ComputerToolParam,
         ComputerUsePreviewToolParam,
-        ContainerAutoParamDict,
+        ContainerAutoParam,
         ContainerFileCitationBodyParam,
-        ContainerNetworkPolicyAllowlistParamDict,
-        ContainerNetworkPolicyDisabledParamDict,
-        ContainerNetworkPolicyDomainSecretParamDict,
-        ContainerReferenceParamDict,
-        ContextManagementParamDict,
+        ContainerNetworkPolicyAllowlistParam,
+        ContainerNetworkPolicyDisabledParam,
+        ContainerNetworkPolicyDomainSecretParam,
+        ContainerReferenceParam,
+        ContextManagementParam,
+        ConversationParam,
         ConversationParam2Param,
-        ConversationParamDict,
-        CoordParamDict,
+        CoordParam,
         CreateResponseParam,
-        CustomGrammarFormatParamDict,
-        CustomTextFormatParamDict,
+        CustomGrammarFormatParam,
+        CustomTextFormatParam,
         CustomToolCallOutputParam,
         CustomToolCallParam,
-        CustomToolParamDict,
+        CustomToolParam,
         DirectToolCallCallerDict,
-        DirectToolCallCallerParamDict,
+        DirectToolCallCallerParam,
         DoubleClickActionParam,
-        DragParamDict,
+        DragParam,
         EasyInputMessageParam,
-        EmptyModelParamDict,
+        EmptyModelParam,
         FileCitationBodyParam,
         FilePathParam,
         FileSearchToolCallParam,
@@ -91,44 +197,44 @@ if TYPE_CHECKING:
         FileSearchToolParam,
         FiltersParam,
         FunctionAndCustomToolCallOutputParam,
-        FunctionCallOutputItemParamDict,
-        FunctionShellActionParamDict,
-        FunctionShellCallItemParamDict,
-        FunctionShellCallOutputContentParamDict,
-        FunctionShellCallOutputExitOutcomeParamDict,
-        FunctionShellCallOutputItemParamDict,
-        FunctionShellCallOutputOutcomeParamDict,
-        FunctionShellCallOutputTimeoutOutcomeParamDict,
-        FunctionShellToolParamDict,
+        FunctionCallOutputItemParam,
+        FunctionShellActionParam,
+        FunctionShellCallItemParam,
+        FunctionShellCallOutputContentParam,
+        FunctionShellCallOutputExitOutcomeParam,
+        FunctionShellCallOutputItemParam,
+        FunctionShellCallOutputOutcomeParam,
+        FunctionShellCallOutputTimeoutOutcomeParam,
+        FunctionShellToolParam,
         FunctionToolCallParam,
         FunctionToolDict,
-        FunctionToolParamDict,
+        FunctionToolParam,
         HTTPErrorParam,
         HybridSearchOptionsParam,
         ImageGenToolCallParam,
         ImageGenToolInputImageMaskParam,
         ImageGenToolParam,
-        InlineSkillParamDict,
-        InlineSkillSourceParamDict,
+        InlineSkillParam,
+        InlineSkillSourceParam,
         InputContentParam,
         InputFileContentDict,
-        InputFileContentParamDict,
+        InputFileContentParam,
         InputImageContentParam,
-        InputImageContentParamAutoParamDict,
+        InputImageContentParamAutoParam,
         InputItemParam,
         InputMessageContentListParam,
         InputMessageParam,
-        InputParamDict,
-        InputTextContentParamDict,
+        InputParam,
+        InputTextContentParam,
         ItemParam,
-        ItemReferenceParamDict,
+        ItemReferenceParam,
         KeyPressActionParam,
-        LocalEnvironmentParamDict,
+        LocalEnvironmentParam,
         LocalShellExecActionParam,
         LocalShellToolCallOutputParam,
         LocalShellToolCallParam,
-        LocalShellToolParamDict,
-        LocalSkillParamDict,
+        LocalShellToolParam,
+        LocalSkillParam,
         LogProbParam,
         MCPApprovalRequestParam,
         MCPApprovalResponseParam,
@@ -141,16 +247,16 @@ if TYPE_CHECKING:
         MCPToolFilterParam,
         MCPToolParam,
         MCPToolRequireApprovalMCPToolApprovalFilterParam,
-        MoveParamDict,
-        NamespaceToolParamDict,
+        MoveParam,
+        NamespaceToolParam,
         OutputMessageContentParam,
         OutputMessageParam,
         OutputTextContentParam,
-        ProgramItemParamDict,
-        ProgrammaticToolCallingParamDict,
-        ProgramOutputItemParamDict,
+        ProgramItemParam,
+        ProgrammaticToolCallingParam,
+        ProgramOutputItemParam,
         ProgramToolCallCallerDict,
-        ProgramToolCallCallerParamDict,
+        ProgramToolCallCallerParam,
         PromptParam,
         RankingOptionsParam,
         ReasoningItemParam,
@@ -159,35 +265,35 @@ if TYPE_CHECKING:
         RefusalContentParam,
         ResponsePromptVariablesParam,
         ResponseStreamOptionsParam,
-        ResponseTextParamDict,
-        ScreenshotParamDict,
-        ScrollParamDict,
-        SkillReferenceParamDict,
-        SpecificApplyPatchParamDict,
-        SpecificFunctionShellParamDict,
-        SpecificProgrammaticToolCallingParamDict,
+        ResponseTextParam,
+        ScreenshotParam,
+        ScrollParam,
+        SkillReferenceParam,
+        SpecificApplyPatchParam,
+        SpecificFunctionShellParam,
+        SpecificProgrammaticToolCallingParam,
         SummaryTextContentParam,
         TextResponseFormatConfigurationParam,
         TextResponseFormatJsonSchemaParam,
         TokenCountsBodyParam,
         ToolCallCallerDict,
-        ToolCallCallerParamDict,
+        ToolCallCallerParam,
         ToolChoiceAllowedParam,
         ToolChoiceCustomParam,
         ToolChoiceFunctionParam,
         ToolChoiceMCPParam,
-        ToolChoiceParamDict,
+        ToolChoiceParam,
         ToolChoiceTypesParam,
         ToolParam,
         ToolsArrayParam,
-        ToolSearchCallItemParamDict,
-        ToolSearchOutputItemParamDict,
-        ToolSearchToolParamDict,
+        ToolSearchCallItemParam,
+        ToolSearchOutputItemParam,
+        ToolSearchToolParam,
         TopLogProbParam,
-        TypeParamDict,
+        TypeParam,
         UrlCitationBodyParam,
         VectorStoreFileAttributesParam,
-        WaitParamDict,
+        WaitParam,
         WebSearchActionFindParam,
         WebSearchActionOpenPageParam,
         WebSearchActionSearchParam,
@@ -198,44 +304,94 @@ if TYPE_CHECKING:
         WebSearchToolFiltersParam,
         WebSearchToolParam,
     )
+    from .responses_params import (
+        CodeInterpreterToolCallParam as ResponseCodeInterpreterToolCallParam,
+    )
+    from .responses_params import CompactionSummaryItemParam as ResponseCompactionItemParam
+    from .responses_params import CompactionSummaryItemParam as ResponseCompactionItemParamParam
+    from .responses_params import CompactResponseMethodPublicBodyParam as ResponseCompactParams
+    from .responses_params import (
+        ComputerScreenshotImageParam as ResponseComputerToolCallOutputScreenshotParam,
+    )
+    from .responses_params import ComputerToolCallParam as ResponseComputerToolCallParam
+    from .responses_params import ConversationParam2Param as ResponseConversationParamParam
+    from .responses_params import CreateResponseParam as ResponseCreateParams
+    from .responses_params import CustomToolCallOutputParam as ResponseCustomToolCallOutputParam
+    from .responses_params import CustomToolCallParam as ResponseCustomToolCallParam
+    from .responses_params import FileSearchToolCallParam as ResponseFileSearchToolCallParam
+    from .responses_params import (
+        FunctionShellCallOutputContentParam as ResponseFunctionShellCallOutputContentParam,
+    )
+    from .responses_params import FunctionToolCallParam as ResponseFunctionToolCallParam
+    from .responses_params import InputFileContentDict as ResponseInputFileContentParam
+    from .responses_params import InputFileContentDict as ResponseInputFileParam
+    from .responses_params import InputImageContentParam as ResponseInputImageContentParam
+    from .responses_params import InputImageContentParam as ResponseInputImageParam
+    from .responses_params import InputTextContentParam as ResponseInputTextContentParam
+    from .responses_params import InputTextContentParam as ResponseInputTextParam
+    from .responses_params import MCPToolCallErrorParam as McpToolCallErrorParam
+    from .responses_params import NamespaceToolParam as ToolSearchOutputNamespaceToolParam
+    from .responses_params import OutputMessageParam as ResponseOutputMessageParam
+    from .responses_params import OutputTextContentParam as ResponseOutputTextParam
+    from .responses_params import PromptParam as ResponsePromptParam
+    from .responses_params import ReasoningItemParam as ResponseReasoningItemParam
+    from .responses_params import RefusalContentParam as ResponseOutputRefusalParam
+    from .responses_params import ResponseTextParam as ResponseTextConfigParam
+    from .responses_params import SpecificApplyPatchParam as ToolChoiceApplyPatchParam
+    from .responses_params import SpecificFunctionShellParam as ToolChoiceShellParam
+    from .responses_params import (
+        TextResponseFormatConfigurationParam as ResponseFormatTextConfigParam,
+    )
+    from .responses_params import (
+        TextResponseFormatJsonSchemaParam as ResponseFormatTextJSONSchemaConfigParam,
+    )
+    from .responses_params import ToolChoiceMCPParam as ToolChoiceMcpParam
+    from .responses_params import ToolSearchOutputItemParam as ResponseToolSearchOutputItemParam
+    from .responses_params import (
+        ToolSearchOutputItemParam as ResponseToolSearchOutputItemParamParam,
+    )
+    from .responses_params import WebSearchToolCallParam as ResponseFunctionWebSearchParam
+    from .shared import InputAudio as ResponseInputAudio
+    from .shared_params import InputAudioParam as ResponseInputAudioParam
 
 __all__ = [
     "AdditionalTools",
     "AdditionalToolsItemParam",
-    "AdditionalToolsItemParamDict",
+    "AdditionalToolsItemParamModel",
     "Annotation",
     "AnnotationParam",
     "ApplyPatchCallOutputStatus",
-    "ApplyPatchCallOutputStatusParam",
+    "ApplyPatchCallOutputStatusParamModel",
     "ApplyPatchCallStatus",
-    "ApplyPatchCallStatusParam",
+    "ApplyPatchCallStatusParamModel",
     "ApplyPatchCreateFileOperation",
     "ApplyPatchCreateFileOperationParam",
-    "ApplyPatchCreateFileOperationParamDict",
+    "ApplyPatchCreateFileOperationParamModel",
     "ApplyPatchDeleteFileOperation",
     "ApplyPatchDeleteFileOperationParam",
-    "ApplyPatchDeleteFileOperationParamDict",
+    "ApplyPatchDeleteFileOperationParamModel",
     "ApplyPatchOperationParam",
-    "ApplyPatchOperationParamDict",
+    "ApplyPatchOperationParamModel",
+    "ApplyPatchTool",
     "ApplyPatchToolCall",
     "ApplyPatchToolCallItemParam",
-    "ApplyPatchToolCallItemParamDict",
+    "ApplyPatchToolCallItemParamModel",
     "ApplyPatchToolCallOutput",
     "ApplyPatchToolCallOutputItemParam",
-    "ApplyPatchToolCallOutputItemParamDict",
+    "ApplyPatchToolCallOutputItemParamModel",
     "ApplyPatchToolParam",
-    "ApplyPatchToolParamDict",
+    "ApplyPatchToolParamModel",
     "ApplyPatchUpdateFileOperation",
     "ApplyPatchUpdateFileOperationParam",
-    "ApplyPatchUpdateFileOperationParamDict",
+    "ApplyPatchUpdateFileOperationParamModel",
     "ApproximateLocation",
     "ApproximateLocationParam",
     "AutoCodeInterpreterToolParam",
-    "AutoCodeInterpreterToolParamDict",
+    "AutoCodeInterpreterToolParamModel",
     "CallableToolAllowedCaller",
     "ClickButtonType",
     "ClickParam",
-    "ClickParamDict",
+    "ClickParamModel",
     "CodeInterpreterOutputImage",
     "CodeInterpreterOutputImageParam",
     "CodeInterpreterOutputLogs",
@@ -249,9 +405,9 @@ __all__ = [
     "CompactResponseMethodPublicBodyParam",
     "CompactionBody",
     "CompactionSummaryItemParam",
-    "CompactionSummaryItemParamDict",
+    "CompactionSummaryItemParamModel",
     "CompactionTriggerItemParam",
-    "CompactionTriggerItemParamDict",
+    "CompactionTriggerItemParamModel",
     "ComparisonFilter",
     "ComparisonFilterParam",
     "CompoundFilter",
@@ -261,10 +417,10 @@ __all__ = [
     "ComputerActionListParam",
     "ComputerActionParam",
     "ComputerCallOutputItemParam",
-    "ComputerCallOutputItemParamDict",
+    "ComputerCallOutputItemParamModel",
     "ComputerCallOutputStatus",
     "ComputerCallSafetyCheckParam",
-    "ComputerCallSafetyCheckParamDict",
+    "ComputerCallSafetyCheckParamModel",
     "ComputerEnvironment",
     "ComputerScreenshotContent",
     "ComputerScreenshotImage",
@@ -277,34 +433,40 @@ __all__ = [
     "ComputerToolParam",
     "ComputerUsePreviewTool",
     "ComputerUsePreviewToolParam",
+    "ContainerAuto",
     "ContainerAutoParam",
-    "ContainerAutoParamDict",
+    "ContainerAutoParamModel",
     "ContainerFileCitationBody",
     "ContainerFileCitationBodyParam",
     "ContainerMemoryLimit",
+    "ContainerNetworkPolicyAllowlist",
     "ContainerNetworkPolicyAllowlistParam",
-    "ContainerNetworkPolicyAllowlistParamDict",
+    "ContainerNetworkPolicyAllowlistParamModel",
+    "ContainerNetworkPolicyDisabled",
     "ContainerNetworkPolicyDisabledParam",
-    "ContainerNetworkPolicyDisabledParamDict",
+    "ContainerNetworkPolicyDisabledParamModel",
+    "ContainerNetworkPolicyDomainSecret",
     "ContainerNetworkPolicyDomainSecretParam",
-    "ContainerNetworkPolicyDomainSecretParamDict",
+    "ContainerNetworkPolicyDomainSecretParamModel",
+    "ContainerReference",
     "ContainerReferenceParam",
-    "ContainerReferenceParamDict",
+    "ContainerReferenceParamModel",
     "ContainerReferenceResource",
     "ContextManagementParam",
-    "ContextManagementParamDict",
+    "ContextManagementParamModel",
     "ConversationParam",
     "ConversationParam2",
     "ConversationParam2Param",
-    "ConversationParamDict",
+    "ConversationParamModel",
     "CoordParam",
-    "CoordParamDict",
+    "CoordParamModel",
     "CreateResponse",
     "CreateResponseParam",
     "CustomGrammarFormatParam",
-    "CustomGrammarFormatParamDict",
+    "CustomGrammarFormatParamModel",
     "CustomTextFormatParam",
-    "CustomTextFormatParamDict",
+    "CustomTextFormatParamModel",
+    "CustomTool",
     "CustomToolCall",
     "CustomToolCallOutput",
     "CustomToolCallOutputParam",
@@ -312,20 +474,20 @@ __all__ = [
     "CustomToolCallParam",
     "CustomToolCallResource",
     "CustomToolParam",
-    "CustomToolParamDict",
+    "CustomToolParamModel",
     "DetailEnum",
     "DirectToolCallCaller",
     "DirectToolCallCallerDict",
     "DirectToolCallCallerParam",
-    "DirectToolCallCallerParamDict",
+    "DirectToolCallCallerParamModel",
     "DoubleClickAction",
     "DoubleClickActionParam",
     "DragParam",
-    "DragParamDict",
+    "DragParamModel",
     "EasyInputMessage",
     "EasyInputMessageParam",
     "EmptyModelParam",
-    "EmptyModelParamDict",
+    "EmptyModelParamModel",
     "FileCitationBody",
     "FileCitationBodyParam",
     "FileDetailEnum",
@@ -344,34 +506,35 @@ __all__ = [
     "FunctionAndCustomToolCallOutputParam",
     "FunctionCallItemStatus",
     "FunctionCallOutputItemParam",
-    "FunctionCallOutputItemParamDict",
+    "FunctionCallOutputItemParamModel",
     "FunctionCallOutputStatusEnum",
     "FunctionCallStatus",
     "FunctionShellAction",
     "FunctionShellActionParam",
-    "FunctionShellActionParamDict",
+    "FunctionShellActionParamModel",
     "FunctionShellCall",
     "FunctionShellCallItemParam",
-    "FunctionShellCallItemParamDict",
+    "FunctionShellCallItemParamModel",
     "FunctionShellCallItemStatus",
     "FunctionShellCallOutput",
     "FunctionShellCallOutputContent",
     "FunctionShellCallOutputContentParam",
-    "FunctionShellCallOutputContentParamDict",
+    "FunctionShellCallOutputContentParamModel",
     "FunctionShellCallOutputExitOutcome",
     "FunctionShellCallOutputExitOutcomeParam",
-    "FunctionShellCallOutputExitOutcomeParamDict",
+    "FunctionShellCallOutputExitOutcomeParamModel",
     "FunctionShellCallOutputItemParam",
-    "FunctionShellCallOutputItemParamDict",
+    "FunctionShellCallOutputItemParamModel",
     "FunctionShellCallOutputOutcomeParam",
-    "FunctionShellCallOutputOutcomeParamDict",
+    "FunctionShellCallOutputOutcomeParamModel",
     "FunctionShellCallOutputStatusEnum",
     "FunctionShellCallOutputTimeoutOutcome",
     "FunctionShellCallOutputTimeoutOutcomeParam",
-    "FunctionShellCallOutputTimeoutOutcomeParamDict",
+    "FunctionShellCallOutputTimeoutOutcomeParamModel",
     "FunctionShellCallStatus",
+    "FunctionShellTool",
     "FunctionShellToolParam",
-    "FunctionShellToolParamDict",
+    "FunctionShellToolParamModel",
     "FunctionTool",
     "FunctionToolCall",
     "FunctionToolCallOutput",
@@ -380,7 +543,7 @@ __all__ = [
     "FunctionToolCallResource",
     "FunctionToolDict",
     "FunctionToolParam",
-    "FunctionToolParamDict",
+    "FunctionToolParamModel",
     "GrammarSyntax1",
     "HTTPError",
     "HTTPErrorParam",
@@ -395,21 +558,23 @@ __all__ = [
     "ImageGenToolInputImageMaskParam",
     "ImageGenToolParam",
     "IncludeEnum",
+    "InlineSkill",
     "InlineSkillParam",
-    "InlineSkillParamDict",
+    "InlineSkillParamModel",
+    "InlineSkillSource",
     "InlineSkillSourceParam",
-    "InlineSkillSourceParamDict",
+    "InlineSkillSourceParamModel",
     "InputContent",
     "InputContentParam",
     "InputFidelity",
     "InputFileContent",
     "InputFileContentDict",
     "InputFileContentParam",
-    "InputFileContentParamDict",
+    "InputFileContentParamModel",
     "InputImageContent",
     "InputImageContentParam",
     "InputImageContentParamAutoParam",
-    "InputImageContentParamAutoParamDict",
+    "InputImageContentParamAutoParamModel",
     "InputItem",
     "InputItemParam",
     "InputMessage",
@@ -418,19 +583,21 @@ __all__ = [
     "InputMessageParam",
     "InputMessageResource",
     "InputParam",
-    "InputParamDict",
+    "InputParamModel",
     "InputTextContentParam",
-    "InputTextContentParamDict",
+    "InputTextContentParamModel",
+    "InputTokenCountResponse",
     "Item",
     "ItemField",
     "ItemParam",
     "ItemReferenceParam",
-    "ItemReferenceParamDict",
+    "ItemReferenceParamModel",
     "ItemResource",
     "KeyPressAction",
     "KeyPressActionParam",
+    "LocalEnvironment",
     "LocalEnvironmentParam",
-    "LocalEnvironmentParamDict",
+    "LocalEnvironmentParamModel",
     "LocalEnvironmentResource",
     "LocalShellExecAction",
     "LocalShellExecActionParam",
@@ -439,9 +606,10 @@ __all__ = [
     "LocalShellToolCallOutputParam",
     "LocalShellToolCallParam",
     "LocalShellToolParam",
-    "LocalShellToolParamDict",
+    "LocalShellToolParamModel",
+    "LocalSkill",
     "LocalSkillParam",
-    "LocalSkillParamDict",
+    "LocalSkillParamModel",
     "LogProb",
     "LogProbParam",
     "MCPApprovalRequest",
@@ -468,6 +636,8 @@ __all__ = [
     "MCPToolParam",
     "MCPToolRequireApprovalMCPToolApprovalFilter",
     "MCPToolRequireApprovalMCPToolApprovalFilterParam",
+    "McpToolCallError",
+    "McpToolCallErrorParam",
     "Message",
     "MessagePhase",
     "MessagePhase2",
@@ -478,9 +648,10 @@ __all__ = [
     "Moderation",
     "ModerationErrorBody",
     "MoveParam",
-    "MoveParamDict",
+    "MoveParamModel",
+    "NamespaceTool",
     "NamespaceToolParam",
-    "NamespaceToolParamDict",
+    "NamespaceToolParamModel",
     "OutputContent",
     "OutputItem",
     "OutputMessage",
@@ -492,18 +663,18 @@ __all__ = [
     "PersonalityEnum",
     "Program",
     "ProgramItemParam",
-    "ProgramItemParamDict",
+    "ProgramItemParamModel",
     "ProgramOutput",
     "ProgramOutputItemParam",
-    "ProgramOutputItemParamDict",
+    "ProgramOutputItemParamModel",
     "ProgramOutputItemStatus",
     "ProgramOutputStatus",
     "ProgramToolCallCaller",
     "ProgramToolCallCallerDict",
     "ProgramToolCallCallerParam",
-    "ProgramToolCallCallerParamDict",
+    "ProgramToolCallCallerParamModel",
     "ProgrammaticToolCallingParam",
-    "ProgrammaticToolCallingParamDict",
+    "ProgrammaticToolCallingParamModel",
     "Prompt",
     "PromptCacheOptions",
     "PromptCacheRetentionEnum",
@@ -521,6 +692,8 @@ __all__ = [
     "RefusalContent",
     "RefusalContentParam",
     "Response",
+    "ResponseApplyPatchToolCall",
+    "ResponseApplyPatchToolCallOutput",
     "ResponseAudioDeltaEvent",
     "ResponseAudioDoneEvent",
     "ResponseAudioTranscriptDeltaEvent",
@@ -530,13 +703,34 @@ __all__ = [
     "ResponseCodeInterpreterCallCompletedEvent",
     "ResponseCodeInterpreterCallInProgressEvent",
     "ResponseCodeInterpreterCallInterpretingEvent",
+    "ResponseCodeInterpreterToolCall",
+    "ResponseCodeInterpreterToolCallParam",
+    "ResponseCompactParams",
+    "ResponseCompactionItem",
+    "ResponseCompactionItemParam",
+    "ResponseCompactionItemParamParam",
     "ResponseCompletedEvent",
+    "ResponseComputerToolCall",
+    "ResponseComputerToolCallOutputItem",
+    "ResponseComputerToolCallOutputScreenshot",
+    "ResponseComputerToolCallOutputScreenshotParam",
+    "ResponseComputerToolCallParam",
+    "ResponseContainerReference",
     "ResponseContentPartAddedEvent",
     "ResponseContentPartDoneEvent",
     "ResponseConversation",
+    "ResponseConversationParam",
+    "ResponseConversationParamParam",
+    "ResponseCreateParams",
     "ResponseCreatedEvent",
+    "ResponseCustomToolCall",
     "ResponseCustomToolCallInputDeltaEvent",
     "ResponseCustomToolCallInputDoneEvent",
+    "ResponseCustomToolCallItem",
+    "ResponseCustomToolCallOutput",
+    "ResponseCustomToolCallOutputItem",
+    "ResponseCustomToolCallOutputParam",
+    "ResponseCustomToolCallParam",
     "ResponseError",
     "ResponseErrorCode",
     "ResponseErrorEvent",
@@ -544,18 +738,57 @@ __all__ = [
     "ResponseFileSearchCallCompletedEvent",
     "ResponseFileSearchCallInProgressEvent",
     "ResponseFileSearchCallSearchingEvent",
+    "ResponseFileSearchToolCall",
+    "ResponseFileSearchToolCallParam",
+    "ResponseFormatTextConfig",
+    "ResponseFormatTextConfigParam",
+    "ResponseFormatTextJSONSchemaConfig",
+    "ResponseFormatTextJSONSchemaConfigParam",
     "ResponseFunctionCallArgumentsDeltaEvent",
     "ResponseFunctionCallArgumentsDoneEvent",
+    "ResponseFunctionCallOutputItem",
+    "ResponseFunctionCallOutputItemParam",
+    "ResponseFunctionShellCallOutputContent",
+    "ResponseFunctionShellCallOutputContentParam",
+    "ResponseFunctionShellToolCall",
+    "ResponseFunctionShellToolCallOutput",
+    "ResponseFunctionToolCall",
+    "ResponseFunctionToolCallItem",
+    "ResponseFunctionToolCallOutputItem",
+    "ResponseFunctionToolCallParam",
+    "ResponseFunctionWebSearch",
+    "ResponseFunctionWebSearchParam",
     "ResponseImageGenCallCompletedEvent",
     "ResponseImageGenCallGeneratingEvent",
     "ResponseImageGenCallInProgressEvent",
     "ResponseImageGenCallPartialImageEvent",
     "ResponseInProgressEvent",
+    "ResponseIncludable",
     "ResponseIncompleteDetails",
     "ResponseIncompleteEvent",
+    "ResponseInputAudio",
+    "ResponseInputAudioParam",
+    "ResponseInputContent",
+    "ResponseInputContentParam",
+    "ResponseInputFile",
+    "ResponseInputFileContent",
+    "ResponseInputFileContentParam",
+    "ResponseInputFileParam",
+    "ResponseInputImage",
+    "ResponseInputImageContent",
+    "ResponseInputImageContentParam",
+    "ResponseInputImageParam",
     "ResponseInputItem",
+    "ResponseInputItemParam",
+    "ResponseInputMessageContentList",
+    "ResponseInputMessageItem",
+    "ResponseInputText",
+    "ResponseInputTextContent",
+    "ResponseInputTextContentParam",
+    "ResponseInputTextParam",
     "ResponseItem",
     "ResponseItemList",
+    "ResponseLocalEnvironment",
     "ResponseLogProb",
     "ResponseLogProbTopLogprob",
     "ResponseMCPCallArgumentsDeltaEvent",
@@ -566,16 +799,32 @@ __all__ = [
     "ResponseMCPListToolsCompletedEvent",
     "ResponseMCPListToolsFailedEvent",
     "ResponseMCPListToolsInProgressEvent",
+    "ResponseMcpCallArgumentsDeltaEvent",
+    "ResponseMcpCallArgumentsDoneEvent",
+    "ResponseMcpCallCompletedEvent",
+    "ResponseMcpCallFailedEvent",
+    "ResponseMcpCallInProgressEvent",
+    "ResponseMcpListToolsCompletedEvent",
+    "ResponseMcpListToolsFailedEvent",
+    "ResponseMcpListToolsInProgressEvent",
     "ResponseOutputItem",
     "ResponseOutputItemAddedEvent",
     "ResponseOutputItemDoneEvent",
     "ResponseOutputMessage",
+    "ResponseOutputMessageParam",
+    "ResponseOutputRefusal",
+    "ResponseOutputRefusalParam",
     "ResponseOutputText",
     "ResponseOutputTextAnnotationAddedEvent",
+    "ResponseOutputTextParam",
+    "ResponsePrompt",
+    "ResponsePromptParam",
     "ResponsePromptVariables",
     "ResponsePromptVariablesParam",
     "ResponseProperties",
     "ResponseQueuedEvent",
+    "ResponseReasoningItem",
+    "ResponseReasoningItemParam",
     "ResponseReasoningSummaryPartAddedEvent",
     "ResponseReasoningSummaryPartAddedEventPart",
     "ResponseReasoningSummaryPartDoneEvent",
@@ -586,41 +835,57 @@ __all__ = [
     "ResponseReasoningTextDoneEvent",
     "ResponseRefusalDeltaEvent",
     "ResponseRefusalDoneEvent",
+    "ResponseShellCallCommandAddedEvent",
     "ResponseShellCallCommandAddedStreamingEvent",
+    "ResponseShellCallCommandDeltaEvent",
     "ResponseShellCallCommandDeltaStreamingEvent",
+    "ResponseShellCallCommandDoneEvent",
     "ResponseShellCallCommandDoneStreamingEvent",
+    "ResponseShellCallOutputContentDeltaEvent",
     "ResponseShellCallOutputContentDeltaStreamingEvent",
+    "ResponseShellCallOutputContentDoneEvent",
     "ResponseShellCallOutputContentDoneStreamingEvent",
+    "ResponseSteerInputContent",
+    "ResponseSteerInputContentParam",
     "ResponseStreamEvent",
     "ResponseStreamOptions",
     "ResponseStreamOptionsParam",
+    "ResponseTextConfig",
+    "ResponseTextConfigParam",
     "ResponseTextDeltaEvent",
     "ResponseTextDoneEvent",
     "ResponseTextParam",
-    "ResponseTextParamDict",
+    "ResponseTextParamModel",
+    "ResponseToolSearchCall",
+    "ResponseToolSearchOutputItem",
+    "ResponseToolSearchOutputItemParam",
+    "ResponseToolSearchOutputItemParamParam",
     "ResponseUsage",
     "ResponseUsageInputTokensDetails",
     "ResponseUsageOutputTokensDetails",
     "ResponseWebSearchCallCompletedEvent",
     "ResponseWebSearchCallInProgressEvent",
     "ResponseWebSearchCallSearchingEvent",
+    "ResponsesServerEvent",
     "ScreenshotParam",
-    "ScreenshotParamDict",
+    "ScreenshotParamModel",
     "ScrollParam",
-    "ScrollParamDict",
+    "ScrollParamModel",
     "SearchContentType",
     "SearchContextSize",
+    "ServiceTier",
     "ServiceTierEnum",
     "ServiceTierResponses",
     "ShellCallOutputDelta",
+    "SkillReference",
     "SkillReferenceParam",
-    "SkillReferenceParamDict",
+    "SkillReferenceParamModel",
     "SpecificApplyPatchParam",
-    "SpecificApplyPatchParamDict",
+    "SpecificApplyPatchParamModel",
     "SpecificFunctionShellParam",
-    "SpecificFunctionShellParamDict",
+    "SpecificFunctionShellParamModel",
     "SpecificProgrammaticToolCallingParam",
-    "SpecificProgrammaticToolCallingParamDict",
+    "SpecificProgrammaticToolCallingParamModel",
     "SummaryTextContent",
     "SummaryTextContentParam",
     "TextContent",
@@ -635,43 +900,52 @@ __all__ = [
     "ToolCallCaller",
     "ToolCallCallerDict",
     "ToolCallCallerParam",
-    "ToolCallCallerParamDict",
+    "ToolCallCallerParamModel",
     "ToolChoiceAllowed",
     "ToolChoiceAllowedParam",
+    "ToolChoiceApplyPatch",
+    "ToolChoiceApplyPatchParam",
     "ToolChoiceCustom",
     "ToolChoiceCustomParam",
     "ToolChoiceFunction",
     "ToolChoiceFunctionParam",
     "ToolChoiceMCP",
     "ToolChoiceMCPParam",
+    "ToolChoiceMcp",
+    "ToolChoiceMcpParam",
     "ToolChoiceOptions",
     "ToolChoiceParam",
-    "ToolChoiceParamDict",
+    "ToolChoiceParamModel",
+    "ToolChoiceShell",
+    "ToolChoiceShellParam",
     "ToolChoiceTypes",
     "ToolChoiceTypesParam",
     "ToolParam",
     "ToolSearchCall",
     "ToolSearchCallItemParam",
-    "ToolSearchCallItemParamDict",
+    "ToolSearchCallItemParamModel",
     "ToolSearchExecutionType",
     "ToolSearchOutput",
     "ToolSearchOutputItemParam",
-    "ToolSearchOutputItemParamDict",
+    "ToolSearchOutputItemParamModel",
+    "ToolSearchOutputNamespaceTool",
+    "ToolSearchOutputNamespaceToolParam",
+    "ToolSearchTool",
     "ToolSearchToolParam",
-    "ToolSearchToolParamDict",
+    "ToolSearchToolParamModel",
     "ToolsArray",
     "ToolsArrayParam",
     "TopLogProb",
     "TopLogProbParam",
     "TruncationEnum",
     "TypeParam",
-    "TypeParamDict",
+    "TypeParamModel",
     "UrlCitationBody",
     "UrlCitationBodyParam",
     "VectorStoreFileAttributes",
     "VectorStoreFileAttributesParam",
     "WaitParam",
-    "WaitParamDict",
+    "WaitParamModel",
     "WebSearchActionFind",
     "WebSearchActionFindParam",
     "WebSearchActionOpenPage",
@@ -711,8 +985,8 @@ class AdditionalTools(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class AdditionalToolsItemParam(BaseModel):
-    """The `AdditionalToolsItemParam` object.
+class AdditionalToolsItemParamModel(BaseModel):
+    """The `AdditionalToolsItemParamModel` object.
 
     Attributes:
         type: The item type. Always `additional_tools`.
@@ -744,7 +1018,7 @@ class ApplyPatchCreateFileOperation(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ApplyPatchCreateFileOperationParam(BaseModel):
+class ApplyPatchCreateFileOperationParamModel(BaseModel):
     """Instruction for creating a new file via the apply_patch tool.
 
     Attributes:
@@ -772,7 +1046,7 @@ class ApplyPatchDeleteFileOperation(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ApplyPatchDeleteFileOperationParam(BaseModel):
+class ApplyPatchDeleteFileOperationParamModel(BaseModel):
     """Instruction for deleting an existing file via the apply_patch tool.
 
     Attributes:
@@ -816,7 +1090,7 @@ class ApplyPatchToolCall(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ApplyPatchToolCallItemParam(BaseModel):
+class ApplyPatchToolCallItemParamModel(BaseModel):
     """A tool call representing a request to create, delete, or update files using diff
     patches.
 
@@ -834,10 +1108,10 @@ class ApplyPatchToolCallItemParam(BaseModel):
 
     type: Literal["apply_patch_call"]
     call_id: str
-    status: ApplyPatchCallStatusParam
-    operation: ApplyPatchOperationParam
+    status: ApplyPatchCallStatusParamModel
+    operation: ApplyPatchOperationParamModel
     id: str | None = None
-    caller: ToolCallCallerParam | None = None
+    caller: ToolCallCallerParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -866,7 +1140,7 @@ class ApplyPatchToolCallOutput(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ApplyPatchToolCallOutputItemParam(BaseModel):
+class ApplyPatchToolCallOutputItemParamModel(BaseModel):
     """The streamed output emitted by an apply patch tool call.
 
     Attributes:
@@ -883,14 +1157,14 @@ class ApplyPatchToolCallOutputItemParam(BaseModel):
 
     type: Literal["apply_patch_call_output"]
     call_id: str
-    status: ApplyPatchCallOutputStatusParam
+    status: ApplyPatchCallOutputStatusParamModel
     id: str | None = None
-    caller: ToolCallCallerParam | None = None
+    caller: ToolCallCallerParamModel | None = None
     output: str | None = None
 
 
 @attrs.frozen(kw_only=True)
-class ApplyPatchToolParam(BaseModel):
+class ApplyPatchToolParamModel(BaseModel):
     """Allows the assistant to create, delete, or update files using unified diffs.
 
     Attributes:
@@ -918,7 +1192,7 @@ class ApplyPatchUpdateFileOperation(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ApplyPatchUpdateFileOperationParam(BaseModel):
+class ApplyPatchUpdateFileOperationParamModel(BaseModel):
     """Instruction for updating an existing file via the apply_patch tool.
 
     Attributes:
@@ -952,7 +1226,7 @@ class ApproximateLocation(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class AutoCodeInterpreterToolParam(BaseModel):
+class AutoCodeInterpreterToolParamModel(BaseModel):
     """Configuration for a code interpreter container. Optionally specify the IDs of the files
     to run the code on.
 
@@ -967,15 +1241,15 @@ class AutoCodeInterpreterToolParam(BaseModel):
     file_ids: list[str] | None = None
     memory_limit: ContainerMemoryLimit | None = None
     network_policy: (
-        ContainerNetworkPolicyDisabledParam
-        | ContainerNetworkPolicyAllowlistParam
+        ContainerNetworkPolicyDisabledParamModel
+        | ContainerNetworkPolicyAllowlistParamModel
         | UnknownObject
         | None
     ) = None
 
 
 @attrs.frozen(kw_only=True)
-class ClickParam(BaseModel):
+class ClickParamModel(BaseModel):
     """A click action.
 
     Attributes:
@@ -1034,7 +1308,7 @@ class CodeInterpreterTool(BaseModel):
     """
 
     type: Literal["code_interpreter"]
-    container: str | AutoCodeInterpreterToolParam
+    container: str | AutoCodeInterpreterToolParamModel
     allowed_callers: list[CallableToolAllowedCaller] | None = None
 
 
@@ -1119,7 +1393,7 @@ class CompactResponseMethodPublicBody(BaseModel):
     instructions: str | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: PromptCacheRetentionEnum | None = None
-    prompt_cache_options: PromptCacheOptionsParam | None = None
+    prompt_cache_options: PromptCacheOptionsParamModel | None = None
     service_tier: ServiceTierEnum | None = None
 
 
@@ -1141,7 +1415,7 @@ class CompactionBody(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class CompactionSummaryItemParam(BaseModel):
+class CompactionSummaryItemParamModel(BaseModel):
     """A compaction item generated by the `v1/responses/compact` API.
 
     Attributes:
@@ -1156,7 +1430,7 @@ class CompactionSummaryItemParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class CompactionTriggerItemParam(BaseModel):
+class CompactionTriggerItemParamModel(BaseModel):
     """Compacts the current context. Must be the final input item.
 
     Attributes:
@@ -1201,7 +1475,7 @@ class CompoundFilter(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ComputerCallOutputItemParam(BaseModel):
+class ComputerCallOutputItemParamModel(BaseModel):
     """The output of a computer tool call.
 
     Attributes:
@@ -1219,12 +1493,12 @@ class ComputerCallOutputItemParam(BaseModel):
     type: Literal["computer_call_output"]
     output: ComputerScreenshotImage
     id: str | None = None
-    acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | None = None
+    acknowledged_safety_checks: list[ComputerCallSafetyCheckParamModel] | None = None
     status: FunctionCallItemStatus | None = None
 
 
 @attrs.frozen(kw_only=True)
-class ComputerCallSafetyCheckParam(BaseModel):
+class ComputerCallSafetyCheckParamModel(BaseModel):
     """A pending safety check for the computer call.
 
     Attributes:
@@ -1307,7 +1581,7 @@ class ComputerToolCall(BaseModel):
     type: Literal["computer_call"]
     id: str
     call_id: str
-    pending_safety_checks: list[ComputerCallSafetyCheckParam]
+    pending_safety_checks: list[ComputerCallSafetyCheckParamModel]
     status: Literal["in_progress", "completed", "incomplete"]
     action: ComputerAction | None = None
     actions: ComputerActionList | None = None
@@ -1332,7 +1606,7 @@ class ComputerToolCallOutput(BaseModel):
     call_id: str
     output: ComputerScreenshotImage
     id: str | None = None
-    acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | None = None
+    acknowledged_safety_checks: list[ComputerCallSafetyCheckParamModel] | None = None
     status: Literal["in_progress", "completed", "incomplete"] | None = None
 
 
@@ -1357,7 +1631,7 @@ class ComputerToolCallOutputResource(BaseModel):
     call_id: str
     output: ComputerScreenshotImage
     status: ComputerCallOutputStatus
-    acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | None = None
+    acknowledged_safety_checks: list[ComputerCallSafetyCheckParamModel] | None = None
     created_by: str | None = None
 
 
@@ -1379,8 +1653,8 @@ class ComputerUsePreviewTool(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ContainerAutoParam(BaseModel):
-    """The `ContainerAutoParam` object.
+class ContainerAutoParamModel(BaseModel):
+    """The `ContainerAutoParamModel` object.
 
     Attributes:
         type: Automatically creates a container for this request
@@ -1394,12 +1668,12 @@ class ContainerAutoParam(BaseModel):
     file_ids: list[str] | None = None
     memory_limit: ContainerMemoryLimit | None = None
     network_policy: (
-        ContainerNetworkPolicyDisabledParam
-        | ContainerNetworkPolicyAllowlistParam
+        ContainerNetworkPolicyDisabledParamModel
+        | ContainerNetworkPolicyAllowlistParamModel
         | UnknownObject
         | None
     ) = None
-    skills: list[SkillReferenceParam | InlineSkillParam | UnknownObject] | None = None
+    skills: list[SkillReferenceParamModel | InlineSkillParamModel | UnknownObject] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1426,8 +1700,8 @@ class ContainerFileCitationBody(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ContainerNetworkPolicyAllowlistParam(BaseModel):
-    """The `ContainerNetworkPolicyAllowlistParam` object.
+class ContainerNetworkPolicyAllowlistParamModel(BaseModel):
+    """The `ContainerNetworkPolicyAllowlistParamModel` object.
 
     Attributes:
         type: Allow outbound network access only to specified domains. Always
@@ -1438,12 +1712,12 @@ class ContainerNetworkPolicyAllowlistParam(BaseModel):
 
     type: Literal["allowlist"]
     allowed_domains: list[str]
-    domain_secrets: list[ContainerNetworkPolicyDomainSecretParam] | None = None
+    domain_secrets: list[ContainerNetworkPolicyDomainSecretParamModel] | None = None
 
 
 @attrs.frozen(kw_only=True)
-class ContainerNetworkPolicyDisabledParam(BaseModel):
-    """The `ContainerNetworkPolicyDisabledParam` object.
+class ContainerNetworkPolicyDisabledParamModel(BaseModel):
+    """The `ContainerNetworkPolicyDisabledParamModel` object.
 
     Attributes:
         type: Disable outbound network access. Always `disabled`.
@@ -1453,8 +1727,8 @@ class ContainerNetworkPolicyDisabledParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ContainerNetworkPolicyDomainSecretParam(BaseModel):
-    """The `ContainerNetworkPolicyDomainSecretParam` object.
+class ContainerNetworkPolicyDomainSecretParamModel(BaseModel):
+    """The `ContainerNetworkPolicyDomainSecretParamModel` object.
 
     Attributes:
         domain: The domain associated with the secret.
@@ -1468,8 +1742,8 @@ class ContainerNetworkPolicyDomainSecretParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ContainerReferenceParam(BaseModel):
-    """The `ContainerReferenceParam` object.
+class ContainerReferenceParamModel(BaseModel):
+    """The `ContainerReferenceParamModel` object.
 
     Attributes:
         type: References a container created with the /v1/containers endpoint
@@ -1493,8 +1767,8 @@ class ContainerReferenceResource(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ContextManagementParam(BaseModel):
-    """The `ContextManagementParam` object.
+class ContextManagementParamModel(BaseModel):
+    """The `ContextManagementParamModel` object.
 
     Attributes:
         type: The context management entry type. Currently only 'compaction' is
@@ -1519,7 +1793,7 @@ class ConversationParam2(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class CoordParam(BaseModel):
+class CoordParamModel(BaseModel):
     """An x/y coordinate pair, e.g. `{ x: 100, y: 200 }`.
 
     Attributes:
@@ -1630,33 +1904,33 @@ class CreateResponse(BaseModel):
     safety_identifier: str | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None
-    prompt_cache_options: PromptCacheOptionsParam | None = None
+    prompt_cache_options: PromptCacheOptionsParamModel | None = None
     previous_response_id: str | None = None
     model: ModelIdsResponses | None = None
     background: bool | None = None
     max_tool_calls: int | None = None
-    text: ResponseTextParam | None = None
+    text: ResponseTextParamModel | None = None
     tools: ToolsArray | None = None
-    tool_choice: ToolChoiceParam | None = None
+    tool_choice: ToolChoiceParamModel | None = None
     prompt: Prompt | None = None
     service_tier: ServiceTierResponses | None = None
     truncation: Literal["auto", "disabled"] | None = None
     reasoning: Reasoning | None = None
-    input: InputParam | None = None
+    input: InputParamModel | None = None
     include: list[IncludeEnum] | None = None
     parallel_tool_calls: bool | None = None
     store: bool | None = None
     instructions: str | None = None
-    moderation: ModerationParam | None = None
+    moderation: ModerationParamModel | None = None
     stream: bool | None = None
     stream_options: ResponseStreamOptions | None = None
-    conversation: ConversationParam | None = None
-    context_management: list[ContextManagementParam] | None = None
+    conversation: ConversationParamModel | None = None
+    context_management: list[ContextManagementParamModel] | None = None
     max_output_tokens: int | None = None
 
 
 @attrs.frozen(kw_only=True)
-class CustomGrammarFormatParam(BaseModel):
+class CustomGrammarFormatParamModel(BaseModel):
     """A grammar defined by the user.
 
     Attributes:
@@ -1671,7 +1945,7 @@ class CustomGrammarFormatParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class CustomTextFormatParam(BaseModel):
+class CustomTextFormatParamModel(BaseModel):
     """Unconstrained free-form text.
 
     Attributes:
@@ -1722,7 +1996,7 @@ class CustomToolCallOutput(BaseModel):
     call_id: str
     output: str | list[FunctionAndCustomToolCallOutput]
     id: str | None = None
-    caller: ToolCallCallerParam | None = None
+    caller: ToolCallCallerParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1747,7 +2021,7 @@ class CustomToolCallOutputResource(BaseModel):
     call_id: str
     output: str | list[FunctionAndCustomToolCallOutput]
     status: FunctionCallOutputStatusEnum
-    caller: ToolCallCallerParam | None = None
+    caller: ToolCallCallerParamModel | None = None
     created_by: str | None = None
 
 
@@ -1780,7 +2054,7 @@ class CustomToolCallResource(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class CustomToolParam(BaseModel):
+class CustomToolParamModel(BaseModel):
     """A custom tool that processes input using a specified format. Learn more about custom
     tools
 
@@ -1798,7 +2072,7 @@ class CustomToolParam(BaseModel):
     type: Literal["custom"]
     name: str
     description: str | None = None
-    format: CustomTextFormatParam | CustomGrammarFormatParam | UnknownObject | None = None
+    format: CustomTextFormatParamModel | CustomGrammarFormatParamModel | UnknownObject | None = None
     defer_loading: bool | None = None
     allowed_callers: list[CallableToolAllowedCaller] | None = None
 
@@ -1811,8 +2085,8 @@ class DirectToolCallCaller(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class DirectToolCallCallerParam(BaseModel):
-    """The `DirectToolCallCallerParam` object.
+class DirectToolCallCallerParamModel(BaseModel):
+    """The `DirectToolCallCallerParamModel` object.
 
     Attributes:
         type: The caller type. Always `direct`.
@@ -1840,7 +2114,7 @@ class DoubleClickAction(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class DragParam(BaseModel):
+class DragParamModel(BaseModel):
     """A drag action.
 
     Attributes:
@@ -1853,7 +2127,7 @@ class DragParam(BaseModel):
     """
 
     type: Literal["drag"]
-    path: list[CoordParam]
+    path: list[CoordParamModel]
     keys: list[str] | None = None
 
 
@@ -1978,7 +2252,7 @@ class FileSearchToolCallResult(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class FunctionCallOutputItemParam(BaseModel):
+class FunctionCallOutputItemParamModel(BaseModel):
     """The output of a function tool call.
 
     Attributes:
@@ -1998,9 +2272,9 @@ class FunctionCallOutputItemParam(BaseModel):
     output: (
         str
         | list[
-            InputTextContentParam
-            | InputImageContentParamAutoParam
-            | InputFileContentParam
+            InputTextContentParamModel
+            | InputImageContentParamAutoParamModel
+            | InputFileContentParamModel
             | UnknownObject
         ]
     )
@@ -2008,7 +2282,7 @@ class FunctionCallOutputItemParam(BaseModel):
     call_id: str | None = None
     name: str | None = None
     namespace: str | None = None
-    caller: ToolCallCallerParam | None = None
+    caller: ToolCallCallerParamModel | None = None
     status: FunctionCallItemStatus | None = None
 
 
@@ -2028,7 +2302,7 @@ class FunctionShellAction(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class FunctionShellActionParam(BaseModel):
+class FunctionShellActionParamModel(BaseModel):
     """Commands and limits describing how to run the shell tool call.
 
     Attributes:
@@ -2072,7 +2346,7 @@ class FunctionShellCall(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class FunctionShellCallItemParam(BaseModel):
+class FunctionShellCallItemParamModel(BaseModel):
     """A tool representing a request to execute one or more shell commands.
 
     Attributes:
@@ -2089,11 +2363,13 @@ class FunctionShellCallItemParam(BaseModel):
 
     call_id: str
     type: Literal["shell_call"]
-    action: FunctionShellActionParam
+    action: FunctionShellActionParamModel
     id: str | None = None
-    caller: ToolCallCallerParam | None = None
+    caller: ToolCallCallerParamModel | None = None
     status: FunctionShellCallItemStatus | None = None
-    environment: LocalEnvironmentParam | ContainerReferenceParam | UnknownObject | None = None
+    environment: (
+        LocalEnvironmentParamModel | ContainerReferenceParamModel | UnknownObject | None
+    ) = None
 
 
 @attrs.frozen(kw_only=True)
@@ -2145,7 +2421,7 @@ class FunctionShellCallOutputContent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class FunctionShellCallOutputContentParam(BaseModel):
+class FunctionShellCallOutputContentParamModel(BaseModel):
     """Captured stdout and stderr for a portion of a shell tool call output.
 
     Attributes:
@@ -2156,7 +2432,7 @@ class FunctionShellCallOutputContentParam(BaseModel):
 
     stdout: str
     stderr: str
-    outcome: FunctionShellCallOutputOutcomeParam
+    outcome: FunctionShellCallOutputOutcomeParamModel
 
 
 @attrs.frozen(kw_only=True)
@@ -2173,7 +2449,7 @@ class FunctionShellCallOutputExitOutcome(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class FunctionShellCallOutputExitOutcomeParam(BaseModel):
+class FunctionShellCallOutputExitOutcomeParamModel(BaseModel):
     """Indicates that the shell commands finished and returned an exit code.
 
     Attributes:
@@ -2186,7 +2462,7 @@ class FunctionShellCallOutputExitOutcomeParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class FunctionShellCallOutputItemParam(BaseModel):
+class FunctionShellCallOutputItemParamModel(BaseModel):
     """The streamed output items emitted by a shell tool call.
 
     Attributes:
@@ -2204,9 +2480,9 @@ class FunctionShellCallOutputItemParam(BaseModel):
 
     call_id: str
     type: Literal["shell_call_output"]
-    output: list[FunctionShellCallOutputContentParam]
+    output: list[FunctionShellCallOutputContentParamModel]
     id: str | None = None
-    caller: ToolCallCallerParam | None = None
+    caller: ToolCallCallerParamModel | None = None
     status: FunctionShellCallItemStatus | None = None
     max_output_length: int | None = None
 
@@ -2223,7 +2499,7 @@ class FunctionShellCallOutputTimeoutOutcome(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class FunctionShellCallOutputTimeoutOutcomeParam(BaseModel):
+class FunctionShellCallOutputTimeoutOutcomeParamModel(BaseModel):
     """Indicates that the shell call exceeded its configured time limit.
 
     Attributes:
@@ -2234,7 +2510,7 @@ class FunctionShellCallOutputTimeoutOutcomeParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class FunctionShellToolParam(BaseModel):
+class FunctionShellToolParamModel(BaseModel):
     """A tool that allows the model to execute shell commands.
 
     Attributes:
@@ -2244,7 +2520,11 @@ class FunctionShellToolParam(BaseModel):
 
     type: Literal["shell"]
     environment: (
-        ContainerAutoParam | LocalEnvironmentParam | ContainerReferenceParam | UnknownObject | None
+        ContainerAutoParamModel
+        | LocalEnvironmentParamModel
+        | ContainerReferenceParamModel
+        | UnknownObject
+        | None
     ) = None
     allowed_callers: list[CallableToolAllowedCaller] | None = None
 
@@ -2327,7 +2607,7 @@ class FunctionToolCallOutput(BaseModel):
     call_id: str | None = None
     name: str | None = None
     namespace: str | None = None
-    caller: ToolCallCallerParam | None = None
+    caller: ToolCallCallerParamModel | None = None
     status: Literal["in_progress", "completed", "incomplete"] | None = None
 
 
@@ -2356,7 +2636,7 @@ class FunctionToolCallOutputResource(BaseModel):
     call_id: str | None = None
     name: str | None = None
     namespace: str | None = None
-    caller: ToolCallCallerParam | None = None
+    caller: ToolCallCallerParamModel | None = None
     created_by: str | None = None
 
 
@@ -2389,8 +2669,8 @@ class FunctionToolCallResource(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class FunctionToolParam(BaseModel):
-    """The `FunctionToolParam` object.
+class FunctionToolParamModel(BaseModel):
+    """The `FunctionToolParamModel` object.
 
     Attributes:
         strict: Whether to enforce strict parameter validation. If omitted, Responses
@@ -2406,7 +2686,7 @@ class FunctionToolParam(BaseModel):
     name: str
     type: Literal["function"]
     description: str | None = None
-    parameters: EmptyModelParam | None = None
+    parameters: EmptyModelParamModel | None = None
     strict: bool | None = None
     output_schema: dict[str, Any] | None = None
     defer_loading: bool | None = None
@@ -2527,8 +2807,8 @@ class ImageGenToolInputImageMask(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class InlineSkillParam(BaseModel):
-    """The `InlineSkillParam` object.
+class InlineSkillParamModel(BaseModel):
+    """The `InlineSkillParamModel` object.
 
     Attributes:
         type: Defines an inline skill for this request.
@@ -2540,11 +2820,11 @@ class InlineSkillParam(BaseModel):
     type: Literal["inline"]
     name: str
     description: str
-    source: InlineSkillSourceParam
+    source: InlineSkillSourceParamModel
 
 
 @attrs.frozen(kw_only=True)
-class InlineSkillSourceParam(BaseModel):
+class InlineSkillSourceParamModel(BaseModel):
     """Inline skill payload
 
     Attributes:
@@ -2588,7 +2868,7 @@ class InputFileContent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class InputFileContentParam(BaseModel):
+class InputFileContentParamModel(BaseModel):
     """A file input to the model.
 
     Attributes:
@@ -2612,7 +2892,7 @@ class InputFileContentParam(BaseModel):
     file_data: str | None = None
     file_url: str | None = None
     detail: FileDetailEnum | None = None
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | None = None
+    prompt_cache_breakpoint: PromptCacheBreakpointParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -2639,7 +2919,7 @@ class InputImageContent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class InputImageContentParamAutoParam(BaseModel):
+class InputImageContentParamAutoParamModel(BaseModel):
     """An image input to the model. Learn about image inputs
 
     Attributes:
@@ -2658,7 +2938,7 @@ class InputImageContentParamAutoParam(BaseModel):
     image_url: str | None = None
     file_id: str | None = None
     detail: DetailEnum | None = None
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | None = None
+    prompt_cache_breakpoint: PromptCacheBreakpointParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -2704,7 +2984,7 @@ class InputMessageResource(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class InputTextContentParam(BaseModel):
+class InputTextContentParamModel(BaseModel):
     """A text input to the model.
 
     Attributes:
@@ -2717,11 +2997,11 @@ class InputTextContentParam(BaseModel):
 
     type: Literal["input_text"]
     text: str
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | None = None
+    prompt_cache_breakpoint: PromptCacheBreakpointParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
-class ItemReferenceParam(BaseModel):
+class ItemReferenceParamModel(BaseModel):
     """An internal identifier for an item to reference.
 
     Attributes:
@@ -2749,8 +3029,8 @@ class KeyPressAction(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class LocalEnvironmentParam(BaseModel):
-    """The `LocalEnvironmentParam` object.
+class LocalEnvironmentParamModel(BaseModel):
+    """The `LocalEnvironmentParamModel` object.
 
     Attributes:
         type: Use a local computer environment.
@@ -2758,7 +3038,7 @@ class LocalEnvironmentParam(BaseModel):
     """
 
     type: Literal["local"]
-    skills: list[LocalSkillParam] | None = None
+    skills: list[LocalSkillParamModel] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -2832,7 +3112,7 @@ class LocalShellToolCallOutput(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class LocalShellToolParam(BaseModel):
+class LocalShellToolParamModel(BaseModel):
     """A tool that allows the model to execute shell commands in a local environment.
 
     Attributes:
@@ -2843,8 +3123,8 @@ class LocalShellToolParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class LocalSkillParam(BaseModel):
-    """The `LocalSkillParam` object.
+class LocalSkillParamModel(BaseModel):
+    """The `LocalSkillParamModel` object.
 
     Attributes:
         name: The name of the skill.
@@ -3157,7 +3437,7 @@ class ModerationErrorBody(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class MoveParam(BaseModel):
+class MoveParamModel(BaseModel):
     """A mouse move action.
 
     Attributes:
@@ -3175,7 +3455,7 @@ class MoveParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class NamespaceToolParam(BaseModel):
+class NamespaceToolParamModel(BaseModel):
     """Groups function/custom tools under a shared namespace.
 
     Attributes:
@@ -3188,7 +3468,7 @@ class NamespaceToolParam(BaseModel):
     type: Literal["namespace"]
     name: str
     description: str
-    tools: list[FunctionToolParam | CustomToolParam | UnknownObject]
+    tools: list[FunctionToolParamModel | CustomToolParamModel | UnknownObject]
 
 
 @attrs.frozen(kw_only=True)
@@ -3252,8 +3532,8 @@ class Program(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ProgramItemParam(BaseModel):
-    """The `ProgramItemParam` object.
+class ProgramItemParamModel(BaseModel):
+    """The `ProgramItemParamModel` object.
 
     Attributes:
         id: The unique ID of this program item.
@@ -3290,8 +3570,8 @@ class ProgramOutput(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ProgramOutputItemParam(BaseModel):
-    """The `ProgramOutputItemParam` object.
+class ProgramOutputItemParamModel(BaseModel):
+    """The `ProgramOutputItemParamModel` object.
 
     Attributes:
         id: The unique ID of this program output item.
@@ -3321,8 +3601,8 @@ class ProgramToolCallCaller(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ProgramToolCallCallerParam(BaseModel):
-    """The `ProgramToolCallCallerParam` object.
+class ProgramToolCallCallerParamModel(BaseModel):
+    """The `ProgramToolCallCallerParamModel` object.
 
     Attributes:
         type: The caller type. Always `program`.
@@ -3334,8 +3614,8 @@ class ProgramToolCallCallerParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ProgrammaticToolCallingParam(BaseModel):
-    """The `ProgrammaticToolCallingParam` object.
+class ProgrammaticToolCallingParamModel(BaseModel):
+    """The `ProgrammaticToolCallingParamModel` object.
 
     Attributes:
         type: The type of the tool. Always `programmatic_tool_calling`.
@@ -3563,7 +3843,7 @@ class Response(ResponseMixin, BaseModel):
     top_p: float | None
     model: ModelIdsResponses
     tools: ToolsArray
-    tool_choice: ToolChoiceParam
+    tool_choice: ToolChoiceParamModel
     id: str
     object: Literal["response"]
     created_at: float
@@ -3580,7 +3860,7 @@ class Response(ResponseMixin, BaseModel):
     previous_response_id: str | None = None
     background: bool | None = None
     max_tool_calls: int | None = None
-    text: ResponseTextParam | None = None
+    text: ResponseTextParamModel | None = None
     prompt: Prompt | None = None
     service_tier: ServiceTierResponses | None = None
     truncation: Literal["auto", "disabled"] | None = None
@@ -4432,9 +4712,9 @@ class ResponseProperties(BaseModel):
     model: ModelIdsResponses | None = None
     background: bool | None = None
     max_tool_calls: int | None = None
-    text: ResponseTextParam | None = None
+    text: ResponseTextParamModel | None = None
     tools: ToolsArray | None = None
-    tool_choice: ToolChoiceParam | None = None
+    tool_choice: ToolChoiceParamModel | None = None
     prompt: Prompt | None = None
 
 
@@ -4816,7 +5096,7 @@ class ResponseTextDoneEvent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ResponseTextParam(BaseModel):
+class ResponseTextParamModel(BaseModel):
     """Configuration options for a text response from the model. Can be plain text or
     structured JSON data. Learn more: - Text inputs and outputs - Structured Outputs
 
@@ -4932,7 +5212,7 @@ class ResponseWebSearchCallSearchingEvent(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ScreenshotParam(BaseModel):
+class ScreenshotParamModel(BaseModel):
     """A screenshot action.
 
     Attributes:
@@ -4944,7 +5224,7 @@ class ScreenshotParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ScrollParam(BaseModel):
+class ScrollParamModel(BaseModel):
     """A scroll action.
 
     Attributes:
@@ -4979,8 +5259,8 @@ class ShellCallOutputDelta(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class SkillReferenceParam(BaseModel):
-    """The `SkillReferenceParam` object.
+class SkillReferenceParamModel(BaseModel):
+    """The `SkillReferenceParamModel` object.
 
     Attributes:
         type: References a skill created with the /v1/skills endpoint.
@@ -4995,7 +5275,7 @@ class SkillReferenceParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class SpecificApplyPatchParam(BaseModel):
+class SpecificApplyPatchParamModel(BaseModel):
     """Forces the model to call the apply_patch tool when executing a tool call.
 
     Attributes:
@@ -5006,7 +5286,7 @@ class SpecificApplyPatchParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class SpecificFunctionShellParam(BaseModel):
+class SpecificFunctionShellParamModel(BaseModel):
     """Forces the model to call the shell tool when a tool call is required.
 
     Attributes:
@@ -5017,8 +5297,8 @@ class SpecificFunctionShellParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class SpecificProgrammaticToolCallingParam(BaseModel):
-    """The `SpecificProgrammaticToolCallingParam` object.
+class SpecificProgrammaticToolCallingParamModel(BaseModel):
+    """The `SpecificProgrammaticToolCallingParamModel` object.
 
     Attributes:
         type: The tool to call. Always `programmatic_tool_calling`.
@@ -5117,13 +5397,13 @@ class TokenCountsBody(BaseModel):
     input: str | list[InputItem] | None = None
     previous_response_id: str | None = None
     tools: list[Tool] | None = None
-    text: ResponseTextParam | None = None
+    text: ResponseTextParamModel | None = None
     reasoning: Reasoning | None = None
     truncation: TruncationEnum | None = None
     instructions: str | None = None
     personality: PersonalityEnum | None = None
-    conversation: ConversationParam | None = None
-    tool_choice: ToolChoiceParam | None = None
+    conversation: ConversationParamModel | None = None
+    tool_choice: ToolChoiceParamModel | None = None
     parallel_tool_calls: bool | None = None
 
 
@@ -5237,8 +5517,8 @@ class ToolSearchCall(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ToolSearchCallItemParam(BaseModel):
-    """The `ToolSearchCallItemParam` object.
+class ToolSearchCallItemParamModel(BaseModel):
+    """The `ToolSearchCallItemParamModel` object.
 
     Attributes:
         type: The item type. Always `tool_search_call`.
@@ -5250,7 +5530,7 @@ class ToolSearchCallItemParam(BaseModel):
     """
 
     type: Literal["tool_search_call"]
-    arguments: EmptyModelParam
+    arguments: EmptyModelParamModel
     id: str | None = None
     call_id: str | None = None
     execution: ToolSearchExecutionType | None = None
@@ -5281,8 +5561,8 @@ class ToolSearchOutput(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ToolSearchOutputItemParam(BaseModel):
-    """The `ToolSearchOutputItemParam` object.
+class ToolSearchOutputItemParamModel(BaseModel):
+    """The `ToolSearchOutputItemParamModel` object.
 
     Attributes:
         type: The item type. Always `tool_search_output`.
@@ -5302,7 +5582,7 @@ class ToolSearchOutputItemParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ToolSearchToolParam(BaseModel):
+class ToolSearchToolParamModel(BaseModel):
     """Hosted or BYOT tool search configuration for deferred tools.
 
     Attributes:
@@ -5316,7 +5596,7 @@ class ToolSearchToolParam(BaseModel):
     type: Literal["tool_search"]
     execution: ToolSearchExecutionType | None = None
     description: str | None = None
-    parameters: EmptyModelParam | None = None
+    parameters: EmptyModelParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -5329,7 +5609,7 @@ class TopLogProb(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class TypeParam(BaseModel):
+class TypeParamModel(BaseModel):
     """An action to type in text.
 
     Attributes:
@@ -5363,7 +5643,7 @@ class UrlCitationBody(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class WaitParam(BaseModel):
+class WaitParamModel(BaseModel):
     """A wait action.
 
     Attributes:
@@ -5536,21 +5816,21 @@ Annotation: TypeAlias = (
 ApplyPatchCallOutputStatus: TypeAlias = Literal["completed", "failed"]
 
 
-ApplyPatchCallOutputStatusParam: TypeAlias = Literal["completed", "failed"]
+ApplyPatchCallOutputStatusParamModel: TypeAlias = Literal["completed", "failed"]
 """Outcome values reported for apply_patch tool call outputs."""
 
 
 ApplyPatchCallStatus: TypeAlias = Literal["in_progress", "completed"]
 
 
-ApplyPatchCallStatusParam: TypeAlias = Literal["in_progress", "completed"]
+ApplyPatchCallStatusParamModel: TypeAlias = Literal["in_progress", "completed"]
 """Status values reported for apply_patch tool calls."""
 
 
-ApplyPatchOperationParam: TypeAlias = (
-    ApplyPatchCreateFileOperationParam
-    | ApplyPatchDeleteFileOperationParam
-    | ApplyPatchUpdateFileOperationParam
+ApplyPatchOperationParamModel: TypeAlias = (
+    ApplyPatchCreateFileOperationParamModel
+    | ApplyPatchDeleteFileOperationParamModel
+    | ApplyPatchUpdateFileOperationParamModel
     | UnknownObject
 )
 """One of the create_file, delete_file, or update_file operations supplied to the
@@ -5565,15 +5845,15 @@ ClickButtonType: TypeAlias = Literal["left", "right", "wheel", "back", "forward"
 
 
 ComputerAction: TypeAlias = (
-    ClickParam
+    ClickParamModel
     | DoubleClickAction
-    | DragParam
+    | DragParamModel
     | KeyPressAction
-    | MoveParam
-    | ScreenshotParam
-    | ScrollParam
-    | TypeParam
-    | WaitParam
+    | MoveParamModel
+    | ScreenshotParamModel
+    | ScrollParamModel
+    | TypeParamModel
+    | WaitParamModel
     | UnknownObject
 )
 
@@ -5593,7 +5873,7 @@ ComputerEnvironment: TypeAlias = Literal["windows", "mac", "linux", "ubuntu", "b
 ContainerMemoryLimit: TypeAlias = Literal["1g", "4g", "16g", "64g"]
 
 
-ConversationParam: TypeAlias = str | ConversationParam2
+ConversationParamModel: TypeAlias = str | ConversationParam2
 """The conversation that this response belongs to. Items from this conversation are
 prepended to `input_items` for this response request. Input items and output items from
 this response are automatically added to this conversation after this response
@@ -5604,7 +5884,7 @@ completes.
 DetailEnum: TypeAlias = Literal["low", "high", "auto", "original"]
 
 
-EmptyModelParam: TypeAlias = dict[str, Any]
+EmptyModelParamModel: TypeAlias = dict[str, Any]
 
 
 FileDetailEnum: TypeAlias = Literal["auto", "low", "high"]
@@ -5634,9 +5914,9 @@ FunctionShellCallItemStatus: TypeAlias = Literal["in_progress", "completed", "in
 """Status values reported for shell tool calls."""
 
 
-FunctionShellCallOutputOutcomeParam: TypeAlias = (
-    FunctionShellCallOutputTimeoutOutcomeParam
-    | FunctionShellCallOutputExitOutcomeParam
+FunctionShellCallOutputOutcomeParamModel: TypeAlias = (
+    FunctionShellCallOutputTimeoutOutcomeParamModel
+    | FunctionShellCallOutputExitOutcomeParamModel
     | UnknownObject
 )
 """The exit or timeout outcome associated with this shell call."""
@@ -5693,23 +5973,23 @@ Item: TypeAlias = (
     | OutputMessage
     | FileSearchToolCall
     | ComputerToolCall
-    | ComputerCallOutputItemParam
+    | ComputerCallOutputItemParamModel
     | WebSearchToolCall
     | FunctionToolCall
-    | FunctionCallOutputItemParam
-    | ToolSearchCallItemParam
-    | ToolSearchOutputItemParam
-    | AdditionalToolsItemParam
+    | FunctionCallOutputItemParamModel
+    | ToolSearchCallItemParamModel
+    | ToolSearchOutputItemParamModel
+    | AdditionalToolsItemParamModel
     | ReasoningItem
-    | CompactionSummaryItemParam
+    | CompactionSummaryItemParamModel
     | ImageGenToolCall
     | CodeInterpreterToolCall
     | LocalShellToolCall
     | LocalShellToolCallOutput
-    | FunctionShellCallItemParam
-    | FunctionShellCallOutputItemParam
-    | ApplyPatchToolCallItemParam
-    | ApplyPatchToolCallOutputItemParam
+    | FunctionShellCallItemParamModel
+    | FunctionShellCallOutputItemParamModel
+    | ApplyPatchToolCallItemParamModel
+    | ApplyPatchToolCallOutputItemParamModel
     | MCPListTools
     | MCPApprovalRequest
     | MCPApprovalResponse
@@ -5724,10 +6004,10 @@ Item: TypeAlias = (
 InputItem: TypeAlias = (
     EasyInputMessage
     | Item
-    | CompactionTriggerItemParam
-    | ItemReferenceParam
-    | ProgramItemParam
-    | ProgramOutputItemParam
+    | CompactionTriggerItemParamModel
+    | ItemReferenceParamModel
+    | ProgramItemParamModel
+    | ProgramOutputItemParamModel
     | UnknownObject
 )
 
@@ -5736,7 +6016,7 @@ InputMessageContentList: TypeAlias = list[InputContent]
 """A list of one or many input items to the model, containing different content types."""
 
 
-InputParam: TypeAlias = str | list[InputItem]
+InputParamModel: TypeAlias = str | list[InputItem]
 """Text, image, or file inputs to the model, used to generate a response."""
 
 
@@ -6060,15 +6340,15 @@ Tool: TypeAlias = (
     | WebSearchTool
     | MCPTool
     | CodeInterpreterTool
-    | ProgrammaticToolCallingParam
+    | ProgrammaticToolCallingParamModel
     | ImageGenTool
-    | LocalShellToolParam
-    | FunctionShellToolParam
-    | CustomToolParam
-    | NamespaceToolParam
-    | ToolSearchToolParam
+    | LocalShellToolParamModel
+    | FunctionShellToolParamModel
+    | CustomToolParamModel
+    | NamespaceToolParamModel
+    | ToolSearchToolParamModel
     | WebSearchPreviewTool
-    | ApplyPatchToolParam
+    | ApplyPatchToolParamModel
     | UnknownObject
 )
 """A tool that can be used to generate a response."""
@@ -6078,8 +6358,8 @@ ToolCallCaller: TypeAlias = DirectToolCallCaller | ProgramToolCallCaller | Unkno
 """The execution context that produced this tool call."""
 
 
-ToolCallCallerParam: TypeAlias = (
-    DirectToolCallCallerParam | ProgramToolCallCallerParam | UnknownObject
+ToolCallCallerParamModel: TypeAlias = (
+    DirectToolCallCallerParamModel | ProgramToolCallCallerParamModel | UnknownObject
 )
 """The execution context that produced this tool call."""
 
@@ -6088,16 +6368,16 @@ ToolChoiceOptions: TypeAlias = Literal["none", "auto", "required"]
 """Controls which (if any) tool is called by the model."""
 
 
-ToolChoiceParam: TypeAlias = (
+ToolChoiceParamModel: TypeAlias = (
     ToolChoiceOptions
     | ToolChoiceAllowed
     | ToolChoiceTypes
     | ToolChoiceFunction
     | ToolChoiceMCP
     | ToolChoiceCustom
-    | SpecificProgrammaticToolCallingParam
-    | SpecificApplyPatchParam
-    | SpecificFunctionShellParam
+    | SpecificProgrammaticToolCallingParamModel
+    | SpecificApplyPatchParamModel
+    | SpecificFunctionShellParamModel
     | UnknownObject
 )
 """How the model should select which tool (or tools) to use when generating a response. See
@@ -6146,183 +6426,402 @@ ResponseOutputText = OutputTextContent
 """The official SDK's name for `OutputTextContent`."""
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "AdditionalToolsItemParamDict",
-        "AnnotationParam",
-        "ApplyPatchCreateFileOperationParamDict",
-        "ApplyPatchDeleteFileOperationParamDict",
-        "ApplyPatchOperationParamDict",
-        "ApplyPatchToolCallItemParamDict",
-        "ApplyPatchToolCallOutputItemParamDict",
-        "ApplyPatchToolParamDict",
-        "ApplyPatchUpdateFileOperationParamDict",
-        "ApproximateLocationParam",
-        "AutoCodeInterpreterToolParamDict",
-        "ClickParamDict",
-        "CodeInterpreterOutputImageParam",
-        "CodeInterpreterOutputLogsParam",
-        "CodeInterpreterToolCallParam",
-        "CodeInterpreterToolParam",
-        "CompactResponseMethodPublicBodyParam",
-        "CompactionSummaryItemParamDict",
-        "CompactionTriggerItemParamDict",
-        "ComparisonFilterParam",
-        "CompoundFilterParam",
-        "ComputerActionListParam",
-        "ComputerActionParam",
-        "ComputerCallOutputItemParamDict",
-        "ComputerCallSafetyCheckParamDict",
-        "ComputerScreenshotImageParam",
-        "ComputerToolCallParam",
-        "ComputerToolParam",
-        "ComputerUsePreviewToolParam",
-        "ContainerAutoParamDict",
-        "ContainerFileCitationBodyParam",
-        "ContainerNetworkPolicyAllowlistParamDict",
-        "ContainerNetworkPolicyDisabledParamDict",
-        "ContainerNetworkPolicyDomainSecretParamDict",
-        "ContainerReferenceParamDict",
-        "ContextManagementParamDict",
-        "ConversationParam2Param",
-        "ConversationParamDict",
-        "CoordParamDict",
-        "CreateResponseParam",
-        "CustomGrammarFormatParamDict",
-        "CustomTextFormatParamDict",
-        "CustomToolCallOutputParam",
-        "CustomToolCallParam",
-        "CustomToolParamDict",
-        "DirectToolCallCallerDict",
-        "DirectToolCallCallerParamDict",
-        "DoubleClickActionParam",
-        "DragParamDict",
-        "EasyInputMessageParam",
-        "EmptyModelParamDict",
-        "FileCitationBodyParam",
-        "FilePathParam",
-        "FileSearchToolCallParam",
-        "FileSearchToolCallResultParam",
-        "FileSearchToolParam",
-        "FiltersParam",
-        "FunctionAndCustomToolCallOutputParam",
-        "FunctionCallOutputItemParamDict",
-        "FunctionShellActionParamDict",
-        "FunctionShellCallItemParamDict",
-        "FunctionShellCallOutputContentParamDict",
-        "FunctionShellCallOutputExitOutcomeParamDict",
-        "FunctionShellCallOutputItemParamDict",
-        "FunctionShellCallOutputOutcomeParamDict",
-        "FunctionShellCallOutputTimeoutOutcomeParamDict",
-        "FunctionShellToolParamDict",
-        "FunctionToolCallParam",
-        "FunctionToolDict",
-        "FunctionToolParamDict",
-        "HTTPErrorParam",
-        "HybridSearchOptionsParam",
-        "ImageGenToolCallParam",
-        "ImageGenToolInputImageMaskParam",
-        "ImageGenToolParam",
-        "InlineSkillParamDict",
-        "InlineSkillSourceParamDict",
-        "InputContentParam",
-        "InputFileContentDict",
-        "InputFileContentParamDict",
-        "InputImageContentParam",
-        "InputImageContentParamAutoParamDict",
-        "InputItemParam",
-        "InputMessageContentListParam",
-        "InputMessageParam",
-        "InputParamDict",
-        "InputTextContentParamDict",
-        "ItemParam",
-        "ItemReferenceParamDict",
-        "KeyPressActionParam",
-        "LocalEnvironmentParamDict",
-        "LocalShellExecActionParam",
-        "LocalShellToolCallOutputParam",
-        "LocalShellToolCallParam",
-        "LocalShellToolParamDict",
-        "LocalSkillParamDict",
-        "LogProbParam",
-        "MCPApprovalRequestParam",
-        "MCPApprovalResponseParam",
-        "MCPListToolsParam",
-        "MCPListToolsToolParam",
-        "MCPProtocolErrorParam",
-        "MCPToolCallErrorParam",
-        "MCPToolCallParam",
-        "MCPToolExecutionErrorParam",
-        "MCPToolFilterParam",
-        "MCPToolParam",
-        "MCPToolRequireApprovalMCPToolApprovalFilterParam",
-        "MoveParamDict",
-        "NamespaceToolParamDict",
-        "OutputMessageContentParam",
-        "OutputMessageParam",
-        "OutputTextContentParam",
-        "ProgramItemParamDict",
-        "ProgramOutputItemParamDict",
-        "ProgramToolCallCallerDict",
-        "ProgramToolCallCallerParamDict",
-        "ProgrammaticToolCallingParamDict",
-        "PromptParam",
-        "RankingOptionsParam",
-        "ReasoningItemParam",
-        "ReasoningParam",
-        "ReasoningTextContentParam",
-        "RefusalContentParam",
-        "ResponsePromptVariablesParam",
-        "ResponseStreamOptionsParam",
-        "ResponseTextParamDict",
-        "ScreenshotParamDict",
-        "ScrollParamDict",
-        "SkillReferenceParamDict",
-        "SpecificApplyPatchParamDict",
-        "SpecificFunctionShellParamDict",
-        "SpecificProgrammaticToolCallingParamDict",
-        "SummaryTextContentParam",
-        "TextResponseFormatConfigurationParam",
-        "TextResponseFormatJsonSchemaParam",
-        "TokenCountsBodyParam",
-        "ToolCallCallerDict",
-        "ToolCallCallerParamDict",
-        "ToolChoiceAllowedParam",
-        "ToolChoiceCustomParam",
-        "ToolChoiceFunctionParam",
-        "ToolChoiceMCPParam",
-        "ToolChoiceParamDict",
-        "ToolChoiceTypesParam",
-        "ToolParam",
-        "ToolSearchCallItemParamDict",
-        "ToolSearchOutputItemParamDict",
-        "ToolSearchToolParamDict",
-        "ToolsArrayParam",
-        "TopLogProbParam",
-        "TypeParamDict",
-        "UrlCitationBodyParam",
-        "VectorStoreFileAttributesParam",
-        "WaitParamDict",
-        "WebSearchActionFindParam",
-        "WebSearchActionOpenPageParam",
-        "WebSearchActionSearchParam",
-        "WebSearchActionSearchSourceParam",
-        "WebSearchApproximateLocationParam",
-        "WebSearchPreviewToolParam",
-        "WebSearchToolCallParam",
-        "WebSearchToolFiltersParam",
-        "WebSearchToolParam",
-    }
+ResponseFunctionCallOutputItem: TypeAlias = (
+    "InputFileContent | InputImageContent | InputTextContentParamModel | UnknownObject"
 )
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+ResponseFunctionCallOutputItemParam: TypeAlias = (
+    "InputFileContentDict | InputImageContentParam | InputTextContentParam"
+)
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+ResponseInputContentParam: TypeAlias = (
+    "InputFileContentParam | InputImageContentParam | InputTextContentParam"
+)
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+ResponseSteerInputContent: TypeAlias = (
+    "InputFileContent | InputImageContent | InputTextContentParamModel | UnknownObject"
+)
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+ResponseSteerInputContentParam: TypeAlias = (
+    "InputFileContentDict | InputImageContentParam | InputTextContentParam"
+)
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "AdditionalToolsItemParam": ("responses_params", "AdditionalToolsItemParam"),
+    "AnnotationParam": ("responses_params", "AnnotationParam"),
+    "ApplyPatchCreateFileOperationParam": (
+        "responses_params",
+        "ApplyPatchCreateFileOperationParam",
+    ),
+    "ApplyPatchDeleteFileOperationParam": (
+        "responses_params",
+        "ApplyPatchDeleteFileOperationParam",
+    ),
+    "ApplyPatchOperationParam": ("responses_params", "ApplyPatchOperationParam"),
+    "ApplyPatchTool": ("responses", "ApplyPatchToolParamModel"),
+    "ApplyPatchToolCallItemParam": ("responses_params", "ApplyPatchToolCallItemParam"),
+    "ApplyPatchToolCallOutputItemParam": ("responses_params", "ApplyPatchToolCallOutputItemParam"),
+    "ApplyPatchToolParam": ("responses_params", "ApplyPatchToolParam"),
+    "ApplyPatchUpdateFileOperationParam": (
+        "responses_params",
+        "ApplyPatchUpdateFileOperationParam",
+    ),
+    "ApproximateLocationParam": ("responses_params", "ApproximateLocationParam"),
+    "AutoCodeInterpreterToolParam": ("responses_params", "AutoCodeInterpreterToolParam"),
+    "ClickParam": ("responses_params", "ClickParam"),
+    "CodeInterpreterOutputImageParam": ("responses_params", "CodeInterpreterOutputImageParam"),
+    "CodeInterpreterOutputLogsParam": ("responses_params", "CodeInterpreterOutputLogsParam"),
+    "CodeInterpreterToolCallParam": ("responses_params", "CodeInterpreterToolCallParam"),
+    "CodeInterpreterToolParam": ("responses_params", "CodeInterpreterToolParam"),
+    "CompactResponseMethodPublicBodyParam": (
+        "responses_params",
+        "CompactResponseMethodPublicBodyParam",
+    ),
+    "CompactionSummaryItemParam": ("responses_params", "CompactionSummaryItemParam"),
+    "CompactionTriggerItemParam": ("responses_params", "CompactionTriggerItemParam"),
+    "ComparisonFilterParam": ("responses_params", "ComparisonFilterParam"),
+    "CompoundFilterParam": ("responses_params", "CompoundFilterParam"),
+    "ComputerActionListParam": ("responses_params", "ComputerActionListParam"),
+    "ComputerActionParam": ("responses_params", "ComputerActionParam"),
+    "ComputerCallOutputItemParam": ("responses_params", "ComputerCallOutputItemParam"),
+    "ComputerCallSafetyCheckParam": ("responses_params", "ComputerCallSafetyCheckParam"),
+    "ComputerScreenshotImageParam": ("responses_params", "ComputerScreenshotImageParam"),
+    "ComputerToolCallParam": ("responses_params", "ComputerToolCallParam"),
+    "ComputerToolParam": ("responses_params", "ComputerToolParam"),
+    "ComputerUsePreviewToolParam": ("responses_params", "ComputerUsePreviewToolParam"),
+    "ContainerAuto": ("responses", "ContainerAutoParamModel"),
+    "ContainerAutoParam": ("responses_params", "ContainerAutoParam"),
+    "ContainerFileCitationBodyParam": ("responses_params", "ContainerFileCitationBodyParam"),
+    "ContainerNetworkPolicyAllowlist": ("responses", "ContainerNetworkPolicyAllowlistParamModel"),
+    "ContainerNetworkPolicyAllowlistParam": (
+        "responses_params",
+        "ContainerNetworkPolicyAllowlistParam",
+    ),
+    "ContainerNetworkPolicyDisabled": ("responses", "ContainerNetworkPolicyDisabledParamModel"),
+    "ContainerNetworkPolicyDisabledParam": (
+        "responses_params",
+        "ContainerNetworkPolicyDisabledParam",
+    ),
+    "ContainerNetworkPolicyDomainSecret": (
+        "responses",
+        "ContainerNetworkPolicyDomainSecretParamModel",
+    ),
+    "ContainerNetworkPolicyDomainSecretParam": (
+        "responses_params",
+        "ContainerNetworkPolicyDomainSecretParam",
+    ),
+    "ContainerReference": ("responses", "ContainerReferenceParamModel"),
+    "ContainerReferenceParam": ("responses_params", "ContainerReferenceParam"),
+    "ContextManagementParam": ("responses_params", "ContextManagementParam"),
+    "ConversationParam": ("responses_params", "ConversationParam"),
+    "ConversationParam2Param": ("responses_params", "ConversationParam2Param"),
+    "CoordParam": ("responses_params", "CoordParam"),
+    "CreateResponseParam": ("responses_params", "CreateResponseParam"),
+    "CustomGrammarFormatParam": ("responses_params", "CustomGrammarFormatParam"),
+    "CustomTextFormatParam": ("responses_params", "CustomTextFormatParam"),
+    "CustomTool": ("responses", "CustomToolParamModel"),
+    "CustomToolCallOutputParam": ("responses_params", "CustomToolCallOutputParam"),
+    "CustomToolCallParam": ("responses_params", "CustomToolCallParam"),
+    "CustomToolParam": ("responses_params", "CustomToolParam"),
+    "DirectToolCallCallerDict": ("responses_params", "DirectToolCallCallerDict"),
+    "DirectToolCallCallerParam": ("responses_params", "DirectToolCallCallerParam"),
+    "DoubleClickActionParam": ("responses_params", "DoubleClickActionParam"),
+    "DragParam": ("responses_params", "DragParam"),
+    "EasyInputMessageParam": ("responses_params", "EasyInputMessageParam"),
+    "EmptyModelParam": ("responses_params", "EmptyModelParam"),
+    "FileCitationBodyParam": ("responses_params", "FileCitationBodyParam"),
+    "FilePathParam": ("responses_params", "FilePathParam"),
+    "FileSearchToolCallParam": ("responses_params", "FileSearchToolCallParam"),
+    "FileSearchToolCallResultParam": ("responses_params", "FileSearchToolCallResultParam"),
+    "FileSearchToolParam": ("responses_params", "FileSearchToolParam"),
+    "FiltersParam": ("responses_params", "FiltersParam"),
+    "FunctionAndCustomToolCallOutputParam": (
+        "responses_params",
+        "FunctionAndCustomToolCallOutputParam",
+    ),
+    "FunctionCallOutputItemParam": ("responses_params", "FunctionCallOutputItemParam"),
+    "FunctionShellActionParam": ("responses_params", "FunctionShellActionParam"),
+    "FunctionShellCallItemParam": ("responses_params", "FunctionShellCallItemParam"),
+    "FunctionShellCallOutputContentParam": (
+        "responses_params",
+        "FunctionShellCallOutputContentParam",
+    ),
+    "FunctionShellCallOutputExitOutcomeParam": (
+        "responses_params",
+        "FunctionShellCallOutputExitOutcomeParam",
+    ),
+    "FunctionShellCallOutputItemParam": ("responses_params", "FunctionShellCallOutputItemParam"),
+    "FunctionShellCallOutputOutcomeParam": (
+        "responses_params",
+        "FunctionShellCallOutputOutcomeParam",
+    ),
+    "FunctionShellCallOutputTimeoutOutcomeParam": (
+        "responses_params",
+        "FunctionShellCallOutputTimeoutOutcomeParam",
+    ),
+    "FunctionShellTool": ("responses", "FunctionShellToolParamModel"),
+    "FunctionShellToolParam": ("responses_params", "FunctionShellToolParam"),
+    "FunctionToolCallParam": ("responses_params", "FunctionToolCallParam"),
+    "FunctionToolDict": ("responses_params", "FunctionToolDict"),
+    "FunctionToolParam": ("responses_params", "FunctionToolParam"),
+    "HTTPErrorParam": ("responses_params", "HTTPErrorParam"),
+    "HybridSearchOptionsParam": ("responses_params", "HybridSearchOptionsParam"),
+    "ImageGenToolCallParam": ("responses_params", "ImageGenToolCallParam"),
+    "ImageGenToolInputImageMaskParam": ("responses_params", "ImageGenToolInputImageMaskParam"),
+    "ImageGenToolParam": ("responses_params", "ImageGenToolParam"),
+    "InlineSkill": ("responses", "InlineSkillParamModel"),
+    "InlineSkillParam": ("responses_params", "InlineSkillParam"),
+    "InlineSkillSource": ("responses", "InlineSkillSourceParamModel"),
+    "InlineSkillSourceParam": ("responses_params", "InlineSkillSourceParam"),
+    "InputContentParam": ("responses_params", "InputContentParam"),
+    "InputFileContentDict": ("responses_params", "InputFileContentDict"),
+    "InputFileContentParam": ("responses_params", "InputFileContentParam"),
+    "InputImageContentParam": ("responses_params", "InputImageContentParam"),
+    "InputImageContentParamAutoParam": ("responses_params", "InputImageContentParamAutoParam"),
+    "InputItemParam": ("responses_params", "InputItemParam"),
+    "InputMessageContentListParam": ("responses_params", "InputMessageContentListParam"),
+    "InputMessageParam": ("responses_params", "InputMessageParam"),
+    "InputParam": ("responses_params", "InputParam"),
+    "InputTextContentParam": ("responses_params", "InputTextContentParam"),
+    "InputTokenCountResponse": ("responses", "TokenCountsResource"),
+    "ItemParam": ("responses_params", "ItemParam"),
+    "ItemReferenceParam": ("responses_params", "ItemReferenceParam"),
+    "KeyPressActionParam": ("responses_params", "KeyPressActionParam"),
+    "LocalEnvironment": ("responses", "LocalEnvironmentParamModel"),
+    "LocalEnvironmentParam": ("responses_params", "LocalEnvironmentParam"),
+    "LocalShellExecActionParam": ("responses_params", "LocalShellExecActionParam"),
+    "LocalShellToolCallOutputParam": ("responses_params", "LocalShellToolCallOutputParam"),
+    "LocalShellToolCallParam": ("responses_params", "LocalShellToolCallParam"),
+    "LocalShellToolParam": ("responses_params", "LocalShellToolParam"),
+    "LocalSkill": ("responses", "LocalSkillParamModel"),
+    "LocalSkillParam": ("responses_params", "LocalSkillParam"),
+    "LogProbParam": ("responses_params", "LogProbParam"),
+    "MCPApprovalRequestParam": ("responses_params", "MCPApprovalRequestParam"),
+    "MCPApprovalResponseParam": ("responses_params", "MCPApprovalResponseParam"),
+    "MCPListToolsParam": ("responses_params", "MCPListToolsParam"),
+    "MCPListToolsToolParam": ("responses_params", "MCPListToolsToolParam"),
+    "MCPProtocolErrorParam": ("responses_params", "MCPProtocolErrorParam"),
+    "MCPToolCallErrorParam": ("responses_params", "MCPToolCallErrorParam"),
+    "MCPToolCallParam": ("responses_params", "MCPToolCallParam"),
+    "MCPToolExecutionErrorParam": ("responses_params", "MCPToolExecutionErrorParam"),
+    "MCPToolFilterParam": ("responses_params", "MCPToolFilterParam"),
+    "MCPToolParam": ("responses_params", "MCPToolParam"),
+    "MCPToolRequireApprovalMCPToolApprovalFilterParam": (
+        "responses_params",
+        "MCPToolRequireApprovalMCPToolApprovalFilterParam",
+    ),
+    "McpToolCallError": ("responses", "MCPToolCallError"),
+    "McpToolCallErrorParam": ("responses_params", "MCPToolCallErrorParam"),
+    "MoveParam": ("responses_params", "MoveParam"),
+    "NamespaceTool": ("responses", "NamespaceToolParamModel"),
+    "NamespaceToolParam": ("responses_params", "NamespaceToolParam"),
+    "OutputMessageContentParam": ("responses_params", "OutputMessageContentParam"),
+    "OutputMessageParam": ("responses_params", "OutputMessageParam"),
+    "OutputTextContentParam": ("responses_params", "OutputTextContentParam"),
+    "ProgramItemParam": ("responses_params", "ProgramItemParam"),
+    "ProgramOutputItemParam": ("responses_params", "ProgramOutputItemParam"),
+    "ProgramToolCallCallerDict": ("responses_params", "ProgramToolCallCallerDict"),
+    "ProgramToolCallCallerParam": ("responses_params", "ProgramToolCallCallerParam"),
+    "ProgrammaticToolCallingParam": ("responses_params", "ProgrammaticToolCallingParam"),
+    "PromptParam": ("responses_params", "PromptParam"),
+    "RankingOptionsParam": ("responses_params", "RankingOptionsParam"),
+    "ReasoningItemParam": ("responses_params", "ReasoningItemParam"),
+    "ReasoningParam": ("responses_params", "ReasoningParam"),
+    "ReasoningTextContentParam": ("responses_params", "ReasoningTextContentParam"),
+    "RefusalContentParam": ("responses_params", "RefusalContentParam"),
+    "ResponseApplyPatchToolCall": ("responses", "ApplyPatchToolCall"),
+    "ResponseApplyPatchToolCallOutput": ("responses", "ApplyPatchToolCallOutput"),
+    "ResponseCodeInterpreterToolCall": ("responses", "CodeInterpreterToolCall"),
+    "ResponseCodeInterpreterToolCallParam": ("responses_params", "CodeInterpreterToolCallParam"),
+    "ResponseCompactParams": ("responses_params", "CompactResponseMethodPublicBodyParam"),
+    "ResponseCompactionItem": ("responses", "CompactionBody"),
+    "ResponseCompactionItemParam": ("responses_params", "CompactionSummaryItemParam"),
+    "ResponseCompactionItemParamParam": ("responses_params", "CompactionSummaryItemParam"),
+    "ResponseComputerToolCall": ("responses", "ComputerToolCall"),
+    "ResponseComputerToolCallOutputItem": ("responses", "ComputerToolCallOutputResource"),
+    "ResponseComputerToolCallOutputScreenshot": ("responses", "ComputerScreenshotImage"),
+    "ResponseComputerToolCallOutputScreenshotParam": (
+        "responses_params",
+        "ComputerScreenshotImageParam",
+    ),
+    "ResponseComputerToolCallParam": ("responses_params", "ComputerToolCallParam"),
+    "ResponseContainerReference": ("responses", "ContainerReferenceResource"),
+    "ResponseConversationParam": ("responses", "ResponseConversation"),
+    "ResponseConversationParamParam": ("responses_params", "ConversationParam2Param"),
+    "ResponseCreateParams": ("responses_params", "CreateResponseParam"),
+    "ResponseCustomToolCall": ("responses", "CustomToolCall"),
+    "ResponseCustomToolCallItem": ("responses", "CustomToolCallResource"),
+    "ResponseCustomToolCallOutput": ("responses", "CustomToolCallOutput"),
+    "ResponseCustomToolCallOutputItem": ("responses", "CustomToolCallOutputResource"),
+    "ResponseCustomToolCallOutputParam": ("responses_params", "CustomToolCallOutputParam"),
+    "ResponseCustomToolCallParam": ("responses_params", "CustomToolCallParam"),
+    "ResponseFileSearchToolCall": ("responses", "FileSearchToolCall"),
+    "ResponseFileSearchToolCallParam": ("responses_params", "FileSearchToolCallParam"),
+    "ResponseFormatTextConfig": ("responses", "TextResponseFormatConfiguration"),
+    "ResponseFormatTextConfigParam": ("responses_params", "TextResponseFormatConfigurationParam"),
+    "ResponseFormatTextJSONSchemaConfig": ("responses", "TextResponseFormatJsonSchema"),
+    "ResponseFormatTextJSONSchemaConfigParam": (
+        "responses_params",
+        "TextResponseFormatJsonSchemaParam",
+    ),
+    "ResponseFunctionShellCallOutputContent": (
+        "responses",
+        "FunctionShellCallOutputContentParamModel",
+    ),
+    "ResponseFunctionShellCallOutputContentParam": (
+        "responses_params",
+        "FunctionShellCallOutputContentParam",
+    ),
+    "ResponseFunctionShellToolCall": ("responses", "FunctionShellCall"),
+    "ResponseFunctionShellToolCallOutput": ("responses", "FunctionShellCallOutput"),
+    "ResponseFunctionToolCall": ("responses", "FunctionToolCall"),
+    "ResponseFunctionToolCallItem": ("responses", "FunctionToolCallResource"),
+    "ResponseFunctionToolCallOutputItem": ("responses", "FunctionToolCallOutputResource"),
+    "ResponseFunctionToolCallParam": ("responses_params", "FunctionToolCallParam"),
+    "ResponseFunctionWebSearch": ("responses", "WebSearchToolCall"),
+    "ResponseFunctionWebSearchParam": ("responses_params", "WebSearchToolCallParam"),
+    "ResponseIncludable": ("responses", "IncludeEnum"),
+    "ResponseInputAudio": ("shared", "InputAudio"),
+    "ResponseInputAudioParam": ("shared_params", "InputAudioParam"),
+    "ResponseInputContent": ("responses", "FunctionAndCustomToolCallOutput"),
+    "ResponseInputFile": ("responses", "InputFileContent"),
+    "ResponseInputFileContent": ("responses", "InputFileContent"),
+    "ResponseInputFileContentParam": ("responses_params", "InputFileContentDict"),
+    "ResponseInputFileParam": ("responses_params", "InputFileContentDict"),
+    "ResponseInputImage": ("responses", "InputImageContent"),
+    "ResponseInputImageContent": ("responses", "InputImageContent"),
+    "ResponseInputImageContentParam": ("responses_params", "InputImageContentParam"),
+    "ResponseInputImageParam": ("responses_params", "InputImageContentParam"),
+    "ResponseInputItemParam": ("responses", "ResponseInputItem"),
+    "ResponseInputMessageContentList": ("responses", "FunctionAndCustomToolCallOutput"),
+    "ResponseInputMessageItem": ("responses", "InputMessageResource"),
+    "ResponseInputText": ("responses", "InputTextContentParamModel"),
+    "ResponseInputTextContent": ("responses", "InputTextContentParamModel"),
+    "ResponseInputTextContentParam": ("responses_params", "InputTextContentParam"),
+    "ResponseInputTextParam": ("responses_params", "InputTextContentParam"),
+    "ResponseLocalEnvironment": ("responses", "LocalEnvironmentResource"),
+    "ResponseMcpCallArgumentsDeltaEvent": ("responses", "ResponseMCPCallArgumentsDeltaEvent"),
+    "ResponseMcpCallArgumentsDoneEvent": ("responses", "ResponseMCPCallArgumentsDoneEvent"),
+    "ResponseMcpCallCompletedEvent": ("responses", "ResponseMCPCallCompletedEvent"),
+    "ResponseMcpCallFailedEvent": ("responses", "ResponseMCPCallFailedEvent"),
+    "ResponseMcpCallInProgressEvent": ("responses", "ResponseMCPCallInProgressEvent"),
+    "ResponseMcpListToolsCompletedEvent": ("responses", "ResponseMCPListToolsCompletedEvent"),
+    "ResponseMcpListToolsFailedEvent": ("responses", "ResponseMCPListToolsFailedEvent"),
+    "ResponseMcpListToolsInProgressEvent": ("responses", "ResponseMCPListToolsInProgressEvent"),
+    "ResponseOutputMessageParam": ("responses_params", "OutputMessageParam"),
+    "ResponseOutputRefusal": ("responses", "RefusalContent"),
+    "ResponseOutputRefusalParam": ("responses_params", "RefusalContentParam"),
+    "ResponseOutputTextParam": ("responses_params", "OutputTextContentParam"),
+    "ResponsePrompt": ("responses", "Prompt"),
+    "ResponsePromptParam": ("responses_params", "PromptParam"),
+    "ResponsePromptVariablesParam": ("responses_params", "ResponsePromptVariablesParam"),
+    "ResponseReasoningItem": ("responses", "ReasoningItem"),
+    "ResponseReasoningItemParam": ("responses_params", "ReasoningItemParam"),
+    "ResponseShellCallCommandAddedEvent": (
+        "responses",
+        "ResponseShellCallCommandAddedStreamingEvent",
+    ),
+    "ResponseShellCallCommandDeltaEvent": (
+        "responses",
+        "ResponseShellCallCommandDeltaStreamingEvent",
+    ),
+    "ResponseShellCallCommandDoneEvent": (
+        "responses",
+        "ResponseShellCallCommandDoneStreamingEvent",
+    ),
+    "ResponseShellCallOutputContentDeltaEvent": (
+        "responses",
+        "ResponseShellCallOutputContentDeltaStreamingEvent",
+    ),
+    "ResponseShellCallOutputContentDoneEvent": (
+        "responses",
+        "ResponseShellCallOutputContentDoneStreamingEvent",
+    ),
+    "ResponseStreamOptionsParam": ("responses_params", "ResponseStreamOptionsParam"),
+    "ResponseTextConfig": ("responses", "ResponseTextParamModel"),
+    "ResponseTextConfigParam": ("responses_params", "ResponseTextParam"),
+    "ResponseTextParam": ("responses_params", "ResponseTextParam"),
+    "ResponseToolSearchCall": ("responses", "ToolSearchCall"),
+    "ResponseToolSearchOutputItem": ("responses", "ToolSearchOutput"),
+    "ResponseToolSearchOutputItemParam": ("responses_params", "ToolSearchOutputItemParam"),
+    "ResponseToolSearchOutputItemParamParam": ("responses_params", "ToolSearchOutputItemParam"),
+    "ResponsesServerEvent": ("responses", "ResponseStreamEvent"),
+    "ScreenshotParam": ("responses_params", "ScreenshotParam"),
+    "ScrollParam": ("responses_params", "ScrollParam"),
+    "ServiceTier": ("chat", "ServiceTier"),
+    "SkillReference": ("responses", "SkillReferenceParamModel"),
+    "SkillReferenceParam": ("responses_params", "SkillReferenceParam"),
+    "SpecificApplyPatchParam": ("responses_params", "SpecificApplyPatchParam"),
+    "SpecificFunctionShellParam": ("responses_params", "SpecificFunctionShellParam"),
+    "SpecificProgrammaticToolCallingParam": (
+        "responses_params",
+        "SpecificProgrammaticToolCallingParam",
+    ),
+    "SummaryTextContentParam": ("responses_params", "SummaryTextContentParam"),
+    "TextResponseFormatConfigurationParam": (
+        "responses_params",
+        "TextResponseFormatConfigurationParam",
+    ),
+    "TextResponseFormatJsonSchemaParam": ("responses_params", "TextResponseFormatJsonSchemaParam"),
+    "TokenCountsBodyParam": ("responses_params", "TokenCountsBodyParam"),
+    "ToolCallCallerDict": ("responses_params", "ToolCallCallerDict"),
+    "ToolCallCallerParam": ("responses_params", "ToolCallCallerParam"),
+    "ToolChoiceAllowedParam": ("responses_params", "ToolChoiceAllowedParam"),
+    "ToolChoiceApplyPatch": ("responses", "SpecificApplyPatchParamModel"),
+    "ToolChoiceApplyPatchParam": ("responses_params", "SpecificApplyPatchParam"),
+    "ToolChoiceCustomParam": ("responses_params", "ToolChoiceCustomParam"),
+    "ToolChoiceFunctionParam": ("responses_params", "ToolChoiceFunctionParam"),
+    "ToolChoiceMCPParam": ("responses_params", "ToolChoiceMCPParam"),
+    "ToolChoiceMcp": ("responses", "ToolChoiceMCP"),
+    "ToolChoiceMcpParam": ("responses_params", "ToolChoiceMCPParam"),
+    "ToolChoiceParam": ("responses_params", "ToolChoiceParam"),
+    "ToolChoiceShell": ("responses", "SpecificFunctionShellParamModel"),
+    "ToolChoiceShellParam": ("responses_params", "SpecificFunctionShellParam"),
+    "ToolChoiceTypesParam": ("responses_params", "ToolChoiceTypesParam"),
+    "ToolParam": ("responses_params", "ToolParam"),
+    "ToolSearchCallItemParam": ("responses_params", "ToolSearchCallItemParam"),
+    "ToolSearchOutputItemParam": ("responses_params", "ToolSearchOutputItemParam"),
+    "ToolSearchOutputNamespaceTool": ("responses", "NamespaceToolParamModel"),
+    "ToolSearchOutputNamespaceToolParam": ("responses_params", "NamespaceToolParam"),
+    "ToolSearchTool": ("responses", "ToolSearchToolParamModel"),
+    "ToolSearchToolParam": ("responses_params", "ToolSearchToolParam"),
+    "ToolsArrayParam": ("responses_params", "ToolsArrayParam"),
+    "TopLogProbParam": ("responses_params", "TopLogProbParam"),
+    "TypeParam": ("responses_params", "TypeParam"),
+    "UrlCitationBodyParam": ("responses_params", "UrlCitationBodyParam"),
+    "VectorStoreFileAttributesParam": ("responses_params", "VectorStoreFileAttributesParam"),
+    "WaitParam": ("responses_params", "WaitParam"),
+    "WebSearchActionFindParam": ("responses_params", "WebSearchActionFindParam"),
+    "WebSearchActionOpenPageParam": ("responses_params", "WebSearchActionOpenPageParam"),
+    "WebSearchActionSearchParam": ("responses_params", "WebSearchActionSearchParam"),
+    "WebSearchActionSearchSourceParam": ("responses_params", "WebSearchActionSearchSourceParam"),
+    "WebSearchApproximateLocationParam": ("responses_params", "WebSearchApproximateLocationParam"),
+    "WebSearchPreviewToolParam": ("responses_params", "WebSearchPreviewToolParam"),
+    "WebSearchToolCallParam": ("responses_params", "WebSearchToolCallParam"),
+    "WebSearchToolFiltersParam": ("responses_params", "WebSearchToolFiltersParam"),
+    "WebSearchToolParam": ("responses_params", "WebSearchToolParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".responses_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -20,8 +20,8 @@ else:
     from typing_extensions import Required, TypedDict
 
 from .responses import (
-    ApplyPatchCallOutputStatusParam,
-    ApplyPatchCallStatusParam,
+    ApplyPatchCallOutputStatusParamModel,
+    ApplyPatchCallStatusParamModel,
     CallableToolAllowedCaller,
     ClickButtonType,
     ComputerEnvironment,
@@ -57,67 +57,67 @@ from .shared import ReasoningEffort, Verbosity
 from .shared_params import (
     InputTextContentDict,
     MetadataParam,
-    ModerationParamDict,
+    ModerationParam,
     PromptCacheBreakpointConfigParam,
-    PromptCacheBreakpointParamDict,
-    PromptCacheOptionsParamDict,
+    PromptCacheBreakpointParam,
+    PromptCacheOptionsParam,
     ResponseFormatJsonObjectParam,
     ResponseFormatJsonSchemaSchemaParam,
     ResponseFormatTextParam,
 )
 
 __all__ = [
-    "AdditionalToolsItemParamDict",
+    "AdditionalToolsItemParam",
     "AnnotationParam",
-    "ApplyPatchCreateFileOperationParamDict",
-    "ApplyPatchDeleteFileOperationParamDict",
-    "ApplyPatchOperationParamDict",
-    "ApplyPatchToolCallItemParamDict",
-    "ApplyPatchToolCallOutputItemParamDict",
-    "ApplyPatchToolParamDict",
-    "ApplyPatchUpdateFileOperationParamDict",
+    "ApplyPatchCreateFileOperationParam",
+    "ApplyPatchDeleteFileOperationParam",
+    "ApplyPatchOperationParam",
+    "ApplyPatchToolCallItemParam",
+    "ApplyPatchToolCallOutputItemParam",
+    "ApplyPatchToolParam",
+    "ApplyPatchUpdateFileOperationParam",
     "ApproximateLocationParam",
-    "AutoCodeInterpreterToolParamDict",
-    "ClickParamDict",
+    "AutoCodeInterpreterToolParam",
+    "ClickParam",
     "CodeInterpreterOutputImageParam",
     "CodeInterpreterOutputLogsParam",
     "CodeInterpreterToolCallParam",
     "CodeInterpreterToolParam",
     "CompactResponseMethodPublicBodyParam",
-    "CompactionSummaryItemParamDict",
-    "CompactionTriggerItemParamDict",
+    "CompactionSummaryItemParam",
+    "CompactionTriggerItemParam",
     "ComparisonFilterParam",
     "CompoundFilterParam",
     "ComputerActionListParam",
     "ComputerActionParam",
-    "ComputerCallOutputItemParamDict",
-    "ComputerCallSafetyCheckParamDict",
+    "ComputerCallOutputItemParam",
+    "ComputerCallSafetyCheckParam",
     "ComputerScreenshotImageParam",
     "ComputerToolCallParam",
     "ComputerToolParam",
     "ComputerUsePreviewToolParam",
-    "ContainerAutoParamDict",
+    "ContainerAutoParam",
     "ContainerFileCitationBodyParam",
-    "ContainerNetworkPolicyAllowlistParamDict",
-    "ContainerNetworkPolicyDisabledParamDict",
-    "ContainerNetworkPolicyDomainSecretParamDict",
-    "ContainerReferenceParamDict",
-    "ContextManagementParamDict",
+    "ContainerNetworkPolicyAllowlistParam",
+    "ContainerNetworkPolicyDisabledParam",
+    "ContainerNetworkPolicyDomainSecretParam",
+    "ContainerReferenceParam",
+    "ContextManagementParam",
+    "ConversationParam",
     "ConversationParam2Param",
-    "ConversationParamDict",
-    "CoordParamDict",
+    "CoordParam",
     "CreateResponseParam",
-    "CustomGrammarFormatParamDict",
-    "CustomTextFormatParamDict",
+    "CustomGrammarFormatParam",
+    "CustomTextFormatParam",
     "CustomToolCallOutputParam",
     "CustomToolCallParam",
-    "CustomToolParamDict",
+    "CustomToolParam",
     "DirectToolCallCallerDict",
-    "DirectToolCallCallerParamDict",
+    "DirectToolCallCallerParam",
     "DoubleClickActionParam",
-    "DragParamDict",
+    "DragParam",
     "EasyInputMessageParam",
-    "EmptyModelParamDict",
+    "EmptyModelParam",
     "FileCitationBodyParam",
     "FilePathParam",
     "FileSearchToolCallParam",
@@ -125,44 +125,44 @@ __all__ = [
     "FileSearchToolParam",
     "FiltersParam",
     "FunctionAndCustomToolCallOutputParam",
-    "FunctionCallOutputItemParamDict",
-    "FunctionShellActionParamDict",
-    "FunctionShellCallItemParamDict",
-    "FunctionShellCallOutputContentParamDict",
-    "FunctionShellCallOutputExitOutcomeParamDict",
-    "FunctionShellCallOutputItemParamDict",
-    "FunctionShellCallOutputOutcomeParamDict",
-    "FunctionShellCallOutputTimeoutOutcomeParamDict",
-    "FunctionShellToolParamDict",
+    "FunctionCallOutputItemParam",
+    "FunctionShellActionParam",
+    "FunctionShellCallItemParam",
+    "FunctionShellCallOutputContentParam",
+    "FunctionShellCallOutputExitOutcomeParam",
+    "FunctionShellCallOutputItemParam",
+    "FunctionShellCallOutputOutcomeParam",
+    "FunctionShellCallOutputTimeoutOutcomeParam",
+    "FunctionShellToolParam",
     "FunctionToolCallParam",
     "FunctionToolDict",
-    "FunctionToolParamDict",
+    "FunctionToolParam",
     "HTTPErrorParam",
     "HybridSearchOptionsParam",
     "ImageGenToolCallParam",
     "ImageGenToolInputImageMaskParam",
     "ImageGenToolParam",
-    "InlineSkillParamDict",
-    "InlineSkillSourceParamDict",
+    "InlineSkillParam",
+    "InlineSkillSourceParam",
     "InputContentParam",
     "InputFileContentDict",
-    "InputFileContentParamDict",
+    "InputFileContentParam",
     "InputImageContentParam",
-    "InputImageContentParamAutoParamDict",
+    "InputImageContentParamAutoParam",
     "InputItemParam",
     "InputMessageContentListParam",
     "InputMessageParam",
-    "InputParamDict",
-    "InputTextContentParamDict",
+    "InputParam",
+    "InputTextContentParam",
     "ItemParam",
-    "ItemReferenceParamDict",
+    "ItemReferenceParam",
     "KeyPressActionParam",
-    "LocalEnvironmentParamDict",
+    "LocalEnvironmentParam",
     "LocalShellExecActionParam",
     "LocalShellToolCallOutputParam",
     "LocalShellToolCallParam",
-    "LocalShellToolParamDict",
-    "LocalSkillParamDict",
+    "LocalShellToolParam",
+    "LocalSkillParam",
     "LogProbParam",
     "MCPApprovalRequestParam",
     "MCPApprovalResponseParam",
@@ -175,16 +175,16 @@ __all__ = [
     "MCPToolFilterParam",
     "MCPToolParam",
     "MCPToolRequireApprovalMCPToolApprovalFilterParam",
-    "MoveParamDict",
-    "NamespaceToolParamDict",
+    "MoveParam",
+    "NamespaceToolParam",
     "OutputMessageContentParam",
     "OutputMessageParam",
     "OutputTextContentParam",
-    "ProgramItemParamDict",
-    "ProgramOutputItemParamDict",
+    "ProgramItemParam",
+    "ProgramOutputItemParam",
     "ProgramToolCallCallerDict",
-    "ProgramToolCallCallerParamDict",
-    "ProgrammaticToolCallingParamDict",
+    "ProgramToolCallCallerParam",
+    "ProgrammaticToolCallingParam",
     "PromptParam",
     "RankingOptionsParam",
     "ReasoningItemParam",
@@ -193,35 +193,35 @@ __all__ = [
     "RefusalContentParam",
     "ResponsePromptVariablesParam",
     "ResponseStreamOptionsParam",
-    "ResponseTextParamDict",
-    "ScreenshotParamDict",
-    "ScrollParamDict",
-    "SkillReferenceParamDict",
-    "SpecificApplyPatchParamDict",
-    "SpecificFunctionShellParamDict",
-    "SpecificProgrammaticToolCallingParamDict",
+    "ResponseTextParam",
+    "ScreenshotParam",
+    "ScrollParam",
+    "SkillReferenceParam",
+    "SpecificApplyPatchParam",
+    "SpecificFunctionShellParam",
+    "SpecificProgrammaticToolCallingParam",
     "SummaryTextContentParam",
     "TextResponseFormatConfigurationParam",
     "TextResponseFormatJsonSchemaParam",
     "TokenCountsBodyParam",
     "ToolCallCallerDict",
-    "ToolCallCallerParamDict",
+    "ToolCallCallerParam",
     "ToolChoiceAllowedParam",
     "ToolChoiceCustomParam",
     "ToolChoiceFunctionParam",
     "ToolChoiceMCPParam",
-    "ToolChoiceParamDict",
+    "ToolChoiceParam",
     "ToolChoiceTypesParam",
     "ToolParam",
-    "ToolSearchCallItemParamDict",
-    "ToolSearchOutputItemParamDict",
-    "ToolSearchToolParamDict",
+    "ToolSearchCallItemParam",
+    "ToolSearchOutputItemParam",
+    "ToolSearchToolParam",
     "ToolsArrayParam",
     "TopLogProbParam",
-    "TypeParamDict",
+    "TypeParam",
     "UrlCitationBodyParam",
     "VectorStoreFileAttributesParam",
-    "WaitParamDict",
+    "WaitParam",
     "WebSearchActionFindParam",
     "WebSearchActionOpenPageParam",
     "WebSearchActionSearchParam",
@@ -234,10 +234,10 @@ __all__ = [
 ]
 
 
-class AdditionalToolsItemParamDict(TypedDict, total=False):
-    """The `AdditionalToolsItemParam` object, as a dict.
+class AdditionalToolsItemParam(TypedDict, total=False):
+    """The `AdditionalToolsItemParamModel` object, as a dict.
 
-    The request form of `AdditionalToolsItemParam`.
+    The request form of `AdditionalToolsItemParamModel`.
     """
 
     type: Required[Literal["additional_tools"]]
@@ -246,10 +246,10 @@ class AdditionalToolsItemParamDict(TypedDict, total=False):
     id: str | None
 
 
-class ApplyPatchCreateFileOperationParamDict(TypedDict, total=False):
+class ApplyPatchCreateFileOperationParam(TypedDict, total=False):
     """Instruction for creating a new file via the apply_patch tool.
 
-    The request form of `ApplyPatchCreateFileOperationParam`.
+    The request form of `ApplyPatchCreateFileOperationParamModel`.
     """
 
     type: Required[Literal["create_file"]]
@@ -257,59 +257,59 @@ class ApplyPatchCreateFileOperationParamDict(TypedDict, total=False):
     diff: Required[str]
 
 
-class ApplyPatchDeleteFileOperationParamDict(TypedDict, total=False):
+class ApplyPatchDeleteFileOperationParam(TypedDict, total=False):
     """Instruction for deleting an existing file via the apply_patch tool.
 
-    The request form of `ApplyPatchDeleteFileOperationParam`.
+    The request form of `ApplyPatchDeleteFileOperationParamModel`.
     """
 
     type: Required[Literal["delete_file"]]
     path: Required[str]
 
 
-class ApplyPatchToolCallItemParamDict(TypedDict, total=False):
+class ApplyPatchToolCallItemParam(TypedDict, total=False):
     """A tool call representing a request to create, delete, or update files using diff
     patches.
 
-    The request form of `ApplyPatchToolCallItemParam`.
+    The request form of `ApplyPatchToolCallItemParamModel`.
     """
 
     type: Required[Literal["apply_patch_call"]]
     call_id: Required[str]
-    status: Required[ApplyPatchCallStatusParam]
-    operation: Required[ApplyPatchOperationParamDict]
+    status: Required[ApplyPatchCallStatusParamModel]
+    operation: Required[ApplyPatchOperationParam]
     id: str | None
-    caller: ToolCallCallerParamDict | None
+    caller: ToolCallCallerParam | None
 
 
-class ApplyPatchToolCallOutputItemParamDict(TypedDict, total=False):
+class ApplyPatchToolCallOutputItemParam(TypedDict, total=False):
     """The streamed output emitted by an apply patch tool call.
 
-    The request form of `ApplyPatchToolCallOutputItemParam`.
+    The request form of `ApplyPatchToolCallOutputItemParamModel`.
     """
 
     type: Required[Literal["apply_patch_call_output"]]
     call_id: Required[str]
-    status: Required[ApplyPatchCallOutputStatusParam]
+    status: Required[ApplyPatchCallOutputStatusParamModel]
     id: str | None
-    caller: ToolCallCallerParamDict | None
+    caller: ToolCallCallerParam | None
     output: str | None
 
 
-class ApplyPatchToolParamDict(TypedDict, total=False):
+class ApplyPatchToolParam(TypedDict, total=False):
     """Allows the assistant to create, delete, or update files using unified diffs.
 
-    The request form of `ApplyPatchToolParam`.
+    The request form of `ApplyPatchToolParamModel`.
     """
 
     type: Required[Literal["apply_patch"]]
     allowed_callers: Sequence[CallableToolAllowedCaller] | None
 
 
-class ApplyPatchUpdateFileOperationParamDict(TypedDict, total=False):
+class ApplyPatchUpdateFileOperationParam(TypedDict, total=False):
     """Instruction for updating an existing file via the apply_patch tool.
 
-    The request form of `ApplyPatchUpdateFileOperationParam`.
+    The request form of `ApplyPatchUpdateFileOperationParamModel`.
     """
 
     type: Required[Literal["update_file"]]
@@ -330,25 +330,23 @@ class ApproximateLocationParam(TypedDict, total=False):
     timezone: str | None
 
 
-class AutoCodeInterpreterToolParamDict(TypedDict, total=False):
+class AutoCodeInterpreterToolParam(TypedDict, total=False):
     """Configuration for a code interpreter container. Optionally specify the IDs of the files
     to run the code on.
 
-    The request form of `AutoCodeInterpreterToolParam`.
+    The request form of `AutoCodeInterpreterToolParamModel`.
     """
 
     type: Required[Literal["auto"]]
     file_ids: Sequence[str]
     memory_limit: ContainerMemoryLimit | None
-    network_policy: (
-        ContainerNetworkPolicyDisabledParamDict | ContainerNetworkPolicyAllowlistParamDict
-    )
+    network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam
 
 
-class ClickParamDict(TypedDict, total=False):
+class ClickParam(TypedDict, total=False):
     """A click action.
 
-    The request form of `ClickParam`.
+    The request form of `ClickParamModel`.
     """
 
     type: Required[Literal["click"]]
@@ -401,7 +399,7 @@ class CodeInterpreterToolParam(TypedDict, total=False):
     """
 
     type: Required[Literal["code_interpreter"]]
-    container: Required[str | AutoCodeInterpreterToolParamDict]
+    container: Required[str | AutoCodeInterpreterToolParam]
     allowed_callers: Sequence[CallableToolAllowedCaller] | None
 
 
@@ -417,14 +415,14 @@ class CompactResponseMethodPublicBodyParam(TypedDict, total=False):
     instructions: str | None
     prompt_cache_key: str | None
     prompt_cache_retention: PromptCacheRetentionEnum | None
-    prompt_cache_options: PromptCacheOptionsParamDict | None
+    prompt_cache_options: PromptCacheOptionsParam | None
     service_tier: ServiceTierEnum | None
 
 
-class CompactionSummaryItemParamDict(TypedDict, total=False):
+class CompactionSummaryItemParam(TypedDict, total=False):
     """A compaction item generated by the `v1/responses/compact` API.
 
-    The request form of `CompactionSummaryItemParam`.
+    The request form of `CompactionSummaryItemParamModel`.
     """
 
     type: Required[Literal["compaction"]]
@@ -432,10 +430,10 @@ class CompactionSummaryItemParamDict(TypedDict, total=False):
     id: str | None
 
 
-class CompactionTriggerItemParamDict(TypedDict, total=False):
+class CompactionTriggerItemParam(TypedDict, total=False):
     """Compacts the current context. Must be the final input item.
 
-    The request form of `CompactionTriggerItemParam`.
+    The request form of `CompactionTriggerItemParamModel`.
     """
 
     type: Required[Literal["compaction_trigger"]]
@@ -463,24 +461,24 @@ class CompoundFilterParam(TypedDict, total=False):
     filters: Required[Sequence[Any]]
 
 
-class ComputerCallOutputItemParamDict(TypedDict, total=False):
+class ComputerCallOutputItemParam(TypedDict, total=False):
     """The output of a computer tool call.
 
-    The request form of `ComputerCallOutputItemParam`.
+    The request form of `ComputerCallOutputItemParamModel`.
     """
 
     call_id: Required[str]
     type: Required[Literal["computer_call_output"]]
     output: Required[ComputerScreenshotImageParam]
     id: str | None
-    acknowledged_safety_checks: Sequence[ComputerCallSafetyCheckParamDict] | None
+    acknowledged_safety_checks: Sequence[ComputerCallSafetyCheckParam] | None
     status: FunctionCallItemStatus | None
 
 
-class ComputerCallSafetyCheckParamDict(TypedDict, total=False):
+class ComputerCallSafetyCheckParam(TypedDict, total=False):
     """A pending safety check for the computer call.
 
-    The request form of `ComputerCallSafetyCheckParam`.
+    The request form of `ComputerCallSafetyCheckParamModel`.
     """
 
     id: Required[str]
@@ -508,7 +506,7 @@ class ComputerToolCallParam(TypedDict, total=False):
     type: Required[Literal["computer_call"]]
     id: Required[str]
     call_id: Required[str]
-    pending_safety_checks: Required[Sequence[ComputerCallSafetyCheckParamDict]]
+    pending_safety_checks: Required[Sequence[ComputerCallSafetyCheckParam]]
     status: Required[Literal["in_progress", "completed", "incomplete"]]
     action: ComputerActionParam
     actions: ComputerActionListParam
@@ -535,19 +533,17 @@ class ComputerUsePreviewToolParam(TypedDict, total=False):
     display_height: Required[int]
 
 
-class ContainerAutoParamDict(TypedDict, total=False):
-    """The `ContainerAutoParam` object, as a dict.
+class ContainerAutoParam(TypedDict, total=False):
+    """The `ContainerAutoParamModel` object, as a dict.
 
-    The request form of `ContainerAutoParam`.
+    The request form of `ContainerAutoParamModel`.
     """
 
     type: Required[Literal["container_auto"]]
     file_ids: Sequence[str]
     memory_limit: ContainerMemoryLimit | None
-    network_policy: (
-        ContainerNetworkPolicyDisabledParamDict | ContainerNetworkPolicyAllowlistParamDict
-    )
-    skills: Sequence[SkillReferenceParamDict | InlineSkillParamDict]
+    network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam
+    skills: Sequence[SkillReferenceParam | InlineSkillParam]
 
 
 class ContainerFileCitationBodyParam(TypedDict, total=False):
@@ -564,30 +560,30 @@ class ContainerFileCitationBodyParam(TypedDict, total=False):
     filename: Required[str]
 
 
-class ContainerNetworkPolicyAllowlistParamDict(TypedDict, total=False):
-    """The `ContainerNetworkPolicyAllowlistParam` object, as a dict.
+class ContainerNetworkPolicyAllowlistParam(TypedDict, total=False):
+    """The `ContainerNetworkPolicyAllowlistParamModel` object, as a dict.
 
-    The request form of `ContainerNetworkPolicyAllowlistParam`.
+    The request form of `ContainerNetworkPolicyAllowlistParamModel`.
     """
 
     type: Required[Literal["allowlist"]]
     allowed_domains: Required[Sequence[str]]
-    domain_secrets: Sequence[ContainerNetworkPolicyDomainSecretParamDict]
+    domain_secrets: Sequence[ContainerNetworkPolicyDomainSecretParam]
 
 
-class ContainerNetworkPolicyDisabledParamDict(TypedDict, total=False):
-    """The `ContainerNetworkPolicyDisabledParam` object, as a dict.
+class ContainerNetworkPolicyDisabledParam(TypedDict, total=False):
+    """The `ContainerNetworkPolicyDisabledParamModel` object, as a dict.
 
-    The request form of `ContainerNetworkPolicyDisabledParam`.
+    The request form of `ContainerNetworkPolicyDisabledParamModel`.
     """
 
     type: Required[Literal["disabled"]]
 
 
-class ContainerNetworkPolicyDomainSecretParamDict(TypedDict, total=False):
-    """The `ContainerNetworkPolicyDomainSecretParam` object, as a dict.
+class ContainerNetworkPolicyDomainSecretParam(TypedDict, total=False):
+    """The `ContainerNetworkPolicyDomainSecretParamModel` object, as a dict.
 
-    The request form of `ContainerNetworkPolicyDomainSecretParam`.
+    The request form of `ContainerNetworkPolicyDomainSecretParamModel`.
     """
 
     domain: Required[str]
@@ -595,20 +591,20 @@ class ContainerNetworkPolicyDomainSecretParamDict(TypedDict, total=False):
     value: Required[str]
 
 
-class ContainerReferenceParamDict(TypedDict, total=False):
-    """The `ContainerReferenceParam` object, as a dict.
+class ContainerReferenceParam(TypedDict, total=False):
+    """The `ContainerReferenceParamModel` object, as a dict.
 
-    The request form of `ContainerReferenceParam`.
+    The request form of `ContainerReferenceParamModel`.
     """
 
     type: Required[Literal["container_reference"]]
     container_id: Required[str]
 
 
-class ContextManagementParamDict(TypedDict, total=False):
-    """The `ContextManagementParam` object, as a dict.
+class ContextManagementParam(TypedDict, total=False):
+    """The `ContextManagementParamModel` object, as a dict.
 
-    The request form of `ContextManagementParam`.
+    The request form of `ContextManagementParamModel`.
     """
 
     type: Required[str]
@@ -624,10 +620,10 @@ class ConversationParam2Param(TypedDict, total=False):
     id: Required[str]
 
 
-class CoordParamDict(TypedDict, total=False):
+class CoordParam(TypedDict, total=False):
     """An x/y coordinate pair, e.g. `{ x: 100, y: 200 }`.
 
-    The request form of `CoordParam`.
+    The request form of `CoordParamModel`.
     """
 
     x: Required[int]
@@ -648,35 +644,35 @@ class CreateResponseParam(TypedDict, total=False):
     safety_identifier: str | None
     prompt_cache_key: str | None
     prompt_cache_retention: Literal["in_memory", "24h"] | None
-    prompt_cache_options: PromptCacheOptionsParamDict
+    prompt_cache_options: PromptCacheOptionsParam
     previous_response_id: str | None
     model: ModelIdsResponses
     background: bool | None
     max_tool_calls: int | None
-    text: ResponseTextParamDict
+    text: ResponseTextParam
     tools: ToolsArrayParam
-    tool_choice: ToolChoiceParamDict
+    tool_choice: ToolChoiceParam
     prompt: PromptParam | None
     service_tier: ServiceTierResponses
     truncation: Literal["auto", "disabled"] | None
     reasoning: ReasoningParam | None
-    input: InputParamDict
+    input: InputParam
     include: Sequence[IncludeEnum] | None
     parallel_tool_calls: bool | None
     store: bool | None
     instructions: str | None
-    moderation: ModerationParamDict | None
+    moderation: ModerationParam | None
     stream: bool | None
     stream_options: ResponseStreamOptionsParam | None
-    conversation: ConversationParamDict | None
-    context_management: Sequence[ContextManagementParamDict] | None
+    conversation: ConversationParam | None
+    context_management: Sequence[ContextManagementParam] | None
     max_output_tokens: int | None
 
 
-class CustomGrammarFormatParamDict(TypedDict, total=False):
+class CustomGrammarFormatParam(TypedDict, total=False):
     """A grammar defined by the user.
 
-    The request form of `CustomGrammarFormatParam`.
+    The request form of `CustomGrammarFormatParamModel`.
     """
 
     type: Required[Literal["grammar"]]
@@ -684,10 +680,10 @@ class CustomGrammarFormatParamDict(TypedDict, total=False):
     definition: Required[str]
 
 
-class CustomTextFormatParamDict(TypedDict, total=False):
+class CustomTextFormatParam(TypedDict, total=False):
     """Unconstrained free-form text.
 
-    The request form of `CustomTextFormatParam`.
+    The request form of `CustomTextFormatParamModel`.
     """
 
     type: Required[Literal["text"]]
@@ -703,7 +699,7 @@ class CustomToolCallOutputParam(TypedDict, total=False):
     call_id: Required[str]
     output: Required[str | Sequence[FunctionAndCustomToolCallOutputParam]]
     id: str
-    caller: ToolCallCallerParamDict | None
+    caller: ToolCallCallerParam | None
 
 
 class CustomToolCallParam(TypedDict, total=False):
@@ -721,17 +717,17 @@ class CustomToolCallParam(TypedDict, total=False):
     namespace: str
 
 
-class CustomToolParamDict(TypedDict, total=False):
+class CustomToolParam(TypedDict, total=False):
     """A custom tool that processes input using a specified format. Learn more about custom
     tools
 
-    The request form of `CustomToolParam`.
+    The request form of `CustomToolParamModel`.
     """
 
     type: Required[Literal["custom"]]
     name: Required[str]
     description: str
-    format: CustomTextFormatParamDict | CustomGrammarFormatParamDict
+    format: CustomTextFormatParam | CustomGrammarFormatParam
     defer_loading: bool
     allowed_callers: Sequence[CallableToolAllowedCaller] | None
 
@@ -745,10 +741,10 @@ class DirectToolCallCallerDict(TypedDict, total=False):
     type: Required[Literal["direct"]]
 
 
-class DirectToolCallCallerParamDict(TypedDict, total=False):
-    """The `DirectToolCallCallerParam` object, as a dict.
+class DirectToolCallCallerParam(TypedDict, total=False):
+    """The `DirectToolCallCallerParamModel` object, as a dict.
 
-    The request form of `DirectToolCallCallerParam`.
+    The request form of `DirectToolCallCallerParamModel`.
     """
 
     type: Required[Literal["direct"]]
@@ -766,14 +762,14 @@ class DoubleClickActionParam(TypedDict, total=False):
     keys: Required[Sequence[str] | None]
 
 
-class DragParamDict(TypedDict, total=False):
+class DragParam(TypedDict, total=False):
     """A drag action.
 
-    The request form of `DragParam`.
+    The request form of `DragParamModel`.
     """
 
     type: Required[Literal["drag"]]
-    path: Required[Sequence[CoordParamDict]]
+    path: Required[Sequence[CoordParam]]
     keys: Sequence[str] | None
 
 
@@ -855,33 +851,29 @@ class FileSearchToolParam(TypedDict, total=False):
     filters: FiltersParam | None
 
 
-class FunctionCallOutputItemParamDict(TypedDict, total=False):
+class FunctionCallOutputItemParam(TypedDict, total=False):
     """The output of a function tool call.
 
-    The request form of `FunctionCallOutputItemParam`.
+    The request form of `FunctionCallOutputItemParamModel`.
     """
 
     type: Required[Literal["function_call_output"]]
     output: Required[
         str
-        | Sequence[
-            InputTextContentParamDict
-            | InputImageContentParamAutoParamDict
-            | InputFileContentParamDict
-        ]
+        | Sequence[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam]
     ]
     id: str | None
     call_id: str | None
     name: str | None
     namespace: str | None
-    caller: ToolCallCallerParamDict | None
+    caller: ToolCallCallerParam | None
     status: FunctionCallItemStatus | None
 
 
-class FunctionShellActionParamDict(TypedDict, total=False):
+class FunctionShellActionParam(TypedDict, total=False):
     """Commands and limits describing how to run the shell tool call.
 
-    The request form of `FunctionShellActionParam`.
+    The request form of `FunctionShellActionParamModel`.
     """
 
     commands: Required[Sequence[str]]
@@ -889,76 +881,74 @@ class FunctionShellActionParamDict(TypedDict, total=False):
     max_output_length: int | None
 
 
-class FunctionShellCallItemParamDict(TypedDict, total=False):
+class FunctionShellCallItemParam(TypedDict, total=False):
     """A tool representing a request to execute one or more shell commands.
 
-    The request form of `FunctionShellCallItemParam`.
+    The request form of `FunctionShellCallItemParamModel`.
     """
 
     call_id: Required[str]
     type: Required[Literal["shell_call"]]
-    action: Required[FunctionShellActionParamDict]
+    action: Required[FunctionShellActionParam]
     id: str | None
-    caller: ToolCallCallerParamDict | None
+    caller: ToolCallCallerParam | None
     status: FunctionShellCallItemStatus | None
-    environment: LocalEnvironmentParamDict | ContainerReferenceParamDict | None
+    environment: LocalEnvironmentParam | ContainerReferenceParam | None
 
 
-class FunctionShellCallOutputContentParamDict(TypedDict, total=False):
+class FunctionShellCallOutputContentParam(TypedDict, total=False):
     """Captured stdout and stderr for a portion of a shell tool call output.
 
-    The request form of `FunctionShellCallOutputContentParam`.
+    The request form of `FunctionShellCallOutputContentParamModel`.
     """
 
     stdout: Required[str]
     stderr: Required[str]
-    outcome: Required[FunctionShellCallOutputOutcomeParamDict]
+    outcome: Required[FunctionShellCallOutputOutcomeParam]
 
 
-class FunctionShellCallOutputExitOutcomeParamDict(TypedDict, total=False):
+class FunctionShellCallOutputExitOutcomeParam(TypedDict, total=False):
     """Indicates that the shell commands finished and returned an exit code.
 
-    The request form of `FunctionShellCallOutputExitOutcomeParam`.
+    The request form of `FunctionShellCallOutputExitOutcomeParamModel`.
     """
 
     type: Required[Literal["exit"]]
     exit_code: Required[int]
 
 
-class FunctionShellCallOutputItemParamDict(TypedDict, total=False):
+class FunctionShellCallOutputItemParam(TypedDict, total=False):
     """The streamed output items emitted by a shell tool call.
 
-    The request form of `FunctionShellCallOutputItemParam`.
+    The request form of `FunctionShellCallOutputItemParamModel`.
     """
 
     call_id: Required[str]
     type: Required[Literal["shell_call_output"]]
-    output: Required[Sequence[FunctionShellCallOutputContentParamDict]]
+    output: Required[Sequence[FunctionShellCallOutputContentParam]]
     id: str | None
-    caller: ToolCallCallerParamDict | None
+    caller: ToolCallCallerParam | None
     status: FunctionShellCallItemStatus | None
     max_output_length: int | None
 
 
-class FunctionShellCallOutputTimeoutOutcomeParamDict(TypedDict, total=False):
+class FunctionShellCallOutputTimeoutOutcomeParam(TypedDict, total=False):
     """Indicates that the shell call exceeded its configured time limit.
 
-    The request form of `FunctionShellCallOutputTimeoutOutcomeParam`.
+    The request form of `FunctionShellCallOutputTimeoutOutcomeParamModel`.
     """
 
     type: Required[Literal["timeout"]]
 
 
-class FunctionShellToolParamDict(TypedDict, total=False):
+class FunctionShellToolParam(TypedDict, total=False):
     """A tool that allows the model to execute shell commands.
 
-    The request form of `FunctionShellToolParam`.
+    The request form of `FunctionShellToolParamModel`.
     """
 
     type: Required[Literal["shell"]]
-    environment: (
-        ContainerAutoParamDict | LocalEnvironmentParamDict | ContainerReferenceParamDict | None
-    )
+    environment: ContainerAutoParam | LocalEnvironmentParam | ContainerReferenceParam | None
     allowed_callers: Sequence[CallableToolAllowedCaller] | None
 
 
@@ -995,16 +985,16 @@ class FunctionToolDict(TypedDict, total=False):
     allowed_callers: Sequence[CallableToolAllowedCaller] | None
 
 
-class FunctionToolParamDict(TypedDict, total=False):
-    """The `FunctionToolParam` object, as a dict.
+class FunctionToolParam(TypedDict, total=False):
+    """The `FunctionToolParamModel` object, as a dict.
 
-    The request form of `FunctionToolParam`.
+    The request form of `FunctionToolParamModel`.
     """
 
     name: Required[str]
     type: Required[Literal["function"]]
     description: str | None
-    parameters: EmptyModelParamDict | None
+    parameters: EmptyModelParam | None
     strict: bool | None
     output_schema: Mapping[str, Any] | None
     defer_loading: bool
@@ -1084,22 +1074,22 @@ class ImageGenToolParam(TypedDict, total=False):
     action: ImageGenActionEnum
 
 
-class InlineSkillParamDict(TypedDict, total=False):
-    """The `InlineSkillParam` object, as a dict.
+class InlineSkillParam(TypedDict, total=False):
+    """The `InlineSkillParamModel` object, as a dict.
 
-    The request form of `InlineSkillParam`.
+    The request form of `InlineSkillParamModel`.
     """
 
     type: Required[Literal["inline"]]
     name: Required[str]
     description: Required[str]
-    source: Required[InlineSkillSourceParamDict]
+    source: Required[InlineSkillSourceParam]
 
 
-class InlineSkillSourceParamDict(TypedDict, total=False):
+class InlineSkillSourceParam(TypedDict, total=False):
     """Inline skill payload
 
-    The request form of `InlineSkillSourceParam`.
+    The request form of `InlineSkillSourceParamModel`.
     """
 
     type: Required[Literal["base64"]]
@@ -1122,10 +1112,10 @@ class InputFileContentDict(TypedDict, total=False):
     detail: FileInputDetail
 
 
-class InputFileContentParamDict(TypedDict, total=False):
+class InputFileContentParam(TypedDict, total=False):
     """A file input to the model.
 
-    The request form of `InputFileContentParam`.
+    The request form of `InputFileContentParamModel`.
     """
 
     type: Required[Literal["input_file"]]
@@ -1134,7 +1124,7 @@ class InputFileContentParamDict(TypedDict, total=False):
     file_data: str | None
     file_url: str | None
     detail: FileDetailEnum
-    prompt_cache_breakpoint: PromptCacheBreakpointParamDict | None
+    prompt_cache_breakpoint: PromptCacheBreakpointParam | None
 
 
 class InputImageContentParam(TypedDict, total=False):
@@ -1150,17 +1140,17 @@ class InputImageContentParam(TypedDict, total=False):
     prompt_cache_breakpoint: PromptCacheBreakpointConfigParam
 
 
-class InputImageContentParamAutoParamDict(TypedDict, total=False):
+class InputImageContentParamAutoParam(TypedDict, total=False):
     """An image input to the model. Learn about image inputs
 
-    The request form of `InputImageContentParamAutoParam`.
+    The request form of `InputImageContentParamAutoParamModel`.
     """
 
     type: Required[Literal["input_image"]]
     image_url: str | None
     file_id: str | None
     detail: DetailEnum | None
-    prompt_cache_breakpoint: PromptCacheBreakpointParamDict | None
+    prompt_cache_breakpoint: PromptCacheBreakpointParam | None
 
 
 class InputMessageParam(TypedDict, total=False):
@@ -1177,21 +1167,21 @@ class InputMessageParam(TypedDict, total=False):
     status: Literal["in_progress", "completed", "incomplete"]
 
 
-class InputTextContentParamDict(TypedDict, total=False):
+class InputTextContentParam(TypedDict, total=False):
     """A text input to the model.
 
-    The request form of `InputTextContentParam`.
+    The request form of `InputTextContentParamModel`.
     """
 
     type: Required[Literal["input_text"]]
     text: Required[str]
-    prompt_cache_breakpoint: PromptCacheBreakpointParamDict | None
+    prompt_cache_breakpoint: PromptCacheBreakpointParam | None
 
 
-class ItemReferenceParamDict(TypedDict, total=False):
+class ItemReferenceParam(TypedDict, total=False):
     """An internal identifier for an item to reference.
 
-    The request form of `ItemReferenceParam`.
+    The request form of `ItemReferenceParamModel`.
     """
 
     id: Required[str]
@@ -1208,14 +1198,14 @@ class KeyPressActionParam(TypedDict, total=False):
     keys: Required[Sequence[str]]
 
 
-class LocalEnvironmentParamDict(TypedDict, total=False):
-    """The `LocalEnvironmentParam` object, as a dict.
+class LocalEnvironmentParam(TypedDict, total=False):
+    """The `LocalEnvironmentParamModel` object, as a dict.
 
-    The request form of `LocalEnvironmentParam`.
+    The request form of `LocalEnvironmentParamModel`.
     """
 
     type: Required[Literal["local"]]
-    skills: Sequence[LocalSkillParamDict]
+    skills: Sequence[LocalSkillParam]
 
 
 class LocalShellExecActionParam(TypedDict, total=False):
@@ -1257,19 +1247,19 @@ class LocalShellToolCallParam(TypedDict, total=False):
     status: Required[Literal["in_progress", "completed", "incomplete"]]
 
 
-class LocalShellToolParamDict(TypedDict, total=False):
+class LocalShellToolParam(TypedDict, total=False):
     """A tool that allows the model to execute shell commands in a local environment.
 
-    The request form of `LocalShellToolParam`.
+    The request form of `LocalShellToolParamModel`.
     """
 
     type: Required[Literal["local_shell"]]
 
 
-class LocalSkillParamDict(TypedDict, total=False):
-    """The `LocalSkillParam` object, as a dict.
+class LocalSkillParam(TypedDict, total=False):
+    """The `LocalSkillParamModel` object, as a dict.
 
-    The request form of `LocalSkillParam`.
+    The request form of `LocalSkillParamModel`.
     """
 
     name: Required[str]
@@ -1431,10 +1421,10 @@ class MCPToolRequireApprovalMCPToolApprovalFilterParam(TypedDict, total=False):
     never: MCPToolFilterParam
 
 
-class MoveParamDict(TypedDict, total=False):
+class MoveParam(TypedDict, total=False):
     """A mouse move action.
 
-    The request form of `MoveParam`.
+    The request form of `MoveParamModel`.
     """
 
     type: Required[Literal["move"]]
@@ -1443,16 +1433,16 @@ class MoveParamDict(TypedDict, total=False):
     keys: Sequence[str] | None
 
 
-class NamespaceToolParamDict(TypedDict, total=False):
+class NamespaceToolParam(TypedDict, total=False):
     """Groups function/custom tools under a shared namespace.
 
-    The request form of `NamespaceToolParam`.
+    The request form of `NamespaceToolParamModel`.
     """
 
     type: Required[Literal["namespace"]]
     name: Required[str]
     description: Required[str]
-    tools: Required[Sequence[FunctionToolParamDict | CustomToolParamDict]]
+    tools: Required[Sequence[FunctionToolParam | CustomToolParam]]
 
 
 class OutputMessageParam(TypedDict, total=False):
@@ -1481,10 +1471,10 @@ class OutputTextContentParam(TypedDict, total=False):
     logprobs: Required[Sequence[LogProbParam]]
 
 
-class ProgramItemParamDict(TypedDict, total=False):
-    """The `ProgramItemParam` object, as a dict.
+class ProgramItemParam(TypedDict, total=False):
+    """The `ProgramItemParamModel` object, as a dict.
 
-    The request form of `ProgramItemParam`.
+    The request form of `ProgramItemParamModel`.
     """
 
     id: Required[str]
@@ -1494,10 +1484,10 @@ class ProgramItemParamDict(TypedDict, total=False):
     fingerprint: Required[str]
 
 
-class ProgramOutputItemParamDict(TypedDict, total=False):
-    """The `ProgramOutputItemParam` object, as a dict.
+class ProgramOutputItemParam(TypedDict, total=False):
+    """The `ProgramOutputItemParamModel` object, as a dict.
 
-    The request form of `ProgramOutputItemParam`.
+    The request form of `ProgramOutputItemParamModel`.
     """
 
     id: Required[str]
@@ -1517,20 +1507,20 @@ class ProgramToolCallCallerDict(TypedDict, total=False):
     caller_id: Required[str]
 
 
-class ProgramToolCallCallerParamDict(TypedDict, total=False):
-    """The `ProgramToolCallCallerParam` object, as a dict.
+class ProgramToolCallCallerParam(TypedDict, total=False):
+    """The `ProgramToolCallCallerParamModel` object, as a dict.
 
-    The request form of `ProgramToolCallCallerParam`.
+    The request form of `ProgramToolCallCallerParamModel`.
     """
 
     type: Required[Literal["program"]]
     caller_id: Required[str]
 
 
-class ProgrammaticToolCallingParamDict(TypedDict, total=False):
-    """The `ProgrammaticToolCallingParam` object, as a dict.
+class ProgrammaticToolCallingParam(TypedDict, total=False):
+    """The `ProgrammaticToolCallingParamModel` object, as a dict.
 
-    The request form of `ProgrammaticToolCallingParam`.
+    The request form of `ProgrammaticToolCallingParamModel`.
     """
 
     type: Required[Literal["programmatic_tool_calling"]]
@@ -1616,30 +1606,30 @@ class ResponseStreamOptionsParam(TypedDict, total=False):
     include_obfuscation: bool
 
 
-class ResponseTextParamDict(TypedDict, total=False):
+class ResponseTextParam(TypedDict, total=False):
     """Configuration options for a text response from the model. Can be plain text or
     structured JSON data. Learn more: - Text inputs and outputs - Structured Outputs
 
-    The request form of `ResponseTextParam`.
+    The request form of `ResponseTextParamModel`.
     """
 
     format: TextResponseFormatConfigurationParam
     verbosity: Verbosity
 
 
-class ScreenshotParamDict(TypedDict, total=False):
+class ScreenshotParam(TypedDict, total=False):
     """A screenshot action.
 
-    The request form of `ScreenshotParam`.
+    The request form of `ScreenshotParamModel`.
     """
 
     type: Required[Literal["screenshot"]]
 
 
-class ScrollParamDict(TypedDict, total=False):
+class ScrollParam(TypedDict, total=False):
     """A scroll action.
 
-    The request form of `ScrollParam`.
+    The request form of `ScrollParamModel`.
     """
 
     type: Required[Literal["scroll"]]
@@ -1650,10 +1640,10 @@ class ScrollParamDict(TypedDict, total=False):
     keys: Sequence[str] | None
 
 
-class SkillReferenceParamDict(TypedDict, total=False):
-    """The `SkillReferenceParam` object, as a dict.
+class SkillReferenceParam(TypedDict, total=False):
+    """The `SkillReferenceParamModel` object, as a dict.
 
-    The request form of `SkillReferenceParam`.
+    The request form of `SkillReferenceParamModel`.
     """
 
     type: Required[Literal["skill_reference"]]
@@ -1661,28 +1651,28 @@ class SkillReferenceParamDict(TypedDict, total=False):
     version: str
 
 
-class SpecificApplyPatchParamDict(TypedDict, total=False):
+class SpecificApplyPatchParam(TypedDict, total=False):
     """Forces the model to call the apply_patch tool when executing a tool call.
 
-    The request form of `SpecificApplyPatchParam`.
+    The request form of `SpecificApplyPatchParamModel`.
     """
 
     type: Required[Literal["apply_patch"]]
 
 
-class SpecificFunctionShellParamDict(TypedDict, total=False):
+class SpecificFunctionShellParam(TypedDict, total=False):
     """Forces the model to call the shell tool when a tool call is required.
 
-    The request form of `SpecificFunctionShellParam`.
+    The request form of `SpecificFunctionShellParamModel`.
     """
 
     type: Required[Literal["shell"]]
 
 
-class SpecificProgrammaticToolCallingParamDict(TypedDict, total=False):
-    """The `SpecificProgrammaticToolCallingParam` object, as a dict.
+class SpecificProgrammaticToolCallingParam(TypedDict, total=False):
+    """The `SpecificProgrammaticToolCallingParamModel` object, as a dict.
 
-    The request form of `SpecificProgrammaticToolCallingParam`.
+    The request form of `SpecificProgrammaticToolCallingParamModel`.
     """
 
     type: Required[Literal["programmatic_tool_calling"]]
@@ -1722,13 +1712,13 @@ class TokenCountsBodyParam(TypedDict, total=False):
     input: str | Sequence[InputItemParam] | None
     previous_response_id: str | None
     tools: Sequence[ToolParam] | None
-    text: ResponseTextParamDict | None
+    text: ResponseTextParam | None
     reasoning: ReasoningParam | None
     truncation: TruncationEnum
     instructions: str | None
     personality: PersonalityEnum
-    conversation: ConversationParamDict | None
-    tool_choice: ToolChoiceParamDict | None
+    conversation: ConversationParam | None
+    tool_choice: ToolChoiceParam | None
     parallel_tool_calls: bool | None
 
 
@@ -1795,24 +1785,24 @@ class ToolChoiceTypesParam(TypedDict, total=False):
     ]
 
 
-class ToolSearchCallItemParamDict(TypedDict, total=False):
-    """The `ToolSearchCallItemParam` object, as a dict.
+class ToolSearchCallItemParam(TypedDict, total=False):
+    """The `ToolSearchCallItemParamModel` object, as a dict.
 
-    The request form of `ToolSearchCallItemParam`.
+    The request form of `ToolSearchCallItemParamModel`.
     """
 
     type: Required[Literal["tool_search_call"]]
-    arguments: Required[EmptyModelParamDict]
+    arguments: Required[EmptyModelParam]
     id: str | None
     call_id: str | None
     execution: ToolSearchExecutionType
     status: FunctionCallItemStatus | None
 
 
-class ToolSearchOutputItemParamDict(TypedDict, total=False):
-    """The `ToolSearchOutputItemParam` object, as a dict.
+class ToolSearchOutputItemParam(TypedDict, total=False):
+    """The `ToolSearchOutputItemParamModel` object, as a dict.
 
-    The request form of `ToolSearchOutputItemParam`.
+    The request form of `ToolSearchOutputItemParamModel`.
     """
 
     type: Required[Literal["tool_search_output"]]
@@ -1823,16 +1813,16 @@ class ToolSearchOutputItemParamDict(TypedDict, total=False):
     status: FunctionCallItemStatus | None
 
 
-class ToolSearchToolParamDict(TypedDict, total=False):
+class ToolSearchToolParam(TypedDict, total=False):
     """Hosted or BYOT tool search configuration for deferred tools.
 
-    The request form of `ToolSearchToolParam`.
+    The request form of `ToolSearchToolParamModel`.
     """
 
     type: Required[Literal["tool_search"]]
     execution: ToolSearchExecutionType
     description: str | None
-    parameters: EmptyModelParamDict | None
+    parameters: EmptyModelParam | None
 
 
 class TopLogProbParam(TypedDict, total=False):
@@ -1846,10 +1836,10 @@ class TopLogProbParam(TypedDict, total=False):
     bytes: Required[Sequence[int]]
 
 
-class TypeParamDict(TypedDict, total=False):
+class TypeParam(TypedDict, total=False):
     """An action to type in text.
 
-    The request form of `TypeParam`.
+    The request form of `TypeParamModel`.
     """
 
     type: Required[Literal["type"]]
@@ -1869,10 +1859,10 @@ class UrlCitationBodyParam(TypedDict, total=False):
     title: Required[str]
 
 
-class WaitParamDict(TypedDict, total=False):
+class WaitParam(TypedDict, total=False):
     """A wait action.
 
-    The request form of `WaitParam`.
+    The request form of `WaitParamModel`.
     """
 
     type: Required[Literal["wait"]]
@@ -1993,28 +1983,28 @@ The request form of `Annotation`.
 """
 
 
-ApplyPatchOperationParamDict: TypeAlias = (
-    ApplyPatchCreateFileOperationParamDict
-    | ApplyPatchDeleteFileOperationParamDict
-    | ApplyPatchUpdateFileOperationParamDict
+ApplyPatchOperationParam: TypeAlias = (
+    ApplyPatchCreateFileOperationParam
+    | ApplyPatchDeleteFileOperationParam
+    | ApplyPatchUpdateFileOperationParam
 )
 """One of the create_file, delete_file, or update_file operations supplied to the
 apply_patch tool.
 
-The request form of `ApplyPatchOperationParam`.
+The request form of `ApplyPatchOperationParamModel`.
 """
 
 
 ComputerActionParam: TypeAlias = (
-    ClickParamDict
+    ClickParam
     | DoubleClickActionParam
-    | DragParamDict
+    | DragParam
     | KeyPressActionParam
-    | MoveParamDict
-    | ScreenshotParamDict
-    | ScrollParamDict
-    | TypeParamDict
-    | WaitParamDict
+    | MoveParam
+    | ScreenshotParam
+    | ScrollParam
+    | TypeParam
+    | WaitParam
 )
 """The request form of `ComputerAction`."""
 
@@ -2027,18 +2017,18 @@ The request form of `ComputerActionList`.
 """
 
 
-ConversationParamDict: TypeAlias = str | ConversationParam2Param
+ConversationParam: TypeAlias = str | ConversationParam2Param
 """The conversation that this response belongs to. Items from this conversation are
 prepended to `input_items` for this response request. Input items and output items from
 this response are automatically added to this conversation after this response
 completes.
 
-The request form of `ConversationParam`.
+The request form of `ConversationParamModel`.
 """
 
 
-EmptyModelParamDict: TypeAlias = Mapping[str, Any]
-"""The request form of `EmptyModelParam`."""
+EmptyModelParam: TypeAlias = Mapping[str, Any]
+"""The request form of `EmptyModelParamModel`."""
 
 
 FiltersParam: TypeAlias = ComparisonFilterParam | CompoundFilterParam
@@ -2051,12 +2041,12 @@ FunctionAndCustomToolCallOutputParam: TypeAlias = (
 """The request form of `FunctionAndCustomToolCallOutput`."""
 
 
-FunctionShellCallOutputOutcomeParamDict: TypeAlias = (
-    FunctionShellCallOutputTimeoutOutcomeParamDict | FunctionShellCallOutputExitOutcomeParamDict
+FunctionShellCallOutputOutcomeParam: TypeAlias = (
+    FunctionShellCallOutputTimeoutOutcomeParam | FunctionShellCallOutputExitOutcomeParam
 )
 """The exit or timeout outcome associated with this shell call.
 
-The request form of `FunctionShellCallOutputOutcomeParam`.
+The request form of `FunctionShellCallOutputOutcomeParamModel`.
 """
 
 
@@ -2069,23 +2059,23 @@ ItemParam: TypeAlias = (
     | OutputMessageParam
     | FileSearchToolCallParam
     | ComputerToolCallParam
-    | ComputerCallOutputItemParamDict
+    | ComputerCallOutputItemParam
     | WebSearchToolCallParam
     | FunctionToolCallParam
-    | FunctionCallOutputItemParamDict
-    | ToolSearchCallItemParamDict
-    | ToolSearchOutputItemParamDict
-    | AdditionalToolsItemParamDict
+    | FunctionCallOutputItemParam
+    | ToolSearchCallItemParam
+    | ToolSearchOutputItemParam
+    | AdditionalToolsItemParam
     | ReasoningItemParam
-    | CompactionSummaryItemParamDict
+    | CompactionSummaryItemParam
     | ImageGenToolCallParam
     | CodeInterpreterToolCallParam
     | LocalShellToolCallParam
     | LocalShellToolCallOutputParam
-    | FunctionShellCallItemParamDict
-    | FunctionShellCallOutputItemParamDict
-    | ApplyPatchToolCallItemParamDict
-    | ApplyPatchToolCallOutputItemParamDict
+    | FunctionShellCallItemParam
+    | FunctionShellCallOutputItemParam
+    | ApplyPatchToolCallItemParam
+    | ApplyPatchToolCallOutputItemParam
     | MCPListToolsParam
     | MCPApprovalRequestParam
     | MCPApprovalResponseParam
@@ -2102,10 +2092,10 @@ The request form of `Item`.
 InputItemParam: TypeAlias = (
     EasyInputMessageParam
     | ItemParam
-    | CompactionTriggerItemParamDict
-    | ItemReferenceParamDict
-    | ProgramItemParamDict
-    | ProgramOutputItemParamDict
+    | CompactionTriggerItemParam
+    | ItemReferenceParam
+    | ProgramItemParam
+    | ProgramOutputItemParam
 )
 """The request form of `InputItem`."""
 
@@ -2117,10 +2107,10 @@ The request form of `InputMessageContentList`.
 """
 
 
-InputParamDict: TypeAlias = str | Sequence[InputItemParam]
+InputParam: TypeAlias = str | Sequence[InputItemParam]
 """Text, image, or file inputs to the model, used to generate a response.
 
-The request form of `InputParam`.
+The request form of `InputParamModel`.
 """
 
 
@@ -2160,28 +2150,28 @@ The request form of `ToolCallCaller`.
 """
 
 
-ToolCallCallerParamDict: TypeAlias = DirectToolCallCallerParamDict | ProgramToolCallCallerParamDict
+ToolCallCallerParam: TypeAlias = DirectToolCallCallerParam | ProgramToolCallCallerParam
 """The execution context that produced this tool call.
 
-The request form of `ToolCallCallerParam`.
+The request form of `ToolCallCallerParamModel`.
 """
 
 
-ToolChoiceParamDict: TypeAlias = (
+ToolChoiceParam: TypeAlias = (
     ToolChoiceOptions
     | ToolChoiceAllowedParam
     | ToolChoiceTypesParam
     | ToolChoiceFunctionParam
     | ToolChoiceMCPParam
     | ToolChoiceCustomParam
-    | SpecificProgrammaticToolCallingParamDict
-    | SpecificApplyPatchParamDict
-    | SpecificFunctionShellParamDict
+    | SpecificProgrammaticToolCallingParam
+    | SpecificApplyPatchParam
+    | SpecificFunctionShellParam
 )
 """How the model should select which tool (or tools) to use when generating a response. See
 the `tools` parameter to see how to specify which tools the model can call.
 
-The request form of `ToolChoiceParam`.
+The request form of `ToolChoiceParamModel`.
 """
 
 
@@ -2193,15 +2183,15 @@ ToolParam: TypeAlias = (
     | WebSearchToolParam
     | MCPToolParam
     | CodeInterpreterToolParam
-    | ProgrammaticToolCallingParamDict
+    | ProgrammaticToolCallingParam
     | ImageGenToolParam
-    | LocalShellToolParamDict
-    | FunctionShellToolParamDict
-    | CustomToolParamDict
-    | NamespaceToolParamDict
-    | ToolSearchToolParamDict
+    | LocalShellToolParam
+    | FunctionShellToolParam
+    | CustomToolParam
+    | NamespaceToolParam
+    | ToolSearchToolParam
     | WebSearchPreviewToolParam
-    | ApplyPatchToolParamDict
+    | ApplyPatchToolParam
 )
 """A tool that can be used to generate a response.
 

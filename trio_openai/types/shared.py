@@ -14,6 +14,21 @@ import attrs
 from .._api import BaseModel, UnknownObject
 
 if TYPE_CHECKING:
+    from .._api import UnknownObject
+    from .responses import CustomGrammarFormatParamModel
+
+if TYPE_CHECKING:
+    from .assistants import Error as ErrorObject
+    from .chat import (
+        CustomToolChatCompletionsCustomFormatGrammarFormat as ResponseFormatTextGrammar,
+    )
+    from .chatkit import UserMessageInputText as DecisionQuestionInputText
+    from .responses import ComparisonFilter, CompoundFilter, Reasoning
+    from .responses import ModelIdsCompaction as ChatModel
+    from .shared import EvalItemInputImage as DecisionQuestionInputImage
+    from .shared import FunctionObject as FunctionDefinition
+    from .shared import ResponseFormatJsonObject as ResponseFormatJSONObject
+    from .shared import ResponseFormatJsonSchema as ResponseFormatJSONSchema
     from .shared_params import (
         ChatCompletionStreamOptionsParam,
         ChatCompletionToolParam,
@@ -35,12 +50,12 @@ if TYPE_CHECKING:
         InputAudioParam,
         InputTextContentDict,
         MetadataParam,
-        ModerationConfigParamDict,
-        ModerationParamDict,
-        ModerationPolicyParamDict,
+        ModerationConfigParam,
+        ModerationParam,
+        ModerationPolicyParam,
         PromptCacheBreakpointConfigParam,
-        PromptCacheBreakpointParamDict,
-        PromptCacheOptionsParamDict,
+        PromptCacheBreakpointParam,
+        PromptCacheOptionsParam,
         ResponseFormatJsonObjectParam,
         ResponseFormatJsonSchemaJsonSchemaParam,
         ResponseFormatJsonSchemaParam,
@@ -56,10 +71,17 @@ __all__ = [
     "ChatCompletionStreamOptionsParam",
     "ChatCompletionTool",
     "ChatCompletionToolParam",
+    "ChatModel",
+    "ComparisonFilter",
     "CompletionUsage",
     "CompletionUsageCompletionTokensDetails",
     "CompletionUsagePromptTokensDetails",
+    "CompoundFilter",
     "CreateModelResponseProperties",
+    "CustomToolInputFormat",
+    "DecisionQuestionInputImage",
+    "DecisionQuestionInputText",
+    "ErrorObject",
     "EvalItem",
     "EvalItemContent",
     "EvalItemContentArray",
@@ -73,6 +95,7 @@ __all__ = [
     "EvalItemInputImage",
     "EvalItemInputImageParam",
     "EvalItemParam",
+    "FunctionDefinition",
     "FunctionObject",
     "FunctionObjectParam",
     "FunctionParameters",
@@ -100,25 +123,28 @@ __all__ = [
     "ModelIdsShared",
     "ModelResponseProperties",
     "ModerationConfigParam",
-    "ModerationConfigParamDict",
+    "ModerationConfigParamModel",
     "ModerationInputType",
     "ModerationMode",
     "ModerationParam",
-    "ModerationParamDict",
+    "ModerationParamModel",
     "ModerationPolicyParam",
-    "ModerationPolicyParamDict",
+    "ModerationPolicyParamModel",
     "ModerationResultBody",
     "OrderEnum",
     "ParallelToolCalls",
     "PromptCacheBreakpointConfig",
     "PromptCacheBreakpointConfigParam",
     "PromptCacheBreakpointParam",
-    "PromptCacheBreakpointParamDict",
+    "PromptCacheBreakpointParamModel",
     "PromptCacheModeEnum",
     "PromptCacheOptionsParam",
-    "PromptCacheOptionsParamDict",
+    "PromptCacheOptionsParamModel",
     "PromptCacheTTLEnum",
+    "Reasoning",
     "ReasoningEffort",
+    "ResponseFormatJSONObject",
+    "ResponseFormatJSONSchema",
     "ResponseFormatJsonObject",
     "ResponseFormatJsonObjectParam",
     "ResponseFormatJsonSchema",
@@ -128,6 +154,7 @@ __all__ = [
     "ResponseFormatJsonSchemaSchema",
     "ResponseFormatJsonSchemaSchemaParam",
     "ResponseFormatText",
+    "ResponseFormatTextGrammar",
     "ResponseFormatTextParam",
     "StopConfiguration",
     "StopConfigurationParam",
@@ -282,7 +309,7 @@ class CreateModelResponseProperties(BaseModel):
     safety_identifier: str | None = None
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None
-    prompt_cache_options: PromptCacheOptionsParam | None = None
+    prompt_cache_options: PromptCacheOptionsParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -586,14 +613,14 @@ class ModelResponseProperties(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class ModerationConfigParam(BaseModel):
+class ModerationConfigParamModel(BaseModel):
     """The moderation policy for the response input."""
 
     mode: ModerationMode
 
 
 @attrs.frozen(kw_only=True)
-class ModerationParam(BaseModel):
+class ModerationParamModel(BaseModel):
     """Configuration for running moderation on the input and output of this response.
 
     Attributes:
@@ -603,11 +630,11 @@ class ModerationParam(BaseModel):
     """
 
     model: str
-    policy: ModerationPolicyParam | None = None
+    policy: ModerationPolicyParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
-class ModerationPolicyParam(BaseModel):
+class ModerationPolicyParamModel(BaseModel):
     """The policy to apply to moderated response input and output.
 
     Attributes:
@@ -615,8 +642,8 @@ class ModerationPolicyParam(BaseModel):
         output: The moderation policy for the response output.
     """
 
-    input: ModerationConfigParam | None = None
-    output: ModerationConfigParam | None = None
+    input: ModerationConfigParamModel | None = None
+    output: ModerationConfigParamModel | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -656,7 +683,7 @@ class PromptCacheBreakpointConfig(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class PromptCacheBreakpointParam(BaseModel):
+class PromptCacheBreakpointParamModel(BaseModel):
     """Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from
     the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
 
@@ -668,7 +695,7 @@ class PromptCacheBreakpointParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class PromptCacheOptionsParam(BaseModel):
+class PromptCacheOptionsParamModel(BaseModel):
     """Options for prompt caching. Supported for `gpt-5.6` and later models. By default, OpenAI
     automatically chooses one implicit cache breakpoint. You can add explicit breakpoints to
     content blocks with `prompt_cache_breakpoint`. Each request can write up to four
@@ -1006,53 +1033,73 @@ VoiceIdsOrCustomVoice: TypeAlias = VoiceIdsShared | VoiceIdsOrCustomVoiceOption2
 """A built-in voice name or a custom voice reference."""
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "ChatCompletionStreamOptionsParam",
-        "ChatCompletionToolParam",
-        "EvalItemContentArrayParam",
-        "EvalItemContentItemParam",
-        "EvalItemContentOutputTextParam",
-        "EvalItemContentParam",
-        "EvalItemInputImageParam",
-        "EvalItemParam",
-        "FunctionObjectParam",
-        "FunctionParametersParam",
-        "GraderLabelModelParam",
-        "GraderPythonParam",
-        "GraderScoreModelParam",
-        "GraderScoreModelSamplingParamsParam",
-        "GraderStringCheckParam",
-        "GraderTextSimilarityParam",
-        "InputAudioInputAudioParam",
-        "InputAudioParam",
-        "InputTextContentDict",
-        "MetadataParam",
-        "ModerationConfigParamDict",
-        "ModerationParamDict",
-        "ModerationPolicyParamDict",
-        "PromptCacheBreakpointConfigParam",
-        "PromptCacheBreakpointParamDict",
-        "PromptCacheOptionsParamDict",
-        "ResponseFormatJsonObjectParam",
-        "ResponseFormatJsonSchemaJsonSchemaParam",
-        "ResponseFormatJsonSchemaParam",
-        "ResponseFormatJsonSchemaSchemaParam",
-        "ResponseFormatTextParam",
-        "StopConfigurationParam",
-        "VoiceIdsOrCustomVoiceOption2Param",
-        "VoiceIdsOrCustomVoiceParam",
-    }
+CustomToolInputFormat: TypeAlias = (
+    "CustomGrammarFormatParamModel | ResponseFormatText | UnknownObject"
 )
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "ChatCompletionStreamOptionsParam": ("shared_params", "ChatCompletionStreamOptionsParam"),
+    "ChatCompletionToolParam": ("shared_params", "ChatCompletionToolParam"),
+    "ChatModel": ("responses", "ModelIdsCompaction"),
+    "ComparisonFilter": ("responses", "ComparisonFilter"),
+    "CompoundFilter": ("responses", "CompoundFilter"),
+    "DecisionQuestionInputImage": ("shared", "EvalItemInputImage"),
+    "DecisionQuestionInputText": ("chatkit", "UserMessageInputText"),
+    "ErrorObject": ("assistants", "Error"),
+    "EvalItemContentArrayParam": ("shared_params", "EvalItemContentArrayParam"),
+    "EvalItemContentItemParam": ("shared_params", "EvalItemContentItemParam"),
+    "EvalItemContentOutputTextParam": ("shared_params", "EvalItemContentOutputTextParam"),
+    "EvalItemContentParam": ("shared_params", "EvalItemContentParam"),
+    "EvalItemInputImageParam": ("shared_params", "EvalItemInputImageParam"),
+    "EvalItemParam": ("shared_params", "EvalItemParam"),
+    "FunctionDefinition": ("shared", "FunctionObject"),
+    "FunctionObjectParam": ("shared_params", "FunctionObjectParam"),
+    "FunctionParametersParam": ("shared_params", "FunctionParametersParam"),
+    "GraderLabelModelParam": ("shared_params", "GraderLabelModelParam"),
+    "GraderPythonParam": ("shared_params", "GraderPythonParam"),
+    "GraderScoreModelParam": ("shared_params", "GraderScoreModelParam"),
+    "GraderScoreModelSamplingParamsParam": ("shared_params", "GraderScoreModelSamplingParamsParam"),
+    "GraderStringCheckParam": ("shared_params", "GraderStringCheckParam"),
+    "GraderTextSimilarityParam": ("shared_params", "GraderTextSimilarityParam"),
+    "InputAudioInputAudioParam": ("shared_params", "InputAudioInputAudioParam"),
+    "InputAudioParam": ("shared_params", "InputAudioParam"),
+    "InputTextContentDict": ("shared_params", "InputTextContentDict"),
+    "MetadataParam": ("shared_params", "MetadataParam"),
+    "ModerationConfigParam": ("shared_params", "ModerationConfigParam"),
+    "ModerationParam": ("shared_params", "ModerationParam"),
+    "ModerationPolicyParam": ("shared_params", "ModerationPolicyParam"),
+    "PromptCacheBreakpointConfigParam": ("shared_params", "PromptCacheBreakpointConfigParam"),
+    "PromptCacheBreakpointParam": ("shared_params", "PromptCacheBreakpointParam"),
+    "PromptCacheOptionsParam": ("shared_params", "PromptCacheOptionsParam"),
+    "Reasoning": ("responses", "Reasoning"),
+    "ResponseFormatJSONObject": ("shared", "ResponseFormatJsonObject"),
+    "ResponseFormatJSONSchema": ("shared", "ResponseFormatJsonSchema"),
+    "ResponseFormatJsonObjectParam": ("shared_params", "ResponseFormatJsonObjectParam"),
+    "ResponseFormatJsonSchemaJsonSchemaParam": (
+        "shared_params",
+        "ResponseFormatJsonSchemaJsonSchemaParam",
+    ),
+    "ResponseFormatJsonSchemaParam": ("shared_params", "ResponseFormatJsonSchemaParam"),
+    "ResponseFormatJsonSchemaSchemaParam": ("shared_params", "ResponseFormatJsonSchemaSchemaParam"),
+    "ResponseFormatTextGrammar": ("chat", "CustomToolChatCompletionsCustomFormatGrammarFormat"),
+    "ResponseFormatTextParam": ("shared_params", "ResponseFormatTextParam"),
+    "StopConfigurationParam": ("shared_params", "StopConfigurationParam"),
+    "VoiceIdsOrCustomVoiceOption2Param": ("shared_params", "VoiceIdsOrCustomVoiceOption2Param"),
+    "VoiceIdsOrCustomVoiceParam": ("shared_params", "VoiceIdsOrCustomVoiceParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".shared_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -49,12 +49,12 @@ __all__ = [
     "InputAudioParam",
     "InputTextContentDict",
     "MetadataParam",
-    "ModerationConfigParamDict",
-    "ModerationParamDict",
-    "ModerationPolicyParamDict",
+    "ModerationConfigParam",
+    "ModerationParam",
+    "ModerationPolicyParam",
     "PromptCacheBreakpointConfigParam",
-    "PromptCacheBreakpointParamDict",
-    "PromptCacheOptionsParamDict",
+    "PromptCacheBreakpointParam",
+    "PromptCacheOptionsParam",
     "ResponseFormatJsonObjectParam",
     "ResponseFormatJsonSchemaJsonSchemaParam",
     "ResponseFormatJsonSchemaParam",
@@ -259,33 +259,33 @@ class InputTextContentDict(TypedDict, total=False):
     prompt_cache_breakpoint: PromptCacheBreakpointConfigParam
 
 
-class ModerationConfigParamDict(TypedDict, total=False):
+class ModerationConfigParam(TypedDict, total=False):
     """The moderation policy for the response input.
 
-    The request form of `ModerationConfigParam`.
+    The request form of `ModerationConfigParamModel`.
     """
 
     mode: Required[ModerationMode]
 
 
-class ModerationParamDict(TypedDict, total=False):
+class ModerationParam(TypedDict, total=False):
     """Configuration for running moderation on the input and output of this response.
 
-    The request form of `ModerationParam`.
+    The request form of `ModerationParamModel`.
     """
 
     model: Required[str]
-    policy: ModerationPolicyParamDict | None
+    policy: ModerationPolicyParam | None
 
 
-class ModerationPolicyParamDict(TypedDict, total=False):
+class ModerationPolicyParam(TypedDict, total=False):
     """The policy to apply to moderated response input and output.
 
-    The request form of `ModerationPolicyParam`.
+    The request form of `ModerationPolicyParamModel`.
     """
 
-    input: ModerationConfigParamDict | None
-    output: ModerationConfigParamDict | None
+    input: ModerationConfigParam | None
+    output: ModerationConfigParam | None
 
 
 class PromptCacheBreakpointConfigParam(TypedDict, total=False):
@@ -298,17 +298,17 @@ class PromptCacheBreakpointConfigParam(TypedDict, total=False):
     mode: Required[Literal["explicit"]]
 
 
-class PromptCacheBreakpointParamDict(TypedDict, total=False):
+class PromptCacheBreakpointParam(TypedDict, total=False):
     """Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from
     the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
 
-    The request form of `PromptCacheBreakpointParam`.
+    The request form of `PromptCacheBreakpointParamModel`.
     """
 
     mode: Required[Literal["explicit"]]
 
 
-class PromptCacheOptionsParamDict(TypedDict, total=False):
+class PromptCacheOptionsParam(TypedDict, total=False):
     """Options for prompt caching. Supported for `gpt-5.6` and later models. By default, OpenAI
     automatically chooses one implicit cache breakpoint. You can add explicit breakpoints to
     content blocks with `prompt_cache_breakpoint`. Each request can write up to four
@@ -316,7 +316,7 @@ class PromptCacheOptionsParamDict(TypedDict, total=False):
     conversation, without a content-block lookback limit. Set `mode` to `explicit` to
     disable the implicit breakpoint.
 
-    The request form of `PromptCacheOptionsParam`.
+    The request form of `PromptCacheOptionsParamModel`.
     """
 
     ttl: PromptCacheTTLEnum

@@ -14,11 +14,15 @@ import attrs
 from .._api import BaseModel
 
 if TYPE_CHECKING:
+    from .skills import DeletedSkillVersionResource as DeletedSkillVersion
+    from .skills import SkillVersionListResource as SkillVersionList
+    from .skills import SkillVersionResource as SkillVersion
     from .skills_params import (
         CreateSkillBodyParam,
         CreateSkillVersionBodyParam,
         SetDefaultSkillVersionBodyParam,
     )
+    from .skills_params import CreateSkillVersionBodyParam as VersionCreateParams
 
 __all__ = [
     "CreateSkillBody",
@@ -26,13 +30,17 @@ __all__ = [
     "CreateSkillVersionBody",
     "CreateSkillVersionBodyParam",
     "DeletedSkillResource",
+    "DeletedSkillVersion",
     "DeletedSkillVersionResource",
     "SetDefaultSkillVersionBody",
     "SetDefaultSkillVersionBodyParam",
     "SkillListResource",
     "SkillResource",
+    "SkillVersion",
+    "SkillVersionList",
     "SkillVersionListResource",
     "SkillVersionResource",
+    "VersionCreateParams",
 ]
 
 
@@ -178,22 +186,26 @@ class SkillVersionResource(BaseModel):
     description: str
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "CreateSkillBodyParam",
-        "CreateSkillVersionBodyParam",
-        "SetDefaultSkillVersionBodyParam",
-    }
-)
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateSkillBodyParam": ("skills_params", "CreateSkillBodyParam"),
+    "CreateSkillVersionBodyParam": ("skills_params", "CreateSkillVersionBodyParam"),
+    "DeletedSkillVersion": ("skills", "DeletedSkillVersionResource"),
+    "SetDefaultSkillVersionBodyParam": ("skills_params", "SetDefaultSkillVersionBodyParam"),
+    "SkillVersion": ("skills", "SkillVersionResource"),
+    "SkillVersionList": ("skills", "SkillVersionListResource"),
+    "VersionCreateParams": ("skills_params", "CreateSkillVersionBodyParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".skills_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -124,22 +124,22 @@ class UploadPart(BaseModel):
     object: Literal["upload.part"]
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "AddUploadPartRequestParam",
-        "CompleteUploadRequestParam",
-        "CreateUploadRequestParam",
-    }
-)
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "AddUploadPartRequestParam": ("uploads_params", "AddUploadPartRequestParam"),
+    "CompleteUploadRequestParam": ("uploads_params", "CompleteUploadRequestParam"),
+    "CreateUploadRequestParam": ("uploads_params", "CreateUploadRequestParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".uploads_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

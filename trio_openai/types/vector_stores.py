@@ -16,26 +16,34 @@ from .responses import ComparisonFilter, CompoundFilter, VectorStoreFileAttribut
 from .shared import Metadata
 
 if TYPE_CHECKING:
+    from .vector_stores import DeleteVectorStoreFileResponse as VectorStoreFileDeleted
+    from .vector_stores import VectorStoreFileBatchObject as VectorStoreFileBatch
+    from .vector_stores import VectorStoreFileContentResponseDataItem as FileContentResponse
+    from .vector_stores import VectorStoreFileObject as VectorStoreFile
     from .vector_stores_params import (
-        AutoChunkingStrategyRequestParamDict,
-        ChunkingStrategyRequestParamDict,
+        AutoChunkingStrategyRequestParam,
+        ChunkingStrategyRequestParam,
         CreateVectorStoreFileBatchRequestParam,
         CreateVectorStoreFileRequestParam,
         CreateVectorStoreRequestParam,
         StaticChunkingStrategyParam,
-        StaticChunkingStrategyRequestParamDict,
+        StaticChunkingStrategyRequestParam,
         UpdateVectorStoreFileAttributesRequestParam,
         UpdateVectorStoreRequestParam,
         VectorStoreExpirationAfterParam,
         VectorStoreSearchRequestParam,
         VectorStoreSearchRequestRankingOptionsParam,
     )
+    from .vector_stores_params import (
+        CreateVectorStoreFileBatchRequestParam as FileBatchCreateParams,
+    )
+    from .vector_stores_params import CreateVectorStoreFileRequestParam as FileCreateParams
 
 __all__ = [
     "AutoChunkingStrategyRequestParam",
-    "AutoChunkingStrategyRequestParamDict",
+    "AutoChunkingStrategyRequestParamModel",
     "ChunkingStrategyRequestParam",
-    "ChunkingStrategyRequestParamDict",
+    "ChunkingStrategyRequestParamModel",
     "CreateVectorStoreFileBatchRequest",
     "CreateVectorStoreFileBatchRequestParam",
     "CreateVectorStoreFileRequest",
@@ -44,24 +52,30 @@ __all__ = [
     "CreateVectorStoreRequestParam",
     "DeleteVectorStoreFileResponse",
     "DeleteVectorStoreResponse",
+    "FileBatchCreateParams",
+    "FileContentResponse",
+    "FileCreateParams",
     "ListVectorStoreFilesResponse",
     "ListVectorStoresResponse",
-    "OtherChunkingStrategyResponseParam",
+    "OtherChunkingStrategyResponseParamModel",
     "StaticChunkingStrategy",
     "StaticChunkingStrategyParam",
     "StaticChunkingStrategyRequestParam",
-    "StaticChunkingStrategyRequestParamDict",
-    "StaticChunkingStrategyResponseParam",
+    "StaticChunkingStrategyRequestParamModel",
+    "StaticChunkingStrategyResponseParamModel",
     "UpdateVectorStoreFileAttributesRequest",
     "UpdateVectorStoreFileAttributesRequestParam",
     "UpdateVectorStoreRequest",
     "UpdateVectorStoreRequestParam",
     "VectorStoreExpirationAfter",
     "VectorStoreExpirationAfterParam",
+    "VectorStoreFile",
+    "VectorStoreFileBatch",
     "VectorStoreFileBatchObject",
     "VectorStoreFileBatchObjectFileCounts",
     "VectorStoreFileContentResponse",
     "VectorStoreFileContentResponseDataItem",
+    "VectorStoreFileDeleted",
     "VectorStoreFileObject",
     "VectorStoreFileObjectLastError",
     "VectorStoreObject",
@@ -77,7 +91,7 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class AutoChunkingStrategyRequestParam(BaseModel):
+class AutoChunkingStrategyRequestParamModel(BaseModel):
     """The default strategy. This strategy currently uses a `max_chunk_size_tokens` of `800`
     and `chunk_overlap_tokens` of `400`.
 
@@ -111,7 +125,7 @@ class CreateVectorStoreFileBatchRequest(BaseModel):
 
     file_ids: list[str] | None = None
     files: list[CreateVectorStoreFileRequest] | None = None
-    chunking_strategy: ChunkingStrategyRequestParam | None = None
+    chunking_strategy: ChunkingStrategyRequestParamModel | None = None
     attributes: VectorStoreFileAttributes | None = None
 
 
@@ -132,7 +146,7 @@ class CreateVectorStoreFileRequest(BaseModel):
     """
 
     file_id: str
-    chunking_strategy: ChunkingStrategyRequestParam | None = None
+    chunking_strategy: ChunkingStrategyRequestParamModel | None = None
     attributes: VectorStoreFileAttributes | None = None
 
 
@@ -159,7 +173,10 @@ class CreateVectorStoreRequest(BaseModel):
     description: str | None = None
     expires_after: VectorStoreExpirationAfter | None = None
     chunking_strategy: (
-        AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam | UnknownObject | None
+        AutoChunkingStrategyRequestParamModel
+        | StaticChunkingStrategyRequestParamModel
+        | UnknownObject
+        | None
     ) = None
     metadata: Metadata | None = None
 
@@ -205,7 +222,7 @@ class ListVectorStoresResponse(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class OtherChunkingStrategyResponseParam(BaseModel):
+class OtherChunkingStrategyResponseParamModel(BaseModel):
     """This is returned when the chunking strategy is unknown. Typically, this is because the
     file was indexed before the `chunking_strategy` concept was introduced in the API.
 
@@ -232,7 +249,7 @@ class StaticChunkingStrategy(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class StaticChunkingStrategyRequestParam(BaseModel):
+class StaticChunkingStrategyRequestParamModel(BaseModel):
     """Customize your own chunking strategy by setting chunk size and chunk overlap.
 
     Attributes:
@@ -244,7 +261,7 @@ class StaticChunkingStrategyRequestParam(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class StaticChunkingStrategyResponseParam(BaseModel):
+class StaticChunkingStrategyResponseParamModel(BaseModel):
     """Static Chunking Strategy
 
     Attributes:
@@ -404,8 +421,8 @@ class VectorStoreFileObject(BaseModel):
     status: Literal["in_progress", "completed", "cancelled", "failed"]
     last_error: VectorStoreFileObjectLastError | None
     chunking_strategy: (
-        StaticChunkingStrategyResponseParam
-        | OtherChunkingStrategyResponseParam
+        StaticChunkingStrategyResponseParamModel
+        | OtherChunkingStrategyResponseParamModel
         | UnknownObject
         | None
     ) = None
@@ -568,39 +585,63 @@ class VectorStoreSearchResultsPage(BaseModel):
     next_page: str | None
 
 
-ChunkingStrategyRequestParam: TypeAlias = (
-    AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam | UnknownObject
+ChunkingStrategyRequestParamModel: TypeAlias = (
+    AutoChunkingStrategyRequestParamModel | StaticChunkingStrategyRequestParamModel | UnknownObject
 )
 """The chunking strategy used to chunk the file(s). If not set, will use the `auto`
 strategy.
 """
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "AutoChunkingStrategyRequestParamDict",
-        "ChunkingStrategyRequestParamDict",
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "AutoChunkingStrategyRequestParam": (
+        "vector_stores_params",
+        "AutoChunkingStrategyRequestParam",
+    ),
+    "ChunkingStrategyRequestParam": ("vector_stores_params", "ChunkingStrategyRequestParam"),
+    "CreateVectorStoreFileBatchRequestParam": (
+        "vector_stores_params",
         "CreateVectorStoreFileBatchRequestParam",
+    ),
+    "CreateVectorStoreFileRequestParam": (
+        "vector_stores_params",
         "CreateVectorStoreFileRequestParam",
-        "CreateVectorStoreRequestParam",
-        "StaticChunkingStrategyParam",
-        "StaticChunkingStrategyRequestParamDict",
+    ),
+    "CreateVectorStoreRequestParam": ("vector_stores_params", "CreateVectorStoreRequestParam"),
+    "FileBatchCreateParams": ("vector_stores_params", "CreateVectorStoreFileBatchRequestParam"),
+    "FileContentResponse": ("vector_stores", "VectorStoreFileContentResponseDataItem"),
+    "FileCreateParams": ("vector_stores_params", "CreateVectorStoreFileRequestParam"),
+    "StaticChunkingStrategyParam": ("vector_stores_params", "StaticChunkingStrategyParam"),
+    "StaticChunkingStrategyRequestParam": (
+        "vector_stores_params",
+        "StaticChunkingStrategyRequestParam",
+    ),
+    "UpdateVectorStoreFileAttributesRequestParam": (
+        "vector_stores_params",
         "UpdateVectorStoreFileAttributesRequestParam",
-        "UpdateVectorStoreRequestParam",
-        "VectorStoreExpirationAfterParam",
-        "VectorStoreSearchRequestParam",
+    ),
+    "UpdateVectorStoreRequestParam": ("vector_stores_params", "UpdateVectorStoreRequestParam"),
+    "VectorStoreExpirationAfterParam": ("vector_stores_params", "VectorStoreExpirationAfterParam"),
+    "VectorStoreFile": ("vector_stores", "VectorStoreFileObject"),
+    "VectorStoreFileBatch": ("vector_stores", "VectorStoreFileBatchObject"),
+    "VectorStoreFileDeleted": ("vector_stores", "DeleteVectorStoreFileResponse"),
+    "VectorStoreSearchRequestParam": ("vector_stores_params", "VectorStoreSearchRequestParam"),
+    "VectorStoreSearchRequestRankingOptionsParam": (
+        "vector_stores_params",
         "VectorStoreSearchRequestRankingOptionsParam",
-    }
-)
+    ),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".vector_stores_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

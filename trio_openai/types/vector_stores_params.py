@@ -27,13 +27,13 @@ from .responses_params import (
 from .shared_params import MetadataParam
 
 __all__ = [
-    "AutoChunkingStrategyRequestParamDict",
-    "ChunkingStrategyRequestParamDict",
+    "AutoChunkingStrategyRequestParam",
+    "ChunkingStrategyRequestParam",
     "CreateVectorStoreFileBatchRequestParam",
     "CreateVectorStoreFileRequestParam",
     "CreateVectorStoreRequestParam",
     "StaticChunkingStrategyParam",
-    "StaticChunkingStrategyRequestParamDict",
+    "StaticChunkingStrategyRequestParam",
     "UpdateVectorStoreFileAttributesRequestParam",
     "UpdateVectorStoreRequestParam",
     "VectorStoreExpirationAfterParam",
@@ -42,11 +42,11 @@ __all__ = [
 ]
 
 
-class AutoChunkingStrategyRequestParamDict(TypedDict, total=False):
+class AutoChunkingStrategyRequestParam(TypedDict, total=False):
     """The default strategy. This strategy currently uses a `max_chunk_size_tokens` of `800`
     and `chunk_overlap_tokens` of `400`.
 
-    The request form of `AutoChunkingStrategyRequestParam`.
+    The request form of `AutoChunkingStrategyRequestParamModel`.
     """
 
     type: Required[Literal["auto"]]
@@ -60,7 +60,7 @@ class CreateVectorStoreFileBatchRequestParam(TypedDict, total=False):
 
     file_ids: Sequence[str]
     files: Sequence[CreateVectorStoreFileRequestParam]
-    chunking_strategy: ChunkingStrategyRequestParamDict
+    chunking_strategy: ChunkingStrategyRequestParam
     attributes: VectorStoreFileAttributesParam
 
 
@@ -71,7 +71,7 @@ class CreateVectorStoreFileRequestParam(TypedDict, total=False):
     """
 
     file_id: Required[str]
-    chunking_strategy: ChunkingStrategyRequestParamDict
+    chunking_strategy: ChunkingStrategyRequestParam
     attributes: VectorStoreFileAttributesParam
 
 
@@ -85,7 +85,7 @@ class CreateVectorStoreRequestParam(TypedDict, total=False):
     name: str
     description: str
     expires_after: VectorStoreExpirationAfterParam
-    chunking_strategy: AutoChunkingStrategyRequestParamDict | StaticChunkingStrategyRequestParamDict
+    chunking_strategy: AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam
     metadata: MetadataParam
 
 
@@ -99,10 +99,10 @@ class StaticChunkingStrategyParam(TypedDict, total=False):
     chunk_overlap_tokens: Required[int]
 
 
-class StaticChunkingStrategyRequestParamDict(TypedDict, total=False):
+class StaticChunkingStrategyRequestParam(TypedDict, total=False):
     """Customize your own chunking strategy by setting chunk size and chunk overlap.
 
-    The request form of `StaticChunkingStrategyRequestParam`.
+    The request form of `StaticChunkingStrategyRequestParamModel`.
     """
 
     type: Required[Literal["static"]]
@@ -162,11 +162,11 @@ class VectorStoreSearchRequestRankingOptionsParam(TypedDict, total=False):
     score_threshold: float
 
 
-ChunkingStrategyRequestParamDict: TypeAlias = (
-    AutoChunkingStrategyRequestParamDict | StaticChunkingStrategyRequestParamDict
+ChunkingStrategyRequestParam: TypeAlias = (
+    AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam
 )
 """The chunking strategy used to chunk the file(s). If not set, will use the `auto`
 strategy.
 
-The request form of `ChunkingStrategyRequestParam`.
+The request form of `ChunkingStrategyRequestParamModel`.
 """

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         CreateVideoMultipartBodyParam,
         CreateVideoRemixBodyParam,
         ImageRefParam2Param,
-        VideoReferenceInputParamDict,
+        VideoReferenceInputParam,
     )
 
 __all__ = [
@@ -47,7 +47,7 @@ __all__ = [
     "VideoListResource",
     "VideoModel",
     "VideoReferenceInputParam",
-    "VideoReferenceInputParamDict",
+    "VideoReferenceInputParamModel",
     "VideoResource",
     "VideoSeconds",
     "VideoSize",
@@ -77,7 +77,7 @@ class CreateVideoEditJsonBody(BaseModel):
         prompt: Text prompt that describes how to edit the source video.
     """
 
-    video: VideoReferenceInputParam
+    video: VideoReferenceInputParamModel
     prompt: str
 
 
@@ -105,7 +105,7 @@ class CreateVideoExtendJsonBody(BaseModel):
             values: 4, 8, 12, 16, 20).
     """
 
-    video: VideoReferenceInputParam
+    video: VideoReferenceInputParamModel
     prompt: str
     seconds: VideoSeconds
 
@@ -258,7 +258,7 @@ class VideoListResource(BaseModel):
 
 
 @attrs.frozen(kw_only=True)
-class VideoReferenceInputParam(BaseModel):
+class VideoReferenceInputParamModel(BaseModel):
     """Reference to the completed video.
 
     Attributes:
@@ -325,26 +325,26 @@ VideoSize: TypeAlias = Literal["720x1280", "1280x720", "1024x1792", "1792x1024"]
 VideoStatus: TypeAlias = Literal["queued", "in_progress", "completed", "failed"]
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "CreateVideoCharacterBodyParam",
-        "CreateVideoEditMultipartBodyParam",
-        "CreateVideoExtendMultipartBodyParam",
-        "CreateVideoMultipartBodyParam",
-        "CreateVideoRemixBodyParam",
-        "ImageRefParam2Param",
-        "VideoReferenceInputParamDict",
-    }
-)
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateVideoCharacterBodyParam": ("videos_params", "CreateVideoCharacterBodyParam"),
+    "CreateVideoEditMultipartBodyParam": ("videos_params", "CreateVideoEditMultipartBodyParam"),
+    "CreateVideoExtendMultipartBodyParam": ("videos_params", "CreateVideoExtendMultipartBodyParam"),
+    "CreateVideoMultipartBodyParam": ("videos_params", "CreateVideoMultipartBodyParam"),
+    "CreateVideoRemixBodyParam": ("videos_params", "CreateVideoRemixBodyParam"),
+    "ImageRefParam2Param": ("videos_params", "ImageRefParam2Param"),
+    "VideoReferenceInputParam": ("videos_params", "VideoReferenceInputParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".videos_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

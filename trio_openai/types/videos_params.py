@@ -27,7 +27,7 @@ __all__ = [
     "CreateVideoMultipartBodyParam",
     "CreateVideoRemixBodyParam",
     "ImageRefParam2Param",
-    "VideoReferenceInputParamDict",
+    "VideoReferenceInputParam",
 ]
 
 
@@ -94,10 +94,10 @@ class ImageRefParam2Param(TypedDict, total=False):
     file_id: str
 
 
-class VideoReferenceInputParamDict(TypedDict, total=False):
+class VideoReferenceInputParam(TypedDict, total=False):
     """Reference to the completed video.
 
-    The request form of `VideoReferenceInputParam`.
+    The request form of `VideoReferenceInputParamModel`.
     """
 
     id: Required[str]

@@ -6,13 +6,50 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
 from .._api import BaseModel, UnknownObject
 
+if TYPE_CHECKING:
+    from .evals import EvalList as WebhookEndpointList
+    from .models import ListModelsResponse as WebhookEventTypeList
+    from .webhooks import WebhookBatchCancelled as BatchCancelledWebhookEvent
+    from .webhooks import WebhookBatchCompleted as BatchCompletedWebhookEvent
+    from .webhooks import WebhookBatchExpired as BatchExpiredWebhookEvent
+    from .webhooks import WebhookBatchFailed as BatchFailedWebhookEvent
+    from .webhooks import WebhookEvalRunCanceled as EvalRunCanceledWebhookEvent
+    from .webhooks import WebhookEvalRunFailed as EvalRunFailedWebhookEvent
+    from .webhooks import WebhookEvalRunSucceeded as EvalRunSucceededWebhookEvent
+    from .webhooks import WebhookFineTuningJobCancelled as FineTuningJobCancelledWebhookEvent
+    from .webhooks import WebhookFineTuningJobFailed as FineTuningJobFailedWebhookEvent
+    from .webhooks import WebhookFineTuningJobSucceeded as FineTuningJobSucceededWebhookEvent
+    from .webhooks import WebhookLiveCallIncoming as LiveCallIncomingWebhookEvent
+    from .webhooks import WebhookRealtimeCallIncoming as RealtimeCallIncomingWebhookEvent
+    from .webhooks import WebhookResponseCancelled as ResponseCancelledWebhookEvent
+    from .webhooks import WebhookResponseCompleted as ResponseCompletedWebhookEvent
+    from .webhooks import WebhookResponseFailed as ResponseFailedWebhookEvent
+    from .webhooks import WebhookResponseIncomplete as ResponseIncompleteWebhookEvent
+
 __all__ = [
+    "BatchCancelledWebhookEvent",
+    "BatchCompletedWebhookEvent",
+    "BatchExpiredWebhookEvent",
+    "BatchFailedWebhookEvent",
+    "EvalRunCanceledWebhookEvent",
+    "EvalRunFailedWebhookEvent",
+    "EvalRunSucceededWebhookEvent",
+    "FineTuningJobCancelledWebhookEvent",
+    "FineTuningJobFailedWebhookEvent",
+    "FineTuningJobSucceededWebhookEvent",
+    "LiveCallIncomingWebhookEvent",
+    "RealtimeCallIncomingWebhookEvent",
+    "ResponseCancelledWebhookEvent",
+    "ResponseCompletedWebhookEvent",
+    "ResponseFailedWebhookEvent",
+    "ResponseIncompleteWebhookEvent",
     "UnwrapWebhookEvent",
     "WebhookBatchCancelled",
     "WebhookBatchCancelledData",
@@ -22,12 +59,14 @@ __all__ = [
     "WebhookBatchExpiredData",
     "WebhookBatchFailed",
     "WebhookBatchFailedData",
+    "WebhookEndpointList",
     "WebhookEvalRunCanceled",
     "WebhookEvalRunCanceledData",
     "WebhookEvalRunFailed",
     "WebhookEvalRunFailedData",
     "WebhookEvalRunSucceeded",
     "WebhookEvalRunSucceededData",
+    "WebhookEventTypeList",
     "WebhookFineTuningJobCancelled",
     "WebhookFineTuningJobCancelledData",
     "WebhookFineTuningJobFailed",
@@ -597,3 +636,40 @@ UnwrapWebhookEvent: TypeAlias = (
     | UnknownObject
 )
 """A webhook event, told apart by its `type` (`client.webhooks.unwrap` decodes into it)."""
+
+
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "BatchCancelledWebhookEvent": ("webhooks", "WebhookBatchCancelled"),
+    "BatchCompletedWebhookEvent": ("webhooks", "WebhookBatchCompleted"),
+    "BatchExpiredWebhookEvent": ("webhooks", "WebhookBatchExpired"),
+    "BatchFailedWebhookEvent": ("webhooks", "WebhookBatchFailed"),
+    "EvalRunCanceledWebhookEvent": ("webhooks", "WebhookEvalRunCanceled"),
+    "EvalRunFailedWebhookEvent": ("webhooks", "WebhookEvalRunFailed"),
+    "EvalRunSucceededWebhookEvent": ("webhooks", "WebhookEvalRunSucceeded"),
+    "FineTuningJobCancelledWebhookEvent": ("webhooks", "WebhookFineTuningJobCancelled"),
+    "FineTuningJobFailedWebhookEvent": ("webhooks", "WebhookFineTuningJobFailed"),
+    "FineTuningJobSucceededWebhookEvent": ("webhooks", "WebhookFineTuningJobSucceeded"),
+    "LiveCallIncomingWebhookEvent": ("webhooks", "WebhookLiveCallIncoming"),
+    "RealtimeCallIncomingWebhookEvent": ("webhooks", "WebhookRealtimeCallIncoming"),
+    "ResponseCancelledWebhookEvent": ("webhooks", "WebhookResponseCancelled"),
+    "ResponseCompletedWebhookEvent": ("webhooks", "WebhookResponseCompleted"),
+    "ResponseFailedWebhookEvent": ("webhooks", "WebhookResponseFailed"),
+    "ResponseIncompleteWebhookEvent": ("webhooks", "WebhookResponseIncomplete"),
+    "WebhookEndpointList": ("evals", "EvalList"),
+    "WebhookEventTypeList": ("models", "ListModelsResponse"),
+}
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
-from .._api import BaseModel, UnknownObject
+from ..._api import BaseModel, UnknownObject
 
 if TYPE_CHECKING:
-    from .admin_params import (
+    from ..admin_params import (
         CreateGroupBodyParam,
         CreateGroupUserBodyParam,
         CreateProjectServiceAccountApiKeyBodyParam,
@@ -4135,50 +4135,80 @@ SpendLimitEnforcementStatus: TypeAlias = Literal["inactive", "enforcing"] | str
 SpendLimitInterval: TypeAlias = Literal["month"] | str
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "CreateGroupBodyParam",
-        "CreateGroupUserBodyParam",
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateGroupBodyParam": ("admin_params", "CreateGroupBodyParam"),
+    "CreateGroupUserBodyParam": ("admin_params", "CreateGroupUserBodyParam"),
+    "CreateProjectServiceAccountApiKeyBodyParam": (
+        "admin_params",
         "CreateProjectServiceAccountApiKeyBodyParam",
-        "CreateSpendAlertBodyParam",
-        "HostedToolPermissionUpdateParam",
-        "InviteProjectGroupBodyParam",
-        "InviteRequestParam",
-        "InviteRequestProjectParam",
-        "ListAuditLogsEffectiveAtParam",
-        "ModifyCertificateRequestParam",
-        "ProjectCreateRequestParam",
+    ),
+    "CreateSpendAlertBodyParam": ("admin_params", "CreateSpendAlertBodyParam"),
+    "HostedToolPermissionUpdateParam": ("admin_params", "HostedToolPermissionUpdateParam"),
+    "InviteProjectGroupBodyParam": ("admin_params", "InviteProjectGroupBodyParam"),
+    "InviteRequestParam": ("admin_params", "InviteRequestParam"),
+    "InviteRequestProjectParam": ("admin_params", "InviteRequestProjectParam"),
+    "ListAuditLogsEffectiveAtParam": ("admin_params", "ListAuditLogsEffectiveAtParam"),
+    "ModifyCertificateRequestParam": ("admin_params", "ModifyCertificateRequestParam"),
+    "ProjectCreateRequestParam": ("admin_params", "ProjectCreateRequestParam"),
+    "ProjectHostedToolPermissionsUpdateRequestParam": (
+        "admin_params",
         "ProjectHostedToolPermissionsUpdateRequestParam",
+    ),
+    "ProjectModelPermissionsUpdateRequestParam": (
+        "admin_params",
         "ProjectModelPermissionsUpdateRequestParam",
-        "ProjectRateLimitUpdateRequestParam",
+    ),
+    "ProjectRateLimitUpdateRequestParam": ("admin_params", "ProjectRateLimitUpdateRequestParam"),
+    "ProjectServiceAccountCreateRequestParam": (
+        "admin_params",
         "ProjectServiceAccountCreateRequestParam",
-        "ProjectUpdateRequestParam",
-        "ProjectUserCreateRequestParam",
-        "ProjectUserUpdateRequestParam",
+    ),
+    "ProjectUpdateRequestParam": ("admin_params", "ProjectUpdateRequestParam"),
+    "ProjectUserCreateRequestParam": ("admin_params", "ProjectUserCreateRequestParam"),
+    "ProjectUserUpdateRequestParam": ("admin_params", "ProjectUserUpdateRequestParam"),
+    "PublicAssignOrganizationGroupRoleBodyParam": (
+        "admin_params",
         "PublicAssignOrganizationGroupRoleBodyParam",
+    ),
+    "PublicCreateOrganizationRoleBodyParam": (
+        "admin_params",
         "PublicCreateOrganizationRoleBodyParam",
+    ),
+    "PublicUpdateOrganizationRoleBodyParam": (
+        "admin_params",
         "PublicUpdateOrganizationRoleBodyParam",
-        "SpendAlertNotificationChannelParam",
-        "ToggleCertificatesRequestParam",
-        "UpdateGroupBodyParam",
+    ),
+    "SpendAlertNotificationChannelParam": ("admin_params", "SpendAlertNotificationChannelParam"),
+    "ToggleCertificatesRequestParam": ("admin_params", "ToggleCertificatesRequestParam"),
+    "UpdateGroupBodyParam": ("admin_params", "UpdateGroupBodyParam"),
+    "UpdateOrganizationDataRetentionBodyParam": (
+        "admin_params",
         "UpdateOrganizationDataRetentionBodyParam",
+    ),
+    "UpdateOrganizationSpendLimitBodyParam": (
+        "admin_params",
         "UpdateOrganizationSpendLimitBodyParam",
-        "UpdateProjectDataRetentionBodyParam",
+    ),
+    "UpdateProjectDataRetentionBodyParam": ("admin_params", "UpdateProjectDataRetentionBodyParam"),
+    "UpdateProjectServiceAccountBodyParam": (
+        "admin_params",
         "UpdateProjectServiceAccountBodyParam",
-        "UpdateProjectSpendLimitBodyParam",
-        "UploadCertificateRequestParam",
-        "UserRoleUpdateRequestParam",
-    }
-)
+    ),
+    "UpdateProjectSpendLimitBodyParam": ("admin_params", "UpdateProjectSpendLimitBodyParam"),
+    "UploadCertificateRequestParam": ("admin_params", "UploadCertificateRequestParam"),
+    "UserRoleUpdateRequestParam": ("admin_params", "UserRoleUpdateRequestParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".admin_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
-from .._api import BaseModel, UnknownObject
-from .responses import EasyInputMessage, TextResponseFormatConfiguration, Tool
-from .shared import (
+from ..._api import BaseModel, UnknownObject
+from ..responses import EasyInputMessage, TextResponseFormatConfiguration, Tool
+from ..shared import (
     ChatCompletionTool,
     EvalItem,
     Metadata,
@@ -24,7 +24,14 @@ from .shared import (
 )
 
 if TYPE_CHECKING:
-    from .evals_params import (
+    from ..evals import CreateEvalJsonlRunDataSource as CreateEvalJSONLRunDataSource
+    from ..evals import DeleteEvalRunResponse as RunDeleteResponse
+    from ..evals import EvalApiError as EvalAPIError
+    from ..evals import EvalRun as RunCancelResponse
+    from ..evals import EvalRun as RunCreateResponse
+    from ..evals import EvalRun as RunListResponse
+    from ..evals import EvalRun as RunRetrieveResponse
+    from ..evals_params import (
         CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessagesParam,
         CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessagesParam,
         CreateEvalCompletionsRunDataSourceParam,
@@ -55,6 +62,10 @@ if TYPE_CHECKING:
         EvalResponsesSourceParam,
         EvalStoredCompletionsSourceParam,
     )
+    from ..evals_params import (
+        CreateEvalJsonlRunDataSourceParam as CreateEvalJSONLRunDataSourceParam,
+    )
+    from ..evals_params import CreateEvalRunRequestParam as RunCreateParams
 
 __all__ = [
     "CreateEvalCompletionsRunDataSource",
@@ -71,6 +82,8 @@ __all__ = [
     "CreateEvalItemParam",
     "CreateEvalItemSimpleInputMessage",
     "CreateEvalItemSimpleInputMessageParam",
+    "CreateEvalJSONLRunDataSource",
+    "CreateEvalJSONLRunDataSourceParam",
     "CreateEvalJsonlRunDataSource",
     "CreateEvalJsonlRunDataSourceParam",
     "CreateEvalLabelModelGrader",
@@ -98,6 +111,7 @@ __all__ = [
     "DeleteEvalResponse",
     "DeleteEvalRunResponse",
     "Eval",
+    "EvalAPIError",
     "EvalApiError",
     "EvalCustomDataSourceConfig",
     "EvalGraderLabelModel",
@@ -136,6 +150,12 @@ __all__ = [
     "EvalStoredCompletionsDataSourceConfig",
     "EvalStoredCompletionsSource",
     "EvalStoredCompletionsSourceParam",
+    "RunCancelResponse",
+    "RunCreateParams",
+    "RunCreateResponse",
+    "RunDeleteResponse",
+    "RunListResponse",
+    "RunRetrieveResponse",
 ]
 
 
@@ -1153,48 +1173,102 @@ the `item` namespace, ie {{item.name}}.
 """
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessagesParam": (
+        "evals_params",
         "CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessagesParam",
+    ),
+    "CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessagesParam": (
+        "evals_params",
         "CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessagesParam",
+    ),
+    "CreateEvalCompletionsRunDataSourceParam": (
+        "evals_params",
         "CreateEvalCompletionsRunDataSourceParam",
+    ),
+    "CreateEvalCompletionsRunDataSourceSamplingParamsParam": (
+        "evals_params",
         "CreateEvalCompletionsRunDataSourceSamplingParamsParam",
+    ),
+    "CreateEvalCustomDataSourceConfigParam": (
+        "evals_params",
         "CreateEvalCustomDataSourceConfigParam",
-        "CreateEvalItemParam",
+    ),
+    "CreateEvalItemParam": ("evals_params", "CreateEvalItemParam"),
+    "CreateEvalItemSimpleInputMessageParam": (
+        "evals_params",
         "CreateEvalItemSimpleInputMessageParam",
-        "CreateEvalJsonlRunDataSourceParam",
-        "CreateEvalLabelModelGraderParam",
-        "CreateEvalLogsDataSourceConfigParam",
-        "CreateEvalRequestParam",
+    ),
+    "CreateEvalJSONLRunDataSource": ("evals", "CreateEvalJsonlRunDataSource"),
+    "CreateEvalJSONLRunDataSourceParam": ("evals_params", "CreateEvalJsonlRunDataSourceParam"),
+    "CreateEvalJsonlRunDataSourceParam": ("evals_params", "CreateEvalJsonlRunDataSourceParam"),
+    "CreateEvalLabelModelGraderParam": ("evals_params", "CreateEvalLabelModelGraderParam"),
+    "CreateEvalLogsDataSourceConfigParam": ("evals_params", "CreateEvalLogsDataSourceConfigParam"),
+    "CreateEvalRequestParam": ("evals_params", "CreateEvalRequestParam"),
+    "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReferenceParam": (
+        "evals_params",
         "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesItemReferenceParam",
+    ),
+    "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateParam": (
+        "evals_params",
         "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateParam",
+    ),
+    "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateItemChatMessageParam": (
+        "evals_params",
         "CreateEvalResponsesRunDataSourceInputMessagesInputMessagesTemplateTemplateItemChatMessageParam",
+    ),
+    "CreateEvalResponsesRunDataSourceParam": (
+        "evals_params",
         "CreateEvalResponsesRunDataSourceParam",
+    ),
+    "CreateEvalResponsesRunDataSourceSamplingParamsParam": (
+        "evals_params",
         "CreateEvalResponsesRunDataSourceSamplingParamsParam",
+    ),
+    "CreateEvalResponsesRunDataSourceSamplingParamsTextParam": (
+        "evals_params",
         "CreateEvalResponsesRunDataSourceSamplingParamsTextParam",
-        "CreateEvalRunRequestParam",
+    ),
+    "CreateEvalRunRequestParam": ("evals_params", "CreateEvalRunRequestParam"),
+    "CreateEvalStoredCompletionsDataSourceConfigParam": (
+        "evals_params",
         "CreateEvalStoredCompletionsDataSourceConfigParam",
-        "EvalGraderPythonParam",
-        "EvalGraderScoreModelParam",
+    ),
+    "EvalAPIError": ("evals", "EvalApiError"),
+    "EvalGraderPythonParam": ("evals_params", "EvalGraderPythonParam"),
+    "EvalGraderScoreModelParam": ("evals_params", "EvalGraderScoreModelParam"),
+    "EvalGraderScoreModelSamplingParamsParam": (
+        "evals_params",
         "EvalGraderScoreModelSamplingParamsParam",
-        "EvalGraderStringCheckParam",
-        "EvalGraderTextSimilarityParam",
+    ),
+    "EvalGraderStringCheckParam": ("evals_params", "EvalGraderStringCheckParam"),
+    "EvalGraderTextSimilarityParam": ("evals_params", "EvalGraderTextSimilarityParam"),
+    "EvalJsonlFileContentSourceContentItemParam": (
+        "evals_params",
         "EvalJsonlFileContentSourceContentItemParam",
-        "EvalJsonlFileContentSourceParam",
-        "EvalJsonlFileIdSourceParam",
-        "EvalResponsesSourceParam",
-        "EvalStoredCompletionsSourceParam",
-    }
-)
+    ),
+    "EvalJsonlFileContentSourceParam": ("evals_params", "EvalJsonlFileContentSourceParam"),
+    "EvalJsonlFileIdSourceParam": ("evals_params", "EvalJsonlFileIdSourceParam"),
+    "EvalResponsesSourceParam": ("evals_params", "EvalResponsesSourceParam"),
+    "EvalStoredCompletionsSourceParam": ("evals_params", "EvalStoredCompletionsSourceParam"),
+    "RunCancelResponse": ("evals", "EvalRun"),
+    "RunCreateParams": ("evals_params", "CreateEvalRunRequestParam"),
+    "RunCreateResponse": ("evals", "EvalRun"),
+    "RunDeleteResponse": ("evals", "DeleteEvalRunResponse"),
+    "RunListResponse": ("evals", "EvalRun"),
+    "RunRetrieveResponse": ("evals", "EvalRun"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".evals_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

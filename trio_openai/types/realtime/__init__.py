@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
-from .._api import BaseModel, UnknownObject
-from .responses import (
+from ..._api import BaseModel, UnknownObject
+from ..responses import (
     MCPListToolsTool,
     MCPTool,
     Prompt,
@@ -20,7 +20,7 @@ from .responses import (
     ToolChoiceMCP,
     ToolChoiceOptions,
 )
-from .shared import (
+from ..shared import (
     Metadata,
     TranscriptionLanguage,
     TranscriptTextUsageDuration,
@@ -30,7 +30,206 @@ from .shared import (
 )
 
 if TYPE_CHECKING:
-    from .realtime_params import (
+    from ..._api import UnknownObject
+    from ..realtime_params import RealtimeFunctionToolParam
+    from ..responses import MCPTool, ToolChoiceFunction, ToolChoiceMCP, ToolChoiceOptions
+    from ..responses_params import MCPToolParam, ToolChoiceFunctionParam, ToolChoiceMCPParam
+
+if TYPE_CHECKING:
+    from ..conversations import ConversationItem
+    from ..conversations import ConversationItem as ConversationItemParam
+    from ..realtime import RealtimeClientEvent as RealtimeClientEventParam
+    from ..realtime import RealtimeClientEventConversationItemCreate as ConversationItemCreateEvent
+    from ..realtime import (
+        RealtimeClientEventConversationItemCreate as ConversationItemCreateEventParam,
+    )
+    from ..realtime import RealtimeClientEventConversationItemDelete as ConversationItemDeleteEvent
+    from ..realtime import (
+        RealtimeClientEventConversationItemDelete as ConversationItemDeleteEventParam,
+    )
+    from ..realtime import (
+        RealtimeClientEventConversationItemRetrieve as ConversationItemRetrieveEvent,
+    )
+    from ..realtime import (
+        RealtimeClientEventConversationItemRetrieve as ConversationItemRetrieveEventParam,
+    )
+    from ..realtime import (
+        RealtimeClientEventConversationItemTruncate as ConversationItemTruncateEvent,
+    )
+    from ..realtime import (
+        RealtimeClientEventConversationItemTruncate as ConversationItemTruncateEventParam,
+    )
+    from ..realtime import RealtimeClientEventInputAudioBufferAppend as InputAudioBufferAppendEvent
+    from ..realtime import (
+        RealtimeClientEventInputAudioBufferAppend as InputAudioBufferAppendEventParam,
+    )
+    from ..realtime import RealtimeClientEventInputAudioBufferClear as InputAudioBufferClearEvent
+    from ..realtime import (
+        RealtimeClientEventInputAudioBufferClear as InputAudioBufferClearEventParam,
+    )
+    from ..realtime import RealtimeClientEventInputAudioBufferCommit as InputAudioBufferCommitEvent
+    from ..realtime import (
+        RealtimeClientEventInputAudioBufferCommit as InputAudioBufferCommitEventParam,
+    )
+    from ..realtime import RealtimeClientEventOutputAudioBufferClear as OutputAudioBufferClearEvent
+    from ..realtime import (
+        RealtimeClientEventOutputAudioBufferClear as OutputAudioBufferClearEventParam,
+    )
+    from ..realtime import RealtimeClientEventResponseCancel as ResponseCancelEvent
+    from ..realtime import RealtimeClientEventResponseCancel as ResponseCancelEventParam
+    from ..realtime import RealtimeClientEventResponseCreate as ResponseCreateEvent
+    from ..realtime import RealtimeClientEventResponseCreate as ResponseCreateEventParam
+    from ..realtime import (
+        RealtimeClientEventResponseCreate as ResponseCreateEventWithReferencesParam,
+    )
+    from ..realtime import RealtimeClientEventSessionUpdate as RealtimeTranslationSessionUpdateEvent
+    from ..realtime import (
+        RealtimeClientEventSessionUpdate as RealtimeTranslationSessionUpdateEventParam,
+    )
+    from ..realtime import RealtimeClientEventSessionUpdate as SessionUpdateEvent
+    from ..realtime import RealtimeClientEventSessionUpdate as SessionUpdateEventParam
+    from ..realtime import (
+        RealtimeConversationItemFunctionCall as RealtimeConversationItemFunctionCallParam,
+    )
+    from ..realtime import (
+        RealtimeConversationItemFunctionCallOutput as RealtimeConversationItemFunctionCallOutputParam,
+    )
+    from ..realtime import (
+        RealtimeConversationItemMessageAssistant as RealtimeConversationItemAssistantMessage,
+    )
+    from ..realtime import (
+        RealtimeConversationItemMessageAssistant as RealtimeConversationItemAssistantMessageParam,
+    )
+    from ..realtime import (
+        RealtimeConversationItemMessageSystem as RealtimeConversationItemSystemMessage,
+    )
+    from ..realtime import (
+        RealtimeConversationItemMessageSystem as RealtimeConversationItemSystemMessageParam,
+    )
+    from ..realtime import (
+        RealtimeConversationItemMessageUser as RealtimeConversationItemUserMessage,
+    )
+    from ..realtime import (
+        RealtimeConversationItemMessageUser as RealtimeConversationItemUserMessageParam,
+    )
+    from ..realtime import RealtimeCreateClientSecretResponse as ClientSecretCreateResponse
+    from ..realtime import RealtimeMCPApprovalRequest as RealtimeMcpApprovalRequest
+    from ..realtime import RealtimeMCPApprovalRequest as RealtimeMcpApprovalRequestParam
+    from ..realtime import RealtimeMCPApprovalResponse as RealtimeMcpApprovalResponse
+    from ..realtime import RealtimeMCPApprovalResponse as RealtimeMcpApprovalResponseParam
+    from ..realtime import RealtimeMCPHTTPError as RealtimeMcphttpError
+    from ..realtime import RealtimeMCPHTTPError as RealtimeMcphttpErrorParam
+    from ..realtime import RealtimeMCPListTools as RealtimeMcpListTools
+    from ..realtime import RealtimeMCPListTools as RealtimeMcpListToolsParam
+    from ..realtime import RealtimeMCPProtocolError as RealtimeMcpProtocolError
+    from ..realtime import RealtimeMCPProtocolError as RealtimeMcpProtocolErrorParam
+    from ..realtime import RealtimeMCPToolCall as RealtimeMcpToolCall
+    from ..realtime import RealtimeMCPToolCall as RealtimeMcpToolCallParam
+    from ..realtime import RealtimeMCPToolExecutionError as RealtimeMcpToolExecutionError
+    from ..realtime import RealtimeMCPToolExecutionError as RealtimeMcpToolExecutionErrorParam
+    from ..realtime import RealtimeResponseCreateParams as RealtimeResponseCreateParamsParam
+    from ..realtime import (
+        RealtimeResponseCreateParams as RealtimeResponseCreateParamsWithReferencesParam,
+    )
+    from ..realtime import RealtimeResponseCreateParamsAudio as RealtimeResponseCreateAudioOutput
+    from ..realtime import (
+        RealtimeResponseCreateParamsAudio as RealtimeResponseCreateAudioOutputParam,
+    )
+    from ..realtime import RealtimeResponseStatusDetails as RealtimeResponseStatus
+    from ..realtime import RealtimeServerEventConversationCreated as ConversationCreatedEvent
+    from ..realtime import RealtimeServerEventConversationItemAdded as ConversationItemAdded
+    from ..realtime import (
+        RealtimeServerEventConversationItemCreated as ConversationItemCreatedEvent,
+    )
+    from ..realtime import (
+        RealtimeServerEventConversationItemDeleted as ConversationItemDeletedEvent,
+    )
+    from ..realtime import RealtimeServerEventConversationItemDone as ConversationItemDone
+    from ..realtime import (
+        RealtimeServerEventConversationItemInputAudioTranscriptionCompleted as ConversationItemInputAudioTranscriptionCompletedEvent,
+    )
+    from ..realtime import (
+        RealtimeServerEventConversationItemInputAudioTranscriptionDelta as ConversationItemInputAudioTranscriptionDeltaEvent,
+    )
+    from ..realtime import (
+        RealtimeServerEventConversationItemInputAudioTranscriptionFailed as ConversationItemInputAudioTranscriptionFailedEvent,
+    )
+    from ..realtime import (
+        RealtimeServerEventConversationItemInputAudioTranscriptionSegment as ConversationItemInputAudioTranscriptionSegment,
+    )
+    from ..realtime import (
+        RealtimeServerEventConversationItemTruncated as ConversationItemTruncatedEvent,
+    )
+    from ..realtime import RealtimeServerEventError as RealtimeErrorEvent
+    from ..realtime import RealtimeServerEventErrorError as RealtimeError
+    from ..realtime import (
+        RealtimeServerEventInputAudioBufferCleared as InputAudioBufferClearedEvent,
+    )
+    from ..realtime import (
+        RealtimeServerEventInputAudioBufferCommitted as InputAudioBufferCommittedEvent,
+    )
+    from ..realtime import (
+        RealtimeServerEventInputAudioBufferDtmfEventReceived as InputAudioBufferDtmfEventReceivedEvent,
+    )
+    from ..realtime import (
+        RealtimeServerEventInputAudioBufferSpeechStarted as InputAudioBufferSpeechStartedEvent,
+    )
+    from ..realtime import (
+        RealtimeServerEventInputAudioBufferSpeechStopped as InputAudioBufferSpeechStoppedEvent,
+    )
+    from ..realtime import (
+        RealtimeServerEventInputAudioBufferTimeoutTriggered as InputAudioBufferTimeoutTriggered,
+    )
+    from ..realtime import RealtimeServerEventMCPListToolsCompleted as McpListToolsCompleted
+    from ..realtime import RealtimeServerEventMCPListToolsFailed as McpListToolsFailed
+    from ..realtime import RealtimeServerEventMCPListToolsInProgress as McpListToolsInProgress
+    from ..realtime import RealtimeServerEventRateLimitsUpdated as RateLimitsUpdatedEvent
+    from ..realtime import RealtimeServerEventResponseAudioDelta as ResponseAudioDeltaEvent
+    from ..realtime import RealtimeServerEventResponseAudioDone as ResponseAudioDoneEvent
+    from ..realtime import (
+        RealtimeServerEventResponseAudioTranscriptDelta as ResponseAudioTranscriptDeltaEvent,
+    )
+    from ..realtime import (
+        RealtimeServerEventResponseAudioTranscriptDone as ResponseAudioTranscriptDoneEvent,
+    )
+    from ..realtime import RealtimeServerEventResponseDone as ResponseDoneEvent
+    from ..realtime import (
+        RealtimeServerEventResponseMCPCallArgumentsDelta as ResponseMcpCallArgumentsDelta,
+    )
+    from ..realtime import (
+        RealtimeServerEventResponseMCPCallArgumentsDone as ResponseMcpCallArgumentsDone,
+    )
+    from ..realtime import RealtimeServerEventResponseMCPCallCompleted as ResponseMcpCallCompleted
+    from ..realtime import RealtimeServerEventResponseMCPCallFailed as ResponseMcpCallFailed
+    from ..realtime import RealtimeServerEventResponseMCPCallInProgress as ResponseMcpCallInProgress
+    from ..realtime import (
+        RealtimeServerEventSessionCreated as RealtimeTranslationSessionCreatedEvent,
+    )
+    from ..realtime import RealtimeServerEventSessionCreated as SessionCreatedEvent
+    from ..realtime import (
+        RealtimeServerEventSessionUpdated as RealtimeTranslationSessionUpdatedEvent,
+    )
+    from ..realtime import RealtimeServerEventSessionUpdated as SessionUpdatedEvent
+    from ..realtime import RealtimeSessionCreateRequestGAAudio as RealtimeAudioConfig
+    from ..realtime import RealtimeSessionCreateResponseAudioInput as RealtimeAudioConfigInput
+    from ..realtime import (
+        RealtimeSessionCreateResponseAudioInputTurnDetection as RealtimeTranscriptionSessionTurnDetection,
+    )
+    from ..realtime import RealtimeSessionCreateResponseAudioOutput as RealtimeAudioConfigOutput
+    from ..realtime import (
+        RealtimeTranscriptionSessionCreateRequestGAAudio as RealtimeTranscriptionSessionAudio,
+    )
+    from ..realtime import (
+        RealtimeTranscriptionSessionCreateRequestGAAudioInput as RealtimeTranscriptionSessionAudioInput,
+    )
+    from ..realtime import (
+        RealtimeTruncationRetentionRatioTruncation as RealtimeTruncationRetentionRatio,
+    )
+    from ..realtime import RealtimeTurnDetection as RealtimeAudioInputTurnDetection
+    from ..realtime import (
+        RealtimeTurnDetection as RealtimeTranscriptionSessionAudioInputTurnDetection,
+    )
+    from ..realtime_params import (
         AudioTranscriptionParam,
         RealtimeAudioFormatsParam,
         RealtimeAudioFormatsPCMAAudioFormatParam,
@@ -51,7 +250,6 @@ if TYPE_CHECKING:
         RealtimeSessionCreateRequestGAParam,
         RealtimeSessionCreateRequestGATracingTracingConfigurationParam,
         RealtimeSessionCreateRequestInputAudioTranscriptionParam,
-        RealtimeSessionCreateRequestParam,
         RealtimeSessionCreateRequestToolParam,
         RealtimeSessionCreateRequestTracingTracingConfigurationParam,
         RealtimeSessionCreateRequestTurnDetectionParam,
@@ -60,7 +258,6 @@ if TYPE_CHECKING:
         RealtimeTranscriptionSessionCreateRequestGAAudioParam,
         RealtimeTranscriptionSessionCreateRequestGAParam,
         RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam,
-        RealtimeTranscriptionSessionCreateRequestParam,
         RealtimeTranscriptionSessionCreateRequestTurnDetectionParam,
         RealtimeTranslationClientSecretCreateRequestExpiresAfterParam,
         RealtimeTranslationClientSecretCreateRequestParam,
@@ -77,13 +274,111 @@ if TYPE_CHECKING:
         RealtimeTurnDetectionRealtimeTurnDetectionSemanticVADParam,
         RealtimeTurnDetectionRealtimeTurnDetectionServerVADParam,
     )
+    from ..realtime_params import RealtimeCallCreateRequestParam as CallCreateParams
+    from ..realtime_params import RealtimeCallReferRequestParam as CallReferParams
+    from ..realtime_params import RealtimeCallRejectRequestParam as CallRejectParams
+    from ..realtime_params import RealtimeCreateClientSecretRequestParam as ClientSecretCreateParams
+    from ..realtime_params import (
+        RealtimeSessionCreateRequestGAAudioInputParam as RealtimeAudioConfigInputParam,
+    )
+    from ..realtime_params import (
+        RealtimeSessionCreateRequestGAAudioOutputParam as RealtimeAudioConfigOutputParam,
+    )
+    from ..realtime_params import (
+        RealtimeSessionCreateRequestGAAudioParam as RealtimeAudioConfigParam,
+    )
+    from ..realtime_params import RealtimeSessionCreateRequestGAParam as CallAcceptParams
+    from ..realtime_params import (
+        RealtimeSessionCreateRequestGAParam as RealtimeSessionCreateRequestParam,
+    )
+    from ..realtime_params import (
+        RealtimeTranscriptionSessionCreateRequestGAAudioInputParam as RealtimeTranscriptionSessionAudioInputParam,
+    )
+    from ..realtime_params import (
+        RealtimeTranscriptionSessionCreateRequestGAAudioParam as RealtimeTranscriptionSessionAudioParam,
+    )
+    from ..realtime_params import (
+        RealtimeTranscriptionSessionCreateRequestGAParam as RealtimeTranscriptionSessionCreateRequestParam,
+    )
+    from ..realtime_params import (
+        RealtimeTruncationRetentionRatioTruncationParam as RealtimeTruncationRetentionRatioParam,
+    )
+    from ..realtime_params import RealtimeTurnDetectionParam as RealtimeAudioInputTurnDetectionParam
+    from ..realtime_params import (
+        RealtimeTurnDetectionParam as RealtimeTranscriptionSessionAudioInputTurnDetectionParam,
+    )
+    from ..responses import ItemReferenceParamModel as ResponseItemReference
+    from ..responses import MCPTool as RealtimeResponseCreateMcpTool
+    from ..responses import (
+        ResponseContentPartAddedEvent,
+        ResponseContentPartDoneEvent,
+        ResponseCreatedEvent,
+        ResponseFunctionCallArgumentsDeltaEvent,
+        ResponseFunctionCallArgumentsDoneEvent,
+        ResponseOutputItemAddedEvent,
+        ResponseOutputItemDoneEvent,
+        ResponseTextDeltaEvent,
+        ResponseTextDoneEvent,
+    )
+    from ..responses_params import ItemReferenceParam as ResponseItemReferenceParam
+    from ..responses_params import MCPToolParam as RealtimeResponseCreateMcpToolParam
 
 __all__ = [
     "AudioTranscription",
     "AudioTranscriptionParam",
     "AudioTranscriptionResponse",
+    "CallAcceptParams",
+    "CallCreateParams",
+    "CallReferParams",
+    "CallRejectParams",
+    "ClientSecretCreateParams",
+    "ClientSecretCreateResponse",
+    "ConversationCreatedEvent",
+    "ConversationItem",
+    "ConversationItemAdded",
+    "ConversationItemCreateEvent",
+    "ConversationItemCreateEventParam",
+    "ConversationItemCreatedEvent",
+    "ConversationItemDeleteEvent",
+    "ConversationItemDeleteEventParam",
+    "ConversationItemDeletedEvent",
+    "ConversationItemDone",
+    "ConversationItemInputAudioTranscriptionCompletedEvent",
+    "ConversationItemInputAudioTranscriptionDeltaEvent",
+    "ConversationItemInputAudioTranscriptionFailedEvent",
+    "ConversationItemInputAudioTranscriptionSegment",
+    "ConversationItemParam",
+    "ConversationItemRetrieveEvent",
+    "ConversationItemRetrieveEventParam",
+    "ConversationItemTruncateEvent",
+    "ConversationItemTruncateEventParam",
+    "ConversationItemTruncatedEvent",
+    "InputAudioBufferAppendEvent",
+    "InputAudioBufferAppendEventParam",
+    "InputAudioBufferClearEvent",
+    "InputAudioBufferClearEventParam",
+    "InputAudioBufferClearedEvent",
+    "InputAudioBufferCommitEvent",
+    "InputAudioBufferCommitEventParam",
+    "InputAudioBufferCommittedEvent",
+    "InputAudioBufferDtmfEventReceivedEvent",
+    "InputAudioBufferSpeechStartedEvent",
+    "InputAudioBufferSpeechStoppedEvent",
+    "InputAudioBufferTimeoutTriggered",
     "LogProbProperties",
+    "McpListToolsCompleted",
+    "McpListToolsFailed",
+    "McpListToolsInProgress",
     "NoiseReductionType",
+    "OutputAudioBufferClearEvent",
+    "OutputAudioBufferClearEventParam",
+    "RateLimitsUpdatedEvent",
+    "RealtimeAudioConfig",
+    "RealtimeAudioConfigInput",
+    "RealtimeAudioConfigInputParam",
+    "RealtimeAudioConfigOutput",
+    "RealtimeAudioConfigOutputParam",
+    "RealtimeAudioConfigParam",
     "RealtimeAudioFormats",
     "RealtimeAudioFormatsPCMAAudioFormat",
     "RealtimeAudioFormatsPCMAAudioFormatParam",
@@ -92,6 +387,8 @@ __all__ = [
     "RealtimeAudioFormatsPCMUAudioFormat",
     "RealtimeAudioFormatsPCMUAudioFormatParam",
     "RealtimeAudioFormatsParam",
+    "RealtimeAudioInputTurnDetection",
+    "RealtimeAudioInputTurnDetectionParam",
     "RealtimeBetaClientEvent",
     "RealtimeBetaClientEventConversationItemCreate",
     "RealtimeBetaClientEventConversationItemDelete",
@@ -175,23 +472,34 @@ __all__ = [
     "RealtimeClientEventInputAudioBufferClear",
     "RealtimeClientEventInputAudioBufferCommit",
     "RealtimeClientEventOutputAudioBufferClear",
+    "RealtimeClientEventParam",
     "RealtimeClientEventResponseCancel",
     "RealtimeClientEventResponseCreate",
     "RealtimeClientEventSessionUpdate",
     "RealtimeConversationItem",
+    "RealtimeConversationItemAssistantMessage",
+    "RealtimeConversationItemAssistantMessageParam",
     "RealtimeConversationItemFunctionCall",
     "RealtimeConversationItemFunctionCallOutput",
+    "RealtimeConversationItemFunctionCallOutputParam",
+    "RealtimeConversationItemFunctionCallParam",
     "RealtimeConversationItemMessageAssistant",
     "RealtimeConversationItemMessageAssistantContentItem",
     "RealtimeConversationItemMessageSystem",
     "RealtimeConversationItemMessageSystemContentItem",
     "RealtimeConversationItemMessageUser",
     "RealtimeConversationItemMessageUserContentItem",
+    "RealtimeConversationItemSystemMessage",
+    "RealtimeConversationItemSystemMessageParam",
+    "RealtimeConversationItemUserMessage",
+    "RealtimeConversationItemUserMessageParam",
     "RealtimeCreateClientSecretRequest",
     "RealtimeCreateClientSecretRequestExpiresAfter",
     "RealtimeCreateClientSecretRequestExpiresAfterParam",
     "RealtimeCreateClientSecretRequestParam",
     "RealtimeCreateClientSecretResponse",
+    "RealtimeError",
+    "RealtimeErrorEvent",
     "RealtimeFunctionTool",
     "RealtimeFunctionToolParam",
     "RealtimeMCPApprovalRequest",
@@ -201,15 +509,36 @@ __all__ = [
     "RealtimeMCPProtocolError",
     "RealtimeMCPToolCall",
     "RealtimeMCPToolExecutionError",
+    "RealtimeMcpApprovalRequest",
+    "RealtimeMcpApprovalRequestParam",
+    "RealtimeMcpApprovalResponse",
+    "RealtimeMcpApprovalResponseParam",
+    "RealtimeMcpListTools",
+    "RealtimeMcpListToolsParam",
+    "RealtimeMcpProtocolError",
+    "RealtimeMcpProtocolErrorParam",
+    "RealtimeMcpToolCall",
+    "RealtimeMcpToolCallParam",
+    "RealtimeMcpToolExecutionError",
+    "RealtimeMcpToolExecutionErrorParam",
+    "RealtimeMcphttpError",
+    "RealtimeMcphttpErrorParam",
     "RealtimeReasoning",
     "RealtimeReasoningEffort",
     "RealtimeReasoningParam",
     "RealtimeResponse",
     "RealtimeResponseAudio",
     "RealtimeResponseAudioOutput",
+    "RealtimeResponseCreateAudioOutput",
+    "RealtimeResponseCreateAudioOutputParam",
+    "RealtimeResponseCreateMcpTool",
+    "RealtimeResponseCreateMcpToolParam",
     "RealtimeResponseCreateParams",
     "RealtimeResponseCreateParamsAudio",
     "RealtimeResponseCreateParamsAudioOutput",
+    "RealtimeResponseCreateParamsParam",
+    "RealtimeResponseCreateParamsWithReferencesParam",
+    "RealtimeResponseStatus",
     "RealtimeResponseStatusDetails",
     "RealtimeResponseStatusDetailsError",
     "RealtimeResponseUsage",
@@ -310,6 +639,16 @@ __all__ = [
     "RealtimeSessionCreateResponseTurnDetection",
     "RealtimeSessionInputAudioNoiseReduction",
     "RealtimeSessionTracingTracingConfigurationTracingConfiguration",
+    "RealtimeToolChoiceConfig",
+    "RealtimeToolChoiceConfigParam",
+    "RealtimeToolsConfigUnion",
+    "RealtimeToolsConfigUnionParam",
+    "RealtimeTranscriptionSessionAudio",
+    "RealtimeTranscriptionSessionAudioInput",
+    "RealtimeTranscriptionSessionAudioInputParam",
+    "RealtimeTranscriptionSessionAudioInputTurnDetection",
+    "RealtimeTranscriptionSessionAudioInputTurnDetectionParam",
+    "RealtimeTranscriptionSessionAudioParam",
     "RealtimeTranscriptionSessionCreateRequest",
     "RealtimeTranscriptionSessionCreateRequestGA",
     "RealtimeTranscriptionSessionCreateRequestGAAudio",
@@ -332,6 +671,7 @@ __all__ = [
     "RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction",
     "RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection",
     "RealtimeTranscriptionSessionCreateResponseTurnDetection",
+    "RealtimeTranscriptionSessionTurnDetection",
     "RealtimeTranslationClientSecretCreateRequest",
     "RealtimeTranslationClientSecretCreateRequestExpiresAfter",
     "RealtimeTranslationClientSecretCreateRequestExpiresAfterParam",
@@ -355,8 +695,14 @@ __all__ = [
     "RealtimeTranslationSessionCreateRequestAudioOutputParam",
     "RealtimeTranslationSessionCreateRequestAudioParam",
     "RealtimeTranslationSessionCreateRequestParam",
+    "RealtimeTranslationSessionCreatedEvent",
+    "RealtimeTranslationSessionUpdateEvent",
+    "RealtimeTranslationSessionUpdateEventParam",
+    "RealtimeTranslationSessionUpdatedEvent",
     "RealtimeTruncation",
     "RealtimeTruncationParam",
+    "RealtimeTruncationRetentionRatio",
+    "RealtimeTruncationRetentionRatioParam",
     "RealtimeTruncationRetentionRatioTruncation",
     "RealtimeTruncationRetentionRatioTruncationParam",
     "RealtimeTruncationRetentionRatioTruncationTokenLimits",
@@ -367,6 +713,36 @@ __all__ = [
     "RealtimeTurnDetectionRealtimeTurnDetectionSemanticVADParam",
     "RealtimeTurnDetectionRealtimeTurnDetectionServerVAD",
     "RealtimeTurnDetectionRealtimeTurnDetectionServerVADParam",
+    "ResponseAudioDeltaEvent",
+    "ResponseAudioDoneEvent",
+    "ResponseAudioTranscriptDeltaEvent",
+    "ResponseAudioTranscriptDoneEvent",
+    "ResponseCancelEvent",
+    "ResponseCancelEventParam",
+    "ResponseContentPartAddedEvent",
+    "ResponseContentPartDoneEvent",
+    "ResponseCreateEvent",
+    "ResponseCreateEventParam",
+    "ResponseCreateEventWithReferencesParam",
+    "ResponseCreatedEvent",
+    "ResponseDoneEvent",
+    "ResponseFunctionCallArgumentsDeltaEvent",
+    "ResponseFunctionCallArgumentsDoneEvent",
+    "ResponseItemReference",
+    "ResponseItemReferenceParam",
+    "ResponseMcpCallArgumentsDelta",
+    "ResponseMcpCallArgumentsDone",
+    "ResponseMcpCallCompleted",
+    "ResponseMcpCallFailed",
+    "ResponseMcpCallInProgress",
+    "ResponseOutputItemAddedEvent",
+    "ResponseOutputItemDoneEvent",
+    "ResponseTextDeltaEvent",
+    "ResponseTextDoneEvent",
+    "SessionCreatedEvent",
+    "SessionUpdateEvent",
+    "SessionUpdateEventParam",
+    "SessionUpdatedEvent",
 ]
 
 
@@ -5343,64 +5719,403 @@ RealtimeTurnDetection: TypeAlias = (
 """
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
-        "AudioTranscriptionParam",
-        "RealtimeAudioFormatsPCMAAudioFormatParam",
-        "RealtimeAudioFormatsPCMAudioFormatParam",
-        "RealtimeAudioFormatsPCMUAudioFormatParam",
-        "RealtimeAudioFormatsParam",
-        "RealtimeCallCreateRequestParam",
-        "RealtimeCallReferRequestParam",
-        "RealtimeCallRejectRequestParam",
-        "RealtimeCreateClientSecretRequestExpiresAfterParam",
-        "RealtimeCreateClientSecretRequestParam",
-        "RealtimeFunctionToolParam",
-        "RealtimeReasoningParam",
-        "RealtimeSessionCreateRequestClientSecretParam",
-        "RealtimeSessionCreateRequestGAAudioInputNoiseReductionParam",
-        "RealtimeSessionCreateRequestGAAudioInputParam",
-        "RealtimeSessionCreateRequestGAAudioOutputParam",
-        "RealtimeSessionCreateRequestGAAudioParam",
-        "RealtimeSessionCreateRequestGAParam",
-        "RealtimeSessionCreateRequestGATracingTracingConfigurationParam",
-        "RealtimeSessionCreateRequestInputAudioTranscriptionParam",
-        "RealtimeSessionCreateRequestParam",
-        "RealtimeSessionCreateRequestToolParam",
-        "RealtimeSessionCreateRequestTracingTracingConfigurationParam",
-        "RealtimeSessionCreateRequestTurnDetectionParam",
-        "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReductionParam",
-        "RealtimeTranscriptionSessionCreateRequestGAAudioInputParam",
-        "RealtimeTranscriptionSessionCreateRequestGAAudioParam",
-        "RealtimeTranscriptionSessionCreateRequestGAParam",
-        "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam",
-        "RealtimeTranscriptionSessionCreateRequestParam",
-        "RealtimeTranscriptionSessionCreateRequestTurnDetectionParam",
-        "RealtimeTranslationClientSecretCreateRequestExpiresAfterParam",
-        "RealtimeTranslationClientSecretCreateRequestParam",
-        "RealtimeTranslationSessionCreateRequestAudioInputNoiseReductionParam",
-        "RealtimeTranslationSessionCreateRequestAudioInputParam",
-        "RealtimeTranslationSessionCreateRequestAudioInputTranscriptionParam",
-        "RealtimeTranslationSessionCreateRequestAudioOutputParam",
-        "RealtimeTranslationSessionCreateRequestAudioParam",
-        "RealtimeTranslationSessionCreateRequestParam",
-        "RealtimeTruncationParam",
-        "RealtimeTruncationRetentionRatioTruncationParam",
-        "RealtimeTruncationRetentionRatioTruncationTokenLimitsParam",
-        "RealtimeTurnDetectionParam",
-        "RealtimeTurnDetectionRealtimeTurnDetectionSemanticVADParam",
-        "RealtimeTurnDetectionRealtimeTurnDetectionServerVADParam",
-    }
+RealtimeToolChoiceConfig: TypeAlias = (
+    "ToolChoiceOptions | ToolChoiceFunction | ToolChoiceMCP | UnknownObject"
 )
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+RealtimeToolChoiceConfigParam: TypeAlias = (
+    "ToolChoiceOptions | ToolChoiceFunctionParam | ToolChoiceMCPParam | UnknownObject"
+)
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+RealtimeToolsConfigUnion: TypeAlias = "RealtimeFunctionTool | MCPTool | UnknownObject"
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+RealtimeToolsConfigUnionParam: TypeAlias = "RealtimeFunctionToolParam | MCPToolParam"
+"""The official SDK's name for this union (quoted: typing only)."""
+
+
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "AudioTranscriptionParam": ("realtime_params", "AudioTranscriptionParam"),
+    "CallAcceptParams": ("realtime_params", "RealtimeSessionCreateRequestGAParam"),
+    "CallCreateParams": ("realtime_params", "RealtimeCallCreateRequestParam"),
+    "CallReferParams": ("realtime_params", "RealtimeCallReferRequestParam"),
+    "CallRejectParams": ("realtime_params", "RealtimeCallRejectRequestParam"),
+    "ClientSecretCreateParams": ("realtime_params", "RealtimeCreateClientSecretRequestParam"),
+    "ClientSecretCreateResponse": ("realtime", "RealtimeCreateClientSecretResponse"),
+    "ConversationCreatedEvent": ("realtime", "RealtimeServerEventConversationCreated"),
+    "ConversationItem": ("conversations", "ConversationItem"),
+    "ConversationItemAdded": ("realtime", "RealtimeServerEventConversationItemAdded"),
+    "ConversationItemCreateEvent": ("realtime", "RealtimeClientEventConversationItemCreate"),
+    "ConversationItemCreateEventParam": ("realtime", "RealtimeClientEventConversationItemCreate"),
+    "ConversationItemCreatedEvent": ("realtime", "RealtimeServerEventConversationItemCreated"),
+    "ConversationItemDeleteEvent": ("realtime", "RealtimeClientEventConversationItemDelete"),
+    "ConversationItemDeleteEventParam": ("realtime", "RealtimeClientEventConversationItemDelete"),
+    "ConversationItemDeletedEvent": ("realtime", "RealtimeServerEventConversationItemDeleted"),
+    "ConversationItemDone": ("realtime", "RealtimeServerEventConversationItemDone"),
+    "ConversationItemInputAudioTranscriptionCompletedEvent": (
+        "realtime",
+        "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted",
+    ),
+    "ConversationItemInputAudioTranscriptionDeltaEvent": (
+        "realtime",
+        "RealtimeServerEventConversationItemInputAudioTranscriptionDelta",
+    ),
+    "ConversationItemInputAudioTranscriptionFailedEvent": (
+        "realtime",
+        "RealtimeServerEventConversationItemInputAudioTranscriptionFailed",
+    ),
+    "ConversationItemInputAudioTranscriptionSegment": (
+        "realtime",
+        "RealtimeServerEventConversationItemInputAudioTranscriptionSegment",
+    ),
+    "ConversationItemParam": ("conversations", "ConversationItem"),
+    "ConversationItemRetrieveEvent": ("realtime", "RealtimeClientEventConversationItemRetrieve"),
+    "ConversationItemRetrieveEventParam": (
+        "realtime",
+        "RealtimeClientEventConversationItemRetrieve",
+    ),
+    "ConversationItemTruncateEvent": ("realtime", "RealtimeClientEventConversationItemTruncate"),
+    "ConversationItemTruncateEventParam": (
+        "realtime",
+        "RealtimeClientEventConversationItemTruncate",
+    ),
+    "ConversationItemTruncatedEvent": ("realtime", "RealtimeServerEventConversationItemTruncated"),
+    "InputAudioBufferAppendEvent": ("realtime", "RealtimeClientEventInputAudioBufferAppend"),
+    "InputAudioBufferAppendEventParam": ("realtime", "RealtimeClientEventInputAudioBufferAppend"),
+    "InputAudioBufferClearEvent": ("realtime", "RealtimeClientEventInputAudioBufferClear"),
+    "InputAudioBufferClearEventParam": ("realtime", "RealtimeClientEventInputAudioBufferClear"),
+    "InputAudioBufferClearedEvent": ("realtime", "RealtimeServerEventInputAudioBufferCleared"),
+    "InputAudioBufferCommitEvent": ("realtime", "RealtimeClientEventInputAudioBufferCommit"),
+    "InputAudioBufferCommitEventParam": ("realtime", "RealtimeClientEventInputAudioBufferCommit"),
+    "InputAudioBufferCommittedEvent": ("realtime", "RealtimeServerEventInputAudioBufferCommitted"),
+    "InputAudioBufferDtmfEventReceivedEvent": (
+        "realtime",
+        "RealtimeServerEventInputAudioBufferDtmfEventReceived",
+    ),
+    "InputAudioBufferSpeechStartedEvent": (
+        "realtime",
+        "RealtimeServerEventInputAudioBufferSpeechStarted",
+    ),
+    "InputAudioBufferSpeechStoppedEvent": (
+        "realtime",
+        "RealtimeServerEventInputAudioBufferSpeechStopped",
+    ),
+    "InputAudioBufferTimeoutTriggered": (
+        "realtime",
+        "RealtimeServerEventInputAudioBufferTimeoutTriggered",
+    ),
+    "McpListToolsCompleted": ("realtime", "RealtimeServerEventMCPListToolsCompleted"),
+    "McpListToolsFailed": ("realtime", "RealtimeServerEventMCPListToolsFailed"),
+    "McpListToolsInProgress": ("realtime", "RealtimeServerEventMCPListToolsInProgress"),
+    "OutputAudioBufferClearEvent": ("realtime", "RealtimeClientEventOutputAudioBufferClear"),
+    "OutputAudioBufferClearEventParam": ("realtime", "RealtimeClientEventOutputAudioBufferClear"),
+    "RateLimitsUpdatedEvent": ("realtime", "RealtimeServerEventRateLimitsUpdated"),
+    "RealtimeAudioConfig": ("realtime", "RealtimeSessionCreateRequestGAAudio"),
+    "RealtimeAudioConfigInput": ("realtime", "RealtimeSessionCreateResponseAudioInput"),
+    "RealtimeAudioConfigInputParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestGAAudioInputParam",
+    ),
+    "RealtimeAudioConfigOutput": ("realtime", "RealtimeSessionCreateResponseAudioOutput"),
+    "RealtimeAudioConfigOutputParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestGAAudioOutputParam",
+    ),
+    "RealtimeAudioConfigParam": ("realtime_params", "RealtimeSessionCreateRequestGAAudioParam"),
+    "RealtimeAudioFormatsPCMAAudioFormatParam": (
+        "realtime_params",
+        "RealtimeAudioFormatsPCMAAudioFormatParam",
+    ),
+    "RealtimeAudioFormatsPCMAudioFormatParam": (
+        "realtime_params",
+        "RealtimeAudioFormatsPCMAudioFormatParam",
+    ),
+    "RealtimeAudioFormatsPCMUAudioFormatParam": (
+        "realtime_params",
+        "RealtimeAudioFormatsPCMUAudioFormatParam",
+    ),
+    "RealtimeAudioFormatsParam": ("realtime_params", "RealtimeAudioFormatsParam"),
+    "RealtimeAudioInputTurnDetection": ("realtime", "RealtimeTurnDetection"),
+    "RealtimeAudioInputTurnDetectionParam": ("realtime_params", "RealtimeTurnDetectionParam"),
+    "RealtimeCallCreateRequestParam": ("realtime_params", "RealtimeCallCreateRequestParam"),
+    "RealtimeCallReferRequestParam": ("realtime_params", "RealtimeCallReferRequestParam"),
+    "RealtimeCallRejectRequestParam": ("realtime_params", "RealtimeCallRejectRequestParam"),
+    "RealtimeClientEventParam": ("realtime", "RealtimeClientEvent"),
+    "RealtimeConversationItemAssistantMessage": (
+        "realtime",
+        "RealtimeConversationItemMessageAssistant",
+    ),
+    "RealtimeConversationItemAssistantMessageParam": (
+        "realtime",
+        "RealtimeConversationItemMessageAssistant",
+    ),
+    "RealtimeConversationItemFunctionCallOutputParam": (
+        "realtime",
+        "RealtimeConversationItemFunctionCallOutput",
+    ),
+    "RealtimeConversationItemFunctionCallParam": (
+        "realtime",
+        "RealtimeConversationItemFunctionCall",
+    ),
+    "RealtimeConversationItemSystemMessage": ("realtime", "RealtimeConversationItemMessageSystem"),
+    "RealtimeConversationItemSystemMessageParam": (
+        "realtime",
+        "RealtimeConversationItemMessageSystem",
+    ),
+    "RealtimeConversationItemUserMessage": ("realtime", "RealtimeConversationItemMessageUser"),
+    "RealtimeConversationItemUserMessageParam": ("realtime", "RealtimeConversationItemMessageUser"),
+    "RealtimeCreateClientSecretRequestExpiresAfterParam": (
+        "realtime_params",
+        "RealtimeCreateClientSecretRequestExpiresAfterParam",
+    ),
+    "RealtimeCreateClientSecretRequestParam": (
+        "realtime_params",
+        "RealtimeCreateClientSecretRequestParam",
+    ),
+    "RealtimeError": ("realtime", "RealtimeServerEventErrorError"),
+    "RealtimeErrorEvent": ("realtime", "RealtimeServerEventError"),
+    "RealtimeFunctionToolParam": ("realtime_params", "RealtimeFunctionToolParam"),
+    "RealtimeMcpApprovalRequest": ("realtime", "RealtimeMCPApprovalRequest"),
+    "RealtimeMcpApprovalRequestParam": ("realtime", "RealtimeMCPApprovalRequest"),
+    "RealtimeMcpApprovalResponse": ("realtime", "RealtimeMCPApprovalResponse"),
+    "RealtimeMcpApprovalResponseParam": ("realtime", "RealtimeMCPApprovalResponse"),
+    "RealtimeMcpListTools": ("realtime", "RealtimeMCPListTools"),
+    "RealtimeMcpListToolsParam": ("realtime", "RealtimeMCPListTools"),
+    "RealtimeMcpProtocolError": ("realtime", "RealtimeMCPProtocolError"),
+    "RealtimeMcpProtocolErrorParam": ("realtime", "RealtimeMCPProtocolError"),
+    "RealtimeMcpToolCall": ("realtime", "RealtimeMCPToolCall"),
+    "RealtimeMcpToolCallParam": ("realtime", "RealtimeMCPToolCall"),
+    "RealtimeMcpToolExecutionError": ("realtime", "RealtimeMCPToolExecutionError"),
+    "RealtimeMcpToolExecutionErrorParam": ("realtime", "RealtimeMCPToolExecutionError"),
+    "RealtimeMcphttpError": ("realtime", "RealtimeMCPHTTPError"),
+    "RealtimeMcphttpErrorParam": ("realtime", "RealtimeMCPHTTPError"),
+    "RealtimeReasoningParam": ("realtime_params", "RealtimeReasoningParam"),
+    "RealtimeResponseCreateAudioOutput": ("realtime", "RealtimeResponseCreateParamsAudio"),
+    "RealtimeResponseCreateAudioOutputParam": ("realtime", "RealtimeResponseCreateParamsAudio"),
+    "RealtimeResponseCreateMcpTool": ("responses", "MCPTool"),
+    "RealtimeResponseCreateMcpToolParam": ("responses_params", "MCPToolParam"),
+    "RealtimeResponseCreateParamsParam": ("realtime", "RealtimeResponseCreateParams"),
+    "RealtimeResponseCreateParamsWithReferencesParam": ("realtime", "RealtimeResponseCreateParams"),
+    "RealtimeResponseStatus": ("realtime", "RealtimeResponseStatusDetails"),
+    "RealtimeSessionCreateRequestClientSecretParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestClientSecretParam",
+    ),
+    "RealtimeSessionCreateRequestGAAudioInputNoiseReductionParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestGAAudioInputNoiseReductionParam",
+    ),
+    "RealtimeSessionCreateRequestGAAudioInputParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestGAAudioInputParam",
+    ),
+    "RealtimeSessionCreateRequestGAAudioOutputParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestGAAudioOutputParam",
+    ),
+    "RealtimeSessionCreateRequestGAAudioParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestGAAudioParam",
+    ),
+    "RealtimeSessionCreateRequestGAParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestGAParam",
+    ),
+    "RealtimeSessionCreateRequestGATracingTracingConfigurationParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestGATracingTracingConfigurationParam",
+    ),
+    "RealtimeSessionCreateRequestInputAudioTranscriptionParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestInputAudioTranscriptionParam",
+    ),
+    "RealtimeSessionCreateRequestParam": ("realtime_params", "RealtimeSessionCreateRequestGAParam"),
+    "RealtimeSessionCreateRequestToolParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestToolParam",
+    ),
+    "RealtimeSessionCreateRequestTracingTracingConfigurationParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestTracingTracingConfigurationParam",
+    ),
+    "RealtimeSessionCreateRequestTurnDetectionParam": (
+        "realtime_params",
+        "RealtimeSessionCreateRequestTurnDetectionParam",
+    ),
+    "RealtimeTranscriptionSessionAudio": (
+        "realtime",
+        "RealtimeTranscriptionSessionCreateRequestGAAudio",
+    ),
+    "RealtimeTranscriptionSessionAudioInput": (
+        "realtime",
+        "RealtimeTranscriptionSessionCreateRequestGAAudioInput",
+    ),
+    "RealtimeTranscriptionSessionAudioInputParam": (
+        "realtime_params",
+        "RealtimeTranscriptionSessionCreateRequestGAAudioInputParam",
+    ),
+    "RealtimeTranscriptionSessionAudioInputTurnDetection": ("realtime", "RealtimeTurnDetection"),
+    "RealtimeTranscriptionSessionAudioInputTurnDetectionParam": (
+        "realtime_params",
+        "RealtimeTurnDetectionParam",
+    ),
+    "RealtimeTranscriptionSessionAudioParam": (
+        "realtime_params",
+        "RealtimeTranscriptionSessionCreateRequestGAAudioParam",
+    ),
+    "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReductionParam": (
+        "realtime_params",
+        "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReductionParam",
+    ),
+    "RealtimeTranscriptionSessionCreateRequestGAAudioInputParam": (
+        "realtime_params",
+        "RealtimeTranscriptionSessionCreateRequestGAAudioInputParam",
+    ),
+    "RealtimeTranscriptionSessionCreateRequestGAAudioParam": (
+        "realtime_params",
+        "RealtimeTranscriptionSessionCreateRequestGAAudioParam",
+    ),
+    "RealtimeTranscriptionSessionCreateRequestGAParam": (
+        "realtime_params",
+        "RealtimeTranscriptionSessionCreateRequestGAParam",
+    ),
+    "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam": (
+        "realtime_params",
+        "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReductionParam",
+    ),
+    "RealtimeTranscriptionSessionCreateRequestParam": (
+        "realtime_params",
+        "RealtimeTranscriptionSessionCreateRequestGAParam",
+    ),
+    "RealtimeTranscriptionSessionCreateRequestTurnDetectionParam": (
+        "realtime_params",
+        "RealtimeTranscriptionSessionCreateRequestTurnDetectionParam",
+    ),
+    "RealtimeTranscriptionSessionTurnDetection": (
+        "realtime",
+        "RealtimeSessionCreateResponseAudioInputTurnDetection",
+    ),
+    "RealtimeTranslationClientSecretCreateRequestExpiresAfterParam": (
+        "realtime_params",
+        "RealtimeTranslationClientSecretCreateRequestExpiresAfterParam",
+    ),
+    "RealtimeTranslationClientSecretCreateRequestParam": (
+        "realtime_params",
+        "RealtimeTranslationClientSecretCreateRequestParam",
+    ),
+    "RealtimeTranslationSessionCreateRequestAudioInputNoiseReductionParam": (
+        "realtime_params",
+        "RealtimeTranslationSessionCreateRequestAudioInputNoiseReductionParam",
+    ),
+    "RealtimeTranslationSessionCreateRequestAudioInputParam": (
+        "realtime_params",
+        "RealtimeTranslationSessionCreateRequestAudioInputParam",
+    ),
+    "RealtimeTranslationSessionCreateRequestAudioInputTranscriptionParam": (
+        "realtime_params",
+        "RealtimeTranslationSessionCreateRequestAudioInputTranscriptionParam",
+    ),
+    "RealtimeTranslationSessionCreateRequestAudioOutputParam": (
+        "realtime_params",
+        "RealtimeTranslationSessionCreateRequestAudioOutputParam",
+    ),
+    "RealtimeTranslationSessionCreateRequestAudioParam": (
+        "realtime_params",
+        "RealtimeTranslationSessionCreateRequestAudioParam",
+    ),
+    "RealtimeTranslationSessionCreateRequestParam": (
+        "realtime_params",
+        "RealtimeTranslationSessionCreateRequestParam",
+    ),
+    "RealtimeTranslationSessionCreatedEvent": ("realtime", "RealtimeServerEventSessionCreated"),
+    "RealtimeTranslationSessionUpdateEvent": ("realtime", "RealtimeClientEventSessionUpdate"),
+    "RealtimeTranslationSessionUpdateEventParam": ("realtime", "RealtimeClientEventSessionUpdate"),
+    "RealtimeTranslationSessionUpdatedEvent": ("realtime", "RealtimeServerEventSessionUpdated"),
+    "RealtimeTruncationParam": ("realtime_params", "RealtimeTruncationParam"),
+    "RealtimeTruncationRetentionRatio": ("realtime", "RealtimeTruncationRetentionRatioTruncation"),
+    "RealtimeTruncationRetentionRatioParam": (
+        "realtime_params",
+        "RealtimeTruncationRetentionRatioTruncationParam",
+    ),
+    "RealtimeTruncationRetentionRatioTruncationParam": (
+        "realtime_params",
+        "RealtimeTruncationRetentionRatioTruncationParam",
+    ),
+    "RealtimeTruncationRetentionRatioTruncationTokenLimitsParam": (
+        "realtime_params",
+        "RealtimeTruncationRetentionRatioTruncationTokenLimitsParam",
+    ),
+    "RealtimeTurnDetectionParam": ("realtime_params", "RealtimeTurnDetectionParam"),
+    "RealtimeTurnDetectionRealtimeTurnDetectionSemanticVADParam": (
+        "realtime_params",
+        "RealtimeTurnDetectionRealtimeTurnDetectionSemanticVADParam",
+    ),
+    "RealtimeTurnDetectionRealtimeTurnDetectionServerVADParam": (
+        "realtime_params",
+        "RealtimeTurnDetectionRealtimeTurnDetectionServerVADParam",
+    ),
+    "ResponseAudioDeltaEvent": ("realtime", "RealtimeServerEventResponseAudioDelta"),
+    "ResponseAudioDoneEvent": ("realtime", "RealtimeServerEventResponseAudioDone"),
+    "ResponseAudioTranscriptDeltaEvent": (
+        "realtime",
+        "RealtimeServerEventResponseAudioTranscriptDelta",
+    ),
+    "ResponseAudioTranscriptDoneEvent": (
+        "realtime",
+        "RealtimeServerEventResponseAudioTranscriptDone",
+    ),
+    "ResponseCancelEvent": ("realtime", "RealtimeClientEventResponseCancel"),
+    "ResponseCancelEventParam": ("realtime", "RealtimeClientEventResponseCancel"),
+    "ResponseContentPartAddedEvent": ("responses", "ResponseContentPartAddedEvent"),
+    "ResponseContentPartDoneEvent": ("responses", "ResponseContentPartDoneEvent"),
+    "ResponseCreateEvent": ("realtime", "RealtimeClientEventResponseCreate"),
+    "ResponseCreateEventParam": ("realtime", "RealtimeClientEventResponseCreate"),
+    "ResponseCreateEventWithReferencesParam": ("realtime", "RealtimeClientEventResponseCreate"),
+    "ResponseCreatedEvent": ("responses", "ResponseCreatedEvent"),
+    "ResponseDoneEvent": ("realtime", "RealtimeServerEventResponseDone"),
+    "ResponseFunctionCallArgumentsDeltaEvent": (
+        "responses",
+        "ResponseFunctionCallArgumentsDeltaEvent",
+    ),
+    "ResponseFunctionCallArgumentsDoneEvent": (
+        "responses",
+        "ResponseFunctionCallArgumentsDoneEvent",
+    ),
+    "ResponseItemReference": ("responses", "ItemReferenceParamModel"),
+    "ResponseItemReferenceParam": ("responses_params", "ItemReferenceParam"),
+    "ResponseMcpCallArgumentsDelta": (
+        "realtime",
+        "RealtimeServerEventResponseMCPCallArgumentsDelta",
+    ),
+    "ResponseMcpCallArgumentsDone": ("realtime", "RealtimeServerEventResponseMCPCallArgumentsDone"),
+    "ResponseMcpCallCompleted": ("realtime", "RealtimeServerEventResponseMCPCallCompleted"),
+    "ResponseMcpCallFailed": ("realtime", "RealtimeServerEventResponseMCPCallFailed"),
+    "ResponseMcpCallInProgress": ("realtime", "RealtimeServerEventResponseMCPCallInProgress"),
+    "ResponseOutputItemAddedEvent": ("responses", "ResponseOutputItemAddedEvent"),
+    "ResponseOutputItemDoneEvent": ("responses", "ResponseOutputItemDoneEvent"),
+    "ResponseTextDeltaEvent": ("responses", "ResponseTextDeltaEvent"),
+    "ResponseTextDoneEvent": ("responses", "ResponseTextDoneEvent"),
+    "SessionCreatedEvent": ("realtime", "RealtimeServerEventSessionCreated"),
+    "SessionUpdateEvent": ("realtime", "RealtimeClientEventSessionUpdate"),
+    "SessionUpdateEventParam": ("realtime", "RealtimeClientEventSessionUpdate"),
+    "SessionUpdatedEvent": ("realtime", "RealtimeServerEventSessionUpdated"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".realtime_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .._api import BaseModel, UnknownObject
-from .shared import (
+from ..._api import BaseModel, UnknownObject
+from ..shared import (
     GraderLabelModel,
     GraderPython,
     GraderScoreModel,
@@ -22,7 +22,18 @@ from .shared import (
 )
 
 if TYPE_CHECKING:
-    from .fine_tuning_params import (
+    from ..fine_tuning import (
+        CreateFineTuningJobRequestIntegration as FineTuningJobWandbIntegrationObject,
+    )
+    from ..fine_tuning import FineTuneDPOHyperparameters as DpoHyperparameters
+    from ..fine_tuning import FineTuneDPOMethod as DpoMethod
+    from ..fine_tuning import FineTuneReinforcementHyperparameters as ReinforcementHyperparameters
+    from ..fine_tuning import FineTuneReinforcementMethod as ReinforcementMethod
+    from ..fine_tuning import FineTuneSupervisedHyperparameters as SupervisedHyperparameters
+    from ..fine_tuning import FineTuneSupervisedMethod as SupervisedMethod
+    from ..fine_tuning import FineTuningIntegration as FineTuningJobIntegration
+    from ..fine_tuning import FineTuningIntegrationWandb as FineTuningJobWandbIntegration
+    from ..fine_tuning_params import (
         CreateFineTuningCheckpointPermissionRequestParam,
         CreateFineTuningJobRequestHyperparametersParam,
         CreateFineTuningJobRequestIntegrationParam,
@@ -39,6 +50,17 @@ if TYPE_CHECKING:
         RunGraderRequestParam,
         ValidateGraderRequestParam,
     )
+    from ..fine_tuning_params import CreateFineTuningJobRequestParam as JobCreateParams
+    from ..fine_tuning_params import FineTuneDPOHyperparametersParam as DpoHyperparametersParam
+    from ..fine_tuning_params import FineTuneDPOMethodParam as DpoMethodParam
+    from ..fine_tuning_params import (
+        FineTuneReinforcementHyperparametersParam as ReinforcementHyperparametersParam,
+    )
+    from ..fine_tuning_params import FineTuneReinforcementMethodParam as ReinforcementMethodParam
+    from ..fine_tuning_params import (
+        FineTuneSupervisedHyperparametersParam as SupervisedHyperparametersParam,
+    )
+    from ..fine_tuning_params import FineTuneSupervisedMethodParam as SupervisedMethodParam
 
 __all__ = [
     "CreateFineTuningCheckpointPermissionRequest",
@@ -52,6 +74,10 @@ __all__ = [
     "CreateFineTuningJobRequestIntegrationWandbParam",
     "CreateFineTuningJobRequestParam",
     "DeleteFineTuningCheckpointPermissionResponse",
+    "DpoHyperparameters",
+    "DpoHyperparametersParam",
+    "DpoMethod",
+    "DpoMethodParam",
     "FineTuneDPOHyperparameters",
     "FineTuneDPOHyperparametersParam",
     "FineTuneDPOMethod",
@@ -75,17 +101,29 @@ __all__ = [
     "FineTuningJobError",
     "FineTuningJobEvent",
     "FineTuningJobHyperparameters",
+    "FineTuningJobIntegration",
+    "FineTuningJobWandbIntegration",
+    "FineTuningJobWandbIntegrationObject",
     "GraderMulti",
     "GraderMultiParam",
+    "JobCreateParams",
     "ListFineTuningCheckpointPermissionResponse",
     "ListFineTuningJobCheckpointsResponse",
     "ListFineTuningJobEventsResponse",
     "ListPaginatedFineTuningJobsResponse",
+    "ReinforcementHyperparameters",
+    "ReinforcementHyperparametersParam",
+    "ReinforcementMethod",
+    "ReinforcementMethodParam",
     "RunGraderRequest",
     "RunGraderRequestParam",
     "RunGraderResponse",
     "RunGraderResponseMetadata",
     "RunGraderResponseMetadataErrors",
+    "SupervisedHyperparameters",
+    "SupervisedHyperparametersParam",
+    "SupervisedMethod",
+    "SupervisedMethodParam",
     "ValidateGraderRequest",
     "ValidateGraderRequestParam",
     "ValidateGraderResponse",
@@ -732,34 +770,74 @@ class ValidateGraderResponse(BaseModel):
     ) = None
 
 
-# The request TypedDicts, imported on first use (decoding never needs them).
-_PARAMS = frozenset(
-    {
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "CreateFineTuningCheckpointPermissionRequestParam": (
+        "fine_tuning_params",
         "CreateFineTuningCheckpointPermissionRequestParam",
+    ),
+    "CreateFineTuningJobRequestHyperparametersParam": (
+        "fine_tuning_params",
         "CreateFineTuningJobRequestHyperparametersParam",
+    ),
+    "CreateFineTuningJobRequestIntegrationParam": (
+        "fine_tuning_params",
         "CreateFineTuningJobRequestIntegrationParam",
+    ),
+    "CreateFineTuningJobRequestIntegrationWandbParam": (
+        "fine_tuning_params",
         "CreateFineTuningJobRequestIntegrationWandbParam",
-        "CreateFineTuningJobRequestParam",
-        "FineTuneDPOHyperparametersParam",
-        "FineTuneDPOMethodParam",
-        "FineTuneMethodParam",
+    ),
+    "CreateFineTuningJobRequestParam": ("fine_tuning_params", "CreateFineTuningJobRequestParam"),
+    "DpoHyperparameters": ("fine_tuning", "FineTuneDPOHyperparameters"),
+    "DpoHyperparametersParam": ("fine_tuning_params", "FineTuneDPOHyperparametersParam"),
+    "DpoMethod": ("fine_tuning", "FineTuneDPOMethod"),
+    "DpoMethodParam": ("fine_tuning_params", "FineTuneDPOMethodParam"),
+    "FineTuneDPOHyperparametersParam": ("fine_tuning_params", "FineTuneDPOHyperparametersParam"),
+    "FineTuneDPOMethodParam": ("fine_tuning_params", "FineTuneDPOMethodParam"),
+    "FineTuneMethodParam": ("fine_tuning_params", "FineTuneMethodParam"),
+    "FineTuneReinforcementHyperparametersParam": (
+        "fine_tuning_params",
         "FineTuneReinforcementHyperparametersParam",
-        "FineTuneReinforcementMethodParam",
+    ),
+    "FineTuneReinforcementMethodParam": ("fine_tuning_params", "FineTuneReinforcementMethodParam"),
+    "FineTuneSupervisedHyperparametersParam": (
+        "fine_tuning_params",
         "FineTuneSupervisedHyperparametersParam",
-        "FineTuneSupervisedMethodParam",
-        "GraderMultiParam",
-        "RunGraderRequestParam",
-        "ValidateGraderRequestParam",
-    }
-)
+    ),
+    "FineTuneSupervisedMethodParam": ("fine_tuning_params", "FineTuneSupervisedMethodParam"),
+    "FineTuningJobIntegration": ("fine_tuning", "FineTuningIntegration"),
+    "FineTuningJobWandbIntegration": ("fine_tuning", "FineTuningIntegrationWandb"),
+    "FineTuningJobWandbIntegrationObject": ("fine_tuning", "CreateFineTuningJobRequestIntegration"),
+    "GraderMultiParam": ("fine_tuning_params", "GraderMultiParam"),
+    "JobCreateParams": ("fine_tuning_params", "CreateFineTuningJobRequestParam"),
+    "ReinforcementHyperparameters": ("fine_tuning", "FineTuneReinforcementHyperparameters"),
+    "ReinforcementHyperparametersParam": (
+        "fine_tuning_params",
+        "FineTuneReinforcementHyperparametersParam",
+    ),
+    "ReinforcementMethod": ("fine_tuning", "FineTuneReinforcementMethod"),
+    "ReinforcementMethodParam": ("fine_tuning_params", "FineTuneReinforcementMethodParam"),
+    "RunGraderRequestParam": ("fine_tuning_params", "RunGraderRequestParam"),
+    "SupervisedHyperparameters": ("fine_tuning", "FineTuneSupervisedHyperparameters"),
+    "SupervisedHyperparametersParam": (
+        "fine_tuning_params",
+        "FineTuneSupervisedHyperparametersParam",
+    ),
+    "SupervisedMethod": ("fine_tuning", "FineTuneSupervisedMethod"),
+    "SupervisedMethodParam": ("fine_tuning_params", "FineTuneSupervisedMethodParam"),
+    "ValidateGraderRequestParam": ("fine_tuning_params", "ValidateGraderRequestParam"),
+}
 
 
 if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
 
     def __getattr__(name: str) -> Any:
-        if name in _PARAMS:
-            params = importlib.import_module(".fine_tuning_params", __package__)
-            value = getattr(params, name)
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
             globals()[name] = value
             return value
         msg = f"module {__name__!r} has no attribute {name!r}"

@@ -1,0 +1,146 @@
+"""The official SDK's names: ``openai.types.beta.threads.Run`` resolves in trio_openai too.
+
+``tools/codegen/official_aliases.json`` maps official dotted names to the generated
+name that denotes the same schema (first written by ``tools/name_parity.py``, which
+matches them by fields, tags and names; kept by hand since). The generator makes each
+resolve at the official dotted path, under ``trio_openai.types``:
+
+- at the top (``openai.types.X``): an entry of ``types/__init__.py``'s lazy table;
+- in one of our modules (``openai.types.chat.X``): a lazy alias of that module
+  (``types/chat.py`` re-exports it, imported on first use);
+- anywhere else (``openai.types.beta.threads.X``): an alias package
+  (``types/beta/threads/__init__.py``) of plain re-exports. A models module with such
+  a package below it (``types/fine_tuning`` for ``openai.types.fine_tuning.jobs``) is
+  written as a package.
+
+A target that no longer exists (renamed since the file was written) is tried with its
+``Param``/``Dict`` suffixes swapped, then reported and left out (`Official.dropped`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ALIASES_FILE = Path(__file__).with_name("official_aliases.json")
+_PREFIX = "openai.types"
+_OURS = "trio_openai.types."
+
+
+@dataclass
+class Official:
+    """Where each official name resolves.
+
+    Attributes:
+        top: ``types/__init__`` names -> (our module, our name).
+        in_module: Our module -> its extra names -> (our module, our name).
+        packages: Alias package (dotted, below ``types``) -> names -> (module, name).
+        dropped: Official names whose target is not generated, with the target.
+    """
+
+    top: dict[str, tuple[str, str]] = field(default_factory=dict)
+    in_module: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    packages: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    unions: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
+    dropped: dict[str, str] = field(default_factory=dict)
+
+    def package_modules(self, modules: set[str]) -> set[str]:
+        """Our modules written as packages: those with an alias package below them."""
+        return {p.split(".")[0] for p in self.packages} & modules
+
+
+def _resolve(
+    target: str, defined: dict[str, str], params: dict[str, str], *, want_param: bool
+) -> tuple[str, str] | None:
+    """(module, name) of *target* (``trio_openai.types.m.Name``) among *defined* names.
+
+    With *want_param* (an official ``...Param`` name: a request TypedDict), a model
+    target stands for its TypedDict (*params*: model -> TypedDict).
+    """
+    name = target.removeprefix(_OURS).rsplit(".", 1)[-1]
+    if want_param and name in params:
+        name = params[name]
+    candidates = [name]
+    if name.endswith("ParamDict"):
+        candidates.append(name.removesuffix("Dict"))
+    if name.endswith("Param"):
+        candidates += [name + "Dict", name.removesuffix("Param") + "ParamModel"]
+    for candidate in candidates:
+        if candidate in defined:
+            return defined[candidate], candidate
+    return None
+
+
+def load(
+    defined: dict[str, str],
+    modules: set[str],
+    params: dict[str, str],
+    path: Path = ALIASES_FILE,
+) -> Official:
+    """The official names of *path*, placed (see the module docstring).
+
+    Args:
+        defined: Every generated name -> its module (models, aliases, TypedDicts).
+        modules: Our types modules (``chat``, ``chat_params``, ...).
+        params: Model or alias name -> its request TypedDict's name.
+        path: The aliases file.
+    """
+    out = Official()
+    if not path.is_file():
+        return out
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for dotted, members in sorted(data.get("unions", {}).items()):
+        package, name = dotted.rsplit(".", 1)
+        package = package.removeprefix(_PREFIX).lstrip(".")
+        want = name.endswith("Param")
+        found = [_resolve(m, defined, params, want_param=want) for m in members]
+        if any(f is None for f in found) or package not in modules or name in defined:
+            out.dropped[dotted] = " | ".join(members)
+            continue
+        out.unions.setdefault(package, {})[name] = [f for f in found if f is not None]
+    entries: dict[str, str] = data["aliases"]
+    for dotted, target in sorted(entries.items()):
+        package, name = dotted.rsplit(".", 1)
+        package = package.removeprefix(_PREFIX).lstrip(".")
+        where = _resolve(target, defined, params, want_param=name.endswith("Param"))
+        if where is None:
+            out.dropped[dotted] = target
+            continue
+        if not package:
+            if name not in defined:
+                out.top[name] = where
+        elif package in modules:
+            if defined.get(name) != package:
+                out.in_module.setdefault(package, {})[name] = where
+        else:
+            out.packages.setdefault(package, {})[name] = where
+    return out
+
+
+def write_package(package: str, names: dict[str, tuple[str, str]], header: str) -> str:
+    """The text of alias package *package* (``beta.threads``): plain re-exports."""
+    by_module: dict[str, list[tuple[str, str]]] = {}
+    for name, (module, ours) in sorted(names.items()):
+        by_module.setdefault(module, []).append((ours, name))
+    imports = ["from __future__ import annotations", ""]
+    for module in sorted(by_module):
+        parts = ", ".join(o if o == n else f"{o} as {n}" for o, n in by_module[module])
+        imports.append(f"from trio_openai.types.{module} import {parts}")
+    return "\n".join(
+        [
+            header,
+            f'"""The official SDK\'s names of ``openai.types.{package}`` (aliases).',
+            "",
+            "Each name denotes the same schema as the official one; it is defined in",
+            "the ``trio_openai.types`` module it is imported from here.",
+            '"""',
+            "",
+            *imports,
+            "",
+            "__all__ = [",
+            *(f'    "{n}",' for n in sorted(names)),
+            "]",
+            "",
+        ]
+    )
