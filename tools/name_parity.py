@@ -672,20 +672,24 @@ def classify_all() -> dict[str, Verdict]:
 
 
 def record(verdicts: dict[str, Verdict]) -> dict[str, Any]:
-    """The JSON the generator can read: every official name not resolving, with its target."""
+    """The JSON the generator can read: every official name with its category and target."""
     return {
         "about": (
-            "Official openai.types names that do not resolve at the same dotted path in "
-            "trio_openai.types: 'alias' names a class or alias of ours for the same schema "
-            "(target), 'sdk_only' has no schema in our spec (reason). Written by "
-            "tools/name_parity.py --write; see its docstring for the definitions."
+            "Every public name of openai.types.*: 'alias' has a schema of ours and must "
+            "resolve at the same dotted path in trio_openai.types (how 'resolves': it does; "
+            "else target is the class or alias of ours for the same schema, or members to "
+            "compose an inline union or enum of), 'sdk_only' has no schema in our spec "
+            "(reason). Written by tools/name_parity.py --write; see its docstring."
         ),
         "openai_version": official_version(),
         "counts": counts(verdicts),
         "names": {
-            dotted: verdict.record()
+            dotted: (
+                {"category": ALIAS, "target": verdict.target, "how": "resolves"}
+                if verdict.category == RESOLVES
+                else verdict.record()
+            )
             for dotted, verdict in verdicts.items()
-            if verdict.category != RESOLVES
         },
     }
 
