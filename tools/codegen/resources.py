@@ -16,7 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .methods import MethodWriter
-from .names import DEPRECATED_TAGS, RESOURCE_MIXINS, ROOT_PROPERTIES, STANDARD_ARGS
+from .names import (
+    DEPRECATED_TAGS,
+    RESOURCE_MIXINS,
+    RESULT_OVERLOADS,
+    ROOT_PROPERTIES,
+    STANDARD_ARGS,
+)
 from .params import ParamsWriter
 from .schema import TypeExpr, pascal
 from .signature import Signatures, twins
@@ -179,6 +185,11 @@ class ResourcesWriter:
             stream = f'"{".".join((*op.resource, op.stream_name))}"' if op.stream_name else "None"
             decoded = []
             result = self._decoded_as(op.result) if op.result_kind == "json" else None
+            overloads = RESULT_OVERLOADS.get(op.operation_id)
+            if result is not None and overloads is not None and overloads.by_value:
+                # Decoded by the argument's value: any of its results (a union, by shape).
+                results = dict.fromkeys([overloads.default, *overloads.results.values()])
+                result = " | ".join(results)
             if result is not None:
                 decoded.append(f'result="{result}"')
             event = self._decoded_as(op.stream_event) if op.stream is not None else None

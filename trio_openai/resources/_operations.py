@@ -557,7 +557,11 @@ OPERATIONS: dict[str, Operation] = {
         result="ConversationItemList",
     ),
     "createEmbedding": Operation(
-        "POST", "/embeddings", "embeddings.create", None, result="CreateEmbeddingResponse"
+        "POST",
+        "/embeddings",
+        "embeddings.create",
+        None,
+        result="CreateEmbeddingResponse | CreateEmbeddingResponseBase64",
     ),
     "createEval": Operation("POST", "/evals", "evals.create", None, result="Eval"),
     "createEvalRun": Operation(
