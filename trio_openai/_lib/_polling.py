@@ -53,11 +53,11 @@ if TYPE_CHECKING:
     from ..types.files import OpenAIFile
     from ..types.fine_tuning import FineTuningJob
     from ..types.vector_stores import (
-        ChunkingStrategyRequestParam,
+        ChunkingStrategyRequestParamModel,
         VectorStoreFileBatchObject,
         VectorStoreFileObject,
     )
-    from ..types.vector_stores_params import ChunkingStrategyRequestParamDict
+    from ..types.vector_stores_params import ChunkingStrategyRequestParam
     from ..types.videos import VideoResource
 
 __all__ = [
@@ -208,8 +208,8 @@ class VectorStoreFilesPolling(_Resource):
         *,
         file_id: str,
         poll_interval_ms: int | None = None,
-        chunking_strategy: ChunkingStrategyRequestParam
-        | ChunkingStrategyRequestParamDict
+        chunking_strategy: ChunkingStrategyRequestParamModel
+        | ChunkingStrategyRequestParam
         | NotGiven = NOT_GIVEN,
         attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
     ) -> VectorStoreFileObject:
@@ -242,8 +242,8 @@ class VectorStoreFilesPolling(_Resource):
         *,
         file: FileInput,
         poll_interval_ms: int | None = None,
-        chunking_strategy: ChunkingStrategyRequestParam
-        | ChunkingStrategyRequestParamDict
+        chunking_strategy: ChunkingStrategyRequestParamModel
+        | ChunkingStrategyRequestParam
         | NotGiven = NOT_GIVEN,
         attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
     ) -> VectorStoreFileObject:
@@ -313,8 +313,8 @@ class VectorStoreFileBatchesPolling(_Resource):
         *,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         poll_interval_ms: int | None = None,
-        chunking_strategy: ChunkingStrategyRequestParam
-        | ChunkingStrategyRequestParamDict
+        chunking_strategy: ChunkingStrategyRequestParamModel
+        | ChunkingStrategyRequestParam
         | NotGiven = NOT_GIVEN,
         attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
         **create: Any,
@@ -355,8 +355,8 @@ class VectorStoreFileBatchesPolling(_Resource):
         file_ids: Sequence[str] = (),
         max_concurrency: int = DEFAULT_UPLOAD_CONCURRENCY,
         poll_interval_ms: int | None = None,
-        chunking_strategy: ChunkingStrategyRequestParam
-        | ChunkingStrategyRequestParamDict
+        chunking_strategy: ChunkingStrategyRequestParamModel
+        | ChunkingStrategyRequestParam
         | NotGiven = NOT_GIVEN,
         attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
     ) -> VectorStoreFileBatchObject:
