@@ -254,6 +254,29 @@ async def _cpu(args: argparse.Namespace) -> dict[str, float]:
                     if round_:  # the first round warms both up
                         spent = time.process_time() - cpu
                         samples[name].append(spent / (per_caller * args.cpu_concurrency))
+        # The guard alone (no HTTP): one admission at a time, then 20 overlapping.
+        import httpx2
+
+        from trio_openai._reliability._guards import Attempt
+        from trio_openai._reliability._shared import SharedLimiterGuard
+
+        guard = SharedLimiterGuard(RateLimit(requests_per_minute=huge, store=store), "guard")
+        request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
+        attempt = Attempt(endpoint="guard", base_url="", number=1, request=request, body=None)
+
+        async def admissions(n: int) -> None:
+            for _ in range(n):
+                await guard.admit(attempt)
+
+        alone: dict[int, list[float]] = {1: [], 20: []}
+        trips: dict[int, int] = {1: 0, 20: 0}
+        for concurrency in (1, 20, 1, 20, 1, 20):
+            before, cpu = store.round_trips, time.process_time()
+            async with trio.open_nursery() as nursery:
+                for _ in range(concurrency):
+                    nursery.start_soon(admissions, 400 // concurrency)
+            alone[concurrency].append((time.process_time() - cpu) / 400)
+            trips[concurrency] += store.round_trips - before
         # The floor of any round trip through the Redis client: one PING.
         pings = []
         for _ in range(args.cpu_rounds):
@@ -261,8 +284,17 @@ async def _cpu(args: argparse.Namespace) -> dict[str, float]:
             for _ in range(200):
                 await store._client.ping()  # a bench may read the private client
             pings.append((time.process_time() - cpu) / 200)
-    local, shared, ping = (sorted(v)[len(v) // 2] for v in (*samples.values(), pings))
-    return {"local": local, "shared": shared, "ping": ping, "trips": store.round_trips}
+    local, shared, ping, one, twenty = (
+        sorted(v)[len(v) // 2] for v in (*samples.values(), pings, alone[1], alone[20])
+    )
+    return {
+        "local": local,
+        "shared": shared,
+        "ping": ping,
+        "admit_alone": one,
+        "admit_20": twenty,
+        "trips_20": trips[20] / 1200,
+    }
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -450,6 +482,9 @@ def summary(args: argparse.Namespace, figures: dict[str, Any]) -> dict[str, floa
         "cpu_shared": cpu.get("shared", math.nan),
         "cpu_local": cpu.get("local", math.nan),
         "cpu_ping": cpu.get("ping", math.nan),
+        "admit_alone": cpu.get("admit_alone", math.nan),
+        "admit_20": cpu.get("admit_20", math.nan),
+        "trips_20": cpu.get("trips_20", math.nan),
         "trips": sum(w["round_trips"] for w in shared) / max(admitted, 1),
         "trips_sent": sum(w["round_trips"] for w in shared) / max(calls, 1),
     }
@@ -476,6 +511,10 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> None:
          "<= 100 µs"],
         ["CPU of one coredis PING (any round trip's floor)", f"{f['cpu_ping'] * 1e6:,.0f} µs",
          "", ""],
+        ["guard alone: CPU per admission, one at a time", f"{f['admit_alone'] * 1e6:,.0f} µs",
+         "1 round trip each", ""],
+        ["guard alone: CPU per admission, 20 overlapping", f"{f['admit_20'] * 1e6:,.0f} µs",
+         f"{f['trips_20']:.2f} round trips each (batched)", ""],
         ["store round trips per admission", f"{f['trips']:.3f}",
          f"{f['trips_sent']:.3f} per call sent (the run's end cancels waiters)", "1"],
     ]  # fmt: skip

@@ -62,6 +62,19 @@ async def test_a_shared_budget_spreads_calls_at_its_rate(redis_server: RedisServ
     assert store.round_trips == 14
 
 
+async def test_concurrent_callers_share_round_trips(redis_server: RedisServer) -> None:
+    """Calls arriving while a round trip is in flight go to the store together, in one batch."""
+    hosts = Hosts()
+    async with store_at(redis_server.url, prefix()) as store:
+        limit = RateLimit(requests_per_minute=60_000, store=store)
+        async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (_, probe):
+            async with trio.open_nursery() as nursery:
+                for _ in range(40):
+                    nursery.start_soon(probe.get, "/x")
+    assert len(hosts.times) == 40
+    assert store.round_trips < 40
+
+
 async def test_two_clients_naming_one_prefix_share_one_budget(redis_server: RedisServer) -> None:
     """Two sessions on one prefix split one budget; a third on another prefix has its own."""
     shared, other = prefix(), prefix()

@@ -8,11 +8,12 @@ algorithm and the protocol.
 
 Design decisions, stated once:
 
-- One round trip at a time per endpoint and process (a `trio.Lock`, FIFO):
-  a burst of callers queues here rather than in the Redis client, so each round
-  trip is timed alone (``RedisStore.timeout``), and the order of the callers of
-  one process is kept at the store.
-- `SharedLimiterGuard.admit` is one store round trip: it sends what the guard
+- One round trip at a time per endpoint and process (a `trio.Lock`), and the
+  calls that arrive while it is in flight go together in the next one, in
+  their order (a batch: the script decides for each in turn). A burst of
+  callers costs a few round trips, not one each; each round trip is timed
+  alone (``RedisStore.timeout``); the order of one process's callers is kept.
+- `SharedLimiterGuard.admit` is (at most) one store round trip: it sends what the guard
   learnt since its last one (`Learnt`: corrections, refunds, a block, limits),
   gets a slot, and sleeps until it on the local clock. ``settle`` and
   ``abandon`` only add to what the next admission carries (they are sync, and
@@ -74,6 +75,19 @@ class SharedTicket:
 
 @final
 @attrs.define(eq=False)
+class _Ask:
+    """One call waiting for its answer from the store (``until``: see `_until`)."""
+
+    tokens: int
+    until: float | None
+    grant: tuple[bool, float] | None = None
+    error: OSError | None = None
+    sent: bool = False
+    gone: bool = False
+
+
+@final
+@attrs.define(eq=False)
 class SharedLimiterGuard:
     """An endpoint's rate limiter with its budget in a store (see the module docstring).
 
@@ -98,6 +112,7 @@ class SharedLimiterGuard:
     _retry_store_at: float = attrs.field(default=-math.inf, init=False)
     _local: Limiter | None = attrs.field(default=None, init=False)
     _asking: trio.Lock = attrs.field(factory=trio.Lock, init=False)
+    _queue: list[_Ask] = attrs.field(factory=list, init=False)
 
     def __attrs_post_init__(self) -> None:
         store = self.policy.store
@@ -133,51 +148,84 @@ class SharedLimiterGuard:
         if self._tpm or self.policy.learn:
             size = int(attempt.request.headers.get("content-length") or 0)
             tokens = self.policy.estimate_tokens(attempt.body, size)
-        if trio.current_time() < self._retry_store_at:
-            return await self._fallback(tokens)
-        async with self._asking:
-            now = trio.current_time()
-            if now < self._retry_store_at:  # it failed while this call was queued
-                return await self._fallback(tokens)
-            longest = self._longest(now)
-            learnt = Learnt(**self._pending) if self._pending else Learnt()
-            self._pending = {}
-            try:
-                answer = await self._store.admit(
-                    self._key,
-                    requests_per_minute=self._rpm,
-                    tokens_per_minute=self._tpm,
-                    tokens=tokens,
-                    longest=longest,
-                    learnt=learnt,
-                    hints=self._hints,
-                )
-            except OSError as exc:
-                self._retry_store_at = trio.current_time() + self._store.retry_after
-                failure = exc
-            else:
-                failure = None
-        if failure is not None:
-            return await self._failed(failure, tokens)
         now = trio.current_time()
-        if not self.store_ok:
-            self.store_ok = True
-            logger.warning("rate-limit store for %r answers again", self.endpoint)
-        self._hints = (answer.requests_tat, answer.tokens_tat)
-        self._free_at = now + answer.ahead
-        if not answer.granted:
-            self._refuse(answer.wait, longest)
-        if answer.wait > 0:
-            self.on_wait(answer.wait, "requests", self.waiting)
+        if now < self._retry_store_at:
+            return await self._fallback(tokens)
+        ask = _Ask(tokens, self._until(now))
+        self._queue.append(ask)
+        try:
+            async with self._asking:
+                # Sent in the batch of the round trip before? Else this one sends the
+                # calls queued meanwhile (again, those of a batch lost to a cancel).
+                while ask.grant is None and ask.error is None:
+                    await self._send(ask)
+        except BaseException:
+            ask.gone = True
+            if not ask.sent:
+                self._queue.remove(ask)
+            elif ask.grant is not None and ask.grant[0]:
+                self._give_back(tokens, requests=1)
+            # (Sent and not answered yet: the round trip's owner refunds it.)
+            raise
+        if ask.error is not None:
+            return await self._failed(ask.error, tokens)
+        granted, wait = ask.grant  # type: ignore[misc]  # (set: the loop above)
+        if not granted:
+            self._refuse(wait)
+        if wait > 0:
+            self.on_wait(wait, "requests", self.waiting)
             self.waiting += 1
             try:
-                await trio.sleep(answer.wait)
+                await trio.sleep(wait)
             except BaseException:
                 self._give_back(tokens, requests=1)
                 raise
             finally:
                 self.waiting -= 1
         return SharedTicket(tokens, shared=True)
+
+    async def _send(self, ask: _Ask) -> None:
+        """One round trip for *ask* and every call queued with it (the lock is held)."""
+        batch, self._queue = self._queue, []
+        if ask not in batch:
+            batch.append(ask)
+        now = trio.current_time()
+        for each in batch:
+            each.sent = True
+        if now < self._retry_store_at:  # it failed while these calls were queued
+            error = OSError(f"it failed less than {self._store.retry_after:g} s ago")
+            for each in batch:
+                each.error = error
+            return
+        learnt = Learnt(**self._pending) if self._pending else Learnt()
+        self._pending = {}
+        calls = [
+            (each.tokens, None if each.until is None else max(0.0, each.until - now))
+            for each in batch
+        ]
+        try:
+            answer = await self._store.admit(
+                self._key,
+                requests_per_minute=self._rpm,
+                tokens_per_minute=self._tpm,
+                calls=calls,
+                learnt=learnt,
+                hints=self._hints,
+            )
+        except OSError as exc:
+            self._retry_store_at = trio.current_time() + self._store.retry_after
+            for each in batch:
+                each.error = exc
+            return
+        if not self.store_ok:
+            self.store_ok = True
+            logger.warning("rate-limit store for %r answers again", self.endpoint)
+        self._hints = (answer.requests_tat, answer.tokens_tat)
+        self._free_at = trio.current_time() + answer.ahead
+        for each, grant in zip(batch, answer.grants, strict=True):
+            each.grant = grant
+            if each.gone and grant[0]:
+                self._give_back(each.tokens, requests=1)
 
     def settle(self, ticket: SharedTicket, result: Result, /) -> None:
         """Learn from the answer; give the tokens back on an error, or correct them."""
@@ -222,22 +270,22 @@ class SharedLimiterGuard:
 
     # -- internals ------------------------------------------------------------------
 
-    def _longest(self, now: float) -> float | None:
+    def _until(self, now: float) -> float | None:
+        """The latest local time the call may be let go (``None``: no bound)."""
         policy = self.policy
         if not policy.wait:
-            return 0.0
-        longest = policy.max_wait
+            return now
+        until = None if policy.max_wait is None else now + policy.max_wait
         deadline = trio.current_effective_deadline()
         if deadline != math.inf:
             # Strictly before the deadline, as the local limiter's rule.
-            left = max(0.0, deadline - now - 1e-6)
-            longest = left if longest is None else min(longest, left)
-        return longest
+            until = deadline - 1e-6 if until is None else min(until, deadline - 1e-6)
+        return until
 
-    def _refuse(self, wait: float, longest: float | None) -> None:
+    def _refuse(self, wait: float) -> None:
         if not self.policy.wait:
             why = "the limiter fails fast (RateLimit(wait=False))"
-        elif self.policy.max_wait is not None and longest == self.policy.max_wait:
+        elif self.policy.max_wait is not None and wait > self.policy.max_wait:
             why = f"that is longer than max_wait={self.policy.max_wait:g} s"
         else:
             why = "that would end after the caller's deadline"

@@ -12,8 +12,10 @@ Design decisions, stated once:
 - One Lua script (`ADMIT`) is the whole protocol: it reads the store's clock
   (``TIME``), applies what the process learnt since its last call (token
   corrections, refunds, a 429's block, ``x-ratelimit-*`` limits and remaining
-  counts), then decides. One round trip per admitted call, whatever happened
-  since; ``settle`` and ``abandon`` never talk to the store themselves.
+  counts), then decides, in order, for a batch of calls: the calls of one
+  process that queued while its previous round trip was in flight. At most one
+  round trip per admitted call, whatever happened since; ``settle`` and
+  ``abandon`` never talk to the store themselves.
 - The decision is a GCRA (generic cell rate algorithm) per budget, requests and
   tokens: each key holds a *theoretical arrival time* (TAT) on the store's clock,
   microseconds. A call costing *c* units of a budget of *L* per minute goes when
@@ -63,6 +65,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, final
 
@@ -81,16 +84,17 @@ logger = logging.getLogger("trio_openai.reliability")
 FailureMode = Literal["open", "closed"]
 
 # KEYS: 1 requests TAT, 2 tokens TAT, 3 block-until, 4 learnt rpm, 5 learnt tpm.
-# ARGV: 1 rpm, 2 tpm (0: none), 3 token cost, 4 longest wait (us, -1: none),
-#   5 burst (fraction of a minute), 6 tokens given back (negative: charged),
-#   7 requests given back, 8 block for (us, 0: none), 9 learnt rpm, 10 learnt tpm
-#   (0: none), 11 remaining requests, 12 remaining tokens (-1: none),
-#   13 hint requests TAT, 14 hint tokens TAT (us, 0: none).
-# Returns: granted (0/1), wait (us), rpm, tpm, requests TAT - tau - now (us).
+# ARGV: 1 rpm, 2 tpm (0: none), 3 burst (fraction of a minute), 4 tokens given back
+#   (negative: charged), 5 requests given back, 6 block for (us, 0: none), 7 learnt
+#   rpm, 8 learnt tpm (0: none), 9 remaining requests, 10 remaining tokens (-1: none),
+#   11 hint requests TAT, 12 hint tokens TAT (us, 0: none), then for each call in
+#   the batch, in order: its token cost and its longest wait (us, -1: none).
+# Returns: rpm, tpm, requests TAT - tau - now (us), the two TATs, then for each
+#   call: granted (0/1) and its wait (us).
 ADMIT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local burst = tonumber(ARGV[5])
+local burst = tonumber(ARGV[3])
 
 local function limit(configured, key, learnt)
   if learnt > 0 then
@@ -101,11 +105,11 @@ local function limit(configured, key, learnt)
   if learnt > 0 and (configured <= 0 or learnt < configured) then return learnt end
   return configured
 end
-local rpm = limit(tonumber(ARGV[1]), KEYS[4], tonumber(ARGV[9]))
-local tpm = limit(tonumber(ARGV[2]), KEYS[5], tonumber(ARGV[10]))
+local rpm = limit(tonumber(ARGV[1]), KEYS[4], tonumber(ARGV[7]))
+local tpm = limit(tonumber(ARGV[2]), KEYS[5], tonumber(ARGV[8]))
 
 local blocked = tonumber(redis.call('GET', KEYS[3]) or '0')
-local block = tonumber(ARGV[8])
+local block = tonumber(ARGV[6])
 if block > 0 and now + block > blocked then
   blocked = now + block
   redis.call('SET', KEYS[3], blocked, 'PX', math.ceil(block / 1000) + 1000)
@@ -129,23 +133,32 @@ local function budget(key, per_minute, hint, back, remaining, extra)
   end
   return {key = key, step = step, tau = tau, tat = tat}
 end
-local cost = tonumber(ARGV[3])
-local r = budget(KEYS[1], rpm, tonumber(ARGV[13]), tonumber(ARGV[7]), tonumber(ARGV[11]), 1)
+local calls = (#ARGV - 12) / 2
+local tokens = tonumber(ARGV[4]) ~= 0
+for i = 1, calls do
+  if tonumber(ARGV[11 + 2 * i]) > 0 then tokens = true end
+end
+local r = budget(KEYS[1], rpm, tonumber(ARGV[11]), tonumber(ARGV[5]), tonumber(ARGV[9]), 1)
 local k = nil
-if cost > 0 or tonumber(ARGV[6]) ~= 0 then
-  k = budget(KEYS[2], tpm, tonumber(ARGV[14]), tonumber(ARGV[6]), tonumber(ARGV[12]), 0)
+if tokens then
+  k = budget(KEYS[2], tpm, tonumber(ARGV[12]), tonumber(ARGV[4]), tonumber(ARGV[10]), 0)
 end
 
-local wait = start - now
-for _, b in ipairs({r, k}) do
-  if b then wait = math.max(wait, b.tat - b.tau - now) end
-end
-local longest = tonumber(ARGV[4])
-local granted = longest < 0 or wait <= longest
-if granted then
-  local go = now + math.max(wait, 0)
-  if r then r.tat = math.max(r.tat, go) + r.step end
-  if k then k.tat = math.max(k.tat, go) + cost * k.step end
+local out = {}
+for i = 1, calls do
+  local cost = tonumber(ARGV[11 + 2 * i])
+  local longest = tonumber(ARGV[12 + 2 * i])
+  local wait = start - now
+  if r then wait = math.max(wait, r.tat - r.tau - now) end
+  if k and cost > 0 then wait = math.max(wait, k.tat - k.tau - now) end
+  local granted = longest < 0 or wait <= longest
+  if granted then
+    local go = now + math.max(wait, 0)
+    if r then r.tat = math.max(r.tat, go) + r.step end
+    if k and cost > 0 then k.tat = math.max(k.tat, go) + cost * k.step end
+  end
+  out[2 * i - 1] = granted and 1 or 0
+  out[2 * i] = math.floor(math.max(wait, 0))
 end
 for _, b in ipairs({r, k}) do
   if b then
@@ -155,9 +168,9 @@ for _, b in ipairs({r, k}) do
 end
 local ahead = 0
 if r then ahead = r.tat - r.tau - now end
-return {granted and 1 or 0, math.floor(math.max(wait, 0)), math.floor(rpm), math.floor(tpm),
-        math.floor(ahead), r and string.format('%.0f', r.tat) or '0',
-        k and string.format('%.0f', k.tat) or '0'}
+return {math.floor(rpm), math.floor(tpm), math.floor(ahead),
+        r and string.format('%.0f', r.tat) or '0', k and string.format('%.0f', k.tat) or '0',
+        unpack(out)}
 """
 
 
@@ -203,20 +216,19 @@ class Learnt:
 @final
 @attrs.frozen(kw_only=True)
 class Admission:
-    """The store's answer to one admission.
+    """The store's answer to one batch of admissions.
 
     Attributes:
-        granted: Whether the call has a slot (then it goes after ``wait``).
-        wait: Seconds until the call's slot (or until one, when not granted).
+        grants: For each call of the batch, in order: whether it has a slot, and
+            the seconds until its slot (or until one, when it has none).
         requests_per_minute: The request budget in force (0: none).
         tokens_per_minute: The token budget in force (0: none).
         ahead: Seconds until the next call would go at once (0 or less: now).
-        requests_tat: The requests TAT after the call (store clock, microseconds).
-        tokens_tat: The tokens TAT after the call.
+        requests_tat: The requests TAT after the batch (store clock, microseconds).
+        tokens_tat: The tokens TAT after the batch.
     """
 
-    granted: bool
-    wait: float
+    grants: tuple[tuple[bool, float], ...]
     requests_per_minute: float
     tokens_per_minute: float
     ahead: float
@@ -332,20 +344,19 @@ class RedisStore:
         *,
         requests_per_minute: float,
         tokens_per_minute: float,
-        tokens: int,
-        longest: float | None,
+        calls: Sequence[tuple[int, float | None]],
         learnt: Learnt,
         hints: tuple[int, int],
     ) -> Admission:
-        """Run the admission script once (see the module docstring).
+        """Run the admission script once, for a batch of calls (see the module docstring).
 
         Args:
             key: The budget's key prefix (`key`).
             requests_per_minute: The configured request budget (0: none).
             tokens_per_minute: The configured token budget (0: none).
-            tokens: The call's estimated tokens.
-            longest: The longest wait the call accepts, in seconds (``None``: any).
-            learnt: What the process learnt since its last call.
+            calls: For each call, in order: its estimated tokens, and the longest
+                wait it accepts in seconds (``None``: any).
+            learnt: What the process learnt since its last round trip.
             hints: The last requests and tokens TATs this process was told.
 
         Raises:
@@ -357,11 +368,9 @@ class RedisStore:
             msg = f"the RedisStore is {self._state}"
             raise OSError(msg)
         keys = [f"{key}:{part}" for part in ("rq", "tk", "block", "rpm", "tpm")]
-        args = [
+        args: list[float] = [
             requests_per_minute,
             tokens_per_minute,
-            tokens,
-            -1 if longest is None else max(0, math.floor(longest * 1e6)),
             self.burst,
             learnt.tokens_back,
             learnt.requests_back,
@@ -373,6 +382,8 @@ class RedisStore:
             hints[0],
             hints[1],
         ]
+        for tokens, longest in calls:
+            args += (tokens, -1 if longest is None else max(0, math.floor(longest * 1e6)))
         self.round_trips += 1
         try:
             with trio.fail_after(self.timeout):
@@ -382,10 +393,11 @@ class RedisStore:
             raise OSError(msg) from exc
         except Exception as exc:
             raise OSError(str(exc) or type(exc).__name__) from exc
-        granted, wait, rpm, tpm, ahead, rq_tat, tk_tat = reply
+        rpm, tpm, ahead, rq_tat, tk_tat, *grants = reply
         return Admission(
-            granted=bool(granted),
-            wait=int(wait) / 1e6,
+            grants=tuple(
+                (bool(grants[i]), int(grants[i + 1]) / 1e6) for i in range(0, len(grants), 2)
+            ),
             requests_per_minute=float(rpm),
             tokens_per_minute=float(tpm),
             ahead=int(ahead) / 1e6,
