@@ -15,13 +15,14 @@ from trio_openai._convert._converter import ValidationError, make_converter, str
 from trio_openai._convert._decode import structure_as
 from trio_openai._errors import APIResponseValidationError
 from trio_openai._models import BaseModel, UnknownObject
+from trio_openai._types import NOT_GIVEN
 from trio_openai.types.chat import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionRequestUserMessage,
     CreateChatCompletionRequest,
 )
-from trio_openai.types.embeddings import CreateEmbeddingResponse
+from trio_openai.types.embeddings import CreateEmbeddingResponse, CreateEmbeddingResponseBase64
 from trio_openai.types.moderations import CreateModerationResponse
 from trio_openai.types.responses import (
     FunctionToolCall,
@@ -513,17 +514,33 @@ def _steps(path: str) -> list[str | int]:
     return steps
 
 
-def test_base64_embeddings_decode_as_strings() -> None:
-    """`encoding_format="base64"` answers carry a string where the spec says list[float]."""
-    data = {
+def test_base64_embeddings_decode_into_their_own_model() -> None:
+    """Base64 embeddings decode as `EmbeddingBase64` strings; the float model refuses them."""
+    data: dict[str, Any] = {
         "object": "list",
         "data": [{"object": "embedding", "embedding": "AAAAAA==", "index": 0}],
         "model": "text-embedding-3-small",
         "usage": {"prompt_tokens": 8, "total_tokens": 8},
     }
-    assert structure(data, CreateEmbeddingResponse).data[0].embedding == "AAAAAA=="
+    assert structure(data, CreateEmbeddingResponseBase64).data[0].embedding == "AAAAAA=="
+    with pytest.raises(ValidationError, match=r"data\[0\]\.embedding"):
+        structure(data, CreateEmbeddingResponse)
     data["data"][0]["embedding"] = [0.0023064255, -0.009327292]
     assert structure(data, CreateEmbeddingResponse).data[0].embedding == [
         0.0023064255,
         -0.009327292,
     ]
+
+
+def test_embeddings_create_decodes_by_encoding_format() -> None:
+    """The request of `embeddings.create` decodes into the model its encoding_format answers."""
+    from trio_openai.resources.embeddings import Embeddings
+
+    build = Embeddings.create._build
+    for fmt, expected in (
+        ("base64", CreateEmbeddingResponseBase64),
+        ("float", CreateEmbeddingResponse),
+        (NOT_GIVEN, CreateEmbeddingResponse),
+    ):
+        spec = build(object(), model="m", input="x", encoding_format=fmt)
+        assert spec.result is expected, fmt

@@ -143,83 +143,24 @@ PENDING_CASES: dict[str, str] = {
 # objects showed it, in how many cases (a failure names one). The lead shrinks the list as
 # the generator or the spec fixes them; the test fails on a new disagreement, and (in
 # a full replay only) on an entry that no longer occurs.
+# What is left: ruby-openai's conversations recordings (March 2025 ids: a pre-release API
+# whose shapes differ from the spec's), and undeclared fields kept in `model_extra` on
+# purpose (legacy v1 `file_ids`, `Model.permission/root/parent`, `finish_details`;
+# third-party proxies' `provider`, `native_finish_reason`, `cost*`: names.EXTRA_FIELDS).
 PENDING: dict[str, str] = {
-    # null: the server sent null, the field is typed without None (required, not nullable)
-    "CreateCompletionResponseChoice.finish_reason null": "646x in 19 cases",
-    "ListMessagesResponse.first_id null": "4x in 4 cases",
-    "ListMessagesResponse.last_id null": "4x in 4 cases",
-    "ListRunStepsResponse.first_id null": "2x in 2 cases",
-    "ListRunStepsResponse.last_id null": "2x in 2 cases",
-    "RunObject.instructions null": "34x in 31 cases",
-    "VectorStoreObject.name null": "32x in 16 cases",
     # omitted: the field is required (typed without a default), the server left it out
-    "ChatCompletionResponseMessage.refusal omitted": "46x in 45 cases",
-    "CompletionUsage.completion_tokens omitted": "2x in 2 cases",
     "ConversationItemList.data omitted": "1x in 1 cases",
     "ConversationItemList.first_id omitted": "1x in 1 cases",
     "ConversationItemList.has_more omitted": "1x in 1 cases",
     "ConversationItemList.last_id omitted": "1x in 1 cases",
     "ConversationResource.created_at omitted": "1x in 1 cases",
     "ConversationResource.metadata omitted": "1x in 1 cases",
-    "CreateChatCompletionResponseChoice.finish_reason omitted": "1x in 1 cases",
-    "CreateChatCompletionResponseChoice.logprobs omitted": "141x in 140 cases",
-    "CreateModerationResponseResult.category_applied_input_types omitted": "2x in 2 cases",
-    "CreateModerationResponseResultCategories.illicit omitted": "2x in 2 cases",
-    "CreateModerationResponseResultCategories.illicit/violent omitted": "2x in 2 cases",
-    "CreateModerationResponseResultCategoryScores.illicit omitted": "2x in 2 cases",
-    "CreateModerationResponseResultCategoryScores.illicit/violent omitted": "2x in 2 cases",
-    "FineTuningJob.seed omitted": "20x in 1 cases",
-    "FineTuningJobError.code omitted": "1x in 1 cases",
-    "FineTuningJobError.message omitted": "1x in 1 cases",
-    "FineTuningJobError.param omitted": "1x in 1 cases",
-    "ListFilesResponse.first_id omitted": "2x in 2 cases",
-    "ListFilesResponse.has_more omitted": "1x in 1 cases",
-    "ListFilesResponse.last_id omitted": "2x in 2 cases",
     "Message.status omitted": "3x in 3 cases",
-    "MessageObject.attachments omitted": "15x in 13 cases",
-    "MessageObject.completed_at omitted": "56x in 46 cases",
-    "MessageObject.incomplete_at omitted": "56x in 46 cases",
-    "MessageObject.incomplete_details omitted": "56x in 46 cases",
-    "MessageObject.status omitted": "56x in 46 cases",
-    "OutputTextContent.logprobs omitted": "55x in 37 cases",
-    "ResponseCompletedEvent.sequence_number omitted": "8x in 8 cases",
-    "ResponseContentPartAddedEvent.sequence_number omitted": "6x in 6 cases",
-    "ResponseContentPartDoneEvent.sequence_number omitted": "6x in 6 cases",
-    "ResponseCreatedEvent.sequence_number omitted": "8x in 8 cases",
-    "ResponseFunctionCallArgumentsDeltaEvent.sequence_number omitted": "17x in 2 cases",
-    "ResponseFunctionCallArgumentsDoneEvent.name omitted": "78x in 70 cases",
-    "ResponseFunctionCallArgumentsDoneEvent.sequence_number omitted": "2x in 2 cases",
-    "ResponseInProgressEvent.sequence_number omitted": "8x in 8 cases",
-    "ResponseOutputItemAddedEvent.sequence_number omitted": "8x in 8 cases",
-    "ResponseOutputItemDoneEvent.sequence_number omitted": "8x in 8 cases",
-    "ResponseTextDeltaEvent.logprobs omitted": "54x in 6 cases",
-    "ResponseTextDeltaEvent.sequence_number omitted": "54x in 6 cases",
-    "ResponseTextDoneEvent.logprobs omitted": "6x in 6 cases",
-    "ResponseTextDoneEvent.sequence_number omitted": "6x in 6 cases",
-    "ResponseUsageInputTokensDetails.cache_write_tokens omitted": "793x in 793 cases",
-    "RunObject.incomplete_details omitted": "7x in 7 cases",
-    "RunObject.max_completion_tokens omitted": "7x in 7 cases",
-    "RunObject.max_prompt_tokens omitted": "7x in 7 cases",
-    "RunObject.parallel_tool_calls omitted": "51x in 45 cases",
-    "RunObject.required_action omitted": "7x in 7 cases",
-    "RunObject.response_format omitted": "7x in 7 cases",
-    "RunObject.tool_choice omitted": "7x in 7 cases",
-    "RunObject.truncation_strategy omitted": "7x in 7 cases",
-    "RunObject.usage omitted": "7x in 7 cases",
-    "RunStepObject.expired_at omitted": "43x in 9 cases",
-    "RunStepObject.metadata omitted": "43x in 9 cases",
-    "ThreadObject.tool_resources omitted": "20x in 20 cases",
-    "VectorStoreFileObject.usage_bytes omitted": "1x in 1 cases",
-    "WebSearchActionSearchSource.url omitted": "3x in 2 cases",
-    "WebSearchToolCall.action omitted": "11x in 4 cases",
     # enum 'x': the server sent a string the field's Literal lacks
     "ConversationItemList.object enum 'conversation.item'": "1x in 1 cases",
     "ConversationResource.object enum 'conversation.item.deleted'": "1x in 1 cases",
-    "VectorStoreFileBatchObject.object enum 'vector_store.file_batch'": "6x in 6 cases",
-    "WebSearchActionSearchSource.type enum 'api'": "3x in 2 cases",
     # undeclared: the model has no such field (the walk reads it from model_extra)
     "AssistantObject.file_ids undeclared": "34x in 15 cases",
-    "AssistantObject.reasoning_effort undeclared": "20x in 20 cases",
     "CompletionUsage.cost undeclared": "7x in 7 cases",
     "CompletionUsage.cost_details undeclared": "7x in 7 cases",
     "CompletionUsage.is_byok undeclared": "7x in 7 cases",
@@ -230,19 +171,9 @@ PENDING: dict[str, str] = {
     "ConversationItemList.role undeclared": "1x in 1 cases",
     "ConversationItemList.type undeclared": "1x in 1 cases",
     "ConversationResource.deleted undeclared": "1x in 1 cases",
-    "CostsResult.organization_id undeclared": "2x in 1 cases",
     "CreateChatCompletionResponseChoice.finish_details undeclared": "1x in 1 cases",
     "CreateChatCompletionStreamResponse.provider undeclared": "66x in 7 cases",
     "CreateChatCompletionStreamResponseChoice.native_finish_reason undeclared": "66x in 7 cases",
-    "CustomToolCall.status undeclared": "1x in 1 cases",
-    "FileSearchToolCallResult.vector_store_id undeclared": "1x in 1 cases",
-    "FineTuningJob.user_provided_suffix undeclared": "1x in 1 cases",
-    "ImageGenTool.n undeclared": "10x in 10 cases",
-    "ImageGenToolCall.background undeclared": "7x in 7 cases",
-    "ImageGenToolCall.output_format undeclared": "7x in 7 cases",
-    "ImageGenToolCall.quality undeclared": "7x in 7 cases",
-    "ImageGenToolCall.revised_prompt undeclared": "7x in 7 cases",
-    "ImageGenToolCall.size undeclared": "7x in 7 cases",
     "Message.conversation_id undeclared": "3x in 3 cases",
     "Message.created_at undeclared": "3x in 3 cases",
     "Message.object undeclared": "3x in 3 cases",
@@ -250,29 +181,7 @@ PENDING: dict[str, str] = {
     "Model.parent undeclared": "225x in 3 cases",
     "Model.permission undeclared": "225x in 3 cases",
     "Model.root undeclared": "225x in 3 cases",
-    "Response.billing undeclared": "527x in 527 cases",
-    "Response.frequency_penalty undeclared": "730x in 481 cases",
-    "Response.presence_penalty undeclared": "730x in 481 cases",
-    "Response.store undeclared": "1339x in 860 cases",
-    "Response.tool_usage undeclared": "76x in 70 cases",
-    "ResponseCodeInterpreterCallCodeDeltaEvent.obfuscation undeclared": "239x in 2 cases",
-    "ResponseFunctionCallArgumentsDeltaEvent.obfuscation undeclared": "1164x in 68 cases",
-    "ResponseLogProb.bytes undeclared": "18x in 1 cases",
-    "ResponseMCPCallArgumentsDeltaEvent.obfuscation undeclared": "1x in 1 cases",
-    "ResponseReasoningSummaryTextDeltaEvent.obfuscation undeclared": "1360x in 4 cases",
-    "ResponseTextDeltaEvent.obfuscation undeclared": "8125x in 153 cases",
-    "RunCompletionUsage.completion_tokens_details undeclared": "15x in 15 cases",
-    "RunCompletionUsage.prompt_token_details undeclared": "15x in 15 cases",
     "RunObject.file_ids undeclared": "34x in 31 cases",
-    "RunObject.reasoning_effort undeclared": "52x in 34 cases",
-    "RunObject.tool_resources undeclared": "75x in 54 cases",
-    "RunStepCompletionUsage.completion_tokens_details undeclared": "12x in 6 cases",
-    "RunStepCompletionUsage.prompt_token_details undeclared": "12x in 6 cases",
-    "RunStepObject.expires_at undeclared": "43x in 9 cases",
-    "VectorStoreObject.description undeclared": "3x in 3 cases",
-    "WebSearchActionSearchSource.name undeclared": "3x in 2 cases",
-    "WebSearchTool.return_token_budget undeclared": "3x in 3 cases",
-    "WebSearchTool.search_content_types undeclared": "1x in 1 cases",
 }
 
 
@@ -427,7 +336,7 @@ def test_the_walk_finds_what_does_not_read_back() -> None:
         "id": "chatcmpl-1",
         "object": "chat.completion",
         "created": 1,
-        "model": "m",
+        "model": None,
         "choices": [choice],
         "brand_new": {"x": [1, 2]},
     }
@@ -436,7 +345,9 @@ def test_the_walk_finds_what_does_not_read_back() -> None:
     walk.walk(sent, result, None, "$", ("(result)", "$"))
     assert walk.problems == []
     assert ("CreateChatCompletionResponse", "brand_new", "undeclared") in walk.notes
-    assert ("CreateChatCompletionResponseChoice", "finish_reason", "null") in walk.notes
+    assert ("CreateChatCompletionResponse", "model", "null") in walk.notes
+    # finish_reason is typed nullable (names.NULLABLE_FIELDS): its null is no disagreement.
+    assert ("CreateChatCompletionResponseChoice", "finish_reason", "null") not in walk.notes
     changed = {**sent, "created": 2, "choices": [{**choice, "index": 1.0}]}
     walk = Walk()
     walk.walk(changed, result, None, "$", ("(result)", "$"))

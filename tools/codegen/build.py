@@ -91,6 +91,7 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
         model.ensure(name)
     for name, (base, retyped, doc) in VARIANT_MODELS.items():
         model.add_variant(name, base, retyped, doc)
+    model.check_tables()
     for name, members in unions.items():
         model.add_alias(name, EVENT_UNIONS[name].doc, union(*(model.ref_type(m) for m in members)))
         owner_areas[name] = EVENT_UNIONS[name].area

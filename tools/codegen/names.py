@@ -386,12 +386,134 @@ VARIANT_MODELS: dict[str, tuple[str, dict[str, str], str]] = {
 # type the field may also hold.
 WIDENED_FIELDS: dict[tuple[str, str], str] = {}
 
-# Answer fields the spec marks required and non-null that real servers send as null or
-# leave out (recorded traffic, ../shared/realworld; compatible servers): (model, JSON
-# field) -> why. They are typed `X | None`, so that what they can hold type-checks.
+# Answer fields the spec marks required (or non-null) that real servers send as null or
+# leave out: (model, JSON field) -> what was seen. Each is typed `X | None` with a default,
+# so that what it can hold type-checks. The recorded traffic (../shared/realworld, replayed
+# by tests/replay) shows most; compatible servers (LiteLLM, vLLM) the transcription ones.
+_OMITTED = "left out in recorded traffic"
+_NULL = "null in recorded traffic"
 NULLABLE_FIELDS: dict[tuple[str, str], str] = {
     ("CreateTranscriptionResponseVerboseJson", "language"): "LiteLLM and vLLM send null",
     ("CreateTranscriptionResponseVerboseJson", "duration"): "LiteLLM and vLLM send null",
+    ("CreateCompletionResponseChoice", "finish_reason"): "null on every chunk but the last",
+    ("ListMessagesResponse", "first_id"): _NULL,
+    ("ListMessagesResponse", "last_id"): _NULL,
+    ("ListRunStepsResponse", "first_id"): _NULL,
+    ("ListRunStepsResponse", "last_id"): _NULL,
+    ("RunObject", "instructions"): _NULL,
+    ("VectorStoreObject", "name"): _NULL,
+    ("ChatCompletionResponseMessage", "refusal"): _OMITTED,
+    ("CompletionUsage", "completion_tokens"): _OMITTED,
+    ("CreateChatCompletionResponseChoice", "finish_reason"): _OMITTED,
+    ("CreateChatCompletionResponseChoice", "logprobs"): _OMITTED,
+    ("CreateModerationResponseResult", "category_applied_input_types"): _OMITTED,
+    ("CreateModerationResponseResultCategories", "illicit"): _OMITTED,
+    ("CreateModerationResponseResultCategories", "illicit/violent"): _OMITTED,
+    ("CreateModerationResponseResultCategoryScores", "illicit"): _OMITTED,
+    ("CreateModerationResponseResultCategoryScores", "illicit/violent"): _OMITTED,
+    ("FineTuningJob", "seed"): _OMITTED,
+    ("FineTuningJobError", "code"): _OMITTED,
+    ("FineTuningJobError", "message"): _OMITTED,
+    ("FineTuningJobError", "param"): _OMITTED,
+    ("ListFilesResponse", "first_id"): _OMITTED,
+    ("ListFilesResponse", "has_more"): _OMITTED,
+    ("ListFilesResponse", "last_id"): _OMITTED,
+    ("MessageObject", "attachments"): _OMITTED,
+    ("MessageObject", "completed_at"): _OMITTED,
+    ("MessageObject", "incomplete_at"): _OMITTED,
+    ("MessageObject", "incomplete_details"): _OMITTED,
+    ("MessageObject", "status"): _OMITTED,
+    ("OutputTextContent", "logprobs"): _OMITTED,
+    ("ResponseFunctionCallArgumentsDoneEvent", "name"): _OMITTED,
+    ("ResponseTextDeltaEvent", "logprobs"): _OMITTED,
+    ("ResponseTextDoneEvent", "logprobs"): _OMITTED,
+    ("ResponseUsageInputTokensDetails", "cache_write_tokens"): _OMITTED,
+    ("RunObject", "incomplete_details"): _OMITTED,
+    ("RunObject", "max_completion_tokens"): _OMITTED,
+    ("RunObject", "max_prompt_tokens"): _OMITTED,
+    ("RunObject", "parallel_tool_calls"): _OMITTED,
+    ("RunObject", "required_action"): _OMITTED,
+    ("RunObject", "response_format"): _OMITTED,
+    ("RunObject", "tool_choice"): _OMITTED,
+    ("RunObject", "truncation_strategy"): _OMITTED,
+    ("RunObject", "usage"): _OMITTED,
+    ("RunStepObject", "expired_at"): _OMITTED,
+    ("RunStepObject", "metadata"): _OMITTED,
+    ("ThreadObject", "tool_resources"): _OMITTED,
+    ("VectorStoreFileObject", "usage_bytes"): _OMITTED,
+    ("WebSearchActionSearchSource", "url"): _OMITTED,
+    ("WebSearchToolCall", "action"): _OMITTED,
+    # Older recordings of Responses streams have no `sequence_number`.
+    **{
+        (event, "sequence_number"): _OMITTED
+        for event in (
+            "ResponseCompletedEvent",
+            "ResponseContentPartAddedEvent",
+            "ResponseContentPartDoneEvent",
+            "ResponseCreatedEvent",
+            "ResponseFunctionCallArgumentsDeltaEvent",
+            "ResponseFunctionCallArgumentsDoneEvent",
+            "ResponseInProgressEvent",
+            "ResponseOutputItemAddedEvent",
+            "ResponseOutputItemDoneEvent",
+            "ResponseTextDeltaEvent",
+            "ResponseTextDoneEvent",
+        )
+    },
+}
+
+# Values real answers hold that a field's Literal lacks: (model, JSON field) -> values.
+EXTRA_ENUM_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("WebSearchActionSearchSource", "type"): ("api",),
+    ("VectorStoreFileBatchObject", "object"): ("vector_store.file_batch",),
+}
+
+# Answer fields the API sends that the spec does not declare (recorded traffic): model ->
+# JSON field -> type (`str`, `int`, `float`, `bool`, `Any`). Declared optional, so that
+# they read as attributes instead of `model_extra` entries. Legacy (v1 `file_ids`) and
+# third-party proxy fields (OpenRouter's `provider`, `cost`) stay in `model_extra`.
+EXTRA_FIELDS: dict[str, dict[str, str]] = {
+    "Response": {
+        "store": "bool",
+        "billing": "Any",
+        "frequency_penalty": "float",
+        "presence_penalty": "float",
+        "tool_usage": "Any",
+    },
+    **{
+        event: {"obfuscation": "str"}
+        for event in (
+            "ResponseTextDeltaEvent",
+            "ResponseFunctionCallArgumentsDeltaEvent",
+            "ResponseReasoningSummaryTextDeltaEvent",
+            "ResponseCodeInterpreterCallCodeDeltaEvent",
+            "ResponseMCPCallArgumentsDeltaEvent",
+        )
+    },
+    "RunObject": {"tool_resources": "Any", "reasoning_effort": "str"},
+    "AssistantObject": {"reasoning_effort": "str"},
+    "RunCompletionUsage": {"prompt_token_details": "Any", "completion_tokens_details": "Any"},
+    "RunStepCompletionUsage": {
+        "prompt_token_details": "Any",
+        "completion_tokens_details": "Any",
+    },
+    "RunStepObject": {"expires_at": "int"},
+    "ImageGenToolCall": {
+        "background": "str",
+        "output_format": "str",
+        "quality": "str",
+        "revised_prompt": "str",
+        "size": "str",
+    },
+    "ImageGenTool": {"n": "int"},
+    "WebSearchTool": {"return_token_budget": "Any", "search_content_types": "Any"},
+    "WebSearchActionSearchSource": {"name": "str"},
+    "FileSearchToolCallResult": {"vector_store_id": "str"},
+    "ResponseLogProb": {"bytes": "Any"},
+    "VectorStoreObject": {"description": "str"},
+    "CustomToolCall": {"status": "str"},
+    "CostsResult": {"organization_id": "str"},
+    "FineTuningJob": {"user_provided_suffix": "str"},
 }
 
 # Hand-written mixins (trio_openai/_lib/_mixins.py) added to generated classes.

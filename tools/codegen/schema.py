@@ -14,7 +14,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .names import NULLABLE_FIELDS, SCHEMA_RENAMES, WIDENED_FIELDS
+from .names import (
+    EXTRA_ENUM_VALUES,
+    EXTRA_FIELDS,
+    NULLABLE_FIELDS,
+    SCHEMA_RENAMES,
+    WIDENED_FIELDS,
+)
 
 # Python names a field may not take: keywords, and names used in annotations
 # (a slotted class's attributes shadow them when annotations are evaluated).
@@ -275,6 +281,10 @@ class SchemaModel:
             msg = "two component schemas have the same class name"
             raise ValueError(msg)
         self._in_progress: set[str] = set()
+        # Which entries of the tables of answers real servers send (`names.NULLABLE_FIELDS`,
+        # `names.EXTRA_FIELDS`) were applied: an entry for a field gone from the spec is an
+        # error (`check_tables`), not a silent no-op.
+        self.used_tables: set[tuple[str, str, str]] = set()
 
     # names
 
@@ -329,6 +339,20 @@ class SchemaModel:
             raise ValueError(msg)
         note = f"A variant of `{base}` (see `names.VARIANT_MODELS`)."
         self.defs[name] = ClassDef(name, f"{doc}\n\n{note}", fields, d.owner)
+
+    def check_tables(self) -> None:
+        """Raise if an entry of `NULLABLE_FIELDS` or `EXTRA_FIELDS` matched no field.
+
+        Raises:
+            ValueError: Stale entries, named.
+        """
+        wanted = {("nullable", m, f) for m, f in NULLABLE_FIELDS} | {
+            ("extra", m, f) for m, fields in EXTRA_FIELDS.items() for f in fields
+        }
+        stale = sorted(wanted - self.used_tables)
+        if stale:
+            msg = f"table entries that match no field of the spec: {stale}"
+            raise ValueError(msg)
 
     def add_alias(self, name: str, description: str, t: TypeExpr) -> None:
         """Add a type alias no component schema defines (its owner is itself)."""
@@ -455,18 +479,36 @@ class SchemaModel:
             t = self.type_of(prop, ctx + pascal(json_name), owner)
             if (ctx, json_name) in WIDENED_FIELDS:
                 t = union(t, Prim(WIDENED_FIELDS[ctx, json_name]))
-            if (ctx, json_name) in NULLABLE_FIELDS:
+            if (ctx, json_name) in EXTRA_ENUM_VALUES:
+                t = union(t, Lit(EXTRA_ENUM_VALUES[ctx, json_name]))
+            loose = (ctx, json_name) in NULLABLE_FIELDS
+            if loose:
                 t = nullable(t)
+                self.used_tables.add(("nullable", ctx, json_name))
             deref = self.deref(prop) if "$ref" in prop else prop
             fields.append(
                 FieldDef(
                     json_name=json_name,
                     py_name=py_field_name(json_name),
                     type=t,
-                    required=json_name in required,
+                    required=json_name in required and not loose,
                     description=clean_doc(self.description_of(prop)),
                     deprecated=bool(prop.get("deprecated") or deref.get("deprecated")),
                     binary=self.binary_kind(prop),
+                )
+            )
+        for json_name, text in EXTRA_FIELDS.get(ctx, {}).items():
+            if json_name in props:
+                msg = f"EXTRA_FIELDS: {ctx}.{json_name} is in the spec now"
+                raise ValueError(msg)
+            self.used_tables.add(("extra", ctx, json_name))
+            fields.append(
+                FieldDef(
+                    json_name=json_name,
+                    py_name=py_field_name(json_name),
+                    type=ANY if text == "Any" else Prim(text),
+                    required=False,
+                    description="Sent by the API, not declared by the spec (recorded traffic).",
                 )
             )
         fields.sort(key=lambda f: not f.required)  # stable: spec order within each group

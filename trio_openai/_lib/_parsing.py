@@ -170,13 +170,14 @@ class ParsedChoice(Generic[T]):
 
     Attributes:
         index: Its index.
-        finish_reason: Why generation stopped (``"stop"``, ``"tool_calls"``).
+        finish_reason: Why generation stopped (``"stop"``, ``"tool_calls"``); ``None``
+            when the server left it out (some compatible servers do).
         message: The message, with ``parsed``.
         choice: The choice as the API sent it (logprobs included).
     """
 
     index: int
-    finish_reason: str
+    finish_reason: str | None
     message: ParsedMessage[T]
     choice: CreateChatCompletionResponseChoice = attrs.field(repr=False)
 

@@ -298,6 +298,7 @@ class AssistantObject(BaseModel):
         response_format: Specifies the format that the model must output. Compatible
             with GPT-4o, GPT-4 Turbo, and all GPT-3.5 Turbo models since
             `gpt-3.5-turbo-1106`.
+        reasoning_effort: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     id: str
@@ -315,6 +316,7 @@ class AssistantObject(BaseModel):
     temperature: float | None = None
     top_p: float | None = None
     response_format: AssistantsApiResponseFormatOption | None = None
+    reasoning_effort: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -922,9 +924,9 @@ class ListMessagesResponse(BaseModel):
 
     object: str
     data: list[MessageObject]
-    first_id: str
-    last_id: str
     has_more: bool
+    first_id: str | None = None
+    last_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -933,9 +935,9 @@ class ListRunStepsResponse(BaseModel):
 
     object: str
     data: list[RunStepObject]
-    first_id: str
-    last_id: str
     has_more: bool
+    first_id: str | None = None
+    last_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1314,6 +1316,15 @@ class MessageObject(BaseModel):
         object: The object type, which is always `thread.message`.
         created_at: The Unix timestamp (in seconds) for when the message was created.
         thread_id: The thread ID that this message belongs to.
+        role: The entity that produced the message. One of `user` or `assistant`.
+        content: The content of the message in array of text and/or images.
+        assistant_id: If applicable, the ID of the assistant that authored this message.
+        run_id: The ID of the run associated with the creation of this message. Value is
+            `null` when messages are created manually using the create message or create
+            thread endpoints.
+        metadata: Set of 16 key-value pairs that can be attached to an object. This can
+            be useful for storing additional information about the object in a structured
+            format, and querying for objects via API or the dashboard.
         status: The status of the message, which can be either `in_progress`,
             `incomplete`, or `completed`.
         incomplete_details: On an incomplete message, details about why the message is
@@ -1322,27 +1333,14 @@ class MessageObject(BaseModel):
             completed.
         incomplete_at: The Unix timestamp (in seconds) for when the message was marked
             as incomplete.
-        role: The entity that produced the message. One of `user` or `assistant`.
-        content: The content of the message in array of text and/or images.
-        assistant_id: If applicable, the ID of the assistant that authored this message.
-        run_id: The ID of the run associated with the creation of this message. Value is
-            `null` when messages are created manually using the create message or create
-            thread endpoints.
         attachments: A list of files attached to the message, and the tools they were
             added to.
-        metadata: Set of 16 key-value pairs that can be attached to an object. This can
-            be useful for storing additional information about the object in a structured
-            format, and querying for objects via API or the dashboard.
     """
 
     id: str
     object: Literal["thread.message"]
     created_at: int
     thread_id: str
-    status: Literal["in_progress", "incomplete", "completed"]
-    incomplete_details: MessageObjectIncompleteDetails | None
-    completed_at: int | None
-    incomplete_at: int | None
     role: Literal["user", "assistant"]
     content: list[
         MessageContentImageFileObject
@@ -1353,8 +1351,12 @@ class MessageObject(BaseModel):
     ]
     assistant_id: str | None
     run_id: str | None
-    attachments: list[MessageObjectAttachment] | None
     metadata: Metadata
+    status: Literal["in_progress", "incomplete", "completed"] | None = None
+    incomplete_details: MessageObjectIncompleteDetails | None = None
+    completed_at: int | None = None
+    incomplete_at: int | None = None
+    attachments: list[MessageObjectAttachment] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1634,11 +1636,17 @@ class RunCompletionUsage(BaseModel):
         completion_tokens: Number of completion tokens used over the course of the run.
         prompt_tokens: Number of prompt tokens used over the course of the run.
         total_tokens: Total number of tokens used (prompt + completion).
+        prompt_token_details: Sent by the API, not declared by the spec (recorded
+            traffic).
+        completion_tokens_details: Sent by the API, not declared by the spec (recorded
+            traffic).
     """
 
     completion_tokens: int
     prompt_tokens: int
     total_tokens: int
+    prompt_token_details: Any = None
+    completion_tokens_details: Any = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1654,8 +1662,6 @@ class RunObject(BaseModel):
         status: The status of the run, which can be either `queued`, `in_progress`,
             `requires_action`, `cancelling`, `cancelled`, `failed`, `completed`,
             `incomplete`, or `expired`.
-        required_action: Details on the action required to continue the run. Will be
-            `null` if no action is required.
         last_error: The last error associated with this run. Will be `null` if there are
             no errors.
         expires_at: The Unix timestamp (in seconds) for when the run will expire.
@@ -1663,16 +1669,21 @@ class RunObject(BaseModel):
         cancelled_at: The Unix timestamp (in seconds) for when the run was cancelled.
         failed_at: The Unix timestamp (in seconds) for when the run failed.
         completed_at: The Unix timestamp (in seconds) for when the run was completed.
-        incomplete_details: Details on why the run is incomplete. Will be `null` if the
-            run is not incomplete.
         model: The model that the assistant used for this run.
-        instructions: The instructions that the assistant used for this run.
         tools: The list of tools that the assistant used for this run.
         metadata: Set of 16 key-value pairs that can be attached to an object. This can
             be useful for storing additional information about the object in a structured
             format, and querying for objects via API or the dashboard.
+        required_action: Details on the action required to continue the run. Will be
+            `null` if no action is required.
+        incomplete_details: Details on why the run is incomplete. Will be `null` if the
+            run is not incomplete.
+        instructions: The instructions that the assistant used for this run.
         usage: Usage statistics related to the run. This value will be `null` if the run
             is not in a terminal state (i.e. `in_progress`, `queued`, etc.).
+        temperature: The sampling temperature used for this run. If not set, defaults to
+            1.
+        top_p: The nucleus sampling value used for this run. If not set, defaults to 1.
         max_prompt_tokens: The maximum number of prompt tokens specified to have been
             used over the course of the run.
         max_completion_tokens: The maximum number of completion tokens specified to have
@@ -1688,9 +1699,8 @@ class RunObject(BaseModel):
         response_format: Specifies the format that the model must output. Compatible
             with GPT-4o, GPT-4 Turbo, and all GPT-3.5 Turbo models since
             `gpt-3.5-turbo-1106`.
-        temperature: The sampling temperature used for this run. If not set, defaults to
-            1.
-        top_p: The nucleus sampling value used for this run. If not set, defaults to 1.
+        tool_resources: Sent by the API, not declared by the spec (recorded traffic).
+        reasoning_effort: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     id: str
@@ -1709,29 +1719,31 @@ class RunObject(BaseModel):
         "incomplete",
         "expired",
     ]
-    required_action: RunObjectRequiredAction | None
     last_error: RunObjectLastError | None
     expires_at: int | None
     started_at: int | None
     cancelled_at: int | None
     failed_at: int | None
     completed_at: int | None
-    incomplete_details: RunObjectIncompleteDetails | None
     model: str
-    instructions: str
     tools: list[
         AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction | UnknownObject
     ]
     metadata: Metadata
-    usage: RunCompletionUsage | None
-    max_prompt_tokens: int | None
-    max_completion_tokens: int | None
-    truncation_strategy: TruncationObject
-    tool_choice: AssistantsApiToolChoiceOption
-    parallel_tool_calls: ParallelToolCalls
-    response_format: AssistantsApiResponseFormatOption | None
+    required_action: RunObjectRequiredAction | None = None
+    incomplete_details: RunObjectIncompleteDetails | None = None
+    instructions: str | None = None
+    usage: RunCompletionUsage | None = None
     temperature: float | None = None
     top_p: float | None = None
+    max_prompt_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    truncation_strategy: TruncationObject | None = None
+    tool_choice: AssistantsApiToolChoiceOption | None = None
+    parallel_tool_calls: ParallelToolCalls | None = None
+    response_format: AssistantsApiResponseFormatOption | None = None
+    tool_resources: Any = None
+    reasoning_effort: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -1795,11 +1807,17 @@ class RunStepCompletionUsage(BaseModel):
             step.
         prompt_tokens: Number of prompt tokens used over the course of the run step.
         total_tokens: Total number of tokens used (prompt + completion).
+        prompt_token_details: Sent by the API, not declared by the spec (recorded
+            traffic).
+        completion_tokens_details: Sent by the API, not declared by the spec (recorded
+            traffic).
     """
 
     completion_tokens: int
     prompt_tokens: int
     total_tokens: int
+    prompt_token_details: Any = None
+    completion_tokens_details: Any = None
 
 
 @attrs.frozen(kw_only=True)
@@ -2251,17 +2269,18 @@ class RunStepObject(BaseModel):
         step_details: The details of the run step.
         last_error: The last error associated with this run step. Will be `null` if
             there are no errors.
-        expired_at: The Unix timestamp (in seconds) for when the run step expired. A
-            step is considered expired if the parent run is expired.
         cancelled_at: The Unix timestamp (in seconds) for when the run step was
             cancelled.
         failed_at: The Unix timestamp (in seconds) for when the run step failed.
         completed_at: The Unix timestamp (in seconds) for when the run step completed.
+        usage: Usage statistics related to the run step. This value will be `null` while
+            the run step's status is `in_progress`.
+        expired_at: The Unix timestamp (in seconds) for when the run step expired. A
+            step is considered expired if the parent run is expired.
         metadata: Set of 16 key-value pairs that can be attached to an object. This can
             be useful for storing additional information about the object in a structured
             format, and querying for objects via API or the dashboard.
-        usage: Usage statistics related to the run step. This value will be `null` while
-            the run step's status is `in_progress`.
+        expires_at: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     id: str
@@ -2276,12 +2295,13 @@ class RunStepObject(BaseModel):
         RunStepDetailsMessageCreationObject | RunStepDetailsToolCallsObject | UnknownObject
     )
     last_error: RunStepObjectLastError | None
-    expired_at: int | None
     cancelled_at: int | None
     failed_at: int | None
     completed_at: int | None
-    metadata: Metadata
     usage: RunStepCompletionUsage | None
+    expired_at: int | None = None
+    metadata: Metadata | None = None
+    expires_at: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -2569,20 +2589,20 @@ class ThreadObject(BaseModel):
         id: The identifier, which can be referenced in API endpoints.
         object: The object type, which is always `thread`.
         created_at: The Unix timestamp (in seconds) for when the thread was created.
+        metadata: Set of 16 key-value pairs that can be attached to an object. This can
+            be useful for storing additional information about the object in a structured
+            format, and querying for objects via API or the dashboard.
         tool_resources: A set of resources that are made available to the assistant's
             tools in this thread. The resources are specific to the type of tool. For
             example, the `code_interpreter` tool requires a list of file IDs, while the
             `file_search` tool requires a list of vector store IDs.
-        metadata: Set of 16 key-value pairs that can be attached to an object. This can
-            be useful for storing additional information about the object in a structured
-            format, and querying for objects via API or the dashboard.
     """
 
     id: str
     object: Literal["thread"]
     created_at: int
-    tool_resources: ThreadObjectToolResources | None
     metadata: Metadata
+    tool_resources: ThreadObjectToolResources | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -282,17 +282,17 @@ class CreateTranscriptionResponseVerboseJson(BaseModel):
     provided input.
 
     Attributes:
+        text: The transcribed text.
         language: The language of the input audio.
         duration: The duration of the input audio.
-        text: The transcribed text.
         words: Extracted words and their corresponding timestamps.
         segments: Segments of the transcribed text and their corresponding details.
         usage: Usage statistics for models billed by audio input duration.
     """
 
-    language: str | None
-    duration: float | None
     text: str
+    language: str | None = None
+    duration: float | None = None
     words: list[TranscriptionWord] | None = None
     segments: list[TranscriptionSegment] | None = None
     usage: TranscriptTextUsageDuration | None = None

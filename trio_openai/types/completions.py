@@ -132,10 +132,10 @@ class CreateCompletionResponseChoice(BaseModel):
             filters.
     """
 
-    finish_reason: Literal["stop", "length", "content_filter"]
     index: int
     logprobs: CreateCompletionResponseChoiceLogprobs | None
     text: str
+    finish_reason: Literal["stop", "length", "content_filter"] | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -80,9 +80,9 @@ class ListFilesResponse(BaseModel):
 
     object: str
     data: list[OpenAIFile]
-    first_id: str
-    last_id: str
-    has_more: bool
+    first_id: str | None = None
+    last_id: str | None = None
+    has_more: bool | None = None
 
 
 @attrs.frozen(kw_only=True)

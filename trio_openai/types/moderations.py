@@ -140,7 +140,9 @@ class CreateModerationResponseResult(BaseModel):
     flagged: bool
     categories: CreateModerationResponseResultCategories
     category_scores: CreateModerationResponseResultCategoryScores
-    category_applied_input_types: CreateModerationResponseResultCategoryAppliedInputTypes
+    category_applied_input_types: CreateModerationResponseResultCategoryAppliedInputTypes | None = (
+        None
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -160,13 +162,6 @@ class CreateModerationResponseResultCategories(BaseModel):
             towards any target.
         harassment_threatening: (JSON ``harassment/threatening``) Harassment content
             that also includes violence or serious harm towards any target.
-        illicit: Content that includes instructions or advice that facilitate the
-            planning or execution of wrongdoing, or that gives advice or instruction on how
-            to commit illicit acts. For example, "how to shoplift" would fit this category.
-        illicit_violent: (JSON ``illicit/violent``) Content that includes instructions
-            or advice that facilitate the planning or execution of wrongdoing that also
-            includes violence, or that gives advice or instruction on the procurement of any
-            weapon.
         self_harm: (JSON ``self-harm``) Content that promotes, encourages, or depicts
             acts of self-harm, such as suicide, cutting, and eating disorders.
         self_harm_intent: (JSON ``self-harm/intent``) Content where the speaker
@@ -183,14 +178,19 @@ class CreateModerationResponseResultCategories(BaseModel):
         violence: Content that depicts death, violence, or physical injury.
         violence_graphic: (JSON ``violence/graphic``) Content that depicts death,
             violence, or physical injury in graphic detail.
+        illicit: Content that includes instructions or advice that facilitate the
+            planning or execution of wrongdoing, or that gives advice or instruction on how
+            to commit illicit acts. For example, "how to shoplift" would fit this category.
+        illicit_violent: (JSON ``illicit/violent``) Content that includes instructions
+            or advice that facilitate the planning or execution of wrongdoing that also
+            includes violence, or that gives advice or instruction on the procurement of any
+            weapon.
     """
 
     hate: bool
     hate_threatening: bool = attrs.field(metadata={"json": "hate/threatening"})
     harassment: bool
     harassment_threatening: bool = attrs.field(metadata={"json": "harassment/threatening"})
-    illicit: bool | None
-    illicit_violent: bool | None = attrs.field(metadata={"json": "illicit/violent"})
     self_harm: bool = attrs.field(metadata={"json": "self-harm"})
     self_harm_intent: bool = attrs.field(metadata={"json": "self-harm/intent"})
     self_harm_instructions: bool = attrs.field(metadata={"json": "self-harm/instructions"})
@@ -198,6 +198,8 @@ class CreateModerationResponseResultCategories(BaseModel):
     sexual_minors: bool = attrs.field(metadata={"json": "sexual/minors"})
     violence: bool
     violence_graphic: bool = attrs.field(metadata={"json": "violence/graphic"})
+    illicit: bool | None = None
+    illicit_violent: bool | None = attrs.field(default=None, metadata={"json": "illicit/violent"})
 
 
 @attrs.frozen(kw_only=True)
@@ -262,9 +264,6 @@ class CreateModerationResponseResultCategoryScores(BaseModel):
         harassment: The score for the category 'harassment'.
         harassment_threatening: (JSON ``harassment/threatening``) The score for the
             category 'harassment/threatening'.
-        illicit: The score for the category 'illicit'.
-        illicit_violent: (JSON ``illicit/violent``) The score for the category
-            'illicit/violent'.
         self_harm: (JSON ``self-harm``) The score for the category 'self-harm'.
         self_harm_intent: (JSON ``self-harm/intent``) The score for the category 'self-
             harm/intent'.
@@ -276,14 +275,15 @@ class CreateModerationResponseResultCategoryScores(BaseModel):
         violence: The score for the category 'violence'.
         violence_graphic: (JSON ``violence/graphic``) The score for the category
             'violence/graphic'.
+        illicit: The score for the category 'illicit'.
+        illicit_violent: (JSON ``illicit/violent``) The score for the category
+            'illicit/violent'.
     """
 
     hate: float
     hate_threatening: float = attrs.field(metadata={"json": "hate/threatening"})
     harassment: float
     harassment_threatening: float = attrs.field(metadata={"json": "harassment/threatening"})
-    illicit: float
-    illicit_violent: float = attrs.field(metadata={"json": "illicit/violent"})
     self_harm: float = attrs.field(metadata={"json": "self-harm"})
     self_harm_intent: float = attrs.field(metadata={"json": "self-harm/intent"})
     self_harm_instructions: float = attrs.field(metadata={"json": "self-harm/instructions"})
@@ -291,6 +291,8 @@ class CreateModerationResponseResultCategoryScores(BaseModel):
     sexual_minors: float = attrs.field(metadata={"json": "sexual/minors"})
     violence: float
     violence_graphic: float = attrs.field(metadata={"json": "violence/graphic"})
+    illicit: float | None = None
+    illicit_violent: float | None = attrs.field(default=None, metadata={"json": "illicit/violent"})
 
 
 ModerationCreateResponse = CreateModerationResponse

@@ -1967,6 +1967,7 @@ class CustomToolCall(BaseModel):
         id: The unique ID of the custom tool call in the OpenAI platform.
         caller: The execution context that produced this tool call.
         namespace: The namespace of the custom tool being called.
+        status: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     type: Literal["custom_tool_call"]
@@ -1976,6 +1977,7 @@ class CustomToolCall(BaseModel):
     id: str | None = None
     caller: ToolCallCaller | None = None
     namespace: str | None = None
+    status: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -2242,6 +2244,7 @@ class FileSearchToolCallResult(BaseModel):
             structured format, and querying for objects via API or the dashboard. Keys are
             strings with a maximum length of 64 characters.
         score: The relevance score of the file - a value between 0 and 1.
+        vector_store_id: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     file_id: str | None = None
@@ -2249,6 +2252,7 @@ class FileSearchToolCallResult(BaseModel):
     filename: str | None = None
     attributes: VectorStoreFileAttributes | None = None
     score: float | None = None
+    vector_store_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -2749,6 +2753,7 @@ class ImageGenTool(BaseModel):
             (default value) to 3.
         action: Whether to generate a new image or edit an existing image. Default:
             `auto`.
+        n: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     type: Literal["image_generation"]
@@ -2773,6 +2778,7 @@ class ImageGenTool(BaseModel):
     input_image_mask: ImageGenToolInputImageMask | None = None
     partial_images: int | None = None
     action: ImageGenActionEnum | None = None
+    n: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -2784,12 +2790,22 @@ class ImageGenToolCall(BaseModel):
         id: The unique ID of the image generation call.
         status: The status of the image generation call.
         result: The generated image encoded in base64.
+        background: Sent by the API, not declared by the spec (recorded traffic).
+        output_format: Sent by the API, not declared by the spec (recorded traffic).
+        quality: Sent by the API, not declared by the spec (recorded traffic).
+        revised_prompt: Sent by the API, not declared by the spec (recorded traffic).
+        size: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     type: Literal["image_generation_call"]
     id: str
     status: Literal["in_progress", "completed", "generating", "failed"]
     result: str | None
+    background: str | None = None
+    output_format: str | None = None
+    quality: str | None = None
+    revised_prompt: str | None = None
+    size: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -3509,7 +3525,7 @@ class OutputTextContent(BaseModel):
     type: Literal["output_text"]
     text: str
     annotations: list[Annotation]
-    logprobs: list[LogProb]
+    logprobs: list[LogProb] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -3836,6 +3852,11 @@ class Response(ResponseMixin, BaseModel):
             output items from this response were automatically added to this conversation.
         max_output_tokens: An upper bound for the number of tokens that can be generated
             for a response, including visible output tokens and reasoning tokens.
+        store: Sent by the API, not declared by the spec (recorded traffic).
+        billing: Sent by the API, not declared by the spec (recorded traffic).
+        frequency_penalty: Sent by the API, not declared by the spec (recorded traffic).
+        presence_penalty: Sent by the API, not declared by the spec (recorded traffic).
+        tool_usage: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     metadata: Metadata
@@ -3874,6 +3895,11 @@ class Response(ResponseMixin, BaseModel):
     moderation: Moderation | None = None
     conversation: ResponseConversation | None = None
     max_output_tokens: int | None = None
+    store: bool | None = None
+    billing: Any = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    tool_usage: Any = None
 
 
 @attrs.frozen(kw_only=True)
@@ -3944,6 +3970,7 @@ class ResponseCodeInterpreterCallCodeDeltaEvent(BaseModel):
         delta: The partial code snippet being streamed by the code interpreter.
         sequence_number: The sequence number of this event, used to order streaming
             events.
+        obfuscation: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     type: Literal["response.code_interpreter_call_code.delta"]
@@ -3951,6 +3978,7 @@ class ResponseCodeInterpreterCallCodeDeltaEvent(BaseModel):
     item_id: str
     delta: str
     sequence_number: int
+    obfuscation: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -4045,7 +4073,7 @@ class ResponseCompletedEvent(BaseModel):
 
     type: Literal["response.completed"]
     response: Response
-    sequence_number: int
+    sequence_number: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -4066,7 +4094,7 @@ class ResponseContentPartAddedEvent(BaseModel):
     output_index: int
     content_index: int
     part: OutputContent
-    sequence_number: int
+    sequence_number: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -4078,16 +4106,16 @@ class ResponseContentPartDoneEvent(BaseModel):
         item_id: The ID of the output item that the content part was added to.
         output_index: The index of the output item that the content part was added to.
         content_index: The index of the content part that is done.
-        sequence_number: The sequence number of this event.
         part: The content part that is done.
+        sequence_number: The sequence number of this event.
     """
 
     type: Literal["response.content_part.done"]
     item_id: str
     output_index: int
     content_index: int
-    sequence_number: int
     part: OutputContent
+    sequence_number: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -4114,7 +4142,7 @@ class ResponseCreatedEvent(BaseModel):
 
     type: Literal["response.created"]
     response: Response
-    sequence_number: int
+    sequence_number: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -4266,15 +4294,17 @@ class ResponseFunctionCallArgumentsDeltaEvent(BaseModel):
             added to.
         output_index: The index of the output item that the function-call arguments
             delta is added to.
-        sequence_number: The sequence number of this event.
         delta: The function-call arguments delta that is added.
+        sequence_number: The sequence number of this event.
+        obfuscation: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     type: Literal["response.function_call_arguments.delta"]
     item_id: str
     output_index: int
-    sequence_number: int
     delta: str
+    sequence_number: int | None = None
+    obfuscation: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -4283,18 +4313,18 @@ class ResponseFunctionCallArgumentsDoneEvent(BaseModel):
 
     Attributes:
         item_id: The ID of the item.
-        name: The name of the function that was called.
         output_index: The index of the output item.
-        sequence_number: The sequence number of this event.
         arguments: The function-call arguments.
+        name: The name of the function that was called.
+        sequence_number: The sequence number of this event.
     """
 
     type: Literal["response.function_call_arguments.done"]
     item_id: str
-    name: str
     output_index: int
-    sequence_number: int
     arguments: str
+    name: str | None = None
+    sequence_number: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -4398,7 +4428,7 @@ class ResponseInProgressEvent(BaseModel):
 
     type: Literal["response.in_progress"]
     response: Response
-    sequence_number: int
+    sequence_number: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -4456,11 +4486,13 @@ class ResponseLogProb(BaseModel):
         token: A possible text token.
         logprob: The log probability of this token.
         top_logprobs: The log probabilities of up to 20 of the most likely tokens.
+        bytes: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     token: str
     logprob: float
     top_logprobs: list[ResponseLogProbTopLogprob] | None = None
+    bytes: Any = None
 
 
 @attrs.frozen(kw_only=True)
@@ -4487,6 +4519,7 @@ class ResponseMCPCallArgumentsDeltaEvent(BaseModel):
         delta: A JSON string containing the partial update to the arguments for the MCP
             tool call.
         sequence_number: The sequence number of this event.
+        obfuscation: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     type: Literal["response.mcp_call_arguments.delta"]
@@ -4494,6 +4527,7 @@ class ResponseMCPCallArgumentsDeltaEvent(BaseModel):
     item_id: str
     delta: str
     sequence_number: int
+    obfuscation: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -4625,17 +4659,17 @@ class ResponseOutputItemAddedEvent(BaseModel):
     Attributes:
         type: The type of the event. Always `response.output_item.added`.
         output_index: The index of the output item that was added.
-        sequence_number: The sequence number of this event.
         item: The output item that was added. For reasoning items, `encrypted_content`
             may be incomplete while the item is in progress. Use the reasoning item from the
             corresponding `response.output_item.done` event when passing it as input to a
             subsequent request.
+        sequence_number: The sequence number of this event.
     """
 
     type: Literal["response.output_item.added"]
     output_index: int
-    sequence_number: int
     item: OutputItem
+    sequence_number: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -4645,14 +4679,14 @@ class ResponseOutputItemDoneEvent(BaseModel):
     Attributes:
         type: The type of the event. Always `response.output_item.done`.
         output_index: The index of the output item that was marked done.
-        sequence_number: The sequence number of this event.
         item: The output item that was marked done.
+        sequence_number: The sequence number of this event.
     """
 
     type: Literal["response.output_item.done"]
     output_index: int
-    sequence_number: int
     item: OutputItem
+    sequence_number: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -4816,6 +4850,7 @@ class ResponseReasoningSummaryTextDeltaEvent(BaseModel):
         summary_index: The index of the summary part within the reasoning summary.
         delta: The text delta that was added to the summary.
         sequence_number: The sequence number of this event.
+        obfuscation: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     type: Literal["response.reasoning_summary_text.delta"]
@@ -4824,6 +4859,7 @@ class ResponseReasoningSummaryTextDeltaEvent(BaseModel):
     summary_index: int
     delta: str
     sequence_number: int
+    obfuscation: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -5061,6 +5097,7 @@ class ResponseTextDeltaEvent(BaseModel):
         delta: The text delta that was added.
         sequence_number: The sequence number for this event.
         logprobs: The log probabilities of the tokens in the delta.
+        obfuscation: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     type: Literal["response.output_text.delta"]
@@ -5068,8 +5105,9 @@ class ResponseTextDeltaEvent(BaseModel):
     output_index: int
     content_index: int
     delta: str
-    sequence_number: int
-    logprobs: list[ResponseLogProb]
+    sequence_number: int | None = None
+    logprobs: list[ResponseLogProb] | None = None
+    obfuscation: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -5091,8 +5129,8 @@ class ResponseTextDoneEvent(BaseModel):
     output_index: int
     content_index: int
     text: str
-    sequence_number: int
-    logprobs: list[ResponseLogProb]
+    sequence_number: int | None = None
+    logprobs: list[ResponseLogProb] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -5143,7 +5181,7 @@ class ResponseUsageInputTokensDetails(BaseModel):
     """
 
     cached_tokens: int
-    cache_write_tokens: int
+    cache_write_tokens: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -5706,10 +5744,12 @@ class WebSearchActionSearchSource(BaseModel):
     Attributes:
         type: The type of source. Always `url`.
         url: The URL of the source.
+        name: Sent by the API, not declared by the spec (recorded traffic).
     """
 
-    type: Literal["url"]
-    url: str
+    type: Literal["url", "api"]
+    url: str | None = None
+    name: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -5767,6 +5807,10 @@ class WebSearchTool(BaseModel):
         search_context_size: High level guidance for the amount of context window space
             to use for the search. One of `low`, `medium`, or `high`. `medium` is the
             default.
+        return_token_budget: Sent by the API, not declared by the spec (recorded
+            traffic).
+        search_content_types: Sent by the API, not declared by the spec (recorded
+            traffic).
     """
 
     type: Literal["web_search", "web_search_2025_08_26"]
@@ -5774,6 +5818,8 @@ class WebSearchTool(BaseModel):
     filters: WebSearchToolFilters | None = None
     user_location: WebSearchApproximateLocation | None = None
     search_context_size: Literal["low", "medium", "high"] | None = None
+    return_token_budget: Any = None
+    search_content_types: Any = None
 
 
 @attrs.frozen(kw_only=True)
@@ -5792,7 +5838,9 @@ class WebSearchToolCall(BaseModel):
     id: str
     type: Literal["web_search_call"]
     status: Literal["in_progress", "searching", "completed", "failed"]
-    action: WebSearchActionSearch | WebSearchActionOpenPage | WebSearchActionFind | UnknownObject
+    action: (
+        WebSearchActionSearch | WebSearchActionOpenPage | WebSearchActionFind | UnknownObject | None
+    ) = None
 
 
 @attrs.frozen(kw_only=True)

@@ -715,6 +715,7 @@ class CustomToolCallParam(TypedDict, total=False):
     id: str
     caller: ToolCallCallerDict | None
     namespace: str
+    status: str
 
 
 class CustomToolParam(TypedDict, total=False):
@@ -835,6 +836,7 @@ class FileSearchToolCallResultParam(TypedDict, total=False):
     filename: str
     attributes: VectorStoreFileAttributesParam
     score: float
+    vector_store_id: str
 
 
 class FileSearchToolParam(TypedDict, total=False):
@@ -1032,6 +1034,11 @@ class ImageGenToolCallParam(TypedDict, total=False):
     id: Required[str]
     status: Required[Literal["in_progress", "completed", "generating", "failed"]]
     result: Required[str | None]
+    background: str
+    output_format: str
+    quality: str
+    revised_prompt: str
+    size: str
 
 
 class ImageGenToolInputImageMaskParam(TypedDict, total=False):
@@ -1072,6 +1079,7 @@ class ImageGenToolParam(TypedDict, total=False):
     input_image_mask: ImageGenToolInputImageMaskParam
     partial_images: int
     action: ImageGenActionEnum
+    n: int
 
 
 class InlineSkillParam(TypedDict, total=False):
@@ -1468,7 +1476,7 @@ class OutputTextContentParam(TypedDict, total=False):
     type: Required[Literal["output_text"]]
     text: Required[str]
     annotations: Required[Sequence[AnnotationParam]]
-    logprobs: Required[Sequence[LogProbParam]]
+    logprobs: Sequence[LogProbParam] | None
 
 
 class ProgramItemParam(TypedDict, total=False):
@@ -1907,8 +1915,9 @@ class WebSearchActionSearchSourceParam(TypedDict, total=False):
     The request form of `WebSearchActionSearchSource`.
     """
 
-    type: Required[Literal["url"]]
-    url: Required[str]
+    type: Required[Literal["url", "api"]]
+    url: str | None
+    name: str
 
 
 class WebSearchApproximateLocationParam(TypedDict, total=False):
@@ -1946,9 +1955,9 @@ class WebSearchToolCallParam(TypedDict, total=False):
     id: Required[str]
     type: Required[Literal["web_search_call"]]
     status: Required[Literal["in_progress", "searching", "completed", "failed"]]
-    action: Required[
-        WebSearchActionSearchParam | WebSearchActionOpenPageParam | WebSearchActionFindParam
-    ]
+    action: (
+        WebSearchActionSearchParam | WebSearchActionOpenPageParam | WebSearchActionFindParam | None
+    )
 
 
 class WebSearchToolFiltersParam(TypedDict, total=False):
@@ -1972,6 +1981,8 @@ class WebSearchToolParam(TypedDict, total=False):
     filters: WebSearchToolFiltersParam | None
     user_location: WebSearchApproximateLocationParam | None
     search_context_size: Literal["low", "medium", "high"]
+    return_token_budget: Any
+    search_content_types: Any
 
 
 AnnotationParam: TypeAlias = (

@@ -207,16 +207,16 @@ class CompletionUsage(BaseModel):
     """Usage statistics for the completion request.
 
     Attributes:
-        completion_tokens: Number of tokens in the generated completion.
         prompt_tokens: Number of tokens in the prompt.
         total_tokens: Total number of tokens used in the request (prompt + completion).
+        completion_tokens: Number of tokens in the generated completion.
         completion_tokens_details: Breakdown of tokens used in a completion.
         prompt_tokens_details: Breakdown of tokens used in the prompt.
     """
 
-    completion_tokens: int
     prompt_tokens: int
     total_tokens: int
+    completion_tokens: int | None = None
     completion_tokens_details: CompletionUsageCompletionTokensDetails | None = None
     prompt_tokens_details: CompletionUsagePromptTokensDetails | None = None
 

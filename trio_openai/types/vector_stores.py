@@ -333,7 +333,7 @@ class VectorStoreFileBatchObject(BaseModel):
     """
 
     id: str
-    object: Literal["vector_store.files_batch"]
+    object: Literal["vector_store.files_batch", "vector_store.file_batch"]
     created_at: int
     vector_store_id: str
     status: Literal["in_progress", "completed", "cancelled", "failed"]
@@ -396,8 +396,6 @@ class VectorStoreFileObject(BaseModel):
     Attributes:
         id: The identifier, which can be referenced in API endpoints.
         object: The object type, which is always `vector_store.file`.
-        usage_bytes: The total vector store usage in bytes. Note that this may be
-            different from the original file size.
         created_at: The Unix timestamp (in seconds) for when the vector store file was
             created.
         vector_store_id: The ID of the vector store that the File is attached to.
@@ -406,6 +404,8 @@ class VectorStoreFileObject(BaseModel):
             vector store file is ready for use.
         last_error: The last error associated with this vector store file. Will be
             `null` if there are no errors.
+        usage_bytes: The total vector store usage in bytes. Note that this may be
+            different from the original file size.
         chunking_strategy: The strategy used to chunk the file.
         attributes: Set of 16 key-value pairs that can be attached to an object. This
             can be useful for storing additional information about the object in a
@@ -415,11 +415,11 @@ class VectorStoreFileObject(BaseModel):
 
     id: str
     object: Literal["vector_store.file"]
-    usage_bytes: int
     created_at: int
     vector_store_id: str
     status: Literal["in_progress", "completed", "cancelled", "failed"]
     last_error: VectorStoreFileObjectLastError | None
+    usage_bytes: int | None = None
     chunking_strategy: (
         StaticChunkingStrategyResponseParamModel
         | OtherChunkingStrategyResponseParamModel
@@ -452,7 +452,6 @@ class VectorStoreObject(BaseModel):
         object: The object type, which is always `vector_store`.
         created_at: The Unix timestamp (in seconds) for when the vector store was
             created.
-        name: The name of the vector store.
         usage_bytes: The total number of bytes used by the files in the vector store.
         status: The status of the vector store, which can be either `expired`,
             `in_progress`, or `completed`. A status of `completed` indicates that the vector
@@ -462,22 +461,25 @@ class VectorStoreObject(BaseModel):
         metadata: Set of 16 key-value pairs that can be attached to an object. This can
             be useful for storing additional information about the object in a structured
             format, and querying for objects via API or the dashboard.
+        name: The name of the vector store.
         expires_after: The expiration policy for a vector store.
         expires_at: The Unix timestamp (in seconds) for when the vector store will
             expire.
+        description: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     id: str
     object: Literal["vector_store"]
     created_at: int
-    name: str
     usage_bytes: int
     file_counts: VectorStoreObjectFileCounts
     status: Literal["expired", "in_progress", "completed"]
     last_active_at: int | None
     metadata: Metadata
+    name: str | None = None
     expires_after: VectorStoreExpirationAfter | None = None
     expires_at: int | None = None
+    description: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -1880,6 +1880,7 @@ class CostsResult(BaseModel):
             grouped costs result.
         quantity_unit: The unit of the `quantity` value. If no single supported unit
             applies to the result, this field is `null`.
+        organization_id: Sent by the API, not declared by the spec (recorded traffic).
     """
 
     object: Literal["organization.costs.result"]
@@ -1902,6 +1903,7 @@ class CostsResult(BaseModel):
         | str
         | None
     ) = None
+    organization_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -467,8 +467,8 @@ class FineTuningJob(BaseModel):
             with the Files API.
         validation_file: The file ID used for validation. You can retrieve the
             validation results with the Files API.
-        seed: The seed used for the fine-tuning job.
         integrations: A list of integrations to enable for this fine-tuning job.
+        seed: The seed used for the fine-tuning job.
         estimated_finish: The Unix timestamp (in seconds) for when the fine-tuning job
             is estimated to finish. The value will be null if the fine-tuning job is not
             running.
@@ -476,6 +476,8 @@ class FineTuningJob(BaseModel):
         metadata: Set of 16 key-value pairs that can be attached to an object. This can
             be useful for storing additional information about the object in a structured
             format, and querying for objects via API or the dashboard.
+        user_provided_suffix: Sent by the API, not declared by the spec (recorded
+            traffic).
     """
 
     id: str
@@ -492,11 +494,12 @@ class FineTuningJob(BaseModel):
     trained_tokens: int | None
     training_file: str
     validation_file: str | None
-    seed: int
     integrations: list[FineTuningIntegration] | None = None
+    seed: int | None = None
     estimated_finish: int | None = None
     method: FineTuneMethod | None = None
     metadata: Metadata | None = None
+    user_provided_suffix: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -551,9 +554,9 @@ class FineTuningJobError(BaseModel):
             specific.
     """
 
-    code: str
-    message: str
-    param: str | None
+    code: str | None = None
+    message: str | None = None
+    param: str | None = None
 
 
 @attrs.frozen(kw_only=True)
