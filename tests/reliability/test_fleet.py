@@ -253,6 +253,27 @@ async def test_an_unreachable_store_fails_open_or_closed(
                 assert status.limiter.store_ok is False
 
 
+@pytest.mark.parametrize("failure", ["open", "closed"])
+async def test_a_slow_store_counts_as_failed_after_its_timeout(
+    own_redis_server: RedisServer, failure: str
+) -> None:
+    """A store that does not answer within its timeout fails the call over (open) or fails it."""
+    hosts = Hosts()
+    async with store_at(own_redis_server.url, prefix(), failure=failure, timeout=0.2) as store:
+        limit = RateLimit(requests_per_minute=600, store=store)
+        async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (_, probe):
+            await probe.get("/x")
+            own_redis_server.command("CLIENT", "PAUSE", "1500", "ALL")  # every command waits
+            start = trio.current_time()
+            if failure == "closed":
+                with pytest.raises(StoreUnavailableError, match=r"within 0\.2 s"):
+                    await probe.get("/x")
+            else:
+                await probe.get("/x")
+            assert trio.current_time() - start < 0.5
+    assert len(hosts.times) == (1 if failure == "closed" else 2)
+
+
 async def test_the_store_killed_and_restarted_mid_run(own_redis_server: RedisServer) -> None:
     """Killed, the store fails open locally; restarted empty, the fleet's queue is kept."""
     server = own_redis_server

@@ -273,6 +273,9 @@ class RedisStore:
         burst: The burst, as a fraction of a minute's budget (at least one call):
             the most a sliding minute may exceed the budget by.
 
+    Attributes:
+        round_trips: Admission round trips made so far (each may admit a batch).
+
     Raises:
         ValueError: A setting is out of range.
     """
