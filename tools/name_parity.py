@@ -85,6 +85,7 @@ class Shape:
     dotted: str
     kind: str  # "model", "typeddict", "literal", "union", "list", "other"
     fields: frozenset[str] = frozenset()
+    required: frozenset[str] = frozenset()  # a TypedDict's required keys
     tag: str | None = None
     doc: str = ""
     values: frozenset[Any] = frozenset()  # Literal values
@@ -134,12 +135,15 @@ def shape_of(dotted: str, obj: Any) -> Shape:
         fields = {f.alias or name for name, f in obj.model_fields.items()}
         tag_field = obj.model_fields.get("type") or obj.model_fields.get("object")
         tag = _tag(str(tag_field.annotation)) if tag_field is not None else None
-        return Shape(dotted, "model", frozenset(fields), tag, _first_doc_line(obj), obj=obj)
+        return Shape(dotted, "model", frozenset(fields), tag=tag, doc=_first_doc_line(obj), obj=obj)
     if _is_typeddict(obj):
         keys = set(obj.__required_keys__) | set(obj.__optional_keys__)
         annotations = _annotations(obj)
         tag = _tag(str(annotations.get("type", annotations.get("object", ""))))
-        return Shape(dotted, "typeddict", frozenset(keys), tag, _first_doc_line(obj), obj=obj)
+        required = _required_keys(obj, annotations)
+        return Shape(
+            dotted, "typeddict", frozenset(keys), required, tag, _first_doc_line(obj), obj=obj
+        )
     if isinstance(obj, type) and attrs.has(obj):
         fields = {
             f.metadata.get("json", f.name)
@@ -149,7 +153,7 @@ def shape_of(dotted: str, obj: Any) -> Shape:
         by_json = {f.metadata.get("json", f.name): f for f in attrs.fields(obj)}
         tag_field = by_json.get("type") or by_json.get("object")
         tag = _tag(str(tag_field.type)) if tag_field is not None else None
-        return Shape(dotted, "model", frozenset(fields), tag, _first_doc_line(obj), obj=obj)
+        return Shape(dotted, "model", frozenset(fields), tag=tag, doc=_first_doc_line(obj), obj=obj)
     inner = _unwrap(obj)
     origin = typing.get_origin(inner)
     if origin is typing.Literal:
@@ -159,6 +163,22 @@ def shape_of(dotted: str, obj: Any) -> Shape:
     if origin in (list, typing.List, Sequence, typing.Sequence):  # noqa: UP006 (the SDK's)
         return Shape(dotted, "list", members=typing.get_args(inner), obj=obj)
     return Shape(dotted, "other", obj=obj)
+
+
+def _required_keys(cls: type, annotations: dict[str, Any]) -> frozenset[str]:
+    """A TypedDict's required keys, read from ``Required[...]`` in string annotations too.
+
+    Under ``from __future__ import annotations`` on Python 3.10 ``__required_keys__``
+    cannot see ``Required``; both the SDK's and our TypedDicts are written that way.
+    """
+    required = set(cls.__required_keys__)
+    for key, annotation in annotations.items():
+        text = annotation if isinstance(annotation, str) else repr(annotation)
+        if re.search(r"(?<!Not)Required\[", text):
+            required.add(key)
+        elif "NotRequired[" in text:
+            required.discard(key)
+    return frozenset(required)
 
 
 def _annotations(cls: type) -> dict[str, Any]:
@@ -255,6 +275,30 @@ def ours_dotted(official: str) -> str:
     return OURS + official.removeprefix(OFFICIAL)
 
 
+class _OurNames(dict[str, Any]):
+    """``trio_openai.types``' names, looked up lazily: the namespace of a quoted alias."""
+
+    def __missing__(self, name: str) -> Any:
+        package = importlib.import_module(OURS)
+        try:
+            return getattr(package, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+
+def evaluate(value: Any) -> Any:
+    """A quoted alias of ours (``X: TypeAlias = "A | B"``, a ``str`` at run time) as its type.
+
+    Left as it is when it is no string or does not evaluate.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        return eval(value, {}, _OurNames())
+    except Exception:  # noqa: BLE001 (any failure: keep the string)
+        return value
+
+
 def lookup(dotted: str) -> Any:
     """The object at *dotted* (under ``trio_openai``): longest module, then attributes.
 
@@ -295,13 +339,15 @@ def _shadowing_object(official: Shape) -> Any:
 def shadowed_by(official_dotted: str, official: Any) -> str | None:
     """What our name at the official path is, when it is another thing than *official*.
 
-    A ``TypedDict`` of the SDK must be a ``TypedDict`` (or an alias) here, a model must not
-    be a ``TypedDict``, and two classes must share at least half their JSON fields:
-    otherwise a user's dict literal or attribute access written for the SDK fails.
+    A ``TypedDict`` of the SDK must be a ``TypedDict`` (or an alias) here requiring no key
+    the SDK's leaves optional, a model must not be a ``TypedDict``, two classes must share
+    at least half their JSON fields, and a union of the SDK's TypedDicts must not be one of
+    attrs models: otherwise a user's dict literal or attribute access written for the SDK
+    fails.
     ``None`` when nothing is there or it is compatible.
     """
     try:
-        ours = lookup(ours_dotted(official_dotted))
+        ours = evaluate(lookup(ours_dotted(official_dotted)))
     except LookupError:
         return None
     mine, theirs = shape_of("x.Ours", ours), shape_of(official_dotted, official)
@@ -312,9 +358,32 @@ def shadowed_by(official_dotted: str, official: Any) -> str | None:
         why = "a TypedDict, not a model"
     elif mine.fields and theirs.fields and _overlap(mine, theirs) < 0.5:
         why = f"another schema (fields {sorted(mine.fields)[:6]})"
+    elif theirs.kind == mine.kind == "typeddict" and mine.required - theirs.required:
+        # Fewer required keys than the SDK's is fine: a dict written for the SDK passes.
+        why = f"requires {sorted(mine.required - theirs.required)}, which the SDK's does not"
+    elif theirs.kind in ("union", "list") and mine.kind in ("union", "list"):
+        kinds = _member_kinds(theirs), _member_kinds(mine)
+        if kinds[0] == {"typeddict"} and "model" in kinds[1] and "typeddict" not in kinds[1]:
+            why = f"a {mine.kind} of attrs models, not of TypedDicts"
+        elif kinds[0] == {"model"} and kinds[1] == {"typeddict"}:
+            why = f"a {mine.kind} of TypedDicts, not of models"
     if not why:
         return None
-    return f"{getattr(ours, '__module__', '?')}.{getattr(ours, '__qualname__', '?')}: {why}"
+    where = getattr(ours, "__qualname__", None)
+    where = f"{ours.__module__}.{where}" if where else ours_dotted(official_dotted)
+    return f"{where}: {why}"
+
+
+def _member_kinds(shape: Shape) -> set[str]:
+    """The kinds of a union's (or a list's item's) class members, aliases unwrapped."""
+    kinds: set[str] = set()
+    for member in shape.members:
+        inner = shape_of("x.Member", _unwrap(member))
+        if inner.kind in ("union", "list"):
+            kinds |= _member_kinds(inner)
+        elif inner.kind in ("model", "typeddict") and inner.obj is not _unknown_object():
+            kinds.add(inner.kind)
+    return kinds
 
 
 def our_shapes() -> list[Shape]:
@@ -330,7 +399,7 @@ def our_shapes() -> list[Shape]:
         exported = getattr(module, "__all__", None)
         names = exported if exported is not None else [n for n in vars(module) if n[0] != "_"]
         for name in names:
-            value = getattr(module, name, None)
+            value = evaluate(getattr(module, name, None))
             if value is None or isinstance(value, types.ModuleType):
                 continue
             defined_here = getattr(value, "__module__", module_name) == module_name
@@ -448,6 +517,7 @@ class Matcher:
                 affinity(official, vc[1]),
                 vc[1].kind == official.kind,
                 _overlap(official, vc[1]) if official.fields else 0.0,
+                official.kind != "typeddict" or vc[1].required == official.required,
                 vc[0] == name,
             ),
         )
@@ -480,6 +550,8 @@ class Matcher:
                 continue
             score = 2.0 * overlap + 1.5 * named + 1.0 * same_tag + 1.0 * same_doc
             score += 0.5 * (ours.kind == official.kind) + 1.0 * affinity(official, ours)
+            if official.kind == ours.kind == "typeddict":
+                score += 0.5 * (official.required == ours.required)
             if ours.name.startswith("Beta") and not official.name.startswith("Beta"):
                 score -= 1.0
             how = "fields" if exact else f"fields ~{overlap:.0%}"
@@ -540,7 +612,7 @@ class Matcher:
         for step in (self._by_fields,):
             verdict = step(shape)
             if verdict is not None and verdict.target:
-                self.matched[id(member)] = id(_unwrap(lookup(verdict.target)))
+                self.matched[id(member)] = id(_unwrap(evaluate(lookup(verdict.target))))
                 return
 
     def _by_members(self, official: Shape) -> Verdict | None:
@@ -575,7 +647,7 @@ class Matcher:
         official = shape_of(dotted, obj)
         there = shadowed_by(dotted, obj)
         if there is None and resolves(ours_dotted(dotted)):
-            self._remember(_unwrap(obj), _unwrap(lookup(ours_dotted(dotted))))
+            self._remember(_unwrap(obj), _unwrap(evaluate(lookup(ours_dotted(dotted)))))
             return Verdict(RESOLVES, ours_dotted(dotted), "resolves")
         verdict = self._classify(official)
         if there is not None:
@@ -597,7 +669,7 @@ class Matcher:
             verdict = step(official)
             if verdict is not None:
                 if verdict.target:
-                    self._remember(_unwrap(obj), _unwrap(lookup(verdict.target)))
+                    self._remember(_unwrap(obj), _unwrap(evaluate(lookup(verdict.target))))
                 return verdict
         if official.kind == "literal":
             inside = self._literal_inside(official)
@@ -657,6 +729,50 @@ def sdk_only_reason(official: Shape) -> str:
     return "no schema of our spec matches it by name, fields or tag (newer than our spec?)"
 
 
+# ------------------------------------------------------------------ union membership
+
+
+def _flat_members(obj: Any) -> list[Any]:
+    """A union's members, nested unions and ``Annotated`` flattened."""
+    inner = _unwrap(obj)
+    if typing.get_origin(inner) is typing.Union or isinstance(inner, types.UnionType):
+        return [m for arg in typing.get_args(inner) for m in _flat_members(arg)]
+    return [inner]
+
+
+def membership_gaps(names: dict[str, Any] | None = None) -> list[str]:
+    """Official unions whose members, under their official names, are not members of ours.
+
+    ``ToolParam`` holds ``FunctionToolParam`` in the SDK; when both names resolve here,
+    ours must hold ours too, or a ``FunctionToolParam`` dict is no ``ToolParam``. One line
+    per gap: ``union: member``.
+    """
+    names = official_names() if names is None else names
+    first_path: dict[int, str] = {}
+    for dotted, obj in names.items():
+        first_path.setdefault(id(obj), dotted)
+    gaps: list[str] = []
+    for dotted, obj in names.items():
+        if shape_of(dotted, obj).kind != "union" or first_path[id(obj)] != dotted:
+            continue
+        try:
+            ours = evaluate(lookup(ours_dotted(dotted)))
+        except LookupError:
+            continue
+        our_members = {id(m) for m in _flat_members(ours)}
+        for member in _flat_members(obj):
+            path = first_path.get(id(member))
+            if path is None or not _is_class(member):
+                continue
+            try:
+                mine = _unwrap(evaluate(lookup(ours_dotted(path))))
+            except LookupError:
+                continue
+            if id(mine) not in our_members:
+                gaps.append(f"{dotted}: {path}")
+    return gaps
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -683,6 +799,7 @@ def record(verdicts: dict[str, Verdict]) -> dict[str, Any]:
         ),
         "openai_version": official_version(),
         "counts": counts(verdicts),
+        "membership_gaps": membership_gaps(),
         "names": {
             dotted: (
                 {"category": ALIAS, "target": verdict.target, "how": "resolves"}
@@ -747,6 +864,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"alias     {dotted} -> {verdict.target}  ({verdict.how})")
             elif verdict.category == SDK_ONLY:
                 print(f"sdk_only  {dotted}: {verdict.reason}")
+    gaps = membership_gaps()
+    print(f"\n{len(gaps)} union members of the SDK that are not members of our union:")
+    for gap in gaps:
+        print(f"  {gap}")
     if args.write:
         text = json.dumps(record(verdicts), indent=1, sort_keys=False) + "\n"
         RECORD.write_text(text, encoding="utf-8")
