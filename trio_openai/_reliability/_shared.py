@@ -169,7 +169,9 @@ class SharedLimiterGuard:
             raise
         if ask.error is not None:
             return await self._failed(ask.error, tokens)
-        granted, wait = ask.grant  # type: ignore[misc]  # (set: the loop above)
+        grant = ask.grant
+        assert grant is not None  # (the loop above ends with a grant or an error)
+        granted, wait = grant
         if not granted:
             self._refuse(wait)
         if wait > 0:
