@@ -228,6 +228,43 @@ async def test_learnt_limits_are_shared(redis_server: RedisServer) -> None:
         assert trio.current_time() - start >= 0.9  # 1 per second now, not 100 per second
 
 
+async def test_a_breaker_opened_in_one_process_keeps_the_fleet_away(
+    redis_server: RedisServer,
+) -> None:
+    """With CircuitBreaker(store=...), one client's open breaker refuses another's calls."""
+    key = prefix()
+    failing = Hosts(a=[err(500), OK])
+    healthy = Hosts()
+    async with (
+        store_at(redis_server.url, key, poll=0.1) as one,
+        store_at(redis_server.url, key, poll=0.1) as two,
+        routed_client(
+            failing,
+            endpoints("a"),
+            breaker=trio_openai.CircuitBreaker(failure_threshold=1, open_for=1.0, store=one),
+            retry_policy=NO_RETRY,
+        ) as (_, first),
+        routed_client(
+            healthy,
+            endpoints("a"),
+            breaker=trio_openai.CircuitBreaker(failure_threshold=1, open_for=1.0, store=two),
+        ) as (client, second),
+    ):
+        await second.get("/x")  # its breaker watches the fleet's key from now on
+        with pytest.raises(trio_openai.InternalServerError):
+            await first.get("/x")  # opens the first client's breaker, shared
+        await trio.sleep(0.3)  # a poll or two
+        with pytest.raises(trio_openai.CircuitOpenError, match="another process"):
+            await second.get("/x")
+        assert len(healthy.times) == 1  # refused without sending
+        (status,) = client.health()
+        assert status.breaker is not None
+        assert status.breaker.state == "closed"  # its own breaker never opened
+        await trio.sleep(0.9)  # the shared opening has expired
+        await second.get("/x")
+        assert len(healthy.times) == 2
+
+
 @pytest.mark.parametrize("failure", ["open", "closed"])
 async def test_an_unreachable_store_fails_open_or_closed(
     failure: str, caplog: pytest.LogCaptureFixture

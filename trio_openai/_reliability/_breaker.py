@@ -43,6 +43,7 @@ from ._guards import Refusal, unavailable
 
 if TYPE_CHECKING:
     from ._guards import Attempt, Guard, Result, Verdict
+    from ._store import RedisStore
 
 __all__ = ["Breaker", "BreakerGuard", "BreakerState", "BreakerStatus", "CircuitBreaker"]
 
@@ -72,6 +73,9 @@ class CircuitBreaker:
         open_for: Seconds the breaker stays open before letting probes through.
         half_open_probes: Calls let through at once when half-open; all of them
             must succeed to close the breaker.
+        store: Share the breaker's opening with every process using this open
+            `RedisStore` (same prefix and endpoint): one process's open breaker
+            keeps the endpoint closed for all of them (``None``: this process only).
     """
 
     failure_threshold: int | None = attrs.field(default=5)
@@ -80,6 +84,7 @@ class CircuitBreaker:
     minimum_calls: int = attrs.field(default=20, validator=attrs.validators.ge(1))
     open_for: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
     half_open_probes: int = attrs.field(default=1, validator=attrs.validators.ge(1))
+    store: RedisStore | None = attrs.field(default=None)
 
     @failure_threshold.validator
     def _check_threshold(self, attribute: attrs.Attribute[int | None], value: int | None) -> None:

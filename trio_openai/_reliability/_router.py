@@ -48,6 +48,7 @@ from ._observe import (
 )
 from ._ratelimit import Limiter, LimiterGuard
 from ._shared import SharedLimiterGuard
+from ._shared_breaker import SharedBreakerGuard
 from ._status import EndpointStatus
 
 if TYPE_CHECKING:
@@ -421,6 +422,8 @@ class Router:
         if config.breaker is not None:
             breaker = Breaker(config.breaker, self._on_breaker(config.name))
             guards.append(BreakerGuard(breaker))
+            if config.breaker.store is not None:
+                guards.append(SharedBreakerGuard(breaker, config.breaker.store, config.name))
         if config.rate_limit is not None and config.rate_limit.store is not None:
             guards.append(
                 SharedLimiterGuard(config.rate_limit, config.name, self._on_wait(config.name))

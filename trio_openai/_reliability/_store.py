@@ -63,6 +63,7 @@ the script costs no extra dependency.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Sequence
@@ -270,8 +271,9 @@ class RedisStore:
         local_share: The fraction of the budget each process's local limiter
             holds while failing open (``1 / processes`` keeps the fleet within
             the budget; the default 1.0 is each process on its own).
-        burst: The burst, as a fraction of a minute's budget (at least one call):
-            the most a sliding minute may exceed the budget by.
+        burst: The burst, as a fraction of a minute's budget (at least one call).
+        poll: Seconds between two reads of the shared breakers' state (only
+            when a ``CircuitBreaker(store=...)`` uses the store).
 
     Attributes:
         round_trips: Admission round trips made so far (each may admit a batch).
@@ -290,7 +292,12 @@ class RedisStore:
     round_trips: int = attrs.field(default=0, init=False)
     _client: Any = attrs.field(default=None, init=False, repr=False)
     _script: Any = attrs.field(default=None, init=False, repr=False)
+    poll: float = attrs.field(default=0.5, kw_only=True, validator=_positive)
     _state: Literal["unopened", "open", "closed"] = attrs.field(default="unopened", init=False)
+    _stack: contextlib.AsyncExitStack | None = attrs.field(default=None, init=False, repr=False)
+    _nursery: trio.Nursery | None = attrs.field(default=None, init=False, repr=False)
+    _open_until: dict[str, float] = attrs.field(factory=dict, init=False, repr=False)
+    _polling: bool = attrs.field(default=False, init=False, repr=False)
 
     async def __aenter__(self) -> Self:
         """Open the connection pool (connections are made on first use).
@@ -310,7 +317,16 @@ class RedisStore:
         client = coredis.Redis.from_url(
             self.url, connect_timeout=self.timeout, stream_timeout=self.timeout
         )
-        await client.__aenter__()
+        stack = contextlib.AsyncExitStack()
+        await stack.__aenter__()
+        try:
+            await stack.enter_async_context(client)
+            # The store's own tasks (shared breakers: writes, polls) end with it.
+            self._nursery = await stack.enter_async_context(trio.open_nursery())
+        except BaseException:
+            await stack.__aexit__(None, None, None)
+            raise
+        self._stack = stack
         self._client = client
         self._script = client.register_script(ADMIT)
         self._state = "open"
@@ -330,12 +346,62 @@ class RedisStore:
         tb: TracebackType | None,
     ) -> None:
         """Close the connection pool."""
-        client, self._client, self._script = self._client, None, None
+        stack, self._stack = self._stack, None
+        self._client = self._script = None
         self._state = "closed"
-        if client is not None:
-            # No cancel scope of ours around it: it closes the pool's task group,
-            # which was opened outside any scope of this method.
-            await client.__aexit__(exc_type, exc, tb)
+        if self._nursery is not None:
+            self._nursery.cancel_scope.cancel()
+            self._nursery = None
+        if stack is not None:
+            # No cancel scope of ours around it: it closes the nursery and the
+            # pool's task group, which were opened outside any scope of this method.
+            await stack.__aexit__(exc_type, exc, tb)
+
+    # -- shared breakers: one key per endpoint, "open" for as long as it lives --------
+
+    def publish_open(self, key: str, seconds: float) -> None:
+        """Tell the fleet the breaker under *key* is open for *seconds* (in the background)."""
+        nursery = self._nursery
+        client = self._client
+        if nursery is None or client is None or seconds <= 0:
+            return
+        self._open_until[key] = max(self._open_until.get(key, 0.0), trio.current_time() + seconds)
+
+        async def write() -> None:
+            try:
+                with trio.fail_after(self.timeout):
+                    await client.set(key, "open", px=max(1, math.ceil(seconds * 1000)))
+            except (trio.TooSlowError, Exception) as exc:  # noqa: BLE001 (a lost write: logged)
+                logger.warning("could not share an open breaker (%s): %s", key, exc)
+
+        nursery.start_soon(write)
+
+    def open_until(self, key: str) -> float:
+        """Until when (``trio.current_time()`` clock) the fleet says *key*'s breaker is open.
+
+        The key is watched from the first call on: a task of the store reads the
+        expiry of every watched key each `poll` seconds.
+        """
+        if key not in self._open_until:
+            self._open_until[key] = -math.inf
+            if self._nursery is not None and not self._polling:
+                self._polling = True
+                self._nursery.start_soon(self._poll)
+        return self._open_until[key]
+
+    async def _poll(self) -> None:
+        client = self._client
+        while client is not None:
+            for key in list(self._open_until):
+                try:
+                    with trio.fail_after(self.timeout):
+                        left = await client.pttl(key)
+                except (trio.TooSlowError, Exception):  # noqa: BLE001, S112 (next round)
+                    continue
+                now = trio.current_time()
+                if left > 0:
+                    self._open_until[key] = max(self._open_until[key], now + left / 1000)
+            await trio.sleep(self.poll)
 
     def key(self, endpoint: str) -> str:
         """The prefix of the keys of *endpoint*'s budget."""
