@@ -5,7 +5,9 @@
 optional extra ``trio-openai[redis]``, imported only here, only when a store is
 opened). ``RateLimit(..., store=store)`` then keeps the endpoint's budget in the
 store, under ``{prefix}:{endpoint}:...`` keys: every process that names the same
-prefix and endpoint shares one budget (``_shared.py`` is the guard that uses it).
+prefix and endpoint shares one budget (``_shared.py`` is the guard that uses it);
+``CircuitBreaker(..., store=store)`` shares the opening of the endpoint's breaker
+(``_shared_breaker.py``), through a task of the store's own nursery.
 
 Design decisions, stated once:
 
