@@ -125,10 +125,16 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
             lazy,
             package=module in as_packages,
             unions=official.unions.get(module),
+            field_aliases=official.field_aliases.get(module),
         )
     for module, names in param_modules.items():
-        files[f"trio_openai/types/{module}.py"] = params.write_module(module, names, header)
+        files[f"trio_openai/types/{module}.py"] = params.write_module(
+            module, names, header, official.in_module.get(module)
+        )
     packages = dict(official.packages)
+    for package in official.unions:
+        if package not in model_modules and package not in param_modules:
+            packages.setdefault(package, {})
     for package in list(packages):  # every level of an alias package exists
         parts = package.split(".")
         for n in range(1, len(parts)):
@@ -136,7 +142,9 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
                 packages.setdefault(".".join(parts[:n]), {})
     for package, names in sorted(packages.items()):
         path = package.replace(".", "/")
-        files[f"trio_openai/types/{path}/__init__.py"] = write_package(package, names, header)
+        files[f"trio_openai/types/{path}/__init__.py"] = write_package(
+            package, names, header, official.unions.get(package)
+        )
     files["trio_openai/types/__init__.py"] = write_init(
         types, header, params.module_of, official.top
     )

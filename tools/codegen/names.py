@@ -404,7 +404,6 @@ NULLABLE_FIELDS: dict[tuple[str, str], str] = {
     ("VectorStoreObject", "name"): _NULL,
     ("ChatCompletionResponseMessage", "refusal"): _OMITTED,
     ("CompletionUsage", "completion_tokens"): _OMITTED,
-    ("CreateChatCompletionResponseChoice", "finish_reason"): _OMITTED,
     ("CreateChatCompletionResponseChoice", "logprobs"): _OMITTED,
     ("CreateModerationResponseResult", "category_applied_input_types"): _OMITTED,
     ("CreateModerationResponseResultCategories", "illicit"): _OMITTED,

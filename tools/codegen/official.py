@@ -23,6 +23,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .names import FRIENDLY_ALIASES
+
 ALIASES_FILE = Path(__file__).with_name("official_aliases.json")
 _PREFIX = "openai.types"
 _OURS = "trio_openai.types."
@@ -36,6 +38,9 @@ class Official:
         top: ``types/__init__`` names -> (our module, our name).
         in_module: Our module -> its extra names -> (our module, our name).
         packages: Alias package (dotted, below ``types``) -> names -> (module, name).
+        unions: Module or package -> union name -> its members (module, name).
+        field_aliases: Our module -> alias name -> (model, field): the official name of
+            an inline enum, the type of that field of that model.
         dropped: Official names whose target is not generated, with the target.
     """
 
@@ -43,6 +48,7 @@ class Official:
     in_module: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     packages: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     unions: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
+    field_aliases: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)
 
     def package_modules(self, modules: set[str]) -> set[str]:
@@ -59,9 +65,12 @@ def _resolve(
     target stands for its TypedDict (*params*: model -> TypedDict).
     """
     name = target.removeprefix(_OURS).rsplit(".", 1)[-1]
+    name = FRIENDLY_ALIASES.get(name, name) if want_param else name
     if want_param and name in params:
         name = params[name]
     candidates = [name]
+    if name.endswith("Dict"):
+        candidates.append(name.removesuffix("Dict") + "Param")
     if name.endswith("ParamDict"):
         candidates.append(name.removesuffix("Dict"))
     if name.endswith("Param"):
@@ -95,7 +104,7 @@ def load(
         package = package.removeprefix(_PREFIX).lstrip(".")
         want = name.endswith("Param")
         found = [_resolve(m, defined, params, want_param=want) for m in members]
-        if any(f is None for f in found) or package not in modules or name in defined:
+        if any(f is None for f in found) or (package in modules and name in defined):
             out.dropped[dotted] = " | ".join(members)
             continue
         out.unions.setdefault(package, {})[name] = [f for f in found if f is not None]
@@ -103,7 +112,20 @@ def load(
     for dotted, target in sorted(entries.items()):
         package, name = dotted.rsplit(".", 1)
         package = package.removeprefix(_PREFIX).lstrip(".")
-        where = _resolve(target, defined, params, want_param=name.endswith("Param"))
+        owner, _, field_name = target.removeprefix(_OURS).rpartition(".")
+        model = owner.rpartition(".")[2]
+        if field_name[:1].islower() and model in defined:
+            # `...CreateEmbeddingRequest.model`: the type of a field (an inline enum), made
+            # an alias under the official name in the model's module.
+            module = defined[model]
+            out.field_aliases.setdefault(module, {})[name] = (model, field_name)
+            if package != module:
+                defined_here = {**defined, name: module}
+                where = _resolve(f"{_OURS}{module}.{name}", defined_here, params, want_param=False)
+            else:
+                continue
+        else:
+            where = _resolve(target, defined, params, want_param=name.endswith("Param"))
         if where is None:
             out.dropped[dotted] = target
             continue
@@ -118,14 +140,46 @@ def load(
     return out
 
 
-def write_package(package: str, names: dict[str, tuple[str, str]], header: str) -> str:
-    """The text of alias package *package* (``beta.threads``): plain re-exports."""
+def write_package(
+    package: str,
+    names: dict[str, tuple[str, str]],
+    header: str,
+    unions: dict[str, list[tuple[str, str]]] | None = None,
+) -> str:
+    """The text of alias package *package* (``beta.threads``): re-exports, and unions.
+
+    Args:
+        package: Its dotted path below ``trio_openai.types``.
+        names: Name -> (our module, our name).
+        header: The generated-file header.
+        unions: Name -> its members (our module, our name): a union our spec writes
+            inline (one of models also takes `UnknownObject`).
+    """
+    unions = unions or {}
     by_module: dict[str, list[tuple[str, str]]] = {}
     for name, (module, ours) in sorted(names.items()):
         by_module.setdefault(module, []).append((ours, name))
+    body: list[str] = []
+    for name, members in sorted(unions.items()):
+        parts = [f"_{m}_{n}" for m, n in members]
+        for module, member in members:
+            by_module.setdefault(module, []).append((member, f"_{module}_{member}"))
+        if not all(module.endswith("_params") for module, _ in members):
+            parts.append("UnknownObject")
+        body.append(
+            f"{name}: TypeAlias = {' | '.join(parts)}\n"
+            f'"""The official SDK\'s name for this union of ours (inline in our spec)."""\n'
+        )
     imports = ["from __future__ import annotations", ""]
+    if unions:
+        imports += [
+            "from typing import TypeAlias",
+            "",
+            "from trio_openai._api import UnknownObject",
+        ]
     for module in sorted(by_module):
-        parts = ", ".join(o if o == n else f"{o} as {n}" for o, n in by_module[module])
+        pairs = sorted(set(by_module[module]))
+        parts = ", ".join(o if o == n else f"{o} as {n}" for o, n in pairs)
         imports.append(f"from trio_openai.types.{module} import {parts}")
     return "\n".join(
         [
@@ -139,8 +193,10 @@ def write_package(package: str, names: dict[str, tuple[str, str]], header: str) 
             *imports,
             "",
             "__all__ = [",
-            *(f'    "{n}",' for n in sorted(names)),
+            *(f'    "{n}",' for n in sorted([*names, *unions])),
             "]",
             "",
+            "",
+            "\n\n".join(body),
         ]
     )

@@ -22,7 +22,7 @@ Method signatures accept both forms: ``messages: Sequence[ChatCompletionRequestM
 from __future__ import annotations
 
 import keyword
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from .names import FRIENDLY_ALIASES
 from .schema import (
@@ -38,11 +38,11 @@ from .schema import (
     summarize,
 )
 from .spec import Operation
-from .types import TypesWriter, doc_lines, docstring
+from .types import TypesWriter, doc_lines, docstring, lazy_exports
 
 PARAMS_SUFFIX = "_params"
 
-_TYPING = ("Any", "Literal", "Required", "TypeAlias", "TypedDict")
+_TYPING = ("TYPE_CHECKING", "Any", "Literal", "Required", "TypeAlias", "TypedDict")
 _NEW_TYPING = ("Required", "TypedDict")
 _ABC = ("Mapping", "Sequence")
 
@@ -76,13 +76,13 @@ class ParamsWriter:
         taken = set(self.model.defs) | set(types.aliases)
         self.name_of: dict[str, str] = {}
         wanted = sorted(n for n in reached if self.needs_param(n))
-        # The spec's own `...Param` schemas (models `...ParamModel`) take their names first;
-        # then `ChatCompletionTool` -> `ChatCompletionToolParam`, or `...Dict` when another
-        # schema has that name (`FunctionTool` -> `FunctionToolDict`, as the spec has a
-        # `FunctionToolParam`).
-        for name in sorted(wanted, key=lambda n: not n.endswith("ParamModel")):
-            if name.endswith("ParamModel") and name[:-5] not in taken:
-                param = name[:-5]
+        # `ChatCompletionTool` -> `ChatCompletionToolParam`, as in the official SDK, first;
+        # then the spec's own `...Param` schemas (models `...ParamModel`) keep their name
+        # where it is free, else take `...ParamDict` (the spec's `FunctionToolParam`, a
+        # namespace's tool, beside `FunctionTool`'s `FunctionToolParam`, what `tools=` takes).
+        for name in sorted(wanted, key=lambda n: n.endswith("ParamModel")):
+            if name.endswith("ParamModel"):
+                param = name[:-5] if name[:-5] not in taken else name[:-5] + "Dict"
             else:
                 param = name + "Param"
                 if param in taken:
@@ -184,8 +184,15 @@ class ParamsWriter:
                 return name
         return self.source_of(self.friendly[param])
 
-    def write_module(self, module: str, names: list[str], header: str) -> str:
-        """The text of params module *module*."""
+    def write_module(
+        self,
+        module: str,
+        names: list[str],
+        header: str,
+        lazy: Mapping[str, tuple[str, str]] | None = None,
+    ) -> str:
+        """The text of params module *module*; *lazy* names are re-exported on first use."""
+        lazy = dict(lazy or {})
         models_module = module.removesuffix(PARAMS_SUFFIX)
         by_param = {p: n for n, p in self.name_of.items()}
         used: set[str] = set()
@@ -207,6 +214,10 @@ class ParamsWriter:
         abc = sorted(n for n in _ABC if n in used)
         if abc:
             imports.append(f"from collections.abc import {', '.join(abc)}")
+        tail: list[str] = []
+        if lazy:
+            used.update(("TYPE_CHECKING", "Any"))
+            imports += ["import importlib", ""]
         typing_names = sorted(n for n in _TYPING if n in used and n not in _NEW_TYPING)
         if typing_names:
             imports.append(f"from typing import {', '.join(typing_names)}")
@@ -241,6 +252,9 @@ class ParamsWriter:
         imports.extend(
             f"from .{other} import {', '.join(sorted(foreign[other]))}" for other in sorted(foreign)
         )
+        if lazy:
+            lazy_imports, tail = lazy_exports(lazy)
+            imports += lazy_imports
         title = (
             "shared by several areas"
             if models_module == "shared"
@@ -258,11 +272,12 @@ class ParamsWriter:
                 *imports,
                 "",
                 "__all__ = [",
-                *(f'    "{n}",' for n in sorted(names)),
+                *(f'    "{n}",' for n in sorted([*names, *lazy])),
                 "]",
                 "",
                 "",
                 "\n\n".join(body),
+                *tail,
             ]
         )
 

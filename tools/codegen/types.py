@@ -168,6 +168,7 @@ class TypesWriter:
         *,
         package: bool = False,
         unions: Mapping[str, list[tuple[str, str]]] | None = None,
+        field_aliases: Mapping[str, tuple[str, str]] | None = None,
     ) -> str:
         """The text of models module *module*.
 
@@ -181,6 +182,8 @@ class TypesWriter:
             unions: The official SDK's names of unions our spec writes inline: name ->
                 members (module, name), written as quoted aliases (their members may
                 live in modules this one may not import at run time).
+            field_aliases: The official SDK's names of inline enums: name -> (model,
+                JSON field) of this module whose type it names.
         """
         lazy = dict(lazy or {})
         unions = dict(unions or {})
@@ -194,6 +197,15 @@ class TypesWriter:
         body: list[str] = []
         body.extend(self._class(d, used) for d in classes if isinstance(d, ClassDef))
         body.extend(self._alias(d, used) for d in self._alias_order(aliases, module))
+        for name, (model, json_name) in sorted((field_aliases or {}).items()):
+            d = self.model.defs[model]
+            assert isinstance(d, ClassDef)
+            f = next(f for f in d.fields if f.json_name == json_name)
+            used.add("TypeAlias")
+            body.append(
+                f"{name}: TypeAlias = {self.render(f.type, used)}\n"
+                f'"""The official SDK\'s name for the type of `{model}.{f.py_name}`."""\n'
+            )
         friendly = sorted(n for n in names if n in self.aliases)
         for alias in friendly:
             target = self.aliases[alias]
@@ -262,34 +274,10 @@ class TypesWriter:
                 origin = ".._api" if src == "_models" else f".{src}"
                 imports.append(f"    from {origin} import {', '.join(sorted(members_))}")
         if lazy:
-            imports += ["", "if TYPE_CHECKING:"]
-            for name, (source, attr) in sorted(lazy.items()):
-                alias = f"{attr} as {name}" if attr != name else name
-                imports.append(f"    from .{source} import {alias}")  # re-exported by `__all__`
-            tail = [
-                "",
-                "",
-                "# Re-exported names (request TypedDicts, the official SDK's names), imported",
-                "# on first use: decoding never needs them.",
-                "_LAZY: dict[str, tuple[str, str]] = {",
-                *(f'    "{n}": ("{m}", "{a}"),' for n, (m, a) in sorted(lazy.items())),
-                "}",
-                "",
-                "",
-                "if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error",
-                "",
-                "    def __getattr__(name: str) -> Any:",
-                "        if name in _LAZY:",
-                "            source, attr = _LAZY[name]",
-                '            module = importlib.import_module(f"trio_openai.types.{source}")',
-                "            value = getattr(module, attr)",
-                "            globals()[name] = value",
-                "            return value",
-                '        msg = f"module {__name__!r} has no attribute {name!r}"',
-                "        raise AttributeError(msg)",
-            ]
+            lazy_imports, tail = lazy_exports(lazy)
+            imports += lazy_imports
         title = "shared by several areas" if module == SHARED_MODULE else f"of the `{module}` API"
-        all_names = sorted([*names, *lazy, *unions])
+        all_names = sorted([*names, *lazy, *unions, *(field_aliases or {})])
         lines = [
             header,
             f'"""Models {title} (generated from the OpenAPI spec)."""',
@@ -391,6 +379,45 @@ class TypesWriter:
         if doc:
             text += docstring(doc_lines(doc), "")
         return text
+
+
+def lazy_exports(lazy: Mapping[str, tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """The import lines and the module tail that re-export *lazy* names on first use.
+
+    Checkers see ``TYPE_CHECKING`` imports; at run time a module ``__getattr__`` imports
+    each name's module when it is first asked for. The module must import ``importlib``,
+    ``TYPE_CHECKING`` and ``Any``.
+
+    Args:
+        lazy: Name -> (the ``trio_openai.types`` module that defines it, its name there).
+    """
+    imports = ["", "if TYPE_CHECKING:"]
+    for name, (source, attr) in sorted(lazy.items()):
+        alias = f"{attr} as {name}" if attr != name else name
+        imports.append(f"    from .{source} import {alias}")  # re-exported by `__all__`
+    tail = [
+        "",
+        "",
+        "# Re-exported names (request TypedDicts, the official SDK's names), imported",
+        "# on first use: decoding never needs them.",
+        "_LAZY: dict[str, tuple[str, str]] = {",
+        *(f'    "{n}": ("{m}", "{a}"),' for n, (m, a) in sorted(lazy.items())),
+        "}",
+        "",
+        "",
+        "if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error",
+        "",
+        "    def __getattr__(name: str) -> Any:",
+        "        if name in _LAZY:",
+        "            source, attr = _LAZY[name]",
+        '            module = importlib.import_module(f"trio_openai.types.{source}")',
+        "            value = getattr(module, attr)",
+        "            globals()[name] = value",
+        "            return value",
+        '        msg = f"module {__name__!r} has no attribute {name!r}"',
+        "        raise AttributeError(msg)",
+    ]
+    return imports, tail
 
 
 def write_init(

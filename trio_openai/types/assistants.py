@@ -196,6 +196,7 @@ __all__ = [
     "RunObjectLastError",
     "RunObjectRequiredAction",
     "RunObjectRequiredActionSubmitToolOutputs",
+    "RunStatus",
     "RunStepCompletionUsage",
     "RunStepDeltaObject",
     "RunStepDeltaObjectDelta",
@@ -2796,6 +2797,20 @@ particular tool like `{"type": "file_search"}` or `{"type": "function", "functio
 
 FileSearchRanker: TypeAlias = Literal["auto", "default_2024_08_21"]
 """The ranker to use for the file search. If not specified will use the `auto` ranker."""
+
+
+RunStatus: TypeAlias = Literal[
+    "queued",
+    "in_progress",
+    "requires_action",
+    "cancelling",
+    "cancelled",
+    "failed",
+    "completed",
+    "incomplete",
+    "expired",
+]
+"""The official SDK's name for the type of `RunObject.status`."""
 
 
 # Re-exported names (request TypedDicts, the official SDK's names), imported

@@ -48,8 +48,10 @@ if TYPE_CHECKING:
     from .audio_params import CreateTranslationRequestParam as TranslationCreateParams
     from .audio_params import CreateVoiceConsentRequestParam as VoiceConsentCreateParams
     from .audio_params import UpdateVoiceConsentRequestParam as VoiceConsentUpdateParams
+    from .shared import TranscriptionLanguage
 
 __all__ = [
+    "AudioModel",
     "AudioResponseFormat",
     "CreateSpeechRequest",
     "CreateSpeechRequestParam",
@@ -73,6 +75,7 @@ __all__ = [
     "SpeechAudioDoneEvent",
     "SpeechAudioDoneEventUsage",
     "SpeechCreateParams",
+    "SpeechModel",
     "TranscriptTextDeltaEvent",
     "TranscriptTextDeltaEventLogprob",
     "TranscriptTextDoneEvent",
@@ -84,6 +87,7 @@ __all__ = [
     "TranscriptionDiarized",
     "TranscriptionDiarizedSegment",
     "TranscriptionInclude",
+    "TranscriptionLanguage",
     "TranscriptionSegment",
     "TranscriptionStreamEvent",
     "TranscriptionTextDeltaEvent",
@@ -707,6 +711,26 @@ CreateTranscriptionResponseStreamEvent: TypeAlias = (
 TranscriptionInclude: TypeAlias = Literal["logprobs"]
 
 
+AudioModel: TypeAlias = (
+    Literal[
+        "whisper-1",
+        "gpt-transcribe",
+        "gpt-4o-transcribe",
+        "gpt-4o-mini-transcribe",
+        "gpt-4o-mini-transcribe-2025-12-15",
+        "gpt-4o-transcribe-diarize",
+    ]
+    | str
+)
+"""The official SDK's name for the type of `CreateTranscriptionRequest.model`."""
+
+
+SpeechModel: TypeAlias = (
+    Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str
+)
+"""The official SDK's name for the type of `CreateSpeechRequest.model`."""
+
+
 TranscriptionCreateResponse: TypeAlias = "CreateTranscriptionResponseDiarizedJson | CreateTranscriptionResponseJson | CreateTranscriptionResponseVerboseJson | UnknownObject"
 """The official SDK's name for this union (quoted: typing only)."""
 
@@ -729,6 +753,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Transcription": ("audio", "CreateTranscriptionResponseJson"),
     "TranscriptionCreateParams": ("audio_params", "CreateTranscriptionRequestParam"),
     "TranscriptionDiarized": ("audio", "CreateTranscriptionResponseDiarizedJson"),
+    "TranscriptionLanguage": ("shared", "TranscriptionLanguage"),
     "TranscriptionStreamEvent": ("audio", "CreateTranscriptionResponseStreamEvent"),
     "TranscriptionTextDeltaEvent": ("audio", "TranscriptTextDeltaEvent"),
     "TranscriptionTextDoneEvent": ("audio", "TranscriptTextDoneEvent"),

@@ -63,8 +63,8 @@ from .beta_responses import (
 __all__ = [
     "BetaAdditionalToolsItemParam",
     "BetaAgentMessageItemParam",
-    "BetaAgentTagDict",
     "BetaAgentTagParam",
+    "BetaAgentTagParamDict",
     "BetaAnnotationParam",
     "BetaApplyPatchCreateFileOperationParam",
     "BetaApplyPatchDeleteFileOperationParam",
@@ -110,8 +110,8 @@ __all__ = [
     "BetaCustomToolCallOutputParam",
     "BetaCustomToolCallParam",
     "BetaCustomToolParam",
-    "BetaDirectToolCallCallerDict",
     "BetaDirectToolCallCallerParam",
+    "BetaDirectToolCallCallerParamDict",
     "BetaDoubleClickActionParam",
     "BetaDragParam",
     "BetaEasyInputMessageParam",
@@ -135,8 +135,8 @@ __all__ = [
     "BetaFunctionShellCallOutputTimeoutOutcomeParam",
     "BetaFunctionShellToolParam",
     "BetaFunctionToolCallParam",
-    "BetaFunctionToolDict",
     "BetaFunctionToolParam",
+    "BetaFunctionToolParamDict",
     "BetaHTTPErrorParam",
     "BetaHybridSearchOptionsParam",
     "BetaImageGenToolCallParam",
@@ -145,16 +145,16 @@ __all__ = [
     "BetaInlineSkillParam",
     "BetaInlineSkillSourceParam",
     "BetaInputContentParam",
-    "BetaInputFileContentDict",
     "BetaInputFileContentParam",
+    "BetaInputFileContentParamDict",
     "BetaInputImageContentParam",
     "BetaInputImageContentParamAutoParam",
     "BetaInputItemParam",
     "BetaInputMessageContentListParam",
     "BetaInputMessageParam",
     "BetaInputParam",
-    "BetaInputTextContentDict",
     "BetaInputTextContentParam",
+    "BetaInputTextContentParamDict",
     "BetaItemParam",
     "BetaItemReferenceParam",
     "BetaKeyPressActionParam",
@@ -187,12 +187,12 @@ __all__ = [
     "BetaNamespaceToolParam",
     "BetaOutputMessageContentParam",
     "BetaOutputMessageParam",
-    "BetaOutputTextContentDict",
     "BetaOutputTextContentParam",
+    "BetaOutputTextContentParamDict",
     "BetaProgramItemParam",
     "BetaProgramOutputItemParam",
-    "BetaProgramToolCallCallerDict",
     "BetaProgramToolCallCallerParam",
+    "BetaProgramToolCallCallerParamDict",
     "BetaProgrammaticToolCallingParam",
     "BetaPromptCacheBreakpointConfigParam",
     "BetaPromptCacheBreakpointParam",
@@ -219,8 +219,8 @@ __all__ = [
     "BetaTextResponseFormatConfigurationParam",
     "BetaTextResponseFormatJsonSchemaParam",
     "BetaTokenCountsBodyParam",
-    "BetaToolCallCallerDict",
     "BetaToolCallCallerParam",
+    "BetaToolCallCallerParamDict",
     "BetaToolChoiceAllowedParam",
     "BetaToolChoiceCustomParam",
     "BetaToolChoiceFunctionParam",
@@ -259,7 +259,7 @@ class BetaAdditionalToolsItemParam(TypedDict, total=False):
     type: Required[Literal["additional_tools"]]
     role: Required[Literal["developer"]]
     tools: Required[Sequence[BetaToolParam]]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     id: str | None
 
 
@@ -274,16 +274,16 @@ class BetaAgentMessageItemParam(TypedDict, total=False):
     recipient: Required[str]
     content: Required[
         Sequence[
-            BetaInputTextContentParam
+            BetaInputTextContentParamDict
             | BetaInputImageContentParamAutoParam
             | BetaEncryptedContentParam
         ]
     ]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     id: str | None
 
 
-class BetaAgentTagDict(TypedDict, total=False):
+class BetaAgentTagParam(TypedDict, total=False):
     """The `BetaAgentTag` object, as a dict.
 
     The request form of `BetaAgentTag`.
@@ -292,7 +292,7 @@ class BetaAgentTagDict(TypedDict, total=False):
     agent_name: Required[str]
 
 
-class BetaAgentTagParam(TypedDict, total=False):
+class BetaAgentTagParamDict(TypedDict, total=False):
     """The agent that produced this item.
 
     The request form of `BetaAgentTagParamModel`.
@@ -333,9 +333,9 @@ class BetaApplyPatchToolCallItemParam(TypedDict, total=False):
     call_id: Required[str]
     status: Required[BetaApplyPatchCallStatusParamModel]
     operation: Required[BetaApplyPatchOperationParam]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     id: str | None
-    caller: BetaToolCallCallerParam | None
+    caller: BetaToolCallCallerParamDict | None
 
 
 class BetaApplyPatchToolCallOutputItemParam(TypedDict, total=False):
@@ -347,9 +347,9 @@ class BetaApplyPatchToolCallOutputItemParam(TypedDict, total=False):
     type: Required[Literal["apply_patch_call_output"]]
     call_id: Required[str]
     status: Required[BetaApplyPatchCallOutputStatusParamModel]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     id: str | None
-    caller: BetaToolCallCallerParam | None
+    caller: BetaToolCallCallerParamDict | None
     output: str | None
 
 
@@ -449,7 +449,7 @@ class BetaCodeInterpreterToolCallParam(TypedDict, total=False):
     outputs: Required[
         Sequence[BetaCodeInterpreterOutputLogsParam | BetaCodeInterpreterOutputImageParam] | None
     ]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
 
 
 class BetaCodeInterpreterToolParam(TypedDict, total=False):
@@ -487,7 +487,7 @@ class BetaCompactionSummaryItemParam(TypedDict, total=False):
 
     type: Required[Literal["compaction"]]
     encrypted_content: Required[str]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     id: str | None
 
 
@@ -498,7 +498,7 @@ class BetaCompactionTriggerItemParam(TypedDict, total=False):
     """
 
     type: Required[Literal["compaction_trigger"]]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
 
 
 class BetaComparisonFilterParam(TypedDict, total=False):
@@ -532,7 +532,7 @@ class BetaComputerCallOutputItemParam(TypedDict, total=False):
     call_id: Required[str]
     type: Required[Literal["computer_call_output"]]
     output: Required[BetaComputerScreenshotImageParam]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     id: str | None
     acknowledged_safety_checks: Sequence[BetaComputerCallSafetyCheckParam] | None
     status: BetaFunctionCallItemStatus | None
@@ -571,7 +571,7 @@ class BetaComputerToolCallParam(TypedDict, total=False):
     call_id: Required[str]
     pending_safety_checks: Required[Sequence[BetaComputerCallSafetyCheckParam]]
     status: Required[Literal["in_progress", "completed", "incomplete"]]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
     action: BetaComputerActionParam
     actions: BetaComputerActionListParam
 
@@ -779,9 +779,9 @@ class BetaCustomToolCallOutputParam(TypedDict, total=False):
     type: Required[Literal["custom_tool_call_output"]]
     call_id: Required[str]
     output: Required[str | Sequence[BetaFunctionAndCustomToolCallOutputParam]]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
     id: str
-    caller: BetaToolCallCallerParam | None
+    caller: BetaToolCallCallerParamDict | None
 
 
 class BetaCustomToolCallParam(TypedDict, total=False):
@@ -794,9 +794,9 @@ class BetaCustomToolCallParam(TypedDict, total=False):
     call_id: Required[str]
     name: Required[str]
     input: Required[str]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
     id: str
-    caller: BetaToolCallCallerDict | None
+    caller: BetaToolCallCallerParam | None
     namespace: str
 
 
@@ -815,7 +815,7 @@ class BetaCustomToolParam(TypedDict, total=False):
     allowed_callers: Sequence[BetaCallableToolAllowedCaller] | None
 
 
-class BetaDirectToolCallCallerDict(TypedDict, total=False):
+class BetaDirectToolCallCallerParam(TypedDict, total=False):
     """The `BetaDirectToolCallCaller` object, as a dict.
 
     The request form of `BetaDirectToolCallCaller`.
@@ -824,7 +824,7 @@ class BetaDirectToolCallCallerDict(TypedDict, total=False):
     type: Required[Literal["direct"]]
 
 
-class BetaDirectToolCallCallerParam(TypedDict, total=False):
+class BetaDirectToolCallCallerParamDict(TypedDict, total=False):
     """The `BetaDirectToolCallCallerParamModel` object, as a dict.
 
     The request form of `BetaDirectToolCallCallerParamModel`.
@@ -926,7 +926,7 @@ class BetaFileSearchToolCallParam(TypedDict, total=False):
     type: Required[Literal["file_search_call"]]
     status: Required[Literal["in_progress", "searching", "completed", "incomplete", "failed"]]
     queries: Required[Sequence[str]]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
     results: Sequence[BetaFileSearchToolCallResultParam] | None
 
 
@@ -967,17 +967,17 @@ class BetaFunctionCallOutputItemParam(TypedDict, total=False):
     output: Required[
         str
         | Sequence[
-            BetaInputTextContentParam
+            BetaInputTextContentParamDict
             | BetaInputImageContentParamAutoParam
-            | BetaInputFileContentParam
+            | BetaInputFileContentParamDict
         ]
     ]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     id: str | None
     call_id: str | None
     name: str | None
     namespace: str | None
-    caller: BetaToolCallCallerParam | None
+    caller: BetaToolCallCallerParamDict | None
     status: BetaFunctionCallItemStatus | None
 
 
@@ -1001,9 +1001,9 @@ class BetaFunctionShellCallItemParam(TypedDict, total=False):
     call_id: Required[str]
     type: Required[Literal["shell_call"]]
     action: Required[BetaFunctionShellActionParam]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     id: str | None
-    caller: BetaToolCallCallerParam | None
+    caller: BetaToolCallCallerParamDict | None
     status: BetaFunctionShellCallItemStatus | None
     environment: BetaLocalEnvironmentParam | BetaContainerReferenceParam | None
 
@@ -1038,9 +1038,9 @@ class BetaFunctionShellCallOutputItemParam(TypedDict, total=False):
     call_id: Required[str]
     type: Required[Literal["shell_call_output"]]
     output: Required[Sequence[BetaFunctionShellCallOutputContentParam]]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     id: str | None
-    caller: BetaToolCallCallerParam | None
+    caller: BetaToolCallCallerParamDict | None
     status: BetaFunctionShellCallItemStatus | None
     max_output_length: int | None
 
@@ -1077,14 +1077,14 @@ class BetaFunctionToolCallParam(TypedDict, total=False):
     call_id: Required[str]
     name: Required[str]
     arguments: Required[str]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
     id: str
-    caller: BetaToolCallCallerDict | None
+    caller: BetaToolCallCallerParam | None
     namespace: str
     status: Literal["in_progress", "completed", "incomplete"]
 
 
-class BetaFunctionToolDict(TypedDict, total=False):
+class BetaFunctionToolParam(TypedDict, total=False):
     """Defines a function in your own code the model can choose to call. Learn more about
     function calling.
 
@@ -1101,7 +1101,7 @@ class BetaFunctionToolDict(TypedDict, total=False):
     allowed_callers: Sequence[BetaCallableToolAllowedCaller] | None
 
 
-class BetaFunctionToolParam(TypedDict, total=False):
+class BetaFunctionToolParamDict(TypedDict, total=False):
     """The `BetaFunctionToolParamModel` object, as a dict.
 
     The request form of `BetaFunctionToolParamModel`.
@@ -1148,7 +1148,7 @@ class BetaImageGenToolCallParam(TypedDict, total=False):
     id: Required[str]
     status: Required[Literal["in_progress", "completed", "generating", "failed"]]
     result: Required[str | None]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
 
 
 class BetaImageGenToolInputImageMaskParam(TypedDict, total=False):
@@ -1214,7 +1214,7 @@ class BetaInlineSkillSourceParam(TypedDict, total=False):
     data: Required[str]
 
 
-class BetaInputFileContentDict(TypedDict, total=False):
+class BetaInputFileContentParam(TypedDict, total=False):
     """A file input to the model.
 
     The request form of `BetaInputFileContent`.
@@ -1229,7 +1229,7 @@ class BetaInputFileContentDict(TypedDict, total=False):
     detail: BetaFileInputDetail
 
 
-class BetaInputFileContentParam(TypedDict, total=False):
+class BetaInputFileContentParamDict(TypedDict, total=False):
     """A file input to the model.
 
     The request form of `BetaInputFileContentParamModel`.
@@ -1280,12 +1280,12 @@ class BetaInputMessageParam(TypedDict, total=False):
 
     role: Required[Literal["user", "system", "developer"]]
     content: Required[BetaInputMessageContentListParam]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
     type: Literal["message"]
     status: Literal["in_progress", "completed", "incomplete"]
 
 
-class BetaInputTextContentDict(TypedDict, total=False):
+class BetaInputTextContentParam(TypedDict, total=False):
     """A text input to the model.
 
     The request form of `BetaInputTextContent`.
@@ -1296,7 +1296,7 @@ class BetaInputTextContentDict(TypedDict, total=False):
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfigParam
 
 
-class BetaInputTextContentParam(TypedDict, total=False):
+class BetaInputTextContentParamDict(TypedDict, total=False):
     """A text input to the model.
 
     The request form of `BetaInputTextContentParamModel`.
@@ -1314,7 +1314,7 @@ class BetaItemReferenceParam(TypedDict, total=False):
     """
 
     id: Required[str]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     type: Literal["item_reference"] | None
 
 
@@ -1361,7 +1361,7 @@ class BetaLocalShellToolCallOutputParam(TypedDict, total=False):
     type: Required[Literal["local_shell_call_output"]]
     id: Required[str]
     output: Required[str]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
     status: Literal["in_progress", "completed", "incomplete"] | None
 
 
@@ -1376,7 +1376,7 @@ class BetaLocalShellToolCallParam(TypedDict, total=False):
     call_id: Required[str]
     action: Required[BetaLocalShellExecActionParam]
     status: Required[Literal["in_progress", "completed", "incomplete"]]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
 
 
 class BetaLocalShellToolParam(TypedDict, total=False):
@@ -1422,7 +1422,7 @@ class BetaMCPApprovalRequestParam(TypedDict, total=False):
     server_label: Required[str]
     name: Required[str]
     arguments: Required[str]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
 
 
 class BetaMCPApprovalResponseParam(TypedDict, total=False):
@@ -1434,7 +1434,7 @@ class BetaMCPApprovalResponseParam(TypedDict, total=False):
     type: Required[Literal["mcp_approval_response"]]
     approval_request_id: Required[str]
     approve: Required[bool]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
     id: str | None
     reason: str | None
 
@@ -1449,7 +1449,7 @@ class BetaMCPListToolsParam(TypedDict, total=False):
     id: Required[str]
     server_label: Required[str]
     tools: Required[Sequence[BetaMCPListToolsToolParam]]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
     error: str | None
 
 
@@ -1487,7 +1487,7 @@ class BetaMCPToolCallParam(TypedDict, total=False):
     server_label: Required[str]
     name: Required[str]
     arguments: Required[str]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
     output: str | None
     error: BetaMCPToolCallErrorParam | None
     status: BetaMCPToolCallStatus
@@ -1608,7 +1608,7 @@ class BetaMultiAgentCallItemParam(TypedDict, total=False):
     type: Required[Literal["multi_agent_call"]]
     action: Required[BetaMultiAgentAction1]
     arguments: Required[str]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     id: str | None
 
 
@@ -1621,8 +1621,8 @@ class BetaMultiAgentCallOutputItemParam(TypedDict, total=False):
     call_id: Required[str]
     type: Required[Literal["multi_agent_call_output"]]
     action: Required[BetaMultiAgentAction1]
-    output: Required[Sequence[BetaOutputTextContentParam]]
-    agent: BetaAgentTagParam | None
+    output: Required[Sequence[BetaOutputTextContentParamDict]]
+    agent: BetaAgentTagParamDict | None
     id: str | None
 
 
@@ -1645,7 +1645,7 @@ class BetaNamespaceToolParam(TypedDict, total=False):
     type: Required[Literal["namespace"]]
     name: Required[str]
     description: Required[str]
-    tools: Required[Sequence[BetaFunctionToolParam | BetaCustomToolParam]]
+    tools: Required[Sequence[BetaFunctionToolParamDict | BetaCustomToolParam]]
 
 
 class BetaOutputMessageParam(TypedDict, total=False):
@@ -1659,11 +1659,11 @@ class BetaOutputMessageParam(TypedDict, total=False):
     role: Required[Literal["assistant"]]
     content: Required[Sequence[BetaOutputMessageContentParam]]
     status: Required[Literal["in_progress", "completed", "incomplete"]]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
     phase: BetaMessagePhase | None
 
 
-class BetaOutputTextContentDict(TypedDict, total=False):
+class BetaOutputTextContentParam(TypedDict, total=False):
     """A text output from the model.
 
     The request form of `BetaOutputTextContent`.
@@ -1675,7 +1675,7 @@ class BetaOutputTextContentDict(TypedDict, total=False):
     logprobs: Required[Sequence[BetaLogProbParam]]
 
 
-class BetaOutputTextContentParam(TypedDict, total=False):
+class BetaOutputTextContentParamDict(TypedDict, total=False):
     """The `BetaOutputTextContentParamModel` object, as a dict.
 
     The request form of `BetaOutputTextContentParamModel`.
@@ -1699,7 +1699,7 @@ class BetaProgramItemParam(TypedDict, total=False):
     call_id: Required[str]
     code: Required[str]
     fingerprint: Required[str]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
 
 
 class BetaProgramOutputItemParam(TypedDict, total=False):
@@ -1713,10 +1713,10 @@ class BetaProgramOutputItemParam(TypedDict, total=False):
     call_id: Required[str]
     result: Required[str]
     status: Required[BetaProgramOutputItemStatus]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
 
 
-class BetaProgramToolCallCallerDict(TypedDict, total=False):
+class BetaProgramToolCallCallerParam(TypedDict, total=False):
     """The `BetaProgramToolCallCaller` object, as a dict.
 
     The request form of `BetaProgramToolCallCaller`.
@@ -1726,7 +1726,7 @@ class BetaProgramToolCallCallerDict(TypedDict, total=False):
     caller_id: Required[str]
 
 
-class BetaProgramToolCallCallerParam(TypedDict, total=False):
+class BetaProgramToolCallCallerParamDict(TypedDict, total=False):
     """The `BetaProgramToolCallCallerParamModel` object, as a dict.
 
     The request form of `BetaProgramToolCallCallerParamModel`.
@@ -1813,7 +1813,7 @@ class BetaReasoningItemParam(TypedDict, total=False):
     type: Required[Literal["reasoning"]]
     id: Required[str]
     summary: Required[Sequence[BetaSummaryTextContentParam]]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
     encrypted_content: str | None
     content: Sequence[BetaReasoningTextContentParam]
     status: Literal["in_progress", "completed", "incomplete"]
@@ -2068,7 +2068,7 @@ class BetaToolSearchCallItemParam(TypedDict, total=False):
 
     type: Required[Literal["tool_search_call"]]
     arguments: Required[BetaEmptyModelParam]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     id: str | None
     call_id: str | None
     execution: BetaToolSearchExecutionType
@@ -2083,7 +2083,7 @@ class BetaToolSearchOutputItemParam(TypedDict, total=False):
 
     type: Required[Literal["tool_search_output"]]
     tools: Required[Sequence[BetaToolParam]]
-    agent: BetaAgentTagParam | None
+    agent: BetaAgentTagParamDict | None
     id: str | None
     call_id: str | None
     execution: BetaToolSearchExecutionType
@@ -2241,7 +2241,7 @@ class BetaWebSearchToolCallParam(TypedDict, total=False):
         | BetaWebSearchActionOpenPageParam
         | BetaWebSearchActionFindParam
     ]
-    agent: BetaAgentTagDict | None
+    agent: BetaAgentTagParam | None
 
 
 class BetaWebSearchToolFiltersParam(TypedDict, total=False):
@@ -2332,7 +2332,7 @@ BetaFiltersParam: TypeAlias = BetaComparisonFilterParam | BetaCompoundFilterPara
 
 
 BetaFunctionAndCustomToolCallOutputParam: TypeAlias = (
-    BetaInputTextContentDict | BetaInputImageContentParam | BetaInputFileContentDict
+    BetaInputTextContentParam | BetaInputImageContentParam | BetaInputFileContentParam
 )
 """The request form of `BetaFunctionAndCustomToolCallOutput`."""
 
@@ -2347,7 +2347,7 @@ The request form of `BetaFunctionShellCallOutputOutcomeParamModel`.
 
 
 BetaInputContentParam: TypeAlias = (
-    BetaInputTextContentDict | BetaInputImageContentParam | BetaInputFileContentDict
+    BetaInputTextContentParam | BetaInputImageContentParam | BetaInputFileContentParam
 )
 """The request form of `BetaInputContent`."""
 
@@ -2430,7 +2430,7 @@ The request form of `BetaMetadata`.
 """
 
 
-BetaOutputMessageContentParam: TypeAlias = BetaOutputTextContentDict | BetaRefusalContentParam
+BetaOutputMessageContentParam: TypeAlias = BetaOutputTextContentParam | BetaRefusalContentParam
 """The request form of `BetaOutputMessageContent`."""
 
 
@@ -2444,7 +2444,8 @@ The request form of `BetaResponseFormatJsonSchemaSchema`.
 
 BetaResponsePromptVariablesParam: TypeAlias = (
     Mapping[
-        str, str | BetaInputTextContentDict | BetaInputImageContentParam | BetaInputFileContentDict
+        str,
+        str | BetaInputTextContentParam | BetaInputImageContentParam | BetaInputFileContentParam,
     ]
     | None
 )
@@ -2466,14 +2467,16 @@ The request form of `BetaTextResponseFormatConfiguration`.
 """
 
 
-BetaToolCallCallerDict: TypeAlias = BetaDirectToolCallCallerDict | BetaProgramToolCallCallerDict
+BetaToolCallCallerParam: TypeAlias = BetaDirectToolCallCallerParam | BetaProgramToolCallCallerParam
 """The execution context that produced this tool call.
 
 The request form of `BetaToolCallCaller`.
 """
 
 
-BetaToolCallCallerParam: TypeAlias = BetaDirectToolCallCallerParam | BetaProgramToolCallCallerParam
+BetaToolCallCallerParamDict: TypeAlias = (
+    BetaDirectToolCallCallerParamDict | BetaProgramToolCallCallerParamDict
+)
 """The execution context that produced this tool call.
 
 The request form of `BetaToolCallCallerParamModel`.
@@ -2499,7 +2502,7 @@ The request form of `BetaToolChoiceParamModel`.
 
 
 BetaToolParam: TypeAlias = (
-    BetaFunctionToolDict
+    BetaFunctionToolParam
     | BetaFileSearchToolParam
     | BetaComputerToolParam
     | BetaComputerUsePreviewToolParam

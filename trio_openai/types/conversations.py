@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         ComputerScreenshotContent,
         InputFileContent,
         InputImageContent,
+        Message,
         OutputTextContent,
         RefusalContent,
         SummaryTextContent,
@@ -62,11 +63,11 @@ if TYPE_CHECKING:
     from .responses_params import (
         InputFileContentParam,
         InputImageContentParam,
-        InputTextContentParam,
         OutputTextContentParam,
         RefusalContentParam,
     )
     from .shared import InputTextContent
+    from .shared_params import InputTextContentParam
 
 __all__ = [
     "ComputerScreenshotContent",
@@ -85,6 +86,7 @@ __all__ = [
     "InputImageContentParam",
     "InputTextContent",
     "InputTextContentParam",
+    "Message",
     "OutputTextContent",
     "OutputTextContentParam",
     "RefusalContent",
@@ -225,7 +227,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "InputImageContent": ("responses", "InputImageContent"),
     "InputImageContentParam": ("responses_params", "InputImageContentParam"),
     "InputTextContent": ("shared", "InputTextContent"),
-    "InputTextContentParam": ("responses_params", "InputTextContentParam"),
+    "InputTextContentParam": ("shared_params", "InputTextContentParam"),
+    "Message": ("responses", "Message"),
     "OutputTextContent": ("responses", "OutputTextContent"),
     "OutputTextContentParam": ("responses_params", "OutputTextContentParam"),
     "RefusalContent": ("responses", "RefusalContent"),

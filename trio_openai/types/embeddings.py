@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
@@ -24,6 +24,7 @@ __all__ = [
     "CreateEmbeddingResponseUsage",
     "Embedding",
     "EmbeddingBase64",
+    "EmbeddingModel",
 ]
 
 
@@ -131,6 +132,12 @@ class EmbeddingBase64(BaseModel):
     index: int
     embedding: str
     object: Literal["embedding"]
+
+
+EmbeddingModel: TypeAlias = (
+    Literal["text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"] | str
+)
+"""The official SDK's name for the type of `CreateEmbeddingRequest.model`."""
 
 
 # Re-exported names (request TypedDicts, the official SDK's names), imported

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
@@ -24,6 +24,7 @@ __all__ = [
     "FileExpirationAfter",
     "FileExpirationAfterParam",
     "FileObject",
+    "FilePurpose",
     "ListFilesResponse",
     "OpenAIFile",
 ]
@@ -123,6 +124,10 @@ class OpenAIFile(BaseModel):
     status: Literal["uploaded", "processed", "error"]
     expires_at: int | None = None
     status_details: str | None = None
+
+
+FilePurpose: TypeAlias = Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]
+"""The official SDK's name for the type of `CreateFileRequest.purpose`."""
 
 
 FileDeleted = DeleteFileResponse

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
@@ -36,6 +36,7 @@ __all__ = [
     "CreateModerationResponseResultCategoryAppliedInputTypes",
     "CreateModerationResponseResultCategoryScores",
     "ModerationCreateResponse",
+    "ModerationModel",
 ]
 
 
@@ -293,6 +294,18 @@ class CreateModerationResponseResultCategoryScores(BaseModel):
     violence_graphic: float = attrs.field(metadata={"json": "violence/graphic"})
     illicit: float | None = None
     illicit_violent: float | None = attrs.field(default=None, metadata={"json": "illicit/violent"})
+
+
+ModerationModel: TypeAlias = (
+    Literal[
+        "omni-moderation-latest",
+        "omni-moderation-2024-09-26",
+        "text-moderation-latest",
+        "text-moderation-stable",
+    ]
+    | str
+)
+"""The official SDK's name for the type of `CreateModerationRequest.model`."""
 
 
 ModerationCreateResponse = CreateModerationResponse

@@ -33,12 +33,8 @@ from .shared import (
 
 if TYPE_CHECKING:
     from .._api import UnknownObject
-    from .responses_params import (
-        InputFileContentDict,
-        InputFileContentParam,
-        InputImageContentParam,
-        InputTextContentParam,
-    )
+    from .responses_params import InputFileContentParam, InputImageContentParam
+    from .shared_params import InputTextContentParam
 
 if TYPE_CHECKING:
     from .chat import ServiceTier
@@ -99,7 +95,6 @@ if TYPE_CHECKING:
     from .responses import ReasoningItem as ResponseReasoningItem
     from .responses import RefusalContent as ResponseOutputRefusal
     from .responses import ResponseConversation as ResponseConversationParam
-    from .responses import ResponseInputItem as ResponseInputItemParam
     from .responses import ResponseMCPCallArgumentsDeltaEvent as ResponseMcpCallArgumentsDeltaEvent
     from .responses import ResponseMCPCallArgumentsDoneEvent as ResponseMcpCallArgumentsDoneEvent
     from .responses import ResponseMCPCallCompletedEvent as ResponseMcpCallCompletedEvent
@@ -184,8 +179,8 @@ if TYPE_CHECKING:
         CustomToolCallOutputParam,
         CustomToolCallParam,
         CustomToolParam,
-        DirectToolCallCallerDict,
         DirectToolCallCallerParam,
+        DirectToolCallCallerParamDict,
         DoubleClickActionParam,
         DragParam,
         EasyInputMessageParam,
@@ -207,8 +202,8 @@ if TYPE_CHECKING:
         FunctionShellCallOutputTimeoutOutcomeParam,
         FunctionShellToolParam,
         FunctionToolCallParam,
-        FunctionToolDict,
         FunctionToolParam,
+        FunctionToolParamDict,
         HTTPErrorParam,
         HybridSearchOptionsParam,
         ImageGenToolCallParam,
@@ -217,15 +212,15 @@ if TYPE_CHECKING:
         InlineSkillParam,
         InlineSkillSourceParam,
         InputContentParam,
-        InputFileContentDict,
         InputFileContentParam,
+        InputFileContentParamDict,
         InputImageContentParam,
         InputImageContentParamAutoParam,
         InputItemParam,
         InputMessageContentListParam,
         InputMessageParam,
         InputParam,
-        InputTextContentParam,
+        InputTextContentParamDict,
         ItemParam,
         ItemReferenceParam,
         KeyPressActionParam,
@@ -255,8 +250,8 @@ if TYPE_CHECKING:
         ProgramItemParam,
         ProgrammaticToolCallingParam,
         ProgramOutputItemParam,
-        ProgramToolCallCallerDict,
         ProgramToolCallCallerParam,
+        ProgramToolCallCallerParamDict,
         PromptParam,
         RankingOptionsParam,
         ReasoningItemParam,
@@ -276,8 +271,8 @@ if TYPE_CHECKING:
         TextResponseFormatConfigurationParam,
         TextResponseFormatJsonSchemaParam,
         TokenCountsBodyParam,
-        ToolCallCallerDict,
         ToolCallCallerParam,
+        ToolCallCallerParamDict,
         ToolChoiceAllowedParam,
         ToolChoiceCustomParam,
         ToolChoiceFunctionParam,
@@ -323,12 +318,11 @@ if TYPE_CHECKING:
         FunctionShellCallOutputContentParam as ResponseFunctionShellCallOutputContentParam,
     )
     from .responses_params import FunctionToolCallParam as ResponseFunctionToolCallParam
-    from .responses_params import InputFileContentDict as ResponseInputFileContentParam
-    from .responses_params import InputFileContentDict as ResponseInputFileParam
+    from .responses_params import InputFileContentParam as ResponseInputFileContentParam
+    from .responses_params import InputFileContentParam as ResponseInputFileParam
     from .responses_params import InputImageContentParam as ResponseInputImageContentParam
     from .responses_params import InputImageContentParam as ResponseInputImageParam
-    from .responses_params import InputTextContentParam as ResponseInputTextContentParam
-    from .responses_params import InputTextContentParam as ResponseInputTextParam
+    from .responses_params import InputItemParam as ResponseInputItemParam
     from .responses_params import MCPToolCallErrorParam as McpToolCallErrorParam
     from .responses_params import NamespaceToolParam as ToolSearchOutputNamespaceToolParam
     from .responses_params import OutputMessageParam as ResponseOutputMessageParam
@@ -353,6 +347,8 @@ if TYPE_CHECKING:
     from .responses_params import WebSearchToolCallParam as ResponseFunctionWebSearchParam
     from .shared import InputAudio as ResponseInputAudio
     from .shared_params import InputAudioParam as ResponseInputAudioParam
+    from .shared_params import InputTextContentParam as ResponseInputTextContentParam
+    from .shared_params import InputTextContentParam as ResponseInputTextParam
 
 __all__ = [
     "AdditionalTools",
@@ -477,8 +473,8 @@ __all__ = [
     "CustomToolParamModel",
     "DetailEnum",
     "DirectToolCallCaller",
-    "DirectToolCallCallerDict",
     "DirectToolCallCallerParam",
+    "DirectToolCallCallerParamDict",
     "DirectToolCallCallerParamModel",
     "DoubleClickAction",
     "DoubleClickActionParam",
@@ -541,8 +537,8 @@ __all__ = [
     "FunctionToolCallOutputResource",
     "FunctionToolCallParam",
     "FunctionToolCallResource",
-    "FunctionToolDict",
     "FunctionToolParam",
+    "FunctionToolParamDict",
     "FunctionToolParamModel",
     "GrammarSyntax1",
     "HTTPError",
@@ -568,8 +564,8 @@ __all__ = [
     "InputContentParam",
     "InputFidelity",
     "InputFileContent",
-    "InputFileContentDict",
     "InputFileContentParam",
+    "InputFileContentParamDict",
     "InputFileContentParamModel",
     "InputImageContent",
     "InputImageContentParam",
@@ -584,7 +580,7 @@ __all__ = [
     "InputMessageResource",
     "InputParam",
     "InputParamModel",
-    "InputTextContentParam",
+    "InputTextContentParamDict",
     "InputTextContentParamModel",
     "InputTokenCountResponse",
     "Item",
@@ -670,8 +666,8 @@ __all__ = [
     "ProgramOutputItemStatus",
     "ProgramOutputStatus",
     "ProgramToolCallCaller",
-    "ProgramToolCallCallerDict",
     "ProgramToolCallCallerParam",
+    "ProgramToolCallCallerParamDict",
     "ProgramToolCallCallerParamModel",
     "ProgrammaticToolCallingParam",
     "ProgrammaticToolCallingParamModel",
@@ -845,6 +841,7 @@ __all__ = [
     "ResponseShellCallOutputContentDeltaStreamingEvent",
     "ResponseShellCallOutputContentDoneEvent",
     "ResponseShellCallOutputContentDoneStreamingEvent",
+    "ResponseStatus",
     "ResponseSteerInputContent",
     "ResponseSteerInputContentParam",
     "ResponseStreamEvent",
@@ -898,8 +895,8 @@ __all__ = [
     "TokenCountsResource",
     "Tool",
     "ToolCallCaller",
-    "ToolCallCallerDict",
     "ToolCallCallerParam",
+    "ToolCallCallerParamDict",
     "ToolCallCallerParamModel",
     "ToolChoiceAllowed",
     "ToolChoiceAllowedParam",
@@ -6454,6 +6451,12 @@ numbers.
 """
 
 
+ResponseStatus: TypeAlias = Literal[
+    "completed", "failed", "in_progress", "cancelled", "queued", "incomplete"
+]
+"""The official SDK's name for the type of `Response.status`."""
+
+
 ResponseInputItem: TypeAlias = InputItem
 """The official SDK's name for `InputItem`."""
 
@@ -6481,7 +6484,7 @@ ResponseFunctionCallOutputItem: TypeAlias = (
 
 
 ResponseFunctionCallOutputItemParam: TypeAlias = (
-    "InputFileContentDict | InputImageContentParam | InputTextContentParam"
+    "InputFileContentParam | InputImageContentParam | InputTextContentParam"
 )
 """The official SDK's name for this union (quoted: typing only)."""
 
@@ -6499,7 +6502,7 @@ ResponseSteerInputContent: TypeAlias = (
 
 
 ResponseSteerInputContentParam: TypeAlias = (
-    "InputFileContentDict | InputImageContentParam | InputTextContentParam"
+    "InputFileContentParam | InputImageContentParam | InputTextContentParam"
 )
 """The official SDK's name for this union (quoted: typing only)."""
 
@@ -6583,8 +6586,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CustomToolCallOutputParam": ("responses_params", "CustomToolCallOutputParam"),
     "CustomToolCallParam": ("responses_params", "CustomToolCallParam"),
     "CustomToolParam": ("responses_params", "CustomToolParam"),
-    "DirectToolCallCallerDict": ("responses_params", "DirectToolCallCallerDict"),
     "DirectToolCallCallerParam": ("responses_params", "DirectToolCallCallerParam"),
+    "DirectToolCallCallerParamDict": ("responses_params", "DirectToolCallCallerParamDict"),
     "DoubleClickActionParam": ("responses_params", "DoubleClickActionParam"),
     "DragParam": ("responses_params", "DragParam"),
     "EasyInputMessageParam": ("responses_params", "EasyInputMessageParam"),
@@ -6622,8 +6625,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "FunctionShellTool": ("responses", "FunctionShellToolParamModel"),
     "FunctionShellToolParam": ("responses_params", "FunctionShellToolParam"),
     "FunctionToolCallParam": ("responses_params", "FunctionToolCallParam"),
-    "FunctionToolDict": ("responses_params", "FunctionToolDict"),
     "FunctionToolParam": ("responses_params", "FunctionToolParam"),
+    "FunctionToolParamDict": ("responses_params", "FunctionToolParamDict"),
     "HTTPErrorParam": ("responses_params", "HTTPErrorParam"),
     "HybridSearchOptionsParam": ("responses_params", "HybridSearchOptionsParam"),
     "ImageGenToolCallParam": ("responses_params", "ImageGenToolCallParam"),
@@ -6634,15 +6637,15 @@ _LAZY: dict[str, tuple[str, str]] = {
     "InlineSkillSource": ("responses", "InlineSkillSourceParamModel"),
     "InlineSkillSourceParam": ("responses_params", "InlineSkillSourceParam"),
     "InputContentParam": ("responses_params", "InputContentParam"),
-    "InputFileContentDict": ("responses_params", "InputFileContentDict"),
     "InputFileContentParam": ("responses_params", "InputFileContentParam"),
+    "InputFileContentParamDict": ("responses_params", "InputFileContentParamDict"),
     "InputImageContentParam": ("responses_params", "InputImageContentParam"),
     "InputImageContentParamAutoParam": ("responses_params", "InputImageContentParamAutoParam"),
     "InputItemParam": ("responses_params", "InputItemParam"),
     "InputMessageContentListParam": ("responses_params", "InputMessageContentListParam"),
     "InputMessageParam": ("responses_params", "InputMessageParam"),
     "InputParam": ("responses_params", "InputParam"),
-    "InputTextContentParam": ("responses_params", "InputTextContentParam"),
+    "InputTextContentParamDict": ("responses_params", "InputTextContentParamDict"),
     "InputTokenCountResponse": ("responses", "TokenCountsResource"),
     "ItemParam": ("responses_params", "ItemParam"),
     "ItemReferenceParam": ("responses_params", "ItemReferenceParam"),
@@ -6680,8 +6683,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "OutputTextContentParam": ("responses_params", "OutputTextContentParam"),
     "ProgramItemParam": ("responses_params", "ProgramItemParam"),
     "ProgramOutputItemParam": ("responses_params", "ProgramOutputItemParam"),
-    "ProgramToolCallCallerDict": ("responses_params", "ProgramToolCallCallerDict"),
     "ProgramToolCallCallerParam": ("responses_params", "ProgramToolCallCallerParam"),
+    "ProgramToolCallCallerParamDict": ("responses_params", "ProgramToolCallCallerParamDict"),
     "ProgrammaticToolCallingParam": ("responses_params", "ProgrammaticToolCallingParam"),
     "PromptParam": ("responses_params", "PromptParam"),
     "RankingOptionsParam": ("responses_params", "RankingOptionsParam"),
@@ -6746,19 +6749,19 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ResponseInputContent": ("responses", "FunctionAndCustomToolCallOutput"),
     "ResponseInputFile": ("responses", "InputFileContent"),
     "ResponseInputFileContent": ("responses", "InputFileContent"),
-    "ResponseInputFileContentParam": ("responses_params", "InputFileContentDict"),
-    "ResponseInputFileParam": ("responses_params", "InputFileContentDict"),
+    "ResponseInputFileContentParam": ("responses_params", "InputFileContentParam"),
+    "ResponseInputFileParam": ("responses_params", "InputFileContentParam"),
     "ResponseInputImage": ("responses", "InputImageContent"),
     "ResponseInputImageContent": ("responses", "InputImageContent"),
     "ResponseInputImageContentParam": ("responses_params", "InputImageContentParam"),
     "ResponseInputImageParam": ("responses_params", "InputImageContentParam"),
-    "ResponseInputItemParam": ("responses", "ResponseInputItem"),
+    "ResponseInputItemParam": ("responses_params", "InputItemParam"),
     "ResponseInputMessageContentList": ("responses", "FunctionAndCustomToolCallOutput"),
     "ResponseInputMessageItem": ("responses", "InputMessageResource"),
     "ResponseInputText": ("responses", "InputTextContentParamModel"),
     "ResponseInputTextContent": ("responses", "InputTextContentParamModel"),
-    "ResponseInputTextContentParam": ("responses_params", "InputTextContentParam"),
-    "ResponseInputTextParam": ("responses_params", "InputTextContentParam"),
+    "ResponseInputTextContentParam": ("shared_params", "InputTextContentParam"),
+    "ResponseInputTextParam": ("shared_params", "InputTextContentParam"),
     "ResponseLocalEnvironment": ("responses", "LocalEnvironmentResource"),
     "ResponseMcpCallArgumentsDeltaEvent": ("responses", "ResponseMCPCallArgumentsDeltaEvent"),
     "ResponseMcpCallArgumentsDoneEvent": ("responses", "ResponseMCPCallArgumentsDoneEvent"),
@@ -6824,8 +6827,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     ),
     "TextResponseFormatJsonSchemaParam": ("responses_params", "TextResponseFormatJsonSchemaParam"),
     "TokenCountsBodyParam": ("responses_params", "TokenCountsBodyParam"),
-    "ToolCallCallerDict": ("responses_params", "ToolCallCallerDict"),
     "ToolCallCallerParam": ("responses_params", "ToolCallCallerParam"),
+    "ToolCallCallerParamDict": ("responses_params", "ToolCallCallerParamDict"),
     "ToolChoiceAllowedParam": ("responses_params", "ToolChoiceAllowedParam"),
     "ToolChoiceApplyPatch": ("responses", "SpecificApplyPatchParamModel"),
     "ToolChoiceApplyPatchParam": ("responses_params", "SpecificApplyPatchParam"),

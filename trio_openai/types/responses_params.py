@@ -55,7 +55,7 @@ from .responses import (
 )
 from .shared import ReasoningEffort, Verbosity
 from .shared_params import (
-    InputTextContentDict,
+    InputTextContentParam,
     MetadataParam,
     ModerationParam,
     PromptCacheBreakpointConfigParam,
@@ -112,8 +112,8 @@ __all__ = [
     "CustomToolCallOutputParam",
     "CustomToolCallParam",
     "CustomToolParam",
-    "DirectToolCallCallerDict",
     "DirectToolCallCallerParam",
+    "DirectToolCallCallerParamDict",
     "DoubleClickActionParam",
     "DragParam",
     "EasyInputMessageParam",
@@ -135,8 +135,8 @@ __all__ = [
     "FunctionShellCallOutputTimeoutOutcomeParam",
     "FunctionShellToolParam",
     "FunctionToolCallParam",
-    "FunctionToolDict",
     "FunctionToolParam",
+    "FunctionToolParamDict",
     "HTTPErrorParam",
     "HybridSearchOptionsParam",
     "ImageGenToolCallParam",
@@ -145,15 +145,15 @@ __all__ = [
     "InlineSkillParam",
     "InlineSkillSourceParam",
     "InputContentParam",
-    "InputFileContentDict",
     "InputFileContentParam",
+    "InputFileContentParamDict",
     "InputImageContentParam",
     "InputImageContentParamAutoParam",
     "InputItemParam",
     "InputMessageContentListParam",
     "InputMessageParam",
     "InputParam",
-    "InputTextContentParam",
+    "InputTextContentParamDict",
     "ItemParam",
     "ItemReferenceParam",
     "KeyPressActionParam",
@@ -182,8 +182,8 @@ __all__ = [
     "OutputTextContentParam",
     "ProgramItemParam",
     "ProgramOutputItemParam",
-    "ProgramToolCallCallerDict",
     "ProgramToolCallCallerParam",
+    "ProgramToolCallCallerParamDict",
     "ProgrammaticToolCallingParam",
     "PromptParam",
     "RankingOptionsParam",
@@ -204,8 +204,8 @@ __all__ = [
     "TextResponseFormatConfigurationParam",
     "TextResponseFormatJsonSchemaParam",
     "TokenCountsBodyParam",
-    "ToolCallCallerDict",
     "ToolCallCallerParam",
+    "ToolCallCallerParamDict",
     "ToolChoiceAllowedParam",
     "ToolChoiceCustomParam",
     "ToolChoiceFunctionParam",
@@ -279,7 +279,7 @@ class ApplyPatchToolCallItemParam(TypedDict, total=False):
     status: Required[ApplyPatchCallStatusParamModel]
     operation: Required[ApplyPatchOperationParam]
     id: str | None
-    caller: ToolCallCallerParam | None
+    caller: ToolCallCallerParamDict | None
 
 
 class ApplyPatchToolCallOutputItemParam(TypedDict, total=False):
@@ -292,7 +292,7 @@ class ApplyPatchToolCallOutputItemParam(TypedDict, total=False):
     call_id: Required[str]
     status: Required[ApplyPatchCallOutputStatusParamModel]
     id: str | None
-    caller: ToolCallCallerParam | None
+    caller: ToolCallCallerParamDict | None
     output: str | None
 
 
@@ -699,7 +699,7 @@ class CustomToolCallOutputParam(TypedDict, total=False):
     call_id: Required[str]
     output: Required[str | Sequence[FunctionAndCustomToolCallOutputParam]]
     id: str
-    caller: ToolCallCallerParam | None
+    caller: ToolCallCallerParamDict | None
 
 
 class CustomToolCallParam(TypedDict, total=False):
@@ -713,7 +713,7 @@ class CustomToolCallParam(TypedDict, total=False):
     name: Required[str]
     input: Required[str]
     id: str
-    caller: ToolCallCallerDict | None
+    caller: ToolCallCallerParam | None
     namespace: str
     status: str
 
@@ -733,7 +733,7 @@ class CustomToolParam(TypedDict, total=False):
     allowed_callers: Sequence[CallableToolAllowedCaller] | None
 
 
-class DirectToolCallCallerDict(TypedDict, total=False):
+class DirectToolCallCallerParam(TypedDict, total=False):
     """The `DirectToolCallCaller` object, as a dict.
 
     The request form of `DirectToolCallCaller`.
@@ -742,7 +742,7 @@ class DirectToolCallCallerDict(TypedDict, total=False):
     type: Required[Literal["direct"]]
 
 
-class DirectToolCallCallerParam(TypedDict, total=False):
+class DirectToolCallCallerParamDict(TypedDict, total=False):
     """The `DirectToolCallCallerParamModel` object, as a dict.
 
     The request form of `DirectToolCallCallerParamModel`.
@@ -862,13 +862,15 @@ class FunctionCallOutputItemParam(TypedDict, total=False):
     type: Required[Literal["function_call_output"]]
     output: Required[
         str
-        | Sequence[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam]
+        | Sequence[
+            InputTextContentParamDict | InputImageContentParamAutoParam | InputFileContentParamDict
+        ]
     ]
     id: str | None
     call_id: str | None
     name: str | None
     namespace: str | None
-    caller: ToolCallCallerParam | None
+    caller: ToolCallCallerParamDict | None
     status: FunctionCallItemStatus | None
 
 
@@ -893,7 +895,7 @@ class FunctionShellCallItemParam(TypedDict, total=False):
     type: Required[Literal["shell_call"]]
     action: Required[FunctionShellActionParam]
     id: str | None
-    caller: ToolCallCallerParam | None
+    caller: ToolCallCallerParamDict | None
     status: FunctionShellCallItemStatus | None
     environment: LocalEnvironmentParam | ContainerReferenceParam | None
 
@@ -929,7 +931,7 @@ class FunctionShellCallOutputItemParam(TypedDict, total=False):
     type: Required[Literal["shell_call_output"]]
     output: Required[Sequence[FunctionShellCallOutputContentParam]]
     id: str | None
-    caller: ToolCallCallerParam | None
+    caller: ToolCallCallerParamDict | None
     status: FunctionShellCallItemStatus | None
     max_output_length: int | None
 
@@ -965,12 +967,12 @@ class FunctionToolCallParam(TypedDict, total=False):
     name: Required[str]
     arguments: Required[str]
     id: str
-    caller: ToolCallCallerDict | None
+    caller: ToolCallCallerParam | None
     namespace: str
     status: Literal["in_progress", "completed", "incomplete"]
 
 
-class FunctionToolDict(TypedDict, total=False):
+class FunctionToolParam(TypedDict, total=False):
     """Defines a function in your own code the model can choose to call. Learn more about
     function calling.
 
@@ -987,7 +989,7 @@ class FunctionToolDict(TypedDict, total=False):
     allowed_callers: Sequence[CallableToolAllowedCaller] | None
 
 
-class FunctionToolParam(TypedDict, total=False):
+class FunctionToolParamDict(TypedDict, total=False):
     """The `FunctionToolParamModel` object, as a dict.
 
     The request form of `FunctionToolParamModel`.
@@ -1105,7 +1107,7 @@ class InlineSkillSourceParam(TypedDict, total=False):
     data: Required[str]
 
 
-class InputFileContentDict(TypedDict, total=False):
+class InputFileContentParam(TypedDict, total=False):
     """A file input to the model.
 
     The request form of `InputFileContent`.
@@ -1120,7 +1122,7 @@ class InputFileContentDict(TypedDict, total=False):
     detail: FileInputDetail
 
 
-class InputFileContentParam(TypedDict, total=False):
+class InputFileContentParamDict(TypedDict, total=False):
     """A file input to the model.
 
     The request form of `InputFileContentParamModel`.
@@ -1175,7 +1177,7 @@ class InputMessageParam(TypedDict, total=False):
     status: Literal["in_progress", "completed", "incomplete"]
 
 
-class InputTextContentParam(TypedDict, total=False):
+class InputTextContentParamDict(TypedDict, total=False):
     """A text input to the model.
 
     The request form of `InputTextContentParamModel`.
@@ -1450,7 +1452,7 @@ class NamespaceToolParam(TypedDict, total=False):
     type: Required[Literal["namespace"]]
     name: Required[str]
     description: Required[str]
-    tools: Required[Sequence[FunctionToolParam | CustomToolParam]]
+    tools: Required[Sequence[FunctionToolParamDict | CustomToolParam]]
 
 
 class OutputMessageParam(TypedDict, total=False):
@@ -1505,7 +1507,7 @@ class ProgramOutputItemParam(TypedDict, total=False):
     status: Required[ProgramOutputItemStatus]
 
 
-class ProgramToolCallCallerDict(TypedDict, total=False):
+class ProgramToolCallCallerParam(TypedDict, total=False):
     """The `ProgramToolCallCaller` object, as a dict.
 
     The request form of `ProgramToolCallCaller`.
@@ -1515,7 +1517,7 @@ class ProgramToolCallCallerDict(TypedDict, total=False):
     caller_id: Required[str]
 
 
-class ProgramToolCallCallerParam(TypedDict, total=False):
+class ProgramToolCallCallerParamDict(TypedDict, total=False):
     """The `ProgramToolCallCallerParamModel` object, as a dict.
 
     The request form of `ProgramToolCallCallerParamModel`.
@@ -2047,7 +2049,7 @@ FiltersParam: TypeAlias = ComparisonFilterParam | CompoundFilterParam
 
 
 FunctionAndCustomToolCallOutputParam: TypeAlias = (
-    InputTextContentDict | InputImageContentParam | InputFileContentDict
+    InputTextContentParam | InputImageContentParam | InputFileContentParam
 )
 """The request form of `FunctionAndCustomToolCallOutput`."""
 
@@ -2061,7 +2063,9 @@ The request form of `FunctionShellCallOutputOutcomeParamModel`.
 """
 
 
-InputContentParam: TypeAlias = InputTextContentDict | InputImageContentParam | InputFileContentDict
+InputContentParam: TypeAlias = (
+    InputTextContentParam | InputImageContentParam | InputFileContentParam
+)
 """The request form of `InputContent`."""
 
 
@@ -2136,7 +2140,8 @@ OutputMessageContentParam: TypeAlias = OutputTextContentParam | RefusalContentPa
 
 
 ResponsePromptVariablesParam: TypeAlias = (
-    Mapping[str, str | InputTextContentDict | InputImageContentParam | InputFileContentDict] | None
+    Mapping[str, str | InputTextContentParam | InputImageContentParam | InputFileContentParam]
+    | None
 )
 """Optional map of values to substitute in for variables in your prompt. The substitution
 values can either be strings, or other Response input types like images or files.
@@ -2154,14 +2159,14 @@ The request form of `TextResponseFormatConfiguration`.
 """
 
 
-ToolCallCallerDict: TypeAlias = DirectToolCallCallerDict | ProgramToolCallCallerDict
+ToolCallCallerParam: TypeAlias = DirectToolCallCallerParam | ProgramToolCallCallerParam
 """The execution context that produced this tool call.
 
 The request form of `ToolCallCaller`.
 """
 
 
-ToolCallCallerParam: TypeAlias = DirectToolCallCallerParam | ProgramToolCallCallerParam
+ToolCallCallerParamDict: TypeAlias = DirectToolCallCallerParamDict | ProgramToolCallCallerParamDict
 """The execution context that produced this tool call.
 
 The request form of `ToolCallCallerParamModel`.
@@ -2187,7 +2192,7 @@ The request form of `ToolChoiceParamModel`.
 
 
 ToolParam: TypeAlias = (
-    FunctionToolDict
+    FunctionToolParam
     | FileSearchToolParam
     | ComputerToolParam
     | ComputerUsePreviewToolParam

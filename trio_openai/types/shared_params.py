@@ -10,9 +10,10 @@ Each ``*Param`` is the plain-dict form of a model a request takes (see
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if sys.version_info >= (3, 11):
     from typing import Required, TypedDict
@@ -28,16 +29,36 @@ from .shared import (
     VoiceIdsShared,
 )
 
+if TYPE_CHECKING:
+    from .chatkit import UserMessageInputText as DecisionQuestionInputText
+    from .responses import ModelIdsCompaction as ChatModel
+    from .responses_params import ComparisonFilterParam as ComparisonFilter
+    from .responses_params import CompoundFilterParam as CompoundFilter
+    from .responses_params import ReasoningParam as Reasoning
+    from .shared import FunctionParameters, Metadata, ReasoningEffort
+    from .shared_params import EvalItemInputImageParam as DecisionQuestionInputImage
+    from .shared_params import FunctionObjectParam as FunctionDefinition
+    from .shared_params import ResponseFormatJsonObjectParam as ResponseFormatJSONObject
+    from .shared_params import ResponseFormatJsonSchemaParam as ResponseFormatJSONSchema
+    from .shared_params import ResponseFormatTextParam as ResponseFormatText
+
 __all__ = [
     "ChatCompletionStreamOptionsParam",
     "ChatCompletionToolParam",
+    "ChatModel",
+    "ComparisonFilter",
+    "CompoundFilter",
+    "DecisionQuestionInputImage",
+    "DecisionQuestionInputText",
     "EvalItemContentArrayParam",
     "EvalItemContentItemParam",
     "EvalItemContentOutputTextParam",
     "EvalItemContentParam",
     "EvalItemInputImageParam",
     "EvalItemParam",
+    "FunctionDefinition",
     "FunctionObjectParam",
+    "FunctionParameters",
     "FunctionParametersParam",
     "GraderLabelModelParam",
     "GraderPythonParam",
@@ -47,7 +68,8 @@ __all__ = [
     "GraderTextSimilarityParam",
     "InputAudioInputAudioParam",
     "InputAudioParam",
-    "InputTextContentDict",
+    "InputTextContentParam",
+    "Metadata",
     "MetadataParam",
     "ModerationConfigParam",
     "ModerationParam",
@@ -55,10 +77,15 @@ __all__ = [
     "PromptCacheBreakpointConfigParam",
     "PromptCacheBreakpointParam",
     "PromptCacheOptionsParam",
+    "Reasoning",
+    "ReasoningEffort",
+    "ResponseFormatJSONObject",
+    "ResponseFormatJSONSchema",
     "ResponseFormatJsonObjectParam",
     "ResponseFormatJsonSchemaJsonSchemaParam",
     "ResponseFormatJsonSchemaParam",
     "ResponseFormatJsonSchemaSchemaParam",
+    "ResponseFormatText",
     "ResponseFormatTextParam",
     "StopConfigurationParam",
     "VoiceIdsOrCustomVoiceOption2Param",
@@ -248,7 +275,7 @@ class InputAudioParam(TypedDict, total=False):
     input_audio: Required[InputAudioInputAudioParam]
 
 
-class InputTextContentDict(TypedDict, total=False):
+class InputTextContentParam(TypedDict, total=False):
     """A text input to the model.
 
     The request form of `InputTextContent`.
@@ -377,7 +404,7 @@ class VoiceIdsOrCustomVoiceOption2Param(TypedDict, total=False):
 
 EvalItemContentItemParam: TypeAlias = (
     EvalItemContentText
-    | InputTextContentDict
+    | InputTextContentParam
     | EvalItemContentOutputTextParam
     | EvalItemInputImageParam
     | InputAudioParam
@@ -441,3 +468,35 @@ VoiceIdsOrCustomVoiceParam: TypeAlias = VoiceIdsShared | VoiceIdsOrCustomVoiceOp
 
 The request form of `VoiceIdsOrCustomVoice`.
 """
+
+
+# Re-exported names (request TypedDicts, the official SDK's names), imported
+# on first use: decoding never needs them.
+_LAZY: dict[str, tuple[str, str]] = {
+    "ChatModel": ("responses", "ModelIdsCompaction"),
+    "ComparisonFilter": ("responses_params", "ComparisonFilterParam"),
+    "CompoundFilter": ("responses_params", "CompoundFilterParam"),
+    "DecisionQuestionInputImage": ("shared_params", "EvalItemInputImageParam"),
+    "DecisionQuestionInputText": ("chatkit", "UserMessageInputText"),
+    "FunctionDefinition": ("shared_params", "FunctionObjectParam"),
+    "FunctionParameters": ("shared", "FunctionParameters"),
+    "Metadata": ("shared", "Metadata"),
+    "Reasoning": ("responses_params", "ReasoningParam"),
+    "ReasoningEffort": ("shared", "ReasoningEffort"),
+    "ResponseFormatJSONObject": ("shared_params", "ResponseFormatJsonObjectParam"),
+    "ResponseFormatJSONSchema": ("shared_params", "ResponseFormatJsonSchemaParam"),
+    "ResponseFormatText": ("shared_params", "ResponseFormatTextParam"),
+}
+
+
+if not TYPE_CHECKING:  # checkers see the imports: a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY:
+            source, attr = _LAZY[name]
+            module = importlib.import_module(f"trio_openai.types.{source}")
+            value = getattr(module, attr)
+            globals()[name] = value
+            return value
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)

@@ -10,6 +10,9 @@ the ``trio_openai.types`` module it is imported from here.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
+from trio_openai._api import UnknownObject
 from trio_openai.types.assistants import AssistantObject as Assistant
 from trio_openai.types.assistants import (
     AssistantsApiResponseFormatOption as AssistantResponseFormatOption,
@@ -20,8 +23,15 @@ from trio_openai.types.assistants import (
 )
 from trio_openai.types.assistants import AssistantStreamEvent
 from trio_openai.types.assistants import AssistantToolsCode as CodeInterpreterTool
+from trio_openai.types.assistants import AssistantToolsCode as _assistants_AssistantToolsCode
 from trio_openai.types.assistants import AssistantToolsFileSearch as FileSearchTool
+from trio_openai.types.assistants import (
+    AssistantToolsFileSearch as _assistants_AssistantToolsFileSearch,
+)
 from trio_openai.types.assistants import AssistantToolsFunction as FunctionTool
+from trio_openai.types.assistants import (
+    AssistantToolsFunction as _assistants_AssistantToolsFunction,
+)
 from trio_openai.types.assistants import DeleteAssistantResponse as AssistantDeleted
 from trio_openai.types.assistants import DeleteThreadResponse as ThreadDeleted
 from trio_openai.types.assistants import Error as SessionError
@@ -36,8 +46,17 @@ from trio_openai.types.assistants_params import (
     AssistantsNamedToolChoiceParam as AssistantToolChoiceParam,
 )
 from trio_openai.types.assistants_params import AssistantToolsCodeParam as CodeInterpreterToolParam
+from trio_openai.types.assistants_params import (
+    AssistantToolsCodeParam as _assistants_params_AssistantToolsCodeParam,
+)
 from trio_openai.types.assistants_params import AssistantToolsFileSearchParam as FileSearchToolParam
+from trio_openai.types.assistants_params import (
+    AssistantToolsFileSearchParam as _assistants_params_AssistantToolsFileSearchParam,
+)
 from trio_openai.types.assistants_params import AssistantToolsFunctionParam as FunctionToolParam
+from trio_openai.types.assistants_params import (
+    AssistantToolsFunctionParam as _assistants_params_AssistantToolsFunctionParam,
+)
 from trio_openai.types.assistants_params import CreateAssistantRequestParam as AssistantCreateParams
 from trio_openai.types.assistants_params import CreateAssistantRequestParam as AssistantUpdateParams
 from trio_openai.types.assistants_params import (
@@ -107,6 +126,7 @@ from trio_openai.types.beta_responses import (
     BetaResponseReasoningTextDoneEvent,
     BetaResponseRefusalDeltaEvent,
     BetaResponseRefusalDoneEvent,
+    BetaResponseStatus,
     BetaResponseStreamEvent,
     BetaResponseTextDeltaEvent,
     BetaResponseTextDoneEvent,
@@ -157,6 +177,9 @@ from trio_openai.types.beta_responses import (
     BetaCustomToolCallResource as BetaResponseCustomToolCallItem,
 )
 from trio_openai.types.beta_responses import BetaCustomToolParamModel as BetaCustomTool
+from trio_openai.types.beta_responses import (
+    BetaEncryptedContent as _beta_responses_BetaEncryptedContent,
+)
 from trio_openai.types.beta_responses import (
     BetaFileSearchToolCall as BetaResponseFileSearchToolCall,
 )
@@ -278,6 +301,9 @@ from trio_openai.types.beta_responses import (
 from trio_openai.types.beta_responses import (
     BetaTextResponseFormatJsonSchema as BetaResponseFormatTextJSONSchemaConfig,
 )
+from trio_openai.types.beta_responses import (
+    BetaTextResponseFormatJsonSchema as _beta_responses_BetaTextResponseFormatJsonSchema,
+)
 from trio_openai.types.beta_responses import BetaToolChoiceMCP as BetaToolChoiceMcp
 from trio_openai.types.beta_responses import BetaToolSearchCall as BetaResponseToolSearchCall
 from trio_openai.types.beta_responses import (
@@ -362,10 +388,10 @@ from trio_openai.types.beta_responses_params import (
     BetaFunctionToolCallParam as BetaResponseFunctionToolCallParam,
 )
 from trio_openai.types.beta_responses_params import (
-    BetaInputFileContentDict as BetaResponseInputFileContentParam,
+    BetaInputFileContentParam as BetaResponseInputFileContentParam,
 )
 from trio_openai.types.beta_responses_params import (
-    BetaInputFileContentDict as BetaResponseInputFileParam,
+    BetaInputFileContentParam as BetaResponseInputFileParam,
 )
 from trio_openai.types.beta_responses_params import (
     BetaInputImageContentParam as BetaResponseInputImageContentParam,
@@ -374,10 +400,10 @@ from trio_openai.types.beta_responses_params import (
     BetaInputImageContentParam as BetaResponseInputImageParam,
 )
 from trio_openai.types.beta_responses_params import (
-    BetaInputTextContentDict as BetaResponseInputTextContentParam,
+    BetaInputTextContentParam as BetaResponseInputTextContentParam,
 )
 from trio_openai.types.beta_responses_params import (
-    BetaInputTextContentDict as BetaResponseInputTextParam,
+    BetaInputTextContentParam as BetaResponseInputTextParam,
 )
 from trio_openai.types.beta_responses_params import BetaMultiAgentParam as MultiAgentConfigParam
 from trio_openai.types.beta_responses_params import (
@@ -387,7 +413,7 @@ from trio_openai.types.beta_responses_params import (
     BetaOutputMessageParam as BetaResponseOutputMessageParam,
 )
 from trio_openai.types.beta_responses_params import (
-    BetaOutputTextContentDict as BetaResponseOutputTextParam,
+    BetaOutputTextContentParam as BetaResponseOutputTextParam,
 )
 from trio_openai.types.beta_responses_params import BetaPromptParam as BetaResponsePromptParam
 from trio_openai.types.beta_responses_params import (
@@ -407,6 +433,9 @@ from trio_openai.types.beta_responses_params import (
 )
 from trio_openai.types.beta_responses_params import (
     BetaTextResponseFormatJsonSchemaParam as BetaResponseFormatTextJSONSchemaConfigParam,
+)
+from trio_openai.types.beta_responses_params import (
+    BetaTextResponseFormatJsonSchemaParam as _beta_responses_params_BetaTextResponseFormatJsonSchemaParam,
 )
 from trio_openai.types.beta_responses_params import BetaToolChoiceMCPParam as BetaToolChoiceMcpParam
 from trio_openai.types.beta_responses_params import (
@@ -428,17 +457,41 @@ from trio_openai.types.responses import MCPToolCallError as BetaMcpToolCallError
 from trio_openai.types.responses import ResponseError as SessionTurnError
 from trio_openai.types.responses import ResponseTextParamModel as AgentText
 from trio_openai.types.responses import SummaryTextContent as SummaryText
+from trio_openai.types.responses import WebSearchActionFind as _responses_WebSearchActionFind
+from trio_openai.types.responses import (
+    WebSearchActionOpenPage as _responses_WebSearchActionOpenPage,
+)
+from trio_openai.types.responses import WebSearchActionSearch as _responses_WebSearchActionSearch
 from trio_openai.types.responses import WebSearchToolCall as AgentWebSearchCallItem
 from trio_openai.types.responses_params import CreateResponseParam as ResponseCreateParams
 from trio_openai.types.responses_params import InlineSkillParam as HostedPluginParam
+from trio_openai.types.responses_params import (
+    InlineSkillParam as _responses_params_InlineSkillParam,
+)
 from trio_openai.types.responses_params import InlineSkillSourceParam as InlineCapabilitySourceParam
 from trio_openai.types.responses_params import InputContentParam
 from trio_openai.types.responses_params import InputMessageParam as AgentSessionInputMessageParam
 from trio_openai.types.responses_params import MCPToolCallErrorParam as BetaMcpToolCallErrorParam
 from trio_openai.types.responses_params import ResponseTextParam as AgentTextParam
+from trio_openai.types.responses_params import (
+    SkillReferenceParam as _responses_params_SkillReferenceParam,
+)
 from trio_openai.types.shared import EvalItemContentOutputText as OutputText
+from trio_openai.types.shared import EvalItemContentOutputText as _shared_EvalItemContentOutputText
+from trio_openai.types.shared import ResponseFormatJsonObject as _shared_ResponseFormatJsonObject
+from trio_openai.types.shared import ResponseFormatText as _shared_ResponseFormatText
+from trio_openai.types.shared_params import (
+    ResponseFormatJsonObjectParam as _shared_params_ResponseFormatJsonObjectParam,
+)
+from trio_openai.types.shared_params import (
+    ResponseFormatTextParam as _shared_params_ResponseFormatTextParam,
+)
+from trio_openai.types.vector_stores import (
+    OtherChunkingStrategyResponseParamModel as _vector_stores_OtherChunkingStrategyResponseParamModel,
+)
 
 __all__ = [
+    "AgentContent",
     "AgentFunctionCallItem",
     "AgentFunctionCallStatus",
     "AgentMcpCallItem",
@@ -453,10 +506,12 @@ __all__ = [
     "AssistantResponseFormatOption",
     "AssistantResponseFormatOptionParam",
     "AssistantStreamEvent",
+    "AssistantTool",
     "AssistantToolChoice",
     "AssistantToolChoiceFunction",
     "AssistantToolChoiceFunctionParam",
     "AssistantToolChoiceParam",
+    "AssistantToolParam",
     "AssistantUpdateParams",
     "BetaApplyPatchTool",
     "BetaApplyPatchToolParam",
@@ -545,6 +600,8 @@ __all__ = [
     "BetaResponseFileSearchCallSearchingEvent",
     "BetaResponseFileSearchToolCall",
     "BetaResponseFileSearchToolCallParam",
+    "BetaResponseFormatTextConfig",
+    "BetaResponseFormatTextConfigParam",
     "BetaResponseFormatTextJSONSchemaConfig",
     "BetaResponseFormatTextJSONSchemaConfigParam",
     "BetaResponseFunctionCallArgumentsDeltaEvent",
@@ -622,6 +679,7 @@ __all__ = [
     "BetaResponseShellCallCommandDoneEvent",
     "BetaResponseShellCallOutputContentDeltaEvent",
     "BetaResponseShellCallOutputContentDoneEvent",
+    "BetaResponseStatus",
     "BetaResponseSteerInputContent",
     "BetaResponseSteerInputContentParam",
     "BetaResponseStreamEvent",
@@ -674,6 +732,7 @@ __all__ = [
     "FunctionTool",
     "FunctionToolParam",
     "HostedPluginParam",
+    "HostedSkillParam",
     "InlineCapabilitySourceParam",
     "InputContent",
     "InputContentParam",
@@ -690,4 +749,61 @@ __all__ = [
     "ThreadDeleted",
     "ThreadUpdateParams",
     "TokenUsage",
+    "WebSearchAction",
 ]
+
+
+AgentContent: TypeAlias = (
+    _beta_responses_BetaEncryptedContent | _shared_EvalItemContentOutputText | UnknownObject
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
+
+
+AssistantTool: TypeAlias = (
+    _assistants_AssistantToolsCode
+    | _assistants_AssistantToolsFileSearch
+    | _assistants_AssistantToolsFunction
+    | UnknownObject
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
+
+
+AssistantToolParam: TypeAlias = (
+    _assistants_params_AssistantToolsCodeParam
+    | _assistants_params_AssistantToolsFileSearchParam
+    | _assistants_params_AssistantToolsFunctionParam
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
+
+
+BetaResponseFormatTextConfig: TypeAlias = (
+    _beta_responses_BetaTextResponseFormatJsonSchema
+    | _shared_ResponseFormatJsonObject
+    | _shared_ResponseFormatText
+    | UnknownObject
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
+
+
+BetaResponseFormatTextConfigParam: TypeAlias = (
+    _beta_responses_params_BetaTextResponseFormatJsonSchemaParam
+    | _shared_params_ResponseFormatJsonObjectParam
+    | _shared_params_ResponseFormatTextParam
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
+
+
+HostedSkillParam: TypeAlias = (
+    _responses_params_InlineSkillParam | _responses_params_SkillReferenceParam
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
+
+
+WebSearchAction: TypeAlias = (
+    _responses_WebSearchActionFind
+    | _responses_WebSearchActionOpenPage
+    | _responses_WebSearchActionSearch
+    | _vector_stores_OtherChunkingStrategyResponseParamModel
+    | UnknownObject
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""

@@ -331,6 +331,7 @@ __all__ = [
     "CallCreateParams",
     "CallReferParams",
     "CallRejectParams",
+    "ChatCompletionModality",
     "ClientSecretCreateParams",
     "ClientSecretCreateResponse",
     "ConversationCreatedEvent",
@@ -5717,6 +5718,10 @@ RealtimeTurnDetection: TypeAlias = (
 """Configuration for turn detection, ether Server VAD or Semantic VAD. This can be set to
 `null` to turn off, in which case the client must manually trigger model response.
 """
+
+
+ChatCompletionModality: TypeAlias = list[Literal["text", "audio"]]
+"""The official SDK's name for the type of `RealtimeBetaResponse.modalities`."""
 
 
 RealtimeToolChoiceConfig: TypeAlias = (

@@ -10,12 +10,24 @@ the ``trio_openai.types`` module it is imported from here.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
+from trio_openai._api import UnknownObject
 from trio_openai.types.assistants import DeleteMessageResponse as MessageDeleted
 from trio_openai.types.assistants import MessageContentImageFileObject as ImageFileContentBlock
+from trio_openai.types.assistants import (
+    MessageContentImageFileObject as _assistants_MessageContentImageFileObject,
+)
 from trio_openai.types.assistants import MessageContentImageFileObjectImageFile as ImageFile
 from trio_openai.types.assistants import MessageContentImageUrlObject as ImageURLContentBlock
+from trio_openai.types.assistants import (
+    MessageContentImageUrlObject as _assistants_MessageContentImageUrlObject,
+)
 from trio_openai.types.assistants import MessageContentImageUrlObjectImageUrl as ImageURL
 from trio_openai.types.assistants import MessageContentRefusalObject as RefusalContentBlock
+from trio_openai.types.assistants import (
+    MessageContentRefusalObject as _assistants_MessageContentRefusalObject,
+)
 from trio_openai.types.assistants import (
     MessageContentTextAnnotationsFileCitationObject as FileCitationAnnotation,
 )
@@ -23,26 +35,48 @@ from trio_openai.types.assistants import (
     MessageContentTextAnnotationsFilePathObject as FilePathAnnotation,
 )
 from trio_openai.types.assistants import MessageContentTextObject as TextContentBlock
+from trio_openai.types.assistants import (
+    MessageContentTextObject as _assistants_MessageContentTextObject,
+)
 from trio_openai.types.assistants import MessageContentTextObjectText as Text
 from trio_openai.types.assistants import MessageDeltaContentImageFileObject as ImageFileDeltaBlock
+from trio_openai.types.assistants import (
+    MessageDeltaContentImageFileObject as _assistants_MessageDeltaContentImageFileObject,
+)
 from trio_openai.types.assistants import (
     MessageDeltaContentImageFileObjectImageFile as ImageFileDelta,
 )
 from trio_openai.types.assistants import MessageDeltaContentImageUrlObject as ImageURLDeltaBlock
+from trio_openai.types.assistants import (
+    MessageDeltaContentImageUrlObject as _assistants_MessageDeltaContentImageUrlObject,
+)
 from trio_openai.types.assistants import MessageDeltaContentImageUrlObjectImageUrl as ImageURLDelta
 from trio_openai.types.assistants import MessageDeltaContentRefusalObject as RefusalDeltaBlock
+from trio_openai.types.assistants import (
+    MessageDeltaContentRefusalObject as _assistants_MessageDeltaContentRefusalObject,
+)
 from trio_openai.types.assistants import (
     MessageDeltaContentTextAnnotationsFileCitationObject as FileCitationDeltaAnnotation,
 )
 from trio_openai.types.assistants import (
+    MessageDeltaContentTextAnnotationsFileCitationObject as _assistants_MessageDeltaContentTextAnnotationsFileCitationObject,
+)
+from trio_openai.types.assistants import (
     MessageDeltaContentTextAnnotationsFilePathObject as FilePathDeltaAnnotation,
 )
+from trio_openai.types.assistants import (
+    MessageDeltaContentTextAnnotationsFilePathObject as _assistants_MessageDeltaContentTextAnnotationsFilePathObject,
+)
 from trio_openai.types.assistants import MessageDeltaContentTextObject as TextDeltaBlock
+from trio_openai.types.assistants import (
+    MessageDeltaContentTextObject as _assistants_MessageDeltaContentTextObject,
+)
 from trio_openai.types.assistants import MessageDeltaContentTextObjectText as TextDelta
 from trio_openai.types.assistants import MessageDeltaObject as MessageDeltaEvent
 from trio_openai.types.assistants import MessageDeltaObjectDelta as MessageDelta
 from trio_openai.types.assistants import MessageObject as Message
 from trio_openai.types.assistants import RunObject as Run
+from trio_openai.types.assistants import RunStatus
 from trio_openai.types.assistants import RunToolCallObject as RequiredActionFunctionToolCall
 from trio_openai.types.assistants_params import CreateMessageRequestParam as MessageCreateParams
 from trio_openai.types.assistants_params import CreateRunRequestParam as RunCreateParams
@@ -53,18 +87,28 @@ from trio_openai.types.assistants_params import (
     MessageContentImageFileObjectParam as ImageFileContentBlockParam,
 )
 from trio_openai.types.assistants_params import (
+    MessageContentImageFileObjectParam as _assistants_params_MessageContentImageFileObjectParam,
+)
+from trio_openai.types.assistants_params import (
     MessageContentImageUrlObjectImageUrlParam as ImageURLParam,
 )
 from trio_openai.types.assistants_params import (
     MessageContentImageUrlObjectParam as ImageURLContentBlockParam,
 )
 from trio_openai.types.assistants_params import (
+    MessageContentImageUrlObjectParam as _assistants_params_MessageContentImageUrlObjectParam,
+)
+from trio_openai.types.assistants_params import (
     MessageRequestContentTextObjectParam as TextContentBlockParam,
+)
+from trio_openai.types.assistants_params import (
+    MessageRequestContentTextObjectParam as _assistants_params_MessageRequestContentTextObjectParam,
 )
 from trio_openai.types.responses import Annotation
 
 __all__ = [
     "Annotation",
+    "AnnotationDelta",
     "FileCitationAnnotation",
     "FileCitationDeltaAnnotation",
     "FilePathAnnotation",
@@ -82,6 +126,9 @@ __all__ = [
     "ImageURLDeltaBlock",
     "ImageURLParam",
     "Message",
+    "MessageContent",
+    "MessageContentDelta",
+    "MessageContentPartParam",
     "MessageCreateParams",
     "MessageDeleted",
     "MessageDelta",
@@ -91,9 +138,46 @@ __all__ = [
     "RequiredActionFunctionToolCall",
     "Run",
     "RunCreateParams",
+    "RunStatus",
     "Text",
     "TextContentBlock",
     "TextContentBlockParam",
     "TextDelta",
     "TextDeltaBlock",
 ]
+
+
+AnnotationDelta: TypeAlias = (
+    _assistants_MessageDeltaContentTextAnnotationsFileCitationObject
+    | _assistants_MessageDeltaContentTextAnnotationsFilePathObject
+    | UnknownObject
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
+
+
+MessageContent: TypeAlias = (
+    _assistants_MessageContentImageFileObject
+    | _assistants_MessageContentImageUrlObject
+    | _assistants_MessageContentRefusalObject
+    | _assistants_MessageContentTextObject
+    | UnknownObject
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
+
+
+MessageContentDelta: TypeAlias = (
+    _assistants_MessageDeltaContentImageFileObject
+    | _assistants_MessageDeltaContentImageUrlObject
+    | _assistants_MessageDeltaContentRefusalObject
+    | _assistants_MessageDeltaContentTextObject
+    | UnknownObject
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
+
+
+MessageContentPartParam: TypeAlias = (
+    _assistants_params_MessageContentImageFileObjectParam
+    | _assistants_params_MessageContentImageUrlObjectParam
+    | _assistants_params_MessageRequestContentTextObjectParam
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""

@@ -10,6 +10,9 @@ the ``trio_openai.types`` module it is imported from here.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
+from trio_openai._api import UnknownObject
 from trio_openai.types.assistants import RunStepDeltaObject as RunStepDeltaEvent
 from trio_openai.types.assistants import RunStepDeltaObjectDelta as RunStepDelta
 from trio_openai.types.assistants import (
@@ -17,6 +20,9 @@ from trio_openai.types.assistants import (
 )
 from trio_openai.types.assistants import (
     RunStepDeltaStepDetailsToolCallsCodeObject as CodeInterpreterToolCallDelta,
+)
+from trio_openai.types.assistants import (
+    RunStepDeltaStepDetailsToolCallsCodeObject as _assistants_RunStepDeltaStepDetailsToolCallsCodeObject,
 )
 from trio_openai.types.assistants import (
     RunStepDeltaStepDetailsToolCallsCodeOutputImageObject as CodeInterpreterOutputImage,
@@ -28,7 +34,13 @@ from trio_openai.types.assistants import (
     RunStepDeltaStepDetailsToolCallsFileSearchObject as FileSearchToolCallDelta,
 )
 from trio_openai.types.assistants import (
+    RunStepDeltaStepDetailsToolCallsFileSearchObject as _assistants_RunStepDeltaStepDetailsToolCallsFileSearchObject,
+)
+from trio_openai.types.assistants import (
     RunStepDeltaStepDetailsToolCallsFunctionObject as FunctionToolCallDelta,
+)
+from trio_openai.types.assistants import (
+    RunStepDeltaStepDetailsToolCallsFunctionObject as _assistants_RunStepDeltaStepDetailsToolCallsFunctionObject,
 )
 from trio_openai.types.assistants import (
     RunStepDeltaStepDetailsToolCallsObject as ToolCallDeltaObject,
@@ -40,11 +52,18 @@ from trio_openai.types.assistants import (
     RunStepDetailsToolCallsCodeObject as CodeInterpreterToolCall,
 )
 from trio_openai.types.assistants import (
+    RunStepDetailsToolCallsCodeObject as _assistants_RunStepDetailsToolCallsCodeObject,
+)
+from trio_openai.types.assistants import (
     RunStepDetailsToolCallsFileSearchObject as FileSearchToolCall,
+)
+from trio_openai.types.assistants import (
+    RunStepDetailsToolCallsFileSearchObject as _assistants_RunStepDetailsToolCallsFileSearchObject,
 )
 from trio_openai.types.assistants import RunStepDetailsToolCallsObject as ToolCallsStepDetails
 from trio_openai.types.assistants import RunStepObject as RunStep
 from trio_openai.types.assistants import RunToolCallObject as FunctionToolCall
+from trio_openai.types.assistants import RunToolCallObject as _assistants_RunToolCallObject
 
 __all__ = [
     "CodeInterpreterLogs",
@@ -60,6 +79,26 @@ __all__ = [
     "RunStepDelta",
     "RunStepDeltaEvent",
     "RunStepDeltaMessageDelta",
+    "ToolCall",
+    "ToolCallDelta",
     "ToolCallDeltaObject",
     "ToolCallsStepDetails",
 ]
+
+
+ToolCall: TypeAlias = (
+    _assistants_RunStepDetailsToolCallsCodeObject
+    | _assistants_RunStepDetailsToolCallsFileSearchObject
+    | _assistants_RunToolCallObject
+    | UnknownObject
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
+
+
+ToolCallDelta: TypeAlias = (
+    _assistants_RunStepDeltaStepDetailsToolCallsCodeObject
+    | _assistants_RunStepDeltaStepDetailsToolCallsFileSearchObject
+    | _assistants_RunStepDeltaStepDetailsToolCallsFunctionObject
+    | UnknownObject
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
