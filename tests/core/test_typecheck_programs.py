@@ -120,12 +120,7 @@ CHECKERS = ["mypy", "pyright"]
 # These programs fail today, each for the reason given (issue 13, the generator: lead);
 # take a program out once it passes (XPASS). The others (and tests/typecheck_api.py)
 # pass now and must keep passing.
-PENDING = {
-    "chat_messages.py": "finish_reason became nullable: `finish: str = choice.finish_reason`, "
-    "valid with the SDK, fails (lead to decide)",
-    "responses_items.py": "FunctionToolParam is no member of ToolParam; ResponseInputItemParam "
-    "names the union of attrs models, not of TypedDicts (lead)",
-}
+PENDING: dict[str, str] = {}
 PROGRAM_IDS = [
     pytest.param(
         _name(path),
