@@ -630,6 +630,11 @@ EXTRA_SCHEMAS: dict[str, str] = {
 }
 
 
+# Models users send other than in an operation's request, that get request TypedDicts too:
+# the Realtime API's client events (`connection.send({...})`).
+PARAM_ROOTS: tuple[str, ...] = ("RealtimeClientEvent", "RealtimeBetaClientEvent")
+
+
 @dataclass(frozen=True)
 class EventUnion:
     """A union of event schemas the spec lists but never joins in a union.

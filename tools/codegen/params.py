@@ -24,7 +24,7 @@ from __future__ import annotations
 import keyword
 from collections.abc import Iterable, Mapping
 
-from .names import FRIENDLY_ALIASES
+from .names import FRIENDLY_ALIASES, PARAM_ROOTS
 from .schema import (
     AliasDef,
     ClassDef,
@@ -73,6 +73,8 @@ class ParamsWriter:
                     self._reach(p.reference, reached)
             if op.body_schema is not None:
                 self._reach(Ref(op.body_schema), reached)
+        for root in PARAM_ROOTS:
+            self._reach(Ref(root), reached)
         taken = set(self.model.defs) | set(types.aliases)
         self.name_of: dict[str, str] = {}
         wanted = sorted(n for n in reached if self.needs_param(n))

@@ -21,8 +21,14 @@ else:
 
 from .realtime import NoiseReductionType, RealtimeReasoningEffort
 from .responses import ToolChoiceOptions
-from .responses_params import MCPToolParam, PromptParam, ToolChoiceFunctionParam, ToolChoiceMCPParam
-from .shared_params import VoiceIdsOrCustomVoiceParam
+from .responses_params import (
+    MCPListToolsToolParam,
+    MCPToolParam,
+    PromptParam,
+    ToolChoiceFunctionParam,
+    ToolChoiceMCPParam,
+)
+from .shared_params import MetadataParam, VoiceIdsOrCustomVoiceParam
 
 __all__ = [
     "AudioTranscriptionParam",
@@ -30,13 +36,59 @@ __all__ = [
     "RealtimeAudioFormatsPCMAudioFormatParam",
     "RealtimeAudioFormatsPCMUAudioFormatParam",
     "RealtimeAudioFormatsParam",
+    "RealtimeBetaClientEventConversationItemCreateParam",
+    "RealtimeBetaClientEventConversationItemDeleteParam",
+    "RealtimeBetaClientEventConversationItemRetrieveParam",
+    "RealtimeBetaClientEventConversationItemTruncateParam",
+    "RealtimeBetaClientEventInputAudioBufferAppendParam",
+    "RealtimeBetaClientEventInputAudioBufferClearParam",
+    "RealtimeBetaClientEventInputAudioBufferCommitParam",
+    "RealtimeBetaClientEventOutputAudioBufferClearParam",
+    "RealtimeBetaClientEventParam",
+    "RealtimeBetaClientEventResponseCancelParam",
+    "RealtimeBetaClientEventResponseCreateParam",
+    "RealtimeBetaClientEventSessionUpdateParam",
+    "RealtimeBetaClientEventTranscriptionSessionUpdateParam",
+    "RealtimeBetaResponseCreateParamsParam",
+    "RealtimeBetaResponseCreateParamsToolParam",
     "RealtimeCallCreateRequestParam",
     "RealtimeCallReferRequestParam",
     "RealtimeCallRejectRequestParam",
+    "RealtimeClientEventConversationItemCreateParam",
+    "RealtimeClientEventConversationItemDeleteParam",
+    "RealtimeClientEventConversationItemRetrieveParam",
+    "RealtimeClientEventConversationItemTruncateParam",
+    "RealtimeClientEventInputAudioBufferAppendParam",
+    "RealtimeClientEventInputAudioBufferClearParam",
+    "RealtimeClientEventInputAudioBufferCommitParam",
+    "RealtimeClientEventOutputAudioBufferClearParam",
+    "RealtimeClientEventParam",
+    "RealtimeClientEventResponseCancelParam",
+    "RealtimeClientEventResponseCreateParam",
+    "RealtimeClientEventSessionUpdateParam",
+    "RealtimeConversationItemFunctionCallOutputParam",
+    "RealtimeConversationItemFunctionCallParam",
+    "RealtimeConversationItemMessageAssistantContentItemParam",
+    "RealtimeConversationItemMessageAssistantParam",
+    "RealtimeConversationItemMessageSystemContentItemParam",
+    "RealtimeConversationItemMessageSystemParam",
+    "RealtimeConversationItemMessageUserContentItemParam",
+    "RealtimeConversationItemMessageUserParam",
+    "RealtimeConversationItemParam",
     "RealtimeCreateClientSecretRequestExpiresAfterParam",
     "RealtimeCreateClientSecretRequestParam",
     "RealtimeFunctionToolParam",
+    "RealtimeMCPApprovalRequestParam",
+    "RealtimeMCPApprovalResponseParam",
+    "RealtimeMCPHTTPErrorParam",
+    "RealtimeMCPListToolsParam",
+    "RealtimeMCPProtocolErrorParam",
+    "RealtimeMCPToolCallParam",
+    "RealtimeMCPToolExecutionErrorParam",
     "RealtimeReasoningParam",
+    "RealtimeResponseCreateParamsAudioOutputParam",
+    "RealtimeResponseCreateParamsAudioParam",
+    "RealtimeResponseCreateParamsParam",
     "RealtimeSessionCreateRequestClientSecretParam",
     "RealtimeSessionCreateRequestGAAudioInputNoiseReductionParam",
     "RealtimeSessionCreateRequestGAAudioInputParam",
@@ -127,6 +179,198 @@ class RealtimeAudioFormatsPCMUAudioFormatParam(TypedDict, total=False):
     type: Literal["audio/pcmu"]
 
 
+class RealtimeBetaClientEventConversationItemCreateParam(TypedDict, total=False):
+    """Add a new Item to the Conversation's context, including messages, function calls, and
+    function call responses. This event can be used both to populate a "history" of the
+    conversation and to add new items mid-stream, but has the current limitation that it
+    cannot populate assistant audio messages.
+
+    The request form of `RealtimeBetaClientEventConversationItemCreate`.
+    """
+
+    type: Required[Literal["conversation.item.create"]]
+    item: Required[RealtimeConversationItemParam]
+    event_id: str
+    previous_item_id: str
+
+
+class RealtimeBetaClientEventConversationItemDeleteParam(TypedDict, total=False):
+    """Send this event when you want to remove any item from the conversation history. The
+    server will respond with a `conversation.item.deleted` event, unless the item does not
+    exist in the conversation history, in which case the server will respond with an error.
+
+    The request form of `RealtimeBetaClientEventConversationItemDelete`.
+    """
+
+    type: Required[Literal["conversation.item.delete"]]
+    item_id: Required[str]
+    event_id: str
+
+
+class RealtimeBetaClientEventConversationItemRetrieveParam(TypedDict, total=False):
+    """Send this event when you want to retrieve the server's representation of a specific item
+    in the conversation history. This is useful, for example, to inspect user audio after
+    noise cancellation and VAD. The server will respond with a `conversation.item.retrieved`
+    event, unless the item does not exist in the conversation history, in which case the
+    server will respond with an error.
+
+    The request form of `RealtimeBetaClientEventConversationItemRetrieve`.
+    """
+
+    type: Required[Literal["conversation.item.retrieve"]]
+    item_id: Required[str]
+    event_id: str
+
+
+class RealtimeBetaClientEventConversationItemTruncateParam(TypedDict, total=False):
+    """Send this event to truncate a previous assistant message's audio. The server will
+    produce audio faster than realtime, so this event is useful when the user interrupts to
+    truncate audio that has already been sent to the client but not yet played. This will
+    synchronize the server's understanding of the audio with the client's playback.
+
+    The request form of `RealtimeBetaClientEventConversationItemTruncate`.
+    """
+
+    type: Required[Literal["conversation.item.truncate"]]
+    item_id: Required[str]
+    content_index: Required[int]
+    audio_end_ms: Required[int]
+    event_id: str
+
+
+class RealtimeBetaClientEventInputAudioBufferAppendParam(TypedDict, total=False):
+    """Send this event to append audio bytes to the input audio buffer. The audio buffer is
+    temporary storage you can write to and later commit. In Server VAD mode, the audio
+    buffer is used to detect speech and the server will decide when to commit. When Server
+    VAD is disabled, you must commit the audio buffer manually.
+
+    The request form of `RealtimeBetaClientEventInputAudioBufferAppend`.
+    """
+
+    type: Required[Literal["input_audio_buffer.append"]]
+    audio: Required[str]
+    event_id: str
+
+
+class RealtimeBetaClientEventInputAudioBufferClearParam(TypedDict, total=False):
+    """Send this event to clear the audio bytes in the buffer. The server will respond with an
+    `input_audio_buffer.cleared` event.
+
+    The request form of `RealtimeBetaClientEventInputAudioBufferClear`.
+    """
+
+    type: Required[Literal["input_audio_buffer.clear"]]
+    event_id: str
+
+
+class RealtimeBetaClientEventInputAudioBufferCommitParam(TypedDict, total=False):
+    """Send this event to commit the user input audio buffer, which will create a new user
+    message item in the conversation. This event will produce an error if the input audio
+    buffer is empty. When in Server VAD mode, the client does not need to send this event,
+    the server will commit the audio buffer automatically.
+
+    The request form of `RealtimeBetaClientEventInputAudioBufferCommit`.
+    """
+
+    type: Required[Literal["input_audio_buffer.commit"]]
+    event_id: str
+
+
+class RealtimeBetaClientEventOutputAudioBufferClearParam(TypedDict, total=False):
+    """WebRTC/SIP Only: Emit to cut off the current audio response. This will trigger the
+    server to stop generating audio and emit a `output_audio_buffer.cleared` event. This
+    event should be preceded by a `response.cancel` client event to stop the generation of
+    the current response. Learn more.
+
+    The request form of `RealtimeBetaClientEventOutputAudioBufferClear`.
+    """
+
+    type: Required[Literal["output_audio_buffer.clear"]]
+    event_id: str
+
+
+class RealtimeBetaClientEventResponseCancelParam(TypedDict, total=False):
+    """Send this event to cancel an in-progress response. The server will respond with a
+    `response.done` event with a status of `response.status=cancelled`. If there is no
+    response to cancel, the server will respond with an error.
+
+    The request form of `RealtimeBetaClientEventResponseCancel`.
+    """
+
+    type: Required[Literal["response.cancel"]]
+    event_id: str
+    response_id: str
+
+
+class RealtimeBetaClientEventResponseCreateParam(TypedDict, total=False):
+    """This event instructs the server to create a Response, which means triggering model
+    inference. When in Server VAD mode, the server will create Responses automatically.
+
+    The request form of `RealtimeBetaClientEventResponseCreate`.
+    """
+
+    type: Required[Literal["response.create"]]
+    event_id: str
+    response: RealtimeBetaResponseCreateParamsParam
+
+
+class RealtimeBetaClientEventSessionUpdateParam(TypedDict, total=False):
+    """Send this event to update the session's default configuration. The client may send this
+    event at any time to update any field, except for `voice`. However, note that once a
+    session has been initialized with a particular `model`, it can't be changed to another
+    model using `session.update`.
+
+    The request form of `RealtimeBetaClientEventSessionUpdate`.
+    """
+
+    type: Required[Literal["session.update"]]
+    session: Required[RealtimeSessionCreateRequestParam]
+    event_id: str
+
+
+class RealtimeBetaClientEventTranscriptionSessionUpdateParam(TypedDict, total=False):
+    """Send this event to update a transcription session.
+
+    The request form of `RealtimeBetaClientEventTranscriptionSessionUpdate`.
+    """
+
+    type: Required[Literal["transcription_session.update"]]
+    session: Required[RealtimeTranscriptionSessionCreateRequestParam]
+    event_id: str
+
+
+class RealtimeBetaResponseCreateParamsParam(TypedDict, total=False):
+    """Create a new Realtime response with these parameters
+
+    The request form of `RealtimeBetaResponseCreateParams`.
+    """
+
+    modalities: Sequence[Literal["text", "audio"]]
+    instructions: str
+    voice: VoiceIdsOrCustomVoiceParam
+    output_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"]
+    tools: Sequence[RealtimeBetaResponseCreateParamsToolParam]
+    tool_choice: ToolChoiceOptions | ToolChoiceFunctionParam | ToolChoiceMCPParam
+    temperature: float
+    max_output_tokens: int | Literal["inf"]
+    conversation: Literal["auto", "none"] | str
+    metadata: MetadataParam
+    prompt: PromptParam | None
+    input: Sequence[RealtimeConversationItemParam]
+
+
+class RealtimeBetaResponseCreateParamsToolParam(TypedDict, total=False):
+    """The `RealtimeBetaResponseCreateParamsTool` object, as a dict.
+
+    The request form of `RealtimeBetaResponseCreateParamsTool`.
+    """
+
+    type: Literal["function"]
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+
+
 class RealtimeCallCreateRequestParam(TypedDict, total=False):
     """Parameters required to initiate a realtime call and receive the SDP answer needed to
     complete a WebRTC peer connection. Provide an SDP offer generated by your client and
@@ -155,6 +399,270 @@ class RealtimeCallRejectRequestParam(TypedDict, total=False):
     """
 
     status_code: int
+
+
+class RealtimeClientEventConversationItemCreateParam(TypedDict, total=False):
+    """Add a new Item to the Conversation's context, including messages, function calls, and
+    function call responses. This event can be used both to populate a "history" of the
+    conversation and to add new items mid-stream, but has the current limitation that it
+    cannot populate assistant audio messages.
+
+    The request form of `RealtimeClientEventConversationItemCreate`.
+    """
+
+    type: Required[Literal["conversation.item.create"]]
+    item: Required[RealtimeConversationItemParam]
+    event_id: str
+    previous_item_id: str
+
+
+class RealtimeClientEventConversationItemDeleteParam(TypedDict, total=False):
+    """Send this event when you want to remove any item from the conversation history. The
+    server will respond with a `conversation.item.deleted` event, unless the item does not
+    exist in the conversation history, in which case the server will respond with an error.
+
+    The request form of `RealtimeClientEventConversationItemDelete`.
+    """
+
+    type: Required[Literal["conversation.item.delete"]]
+    item_id: Required[str]
+    event_id: str
+
+
+class RealtimeClientEventConversationItemRetrieveParam(TypedDict, total=False):
+    """Send this event when you want to retrieve the server's representation of a specific item
+    in the conversation history. This is useful, for example, to inspect user audio after
+    noise cancellation and VAD. The server will respond with a `conversation.item.retrieved`
+    event, unless the item does not exist in the conversation history, in which case the
+    server will respond with an error.
+
+    The request form of `RealtimeClientEventConversationItemRetrieve`.
+    """
+
+    type: Required[Literal["conversation.item.retrieve"]]
+    item_id: Required[str]
+    event_id: str
+
+
+class RealtimeClientEventConversationItemTruncateParam(TypedDict, total=False):
+    """Send this event to truncate a previous assistant message's audio. The server will
+    produce audio faster than realtime, so this event is useful when the user interrupts to
+    truncate audio that has already been sent to the client but not yet played. This will
+    synchronize the server's understanding of the audio with the client's playback.
+
+    The request form of `RealtimeClientEventConversationItemTruncate`.
+    """
+
+    type: Required[Literal["conversation.item.truncate"]]
+    item_id: Required[str]
+    content_index: Required[int]
+    audio_end_ms: Required[int]
+    event_id: str
+
+
+class RealtimeClientEventInputAudioBufferAppendParam(TypedDict, total=False):
+    """Send this event to append audio bytes to the input audio buffer. The audio buffer is
+    temporary storage you can write to and later commit. A "commit" will create a new user
+    message item in the conversation history from the buffer content and clear the buffer.
+    Input audio transcription (if enabled) will be generated when the buffer is committed.
+
+    The request form of `RealtimeClientEventInputAudioBufferAppend`.
+    """
+
+    type: Required[Literal["input_audio_buffer.append"]]
+    audio: Required[str]
+    event_id: str
+
+
+class RealtimeClientEventInputAudioBufferClearParam(TypedDict, total=False):
+    """Send this event to clear the audio bytes in the buffer. The server will respond with an
+    `input_audio_buffer.cleared` event.
+
+    The request form of `RealtimeClientEventInputAudioBufferClear`.
+    """
+
+    type: Required[Literal["input_audio_buffer.clear"]]
+    event_id: str
+
+
+class RealtimeClientEventInputAudioBufferCommitParam(TypedDict, total=False):
+    """Send this event to commit the user input audio buffer, which will create a new user
+    message item in the conversation. This event will produce an error if the input audio
+    buffer is empty. When in Server VAD mode, the client does not need to send this event,
+    the server will commit the audio buffer automatically.
+
+    The request form of `RealtimeClientEventInputAudioBufferCommit`.
+    """
+
+    type: Required[Literal["input_audio_buffer.commit"]]
+    event_id: str
+
+
+class RealtimeClientEventOutputAudioBufferClearParam(TypedDict, total=False):
+    """WebRTC/SIP Only: Emit to cut off the current audio response. This will trigger the
+    server to stop generating audio and emit a `output_audio_buffer.cleared` event. This
+    event should be preceded by a `response.cancel` client event to stop the generation of
+    the current response. Learn more.
+
+    The request form of `RealtimeClientEventOutputAudioBufferClear`.
+    """
+
+    type: Required[Literal["output_audio_buffer.clear"]]
+    event_id: str
+
+
+class RealtimeClientEventResponseCancelParam(TypedDict, total=False):
+    """Send this event to cancel an in-progress response. The server will respond with a
+    `response.done` event with a status of `response.status=cancelled`. If there is no
+    response to cancel, the server will respond with an error. It's safe to call
+    `response.cancel` even if no response is in progress, an error will be returned the
+    session will remain unaffected.
+
+    The request form of `RealtimeClientEventResponseCancel`.
+    """
+
+    type: Required[Literal["response.cancel"]]
+    event_id: str
+    response_id: str
+
+
+class RealtimeClientEventResponseCreateParam(TypedDict, total=False):
+    """This event instructs the server to create a Response, which means triggering model
+    inference. When in Server VAD mode, the server will create Responses automatically.
+
+    The request form of `RealtimeClientEventResponseCreate`.
+    """
+
+    type: Required[Literal["response.create"]]
+    event_id: str
+    response: RealtimeResponseCreateParamsParam
+
+
+class RealtimeClientEventSessionUpdateParam(TypedDict, total=False):
+    """Send this event to update the session's configuration. The client may send this event at
+    any time to update any field except for `voice` and `model`. `voice` can be updated only
+    if there have been no other audio outputs yet.
+
+    The request form of `RealtimeClientEventSessionUpdate`.
+    """
+
+    type: Required[Literal["session.update"]]
+    session: Required[
+        RealtimeSessionCreateRequestGAParam | RealtimeTranscriptionSessionCreateRequestGAParam
+    ]
+    event_id: str
+
+
+class RealtimeConversationItemFunctionCallOutputParam(TypedDict, total=False):
+    """A function call output item in a Realtime conversation.
+
+    The request form of `RealtimeConversationItemFunctionCallOutput`.
+    """
+
+    type: Required[Literal["function_call_output"]]
+    call_id: Required[str]
+    output: Required[str]
+    id: str
+    object: Literal["realtime.item"]
+    status: Literal["completed", "incomplete", "in_progress"]
+
+
+class RealtimeConversationItemFunctionCallParam(TypedDict, total=False):
+    """A function call item in a Realtime conversation.
+
+    The request form of `RealtimeConversationItemFunctionCall`.
+    """
+
+    type: Required[Literal["function_call"]]
+    name: Required[str]
+    arguments: Required[str]
+    id: str
+    object: Literal["realtime.item"]
+    status: Literal["completed", "incomplete", "in_progress"]
+    call_id: str
+
+
+class RealtimeConversationItemMessageAssistantContentItemParam(TypedDict, total=False):
+    """The `RealtimeConversationItemMessageAssistantContentItem` object, as a dict.
+
+    The request form of `RealtimeConversationItemMessageAssistantContentItem`.
+    """
+
+    type: Literal["output_text", "output_audio"]
+    text: str
+    audio: str
+    transcript: str
+
+
+class RealtimeConversationItemMessageAssistantParam(TypedDict, total=False):
+    """An assistant message item in a Realtime conversation.
+
+    The request form of `RealtimeConversationItemMessageAssistant`.
+    """
+
+    type: Required[Literal["message"]]
+    role: Required[Literal["assistant"]]
+    content: Required[Sequence[RealtimeConversationItemMessageAssistantContentItemParam]]
+    id: str
+    object: Literal["realtime.item"]
+    status: Literal["completed", "incomplete", "in_progress"]
+
+
+class RealtimeConversationItemMessageSystemContentItemParam(TypedDict, total=False):
+    """The `RealtimeConversationItemMessageSystemContentItem` object, as a dict.
+
+    The request form of `RealtimeConversationItemMessageSystemContentItem`.
+    """
+
+    type: Literal["input_text"]
+    text: str
+
+
+class RealtimeConversationItemMessageSystemParam(TypedDict, total=False):
+    """A system message in a Realtime conversation can be used to provide additional context or
+    instructions to the model. This is similar but distinct from the instruction prompt
+    provided at the start of a conversation, as system messages can be added at any point in
+    the conversation. For major changes to the conversation's behavior, use instructions,
+    but for smaller updates (e.g. "the user is now asking about a different topic"), use
+    system messages.
+
+    The request form of `RealtimeConversationItemMessageSystem`.
+    """
+
+    type: Required[Literal["message"]]
+    role: Required[Literal["system"]]
+    content: Required[Sequence[RealtimeConversationItemMessageSystemContentItemParam]]
+    id: str
+    object: Literal["realtime.item"]
+    status: Literal["completed", "incomplete", "in_progress"]
+
+
+class RealtimeConversationItemMessageUserContentItemParam(TypedDict, total=False):
+    """The `RealtimeConversationItemMessageUserContentItem` object, as a dict.
+
+    The request form of `RealtimeConversationItemMessageUserContentItem`.
+    """
+
+    type: Literal["input_text", "input_audio", "input_image"]
+    text: str
+    audio: str
+    image_url: str
+    detail: Literal["auto", "low", "high"]
+    transcript: str
+
+
+class RealtimeConversationItemMessageUserParam(TypedDict, total=False):
+    """A user message item in a Realtime conversation.
+
+    The request form of `RealtimeConversationItemMessageUser`.
+    """
+
+    type: Required[Literal["message"]]
+    role: Required[Literal["user"]]
+    content: Required[Sequence[RealtimeConversationItemMessageUserContentItemParam]]
+    id: str
+    object: Literal["realtime.item"]
+    status: Literal["completed", "incomplete", "in_progress"]
 
 
 class RealtimeCreateClientSecretRequestExpiresAfterParam(TypedDict, total=False):
@@ -193,6 +701,97 @@ class RealtimeFunctionToolParam(TypedDict, total=False):
     parameters: Mapping[str, Any]
 
 
+class RealtimeMCPApprovalRequestParam(TypedDict, total=False):
+    """A Realtime item requesting human approval of a tool invocation.
+
+    The request form of `RealtimeMCPApprovalRequest`.
+    """
+
+    type: Required[Literal["mcp_approval_request"]]
+    id: Required[str]
+    server_label: Required[str]
+    name: Required[str]
+    arguments: Required[str]
+
+
+class RealtimeMCPApprovalResponseParam(TypedDict, total=False):
+    """A Realtime item responding to an MCP approval request.
+
+    The request form of `RealtimeMCPApprovalResponse`.
+    """
+
+    type: Required[Literal["mcp_approval_response"]]
+    id: Required[str]
+    approval_request_id: Required[str]
+    approve: Required[bool]
+    reason: str | None
+
+
+class RealtimeMCPHTTPErrorParam(TypedDict, total=False):
+    """Realtime MCP HTTP error
+
+    The request form of `RealtimeMCPHTTPError`.
+    """
+
+    type: Required[Literal["http_error"]]
+    code: Required[int]
+    message: Required[str]
+
+
+class RealtimeMCPListToolsParam(TypedDict, total=False):
+    """A Realtime item listing tools available on an MCP server.
+
+    The request form of `RealtimeMCPListTools`.
+    """
+
+    type: Required[Literal["mcp_list_tools"]]
+    server_label: Required[str]
+    tools: Required[Sequence[MCPListToolsToolParam]]
+    id: str
+
+
+class RealtimeMCPProtocolErrorParam(TypedDict, total=False):
+    """Realtime MCP protocol error
+
+    The request form of `RealtimeMCPProtocolError`.
+    """
+
+    type: Required[Literal["protocol_error"]]
+    code: Required[int]
+    message: Required[str]
+
+
+class RealtimeMCPToolCallParam(TypedDict, total=False):
+    """A Realtime item representing an invocation of a tool on an MCP server.
+
+    The request form of `RealtimeMCPToolCall`.
+    """
+
+    type: Required[Literal["mcp_call"]]
+    id: Required[str]
+    server_label: Required[str]
+    name: Required[str]
+    arguments: Required[str]
+    approval_request_id: str | None
+    output: str | None
+    error: (
+        RealtimeMCPProtocolErrorParam
+        | RealtimeMCPToolExecutionErrorParam
+        | RealtimeMCPHTTPErrorParam
+        | None
+    )
+
+
+class RealtimeMCPToolExecutionErrorParam(TypedDict, total=False):
+    """Realtime MCP tool execution error
+
+    The request form of `RealtimeMCPToolExecutionError`.
+    """
+
+    type: Required[Literal["tool_execution_error"]]
+    message: Required[str]
+
+
 class RealtimeReasoningParam(TypedDict, total=False):
     """Configuration for reasoning-capable Realtime models such as `gpt-realtime-2`.
 
@@ -200,6 +799,45 @@ class RealtimeReasoningParam(TypedDict, total=False):
     """
 
     effort: RealtimeReasoningEffort
+
+
+class RealtimeResponseCreateParamsAudioOutputParam(TypedDict, total=False):
+    """The `RealtimeResponseCreateParamsAudioOutput` object, as a dict.
+
+    The request form of `RealtimeResponseCreateParamsAudioOutput`.
+    """
+
+    format: RealtimeAudioFormatsParam
+    voice: VoiceIdsOrCustomVoiceParam
+
+
+class RealtimeResponseCreateParamsAudioParam(TypedDict, total=False):
+    """Configuration for audio input and output.
+
+    The request form of `RealtimeResponseCreateParamsAudio`.
+    """
+
+    output: RealtimeResponseCreateParamsAudioOutputParam
+
+
+class RealtimeResponseCreateParamsParam(TypedDict, total=False):
+    """Create a new Realtime response with these parameters
+
+    The request form of `RealtimeResponseCreateParams`.
+    """
+
+    output_modalities: Sequence[Literal["text", "audio"]]
+    instructions: str
+    audio: RealtimeResponseCreateParamsAudioParam
+    tools: Sequence[RealtimeFunctionToolParam | MCPToolParam]
+    tool_choice: ToolChoiceOptions | ToolChoiceFunctionParam | ToolChoiceMCPParam
+    parallel_tool_calls: bool
+    reasoning: RealtimeReasoningParam
+    max_output_tokens: int | Literal["inf"]
+    conversation: Literal["auto", "none"] | str
+    metadata: MetadataParam
+    prompt: PromptParam | None
+    input: Sequence[RealtimeConversationItemParam]
 
 
 class RealtimeSessionCreateRequestClientSecretParam(TypedDict, total=False):
@@ -617,6 +1255,62 @@ RealtimeAudioFormatsParam: TypeAlias = (
     | RealtimeAudioFormatsPCMAAudioFormatParam
 )
 """The request form of `RealtimeAudioFormats`."""
+
+
+RealtimeBetaClientEventParam: TypeAlias = (
+    RealtimeBetaClientEventConversationItemCreateParam
+    | RealtimeBetaClientEventConversationItemDeleteParam
+    | RealtimeBetaClientEventConversationItemRetrieveParam
+    | RealtimeBetaClientEventConversationItemTruncateParam
+    | RealtimeBetaClientEventInputAudioBufferAppendParam
+    | RealtimeBetaClientEventInputAudioBufferClearParam
+    | RealtimeBetaClientEventInputAudioBufferCommitParam
+    | RealtimeBetaClientEventOutputAudioBufferClearParam
+    | RealtimeBetaClientEventResponseCancelParam
+    | RealtimeBetaClientEventResponseCreateParam
+    | RealtimeBetaClientEventSessionUpdateParam
+    | RealtimeBetaClientEventTranscriptionSessionUpdateParam
+)
+"""A client event of the beta Realtime API, told apart by its `type`.
+
+The request form of `RealtimeBetaClientEvent`.
+"""
+
+
+RealtimeClientEventParam: TypeAlias = (
+    RealtimeClientEventConversationItemCreateParam
+    | RealtimeClientEventConversationItemDeleteParam
+    | RealtimeClientEventConversationItemRetrieveParam
+    | RealtimeClientEventConversationItemTruncateParam
+    | RealtimeClientEventInputAudioBufferAppendParam
+    | RealtimeClientEventInputAudioBufferClearParam
+    | RealtimeClientEventOutputAudioBufferClearParam
+    | RealtimeClientEventInputAudioBufferCommitParam
+    | RealtimeClientEventResponseCancelParam
+    | RealtimeClientEventResponseCreateParam
+    | RealtimeClientEventSessionUpdateParam
+)
+"""A realtime client event.
+
+The request form of `RealtimeClientEvent`.
+"""
+
+
+RealtimeConversationItemParam: TypeAlias = (
+    RealtimeConversationItemMessageSystemParam
+    | RealtimeConversationItemMessageUserParam
+    | RealtimeConversationItemMessageAssistantParam
+    | RealtimeConversationItemFunctionCallParam
+    | RealtimeConversationItemFunctionCallOutputParam
+    | RealtimeMCPApprovalResponseParam
+    | RealtimeMCPListToolsParam
+    | RealtimeMCPToolCallParam
+    | RealtimeMCPApprovalRequestParam
+)
+"""A single item within a Realtime conversation.
+
+The request form of `RealtimeConversationItem`.
+"""
 
 
 RealtimeTruncationParam: TypeAlias = (

@@ -14,9 +14,11 @@ from trio_openai.types.assistants import Error
 from trio_openai.types.chatkit import UserMessageInputText as DecisionInputText
 from trio_openai.types.chatkit import UserMessageInputText as DecisionInputTextParam
 from trio_openai.types.realtime import RealtimeClientEventSessionUpdate as SessionUpdateEvent
-from trio_openai.types.realtime import RealtimeClientEventSessionUpdate as SessionUpdateEventParam
 from trio_openai.types.realtime import RealtimeServerEventError as ErrorEvent
 from trio_openai.types.realtime import RealtimeServerEventSessionUpdated as SessionUpdatedEvent
+from trio_openai.types.realtime_params import (
+    RealtimeClientEventSessionUpdateParam as SessionUpdateEventParam,
+)
 from trio_openai.types.responses import FunctionTool
 from trio_openai.types.responses import InputMessageResource as InitialItem
 from trio_openai.types.responses import InputMessageResource as InitialItemParam

@@ -38,103 +38,40 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from ..conversations import ConversationItem
     from ..conversations import ConversationItem as ConversationItemParam
-    from ..realtime import RealtimeClientEvent as RealtimeClientEventParam
     from ..realtime import RealtimeClientEventConversationItemCreate as ConversationItemCreateEvent
-    from ..realtime import (
-        RealtimeClientEventConversationItemCreate as ConversationItemCreateEventParam,
-    )
     from ..realtime import RealtimeClientEventConversationItemDelete as ConversationItemDeleteEvent
-    from ..realtime import (
-        RealtimeClientEventConversationItemDelete as ConversationItemDeleteEventParam,
-    )
     from ..realtime import (
         RealtimeClientEventConversationItemRetrieve as ConversationItemRetrieveEvent,
     )
     from ..realtime import (
-        RealtimeClientEventConversationItemRetrieve as ConversationItemRetrieveEventParam,
-    )
-    from ..realtime import (
         RealtimeClientEventConversationItemTruncate as ConversationItemTruncateEvent,
     )
-    from ..realtime import (
-        RealtimeClientEventConversationItemTruncate as ConversationItemTruncateEventParam,
-    )
     from ..realtime import RealtimeClientEventInputAudioBufferAppend as InputAudioBufferAppendEvent
-    from ..realtime import (
-        RealtimeClientEventInputAudioBufferAppend as InputAudioBufferAppendEventParam,
-    )
     from ..realtime import RealtimeClientEventInputAudioBufferClear as InputAudioBufferClearEvent
-    from ..realtime import (
-        RealtimeClientEventInputAudioBufferClear as InputAudioBufferClearEventParam,
-    )
     from ..realtime import RealtimeClientEventInputAudioBufferCommit as InputAudioBufferCommitEvent
-    from ..realtime import (
-        RealtimeClientEventInputAudioBufferCommit as InputAudioBufferCommitEventParam,
-    )
     from ..realtime import RealtimeClientEventOutputAudioBufferClear as OutputAudioBufferClearEvent
-    from ..realtime import (
-        RealtimeClientEventOutputAudioBufferClear as OutputAudioBufferClearEventParam,
-    )
     from ..realtime import RealtimeClientEventResponseCancel as ResponseCancelEvent
-    from ..realtime import RealtimeClientEventResponseCancel as ResponseCancelEventParam
     from ..realtime import RealtimeClientEventResponseCreate as ResponseCreateEvent
-    from ..realtime import RealtimeClientEventResponseCreate as ResponseCreateEventParam
-    from ..realtime import (
-        RealtimeClientEventResponseCreate as ResponseCreateEventWithReferencesParam,
-    )
     from ..realtime import RealtimeClientEventSessionUpdate as RealtimeTranslationSessionUpdateEvent
-    from ..realtime import (
-        RealtimeClientEventSessionUpdate as RealtimeTranslationSessionUpdateEventParam,
-    )
     from ..realtime import RealtimeClientEventSessionUpdate as SessionUpdateEvent
-    from ..realtime import RealtimeClientEventSessionUpdate as SessionUpdateEventParam
-    from ..realtime import (
-        RealtimeConversationItemFunctionCall as RealtimeConversationItemFunctionCallParam,
-    )
-    from ..realtime import (
-        RealtimeConversationItemFunctionCallOutput as RealtimeConversationItemFunctionCallOutputParam,
-    )
     from ..realtime import (
         RealtimeConversationItemMessageAssistant as RealtimeConversationItemAssistantMessage,
-    )
-    from ..realtime import (
-        RealtimeConversationItemMessageAssistant as RealtimeConversationItemAssistantMessageParam,
     )
     from ..realtime import (
         RealtimeConversationItemMessageSystem as RealtimeConversationItemSystemMessage,
     )
     from ..realtime import (
-        RealtimeConversationItemMessageSystem as RealtimeConversationItemSystemMessageParam,
-    )
-    from ..realtime import (
         RealtimeConversationItemMessageUser as RealtimeConversationItemUserMessage,
-    )
-    from ..realtime import (
-        RealtimeConversationItemMessageUser as RealtimeConversationItemUserMessageParam,
     )
     from ..realtime import RealtimeCreateClientSecretResponse as ClientSecretCreateResponse
     from ..realtime import RealtimeMCPApprovalRequest as RealtimeMcpApprovalRequest
-    from ..realtime import RealtimeMCPApprovalRequest as RealtimeMcpApprovalRequestParam
     from ..realtime import RealtimeMCPApprovalResponse as RealtimeMcpApprovalResponse
-    from ..realtime import RealtimeMCPApprovalResponse as RealtimeMcpApprovalResponseParam
     from ..realtime import RealtimeMCPHTTPError as RealtimeMcphttpError
-    from ..realtime import RealtimeMCPHTTPError as RealtimeMcphttpErrorParam
     from ..realtime import RealtimeMCPListTools as RealtimeMcpListTools
-    from ..realtime import RealtimeMCPListTools as RealtimeMcpListToolsParam
     from ..realtime import RealtimeMCPProtocolError as RealtimeMcpProtocolError
-    from ..realtime import RealtimeMCPProtocolError as RealtimeMcpProtocolErrorParam
     from ..realtime import RealtimeMCPToolCall as RealtimeMcpToolCall
-    from ..realtime import RealtimeMCPToolCall as RealtimeMcpToolCallParam
     from ..realtime import RealtimeMCPToolExecutionError as RealtimeMcpToolExecutionError
-    from ..realtime import RealtimeMCPToolExecutionError as RealtimeMcpToolExecutionErrorParam
-    from ..realtime import RealtimeResponseCreateParams as RealtimeResponseCreateParamsParam
-    from ..realtime import (
-        RealtimeResponseCreateParams as RealtimeResponseCreateParamsWithReferencesParam,
-    )
     from ..realtime import RealtimeResponseCreateParamsAudio as RealtimeResponseCreateAudioOutput
-    from ..realtime import (
-        RealtimeResponseCreateParamsAudio as RealtimeResponseCreateAudioOutputParam,
-    )
     from ..realtime import RealtimeResponseStatusDetails as RealtimeResponseStatus
     from ..realtime import RealtimeServerEventConversationCreated as ConversationCreatedEvent
     from ..realtime import RealtimeServerEventConversationItemAdded as ConversationItemAdded
@@ -192,7 +129,20 @@ if TYPE_CHECKING:
     from ..realtime import (
         RealtimeServerEventResponseAudioTranscriptDone as ResponseAudioTranscriptDoneEvent,
     )
+    from ..realtime import (
+        RealtimeServerEventResponseContentPartAdded as ResponseContentPartAddedEvent,
+    )
+    from ..realtime import (
+        RealtimeServerEventResponseContentPartDone as ResponseContentPartDoneEvent,
+    )
+    from ..realtime import RealtimeServerEventResponseCreated as ResponseCreatedEvent
     from ..realtime import RealtimeServerEventResponseDone as ResponseDoneEvent
+    from ..realtime import (
+        RealtimeServerEventResponseFunctionCallArgumentsDelta as ResponseFunctionCallArgumentsDeltaEvent,
+    )
+    from ..realtime import (
+        RealtimeServerEventResponseFunctionCallArgumentsDone as ResponseFunctionCallArgumentsDoneEvent,
+    )
     from ..realtime import (
         RealtimeServerEventResponseMCPCallArgumentsDelta as ResponseMcpCallArgumentsDelta,
     )
@@ -202,6 +152,12 @@ if TYPE_CHECKING:
     from ..realtime import RealtimeServerEventResponseMCPCallCompleted as ResponseMcpCallCompleted
     from ..realtime import RealtimeServerEventResponseMCPCallFailed as ResponseMcpCallFailed
     from ..realtime import RealtimeServerEventResponseMCPCallInProgress as ResponseMcpCallInProgress
+    from ..realtime import (
+        RealtimeServerEventResponseOutputItemAdded as ResponseOutputItemAddedEvent,
+    )
+    from ..realtime import RealtimeServerEventResponseOutputItemDone as ResponseOutputItemDoneEvent
+    from ..realtime import RealtimeServerEventResponseTextDelta as ResponseTextDeltaEvent
+    from ..realtime import RealtimeServerEventResponseTextDone as ResponseTextDoneEvent
     from ..realtime import (
         RealtimeServerEventSessionCreated as RealtimeTranslationSessionCreatedEvent,
     )
@@ -235,13 +191,59 @@ if TYPE_CHECKING:
         RealtimeAudioFormatsPCMAAudioFormatParam,
         RealtimeAudioFormatsPCMAudioFormatParam,
         RealtimeAudioFormatsPCMUAudioFormatParam,
+        RealtimeBetaClientEventConversationItemCreateParam,
+        RealtimeBetaClientEventConversationItemDeleteParam,
+        RealtimeBetaClientEventConversationItemRetrieveParam,
+        RealtimeBetaClientEventConversationItemTruncateParam,
+        RealtimeBetaClientEventInputAudioBufferAppendParam,
+        RealtimeBetaClientEventInputAudioBufferClearParam,
+        RealtimeBetaClientEventInputAudioBufferCommitParam,
+        RealtimeBetaClientEventOutputAudioBufferClearParam,
+        RealtimeBetaClientEventParam,
+        RealtimeBetaClientEventResponseCancelParam,
+        RealtimeBetaClientEventResponseCreateParam,
+        RealtimeBetaClientEventSessionUpdateParam,
+        RealtimeBetaClientEventTranscriptionSessionUpdateParam,
+        RealtimeBetaResponseCreateParamsParam,
+        RealtimeBetaResponseCreateParamsToolParam,
         RealtimeCallCreateRequestParam,
         RealtimeCallReferRequestParam,
         RealtimeCallRejectRequestParam,
+        RealtimeClientEventConversationItemCreateParam,
+        RealtimeClientEventConversationItemDeleteParam,
+        RealtimeClientEventConversationItemRetrieveParam,
+        RealtimeClientEventConversationItemTruncateParam,
+        RealtimeClientEventInputAudioBufferAppendParam,
+        RealtimeClientEventInputAudioBufferClearParam,
+        RealtimeClientEventInputAudioBufferCommitParam,
+        RealtimeClientEventOutputAudioBufferClearParam,
+        RealtimeClientEventParam,
+        RealtimeClientEventResponseCancelParam,
+        RealtimeClientEventResponseCreateParam,
+        RealtimeClientEventSessionUpdateParam,
+        RealtimeConversationItemFunctionCallOutputParam,
+        RealtimeConversationItemFunctionCallParam,
+        RealtimeConversationItemMessageAssistantContentItemParam,
+        RealtimeConversationItemMessageAssistantParam,
+        RealtimeConversationItemMessageSystemContentItemParam,
+        RealtimeConversationItemMessageSystemParam,
+        RealtimeConversationItemMessageUserContentItemParam,
+        RealtimeConversationItemMessageUserParam,
+        RealtimeConversationItemParam,
         RealtimeCreateClientSecretRequestExpiresAfterParam,
         RealtimeCreateClientSecretRequestParam,
         RealtimeFunctionToolParam,
+        RealtimeMCPApprovalRequestParam,
+        RealtimeMCPApprovalResponseParam,
+        RealtimeMCPHTTPErrorParam,
+        RealtimeMCPListToolsParam,
+        RealtimeMCPProtocolErrorParam,
+        RealtimeMCPToolCallParam,
+        RealtimeMCPToolExecutionErrorParam,
         RealtimeReasoningParam,
+        RealtimeResponseCreateParamsAudioOutputParam,
+        RealtimeResponseCreateParamsAudioParam,
+        RealtimeResponseCreateParamsParam,
         RealtimeSessionCreateRequestClientSecretParam,
         RealtimeSessionCreateRequestGAAudioInputNoiseReductionParam,
         RealtimeSessionCreateRequestGAAudioInputParam,
@@ -277,7 +279,66 @@ if TYPE_CHECKING:
     from ..realtime_params import RealtimeCallCreateRequestParam as CallCreateParams
     from ..realtime_params import RealtimeCallReferRequestParam as CallReferParams
     from ..realtime_params import RealtimeCallRejectRequestParam as CallRejectParams
+    from ..realtime_params import (
+        RealtimeClientEventConversationItemCreateParam as ConversationItemCreateEventParam,
+    )
+    from ..realtime_params import (
+        RealtimeClientEventConversationItemDeleteParam as ConversationItemDeleteEventParam,
+    )
+    from ..realtime_params import (
+        RealtimeClientEventConversationItemRetrieveParam as ConversationItemRetrieveEventParam,
+    )
+    from ..realtime_params import (
+        RealtimeClientEventConversationItemTruncateParam as ConversationItemTruncateEventParam,
+    )
+    from ..realtime_params import (
+        RealtimeClientEventInputAudioBufferAppendParam as InputAudioBufferAppendEventParam,
+    )
+    from ..realtime_params import (
+        RealtimeClientEventInputAudioBufferClearParam as InputAudioBufferClearEventParam,
+    )
+    from ..realtime_params import (
+        RealtimeClientEventInputAudioBufferCommitParam as InputAudioBufferCommitEventParam,
+    )
+    from ..realtime_params import (
+        RealtimeClientEventOutputAudioBufferClearParam as OutputAudioBufferClearEventParam,
+    )
+    from ..realtime_params import RealtimeClientEventResponseCancelParam as ResponseCancelEventParam
+    from ..realtime_params import RealtimeClientEventResponseCreateParam as ResponseCreateEventParam
+    from ..realtime_params import (
+        RealtimeClientEventResponseCreateParam as ResponseCreateEventWithReferencesParam,
+    )
+    from ..realtime_params import (
+        RealtimeClientEventSessionUpdateParam as RealtimeTranslationSessionUpdateEventParam,
+    )
+    from ..realtime_params import RealtimeClientEventSessionUpdateParam as SessionUpdateEventParam
+    from ..realtime_params import (
+        RealtimeConversationItemMessageAssistantParam as RealtimeConversationItemAssistantMessageParam,
+    )
+    from ..realtime_params import (
+        RealtimeConversationItemMessageSystemParam as RealtimeConversationItemSystemMessageParam,
+    )
+    from ..realtime_params import (
+        RealtimeConversationItemMessageUserParam as RealtimeConversationItemUserMessageParam,
+    )
     from ..realtime_params import RealtimeCreateClientSecretRequestParam as ClientSecretCreateParams
+    from ..realtime_params import RealtimeMCPApprovalRequestParam as RealtimeMcpApprovalRequestParam
+    from ..realtime_params import (
+        RealtimeMCPApprovalResponseParam as RealtimeMcpApprovalResponseParam,
+    )
+    from ..realtime_params import RealtimeMCPHTTPErrorParam as RealtimeMcphttpErrorParam
+    from ..realtime_params import RealtimeMCPListToolsParam as RealtimeMcpListToolsParam
+    from ..realtime_params import RealtimeMCPProtocolErrorParam as RealtimeMcpProtocolErrorParam
+    from ..realtime_params import RealtimeMCPToolCallParam as RealtimeMcpToolCallParam
+    from ..realtime_params import (
+        RealtimeMCPToolExecutionErrorParam as RealtimeMcpToolExecutionErrorParam,
+    )
+    from ..realtime_params import (
+        RealtimeResponseCreateParamsAudioParam as RealtimeResponseCreateAudioOutputParam,
+    )
+    from ..realtime_params import (
+        RealtimeResponseCreateParamsParam as RealtimeResponseCreateParamsWithReferencesParam,
+    )
     from ..realtime_params import (
         RealtimeSessionCreateRequestGAAudioInputParam as RealtimeAudioConfigInputParam,
     )
@@ -309,17 +370,6 @@ if TYPE_CHECKING:
     )
     from ..responses import ItemReferenceParamModel as ResponseItemReference
     from ..responses import MCPTool as RealtimeResponseCreateMcpTool
-    from ..responses import (
-        ResponseContentPartAddedEvent,
-        ResponseContentPartDoneEvent,
-        ResponseCreatedEvent,
-        ResponseFunctionCallArgumentsDeltaEvent,
-        ResponseFunctionCallArgumentsDoneEvent,
-        ResponseOutputItemAddedEvent,
-        ResponseOutputItemDoneEvent,
-        ResponseTextDeltaEvent,
-        ResponseTextDoneEvent,
-    )
     from ..responses_params import ItemReferenceParam as ResponseItemReferenceParam
     from ..responses_params import MCPToolParam as RealtimeResponseCreateMcpToolParam
 
@@ -392,20 +442,35 @@ __all__ = [
     "RealtimeAudioInputTurnDetectionParam",
     "RealtimeBetaClientEvent",
     "RealtimeBetaClientEventConversationItemCreate",
+    "RealtimeBetaClientEventConversationItemCreateParam",
     "RealtimeBetaClientEventConversationItemDelete",
+    "RealtimeBetaClientEventConversationItemDeleteParam",
     "RealtimeBetaClientEventConversationItemRetrieve",
+    "RealtimeBetaClientEventConversationItemRetrieveParam",
     "RealtimeBetaClientEventConversationItemTruncate",
+    "RealtimeBetaClientEventConversationItemTruncateParam",
     "RealtimeBetaClientEventInputAudioBufferAppend",
+    "RealtimeBetaClientEventInputAudioBufferAppendParam",
     "RealtimeBetaClientEventInputAudioBufferClear",
+    "RealtimeBetaClientEventInputAudioBufferClearParam",
     "RealtimeBetaClientEventInputAudioBufferCommit",
+    "RealtimeBetaClientEventInputAudioBufferCommitParam",
     "RealtimeBetaClientEventOutputAudioBufferClear",
+    "RealtimeBetaClientEventOutputAudioBufferClearParam",
+    "RealtimeBetaClientEventParam",
     "RealtimeBetaClientEventResponseCancel",
+    "RealtimeBetaClientEventResponseCancelParam",
     "RealtimeBetaClientEventResponseCreate",
+    "RealtimeBetaClientEventResponseCreateParam",
     "RealtimeBetaClientEventSessionUpdate",
+    "RealtimeBetaClientEventSessionUpdateParam",
     "RealtimeBetaClientEventTranscriptionSessionUpdate",
+    "RealtimeBetaClientEventTranscriptionSessionUpdateParam",
     "RealtimeBetaResponse",
     "RealtimeBetaResponseCreateParams",
+    "RealtimeBetaResponseCreateParamsParam",
     "RealtimeBetaResponseCreateParamsTool",
+    "RealtimeBetaResponseCreateParamsToolParam",
     "RealtimeBetaResponseStatusDetails",
     "RealtimeBetaResponseStatusDetailsError",
     "RealtimeBetaResponseUsage",
@@ -466,17 +531,28 @@ __all__ = [
     "RealtimeCallRejectRequestParam",
     "RealtimeClientEvent",
     "RealtimeClientEventConversationItemCreate",
+    "RealtimeClientEventConversationItemCreateParam",
     "RealtimeClientEventConversationItemDelete",
+    "RealtimeClientEventConversationItemDeleteParam",
     "RealtimeClientEventConversationItemRetrieve",
+    "RealtimeClientEventConversationItemRetrieveParam",
     "RealtimeClientEventConversationItemTruncate",
+    "RealtimeClientEventConversationItemTruncateParam",
     "RealtimeClientEventInputAudioBufferAppend",
+    "RealtimeClientEventInputAudioBufferAppendParam",
     "RealtimeClientEventInputAudioBufferClear",
+    "RealtimeClientEventInputAudioBufferClearParam",
     "RealtimeClientEventInputAudioBufferCommit",
+    "RealtimeClientEventInputAudioBufferCommitParam",
     "RealtimeClientEventOutputAudioBufferClear",
+    "RealtimeClientEventOutputAudioBufferClearParam",
     "RealtimeClientEventParam",
     "RealtimeClientEventResponseCancel",
+    "RealtimeClientEventResponseCancelParam",
     "RealtimeClientEventResponseCreate",
+    "RealtimeClientEventResponseCreateParam",
     "RealtimeClientEventSessionUpdate",
+    "RealtimeClientEventSessionUpdateParam",
     "RealtimeConversationItem",
     "RealtimeConversationItemAssistantMessage",
     "RealtimeConversationItemAssistantMessageParam",
@@ -486,10 +562,17 @@ __all__ = [
     "RealtimeConversationItemFunctionCallParam",
     "RealtimeConversationItemMessageAssistant",
     "RealtimeConversationItemMessageAssistantContentItem",
+    "RealtimeConversationItemMessageAssistantContentItemParam",
+    "RealtimeConversationItemMessageAssistantParam",
     "RealtimeConversationItemMessageSystem",
     "RealtimeConversationItemMessageSystemContentItem",
+    "RealtimeConversationItemMessageSystemContentItemParam",
+    "RealtimeConversationItemMessageSystemParam",
     "RealtimeConversationItemMessageUser",
     "RealtimeConversationItemMessageUserContentItem",
+    "RealtimeConversationItemMessageUserContentItemParam",
+    "RealtimeConversationItemMessageUserParam",
+    "RealtimeConversationItemParam",
     "RealtimeConversationItemSystemMessage",
     "RealtimeConversationItemSystemMessageParam",
     "RealtimeConversationItemUserMessage",
@@ -504,12 +587,19 @@ __all__ = [
     "RealtimeFunctionTool",
     "RealtimeFunctionToolParam",
     "RealtimeMCPApprovalRequest",
+    "RealtimeMCPApprovalRequestParam",
     "RealtimeMCPApprovalResponse",
+    "RealtimeMCPApprovalResponseParam",
     "RealtimeMCPHTTPError",
+    "RealtimeMCPHTTPErrorParam",
     "RealtimeMCPListTools",
+    "RealtimeMCPListToolsParam",
     "RealtimeMCPProtocolError",
+    "RealtimeMCPProtocolErrorParam",
     "RealtimeMCPToolCall",
+    "RealtimeMCPToolCallParam",
     "RealtimeMCPToolExecutionError",
+    "RealtimeMCPToolExecutionErrorParam",
     "RealtimeMcpApprovalRequest",
     "RealtimeMcpApprovalRequestParam",
     "RealtimeMcpApprovalResponse",
@@ -537,6 +627,8 @@ __all__ = [
     "RealtimeResponseCreateParams",
     "RealtimeResponseCreateParamsAudio",
     "RealtimeResponseCreateParamsAudioOutput",
+    "RealtimeResponseCreateParamsAudioOutputParam",
+    "RealtimeResponseCreateParamsAudioParam",
     "RealtimeResponseCreateParamsParam",
     "RealtimeResponseCreateParamsWithReferencesParam",
     "RealtimeResponseStatus",
@@ -5758,10 +5850,16 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ConversationItem": ("conversations", "ConversationItem"),
     "ConversationItemAdded": ("realtime", "RealtimeServerEventConversationItemAdded"),
     "ConversationItemCreateEvent": ("realtime", "RealtimeClientEventConversationItemCreate"),
-    "ConversationItemCreateEventParam": ("realtime", "RealtimeClientEventConversationItemCreate"),
+    "ConversationItemCreateEventParam": (
+        "realtime_params",
+        "RealtimeClientEventConversationItemCreateParam",
+    ),
     "ConversationItemCreatedEvent": ("realtime", "RealtimeServerEventConversationItemCreated"),
     "ConversationItemDeleteEvent": ("realtime", "RealtimeClientEventConversationItemDelete"),
-    "ConversationItemDeleteEventParam": ("realtime", "RealtimeClientEventConversationItemDelete"),
+    "ConversationItemDeleteEventParam": (
+        "realtime_params",
+        "RealtimeClientEventConversationItemDeleteParam",
+    ),
     "ConversationItemDeletedEvent": ("realtime", "RealtimeServerEventConversationItemDeleted"),
     "ConversationItemDone": ("realtime", "RealtimeServerEventConversationItemDone"),
     "ConversationItemInputAudioTranscriptionCompletedEvent": (
@@ -5783,22 +5881,31 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ConversationItemParam": ("conversations", "ConversationItem"),
     "ConversationItemRetrieveEvent": ("realtime", "RealtimeClientEventConversationItemRetrieve"),
     "ConversationItemRetrieveEventParam": (
-        "realtime",
-        "RealtimeClientEventConversationItemRetrieve",
+        "realtime_params",
+        "RealtimeClientEventConversationItemRetrieveParam",
     ),
     "ConversationItemTruncateEvent": ("realtime", "RealtimeClientEventConversationItemTruncate"),
     "ConversationItemTruncateEventParam": (
-        "realtime",
-        "RealtimeClientEventConversationItemTruncate",
+        "realtime_params",
+        "RealtimeClientEventConversationItemTruncateParam",
     ),
     "ConversationItemTruncatedEvent": ("realtime", "RealtimeServerEventConversationItemTruncated"),
     "InputAudioBufferAppendEvent": ("realtime", "RealtimeClientEventInputAudioBufferAppend"),
-    "InputAudioBufferAppendEventParam": ("realtime", "RealtimeClientEventInputAudioBufferAppend"),
+    "InputAudioBufferAppendEventParam": (
+        "realtime_params",
+        "RealtimeClientEventInputAudioBufferAppendParam",
+    ),
     "InputAudioBufferClearEvent": ("realtime", "RealtimeClientEventInputAudioBufferClear"),
-    "InputAudioBufferClearEventParam": ("realtime", "RealtimeClientEventInputAudioBufferClear"),
+    "InputAudioBufferClearEventParam": (
+        "realtime_params",
+        "RealtimeClientEventInputAudioBufferClearParam",
+    ),
     "InputAudioBufferClearedEvent": ("realtime", "RealtimeServerEventInputAudioBufferCleared"),
     "InputAudioBufferCommitEvent": ("realtime", "RealtimeClientEventInputAudioBufferCommit"),
-    "InputAudioBufferCommitEventParam": ("realtime", "RealtimeClientEventInputAudioBufferCommit"),
+    "InputAudioBufferCommitEventParam": (
+        "realtime_params",
+        "RealtimeClientEventInputAudioBufferCommitParam",
+    ),
     "InputAudioBufferCommittedEvent": ("realtime", "RealtimeServerEventInputAudioBufferCommitted"),
     "InputAudioBufferDtmfEventReceivedEvent": (
         "realtime",
@@ -5820,7 +5927,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     "McpListToolsFailed": ("realtime", "RealtimeServerEventMCPListToolsFailed"),
     "McpListToolsInProgress": ("realtime", "RealtimeServerEventMCPListToolsInProgress"),
     "OutputAudioBufferClearEvent": ("realtime", "RealtimeClientEventOutputAudioBufferClear"),
-    "OutputAudioBufferClearEventParam": ("realtime", "RealtimeClientEventOutputAudioBufferClear"),
+    "OutputAudioBufferClearEventParam": (
+        "realtime_params",
+        "RealtimeClientEventOutputAudioBufferClearParam",
+    ),
     "RateLimitsUpdatedEvent": ("realtime", "RealtimeServerEventRateLimitsUpdated"),
     "RealtimeAudioConfig": ("realtime", "RealtimeSessionCreateRequestGAAudio"),
     "RealtimeAudioConfigInput": ("realtime", "RealtimeSessionCreateResponseAudioInput"),
@@ -5849,33 +5959,162 @@ _LAZY: dict[str, tuple[str, str]] = {
     "RealtimeAudioFormatsParam": ("realtime_params", "RealtimeAudioFormatsParam"),
     "RealtimeAudioInputTurnDetection": ("realtime", "RealtimeTurnDetection"),
     "RealtimeAudioInputTurnDetectionParam": ("realtime_params", "RealtimeTurnDetectionParam"),
+    "RealtimeBetaClientEventConversationItemCreateParam": (
+        "realtime_params",
+        "RealtimeBetaClientEventConversationItemCreateParam",
+    ),
+    "RealtimeBetaClientEventConversationItemDeleteParam": (
+        "realtime_params",
+        "RealtimeBetaClientEventConversationItemDeleteParam",
+    ),
+    "RealtimeBetaClientEventConversationItemRetrieveParam": (
+        "realtime_params",
+        "RealtimeBetaClientEventConversationItemRetrieveParam",
+    ),
+    "RealtimeBetaClientEventConversationItemTruncateParam": (
+        "realtime_params",
+        "RealtimeBetaClientEventConversationItemTruncateParam",
+    ),
+    "RealtimeBetaClientEventInputAudioBufferAppendParam": (
+        "realtime_params",
+        "RealtimeBetaClientEventInputAudioBufferAppendParam",
+    ),
+    "RealtimeBetaClientEventInputAudioBufferClearParam": (
+        "realtime_params",
+        "RealtimeBetaClientEventInputAudioBufferClearParam",
+    ),
+    "RealtimeBetaClientEventInputAudioBufferCommitParam": (
+        "realtime_params",
+        "RealtimeBetaClientEventInputAudioBufferCommitParam",
+    ),
+    "RealtimeBetaClientEventOutputAudioBufferClearParam": (
+        "realtime_params",
+        "RealtimeBetaClientEventOutputAudioBufferClearParam",
+    ),
+    "RealtimeBetaClientEventParam": ("realtime_params", "RealtimeBetaClientEventParam"),
+    "RealtimeBetaClientEventResponseCancelParam": (
+        "realtime_params",
+        "RealtimeBetaClientEventResponseCancelParam",
+    ),
+    "RealtimeBetaClientEventResponseCreateParam": (
+        "realtime_params",
+        "RealtimeBetaClientEventResponseCreateParam",
+    ),
+    "RealtimeBetaClientEventSessionUpdateParam": (
+        "realtime_params",
+        "RealtimeBetaClientEventSessionUpdateParam",
+    ),
+    "RealtimeBetaClientEventTranscriptionSessionUpdateParam": (
+        "realtime_params",
+        "RealtimeBetaClientEventTranscriptionSessionUpdateParam",
+    ),
+    "RealtimeBetaResponseCreateParamsParam": (
+        "realtime_params",
+        "RealtimeBetaResponseCreateParamsParam",
+    ),
+    "RealtimeBetaResponseCreateParamsToolParam": (
+        "realtime_params",
+        "RealtimeBetaResponseCreateParamsToolParam",
+    ),
     "RealtimeCallCreateRequestParam": ("realtime_params", "RealtimeCallCreateRequestParam"),
     "RealtimeCallReferRequestParam": ("realtime_params", "RealtimeCallReferRequestParam"),
     "RealtimeCallRejectRequestParam": ("realtime_params", "RealtimeCallRejectRequestParam"),
-    "RealtimeClientEventParam": ("realtime", "RealtimeClientEvent"),
+    "RealtimeClientEventConversationItemCreateParam": (
+        "realtime_params",
+        "RealtimeClientEventConversationItemCreateParam",
+    ),
+    "RealtimeClientEventConversationItemDeleteParam": (
+        "realtime_params",
+        "RealtimeClientEventConversationItemDeleteParam",
+    ),
+    "RealtimeClientEventConversationItemRetrieveParam": (
+        "realtime_params",
+        "RealtimeClientEventConversationItemRetrieveParam",
+    ),
+    "RealtimeClientEventConversationItemTruncateParam": (
+        "realtime_params",
+        "RealtimeClientEventConversationItemTruncateParam",
+    ),
+    "RealtimeClientEventInputAudioBufferAppendParam": (
+        "realtime_params",
+        "RealtimeClientEventInputAudioBufferAppendParam",
+    ),
+    "RealtimeClientEventInputAudioBufferClearParam": (
+        "realtime_params",
+        "RealtimeClientEventInputAudioBufferClearParam",
+    ),
+    "RealtimeClientEventInputAudioBufferCommitParam": (
+        "realtime_params",
+        "RealtimeClientEventInputAudioBufferCommitParam",
+    ),
+    "RealtimeClientEventOutputAudioBufferClearParam": (
+        "realtime_params",
+        "RealtimeClientEventOutputAudioBufferClearParam",
+    ),
+    "RealtimeClientEventParam": ("realtime_params", "RealtimeClientEventParam"),
+    "RealtimeClientEventResponseCancelParam": (
+        "realtime_params",
+        "RealtimeClientEventResponseCancelParam",
+    ),
+    "RealtimeClientEventResponseCreateParam": (
+        "realtime_params",
+        "RealtimeClientEventResponseCreateParam",
+    ),
+    "RealtimeClientEventSessionUpdateParam": (
+        "realtime_params",
+        "RealtimeClientEventSessionUpdateParam",
+    ),
     "RealtimeConversationItemAssistantMessage": (
         "realtime",
         "RealtimeConversationItemMessageAssistant",
     ),
     "RealtimeConversationItemAssistantMessageParam": (
-        "realtime",
-        "RealtimeConversationItemMessageAssistant",
+        "realtime_params",
+        "RealtimeConversationItemMessageAssistantParam",
     ),
     "RealtimeConversationItemFunctionCallOutputParam": (
-        "realtime",
-        "RealtimeConversationItemFunctionCallOutput",
+        "realtime_params",
+        "RealtimeConversationItemFunctionCallOutputParam",
     ),
     "RealtimeConversationItemFunctionCallParam": (
-        "realtime",
-        "RealtimeConversationItemFunctionCall",
+        "realtime_params",
+        "RealtimeConversationItemFunctionCallParam",
     ),
+    "RealtimeConversationItemMessageAssistantContentItemParam": (
+        "realtime_params",
+        "RealtimeConversationItemMessageAssistantContentItemParam",
+    ),
+    "RealtimeConversationItemMessageAssistantParam": (
+        "realtime_params",
+        "RealtimeConversationItemMessageAssistantParam",
+    ),
+    "RealtimeConversationItemMessageSystemContentItemParam": (
+        "realtime_params",
+        "RealtimeConversationItemMessageSystemContentItemParam",
+    ),
+    "RealtimeConversationItemMessageSystemParam": (
+        "realtime_params",
+        "RealtimeConversationItemMessageSystemParam",
+    ),
+    "RealtimeConversationItemMessageUserContentItemParam": (
+        "realtime_params",
+        "RealtimeConversationItemMessageUserContentItemParam",
+    ),
+    "RealtimeConversationItemMessageUserParam": (
+        "realtime_params",
+        "RealtimeConversationItemMessageUserParam",
+    ),
+    "RealtimeConversationItemParam": ("realtime_params", "RealtimeConversationItemParam"),
     "RealtimeConversationItemSystemMessage": ("realtime", "RealtimeConversationItemMessageSystem"),
     "RealtimeConversationItemSystemMessageParam": (
-        "realtime",
-        "RealtimeConversationItemMessageSystem",
+        "realtime_params",
+        "RealtimeConversationItemMessageSystemParam",
     ),
     "RealtimeConversationItemUserMessage": ("realtime", "RealtimeConversationItemMessageUser"),
-    "RealtimeConversationItemUserMessageParam": ("realtime", "RealtimeConversationItemMessageUser"),
+    "RealtimeConversationItemUserMessageParam": (
+        "realtime_params",
+        "RealtimeConversationItemMessageUserParam",
+    ),
     "RealtimeCreateClientSecretRequestExpiresAfterParam": (
         "realtime_params",
         "RealtimeCreateClientSecretRequestExpiresAfterParam",
@@ -5887,27 +6126,48 @@ _LAZY: dict[str, tuple[str, str]] = {
     "RealtimeError": ("realtime", "RealtimeServerEventErrorError"),
     "RealtimeErrorEvent": ("realtime", "RealtimeServerEventError"),
     "RealtimeFunctionToolParam": ("realtime_params", "RealtimeFunctionToolParam"),
+    "RealtimeMCPApprovalRequestParam": ("realtime_params", "RealtimeMCPApprovalRequestParam"),
+    "RealtimeMCPApprovalResponseParam": ("realtime_params", "RealtimeMCPApprovalResponseParam"),
+    "RealtimeMCPHTTPErrorParam": ("realtime_params", "RealtimeMCPHTTPErrorParam"),
+    "RealtimeMCPListToolsParam": ("realtime_params", "RealtimeMCPListToolsParam"),
+    "RealtimeMCPProtocolErrorParam": ("realtime_params", "RealtimeMCPProtocolErrorParam"),
+    "RealtimeMCPToolCallParam": ("realtime_params", "RealtimeMCPToolCallParam"),
+    "RealtimeMCPToolExecutionErrorParam": ("realtime_params", "RealtimeMCPToolExecutionErrorParam"),
     "RealtimeMcpApprovalRequest": ("realtime", "RealtimeMCPApprovalRequest"),
-    "RealtimeMcpApprovalRequestParam": ("realtime", "RealtimeMCPApprovalRequest"),
+    "RealtimeMcpApprovalRequestParam": ("realtime_params", "RealtimeMCPApprovalRequestParam"),
     "RealtimeMcpApprovalResponse": ("realtime", "RealtimeMCPApprovalResponse"),
-    "RealtimeMcpApprovalResponseParam": ("realtime", "RealtimeMCPApprovalResponse"),
+    "RealtimeMcpApprovalResponseParam": ("realtime_params", "RealtimeMCPApprovalResponseParam"),
     "RealtimeMcpListTools": ("realtime", "RealtimeMCPListTools"),
-    "RealtimeMcpListToolsParam": ("realtime", "RealtimeMCPListTools"),
+    "RealtimeMcpListToolsParam": ("realtime_params", "RealtimeMCPListToolsParam"),
     "RealtimeMcpProtocolError": ("realtime", "RealtimeMCPProtocolError"),
-    "RealtimeMcpProtocolErrorParam": ("realtime", "RealtimeMCPProtocolError"),
+    "RealtimeMcpProtocolErrorParam": ("realtime_params", "RealtimeMCPProtocolErrorParam"),
     "RealtimeMcpToolCall": ("realtime", "RealtimeMCPToolCall"),
-    "RealtimeMcpToolCallParam": ("realtime", "RealtimeMCPToolCall"),
+    "RealtimeMcpToolCallParam": ("realtime_params", "RealtimeMCPToolCallParam"),
     "RealtimeMcpToolExecutionError": ("realtime", "RealtimeMCPToolExecutionError"),
-    "RealtimeMcpToolExecutionErrorParam": ("realtime", "RealtimeMCPToolExecutionError"),
+    "RealtimeMcpToolExecutionErrorParam": ("realtime_params", "RealtimeMCPToolExecutionErrorParam"),
     "RealtimeMcphttpError": ("realtime", "RealtimeMCPHTTPError"),
-    "RealtimeMcphttpErrorParam": ("realtime", "RealtimeMCPHTTPError"),
+    "RealtimeMcphttpErrorParam": ("realtime_params", "RealtimeMCPHTTPErrorParam"),
     "RealtimeReasoningParam": ("realtime_params", "RealtimeReasoningParam"),
     "RealtimeResponseCreateAudioOutput": ("realtime", "RealtimeResponseCreateParamsAudio"),
-    "RealtimeResponseCreateAudioOutputParam": ("realtime", "RealtimeResponseCreateParamsAudio"),
+    "RealtimeResponseCreateAudioOutputParam": (
+        "realtime_params",
+        "RealtimeResponseCreateParamsAudioParam",
+    ),
     "RealtimeResponseCreateMcpTool": ("responses", "MCPTool"),
     "RealtimeResponseCreateMcpToolParam": ("responses_params", "MCPToolParam"),
-    "RealtimeResponseCreateParamsParam": ("realtime", "RealtimeResponseCreateParams"),
-    "RealtimeResponseCreateParamsWithReferencesParam": ("realtime", "RealtimeResponseCreateParams"),
+    "RealtimeResponseCreateParamsAudioOutputParam": (
+        "realtime_params",
+        "RealtimeResponseCreateParamsAudioOutputParam",
+    ),
+    "RealtimeResponseCreateParamsAudioParam": (
+        "realtime_params",
+        "RealtimeResponseCreateParamsAudioParam",
+    ),
+    "RealtimeResponseCreateParamsParam": ("realtime_params", "RealtimeResponseCreateParamsParam"),
+    "RealtimeResponseCreateParamsWithReferencesParam": (
+        "realtime_params",
+        "RealtimeResponseCreateParamsParam",
+    ),
     "RealtimeResponseStatus": ("realtime", "RealtimeResponseStatusDetails"),
     "RealtimeSessionCreateRequestClientSecretParam": (
         "realtime_params",
@@ -6041,7 +6301,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     ),
     "RealtimeTranslationSessionCreatedEvent": ("realtime", "RealtimeServerEventSessionCreated"),
     "RealtimeTranslationSessionUpdateEvent": ("realtime", "RealtimeClientEventSessionUpdate"),
-    "RealtimeTranslationSessionUpdateEventParam": ("realtime", "RealtimeClientEventSessionUpdate"),
+    "RealtimeTranslationSessionUpdateEventParam": (
+        "realtime_params",
+        "RealtimeClientEventSessionUpdateParam",
+    ),
     "RealtimeTranslationSessionUpdatedEvent": ("realtime", "RealtimeServerEventSessionUpdated"),
     "RealtimeTruncationParam": ("realtime_params", "RealtimeTruncationParam"),
     "RealtimeTruncationRetentionRatio": ("realtime", "RealtimeTruncationRetentionRatioTruncation"),
@@ -6077,21 +6340,24 @@ _LAZY: dict[str, tuple[str, str]] = {
         "RealtimeServerEventResponseAudioTranscriptDone",
     ),
     "ResponseCancelEvent": ("realtime", "RealtimeClientEventResponseCancel"),
-    "ResponseCancelEventParam": ("realtime", "RealtimeClientEventResponseCancel"),
-    "ResponseContentPartAddedEvent": ("responses", "ResponseContentPartAddedEvent"),
-    "ResponseContentPartDoneEvent": ("responses", "ResponseContentPartDoneEvent"),
+    "ResponseCancelEventParam": ("realtime_params", "RealtimeClientEventResponseCancelParam"),
+    "ResponseContentPartAddedEvent": ("realtime", "RealtimeServerEventResponseContentPartAdded"),
+    "ResponseContentPartDoneEvent": ("realtime", "RealtimeServerEventResponseContentPartDone"),
     "ResponseCreateEvent": ("realtime", "RealtimeClientEventResponseCreate"),
-    "ResponseCreateEventParam": ("realtime", "RealtimeClientEventResponseCreate"),
-    "ResponseCreateEventWithReferencesParam": ("realtime", "RealtimeClientEventResponseCreate"),
-    "ResponseCreatedEvent": ("responses", "ResponseCreatedEvent"),
+    "ResponseCreateEventParam": ("realtime_params", "RealtimeClientEventResponseCreateParam"),
+    "ResponseCreateEventWithReferencesParam": (
+        "realtime_params",
+        "RealtimeClientEventResponseCreateParam",
+    ),
+    "ResponseCreatedEvent": ("realtime", "RealtimeServerEventResponseCreated"),
     "ResponseDoneEvent": ("realtime", "RealtimeServerEventResponseDone"),
     "ResponseFunctionCallArgumentsDeltaEvent": (
-        "responses",
-        "ResponseFunctionCallArgumentsDeltaEvent",
+        "realtime",
+        "RealtimeServerEventResponseFunctionCallArgumentsDelta",
     ),
     "ResponseFunctionCallArgumentsDoneEvent": (
-        "responses",
-        "ResponseFunctionCallArgumentsDoneEvent",
+        "realtime",
+        "RealtimeServerEventResponseFunctionCallArgumentsDone",
     ),
     "ResponseItemReference": ("responses", "ItemReferenceParamModel"),
     "ResponseItemReferenceParam": ("responses_params", "ItemReferenceParam"),
@@ -6103,13 +6369,13 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ResponseMcpCallCompleted": ("realtime", "RealtimeServerEventResponseMCPCallCompleted"),
     "ResponseMcpCallFailed": ("realtime", "RealtimeServerEventResponseMCPCallFailed"),
     "ResponseMcpCallInProgress": ("realtime", "RealtimeServerEventResponseMCPCallInProgress"),
-    "ResponseOutputItemAddedEvent": ("responses", "ResponseOutputItemAddedEvent"),
-    "ResponseOutputItemDoneEvent": ("responses", "ResponseOutputItemDoneEvent"),
-    "ResponseTextDeltaEvent": ("responses", "ResponseTextDeltaEvent"),
-    "ResponseTextDoneEvent": ("responses", "ResponseTextDoneEvent"),
+    "ResponseOutputItemAddedEvent": ("realtime", "RealtimeServerEventResponseOutputItemAdded"),
+    "ResponseOutputItemDoneEvent": ("realtime", "RealtimeServerEventResponseOutputItemDone"),
+    "ResponseTextDeltaEvent": ("realtime", "RealtimeServerEventResponseTextDelta"),
+    "ResponseTextDoneEvent": ("realtime", "RealtimeServerEventResponseTextDone"),
     "SessionCreatedEvent": ("realtime", "RealtimeServerEventSessionCreated"),
     "SessionUpdateEvent": ("realtime", "RealtimeClientEventSessionUpdate"),
-    "SessionUpdateEventParam": ("realtime", "RealtimeClientEventSessionUpdate"),
+    "SessionUpdateEventParam": ("realtime_params", "RealtimeClientEventSessionUpdateParam"),
     "SessionUpdatedEvent": ("realtime", "RealtimeServerEventSessionUpdated"),
 }
 

@@ -16,7 +16,22 @@ from trio_openai.types.realtime import (
     RealtimeBetaClientEventTranscriptionSessionUpdate as TranscriptionSessionUpdate,
 )
 from trio_openai.types.realtime import (
-    RealtimeBetaClientEventTranscriptionSessionUpdate as TranscriptionSessionUpdateParam,
+    RealtimeBetaServerEventResponseContentPartAdded as ResponseContentPartAddedEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventResponseContentPartDone as ResponseContentPartDoneEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventResponseCreated as ResponseCreatedEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventResponseFunctionCallArgumentsDelta as ResponseFunctionCallArgumentsDeltaEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventResponseOutputItemAdded as ResponseOutputItemAddedEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventResponseOutputItemDone as ResponseOutputItemDoneEvent,
 )
 from trio_openai.types.realtime import (
     RealtimeBetaServerEventTranscriptionSessionUpdated as TranscriptionSessionUpdatedEvent,
@@ -27,60 +42,32 @@ from trio_openai.types.realtime import (
     RealtimeResponseUsage,
     RealtimeServerEvent,
 )
-from trio_openai.types.realtime import RealtimeClientEvent as RealtimeClientEventParam
 from trio_openai.types.realtime import (
     RealtimeClientEventConversationItemCreate as ConversationItemCreateEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeClientEventConversationItemCreate as ConversationItemCreateEventParam,
 )
 from trio_openai.types.realtime import (
     RealtimeClientEventConversationItemDelete as ConversationItemDeleteEvent,
 )
 from trio_openai.types.realtime import (
-    RealtimeClientEventConversationItemDelete as ConversationItemDeleteEventParam,
-)
-from trio_openai.types.realtime import (
     RealtimeClientEventConversationItemRetrieve as ConversationItemRetrieveEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeClientEventConversationItemRetrieve as ConversationItemRetrieveEventParam,
 )
 from trio_openai.types.realtime import (
     RealtimeClientEventConversationItemTruncate as ConversationItemTruncateEvent,
 )
 from trio_openai.types.realtime import (
-    RealtimeClientEventConversationItemTruncate as ConversationItemTruncateEventParam,
-)
-from trio_openai.types.realtime import (
     RealtimeClientEventInputAudioBufferAppend as InputAudioBufferAppendEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeClientEventInputAudioBufferAppend as InputAudioBufferAppendEventParam,
 )
 from trio_openai.types.realtime import (
     RealtimeClientEventInputAudioBufferClear as InputAudioBufferClearEvent,
 )
 from trio_openai.types.realtime import (
-    RealtimeClientEventInputAudioBufferClear as InputAudioBufferClearEventParam,
-)
-from trio_openai.types.realtime import (
     RealtimeClientEventInputAudioBufferCommit as InputAudioBufferCommitEvent,
 )
-from trio_openai.types.realtime import (
-    RealtimeClientEventInputAudioBufferCommit as InputAudioBufferCommitEventParam,
-)
 from trio_openai.types.realtime import RealtimeClientEventResponseCancel as ResponseCancelEvent
-from trio_openai.types.realtime import RealtimeClientEventResponseCancel as ResponseCancelEventParam
 from trio_openai.types.realtime import RealtimeClientEventResponseCreate as ResponseCreateEvent
-from trio_openai.types.realtime import RealtimeClientEventResponseCreate as ResponseCreateEventParam
 from trio_openai.types.realtime import RealtimeClientEventSessionUpdate as SessionUpdateEvent
-from trio_openai.types.realtime import RealtimeClientEventSessionUpdate as SessionUpdateEventParam
 from trio_openai.types.realtime import (
     RealtimeConversationItemMessageAssistantContentItem as ConversationItemContent,
-)
-from trio_openai.types.realtime import (
-    RealtimeConversationItemMessageAssistantContentItem as ConversationItemContentParam,
 )
 from trio_openai.types.realtime import RealtimeResponseStatusDetails as RealtimeResponseStatus
 from trio_openai.types.realtime import (
@@ -131,16 +118,44 @@ from trio_openai.types.realtime import RealtimeSessionCreateRequest as SessionCr
 from trio_openai.types.realtime import (
     RealtimeTranscriptionSessionCreateResponse as TranscriptionSession,
 )
-from trio_openai.types.responses import (
-    ResponseContentPartAddedEvent,
-    ResponseContentPartDoneEvent,
-    ResponseCreatedEvent,
-    ResponseFunctionCallArgumentsDeltaEvent,
-    ResponseOutputItemAddedEvent,
-    ResponseOutputItemDoneEvent,
-    ResponseTextDeltaEvent,
-    ResponseTextDoneEvent,
+from trio_openai.types.realtime_params import (
+    RealtimeBetaClientEventTranscriptionSessionUpdateParam as TranscriptionSessionUpdateParam,
 )
+from trio_openai.types.realtime_params import (
+    RealtimeClientEventConversationItemCreateParam as ConversationItemCreateEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeClientEventConversationItemDeleteParam as ConversationItemDeleteEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeClientEventConversationItemRetrieveParam as ConversationItemRetrieveEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeClientEventConversationItemTruncateParam as ConversationItemTruncateEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeClientEventInputAudioBufferAppendParam as InputAudioBufferAppendEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeClientEventInputAudioBufferClearParam as InputAudioBufferClearEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeClientEventInputAudioBufferCommitParam as InputAudioBufferCommitEventParam,
+)
+from trio_openai.types.realtime_params import RealtimeClientEventParam
+from trio_openai.types.realtime_params import (
+    RealtimeClientEventResponseCancelParam as ResponseCancelEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeClientEventResponseCreateParam as ResponseCreateEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeClientEventSessionUpdateParam as SessionUpdateEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeConversationItemMessageAssistantContentItemParam as ConversationItemContentParam,
+)
+from trio_openai.types.responses import ResponseTextDeltaEvent, ResponseTextDoneEvent
 
 __all__ = [
     "ConversationCreatedEvent",
