@@ -134,7 +134,19 @@ def test_a_name_that_denotes_another_thing_does_not_count(parity: ModuleType) ->
     assert parity.shadowed_by("openai.types.chat.NoSuchName", official.Embedding) is None
 
 
-@pytest.mark.xfail(strict=False, reason="generator aliases pending (lead)")
+# Names with a schema of ours that do not resolve yet (issue 13: 28 of 1,207, after the
+# generator's aliases). Why: the matcher's target is another kind than the SDK's (a model
+# where the SDK has a TypedDict, `...ParamModel` request models), a union our spec writes
+# inline that the aliases file does not compose yet, or a near match (fields ~75-80 %) that
+# needs review. The test fails when the list grows, and when an entry starts to resolve.
+_KNOWN = json.loads((Path(__file__).with_name("name_parity_known.json")).read_text("utf-8"))
+KNOWN_UNRESOLVED: frozenset[str] = frozenset(_KNOWN["unresolved"])
+# Members of official unions that our union of the same name lacks ("union: member"): beta
+# realtime events of the SDK's (transcription sessions, the Responses-shaped events it
+# reuses) our spec does not list, and conversation items our spec folds differently.
+KNOWN_GAPS: frozenset[str] = frozenset(_KNOWN["gaps"])
+
+
 def test_every_name_with_a_schema_of_ours_resolves(
     parity: ModuleType, record: dict[str, Any]
 ) -> None:
@@ -147,10 +159,10 @@ def test_every_name_with_a_schema_of_ours_resolves(
         if not parity.resolves(parity.ours_dotted(name))
         or parity.shadowed_by(name, names[name]) is not None
     ]
-    assert not unresolved, (
-        f"{len(unresolved)} of {len(wanted)} names with a schema of ours do not resolve, "
-        f"e.g. {unresolved[:10]}"
-    )
+    new = sorted(set(unresolved) - KNOWN_UNRESOLVED)
+    assert not new, f"{len(new)} names with a schema of ours no longer resolve: {new[:10]}"
+    fixed = sorted(KNOWN_UNRESOLVED - set(unresolved))
+    assert not fixed, f"resolve now, remove from KNOWN_UNRESOLVED: {fixed}"
 
 
 def test_quoted_aliases_evaluate_in_our_namespace(parity: ModuleType) -> None:
@@ -163,8 +175,8 @@ def test_quoted_aliases_evaluate_in_our_namespace(parity: ModuleType) -> None:
     assert parity.evaluate(ChatCompletion) is ChatCompletion
 
 
-@pytest.mark.xfail(strict=False, reason="generator aliases pending (lead)")
 def test_official_union_members_are_members_of_our_unions(parity: ModuleType) -> None:
     """Where the SDK's union holds a class, ours holds the class that name resolves to here."""
-    gaps = parity.membership_gaps()
-    assert not gaps, f"{len(gaps)} gaps (union: member), e.g. {gaps[:10]}"
+    gaps = set(parity.membership_gaps())
+    assert not gaps - KNOWN_GAPS, f"new gaps (union: member): {sorted(gaps - KNOWN_GAPS)[:10]}"
+    assert not KNOWN_GAPS - gaps, f"closed, remove from KNOWN_GAPS: {sorted(KNOWN_GAPS - gaps)}"
