@@ -225,3 +225,24 @@ async def test_a_refused_variable_is_not_in_the_traceback_locals(
     assert "gw-secret-value" not in shown
     assert "sk x" not in shown
     assert "zz-top-secret-zz" not in shown
+
+
+async def test_a_refused_endpoint_shows_no_environment_in_the_traceback_locals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An endpoint refused by resolve_endpoints leaves no frame holding os.environ."""
+    monkeypatch.setenv("ANOTHER_SECRET", "zz-top-secret-zz")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-envkey-0123456789abcdef")
+    endpoints = [
+        trio_openai.Endpoint(base_url="http://127.0.0.1:9/v1", name="same"),
+        trio_openai.Endpoint(base_url="http://127.0.0.1:8/v1", name="same"),
+    ]
+    with pytest.raises(trio_openai.ConfigurationError, match="same") as info:
+        async with trio_openai.open_client(endpoints=endpoints):
+            pass
+    error = traceback.TracebackException.from_exception(info.value, capture_locals=True)
+    ours = [f for f in error.stack if "/trio_openai/" in f.filename]
+    assert ours
+    shown = repr([(f.name, f.locals) for f in ours])
+    assert "zz-top-secret-zz" not in shown
+    assert "sk-envkey-0123456789abcdef" not in shown

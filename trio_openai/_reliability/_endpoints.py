@@ -277,6 +277,28 @@ def resolve_endpoints(
             key, both a key and an Azure AD token (or a token for an endpoint that
             is not Azure), or two endpoints with the same name.
     """
+    try:
+        return _resolve_all(
+            endpoints, api_key, organization, project, breaker, rate_limit, env, cwd
+        )
+    except ConfigurationError as exc:
+        # The frames below hold `env` (the whole environment, the API key with it): drop
+        # them, so that a traceback formatted with its locals cannot show it.
+        del env
+        raise exc.with_traceback(None) from None
+
+
+def _resolve_all(
+    endpoints: Sequence[Endpoint],
+    api_key: Secret | KeyProvider | None,
+    organization: str | None,
+    project: str | None,
+    breaker: CircuitBreaker | None,
+    rate_limit: RateLimit | None,
+    env: Mapping[str, str],
+    cwd: Path,
+) -> tuple[ResolvedEndpoint, ...]:
+    """`resolve_endpoints`, whose errors still carry these frames."""
     if not endpoints:
         raise ConfigurationError("endpoints= needs at least one Endpoint")
     resolved: list[ResolvedEndpoint] = []
