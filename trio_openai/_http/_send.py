@@ -274,8 +274,8 @@ def event_stream_chunks(response: httpx2.Response) -> AsyncIterator[bytes]:
     (the layer under ``aiter_raw``, which only counts bytes, and ``aiter_bytes``,
     which would decode nothing); the response is marked consumed, as
     ``aiter_raw`` does, and the caller must close it (``aiter_raw`` closed it at
-    the end of the body). Any other body goes through ``aiter_bytes``
-    (decompression).
+    the end of the body); httpx2's ``num_bytes_downloaded`` is not counted on
+    this path. Any other body goes through ``aiter_bytes`` (decompression).
 
     Iterating it raises httpx2's exceptions: translate `READ_ERRORS` with `read_error`.
     """
