@@ -22,12 +22,17 @@ owns and may import):
 - ``_types``, ``_errors``, ``_secrets``, ``_models``: shared definitions;
 - ``_convert/``: JSON in and out, the one cattrs converter, the SSE parser;
 - ``_http/``: a request specified, authenticated, built and sent (the only httpx2 I/O);
-- ``_reliability/``: endpoints, routing, guards (breaker, rate limit), retries, events;
+- ``_reliability/``: endpoints, routing, guards (breaker, rate limit, their shared
+  Redis store), retries, events;
 - ``_api/``: what a generated method is and returns; generated ``resources/`` and
   ``types/`` import only from here;
 - ``_sync/``, ``_lib/``, ``realtime/``: the blocking tree, hand-written API surface,
   WebSocket sessions;
-- ``_pipeline``, ``_health``, ``_client``: the session; ``_cli/`` and ``testing/`` on top.
+- ``_pipeline`` (one call's attempts) and ``_health``, then the session:
+  ``_settings`` (arguments and environment), ``_session`` (what views share),
+  ``_calls`` (specs sent, answers decoded), ``_raw`` (``client.get/post/...``) and
+  ``_client`` (``open_client``, which puts them together); ``_cli/`` and ``testing/``
+  on top.
 """
 
 import importlib as _importlib
