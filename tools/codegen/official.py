@@ -104,7 +104,8 @@ def load(
         package = package.removeprefix(_PREFIX).lstrip(".")
         want = name.endswith("Param")
         found = [_resolve(m, defined, params, want_param=want) for m in members]
-        if any(f is None for f in found) or (package in modules and name in defined):
+        # (A union at the top, `openai.types.X`, would need a module of its own: left out.)
+        if not package or any(f is None for f in found) or (package in modules and name in defined):
             out.dropped[dotted] = " | ".join(members)
             continue
         out.unions.setdefault(package, {})[name] = [f for f in found if f is not None]
