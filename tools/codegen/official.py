@@ -110,6 +110,9 @@ def load(
             continue
         out.unions.setdefault(package, {})[name] = [f for f in found if f is not None]
     entries: dict[str, str] = data["aliases"]
+    # Official `...Param` names that are models, not TypedDicts (the SDK's compaction and
+    # tool-search output items): their targets are kept as models.
+    models = set(data.get("models", ()))
     for dotted, target in sorted(entries.items()):
         package, name = dotted.rsplit(".", 1)
         package = package.removeprefix(_PREFIX).lstrip(".")
@@ -126,12 +129,16 @@ def load(
             else:
                 continue
         else:
-            where = _resolve(target, defined, params, want_param=name.endswith("Param"))
+            want = name.endswith("Param") and dotted not in models
+            where = _resolve(target, defined, params, want_param=want)
         if where is None:
             out.dropped[dotted] = target
             continue
         if not package:
-            if name not in defined:
+            # At the top, the official meaning wins (`openai.types.Moderation` is a
+            # moderation result; our `types.Moderation`, the Responses API's moderation
+            # settings, stays at `types.responses.Moderation`).
+            if defined.get(name) != where[0] or name != where[1]:
                 out.top[name] = where
         elif package in modules:
             if defined.get(name) != package:

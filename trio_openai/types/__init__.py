@@ -1585,6 +1585,9 @@ if TYPE_CHECKING:
         ModerationCreateResponse,
         ModerationModel,
     )
+    from .moderations import (
+        CreateModerationResponseResult as Moderation,
+    )
     from .moderations_params import (
         CreateModerationRequestInputOption3ItemImageUrlImageUrlParam,
         CreateModerationRequestInputOption3ItemImageUrlParam,
@@ -2106,7 +2109,6 @@ if TYPE_CHECKING:
         MessageStatus,
         ModelIdsCompaction,
         ModelIdsResponses,
-        Moderation,
         ModerationErrorBody,
         MoveParamModel,
         NamespaceToolParamModel,
@@ -6894,7 +6896,7 @@ _MODULES: dict[str, str] = {
     "ModelIdsResponses": "responses",
     "ModelIdsShared": "shared",
     "ModelResponseProperties": "shared",
-    "Moderation": "responses",
+    "Moderation": "moderations:CreateModerationResponseResult",
     "ModerationConfigParam": "shared_params",
     "ModerationConfigParamModel": "shared",
     "ModerationCreateParams": "moderations_params:CreateModerationRequestParam",

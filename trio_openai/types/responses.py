@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .responses import ApplyPatchToolParamModel as ApplyPatchTool
     from .responses import CodeInterpreterToolCall as ResponseCodeInterpreterToolCall
     from .responses import CompactionBody as ResponseCompactionItem
+    from .responses import CompactionSummaryItemParamModel as ResponseCompactionItemParam
     from .responses import ComputerScreenshotImage as ResponseComputerToolCallOutputScreenshot
     from .responses import ComputerToolCall as ResponseComputerToolCall
     from .responses import ComputerToolCallOutputResource as ResponseComputerToolCallOutputItem
@@ -131,6 +132,7 @@ if TYPE_CHECKING:
     from .responses import ToolChoiceMCP as ToolChoiceMcp
     from .responses import ToolSearchCall as ResponseToolSearchCall
     from .responses import ToolSearchOutput as ResponseToolSearchOutputItem
+    from .responses import ToolSearchOutputItemParamModel as ResponseToolSearchOutputItemParam
     from .responses import ToolSearchToolParamModel as ToolSearchTool
     from .responses import WebSearchToolCall as ResponseFunctionWebSearch
     from .responses_params import (
@@ -302,7 +304,6 @@ if TYPE_CHECKING:
     from .responses_params import (
         CodeInterpreterToolCallParam as ResponseCodeInterpreterToolCallParam,
     )
-    from .responses_params import CompactionSummaryItemParam as ResponseCompactionItemParam
     from .responses_params import CompactionSummaryItemParam as ResponseCompactionItemParamParam
     from .responses_params import CompactResponseMethodPublicBodyParam as ResponseCompactParams
     from .responses_params import (
@@ -340,7 +341,6 @@ if TYPE_CHECKING:
         TextResponseFormatJsonSchemaParam as ResponseFormatTextJSONSchemaConfigParam,
     )
     from .responses_params import ToolChoiceMCPParam as ToolChoiceMcpParam
-    from .responses_params import ToolSearchOutputItemParam as ResponseToolSearchOutputItemParam
     from .responses_params import (
         ToolSearchOutputItemParam as ResponseToolSearchOutputItemParamParam,
     )
@@ -6698,7 +6698,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ResponseCodeInterpreterToolCallParam": ("responses_params", "CodeInterpreterToolCallParam"),
     "ResponseCompactParams": ("responses_params", "CompactResponseMethodPublicBodyParam"),
     "ResponseCompactionItem": ("responses", "CompactionBody"),
-    "ResponseCompactionItemParam": ("responses_params", "CompactionSummaryItemParam"),
+    "ResponseCompactionItemParam": ("responses", "CompactionSummaryItemParamModel"),
     "ResponseCompactionItemParamParam": ("responses_params", "CompactionSummaryItemParam"),
     "ResponseComputerToolCall": ("responses", "ComputerToolCall"),
     "ResponseComputerToolCallOutputItem": ("responses", "ComputerToolCallOutputResource"),
@@ -6806,7 +6806,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ResponseTextParam": ("responses_params", "ResponseTextParam"),
     "ResponseToolSearchCall": ("responses", "ToolSearchCall"),
     "ResponseToolSearchOutputItem": ("responses", "ToolSearchOutput"),
-    "ResponseToolSearchOutputItemParam": ("responses_params", "ToolSearchOutputItemParam"),
+    "ResponseToolSearchOutputItemParam": ("responses", "ToolSearchOutputItemParamModel"),
     "ResponseToolSearchOutputItemParamParam": ("responses_params", "ToolSearchOutputItemParam"),
     "ResponsesServerEvent": ("responses", "ResponseStreamEvent"),
     "ScreenshotParam": ("responses_params", "ScreenshotParam"),

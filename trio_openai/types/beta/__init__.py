@@ -77,6 +77,9 @@ from trio_openai.types.beta_responses import (
 )
 from trio_openai.types.beta_responses import BetaCompactionBody as BetaResponseCompactionItem
 from trio_openai.types.beta_responses import (
+    BetaCompactionSummaryItemParamModel as BetaResponseCompactionItemParam,
+)
+from trio_openai.types.beta_responses import (
     BetaComputerAction,
     BetaComputerActionList,
     BetaComputerTool,
@@ -309,6 +312,9 @@ from trio_openai.types.beta_responses import BetaToolSearchCall as BetaResponseT
 from trio_openai.types.beta_responses import (
     BetaToolSearchOutput as BetaResponseToolSearchOutputItem,
 )
+from trio_openai.types.beta_responses import (
+    BetaToolSearchOutputItemParamModel as BetaResponseToolSearchOutputItemParam,
+)
 from trio_openai.types.beta_responses import BetaToolSearchToolParamModel as BetaToolSearchTool
 from trio_openai.types.beta_responses import BetaWebSearchToolCall as BetaResponseFunctionWebSearch
 from trio_openai.types.beta_responses_params import (
@@ -344,9 +350,6 @@ from trio_openai.types.beta_responses_params import (
 )
 from trio_openai.types.beta_responses_params import (
     BetaCodeInterpreterToolCallParam as BetaResponseCodeInterpreterToolCallParam,
-)
-from trio_openai.types.beta_responses_params import (
-    BetaCompactionSummaryItemParam as BetaResponseCompactionItemParam,
 )
 from trio_openai.types.beta_responses_params import (
     BetaCompactionSummaryItemParam as BetaResponseCompactionItemParamParam,
@@ -438,9 +441,6 @@ from trio_openai.types.beta_responses_params import (
     BetaTextResponseFormatJsonSchemaParam as _beta_responses_params_BetaTextResponseFormatJsonSchemaParam,
 )
 from trio_openai.types.beta_responses_params import BetaToolChoiceMCPParam as BetaToolChoiceMcpParam
-from trio_openai.types.beta_responses_params import (
-    BetaToolSearchOutputItemParam as BetaResponseToolSearchOutputItemParam,
-)
 from trio_openai.types.beta_responses_params import (
     BetaToolSearchOutputItemParam as BetaResponseToolSearchOutputItemParamParam,
 )
