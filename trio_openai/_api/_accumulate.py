@@ -199,6 +199,10 @@ def _join(parts: list[str] | None) -> str | None:
     return None if parts is None else "".join(parts)
 
 
+# The chunk fields whose first non-empty value the completion keeps.
+_METADATA = ("id", "model", "created", "system_fingerprint", "service_tier")
+
+
 @final
 class ChatFold(Fold):
     """Folds chat completion chunks into a `ChatCompletion` (see the module docstring)."""
@@ -214,16 +218,23 @@ class ChatFold(Fold):
 
     def add(self, event: CreateChatCompletionStreamResponse) -> None:
         """Take one chunk into the running state."""
-        for name in ("id", "model", "created", "system_fingerprint", "service_tier"):
-            value = getattr(event, name)
-            if value is not None and value != "":
-                self._latest.setdefault(name, value)
+        latest = self._latest
+        if len(latest) < len(_METADATA):  # the first value of each is kept: stop once all are
+            for name in _METADATA:
+                if name not in latest:
+                    value = getattr(event, name)
+                    if value is not None and value != "":
+                        latest[name] = value
         if event.usage is not None:
             self._usage = event.usage
         if event.moderation is not None:
             self._moderation = event.moderation
+        choices = self._choices
         for choice in event.choices:
-            self._choices.setdefault(choice.index, _Choice()).add(choice)
+            state = choices.get(choice.index)
+            if state is None:  # not setdefault: that would build a `_Choice` per chunk
+                state = choices[choice.index] = _Choice()
+            state.add(choice)
 
     def text_delta(self, event: CreateChatCompletionStreamResponse) -> str | None:
         """Choice 0's ``delta.content``, if this chunk has any."""
