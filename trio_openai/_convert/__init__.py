@@ -4,8 +4,9 @@ One cattrs converter (``_converter.py``, built by `make_converter`) with its hoo
 primitives, models, unions, unstructuring (``_primitives.py``, ``_models.py``,
 ``_unions.py``, ``_unstructure.py``, ``_types.py`` for the type predicates), the
 failing-path locator (``_locate.py``), strict JSON encoding of request bodies
-(``_encode.py``), JSON decoding into results (``_decode.py``) and the Server-Sent
-Events parser (``_sse.py``). This module re-exports what the rest of the package uses.
+(``_encode.py``), JSON decoding into results (``_decode.py``), the Server-Sent
+Events parser (``_sse.py``) and a stream's hot path of decoding (``_fast.py``). This
+module re-exports what the rest of the package uses.
 
 May import: ``_models``, ``_errors``, ``_types``. Nothing that does I/O.
 """
