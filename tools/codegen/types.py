@@ -268,16 +268,31 @@ class TypesWriter:
                 f'{name}: TypeAlias = "{" | ".join(parts)}"\n'
                 f'"""The official SDK\'s name for this union (quoted: typing only)."""\n'
             )
+        # What the module imports at run time already needs no typing-only import.
+        if "UnknownObject" in base_names:
+            union_imports.pop("_models", None)
+        for src, runtime in foreign.items():
+            if src in union_imports:
+                union_imports[src] -= runtime
+        union_imports = {src: names_ for src, names_ in union_imports.items() if names_}
         if union_imports:
             imports += ["", "if TYPE_CHECKING:"]
             for src, members_ in sorted(union_imports.items()):
                 origin = ".._api" if src == "_models" else f".{src}"
                 imports.append(f"    from {origin} import {', '.join(sorted(members_))}")
+        exported = [*lazy]
+        for name, (source, attr) in list(lazy.items()):
+            if source == module and isinstance(self.model.defs.get(attr), ClassDef):
+                # Another name of a class of this module: a plain assignment.
+                body.append(f'{name} = {attr}\n"""The official SDK\'s name for `{attr}`."""\n')
+                del lazy[name]
+            elif name == attr and name in foreign.get(source, ()):
+                del lazy[name]  # imported at run time already
         if lazy:
             lazy_imports, tail = lazy_exports(lazy)
             imports += lazy_imports
         title = "shared by several areas" if module == SHARED_MODULE else f"of the `{module}` API"
-        all_names = sorted([*names, *lazy, *unions, *(field_aliases or {})])
+        all_names = sorted([*names, *exported, *unions, *(field_aliases or {})])
         lines = [
             header,
             f'"""Models {title} (generated from the OpenAPI spec)."""',

@@ -20,20 +20,7 @@ from .shared import (
 )
 
 if TYPE_CHECKING:
-    from .._api import UnknownObject
-
-if TYPE_CHECKING:
-    from .audio import CreateTranscriptionResponseDiarizedJson as TranscriptionDiarized
-    from .audio import CreateTranscriptionResponseJson as Transcription
     from .audio import CreateTranscriptionResponseStreamEvent as TranscriptionStreamEvent
-    from .audio import CreateTranscriptionResponseVerboseJson as TranscriptionVerbose
-    from .audio import CreateTranslationResponseJson as Translation
-    from .audio import CreateTranslationResponseVerboseJson as TranslationVerbose
-    from .audio import TranscriptTextDeltaEvent as TranscriptionTextDeltaEvent
-    from .audio import TranscriptTextDoneEvent as TranscriptionTextDoneEvent
-    from .audio import TranscriptTextSegmentEvent as TranscriptionTextSegmentEvent
-    from .audio import VoiceConsentDeletedResource as VoiceConsentDeleted
-    from .audio import VoiceConsentResource as VoiceConsent
     from .audio_params import (
         CreateSpeechRequestParam,
         CreateTranscriptionRequestParam,
@@ -48,7 +35,6 @@ if TYPE_CHECKING:
     from .audio_params import CreateTranslationRequestParam as TranslationCreateParams
     from .audio_params import CreateVoiceConsentRequestParam as VoiceConsentCreateParams
     from .audio_params import UpdateVoiceConsentRequestParam as VoiceConsentUpdateParams
-    from .shared import TranscriptionLanguage
 
 __all__ = [
     "AudioModel",
@@ -741,6 +727,46 @@ TranslationCreateResponse: TypeAlias = (
 """The official SDK's name for this union (quoted: typing only)."""
 
 
+Transcription = CreateTranscriptionResponseJson
+"""The official SDK's name for `CreateTranscriptionResponseJson`."""
+
+
+TranscriptionDiarized = CreateTranscriptionResponseDiarizedJson
+"""The official SDK's name for `CreateTranscriptionResponseDiarizedJson`."""
+
+
+TranscriptionTextDeltaEvent = TranscriptTextDeltaEvent
+"""The official SDK's name for `TranscriptTextDeltaEvent`."""
+
+
+TranscriptionTextDoneEvent = TranscriptTextDoneEvent
+"""The official SDK's name for `TranscriptTextDoneEvent`."""
+
+
+TranscriptionTextSegmentEvent = TranscriptTextSegmentEvent
+"""The official SDK's name for `TranscriptTextSegmentEvent`."""
+
+
+TranscriptionVerbose = CreateTranscriptionResponseVerboseJson
+"""The official SDK's name for `CreateTranscriptionResponseVerboseJson`."""
+
+
+Translation = CreateTranslationResponseJson
+"""The official SDK's name for `CreateTranslationResponseJson`."""
+
+
+TranslationVerbose = CreateTranslationResponseVerboseJson
+"""The official SDK's name for `CreateTranslationResponseVerboseJson`."""
+
+
+VoiceConsent = VoiceConsentResource
+"""The official SDK's name for `VoiceConsentResource`."""
+
+
+VoiceConsentDeleted = VoiceConsentDeletedResource
+"""The official SDK's name for `VoiceConsentDeletedResource`."""
+
+
 # Re-exported names (request TypedDicts, the official SDK's names), imported
 # on first use: decoding never needs them.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -750,23 +776,12 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CreateVoiceConsentRequestParam": ("audio_params", "CreateVoiceConsentRequestParam"),
     "CreateVoiceRequestParam": ("audio_params", "CreateVoiceRequestParam"),
     "SpeechCreateParams": ("audio_params", "CreateSpeechRequestParam"),
-    "Transcription": ("audio", "CreateTranscriptionResponseJson"),
     "TranscriptionCreateParams": ("audio_params", "CreateTranscriptionRequestParam"),
-    "TranscriptionDiarized": ("audio", "CreateTranscriptionResponseDiarizedJson"),
-    "TranscriptionLanguage": ("shared", "TranscriptionLanguage"),
     "TranscriptionStreamEvent": ("audio", "CreateTranscriptionResponseStreamEvent"),
-    "TranscriptionTextDeltaEvent": ("audio", "TranscriptTextDeltaEvent"),
-    "TranscriptionTextDoneEvent": ("audio", "TranscriptTextDoneEvent"),
-    "TranscriptionTextSegmentEvent": ("audio", "TranscriptTextSegmentEvent"),
-    "TranscriptionVerbose": ("audio", "CreateTranscriptionResponseVerboseJson"),
-    "Translation": ("audio", "CreateTranslationResponseJson"),
     "TranslationCreateParams": ("audio_params", "CreateTranslationRequestParam"),
-    "TranslationVerbose": ("audio", "CreateTranslationResponseVerboseJson"),
     "UpdateVoiceConsentRequestParam": ("audio_params", "UpdateVoiceConsentRequestParam"),
     "VadConfigParam": ("audio_params", "VadConfigParam"),
-    "VoiceConsent": ("audio", "VoiceConsentResource"),
     "VoiceConsentCreateParams": ("audio_params", "CreateVoiceConsentRequestParam"),
-    "VoiceConsentDeleted": ("audio", "VoiceConsentDeletedResource"),
     "VoiceConsentUpdateParams": ("audio_params", "UpdateVoiceConsentRequestParam"),
 }
 

@@ -34,7 +34,6 @@ from .shared import (
 )
 
 if TYPE_CHECKING:
-    from .._api import UnknownObject
     from .chat_params import (
         ChatCompletionMessageCustomToolCallParam,
         ChatCompletionMessageToolCallParam,
@@ -45,10 +44,6 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from .beta_responses import BetaReasoningEffort as ChatCompletionReasoningEffort
     from .chat import ChatCompletionMessage as ChatCompletionStoreMessage
-    from .chat import ChatCompletionMessageToolCall as ChatCompletionMessageFunctionToolCall
-    from .chat import ChatCompletionRequestMessageContentPartImage as ChatCompletionContentPartImage
-    from .chat import ChatCompletionRequestMessageContentPartText as ChatCompletionContentPartText
-    from .chat import ChatCompletionResponseMessageAudio as ChatCompletionAudio
     from .chat_params import (
         ChatCompletionAllowedToolsChoiceParam,
         ChatCompletionAllowedToolsParam,
@@ -1712,6 +1707,22 @@ ChatCompletionToolUnionParam: TypeAlias = "CustomToolChatCompletionsParam | Chat
 """The official SDK's name for this union (quoted: typing only)."""
 
 
+ChatCompletionAudio = ChatCompletionResponseMessageAudio
+"""The official SDK's name for `ChatCompletionResponseMessageAudio`."""
+
+
+ChatCompletionContentPartImage = ChatCompletionRequestMessageContentPartImage
+"""The official SDK's name for `ChatCompletionRequestMessageContentPartImage`."""
+
+
+ChatCompletionContentPartText = ChatCompletionRequestMessageContentPartText
+"""The official SDK's name for `ChatCompletionRequestMessageContentPartText`."""
+
+
+ChatCompletionMessageFunctionToolCall = ChatCompletionMessageToolCall
+"""The official SDK's name for `ChatCompletionMessageToolCall`."""
+
+
 # Re-exported names (request TypedDicts, the official SDK's names), imported
 # on first use: decoding never needs them.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -1728,9 +1739,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         "chat_params",
         "ChatCompletionRequestAssistantMessageParam",
     ),
-    "ChatCompletionAudio": ("chat", "ChatCompletionResponseMessageAudio"),
     "ChatCompletionAudioParam": ("chat_params", "CreateChatCompletionRequestAudioParam"),
-    "ChatCompletionContentPartImage": ("chat", "ChatCompletionRequestMessageContentPartImage"),
     "ChatCompletionContentPartImageParam": (
         "chat_params",
         "ChatCompletionRequestMessageContentPartImageParam",
@@ -1747,7 +1756,6 @@ _LAZY: dict[str, tuple[str, str]] = {
         "chat_params",
         "ChatCompletionRequestMessageContentPartRefusalParam",
     ),
-    "ChatCompletionContentPartText": ("chat", "ChatCompletionRequestMessageContentPartText"),
     "ChatCompletionContentPartTextParam": (
         "chat_params",
         "ChatCompletionRequestMessageContentPartTextParam",
@@ -1776,7 +1784,6 @@ _LAZY: dict[str, tuple[str, str]] = {
         "chat_params",
         "ChatCompletionMessageCustomToolCallParam",
     ),
-    "ChatCompletionMessageFunctionToolCall": ("chat", "ChatCompletionMessageToolCall"),
     "ChatCompletionMessageFunctionToolCallParam": (
         "chat_params",
         "ChatCompletionMessageToolCallParam",

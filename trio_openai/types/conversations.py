@@ -46,15 +46,12 @@ from .responses import (
 from .shared import Metadata
 
 if TYPE_CHECKING:
-    from .conversations import ConversationResource as Conversation
-    from .conversations import DeletedConversationResource as ConversationDeletedResource
     from .conversations_params import CreateConversationBodyParam, UpdateConversationBodyParam
     from .conversations_params import UpdateConversationBodyParam as ConversationUpdateParams
     from .responses import (
         ComputerScreenshotContent,
         InputFileContent,
         InputImageContent,
-        Message,
         OutputTextContent,
         RefusalContent,
         SummaryTextContent,
@@ -214,12 +211,18 @@ ConversationItem: TypeAlias = (
 """
 
 
+Conversation = ConversationResource
+"""The official SDK's name for `ConversationResource`."""
+
+
+ConversationDeletedResource = DeletedConversationResource
+"""The official SDK's name for `DeletedConversationResource`."""
+
+
 # Re-exported names (request TypedDicts, the official SDK's names), imported
 # on first use: decoding never needs them.
 _LAZY: dict[str, tuple[str, str]] = {
     "ComputerScreenshotContent": ("responses", "ComputerScreenshotContent"),
-    "Conversation": ("conversations", "ConversationResource"),
-    "ConversationDeletedResource": ("conversations", "DeletedConversationResource"),
     "ConversationUpdateParams": ("conversations_params", "UpdateConversationBodyParam"),
     "CreateConversationBodyParam": ("conversations_params", "CreateConversationBodyParam"),
     "InputFileContent": ("responses", "InputFileContent"),
@@ -228,7 +231,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "InputImageContentParam": ("responses_params", "InputImageContentParam"),
     "InputTextContent": ("shared", "InputTextContent"),
     "InputTextContentParam": ("shared_params", "InputTextContentParam"),
-    "Message": ("responses", "Message"),
     "OutputTextContent": ("responses", "OutputTextContent"),
     "OutputTextContentParam": ("responses_params", "OutputTextContentParam"),
     "RefusalContent": ("responses", "RefusalContent"),

@@ -32,109 +32,17 @@ from .shared import (
 )
 
 if TYPE_CHECKING:
-    from .._api import UnknownObject
     from .responses_params import InputFileContentParam, InputImageContentParam
     from .shared_params import InputTextContentParam
 
 if TYPE_CHECKING:
     from .chat import ServiceTier
-    from .responses import ApplyPatchToolCall as ResponseApplyPatchToolCall
-    from .responses import ApplyPatchToolCallOutput as ResponseApplyPatchToolCallOutput
-    from .responses import ApplyPatchToolParamModel as ApplyPatchTool
-    from .responses import CodeInterpreterToolCall as ResponseCodeInterpreterToolCall
-    from .responses import CompactionBody as ResponseCompactionItem
-    from .responses import CompactionSummaryItemParamModel as ResponseCompactionItemParam
-    from .responses import ComputerScreenshotImage as ResponseComputerToolCallOutputScreenshot
-    from .responses import ComputerToolCall as ResponseComputerToolCall
-    from .responses import ComputerToolCallOutputResource as ResponseComputerToolCallOutputItem
-    from .responses import ContainerAutoParamModel as ContainerAuto
-    from .responses import (
-        ContainerNetworkPolicyAllowlistParamModel as ContainerNetworkPolicyAllowlist,
-    )
-    from .responses import (
-        ContainerNetworkPolicyDisabledParamModel as ContainerNetworkPolicyDisabled,
-    )
-    from .responses import (
-        ContainerNetworkPolicyDomainSecretParamModel as ContainerNetworkPolicyDomainSecret,
-    )
-    from .responses import ContainerReferenceParamModel as ContainerReference
-    from .responses import ContainerReferenceResource as ResponseContainerReference
-    from .responses import CustomToolCall as ResponseCustomToolCall
-    from .responses import CustomToolCallOutput as ResponseCustomToolCallOutput
-    from .responses import CustomToolCallOutputResource as ResponseCustomToolCallOutputItem
-    from .responses import CustomToolCallResource as ResponseCustomToolCallItem
-    from .responses import CustomToolParamModel as CustomTool
-    from .responses import FileSearchToolCall as ResponseFileSearchToolCall
     from .responses import FunctionAndCustomToolCallOutput as ResponseInputContent
     from .responses import FunctionAndCustomToolCallOutput as ResponseInputMessageContentList
-    from .responses import FunctionShellCall as ResponseFunctionShellToolCall
-    from .responses import FunctionShellCallOutput as ResponseFunctionShellToolCallOutput
-    from .responses import (
-        FunctionShellCallOutputContentParamModel as ResponseFunctionShellCallOutputContent,
-    )
-    from .responses import FunctionShellToolParamModel as FunctionShellTool
-    from .responses import FunctionToolCall as ResponseFunctionToolCall
-    from .responses import FunctionToolCallOutputResource as ResponseFunctionToolCallOutputItem
-    from .responses import FunctionToolCallResource as ResponseFunctionToolCallItem
     from .responses import IncludeEnum as ResponseIncludable
-    from .responses import InlineSkillParamModel as InlineSkill
-    from .responses import InlineSkillSourceParamModel as InlineSkillSource
-    from .responses import InputFileContent as ResponseInputFile
-    from .responses import InputFileContent as ResponseInputFileContent
-    from .responses import InputImageContent as ResponseInputImage
-    from .responses import InputImageContent as ResponseInputImageContent
-    from .responses import InputMessageResource as ResponseInputMessageItem
-    from .responses import InputTextContentParamModel as ResponseInputText
-    from .responses import InputTextContentParamModel as ResponseInputTextContent
-    from .responses import LocalEnvironmentParamModel as LocalEnvironment
-    from .responses import LocalEnvironmentResource as ResponseLocalEnvironment
-    from .responses import LocalSkillParamModel as LocalSkill
     from .responses import MCPToolCallError as McpToolCallError
-    from .responses import NamespaceToolParamModel as NamespaceTool
-    from .responses import NamespaceToolParamModel as ToolSearchOutputNamespaceTool
-    from .responses import Prompt as ResponsePrompt
-    from .responses import ReasoningItem as ResponseReasoningItem
-    from .responses import RefusalContent as ResponseOutputRefusal
-    from .responses import ResponseConversation as ResponseConversationParam
-    from .responses import ResponseMCPCallArgumentsDeltaEvent as ResponseMcpCallArgumentsDeltaEvent
-    from .responses import ResponseMCPCallArgumentsDoneEvent as ResponseMcpCallArgumentsDoneEvent
-    from .responses import ResponseMCPCallCompletedEvent as ResponseMcpCallCompletedEvent
-    from .responses import ResponseMCPCallFailedEvent as ResponseMcpCallFailedEvent
-    from .responses import ResponseMCPCallInProgressEvent as ResponseMcpCallInProgressEvent
-    from .responses import ResponseMCPListToolsCompletedEvent as ResponseMcpListToolsCompletedEvent
-    from .responses import ResponseMCPListToolsFailedEvent as ResponseMcpListToolsFailedEvent
-    from .responses import (
-        ResponseMCPListToolsInProgressEvent as ResponseMcpListToolsInProgressEvent,
-    )
-    from .responses import (
-        ResponseShellCallCommandAddedStreamingEvent as ResponseShellCallCommandAddedEvent,
-    )
-    from .responses import (
-        ResponseShellCallCommandDeltaStreamingEvent as ResponseShellCallCommandDeltaEvent,
-    )
-    from .responses import (
-        ResponseShellCallCommandDoneStreamingEvent as ResponseShellCallCommandDoneEvent,
-    )
-    from .responses import (
-        ResponseShellCallOutputContentDeltaStreamingEvent as ResponseShellCallOutputContentDeltaEvent,
-    )
-    from .responses import (
-        ResponseShellCallOutputContentDoneStreamingEvent as ResponseShellCallOutputContentDoneEvent,
-    )
     from .responses import ResponseStreamEvent as ResponsesServerEvent
-    from .responses import ResponseTextParamModel as ResponseTextConfig
-    from .responses import SkillReferenceParamModel as SkillReference
-    from .responses import SpecificApplyPatchParamModel as ToolChoiceApplyPatch
-    from .responses import SpecificFunctionShellParamModel as ToolChoiceShell
     from .responses import TextResponseFormatConfiguration as ResponseFormatTextConfig
-    from .responses import TextResponseFormatJsonSchema as ResponseFormatTextJSONSchemaConfig
-    from .responses import TokenCountsResource as InputTokenCountResponse
-    from .responses import ToolChoiceMCP as ToolChoiceMcp
-    from .responses import ToolSearchCall as ResponseToolSearchCall
-    from .responses import ToolSearchOutput as ResponseToolSearchOutputItem
-    from .responses import ToolSearchOutputItemParamModel as ResponseToolSearchOutputItemParam
-    from .responses import ToolSearchToolParamModel as ToolSearchTool
-    from .responses import WebSearchToolCall as ResponseFunctionWebSearch
     from .responses_params import (
         AdditionalToolsItemParam,
         AnnotationParam,
@@ -6507,6 +6415,290 @@ ResponseSteerInputContentParam: TypeAlias = (
 """The official SDK's name for this union (quoted: typing only)."""
 
 
+ApplyPatchTool = ApplyPatchToolParamModel
+"""The official SDK's name for `ApplyPatchToolParamModel`."""
+
+
+ContainerAuto = ContainerAutoParamModel
+"""The official SDK's name for `ContainerAutoParamModel`."""
+
+
+ContainerNetworkPolicyAllowlist = ContainerNetworkPolicyAllowlistParamModel
+"""The official SDK's name for `ContainerNetworkPolicyAllowlistParamModel`."""
+
+
+ContainerNetworkPolicyDisabled = ContainerNetworkPolicyDisabledParamModel
+"""The official SDK's name for `ContainerNetworkPolicyDisabledParamModel`."""
+
+
+ContainerNetworkPolicyDomainSecret = ContainerNetworkPolicyDomainSecretParamModel
+"""The official SDK's name for `ContainerNetworkPolicyDomainSecretParamModel`."""
+
+
+ContainerReference = ContainerReferenceParamModel
+"""The official SDK's name for `ContainerReferenceParamModel`."""
+
+
+CustomTool = CustomToolParamModel
+"""The official SDK's name for `CustomToolParamModel`."""
+
+
+FunctionShellTool = FunctionShellToolParamModel
+"""The official SDK's name for `FunctionShellToolParamModel`."""
+
+
+InlineSkill = InlineSkillParamModel
+"""The official SDK's name for `InlineSkillParamModel`."""
+
+
+InlineSkillSource = InlineSkillSourceParamModel
+"""The official SDK's name for `InlineSkillSourceParamModel`."""
+
+
+InputTokenCountResponse = TokenCountsResource
+"""The official SDK's name for `TokenCountsResource`."""
+
+
+LocalEnvironment = LocalEnvironmentParamModel
+"""The official SDK's name for `LocalEnvironmentParamModel`."""
+
+
+LocalSkill = LocalSkillParamModel
+"""The official SDK's name for `LocalSkillParamModel`."""
+
+
+NamespaceTool = NamespaceToolParamModel
+"""The official SDK's name for `NamespaceToolParamModel`."""
+
+
+ResponseApplyPatchToolCall = ApplyPatchToolCall
+"""The official SDK's name for `ApplyPatchToolCall`."""
+
+
+ResponseApplyPatchToolCallOutput = ApplyPatchToolCallOutput
+"""The official SDK's name for `ApplyPatchToolCallOutput`."""
+
+
+ResponseCodeInterpreterToolCall = CodeInterpreterToolCall
+"""The official SDK's name for `CodeInterpreterToolCall`."""
+
+
+ResponseCompactionItem = CompactionBody
+"""The official SDK's name for `CompactionBody`."""
+
+
+ResponseCompactionItemParam = CompactionSummaryItemParamModel
+"""The official SDK's name for `CompactionSummaryItemParamModel`."""
+
+
+ResponseComputerToolCall = ComputerToolCall
+"""The official SDK's name for `ComputerToolCall`."""
+
+
+ResponseComputerToolCallOutputItem = ComputerToolCallOutputResource
+"""The official SDK's name for `ComputerToolCallOutputResource`."""
+
+
+ResponseComputerToolCallOutputScreenshot = ComputerScreenshotImage
+"""The official SDK's name for `ComputerScreenshotImage`."""
+
+
+ResponseContainerReference = ContainerReferenceResource
+"""The official SDK's name for `ContainerReferenceResource`."""
+
+
+ResponseConversationParam = ResponseConversation
+"""The official SDK's name for `ResponseConversation`."""
+
+
+ResponseCustomToolCall = CustomToolCall
+"""The official SDK's name for `CustomToolCall`."""
+
+
+ResponseCustomToolCallItem = CustomToolCallResource
+"""The official SDK's name for `CustomToolCallResource`."""
+
+
+ResponseCustomToolCallOutput = CustomToolCallOutput
+"""The official SDK's name for `CustomToolCallOutput`."""
+
+
+ResponseCustomToolCallOutputItem = CustomToolCallOutputResource
+"""The official SDK's name for `CustomToolCallOutputResource`."""
+
+
+ResponseFileSearchToolCall = FileSearchToolCall
+"""The official SDK's name for `FileSearchToolCall`."""
+
+
+ResponseFormatTextJSONSchemaConfig = TextResponseFormatJsonSchema
+"""The official SDK's name for `TextResponseFormatJsonSchema`."""
+
+
+ResponseFunctionShellCallOutputContent = FunctionShellCallOutputContentParamModel
+"""The official SDK's name for `FunctionShellCallOutputContentParamModel`."""
+
+
+ResponseFunctionShellToolCall = FunctionShellCall
+"""The official SDK's name for `FunctionShellCall`."""
+
+
+ResponseFunctionShellToolCallOutput = FunctionShellCallOutput
+"""The official SDK's name for `FunctionShellCallOutput`."""
+
+
+ResponseFunctionToolCall = FunctionToolCall
+"""The official SDK's name for `FunctionToolCall`."""
+
+
+ResponseFunctionToolCallItem = FunctionToolCallResource
+"""The official SDK's name for `FunctionToolCallResource`."""
+
+
+ResponseFunctionToolCallOutputItem = FunctionToolCallOutputResource
+"""The official SDK's name for `FunctionToolCallOutputResource`."""
+
+
+ResponseFunctionWebSearch = WebSearchToolCall
+"""The official SDK's name for `WebSearchToolCall`."""
+
+
+ResponseInputFile = InputFileContent
+"""The official SDK's name for `InputFileContent`."""
+
+
+ResponseInputFileContent = InputFileContent
+"""The official SDK's name for `InputFileContent`."""
+
+
+ResponseInputImage = InputImageContent
+"""The official SDK's name for `InputImageContent`."""
+
+
+ResponseInputImageContent = InputImageContent
+"""The official SDK's name for `InputImageContent`."""
+
+
+ResponseInputMessageItem = InputMessageResource
+"""The official SDK's name for `InputMessageResource`."""
+
+
+ResponseInputText = InputTextContentParamModel
+"""The official SDK's name for `InputTextContentParamModel`."""
+
+
+ResponseInputTextContent = InputTextContentParamModel
+"""The official SDK's name for `InputTextContentParamModel`."""
+
+
+ResponseLocalEnvironment = LocalEnvironmentResource
+"""The official SDK's name for `LocalEnvironmentResource`."""
+
+
+ResponseMcpCallArgumentsDeltaEvent = ResponseMCPCallArgumentsDeltaEvent
+"""The official SDK's name for `ResponseMCPCallArgumentsDeltaEvent`."""
+
+
+ResponseMcpCallArgumentsDoneEvent = ResponseMCPCallArgumentsDoneEvent
+"""The official SDK's name for `ResponseMCPCallArgumentsDoneEvent`."""
+
+
+ResponseMcpCallCompletedEvent = ResponseMCPCallCompletedEvent
+"""The official SDK's name for `ResponseMCPCallCompletedEvent`."""
+
+
+ResponseMcpCallFailedEvent = ResponseMCPCallFailedEvent
+"""The official SDK's name for `ResponseMCPCallFailedEvent`."""
+
+
+ResponseMcpCallInProgressEvent = ResponseMCPCallInProgressEvent
+"""The official SDK's name for `ResponseMCPCallInProgressEvent`."""
+
+
+ResponseMcpListToolsCompletedEvent = ResponseMCPListToolsCompletedEvent
+"""The official SDK's name for `ResponseMCPListToolsCompletedEvent`."""
+
+
+ResponseMcpListToolsFailedEvent = ResponseMCPListToolsFailedEvent
+"""The official SDK's name for `ResponseMCPListToolsFailedEvent`."""
+
+
+ResponseMcpListToolsInProgressEvent = ResponseMCPListToolsInProgressEvent
+"""The official SDK's name for `ResponseMCPListToolsInProgressEvent`."""
+
+
+ResponseOutputRefusal = RefusalContent
+"""The official SDK's name for `RefusalContent`."""
+
+
+ResponsePrompt = Prompt
+"""The official SDK's name for `Prompt`."""
+
+
+ResponseReasoningItem = ReasoningItem
+"""The official SDK's name for `ReasoningItem`."""
+
+
+ResponseShellCallCommandAddedEvent = ResponseShellCallCommandAddedStreamingEvent
+"""The official SDK's name for `ResponseShellCallCommandAddedStreamingEvent`."""
+
+
+ResponseShellCallCommandDeltaEvent = ResponseShellCallCommandDeltaStreamingEvent
+"""The official SDK's name for `ResponseShellCallCommandDeltaStreamingEvent`."""
+
+
+ResponseShellCallCommandDoneEvent = ResponseShellCallCommandDoneStreamingEvent
+"""The official SDK's name for `ResponseShellCallCommandDoneStreamingEvent`."""
+
+
+ResponseShellCallOutputContentDeltaEvent = ResponseShellCallOutputContentDeltaStreamingEvent
+"""The official SDK's name for `ResponseShellCallOutputContentDeltaStreamingEvent`."""
+
+
+ResponseShellCallOutputContentDoneEvent = ResponseShellCallOutputContentDoneStreamingEvent
+"""The official SDK's name for `ResponseShellCallOutputContentDoneStreamingEvent`."""
+
+
+ResponseTextConfig = ResponseTextParamModel
+"""The official SDK's name for `ResponseTextParamModel`."""
+
+
+ResponseToolSearchCall = ToolSearchCall
+"""The official SDK's name for `ToolSearchCall`."""
+
+
+ResponseToolSearchOutputItem = ToolSearchOutput
+"""The official SDK's name for `ToolSearchOutput`."""
+
+
+ResponseToolSearchOutputItemParam = ToolSearchOutputItemParamModel
+"""The official SDK's name for `ToolSearchOutputItemParamModel`."""
+
+
+SkillReference = SkillReferenceParamModel
+"""The official SDK's name for `SkillReferenceParamModel`."""
+
+
+ToolChoiceApplyPatch = SpecificApplyPatchParamModel
+"""The official SDK's name for `SpecificApplyPatchParamModel`."""
+
+
+ToolChoiceMcp = ToolChoiceMCP
+"""The official SDK's name for `ToolChoiceMCP`."""
+
+
+ToolChoiceShell = SpecificFunctionShellParamModel
+"""The official SDK's name for `SpecificFunctionShellParamModel`."""
+
+
+ToolSearchOutputNamespaceTool = NamespaceToolParamModel
+"""The official SDK's name for `NamespaceToolParamModel`."""
+
+
+ToolSearchTool = ToolSearchToolParamModel
+"""The official SDK's name for `ToolSearchToolParamModel`."""
+
+
 # Re-exported names (request TypedDicts, the official SDK's names), imported
 # on first use: decoding never needs them.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -6521,7 +6713,6 @@ _LAZY: dict[str, tuple[str, str]] = {
         "ApplyPatchDeleteFileOperationParam",
     ),
     "ApplyPatchOperationParam": ("responses_params", "ApplyPatchOperationParam"),
-    "ApplyPatchTool": ("responses", "ApplyPatchToolParamModel"),
     "ApplyPatchToolCallItemParam": ("responses_params", "ApplyPatchToolCallItemParam"),
     "ApplyPatchToolCallOutputItemParam": ("responses_params", "ApplyPatchToolCallOutputItemParam"),
     "ApplyPatchToolParam": ("responses_params", "ApplyPatchToolParam"),
@@ -6552,28 +6743,20 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ComputerToolCallParam": ("responses_params", "ComputerToolCallParam"),
     "ComputerToolParam": ("responses_params", "ComputerToolParam"),
     "ComputerUsePreviewToolParam": ("responses_params", "ComputerUsePreviewToolParam"),
-    "ContainerAuto": ("responses", "ContainerAutoParamModel"),
     "ContainerAutoParam": ("responses_params", "ContainerAutoParam"),
     "ContainerFileCitationBodyParam": ("responses_params", "ContainerFileCitationBodyParam"),
-    "ContainerNetworkPolicyAllowlist": ("responses", "ContainerNetworkPolicyAllowlistParamModel"),
     "ContainerNetworkPolicyAllowlistParam": (
         "responses_params",
         "ContainerNetworkPolicyAllowlistParam",
     ),
-    "ContainerNetworkPolicyDisabled": ("responses", "ContainerNetworkPolicyDisabledParamModel"),
     "ContainerNetworkPolicyDisabledParam": (
         "responses_params",
         "ContainerNetworkPolicyDisabledParam",
-    ),
-    "ContainerNetworkPolicyDomainSecret": (
-        "responses",
-        "ContainerNetworkPolicyDomainSecretParamModel",
     ),
     "ContainerNetworkPolicyDomainSecretParam": (
         "responses_params",
         "ContainerNetworkPolicyDomainSecretParam",
     ),
-    "ContainerReference": ("responses", "ContainerReferenceParamModel"),
     "ContainerReferenceParam": ("responses_params", "ContainerReferenceParam"),
     "ContextManagementParam": ("responses_params", "ContextManagementParam"),
     "ConversationParam": ("responses_params", "ConversationParam"),
@@ -6582,7 +6765,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CreateResponseParam": ("responses_params", "CreateResponseParam"),
     "CustomGrammarFormatParam": ("responses_params", "CustomGrammarFormatParam"),
     "CustomTextFormatParam": ("responses_params", "CustomTextFormatParam"),
-    "CustomTool": ("responses", "CustomToolParamModel"),
     "CustomToolCallOutputParam": ("responses_params", "CustomToolCallOutputParam"),
     "CustomToolCallParam": ("responses_params", "CustomToolCallParam"),
     "CustomToolParam": ("responses_params", "CustomToolParam"),
@@ -6622,7 +6804,6 @@ _LAZY: dict[str, tuple[str, str]] = {
         "responses_params",
         "FunctionShellCallOutputTimeoutOutcomeParam",
     ),
-    "FunctionShellTool": ("responses", "FunctionShellToolParamModel"),
     "FunctionShellToolParam": ("responses_params", "FunctionShellToolParam"),
     "FunctionToolCallParam": ("responses_params", "FunctionToolCallParam"),
     "FunctionToolParam": ("responses_params", "FunctionToolParam"),
@@ -6632,9 +6813,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ImageGenToolCallParam": ("responses_params", "ImageGenToolCallParam"),
     "ImageGenToolInputImageMaskParam": ("responses_params", "ImageGenToolInputImageMaskParam"),
     "ImageGenToolParam": ("responses_params", "ImageGenToolParam"),
-    "InlineSkill": ("responses", "InlineSkillParamModel"),
     "InlineSkillParam": ("responses_params", "InlineSkillParam"),
-    "InlineSkillSource": ("responses", "InlineSkillSourceParamModel"),
     "InlineSkillSourceParam": ("responses_params", "InlineSkillSourceParam"),
     "InputContentParam": ("responses_params", "InputContentParam"),
     "InputFileContentParam": ("responses_params", "InputFileContentParam"),
@@ -6646,17 +6825,14 @@ _LAZY: dict[str, tuple[str, str]] = {
     "InputMessageParam": ("responses_params", "InputMessageParam"),
     "InputParam": ("responses_params", "InputParam"),
     "InputTextContentParamDict": ("responses_params", "InputTextContentParamDict"),
-    "InputTokenCountResponse": ("responses", "TokenCountsResource"),
     "ItemParam": ("responses_params", "ItemParam"),
     "ItemReferenceParam": ("responses_params", "ItemReferenceParam"),
     "KeyPressActionParam": ("responses_params", "KeyPressActionParam"),
-    "LocalEnvironment": ("responses", "LocalEnvironmentParamModel"),
     "LocalEnvironmentParam": ("responses_params", "LocalEnvironmentParam"),
     "LocalShellExecActionParam": ("responses_params", "LocalShellExecActionParam"),
     "LocalShellToolCallOutputParam": ("responses_params", "LocalShellToolCallOutputParam"),
     "LocalShellToolCallParam": ("responses_params", "LocalShellToolCallParam"),
     "LocalShellToolParam": ("responses_params", "LocalShellToolParam"),
-    "LocalSkill": ("responses", "LocalSkillParamModel"),
     "LocalSkillParam": ("responses_params", "LocalSkillParam"),
     "LogProbParam": ("responses_params", "LogProbParam"),
     "MCPApprovalRequestParam": ("responses_params", "MCPApprovalRequestParam"),
@@ -6676,7 +6852,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "McpToolCallError": ("responses", "MCPToolCallError"),
     "McpToolCallErrorParam": ("responses_params", "MCPToolCallErrorParam"),
     "MoveParam": ("responses_params", "MoveParam"),
-    "NamespaceTool": ("responses", "NamespaceToolParamModel"),
     "NamespaceToolParam": ("responses_params", "NamespaceToolParam"),
     "OutputMessageContentParam": ("responses_params", "OutputMessageContentParam"),
     "OutputMessageParam": ("responses_params", "OutputMessageParam"),
@@ -6692,127 +6867,57 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ReasoningParam": ("responses_params", "ReasoningParam"),
     "ReasoningTextContentParam": ("responses_params", "ReasoningTextContentParam"),
     "RefusalContentParam": ("responses_params", "RefusalContentParam"),
-    "ResponseApplyPatchToolCall": ("responses", "ApplyPatchToolCall"),
-    "ResponseApplyPatchToolCallOutput": ("responses", "ApplyPatchToolCallOutput"),
-    "ResponseCodeInterpreterToolCall": ("responses", "CodeInterpreterToolCall"),
     "ResponseCodeInterpreterToolCallParam": ("responses_params", "CodeInterpreterToolCallParam"),
     "ResponseCompactParams": ("responses_params", "CompactResponseMethodPublicBodyParam"),
-    "ResponseCompactionItem": ("responses", "CompactionBody"),
-    "ResponseCompactionItemParam": ("responses", "CompactionSummaryItemParamModel"),
     "ResponseCompactionItemParamParam": ("responses_params", "CompactionSummaryItemParam"),
-    "ResponseComputerToolCall": ("responses", "ComputerToolCall"),
-    "ResponseComputerToolCallOutputItem": ("responses", "ComputerToolCallOutputResource"),
-    "ResponseComputerToolCallOutputScreenshot": ("responses", "ComputerScreenshotImage"),
     "ResponseComputerToolCallOutputScreenshotParam": (
         "responses_params",
         "ComputerScreenshotImageParam",
     ),
     "ResponseComputerToolCallParam": ("responses_params", "ComputerToolCallParam"),
-    "ResponseContainerReference": ("responses", "ContainerReferenceResource"),
-    "ResponseConversationParam": ("responses", "ResponseConversation"),
     "ResponseConversationParamParam": ("responses_params", "ConversationParam2Param"),
     "ResponseCreateParams": ("responses_params", "CreateResponseParam"),
-    "ResponseCustomToolCall": ("responses", "CustomToolCall"),
-    "ResponseCustomToolCallItem": ("responses", "CustomToolCallResource"),
-    "ResponseCustomToolCallOutput": ("responses", "CustomToolCallOutput"),
-    "ResponseCustomToolCallOutputItem": ("responses", "CustomToolCallOutputResource"),
     "ResponseCustomToolCallOutputParam": ("responses_params", "CustomToolCallOutputParam"),
     "ResponseCustomToolCallParam": ("responses_params", "CustomToolCallParam"),
-    "ResponseFileSearchToolCall": ("responses", "FileSearchToolCall"),
     "ResponseFileSearchToolCallParam": ("responses_params", "FileSearchToolCallParam"),
     "ResponseFormatTextConfig": ("responses", "TextResponseFormatConfiguration"),
     "ResponseFormatTextConfigParam": ("responses_params", "TextResponseFormatConfigurationParam"),
-    "ResponseFormatTextJSONSchemaConfig": ("responses", "TextResponseFormatJsonSchema"),
     "ResponseFormatTextJSONSchemaConfigParam": (
         "responses_params",
         "TextResponseFormatJsonSchemaParam",
-    ),
-    "ResponseFunctionShellCallOutputContent": (
-        "responses",
-        "FunctionShellCallOutputContentParamModel",
     ),
     "ResponseFunctionShellCallOutputContentParam": (
         "responses_params",
         "FunctionShellCallOutputContentParam",
     ),
-    "ResponseFunctionShellToolCall": ("responses", "FunctionShellCall"),
-    "ResponseFunctionShellToolCallOutput": ("responses", "FunctionShellCallOutput"),
-    "ResponseFunctionToolCall": ("responses", "FunctionToolCall"),
-    "ResponseFunctionToolCallItem": ("responses", "FunctionToolCallResource"),
-    "ResponseFunctionToolCallOutputItem": ("responses", "FunctionToolCallOutputResource"),
     "ResponseFunctionToolCallParam": ("responses_params", "FunctionToolCallParam"),
-    "ResponseFunctionWebSearch": ("responses", "WebSearchToolCall"),
     "ResponseFunctionWebSearchParam": ("responses_params", "WebSearchToolCallParam"),
     "ResponseIncludable": ("responses", "IncludeEnum"),
     "ResponseInputAudio": ("shared", "InputAudio"),
     "ResponseInputAudioParam": ("shared_params", "InputAudioParam"),
     "ResponseInputContent": ("responses", "FunctionAndCustomToolCallOutput"),
-    "ResponseInputFile": ("responses", "InputFileContent"),
-    "ResponseInputFileContent": ("responses", "InputFileContent"),
     "ResponseInputFileContentParam": ("responses_params", "InputFileContentParam"),
     "ResponseInputFileParam": ("responses_params", "InputFileContentParam"),
-    "ResponseInputImage": ("responses", "InputImageContent"),
-    "ResponseInputImageContent": ("responses", "InputImageContent"),
     "ResponseInputImageContentParam": ("responses_params", "InputImageContentParam"),
     "ResponseInputImageParam": ("responses_params", "InputImageContentParam"),
     "ResponseInputItemParam": ("responses_params", "InputItemParam"),
     "ResponseInputMessageContentList": ("responses", "FunctionAndCustomToolCallOutput"),
-    "ResponseInputMessageItem": ("responses", "InputMessageResource"),
-    "ResponseInputText": ("responses", "InputTextContentParamModel"),
-    "ResponseInputTextContent": ("responses", "InputTextContentParamModel"),
     "ResponseInputTextContentParam": ("shared_params", "InputTextContentParam"),
     "ResponseInputTextParam": ("shared_params", "InputTextContentParam"),
-    "ResponseLocalEnvironment": ("responses", "LocalEnvironmentResource"),
-    "ResponseMcpCallArgumentsDeltaEvent": ("responses", "ResponseMCPCallArgumentsDeltaEvent"),
-    "ResponseMcpCallArgumentsDoneEvent": ("responses", "ResponseMCPCallArgumentsDoneEvent"),
-    "ResponseMcpCallCompletedEvent": ("responses", "ResponseMCPCallCompletedEvent"),
-    "ResponseMcpCallFailedEvent": ("responses", "ResponseMCPCallFailedEvent"),
-    "ResponseMcpCallInProgressEvent": ("responses", "ResponseMCPCallInProgressEvent"),
-    "ResponseMcpListToolsCompletedEvent": ("responses", "ResponseMCPListToolsCompletedEvent"),
-    "ResponseMcpListToolsFailedEvent": ("responses", "ResponseMCPListToolsFailedEvent"),
-    "ResponseMcpListToolsInProgressEvent": ("responses", "ResponseMCPListToolsInProgressEvent"),
     "ResponseOutputMessageParam": ("responses_params", "OutputMessageParam"),
-    "ResponseOutputRefusal": ("responses", "RefusalContent"),
     "ResponseOutputRefusalParam": ("responses_params", "RefusalContentParam"),
     "ResponseOutputTextParam": ("responses_params", "OutputTextContentParam"),
-    "ResponsePrompt": ("responses", "Prompt"),
     "ResponsePromptParam": ("responses_params", "PromptParam"),
     "ResponsePromptVariablesParam": ("responses_params", "ResponsePromptVariablesParam"),
-    "ResponseReasoningItem": ("responses", "ReasoningItem"),
     "ResponseReasoningItemParam": ("responses_params", "ReasoningItemParam"),
-    "ResponseShellCallCommandAddedEvent": (
-        "responses",
-        "ResponseShellCallCommandAddedStreamingEvent",
-    ),
-    "ResponseShellCallCommandDeltaEvent": (
-        "responses",
-        "ResponseShellCallCommandDeltaStreamingEvent",
-    ),
-    "ResponseShellCallCommandDoneEvent": (
-        "responses",
-        "ResponseShellCallCommandDoneStreamingEvent",
-    ),
-    "ResponseShellCallOutputContentDeltaEvent": (
-        "responses",
-        "ResponseShellCallOutputContentDeltaStreamingEvent",
-    ),
-    "ResponseShellCallOutputContentDoneEvent": (
-        "responses",
-        "ResponseShellCallOutputContentDoneStreamingEvent",
-    ),
     "ResponseStreamOptionsParam": ("responses_params", "ResponseStreamOptionsParam"),
-    "ResponseTextConfig": ("responses", "ResponseTextParamModel"),
     "ResponseTextConfigParam": ("responses_params", "ResponseTextParam"),
     "ResponseTextParam": ("responses_params", "ResponseTextParam"),
-    "ResponseToolSearchCall": ("responses", "ToolSearchCall"),
-    "ResponseToolSearchOutputItem": ("responses", "ToolSearchOutput"),
-    "ResponseToolSearchOutputItemParam": ("responses", "ToolSearchOutputItemParamModel"),
     "ResponseToolSearchOutputItemParamParam": ("responses_params", "ToolSearchOutputItemParam"),
     "ResponsesServerEvent": ("responses", "ResponseStreamEvent"),
     "ScreenshotParam": ("responses_params", "ScreenshotParam"),
     "ScrollParam": ("responses_params", "ScrollParam"),
     "ServiceTier": ("chat", "ServiceTier"),
-    "SkillReference": ("responses", "SkillReferenceParamModel"),
     "SkillReferenceParam": ("responses_params", "SkillReferenceParam"),
     "SpecificApplyPatchParam": ("responses_params", "SpecificApplyPatchParam"),
     "SpecificFunctionShellParam": ("responses_params", "SpecificFunctionShellParam"),
@@ -6830,23 +6935,18 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ToolCallCallerParam": ("responses_params", "ToolCallCallerParam"),
     "ToolCallCallerParamDict": ("responses_params", "ToolCallCallerParamDict"),
     "ToolChoiceAllowedParam": ("responses_params", "ToolChoiceAllowedParam"),
-    "ToolChoiceApplyPatch": ("responses", "SpecificApplyPatchParamModel"),
     "ToolChoiceApplyPatchParam": ("responses_params", "SpecificApplyPatchParam"),
     "ToolChoiceCustomParam": ("responses_params", "ToolChoiceCustomParam"),
     "ToolChoiceFunctionParam": ("responses_params", "ToolChoiceFunctionParam"),
     "ToolChoiceMCPParam": ("responses_params", "ToolChoiceMCPParam"),
-    "ToolChoiceMcp": ("responses", "ToolChoiceMCP"),
     "ToolChoiceMcpParam": ("responses_params", "ToolChoiceMCPParam"),
     "ToolChoiceParam": ("responses_params", "ToolChoiceParam"),
-    "ToolChoiceShell": ("responses", "SpecificFunctionShellParamModel"),
     "ToolChoiceShellParam": ("responses_params", "SpecificFunctionShellParam"),
     "ToolChoiceTypesParam": ("responses_params", "ToolChoiceTypesParam"),
     "ToolParam": ("responses_params", "ToolParam"),
     "ToolSearchCallItemParam": ("responses_params", "ToolSearchCallItemParam"),
     "ToolSearchOutputItemParam": ("responses_params", "ToolSearchOutputItemParam"),
-    "ToolSearchOutputNamespaceTool": ("responses", "NamespaceToolParamModel"),
     "ToolSearchOutputNamespaceToolParam": ("responses_params", "NamespaceToolParam"),
-    "ToolSearchTool": ("responses", "ToolSearchToolParamModel"),
     "ToolSearchToolParam": ("responses_params", "ToolSearchToolParam"),
     "ToolsArrayParam": ("responses_params", "ToolsArrayParam"),
     "TopLogProbParam": ("responses_params", "TopLogProbParam"),

@@ -14,7 +14,6 @@ import attrs
 from .._api import BaseModel, UnknownObject
 
 if TYPE_CHECKING:
-    from .._api import UnknownObject
     from .responses import CustomGrammarFormatParamModel
 
 if TYPE_CHECKING:
@@ -25,10 +24,6 @@ if TYPE_CHECKING:
     from .chatkit import UserMessageInputText as DecisionQuestionInputText
     from .responses import ComparisonFilter, CompoundFilter, Reasoning
     from .responses import ModelIdsCompaction as ChatModel
-    from .shared import EvalItemInputImage as DecisionQuestionInputImage
-    from .shared import FunctionObject as FunctionDefinition
-    from .shared import ResponseFormatJsonObject as ResponseFormatJSONObject
-    from .shared import ResponseFormatJsonSchema as ResponseFormatJSONSchema
     from .shared_params import (
         ChatCompletionStreamOptionsParam,
         ChatCompletionToolParam,
@@ -1039,6 +1034,22 @@ CustomToolInputFormat: TypeAlias = (
 """The official SDK's name for this union (quoted: typing only)."""
 
 
+DecisionQuestionInputImage = EvalItemInputImage
+"""The official SDK's name for `EvalItemInputImage`."""
+
+
+FunctionDefinition = FunctionObject
+"""The official SDK's name for `FunctionObject`."""
+
+
+ResponseFormatJSONObject = ResponseFormatJsonObject
+"""The official SDK's name for `ResponseFormatJsonObject`."""
+
+
+ResponseFormatJSONSchema = ResponseFormatJsonSchema
+"""The official SDK's name for `ResponseFormatJsonSchema`."""
+
+
 # Re-exported names (request TypedDicts, the official SDK's names), imported
 # on first use: decoding never needs them.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -1047,7 +1058,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ChatModel": ("responses", "ModelIdsCompaction"),
     "ComparisonFilter": ("responses", "ComparisonFilter"),
     "CompoundFilter": ("responses", "CompoundFilter"),
-    "DecisionQuestionInputImage": ("shared", "EvalItemInputImage"),
     "DecisionQuestionInputText": ("chatkit", "UserMessageInputText"),
     "ErrorObject": ("assistants", "Error"),
     "EvalItemContentArrayParam": ("shared_params", "EvalItemContentArrayParam"),
@@ -1056,7 +1066,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "EvalItemContentParam": ("shared_params", "EvalItemContentParam"),
     "EvalItemInputImageParam": ("shared_params", "EvalItemInputImageParam"),
     "EvalItemParam": ("shared_params", "EvalItemParam"),
-    "FunctionDefinition": ("shared", "FunctionObject"),
     "FunctionObjectParam": ("shared_params", "FunctionObjectParam"),
     "FunctionParametersParam": ("shared_params", "FunctionParametersParam"),
     "GraderLabelModelParam": ("shared_params", "GraderLabelModelParam"),
@@ -1076,8 +1085,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     "PromptCacheBreakpointParam": ("shared_params", "PromptCacheBreakpointParam"),
     "PromptCacheOptionsParam": ("shared_params", "PromptCacheOptionsParam"),
     "Reasoning": ("responses", "Reasoning"),
-    "ResponseFormatJSONObject": ("shared", "ResponseFormatJsonObject"),
-    "ResponseFormatJSONSchema": ("shared", "ResponseFormatJsonSchema"),
     "ResponseFormatJsonObjectParam": ("shared_params", "ResponseFormatJsonObjectParam"),
     "ResponseFormatJsonSchemaJsonSchemaParam": (
         "shared_params",

@@ -14,9 +14,6 @@ import attrs
 from .._api import BaseModel
 
 if TYPE_CHECKING:
-    from .skills import DeletedSkillVersionResource as DeletedSkillVersion
-    from .skills import SkillVersionListResource as SkillVersionList
-    from .skills import SkillVersionResource as SkillVersion
     from .skills_params import (
         CreateSkillBodyParam,
         CreateSkillVersionBodyParam,
@@ -186,15 +183,24 @@ class SkillVersionResource(BaseModel):
     description: str
 
 
+DeletedSkillVersion = DeletedSkillVersionResource
+"""The official SDK's name for `DeletedSkillVersionResource`."""
+
+
+SkillVersion = SkillVersionResource
+"""The official SDK's name for `SkillVersionResource`."""
+
+
+SkillVersionList = SkillVersionListResource
+"""The official SDK's name for `SkillVersionListResource`."""
+
+
 # Re-exported names (request TypedDicts, the official SDK's names), imported
 # on first use: decoding never needs them.
 _LAZY: dict[str, tuple[str, str]] = {
     "CreateSkillBodyParam": ("skills_params", "CreateSkillBodyParam"),
     "CreateSkillVersionBodyParam": ("skills_params", "CreateSkillVersionBodyParam"),
-    "DeletedSkillVersion": ("skills", "DeletedSkillVersionResource"),
     "SetDefaultSkillVersionBodyParam": ("skills_params", "SetDefaultSkillVersionBodyParam"),
-    "SkillVersion": ("skills", "SkillVersionResource"),
-    "SkillVersionList": ("skills", "SkillVersionListResource"),
     "VersionCreateParams": ("skills_params", "CreateSkillVersionBodyParam"),
 }
 

@@ -16,10 +16,6 @@ from .responses import ComparisonFilter, CompoundFilter, VectorStoreFileAttribut
 from .shared import Metadata
 
 if TYPE_CHECKING:
-    from .vector_stores import DeleteVectorStoreFileResponse as VectorStoreFileDeleted
-    from .vector_stores import VectorStoreFileBatchObject as VectorStoreFileBatch
-    from .vector_stores import VectorStoreFileContentResponseDataItem as FileContentResponse
-    from .vector_stores import VectorStoreFileObject as VectorStoreFile
     from .vector_stores_params import (
         AutoChunkingStrategyRequestParam,
         ChunkingStrategyRequestParam,
@@ -595,6 +591,22 @@ strategy.
 """
 
 
+FileContentResponse = VectorStoreFileContentResponseDataItem
+"""The official SDK's name for `VectorStoreFileContentResponseDataItem`."""
+
+
+VectorStoreFile = VectorStoreFileObject
+"""The official SDK's name for `VectorStoreFileObject`."""
+
+
+VectorStoreFileBatch = VectorStoreFileBatchObject
+"""The official SDK's name for `VectorStoreFileBatchObject`."""
+
+
+VectorStoreFileDeleted = DeleteVectorStoreFileResponse
+"""The official SDK's name for `DeleteVectorStoreFileResponse`."""
+
+
 # Re-exported names (request TypedDicts, the official SDK's names), imported
 # on first use: decoding never needs them.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -613,7 +625,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     ),
     "CreateVectorStoreRequestParam": ("vector_stores_params", "CreateVectorStoreRequestParam"),
     "FileBatchCreateParams": ("vector_stores_params", "CreateVectorStoreFileBatchRequestParam"),
-    "FileContentResponse": ("vector_stores", "VectorStoreFileContentResponseDataItem"),
     "FileCreateParams": ("vector_stores_params", "CreateVectorStoreFileRequestParam"),
     "StaticChunkingStrategyParam": ("vector_stores_params", "StaticChunkingStrategyParam"),
     "StaticChunkingStrategyRequestParam": (
@@ -626,9 +637,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     ),
     "UpdateVectorStoreRequestParam": ("vector_stores_params", "UpdateVectorStoreRequestParam"),
     "VectorStoreExpirationAfterParam": ("vector_stores_params", "VectorStoreExpirationAfterParam"),
-    "VectorStoreFile": ("vector_stores", "VectorStoreFileObject"),
-    "VectorStoreFileBatch": ("vector_stores", "VectorStoreFileBatchObject"),
-    "VectorStoreFileDeleted": ("vector_stores", "DeleteVectorStoreFileResponse"),
     "VectorStoreSearchRequestParam": ("vector_stores_params", "VectorStoreSearchRequestParam"),
     "VectorStoreSearchRequestRankingOptionsParam": (
         "vector_stores_params",

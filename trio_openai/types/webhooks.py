@@ -16,22 +16,6 @@ from .._api import BaseModel, UnknownObject
 if TYPE_CHECKING:
     from .evals import EvalList as WebhookEndpointList
     from .models import ListModelsResponse as WebhookEventTypeList
-    from .webhooks import WebhookBatchCancelled as BatchCancelledWebhookEvent
-    from .webhooks import WebhookBatchCompleted as BatchCompletedWebhookEvent
-    from .webhooks import WebhookBatchExpired as BatchExpiredWebhookEvent
-    from .webhooks import WebhookBatchFailed as BatchFailedWebhookEvent
-    from .webhooks import WebhookEvalRunCanceled as EvalRunCanceledWebhookEvent
-    from .webhooks import WebhookEvalRunFailed as EvalRunFailedWebhookEvent
-    from .webhooks import WebhookEvalRunSucceeded as EvalRunSucceededWebhookEvent
-    from .webhooks import WebhookFineTuningJobCancelled as FineTuningJobCancelledWebhookEvent
-    from .webhooks import WebhookFineTuningJobFailed as FineTuningJobFailedWebhookEvent
-    from .webhooks import WebhookFineTuningJobSucceeded as FineTuningJobSucceededWebhookEvent
-    from .webhooks import WebhookLiveCallIncoming as LiveCallIncomingWebhookEvent
-    from .webhooks import WebhookRealtimeCallIncoming as RealtimeCallIncomingWebhookEvent
-    from .webhooks import WebhookResponseCancelled as ResponseCancelledWebhookEvent
-    from .webhooks import WebhookResponseCompleted as ResponseCompletedWebhookEvent
-    from .webhooks import WebhookResponseFailed as ResponseFailedWebhookEvent
-    from .webhooks import WebhookResponseIncomplete as ResponseIncompleteWebhookEvent
 
 __all__ = [
     "BatchCancelledWebhookEvent",
@@ -638,25 +622,73 @@ UnwrapWebhookEvent: TypeAlias = (
 """A webhook event, told apart by its `type` (`client.webhooks.unwrap` decodes into it)."""
 
 
+BatchCancelledWebhookEvent = WebhookBatchCancelled
+"""The official SDK's name for `WebhookBatchCancelled`."""
+
+
+BatchCompletedWebhookEvent = WebhookBatchCompleted
+"""The official SDK's name for `WebhookBatchCompleted`."""
+
+
+BatchExpiredWebhookEvent = WebhookBatchExpired
+"""The official SDK's name for `WebhookBatchExpired`."""
+
+
+BatchFailedWebhookEvent = WebhookBatchFailed
+"""The official SDK's name for `WebhookBatchFailed`."""
+
+
+EvalRunCanceledWebhookEvent = WebhookEvalRunCanceled
+"""The official SDK's name for `WebhookEvalRunCanceled`."""
+
+
+EvalRunFailedWebhookEvent = WebhookEvalRunFailed
+"""The official SDK's name for `WebhookEvalRunFailed`."""
+
+
+EvalRunSucceededWebhookEvent = WebhookEvalRunSucceeded
+"""The official SDK's name for `WebhookEvalRunSucceeded`."""
+
+
+FineTuningJobCancelledWebhookEvent = WebhookFineTuningJobCancelled
+"""The official SDK's name for `WebhookFineTuningJobCancelled`."""
+
+
+FineTuningJobFailedWebhookEvent = WebhookFineTuningJobFailed
+"""The official SDK's name for `WebhookFineTuningJobFailed`."""
+
+
+FineTuningJobSucceededWebhookEvent = WebhookFineTuningJobSucceeded
+"""The official SDK's name for `WebhookFineTuningJobSucceeded`."""
+
+
+LiveCallIncomingWebhookEvent = WebhookLiveCallIncoming
+"""The official SDK's name for `WebhookLiveCallIncoming`."""
+
+
+RealtimeCallIncomingWebhookEvent = WebhookRealtimeCallIncoming
+"""The official SDK's name for `WebhookRealtimeCallIncoming`."""
+
+
+ResponseCancelledWebhookEvent = WebhookResponseCancelled
+"""The official SDK's name for `WebhookResponseCancelled`."""
+
+
+ResponseCompletedWebhookEvent = WebhookResponseCompleted
+"""The official SDK's name for `WebhookResponseCompleted`."""
+
+
+ResponseFailedWebhookEvent = WebhookResponseFailed
+"""The official SDK's name for `WebhookResponseFailed`."""
+
+
+ResponseIncompleteWebhookEvent = WebhookResponseIncomplete
+"""The official SDK's name for `WebhookResponseIncomplete`."""
+
+
 # Re-exported names (request TypedDicts, the official SDK's names), imported
 # on first use: decoding never needs them.
 _LAZY: dict[str, tuple[str, str]] = {
-    "BatchCancelledWebhookEvent": ("webhooks", "WebhookBatchCancelled"),
-    "BatchCompletedWebhookEvent": ("webhooks", "WebhookBatchCompleted"),
-    "BatchExpiredWebhookEvent": ("webhooks", "WebhookBatchExpired"),
-    "BatchFailedWebhookEvent": ("webhooks", "WebhookBatchFailed"),
-    "EvalRunCanceledWebhookEvent": ("webhooks", "WebhookEvalRunCanceled"),
-    "EvalRunFailedWebhookEvent": ("webhooks", "WebhookEvalRunFailed"),
-    "EvalRunSucceededWebhookEvent": ("webhooks", "WebhookEvalRunSucceeded"),
-    "FineTuningJobCancelledWebhookEvent": ("webhooks", "WebhookFineTuningJobCancelled"),
-    "FineTuningJobFailedWebhookEvent": ("webhooks", "WebhookFineTuningJobFailed"),
-    "FineTuningJobSucceededWebhookEvent": ("webhooks", "WebhookFineTuningJobSucceeded"),
-    "LiveCallIncomingWebhookEvent": ("webhooks", "WebhookLiveCallIncoming"),
-    "RealtimeCallIncomingWebhookEvent": ("webhooks", "WebhookRealtimeCallIncoming"),
-    "ResponseCancelledWebhookEvent": ("webhooks", "WebhookResponseCancelled"),
-    "ResponseCompletedWebhookEvent": ("webhooks", "WebhookResponseCompleted"),
-    "ResponseFailedWebhookEvent": ("webhooks", "WebhookResponseFailed"),
-    "ResponseIncompleteWebhookEvent": ("webhooks", "WebhookResponseIncomplete"),
     "WebhookEndpointList": ("evals", "EvalList"),
     "WebhookEventTypeList": ("models", "ListModelsResponse"),
 }

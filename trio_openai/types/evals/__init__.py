@@ -24,13 +24,6 @@ from ..shared import (
 )
 
 if TYPE_CHECKING:
-    from ..evals import CreateEvalJsonlRunDataSource as CreateEvalJSONLRunDataSource
-    from ..evals import DeleteEvalRunResponse as RunDeleteResponse
-    from ..evals import EvalApiError as EvalAPIError
-    from ..evals import EvalRun as RunCancelResponse
-    from ..evals import EvalRun as RunCreateResponse
-    from ..evals import EvalRun as RunListResponse
-    from ..evals import EvalRun as RunRetrieveResponse
     from ..evals_params import (
         CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceInputMessagesParam,
         CreateEvalCompletionsRunDataSourceInputMessagesTemplateInputMessagesParam,
@@ -1173,6 +1166,34 @@ the `item` namespace, ie {{item.name}}.
 """
 
 
+CreateEvalJSONLRunDataSource = CreateEvalJsonlRunDataSource
+"""The official SDK's name for `CreateEvalJsonlRunDataSource`."""
+
+
+EvalAPIError = EvalApiError
+"""The official SDK's name for `EvalApiError`."""
+
+
+RunCancelResponse = EvalRun
+"""The official SDK's name for `EvalRun`."""
+
+
+RunCreateResponse = EvalRun
+"""The official SDK's name for `EvalRun`."""
+
+
+RunDeleteResponse = DeleteEvalRunResponse
+"""The official SDK's name for `DeleteEvalRunResponse`."""
+
+
+RunListResponse = EvalRun
+"""The official SDK's name for `EvalRun`."""
+
+
+RunRetrieveResponse = EvalRun
+"""The official SDK's name for `EvalRun`."""
+
+
 # Re-exported names (request TypedDicts, the official SDK's names), imported
 # on first use: decoding never needs them.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -1201,7 +1222,6 @@ _LAZY: dict[str, tuple[str, str]] = {
         "evals_params",
         "CreateEvalItemSimpleInputMessageParam",
     ),
-    "CreateEvalJSONLRunDataSource": ("evals", "CreateEvalJsonlRunDataSource"),
     "CreateEvalJSONLRunDataSourceParam": ("evals_params", "CreateEvalJsonlRunDataSourceParam"),
     "CreateEvalJsonlRunDataSourceParam": ("evals_params", "CreateEvalJsonlRunDataSourceParam"),
     "CreateEvalLabelModelGraderParam": ("evals_params", "CreateEvalLabelModelGraderParam"),
@@ -1236,7 +1256,6 @@ _LAZY: dict[str, tuple[str, str]] = {
         "evals_params",
         "CreateEvalStoredCompletionsDataSourceConfigParam",
     ),
-    "EvalAPIError": ("evals", "EvalApiError"),
     "EvalGraderPythonParam": ("evals_params", "EvalGraderPythonParam"),
     "EvalGraderScoreModelParam": ("evals_params", "EvalGraderScoreModelParam"),
     "EvalGraderScoreModelSamplingParamsParam": (
@@ -1253,12 +1272,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "EvalJsonlFileIdSourceParam": ("evals_params", "EvalJsonlFileIdSourceParam"),
     "EvalResponsesSourceParam": ("evals_params", "EvalResponsesSourceParam"),
     "EvalStoredCompletionsSourceParam": ("evals_params", "EvalStoredCompletionsSourceParam"),
-    "RunCancelResponse": ("evals", "EvalRun"),
     "RunCreateParams": ("evals_params", "CreateEvalRunRequestParam"),
-    "RunCreateResponse": ("evals", "EvalRun"),
-    "RunDeleteResponse": ("evals", "DeleteEvalRunResponse"),
-    "RunListResponse": ("evals", "EvalRun"),
-    "RunRetrieveResponse": ("evals", "EvalRun"),
 }
 
 

@@ -22,17 +22,6 @@ from ..shared import (
 )
 
 if TYPE_CHECKING:
-    from ..fine_tuning import (
-        CreateFineTuningJobRequestIntegration as FineTuningJobWandbIntegrationObject,
-    )
-    from ..fine_tuning import FineTuneDPOHyperparameters as DpoHyperparameters
-    from ..fine_tuning import FineTuneDPOMethod as DpoMethod
-    from ..fine_tuning import FineTuneReinforcementHyperparameters as ReinforcementHyperparameters
-    from ..fine_tuning import FineTuneReinforcementMethod as ReinforcementMethod
-    from ..fine_tuning import FineTuneSupervisedHyperparameters as SupervisedHyperparameters
-    from ..fine_tuning import FineTuneSupervisedMethod as SupervisedMethod
-    from ..fine_tuning import FineTuningIntegration as FineTuningJobIntegration
-    from ..fine_tuning import FineTuningIntegrationWandb as FineTuningJobWandbIntegration
     from ..fine_tuning_params import (
         CreateFineTuningCheckpointPermissionRequestParam,
         CreateFineTuningJobRequestHyperparametersParam,
@@ -773,6 +762,42 @@ class ValidateGraderResponse(BaseModel):
     ) = None
 
 
+DpoHyperparameters = FineTuneDPOHyperparameters
+"""The official SDK's name for `FineTuneDPOHyperparameters`."""
+
+
+DpoMethod = FineTuneDPOMethod
+"""The official SDK's name for `FineTuneDPOMethod`."""
+
+
+FineTuningJobIntegration = FineTuningIntegration
+"""The official SDK's name for `FineTuningIntegration`."""
+
+
+FineTuningJobWandbIntegration = FineTuningIntegrationWandb
+"""The official SDK's name for `FineTuningIntegrationWandb`."""
+
+
+FineTuningJobWandbIntegrationObject = CreateFineTuningJobRequestIntegration
+"""The official SDK's name for `CreateFineTuningJobRequestIntegration`."""
+
+
+ReinforcementHyperparameters = FineTuneReinforcementHyperparameters
+"""The official SDK's name for `FineTuneReinforcementHyperparameters`."""
+
+
+ReinforcementMethod = FineTuneReinforcementMethod
+"""The official SDK's name for `FineTuneReinforcementMethod`."""
+
+
+SupervisedHyperparameters = FineTuneSupervisedHyperparameters
+"""The official SDK's name for `FineTuneSupervisedHyperparameters`."""
+
+
+SupervisedMethod = FineTuneSupervisedMethod
+"""The official SDK's name for `FineTuneSupervisedMethod`."""
+
+
 # Re-exported names (request TypedDicts, the official SDK's names), imported
 # on first use: decoding never needs them.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -793,9 +818,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         "CreateFineTuningJobRequestIntegrationWandbParam",
     ),
     "CreateFineTuningJobRequestParam": ("fine_tuning_params", "CreateFineTuningJobRequestParam"),
-    "DpoHyperparameters": ("fine_tuning", "FineTuneDPOHyperparameters"),
     "DpoHyperparametersParam": ("fine_tuning_params", "FineTuneDPOHyperparametersParam"),
-    "DpoMethod": ("fine_tuning", "FineTuneDPOMethod"),
     "DpoMethodParam": ("fine_tuning_params", "FineTuneDPOMethodParam"),
     "FineTuneDPOHyperparametersParam": ("fine_tuning_params", "FineTuneDPOHyperparametersParam"),
     "FineTuneDPOMethodParam": ("fine_tuning_params", "FineTuneDPOMethodParam"),
@@ -810,25 +833,18 @@ _LAZY: dict[str, tuple[str, str]] = {
         "FineTuneSupervisedHyperparametersParam",
     ),
     "FineTuneSupervisedMethodParam": ("fine_tuning_params", "FineTuneSupervisedMethodParam"),
-    "FineTuningJobIntegration": ("fine_tuning", "FineTuningIntegration"),
-    "FineTuningJobWandbIntegration": ("fine_tuning", "FineTuningIntegrationWandb"),
-    "FineTuningJobWandbIntegrationObject": ("fine_tuning", "CreateFineTuningJobRequestIntegration"),
     "GraderMultiParam": ("fine_tuning_params", "GraderMultiParam"),
     "JobCreateParams": ("fine_tuning_params", "CreateFineTuningJobRequestParam"),
-    "ReinforcementHyperparameters": ("fine_tuning", "FineTuneReinforcementHyperparameters"),
     "ReinforcementHyperparametersParam": (
         "fine_tuning_params",
         "FineTuneReinforcementHyperparametersParam",
     ),
-    "ReinforcementMethod": ("fine_tuning", "FineTuneReinforcementMethod"),
     "ReinforcementMethodParam": ("fine_tuning_params", "FineTuneReinforcementMethodParam"),
     "RunGraderRequestParam": ("fine_tuning_params", "RunGraderRequestParam"),
-    "SupervisedHyperparameters": ("fine_tuning", "FineTuneSupervisedHyperparameters"),
     "SupervisedHyperparametersParam": (
         "fine_tuning_params",
         "FineTuneSupervisedHyperparametersParam",
     ),
-    "SupervisedMethod": ("fine_tuning", "FineTuneSupervisedMethod"),
     "SupervisedMethodParam": ("fine_tuning_params", "FineTuneSupervisedMethodParam"),
     "ValidateGraderRequestParam": ("fine_tuning_params", "ValidateGraderRequestParam"),
 }

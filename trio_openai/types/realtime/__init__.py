@@ -30,157 +30,12 @@ from ..shared import (
 )
 
 if TYPE_CHECKING:
-    from ..._api import UnknownObject
     from ..realtime_params import RealtimeFunctionToolParam
-    from ..responses import MCPTool, ToolChoiceFunction, ToolChoiceMCP, ToolChoiceOptions
     from ..responses_params import MCPToolParam, ToolChoiceFunctionParam, ToolChoiceMCPParam
 
 if TYPE_CHECKING:
     from ..conversations import ConversationItem
     from ..conversations import ConversationItem as ConversationItemParam
-    from ..realtime import RealtimeClientEventConversationItemCreate as ConversationItemCreateEvent
-    from ..realtime import RealtimeClientEventConversationItemDelete as ConversationItemDeleteEvent
-    from ..realtime import (
-        RealtimeClientEventConversationItemRetrieve as ConversationItemRetrieveEvent,
-    )
-    from ..realtime import (
-        RealtimeClientEventConversationItemTruncate as ConversationItemTruncateEvent,
-    )
-    from ..realtime import RealtimeClientEventInputAudioBufferAppend as InputAudioBufferAppendEvent
-    from ..realtime import RealtimeClientEventInputAudioBufferClear as InputAudioBufferClearEvent
-    from ..realtime import RealtimeClientEventInputAudioBufferCommit as InputAudioBufferCommitEvent
-    from ..realtime import RealtimeClientEventOutputAudioBufferClear as OutputAudioBufferClearEvent
-    from ..realtime import RealtimeClientEventResponseCancel as ResponseCancelEvent
-    from ..realtime import RealtimeClientEventResponseCreate as ResponseCreateEvent
-    from ..realtime import RealtimeClientEventSessionUpdate as RealtimeTranslationSessionUpdateEvent
-    from ..realtime import RealtimeClientEventSessionUpdate as SessionUpdateEvent
-    from ..realtime import (
-        RealtimeConversationItemMessageAssistant as RealtimeConversationItemAssistantMessage,
-    )
-    from ..realtime import (
-        RealtimeConversationItemMessageSystem as RealtimeConversationItemSystemMessage,
-    )
-    from ..realtime import (
-        RealtimeConversationItemMessageUser as RealtimeConversationItemUserMessage,
-    )
-    from ..realtime import RealtimeCreateClientSecretResponse as ClientSecretCreateResponse
-    from ..realtime import RealtimeMCPApprovalRequest as RealtimeMcpApprovalRequest
-    from ..realtime import RealtimeMCPApprovalResponse as RealtimeMcpApprovalResponse
-    from ..realtime import RealtimeMCPHTTPError as RealtimeMcphttpError
-    from ..realtime import RealtimeMCPListTools as RealtimeMcpListTools
-    from ..realtime import RealtimeMCPProtocolError as RealtimeMcpProtocolError
-    from ..realtime import RealtimeMCPToolCall as RealtimeMcpToolCall
-    from ..realtime import RealtimeMCPToolExecutionError as RealtimeMcpToolExecutionError
-    from ..realtime import RealtimeResponseCreateParamsAudio as RealtimeResponseCreateAudioOutput
-    from ..realtime import RealtimeResponseStatusDetails as RealtimeResponseStatus
-    from ..realtime import RealtimeServerEventConversationCreated as ConversationCreatedEvent
-    from ..realtime import RealtimeServerEventConversationItemAdded as ConversationItemAdded
-    from ..realtime import (
-        RealtimeServerEventConversationItemCreated as ConversationItemCreatedEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventConversationItemDeleted as ConversationItemDeletedEvent,
-    )
-    from ..realtime import RealtimeServerEventConversationItemDone as ConversationItemDone
-    from ..realtime import (
-        RealtimeServerEventConversationItemInputAudioTranscriptionCompleted as ConversationItemInputAudioTranscriptionCompletedEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventConversationItemInputAudioTranscriptionDelta as ConversationItemInputAudioTranscriptionDeltaEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventConversationItemInputAudioTranscriptionFailed as ConversationItemInputAudioTranscriptionFailedEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventConversationItemInputAudioTranscriptionSegment as ConversationItemInputAudioTranscriptionSegment,
-    )
-    from ..realtime import (
-        RealtimeServerEventConversationItemTruncated as ConversationItemTruncatedEvent,
-    )
-    from ..realtime import RealtimeServerEventError as RealtimeErrorEvent
-    from ..realtime import RealtimeServerEventErrorError as RealtimeError
-    from ..realtime import (
-        RealtimeServerEventInputAudioBufferCleared as InputAudioBufferClearedEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventInputAudioBufferCommitted as InputAudioBufferCommittedEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventInputAudioBufferDtmfEventReceived as InputAudioBufferDtmfEventReceivedEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventInputAudioBufferSpeechStarted as InputAudioBufferSpeechStartedEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventInputAudioBufferSpeechStopped as InputAudioBufferSpeechStoppedEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventInputAudioBufferTimeoutTriggered as InputAudioBufferTimeoutTriggered,
-    )
-    from ..realtime import RealtimeServerEventMCPListToolsCompleted as McpListToolsCompleted
-    from ..realtime import RealtimeServerEventMCPListToolsFailed as McpListToolsFailed
-    from ..realtime import RealtimeServerEventMCPListToolsInProgress as McpListToolsInProgress
-    from ..realtime import RealtimeServerEventRateLimitsUpdated as RateLimitsUpdatedEvent
-    from ..realtime import RealtimeServerEventResponseAudioDelta as ResponseAudioDeltaEvent
-    from ..realtime import RealtimeServerEventResponseAudioDone as ResponseAudioDoneEvent
-    from ..realtime import (
-        RealtimeServerEventResponseAudioTranscriptDelta as ResponseAudioTranscriptDeltaEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventResponseAudioTranscriptDone as ResponseAudioTranscriptDoneEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventResponseContentPartAdded as ResponseContentPartAddedEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventResponseContentPartDone as ResponseContentPartDoneEvent,
-    )
-    from ..realtime import RealtimeServerEventResponseCreated as ResponseCreatedEvent
-    from ..realtime import RealtimeServerEventResponseDone as ResponseDoneEvent
-    from ..realtime import (
-        RealtimeServerEventResponseFunctionCallArgumentsDelta as ResponseFunctionCallArgumentsDeltaEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventResponseFunctionCallArgumentsDone as ResponseFunctionCallArgumentsDoneEvent,
-    )
-    from ..realtime import (
-        RealtimeServerEventResponseMCPCallArgumentsDelta as ResponseMcpCallArgumentsDelta,
-    )
-    from ..realtime import (
-        RealtimeServerEventResponseMCPCallArgumentsDone as ResponseMcpCallArgumentsDone,
-    )
-    from ..realtime import RealtimeServerEventResponseMCPCallCompleted as ResponseMcpCallCompleted
-    from ..realtime import RealtimeServerEventResponseMCPCallFailed as ResponseMcpCallFailed
-    from ..realtime import RealtimeServerEventResponseMCPCallInProgress as ResponseMcpCallInProgress
-    from ..realtime import (
-        RealtimeServerEventResponseOutputItemAdded as ResponseOutputItemAddedEvent,
-    )
-    from ..realtime import RealtimeServerEventResponseOutputItemDone as ResponseOutputItemDoneEvent
-    from ..realtime import RealtimeServerEventResponseTextDelta as ResponseTextDeltaEvent
-    from ..realtime import RealtimeServerEventResponseTextDone as ResponseTextDoneEvent
-    from ..realtime import (
-        RealtimeServerEventSessionCreated as RealtimeTranslationSessionCreatedEvent,
-    )
-    from ..realtime import RealtimeServerEventSessionCreated as SessionCreatedEvent
-    from ..realtime import (
-        RealtimeServerEventSessionUpdated as RealtimeTranslationSessionUpdatedEvent,
-    )
-    from ..realtime import RealtimeServerEventSessionUpdated as SessionUpdatedEvent
-    from ..realtime import RealtimeSessionCreateRequestGAAudio as RealtimeAudioConfig
-    from ..realtime import RealtimeSessionCreateResponseAudioInput as RealtimeAudioConfigInput
-    from ..realtime import (
-        RealtimeSessionCreateResponseAudioInputTurnDetection as RealtimeTranscriptionSessionTurnDetection,
-    )
-    from ..realtime import RealtimeSessionCreateResponseAudioOutput as RealtimeAudioConfigOutput
-    from ..realtime import (
-        RealtimeTranscriptionSessionCreateRequestGAAudio as RealtimeTranscriptionSessionAudio,
-    )
-    from ..realtime import (
-        RealtimeTranscriptionSessionCreateRequestGAAudioInput as RealtimeTranscriptionSessionAudioInput,
-    )
-    from ..realtime import (
-        RealtimeTruncationRetentionRatioTruncation as RealtimeTruncationRetentionRatio,
-    )
     from ..realtime import RealtimeTurnDetection as RealtimeAudioInputTurnDetection
     from ..realtime import (
         RealtimeTurnDetection as RealtimeTranscriptionSessionAudioInputTurnDetection,
@@ -5836,6 +5691,322 @@ RealtimeToolsConfigUnionParam: TypeAlias = "RealtimeFunctionToolParam | MCPToolP
 """The official SDK's name for this union (quoted: typing only)."""
 
 
+ClientSecretCreateResponse = RealtimeCreateClientSecretResponse
+"""The official SDK's name for `RealtimeCreateClientSecretResponse`."""
+
+
+ConversationCreatedEvent = RealtimeServerEventConversationCreated
+"""The official SDK's name for `RealtimeServerEventConversationCreated`."""
+
+
+ConversationItemAdded = RealtimeServerEventConversationItemAdded
+"""The official SDK's name for `RealtimeServerEventConversationItemAdded`."""
+
+
+ConversationItemCreateEvent = RealtimeClientEventConversationItemCreate
+"""The official SDK's name for `RealtimeClientEventConversationItemCreate`."""
+
+
+ConversationItemCreatedEvent = RealtimeServerEventConversationItemCreated
+"""The official SDK's name for `RealtimeServerEventConversationItemCreated`."""
+
+
+ConversationItemDeleteEvent = RealtimeClientEventConversationItemDelete
+"""The official SDK's name for `RealtimeClientEventConversationItemDelete`."""
+
+
+ConversationItemDeletedEvent = RealtimeServerEventConversationItemDeleted
+"""The official SDK's name for `RealtimeServerEventConversationItemDeleted`."""
+
+
+ConversationItemDone = RealtimeServerEventConversationItemDone
+"""The official SDK's name for `RealtimeServerEventConversationItemDone`."""
+
+
+ConversationItemInputAudioTranscriptionCompletedEvent = (
+    RealtimeServerEventConversationItemInputAudioTranscriptionCompleted
+)
+"""The official SDK's name for `RealtimeServerEventConversationItemInputAudioTranscriptionCompleted`."""
+
+
+ConversationItemInputAudioTranscriptionDeltaEvent = (
+    RealtimeServerEventConversationItemInputAudioTranscriptionDelta
+)
+"""The official SDK's name for `RealtimeServerEventConversationItemInputAudioTranscriptionDelta`."""
+
+
+ConversationItemInputAudioTranscriptionFailedEvent = (
+    RealtimeServerEventConversationItemInputAudioTranscriptionFailed
+)
+"""The official SDK's name for `RealtimeServerEventConversationItemInputAudioTranscriptionFailed`."""
+
+
+ConversationItemInputAudioTranscriptionSegment = (
+    RealtimeServerEventConversationItemInputAudioTranscriptionSegment
+)
+"""The official SDK's name for `RealtimeServerEventConversationItemInputAudioTranscriptionSegment`."""
+
+
+ConversationItemRetrieveEvent = RealtimeClientEventConversationItemRetrieve
+"""The official SDK's name for `RealtimeClientEventConversationItemRetrieve`."""
+
+
+ConversationItemTruncateEvent = RealtimeClientEventConversationItemTruncate
+"""The official SDK's name for `RealtimeClientEventConversationItemTruncate`."""
+
+
+ConversationItemTruncatedEvent = RealtimeServerEventConversationItemTruncated
+"""The official SDK's name for `RealtimeServerEventConversationItemTruncated`."""
+
+
+InputAudioBufferAppendEvent = RealtimeClientEventInputAudioBufferAppend
+"""The official SDK's name for `RealtimeClientEventInputAudioBufferAppend`."""
+
+
+InputAudioBufferClearEvent = RealtimeClientEventInputAudioBufferClear
+"""The official SDK's name for `RealtimeClientEventInputAudioBufferClear`."""
+
+
+InputAudioBufferClearedEvent = RealtimeServerEventInputAudioBufferCleared
+"""The official SDK's name for `RealtimeServerEventInputAudioBufferCleared`."""
+
+
+InputAudioBufferCommitEvent = RealtimeClientEventInputAudioBufferCommit
+"""The official SDK's name for `RealtimeClientEventInputAudioBufferCommit`."""
+
+
+InputAudioBufferCommittedEvent = RealtimeServerEventInputAudioBufferCommitted
+"""The official SDK's name for `RealtimeServerEventInputAudioBufferCommitted`."""
+
+
+InputAudioBufferDtmfEventReceivedEvent = RealtimeServerEventInputAudioBufferDtmfEventReceived
+"""The official SDK's name for `RealtimeServerEventInputAudioBufferDtmfEventReceived`."""
+
+
+InputAudioBufferSpeechStartedEvent = RealtimeServerEventInputAudioBufferSpeechStarted
+"""The official SDK's name for `RealtimeServerEventInputAudioBufferSpeechStarted`."""
+
+
+InputAudioBufferSpeechStoppedEvent = RealtimeServerEventInputAudioBufferSpeechStopped
+"""The official SDK's name for `RealtimeServerEventInputAudioBufferSpeechStopped`."""
+
+
+InputAudioBufferTimeoutTriggered = RealtimeServerEventInputAudioBufferTimeoutTriggered
+"""The official SDK's name for `RealtimeServerEventInputAudioBufferTimeoutTriggered`."""
+
+
+McpListToolsCompleted = RealtimeServerEventMCPListToolsCompleted
+"""The official SDK's name for `RealtimeServerEventMCPListToolsCompleted`."""
+
+
+McpListToolsFailed = RealtimeServerEventMCPListToolsFailed
+"""The official SDK's name for `RealtimeServerEventMCPListToolsFailed`."""
+
+
+McpListToolsInProgress = RealtimeServerEventMCPListToolsInProgress
+"""The official SDK's name for `RealtimeServerEventMCPListToolsInProgress`."""
+
+
+OutputAudioBufferClearEvent = RealtimeClientEventOutputAudioBufferClear
+"""The official SDK's name for `RealtimeClientEventOutputAudioBufferClear`."""
+
+
+RateLimitsUpdatedEvent = RealtimeServerEventRateLimitsUpdated
+"""The official SDK's name for `RealtimeServerEventRateLimitsUpdated`."""
+
+
+RealtimeAudioConfig = RealtimeSessionCreateRequestGAAudio
+"""The official SDK's name for `RealtimeSessionCreateRequestGAAudio`."""
+
+
+RealtimeAudioConfigInput = RealtimeSessionCreateResponseAudioInput
+"""The official SDK's name for `RealtimeSessionCreateResponseAudioInput`."""
+
+
+RealtimeAudioConfigOutput = RealtimeSessionCreateResponseAudioOutput
+"""The official SDK's name for `RealtimeSessionCreateResponseAudioOutput`."""
+
+
+RealtimeConversationItemAssistantMessage = RealtimeConversationItemMessageAssistant
+"""The official SDK's name for `RealtimeConversationItemMessageAssistant`."""
+
+
+RealtimeConversationItemSystemMessage = RealtimeConversationItemMessageSystem
+"""The official SDK's name for `RealtimeConversationItemMessageSystem`."""
+
+
+RealtimeConversationItemUserMessage = RealtimeConversationItemMessageUser
+"""The official SDK's name for `RealtimeConversationItemMessageUser`."""
+
+
+RealtimeError = RealtimeServerEventErrorError
+"""The official SDK's name for `RealtimeServerEventErrorError`."""
+
+
+RealtimeErrorEvent = RealtimeServerEventError
+"""The official SDK's name for `RealtimeServerEventError`."""
+
+
+RealtimeMcpApprovalRequest = RealtimeMCPApprovalRequest
+"""The official SDK's name for `RealtimeMCPApprovalRequest`."""
+
+
+RealtimeMcpApprovalResponse = RealtimeMCPApprovalResponse
+"""The official SDK's name for `RealtimeMCPApprovalResponse`."""
+
+
+RealtimeMcpListTools = RealtimeMCPListTools
+"""The official SDK's name for `RealtimeMCPListTools`."""
+
+
+RealtimeMcpProtocolError = RealtimeMCPProtocolError
+"""The official SDK's name for `RealtimeMCPProtocolError`."""
+
+
+RealtimeMcpToolCall = RealtimeMCPToolCall
+"""The official SDK's name for `RealtimeMCPToolCall`."""
+
+
+RealtimeMcpToolExecutionError = RealtimeMCPToolExecutionError
+"""The official SDK's name for `RealtimeMCPToolExecutionError`."""
+
+
+RealtimeMcphttpError = RealtimeMCPHTTPError
+"""The official SDK's name for `RealtimeMCPHTTPError`."""
+
+
+RealtimeResponseCreateAudioOutput = RealtimeResponseCreateParamsAudio
+"""The official SDK's name for `RealtimeResponseCreateParamsAudio`."""
+
+
+RealtimeResponseStatus = RealtimeResponseStatusDetails
+"""The official SDK's name for `RealtimeResponseStatusDetails`."""
+
+
+RealtimeTranscriptionSessionAudio = RealtimeTranscriptionSessionCreateRequestGAAudio
+"""The official SDK's name for `RealtimeTranscriptionSessionCreateRequestGAAudio`."""
+
+
+RealtimeTranscriptionSessionAudioInput = RealtimeTranscriptionSessionCreateRequestGAAudioInput
+"""The official SDK's name for `RealtimeTranscriptionSessionCreateRequestGAAudioInput`."""
+
+
+RealtimeTranscriptionSessionTurnDetection = RealtimeSessionCreateResponseAudioInputTurnDetection
+"""The official SDK's name for `RealtimeSessionCreateResponseAudioInputTurnDetection`."""
+
+
+RealtimeTranslationSessionCreatedEvent = RealtimeServerEventSessionCreated
+"""The official SDK's name for `RealtimeServerEventSessionCreated`."""
+
+
+RealtimeTranslationSessionUpdateEvent = RealtimeClientEventSessionUpdate
+"""The official SDK's name for `RealtimeClientEventSessionUpdate`."""
+
+
+RealtimeTranslationSessionUpdatedEvent = RealtimeServerEventSessionUpdated
+"""The official SDK's name for `RealtimeServerEventSessionUpdated`."""
+
+
+RealtimeTruncationRetentionRatio = RealtimeTruncationRetentionRatioTruncation
+"""The official SDK's name for `RealtimeTruncationRetentionRatioTruncation`."""
+
+
+ResponseAudioDeltaEvent = RealtimeServerEventResponseAudioDelta
+"""The official SDK's name for `RealtimeServerEventResponseAudioDelta`."""
+
+
+ResponseAudioDoneEvent = RealtimeServerEventResponseAudioDone
+"""The official SDK's name for `RealtimeServerEventResponseAudioDone`."""
+
+
+ResponseAudioTranscriptDeltaEvent = RealtimeServerEventResponseAudioTranscriptDelta
+"""The official SDK's name for `RealtimeServerEventResponseAudioTranscriptDelta`."""
+
+
+ResponseAudioTranscriptDoneEvent = RealtimeServerEventResponseAudioTranscriptDone
+"""The official SDK's name for `RealtimeServerEventResponseAudioTranscriptDone`."""
+
+
+ResponseCancelEvent = RealtimeClientEventResponseCancel
+"""The official SDK's name for `RealtimeClientEventResponseCancel`."""
+
+
+ResponseContentPartAddedEvent = RealtimeServerEventResponseContentPartAdded
+"""The official SDK's name for `RealtimeServerEventResponseContentPartAdded`."""
+
+
+ResponseContentPartDoneEvent = RealtimeServerEventResponseContentPartDone
+"""The official SDK's name for `RealtimeServerEventResponseContentPartDone`."""
+
+
+ResponseCreateEvent = RealtimeClientEventResponseCreate
+"""The official SDK's name for `RealtimeClientEventResponseCreate`."""
+
+
+ResponseCreatedEvent = RealtimeServerEventResponseCreated
+"""The official SDK's name for `RealtimeServerEventResponseCreated`."""
+
+
+ResponseDoneEvent = RealtimeServerEventResponseDone
+"""The official SDK's name for `RealtimeServerEventResponseDone`."""
+
+
+ResponseFunctionCallArgumentsDeltaEvent = RealtimeServerEventResponseFunctionCallArgumentsDelta
+"""The official SDK's name for `RealtimeServerEventResponseFunctionCallArgumentsDelta`."""
+
+
+ResponseFunctionCallArgumentsDoneEvent = RealtimeServerEventResponseFunctionCallArgumentsDone
+"""The official SDK's name for `RealtimeServerEventResponseFunctionCallArgumentsDone`."""
+
+
+ResponseMcpCallArgumentsDelta = RealtimeServerEventResponseMCPCallArgumentsDelta
+"""The official SDK's name for `RealtimeServerEventResponseMCPCallArgumentsDelta`."""
+
+
+ResponseMcpCallArgumentsDone = RealtimeServerEventResponseMCPCallArgumentsDone
+"""The official SDK's name for `RealtimeServerEventResponseMCPCallArgumentsDone`."""
+
+
+ResponseMcpCallCompleted = RealtimeServerEventResponseMCPCallCompleted
+"""The official SDK's name for `RealtimeServerEventResponseMCPCallCompleted`."""
+
+
+ResponseMcpCallFailed = RealtimeServerEventResponseMCPCallFailed
+"""The official SDK's name for `RealtimeServerEventResponseMCPCallFailed`."""
+
+
+ResponseMcpCallInProgress = RealtimeServerEventResponseMCPCallInProgress
+"""The official SDK's name for `RealtimeServerEventResponseMCPCallInProgress`."""
+
+
+ResponseOutputItemAddedEvent = RealtimeServerEventResponseOutputItemAdded
+"""The official SDK's name for `RealtimeServerEventResponseOutputItemAdded`."""
+
+
+ResponseOutputItemDoneEvent = RealtimeServerEventResponseOutputItemDone
+"""The official SDK's name for `RealtimeServerEventResponseOutputItemDone`."""
+
+
+ResponseTextDeltaEvent = RealtimeServerEventResponseTextDelta
+"""The official SDK's name for `RealtimeServerEventResponseTextDelta`."""
+
+
+ResponseTextDoneEvent = RealtimeServerEventResponseTextDone
+"""The official SDK's name for `RealtimeServerEventResponseTextDone`."""
+
+
+SessionCreatedEvent = RealtimeServerEventSessionCreated
+"""The official SDK's name for `RealtimeServerEventSessionCreated`."""
+
+
+SessionUpdateEvent = RealtimeClientEventSessionUpdate
+"""The official SDK's name for `RealtimeClientEventSessionUpdate`."""
+
+
+SessionUpdatedEvent = RealtimeServerEventSessionUpdated
+"""The official SDK's name for `RealtimeServerEventSessionUpdated`."""
+
+
 # Re-exported names (request TypedDicts, the official SDK's names), imported
 # on first use: decoding never needs them.
 _LAZY: dict[str, tuple[str, str]] = {
@@ -5845,100 +6016,44 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CallReferParams": ("realtime_params", "RealtimeCallReferRequestParam"),
     "CallRejectParams": ("realtime_params", "RealtimeCallRejectRequestParam"),
     "ClientSecretCreateParams": ("realtime_params", "RealtimeCreateClientSecretRequestParam"),
-    "ClientSecretCreateResponse": ("realtime", "RealtimeCreateClientSecretResponse"),
-    "ConversationCreatedEvent": ("realtime", "RealtimeServerEventConversationCreated"),
     "ConversationItem": ("conversations", "ConversationItem"),
-    "ConversationItemAdded": ("realtime", "RealtimeServerEventConversationItemAdded"),
-    "ConversationItemCreateEvent": ("realtime", "RealtimeClientEventConversationItemCreate"),
     "ConversationItemCreateEventParam": (
         "realtime_params",
         "RealtimeClientEventConversationItemCreateParam",
     ),
-    "ConversationItemCreatedEvent": ("realtime", "RealtimeServerEventConversationItemCreated"),
-    "ConversationItemDeleteEvent": ("realtime", "RealtimeClientEventConversationItemDelete"),
     "ConversationItemDeleteEventParam": (
         "realtime_params",
         "RealtimeClientEventConversationItemDeleteParam",
     ),
-    "ConversationItemDeletedEvent": ("realtime", "RealtimeServerEventConversationItemDeleted"),
-    "ConversationItemDone": ("realtime", "RealtimeServerEventConversationItemDone"),
-    "ConversationItemInputAudioTranscriptionCompletedEvent": (
-        "realtime",
-        "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted",
-    ),
-    "ConversationItemInputAudioTranscriptionDeltaEvent": (
-        "realtime",
-        "RealtimeServerEventConversationItemInputAudioTranscriptionDelta",
-    ),
-    "ConversationItemInputAudioTranscriptionFailedEvent": (
-        "realtime",
-        "RealtimeServerEventConversationItemInputAudioTranscriptionFailed",
-    ),
-    "ConversationItemInputAudioTranscriptionSegment": (
-        "realtime",
-        "RealtimeServerEventConversationItemInputAudioTranscriptionSegment",
-    ),
     "ConversationItemParam": ("conversations", "ConversationItem"),
-    "ConversationItemRetrieveEvent": ("realtime", "RealtimeClientEventConversationItemRetrieve"),
     "ConversationItemRetrieveEventParam": (
         "realtime_params",
         "RealtimeClientEventConversationItemRetrieveParam",
     ),
-    "ConversationItemTruncateEvent": ("realtime", "RealtimeClientEventConversationItemTruncate"),
     "ConversationItemTruncateEventParam": (
         "realtime_params",
         "RealtimeClientEventConversationItemTruncateParam",
     ),
-    "ConversationItemTruncatedEvent": ("realtime", "RealtimeServerEventConversationItemTruncated"),
-    "InputAudioBufferAppendEvent": ("realtime", "RealtimeClientEventInputAudioBufferAppend"),
     "InputAudioBufferAppendEventParam": (
         "realtime_params",
         "RealtimeClientEventInputAudioBufferAppendParam",
     ),
-    "InputAudioBufferClearEvent": ("realtime", "RealtimeClientEventInputAudioBufferClear"),
     "InputAudioBufferClearEventParam": (
         "realtime_params",
         "RealtimeClientEventInputAudioBufferClearParam",
     ),
-    "InputAudioBufferClearedEvent": ("realtime", "RealtimeServerEventInputAudioBufferCleared"),
-    "InputAudioBufferCommitEvent": ("realtime", "RealtimeClientEventInputAudioBufferCommit"),
     "InputAudioBufferCommitEventParam": (
         "realtime_params",
         "RealtimeClientEventInputAudioBufferCommitParam",
     ),
-    "InputAudioBufferCommittedEvent": ("realtime", "RealtimeServerEventInputAudioBufferCommitted"),
-    "InputAudioBufferDtmfEventReceivedEvent": (
-        "realtime",
-        "RealtimeServerEventInputAudioBufferDtmfEventReceived",
-    ),
-    "InputAudioBufferSpeechStartedEvent": (
-        "realtime",
-        "RealtimeServerEventInputAudioBufferSpeechStarted",
-    ),
-    "InputAudioBufferSpeechStoppedEvent": (
-        "realtime",
-        "RealtimeServerEventInputAudioBufferSpeechStopped",
-    ),
-    "InputAudioBufferTimeoutTriggered": (
-        "realtime",
-        "RealtimeServerEventInputAudioBufferTimeoutTriggered",
-    ),
-    "McpListToolsCompleted": ("realtime", "RealtimeServerEventMCPListToolsCompleted"),
-    "McpListToolsFailed": ("realtime", "RealtimeServerEventMCPListToolsFailed"),
-    "McpListToolsInProgress": ("realtime", "RealtimeServerEventMCPListToolsInProgress"),
-    "OutputAudioBufferClearEvent": ("realtime", "RealtimeClientEventOutputAudioBufferClear"),
     "OutputAudioBufferClearEventParam": (
         "realtime_params",
         "RealtimeClientEventOutputAudioBufferClearParam",
     ),
-    "RateLimitsUpdatedEvent": ("realtime", "RealtimeServerEventRateLimitsUpdated"),
-    "RealtimeAudioConfig": ("realtime", "RealtimeSessionCreateRequestGAAudio"),
-    "RealtimeAudioConfigInput": ("realtime", "RealtimeSessionCreateResponseAudioInput"),
     "RealtimeAudioConfigInputParam": (
         "realtime_params",
         "RealtimeSessionCreateRequestGAAudioInputParam",
     ),
-    "RealtimeAudioConfigOutput": ("realtime", "RealtimeSessionCreateResponseAudioOutput"),
     "RealtimeAudioConfigOutputParam": (
         "realtime_params",
         "RealtimeSessionCreateRequestGAAudioOutputParam",
@@ -6064,10 +6179,6 @@ _LAZY: dict[str, tuple[str, str]] = {
         "realtime_params",
         "RealtimeClientEventSessionUpdateParam",
     ),
-    "RealtimeConversationItemAssistantMessage": (
-        "realtime",
-        "RealtimeConversationItemMessageAssistant",
-    ),
     "RealtimeConversationItemAssistantMessageParam": (
         "realtime_params",
         "RealtimeConversationItemMessageAssistantParam",
@@ -6105,12 +6216,10 @@ _LAZY: dict[str, tuple[str, str]] = {
         "RealtimeConversationItemMessageUserParam",
     ),
     "RealtimeConversationItemParam": ("realtime_params", "RealtimeConversationItemParam"),
-    "RealtimeConversationItemSystemMessage": ("realtime", "RealtimeConversationItemMessageSystem"),
     "RealtimeConversationItemSystemMessageParam": (
         "realtime_params",
         "RealtimeConversationItemMessageSystemParam",
     ),
-    "RealtimeConversationItemUserMessage": ("realtime", "RealtimeConversationItemMessageUser"),
     "RealtimeConversationItemUserMessageParam": (
         "realtime_params",
         "RealtimeConversationItemMessageUserParam",
@@ -6123,8 +6232,6 @@ _LAZY: dict[str, tuple[str, str]] = {
         "realtime_params",
         "RealtimeCreateClientSecretRequestParam",
     ),
-    "RealtimeError": ("realtime", "RealtimeServerEventErrorError"),
-    "RealtimeErrorEvent": ("realtime", "RealtimeServerEventError"),
     "RealtimeFunctionToolParam": ("realtime_params", "RealtimeFunctionToolParam"),
     "RealtimeMCPApprovalRequestParam": ("realtime_params", "RealtimeMCPApprovalRequestParam"),
     "RealtimeMCPApprovalResponseParam": ("realtime_params", "RealtimeMCPApprovalResponseParam"),
@@ -6133,22 +6240,14 @@ _LAZY: dict[str, tuple[str, str]] = {
     "RealtimeMCPProtocolErrorParam": ("realtime_params", "RealtimeMCPProtocolErrorParam"),
     "RealtimeMCPToolCallParam": ("realtime_params", "RealtimeMCPToolCallParam"),
     "RealtimeMCPToolExecutionErrorParam": ("realtime_params", "RealtimeMCPToolExecutionErrorParam"),
-    "RealtimeMcpApprovalRequest": ("realtime", "RealtimeMCPApprovalRequest"),
     "RealtimeMcpApprovalRequestParam": ("realtime_params", "RealtimeMCPApprovalRequestParam"),
-    "RealtimeMcpApprovalResponse": ("realtime", "RealtimeMCPApprovalResponse"),
     "RealtimeMcpApprovalResponseParam": ("realtime_params", "RealtimeMCPApprovalResponseParam"),
-    "RealtimeMcpListTools": ("realtime", "RealtimeMCPListTools"),
     "RealtimeMcpListToolsParam": ("realtime_params", "RealtimeMCPListToolsParam"),
-    "RealtimeMcpProtocolError": ("realtime", "RealtimeMCPProtocolError"),
     "RealtimeMcpProtocolErrorParam": ("realtime_params", "RealtimeMCPProtocolErrorParam"),
-    "RealtimeMcpToolCall": ("realtime", "RealtimeMCPToolCall"),
     "RealtimeMcpToolCallParam": ("realtime_params", "RealtimeMCPToolCallParam"),
-    "RealtimeMcpToolExecutionError": ("realtime", "RealtimeMCPToolExecutionError"),
     "RealtimeMcpToolExecutionErrorParam": ("realtime_params", "RealtimeMCPToolExecutionErrorParam"),
-    "RealtimeMcphttpError": ("realtime", "RealtimeMCPHTTPError"),
     "RealtimeMcphttpErrorParam": ("realtime_params", "RealtimeMCPHTTPErrorParam"),
     "RealtimeReasoningParam": ("realtime_params", "RealtimeReasoningParam"),
-    "RealtimeResponseCreateAudioOutput": ("realtime", "RealtimeResponseCreateParamsAudio"),
     "RealtimeResponseCreateAudioOutputParam": (
         "realtime_params",
         "RealtimeResponseCreateParamsAudioParam",
@@ -6168,7 +6267,6 @@ _LAZY: dict[str, tuple[str, str]] = {
         "realtime_params",
         "RealtimeResponseCreateParamsParam",
     ),
-    "RealtimeResponseStatus": ("realtime", "RealtimeResponseStatusDetails"),
     "RealtimeSessionCreateRequestClientSecretParam": (
         "realtime_params",
         "RealtimeSessionCreateRequestClientSecretParam",
@@ -6214,14 +6312,6 @@ _LAZY: dict[str, tuple[str, str]] = {
         "realtime_params",
         "RealtimeSessionCreateRequestTurnDetectionParam",
     ),
-    "RealtimeTranscriptionSessionAudio": (
-        "realtime",
-        "RealtimeTranscriptionSessionCreateRequestGAAudio",
-    ),
-    "RealtimeTranscriptionSessionAudioInput": (
-        "realtime",
-        "RealtimeTranscriptionSessionCreateRequestGAAudioInput",
-    ),
     "RealtimeTranscriptionSessionAudioInputParam": (
         "realtime_params",
         "RealtimeTranscriptionSessionCreateRequestGAAudioInputParam",
@@ -6263,10 +6353,6 @@ _LAZY: dict[str, tuple[str, str]] = {
         "realtime_params",
         "RealtimeTranscriptionSessionCreateRequestTurnDetectionParam",
     ),
-    "RealtimeTranscriptionSessionTurnDetection": (
-        "realtime",
-        "RealtimeSessionCreateResponseAudioInputTurnDetection",
-    ),
     "RealtimeTranslationClientSecretCreateRequestExpiresAfterParam": (
         "realtime_params",
         "RealtimeTranslationClientSecretCreateRequestExpiresAfterParam",
@@ -6299,15 +6385,11 @@ _LAZY: dict[str, tuple[str, str]] = {
         "realtime_params",
         "RealtimeTranslationSessionCreateRequestParam",
     ),
-    "RealtimeTranslationSessionCreatedEvent": ("realtime", "RealtimeServerEventSessionCreated"),
-    "RealtimeTranslationSessionUpdateEvent": ("realtime", "RealtimeClientEventSessionUpdate"),
     "RealtimeTranslationSessionUpdateEventParam": (
         "realtime_params",
         "RealtimeClientEventSessionUpdateParam",
     ),
-    "RealtimeTranslationSessionUpdatedEvent": ("realtime", "RealtimeServerEventSessionUpdated"),
     "RealtimeTruncationParam": ("realtime_params", "RealtimeTruncationParam"),
-    "RealtimeTruncationRetentionRatio": ("realtime", "RealtimeTruncationRetentionRatioTruncation"),
     "RealtimeTruncationRetentionRatioParam": (
         "realtime_params",
         "RealtimeTruncationRetentionRatioTruncationParam",
@@ -6329,54 +6411,15 @@ _LAZY: dict[str, tuple[str, str]] = {
         "realtime_params",
         "RealtimeTurnDetectionRealtimeTurnDetectionServerVADParam",
     ),
-    "ResponseAudioDeltaEvent": ("realtime", "RealtimeServerEventResponseAudioDelta"),
-    "ResponseAudioDoneEvent": ("realtime", "RealtimeServerEventResponseAudioDone"),
-    "ResponseAudioTranscriptDeltaEvent": (
-        "realtime",
-        "RealtimeServerEventResponseAudioTranscriptDelta",
-    ),
-    "ResponseAudioTranscriptDoneEvent": (
-        "realtime",
-        "RealtimeServerEventResponseAudioTranscriptDone",
-    ),
-    "ResponseCancelEvent": ("realtime", "RealtimeClientEventResponseCancel"),
     "ResponseCancelEventParam": ("realtime_params", "RealtimeClientEventResponseCancelParam"),
-    "ResponseContentPartAddedEvent": ("realtime", "RealtimeServerEventResponseContentPartAdded"),
-    "ResponseContentPartDoneEvent": ("realtime", "RealtimeServerEventResponseContentPartDone"),
-    "ResponseCreateEvent": ("realtime", "RealtimeClientEventResponseCreate"),
     "ResponseCreateEventParam": ("realtime_params", "RealtimeClientEventResponseCreateParam"),
     "ResponseCreateEventWithReferencesParam": (
         "realtime_params",
         "RealtimeClientEventResponseCreateParam",
     ),
-    "ResponseCreatedEvent": ("realtime", "RealtimeServerEventResponseCreated"),
-    "ResponseDoneEvent": ("realtime", "RealtimeServerEventResponseDone"),
-    "ResponseFunctionCallArgumentsDeltaEvent": (
-        "realtime",
-        "RealtimeServerEventResponseFunctionCallArgumentsDelta",
-    ),
-    "ResponseFunctionCallArgumentsDoneEvent": (
-        "realtime",
-        "RealtimeServerEventResponseFunctionCallArgumentsDone",
-    ),
     "ResponseItemReference": ("responses", "ItemReferenceParamModel"),
     "ResponseItemReferenceParam": ("responses_params", "ItemReferenceParam"),
-    "ResponseMcpCallArgumentsDelta": (
-        "realtime",
-        "RealtimeServerEventResponseMCPCallArgumentsDelta",
-    ),
-    "ResponseMcpCallArgumentsDone": ("realtime", "RealtimeServerEventResponseMCPCallArgumentsDone"),
-    "ResponseMcpCallCompleted": ("realtime", "RealtimeServerEventResponseMCPCallCompleted"),
-    "ResponseMcpCallFailed": ("realtime", "RealtimeServerEventResponseMCPCallFailed"),
-    "ResponseMcpCallInProgress": ("realtime", "RealtimeServerEventResponseMCPCallInProgress"),
-    "ResponseOutputItemAddedEvent": ("realtime", "RealtimeServerEventResponseOutputItemAdded"),
-    "ResponseOutputItemDoneEvent": ("realtime", "RealtimeServerEventResponseOutputItemDone"),
-    "ResponseTextDeltaEvent": ("realtime", "RealtimeServerEventResponseTextDelta"),
-    "ResponseTextDoneEvent": ("realtime", "RealtimeServerEventResponseTextDone"),
-    "SessionCreatedEvent": ("realtime", "RealtimeServerEventSessionCreated"),
-    "SessionUpdateEvent": ("realtime", "RealtimeClientEventSessionUpdate"),
     "SessionUpdateEventParam": ("realtime_params", "RealtimeClientEventSessionUpdateParam"),
-    "SessionUpdatedEvent": ("realtime", "RealtimeServerEventSessionUpdated"),
 }
 
 
