@@ -104,11 +104,21 @@ def load(
         package = package.removeprefix(_PREFIX).lstrip(".")
         want = name.endswith("Param")
         found = [_resolve(m, defined, params, want_param=want) for m in members]
-        # (A union at the top, `openai.types.X`, would need a module of its own: left out.)
-        if not package or any(f is None for f in found) or (package in modules and name in defined):
+        home = package
+        if not package and all(f is not None for f in found):
+            # A union at the top (`openai.types.FileChunkingStrategy`) lives in its first
+            # member's module, and the top names it from there.
+            home = next(f for f in found if f is not None)[0]
+            if home.endswith("_params"):
+                home = ""  # (params modules take no unions: left out)
+        if not home or any(f is None for f in found) or (home in modules and name in defined):
             out.dropped[dotted] = " | ".join(members)
             continue
-        out.unions.setdefault(package, {})[name] = [f for f in found if f is not None]
+        out.unions.setdefault(home, {})[name] = [f for f in found if f is not None]
+        if home in modules:
+            defined = {**defined, name: home}  # aliases below may name it
+            if not package:
+                out.top[name] = (home, name)
     entries: dict[str, str] = data["aliases"]
     # Official `...Param` names that are models, not TypedDicts (the SDK's compaction and
     # tool-search output items): their targets are kept as models.

@@ -197,6 +197,21 @@ class TypesWriter:
         body: list[str] = []
         body.extend(self._class(d, used) for d in classes if isinstance(d, ClassDef))
         body.extend(self._alias(d, used) for d in self._alias_order(aliases, module))
+        # The official SDK's unions our spec writes inline: real aliases when this module
+        # may import every member at run time, else quoted ones (typing only).
+        allowed = {module, *self.may_import(module)}
+        quoted: dict[str, list[tuple[str, str]]] = {}
+        for name, members in sorted(unions.items()):
+            if not all(src in allowed for src, _ in members):
+                quoted[name] = members
+                used.add("TypeAlias")
+                continue
+            used.update(("TypeAlias", "UnknownObject", *(m for _, m in members)))
+            parts = [m for _, m in members]
+            body.append(
+                f"{name}: TypeAlias = {' | '.join([*parts, 'UnknownObject'])}\n"
+                f'"""The official SDK\'s name for this union (inline in our spec)."""\n'
+            )
         for name, (model, json_name) in sorted((field_aliases or {}).items()):
             d = self.model.defs[model]
             assert isinstance(d, ClassDef)
@@ -255,7 +270,7 @@ class TypesWriter:
 
         tail: list[str] = []
         union_imports: dict[str, set[str]] = {}
-        for name, members in sorted(unions.items()):
+        for name, members in sorted(quoted.items()):
             parts = [m for _, m in members]
             if not all(src.endswith("_params") for src, _ in members):
                 parts.append("UnknownObject")  # a model union: forward compatible
@@ -263,10 +278,10 @@ class TypesWriter:
             for src, member in members:
                 if src != module:
                     union_imports.setdefault(src, set()).add(member)
-            used.add("TypeAlias")
             body.append(
                 f'{name}: TypeAlias = "{" | ".join(parts)}"\n'
-                f'"""The official SDK\'s name for this union (quoted: typing only)."""\n'
+                f'"""The official SDK\'s name for this union (quoted: its members live in '
+                f'modules this one may not import at run time)."""\n'
             )
         # What the module imports at run time already needs no typing-only import.
         if "UnknownObject" in base_names:

@@ -697,6 +697,21 @@ CreateTranscriptionResponseStreamEvent: TypeAlias = (
 TranscriptionInclude: TypeAlias = Literal["logprobs"]
 
 
+TranscriptionCreateResponse: TypeAlias = (
+    CreateTranscriptionResponseDiarizedJson
+    | CreateTranscriptionResponseJson
+    | CreateTranscriptionResponseVerboseJson
+    | UnknownObject
+)
+"""The official SDK's name for this union (inline in our spec)."""
+
+
+TranslationCreateResponse: TypeAlias = (
+    CreateTranslationResponseJson | CreateTranslationResponseVerboseJson | UnknownObject
+)
+"""The official SDK's name for this union (inline in our spec)."""
+
+
 AudioModel: TypeAlias = (
     Literal[
         "whisper-1",
@@ -715,16 +730,6 @@ SpeechModel: TypeAlias = (
     Literal["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"] | str
 )
 """The official SDK's name for the type of `CreateSpeechRequest.model`."""
-
-
-TranscriptionCreateResponse: TypeAlias = "CreateTranscriptionResponseDiarizedJson | CreateTranscriptionResponseJson | CreateTranscriptionResponseVerboseJson | UnknownObject"
-"""The official SDK's name for this union (quoted: typing only)."""
-
-
-TranslationCreateResponse: TypeAlias = (
-    "CreateTranslationResponseJson | CreateTranslationResponseVerboseJson | UnknownObject"
-)
-"""The official SDK's name for this union (quoted: typing only)."""
 
 
 Transcription = CreateTranscriptionResponseJson

@@ -1675,6 +1675,12 @@ WebSearchContextSize: TypeAlias = Literal["low", "medium", "high"]
 """
 
 
+ChatCompletionMessageToolCallUnion: TypeAlias = (
+    ChatCompletionMessageCustomToolCall | ChatCompletionMessageToolCall | UnknownObject
+)
+"""The official SDK's name for this union (inline in our spec)."""
+
+
 ChatCompletionRole: TypeAlias = Literal["developer", "system", "user", "assistant", "tool"]
 """The official SDK's name for the type of `ChatCompletionStreamResponseDelta.role`."""
 
@@ -1691,20 +1697,14 @@ ChatCompletionMessage = ChatCompletionResponseMessage
 """The official SDK's name for `ChatCompletionResponseMessage`."""
 
 
-ChatCompletionMessageToolCallUnion: TypeAlias = (
-    "ChatCompletionMessageCustomToolCall | ChatCompletionMessageToolCall | UnknownObject"
-)
-"""The official SDK's name for this union (quoted: typing only)."""
-
-
 ChatCompletionMessageToolCallUnionParam: TypeAlias = (
     "ChatCompletionMessageCustomToolCallParam | ChatCompletionMessageToolCallParam"
 )
-"""The official SDK's name for this union (quoted: typing only)."""
+"""The official SDK's name for this union (quoted: its members live in modules this one may not import at run time)."""
 
 
 ChatCompletionToolUnionParam: TypeAlias = "CustomToolChatCompletionsParam | ChatCompletionToolParam"
-"""The official SDK's name for this union (quoted: typing only)."""
+"""The official SDK's name for this union (quoted: its members live in modules this one may not import at run time)."""
 
 
 ChatCompletionAudio = ChatCompletionResponseMessageAudio

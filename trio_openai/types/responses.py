@@ -377,6 +377,7 @@ __all__ = [
     "CustomToolCallOutputResource",
     "CustomToolCallParam",
     "CustomToolCallResource",
+    "CustomToolInputFormat",
     "CustomToolParam",
     "CustomToolParamModel",
     "DetailEnum",
@@ -6359,6 +6360,24 @@ numbers.
 """
 
 
+CustomToolInputFormat: TypeAlias = (
+    CustomGrammarFormatParamModel | ResponseFormatText | UnknownObject
+)
+"""The official SDK's name for this union (inline in our spec)."""
+
+
+ResponseFunctionCallOutputItem: TypeAlias = (
+    InputFileContent | InputImageContent | InputTextContentParamModel | UnknownObject
+)
+"""The official SDK's name for this union (inline in our spec)."""
+
+
+ResponseSteerInputContent: TypeAlias = (
+    InputFileContent | InputImageContent | InputTextContentParamModel | UnknownObject
+)
+"""The official SDK's name for this union (inline in our spec)."""
+
+
 ResponseStatus: TypeAlias = Literal[
     "completed", "failed", "in_progress", "cancelled", "queued", "incomplete"
 ]
@@ -6385,34 +6404,22 @@ ResponseOutputText = OutputTextContent
 """The official SDK's name for `OutputTextContent`."""
 
 
-ResponseFunctionCallOutputItem: TypeAlias = (
-    "InputFileContent | InputImageContent | InputTextContentParamModel | UnknownObject"
-)
-"""The official SDK's name for this union (quoted: typing only)."""
-
-
 ResponseFunctionCallOutputItemParam: TypeAlias = (
     "InputFileContentParam | InputImageContentParam | InputTextContentParam"
 )
-"""The official SDK's name for this union (quoted: typing only)."""
+"""The official SDK's name for this union (quoted: its members live in modules this one may not import at run time)."""
 
 
 ResponseInputContentParam: TypeAlias = (
     "InputFileContentParam | InputImageContentParam | InputTextContentParam"
 )
-"""The official SDK's name for this union (quoted: typing only)."""
-
-
-ResponseSteerInputContent: TypeAlias = (
-    "InputFileContent | InputImageContent | InputTextContentParamModel | UnknownObject"
-)
-"""The official SDK's name for this union (quoted: typing only)."""
+"""The official SDK's name for this union (quoted: its members live in modules this one may not import at run time)."""
 
 
 ResponseSteerInputContentParam: TypeAlias = (
     "InputFileContentParam | InputImageContentParam | InputTextContentParam"
 )
-"""The official SDK's name for this union (quoted: typing only)."""
+"""The official SDK's name for this union (quoted: its members live in modules this one may not import at run time)."""
 
 
 ApplyPatchTool = ApplyPatchToolParamModel

@@ -14,15 +14,12 @@ import attrs
 from .._api import BaseModel, UnknownObject
 
 if TYPE_CHECKING:
-    from .responses import CustomGrammarFormatParamModel
-
-if TYPE_CHECKING:
     from .assistants import Error as ErrorObject
     from .chat import (
         CustomToolChatCompletionsCustomFormatGrammarFormat as ResponseFormatTextGrammar,
     )
     from .chatkit import UserMessageInputText as DecisionQuestionInputText
-    from .responses import ComparisonFilter, CompoundFilter, Reasoning
+    from .responses import ComparisonFilter, CompoundFilter, CustomToolInputFormat, Reasoning
     from .responses import ModelIdsCompaction as ChatModel
     from .shared_params import (
         ChatCompletionStreamOptionsParam,
@@ -1028,12 +1025,6 @@ VoiceIdsOrCustomVoice: TypeAlias = VoiceIdsShared | VoiceIdsOrCustomVoiceOption2
 """A built-in voice name or a custom voice reference."""
 
 
-CustomToolInputFormat: TypeAlias = (
-    "CustomGrammarFormatParamModel | ResponseFormatText | UnknownObject"
-)
-"""The official SDK's name for this union (quoted: typing only)."""
-
-
 DecisionQuestionInputImage = EvalItemInputImage
 """The official SDK's name for `EvalItemInputImage`."""
 
@@ -1058,6 +1049,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ChatModel": ("responses", "ModelIdsCompaction"),
     "ComparisonFilter": ("responses", "ComparisonFilter"),
     "CompoundFilter": ("responses", "CompoundFilter"),
+    "CustomToolInputFormat": ("responses", "CustomToolInputFormat"),
     "DecisionQuestionInputText": ("chatkit", "UserMessageInputText"),
     "ErrorObject": ("assistants", "Error"),
     "EvalItemContentArrayParam": ("shared_params", "EvalItemContentArrayParam"),

@@ -31,6 +31,7 @@ from .shared import (
 
 if TYPE_CHECKING:
     from .chatkit import UserMessageInputText as DecisionQuestionInputText
+    from .responses import CustomToolInputFormat
     from .responses import ModelIdsCompaction as ChatModel
     from .responses_params import ComparisonFilterParam as ComparisonFilter
     from .responses_params import CompoundFilterParam as CompoundFilter
@@ -48,6 +49,7 @@ __all__ = [
     "ChatModel",
     "ComparisonFilter",
     "CompoundFilter",
+    "CustomToolInputFormat",
     "DecisionQuestionInputImage",
     "DecisionQuestionInputText",
     "EvalItemContentArrayParam",
@@ -476,6 +478,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ChatModel": ("responses", "ModelIdsCompaction"),
     "ComparisonFilter": ("responses_params", "ComparisonFilterParam"),
     "CompoundFilter": ("responses_params", "CompoundFilterParam"),
+    "CustomToolInputFormat": ("responses", "CustomToolInputFormat"),
     "DecisionQuestionInputImage": ("shared_params", "EvalItemInputImageParam"),
     "DecisionQuestionInputText": ("chatkit", "UserMessageInputText"),
     "FunctionDefinition": ("shared_params", "FunctionObjectParam"),

@@ -49,6 +49,7 @@ __all__ = [
     "DeleteVectorStoreFileResponse",
     "DeleteVectorStoreResponse",
     "FileBatchCreateParams",
+    "FileChunkingStrategy",
     "FileContentResponse",
     "FileCreateParams",
     "ListVectorStoreFilesResponse",
@@ -589,6 +590,14 @@ ChunkingStrategyRequestParamModel: TypeAlias = (
 """The chunking strategy used to chunk the file(s). If not set, will use the `auto`
 strategy.
 """
+
+
+FileChunkingStrategy: TypeAlias = (
+    OtherChunkingStrategyResponseParamModel
+    | StaticChunkingStrategyRequestParamModel
+    | UnknownObject
+)
+"""The official SDK's name for this union (inline in our spec)."""
 
 
 FileContentResponse = VectorStoreFileContentResponseDataItem

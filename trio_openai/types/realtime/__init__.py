@@ -5667,28 +5667,28 @@ RealtimeTurnDetection: TypeAlias = (
 """
 
 
+RealtimeToolChoiceConfig: TypeAlias = (
+    ToolChoiceOptions | ToolChoiceFunction | ToolChoiceMCP | UnknownObject
+)
+"""The official SDK's name for this union (inline in our spec)."""
+
+
+RealtimeToolsConfigUnion: TypeAlias = RealtimeFunctionTool | MCPTool | UnknownObject
+"""The official SDK's name for this union (inline in our spec)."""
+
+
 ChatCompletionModality: TypeAlias = list[Literal["text", "audio"]]
 """The official SDK's name for the type of `RealtimeBetaResponse.modalities`."""
-
-
-RealtimeToolChoiceConfig: TypeAlias = (
-    "ToolChoiceOptions | ToolChoiceFunction | ToolChoiceMCP | UnknownObject"
-)
-"""The official SDK's name for this union (quoted: typing only)."""
 
 
 RealtimeToolChoiceConfigParam: TypeAlias = (
     "ToolChoiceOptions | ToolChoiceFunctionParam | ToolChoiceMCPParam | UnknownObject"
 )
-"""The official SDK's name for this union (quoted: typing only)."""
-
-
-RealtimeToolsConfigUnion: TypeAlias = "RealtimeFunctionTool | MCPTool | UnknownObject"
-"""The official SDK's name for this union (quoted: typing only)."""
+"""The official SDK's name for this union (quoted: its members live in modules this one may not import at run time)."""
 
 
 RealtimeToolsConfigUnionParam: TypeAlias = "RealtimeFunctionToolParam | MCPToolParam"
-"""The official SDK's name for this union (quoted: typing only)."""
+"""The official SDK's name for this union (quoted: its members live in modules this one may not import at run time)."""
 
 
 ClientSecretCreateResponse = RealtimeCreateClientSecretResponse
