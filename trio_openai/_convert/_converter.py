@@ -7,8 +7,9 @@ module per concern:
 - **Models** (`_convert_models`) get a structure function generated from their
   fields (like cattrs' ``make_dict_structure_fn``: source code compiled once per
   class, no reflection per call, no detailed validation on the fast path). It
-  checks primitive fields inline, writes the slots directly, and keeps unknown
-  keys in ``model_extra``. JSON names that are not Python names (``self-harm``,
+  checks primitive fields inline, writes the code of nested models into the
+  parent's, writes the slots directly, and keeps unknown keys in
+  ``model_extra``. JSON names that are not Python names (``self-harm``,
   ``from``) come from the field's ``json`` metadata. cattrs' own function is
   not used because of two deliberate differences: it is ~2x faster here, and
   a field that is **missing or null decodes as None** even when the spec says
