@@ -150,7 +150,7 @@ class Signatures:
             if param is not None and (isinstance(d, ClassDef) or self._object_alias(t.name)):
                 used.update((t.name, param))
                 return [t.name, param]
-            if isinstance(d, AliasDef) and self._needs_expansion(d.type):
+            if isinstance(d, AliasDef) and self.params.needs_param(t.name):
                 return self.param_parts(d.type, used)
             used.add(t.name)
             return [t.name]
@@ -174,18 +174,6 @@ class Signatures:
     def _object_alias(self, name: str) -> bool:
         d = self.model.defs.get(name)
         return isinstance(d, AliasDef) and self.types.is_object_union(d.type)
-
-    def _needs_expansion(self, t: TypeExpr) -> bool:
-        if isinstance(t, Ref):
-            d = self.model.defs.get(t.name)
-            return isinstance(d, ClassDef) or (
-                isinstance(d, AliasDef) and self._needs_expansion(d.type)
-            )
-        if isinstance(t, ListOf | DictOf):
-            return True
-        if isinstance(t, UnionOf):
-            return any(self._needs_expansion(m) for m in t.members)
-        return False
 
 
 def _without_value(t: TypeExpr, value: object) -> TypeExpr:
