@@ -38,7 +38,7 @@ from .schema import (
     summarize,
 )
 from .spec import Operation
-from .types import TypesWriter, doc_lines, docstring, lazy_exports
+from .types import TypesWriter, dependency_order, doc_lines, docstring, lazy_exports, refs
 
 PARAMS_SUFFIX = "_params"
 
@@ -325,37 +325,13 @@ class ParamsWriter:
     def _alias_order(self, aliases: list[str], by_param: dict[str, str]) -> list[str]:
         """Param aliases after the param aliases they use (runtime values)."""
         pending = set(aliases)
-        done: list[str] = []
-        placed: set[str] = set()
-
-        def deps(t: TypeExpr) -> set[str]:
-            if isinstance(t, Ref):
-                p = self.name_of.get(t.name)
-                return {p} if p in pending else set()
-            if isinstance(t, ListOf):
-                return deps(t.item)
-            if isinstance(t, DictOf):
-                return deps(t.value)
-            if isinstance(t, UnionOf):
-                return set().union(*(deps(m) for m in t.members))
-            return set()
-
-        def visit(p: str, path: tuple[str, ...]) -> None:
-            if p in placed:
-                return
-            if p in path:
-                msg = f"param alias cycle: {' -> '.join((*path, p))}"
-                raise ValueError(msg)
+        deps: dict[str, set[str]] = {}
+        for p in aliases:
             d = self.model.defs[by_param[p]]
             assert isinstance(d, AliasDef)
-            for dep in sorted(deps(d.type) - {p}):
-                visit(dep, (*path, p))
-            placed.add(p)
-            done.append(p)
-
-        for p in sorted(pending):
-            visit(p, ())
-        return done
+            used = {self.name_of.get(name) for name in refs(d.type)}
+            deps[p] = {u for u in used if u in pending} - {p}
+        return dependency_order(deps, "a params module")
 
 
 def _has_structure(defs: dict[str, object], t: TypeExpr, seen: set[str]) -> bool:

@@ -331,38 +331,8 @@ class TypesWriter:
     def _alias_order(self, aliases: Iterable[Definition], module: str) -> list[AliasDef]:
         """Aliases after the aliases they use (runtime values), alphabetical otherwise."""
         pending = {d.name: d for d in aliases if isinstance(d, AliasDef)}
-        done: list[AliasDef] = []
-        placed: set[str] = set()
-
-        def deps(t: TypeExpr) -> set[str]:
-            if isinstance(t, Ref):
-                return {t.name} if t.name in pending else set()
-            if isinstance(t, ListOf):
-                return deps(t.item)
-            if isinstance(t, DictOf):
-                return deps(t.value)
-            if isinstance(t, UnionOf):
-                return set().union(*(deps(m) for m in t.members))
-            return set()
-
-        visiting: set[str] = set()
-
-        def visit(name: str) -> None:
-            if name in placed:
-                return
-            if name in visiting:
-                msg = f"alias cycle through {name} in types/{module}.py"
-                raise ValueError(msg)
-            visiting.add(name)
-            for dep in sorted(deps(pending[name].type) - {name}):
-                visit(dep)
-            visiting.discard(name)
-            placed.add(name)
-            done.append(pending[name])
-
-        for name in sorted(pending):
-            visit(name)
-        return done
+        deps = {name: (refs(d.type) & set(pending)) - {name} for name, d in pending.items()}
+        return [pending[n] for n in dependency_order(deps, f"types/{module}.py")]
 
     def _class(self, d: ClassDef, used: set[str]) -> str:
         bases = [*MIXINS.get(d.name, ()), "BaseModel"]
@@ -409,6 +379,44 @@ class TypesWriter:
         if doc:
             text += docstring(doc_lines(doc), "")
         return text
+
+
+def refs(t: TypeExpr) -> set[str]:
+    """The names *t* refers to (through lists, maps and unions)."""
+    if isinstance(t, Ref):
+        return {t.name}
+    if isinstance(t, ListOf):
+        return refs(t.item)
+    if isinstance(t, DictOf):
+        return refs(t.value)
+    if isinstance(t, UnionOf):
+        return set().union(*(refs(m) for m in t.members))
+    return set()
+
+
+def dependency_order(deps: Mapping[str, set[str]], where: str) -> list[str]:
+    """The names of *deps* (name -> the names it needs first), alphabetical otherwise.
+
+    Raises:
+        ValueError: A cycle, named with *where* (the module being written).
+    """
+    done: list[str] = []
+    placed: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in placed:
+            return
+        if name in path:
+            msg = f"alias cycle in {where}: {' -> '.join((*path, name))}"
+            raise ValueError(msg)
+        for dep in sorted(deps[name]):
+            visit(dep, (*path, name))
+        placed.add(name)
+        done.append(name)
+
+    for name in sorted(deps):
+        visit(name, ())
+    return done
 
 
 def lazy_exports(lazy: Mapping[str, tuple[str, str]]) -> tuple[list[str], list[str]]:
