@@ -84,8 +84,8 @@ def _descriptor(root: Any, dotted: str) -> Any:
         BinaryMethod,
         ListMethod,
         Method,
-        OverloadedMethod,
         StreamMethod,
+        TypedMethod,
     )
 
     *resources, name = dotted.split(".")
@@ -96,9 +96,7 @@ def _descriptor(root: Any, dotted: str) -> Any:
             msg = f"no resource `{part}` in client.{dotted}"
             raise LookupError(msg)
     descriptor = inspect.getattr_static(type(node), name, None)
-    if not isinstance(
-        descriptor, (Method, BinaryMethod, ListMethod, StreamMethod, OverloadedMethod)
-    ):
+    if not isinstance(descriptor, (Method, BinaryMethod, ListMethod, StreamMethod, TypedMethod)):
         msg = f"client.{dotted} is not an API method"
         raise LookupError(msg)
     return descriptor

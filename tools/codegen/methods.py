@@ -129,7 +129,7 @@ class MethodWriter:
     def _overloaded(self, m: _Method, ov: ResultOverloads) -> list[str]:
         """A method whose result follows an argument (`names.RESULT_OVERLOADS`).
 
-        The builder is ``_<name>``; ``<name>`` is an `OverloadedMethod` typed by two
+        The builder is ``_<name>``; ``<name>`` is an `TypedMethod` typed by two
         classes the type checker alone sees (`typing_classes`): a `BoundMethod` and a
         `SyncMethod` whose ``__call__`` has one overload per result, the default's
         first, then a catch-all for a value that is not a literal.
@@ -156,7 +156,7 @@ class MethodWriter:
         else:
             union, result = declared.type, declared
             returns = f"RequestSpec[{declared.type}]"
-        m.runtime.update(("api_method", "OverloadedMethod", "RequestSpec"))
+        m.runtime.update(("api_method", "TypedMethod", "RequestSpec"))
         call = pascal(m.op.operation_id)
         async_cls, sync_cls = f"_{call}Call", f"_Sync{call}Call"
         self._typing_classes(m, ov, switch, groups, union, async_cls, sync_cls)
@@ -167,7 +167,7 @@ class MethodWriter:
             docstring(method_doc(m.op, stream=False), _INDENT).rstrip("\n"),
             *self._body(m, result),
             "",
-            f"    {m.name}: OverloadedMethod[{async_cls}, {sync_cls}] = OverloadedMethod(",
+            f"    {m.name}: TypedMethod[{async_cls}, {sync_cls}] = TypedMethod(",
             f"        api_method(_{m.name})",
             "    )",
         ]

@@ -37,7 +37,7 @@ from .._types import Headers as Headers
 from .._types import NotGiven as NotGiven
 from .._types import Query as Query
 from ._methods import BoundMethod as BoundMethod
-from ._methods import OverloadedMethod as OverloadedMethod
+from ._methods import TypedMethod as TypedMethod
 from ._methods import api_method as api_method
 from ._methods import binary_method as binary_method
 from ._methods import list_method as list_method
@@ -48,5 +48,5 @@ from ._resource import ResourceTree as ResourceTree
 from ._response import BinaryResponse as BinaryResponse
 
 if TYPE_CHECKING:
-    # For type checkers only (the blocking twins of generated overloads, `OverloadedMethod`).
+    # For type checkers only (the blocking twins of generated overloads, `TypedMethod`).
     from .._sync._methods import SyncMethod as SyncMethod

@@ -34,12 +34,13 @@ if TYPE_CHECKING:
         SyncMethod,
         SyncStreamMethod,
     )
+    from ._bridge import Blocking
     from ._pagination import AsyncPaginator
-    from ._resource import Async, Resource, Sync
+    from ._resource import Async, Moded, Resource, Sync
     from ._response import APIResponse, BinaryResponse, StreamedResponse
     from ._streaming import Stream
 
-__all__ = ["OverloadedMethod", "api_method", "binary_method", "list_method", "stream_method"]
+__all__ = ["TypedMethod", "api_method", "binary_method", "list_method", "stream_method"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -225,34 +226,42 @@ A = TypeVar("A")
 S = TypeVar("S")
 
 
-class OverloadedMethod(Generic[A, S]):
-    """A `Method` whose result type follows an argument's value, typed by overloads.
+class TypedMethod(Generic[A, S]):
+    """A method whose bound forms are typed by *A* (async) and *S* (blocking).
 
-    ``embeddings.create(encoding_format="base64")`` answers base64 strings, not
-    floats. A descriptor typed by a `ParamSpec` cannot carry overloads, so the
-    generator declares, for the type checker only, a subclass of `BoundMethod`
-    (*A*) and of the blocking `SyncMethod` (*S*) whose ``__call__`` is overloaded;
-    at run time this binds exactly as the wrapped `Method` does.
+    It binds exactly as the descriptor it wraps (a generated `Method`, or a
+    hand-written `Blocking`); only the types differ, for what a `ParamSpec` cannot
+    carry:
+
+    - overloads: ``embeddings.create(encoding_format="base64")`` answers base64
+      strings, not floats; the generator declares, for the type checker only, a
+      subclass of `BoundMethod` (*A*) and of the blocking `SyncMethod` (*S*) whose
+      ``__call__`` is overloaded;
+    - a type variable of the method's own: ``chat.completions.parse(response_format=T)``
+      gives a ``ParsedChatCompletion[T]`` (protocols in ``_lib/_structured.py``).
     """
 
-    __slots__ = ("__dict__", "_build", "_method")
+    __slots__ = ("__dict__", "_build", "_inner")
 
-    def __init__(self, method: Method[..., Any]) -> None:
-        self._method = method
-        self._build = method._build
-        functools.update_wrapper(self, method._build)  # type: ignore[arg-type]
+    def __init__(self, inner: Method[..., Any] | Blocking[..., Any]) -> None:
+        self._inner = inner
+        if isinstance(inner, Method):
+            self._build = inner._build
+            functools.update_wrapper(self, inner._build)  # type: ignore[arg-type]
+        else:
+            functools.update_wrapper(self, inner._fn)  # type: ignore[arg-type]
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Self: ...
     @overload
-    def __get__(self, obj: Resource[Async], owner: type[Any]) -> A: ...
+    def __get__(self, obj: Moded[Async], owner: type[Any]) -> A: ...
     @overload
-    def __get__(self, obj: Resource[Sync], owner: type[Any]) -> S: ...
-    def __get__(self, obj: Resource[Any] | None, owner: type[Any]) -> Self | A | S:
+    def __get__(self, obj: Moded[Sync], owner: type[Any]) -> S: ...
+    def __get__(self, obj: Moded[Any] | None, owner: type[Any]) -> Self | A | S:
         if obj is None:
             return self
-        bound: Any = self._method.__get__(obj, owner)
-        return bound  # type: ignore[no-any-return]
+        inner: Any = self._inner  # a Method takes a Resource, a Blocking any Moded object
+        return inner.__get__(obj, owner)  # type: ignore[no-any-return]
 
 
 def api_method(build: Callable[Concatenate[Any, P], RequestSpec[T]]) -> Method[P, T]:

@@ -45,9 +45,10 @@ methods block. Decisions:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .._api._bridge import Blocking
+from .._api._methods import TypedMethod
 from ._arguments import chat_arguments, responses_arguments
 from ._parsing import ParsedChatCompletion, ParsedResponse, parse_chat_completion, parse_response
 from ._streams import (
@@ -56,16 +57,12 @@ from ._streams import (
 )
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from .._api._caller import Caller
-    from .._api._resource import Async, Moded, Sync
 
 __all__ = [
     "AsyncChatParse",
     "AsyncResponsesParse",
     "ChatCompletionsParse",
-    "ParseMethod",
     "ResponsesParse",
     "SyncChatParse",
     "SyncResponsesParse",
@@ -128,32 +125,6 @@ class SyncResponsesParse(Protocol):
     ) -> ParsedResponse[T]:
         """Create a response whose text is parsed into *text_format*."""
         ...
-
-
-class ParseMethod(Generic[A, S]):
-    """A hand-written ``async def`` method typed by protocols *A* (async) and *S* (sync).
-
-    `Blocking` keeps a method's parameters but not a type variable of its own (the
-    *T* of ``response_format: type[T]``); the protocols keep it.
-    """
-
-    __slots__ = ("__dict__", "_blocking")
-
-    def __init__(self, fn: Any) -> None:
-        self._blocking: Blocking[..., Any] = Blocking(fn)
-        self.__doc__ = fn.__doc__
-
-    @overload
-    def __get__(self, obj: None, owner: type[Any]) -> Self: ...
-    @overload
-    def __get__(self, obj: Moded[Async], owner: type[Any]) -> A: ...
-    @overload
-    def __get__(self, obj: Moded[Sync], owner: type[Any]) -> S: ...
-    def __get__(self, obj: Moded[Any] | None, owner: type[Any]) -> Self | A | S:
-        if obj is None:
-            return self
-        bound: Any = self._blocking.__get__(obj, owner)
-        return bound  # type: ignore[no-any-return]
 
 
 async def _chat_parse(
@@ -238,7 +209,7 @@ class ChatCompletionsParse:
 
     __slots__ = ()
 
-    parse: ParseMethod[AsyncChatParse, SyncChatParse] = ParseMethod(_chat_parse)
+    parse: TypedMethod[AsyncChatParse, SyncChatParse] = TypedMethod(Blocking(_chat_parse))
 
 
 class ResponsesParse:
@@ -249,4 +220,6 @@ class ResponsesParse:
 
     __slots__ = ()
 
-    parse: ParseMethod[AsyncResponsesParse, SyncResponsesParse] = ParseMethod(_responses_parse)
+    parse: TypedMethod[AsyncResponsesParse, SyncResponsesParse] = TypedMethod(
+        Blocking(_responses_parse)
+    )

@@ -55,7 +55,7 @@ class _SyncBound(Generic[P, S]):
         return portal
 
 
-# Not final: generated overloads subclass it for type checkers (`OverloadedMethod`).
+# Not final: generated overloads subclass it for type checkers (`TypedMethod`).
 class SyncMethod(_SyncBound[P, "RequestSpec[T]"], Generic[P, T]):
     """A blocking API method: call it for the decoded result, or use a variant."""
 

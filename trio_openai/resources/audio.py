@@ -16,11 +16,11 @@ from .._api import (
     ListSpec,
     M,
     NotGiven,
-    OverloadedMethod,
     Query,
     RequestSpec,
     Resource,
     StreamSpec,
+    TypedMethod,
     api_method,
     binary_method,
     body_of,
@@ -941,8 +941,8 @@ class Transcriptions(Resource[M]):
             timeout=timeout,
         )
 
-    create: OverloadedMethod[_CreateTranscriptionCall, _SyncCreateTranscriptionCall] = (
-        OverloadedMethod(api_method(_create))
+    create: TypedMethod[_CreateTranscriptionCall, _SyncCreateTranscriptionCall] = TypedMethod(
+        api_method(_create)
     )
 
     @stream_method
@@ -1150,7 +1150,7 @@ class Translations(Resource[M]):
             timeout=timeout,
         )
 
-    create: OverloadedMethod[_CreateTranslationCall, _SyncCreateTranslationCall] = OverloadedMethod(
+    create: TypedMethod[_CreateTranslationCall, _SyncCreateTranslationCall] = TypedMethod(
         api_method(_create)
     )
 

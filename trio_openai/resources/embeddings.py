@@ -15,10 +15,10 @@ from .._api import (
     Headers,
     M,
     NotGiven,
-    OverloadedMethod,
     Query,
     RequestSpec,
     Resource,
+    TypedMethod,
     api_method,
     body_of,
 )
@@ -213,6 +213,6 @@ class Embeddings(Resource[M]):
             timeout=timeout,
         )
 
-    create: OverloadedMethod[_CreateEmbeddingCall, _SyncCreateEmbeddingCall] = OverloadedMethod(
+    create: TypedMethod[_CreateEmbeddingCall, _SyncCreateEmbeddingCall] = TypedMethod(
         api_method(_create)
     )
