@@ -17,7 +17,8 @@
   top-level resources (``client.webhooks``).
 - `EXTRA_SCHEMAS`, `EVENT_UNIONS`: schemas no operation reaches (the Realtime
   WebSocket events) and unions the spec does not define (the beta Realtime events).
-- `WIDENED_FIELDS`: fields whose answers the spec describes too narrowly.
+- `NULLABLE_FIELDS`, `EXTRA_ENUM_VALUES`, `EXTRA_FIELDS`: what real answers hold that the
+  spec does not say.
 
 The rule names an operation after the official OpenAI Python SDK's resource
 tree. For a path ``/a/{a_id}/b/{b_id}/verb``:
@@ -381,10 +382,6 @@ VARIANT_MODELS: dict[str, tuple[str, dict[str, str], str]] = {
         'The answer of `embeddings.create(encoding_format="base64")`.',
     ),
 }
-
-# Fields whose values the spec does not fully describe: (schema, field) -> a primitive
-# type the field may also hold.
-WIDENED_FIELDS: dict[tuple[str, str], str] = {}
 
 # Answer fields the spec marks required (or non-null) that real servers send as null or
 # leave out: (model, JSON field) -> what was seen. Each is typed `X | None` with a default,

@@ -19,7 +19,6 @@ from .names import (
     EXTRA_FIELDS,
     NULLABLE_FIELDS,
     SCHEMA_RENAMES,
-    WIDENED_FIELDS,
 )
 
 # Python names a field may not take: keywords, and names used in annotations
@@ -477,8 +476,6 @@ class SchemaModel:
             if _sdk_only(prop):
                 continue  # an SDK convenience (e.g. `Response.output_text`): see MIXINS
             t = self.type_of(prop, ctx + pascal(json_name), owner)
-            if (ctx, json_name) in WIDENED_FIELDS:
-                t = union(t, Prim(WIDENED_FIELDS[ctx, json_name]))
             if (ctx, json_name) in EXTRA_ENUM_VALUES:
                 t = union(t, Lit(EXTRA_ENUM_VALUES[ctx, json_name]))
             loose = (ctx, json_name) in NULLABLE_FIELDS
