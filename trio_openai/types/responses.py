@@ -32,7 +32,13 @@ from .shared import (
 )
 
 if TYPE_CHECKING:
-    from .responses_params import InputFileContentParam, InputImageContentParam
+    from .responses_params import (
+        InputFileContentParam,
+        InputFileContentParamDict,
+        InputImageContentParam,
+        InputImageContentParamAutoParam,
+        InputTextContentParamDict,
+    )
     from .shared_params import InputTextContentParam
 
 if TYPE_CHECKING:
@@ -227,11 +233,15 @@ if TYPE_CHECKING:
         FunctionShellCallOutputContentParam as ResponseFunctionShellCallOutputContentParam,
     )
     from .responses_params import FunctionToolCallParam as ResponseFunctionToolCallParam
-    from .responses_params import InputFileContentParam as ResponseInputFileContentParam
     from .responses_params import InputFileContentParam as ResponseInputFileParam
-    from .responses_params import InputImageContentParam as ResponseInputImageContentParam
+    from .responses_params import InputFileContentParamDict as ResponseInputFileContentParam
     from .responses_params import InputImageContentParam as ResponseInputImageParam
+    from .responses_params import InputImageContentParamAutoParam as ResponseInputImageContentParam
     from .responses_params import InputItemParam as ResponseInputItemParam
+    from .responses_params import (
+        InputMessageContentListParam as ResponseInputMessageContentListParam,
+    )
+    from .responses_params import InputTextContentParamDict as ResponseInputTextContentParam
     from .responses_params import MCPToolCallErrorParam as McpToolCallErrorParam
     from .responses_params import NamespaceToolParam as ToolSearchOutputNamespaceToolParam
     from .responses_params import OutputMessageParam as ResponseOutputMessageParam
@@ -255,7 +265,6 @@ if TYPE_CHECKING:
     from .responses_params import WebSearchToolCallParam as ResponseFunctionWebSearchParam
     from .shared import InputAudio as ResponseInputAudio
     from .shared_params import InputAudioParam as ResponseInputAudioParam
-    from .shared_params import InputTextContentParam as ResponseInputTextContentParam
     from .shared_params import InputTextContentParam as ResponseInputTextParam
 
 __all__ = [
@@ -686,6 +695,7 @@ __all__ = [
     "ResponseInputItem",
     "ResponseInputItemParam",
     "ResponseInputMessageContentList",
+    "ResponseInputMessageContentListParam",
     "ResponseInputMessageItem",
     "ResponseInputText",
     "ResponseInputTextContent",
@@ -6405,7 +6415,7 @@ ResponseOutputText = OutputTextContent
 
 
 ResponseFunctionCallOutputItemParam: TypeAlias = (
-    "InputFileContentParam | InputImageContentParam | InputTextContentParam"
+    "InputTextContentParamDict | InputImageContentParamAutoParam | InputFileContentParamDict"
 )
 """The official SDK's name for this union (quoted: its members live in modules this one may not import at run time)."""
 
@@ -6903,13 +6913,14 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ResponseInputAudio": ("shared", "InputAudio"),
     "ResponseInputAudioParam": ("shared_params", "InputAudioParam"),
     "ResponseInputContent": ("responses", "FunctionAndCustomToolCallOutput"),
-    "ResponseInputFileContentParam": ("responses_params", "InputFileContentParam"),
+    "ResponseInputFileContentParam": ("responses_params", "InputFileContentParamDict"),
     "ResponseInputFileParam": ("responses_params", "InputFileContentParam"),
-    "ResponseInputImageContentParam": ("responses_params", "InputImageContentParam"),
+    "ResponseInputImageContentParam": ("responses_params", "InputImageContentParamAutoParam"),
     "ResponseInputImageParam": ("responses_params", "InputImageContentParam"),
     "ResponseInputItemParam": ("responses_params", "InputItemParam"),
     "ResponseInputMessageContentList": ("responses", "FunctionAndCustomToolCallOutput"),
-    "ResponseInputTextContentParam": ("shared_params", "InputTextContentParam"),
+    "ResponseInputMessageContentListParam": ("responses_params", "InputMessageContentListParam"),
+    "ResponseInputTextContentParam": ("responses_params", "InputTextContentParamDict"),
     "ResponseInputTextParam": ("shared_params", "InputTextContentParam"),
     "ResponseOutputMessageParam": ("responses_params", "OutputMessageParam"),
     "ResponseOutputRefusalParam": ("responses_params", "RefusalContentParam"),

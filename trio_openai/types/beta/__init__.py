@@ -58,11 +58,11 @@ from trio_openai.types.assistants_params import (
     AssistantToolsFunctionParam as _assistants_params_AssistantToolsFunctionParam,
 )
 from trio_openai.types.assistants_params import CreateAssistantRequestParam as AssistantCreateParams
-from trio_openai.types.assistants_params import CreateAssistantRequestParam as AssistantUpdateParams
 from trio_openai.types.assistants_params import (
     CreateThreadAndRunRequestParam as ThreadCreateAndRunParams,
 )
 from trio_openai.types.assistants_params import CreateThreadRequestParam as ThreadCreateParams
+from trio_openai.types.assistants_params import ModifyAssistantRequestParam as AssistantUpdateParams
 from trio_openai.types.assistants_params import ModifyThreadRequestParam as ThreadUpdateParams
 from trio_openai.types.batches import BatchUsage as TokenUsage
 from trio_openai.types.beta_responses import (
@@ -373,9 +373,6 @@ from trio_openai.types.beta_responses_params import (
     BetaFileSearchToolCallParam as BetaResponseFileSearchToolCallParam,
 )
 from trio_openai.types.beta_responses_params import (
-    BetaFunctionAndCustomToolCallOutputParam as BetaResponseFunctionCallOutputItemParam,
-)
-from trio_openai.types.beta_responses_params import (
     BetaFunctionAndCustomToolCallOutputParam as BetaResponseInputContentParam,
 )
 from trio_openai.types.beta_responses_params import (
@@ -391,22 +388,31 @@ from trio_openai.types.beta_responses_params import (
     BetaFunctionToolCallParam as BetaResponseFunctionToolCallParam,
 )
 from trio_openai.types.beta_responses_params import (
-    BetaInputFileContentParam as BetaResponseInputFileContentParam,
-)
-from trio_openai.types.beta_responses_params import (
     BetaInputFileContentParam as BetaResponseInputFileParam,
 )
 from trio_openai.types.beta_responses_params import (
-    BetaInputImageContentParam as BetaResponseInputImageContentParam,
+    BetaInputFileContentParamDict as BetaResponseInputFileContentParam,
+)
+from trio_openai.types.beta_responses_params import (
+    BetaInputFileContentParamDict as _beta_responses_params_BetaInputFileContentParamDict,
 )
 from trio_openai.types.beta_responses_params import (
     BetaInputImageContentParam as BetaResponseInputImageParam,
 )
 from trio_openai.types.beta_responses_params import (
-    BetaInputTextContentParam as BetaResponseInputTextContentParam,
+    BetaInputImageContentParamAutoParam as BetaResponseInputImageContentParam,
+)
+from trio_openai.types.beta_responses_params import (
+    BetaInputImageContentParamAutoParam as _beta_responses_params_BetaInputImageContentParamAutoParam,
 )
 from trio_openai.types.beta_responses_params import (
     BetaInputTextContentParam as BetaResponseInputTextParam,
+)
+from trio_openai.types.beta_responses_params import (
+    BetaInputTextContentParamDict as BetaResponseInputTextContentParam,
+)
+from trio_openai.types.beta_responses_params import (
+    BetaInputTextContentParamDict as _beta_responses_params_BetaInputTextContentParamDict,
 )
 from trio_openai.types.beta_responses_params import BetaMultiAgentParam as MultiAgentConfigParam
 from trio_openai.types.beta_responses_params import (
@@ -789,6 +795,14 @@ BetaResponseFormatTextConfigParam: TypeAlias = (
     _beta_responses_params_BetaTextResponseFormatJsonSchemaParam
     | _shared_params_ResponseFormatJsonObjectParam
     | _shared_params_ResponseFormatTextParam
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
+
+
+BetaResponseFunctionCallOutputItemParam: TypeAlias = (
+    _beta_responses_params_BetaInputTextContentParamDict
+    | _beta_responses_params_BetaInputImageContentParamAutoParam
+    | _beta_responses_params_BetaInputFileContentParamDict
 )
 """The official SDK's name for this union of ours (inline in our spec)."""
 

@@ -34,8 +34,7 @@ if TYPE_CHECKING:
     from ..responses_params import MCPToolParam, ToolChoiceFunctionParam, ToolChoiceMCPParam
 
 if TYPE_CHECKING:
-    from ..conversations import ConversationItem
-    from ..conversations import ConversationItem as ConversationItemParam
+    from ..realtime import RealtimeConversationItem as ConversationItem
     from ..realtime import RealtimeTurnDetection as RealtimeAudioInputTurnDetection
     from ..realtime import (
         RealtimeTurnDetection as RealtimeTranscriptionSessionAudioInputTurnDetection,
@@ -176,6 +175,7 @@ if TYPE_CHECKING:
     from ..realtime_params import (
         RealtimeConversationItemMessageUserParam as RealtimeConversationItemUserMessageParam,
     )
+    from ..realtime_params import RealtimeConversationItemParam as ConversationItemParam
     from ..realtime_params import RealtimeCreateClientSecretRequestParam as ClientSecretCreateParams
     from ..realtime_params import RealtimeMCPApprovalRequestParam as RealtimeMcpApprovalRequestParam
     from ..realtime_params import (
@@ -6016,7 +6016,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CallReferParams": ("realtime_params", "RealtimeCallReferRequestParam"),
     "CallRejectParams": ("realtime_params", "RealtimeCallRejectRequestParam"),
     "ClientSecretCreateParams": ("realtime_params", "RealtimeCreateClientSecretRequestParam"),
-    "ConversationItem": ("conversations", "ConversationItem"),
+    "ConversationItem": ("realtime", "RealtimeConversationItem"),
     "ConversationItemCreateEventParam": (
         "realtime_params",
         "RealtimeClientEventConversationItemCreateParam",
@@ -6025,7 +6025,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         "realtime_params",
         "RealtimeClientEventConversationItemDeleteParam",
     ),
-    "ConversationItemParam": ("conversations", "ConversationItem"),
+    "ConversationItemParam": ("realtime_params", "RealtimeConversationItemParam"),
     "ConversationItemRetrieveEventParam": (
         "realtime_params",
         "RealtimeClientEventConversationItemRetrieveParam",

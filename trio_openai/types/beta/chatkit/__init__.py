@@ -23,7 +23,6 @@ from trio_openai.types.chatkit import (
 from trio_openai.types.chatkit import (
     ChatSessionChatkitConfiguration as ChatSessionChatKitConfiguration,
 )
-from trio_openai.types.chatkit import ChatSessionRateLimits as ChatSessionRateLimitsParam
 from trio_openai.types.chatkit import ChatSessionResource as ChatSession
 from trio_openai.types.chatkit import DeletedThreadResource as ThreadDeleteResponse
 from trio_openai.types.chatkit import ThreadItemListResource as ChatKitThreadItemList
@@ -35,6 +34,7 @@ from trio_openai.types.chatkit_params import (
 )
 from trio_openai.types.chatkit_params import CreateChatSessionBodyParam as SessionCreateParams
 from trio_openai.types.chatkit_params import ExpiresAfterParam as ChatSessionExpiresAfterParam
+from trio_openai.types.chatkit_params import RateLimitsParam as ChatSessionRateLimitsParam
 from trio_openai.types.chatkit_params import WorkflowParam as ChatSessionWorkflowParam
 
 __all__ = [

@@ -12,8 +12,68 @@ from __future__ import annotations
 
 from trio_openai.types.conversations import ConversationItem
 from trio_openai.types.conversations import ConversationItem as ConversationItemParam
+from trio_openai.types.realtime import RealtimeBetaClientEvent as RealtimeClientEvent
+from trio_openai.types.realtime import (
+    RealtimeBetaClientEventConversationItemCreate as ConversationItemCreateEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaClientEventConversationItemDelete as ConversationItemDeleteEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaClientEventConversationItemRetrieve as ConversationItemRetrieveEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaClientEventConversationItemTruncate as ConversationItemTruncateEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaClientEventInputAudioBufferAppend as InputAudioBufferAppendEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaClientEventInputAudioBufferClear as InputAudioBufferClearEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaClientEventInputAudioBufferCommit as InputAudioBufferCommitEvent,
+)
+from trio_openai.types.realtime import RealtimeBetaClientEventResponseCancel as ResponseCancelEvent
+from trio_openai.types.realtime import RealtimeBetaClientEventResponseCreate as ResponseCreateEvent
+from trio_openai.types.realtime import RealtimeBetaClientEventSessionUpdate as SessionUpdateEvent
 from trio_openai.types.realtime import (
     RealtimeBetaClientEventTranscriptionSessionUpdate as TranscriptionSessionUpdate,
+)
+from trio_openai.types.realtime import RealtimeBetaServerEvent as RealtimeServerEvent
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventConversationItemCreated as ConversationItemCreatedEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventConversationItemDeleted as ConversationItemDeletedEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted as ConversationItemInputAudioTranscriptionCompletedEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta as ConversationItemInputAudioTranscriptionDeltaEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed as ConversationItemInputAudioTranscriptionFailedEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventConversationItemTruncated as ConversationItemTruncatedEvent,
+)
+from trio_openai.types.realtime import RealtimeBetaServerEventError as ErrorEvent
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventInputAudioBufferCleared as InputAudioBufferClearedEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventInputAudioBufferCommitted as InputAudioBufferCommittedEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventInputAudioBufferSpeechStarted as InputAudioBufferSpeechStartedEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventInputAudioBufferSpeechStopped as InputAudioBufferSpeechStoppedEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventRateLimitsUpdated as RateLimitsUpdatedEvent,
 )
 from trio_openai.types.realtime import (
     RealtimeBetaServerEventResponseContentPartAdded as ResponseContentPartAddedEvent,
@@ -24,8 +84,12 @@ from trio_openai.types.realtime import (
 from trio_openai.types.realtime import (
     RealtimeBetaServerEventResponseCreated as ResponseCreatedEvent,
 )
+from trio_openai.types.realtime import RealtimeBetaServerEventResponseDone as ResponseDoneEvent
 from trio_openai.types.realtime import (
     RealtimeBetaServerEventResponseFunctionCallArgumentsDelta as ResponseFunctionCallArgumentsDeltaEvent,
+)
+from trio_openai.types.realtime import (
+    RealtimeBetaServerEventResponseFunctionCallArgumentsDone as ResponseFunctionCallArgumentsDoneEvent,
 )
 from trio_openai.types.realtime import (
     RealtimeBetaServerEventResponseOutputItemAdded as ResponseOutputItemAddedEvent,
@@ -33,124 +97,59 @@ from trio_openai.types.realtime import (
 from trio_openai.types.realtime import (
     RealtimeBetaServerEventResponseOutputItemDone as ResponseOutputItemDoneEvent,
 )
+from trio_openai.types.realtime import RealtimeBetaServerEventSessionCreated as SessionCreatedEvent
+from trio_openai.types.realtime import RealtimeBetaServerEventSessionUpdated as SessionUpdatedEvent
 from trio_openai.types.realtime import (
     RealtimeBetaServerEventTranscriptionSessionUpdated as TranscriptionSessionUpdatedEvent,
 )
 from trio_openai.types.realtime import (
-    RealtimeClientEvent,
-    RealtimeResponse,
-    RealtimeResponseUsage,
-    RealtimeServerEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeClientEventConversationItemCreate as ConversationItemCreateEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeClientEventConversationItemDelete as ConversationItemDeleteEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeClientEventConversationItemRetrieve as ConversationItemRetrieveEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeClientEventConversationItemTruncate as ConversationItemTruncateEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeClientEventInputAudioBufferAppend as InputAudioBufferAppendEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeClientEventInputAudioBufferClear as InputAudioBufferClearEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeClientEventInputAudioBufferCommit as InputAudioBufferCommitEvent,
-)
-from trio_openai.types.realtime import RealtimeClientEventResponseCancel as ResponseCancelEvent
-from trio_openai.types.realtime import RealtimeClientEventResponseCreate as ResponseCreateEvent
-from trio_openai.types.realtime import RealtimeClientEventSessionUpdate as SessionUpdateEvent
-from trio_openai.types.realtime import (
     RealtimeConversationItemMessageAssistantContentItem as ConversationItemContent,
 )
+from trio_openai.types.realtime import RealtimeResponse, RealtimeResponseUsage
 from trio_openai.types.realtime import RealtimeResponseStatusDetails as RealtimeResponseStatus
 from trio_openai.types.realtime import (
     RealtimeServerEventConversationCreated as ConversationCreatedEvent,
 )
-from trio_openai.types.realtime import (
-    RealtimeServerEventConversationItemCreated as ConversationItemCreatedEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeServerEventConversationItemDeleted as ConversationItemDeletedEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeServerEventConversationItemInputAudioTranscriptionCompleted as ConversationItemInputAudioTranscriptionCompletedEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeServerEventConversationItemInputAudioTranscriptionDelta as ConversationItemInputAudioTranscriptionDeltaEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeServerEventConversationItemInputAudioTranscriptionFailed as ConversationItemInputAudioTranscriptionFailedEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeServerEventConversationItemTruncated as ConversationItemTruncatedEvent,
-)
-from trio_openai.types.realtime import RealtimeServerEventError as ErrorEvent
-from trio_openai.types.realtime import (
-    RealtimeServerEventInputAudioBufferCleared as InputAudioBufferClearedEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeServerEventInputAudioBufferCommitted as InputAudioBufferCommittedEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeServerEventInputAudioBufferSpeechStarted as InputAudioBufferSpeechStartedEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeServerEventInputAudioBufferSpeechStopped as InputAudioBufferSpeechStoppedEvent,
-)
-from trio_openai.types.realtime import (
-    RealtimeServerEventRateLimitsUpdated as RateLimitsUpdatedEvent,
-)
-from trio_openai.types.realtime import RealtimeServerEventResponseDone as ResponseDoneEvent
-from trio_openai.types.realtime import (
-    RealtimeServerEventResponseFunctionCallArgumentsDone as ResponseFunctionCallArgumentsDoneEvent,
-)
-from trio_openai.types.realtime import RealtimeServerEventSessionCreated as SessionCreatedEvent
-from trio_openai.types.realtime import RealtimeServerEventSessionUpdated as SessionUpdatedEvent
 from trio_openai.types.realtime import RealtimeSession as Session
 from trio_openai.types.realtime import RealtimeSessionCreateRequest as SessionCreateResponse
 from trio_openai.types.realtime import (
     RealtimeTranscriptionSessionCreateResponse as TranscriptionSession,
 )
 from trio_openai.types.realtime_params import (
+    RealtimeBetaClientEventConversationItemCreateParam as ConversationItemCreateEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeBetaClientEventConversationItemDeleteParam as ConversationItemDeleteEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeBetaClientEventConversationItemRetrieveParam as ConversationItemRetrieveEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeBetaClientEventConversationItemTruncateParam as ConversationItemTruncateEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeBetaClientEventInputAudioBufferAppendParam as InputAudioBufferAppendEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeBetaClientEventInputAudioBufferClearParam as InputAudioBufferClearEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeBetaClientEventInputAudioBufferCommitParam as InputAudioBufferCommitEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeBetaClientEventParam as RealtimeClientEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeBetaClientEventResponseCancelParam as ResponseCancelEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeBetaClientEventResponseCreateParam as ResponseCreateEventParam,
+)
+from trio_openai.types.realtime_params import (
+    RealtimeBetaClientEventSessionUpdateParam as SessionUpdateEventParam,
+)
+from trio_openai.types.realtime_params import (
     RealtimeBetaClientEventTranscriptionSessionUpdateParam as TranscriptionSessionUpdateParam,
-)
-from trio_openai.types.realtime_params import (
-    RealtimeClientEventConversationItemCreateParam as ConversationItemCreateEventParam,
-)
-from trio_openai.types.realtime_params import (
-    RealtimeClientEventConversationItemDeleteParam as ConversationItemDeleteEventParam,
-)
-from trio_openai.types.realtime_params import (
-    RealtimeClientEventConversationItemRetrieveParam as ConversationItemRetrieveEventParam,
-)
-from trio_openai.types.realtime_params import (
-    RealtimeClientEventConversationItemTruncateParam as ConversationItemTruncateEventParam,
-)
-from trio_openai.types.realtime_params import (
-    RealtimeClientEventInputAudioBufferAppendParam as InputAudioBufferAppendEventParam,
-)
-from trio_openai.types.realtime_params import (
-    RealtimeClientEventInputAudioBufferClearParam as InputAudioBufferClearEventParam,
-)
-from trio_openai.types.realtime_params import (
-    RealtimeClientEventInputAudioBufferCommitParam as InputAudioBufferCommitEventParam,
-)
-from trio_openai.types.realtime_params import RealtimeClientEventParam
-from trio_openai.types.realtime_params import (
-    RealtimeClientEventResponseCancelParam as ResponseCancelEventParam,
-)
-from trio_openai.types.realtime_params import (
-    RealtimeClientEventResponseCreateParam as ResponseCreateEventParam,
-)
-from trio_openai.types.realtime_params import (
-    RealtimeClientEventSessionUpdateParam as SessionUpdateEventParam,
 )
 from trio_openai.types.realtime_params import (
     RealtimeConversationItemMessageAssistantContentItemParam as ConversationItemContentParam,

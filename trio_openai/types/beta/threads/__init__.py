@@ -32,7 +32,13 @@ from trio_openai.types.assistants import (
     MessageContentTextAnnotationsFileCitationObject as FileCitationAnnotation,
 )
 from trio_openai.types.assistants import (
+    MessageContentTextAnnotationsFileCitationObject as _assistants_MessageContentTextAnnotationsFileCitationObject,
+)
+from trio_openai.types.assistants import (
     MessageContentTextAnnotationsFilePathObject as FilePathAnnotation,
+)
+from trio_openai.types.assistants import (
+    MessageContentTextAnnotationsFilePathObject as _assistants_MessageContentTextAnnotationsFilePathObject,
 )
 from trio_openai.types.assistants import MessageContentTextObject as TextContentBlock
 from trio_openai.types.assistants import (
@@ -104,7 +110,6 @@ from trio_openai.types.assistants_params import (
 from trio_openai.types.assistants_params import (
     MessageRequestContentTextObjectParam as _assistants_params_MessageRequestContentTextObjectParam,
 )
-from trio_openai.types.responses import Annotation
 
 __all__ = [
     "Annotation",
@@ -145,6 +150,14 @@ __all__ = [
     "TextDelta",
     "TextDeltaBlock",
 ]
+
+
+Annotation: TypeAlias = (
+    _assistants_MessageContentTextAnnotationsFileCitationObject
+    | _assistants_MessageContentTextAnnotationsFilePathObject
+    | UnknownObject
+)
+"""The official SDK's name for this union of ours (inline in our spec)."""
 
 
 AnnotationDelta: TypeAlias = (
