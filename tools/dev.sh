@@ -20,10 +20,10 @@ setup() {
     fi
     if command -v uv >/dev/null 2>&1; then
         [ -x .venv/bin/python ] || uv venv --quiet .venv
-        uv pip install --quiet -p .venv/bin/python -e '.[dev,bench,docs,redis]'
+        uv pip install --quiet -p .venv/bin/python -e '.[dev,bench,docs]'
     else
         [ -x .venv/bin/python ] || python3 -m venv .venv
-        .venv/bin/python -m pip install --quiet -e '.[dev,bench,docs,redis]'
+        .venv/bin/python -m pip install --quiet -e '.[dev,bench,docs]'
     fi
     touch "$stamp"
 }

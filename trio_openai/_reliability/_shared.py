@@ -154,11 +154,7 @@ class SharedLimiterGuard:
         ask = _Ask(tokens, self._until(now))
         self._queue.append(ask)
         try:
-            async with self._asking:
-                # Sent in the batch of the round trip before? Else this one sends the
-                # calls queued meanwhile (again, those of a batch lost to a cancel).
-                while ask.grant is None and ask.error is None:
-                    await self._send(ask)
+            await self._answer(ask)
         except BaseException:
             ask.gone = True
             if not ask.sent:
@@ -185,6 +181,23 @@ class SharedLimiterGuard:
             finally:
                 self.waiting -= 1
         return SharedTicket(tokens, shared=True)
+
+    async def _answer(self, ask: _Ask) -> None:
+        """Wait for the store's answer to *ask*: one round trip at a time (the lock)."""
+        asking = self._asking
+        # The lock's own checkpoint is skipped when it is free: the round trip is
+        # a checkpoint, and each pass of the scheduler costs CPU on the hot path.
+        if asking.locked():
+            await asking.acquire()
+        else:
+            asking.acquire_nowait()
+        try:
+            # Sent in the batch of the round trip before? Else this one sends the
+            # calls queued meanwhile (again, those of a batch lost to a cancel).
+            while ask.grant is None and ask.error is None:
+                await self._send(ask)
+        finally:
+            asking.release()
 
     async def _send(self, ask: _Ask) -> None:
         """One round trip for *ask* and every call queued with it (the lock is held)."""

@@ -1,11 +1,11 @@
 """Where a fleet's rate-limit budget lives: a Redis or Valkey server, shared by many processes.
 
-``async with RedisStore(url) as store`` opens a connection pool (`coredis
-<https://github.com/alisaifee/coredis>`_, which runs on anyio and so on trio: the
-optional extra ``trio-openai[redis]``, imported only here, only when a store is
-opened). ``RateLimit(..., store=store)`` then keeps the endpoint's budget in the
-store, under ``{prefix}:{endpoint}:...`` keys: every process that names the same
-prefix and endpoint shares one budget (``_shared.py`` is the guard that uses it);
+``async with RedisStore(url) as store`` opens the store (one connection, made
+again after a failure: ``_redis.py``, our own RESP2 wire, which says why it is
+not a client library). ``RateLimit(..., store=store)`` then keeps the endpoint's
+budget in the store, under ``{prefix}:{endpoint}:...`` keys: every process that
+names the same prefix and endpoint shares one budget (``_shared.py`` is the guard
+that uses it);
 ``CircuitBreaker(..., store=store)`` shares the opening of the endpoint's breaker
 (``_shared_breaker.py``), through a task of the store's own nursery.
 
@@ -59,23 +59,25 @@ Why a Lua script and not the ``limits`` library: ``limits`` (5.x) offers fixed
 and moving windows and a sliding-window counter, whose edges overshoot a sliding
 minute by a few percent; it has no GCRA on the store's clock, no reservations
 (waiting means polling ``hit`` in a loop) and no way to fold learnt headers and
-corrections into the same round trip. Its async Redis backend is coredis too, so
-the script costs no extra dependency.
+corrections into the same round trip.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import math
+import ssl
 from collections.abc import Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, final
+from typing import TYPE_CHECKING, Literal, final
 
 import attrs
 import trio
 
 from .._errors import RateLimitWaitError
+from ._redis import Connection, RedisReplyError, Reply, bulk_strings, encode, parse_redis_url
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -251,23 +253,34 @@ def _failure(_: object, attribute: attrs.Attribute[str], value: str) -> None:
         raise ValueError(msg)
 
 
+ADMIT_SHA = hashlib.sha1(ADMIT.encode(), usedforsecurity=False).hexdigest()
+"""The script's name on the server (``EVALSHA``)."""
+
+_PARTS = ("rq", "tk", "block", "rpm", "tpm")
+
+
 @final
 @attrs.define(eq=False)
 class RedisStore:
     """A Redis or Valkey server holding rate-limit budgets shared by many processes.
 
-    Open it with ``async with`` (it owns a connection pool), then pass it to
+    Open it with ``async with`` (it owns a connection), then pass it to
     ``RateLimit(store=...)``. Every process using the same *prefix* and endpoint
-    name shares the endpoint's budget. Needs ``pip install trio-openai[redis]``.
+    name shares the endpoint's budget. Any Redis or Valkey server from 6.2 on; a
+    single server (not Redis Cluster, not Sentinel).
 
     Args:
-        url: The server, e.g. ``"redis://127.0.0.1:6379/0"`` (``rediss://`` for TLS,
-            ``unix:///path`` for a socket).
+        url: The server, e.g. ``"redis://127.0.0.1:6379/0"``,
+            ``"redis://user:password@host:6379/2"``, ``"rediss://host"`` for TLS,
+            ``"unix:///run/redis.sock?db=1"`` for a Unix socket (``valkey://``
+            and ``valkeys://`` too). Its password never shows: the `url`
+            attribute is the URL without it.
         prefix: The first part of every key; processes sharing a budget share it.
         failure: When the store fails or is slow: ``"open"`` (the default: calls
             go through a local limiter and a warning is logged) or ``"closed"``
             (`StoreUnavailableError`, nothing is sent).
-        timeout: Seconds one store call may take before it counts as failed.
+        timeout: Seconds one store call may take (connecting included) before it
+            counts as failed.
         retry_after: Seconds between attempts to reach a failed store (in
             between, the store is not asked).
         local_share: The fraction of the budget each process's local limiter
@@ -276,12 +289,15 @@ class RedisStore:
         burst: The burst, as a fraction of a minute's budget (at least one call).
         poll: Seconds between two reads of the shared breakers' state (only
             when a ``CircuitBreaker(store=...)`` uses the store).
+        ssl_context: The TLS context for ``rediss://`` (default: the system's
+            trust store, host name verified).
 
     Attributes:
         round_trips: Admission round trips made so far (each may admit a batch).
 
     Raises:
-        ValueError: A setting is out of range.
+        ValueError: A setting is out of range, or the URL is malformed (the
+            message shows it without its password).
     """
 
     url: str
@@ -292,52 +308,50 @@ class RedisStore:
     local_share: float = attrs.field(default=1.0, kw_only=True, validator=_positive)
     burst: float = attrs.field(default=0.005, kw_only=True, validator=_positive)
     round_trips: int = attrs.field(default=0, init=False)
-    _client: Any = attrs.field(default=None, init=False, repr=False)
-    _script: Any = attrs.field(default=None, init=False, repr=False)
     poll: float = attrs.field(default=0.5, kw_only=True, validator=_positive)
+    ssl_context: ssl.SSLContext | None = attrs.field(default=None, kw_only=True, repr=False)
+    _connection: Connection = attrs.field(init=False, repr=False)
     _state: Literal["unopened", "open", "closed"] = attrs.field(default="unopened", init=False)
     _stack: contextlib.AsyncExitStack | None = attrs.field(default=None, init=False, repr=False)
     _nursery: trio.Nursery | None = attrs.field(default=None, init=False, repr=False)
     _open_until: dict[str, float] = attrs.field(factory=dict, init=False, repr=False)
     _polling: bool = attrs.field(default=False, init=False, repr=False)
+    _heads: dict[str, bytes] = attrs.field(factory=dict, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        address = parse_redis_url(self.url)
+        # From here on the URL is only ever shown without its password.
+        self.url = address.display
+        self._connection = Connection(address, self.ssl_context)
 
     async def __aenter__(self) -> Self:
-        """Open the connection pool (connections are made on first use).
+        """Open the store: connect, and load the admission script.
+
+        A store that does not answer now is not an error here (a warning is
+        logged): each admission handles it by the failure mode.
 
         Raises:
             RuntimeError: The store was opened before.
-            ImportError: coredis is not installed (``pip install trio-openai[redis]``).
         """
         if self._state != "unopened":
             msg = "a RedisStore is opened once"
             raise RuntimeError(msg)
-        try:
-            import coredis  # an optional dependency, imported when used
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            msg = "RedisStore needs coredis: pip install 'trio-openai[redis]'"
-            raise ImportError(msg) from exc
-        client = coredis.Redis.from_url(
-            self.url, connect_timeout=self.timeout, stream_timeout=self.timeout
-        )
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
-            await stack.enter_async_context(client)
+            stack.push_async_callback(self._connection.aclose)
             # The store's own tasks (shared breakers: writes, polls) end with it.
             self._nursery = await stack.enter_async_context(trio.open_nursery())
         except BaseException:
             await stack.__aexit__(None, None, None)
             raise
         self._stack = stack
-        self._client = client
-        self._script = client.register_script(ADMIT)
         self._state = "open"
         # Connect and load the script now, so the first admissions do not all
         # race to do it; a store that is down now is handled by each admission.
         try:
-            with trio.fail_after(self.timeout):
-                await client.script_load(ADMIT)
-        except (trio.TooSlowError, Exception) as exc:  # noqa: BLE001 (any failure: see admit)
+            await self._call(b"SCRIPT", b"LOAD", ADMIT)
+        except OSError as exc:
             logger.warning("rate-limit store %s not reachable at opening: %s", self.url, exc)
         return self
 
@@ -347,33 +361,49 @@ class RedisStore:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Close the connection pool."""
+        """Close the connection and end the store's tasks."""
         stack, self._stack = self._stack, None
-        self._client = self._script = None
         self._state = "closed"
         if self._nursery is not None:
             self._nursery.cancel_scope.cancel()
             self._nursery = None
         if stack is not None:
-            # No cancel scope of ours around it: it closes the nursery and the
-            # pool's task group, which were opened outside any scope of this method.
+            # No cancel scope of ours around it: it closes the nursery, which was
+            # opened outside any scope of this method.
             await stack.__aexit__(exc_type, exc, tb)
+
+    async def _call(self, *args: bytes | str | int | float) -> Reply:
+        """One command, within `timeout` (any failure is an ``OSError``)."""
+        try:
+            return await self._send(encode(*args))
+        except RedisReplyError as exc:
+            raise _answered(exc) from exc
+
+    async def _send(self, command: bytes) -> Reply:
+        """One encoded command, within `timeout` (an error reply is raised as it is)."""
+        if self._state != "open":
+            msg = f"the RedisStore is {self._state}"
+            raise OSError(msg)
+        try:
+            with trio.fail_after(self.timeout):
+                return await self._connection.send(command)
+        except trio.TooSlowError:
+            msg = f"the store did not answer within {self.timeout:g} s"
+            raise OSError(msg) from None
 
     # -- shared breakers: one key per endpoint, "open" for as long as it lives --------
 
     def publish_open(self, key: str, seconds: float) -> None:
         """Tell the fleet the breaker under *key* is open for *seconds* (in the background)."""
         nursery = self._nursery
-        client = self._client
-        if nursery is None or client is None or seconds <= 0:
+        if nursery is None or seconds <= 0:
             return
         self._open_until[key] = max(self._open_until.get(key, 0.0), trio.current_time() + seconds)
 
         async def write() -> None:
             try:
-                with trio.fail_after(self.timeout):
-                    await client.set(key, "open", px=max(1, math.ceil(seconds * 1000)))
-            except (trio.TooSlowError, Exception) as exc:  # noqa: BLE001 (a lost write: logged)
+                await self._call(b"SET", key, b"open", b"PX", max(1, math.ceil(seconds * 1000)))
+            except OSError as exc:
                 logger.warning("could not share an open breaker (%s): %s", key, exc)
 
         nursery.start_soon(write)
@@ -392,16 +422,14 @@ class RedisStore:
         return self._open_until[key]
 
     async def _poll(self) -> None:
-        client = self._client
-        while client is not None:
+        while self._state == "open":
             for key in list(self._open_until):
                 try:
-                    with trio.fail_after(self.timeout):
-                        left = await client.pttl(key)
-                except (trio.TooSlowError, Exception):  # noqa: BLE001, S112 (next round)
+                    left = await self._call(b"PTTL", key)
+                except OSError:
                     continue
                 now = trio.current_time()
-                if left > 0:
+                if isinstance(left, int) and left > 0:
                     self._open_until[key] = max(self._open_until[key], now + left / 1000)
             await trio.sleep(self.poll)
 
@@ -431,14 +459,14 @@ class RedisStore:
             hints: The last requests and tokens TATs this process was told.
 
         Raises:
-            OSError: The store is not open, failed, or was slower than ``timeout``
-                (the caller applies the failure mode).
+            OSError: The store is not open, failed, was slower than ``timeout``,
+                or answered with something else than the script's reply (the
+                caller applies the failure mode).
         """
-        script = self._script
-        if script is None:
-            msg = f"the RedisStore is {self._state}"
-            raise OSError(msg)
-        keys = [f"{key}:{part}" for part in ("rq", "tk", "block", "rpm", "tpm")]
+        head = self._heads.get(key)
+        if head is None:
+            keys = [f"{key}:{part}" for part in _PARTS]
+            head = self._heads[key] = bulk_strings([b"EVALSHA", ADMIT_SHA, len(keys), *keys])
         args: list[float] = [
             requests_per_minute,
             tokens_per_minute,
@@ -455,23 +483,48 @@ class RedisStore:
         ]
         for tokens, longest in calls:
             args += (tokens, -1 if longest is None else max(0, math.floor(longest * 1e6)))
+        command = b"*%d\r\n%s%s" % (len(args) + 3 + len(_PARTS), head, bulk_strings(args))
         self.round_trips += 1
         try:
-            with trio.fail_after(self.timeout):
-                reply = await script(keys=keys, args=args)
-        except trio.TooSlowError as exc:
-            msg = f"the store did not answer within {self.timeout:g} s"
-            raise OSError(msg) from exc
-        except Exception as exc:
-            raise OSError(str(exc) or type(exc).__name__) from exc
-        rpm, tpm, ahead, rq_tat, tk_tat, *grants = reply
-        return Admission(
-            grants=tuple(
-                (bool(grants[i]), int(grants[i + 1]) / 1e6) for i in range(0, len(grants), 2)
-            ),
-            requests_per_minute=float(rpm),
-            tokens_per_minute=float(tpm),
-            ahead=int(ahead) / 1e6,
-            requests_tat=int(rq_tat),
-            tokens_tat=int(tk_tat),
-        )
+            try:
+                reply = await self._send(command)
+            except RedisReplyError as exc:
+                if exc.code != "NOSCRIPT":
+                    raise
+                # The server lost its scripts (restarted, SCRIPT FLUSH): load it, once.
+                await self._send(encode(b"SCRIPT", b"LOAD", ADMIT))
+                reply = await self._send(command)
+        except RedisReplyError as exc:
+            raise _answered(exc) from exc
+        return _admission(reply, len(calls))
+
+
+def _answered(exc: RedisReplyError) -> OSError:
+    return OSError(f"the store answered: {exc}")
+
+
+def _admission(reply: Reply, calls: int) -> Admission:
+    """The script's reply as an `Admission` (``OSError`` if it is not one)."""
+    try:
+        if not isinstance(reply, list) or len(reply) != 5 + 2 * calls:
+            raise TypeError
+        rpm, tpm, ahead, rq_tat, tk_tat, *grants = (_integer(item) for item in reply)
+    except (TypeError, ValueError):
+        msg = f"the store's answer is not the admission script's: {str(reply)[:80]}"
+        raise OSError(msg) from None
+    return Admission(
+        grants=tuple((bool(grants[i]), grants[i + 1] / 1e6) for i in range(0, len(grants), 2)),
+        requests_per_minute=float(rpm),
+        tokens_per_minute=float(tpm),
+        ahead=ahead / 1e6,
+        requests_tat=rq_tat,
+        tokens_tat=tk_tat,
+    )
+
+
+def _integer(item: Reply) -> int:
+    if isinstance(item, int):
+        return item
+    if isinstance(item, bytes):
+        return int(item)
+    raise TypeError
