@@ -18,6 +18,9 @@
 - ``_breaker.py``, ``_ratelimit.py``: the built-in guards (`BreakerGuard`,
   `LimiterGuard`) around their state (`Breaker`, `Limiter`).
 - ``_observe.py``: reliability events and the observer that fans them out.
+- ``_store.py``: `RedisStore`, where a fleet's budgets live (its Lua script);
+  ``_redis.py`` its wire (RESP2 on a trio socket: the only I/O of this wing);
+  ``_shared.py`` and ``_shared_breaker.py`` the guards that use it.
 
 No request building and no httpx2 I/O here: the pipeline (``_pipeline.py``) drives
 these objects. May import: ``_errors``, ``_types``, ``_secrets``, ``_options`` and
