@@ -87,6 +87,7 @@ MAX_REPLY: Final = 4 * 1024 * 1024
 _DEFAULT_PORT: Final = 6379
 _TCP: Final = {"redis": False, "valkey": False, "rediss": True, "valkeys": True}
 _RECEIVE: Final = 65_536
+_COLON: Final = ord(":")
 
 Reply: TypeAlias = "bytes | int | list[Reply] | None"
 """A decoded reply: a bulk or status string, an integer, a null, or an array of replies."""
@@ -212,18 +213,21 @@ def parse_redis_url(url: str) -> RedisAddress:
 
 def bulk_strings(args: Sequence[Argument]) -> bytes:
     """*args* as RESP2 bulk strings, one after the other (floats by ``repr``: exact)."""
-    out = []
+    out = bytearray()
     for arg in args:
-        if isinstance(arg, bytes):
-            data = arg
-        elif isinstance(arg, str):
-            data = arg.encode()
+        # Numbers first: an admission's arguments are numbers, after its cached head.
+        if isinstance(arg, float):
+            data = repr(arg).encode()
         elif isinstance(arg, int):
             data = b"%d" % arg
+        elif isinstance(arg, bytes):
+            data = arg
         else:
-            data = repr(float(arg)).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
+            data = arg.encode()
+        out += b"$%d\r\n" % len(data)
+        out += data
+        out += b"\r\n"
+    return bytes(out)
 
 
 def encode(*args: Argument) -> bytes:
@@ -295,7 +299,20 @@ def _array(
         raise RedisProtocolError(msg)
     items: list[Reply] = []
     error: RedisReplyError | None = None
+    size = len(buffer)
     for _ in range(count):
+        # Integers inline (the store's replies are arrays of them); the rest, and
+        # anything odd about an integer, through `parse`.
+        if at < size and buffer[at] == _COLON:
+            end = buffer.find(b"\r\n", at, at + 24)
+            if end > at + 1:
+                try:
+                    items.append(int(buffer[at + 1 : end]))
+                except ValueError:
+                    pass
+                else:
+                    at = end + 2
+                    continue
         item, at = parse(buffer, at, depth + 1)
         if isinstance(item, RedisReplyError):
             error = error or item
