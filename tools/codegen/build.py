@@ -125,11 +125,17 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
             lazy,
             package=module in as_packages,
             unions=official.unions.get(module),
+            lists=official.lists,
             field_aliases=official.field_aliases.get(module),
         )
     for module, names in param_modules.items():
         files[f"trio_openai/types/{module}.py"] = params.write_module(
-            module, names, header, official.in_module.get(module)
+            module,
+            names,
+            header,
+            official.in_module.get(module),
+            official.unions.get(module),
+            official.lists,
         )
     packages = dict(official.packages)
     for package in official.unions:
@@ -143,7 +149,7 @@ def generate(spec_file: Path, operation_ids: tuple[str, ...] | None = None) -> d
     for package, names in sorted(packages.items()):
         path = package.replace(".", "/")
         files[f"trio_openai/types/{path}/__init__.py"] = write_package(
-            package, names, header, official.unions.get(package)
+            package, names, header, official.unions.get(package), official.lists
         )
     files["trio_openai/types/__init__.py"] = write_init(
         types, header, params.module_of, official.top

@@ -628,8 +628,15 @@ EXTRA_SCHEMAS: dict[str, str] = {
 
 
 # Models users send other than in an operation's request, that get request TypedDicts too:
-# the Realtime API's client events (`connection.send({...})`).
-PARAM_ROOTS: tuple[str, ...] = ("RealtimeClientEvent", "RealtimeBetaClientEvent")
+# the Realtime API's client events (`connection.send({...})`), and the text part
+# `{"type": "input_text", "text": ...}` whose dict the official SDK names
+# `shared_params.DecisionQuestionInputText` and `live.DecisionInputTextParam` (same keys,
+# both required; our spec has that shape only as ChatKit's `UserMessageInputText`).
+PARAM_ROOTS: tuple[str, ...] = (
+    "RealtimeClientEvent",
+    "RealtimeBetaClientEvent",
+    "UserMessageInputText",
+)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ class Official:
         in_module: Our module -> its extra names -> (our module, our name).
         packages: Alias package (dotted, below ``types``) -> names -> (module, name).
         unions: Module or package -> union name -> its members (module, name).
+        lists: The names in *unions* that are lists of that union of members (the
+            official SDK's ``...List`` aliases of an array our spec writes inline).
         field_aliases: Our module -> alias name -> (model, field): the official name of
             an inline enum, the type of that field of that model.
         dropped: Official names whose target is not generated, with the target.
@@ -48,6 +50,7 @@ class Official:
     in_module: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     packages: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     unions: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
+    lists: set[str] = field(default_factory=set)
     field_aliases: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)
 
@@ -99,7 +102,8 @@ def load(
     if not path.is_file():
         return out
     data = json.loads(path.read_text(encoding="utf-8"))
-    for dotted, members in sorted(data.get("unions", {}).items()):
+    lists: dict[str, list[str]] = data.get("lists", {})
+    for dotted, members in sorted({**data.get("unions", {}), **lists}.items()):
         package, name = dotted.rsplit(".", 1)
         package = package.removeprefix(_PREFIX).lstrip(".")
         want = name.endswith("Param")
@@ -107,15 +111,25 @@ def load(
         home = package
         if not package and all(f is not None for f in found):
             # A union at the top (`openai.types.FileChunkingStrategy`) lives in its first
-            # member's module, and the top names it from there.
+            # member's module (a params module for TypedDicts), and the top names it there.
             home = next(f for f in found if f is not None)[0]
-            if home.endswith("_params"):
-                home = ""  # (params modules take no unions: left out)
-        if not home or any(f is None for f in found) or (home in modules and name in defined):
+        # A params module may hold a TypedDict union whose name another module's model
+        # union has (`shared_params.CustomToolInputFormat` beside `CustomToolInputFormat`).
+        taken = name in defined and (not home.endswith("_params") or defined[name] == home)
+        if not home or any(f is None for f in found) or (home in modules and taken):
             out.dropped[dotted] = " | ".join(members)
             continue
-        out.unions.setdefault(home, {})[name] = [f for f in found if f is not None]
-        if home in modules:
+        placed = [f for f in found if f is not None]
+        if dotted in lists:
+            out.lists.add(name)
+            of_dicts = all(m.endswith("_params") for m, _ in placed)
+            if of_dicts and home in modules and f"{home}_params" in modules:
+                # A list of TypedDicts lives in the params module; the models module
+                # re-exports it (`responses.ResponseFunctionCallOutputItemListParam`).
+                out.in_module.setdefault(home, {})[name] = (f"{home}_params", name)
+                home = f"{home}_params"
+        out.unions.setdefault(home, {})[name] = placed
+        if home in modules and name not in defined:
             defined = {**defined, name: home}  # aliases below may name it
             if not package:
                 out.top[name] = (home, name)
@@ -163,6 +177,7 @@ def write_package(
     names: dict[str, tuple[str, str]],
     header: str,
     unions: dict[str, list[tuple[str, str]]] | None = None,
+    lists: set[str] | frozenset[str] = frozenset(),
 ) -> str:
     """The text of alias package *package* (``beta.threads``): re-exports, and unions.
 
@@ -172,8 +187,11 @@ def write_package(
         header: The generated-file header.
         unions: Name -> its members (our module, our name): a union our spec writes
             inline (one of models also takes `UnknownObject`).
+        lists: The names in *unions* that are lists of it (``list[...]`` of models,
+            ``Sequence[...]`` of TypedDicts).
     """
     unions = unions or {}
+    sequences = False
     by_module: dict[str, list[tuple[str, str]]] = {}
     for name, (module, ours) in sorted(names.items()):
         by_module.setdefault(module, []).append((ours, name))
@@ -182,13 +200,20 @@ def write_package(
         parts = [f"_{m}_{n}" for m, n in members]
         for module, member in members:
             by_module.setdefault(module, []).append((member, f"_{module}_{member}"))
-        if not all(module.endswith("_params") for module, _ in members):
+        of_dicts = all(module.endswith("_params") for module, _ in members)
+        if not of_dicts:
             parts.append("UnknownObject")
+        value, what = " | ".join(parts), "union"
+        if name in lists:
+            value, what = (f"Sequence[{value}]" if of_dicts else f"list[{value}]"), "list"
+            sequences = sequences or of_dicts
         body.append(
-            f"{name}: TypeAlias = {' | '.join(parts)}\n"
-            f'"""The official SDK\'s name for this union of ours (inline in our spec)."""\n'
+            f"{name}: TypeAlias = {value}\n"
+            f'"""The official SDK\'s name for this {what} of ours (inline in our spec)."""\n'
         )
     imports = ["from __future__ import annotations", ""]
+    if sequences:
+        imports += ["from collections.abc import Sequence", ""]
     if unions:
         imports += [
             "from typing import TypeAlias",

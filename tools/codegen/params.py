@@ -22,7 +22,7 @@ Method signatures accept both forms: ``messages: Sequence[ChatCompletionRequestM
 from __future__ import annotations
 
 import keyword
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from .names import FRIENDLY_ALIASES, PARAM_ROOTS
 from .schema import (
@@ -192,9 +192,18 @@ class ParamsWriter:
         names: list[str],
         header: str,
         lazy: Mapping[str, tuple[str, str]] | None = None,
+        unions: Mapping[str, list[tuple[str, str]]] | None = None,
+        lists: Collection[str] = (),
     ) -> str:
-        """The text of params module *module*; *lazy* names are re-exported on first use."""
+        """The text of params module *module*; *lazy* names are re-exported on first use.
+
+        *unions* are the official SDK's names of TypedDict unions our spec writes inline:
+        name -> members (module, name); real aliases when this module may import every
+        member at run time, else quoted ones (their members imported for typing only).
+        Those in *lists* are a ``Sequence`` of that union (an inline array).
+        """
         lazy = dict(lazy or {})
+        unions = dict(unions or {})
         models_module = module.removesuffix(PARAMS_SUFFIX)
         by_param = {p: n for n, p in self.name_of.items()}
         used: set[str] = set()
@@ -209,6 +218,31 @@ class ParamsWriter:
             used.update((target, "TypeAlias"))
             body.append(
                 f'{alias}: TypeAlias = {target}\n"""The official SDK\'s name for `{target}`."""\n'
+            )
+        allowed = {models_module, *self.types.may_import(models_module)}
+        typing_only: dict[str, set[str]] = {}
+        for name, members in sorted(unions.items()):
+            used.add("TypeAlias")
+            parts = " | ".join(member for _, member in members)
+            what = "list" if name in lists else "union"
+            if name in lists:
+                used.add("Sequence")
+                parts = f"Sequence[{parts}]"
+            if all(src.removesuffix(PARAMS_SUFFIX) in allowed for src, _ in members):
+                used.update(member for _, member in members)
+                body.append(
+                    f"{name}: TypeAlias = {parts}\n"
+                    f'"""The official SDK\'s name for this {what} (inline in our spec)."""\n'
+                )
+                continue
+            used.add("TYPE_CHECKING")
+            for src, member in members:
+                if src != module:
+                    typing_only.setdefault(src, set()).add(member)
+            body.append(
+                f'{name}: TypeAlias = "{parts}"\n'
+                f'"""The official SDK\'s name for this {what} (quoted: its members live in '
+                f'modules this one may not import at run time)."""\n'
             )
 
         local = set(names)
@@ -236,7 +270,6 @@ class ParamsWriter:
             ]
         imports.append("")
         foreign: dict[str, set[str]] = {}
-        allowed = {models_module, *self.types.may_import(models_module)}
         for n in used:
             if n in local or n in _TYPING or n in _ABC:
                 continue
@@ -254,6 +287,16 @@ class ParamsWriter:
         imports.extend(
             f"from .{other} import {', '.join(sorted(foreign[other]))}" for other in sorted(foreign)
         )
+        typing_only = {
+            src: members - foreign.get(src, set()) for src, members in typing_only.items()
+        }
+        typing_only = {src: members for src, members in typing_only.items() if members}
+        if typing_only:
+            imports += ["", "if TYPE_CHECKING:"]
+            imports += [
+                f"    from .{src} import {', '.join(sorted(members))}"
+                for src, members in sorted(typing_only.items())
+            ]
         if lazy:
             lazy_imports, tail = lazy_exports(lazy)
             imports += lazy_imports
@@ -274,7 +317,7 @@ class ParamsWriter:
                 *imports,
                 "",
                 "__all__ = [",
-                *(f'    "{n}",' for n in sorted([*names, *lazy])),
+                *(f'    "{n}",' for n in sorted([*names, *lazy, *unions])),
                 "]",
                 "",
                 "",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from .names import FRIENDLY_ALIASES, MIXINS, SHARED_MODULE, TYPE_HUBS
 from .schema import (
@@ -168,6 +168,7 @@ class TypesWriter:
         *,
         package: bool = False,
         unions: Mapping[str, list[tuple[str, str]]] | None = None,
+        lists: Collection[str] = (),
         field_aliases: Mapping[str, tuple[str, str]] | None = None,
     ) -> str:
         """The text of models module *module*.
@@ -182,6 +183,7 @@ class TypesWriter:
             unions: The official SDK's names of unions our spec writes inline: name ->
                 members (module, name), written as quoted aliases (their members may
                 live in modules this one may not import at run time).
+            lists: The names in *unions* that are lists of that union (``list[...]``).
             field_aliases: The official SDK's names of inline enums: name -> (model,
                 JSON field) of this module whose type it names.
         """
@@ -207,10 +209,12 @@ class TypesWriter:
                 used.add("TypeAlias")
                 continue
             used.update(("TypeAlias", "UnknownObject", *(m for _, m in members)))
-            parts = [m for _, m in members]
+            value = " | ".join([*(m for _, m in members), "UnknownObject"])
+            what = "list" if name in lists else "union"
+            value = f"list[{value}]" if name in lists else value
             body.append(
-                f"{name}: TypeAlias = {' | '.join([*parts, 'UnknownObject'])}\n"
-                f'"""The official SDK\'s name for this union (inline in our spec)."""\n'
+                f"{name}: TypeAlias = {value}\n"
+                f'"""The official SDK\'s name for this {what} (inline in our spec)."""\n'
             )
         for name, (model, json_name) in sorted((field_aliases or {}).items()):
             d = self.model.defs[model]
@@ -278,9 +282,12 @@ class TypesWriter:
             for src, member in members:
                 if src != module:
                     union_imports.setdefault(src, set()).add(member)
+            value = " | ".join(parts)
+            what = "list" if name in lists else "union"
+            value = f"list[{value}]" if name in lists else value
             body.append(
-                f'{name}: TypeAlias = "{" | ".join(parts)}"\n'
-                f'"""The official SDK\'s name for this union (quoted: its members live in '
+                f'{name}: TypeAlias = "{value}"\n'
+                f'"""The official SDK\'s name for this {what} (quoted: its members live in '
                 f'modules this one may not import at run time)."""\n'
             )
         # What the module imports at run time already needs no typing-only import.

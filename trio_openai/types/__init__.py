@@ -1275,6 +1275,7 @@ if TYPE_CHECKING:
         FileUploadParam,
         HistoryParam,
         RateLimitsParam,
+        UserMessageInputTextParam,
         WorkflowParam,
         WorkflowTracingParam,
     )
@@ -1593,6 +1594,7 @@ if TYPE_CHECKING:
         CreateModerationRequestInputOption3ItemImageUrlParam,
         CreateModerationRequestInputOption3ItemTextParam,
         CreateModerationRequestParam,
+        ModerationMultiModalInputParam,
     )
     from .moderations_params import (
         CreateModerationRequestInputOption3ItemImageUrlParam as ModerationImageURLInputParam,
@@ -4367,6 +4369,7 @@ __all__ = [
     "ModerationInputType",
     "ModerationMode",
     "ModerationModel",
+    "ModerationMultiModalInputParam",
     "ModerationParam",
     "ModerationParamModel",
     "ModerationPolicyParam",
@@ -5202,6 +5205,7 @@ __all__ = [
     "UserListResource",
     "UserListResponse",
     "UserMessageInputText",
+    "UserMessageInputTextParam",
     "UserMessageItem",
     "UserMessageQuotedText",
     "UserProjects",
@@ -6912,6 +6916,7 @@ _MODULES: dict[str, str] = {
     "ModerationInputType": "shared",
     "ModerationMode": "shared",
     "ModerationModel": "moderations",
+    "ModerationMultiModalInputParam": "moderations_params",
     "ModerationParam": "shared_params",
     "ModerationParamModel": "shared",
     "ModerationPolicyParam": "shared_params",
@@ -7746,6 +7751,7 @@ _MODULES: dict[str, str] = {
     "UserListResource": "admin",
     "UserListResponse": "admin",
     "UserMessageInputText": "chatkit",
+    "UserMessageInputTextParam": "chatkit_params",
     "UserMessageItem": "chatkit",
     "UserMessageQuotedText": "chatkit",
     "UserProjects": "admin",

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         FileUploadParam,
         HistoryParam,
         RateLimitsParam,
+        UserMessageInputTextParam,
         WorkflowParam,
         WorkflowTracingParam,
     )
@@ -75,6 +76,7 @@ __all__ = [
     "UrlAnnotation",
     "UrlAnnotationSource",
     "UserMessageInputText",
+    "UserMessageInputTextParam",
     "UserMessageItem",
     "UserMessageQuotedText",
     "WidgetMessageItem",
@@ -800,6 +802,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "FileUploadParam": ("chatkit_params", "FileUploadParam"),
     "HistoryParam": ("chatkit_params", "HistoryParam"),
     "RateLimitsParam": ("chatkit_params", "RateLimitsParam"),
+    "UserMessageInputTextParam": ("chatkit_params", "UserMessageInputTextParam"),
     "WorkflowParam": ("chatkit_params", "WorkflowParam"),
     "WorkflowTracingParam": ("chatkit_params", "WorkflowTracingParam"),
 }

@@ -28,6 +28,7 @@ __all__ = [
     "FileUploadParam",
     "HistoryParam",
     "RateLimitsParam",
+    "UserMessageInputTextParam",
     "WorkflowParam",
     "WorkflowTracingParam",
 ]
@@ -104,6 +105,16 @@ class RateLimitsParam(TypedDict, total=False):
     """
 
     max_requests_per_1_minute: int
+
+
+class UserMessageInputTextParam(TypedDict, total=False):
+    """Text block that a user contributed to the thread.
+
+    The request form of `UserMessageInputText`.
+    """
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]
 
 
 class WorkflowParam(TypedDict, total=False):

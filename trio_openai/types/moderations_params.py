@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, TypeAlias
 
 if sys.version_info >= (3, 11):
     from typing import Required, TypedDict
@@ -25,6 +25,7 @@ __all__ = [
     "CreateModerationRequestInputOption3ItemImageUrlParam",
     "CreateModerationRequestInputOption3ItemTextParam",
     "CreateModerationRequestParam",
+    "ModerationMultiModalInputParam",
 ]
 
 
@@ -80,3 +81,10 @@ class CreateModerationRequestParam(TypedDict, total=False):
         ]
         | str
     )
+
+
+ModerationMultiModalInputParam: TypeAlias = (
+    CreateModerationRequestInputOption3ItemImageUrlParam
+    | CreateModerationRequestInputOption3ItemTextParam
+)
+"""The official SDK's name for this union (inline in our spec)."""

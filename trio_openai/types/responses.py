@@ -174,6 +174,7 @@ if TYPE_CHECKING:
         ReasoningParam,
         ReasoningTextContentParam,
         RefusalContentParam,
+        ResponseFunctionCallOutputItemListParam,
         ResponsePromptVariablesParam,
         ResponseStreamOptionsParam,
         ResponseTextParam,
@@ -661,6 +662,8 @@ __all__ = [
     "ResponseFunctionCallArgumentsDeltaEvent",
     "ResponseFunctionCallArgumentsDoneEvent",
     "ResponseFunctionCallOutputItem",
+    "ResponseFunctionCallOutputItemList",
+    "ResponseFunctionCallOutputItemListParam",
     "ResponseFunctionCallOutputItemParam",
     "ResponseFunctionShellCallOutputContent",
     "ResponseFunctionShellCallOutputContentParam",
@@ -6377,13 +6380,28 @@ CustomToolInputFormat: TypeAlias = (
 
 
 ResponseFunctionCallOutputItem: TypeAlias = (
-    InputFileContent | InputImageContent | InputTextContentParamModel | UnknownObject
+    InputTextContentParamModel
+    | InputImageContentParamAutoParamModel
+    | InputFileContentParamModel
+    | UnknownObject
 )
 """The official SDK's name for this union (inline in our spec)."""
 
 
+ResponseFunctionCallOutputItemList: TypeAlias = list[
+    InputTextContentParamModel
+    | InputImageContentParamAutoParamModel
+    | InputFileContentParamModel
+    | UnknownObject
+]
+"""The official SDK's name for this list (inline in our spec)."""
+
+
 ResponseSteerInputContent: TypeAlias = (
-    InputFileContent | InputImageContent | InputTextContentParamModel | UnknownObject
+    InputTextContentParamModel
+    | InputImageContentParamAutoParamModel
+    | InputFileContentParamModel
+    | UnknownObject
 )
 """The official SDK's name for this union (inline in our spec)."""
 
@@ -6584,16 +6602,16 @@ ResponseInputFile = InputFileContent
 """The official SDK's name for `InputFileContent`."""
 
 
-ResponseInputFileContent = InputFileContent
-"""The official SDK's name for `InputFileContent`."""
+ResponseInputFileContent = InputFileContentParamModel
+"""The official SDK's name for `InputFileContentParamModel`."""
 
 
 ResponseInputImage = InputImageContent
 """The official SDK's name for `InputImageContent`."""
 
 
-ResponseInputImageContent = InputImageContent
-"""The official SDK's name for `InputImageContent`."""
+ResponseInputImageContent = InputImageContentParamAutoParamModel
+"""The official SDK's name for `InputImageContentParamAutoParamModel`."""
 
 
 ResponseInputMessageItem = InputMessageResource
@@ -6902,6 +6920,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ResponseFormatTextJSONSchemaConfigParam": (
         "responses_params",
         "TextResponseFormatJsonSchemaParam",
+    ),
+    "ResponseFunctionCallOutputItemListParam": (
+        "responses_params",
+        "ResponseFunctionCallOutputItemListParam",
     ),
     "ResponseFunctionShellCallOutputContentParam": (
         "responses_params",

@@ -191,6 +191,7 @@ __all__ = [
     "ReasoningParam",
     "ReasoningTextContentParam",
     "RefusalContentParam",
+    "ResponseFunctionCallOutputItemListParam",
     "ResponsePromptVariablesParam",
     "ResponseStreamOptionsParam",
     "ResponseTextParam",
@@ -2232,3 +2233,9 @@ numbers.
 
 The request form of `VectorStoreFileAttributes`.
 """
+
+
+ResponseFunctionCallOutputItemListParam: TypeAlias = Sequence[
+    InputTextContentParamDict | InputImageContentParamAutoParam | InputFileContentParamDict
+]
+"""The official SDK's name for this list (inline in our spec)."""

@@ -30,8 +30,10 @@ from .shared import (
 )
 
 if TYPE_CHECKING:
-    from .chatkit import UserMessageInputText as DecisionQuestionInputText
-    from .responses import CustomToolInputFormat
+    from .responses_params import CustomGrammarFormatParam, CustomTextFormatParam
+
+if TYPE_CHECKING:
+    from .chatkit_params import UserMessageInputTextParam as DecisionQuestionInputText
     from .responses import ModelIdsCompaction as ChatModel
     from .responses_params import ComparisonFilterParam as ComparisonFilter
     from .responses_params import CompoundFilterParam as CompoundFilter
@@ -472,15 +474,18 @@ The request form of `VoiceIdsOrCustomVoice`.
 """
 
 
+CustomToolInputFormat: TypeAlias = "CustomGrammarFormatParam | CustomTextFormatParam"
+"""The official SDK's name for this union (quoted: its members live in modules this one may not import at run time)."""
+
+
 # Re-exported names (request TypedDicts, the official SDK's names), imported
 # on first use: decoding never needs them.
 _LAZY: dict[str, tuple[str, str]] = {
     "ChatModel": ("responses", "ModelIdsCompaction"),
     "ComparisonFilter": ("responses_params", "ComparisonFilterParam"),
     "CompoundFilter": ("responses_params", "CompoundFilterParam"),
-    "CustomToolInputFormat": ("responses", "CustomToolInputFormat"),
     "DecisionQuestionInputImage": ("shared_params", "EvalItemInputImageParam"),
-    "DecisionQuestionInputText": ("chatkit", "UserMessageInputText"),
+    "DecisionQuestionInputText": ("chatkit_params", "UserMessageInputTextParam"),
     "FunctionDefinition": ("shared_params", "FunctionObjectParam"),
     "FunctionParameters": ("shared", "FunctionParameters"),
     "Metadata": ("shared", "Metadata"),

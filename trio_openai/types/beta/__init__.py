@@ -10,6 +10,7 @@ the ``trio_openai.types`` module it is imported from here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeAlias
 
 from trio_openai._api import UnknownObject
@@ -190,9 +191,6 @@ from trio_openai.types.beta_responses import (
     BetaFunctionAndCustomToolCallOutput as BetaResponseFunctionCallOutputItem,
 )
 from trio_openai.types.beta_responses import (
-    BetaFunctionAndCustomToolCallOutput as BetaResponseFunctionCallOutputItemList,
-)
-from trio_openai.types.beta_responses import (
     BetaFunctionAndCustomToolCallOutput as BetaResponseInputContent,
 )
 from trio_openai.types.beta_responses import (
@@ -227,13 +225,22 @@ from trio_openai.types.beta_responses import (
 )
 from trio_openai.types.beta_responses import BetaInputFileContent as BetaResponseInputFile
 from trio_openai.types.beta_responses import BetaInputFileContent as BetaResponseInputFileContent
+from trio_openai.types.beta_responses import (
+    BetaInputFileContent as _beta_responses_BetaInputFileContent,
+)
 from trio_openai.types.beta_responses import BetaInputImageContent as BetaResponseInputImage
 from trio_openai.types.beta_responses import BetaInputImageContent as BetaResponseInputImageContent
+from trio_openai.types.beta_responses import (
+    BetaInputImageContent as _beta_responses_BetaInputImageContent,
+)
 from trio_openai.types.beta_responses import (
     BetaInputMessageResource as BetaResponseInputMessageItem,
 )
 from trio_openai.types.beta_responses import BetaInputTextContent as BetaResponseInputText
 from trio_openai.types.beta_responses import BetaInputTextContent as BetaResponseInputTextContent
+from trio_openai.types.beta_responses import (
+    BetaInputTextContent as _beta_responses_BetaInputTextContent,
+)
 from trio_openai.types.beta_responses import BetaLocalEnvironmentParamModel as BetaLocalEnvironment
 from trio_openai.types.beta_responses import (
     BetaLocalEnvironmentResource as BetaResponseLocalEnvironment,
@@ -614,6 +621,7 @@ __all__ = [
     "BetaResponseFunctionCallArgumentsDoneEvent",
     "BetaResponseFunctionCallOutputItem",
     "BetaResponseFunctionCallOutputItemList",
+    "BetaResponseFunctionCallOutputItemListParam",
     "BetaResponseFunctionCallOutputItemParam",
     "BetaResponseFunctionShellCallOutputContent",
     "BetaResponseFunctionShellCallOutputContentParam",
@@ -797,6 +805,23 @@ BetaResponseFormatTextConfigParam: TypeAlias = (
     | _shared_params_ResponseFormatTextParam
 )
 """The official SDK's name for this union of ours (inline in our spec)."""
+
+
+BetaResponseFunctionCallOutputItemList: TypeAlias = list[
+    _beta_responses_BetaInputTextContent
+    | _beta_responses_BetaInputImageContent
+    | _beta_responses_BetaInputFileContent
+    | UnknownObject
+]
+"""The official SDK's name for this list of ours (inline in our spec)."""
+
+
+BetaResponseFunctionCallOutputItemListParam: TypeAlias = Sequence[
+    _beta_responses_params_BetaInputTextContentParamDict
+    | _beta_responses_params_BetaInputImageContentParamAutoParam
+    | _beta_responses_params_BetaInputFileContentParamDict
+]
+"""The official SDK's name for this list of ours (inline in our spec)."""
 
 
 BetaResponseFunctionCallOutputItemParam: TypeAlias = (

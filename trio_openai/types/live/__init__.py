@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from trio_openai.types.assistants import Error
 from trio_openai.types.chatkit import UserMessageInputText as DecisionInputText
-from trio_openai.types.chatkit import UserMessageInputText as DecisionInputTextParam
+from trio_openai.types.chatkit_params import UserMessageInputTextParam as DecisionInputTextParam
 from trio_openai.types.realtime import RealtimeClientEventSessionUpdate as SessionUpdateEvent
 from trio_openai.types.realtime import RealtimeServerEventError as ErrorEvent
 from trio_openai.types.realtime import RealtimeServerEventSessionUpdated as SessionUpdatedEvent
