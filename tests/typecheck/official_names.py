@@ -12,6 +12,7 @@ from trio_openai.types.realtime import ConversationItemParam
 from trio_openai.types.responses import (
     ResponseFunctionCallOutputItemListParam,
     ResponseInputImageContentParam,
+    ResponseInputParam,
 )
 from trio_openai.types.shared_params import CustomToolInputFormat
 
@@ -31,6 +32,12 @@ item: ConversationItemParam = {
     "content": [{"type": "input_text", "text": "Hello!"}],
 }
 bad_role: ConversationItemParam = {"type": "message", "role": "bot", "content": []}  # expect-error
+
+history: ResponseInputParam = [
+    {"role": "user", "content": "What is 6 * 7?"},
+    {"type": "function_call_output", "call_id": "call_1", "output": "42"},
+]
+bad_history: ResponseInputParam = [{"role": "usr", "content": "x"}]  # expect-error
 
 image: ResponseInputImageContentParam = {"type": "input_image", "image_url": "https://x/y.png"}
 output: ResponseFunctionCallOutputItemListParam = [

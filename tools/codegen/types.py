@@ -209,7 +209,12 @@ class TypesWriter:
                 used.add("TypeAlias")
                 continue
             used.update(("TypeAlias", "UnknownObject", *(m for _, m in members)))
-            value = " | ".join([*(m for _, m in members), "UnknownObject"])
+            # A list of one of our unions (`list[InputItem]`) has `UnknownObject` already.
+            of_alias = name in lists and any(
+                isinstance(self.model.defs.get(m), AliasDef) for _, m in members
+            )
+            parts = [m for _, m in members] + ([] if of_alias else ["UnknownObject"])
+            value = " | ".join(parts)
             what = "list" if name in lists else "union"
             value = f"list[{value}]" if name in lists else value
             body.append(

@@ -101,6 +101,7 @@ __all__ = [
     "RealtimeSessionCreateRequestToolParam",
     "RealtimeSessionCreateRequestTracingTracingConfigurationParam",
     "RealtimeSessionCreateRequestTurnDetectionParam",
+    "RealtimeToolsConfigParam",
     "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReductionParam",
     "RealtimeTranscriptionSessionCreateRequestGAAudioInputParam",
     "RealtimeTranscriptionSessionCreateRequestGAAudioParam",
@@ -1335,3 +1336,7 @@ RealtimeTurnDetectionParam: TypeAlias = (
 
 The request form of `RealtimeTurnDetection`.
 """
+
+
+RealtimeToolsConfigParam: TypeAlias = Sequence[RealtimeFunctionToolParam | MCPToolParam]
+"""The official SDK's name for this list (inline in our spec)."""

@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from .chat import ServiceTier
     from .responses import FunctionAndCustomToolCallOutput as ResponseInputContent
-    from .responses import FunctionAndCustomToolCallOutput as ResponseInputMessageContentList
     from .responses import IncludeEnum as ResponseIncludable
+    from .responses import InputMessageContentList as ResponseInputMessageContentList
     from .responses import MCPToolCallError as McpToolCallError
     from .responses import ResponseStreamEvent as ResponsesServerEvent
     from .responses import TextResponseFormatConfiguration as ResponseFormatTextConfig
@@ -175,6 +175,7 @@ if TYPE_CHECKING:
         ReasoningTextContentParam,
         RefusalContentParam,
         ResponseFunctionCallOutputItemListParam,
+        ResponseInputParam,
         ResponsePromptVariablesParam,
         ResponseStreamOptionsParam,
         ResponseTextParam,
@@ -683,6 +684,7 @@ __all__ = [
     "ResponseIncludable",
     "ResponseIncompleteDetails",
     "ResponseIncompleteEvent",
+    "ResponseInput",
     "ResponseInputAudio",
     "ResponseInputAudioParam",
     "ResponseInputContent",
@@ -700,6 +702,7 @@ __all__ = [
     "ResponseInputMessageContentList",
     "ResponseInputMessageContentListParam",
     "ResponseInputMessageItem",
+    "ResponseInputParam",
     "ResponseInputText",
     "ResponseInputTextContent",
     "ResponseInputTextContentParam",
@@ -6397,6 +6400,10 @@ ResponseFunctionCallOutputItemList: TypeAlias = list[
 """The official SDK's name for this list (inline in our spec)."""
 
 
+ResponseInput: TypeAlias = list[InputItem]
+"""The official SDK's name for this list (inline in our spec)."""
+
+
 ResponseSteerInputContent: TypeAlias = (
     InputTextContentParamModel
     | InputImageContentParamAutoParamModel
@@ -6940,8 +6947,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ResponseInputImageContentParam": ("responses_params", "InputImageContentParamAutoParam"),
     "ResponseInputImageParam": ("responses_params", "InputImageContentParam"),
     "ResponseInputItemParam": ("responses_params", "InputItemParam"),
-    "ResponseInputMessageContentList": ("responses", "FunctionAndCustomToolCallOutput"),
+    "ResponseInputMessageContentList": ("responses", "InputMessageContentList"),
     "ResponseInputMessageContentListParam": ("responses_params", "InputMessageContentListParam"),
+    "ResponseInputParam": ("responses_params", "ResponseInputParam"),
     "ResponseInputTextContentParam": ("responses_params", "InputTextContentParamDict"),
     "ResponseInputTextParam": ("shared_params", "InputTextContentParam"),
     "ResponseOutputMessageParam": ("responses_params", "OutputMessageParam"),

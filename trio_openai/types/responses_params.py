@@ -192,6 +192,7 @@ __all__ = [
     "ReasoningTextContentParam",
     "RefusalContentParam",
     "ResponseFunctionCallOutputItemListParam",
+    "ResponseInputParam",
     "ResponsePromptVariablesParam",
     "ResponseStreamOptionsParam",
     "ResponseTextParam",
@@ -2238,4 +2239,8 @@ The request form of `VectorStoreFileAttributes`.
 ResponseFunctionCallOutputItemListParam: TypeAlias = Sequence[
     InputTextContentParamDict | InputImageContentParamAutoParam | InputFileContentParamDict
 ]
+"""The official SDK's name for this list (inline in our spec)."""
+
+
+ResponseInputParam: TypeAlias = Sequence[InputItemParam]
 """The official SDK's name for this list (inline in our spec)."""

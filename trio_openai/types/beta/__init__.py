@@ -194,9 +194,6 @@ from trio_openai.types.beta_responses import (
     BetaFunctionAndCustomToolCallOutput as BetaResponseInputContent,
 )
 from trio_openai.types.beta_responses import (
-    BetaFunctionAndCustomToolCallOutput as BetaResponseInputMessageContentList,
-)
-from trio_openai.types.beta_responses import (
     BetaFunctionAndCustomToolCallOutput as BetaResponseSteerInputContent,
 )
 from trio_openai.types.beta_responses import (
@@ -232,6 +229,9 @@ from trio_openai.types.beta_responses import BetaInputImageContent as BetaRespon
 from trio_openai.types.beta_responses import BetaInputImageContent as BetaResponseInputImageContent
 from trio_openai.types.beta_responses import (
     BetaInputImageContent as _beta_responses_BetaInputImageContent,
+)
+from trio_openai.types.beta_responses import (
+    BetaInputMessageContentList as BetaResponseInputMessageContentList,
 )
 from trio_openai.types.beta_responses import (
     BetaInputMessageResource as BetaResponseInputMessageItem,
@@ -383,9 +383,6 @@ from trio_openai.types.beta_responses_params import (
     BetaFunctionAndCustomToolCallOutputParam as BetaResponseInputContentParam,
 )
 from trio_openai.types.beta_responses_params import (
-    BetaFunctionAndCustomToolCallOutputParam as BetaResponseInputMessageContentListParam,
-)
-from trio_openai.types.beta_responses_params import (
     BetaFunctionAndCustomToolCallOutputParam as BetaResponseSteerInputContentParam,
 )
 from trio_openai.types.beta_responses_params import (
@@ -411,6 +408,9 @@ from trio_openai.types.beta_responses_params import (
 )
 from trio_openai.types.beta_responses_params import (
     BetaInputImageContentParamAutoParam as _beta_responses_params_BetaInputImageContentParamAutoParam,
+)
+from trio_openai.types.beta_responses_params import (
+    BetaInputMessageContentListParam as BetaResponseInputMessageContentListParam,
 )
 from trio_openai.types.beta_responses_params import (
     BetaInputTextContentParam as BetaResponseInputTextParam,

@@ -109,6 +109,7 @@ if TYPE_CHECKING:
         RealtimeSessionCreateRequestToolParam,
         RealtimeSessionCreateRequestTracingTracingConfigurationParam,
         RealtimeSessionCreateRequestTurnDetectionParam,
+        RealtimeToolsConfigParam,
         RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReductionParam,
         RealtimeTranscriptionSessionCreateRequestGAAudioInputParam,
         RealtimeTranscriptionSessionCreateRequestGAAudioParam,
@@ -589,6 +590,8 @@ __all__ = [
     "RealtimeSessionTracingTracingConfigurationTracingConfiguration",
     "RealtimeToolChoiceConfig",
     "RealtimeToolChoiceConfigParam",
+    "RealtimeToolsConfig",
+    "RealtimeToolsConfigParam",
     "RealtimeToolsConfigUnion",
     "RealtimeToolsConfigUnionParam",
     "RealtimeTranscriptionSessionAudio",
@@ -5673,6 +5676,10 @@ RealtimeToolChoiceConfig: TypeAlias = (
 """The official SDK's name for this union (inline in our spec)."""
 
 
+RealtimeToolsConfig: TypeAlias = list[RealtimeFunctionTool | MCPTool | UnknownObject]
+"""The official SDK's name for this list (inline in our spec)."""
+
+
 RealtimeToolsConfigUnion: TypeAlias = RealtimeFunctionTool | MCPTool | UnknownObject
 """The official SDK's name for this union (inline in our spec)."""
 
@@ -6312,6 +6319,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         "realtime_params",
         "RealtimeSessionCreateRequestTurnDetectionParam",
     ),
+    "RealtimeToolsConfigParam": ("realtime_params", "RealtimeToolsConfigParam"),
     "RealtimeTranscriptionSessionAudioInputParam": (
         "realtime_params",
         "RealtimeTranscriptionSessionCreateRequestGAAudioInputParam",
