@@ -13,6 +13,12 @@ resolve at the official dotted path, under ``trio_openai.types``:
   a package below it (``types/fine_tuning`` for ``openai.types.fine_tuning.jobs``) is
   written as a package.
 
+Its ``unions`` and ``lists`` name the members of a union our spec writes inline (a
+``oneOf`` in a field) and of the union an inline array holds: each is written where the
+official name lives, a union or list of TypedDicts in a params module (the top's in its
+first member's; a models module's list in its params module, re-exported), as a real
+alias where that module may import every member at run time, else quoted.
+
 A target that no longer exists (renamed since the file was written) is tried with its
 ``Param``/``Dict`` suffixes swapped, then reported and left out (`Official.dropped`).
 """
