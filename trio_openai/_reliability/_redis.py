@@ -9,11 +9,11 @@ TLS or Unix socket.
 Design decisions, stated once:
 
 - Our own wire, not a client library: a general client pays for what the store
-  never uses. Measured here: a round trip through coredis 6.9 costs 240-290 µs
+  never uses. Measured here: a round trip through coredis 6.9 costs 190-290 µs
   of client CPU (its writer and reader tasks on anyio, retry wrappers, request
-  objects), valkey-glide 2.6 under trio 200-240 µs, and one ``send_all`` plus
-  one ``receive_some`` on a trio socket 60 µs. The store's CPU target per call
-  is 100 µs. RESP2 for a few commands is small, and has been stable since Redis
+  objects), valkey-glide 2.6 under trio 200-240 µs, a ``PING`` on this wire
+  20-60 µs (the machine's load moves it). The store's CPU target per call is
+  100 µs. RESP2 for a few commands is small, and has been stable since Redis
   1.2; Redis 7 and Valkey 7-9 speak it by default.
 - One connection per store, one command at a time on it (a lock): a process has
   at most one admission in flight per endpoint, and the breaker's reads and
@@ -25,8 +25,8 @@ Design decisions, stated once:
   for the reply is one), and the reply read after one ``wait_readable``; the
   connection is made by trio (``open_tcp_stream``: name resolution, happy
   eyeballs) and its socket then used directly (`_Socket`). A round trip is one
-  pass of the scheduler instead of three through a ``SocketStream`` (measured:
-  38-50 µs of CPU for a ``PING``). TLS goes through ``trio.SSLStream``.
+  pass of the scheduler instead of two or three through a ``SocketStream``.
+  TLS goes through ``trio.SSLStream``.
 - Every size from the network is bounded: a reply line (`MAX_LINE`), a bulk
   string (`MAX_BULK`), an array (`MAX_ITEMS`, `MAX_DEPTH`) and the whole reply
   (`MAX_REPLY`); a reply over a bound is a `RedisProtocolError`, and the
@@ -68,6 +68,7 @@ __all__ = [
     "RedisProtocolError",
     "RedisReplyError",
     "Reply",
+    "acquire_uncontended",
     "bulk_strings",
     "encode",
     "parse_redis_url",
@@ -330,6 +331,18 @@ def _broken(exc: BaseException) -> OSError:
     return OSError(str(exc) or (cause and str(cause)) or type(exc).__name__)
 
 
+async def acquire_uncontended(lock: trio.Lock) -> None:
+    """Take *lock*; when it is free, without the checkpoint of ``lock.acquire``.
+
+    For a hot path whose next step is a checkpoint anyway: each pass of the
+    scheduler costs CPU, and a free lock needs no wait.
+    """
+    if lock.locked():
+        await lock.acquire()
+    else:
+        lock.acquire_nowait()
+
+
 class _Wire(Protocol):
     """What a connection needs of its transport (a ``trio.abc.Stream`` is one)."""
 
@@ -427,12 +440,7 @@ class Connection:
     async def send(self, command: bytes) -> Reply:
         """Send one encoded command (`encode`) and return its reply (see `call`)."""
         lock = self._lock
-        # The fast path skips the lock's own checkpoint: the send and the read
-        # below are checkpoints enough.
-        if lock.locked():
-            await lock.acquire()
-        else:
-            lock.acquire_nowait()
+        await acquire_uncontended(lock)  # (the send and the read are checkpoints)
         try:
             stream = self._stream
             if stream is None:

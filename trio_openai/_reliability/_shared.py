@@ -51,6 +51,7 @@ from ._ratelimit import (
     parse_duration,
     usage_tokens,
 )
+from ._redis import acquire_uncontended
 from ._retry import retry_after
 from ._store import Learnt, RedisStore, StoreUnavailableError, logger
 
@@ -185,12 +186,7 @@ class SharedLimiterGuard:
     async def _answer(self, ask: _Ask) -> None:
         """Wait for the store's answer to *ask*: one round trip at a time (the lock)."""
         asking = self._asking
-        # The lock's own checkpoint is skipped when it is free: the round trip is
-        # a checkpoint, and each pass of the scheduler costs CPU on the hot path.
-        if asking.locked():
-            await asking.acquire()
-        else:
-            asking.acquire_nowait()
+        await acquire_uncontended(asking)  # (the round trip is a checkpoint)
         try:
             # Sent in the batch of the round trip before? Else this one sends the
             # calls queued meanwhile (again, those of a batch lost to a cancel).
