@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, final
 
 import attrs
@@ -52,7 +52,7 @@ from ._options import (
 from ._pipeline import Layer, Route, compose
 from ._raw import RawCalls
 from ._reliability._breaker import CircuitBreaker
-from ._reliability._endpoints import Endpoint, Routing
+from ._reliability._endpoints import Endpoint, ResolvedEndpoint, Routing
 from ._reliability._observe import EventHook, Observer, ReliabilityEvent
 from ._reliability._ratelimit import RateLimit
 from ._reliability._retry import RetryPolicy
@@ -415,7 +415,8 @@ async def open_client(
     # in an ExceptionGroup. Only failures of the session's background tasks come grouped.
     body_error: BaseException | None = None
     try:
-        async with trio.open_nursery() as nursery:
+        # Stores given unopened are the session's: opened first, closed last.
+        async with _open_stores(resolved), trio.open_nursery() as nursery:
             observer = Observer(tuple(event_hooks))
             send = compose(http, layers)
             session = Session(
@@ -453,6 +454,24 @@ async def open_client(
         if owns_http:
             with trio.CancelScope(shield=True):
                 await http.aclose()
+
+
+def _open_stores(resolved: Sequence[ResolvedEndpoint]) -> AbstractAsyncContextManager[None]:
+    """Open, for the session, each store of the endpoints given unopened (`open_unopened`)."""
+    stores = [
+        store
+        for endpoint in resolved
+        for store in (
+            endpoint.rate_limit.store if endpoint.rate_limit is not None else None,
+            endpoint.breaker.store if endpoint.breaker is not None else None,
+        )
+        if store is not None
+    ]
+    if not stores:
+        return nullcontext()
+    from ._reliability._store import open_unopened  # only with a store: its wire
+
+    return open_unopened(stores)
 
 
 @asynccontextmanager

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -360,6 +361,56 @@ async def test_every_key_has_an_expiry_and_idle_keys_expire(redis_server: RedisS
     await trio.sleep(1.3)  # a TAT key lives one second past its TAT
     for part in ("rq", "tk", "block"):
         assert redis_server.command("EXISTS", f"{key}:{part}") == b":0\r\n"
+
+
+async def test_a_store_given_unopened_is_the_clients(redis_server: RedisServer) -> None:
+    """The client opens a store it was given unopened, and closes it with the session."""
+    hosts = Hosts()
+    store = RedisStore(redis_server.url, prefix=prefix())
+    limit = RateLimit(requests_per_minute=600, store=store)
+    async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (client, probe):
+        for _ in range(3):
+            await probe.get("/x")
+        (status,) = client.health()
+        assert status.limiter is not None
+        assert status.limiter.store_ok is True
+    assert store.round_trips == 3
+    with pytest.raises(RuntimeError, match="open it yourself"):
+        async with store:
+            pass
+
+
+async def test_a_store_opened_by_the_caller_stays_open_after_the_client(
+    redis_server: RedisServer,
+) -> None:
+    """Two clients in turn share a store the caller opened; neither closes it."""
+    hosts = Hosts()
+    async with store_at(redis_server.url, prefix()) as store:
+        limit = RateLimit(requests_per_minute=600, store=store)
+        for _ in range(2):
+            async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (_, probe):
+                await probe.get("/x")
+        assert store.round_trips == 2
+    assert len(hosts.times) == 2
+
+
+def test_a_sync_client_shares_a_budget_through_a_store(redis_server: RedisServer) -> None:
+    """SyncClient opens the store in its own loop: a budget shared by sync processes."""
+    from trio_openai.testing import FakeOpenAI
+
+    store = RedisStore(redis_server.url, prefix=prefix())
+    limit = RateLimit(requests_per_minute=600, store=store)  # one per 0.1 s after the burst
+    fake = FakeOpenAI()
+    with fake.sync_client(rate_limit=limit, max_retries=0) as client:
+        start = time.monotonic()
+        for _ in range(14):
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}]
+            )
+        took = time.monotonic() - start
+    # Burst of max(1, 0.5 % of 600) = 3 on top of the first call, then 10 more at 0.1 s.
+    assert 0.9 <= took <= 1.6
+    assert store.round_trips == 14
 
 
 def test_the_store_checks_its_settings() -> None:

@@ -69,7 +69,7 @@ import hashlib
 import logging
 import math
 import ssl
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, final
 
@@ -82,7 +82,14 @@ from ._redis import Connection, RedisReplyError, Reply, bulk_strings, encode, pa
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["ADMIT", "Admission", "Learnt", "RedisStore", "StoreUnavailableError"]
+__all__ = [
+    "ADMIT",
+    "Admission",
+    "Learnt",
+    "RedisStore",
+    "StoreUnavailableError",
+    "open_unopened",
+]
 
 logger = logging.getLogger("trio_openai.reliability")
 
@@ -264,9 +271,12 @@ _PARTS = ("rq", "tk", "block", "rpm", "tpm")
 class RedisStore:
     """A Redis or Valkey server holding rate-limit budgets shared by many processes.
 
-    Open it with ``async with`` (it owns a connection), then pass it to
-    ``RateLimit(store=...)``. Every process using the same *prefix* and endpoint
-    name shares the endpoint's budget. Any Redis or Valkey server from 6.2 on; a
+    Pass it to ``RateLimit(store=...)`` (or ``CircuitBreaker(store=...)``). Given
+    unopened, it is the client's: ``open_client`` (or ``SyncClient``, in its loop
+    thread) opens it with the session and closes it at the end. Opened by the
+    caller (``async with``: it owns a connection), it can serve several clients
+    of the run, and stays open after them. Every process using the same *prefix*
+    and endpoint name shares the endpoint's budget. Any Redis or Valkey server from 6.2 on; a
     single server (not Redis Cluster, not Sentinel).
 
     Args:
@@ -334,7 +344,10 @@ class RedisStore:
             RuntimeError: The store was opened before.
         """
         if self._state != "unopened":
-            msg = "a RedisStore is opened once"
+            msg = (
+                f"this RedisStore is {self._state}: a store is opened once. To share one "
+                "between clients, open it yourself (async with) and pass the open store"
+            )
             raise RuntimeError(msg)
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
@@ -521,3 +534,22 @@ def _admission(reply: Reply, calls: int) -> Admission:
         requests_tat=rq_tat,
         tokens_tat=tk_tat,
     )
+
+
+@contextlib.asynccontextmanager
+async def open_unopened(stores: Iterable[RedisStore | None]) -> AsyncIterator[None]:
+    """Open, for the block, each of *stores* given unopened (once each); leave the rest alone.
+
+    ``open_client`` (and so ``SyncClient``, in its own thread) opens a store it was
+    given unopened, and closes it with the session: ``RateLimit(store=RedisStore(url))``
+    needs no ``async with`` of its own. A store the caller opened stays theirs.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        seen: set[int] = set()
+        for store in stores:
+            if store is None or id(store) in seen:
+                continue
+            seen.add(id(store))
+            if store._state == "unopened":
+                await stack.enter_async_context(store)
+        yield
