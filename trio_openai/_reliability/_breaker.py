@@ -73,7 +73,7 @@ class CircuitBreaker:
         open_for: Seconds the breaker stays open before letting probes through.
         half_open_probes: Calls let through at once when half-open; all of them
             must succeed to close the breaker.
-        store: Share the breaker's opening with every process using this open
+        store: Share the breaker's opening with every process using this
             `RedisStore` (same prefix and endpoint): one process's open breaker
             keeps the endpoint closed for all of them (``None``: this process only).
     """

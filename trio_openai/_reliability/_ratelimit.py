@@ -146,7 +146,8 @@ class RateLimit:
         learn: Follow the server's rate-limit headers and 429 answers.
         estimate_tokens: How a call's tokens are estimated before it is sent
             (default `estimate_tokens`).
-        store: Keep the budget in this shared store (an open `RedisStore`), for
+        store: Keep the budget in this shared store (a `RedisStore`: given
+            unopened, the client opens and closes it with its session), for
             every process naming the same prefix and endpoint, instead of in
             this process (``None``, the default). See "Many processes" in the
             reliability guide.
