@@ -156,16 +156,22 @@ async def _warm_up(one: Any, tally: _Tally) -> None:
 
 
 async def _ours_side(base: str, query: dict[str, str], streams: int, pool: int) -> tuple[Any, ...]:
-    import httpx2
     import trio
 
     import trio_openai
 
     tally = _Tally()
-    async with (
-        httpx2.AsyncClient(limits=_limits(pool), timeout=_timeout(), trust_env=False) as http,
-        trio_openai.open_client(api_key=KEY, base_url=base, http_client=http) as client,
-    ):
+    # The session's own pool (`trio_openai/_http/_pool.py`), as a user gets it without
+    # http_client=, with this run's limits (the default ones unless --pool says otherwise).
+    from trio_openai import _client
+    from trio_openai._http import _pool
+
+    if not _pool.lean_pool_applies():
+        print("note: httpx2's own pool (not the versions ours is written for)", file=sys.stderr)
+    _client.DEFAULT_LIMITS = _limits(pool)
+    async with trio_openai.open_client(
+        api_key=KEY, base_url=base, proxy=False, timeout=_timeout()
+    ) as client:
 
         async def one() -> None:
             count = chars = 0
@@ -241,25 +247,40 @@ _POOL_CPU: list[float] = [0.0]  # the child's CPU in httpcore2's pool (see `_cou
 
 
 def _count_pool_cpu() -> None:
-    """Count the CPU spent in httpcore2's pool bookkeeping (one pass per request and per close).
+    """Count the CPU spent in the connection pool's bookkeeping.
 
-    Every side uses httpcore2's ``AsyncConnectionPool``, whose pass over the
-    requests and connections is O(requests + connections): this is the share
-    of each side's CPU that no client above the pool can save.
+    The raw loop and the official SDK use httpcore2's ``AsyncConnectionPool``,
+    whose pass over the requests and connections (one per request and per
+    close) is O(requests + connections). trio_openai's session uses its own
+    pool (``trio_openai/_http/_pool.py``), whose bookkeeping methods are
+    counted instead (the outermost call only, as they call one another).
     """
     from httpcore2._async.connection_pool import AsyncConnectionPool
 
-    assign = AsyncConnectionPool._assign_requests_to_connections
+    from trio_openai._http._pool import LeanConnectionPool
+
     clock = time.process_time
+    depth = [0]
 
-    def counted(self: Any) -> Any:
-        start = clock()
-        try:
-            return assign(self)
-        finally:
-            _POOL_CPU[0] += clock() - start
+    def counting(cls: type, name: str) -> None:
+        method = getattr(cls, name)
 
-    AsyncConnectionPool._assign_requests_to_connections = counted  # type: ignore[method-assign]
+        def counted(self: Any, *args: Any) -> Any:
+            if depth[0]:
+                return method(self, *args)
+            depth[0] += 1
+            start = clock()
+            try:
+                return method(self, *args)
+            finally:
+                _POOL_CPU[0] += clock() - start
+                depth[0] -= 1
+
+        setattr(cls, name, counted)
+
+    counting(AsyncConnectionPool, "_assign_requests_to_connections")
+    for name in ("_dispatch", "_leave", "_finished", "_unassign"):
+        counting(LeanConnectionPool, name)
 
 
 def child(side: str, port: int, streams: int, chunks: int, pool: int, interval: float) -> None:

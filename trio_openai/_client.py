@@ -41,7 +41,7 @@ from ._calls import Calls
 from ._errors import ConfigurationError
 from ._health import HealthCheck, check_all, run_health_checks
 from ._http._build import RequestBuilder
-from ._http._proxy import Proxies, ProxySetting, ProxyTransport, resolve_proxies
+from ._http._proxy import Proxies, ProxySetting, resolve_proxies, session_transport
 from ._http._tls import default_ssl_context
 from ._options import (
     DEFAULT_MAX_RESPONSE_SIZE,
@@ -407,8 +407,8 @@ async def open_client(
         follow_redirects=False,
         trust_env=False,
         verify=default_ssl_context(),
-        # Only when a proxy applies: a session without one keeps httpx2's own transport.
-        transport=None if proxies.empty else ProxyTransport(proxies, limits=DEFAULT_LIMITS),
+        # httpx2's transport with our pool (docs/benchmarks.md, "Concurrency"), or per proxy.
+        transport=session_transport(proxies, limits=DEFAULT_LIMITS),
     )
     # The block's own exception is caught inside the nursery and re-raised outside it,
     # so that `except NotFoundError:` around the block works: a nursery would wrap it

@@ -50,6 +50,7 @@ __all__ = [
     "ProxyURL",
     "Proxies",
     "resolve_proxies",
+    "session_transport",
     "tunnel",
     "tunnel_opener",
 ]
@@ -250,7 +251,8 @@ class ProxyTransport(httpx2.AsyncBaseTransport):
     """Sends each request directly or through its proxy (`Proxies.for_url`).
 
     Every transport verifies TLS with `default_ssl_context` and reads nothing from the
-    environment. A failure through a proxy is re-raised as a fresh exception of the same
+    environment; the direct one has our pool (`direct_transport`), the proxied ones
+    httpx2's. A failure through a proxy is re-raised as a fresh exception of the same
     type naming the proxy (without credentials) and without its chain (see the module
     docstring); a 407 from a forward proxy becomes ``httpx2.ProxyError``.
 
@@ -260,9 +262,11 @@ class ProxyTransport(httpx2.AsyncBaseTransport):
     """
 
     def __init__(self, proxies: Proxies, *, limits: httpx2.Limits) -> None:
+        from ._pool import direct_transport
+
         verify = default_ssl_context()
         self._proxies = proxies
-        self._direct = httpx2.AsyncHTTPTransport(verify=verify, limits=limits, trust_env=False)
+        self._direct = direct_transport(verify=verify, limits=limits)
         self._via: dict[int, httpx2.AsyncHTTPTransport] = {}
         for proxy in {id(p): p for p in (proxies.http, proxies.https) if p is not None}.values():
             self._via[id(proxy)] = httpx2.AsyncHTTPTransport(
@@ -298,6 +302,19 @@ class ProxyTransport(httpx2.AsyncBaseTransport):
         await self._direct.aclose()
         for transport in self._via.values():
             await transport.aclose()
+
+
+def session_transport(proxies: Proxies, *, limits: httpx2.Limits) -> httpx2.AsyncBaseTransport:
+    """The transport of a session that made its own pool: direct, or per URL through *proxies*.
+
+    Direct is httpx2's transport with our pool (`direct_transport`); with a proxy,
+    a `ProxyTransport`.
+    """
+    if proxies.empty:
+        from ._pool import direct_transport
+
+        return direct_transport(verify=default_ssl_context(), limits=limits)
+    return ProxyTransport(proxies, limits=limits)
 
 
 def _through(

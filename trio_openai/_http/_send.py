@@ -113,7 +113,11 @@ async def open_response(http: httpx2.AsyncClient, request: httpx2.Request) -> ht
             followed (too many, a non-HTTP target, a body that cannot be replayed).
         APITimeoutError: A timeout expired before the headers arrived.
     """
-    response = await _send_one(http, request)
+    # Not through `_send_one`: a request waiting for a connection holds one frame fewer.
+    try:
+        response = await http.send(request, stream=True, follow_redirects=False)
+    except httpx2.TransportError as exc:
+        raise _connection_error(exc, request) from exc
     if not http.follow_redirects:
         return response
     hops = 0
