@@ -9,6 +9,7 @@
 - ``_send.py``: the only module that performs httpx2 I/O; translates httpx2's
   exceptions into ours, bounds bodies, follows redirects by our rules.
 - ``_proxy.py``: proxies, explicit or from the environment, and the CONNECT opener.
+- ``_pool.py``: the session's connection pool (httpcore2's connections, our bookkeeping).
 - ``_tls.py``: the one TLS policy (HTTP and realtime).
 
 May import: ``_errors``, ``_types``, ``_secrets``, ``_convert`` (body encoding), and
