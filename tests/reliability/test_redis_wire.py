@@ -27,6 +27,8 @@ from trio_openai._reliability._redis import (
     Connection,
     RedisProtocolError,
     RedisReplyError,
+    bulk_numbers,
+    bulk_strings,
     encode,
     parse,
     parse_redis_url,
@@ -115,6 +117,13 @@ def test_encode_and_parse_round_trip_the_reply_types() -> None:
     reply, end = parse(data)
     assert reply == [b"abc", b"OK", -42, None, [1, b""]]
     assert end == len(data)
+
+
+def test_the_fast_number_encoding_is_the_general_one() -> None:
+    """`bulk_numbers` (an admission's arguments) writes what `bulk_strings` writes."""
+    numbers = [0, -1, 1_733_250_000_000_000, 0.005, 1e9, -0.0, 2.5e-7, 123456789.125]
+    assert bulk_numbers(numbers) == bulk_strings(numbers)
+    assert bulk_numbers([0.005]) == b"$5\r\n0.005\r\n"
 
 
 def test_an_error_inside_an_array_is_the_reply_and_the_whole_reply_is_read() -> None:

@@ -69,6 +69,7 @@ __all__ = [
     "RedisReplyError",
     "Reply",
     "acquire_uncontended",
+    "bulk_numbers",
     "bulk_strings",
     "encode",
     "parse_redis_url",
@@ -229,6 +230,14 @@ def bulk_strings(args: Sequence[Argument]) -> bytes:
         out += data
         out += b"\r\n"
     return bytes(out)
+
+
+def bulk_numbers(args: Sequence[int | float]) -> bytes:
+    """*args*, all numbers, as RESP2 bulk strings (`bulk_strings`' result, faster).
+
+    ``repr`` is exact for both: an int's digits, a float's shortest round trip.
+    """
+    return "".join([f"${len(text)}\r\n{text}\r\n" for text in map(repr, args)]).encode()
 
 
 def encode(*args: Argument) -> bytes:

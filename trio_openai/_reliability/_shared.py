@@ -146,7 +146,9 @@ class SharedLimiterGuard:
             StoreUnavailableError: The store failed and fails closed.
         """
         tokens = 0
-        if self._tpm or self.policy.learn:
+        # As the local limiter: an estimate only once a token budget is known
+        # (configured, or learnt from the server's headers).
+        if self._tpm:
             size = int(attempt.request.headers.get("content-length") or 0)
             tokens = self.policy.estimate_tokens(attempt.body, size)
         now = trio.current_time()

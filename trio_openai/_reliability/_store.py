@@ -77,7 +77,15 @@ import attrs
 import trio
 
 from .._errors import RateLimitWaitError
-from ._redis import Connection, RedisReplyError, Reply, bulk_strings, encode, parse_redis_url
+from ._redis import (
+    Connection,
+    RedisReplyError,
+    Reply,
+    bulk_numbers,
+    bulk_strings,
+    encode,
+    parse_redis_url,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -497,7 +505,7 @@ class RedisStore:
         ]
         for tokens, longest in calls:
             args += (tokens, -1 if longest is None else max(0, math.floor(longest * 1e6)))
-        command = b"*%d\r\n%s%s" % (len(args) + 3 + len(_PARTS), head, bulk_strings(args))
+        command = b"*%d\r\n%s%s" % (len(args) + 3 + len(_PARTS), head, bulk_numbers(args))
         self.round_trips += 1
         try:
             try:
