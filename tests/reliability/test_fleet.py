@@ -413,6 +413,13 @@ def test_a_sync_client_shares_a_budget_through_a_store(redis_server: RedisServer
     assert store.round_trips == 14
 
 
+async def test_an_error_in_the_stores_block_goes_on_unwrapped(redis_server: RedisServer) -> None:
+    """``except KeyError`` around the block works: no ExceptionGroup from the store's tasks."""
+    with pytest.raises(KeyError, match="mine"):
+        async with RedisStore(redis_server.url, prefix=prefix()):
+            raise KeyError("mine")
+
+
 def test_the_store_checks_its_settings() -> None:
     """Out-of-range settings are refused when the store is made."""
     for bad in [{"failure": "maybe"}, {"timeout": 0}, {"burst": -1.0}, {"local_share": 0}]:

@@ -390,8 +390,10 @@ class RedisStore:
             self._nursery = None
         if stack is not None:
             # No cancel scope of ours around it: it closes the nursery, which was
-            # opened outside any scope of this method.
-            await stack.__aexit__(exc_type, exc, tb)
+            # opened outside any scope of this method. The block's own exception is
+            # not passed in: the nursery would wrap it in an ExceptionGroup, and it
+            # goes on as it is (this method returns None).
+            await stack.__aexit__(None, None, None)
 
     async def _call(self, *args: bytes | str | int | float) -> Reply:
         """One command, within `timeout` (any failure is an ``OSError``)."""
