@@ -40,8 +40,12 @@ Design decisions, stated once:
   ``AUTH`` command is encoded and sent by one function whose failure is raised
   outside the frame that held it, so that a traceback with locals does not
   show it.
-- Not supported: Redis Cluster (its ``MOVED`` redirections) and Sentinel. A
-  ``-MOVED`` reply is a `RedisReplyError` that names it.
+- Redis Cluster: the store's keys of one endpoint share a hash tag, so they
+  live in one slot, and a ``MOVED`` answer moves the connection to the node
+  that owns it (the node of the last endpoint asked: a store serving endpoints
+  on several nodes moves between them). ``ASK`` (a slot being migrated) is an
+  error for that call, and the next one goes where the cluster then says; the
+  failure mode covers it. Sentinel is not supported.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_ITEMS",
     "MAX_LINE",
+    "MAX_REDIRECTS",
     "MAX_REPLY",
     "Connection",
     "RedisAddress",
@@ -85,6 +90,8 @@ MAX_DEPTH: Final = 8
 """The deepest nesting of array replies."""
 MAX_REPLY: Final = 4 * 1024 * 1024
 """The most bytes buffered for one reply."""
+MAX_REDIRECTS: Final = 5
+"""The most Redis Cluster ``MOVED`` redirections followed for one command."""
 
 _DEFAULT_PORT: Final = 6379
 _TCP: Final = {"redis": False, "valkey": False, "rediss": True, "valkeys": True}
@@ -447,26 +454,48 @@ class Connection:
         return await self.send(encode(*args))
 
     async def send(self, command: bytes) -> Reply:
-        """Send one encoded command (`encode`) and return its reply (see `call`)."""
+        """Send one encoded command (`encode`) and return its reply (see `call`).
+
+        A Redis Cluster node that does not own the command's keys answers
+        ``MOVED slot host:port``: the connection moves to that node (for this
+        and every later command) and sends again, up to `MAX_REDIRECTS` times.
+        """
         lock = self._lock
         await acquire_uncontended(lock)  # (the send and the read are checkpoints)
         try:
-            stream = self._stream
-            if stream is None:
-                stream = await self._connect()
-            try:
-                await stream.send_all(command)
-                reply = await self._read(stream)
-            except BaseException as exc:
-                await self._drop()
-                if isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError)):
-                    raise _broken(exc) from exc
-                raise
+            for _ in range(MAX_REDIRECTS + 1):
+                reply = await self._round_trip(command)
+                if not (isinstance(reply, RedisReplyError) and reply.code == "MOVED"):
+                    break
+                await self._move(reply)
         finally:
             lock.release()
         if isinstance(reply, RedisReplyError):
             raise reply
         return reply
+
+    async def _round_trip(self, command: bytes) -> Reply | RedisReplyError:
+        stream = self._stream
+        if stream is None:
+            stream = await self._connect()
+        try:
+            await stream.send_all(command)
+            return await self._read(stream)
+        except BaseException as exc:
+            await self._drop()
+            if isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError)):
+                raise _broken(exc) from exc
+            raise
+
+    async def _move(self, moved: RedisReplyError) -> None:
+        """Follow ``MOVED <slot> <host>:<port>`` (the same credentials and TLS)."""
+        words = str(moved).split()
+        host, _, port = words[-1].rpartition(":") if len(words) == 3 else ("", "", "")
+        if not host or not port.isdigit():
+            msg = f"a MOVED answer that names no node: {str(moved)[:80]!r}"
+            raise RedisProtocolError(msg)
+        await self._drop()
+        self.address = attrs.evolve(self.address, host=host.strip("[]"), port=int(port))
 
     async def aclose(self) -> None:
         """Close the connection; later calls fail."""

@@ -2,7 +2,7 @@
 
 ``CircuitBreaker(..., store=RedisStore(...))`` gives the endpoint, after its own
 breaker guard, a `SharedBreakerGuard`: when the local breaker opens, the store
-is told (key ``{prefix}:{endpoint}:breaker``, living for the open time); every
+is told (key ``{prefix:endpoint}:breaker``, living for the open time); every
 process refuses the endpoint while that key lives, as if its own breaker were
 open. When it expires, each process's own breaker decides again (its probes).
 

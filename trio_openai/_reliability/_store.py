@@ -3,7 +3,7 @@
 ``async with RedisStore(url) as store`` opens the store (one connection, made
 again after a failure: ``_redis.py``, our own RESP2 wire, which says why it is
 not a client library). ``RateLimit(..., store=store)`` then keeps the endpoint's
-budget in the store, under ``{prefix}:{endpoint}:...`` keys: every process that
+budget in the store, under ``{prefix:endpoint}:...`` keys: every process that
 names the same prefix and endpoint shares one budget (``_shared.py`` is the guard
 that uses it);
 ``CircuitBreaker(..., store=store)`` shares the opening of the endpoint's breaker
@@ -284,8 +284,8 @@ class RedisStore:
     thread) opens it with the session and closes it at the end. Opened by the
     caller (``async with``: it owns a connection), it can serve several clients
     of the run, and stays open after them. Every process using the same *prefix*
-    and endpoint name shares the endpoint's budget. Any Redis or Valkey server from 6.2 on; a
-    single server (not Redis Cluster, not Sentinel).
+    and endpoint name shares the endpoint's budget. Any Redis or Valkey server from 6.2 on:
+    a single server, or any node of a Redis Cluster (not Sentinel).
 
     Args:
         url: The server, e.g. ``"redis://127.0.0.1:6379/0"``,
@@ -458,8 +458,12 @@ class RedisStore:
             await trio.sleep(self.poll)
 
     def key(self, endpoint: str) -> str:
-        """The prefix of the keys of *endpoint*'s budget."""
-        return f"{self.prefix}:{endpoint}"
+        """The prefix of the keys of *endpoint*'s budget: ``{prefix:endpoint}``.
+
+        In braces, a Redis Cluster hash tag: every key of the endpoint is in one
+        slot, as its one script needs.
+        """
+        return "{" + f"{self.prefix}:{endpoint}" + "}"
 
     async def admit(
         self,
