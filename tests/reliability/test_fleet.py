@@ -24,6 +24,7 @@ from _redis_server import RedisServer, own_redis_server, redis_server
 
 import trio_openai
 from trio_openai import RateLimit, RateLimitWaitError, RedisStore, StoreUnavailableError
+from trio_openai._reliability._store import Learnt
 
 __all__ = ["own_redis_server", "redis_server"]  # the fixtures this module uses
 
@@ -60,6 +61,7 @@ async def test_a_shared_budget_spreads_calls_at_its_rate(redis_server: RedisServ
     # Burst of max(1, 0.5 % of 600) = 3 on top of the first call, then 10 more at 0.1 s.
     assert 0.95 <= took <= 1.4
     assert min(gaps(hosts.times)[4:]) >= 0.09
+    # Half a burst of 3 is not one spare: every call needs its own trip.
     assert store.round_trips == 14
 
 
@@ -74,6 +76,101 @@ async def test_concurrent_callers_share_round_trips(redis_server: RedisServer) -
                     nursery.start_soon(probe.get, "/x")
     assert len(hosts.times) == 40
     assert store.round_trips < 40
+
+
+@pytest.mark.parametrize(("prefetch", "most"), [(0.05, 60), (0.0, 200)])
+async def test_spare_slots_save_round_trips_while_the_budget_is_free(
+    redis_server: RedisServer, prefetch: float, most: int
+) -> None:
+    """Unthrottled, a round trip also takes spares for the calls that follow it (0: none)."""
+    hosts = Hosts()
+    async with store_at(redis_server.url, prefix(), prefetch=prefetch) as store:
+        limit = RateLimit(requests_per_minute=1_000_000, store=store)
+        async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (_, probe):
+            for _ in range(200):
+                await probe.get("/x")
+    assert len(hosts.times) == 200
+    assert store.round_trips <= most
+    if not prefetch:
+        assert store.round_trips == 200
+
+
+async def test_the_store_grants_spares_only_from_the_first_half_of_the_burst(
+    redis_server: RedisServer,
+) -> None:
+    """Spares never take the last half of the burst, of requests or of tokens."""
+    async with store_at(redis_server.url, prefix()) as store:
+
+        async def admit(
+            rpm: int, tpm: int, calls: list[tuple[int, float | None]], spares: int,
+            spare_tokens: int = 0,
+        ) -> Any:
+            return await store.admit(
+                store.key(f"e{rpm}-{tpm}"), requests_per_minute=rpm, tokens_per_minute=tpm,
+                calls=calls, learnt=Learnt(), hints=(0, 0),
+                spares=spares, spare_tokens=spare_tokens,
+            )  # fmt: skip
+
+        # 6,000 rpm: a burst of 30 on top of a call; after the call, spares fill the
+        # first half (15 steps): 14 of the 20 asked.
+        first = await admit(6_000, 0, [(0, None)], 20)
+        assert (first.grants, first.spares) == (((True, 0.0),), 14)
+        # The next call still goes at once, from the second half: no spare with it...
+        second = await admit(6_000, 0, [(0, None)], 20)
+        assert (second.grants, second.spares) == (((True, 0.0),), 0)
+        # ...and the whole second half goes one call at a time (16 more at once).
+        rest = await admit(6_000, 0, [(0, 0.0)] * 17, 0)
+        assert [granted for granted, _ in rest.grants] == [True] * 15 + [False] * 2
+        # 600 rpm: a burst of 3; after one call, a spare would take the second half.
+        small = await admit(600, 0, [(0, None)], 10)
+        assert small.spares == 0
+        # 6,000 tpm: a burst of 30 tokens; the call takes 10, one spare of 4 fits in
+        # the first half (15), a second would not.
+        tokens = await admit(1_000_000, 6_000, [(10, None)], 5, spare_tokens=4)
+        assert tokens.spares == 1
+
+
+async def test_spares_not_used_in_time_are_given_back(redis_server: RedisServer) -> None:
+    """Spares held past ``prefetch`` are dropped and their slots go back to the budget."""
+    hosts = Hosts()
+    # 600 rpm with a burst of 30 (5 % of a minute): refills one slot per ~0.11 s, so
+    # what the budget holds below is what the calls took and gave back.
+    async with store_at(redis_server.url, prefix(), prefetch=0.05, burst=0.05) as store:
+        limit = RateLimit(requests_per_minute=600, store=store)
+        async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (_, probe):
+            await probe.get("/x")
+            await probe.get("/x")  # its round trip takes spares
+            assert store.round_trips == 2
+            await trio.sleep(0.06)  # past prefetch
+            await probe.get("/x")  # gives them back
+            assert store.round_trips == 3
+        left = await store.admit(
+            store.key("a"), requests_per_minute=600, tokens_per_minute=0,
+            calls=[(0, 0.0)] * 31, learnt=Learnt(), hints=(0, 0),
+        )  # fmt: skip
+    granted = sum(each for each, _ in left.grants)
+    # The burst (31) less the three calls: 28 (27 to 29 with the refill and rounding);
+    # the spares kept would have left at most 31 - 16 = 15.
+    assert 27 <= granted <= 29
+    assert len(hosts.times) == 3
+
+
+async def test_a_429_drops_the_spares(redis_server: RedisServer) -> None:
+    """A call after a 429 waits for the block in the store: it does not use a spare."""
+    hosts = Hosts(a=[OK, OK, err(429, **{"retry-after": "0.3"}), OK])
+    async with store_at(redis_server.url, prefix()) as store:
+        limit = RateLimit(requests_per_minute=60_000, store=store)
+        async with routed_client(
+            hosts, endpoints("a"), rate_limit=limit, retry_policy=NO_RETRY
+        ) as (_, probe):
+            await probe.get("/x")
+            await probe.get("/x")  # this round trip takes spares
+            with pytest.raises(trio_openai.RateLimitError):
+                await probe.get("/x")  # on a spare
+            assert store.round_trips == 2
+            await probe.get("/x")
+    assert hosts.times[3] - hosts.times[2] >= 0.29
+    assert store.round_trips == 3
 
 
 async def test_two_clients_naming_one_prefix_share_one_budget(redis_server: RedisServer) -> None:
@@ -371,7 +468,7 @@ async def test_every_key_has_an_expiry_and_idle_keys_expire(redis_server: RedisS
 async def test_a_store_given_unopened_is_the_clients(redis_server: RedisServer) -> None:
     """The client opens a store it was given unopened, and closes it with the session."""
     hosts = Hosts()
-    store = RedisStore(redis_server.url, prefix=prefix())
+    store = RedisStore(redis_server.url, prefix=prefix(), prefetch=0)  # a trip per call
     limit = RateLimit(requests_per_minute=600, store=store)
     async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (client, probe):
         for _ in range(3):
@@ -415,7 +512,7 @@ def test_a_sync_client_shares_a_budget_through_a_store(redis_server: RedisServer
         took = time.monotonic() - start
     # Burst of max(1, 0.5 % of 600) = 3 on top of the first call, then 10 more at 0.1 s.
     assert 0.9 <= took <= 1.6
-    assert store.round_trips == 14
+    assert store.round_trips == 14  # (no spares: half of a burst of 3 is not one)
 
 
 async def test_an_error_in_the_stores_block_goes_on_unwrapped(redis_server: RedisServer) -> None:
@@ -427,7 +524,13 @@ async def test_an_error_in_the_stores_block_goes_on_unwrapped(redis_server: Redi
 
 def test_the_store_checks_its_settings() -> None:
     """Out-of-range settings are refused when the store is made."""
-    for bad in [{"failure": "maybe"}, {"timeout": 0}, {"burst": -1.0}, {"local_share": 0}]:
+    for bad in [
+        {"failure": "maybe"},
+        {"timeout": 0},
+        {"burst": -1.0},
+        {"local_share": 0},
+        {"prefetch": -0.1},
+    ]:
         with pytest.raises(ValueError, match=next(iter(bad))):
             RedisStore("redis://127.0.0.1:6379/0", **bad)
     assert math.isclose(RedisStore("redis://x").burst, 0.005)

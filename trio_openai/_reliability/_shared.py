@@ -30,10 +30,23 @@ Design decisions, stated once:
   the store after ``retry_after``; fail closed raises `StoreUnavailableError`.
 - ``ready`` is a guess from the last answer (the store is not asked: routing
   must be cheap).
+- Spare slots (``RedisStore.prefetch``): while the budget is not binding, a
+  round trip also asks for the slots the process's recent demand will need in
+  the next ``prefetch`` seconds (at most a quarter of the burst's time, at most
+  64), and the store grants them only if they go at once and leave at least
+  half the burst free. A call that finds one (and no call queued before it)
+  takes it without a round trip. Its slot was stamped up to that long before
+  the call goes, which the budget's margin for the jitter between store and
+  endpoint covers; a spare not used in time is given back with the next round
+  trip, and a block or a lower limit learnt from the server drops them all. The
+  last half of the burst, and everything once the budget binds, goes one call
+  at a time in the store's order, as without spares: a process's head start
+  over another is at most half a burst.
 """
 
 from __future__ import annotations
 
+import collections
 import math
 from typing import TYPE_CHECKING, final
 
@@ -63,6 +76,10 @@ if TYPE_CHECKING:
 __all__ = ["SharedLimiterGuard", "SharedTicket"]
 
 _DEFAULT_429_BLOCK = 1.0
+# At most this many spare slots held at once, and the time they may be held as
+# a share of the burst's (``RedisStore.burst`` minutes).
+_MOST_SPARES = 64
+_SPARE_SHARE_OF_BURST = 0.25
 
 
 @final
@@ -85,6 +102,16 @@ class _Ask:
     error: OSError | None = None
     sent: bool = False
     gone: bool = False
+
+
+@final
+@attrs.define(eq=False)
+class _Spares:
+    """Spare slots from one round trip: usable until ``until`` (local clock)."""
+
+    until: float
+    count: int
+    tokens: int
 
 
 @final
@@ -114,6 +141,12 @@ class SharedLimiterGuard:
     _local: Limiter | None = attrs.field(default=None, init=False)
     _asking: trio.Lock = attrs.field(factory=trio.Lock, init=False)
     _queue: list[_Ask] = attrs.field(factory=list, init=False)
+    _spares: collections.deque[_Spares] = attrs.field(factory=collections.deque, init=False)
+    _held: int = attrs.field(default=0, init=False)
+    _demand: int = attrs.field(default=0, init=False)
+    _demand_since: float = attrs.field(default=math.inf, init=False)
+    _largest: int = attrs.field(default=0, init=False)
+    _hold_for: float = attrs.field(default=0.0, init=False)
 
     def __attrs_post_init__(self) -> None:
         store = self.policy.store
@@ -124,6 +157,7 @@ class SharedLimiterGuard:
         self._key = store.key(self.endpoint)
         self._rpm = float(self.policy.requests_per_minute or 0)
         self._tpm = float(self.policy.tokens_per_minute or 0)
+        self._hold_for = min(store.prefetch, _SPARE_SHARE_OF_BURST * 60.0 * store.burst)
 
     # -- the guard protocol -----------------------------------------------------------
 
@@ -135,7 +169,9 @@ class SharedLimiterGuard:
         """Whether a call would likely go at once (from the store's last answer)."""
         if not self.store_ok and self._local is not None:
             return self._local.ready(now)
-        return self.waiting == 0 and now >= self._free_at
+        if self.waiting:
+            return False
+        return now >= self._free_at or (self._held > 0 and self._spares[-1].until > now)
 
     async def admit(self, attempt: Attempt, /) -> SharedTicket:
         """Take a slot in the shared budget and wait for it; the tokens are the ticket.
@@ -152,6 +188,10 @@ class SharedLimiterGuard:
             size = int(attempt.request.headers.get("content-length") or 0)
             tokens = self.policy.estimate_tokens(attempt.body, size)
         now = trio.current_time()
+        self._demand += 1
+        self._largest = max(self._largest, tokens)
+        if not self._queue and self._take_spare(now, tokens):
+            return SharedTicket(tokens, shared=True)
         if now < self._retry_store_at:
             return await self._fallback(tokens)
         ask = _Ask(tokens, self._until(now))
@@ -205,11 +245,17 @@ class SharedLimiterGuard:
         now = trio.current_time()
         for each in batch:
             each.sent = True
+        # The first calls of the batch may find spares taken by the last round trip.
+        while batch and self._take_spare(now, batch[0].tokens):
+            batch.pop(0).grant = (True, 0.0)
+        if not batch:
+            return
         if now < self._retry_store_at:  # it failed while these calls were queued
             error = OSError(f"it failed less than {self._store.retry_after:g} s ago")
             for each in batch:
                 each.error = error
             return
+        spares, spare_tokens = self._spares_wanted(now)
         learnt = Learnt(**self._pending) if self._pending else Learnt()
         self._pending = {}
         calls = [
@@ -224,6 +270,8 @@ class SharedLimiterGuard:
                 calls=calls,
                 learnt=learnt,
                 hints=self._hints,
+                spares=spares,
+                spare_tokens=spare_tokens,
             )
         except OSError as exc:
             self._retry_store_at = trio.current_time() + self._store.retry_after
@@ -235,6 +283,11 @@ class SharedLimiterGuard:
             logger.warning("rate-limit store for %r answers again", self.endpoint)
         self._hints = (answer.requests_tat, answer.tokens_tat)
         self._free_at = trio.current_time() + answer.ahead
+        if answer.spares:
+            # Held from the time the round trip was sent: the slots were stamped
+            # no earlier than that.
+            self._spares.append(_Spares(now + self._hold_for, answer.spares, spare_tokens))
+            self._held += answer.spares
         for each, grant in zip(batch, answer.grants, strict=True):
             each.grant = grant
             if each.gone and grant[0]:
@@ -282,6 +335,47 @@ class SharedLimiterGuard:
         )
 
     # -- internals ------------------------------------------------------------------
+
+    def _take_spare(self, now: float, tokens: int) -> bool:
+        """Use a spare slot for a call of *tokens*, if one is held and fits."""
+        if not self._held:
+            return False
+        spares = self._spares
+        while spares and spares[0].until <= now:  # (not used in time: given back)
+            late = spares.popleft()
+            self._held -= late.count
+            self._give_back(late.count * late.tokens, requests=late.count)
+        if not spares or spares[0].tokens < tokens:
+            return False
+        first = spares[0]
+        first.count -= 1
+        self._held -= 1
+        if not first.count:
+            spares.popleft()
+        if first.tokens > tokens:
+            self._give_back(first.tokens - tokens, requests=0)
+        return True
+
+    def _spares_wanted(self, now: float) -> tuple[int, int]:
+        """How many spares the next round trip asks for, and the tokens of each.
+
+        About twice the calls the last interval's rate brings in ``_hold_for``
+        seconds, less those held; none from the first round trip (no rate yet),
+        and none for a token budget before a call has estimated its tokens.
+        """
+        demand, since = self._demand, self._demand_since
+        largest = self._largest
+        self._demand, self._demand_since, self._largest = 0, now, 0
+        if not self._hold_for or since >= now or (self._tpm and not largest):
+            return 0, 0
+        rate = demand / (now - since)
+        wanted = min(_MOST_SPARES, math.floor(2.0 * rate * self._hold_for)) - self._held
+        return max(0, wanted), largest if self._tpm else 0
+
+    def _drop_spares(self) -> None:
+        """Forget the spares held: the server said the budget is smaller or spent."""
+        self._spares.clear()
+        self._held = 0
 
     def _until(self, now: float) -> float | None:
         """The latest local time the call may be let go (``None``: no bound)."""
@@ -373,6 +467,7 @@ class SharedLimiterGuard:
             limit = _number(headers.get(f"x-ratelimit-limit-{kind}"))
             mine = self._rpm if kind == "requests" else self._tpm
             if limit is not None and limit > 0 and (not mine or limit < mine):
+                self._drop_spares()
                 pending[f"{kind}_per_minute"] = limit
                 if kind == "requests":
                     self._rpm = limit
@@ -383,6 +478,7 @@ class SharedLimiterGuard:
                 per_minute = self._rpm if kind == "requests" else self._tpm
                 # Only a server that counts less than our burst left changes anything.
                 if per_minute and remaining < max(1.0, per_minute * self._store.burst):
+                    self._drop_spares()
                     pending[f"remaining_{kind}"] = remaining
                 if remaining <= 0:
                     reset = parse_duration(headers.get(f"x-ratelimit-reset-{kind}"))
@@ -390,6 +486,7 @@ class SharedLimiterGuard:
         if status == 429:
             block = max(block, retry_after(headers) or _DEFAULT_429_BLOCK)
         if block > pending.get("block", 0):
+            self._drop_spares()
             pending["block"] = block
             self._free_at = max(self._free_at, trio.current_time() + block)
 

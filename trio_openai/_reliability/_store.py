@@ -107,10 +107,11 @@ FailureMode = Literal["open", "closed"]
 # ARGV: 1 rpm, 2 tpm (0: none), 3 burst (fraction of a minute), 4 tokens given back
 #   (negative: charged), 5 requests given back, 6 block for (us, 0: none), 7 learnt
 #   rpm, 8 learnt tpm (0: none), 9 remaining requests, 10 remaining tokens (-1: none),
-#   11 hint requests TAT, 12 hint tokens TAT (us, 0: none), then for each call in
-#   the batch, in order: its token cost and its longest wait (us, -1: none).
-# Returns: rpm, tpm, requests TAT - tau - now (us), the two TATs, then for each
-#   call: granted (0/1) and its wait (us).
+#   11 hint requests TAT, 12 hint tokens TAT (us, 0: none), 13 spares wanted, 14 a
+#   spare's token cost, then for each call in the batch, in order: its token cost
+#   and its longest wait (us, -1: none).
+# Returns: rpm, tpm, requests TAT - tau - now (us), the two TATs, spares granted,
+#   then for each call: granted (0/1) and its wait (us).
 ADMIT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -153,10 +154,12 @@ local function budget(key, per_minute, hint, back, remaining, extra)
   end
   return {key = key, step = step, tau = tau, tat = tat}
 end
-local calls = (#ARGV - 12) / 2
-local tokens = tonumber(ARGV[4]) ~= 0
+local calls = (#ARGV - 14) / 2
+local spares = math.min(tonumber(ARGV[13]), 1000)
+local spare_cost = tonumber(ARGV[14])
+local tokens = tonumber(ARGV[4]) ~= 0 or (spares > 0 and spare_cost > 0)
 for i = 1, calls do
-  if tonumber(ARGV[11 + 2 * i]) > 0 then tokens = true end
+  if tonumber(ARGV[13 + 2 * i]) > 0 then tokens = true end
 end
 local r = budget(KEYS[1], rpm, tonumber(ARGV[11]), tonumber(ARGV[5]), tonumber(ARGV[9]), 1)
 local k = nil
@@ -164,21 +167,41 @@ if tokens then
   k = budget(KEYS[2], tpm, tonumber(ARGV[12]), tonumber(ARGV[4]), tonumber(ARGV[10]), 0)
 end
 
-local out = {}
-for i = 1, calls do
-  local cost = tonumber(ARGV[11 + 2 * i])
-  local longest = tonumber(ARGV[12 + 2 * i])
+local function take(cost, longest)
   local wait = start - now
   if r then wait = math.max(wait, r.tat - r.tau - now) end
   if k and cost > 0 then wait = math.max(wait, k.tat - k.tau - now) end
-  local granted = longest < 0 or wait <= longest
+  -- (Within a microsecond: the TATs add up steps in floating point.)
+  local granted = longest < 0 or wait < longest + 1
   if granted then
     local go = now + math.max(wait, 0)
     if r then r.tat = math.max(r.tat, go) + r.step end
     if k and cost > 0 then k.tat = math.max(k.tat, go) + cost * k.step end
   end
+  return granted, wait
+end
+local out = {}
+for i = 1, calls do
+  local granted, wait = take(tonumber(ARGV[13 + 2 * i]), tonumber(ARGV[14 + 2 * i]))
   out[2 * i - 1] = granted and 1 or 0
   out[2 * i] = math.floor(math.max(wait, 0))
+end
+-- Spares: slots that go now, for calls the process expects soon, and only while
+-- at least half the burst stays free after them: the last half of the burst is
+-- always taken one call at a time, in the store's order.
+local function spare(cost)
+  if start > now then return false end
+  local rt = r and math.max(r.tat, now) + r.step
+  if rt and rt - now > r.tau / 2 + 1 then return false end
+  local kt = k and cost > 0 and math.max(k.tat, now) + cost * k.step
+  if kt and kt - now > k.tau / 2 + 1 then return false end
+  if rt then r.tat = rt end
+  if kt then k.tat = kt end
+  return true
+end
+local granted_spares = 0
+while granted_spares < spares and spare(spare_cost) do
+  granted_spares = granted_spares + 1
 end
 for _, b in ipairs({r, k}) do
   if b then
@@ -190,7 +213,7 @@ local ahead = 0
 if r then ahead = r.tat - r.tau - now end
 return {math.floor(rpm), math.floor(tpm), math.floor(ahead),
         r and string.format('%.0f', r.tat) or '0', k and string.format('%.0f', k.tat) or '0',
-        unpack(out)}
+        granted_spares, unpack(out)}
 """
 
 
@@ -246,6 +269,8 @@ class Admission:
         ahead: Seconds until the next call would go at once (0 or less: now).
         requests_tat: The requests TAT after the batch (store clock, microseconds).
         tokens_tat: The tokens TAT after the batch.
+        spares: Spare slots granted, each going now (at most the number asked,
+            never the last half of the burst).
     """
 
     grants: tuple[tuple[bool, float], ...]
@@ -254,11 +279,18 @@ class Admission:
     ahead: float
     requests_tat: int
     tokens_tat: int
+    spares: int = 0
 
 
 def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not value > 0:
         msg = f"{attribute.name} must be positive, got {value!r}"
+        raise ValueError(msg)
+
+
+def _not_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value >= 0:
+        msg = f"{attribute.name} must be 0 or more, got {value!r}"
         raise ValueError(msg)
 
 
@@ -307,6 +339,11 @@ class RedisStore:
         burst: The burst, as a fraction of a minute's budget (at least one call).
         poll: Seconds between two reads of the shared breakers' state (only
             when a ``CircuitBreaker(store=...)`` uses the store).
+        prefetch: While the budget is not binding, each round trip also takes
+            spare slots for about this many seconds of the process's recent
+            demand, and the calls that come within that time use them without a
+            round trip of their own; a spare not used by then is dropped (at most
+            a quarter of the burst's time; 0: none).
         ssl_context: The TLS context for ``rediss://`` (default: the system's
             trust store, host name verified).
 
@@ -327,6 +364,7 @@ class RedisStore:
     burst: float = attrs.field(default=0.005, kw_only=True, validator=_positive)
     round_trips: int = attrs.field(default=0, init=False)
     poll: float = attrs.field(default=0.5, kw_only=True, validator=_positive)
+    prefetch: float = attrs.field(default=0.05, kw_only=True, validator=_not_negative)
     ssl_context: ssl.SSLContext | None = attrs.field(default=None, kw_only=True, repr=False)
     _connection: Connection = attrs.field(init=False, repr=False)
     _state: Literal["unopened", "open", "closed"] = attrs.field(default="unopened", init=False)
@@ -474,6 +512,8 @@ class RedisStore:
         calls: Sequence[tuple[int, float | None]],
         learnt: Learnt,
         hints: tuple[int, int],
+        spares: int = 0,
+        spare_tokens: int = 0,
     ) -> Admission:
         """Run the admission script once, for a batch of calls (see the module docstring).
 
@@ -485,6 +525,9 @@ class RedisStore:
                 wait it accepts in seconds (``None``: any).
             learnt: What the process learnt since its last round trip.
             hints: The last requests and tokens TATs this process was told.
+            spares: Spare slots wanted after the batch: each is granted only if
+                it goes now and leaves at least half the burst free.
+            spare_tokens: The tokens each spare slot takes (an estimate).
 
         Raises:
             OSError: The store is not open, failed, was slower than ``timeout``,
@@ -508,6 +551,8 @@ class RedisStore:
             learnt.remaining_tokens,
             hints[0],
             hints[1],
+            spares,
+            spare_tokens,
         ]
         for tokens, longest in calls:
             args += (tokens, -1 if longest is None else max(0, math.floor(longest * 1e6)))
@@ -534,9 +579,9 @@ def _answered(exc: RedisReplyError) -> OSError:
 def _admission(reply: Reply, calls: int) -> Admission:
     """The script's reply as an `Admission` (``OSError`` if it is not one)."""
     try:
-        if not isinstance(reply, list) or len(reply) != 5 + 2 * calls:
+        if not isinstance(reply, list) or len(reply) != 6 + 2 * calls:
             raise TypeError
-        rpm, tpm, ahead, rq_tat, tk_tat, *grants = map(int, reply)  # type: ignore[arg-type]
+        rpm, tpm, ahead, rq_tat, tk_tat, spares, *grants = map(int, reply)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         msg = f"the store's answer is not the admission script's: {str(reply)[:80]}"
         raise OSError(msg) from None
@@ -547,6 +592,7 @@ def _admission(reply: Reply, calls: int) -> Admission:
         ahead=ahead / 1e6,
         requests_tat=rq_tat,
         tokens_tat=tk_tat,
+        spares=spares,
     )
 
 
