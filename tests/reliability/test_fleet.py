@@ -102,7 +102,10 @@ async def test_the_store_grants_spares_only_from_the_first_half_of_the_burst(
     async with store_at(redis_server.url, prefix()) as store:
 
         async def admit(
-            rpm: int, tpm: int, calls: list[tuple[int, float | None]], spares: int,
+            rpm: int,
+            tpm: int,
+            calls: list[tuple[int, float | None]],
+            spares: int,
             spare_tokens: int = 0,
         ) -> Any:
             return await store.admit(
