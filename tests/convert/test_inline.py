@@ -3,7 +3,8 @@
 The inlined code must give exactly what calling each nested model's own function
 gives: the same classes and values, the same `model_extra` and presence record
 (`_null_flips`) at every level, and the same errors with the same JSON path.
-The reference is a converter built with inlining turned off.
+The reference is a converter built with inlining turned off, whose models are
+made through their ``__init__`` (no twin class, `_models._twin`).
 """
 
 from __future__ import annotations
@@ -100,10 +101,12 @@ CASES: dict[str, dict[str, Any]] = {
 
 
 def _reference() -> cattrs.Converter:
-    """A converter whose models call their nested models' functions (no inlining)."""
+    """A converter whose models call their nested models' functions (no inlining), and
+    are made through ``__init__`` (no twin)."""
     sources = dict(linecache.cache)  # the functions' source, for tracebacks: keep the real ones
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_models, "_INLINE_DEPTH", 0)
+        patch.setattr(_models, "_twin", lambda cl: None)
         converter = _converter.make_converter.__wrapped__()
         converter.get_structure_hook(CreateChatCompletionStreamResponse)
     linecache.cache.update(sources)

@@ -8,7 +8,9 @@ module per concern:
   fields (like cattrs' ``make_dict_structure_fn``: source code compiled once per
   class, no reflection per call, no detailed validation on the fast path). It
   checks primitive fields inline, writes the code of nested models into the
-  parent's, writes the slots directly, and keeps unknown keys in
+  parent's, fills the instance as a mutable twin of its class that then
+  becomes one (`_models._twin`: plain attribute stores, not a frozen class's
+  slot setters), and keeps unknown keys in
   ``model_extra``. JSON names that are not Python names (``self-harm``,
   ``from``) come from the field's ``json`` metadata. cattrs' own function is
   not used because of two deliberate differences: it is ~2x faster here, and
