@@ -8,6 +8,9 @@ The ``redis_server`` fixture starts one per test session.
 Outside CI (``CI`` unset) with neither binary on ``PATH``, the tests that need a
 server are skipped with a message saying what to install; under ``CI=true`` they
 fail instead, so a CI run without the server cannot pass by skipping.
+
+`fake_server` plays a hostile or scripted one: a trio listener on 127.0.0.1
+that answers each command as a test's script says.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
+import trio
+
+from trio_openai._reliability._redis import parse
 
 BINARIES = ("redis-server", "valkey-server")
 
@@ -142,3 +148,43 @@ def own_redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.kill()
+
+
+Script = Callable[[trio.SocketStream, bytes], Awaitable[None]]
+
+
+async def fake_server(
+    script: Script, *, task_status: trio.TaskStatus[tuple[int, list[int]]]
+) -> None:
+    """A RESP server on 127.0.0.1 that runs *script* for each command it reads.
+
+    Reports its port and a list that holds one entry per connection accepted.
+    """
+    connections: list[int] = []
+
+    async def handler(stream: trio.SocketStream) -> None:
+        connections.append(1)
+        buffer = bytearray()
+        async with stream:
+            while True:
+                try:
+                    data = await stream.receive_some(65536)
+                except (trio.ClosedResourceError, trio.BrokenResourceError):
+                    return  # (the script closed it)
+                if not data:
+                    return
+                buffer += data
+                while buffer:
+                    try:
+                        command, end = parse(buffer)
+                    except Exception:  # (incomplete: read more)
+                        break
+                    del buffer[:end]
+                    assert isinstance(command, list)
+                    await script(stream, b" ".join(c for c in command if isinstance(c, bytes)))
+
+    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    port = listeners[0].socket.getsockname()[1]
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(trio.serve_listeners, handler, listeners)
+        task_status.started((port, connections))

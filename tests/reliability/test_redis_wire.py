@@ -12,13 +12,12 @@ from __future__ import annotations
 import ssl
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 import trio
 from _hostile import self_signed
-from _redis_server import RedisServer, own_redis_server, redis_server
+from _redis_server import RedisServer, fake_server, own_redis_server, redis_server
 
 from trio_openai import RateLimit, RedisStore
 from trio_openai._reliability._redis import (
@@ -154,45 +153,6 @@ def test_hostile_replies_are_protocol_errors(data: bytes, message: str) -> None:
 
 
 # ---------------------------------------------------------------- a fake server
-
-Script = Callable[[trio.SocketStream, bytes], Awaitable[None]]
-
-
-async def fake_server(
-    script: Script, *, task_status: trio.TaskStatus[tuple[int, list[int]]]
-) -> None:
-    """A RESP server on 127.0.0.1 that runs *script* for each command it reads.
-
-    Reports its port and a list that holds one entry per connection accepted.
-    """
-    connections: list[int] = []
-
-    async def handler(stream: trio.SocketStream) -> None:
-        connections.append(1)
-        buffer = bytearray()
-        async with stream:
-            while True:
-                try:
-                    data = await stream.receive_some(65536)
-                except (trio.ClosedResourceError, trio.BrokenResourceError):
-                    return  # (the script closed it)
-                if not data:
-                    return
-                buffer += data
-                while buffer:
-                    try:
-                        command, end = parse(buffer)
-                    except Exception:  # (incomplete: read more)
-                        break
-                    del buffer[:end]
-                    assert isinstance(command, list)
-                    await script(stream, b" ".join(c for c in command if isinstance(c, bytes)))
-
-    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
-    port = listeners[0].socket.getsockname()[1]
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(trio.serve_listeners, handler, listeners)
-        task_status.started((port, connections))
 
 
 @pytest.mark.parametrize(

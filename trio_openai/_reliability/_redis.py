@@ -4,7 +4,7 @@
 script, ``SCRIPT LOAD``, ``SET``, ``PTTL``, and ``AUTH``/``SELECT`` when it
 connects). This module is all it needs of a Redis client: a `Connection` that
 encodes a command, writes it, and reads its reply, on the trio stream of a TCP,
-TLS or Unix socket.
+TLS or Unix socket (and `_sentinel.py` finds the master behind Redis Sentinel).
 
 Design decisions, stated once:
 
@@ -45,14 +45,18 @@ Design decisions, stated once:
   that owns it (the node of the last endpoint asked: a store serving endpoints
   on several nodes moves between them). ``ASK`` (a slot being migrated) is an
   error for that call, and the next one goes where the cluster then says; the
-  failure mode covers it. Sentinel is not supported.
+  failure mode covers it.
+- Redis Sentinel: a ``+sentinel`` URL names the sentinels, and a connection
+  asks them where the master is before it connects (``locate``, from
+  `_sentinel.py`), checks that the node is a master (``ROLE``), and leaves one
+  that answers ``READONLY`` for the one the sentinels name next.
 """
 
 from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, Protocol, TypeAlias, final
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -94,7 +98,9 @@ MAX_REDIRECTS: Final = 5
 """The most Redis Cluster ``MOVED`` redirections followed for one command."""
 
 _DEFAULT_PORT: Final = 6379
+_SENTINEL_PORT: Final = 26379
 _TCP: Final = {"redis": False, "valkey": False, "rediss": True, "valkeys": True}
+_SENTINEL: Final = {f"{scheme}+sentinel": tls for scheme, tls in _TCP.items()}
 _RECEIVE: Final = 65_536
 _COLON: Final = ord(":")
 
@@ -137,6 +143,10 @@ class RedisAddress:
         username: The ACL user, or ``None``.
         password: The password, or ``None``.
         display: The URL without its password, for messages and reprs.
+        sentinels: With Redis Sentinel, the sentinels' (host, port), in the
+            URL's order; the master's *host* and *port* are then found by
+            asking them (`_sentinel.py`). Empty otherwise.
+        service: With Redis Sentinel, the name the sentinels monitor the master under.
     """
 
     host: str = ""
@@ -147,6 +157,8 @@ class RedisAddress:
     username: str | None = None
     password: Secret | None = attrs.field(default=None, repr=False)
     display: str = ""
+    sentinels: tuple[tuple[str, int], ...] = ()
+    service: str = ""
 
 
 def _redacted(scheme: str, username: str | None, password: bool, rest: str) -> str:
@@ -161,13 +173,22 @@ def parse_redis_url(url: str) -> RedisAddress:
 
     ``valkey://`` and ``valkeys://`` mean ``redis://`` and ``rediss://``. A Unix
     socket is ``unix://[[user]:password@]/path/to/socket[?db=N]``; ``?db=N`` is
-    accepted on any URL.
+    accepted on any URL. Redis Sentinel is
+    ``redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/service[/db]``
+    (``rediss+sentinel://``, ``valkey+sentinel://``, ``valkeys+sentinel://``):
+    the sentinels (port 26379 by default) and the name of the master they
+    monitor; the credentials and TLS are the master's (and the sentinels', see
+    `_sentinel.py`).
 
     Raises:
         ValueError: The URL is malformed or names an unsupported scheme or
             option; the message shows it without its password.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # (the URL is not shown: it may hold the password)
+        msg = f"RedisStore URL: malformed ({exc})"
+        raise ValueError(msg) from None
     scheme = parts.scheme.lower()
     has_password = parts.password is not None
     hostport = parts.netloc.rsplit("@", 1)[-1]
@@ -178,25 +199,30 @@ def parse_redis_url(url: str) -> RedisAddress:
     def bad(why: str) -> ValueError:
         return ValueError(f"RedisStore URL {display!r}: {why}")
 
-    if scheme != "unix" and scheme not in _TCP:
-        raise bad("the scheme must be redis://, rediss://, valkey://, valkeys:// or unix://")
-    options = parse_qs(parts.query, keep_blank_values=True)
-    unknown = sorted(set(options) - {"db"})
-    if unknown:
-        raise bad(f"unsupported option(s) {', '.join(unknown)} (only db= is)")
-    db_text = options.get("db", [""])[-1]
-    if scheme != "unix" and parts.path not in ("", "/"):
-        if db_text:
-            raise bad("the database is given twice (path and db=)")
-        db_text = parts.path.lstrip("/")
-    try:
-        db = int(db_text) if db_text else 0
-    except ValueError:
-        raise bad(f"the database must be a number, got {db_text!r}") from None
-    if db < 0:
-        raise bad("the database must not be negative")
+    db_text = _checked_options(scheme, parts.query, bad)
+    service, path_db = "", ""
+    if scheme in _SENTINEL:
+        service, _, path_db = unquote(parts.path).lstrip("/").partition("/")
+        if not service:
+            raise bad("a sentinel URL names the master's service: redis+sentinel://host/service")
+    elif scheme != "unix":
+        path_db = parts.path.lstrip("/")
+    if path_db and db_text:
+        raise bad("the database is given twice (path and db=)")
+    db = _database(path_db or db_text, bad)
     username = unquote(parts.username) if parts.username else None
     password = Secret(unquote(parts.password)) if parts.password is not None else None
+    if service:
+        return RedisAddress(
+            port=0,
+            tls=_SENTINEL[scheme],
+            db=db,
+            username=username,
+            password=password,
+            display=display,
+            sentinels=tuple(_host_port(item, bad) for item in hostport.split(",")),
+            service=service,
+        )
     if scheme == "unix":
         if not parts.path:
             raise bad("a unix:// URL needs the socket's path")
@@ -218,6 +244,49 @@ def parse_redis_url(url: str) -> RedisAddress:
         password=password,
         display=display,
     )
+
+
+def _checked_options(scheme: str, query: str, bad: Callable[[str], ValueError]) -> str:
+    """Refuse an unknown scheme or option; the ``db=`` option's text (``""``: none)."""
+    if scheme != "unix" and scheme not in _TCP and scheme not in _SENTINEL:
+        raise bad(
+            "the scheme must be redis://, rediss://, valkey://, valkeys://, unix:// "
+            "or one of them with +sentinel (redis+sentinel://host:26379/service)"
+        )
+    options = parse_qs(query, keep_blank_values=True)
+    unknown = sorted(set(options) - {"db"})
+    if unknown:
+        raise bad(f"unsupported option(s) {', '.join(unknown)} (only db= is)")
+    return options.get("db", [""])[-1]
+
+
+def _database(text: str, bad: Callable[[str], ValueError]) -> int:
+    try:
+        db = int(text) if text else 0
+    except ValueError:
+        raise bad(f"the database must be a number, got {text!r}") from None
+    if db < 0:
+        raise bad("the database must not be negative")
+    return db
+
+
+def _host_port(text: str, bad: Callable[[str], ValueError]) -> tuple[str, int]:
+    """``host[:port]`` or ``[v6 address][:port]`` of a sentinel (port 26379 by default)."""
+    host, port_text = text, ""
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise bad(f"sentinel {text!r} is not [address]:port")
+        port_text = rest[1:]
+    elif ":" in text:
+        host, _, port_text = text.partition(":")
+    if not host:
+        raise bad(f"a sentinel with no host ({text!r})")
+    if not port_text:
+        return host, _SENTINEL_PORT
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise bad(f"the port of sentinel {text!r} must be a number from 1 to 65535")
+    return host, int(port_text)
 
 
 def bulk_strings(args: Sequence[Argument]) -> bytes:
@@ -428,11 +497,22 @@ class Connection:
         address: Where the server is (`parse_redis_url`).
         ssl_context: The TLS context for ``rediss://`` (default: the system's
             trust store, verifying the host name).
+        locate: Where the server is now, asked before each new connection
+            (Redis Sentinel: `_sentinel.Sentinels.locate`). The node found must
+            say it is a master (``ROLE``), and one that answers ``READONLY``
+            (demoted by a failover) is left for the one located next.
     """
 
-    def __init__(self, address: RedisAddress, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        address: RedisAddress,
+        ssl_context: ssl.SSLContext | None = None,
+        *,
+        locate: Callable[[], Awaitable[tuple[str, int]]] | None = None,
+    ) -> None:
         self.address = address
         self._ssl_context = ssl_context
+        self._locate = locate
         self._stream: _Wire | None = None
         self._buffer = bytearray()
         self._lock = trio.Lock()
@@ -459,15 +539,22 @@ class Connection:
         A Redis Cluster node that does not own the command's keys answers
         ``MOVED slot host:port``: the connection moves to that node (for this
         and every later command) and sends again, up to `MAX_REDIRECTS` times.
+        With *locate*, a ``READONLY`` answer (a master demoted by a failover)
+        drops the connection and sends again to the node located next.
         """
         lock = self._lock
         await acquire_uncontended(lock)  # (the send and the read are checkpoints)
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 reply = await self._round_trip(command)
-                if not (isinstance(reply, RedisReplyError) and reply.code == "MOVED"):
+                if not isinstance(reply, RedisReplyError):
                     break
-                await self._move(reply)
+                if reply.code == "MOVED":
+                    await self._move(reply)
+                elif reply.code == "READONLY" and self._locate is not None:
+                    await self._drop()
+                else:
+                    break
         finally:
             lock.release()
         if isinstance(reply, RedisReplyError):
@@ -532,6 +619,9 @@ class Connection:
         if self._closed:
             msg = "the connection to the store is closed"
             raise OSError(msg)
+        if self._locate is not None:
+            host, port = await self._locate()
+            self.address = attrs.evolve(self.address, host=host, port=port)
         address = self.address
         stream: _Wire
         try:
@@ -556,6 +646,8 @@ class Connection:
         self._stream = stream
         try:
             await self._hello(stream)
+            if self._locate is not None:
+                await self._check_master(stream)
         except BaseException:
             await self._drop()
             raise
@@ -575,6 +667,27 @@ class Connection:
             if isinstance(reply, RedisReplyError):
                 msg = f"SELECT {address.db} failed: {reply}"
                 raise OSError(msg)
+
+    async def _check_master(self, stream: _Wire) -> None:
+        """Refuse a located node that is not a master (``ROLE``): a failover under way.
+
+        A user whose ACL does not allow ``ROLE`` (``NOPERM``) is taken at the
+        sentinels' word.
+        """
+        await stream.send_all(encode(b"ROLE"))
+        reply = await self._read(stream)
+        if isinstance(reply, RedisReplyError) and reply.code == "NOPERM":
+            return
+        role = reply[0] if isinstance(reply, list) and reply else reply
+        if role != b"master":
+            address = self.address
+            shown = role.decode(errors="replace")[:40] if isinstance(role, bytes) else repr(role)
+            msg = (
+                f"{address.host}:{address.port}, named as the master of "
+                f"{address.service or 'the store'!r}, says its role is {shown!r} "
+                "(a failover under way?)"
+            )
+            raise OSError(msg)
 
 
 async def _close(stream: _Wire) -> None:

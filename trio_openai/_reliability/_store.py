@@ -86,6 +86,7 @@ from ._redis import (
     encode,
     parse_redis_url,
 )
+from ._sentinel import Sentinels
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -317,14 +318,18 @@ class RedisStore:
     caller (``async with``: it owns a connection), it can serve several clients
     of the run, and stays open after them. Every process using the same *prefix*
     and endpoint name shares the endpoint's budget. Any Redis or Valkey server from 6.2 on:
-    a single server, or any node of a Redis Cluster (not Sentinel).
+    a single server, any node of a Redis Cluster, or the master that Redis Sentinel
+    names (``redis+sentinel://``; after a failover, the new one).
 
     Args:
         url: The server, e.g. ``"redis://127.0.0.1:6379/0"``,
             ``"redis://user:password@host:6379/2"``, ``"rediss://host"`` for TLS,
             ``"unix:///run/redis.sock?db=1"`` for a Unix socket (``valkey://``
-            and ``valkeys://`` too). Its password never shows: the `url`
-            attribute is the URL without it.
+            and ``valkeys://`` too),
+            ``"redis+sentinel://:password@s1:26379,s2:26379/mymaster"`` for the
+            master that the sentinels *s1*, *s2* monitor as ``mymaster``
+            (``rediss+sentinel://`` for TLS). Its password never shows: the
+            `url` attribute is the URL without it.
         prefix: The first part of every key; processes sharing a budget share it.
         failure: When the store fails or is slow: ``"open"`` (the default: calls
             go through a local limiter and a warning is logged) or ``"closed"``
@@ -378,7 +383,8 @@ class RedisStore:
         address = parse_redis_url(self.url)
         # From here on the URL is only ever shown without its password.
         self.url = address.display
-        self._connection = Connection(address, self.ssl_context)
+        locate = Sentinels(address, self.ssl_context).locate if address.sentinels else None
+        self._connection = Connection(address, self.ssl_context, locate=locate)
 
     async def __aenter__(self) -> Self:
         """Open the store: connect, and load the admission script.
