@@ -20,7 +20,7 @@ import trio
 from _hosts import Hosts, endpoints, routed_client
 from _redis_server import free_port, require_binary
 
-from trio_openai import RateLimit, RedisStore
+from trio_openai import RateLimit, RedisStore, StoreUnavailableError
 from trio_openai._reliability._redis import Connection, parse_redis_url
 
 
@@ -154,3 +154,79 @@ async def test_a_moved_answer_that_names_no_node_is_a_clear_error() -> None:
         assert connection.address.port == port
         await connection.aclose()
         nursery.cancel_scope.cancel()
+
+
+def _cluster_command(port: int, *words: str) -> str:
+    cli = shutil.which("redis-cli") or shutil.which("valkey-cli") or "redis-cli"
+    done = subprocess.run([cli, "-p", str(port), *words], capture_output=True, check=True)
+    return done.stdout.decode().strip()
+
+
+def _migrating(cluster: list[int], key: str) -> tuple[str, int, int]:
+    """Start moving *key*'s slot to another node: (slot, source, target)."""
+    source = _owner(cluster, key)
+    target = next(port for port in cluster if port != source)
+    slot = _cluster_command(source, "cluster", "keyslot", key)
+    ids = {port: _cluster_command(port, "cluster", "myid") for port in (source, target)}
+    assert _cluster_command(target, "cluster", "setslot", slot, "importing", ids[source]) == "OK"
+    assert _cluster_command(source, "cluster", "setslot", slot, "migrating", ids[target]) == "OK"
+    return slot, source, target
+
+
+async def test_a_slot_being_migrated_is_waited_for_then_followed(cluster: list[int]) -> None:
+    """While the endpoint's slot migrates, ASK/TRYAGAIN: the admission is sent again after
+    a pause; once the slot has moved, MOVED takes it to the new owner."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    key = RedisStore("redis://x", prefix=name).key("e")
+    slot, source, target = _migrating(cluster, key)
+    target_id = _cluster_command(target, "cluster", "myid")
+
+    async def finish() -> None:
+        await trio.sleep(0.1)
+        for port in (target, source):  # (no key to move: the budget is new)
+            await trio.to_thread.run_sync(
+                _cluster_command, port, "cluster", "setslot", slot, "node", target_id
+            )
+
+    hosts = Hosts()
+    async with (
+        RedisStore(f"redis://127.0.0.1:{source}", prefix=name, failure="closed") as store,
+        trio.open_nursery() as nursery,
+    ):
+        limit = RateLimit(requests_per_minute=600, store=store)
+        async with routed_client(hosts, endpoints("e"), rate_limit=limit) as (client, probe):
+            nursery.start_soon(finish)
+            start = trio.current_time()
+            await probe.get("/x")
+            assert trio.current_time() - start >= 0.1  # it waited for the migration
+            await probe.get("/x")
+            (status,) = client.health()
+            assert status.limiter is not None
+            assert status.limiter.store_ok is True
+        assert store._connection.address.port == target
+    assert len(hosts.seen) == 2
+    node = Connection(parse_redis_url(f"redis://127.0.0.1:{target}"))
+    assert await node.call(b"EXISTS", f"{key}:rq") == 1
+    await node.aclose()
+
+
+async def test_a_migration_that_does_not_end_fails_the_call_in_time(cluster: list[int]) -> None:
+    """The pauses stop at the store's timeout: the failure mode decides (here: closed)."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    key = RedisStore("redis://x", prefix=name).key("e")
+    slot, source, target = _migrating(cluster, key)
+    hosts = Hosts()
+    try:
+        async with RedisStore(
+            f"redis://127.0.0.1:{source}", prefix=name, failure="closed", timeout=0.2
+        ) as store:
+            limit = RateLimit(requests_per_minute=600, store=store)
+            async with routed_client(hosts, endpoints("e"), rate_limit=limit) as (_, probe):
+                start = trio.current_time()
+                with pytest.raises(StoreUnavailableError, match=r"did not answer within 0\.2 s"):
+                    await probe.get("/x")
+                assert trio.current_time() - start < 0.5
+    finally:
+        for port in (source, target):
+            _cluster_command(port, "cluster", "setslot", slot, "stable")
+    assert hosts.seen == []

@@ -32,7 +32,7 @@ from trio_openai._reliability._redis import (
     parse,
     parse_redis_url,
 )
-from trio_openai._reliability._store import Learnt
+from trio_openai._reliability._store import ADMIT_SHA, Learnt
 
 __all__ = ["own_redis_server", "redis_server"]  # the fixtures this module uses
 
@@ -298,7 +298,8 @@ async def test_the_database_of_the_url_is_selected(redis_server: RedisServer) ->
 
 
 async def test_a_flushed_script_is_loaded_again(redis_server: RedisServer) -> None:
-    """A server that lost its scripts (restart, SCRIPT FLUSH) answers NOSCRIPT once."""
+    """A server that lost its scripts (restart, SCRIPT FLUSH) answers NOSCRIPT once, and is
+    sent the script itself."""
     limit_prefix = f"test-{uuid.uuid4().hex[:12]}"
     async with RedisStore(redis_server.url, prefix=limit_prefix) as store:
         RateLimit(requests_per_minute=60, store=store)  # (the policy is not needed here)
@@ -311,6 +312,8 @@ async def test_a_flushed_script_is_loaded_again(redis_server: RedisServer) -> No
             store.key("e"), requests_per_minute=60, tokens_per_minute=0,
             calls=[(0, None)], learnt=Learnt(), hints=(0, 0),
         )  # fmt: skip
+        # The script itself was sent (EVAL), which cached it again for EVALSHA.
+        assert b":1" in redis_server.command("SCRIPT", "EXISTS", ADMIT_SHA)
     assert first.grants[0][0]
     assert second.grants[0][0]
     assert store.round_trips == 2

@@ -34,7 +34,7 @@ Design decisions, stated once:
 - Failures are ``OSError``: `RedisProtocolError` for what the server sent and
   cannot be read, ``OSError`` for a socket that would not connect or broke;
   `RedisReplyError` (not an ``OSError``) is an error reply (``-ERR ...``), which
-  the caller may act on (``NOSCRIPT``: load the script and send again).
+  the caller may act on (``NOSCRIPT``: send the script itself).
 - The password is a `Secret` from the URL's parse on: never in a repr, a log
   line or an error message (`RedisAddress.display` is the URL without it). The
   ``AUTH`` command is encoded and sent by one function whose failure is raised
@@ -43,9 +43,13 @@ Design decisions, stated once:
 - Redis Cluster: the store's keys of one endpoint share a hash tag, so they
   live in one slot, and a ``MOVED`` answer moves the connection to the node
   that owns it (the node of the last endpoint asked: a store serving endpoints
-  on several nodes moves between them). ``ASK`` (a slot being migrated) is an
-  error for that call, and the next one goes where the cluster then says; the
-  failure mode covers it.
+  on several nodes moves between them). While a slot is being migrated, a
+  command on several keys (the admission script) cannot run on either node
+  unless all its keys are on one (``TRYAGAIN``, or ``ASK`` and then
+  ``TRYAGAIN`` on the other), and some of the store's keys exist only at
+  times: the command is sent again after a pause, until the migration ends
+  (for the few keys of one endpoint, milliseconds) and the node says
+  ``MOVED``; the store's ``timeout`` bounds the wait.
 - Redis Sentinel: a ``+sentinel`` URL names the sentinels, and a connection
   asks them where the master is before it connects (``locate``, from
   `_sentinel.py`), checks that the node is a master (``ROLE``), and leaves one
@@ -95,7 +99,10 @@ MAX_DEPTH: Final = 8
 MAX_REPLY: Final = 4 * 1024 * 1024
 """The most bytes buffered for one reply."""
 MAX_REDIRECTS: Final = 5
-"""The most Redis Cluster ``MOVED`` redirections followed for one command."""
+"""The most Redis Cluster redirections (``MOVED``, ``ASK``, ``TRYAGAIN``) for one command."""
+_MIGRATING: Final = frozenset({"ASK", "TRYAGAIN"})
+_MIGRATION_PAUSE: Final = 0.01
+"""Seconds before the first resend of a command whose slot is being migrated (then doubling)."""
 
 _DEFAULT_PORT: Final = 6379
 _SENTINEL_PORT: Final = 26379
@@ -539,18 +546,23 @@ class Connection:
         A Redis Cluster node that does not own the command's keys answers
         ``MOVED slot host:port``: the connection moves to that node (for this
         and every later command) and sends again, up to `MAX_REDIRECTS` times.
-        With *locate*, a ``READONLY`` answer (a master demoted by a failover)
-        drops the connection and sends again to the node located next.
+        ``ASK`` or ``TRYAGAIN`` (the slot of the keys being migrated): the
+        same command again after a pause (10 ms, doubling), until the slot has
+        moved and the node answers ``MOVED``. With *locate*, a ``READONLY``
+        answer (a master demoted by a failover) drops the connection and sends
+        again to the node located next.
         """
         lock = self._lock
         await acquire_uncontended(lock)  # (the send and the read are checkpoints)
         try:
-            for _ in range(MAX_REDIRECTS + 1):
+            for attempt in range(MAX_REDIRECTS + 1):
                 reply = await self._round_trip(command)
                 if not isinstance(reply, RedisReplyError):
                     break
                 if reply.code == "MOVED":
                     await self._move(reply)
+                elif reply.code in _MIGRATING:
+                    await trio.sleep(_MIGRATION_PAUSE * 2**attempt)
                 elif reply.code == "READONLY" and self._locate is not None:
                     await self._drop()
                 else:
@@ -578,7 +590,7 @@ class Connection:
         """Follow ``MOVED <slot> <host>:<port>`` (the same credentials and TLS)."""
         words = str(moved).split()
         host, _, port = words[-1].rpartition(":") if len(words) == 3 else ("", "", "")
-        if not host or not port.isdigit():
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
             msg = f"a MOVED answer that names no node: {str(moved)[:80]!r}"
             raise RedisProtocolError(msg)
         await self._drop()

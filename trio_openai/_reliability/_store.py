@@ -562,17 +562,21 @@ class RedisStore:
         ]
         for tokens, longest in calls:
             args += (tokens, -1 if longest is None else max(0, math.floor(longest * 1e6)))
-        command = b"*%d\r\n%s%s" % (len(args) + 3 + len(_PARTS), head, bulk_numbers(args))
+        size = b"*%d\r\n" % (len(args) + 3 + len(_PARTS))
+        numbers = bulk_numbers(args)
         self.round_trips += 1
         try:
             try:
-                reply = await self._send(command)
+                reply = await self._send(size + head + numbers)
             except RedisReplyError as exc:
                 if exc.code != "NOSCRIPT":
                     raise
-                # The server lost its scripts (restarted, SCRIPT FLUSH): load it, once.
-                await self._send(encode(b"SCRIPT", b"LOAD", ADMIT))
-                reply = await self._send(command)
+                # The node lost its scripts (restarted, SCRIPT FLUSH), or never had it
+                # (a cluster node reached through ASK): the script itself, once, which
+                # also caches it there for the EVALSHA of later calls.
+                keys = [f"{key}:{part}" for part in _PARTS]
+                whole = bulk_strings([b"EVAL", ADMIT, len(keys), *keys])
+                reply = await self._send(size + whole + numbers)
         except RedisReplyError as exc:
             raise _answered(exc) from exc
         return _admission(reply, len(calls))
