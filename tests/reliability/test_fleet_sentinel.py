@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import time
+import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -204,6 +205,16 @@ async def test_a_sentinel_behind_a_password_gets_the_urls_credentials(group: Gro
         await sentinels.locate()
     with_login = Sentinels(parse_redis_url(url.replace("://", f"://:{PASSWORD}@")))
     assert await with_login.locate() == ("127.0.0.1", group.master)
+    wrong = "not-" + PASSWORD
+    with_wrong = Sentinels(parse_redis_url(url.replace("://", f"://:{wrong}@")))
+    with pytest.raises(OSError, match="AUTH failed") as caught:
+        await with_wrong.locate()
+    text = "".join(
+        traceback.TracebackException.from_exception(caught.value, capture_locals=True).format()
+    )
+    assert "Sentinels" in text  # (the frames' locals are in it)
+    for frame in text.split("\n  File ")[1:]:
+        assert wrong not in frame or "test_fleet_sentinel.py" in frame.split("\n")[0], frame
 
 
 # ---------------------------------------------------------------- fake sentinels and nodes
