@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Iterator
 import pytest
 import trio
 
+from trio_openai import Client
 from trio_openai._reliability._redis import parse
 
 BINARIES = ("redis-server", "valkey-server")
@@ -148,6 +149,13 @@ def own_redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.kill()
+
+
+def store_ok(client: Client) -> bool | None:
+    """What ``health()`` says of the shared limiter's store, for a one-endpoint client."""
+    (status,) = client.health()
+    assert status.limiter is not None
+    return status.limiter.store_ok
 
 
 Script = Callable[[trio.SocketStream, bytes], Awaitable[None]]

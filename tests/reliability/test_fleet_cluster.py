@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import trio
 from _hosts import Hosts, endpoints, routed_client
-from _redis_server import free_port, require_binary
+from _redis_server import free_port, require_binary, store_ok
 
 from trio_openai import RateLimit, RedisStore, StoreUnavailableError
 from trio_openai._reliability._redis import Connection, parse_redis_url
@@ -125,9 +125,7 @@ async def test_endpoints_on_different_nodes_share_one_store(cluster: list[int]) 
             async with routed_client(hosts, endpoints(endpoint), rate_limit=limit) as (c, probe):
                 await probe.get("/x")
                 await probe.get("/x")
-                (status,) = c.health()
-                assert status.limiter is not None
-                assert status.limiter.store_ok is True
+                assert store_ok(c) is True
     assert store.round_trips == 2 * len(names)
     # Each endpoint's keys live on the node that owns its tag, one slot for all of them.
     for endpoint, key in zip(names, store_keys, strict=True):
@@ -200,9 +198,7 @@ async def test_a_slot_being_migrated_is_waited_for_then_followed(cluster: list[i
             await probe.get("/x")
             assert trio.current_time() - start >= 0.1  # it waited for the migration
             await probe.get("/x")
-            (status,) = client.health()
-            assert status.limiter is not None
-            assert status.limiter.store_ok is True
+            assert store_ok(client) is True
         assert store._connection.address.port == target
     assert len(hosts.seen) == 2
     node = Connection(parse_redis_url(f"redis://127.0.0.1:{target}"))
