@@ -23,6 +23,15 @@ import trio
 RawHandler = Callable[["RawRequest", trio.SocketStream], Awaitable[None]]
 
 
+def content_length(head: bytes) -> int:
+    """The Content-Length of a raw request head (request line and headers), 0 without one."""
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
+
+
 @attrs.frozen
 class RawRequest:
     """One request as the server received it: the request line, headers and body."""

@@ -22,6 +22,7 @@ from typing import Any
 import httpx2
 import pytest
 import trio
+from _hostile import content_length
 from _support import mock_client
 
 import trio_openai
@@ -718,11 +719,7 @@ async def _read_request(stream: trio.SocketStream) -> bytes:
             return data
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
+    length = content_length(head)
     while len(body) < length:
         chunk = await stream.receive_some(65536)
         if not chunk:

@@ -19,6 +19,7 @@ import httpx2
 import pytest
 import trio
 import trio.testing
+from _hostile import content_length
 
 import trio_openai
 from trio_openai._http import _pool
@@ -48,11 +49,7 @@ class FakeConnection(httpcore2.AsyncNetworkStream):
         self._in += buffer
         while b"\r\n\r\n" in self._in:
             head, _, rest = self._in.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
+            length = content_length(head)
             if len(rest) < length:
                 return
             self._in = rest[length:]
