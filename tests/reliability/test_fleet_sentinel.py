@@ -18,6 +18,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,35 @@ async def test_a_failover_moves_the_store_to_the_new_master(group: Group) -> Non
     assert False in seen
     assert seen[-1] is True
     assert len(hosts.seen) == len(seen) + 1  # every call was sent
+
+
+async def test_a_failover_by_hand_is_followed_before_the_old_master_is_demoted(
+    group: Group,
+) -> None:
+    """SENTINEL FAILOVER: the old master still takes writes for a while, but the store's
+    subscription (+switch-master) moves it to the new one at its next call, no call failing."""
+    url = f"redis+sentinel://:{PASSWORD}@127.0.0.1:{group.sentinel}/{SERVICE}"
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    hosts = Hosts()
+    async with RedisStore(url, prefix=name, failure="closed") as store:
+        sentinels = store._sentinels
+        assert sentinels is not None
+        limit = RateLimit(requests_per_minute=6000, store=store)
+        async with routed_client(hosts, endpoints("a"), rate_limit=limit) as (client, probe):
+            await probe.get("/x")
+            assert store._connection.address.port == group.master
+            await trio.sleep(0.2)  # (the store's subscription is in place)
+            assert "OK" in _ask(group.sentinel, "SENTINEL", "FAILOVER", SERVICE)
+            with trio.fail_after(10):
+                while sentinels.switches == 0:  # noqa: ASYNC110 (another process decides)
+                    await trio.sleep(0.02)
+            await probe.get("/x")
+            assert store._connection.address.port == group.replica
+            assert store_ok(client) is True
+        key = store.key("a")
+    assert sentinels.switches == 1
+    assert len(hosts.seen) == 2
+    assert await _exists(group.replica, f"{key}:rq")
 
 
 async def test_a_sentinel_behind_a_password_gets_the_urls_credentials(group: Group) -> None:
@@ -387,3 +417,47 @@ def test_bad_sentinel_urls_are_refused_without_the_password(url: str, message: s
     with pytest.raises(ValueError, match=message) as caught:
         RedisStore(with_password)
     assert PASSWORD not in str(caught.value)
+
+
+def _bulk(data: bytes) -> bytes:
+    return b"$%d\r\n%s\r\n" % (len(data), data)
+
+
+def _push(*items: bytes) -> bytes:
+    return b"*%d\r\n" % len(items) + b"".join(_bulk(item) for item in items)
+
+
+async def test_the_watcher_acts_on_its_service_only_and_moves_on_when_a_sentinel_goes() -> None:
+    """Other services' switches and garbage are ignored; a closed subscription goes on at
+    the next sentinel; a switch of the service makes the connection relocate."""
+
+    async def first(stream: trio.SocketStream, command: bytes) -> None:
+        assert command == b"SUBSCRIBE +switch-master"
+        await stream.send_all(
+            _push(b"subscribe", b"+switch-master")
+            + _push(b"message", b"+switch-master", b"other 127.0.0.1 1 127.0.0.1 2")
+            + b":5\r\n"
+            + _push(b"message", b"+switch-master")
+        )
+        await stream.aclose()
+
+    async def second(stream: trio.SocketStream, command: bytes) -> None:
+        await stream.send_all(
+            _push(b"subscribe", b"+switch-master")
+            + _push(b"message", b"+switch-master", SERVICE.encode() + b" 127.0.0.1 1 127.0.0.1 2")
+        )
+
+    async with trio.open_nursery() as nursery:
+        one, _ = await nursery.start(fake_server, first)
+        two, connections = await nursery.start(fake_server, second)
+        address = parse_redis_url(f"redis+sentinel://127.0.0.1:{one},127.0.0.1:{two}/{SERVICE}")
+        sentinels = Sentinels(address)
+        connection = Connection(address, locate=sentinels.locate)
+        nursery.start_soon(partial(sentinels.watch, connection, answer_within=1.0, retry_after=0.1))
+        with trio.fail_after(2):
+            while sentinels.switches == 0:  # noqa: ASYNC110 (the fake server's task decides)
+                await trio.sleep(0.01)
+        assert sentinels.switches == 1
+        assert len(connections) == 1
+        assert connection._relocate
+        nursery.cancel_scope.cancel()

@@ -520,6 +520,7 @@ class Connection:
         self.address = address
         self._ssl_context = ssl_context
         self._locate = locate
+        self._relocate = False
         self._stream: _Wire | None = None
         self._buffer = bytearray()
         self._lock = trio.Lock()
@@ -573,7 +574,36 @@ class Connection:
             raise reply
         return reply
 
+    def relocate(self) -> None:
+        """Leave the current node before the next command (the master moved: *locate* again)."""
+        self._relocate = True
+
+    async def receive(self) -> Reply:
+        """The next reply on the open connection, not asked for (a subscription's messages).
+
+        Raises:
+            RedisReplyError: The server sent an error.
+            OSError: Not connected, the connection broke, or the reply could not be read.
+        """
+        stream = self._stream
+        if stream is None:
+            msg = "the connection is not open"
+            raise OSError(msg)
+        try:
+            reply = await self._read(stream)
+        except BaseException as exc:
+            await self._drop()
+            if isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError)):
+                raise _broken(exc) from exc
+            raise
+        if isinstance(reply, RedisReplyError):
+            raise reply
+        return reply
+
     async def _round_trip(self, command: bytes) -> Reply | RedisReplyError:
+        if self._relocate:
+            self._relocate = False
+            await self._drop()
         stream = self._stream
         if stream is None:
             stream = await self._connect()

@@ -13,7 +13,11 @@ before each new connection (`Sentinels.locate`, the ``locate`` of
   ``READONLY`` later (demoted by a failover) makes the connection ask again
   (both in `_redis.Connection`);
 - a sentinel that asks for a login (``NOAUTH``) is sent the URL's credentials,
-  which are the master's; one that does not is asked without them.
+  which are the master's; one that does not is asked without them;
+- while the store is open, a task of its own (`Sentinels.watch`) listens on a
+  sentinel for ``+switch-master`` of the service: the connection leaves the
+  old master before its next command, even when that one still accepts writes
+  (a failover by hand, ``SENTINEL FAILOVER``, demotes it only seconds later).
 
 What a failover looks like from the store: the master goes down, the calls in
 flight fail (the store's failure mode: by default a local limiter), and the
@@ -29,9 +33,10 @@ that name). This module imports no trio-based client: it uses `Connection`.
 
 from __future__ import annotations
 
+import logging
 import math
 import ssl
-from typing import final
+from typing import NoReturn, final
 
 import attrs
 import trio
@@ -39,6 +44,8 @@ import trio
 from ._redis import Connection, RedisAddress, RedisProtocolError, RedisReplyError, Reply
 
 __all__ = ["Sentinels"]
+
+logger = logging.getLogger("trio_openai.reliability")
 
 
 @final
@@ -61,6 +68,8 @@ class Sentinels:
         self._address = address
         self._ssl_context = ssl_context
         self._order = list(address.sentinels)
+        self.switches = 0
+        """``+switch-master`` messages of the service seen by `watch`."""
 
     def __repr__(self) -> str:
         return f"<Sentinels of {self._address.display}>"
@@ -93,25 +102,84 @@ class Sentinels:
         msg = f"no sentinel named the master of {self._address.service!r} ({'; '.join(failures)})"
         raise OSError(msg)
 
+    async def watch(
+        self, connection: Connection, *, answer_within: float, retry_after: float
+    ) -> NoReturn:
+        """Make *connection* relocate whenever a sentinel says the master switched.
+
+        Subscribed to ``+switch-master`` on the first sentinel that takes it
+        within *answer_within* seconds; when that fails, on the next one, and after
+        *retry_after* seconds once all have failed. Best effort: a sentinel
+        that goes silent without closing the connection is not noticed (the
+        store still finds the master on each new connection). Runs until
+        cancelled (a task of the store's nursery).
+        """
+        while True:
+            for sentinel in list(self._order):
+                try:
+                    await self._listen(sentinel, connection, answer_within)
+                except OSError as exc:  # noqa: PERF203 (one per sentinel, rare)
+                    logger.debug("sentinel %s: no longer listening: %s", _shown(sentinel), exc)
+            await trio.sleep(retry_after)
+
+    async def _listen(
+        self, sentinel: tuple[str, int], connection: Connection, answer_within: float
+    ) -> None:
+        subscription: Connection | None = None
+        with trio.move_on_after(answer_within):
+            subscription, _ = await self._open(sentinel, b"SUBSCRIBE", b"+switch-master")
+        if subscription is None:
+            msg = "no answer in time"
+            raise OSError(msg)
+        try:
+            while True:
+                message = await subscription.receive()
+                # ["message", "+switch-master", "<name> <old ip> <old port> <new ip> <new port>"]
+                if isinstance(message, list) and len(message) == 3 and message[0] == b"message":
+                    words = message[2].split() if isinstance(message[2], bytes) else []
+                    if words[:1] == [self._address.service.encode()]:
+                        self.switches += 1
+                        connection.relocate()
+                        logger.info(
+                            "the sentinels moved the master of %r to %s",
+                            self._address.service,
+                            b":".join(words[3:5]).decode(errors="replace")[:100],
+                        )
+        finally:
+            await subscription.aclose()
+
     async def _ask(self, sentinel: tuple[str, int]) -> tuple[str, int] | None:
-        """Ask one sentinel; without credentials first, with them on ``NOAUTH``."""
+        """Ask one sentinel where the master is."""
+        connection, reply = await self._open(
+            sentinel, b"SENTINEL", b"get-master-addr-by-name", self._address.service
+        )
+        await connection.aclose()
+        return _master(reply)
+
+    async def _open(
+        self, sentinel: tuple[str, int], *command: bytes | str
+    ) -> tuple[Connection, Reply]:
+        """A connection to *sentinel* that was sent *command*, and its reply.
+
+        Without credentials first, with the URL's on ``NOAUTH``.
+        """
         host, port = sentinel
         address = attrs.evolve(self._address, host=host, port=port, db=0, sentinels=(), service="")
         anonymous = attrs.evolve(address, username=None, password=None)
         for attempt in (anonymous, address):
             connection = Connection(attempt, self._ssl_context)
             try:
-                reply = await connection.call(
-                    b"SENTINEL", b"get-master-addr-by-name", self._address.service
-                )
+                reply = await connection.call(*command)
             except RedisReplyError as exc:
+                await connection.aclose()
                 if exc.code == "NOAUTH" and attempt is anonymous and address.password is not None:
                     continue
                 msg = f"it answered {str(exc)[:200]!r}"
                 raise OSError(msg) from None
-            finally:
+            except BaseException:
                 await connection.aclose()
-            return _master(reply)
+                raise
+            return connection, reply
         raise AssertionError  # pragma: no cover - the second attempt returns or raises
 
 

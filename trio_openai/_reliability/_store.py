@@ -70,6 +70,7 @@ import logging
 import math
 import ssl
 from collections.abc import AsyncIterator, Iterable, Sequence
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, final
 
@@ -319,7 +320,8 @@ class RedisStore:
     of the run, and stays open after them. Every process using the same *prefix*
     and endpoint name shares the endpoint's budget. Any Redis or Valkey server from 6.2 on:
     a single server, any node of a Redis Cluster, or the master that Redis Sentinel
-    names (``redis+sentinel://``; after a failover, the new one).
+    names (``redis+sentinel://``; after a failover, the new one: while open, the store
+    listens for the sentinels' ``+switch-master``).
 
     Args:
         url: The server, e.g. ``"redis://127.0.0.1:6379/0"``,
@@ -375,6 +377,7 @@ class RedisStore:
     _state: Literal["unopened", "open", "closed"] = attrs.field(default="unopened", init=False)
     _stack: contextlib.AsyncExitStack | None = attrs.field(default=None, init=False, repr=False)
     _nursery: trio.Nursery | None = attrs.field(default=None, init=False, repr=False)
+    _sentinels: Sentinels | None = attrs.field(default=None, init=False, repr=False)
     _open_until: dict[str, float] = attrs.field(factory=dict, init=False, repr=False)
     _polling: bool = attrs.field(default=False, init=False, repr=False)
     _heads: dict[str, bytes] = attrs.field(factory=dict, init=False, repr=False)
@@ -383,7 +386,8 @@ class RedisStore:
         address = parse_redis_url(self.url)
         # From here on the URL is only ever shown without its password.
         self.url = address.display
-        locate = Sentinels(address, self.ssl_context).locate if address.sentinels else None
+        self._sentinels = Sentinels(address, self.ssl_context) if address.sentinels else None
+        locate = self._sentinels.locate if self._sentinels is not None else None
         self._connection = Connection(address, self.ssl_context, locate=locate)
 
     async def __aenter__(self) -> Self:
@@ -407,6 +411,16 @@ class RedisStore:
             stack.push_async_callback(self._connection.aclose)
             # The store's own tasks (shared breakers: writes, polls) end with it.
             self._nursery = await stack.enter_async_context(trio.open_nursery())
+            if self._sentinels is not None:
+                # Follows a switch of master even when the old one still accepts writes.
+                self._nursery.start_soon(
+                    partial(
+                        self._sentinels.watch,
+                        self._connection,
+                        answer_within=self.timeout,
+                        retry_after=self.retry_after,
+                    )
+                )
         except BaseException:
             await stack.__aexit__(None, None, None)
             raise
