@@ -1,10 +1,11 @@
 """The wire to a Redis or Valkey server: RESP2 over one trio stream, for the store's commands.
 
 `RedisStore` (``_store.py``) sends a handful of commands (``EVALSHA`` of its one
-script, ``SCRIPT LOAD``, ``SET``, ``PTTL``, and ``AUTH``/``SELECT`` when it
-connects). This module is all it needs of a Redis client: a `Connection` that
-encodes a command, writes it, and reads its reply, on the trio stream of a TCP,
-TLS or Unix socket (and `_sentinel.py` finds the master behind Redis Sentinel).
+script, ``EVAL`` and ``SCRIPT LOAD``, ``SET``, ``PTTL``, ``AUTH``/``SELECT``/``ROLE``
+when it connects, and ``SENTINEL``/``SUBSCRIBE`` to sentinels). This module is
+all it needs of a Redis client: a `Connection` that encodes a command, writes
+it, and reads its reply, on the trio stream of a TCP, TLS or Unix socket (and
+`_sentinel.py` finds the master behind Redis Sentinel).
 
 Design decisions, stated once:
 
@@ -562,7 +563,7 @@ class Connection:
                     break
                 if reply.code == "MOVED":
                     await self._move(reply)
-                elif reply.code in _MIGRATING:
+                elif reply.code in _MIGRATING and attempt < MAX_REDIRECTS:
                     await trio.sleep(_MIGRATION_PAUSE * 2**attempt)
                 elif reply.code == "READONLY" and self._locate is not None:
                     await self._drop()
