@@ -435,6 +435,22 @@ def report(results: dict[str, list[dict[str, Any]]], streams: int, chunks: int) 
         print(f"target: every trio_openai stream complete -> {'MET' if done else 'MISSED'}")
 
 
+def pool_in_use() -> str:
+    """Which connection pool trio_openai's sessions get here (its own, or httpx2's)."""
+    from importlib.metadata import version
+
+    from trio_openai._http._pool import WRITTEN_FOR, lean_pool_applies
+
+    installed = ", ".join(f"{name} {version(name)}" for name in WRITTEN_FOR)
+    if lean_pool_applies():
+        return f"trio_openai's pool: LeanConnectionPool ({installed})"
+    known = ", ".join(f"{name} {'/'.join(v)}" for name, v in WRITTEN_FOR.items())
+    return (
+        f"trio_openai's pool: httpx2's own, since {installed} is not a version LeanConnectionPool "
+        f"was checked against ({known}): expect the figures of docs/benchmarks.md's 'before'"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument(
@@ -460,6 +476,7 @@ def main() -> None:
     print(machine())
     print(versions())
     print(f"soft limit on open files: {os.sysconf('SC_OPEN_MAX')}")
+    print(pool_in_use())
     print()
     sides = [x for x in args.sides.split(",") if x in SIDES]
     if "official" in sides and not have_openai():

@@ -30,8 +30,10 @@ which it maintains as things happen instead of recomputing it:
   to make room for another origin once ``max_connections`` are open;
 - a connection's state is read only when it changes hands: when its request
   ends (back to idle, closed, or dropped if it never connected) and when it
-  is picked (``has_expired``, which also notices a connection the server
-  closed while it was idle, so no request is sent on a dead one).
+  is picked (``has_expired``); a connection the server closed while it was
+  idle is noticed then (httpcore2 2.16: ``has_expired``; 2.17: the
+  connection, which closes itself and refuses the request), so no request is
+  sent on a dead one.
 
 Same semantics as httpcore2's pool: ``max_connections``,
 ``max_keepalive_connections``, ``keepalive_expiry``, the ``pool`` timeout
@@ -74,8 +76,16 @@ from httpcore2 import AsyncConnectionInterface, ConnectionNotAvailable
 
 __all__ = ["WRITTEN_FOR", "LeanConnectionPool", "direct_transport", "lean_pool_applies"]
 
-WRITTEN_FOR: Final = {"httpcore2": "2.16.2", "httpx2": "2.16.2"}
-"""The versions whose pool internals `LeanConnectionPool` was written and tested against."""
+WRITTEN_FOR: Final = {"httpcore2": ("2.16.2", "2.17.0"), "httpx2": ("2.16.2", "2.17.0")}
+"""The versions whose pool internals `LeanConnectionPool` was written and tested against.
+
+Each release is read before it is added: 2.17.0 moved the check for a
+connection the server closed while idle from ``has_expired`` into the
+connection's ``handle_async_request`` (which then closes it and raises
+``ConnectionNotAvailable``: the request goes back to the head of the queue and
+the closed connection leaves the pool), and passes more settings to the
+connections that ``create_connection`` makes (called as is).
+"""
 
 _DEFAULT_PORTS: Final = {b"http": 80, b"https": 443, b"ws": 80, b"wss": 443}
 
@@ -88,7 +98,7 @@ Key = tuple[bytes, bytes, int]
 def lean_pool_applies() -> bool:
     """Whether the installed httpcore2 and httpx2 are the versions `WRITTEN_FOR` names."""
     try:
-        return all(version(name) == wanted for name, wanted in WRITTEN_FOR.items())
+        return all(version(name) in known for name, known in WRITTEN_FOR.items())
     except Exception:  # noqa: BLE001 - no metadata: not the versions we know
         return False
 
@@ -364,7 +374,7 @@ class LeanConnectionPool(httpcore2.AsyncConnectionPool):
         held = self._held[connection]
         if expiry is not None and _now() - held.idle_since > expiry:
             return True
-        return connection.has_expired()  # also: the server closed it while idle
+        return connection.has_expired()  # 2.16 also: the server closed it while idle
 
     def _not_idle(self, connection: AsyncConnectionInterface, key: Key) -> None:
         del self._idle[connection]
