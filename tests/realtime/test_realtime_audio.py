@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import wave
 from pathlib import Path
 
@@ -167,5 +168,8 @@ async def test_speech_uses_espeak_when_installed() -> None:
     """With espeak-ng installed, `speech` returns more than half a second of audio."""
     pcm = await speech("hello")
     if pcm is None:
-        pytest.skip("espeak-ng is not installed")
+        msg = "espeak-ng is not installed (apt-get install espeak-ng; .ci/run installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + ": under CI the speech path must run")
+        pytest.skip(msg)
     assert len(pcm) > 24_000  # more than half a second at 24 kHz
