@@ -325,14 +325,19 @@ def _node(
     return script
 
 
+def _located(sentinel: int) -> Connection:
+    """A connection to the master that the (fake) sentinel on port *sentinel* names."""
+    address = parse_redis_url(f"redis+sentinel://127.0.0.1:{sentinel}/{SERVICE}")
+    return Connection(address, locate=Sentinels(address).locate)
+
+
 async def test_a_named_node_that_is_not_a_master_is_refused() -> None:
     """A sentinel naming a replica (a failover under way): a clear error, nothing sent to it."""
     async with trio.open_nursery() as nursery:
         log: list[bytes] = []
         node, _ = await nursery.start(fake_server, _node([b"slave"], log))
         sentinel, _ = await nursery.start(fake_server, _sentinel_script([_address(node)]))
-        address = parse_redis_url(f"redis+sentinel://127.0.0.1:{sentinel}/{SERVICE}")
-        connection = Connection(address, locate=Sentinels(address).locate)
+        connection = _located(sentinel)
         with pytest.raises(OSError, match="says its role is 'slave'"):
             await connection.call(b"GET", b"k")
         assert log == [b"ROLE"]
@@ -346,8 +351,7 @@ async def test_a_user_not_allowed_role_is_taken_at_the_sentinels_word() -> None:
         log: list[bytes] = []
         node, _ = await nursery.start(fake_server, _node([b"noperm"], log))
         sentinel, _ = await nursery.start(fake_server, _sentinel_script([_address(node)]))
-        address = parse_redis_url(f"redis+sentinel://127.0.0.1:{sentinel}/{SERVICE}")
-        connection = Connection(address, locate=Sentinels(address).locate)
+        connection = _located(sentinel)
         assert await connection.call(b"GET", b"k") == b"noperm"
         assert log == [b"ROLE", b"GET k"]
         await connection.aclose()
@@ -364,8 +368,7 @@ async def test_a_demoted_master_sends_the_command_to_the_next_one() -> None:
         new, _ = await nursery.start(fake_server, _node([b"master"], new_log))
         answers = [_address(old), _address(new)]
         sentinel, asked = await nursery.start(fake_server, _sentinel_script(answers))
-        address = parse_redis_url(f"redis+sentinel://127.0.0.1:{sentinel}/{SERVICE}")
-        connection = Connection(address, locate=Sentinels(address).locate)
+        connection = _located(sentinel)
         assert await connection.call(b"GET", b"k") == b"master"
         old_roles[0] = b"demoted"
         assert await connection.call(b"GET", b"k") == b"master"

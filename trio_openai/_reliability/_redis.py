@@ -590,13 +590,7 @@ class Connection:
         if stream is None:
             msg = "the connection is not open"
             raise OSError(msg)
-        try:
-            reply = await self._read(stream)
-        except BaseException as exc:
-            await self._drop()
-            if isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError)):
-                raise _broken(exc) from exc
-            raise
+        reply = await self._exchange(stream, None)
         if isinstance(reply, RedisReplyError):
             raise reply
         return reply
@@ -608,8 +602,13 @@ class Connection:
         stream = self._stream
         if stream is None:
             stream = await self._connect()
+        return await self._exchange(stream, command)
+
+    async def _exchange(self, stream: _Wire, command: bytes | None) -> Reply | RedisReplyError:
+        """Send *command* (None: nothing) and read a reply; any failure drops the connection."""
         try:
-            await stream.send_all(command)
+            if command is not None:
+                await stream.send_all(command)
             return await self._read(stream)
         except BaseException as exc:
             await self._drop()

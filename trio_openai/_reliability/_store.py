@@ -72,7 +72,7 @@ import ssl
 from collections.abc import AsyncIterator, Iterable, Sequence
 from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, final
+from typing import TYPE_CHECKING, Final, Literal, final
 
 import attrs
 import trio
@@ -306,6 +306,9 @@ ADMIT_SHA = hashlib.sha1(ADMIT.encode(), usedforsecurity=False).hexdigest()
 """The script's name on the server (``EVALSHA``)."""
 
 _PARTS = ("rq", "tk", "block", "rpm", "tpm")
+_BY_NAME: Final = bulk_strings([b"EVALSHA", ADMIT_SHA])
+_WHOLE: Final = bulk_strings([b"EVAL", ADMIT])
+"""The heads of an admission: the script by name, or the script itself (``NOSCRIPT``)."""
 
 
 @final
@@ -380,7 +383,7 @@ class RedisStore:
     _sentinels: Sentinels | None = attrs.field(default=None, init=False, repr=False)
     _open_until: dict[str, float] = attrs.field(factory=dict, init=False, repr=False)
     _polling: bool = attrs.field(default=False, init=False, repr=False)
-    _heads: dict[str, bytes] = attrs.field(factory=dict, init=False, repr=False)
+    _keys: dict[str, bytes] = attrs.field(factory=dict, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         address = parse_redis_url(self.url)
@@ -554,10 +557,9 @@ class RedisStore:
                 or answered with something else than the script's reply (the
                 caller applies the failure mode).
         """
-        head = self._heads.get(key)
-        if head is None:
-            keys = [f"{key}:{part}" for part in _PARTS]
-            head = self._heads[key] = bulk_strings([b"EVALSHA", ADMIT_SHA, len(keys), *keys])
+        keys = self._keys.get(key)
+        if keys is None:
+            keys = self._keys[key] = bulk_strings([len(_PARTS), *(f"{key}:{p}" for p in _PARTS)])
         args: list[float] = [
             requests_per_minute,
             tokens_per_minute,
@@ -581,16 +583,14 @@ class RedisStore:
         self.round_trips += 1
         try:
             try:
-                reply = await self._send(size + head + numbers)
+                reply = await self._send(size + _BY_NAME + keys + numbers)
             except RedisReplyError as exc:
                 if exc.code != "NOSCRIPT":
                     raise
-                # The node lost its scripts (restarted, SCRIPT FLUSH), or never had it
-                # (a cluster node reached through ASK): the script itself, once, which
-                # also caches it there for the EVALSHA of later calls.
-                keys = [f"{key}:{part}" for part in _PARTS]
-                whole = bulk_strings([b"EVAL", ADMIT, len(keys), *keys])
-                reply = await self._send(size + whole + numbers)
+                # The node lost its scripts (restarted, SCRIPT FLUSH) or never had them
+                # (new in the cluster): the script itself, once, which also caches it
+                # there for the EVALSHA of later calls.
+                reply = await self._send(size + _WHOLE + keys + numbers)
         except RedisReplyError as exc:
             raise _answered(exc) from exc
         return _admission(reply, len(calls))
